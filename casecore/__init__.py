@@ -1,0 +1,1 @@
+"""The domain and its persistence: organisations, people, reports, the outbox. Knows nothing of Flask."""

@@ -1,0 +1,25 @@
+"""Typed errors raised by casecore services; each entry point translates them at its edge."""
+
+
+class CaseCoreError(Exception):
+    """Base class for every domain error."""
+
+
+class NotFound(CaseCoreError):
+    """A record asked for does not exist (or is not visible to the caller)."""
+
+
+class InvalidInput(CaseCoreError):
+    """A value given to a service is not acceptable; the message says why."""
+
+
+class InvalidPhoneNumber(InvalidInput):
+    """A phone number that cannot be read as a valid number."""
+
+
+class NoOrganisation(CaseCoreError):
+    """No organisation is configured to receive community reports."""
+
+
+class Conflict(CaseCoreError):
+    """The change would break a uniqueness rule (e.g. an email already in use)."""

@@ -1,0 +1,172 @@
+"""Persistent records, as SQLAlchemy 2 typed mappings; ids are UUIDs so records can travel to other systems."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Constraint names are fixed so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no time zone and PostgreSQL must agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _id() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+
+
+class Organisation(Base):
+    """An agency that receives reports and employs supervisors and case workers."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[uuid.UUID] = _id()
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Location(Base):
+    """A place in the administrative hierarchy (level 1 region, 2 cercle, 3 commune), keyed by its p-code."""
+
+    __tablename__ = "location"
+
+    id: Mapped[uuid.UUID] = _id()
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"), index=True)
+
+    parent: Mapped[Optional["Location"]] = relationship(remote_side="Location.id")
+
+
+class User(Base):
+    """A staff member who logs in to the web view and may receive alerts by SMS."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[uuid.UUID] = _id()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Report(Base):
+    """What a community member told us about a child, exactly as received, before any triage."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        # The provider's session id makes a retried final step land on the same report.
+        UniqueConstraint("channel", "channel_session_id", name="uq_report_channel_session"),
+        Index("ix_report_triage", "organisation_id", "status", "urgent", "received_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_session_id: Mapped[Optional[str]] = mapped_column(String(128))
+    reporter_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    concern: Mapped[str] = mapped_column(String(40))
+    danger_now: Mapped[bool] = mapped_column(Boolean)
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    child_sex: Mapped[str] = mapped_column(String(16))
+    child_age_band: Mapped[str] = mapped_column(String(16))
+    location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
+    may_contact: Mapped[bool] = mapped_column(Boolean)
+    consent_to_share: Mapped[bool] = mapped_column(Boolean)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(32), default="new")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    location: Mapped[Optional[Location]] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class OutboundMessage(Base):
+    """One SMS to one number: written before it is sent, so nothing is lost and nothing goes twice."""
+
+    __tablename__ = "outbound_message"
+
+    id: Mapped[uuid.UUID] = _id()
+    # What the message is for, unique: a job run twice finds the row it already wrote.
+    purpose_key: Mapped[str] = mapped_column(String(200), unique=True)
+    organisation_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("organisation.id"))
+    recipient_user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    to_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    backend: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | failed
+    provider_message_id: Mapped[Optional[str]] = mapped_column(String(128), index=True)
+    failure_reason: Mapped[Optional[str]] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Who saw or changed what, and when."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[uuid.UUID] = _id()
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)

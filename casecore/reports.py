@@ -1,0 +1,123 @@
+"""Receiving a community report: validate, normalise, store once, with a reference code."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from casecore import taxonomy
+from casecore.errors import InvalidPhoneNumber
+from casecore.locations import find_location
+from casecore.models import Report
+from casecore.organisations import find_organisation
+from casecore.phones import normalise_phone
+from casecore.references import new_reference
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """Everything a conversation collected, in list-of-values codes."""
+
+    channel: str
+    channel_session_id: str | None
+    reporter_phone: str | None
+    language: str
+    concern: str
+    danger_now: bool
+    child_sex: str
+    child_age_band: str
+    location_code: str | None
+    may_contact: bool
+    consent_to_share: bool
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    """What the reporter and the alerting job need to know about a stored report."""
+
+    id: uuid.UUID
+    reference: str
+    urgent: bool
+    is_new: bool
+
+
+def is_urgent(draft: ReportDraft) -> bool:
+    """A child in danger right now must be seen first."""
+    return draft.danger_now
+
+
+def submit_report(
+    session: Session, draft: ReportDraft, *, default_region: str, organisation_slug: str = ""
+) -> SubmittedReport:
+    """Store the report once per channel session and return its reference; a retried submit returns the first."""
+    _validate(draft)
+    existing = _find_by_session(session, draft)
+    if existing is not None:
+        return SubmittedReport(existing.id, existing.reference, existing.urgent, is_new=False)
+    organisation = find_organisation(session, organisation_slug)
+    answers = dict(draft.answers)
+    phone = None
+    if draft.reporter_phone:
+        try:
+            phone = normalise_phone(draft.reporter_phone, default_region)
+        except InvalidPhoneNumber:
+            # Keep what the provider sent so a case worker can still read it; never drop the report.
+            answers["reporter_phone_unparsed"] = draft.reporter_phone
+    location = find_location(session, draft.location_code) if draft.location_code else None
+    for _ in range(5):
+        report = Report(
+            reference=new_reference(),
+            organisation_id=organisation.id,
+            channel=draft.channel,
+            channel_session_id=draft.channel_session_id,
+            reporter_phone=phone,
+            language=draft.language,
+            concern=draft.concern,
+            danger_now=draft.danger_now,
+            urgent=is_urgent(draft),
+            child_sex=draft.child_sex,
+            child_age_band=draft.child_age_band,
+            location_id=location.id if location else None,
+            may_contact=draft.may_contact,
+            consent_to_share=draft.consent_to_share,
+            answers=answers,
+        )
+        try:
+            with session.begin_nested():
+                session.add(report)
+            break
+        except IntegrityError:
+            # Either the reference collided (try another) or the same session was submitted concurrently.
+            existing = _find_by_session(session, draft)
+            if existing is not None:
+                return SubmittedReport(existing.id, existing.reference, existing.urgent, is_new=False)
+    else:
+        raise RuntimeError("could not allocate a unique reference")
+    log.info("report %s received on %s (urgent=%s)", report.id, report.channel, report.urgent)
+    return SubmittedReport(report.id, report.reference, report.urgent, is_new=True)
+
+
+def _find_by_session(session: Session, draft: ReportDraft) -> Report | None:
+    if not draft.channel_session_id:
+        return None
+    return session.scalar(
+        select(Report).where(
+            Report.channel == draft.channel, Report.channel_session_id == draft.channel_session_id
+        )
+    )
+
+
+def _validate(draft: ReportDraft) -> None:
+    taxonomy.require(draft.channel, taxonomy.CHANNELS, "channel")
+    taxonomy.require(draft.language, taxonomy.LANGUAGES, "language")
+    taxonomy.require(draft.concern, taxonomy.PROTECTION_CONCERNS, "protection concern")
+    taxonomy.require(draft.child_sex, taxonomy.CHILD_SEXES, "sex")
+    taxonomy.require(draft.child_age_band, taxonomy.AGE_BANDS, "age band")
