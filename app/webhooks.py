@@ -1,0 +1,78 @@
+"""Provider webhooks: parse the provider's request, play the conversation, answer in the provider's format."""
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, Flask, Response, request
+
+from app.runtime import runtime
+from casecore.i18n import gettext_for
+from channels.africastalking_ussd import InvalidUssdRequest, parse_ussd_request, render_ussd
+from dialogs.engine import Context, Limits, play
+from dialogs.report_child import COMMUNITY, REPORT_SUBMITTED, ReportServices
+from workers.queueing import enqueue_report_alert
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+# Room for "CON " within the 160 characters a screen may hold.
+USSD_LIMITS = Limits(max_options=7, max_chars=156)
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhooks blueprint."""
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def require_africastalking_token():
+    """AT does not sign callbacks: a secret in the callback URL, compared in constant time, stands in."""
+    expected = runtime().settings.AT_WEBHOOK_TOKEN
+    if not expected or not request.path.startswith("/webhooks/africastalking/"):
+        return None
+    given = request.args.get("token", "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return _plain("Forbidden: missing or wrong token", 403)
+    return None
+
+
+@bp.post("/africastalking/ussd")
+def africastalking_ussd():
+    """Answer one USSD step with the next screen (`CON`) or the last one (`END`)."""
+    settings = runtime().settings
+    try:
+        step = parse_ussd_request(request.form)
+    except InvalidUssdRequest as exc:
+        return _plain(render_ussd(f"Invalid request: {exc}", final=True), 400)
+    try:
+        with runtime().unit_of_work() as session:
+            ctx = Context(
+                channel="ussd",
+                session_id=step.session_id,
+                phone=step.phone,
+                default_language=settings.DEFAULT_LANGUAGE,
+                services=ReportServices(
+                    session=session,
+                    default_region=settings.DEFAULT_REGION,
+                    organisation_slug=settings.DEFAULT_ORGANISATION,
+                    emergency_contacts=tuple(settings.emergency_contacts),
+                ),
+            )
+            screen = play(COMMUNITY, step.inputs, ctx, USSD_LIMITS)
+    except Exception:
+        # Never a 500 to the telco: the person gets a polite last screen; the trace goes to the log.
+        log.exception("USSD step failed in session %s", step.session_id)
+        _ = gettext_for(settings.DEFAULT_LANGUAGE)
+        return _plain(render_ussd(_("Sorry, the service is not available right now. Please try again later."),
+                                  final=True))
+    # After commit, so the worker finds the report; if Redis is down the scheduler enqueues it later.
+    for event, report_id in ctx.events:
+        if event == REPORT_SUBMITTED:
+            enqueue_report_alert(runtime().queue, report_id)
+    return _plain(render_ussd(screen.text, screen.final))
+
+
+def _plain(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")

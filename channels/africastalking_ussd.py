@@ -1,0 +1,53 @@
+"""Africa's Talking USSD: the form AT posts for each step, and the CON/END text it expects back (providers §1)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from channels.text import to_ascii
+
+SCREEN_LIMIT = 160
+# A real session has a dozen or two inputs; a path far longer is garbage or abuse, not a person.
+MAX_INPUTS = 100
+
+
+class InvalidUssdRequest(ValueError):
+    """The posted form is not a USSD step we can answer; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class UssdRequest:
+    """One USSD step, channel-neutral: who, which session, and every input so far."""
+
+    session_id: str
+    service_code: str
+    phone: str
+    network_code: str
+    inputs: tuple[str, ...]
+
+
+def parse_ussd_request(form: Mapping[str, str]) -> UssdRequest:
+    """Read AT's form fields; `text` is every input of the session joined with `*` ("" on the first step)."""
+    missing = [name for name in ("sessionId", "phoneNumber") if not (form.get(name) or "").strip()]
+    if missing:
+        raise InvalidUssdRequest("missing " + ", ".join(missing))
+    if "text" not in form:
+        raise InvalidUssdRequest("missing text")
+    text = form.get("text") or ""
+    inputs = tuple(text.split("*")) if text else ()
+    if len(inputs) > MAX_INPUTS:
+        raise InvalidUssdRequest("too many inputs in one session")
+    return UssdRequest(
+        session_id=form["sessionId"].strip()[:128],
+        service_code=(form.get("serviceCode") or "").strip(),
+        phone=form["phoneNumber"].strip(),
+        network_code=(form.get("networkCode") or "").strip(),
+        inputs=inputs,
+    )
+
+
+def render_ussd(text: str, final: bool) -> str:
+    """The response body: `CON ` waits for input, `END ` closes; plain ASCII within one screen."""
+    body = ("END " if final else "CON ") + to_ascii(text)
+    # The dialogs keep screens short; cutting is the last resort so the telco never drops the session.
+    return body[:SCREEN_LIMIT]

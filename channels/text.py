@@ -1,0 +1,17 @@
+"""Text shaping shared by the phone channels: plain ASCII for USSD screens."""
+from __future__ import annotations
+
+import unicodedata
+
+# Characters NFKD does not decompose into ASCII, mapped to what a reader expects.
+_REPLACEMENTS = str.maketrans({
+    "\u2019": "'", "\u2018": "'", "\u00ab": '"', "\u00bb": '"', "\u201c": '"', "\u201d": '"',
+    "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u202f": " ",
+    "\u0153": "oe", "\u0152": "OE", "\u00e6": "ae", "\u00c6": "AE", "\u00df": "ss", "\u00f8": "o", "\u00d8": "O",
+})
+
+
+def to_ascii(text: str) -> str:
+    """Fold accents and typographic signs to plain ASCII; drop what has no ASCII form."""
+    folded = unicodedata.normalize("NFKD", text.translate(_REPLACEMENTS))
+    return "".join(ch for ch in folded if ch.isascii() and (ch.isprintable() or ch == "\n"))

@@ -1,0 +1,1 @@
+"""Conversations with the community, declared once and rendered by each channel."""

@@ -1,0 +1,58 @@
+"""Plain factory functions for test data: make_x(session, **overrides)."""
+from __future__ import annotations
+
+import itertools
+
+from casecore.models import Location, Organisation, User
+from casecore.reports import ReportDraft, submit_report
+from casecore.users import create_user
+
+_counter = itertools.count(1)
+
+
+def make_organisation(session, **overrides) -> Organisation:
+    n = next(_counter)
+    org = Organisation(**{"slug": f"org-{n}", "name": f"Organisation {n}", **overrides})
+    session.add(org)
+    session.flush()
+    return org
+
+
+def make_locations(session) -> dict[str, Location]:
+    """Two regions, a cercle each, and a few communes: enough for every location menu branch."""
+    rows = [
+        ("ML09", "Bamako", 1, None), ("ML0901", "District de Bamako", 2, "ML09"),
+        ("ML090101", "Commune I", 3, "ML0901"), ("ML090102", "Commune II", 3, "ML0901"),
+        ("ML02", "Koulikoro", 1, None), ("ML0201", "Kati", 2, "ML02"),
+        ("ML020101", "Kati", 3, "ML0201"), ("ML020102", "Dio-Gare", 3, "ML0201"),
+    ]
+    made: dict[str, Location] = {}
+    for code, name, level, parent in rows:
+        loc = Location(code=code, name=name, level=level, parent_id=made[parent].id if parent else None)
+        session.add(loc)
+        session.flush()
+        made[code] = loc
+    return made
+
+
+def make_user(session, organisation: Organisation, **overrides) -> User:
+    n = next(_counter)
+    values = {
+        "email": f"user{n}@example.org", "role": "supervisor", "phone": f"+2237670{n:04d}",
+        "password": "correct horse battery", "language": "fr", "organisation_slug": organisation.slug,
+    }
+    values.update(overrides)
+    return create_user(session, **values)
+
+
+def make_report(session, **overrides):
+    """Submit a report through the real service; returns SubmittedReport."""
+    n = next(_counter)
+    values = dict(
+        channel="ussd", channel_session_id=f"ATUid_test{n}", reporter_phone="+22376701430", language="fr",
+        concern="physical_abuse", danger_now=False, child_sex="female", child_age_band="6_11",
+        location_code=None, may_contact=True, consent_to_share=True, answers={},
+    )
+    slug = overrides.pop("organisation_slug", "")
+    values.update(overrides)
+    return submit_report(session, ReportDraft(**values), default_region="ML", organisation_slug=slug)

@@ -1,0 +1,167 @@
+"""Africa's Talking USSD webhook, driven by raw form bodies exactly as AT posts them (providers §1)."""
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from bootstrap import bootstrap
+from casecore.models import Report
+from tests.conftest import make_settings
+from tests.factories import make_locations, make_organisation, make_user
+
+URL = "/webhooks/africastalking/ussd"
+FORM = "application/x-www-form-urlencoded"
+
+
+def at_body(text="", session="ATUid_abc123", phone="%2B22376701430", extra=""):
+    """The body AT sends: `+` as %2B, `*` as %2A, text joined with `*`."""
+    body = f"sessionId={session}&serviceCode=%2A384%2A1234%23&phoneNumber={phone}&networkCode=99999"
+    body += f"&text={quote(text, safe='')}"
+    return body + extra
+
+
+@pytest.fixture
+def seeded(runtime):
+    with runtime.unit_of_work() as session:
+        org = make_organisation(session, slug="demo")
+        make_locations(session)
+        make_user(session, org, role="supervisor", phone="+22376000001")
+    return runtime
+
+
+@pytest.fixture
+def client(seeded):
+    return create_app().test_client()
+
+
+def post(client, body, query=""):
+    return client.post(URL + query, data=body, content_type=FORM)
+
+
+# Full path to the last screen: French, report, concern, danger, sex, age, region, commune, contact, consent, send.
+FULL_PATH_FR = ["1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1"]
+
+
+@pytest.mark.parametrize("body, status, starts", [
+    (at_body(""), 200, "CON Langue / Language\n1 Francais\n2 English"),
+    (at_body("1"), 200, "CON Relais - protection de l'enfant\n1 Signaler un enfant en danger"),
+    (at_body("2"), 200, "CON Relais - child protection\n1 Report a child at risk"),
+    (at_body("2*1"), 200, "CON What is happening?"),
+    (at_body("1*1*1"), 200, "CON L'enfant est-il en danger maintenant ?"),  # a session never seen before
+    (at_body("abc"), 200, "CON Choix non valide"),
+    (at_body("1*%%%*!!"), 200, "CON Choix non valide"),
+    (at_body("1*\u00e9\u00e8\u4e2d\U0001f600"), 200, "CON Choix non valide"),
+    (at_body("1**"), 200, "CON Choix non valide"),
+    (at_body("*".join(["9"] * 101)), 400, "END Invalid request: too many inputs"),
+    ("serviceCode=%2A384%23&phoneNumber=%2B22376701430&text=", 400, "END Invalid request: missing sessionId"),
+    ("sessionId=ATUid_1&serviceCode=%2A384%23&text=", 400, "END Invalid request: missing phoneNumber"),
+    ("sessionId=ATUid_1&phoneNumber=%2B22376701430", 400, "END Invalid request: missing text"),
+    ("", 400, "END Invalid request: missing sessionId"),
+    (at_body("", extra="&unknownField=1&another=x"), 200, "CON Langue / Language"),
+])
+def test_raw_payloads(client, body, status, starts):
+    response = post(client, body)
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True).startswith(starts)
+
+
+def test_json_instead_of_a_form_is_refused_with_a_reason(client):
+    response = client.post(URL, json={"sessionId": "x"})
+    assert response.status_code == 400
+    assert response.get_data(as_text=True).startswith("END Invalid request")
+
+
+def test_get_is_not_allowed(client):
+    assert client.get(URL).status_code == 405
+
+
+@pytest.mark.parametrize("query, status", [("", 403), ("?token=wrong", 403), ("?token=s3cret", 200),
+                                           ("?token=s3cret%00", 403)])
+def test_token_is_required_when_configured(seeded, query, status):
+    client = create_app(make_settings(DATABASE_URL=seeded.settings.DATABASE_URL,
+                                      REDIS_URL=seeded.settings.REDIS_URL, AT_WEBHOOK_TOKEN="s3cret")).test_client()
+    assert post(client, at_body(""), query).status_code == status
+
+
+def test_a_whole_session_stores_one_report_and_enqueues_its_alert(client, seeded):
+    screens = [post(client, at_body("*".join(FULL_PATH_FR[:n]))).get_data(as_text=True)
+               for n in range(len(FULL_PATH_FR) + 1)]
+    assert all(s.startswith("CON ") for s in screens[:-1])
+    last = screens[-1]
+    assert last.startswith("END Merci. Votre reference : ")
+    with seeded.unit_of_work() as session:
+        report = session.scalars(select(Report)).one()
+        location_level = report.location.level
+    assert report.reference in last
+    assert report.reporter_phone == "+22376701430"
+    assert report.urgent and report.danger_now
+    assert (report.concern, report.child_sex, report.child_age_band) == ("physical_abuse", "female", "6_11")
+    assert report.channel == "ussd" and report.channel_session_id == "ATUid_abc123"
+    assert location_level == 3
+    assert f"report-alert-{report.id}" in seeded.queue.job_ids
+
+
+def test_a_retried_last_step_gives_the_same_reference_and_one_report(client, seeded):
+    body = at_body("*".join(FULL_PATH_FR), session="ATUid_retry")
+    first, second = post(client, body).get_data(as_text=True), post(client, body).get_data(as_text=True)
+    assert first == second
+    with seeded.unit_of_work() as session:
+        assert session.scalar(select(func.count(Report.id))) == 1
+
+
+def test_no_consent_keeps_the_report_but_not_the_number(client, seeded):
+    path = FULL_PATH_FR[:-2] + ["2", "1"]
+    last = post(client, at_body("*".join(path))).get_data(as_text=True)
+    assert "Votre numero n'a pas ete conserve." in last
+    with seeded.unit_of_work() as session:
+        report = session.scalars(select(Report)).one()
+    assert report.reporter_phone is None and not report.consent_to_share and not report.may_contact
+
+
+def test_cancel_saves_nothing(client, seeded):
+    last = post(client, at_body("*".join(FULL_PATH_FR[:-1] + ["2"]))).get_data(as_text=True)
+    assert last == "END Signalement annule. Rien n'a ete enregistre."
+    with seeded.unit_of_work() as session:
+        assert session.scalar(select(func.count(Report.id))) == 0
+
+
+def test_an_unexpected_error_still_answers_a_polite_end(tmp_path, redis_url):
+    # A database without the schema: every query fails, as when the database is broken.
+    broken = make_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}", REDIS_URL=redis_url)
+    client = create_app(broken).test_client()
+    response = post(client, at_body("1*1*1*1*1*2*1"))
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith("END Desole, le service n'est pas disponible.")
+    bootstrap().close()
+
+
+def test_redis_down_still_stores_the_report_and_answers(sqlite_url, redis_url):
+    dead_redis = "redis://127.0.0.1:1/0"
+    rt = bootstrap(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=dead_redis))
+    with rt.unit_of_work() as session:
+        org = make_organisation(session)
+        make_locations(session)
+        make_user(session, org)
+    client = create_app().test_client()
+    last = post(client, at_body("*".join(FULL_PATH_FR))).get_data(as_text=True)
+    assert last.startswith("END Merci.")
+    with rt.unit_of_work() as session:
+        report = session.scalars(select(Report)).one()
+        assert report.alerted_at is None  # the scheduler's sweep will alert
+    rt.close()
+
+
+@pytest.mark.parametrize("language", ["1", "2"])
+def test_every_screen_fits_one_ascii_ussd_screen(client, language):
+    """Walk every step, every page of every list, and every invalid-choice screen."""
+    paths = [[language] + FULL_PATH_FR[1:n] for n in range(1, len(FULL_PATH_FR))]
+    paths += [p + ["98"] * k for p in paths for k in (1, 2)] + [p + ["x"] for p in paths]
+    paths += [[language] + FULL_PATH_FR[1:], [language] + FULL_PATH_FR[1:-1] + ["2"]]
+    for path in paths:
+        text = post(client, at_body("*".join(path), session=f"walk-{language}-{len(path)}")).get_data(as_text=True)
+        assert len(text) <= 160, (path, text)
+        assert text.isascii(), (path, text)
+        # Only the location lists are long enough to need a second page.
+        assert "\n98 " not in text or len(path) in (7, 8, 9, 10), (path, text)
