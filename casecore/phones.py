@@ -15,8 +15,8 @@ def normalise_phone(raw: str, default_region: str | None = None) -> str:
         raise InvalidPhoneNumber("empty phone number")
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(f"unreadable phone number ({exc.error_type})") from None
+    except phonenumbers.NumberParseException:
+        raise InvalidPhoneNumber("unreadable phone number: give it in international form, e.g. +22376701430") from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,182 @@
+"""Logging in and out, CSRF on every form, and the login requirement on every page but a short allow-list."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app.runtime import runtime
+from casecore import taxonomy
+from casecore.i18n import gettext_for
+from casecore.users import authenticate, get_user
+
+log = logging.getLogger(__name__)
+
+# Providers cannot send our CSRF token or a session cookie; the webhooks check their own shared token instead.
+WEBHOOKS_BLUEPRINT = "webhooks"
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+
+bp = Blueprint("auth", __name__)
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.session_protection = "basic"
+
+
+@dataclass(frozen=True, eq=False)
+class StaffUser(UserMixin):
+    """The logged-in staff member as plain values, so no database object outlives its session."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    email: str
+    role: str
+    language: str
+
+    @classmethod
+    def from_model(cls, user) -> "StaffUser":
+        """Copy what a request needs from a casecore User."""
+        return cls(user.id, user.organisation_id, user.email, user.role, user.language)
+
+    def get_id(self) -> str:
+        """The id flask-login keeps in the session, as a string."""
+        return str(self.id)
+
+
+class LoginForm(FlaskForm):
+    """Email and password; labels are written in the template, in the reader's language."""
+
+    # Length caps keep a huge password from costing a long hash.
+    email = StringField(validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(validators=[DataRequired(), Length(max=256)])
+
+
+def page_language() -> str:
+    """The logged-in user's language, else the configured default."""
+    language = getattr(current_user, "language", None)
+    return language if language in taxonomy.LANGUAGES else runtime().settings.DEFAULT_LANGUAGE
+
+
+def page_gettext():
+    """The web-domain gettext for the current page's language."""
+    return gettext_for(page_language(), "web")
+
+
+def safe_next(target: str | None) -> str | None:
+    """target when it is a path on this site, else None: `next` must never send anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    # Browsers drop tabs and newlines inside URLs, which would turn "/\t/evil.example" into "//evil.example".
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form; on a correct email and password, log in and go where the user was heading."""
+    next_url = safe_next(request.args.get("next"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        with runtime().unit_of_work() as db:
+            user = authenticate(db, form.email.data, form.password.data)
+            staff = StaffUser.from_model(user) if user is not None else None
+        if staff is not None:
+            # A fresh session at login: nothing set before authentication carries over.
+            session.clear()
+            login_user(staff)
+            log.info("user %s logged in", staff.id)
+            return redirect(next_url or url_for("triage.queue"))
+        log.info("failed login attempt")
+        error = "wrong"
+    elif request.method == "POST":
+        error = "missing"
+    return render_template("login.html", form=form, error=error, next_url=next_url)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Log out and forget the session."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> StaffUser | None:
+    with runtime().unit_of_work() as db:
+        user = get_user(db, user_id)
+        # A deactivated account loses its open sessions on its next request.
+        if user is None or not user.is_active:
+            return None
+        return StaffUser.from_model(user)
+
+
+def _is_webhook() -> bool:
+    return WEBHOOKS_BLUEPRINT in request.blueprints
+
+
+def _protect_csrf():
+    # Checked here rather than by CSRFProtect's own hook so the webhooks are exempt by blueprint name, whether
+    # or not their blueprint is registered yet when this runs.
+    if not current_app.config["WTF_CSRF_ENABLED"] or request.endpoint is None or _is_webhook():
+        return
+    csrf.protect()
+
+
+def _require_login():
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or _is_webhook():
+        return None  # unknown URLs fall through to a plain 404
+    if current_user.is_authenticated:
+        return None
+    wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=wanted))
+
+
+def _secure_headers(response):
+    if not _is_webhook():
+        # Pages hold children's data: never cached, never framed, nothing loaded from elsewhere.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _csrf_failed(error: CSRFError):
+    log.info("CSRF check failed: %s", error.description)
+    _ = page_gettext()
+    return render_template(
+        "error.html",
+        title=_("The form could not be sent"),
+        message=_("The page was open too long or the form was incomplete. Go back, reload the page and try again."),
+    ), 400
+
+
+def _template_globals() -> dict:
+    return {"_": page_gettext(), "lang": page_language()}
+
+
+def init_app(app: Flask) -> None:
+    """Install CSRF protection, flask-login, the login requirement and the login pages."""
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # our own hook below runs the check, minus the webhooks
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.before_request(_protect_csrf)
+    app.before_request(_require_login)
+    app.after_request(_secure_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.context_processor(_template_globals)
+    app.register_blueprint(bp)

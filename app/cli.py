@@ -1,0 +1,96 @@
+"""Command-line tasks: `flask --app app db upgrade | demo | user create | locations import`."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from app.runtime import runtime
+from casecore import taxonomy
+from casecore.demo import load_demo
+from casecore.errors import CaseCoreError
+from casecore.locations import import_locations
+from casecore.users import MIN_PASSWORD_LENGTH, create_user
+
+log = logging.getLogger(__name__)
+
+db_cli = AppGroup("db", help="Database schema.")
+user_cli = AppGroup("user", help="Staff accounts.")
+locations_cli = AppGroup("locations", help="Administrative locations.")
+
+
+@contextmanager
+def domain_errors():
+    """Turn casecore's typed errors into a one-line message and exit status 1, never a traceback."""
+    try:
+        yield
+    except CaseCoreError as exc:
+        raise click.ClickException(str(exc) or type(exc).__name__) from None
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the database schema to the newest version."""
+    # Imported here: Alembic is only needed by this command, not by every web process that builds the app.
+    from casecore.migrate import upgrade_database
+
+    upgrade_database(runtime().settings.DATABASE_URL)
+    click.echo("Database is up to date.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Load the demo organisation, Mali's locations and two demo accounts (safe to run again)."""
+    with domain_errors(), runtime().unit_of_work() as session:
+        loaded = load_demo(session, runtime().settings.DEFAULT_REGION)
+    click.echo(f"Demo organisation '{loaded.organisation_slug}' ready with {loaded.locations} locations.")
+    click.echo("Demo logins (FOR DEMONSTRATIONS ONLY: never use these accounts with real reports):")
+    for login in loaded.logins:
+        click.echo(f"  {login.role:<11} {login.email}  password: {login.password}")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(taxonomy.ROLES), help="What the account may do.")
+@click.option("--phone", required=True, help="Mobile number for SMS alerts, international or national format.")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+    help=f"At least {MIN_PASSWORD_LENGTH} characters; asked for (hidden) when not given, which keeps it out of "
+    "the shell history.",
+)
+@click.option("--language", type=click.Choice(taxonomy.LANGUAGES), default=None, help="Language of the web view.")
+@click.option("--org", "org_slug", default="", help="Organisation slug; may be left out when there is only one.")
+def user_create(email: str, role: str, phone: str, password: str, language: str | None, org_slug: str) -> None:
+    """Create a staff account."""
+    settings = runtime().settings
+    with domain_errors(), runtime().unit_of_work() as session:
+        user = create_user(
+            session, email=email, role=role, phone=phone, password=password,
+            language=language or settings.DEFAULT_LANGUAGE, organisation_slug=org_slug,
+            default_region=settings.DEFAULT_REGION,
+        )
+        summary = f"Created {user.role} {user.email} in organisation '{user.organisation.slug}'."
+    click.echo(summary)
+
+
+@locations_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def locations_import(path: Path) -> None:
+    """Create or update locations from a CSV file with columns code,name,level,parent_code."""
+    # utf-8-sig: spreadsheets often save CSV with a byte-order mark.
+    with path.open(encoding="utf-8-sig", newline="") as stream, domain_errors(), runtime().unit_of_work() as session:
+        count = import_locations(session, stream)
+    click.echo(f"Imported {count} locations.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups on the app's CLI."""
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(locations_cli)

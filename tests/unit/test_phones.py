@@ -1,0 +1,75 @@
+"""Phone normalisation to E.164 (table from ../shared/providers/README.md §5) and masking for lists."""
+from __future__ import annotations
+
+import pytest
+
+from casecore.errors import InvalidPhoneNumber
+from casecore.phones import mask_phone, normalise_phone
+
+
+@pytest.mark.parametrize(
+    "raw, region, expected",
+    [
+        ("76 70 14 30", "ML", "+22376701430"),
+        ("0022376701430", "ML", "+22376701430"),
+        ("20 22 33 44", "ML", "+22320223344"),
+        ("0712 345 678", "KE", "+254712345678"),
+        ("08031234567", "NG", "+2348031234567"),
+        ("70 12 34 56", "BF", "+22670123456"),
+        ("07 01 23 45 67", "CI", "+2250701234567"),
+        ("0772 123 456", "UG", "+256772123456"),
+        # Providers send international numbers; the default region must not change them.
+        ("+22376701430", "KE", "+22376701430"),
+        ("whatsapp:+22376701430", None, "+22376701430"),
+        ("  +223 76 70 14 30 ", "ML", "+22376701430"),
+    ],
+)
+def test_normalise_phone(raw, region, expected):
+    assert normalise_phone(raw, region) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, region",
+    [
+        ("254711000111", None),  # no + and no region: unreadable
+        ("07 12 34 56", "CI"),  # old 8-digit Ivorian format: parses but is not valid
+        ("", "ML"),
+        ("   ", "ML"),
+        (None, "ML"),
+        ("not a number", "ML"),
+        ("12345", "ML"),
+    ],
+)
+def test_normalise_phone_refuses(raw, region):
+    with pytest.raises(InvalidPhoneNumber):
+        normalise_phone(raw, region)
+
+
+def test_invalid_phone_number_is_an_invalid_input():
+    from casecore.errors import InvalidInput
+
+    assert issubclass(InvalidPhoneNumber, InvalidInput)
+
+
+@pytest.mark.parametrize(
+    "e164, masked",
+    [
+        ("+22376701430", "+223******30"),
+        ("+254712345678", "+254*******78"),
+        ("+2348031234567", "+234********67"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_mask_phone(e164, masked):
+    assert mask_phone(e164) == masked
+
+
+def test_mask_phone_keeps_no_more_than_two_digits_of_the_subscriber_number():
+    masked = mask_phone("+22376701430")
+    assert len(masked) == len("+22376701430")
+    assert "7670" not in masked and "1430" not in masked
+
+
+def test_mask_phone_hides_everything_when_too_short_to_mask():
+    assert set(mask_phone("+1")) == {"*"}

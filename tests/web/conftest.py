@@ -1,0 +1,67 @@
+"""Fixtures for the web view: the real app (CSRF on) on a migrated SQLite database and a real Redis."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from app import create_app
+from tests.conftest import make_settings
+from tests.factories import make_organisation, make_user
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    match = _CSRF.search(html)
+    assert match, "no csrf_token field in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def app(sqlite_url, redis_url):
+    """The Flask app as production builds it."""
+    flask_app = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url))
+    yield flask_app
+    flask_app.extensions["relais"].close()
+
+
+@pytest.fixture
+def client(app):
+    """A test client that keeps cookies between requests."""
+    return app.test_client()
+
+
+@pytest.fixture
+def uow(app):
+    """Open a unit of work on the app's database: `with uow() as session: ...`."""
+    return app.extensions["relais"].unit_of_work
+
+
+@pytest.fixture
+def staff(uow):
+    """One organisation with a supervisor and a case worker (ids and emails only, as plain values)."""
+    with uow() as session:
+        org = make_organisation(session)
+        supervisor = make_user(session, org, role="supervisor", language="fr")
+        caseworker = make_user(session, org, role="caseworker", language="en")
+        return {
+            "org_id": org.id, "org_slug": org.slug,
+            "supervisor": supervisor.email, "supervisor_id": supervisor.id,
+            "caseworker": caseworker.email, "caseworker_id": caseworker.id,
+        }
+
+
+@pytest.fixture
+def login(client):
+    """Log the client in through the real form: `login(email, password=PASSWORD, next=None)`."""
+
+    def _login(email: str, password: str = PASSWORD, next: str | None = None):
+        path = "/login" if next is None else "/login?" + urlencode({"next": next})
+        token = csrf_from(client.get(path).get_data(as_text=True))
+        return client.post(path, data={"email": email, "password": password, "csrf_token": token})
+
+    return _login

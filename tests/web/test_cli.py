@@ -1,0 +1,168 @@
+"""The flask CLI: schema upgrade, demo data, staff accounts and location import."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, func, inspect, select
+
+from app import create_app
+from casecore.demo import DEMO_SLUG
+from casecore.locations import list_communes, list_regions
+from casecore.models import Location, Organisation, User
+from casecore.users import authenticate
+from tests.conftest import make_settings
+from tests.factories import make_organisation
+
+
+@pytest.fixture
+def cli(app):
+    """Run a `flask --app app ...` command line against the test app."""
+    runner = app.test_cli_runner()
+    return lambda *args, input=None: runner.invoke(args=list(args), input=input)
+
+
+@pytest.fixture
+def org(uow):
+    with uow() as session:
+        return make_organisation(session).slug
+
+
+def _no_traceback(result):
+    assert result.exc_info is None or result.exc_info[0] is SystemExit, result.exc_info
+    assert "Traceback" not in result.output
+
+
+def test_db_upgrade_creates_the_schema_in_an_empty_file(tmp_path, redis_url):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    app = create_app(make_settings(DATABASE_URL=url, REDIS_URL=redis_url))
+    try:
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        engine = create_engine(url)
+        tables = set(inspect(engine).get_table_names())
+        engine.dispose()
+        assert {"organisation", "user_account", "report", "location", "audit_event", "alembic_version"} <= tables
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    finally:
+        app.extensions["relais"].close()
+
+
+def test_demo_loads_once_and_can_run_again(cli, uow):
+    first = cli("demo")
+    assert first.exit_code == 0, first.output
+    with uow() as session:
+        counts = (
+            session.scalar(select(func.count()).select_from(Organisation)),
+            session.scalar(select(func.count()).select_from(Location)),
+            session.scalar(select(func.count()).select_from(User)),
+        )
+    second = cli("demo")
+    assert second.exit_code == 0, second.output
+    with uow() as session:
+        assert counts == (
+            session.scalar(select(func.count()).select_from(Organisation)),
+            session.scalar(select(func.count()).select_from(Location)),
+            session.scalar(select(func.count()).select_from(User)),
+        )
+    assert counts[0] == 1 and counts[2] == 2
+    assert "superviseur@demo.relais.example" in first.output and "DEMONSTRATIONS ONLY" in first.output
+
+
+def test_demo_accounts_and_locations_are_usable(cli, uow):
+    output = cli("demo").output
+    with uow() as session:
+        user = authenticate(session, "superviseur@demo.relais.example", "demo-superviseur")
+        assert user is not None and user.role == "supervisor" and user.phone == "+22376000001"
+        assert "demo-superviseur" in output
+        assert authenticate(session, "agent@demo.relais.example", "demo-agent-social").role == "caseworker"
+        assert user.organisation.slug == DEMO_SLUG
+        regions = {place.name: place.code for place in list_regions(session)}
+        assert set(regions) == {"Kayes", "Koulikoro", "Sikasso", "Ségou", "Mopti", "Tombouctou", "Gao", "Kidal",
+                                "Taoudénit", "Ménaka", "Bamako"}
+        communes = {name: list_communes(session, code) for name, code in regions.items()}
+        assert all(len(places) >= 3 for places in communes.values())
+        assert max(len(places) for places in communes.values()) > 8
+        assert [p.name for p in communes["Bamako"]] == [f"Commune {n}" for n in ("I", "II", "III", "IV", "V", "VI")]
+
+
+def test_user_create_with_password(cli, org, uow):
+    result = cli("user", "create", "Awa@Example.org", "--role", "supervisor", "--phone", "76 70 14 30",
+                 "--password", "long enough pw", "--language", "en")
+    assert result.exit_code == 0, result.output
+    assert "awa@example.org" in result.output and org in result.output
+    with uow() as session:
+        user = authenticate(session, "awa@example.org", "long enough pw")
+        assert (user.role, user.phone, user.language) == ("supervisor", "+22376701430", "en")
+
+
+def test_user_create_prompts_for_a_hidden_password(cli, org, uow):
+    result = cli("user", "create", "moussa@example.org", "--role", "caseworker", "--phone", "+22366000001",
+                 input="typed secret pw\ntyped secret pw\n")
+    assert result.exit_code == 0, result.output
+    assert "typed secret pw" not in result.output
+    with uow() as session:
+        user = authenticate(session, "moussa@example.org", "typed secret pw")
+        assert user is not None and user.language == "fr"
+
+
+def test_user_create_in_a_named_organisation(cli, uow):
+    with uow() as session:
+        make_organisation(session, slug="first")
+        make_organisation(session, slug="second")
+    result = cli("user", "create", "a@example.org", "--role", "admin", "--phone", "+22376000009",
+                 "--password", "long enough pw", "--org", "second")
+    assert result.exit_code == 0, result.output
+    with uow() as session:
+        assert authenticate(session, "a@example.org", "long enough pw").organisation.slug == "second"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--role", "boss", "--phone", "+22376000009"], "boss"),
+        (["--role", "supervisor", "--phone", "12345"], "phone number"),
+        (["--role", "supervisor", "--phone", "+22376000009", "--org", "nowhere"], "nowhere"),
+        (["--role", "supervisor", "--phone", "+22376000009", "--language", "de"], "'de' is not one of"),
+    ],
+)
+def test_user_create_explains_bad_input_without_a_traceback(cli, org, args, message):
+    result = cli("user", "create", "x@example.org", *args, "--password", "long enough pw")
+    assert result.exit_code != 0
+    assert message in result.output
+    _no_traceback(result)
+
+
+def test_user_create_refuses_short_passwords_and_duplicates(cli, org):
+    short = cli("user", "create", "x@example.org", "--role", "supervisor", "--phone", "+22376000009",
+                "--password", "short")
+    assert short.exit_code == 1 and "at least 8" in short.output
+    ok = ["--role", "supervisor", "--phone", "+22376000009", "--password", "long enough pw"]
+    assert cli("user", "create", "x@example.org", *ok).exit_code == 0
+    again = cli("user", "create", "X@example.org", *ok)
+    assert again.exit_code == 1 and "already exists" in again.output
+    _no_traceback(again)
+
+
+def test_user_create_without_any_organisation(cli):
+    result = cli("user", "create", "x@example.org", "--role", "supervisor", "--phone", "+22376000009",
+                 "--password", "long enough pw")
+    assert result.exit_code == 1 and "no organisation" in result.output
+    _no_traceback(result)
+
+
+def test_locations_import(cli, uow, tmp_path):
+    path = tmp_path / "places.csv"
+    path.write_text("\ufeffcode,name,level,parent_code\nML05,Mopti,1,\nML0501,Mopti,2,ML05\nML050101,Konna,3,ML0501\n",
+                    encoding="utf-8")
+    result = cli("locations", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "3 locations" in result.output
+    with uow() as session:
+        assert [p.name for p in list_communes(session, "ML05")] == ["Konna"]
+
+
+def test_locations_import_reports_a_bad_line(cli, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("code,name,level,parent_code\nML05,Mopti,9,\n", encoding="utf-8")
+    result = cli("locations", "import", str(path))
+    assert result.exit_code == 1 and "line 2" in result.output
+    _no_traceback(result)

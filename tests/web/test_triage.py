@@ -1,0 +1,198 @@
+"""The triage queue and the report page: who sees what, in which order, and what stays hidden."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from sqlalchemy import event, select
+
+from casecore import queries, taxonomy
+from casecore.i18n import LOCALE_DIR
+from casecore.models import AuditEvent, Report, User
+from tests.factories import make_locations, make_organisation, make_report, make_user
+
+PHONE = "+22376701430"
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+def _report(uow, org_slug, *, minutes=0, **overrides):
+    """A submitted report received at T0 + minutes; returns (id, reference)."""
+    with uow() as session:
+        submitted = make_report(session, organisation_slug=org_slug, **overrides)
+        session.get(Report, submitted.id).received_at = T0 + timedelta(minutes=minutes)
+        return submitted.id, submitted.reference
+
+
+@pytest.fixture
+def supervisor(staff, login):
+    login(staff["supervisor"])
+    return staff
+
+
+def test_home_redirects_to_triage(client, supervisor):
+    response = client.get("/")
+    assert response.status_code == 302 and response.location.endswith("/triage")
+
+
+def test_queue_shows_urgent_first_then_newest(client, supervisor, uow):
+    slug = supervisor["org_slug"]
+    _, old_calm = _report(uow, slug, minutes=0)
+    _, old_urgent = _report(uow, slug, minutes=10, danger_now=True)
+    _, new_calm = _report(uow, slug, minutes=30)
+    _, new_urgent = _report(uow, slug, minutes=20, danger_now=True)
+    html = client.get("/triage").get_data(as_text=True)
+    positions = [html.index(ref) for ref in (new_urgent, old_urgent, new_calm, old_calm)]
+    assert positions == sorted(positions)
+    assert html.count('class="badge"') == 2
+
+
+def test_queue_masks_the_reporter_number_and_shows_readable_labels(client, supervisor, uow):
+    with uow() as session:
+        make_locations(session)
+    _report(uow, supervisor["org_slug"], location_code="ML090102", concern="child_marriage", child_sex="male",
+            child_age_band="12_17", reporter_phone=PHONE)
+    html = client.get("/triage").get_data(as_text=True)
+    assert PHONE not in html and "76701430" not in html
+    assert "+223******30" in html
+    for shown in ("Mariage d&#39;enfant", "Garçon", "12 à 17 ans", "Commune II", "2026-11-20 08:00 UTC"):
+        assert shown in html
+
+
+def test_queue_is_in_the_users_language(client, staff, login, uow):
+    with uow() as session:
+        session.get(User, staff["supervisor_id"]).language = "en"
+    login(staff["supervisor"])
+    _report(uow, staff["org_slug"], concern="child_marriage")
+    html = client.get("/triage").get_data(as_text=True)
+    assert '<html lang="en">' in html and "New reports" in html and "Child marriage" in html
+
+
+def test_queue_leaves_out_other_organisations_and_handled_reports(client, supervisor, uow):
+    with uow() as session:
+        other = make_organisation(session)
+    _, foreign = _report(uow, other.slug)
+    handled_id, handled = _report(uow, supervisor["org_slug"])
+    with uow() as session:
+        session.get(Report, handled_id).status = "triaged"
+    html = client.get("/triage").get_data(as_text=True)
+    assert foreign not in html and handled not in html
+    assert "Aucun nouveau signalement." in html
+
+
+def test_caseworkers_get_a_clear_403(client, staff, login, uow):
+    report_id, _ = _report(uow, staff["org_slug"])
+    login(staff["caseworker"])
+    for path in ("/triage", f"/reports/{report_id}"):
+        response = client.get(path)
+        assert response.status_code == 403
+        assert "This page is for supervisors" in response.get_data(as_text=True)
+
+
+def test_report_page_shows_the_details_and_the_number_when_shared(client, supervisor, uow):
+    with uow() as session:
+        make_locations(session)
+    report_id, reference = _report(uow, supervisor["org_slug"], location_code="ML020102", danger_now=True,
+                                   consent_to_share=True, reporter_phone=PHONE, channel="sms")
+    html = client.get(f"/reports/{report_id}").get_data(as_text=True)
+    for shown in (reference, PHONE, "Dio-Gare", "région : Koulikoro", "SMS", "Violence physique", "Fille",
+                  "6 à 11 ans", "Urgent"):
+        assert shown in html
+
+
+def test_report_page_hides_the_number_without_consent(client, supervisor, uow):
+    report_id, _ = _report(uow, supervisor["org_slug"], consent_to_share=False, reporter_phone=PHONE)
+    html = client.get(f"/reports/{report_id}").get_data(as_text=True)
+    assert PHONE not in html and "76701430" not in html
+    assert "n&#39;a pas accepté de partager son numéro" in html
+
+
+def test_report_detail_query_drops_the_number_without_consent(uow, staff):
+    report_id, _ = _report(uow, staff["org_slug"], consent_to_share=False, reporter_phone=PHONE)
+    with uow() as session:
+        assert queries.report_detail(session, staff["org_id"], report_id).reporter_phone is None
+
+
+@pytest.mark.parametrize("path", ["/reports/not-a-uuid", f"/reports/{uuid.uuid4()}", "/reports/1%27%20OR%201=1"])
+def test_unknown_or_malformed_report_ids_are_404(client, supervisor, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_another_organisations_report_is_404(client, supervisor, uow):
+    with uow() as session:
+        other = make_organisation(session)
+    report_id, _ = _report(uow, other.slug)
+    assert client.get(f"/reports/{report_id}").status_code == 404
+    with uow() as session:
+        assert session.scalar(select(AuditEvent.id)) is None
+
+
+def test_viewing_a_report_is_audited(client, supervisor, uow):
+    report_id, _ = _report(uow, supervisor["org_slug"])
+    client.get(f"/reports/{report_id}")
+    with uow() as session:
+        events = session.scalars(select(AuditEvent)).all()
+    assert [(e.action, e.object_type, e.object_id, e.user_id) for e in events] == [
+        ("report.viewed", "report", str(report_id), supervisor["supervisor_id"])
+    ]
+
+
+def test_report_view_logs_no_phone_number(client, supervisor, uow, caplog):
+    report_id, _ = _report(uow, supervisor["org_slug"], reporter_phone=PHONE)
+    with caplog.at_level("DEBUG"):
+        client.get(f"/reports/{report_id}")
+    assert "76701430" not in caplog.text
+
+
+def test_triage_queue_is_capped(uow, staff):
+    for _ in range(3):
+        _report(uow, staff["org_slug"])
+    with uow() as session:
+        assert len(queries.triage_queue(session, staff["org_id"], limit=2)) == 2
+
+
+def test_triage_query_walks_the_triage_index_without_sorting(uow, staff):
+    # 100k reports stay fast only if SQLite reads ix_report_triage backwards and stops at the limit.
+    seen: list[tuple[str, tuple]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    with uow() as session:
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            queries.triage_queue(session, staff["org_id"])
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        statement, parameters = seen[-1]
+        plan = " ".join(str(row[-1]) for row in session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "ix_report_triage" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+def test_every_code_has_a_label_and_every_web_string_a_french_translation():
+    from app.triage import LABELS
+
+    assert set(LABELS["concern"]) == set(taxonomy.PROTECTION_CONCERNS)
+    assert set(LABELS["sex"]) == set(taxonomy.CHILD_SEXES)
+    assert set(LABELS["age"]) == set(taxonomy.AGE_BANDS)
+    assert set(LABELS["channel"]) == set(taxonomy.CHANNELS)
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "web.po").open("rb") as handle:
+        french = {m.id: m.string for m in read_po(handle, locale="fr") if m.id}
+    used = _web_msgids()
+    assert used - set(french) == set(), "strings missing from fr/web.po"
+    assert [msgid for msgid in used if not french[msgid]] == []
+
+
+def _web_msgids() -> set[str]:
+    root = LOCALE_DIR.parent
+    method_map = [("app/auth.py", "python"), ("app/triage.py", "python"), ("app/templates/**.html", "jinja2")]
+    return {
+        message for _, _, message, _, _ in extract_from_dir(str(root), method_map, keywords={"_": None, "N_": None})
+    }
