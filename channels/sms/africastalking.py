@@ -1,0 +1,110 @@
+"""Africa's Talking messaging API (providers §2c), called with `requests` so every call has a timeout."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, Mapping
+
+import requests
+
+from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = {100, 101, 102}  # Processed, Sent, Queued
+# Per-recipient codes worth another try (balance topped up, gateway back); every other code is permanent.
+RETRYABLE = {405, 500, 501, 502}
+# Anything that looks like a phone number is cut out of reasons, which end up in the database and the web view.
+_NUMBER = re.compile(r"\+?\d[\d ]{5,}\d")
+
+
+class AfricasTalkingBackend(SmsBackend):
+    """POSTs one message per call to AT_API_URL and maps AT's answer to a SendResult."""
+
+    name = "africastalking"
+
+    def __init__(
+        self, *, url: str, username: str, api_key: str, sender_id: str = "", timeout: float = 10.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url
+        self.username = username
+        self._api_key = api_key
+        self.sender_id = sender_id
+        self.timeout = timeout
+        self._session = session
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> "AfricasTalkingBackend":
+        """Build from settings: AT_API_URL, AT_USERNAME, AT_API_KEY, AT_SENDER_ID, PROVIDER_TIMEOUT."""
+        missing = [key for key in ("AT_API_URL", "AT_USERNAME", "AT_API_KEY") if not options.get(key)]
+        if missing:
+            raise SmsConfigError(f"the africastalking SMS backend needs {', '.join(missing)}")
+        return cls(
+            url=options["AT_API_URL"],
+            username=options["AT_USERNAME"],
+            api_key=options["AT_API_KEY"],
+            sender_id=options.get("AT_SENDER_ID") or "",
+            timeout=float(options.get("PROVIDER_TIMEOUT") or 10.0),
+        )
+
+    def send(self, sms: OutboundSms) -> SendResult:
+        """Send sms; network trouble and throttling come back as retry, never as an exception."""
+        params = {"username": self.username, "to": sms.to, "message": sms.body, "enqueue": "1"}
+        if self.sender_id:
+            params["from"] = self.sender_id
+        headers = {
+            "apiKey": self._api_key, "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        try:
+            post = self._session.post if self._session is not None else requests.post
+            response = post(self.url, data=params, headers=headers, timeout=self.timeout)
+        except requests.Timeout:
+            log.warning("africastalking: no answer within %ss", self.timeout)
+            return SendResult.retry("timeout")
+        except requests.RequestException as exc:
+            log.warning("africastalking: request failed (%s)", exc.__class__.__name__)
+            return SendResult.retry(f"connection error ({exc.__class__.__name__})")
+        result = interpret_response(response.status_code, response.text)
+        log.info("africastalking: HTTP %s -> %s", response.status_code, result.status)
+        return result
+
+
+def interpret_response(http_status: int, body: str) -> SendResult:
+    """Map AT's HTTP status and JSON body for a single recipient to sent, retry or failed."""
+    if http_status == 401:
+        return SendResult.failed("unauthorized (check AT_API_KEY)")
+    if http_status in (408, 429) or http_status >= 500:
+        return SendResult.retry(f"HTTP {http_status}")
+    if not 200 <= http_status < 300:
+        detail = _scrub(body.strip().splitlines()[0]) if body.strip() else ""
+        return SendResult.failed(f"HTTP {http_status}: {detail}" if detail else f"HTTP {http_status}")
+    try:
+        data = json.loads(body)["SMSMessageData"]
+        recipients = data["Recipients"]
+    except (ValueError, KeyError, TypeError):
+        # A cut-off body or a proxy's HTML page: whether AT took the message is unknown, and a late duplicate
+        # alert is better than a lost one.
+        return SendResult.retry("unreadable answer")
+    if not isinstance(recipients, list) or not recipients:
+        # AT answers 2xx with no recipients for a request it refuses outright (e.g. Message "InvalidSenderId").
+        message = data.get("Message")
+        return SendResult.failed(_scrub(str(message)) if message else "no recipient accepted")
+    recipient = recipients[0] if isinstance(recipients[0], dict) else {}
+    try:
+        code = int(recipient.get("statusCode"))
+    except (TypeError, ValueError):
+        return SendResult.retry("unreadable answer")
+    status_text = _scrub(str(recipient.get("status") or f"status {code}"))
+    if code in ACCEPTED:
+        message_id = recipient.get("messageId")
+        return SendResult.sent(message_id if message_id and message_id != "None" else None)
+    if code in RETRYABLE:
+        return SendResult.retry(status_text)
+    return SendResult.failed(status_text)
+
+
+def _scrub(text: str) -> str:
+    return _NUMBER.sub("<number>", text)[:150]

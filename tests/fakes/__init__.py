@@ -1,0 +1,1 @@
+"""Fakes at the network edge: small HTTP servers that answer like the providers do."""

@@ -1,0 +1,33 @@
+"""Running queued RQ jobs inside a test: burst workers, with retries scheduled for later run at once."""
+from __future__ import annotations
+
+from rq import Queue, SimpleWorker
+
+
+class BurstWorker(SimpleWorker):
+    """RQ's in-process worker without the command channel (stop/kill by pub/sub), which costs a second per run."""
+
+    def subscribe(self) -> None:
+        pass
+
+    def unsubscribe(self) -> None:
+        pass
+
+
+def drain(queue: Queue, max_rounds: int = 20) -> int:
+    """Work the queue until nothing is queued or scheduled; returns how many rounds it took."""
+    for rounds in range(1, max_rounds + 1):
+        BurstWorker([queue], connection=queue.connection).work(burst=True)
+        registry = queue.scheduled_job_registry
+        scheduled = registry.get_job_ids()
+        if not scheduled and queue.count == 0:
+            return rounds
+        for job_id in scheduled:
+            # A retry waits its interval (10 s and more): a test should not.
+            registry.requeue(job_id)
+    raise AssertionError(f"queue {queue.name} still has work after {max_rounds} rounds")
+
+
+def work_once(queue: Queue) -> None:
+    """Run what is queued now, leaving retries scheduled for later where they are."""
+    BurstWorker([queue], connection=queue.connection).work(burst=True)

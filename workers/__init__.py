@@ -1,0 +1,1 @@
+"""Background entry points: RQ jobs, the worker process and the scheduler process."""

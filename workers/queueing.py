@@ -1,0 +1,63 @@
+"""Putting jobs on the queue: one job per id at a time, and never an exception when Redis is down."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import JobStatus
+
+log = logging.getLogger(__name__)
+
+# Dotted names, not imports: workers.jobs enqueues sends itself, and the web process need not import channels.
+ALERT_JOB = "workers.jobs.alert_supervisors"
+SEND_JOB = "workers.jobs.send_outbound"
+# About 20 minutes of tries; after that the scheduler's sweep enqueues the work again.
+RETRY_INTERVALS = [10, 30, 60, 300, 900]
+FAILURE_TTL = 7 * 24 * 3600
+# A job in one of these states will run (again) on its own: enqueueing it a second time would only duplicate it.
+_WAITING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def alert_job_id(report_id: str | uuid.UUID) -> str:
+    """The one job id for alerting about a report."""
+    return f"report-alert-{report_id}"
+
+
+def send_job_id(message_id: str | uuid.UUID) -> str:
+    """The one job id for sending an outbox message."""
+    return f"send-{message_id}"
+
+
+def enqueue_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:
+    """Enqueue the alert job for a report; False (and a warning) when Redis cannot be reached."""
+    return _enqueue_once(queue, ALERT_JOB, alert_job_id(report_id), str(report_id))
+
+
+def enqueue_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
+    """Enqueue the send job for an outbox message; False (and a warning) when Redis cannot be reached."""
+    return _enqueue_once(queue, SEND_JOB, send_job_id(message_id), str(message_id))
+
+
+def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str) -> bool:
+    try:
+        existing = queue.fetch_job(job_id)
+        if existing is not None:
+            if existing.get_status(refresh=False) in _WAITING:
+                return True
+            # A finished or failed run keeps its id for a while; clear it so the work can be tried again.
+            existing.delete()
+        queue.enqueue(
+            func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        )
+    except DuplicateJobError:
+        # Another process enqueued the same id between our look-up and our enqueue: it is waiting, as wanted.
+        return True
+    except redis.RedisError as exc:
+        log.warning("could not enqueue %s (%s); the scheduler will enqueue it again", job_id,
+                    exc.__class__.__name__)
+        return False
+    return True

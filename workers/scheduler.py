@@ -1,0 +1,82 @@
+"""The scheduler process: every few seconds, enqueue again the work a Redis outage or a crash left behind.
+
+Run with `python -m workers.scheduler` (add `--once` for a single sweep). Several copies are harmless: job ids
+are deterministic and the outbox never sends a message twice.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from datetime import datetime, timedelta
+
+from bootstrap import Runtime, bootstrap
+from casecore.alerts import reports_awaiting_alert
+from casecore.models import utcnow
+from casecore.outbox import messages_awaiting_send
+from workers.queueing import enqueue_report_alert, enqueue_send
+
+log = logging.getLogger(__name__)
+
+# A queued message younger than this is most likely still in the hands of its first send job.
+OUTBOX_SWEEP_AFTER_SECONDS = 300
+
+
+def run_once(runtime: Runtime, now: datetime | None = None) -> int:
+    """Enqueue alerts for old unalerted reports and sends for old queued messages; returns how many are queued."""
+    now = now or utcnow()
+    settings = runtime.settings
+    with runtime.unit_of_work() as session:
+        report_ids = reports_awaiting_alert(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
+        message_ids = messages_awaiting_send(session, now - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS))
+    work = [(enqueue_report_alert, report_id) for report_id in report_ids]
+    work += [(enqueue_send, message_id) for message_id in message_ids]
+    queued = 0
+    for enqueue, item_id in work:
+        if not enqueue(runtime.queue, item_id):
+            # Redis is down: each further try would only wait for its own connection timeout.
+            break
+        queued += 1
+    if work:
+        log.info("sweep: %d report(s) and %d message(s) waiting, %d in the queue",
+                 len(report_ids), len(message_ids), queued)
+    return queued
+
+
+def run_forever(runtime: Runtime, stop: threading.Event) -> None:
+    """Sweep every SCHEDULER_INTERVAL_SECONDS until stop is set; a failed sweep is logged and tried next tick."""
+    interval = runtime.settings.SCHEDULER_INTERVAL_SECONDS
+    log.info("scheduler started, sweeping every %ss", interval)
+    while not stop.is_set():
+        try:
+            run_once(runtime)
+        except Exception:
+            # The database may be down or restarting; the next tick tries again with fresh connections.
+            log.exception("sweep failed; trying again in %ss", interval)
+        stop.wait(interval)
+    log.info("scheduler stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for `python -m workers.scheduler`."""
+    parser = argparse.ArgumentParser(prog="python -m workers.scheduler", description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="sweep once and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = bootstrap()
+    try:
+        if args.once:
+            print(run_once(runtime))
+            return 0
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        run_forever(runtime, stop)
+        return 0
+    finally:
+        runtime.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
