@@ -25,6 +25,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["relais"] = runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces each of its plugins at INFO on every `db upgrade`; only the migrations themselves matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import auth, cli, triage, webhooks
 

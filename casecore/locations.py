@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from dataclasses import dataclass
 from typing import IO
 
@@ -22,26 +23,30 @@ class Place:
     name: str
 
 
+def alphabetical(places) -> list[Place]:
+    """Places in the order a reader expects: Ménaka between Koulikoro and Mopti, whatever the database's collation."""
+    def key(place: Place) -> str:
+        folded = unicodedata.normalize("NFKD", place.name)
+        return "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+
+    return sorted((Place(code, name) for code, name in places), key=key)
+
+
 def list_regions(session: Session) -> list[Place]:
     """Top-level locations, by name."""
-    rows = session.execute(
-        select(Location.code, Location.name).where(Location.level == 1).order_by(Location.name)
-    )
-    return [Place(code, name) for code, name in rows]
+    return alphabetical(session.execute(select(Location.code, Location.name).where(Location.level == 1)))
 
 
 def list_communes(session: Session, region_code: str) -> list[Place]:
     """Communes of a region, through its cercles, by name."""
     region = aliased(Location)
     cercle = aliased(Location)
-    rows = session.execute(
+    return alphabetical(session.execute(
         select(Location.code, Location.name)
         .join(cercle, Location.parent_id == cercle.id)
         .join(region, cercle.parent_id == region.id)
         .where(region.code == region_code, Location.level == 3)
-        .order_by(Location.name)
-    )
-    return [Place(code, name) for code, name in rows]
+    ))
 
 
 def find_location(session: Session, code: str) -> Location:

@@ -66,11 +66,13 @@ def main() -> int:
         flask("demo", env=env)
         print(f"\nRelais is starting on http://127.0.0.1:{env['PORT']}  (Ctrl-C stops everything)\n", flush=True)
         honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], cwd=ROOT, env=env)
-        try:
-            return honcho.wait()
-        except KeyboardInterrupt:
-            honcho.send_signal(signal.SIGINT)
-            return honcho.wait()
+        # A SIGTERM (from a service manager or `kill`) stops the processes in order, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
+        while True:
+            try:
+                return honcho.wait()
+            except KeyboardInterrupt:
+                honcho.send_signal(signal.SIGINT)
     finally:
         if redis_process is not None:
             redis_process.terminate()

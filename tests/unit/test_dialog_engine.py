@@ -95,3 +95,4 @@ def test_pages_respect_the_character_limit():
     tight = Limits(max_options=7, max_chars=100)
     for inputs in (["1", "1"], ["1", "1", "98"], ["1", "1", "98", "98"], ["1", "1", "x"]):
         assert len(screen(*inputs, limits=tight).text) <= 100
+
