@@ -1,6 +1,7 @@
 """Builds what every entry point needs (engine, sessions, Redis, queue) from one Settings; nothing at import."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -10,6 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from casecore.db import make_engine, make_session_factory, unit_of_work
+from casecore.cache import Refreshing
+from casecore.locations import PlaceDirectory, load_place_directory
+from casecore.organisations import find_organisation
 from settings import Settings
 
 
@@ -37,6 +41,18 @@ class Runtime:
     @cached_property
     def queue(self) -> Queue:
         return Queue(self.settings.QUEUE_NAME, connection=self.redis)
+
+    @cached_property
+    def places(self) -> Refreshing[PlaceDirectory]:
+        """The location menus, reread every PLACES_CACHE_SECONDS."""
+        return Refreshing(load_place_directory, self.session_factory, self.settings.PLACES_CACHE_SECONDS)
+
+    @cached_property
+    def intake_organisation(self) -> Refreshing[uuid.UUID]:
+        """The id of the organisation receiving community reports (DEFAULT_ORGANISATION, else the only one)."""
+        slug = self.settings.DEFAULT_ORGANISATION
+        return Refreshing(lambda session: find_organisation(session, slug).id, self.session_factory,
+                          self.settings.PLACES_CACHE_SECONDS)
 
     def unit_of_work(self):
         """A transaction on the configured database."""

@@ -39,6 +39,8 @@ class Settings:
     ALERT_SWEEP_AFTER_SECONDS: int = 60
     SCHEDULER_INTERVAL_SECONDS: int = 30
     QUEUE_NAME: str = "relais"
+    # Seconds a web process keeps reference data (location menus, the receiving organisation) before rereading it.
+    PLACES_CACHE_SECONDS: float = 60.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

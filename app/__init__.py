@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 
+from app.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap
 from settings import Settings
 
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=64 * 1024,
     )
+    app.session_interface = PeopleOnlySessionInterface()
     app.extensions["relais"] = runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces each of its plugins at INFO on every `db upgrade`; only the migrations themselves matter.

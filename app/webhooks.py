@@ -47,20 +47,20 @@ def africastalking_ussd():
     except InvalidUssdRequest as exc:
         return _plain(render_ussd(f"Invalid request: {exc}", final=True), 400)
     try:
-        with runtime().unit_of_work() as session:
-            ctx = Context(
-                channel="ussd",
-                session_id=step.session_id,
-                phone=step.phone,
-                default_language=settings.DEFAULT_LANGUAGE,
-                services=ReportServices(
-                    session=session,
-                    default_region=settings.DEFAULT_REGION,
-                    organisation_slug=settings.DEFAULT_ORGANISATION,
-                    emergency_contacts=tuple(settings.emergency_contacts),
-                ),
-            )
-            screen = play(COMMUNITY, step.inputs, ctx, USSD_LIMITS)
+        ctx = Context(
+            channel="ussd",
+            session_id=step.session_id,
+            phone=step.phone,
+            default_language=settings.DEFAULT_LANGUAGE,
+            services=ReportServices(
+                places=runtime().places.get(),
+                unit_of_work=runtime().unit_of_work,
+                receiving_organisation=runtime().intake_organisation.get,
+                default_region=settings.DEFAULT_REGION,
+                emergency_contacts=tuple(settings.emergency_contacts),
+            ),
+        )
+        screen = play(COMMUNITY, step.inputs, ctx, USSD_LIMITS)
     except Exception:
         # Never a 500 to the telco: the person gets a polite last screen; the trace goes to the log.
         log.exception("USSD step failed in session %s", step.session_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import csv
 import unicodedata
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from casecore.errors import InvalidInput, NotFound
 from casecore.models import Location
@@ -23,30 +23,42 @@ class Place:
     name: str
 
 
-def alphabetical(places) -> list[Place]:
+@dataclass(frozen=True)
+class PlaceDirectory:
+    """The location tree as menus read it: regions, and the communes under each (through its cercles)."""
+
+    regions: tuple[Place, ...]
+    communes_by_region: Mapping[str, tuple[Place, ...]]
+
+    def communes(self, region_code: str) -> tuple[Place, ...]:
+        """Communes of a region, alphabetically; empty for an unknown region."""
+        return self.communes_by_region.get(region_code, ())
+
+
+def _sort_key(place: Place) -> str:
+    folded = unicodedata.normalize("NFKD", place.name)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+
+
+def alphabetical(places) -> tuple[Place, ...]:
     """Places in the order a reader expects: Ménaka between Koulikoro and Mopti, whatever the database's collation."""
-    def key(place: Place) -> str:
-        folded = unicodedata.normalize("NFKD", place.name)
-        return "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
-
-    return sorted((Place(code, name) for code, name in places), key=key)
+    return tuple(sorted((Place(code, name) for code, name in places), key=_sort_key))
 
 
-def list_regions(session: Session) -> list[Place]:
-    """Top-level locations, by name."""
-    return alphabetical(session.execute(select(Location.code, Location.name).where(Location.level == 1)))
-
-
-def list_communes(session: Session, region_code: str) -> list[Place]:
-    """Communes of a region, through its cercles, by name."""
-    region = aliased(Location)
-    cercle = aliased(Location)
-    return alphabetical(session.execute(
-        select(Location.code, Location.name)
-        .join(cercle, Location.parent_id == cercle.id)
-        .join(region, cercle.parent_id == region.id)
-        .where(region.code == region_code, Location.level == 3)
-    ))
+def load_place_directory(session: Session) -> PlaceDirectory:
+    """Read every location in one query and arrange it for menus."""
+    rows = session.execute(select(Location.id, Location.code, Location.name, Location.level, Location.parent_id)).all()
+    by_id = {row.id: row for row in rows}
+    communes: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        cercle = by_id.get(row.parent_id) if row.level == 3 else None
+        region = by_id.get(cercle.parent_id) if cercle is not None else None
+        if region is not None:
+            communes.setdefault(region.code, []).append((row.code, row.name))
+    return PlaceDirectory(
+        regions=alphabetical((row.code, row.name) for row in rows if row.level == 1),
+        communes_by_region={code: alphabetical(places) for code, places in communes.items()},
+    )
 
 
 def find_location(session: Session, code: str) -> Location:

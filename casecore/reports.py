@@ -6,15 +6,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.errors import InvalidPhoneNumber
-from casecore.locations import find_location
-from casecore.models import Report
-from casecore.organisations import find_organisation
+from casecore.models import Location, Report, utcnow
 from casecore.phones import normalise_phone
 from casecore.references import new_reference
 
@@ -54,15 +52,21 @@ def is_urgent(draft: ReportDraft) -> bool:
     return draft.danger_now
 
 
+# Built once so its compiled form is cached; the place is resolved inside the INSERT from the menu's p-code (an
+# unknown code leaves it empty, and the code stays in answers).
+_INSERT_REPORT = insert(Report.__table__).values(
+    location_id=select(Location.id).where(Location.code == bindparam("location_code")).scalar_subquery()
+)
+
+
 def submit_report(
-    session: Session, draft: ReportDraft, *, default_region: str, organisation_slug: str = ""
+    session: Session, draft: ReportDraft, *, organisation_id: uuid.UUID, default_region: str
 ) -> SubmittedReport:
-    """Store the report once per channel session and return its reference; a retried submit returns the first."""
+    """Store the report once per channel session and return its reference; a retried submit returns the first.
+
+    One INSERT and nothing else on the common path: this runs inside the last USSD step, which must stay fast.
+    """
     _validate(draft)
-    existing = _find_by_session(session, draft)
-    if existing is not None:
-        return SubmittedReport(existing.id, existing.reference, existing.urgent, is_new=False)
-    organisation = find_organisation(session, organisation_slug)
     answers = dict(draft.answers)
     phone = None
     if draft.reporter_phone:
@@ -71,38 +75,38 @@ def submit_report(
         except InvalidPhoneNumber:
             # Keep what the provider sent so a case worker can still read it; never drop the report.
             answers["reporter_phone_unparsed"] = draft.reporter_phone
-    location = find_location(session, draft.location_code) if draft.location_code else None
+    urgent = is_urgent(draft)
+    values = dict(
+        organisation_id=organisation_id,
+        channel=draft.channel,
+        channel_session_id=draft.channel_session_id,
+        reporter_phone=phone,
+        language=draft.language,
+        concern=draft.concern,
+        danger_now=draft.danger_now,
+        urgent=urgent,
+        child_sex=draft.child_sex,
+        child_age_band=draft.child_age_band,
+        location_code=draft.location_code,
+        may_contact=draft.may_contact,
+        consent_to_share=draft.consent_to_share,
+        answers=answers,
+        received_at=utcnow(),
+    )
     for _ in range(5):
-        report = Report(
-            reference=new_reference(),
-            organisation_id=organisation.id,
-            channel=draft.channel,
-            channel_session_id=draft.channel_session_id,
-            reporter_phone=phone,
-            language=draft.language,
-            concern=draft.concern,
-            danger_now=draft.danger_now,
-            urgent=is_urgent(draft),
-            child_sex=draft.child_sex,
-            child_age_band=draft.child_age_band,
-            location_id=location.id if location else None,
-            may_contact=draft.may_contact,
-            consent_to_share=draft.consent_to_share,
-            answers=answers,
-        )
+        report_id, reference = uuid.uuid4(), new_reference()
         try:
             with session.begin_nested():
-                session.add(report)
-            break
+                session.connection().execute(_INSERT_REPORT, {"id": report_id, "reference": reference, **values})
         except IntegrityError:
-            # Either the reference collided (try another) or the same session was submitted concurrently.
+            # Either the same session was submitted again (AT retries), or the reference collided: draw again.
             existing = _find_by_session(session, draft)
             if existing is not None:
                 return SubmittedReport(existing.id, existing.reference, existing.urgent, is_new=False)
-    else:
-        raise RuntimeError("could not allocate a unique reference")
-    log.info("report %s received on %s (urgent=%s)", report.id, report.channel, report.urgent)
-    return SubmittedReport(report.id, report.reference, report.urgent, is_new=True)
+            continue
+        log.info("report %s received on %s (urgent=%s)", report_id, draft.channel, urgent)
+        return SubmittedReport(report_id, reference, urgent, is_new=True)
+    raise RuntimeError("could not allocate a unique reference")
 
 
 def _find_by_session(session: Session, draft: ReportDraft) -> Report | None:

@@ -11,7 +11,12 @@ _REPLACEMENTS = str.maketrans({
 })
 
 
+# Control characters a handset would show as garbage; the newline separates lines and stays.
+_CONTROLS = dict.fromkeys(c for c in range(32) if c != 10) | {127: None}
+
+
 def to_ascii(text: str) -> str:
     """Fold accents and typographic signs to plain ASCII; drop what has no ASCII form."""
-    folded = unicodedata.normalize("NFKD", text.translate(_REPLACEMENTS))
-    return "".join(ch for ch in folded if ch.isascii() and (ch.isprintable() or ch == "\n"))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_REPLACEMENTS)).encode("ascii", "ignore").decode()
+    return text.translate(_CONTROLS)

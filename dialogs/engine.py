@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from casecore.i18n import gettext_for
@@ -156,10 +157,10 @@ def _choose(page: Sequence[Option], token: str) -> Option | None:
 
 def _options(step: Step, ctx: Context, answers: Answers) -> Sequence[Option]:
     if not callable(step.options):
-        return step.options
+        return tuple(step.options)
     key = (step.name, tuple(sorted(answers.items())))
     if key not in ctx.cache:
-        ctx.cache[key] = step.options(ctx, answers)
+        ctx.cache[key] = tuple(step.options(ctx, answers))
     return ctx.cache[key]
 
 
@@ -167,25 +168,36 @@ def _label(option: Option, _) -> str:
     return option.label if option.literal else _(option.label)
 
 
-def _pages(step: Step, ctx: Context, answers: Answers, limits: Limits) -> list[list[Option]]:
+def _pages(step: Step, ctx: Context, answers: Answers, limits: Limits) -> list[Sequence[Option]]:
     """Split the options into screens that respect the channel's option count and length."""
     _ = ctx.gettext(answers)
-    options = list(_options(step, ctx, answers))
-    labels = [_label(option, _) for option in options]
-    # Room for the hint that an invalid choice adds, the prompt and "0 Back", on every page.
-    fixed = len(_hint(_)) + 1 + len(_prompt(step, _)) + 1 + len(f"{BACK} {_('Back')}") + 1
-    if len(options) <= limits.max_options and fixed + _width(labels) <= limits.max_chars:
-        return [options]
-    room = limits.max_chars - fixed - len(f"{MORE} {_('More')}") - 1
-    pages: list[list[Option]] = [[]]
-    page_labels: list[str] = []
-    for option, label in zip(options, labels):
-        if pages[-1] and (len(pages[-1]) >= limits.max_options or _width(page_labels + [label]) > room):
-            pages.append([])
-            page_labels = []
-        pages[-1].append(option)
-        page_labels.append(label)
+    options = _options(step, ctx, answers)
+    labels = tuple(_label(option, _) for option in options)
+    sizes = _page_sizes(_prompt(step, _), labels, _hint(_), _("More"), _("Back"), limits)
+    pages, start = [], 0
+    for size in sizes:
+        pages.append(options[start:start + size])
+        start += size
     return pages
+
+
+@lru_cache(maxsize=4096)
+def _page_sizes(prompt: str, labels: tuple[str, ...], hint: str, more: str, back: str, limits: Limits) -> tuple[int, ...]:
+    """How many options go on each page; cached because every step replays every earlier screen."""
+    # Room for the hint that an invalid choice adds, the prompt and "0 Back", on every page.
+    fixed = len(hint) + 1 + len(prompt) + 1 + len(f"{BACK} {back}") + 1
+    if len(labels) <= limits.max_options and fixed + _width(labels) <= limits.max_chars:
+        return (len(labels),)
+    room = limits.max_chars - fixed - len(f"{MORE} {more}") - 1
+    sizes: list[int] = []
+    page: list[str] = []
+    for label in labels:
+        if page and (len(page) >= limits.max_options or _width(page + [label]) > room):
+            sizes.append(len(page))
+            page = []
+        page.append(label)
+    sizes.append(len(page))
+    return tuple(sizes)
 
 
 def _width(labels: Sequence[str]) -> int:
@@ -202,7 +214,7 @@ def _hint(_) -> str:
 
 
 def _render(
-    step: Step, pages: list[list[Option]], page: int, ctx: Context, answers: Answers, invalid: bool, back: bool
+    step: Step, pages: list[Sequence[Option]], page: int, ctx: Context, answers: Answers, invalid: bool, back: bool
 ) -> Screen:
     _ = ctx.gettext(answers)
     lines = [_hint(_)] if invalid else []

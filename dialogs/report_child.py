@@ -1,11 +1,14 @@
 """The community conversation: choose a language, then report a child at risk, one short question at a time."""
 from __future__ import annotations
 
+import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from casecore.locations import list_communes, list_regions
+from casecore.locations import PlaceDirectory
 from casecore.reports import ReportDraft, submit_report
 from dialogs.engine import Answers, Context, Conversation, Ending, Option, Step
 
@@ -17,9 +20,12 @@ REPORT_SUBMITTED = "report_submitted"
 class ReportServices:
     """What the report conversation needs from the case store and configuration."""
 
-    session: Session
+    places: PlaceDirectory
+    # Opens a transaction; only the last step needs one, so earlier steps never touch the database.
+    unit_of_work: Callable[[], AbstractContextManager[Session]]
+    # Looked up only when a report is stored, so a missing organisation does not break the earlier screens.
+    receiving_organisation: Callable[[], uuid.UUID]
     default_region: str
-    organisation_slug: str
     emergency_contacts: tuple[str, ...]
 
 
@@ -51,12 +57,12 @@ CONFIRM = (Option("send", "Send"), Option("cancel", "Cancel"))
 
 
 def _regions(ctx: Context, _answers: Answers) -> list[Option]:
-    places = list_regions(ctx.services.session)
+    places = ctx.services.places.regions
     return [Option(p.code, p.name, literal=True) for p in places] + [Option(UNKNOWN, "I don't know")]
 
 
 def _communes(ctx: Context, answers: Answers) -> list[Option]:
-    places = list_communes(ctx.services.session, answers["region"])
+    places = ctx.services.places.communes(answers["region"])
     return [Option(p.code, p.name, literal=True) for p in places] + [Option(UNKNOWN, "I don't know")]
 
 
@@ -94,10 +100,9 @@ def _submit(ctx: Context, answers: Answers) -> str:
         consent_to_share=consent,
         answers=dict(answers),
     )
-    report = submit_report(
-        services.session, draft,
-        default_region=services.default_region, organisation_slug=services.organisation_slug,
-    )
+    with services.unit_of_work() as session:
+        report = submit_report(session, draft, organisation_id=services.receiving_organisation(),
+                               default_region=services.default_region)
     if report.is_new:
         ctx.events.append((REPORT_SUBMITTED, report.id))
     _ = ctx.gettext(answers)

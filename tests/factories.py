@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 
 from casecore.models import Location, Organisation, User
+from casecore.organisations import find_organisation
 from casecore.reports import ReportDraft, submit_report
 from casecore.users import create_user
 
@@ -55,4 +56,5 @@ def make_report(session, **overrides):
     )
     slug = overrides.pop("organisation_slug", "")
     values.update(overrides)
-    return submit_report(session, ReportDraft(**values), default_region="ML", organisation_slug=slug)
+    organisation_id = find_organisation(session, slug).id
+    return submit_report(session, ReportDraft(**values), organisation_id=organisation_id, default_region="ML")

@@ -43,21 +43,29 @@ def enqueue_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
 
 def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str) -> bool:
     try:
-        existing = queue.fetch_job(job_id)
-        if existing is not None:
-            if existing.get_status(refresh=False) in _WAITING:
+        try:
+            # The common case, a job never enqueued before, costs one enqueue and no look-up (USSD's last step).
+            _enqueue(queue, func, job_id, arg)
+        except DuplicateJobError:
+            existing = queue.fetch_job(job_id)
+            if existing is not None and existing.get_status(refresh=False) in _WAITING:
                 return True
             # A finished or failed run keeps its id for a while; clear it so the work can be tried again.
-            existing.delete()
-        queue.enqueue(
-            func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
-            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-        )
+            if existing is not None:
+                existing.delete()
+            _enqueue(queue, func, job_id, arg)
     except DuplicateJobError:
-        # Another process enqueued the same id between our look-up and our enqueue: it is waiting, as wanted.
+        # Another process enqueued the same id between our delete and our enqueue: it is waiting, as wanted.
         return True
     except redis.RedisError as exc:
         log.warning("could not enqueue %s (%s); the scheduler will enqueue it again", job_id,
                     exc.__class__.__name__)
         return False
     return True
+
+
+def _enqueue(queue: Queue, func: str, job_id: str, arg: str) -> None:
+    queue.enqueue(
+        func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+    )

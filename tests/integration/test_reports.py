@@ -21,9 +21,9 @@ def draft(**overrides) -> ReportDraft:
 
 def test_a_report_is_stored_with_what_triage_needs(any_db_runtime):
     with any_db_runtime.unit_of_work() as session:
-        make_organisation(session)
+        org = make_organisation(session)
         make_locations(session)
-        submitted = submit_report(session, draft(), default_region="ML")
+        submitted = submit_report(session, draft(), organisation_id=org.id, default_region="ML")
     with any_db_runtime.unit_of_work() as session:
         report = session.get(Report, submitted.id)
         assert report.reporter_phone == "+22376701430"
@@ -46,13 +46,14 @@ def test_the_same_session_submitted_twice_is_one_report(any_db_runtime):
 
 def test_concurrent_submits_of_one_session_store_one_report(any_db_runtime):
     with any_db_runtime.unit_of_work() as session:
-        make_organisation(session)
+        organisation_id = make_organisation(session).id
     results, errors = [], []
 
     def submit():
         try:
             with any_db_runtime.unit_of_work() as session:
-                results.append(submit_report(session, draft(location_code=None), default_region="ML"))
+                results.append(submit_report(session, draft(location_code=None), organisation_id=organisation_id,
+                                             default_region="ML"))
         except Exception as exc:  # collected: the assertion below says what went wrong
             errors.append(exc)
 
@@ -75,3 +76,13 @@ def test_an_unreadable_number_keeps_the_report(any_db_runtime):
         report = session.get(Report, submitted.id)
         assert report.reporter_phone is None
         assert report.answers["reporter_phone_unparsed"] == "not a number"
+
+
+def test_an_unknown_location_code_leaves_the_place_empty_but_keeps_the_code(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        submitted = submit_report(session, draft(location_code="XX99", answers={"commune": "XX99"}),
+                                  organisation_id=org.id, default_region="ML")
+    with any_db_runtime.unit_of_work() as session:
+        report = session.get(Report, submitted.id)
+        assert report.location_id is None and report.answers["commune"] == "XX99"

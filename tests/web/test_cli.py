@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, func, inspect, select
 
 from app import create_app
 from casecore.demo import DEMO_SLUG
-from casecore.locations import list_communes, list_regions
+from casecore.locations import load_place_directory
 from casecore.models import Location, Organisation, User
 from casecore.users import authenticate
 from tests.conftest import make_settings
@@ -75,10 +75,11 @@ def test_demo_accounts_and_locations_are_usable(cli, uow):
         assert "demo-superviseur" in output
         assert authenticate(session, "agent@demo.relais.example", "demo-agent-social").role == "caseworker"
         assert user.organisation.slug == DEMO_SLUG
-        regions = {place.name: place.code for place in list_regions(session)}
+        directory = load_place_directory(session)
+        regions = {place.name: place.code for place in directory.regions}
         assert set(regions) == {"Kayes", "Koulikoro", "Sikasso", "Ségou", "Mopti", "Tombouctou", "Gao", "Kidal",
                                 "Taoudénit", "Ménaka", "Bamako"}
-        communes = {name: list_communes(session, code) for name, code in regions.items()}
+        communes = {name: directory.communes(code) for name, code in regions.items()}
         assert all(len(places) >= 3 for places in communes.values())
         assert max(len(places) for places in communes.values()) > 8
         assert [p.name for p in communes["Bamako"]] == [f"Commune {n}" for n in ("I", "II", "III", "IV", "V", "VI")]
@@ -157,7 +158,7 @@ def test_locations_import(cli, uow, tmp_path):
     assert result.exit_code == 0, result.output
     assert "3 locations" in result.output
     with uow() as session:
-        assert [p.name for p in list_communes(session, "ML05")] == ["Konna"]
+        assert [p.name for p in load_place_directory(session).communes("ML05")] == ["Konna"]
 
 
 def test_locations_import_reports_a_bad_line(cli, tmp_path):

@@ -1,0 +1,147 @@
+"""What `make bench` runs and watches: gunicorn from the Procfile's `web` line, the database, CPU accounting."""
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import signal
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.load import Connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def procfile_web_command() -> str:
+    """The `web:` line of the Procfile, as honcho runs it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, colon, command = line.partition(":")
+        if colon and name.strip() == "web":
+            return command.strip()
+    raise SystemExit("Procfile has no web: line")
+
+
+def with_app_target(command: str, target: str) -> str:
+    """The same command line with its last argument (the WSGI app target) replaced."""
+    current = shlex.split(command)[-1]
+    at = command.rfind(current)
+    if ":" not in current or at < 0:
+        raise SystemExit(f"cannot find the app target in: {command}")
+    quoted = at > 0 and command[at - 1] in "'\""
+    return command[:at] + (target if quoted else shlex.quote(target)) + command[at + len(current):]
+
+
+class Gunicorn:
+    """`bash -c <command>` in its own process group, so stopping it stops the master and every worker."""
+
+    def __init__(self, command: str, env: dict[str, str], log_path: Path) -> None:
+        self.command, self.log_path = command, log_path
+        self._log = log_path.open("wb")
+        # Access log lines go to a file, as they would go to honcho's pipe: the server pays for them either way.
+        self.process = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, port: int, timeout: float = 30) -> None:
+        """Return once the USSD URL answers 200; stop with the log's tail if it never does."""
+        deadline = time.monotonic() + timeout
+        body = urlencode({"sessionId": "ATUid_ready", "phoneNumber": "+22376000099", "text": ""}).encode()
+        while time.monotonic() < deadline and self.process.poll() is None:
+            conn = Connection(port)
+            try:
+                if conn.post(body, timeout=5)[0] == 200:
+                    return
+            except (OSError, ValueError, KeyError, IndexError):
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.2)
+        tail = self.log_path.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"gunicorn did not answer on port {port}:\n{tail}")
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the master and its live workers."""
+        return group_cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        """TERM the whole group (gunicorn's graceful stop), KILL it if it lingers."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+
+def prepare_database(url: str) -> str:
+    """Create the schema and load the demo data (or the test factories' data); says what was loaded."""
+    from casecore.db import make_engine, make_session_factory, unit_of_work
+    from casecore.migrate import upgrade_database
+
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            try:
+                from casecore.demo import load_demo
+            except ImportError:
+                from tests.factories import make_locations, make_organisation, make_user
+
+                org = make_organisation(session, slug="demo")
+                make_locations(session)
+                make_user(session, org, role="supervisor", phone="+22376000001")
+                return "tests.factories data (1 organisation, 8 locations)"
+            loaded = load_demo(session)
+            return f"the demo data ({loaded.locations} locations)"
+    finally:
+        engine.dispose()
+
+
+def _stat_fields(pid: str | int) -> list[str]:
+    # The command name may hold spaces or parentheses; the fields we want come after its closing one.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in a process group."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = _stat_fields(entry)
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    total = sum(values[:8])
+    return total - idle, total
+
+
+def machine_description() -> str:
+    """nproc and the CPU model, as /proc/cpuinfo names it."""
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return f"{len(os.sched_getaffinity(0))} CPUs (nproc), {model}; {platform.system()} {platform.release()}"
