@@ -1,6 +1,7 @@
 """Builds what every entry point needs (engine, sessions, Redis, queue) from one Settings; nothing at import."""
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -64,6 +65,16 @@ class Runtime:
             self.engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging() -> None:
+    """One log format for web, worker and scheduler; quiet the libraries that chatter at INFO."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # Alembic announces each of its plugins at INFO on every `db upgrade`; only the migrations themselves matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 _current: Runtime | None = None

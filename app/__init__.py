@@ -1,13 +1,15 @@
 """The Flask entry point: webhooks, the web view and the CLI. `flask --app app ...` finds create_app."""
 from __future__ import annotations
 
-import logging
+import os
+import secrets
 
 from flask import Flask
 
+from app import auth, cli, triage, webhooks
 from app.sessions import PeopleOnlySessionInterface
-from bootstrap import bootstrap
-from settings import Settings
+from bootstrap import bootstrap, configure_logging
+from settings import INSTANCE, Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -26,12 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.session_interface = PeopleOnlySessionInterface()
     app.extensions["relais"] = runtime
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic announces each of its plugins at INFO on every `db upgrade`; only the migrations themselves matter.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-    from app import auth, cli, triage, webhooks
-
+    configure_logging()
     webhooks.init_app(app)
     auth.init_app(app)
     triage.init_app(app)
@@ -41,13 +38,17 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _local_secret() -> str:
     """A per-instance secret for local runs with nothing configured, kept under instance/ so logins survive restarts."""
-    import secrets
-
-    from settings import INSTANCE
-
     path = INSTANCE / "secret_key"
     if not path.exists():
         INSTANCE.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        # Written aside then linked into place: gunicorn workers starting together all end up with the same key.
+        temporary = INSTANCE / f".secret_key.{os.getpid()}"
+        temporary.write_text(secrets.token_hex(32))
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return path.read_text().strip()

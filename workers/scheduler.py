@@ -11,7 +11,7 @@ import signal
 import threading
 from datetime import datetime, timedelta
 
-from bootstrap import Runtime, bootstrap
+from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.alerts import reports_awaiting_alert
 from casecore.models import utcnow
 from casecore.outbox import messages_awaiting_send
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.scheduler", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="sweep once and exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     runtime = bootstrap()
     try:
         if args.once:

@@ -17,7 +17,7 @@ from rq import Queue, Worker
 
 # Imported here, in the parent, so each forked job starts with everything loaded (about 0.5 s saved per job).
 import workers.jobs  # noqa: F401
-from bootstrap import Runtime, bootstrap
+from bootstrap import Runtime, bootstrap, configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="work until the queue is empty, then exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     runtime = bootstrap()
     settings = runtime.settings
     os.register_at_fork(after_in_child=lambda: forget_inherited_connections(runtime))
