@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casecore.errors import NotFound
+from casecore.ids import parse_id
 from casecore.i18n import gettext_for
 from casecore.models import OutboundMessage, Report, User, utcnow
 from casecore.users import supervisors_of
@@ -32,7 +33,7 @@ def alert_purpose_key(report_id: uuid.UUID, user_id: uuid.UUID) -> str:
 
 def queue_report_alerts(session: Session, report_id: str | uuid.UUID, backend: str) -> list[uuid.UUID]:
     """Write an alert for each supervisor of the report's organisation (once) and return those still to send."""
-    report = session.get(Report, _uuid(report_id), with_for_update=True)
+    report = session.get(Report, parse_id(report_id, "report"), with_for_update=True)
     if report is None:
         raise NotFound(f"report {report_id} does not exist")
     to_send = []
@@ -91,10 +92,3 @@ def _alert_for(session: Session, report: Report, user: User, backend: str) -> Ou
 
 def _find(session: Session, key: str) -> OutboundMessage | None:
     return session.scalar(select(OutboundMessage).where(OutboundMessage.purpose_key == key))
-
-
-def _uuid(value: str | uuid.UUID) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"report {value!r} does not exist") from None

@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from casecore.ids import parse_id
 from casecore.models import AuditEvent
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ def record_event(
 ) -> AuditEvent:
     """Add an audit event to the unit of work; it is kept only if the work it describes commits."""
     event = AuditEvent(
-        user_id=_as_uuid(user_id),
+        user_id=None if user_id is None else parse_id(user_id, "user"),
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
@@ -27,8 +28,3 @@ def record_event(
     log.info("audit %s %s %s by user %s", action, object_type, event.object_id, event.user_id)
     return event
 
-
-def _as_uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(str(value))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore.errors import InvalidInput, NotFound
+from casecore.ids import parse_id
 from casecore.models import OutboundMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class OutboundSnapshot:
 def claim_for_sending(session: Session, message_id: str | uuid.UUID) -> OutboundSnapshot | None:
     """Count one more attempt and return the message, or None when it is already sent or failed."""
     # Locks the row on PostgreSQL so two claims of the same message take turns; SQLite serialises writers anyway.
-    message = session.get(OutboundMessage, _uuid(message_id), with_for_update=True)
+    message = session.get(OutboundMessage, parse_id(message_id, "outbound message"), with_for_update=True)
     if message is None:
         raise NotFound(f"outbound message {message_id} does not exist")
     if message.status != "queued":
@@ -54,7 +55,7 @@ def record_send_result(
     """Store a backend's verdict (sent, retry or failed) and return the message's new status."""
     if result_status not in RESULT_STATUSES:
         raise InvalidInput(f"unknown send result {result_status!r}")
-    message = session.get(OutboundMessage, _uuid(message_id), with_for_update=True)
+    message = session.get(OutboundMessage, parse_id(message_id, "outbound message"), with_for_update=True)
     if message is None:
         raise NotFound(f"outbound message {message_id} does not exist")
     if message.status == "sent":
@@ -89,13 +90,6 @@ def messages_awaiting_send(session: Session, created_before: datetime, limit: in
             .limit(limit)
         )
     )
-
-
-def _uuid(value: str | uuid.UUID) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"outbound message {value!r} does not exist") from None
 
 
 def _short(text: str) -> str:

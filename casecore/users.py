@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casecore import taxonomy
-from casecore.errors import Conflict, InvalidInput
+from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.ids import parse_id
 from casecore.models import User
 from casecore.organisations import find_organisation
 from casecore.phones import normalise_phone
 
 MIN_PASSWORD_LENGTH = 8
-# Checked against when the email is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("relais-timing-equaliser")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash checked when the email is unknown, so both paths take the same time (made on first use)."""
+    return generate_password_hash("relais-timing-equaliser")
 
 
 def create_user(
@@ -57,7 +63,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
     user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         return None
@@ -67,10 +73,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def get_user(session: Session, user_id: str | uuid.UUID) -> User | None:
     """The user with this id, or None when the id is unknown or malformed."""
     try:
-        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
-    except ValueError:
+        return session.get(User, parse_id(user_id, "user"))
+    except NotFound:
         return None
-    return session.get(User, key)
 
 
 def supervisors_of(session: Session, organisation_id: uuid.UUID) -> list[User]:
