@@ -151,12 +151,14 @@ class OutboundMessage(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     backend: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | failed
+    # queued -> sending (claimed by one send job) -> sent | failed, or back to queued to retry.
+    status: Mapped[str] = mapped_column(String(16), default="queued")
     provider_message_id: Mapped[Optional[str]] = mapped_column(String(128), index=True)
     failure_reason: Mapped[Optional[str]] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore.errors import InvalidInput, NotFound
@@ -33,16 +33,39 @@ class OutboundSnapshot:
 
 
 def claim_for_sending(session: Session, message_id: str | uuid.UUID) -> OutboundSnapshot | None:
-    """Count one more attempt and return the message, or None when it is already sent or failed."""
-    # Locks the row on PostgreSQL so two claims of the same message take turns; SQLite serialises writers anyway.
-    message = session.get(OutboundMessage, parse_id(message_id, "outbound message"), with_for_update=True)
+    """Mark a queued message as being sent and return it; None when another job has it or it is done.
+
+    One conditional UPDATE: of two jobs claiming the same message at once, exactly one gets it.
+    """
+    key = parse_id(message_id, "outbound message")
+    claimed = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == key, OutboundMessage.status == "queued")
+        .values(status="sending", attempts=OutboundMessage.attempts + 1, claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    message = session.get(OutboundMessage, key, populate_existing=True)
     if message is None:
         raise NotFound(f"outbound message {message_id} does not exist")
-    if message.status != "queued":
+    if not claimed:
         return None
-    message.attempts += 1
-    session.flush()
     return OutboundSnapshot(message.id, message.to_phone, message.body, message.backend, message.attempts)
+
+
+def release_stale_claims(session: Session, claimed_before: datetime) -> int:
+    """Put back in the queue messages claimed before claimed_before and never settled (their job died).
+
+    Their SMS may have gone out before the job died: sending again is preferred to losing an alert.
+    """
+    released = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.status == "sending", OutboundMessage.claimed_at < claimed_before)
+        .values(status="queued")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if released:
+        log.warning("%d outbound message(s) claimed by a job that never finished are queued again", released)
+    return released
 
 
 def record_send_result(

@@ -35,14 +35,13 @@ def alert_supervisors(report_id: str) -> int:
 def send_outbound(message_id: str) -> str:
     """Send one outbox message unless it already went (or failed for good); returns the message's status."""
     runtime = bootstrap()
-    settings = runtime.settings
-    # Built before the claim: a configuration error must not use up an attempt.
-    backend = make_sms_backend(settings.SMS_BACKEND, dataclasses.asdict(settings))
     with runtime.unit_of_work() as session:
         message = claim_for_sending(session, message_id)
     if message is None:
         log.info("outbound message %s was already handled; not sending it again", message_id)
         return "skipped"
+    # The backend the message was written for: a configuration change must not reroute what is already queued.
+    backend = make_sms_backend(message.backend, dataclasses.asdict(runtime.settings))
     result = backend.send(OutboundSms(to=message.to_phone, body=message.body))
     with runtime.unit_of_work() as session:
         status = record_send_result(session, message_id, result.status, result.provider_message_id, result.reason)

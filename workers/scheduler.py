@@ -1,7 +1,7 @@
 """The scheduler process: every few seconds, enqueue again the work a Redis outage or a crash left behind.
 
 Run with `python -m workers.scheduler` (add `--once` for a single sweep). Several copies are harmless: job ids
-are deterministic and the outbox never sends a message twice.
+are deterministic and a message is claimed by one send job at a time.
 """
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from datetime import datetime, timedelta
 from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.alerts import reports_awaiting_alert
 from casecore.models import utcnow
-from casecore.outbox import messages_awaiting_send
+from casecore.outbox import messages_awaiting_send, release_stale_claims
 from workers.queueing import enqueue_report_alert, enqueue_send
 
 log = logging.getLogger(__name__)
 
 # A queued message younger than this is most likely still in the hands of its first send job.
 OUTBOX_SWEEP_AFTER_SECONDS = 300
+# A send job holds its claim for one provider call (seconds); a claim this old belongs to a job that died.
+STALE_CLAIM_SECONDS = 600
 
 
 def run_once(runtime: Runtime, now: datetime | None = None) -> int:
@@ -29,6 +31,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     settings = runtime.settings
     with runtime.unit_of_work() as session:
         report_ids = reports_awaiting_alert(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
+        release_stale_claims(session, now - timedelta(seconds=STALE_CLAIM_SECONDS))
         message_ids = messages_awaiting_send(session, now - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS))
     work = [(enqueue_report_alert, report_id) for report_id in report_ids]
     work += [(enqueue_send, message_id) for message_id in message_ids]
