@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 URL = "/webhooks/africastalking/ussd"
-# French, report, concern, danger, sex, age, region, commune, contact, consent, send (tests/web FULL_PATH_FR).
+# French, report, concern, danger, sex, age, region, commune, consent, call, send (tests/web FULL_PATH_FR).
 PATH_FR = ["1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1"]
 # The `text` AT sends at each step: "" when the person dials, then every input so far joined with `*`.
 TEXTS = ["*".join(PATH_FR[:n]) for n in range(len(PATH_FR) + 1)]
 STEP_NAMES = ["dial -> language", "language -> menu", "menu -> concern", "concern -> danger", "danger -> sex",
-              "sex -> age", "age -> region", "region -> commune", "commune -> contact", "contact -> consent",
-              "consent -> confirm", "send -> END (report stored)"]
+              "sex -> age", "age -> region", "region -> commune", "commune -> consent", "consent -> call",
+              "call -> confirm", "send -> END (report stored)"]
 REFERENCE = re.compile(rb"^END .*reference ?: ?\S+", re.DOTALL)
 
 

@@ -128,6 +128,8 @@ class Report(Base):
     child_age_band: Mapped[str] = mapped_column(String(16))
     location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
     may_contact: Mapped[bool] = mapped_column(Boolean)
+    # The reporter agreed that child protection workers know who reported (their number); without it the
+    # report is kept anonymous: no number stored, no contact.
     consent_to_share: Mapped[bool] = mapped_column(Boolean)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(32), default="new")

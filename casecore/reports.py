@@ -48,8 +48,8 @@ class SubmittedReport:
 
 
 def is_urgent(draft: ReportDraft) -> bool:
-    """A child in danger right now must be seen first."""
-    return draft.danger_now
+    """A child in danger right now, or a concern that calls for immediate escalation, is seen first."""
+    return draft.danger_now or draft.concern in taxonomy.ESCALATION_CONCERNS
 
 
 # Built once so its compiled form is cached; the place is resolved inside the INSERT from the menu's p-code (an

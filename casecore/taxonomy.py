@@ -35,6 +35,10 @@ PROTECTION_CONCERNS = (
     "other",
 )
 
+# Concerns escalated at once whatever else is said (domain rules, "immediate escalation"): sexual violence,
+# trafficking or abduction, association with armed groups, a child without any care.
+ESCALATION_CONCERNS = frozenset({"sexual_abuse", "sexual_exploitation", "trafficking", "caafag", "unaccompanied"})
+
 RISK_LEVELS = ("high", "medium", "low", "no_risk")
 
 CHILD_SEXES = ("female", "male", "unknown")

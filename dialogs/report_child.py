@@ -67,7 +67,12 @@ def _communes(ctx: Context, answers: Answers) -> list[Option]:
 
 
 def _after_region(answers: Answers) -> str:
-    return "contact" if answers["region"] == UNKNOWN else "commune"
+    return "consent" if answers["region"] == UNKNOWN else "commune"
+
+
+def _after_consent(answers: Answers) -> str:
+    # Contact only makes sense when the reporter lets workers know their number.
+    return "contact" if answers["consent"] == "yes" else "confirm"
 
 
 def _after_confirm(answers: Answers) -> str:
@@ -96,7 +101,7 @@ def _submit(ctx: Context, answers: Answers) -> str:
         child_sex=answers["sex"],
         child_age_band=answers["age"],
         location_code=_location_code(answers),
-        may_contact=consent and answers["contact"] == "yes",
+        may_contact=consent and answers.get("contact") == "yes",
         consent_to_share=consent,
         answers=dict(answers),
     )
@@ -134,9 +139,11 @@ COMMUNITY = Conversation(
         "sex": Step("sex", "Is the child a girl or a boy?", SEXES, "age"),
         "age": Step("age", "How old is the child?", AGE_BANDS, "region"),
         "region": Step("region", "Where is the child? Region:", _regions, _after_region),
-        "commune": Step("commune", "Commune:", _communes, "contact"),
-        "contact": Step("contact", "May we contact you on this number?", YES_NO, "consent"),
-        "consent": Step("consent", "Share this report with child protection workers?", YES_NO, "confirm"),
+        "commune": Step("commune", "Commune:", _communes, "consent"),
+        # Consent is about the reporter: the child's situation goes to workers either way (safeguarding),
+        # but without consent the reporter's number is neither kept nor shown.
+        "consent": Step("consent", "May child protection workers know your number?", YES_NO, _after_consent),
+        "contact": Step("contact", "May we call you on this number?", YES_NO, "confirm"),
         "confirm": Step("confirm", "Send the report?", CONFIRM, _after_confirm),
     },
     endings={"submitted": Ending("submitted", _submit), "cancelled": Ending("cancelled", _cancel)},

@@ -19,7 +19,7 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TOKEN = "e2e-webhook-token"
-# French, report, violence, danger now, girl, 6-11, first region, first commune, may contact, consent, send.
+# French, report, violence, danger now, girl, 6-11, first region, first commune, consent, may call, send.
 PATH = ["1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1"]
 
 pytestmark = pytest.mark.e2e

@@ -86,3 +86,11 @@ def test_an_unknown_location_code_leaves_the_place_empty_but_keeps_the_code(any_
     with any_db_runtime.unit_of_work() as session:
         report = session.get(Report, submitted.id)
         assert report.location_id is None and report.answers["commune"] == "XX99"
+
+
+def test_sexual_abuse_is_urgent_even_without_danger_now(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        make_organisation(session)
+        abuse = make_report(session, concern="sexual_abuse", danger_now=False)
+        labour = make_report(session, concern="child_labour", danger_now=False)
+    assert abuse.urgent and not labour.urgent

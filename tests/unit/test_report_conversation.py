@@ -30,8 +30,10 @@ def test_the_first_screen_offers_the_languages_in_their_own_words():
     (("1", "1", "1", "1", "1", "2"), "Où est l'enfant ? Région :"),
     (("1", "1", "1", "1", "1", "2", "1"), "Commune :"),
     # "I don't know" the region skips the commune question.
-    (("1", "1", "1", "1", "1", "2", "3"), "Pouvons-nous vous contacter à ce numéro ?"),
-    (("2", "1", "1", "1", "1", "2", "1", "2"), "May we contact you on this number?"),
+    (("1", "1", "1", "1", "1", "2", "3"), "Les agents de protection peuvent-ils connaître votre numéro ?"),
+    (("2", "1", "1", "1", "1", "2", "1", "1", "1"), "May we call you on this number?"),
+    # Without consent to know the number, there is no call question.
+    (("2", "1", "1", "1", "1", "2", "1", "1", "2"), "Send the report?"),
     (("1", "1", "1", "1", "1", "2", "1", "00"), "Relais - protection de l'enfant"),
 ])
 def test_branches(inputs, first_line):
@@ -43,5 +45,5 @@ def test_regions_come_from_the_directory_with_i_dont_know_last():
 
 
 def test_cancel_ends_without_touching_the_database():
-    screen = play_fr("1", "1", "1", "2", "1", "2", "3", "1", "1", "2")
+    screen = play_fr("1", "1", "1", "2", "1", "2", "3", "1", "1", "2")  # unknown region, consent, call, cancel
     assert screen.final and screen.text == "Signalement annulé. Rien n'a été enregistré."

@@ -39,7 +39,7 @@ def post(client, body, query=""):
     return client.post(URL + query, data=body, content_type=FORM)
 
 
-# Full path to the last screen: French, report, concern, danger, sex, age, region, commune, contact, consent, send.
+# Full path to the last screen: French, report, concern, danger, sex, age, region, commune, consent, call, send.
 FULL_PATH_FR = ["1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1"]
 
 
@@ -112,7 +112,7 @@ def test_a_retried_last_step_gives_the_same_reference_and_one_report(client, see
 
 
 def test_no_consent_keeps_the_report_but_not_the_number(client, seeded):
-    path = FULL_PATH_FR[:-2] + ["2", "1"]
+    path = FULL_PATH_FR[:-3] + ["2", "1"]  # no consent: no call question
     last = post(client, at_body("*".join(path))).get_data(as_text=True)
     assert "Votre numero n'a pas ete conserve." in last
     with seeded.unit_of_work() as session:
