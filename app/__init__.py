@@ -1,6 +1,7 @@
 """The Flask entry point: webhooks, the web view and the CLI. `flask --app app ...` finds create_app."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 
@@ -11,11 +12,15 @@ from app.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import INSTANCE, Settings
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app around the process runtime; connects to nothing until a request needs it."""
+    configure_logging()
     runtime = bootstrap(settings)
     settings = runtime.settings
+    _warn_about_open_doors(settings)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.SECRET_KEY or _local_secret(),
@@ -28,12 +33,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.session_interface = PeopleOnlySessionInterface()
     app.extensions["relais"] = runtime
-    configure_logging()
     webhooks.init_app(app)
     auth.init_app(app)
     triage.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _warn_about_open_doors(settings: Settings) -> None:
+    """Say at start-up what is fine on a laptop and wrong in production."""
+    if not settings.SECRET_KEY:
+        log.warning("SECRET_KEY is not set: using instance/secret_key; in production set one, the same on every host")
+    if not settings.AT_WEBHOOK_TOKEN:
+        log.warning("AT_WEBHOOK_TOKEN is not set: the Africa's Talking webhooks accept calls from anyone")
 
 
 def _local_secret() -> str:

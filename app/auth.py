@@ -14,14 +14,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.runtime import runtime
+from app.webhooks import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
 from casecore.i18n import gettext_for
 from casecore.users import authenticate, get_user
 
 log = logging.getLogger(__name__)
 
-# Providers cannot send our CSRF token or a session cookie; the webhooks check their own shared token instead.
-WEBHOOKS_BLUEPRINT = "webhooks"
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
 
 bp = Blueprint("auth", __name__)
@@ -122,6 +121,7 @@ def _load_user(user_id: str) -> StaffUser | None:
 
 
 def _is_webhook() -> bool:
+    # Providers cannot send our CSRF token or a session cookie; the webhooks check their own shared token instead.
     return WEBHOOKS_BLUEPRINT in request.blueprints
 
 

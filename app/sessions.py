@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.sessions import SecureCookieSessionInterface
 
-WEBHOOKS_PREFIX = "/webhooks/"
+from app.webhooks import URL_PREFIX
 
 
 class PeopleOnlySessionInterface(SecureCookieSessionInterface):
@@ -11,7 +11,7 @@ class PeopleOnlySessionInterface(SecureCookieSessionInterface):
 
     def open_session(self, app, request):
         """No session for a webhook; the usual signed cookie otherwise."""
-        if request.path.startswith(WEBHOOKS_PREFIX):
+        if request.path.startswith(f"{URL_PREFIX}/"):
             return self.make_null_session(app)
         return super().open_session(app, request)
 

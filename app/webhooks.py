@@ -15,7 +15,12 @@ from workers.queueing import enqueue_report_alert
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+# Providers cannot send a CSRF token or a session cookie: other modules exempt this blueprint by these names.
+BLUEPRINT = "webhooks"
+URL_PREFIX = "/webhooks"
+AFRICASTALKING_PREFIX = f"{URL_PREFIX}/africastalking/"
+
+bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
 
 # Room for "CON " within the 160 characters a screen may hold.
 USSD_LIMITS = Limits(max_options=7, max_chars=156)
@@ -30,7 +35,7 @@ def init_app(app: Flask) -> None:
 def require_africastalking_token():
     """AT does not sign callbacks: a secret in the callback URL, compared in constant time, stands in."""
     expected = runtime().settings.AT_WEBHOOK_TOKEN
-    if not expected or not request.path.startswith("/webhooks/africastalking/"):
+    if not expected or not request.path.startswith(AFRICASTALKING_PREFIX):
         return None
     given = request.args.get("token", "")
     if not hmac.compare_digest(given.encode(), expected.encode()):
@@ -41,21 +46,25 @@ def require_africastalking_token():
 @bp.post("/africastalking/ussd")
 def africastalking_ussd():
     """Answer one USSD step with the next screen (`CON`) or the last one (`END`)."""
-    settings = runtime().settings
+    rt = runtime()
+    settings = rt.settings
     try:
         step = parse_ussd_request(request.form)
     except InvalidUssdRequest as exc:
         return _plain(render_ussd(f"Invalid request: {exc}", final=True), 400)
     try:
+        # Resolved (and cached) on every step, so a service with no receiving organisation says so when the
+        # person dials, not after they have answered every question.
+        receiving_organisation = rt.intake_organisation.get()
         ctx = Context(
             channel="ussd",
             session_id=step.session_id,
             phone=step.phone,
             default_language=settings.DEFAULT_LANGUAGE,
             services=ReportServices(
-                places=runtime().places.get(),
-                unit_of_work=runtime().unit_of_work,
-                receiving_organisation=runtime().intake_organisation.get,
+                places=rt.places.get(),
+                unit_of_work=rt.unit_of_work,
+                receiving_organisation=receiving_organisation,
                 default_region=settings.DEFAULT_REGION,
                 emergency_contacts=tuple(settings.emergency_contacts),
             ),
@@ -70,7 +79,7 @@ def africastalking_ussd():
     # After commit, so the worker finds the report; if Redis is down the scheduler enqueues it later.
     for event, report_id in ctx.events:
         if event == REPORT_SUBMITTED:
-            enqueue_report_alert(runtime().queue, report_id)
+            enqueue_report_alert(rt.queue, report_id)
     return _plain(render_ussd(screen.text, screen.final))
 
 

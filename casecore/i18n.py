@@ -10,9 +10,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-# One catalogue per audience: "messages" for conversations with the community, "notifications" for SMS to
-# staff, "web" for the web view.
-DOMAINS = ("messages", "notifications", "web")
+# One catalogue per audience (the domain): "messages" for conversations with the community, "notifications"
+# for SMS to staff, "web" for the web view.
 
 
 @lru_cache(maxsize=None)

@@ -23,8 +23,7 @@ class ReportServices:
     places: PlaceDirectory
     # Opens a transaction; only the last step needs one, so earlier steps never touch the database.
     unit_of_work: Callable[[], AbstractContextManager[Session]]
-    # Looked up only when a report is stored, so a missing organisation does not break the earlier screens.
-    receiving_organisation: Callable[[], uuid.UUID]
+    receiving_organisation: uuid.UUID
     default_region: str
     emergency_contacts: tuple[str, ...]
 
@@ -106,7 +105,7 @@ def _submit(ctx: Context, answers: Answers) -> str:
         answers=dict(answers),
     )
     with services.unit_of_work() as session:
-        report = submit_report(session, draft, organisation_id=services.receiving_organisation(),
+        report = submit_report(session, draft, organisation_id=services.receiving_organisation,
                                default_region=services.default_region)
     if report.is_new:
         ctx.events.append((REPORT_SUBMITTED, report.id))

@@ -1,4 +1,6 @@
 """The report conversation's branches, played without Flask or a database (up to the point of storing)."""
+import uuid
+
 import pytest
 
 from casecore.locations import Place, PlaceDirectory
@@ -16,7 +18,7 @@ def no_database():
 
 
 def play_fr(*inputs, language="fr"):
-    services = ReportServices(places=PLACES, unit_of_work=no_database, receiving_organisation=no_database,
+    services = ReportServices(places=PLACES, unit_of_work=no_database, receiving_organisation=uuid.uuid4(),
                               default_region="ML", emergency_contacts=("116",))
     ctx = Context(channel="ussd", session_id="s", phone="+22376701430", default_language=language, services=services)
     return play(COMMUNITY, list(inputs), ctx, Limits())

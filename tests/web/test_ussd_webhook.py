@@ -165,3 +165,10 @@ def test_every_screen_fits_one_ascii_ussd_screen(client, language):
         assert text.isascii(), (path, text)
         # Only the location lists are long enough to need a second page.
         assert "\n98 " not in text or len(path) in (7, 8, 9, 10), (path, text)
+
+
+def test_without_a_receiving_organisation_the_first_screen_says_the_service_is_unavailable(runtime):
+    client = create_app().test_client()
+    response = post(client, at_body(""))
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith("END Desole, le service n'est pas disponible.")
