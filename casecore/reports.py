@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -52,11 +52,16 @@ def is_urgent(draft: ReportDraft) -> bool:
     return draft.danger_now or draft.concern in taxonomy.ESCALATION_CONCERNS
 
 
-# Built once so its compiled form is cached; the place is resolved inside the INSERT from the menu's p-code (an
-# unknown code leaves it empty, and the code stays in answers).
-_INSERT_REPORT = insert(Report.__table__).values(
-    location_id=select(Location.id).where(Location.code == bindparam("location_code")).scalar_subquery()
-)
+# Built once per dialect so the compiled form is cached. The place is resolved inside the INSERT from the menu's
+# p-code (an unknown code leaves it empty; the code stays in answers). A clash on the session or the reference
+# inserts nothing instead of raising, so no savepoint is needed around it.
+_INSERT_REPORT = {
+    name: dialect.insert(Report.__table__)
+    .values(location_id=select(Location.id).where(Location.code == bindparam("location_code")).scalar_subquery())
+    .on_conflict_do_nothing()
+    .returning(Report.__table__.c.id)  # no row back means nothing was inserted (rowcount is -1 on psycopg)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def submit_report(
@@ -93,12 +98,12 @@ def submit_report(
         answers=answers,
         received_at=utcnow(),
     )
+    connection = session.connection()
+    statement = _INSERT_REPORT[connection.dialect.name]
     for _ in range(5):
         report_id, reference = uuid.uuid4(), new_reference()
-        try:
-            with session.begin_nested():
-                session.connection().execute(_INSERT_REPORT, {"id": report_id, "reference": reference, **values})
-        except IntegrityError:
+        inserted = connection.execute(statement, {"id": report_id, "reference": reference, **values}).first()
+        if inserted is None:
             # Either the same session was submitted again (AT retries), or the reference collided: draw again.
             existing = _find_by_session(session, draft)
             if existing is not None:

@@ -172,3 +172,14 @@ def test_without_a_receiving_organisation_the_first_screen_says_the_service_is_u
     response = post(client, at_body(""))
     assert response.status_code == 200
     assert response.get_data(as_text=True).startswith("END Desole, le service n'est pas disponible.")
+
+
+def test_a_body_over_the_size_limit_is_refused_with_413(client):
+    response = post(client, at_body("1" + "*1" * 40_000))
+    assert response.status_code == 413
+
+
+def test_a_repeated_field_and_an_invalid_utf8_byte_still_get_an_answer(client):
+    response = post(client, at_body("1", extra="&text=2&ProfileName=%FF"))
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith("CON Relais - child protection")
