@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
@@ -13,6 +12,7 @@ from app.runtime import runtime
 from casecore import queries
 from casecore.audit import record_event
 from casecore.errors import NotFound
+from casecore.ids import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +100,9 @@ def queue():
 def report(report_id: str):
     """One report of the user's organisation; viewing it is recorded in the audit trail."""
     _require_triage_role()
-    try:
-        key = uuid.UUID(report_id)
-    except ValueError:
-        abort(404)
     with runtime().unit_of_work() as db:
         try:
-            detail = queries.report_detail(db, current_user.organisation_id, key)
+            detail = queries.report_detail(db, current_user.organisation_id, parse_id(report_id, "report"))
         except NotFound:
             abort(404)
         record_event(db, current_user.id, "report.viewed", "report", detail.id)
