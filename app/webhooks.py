@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, request
 
 from app.runtime import runtime
 from casecore.i18n import gettext_for
-from channels.africastalking_ussd import InvalidUssdRequest, parse_ussd_request, render_ussd
+from channels.africastalking_ussd import InvalidUssdRequest, parse_ussd_request, render_ussd, ussd_length
 from dialogs.engine import Context, Limits, play
 from dialogs.report_child import COMMUNITY, REPORT_SUBMITTED, ReportServices
 from workers.queueing import enqueue_report_alert
@@ -23,8 +23,8 @@ AFRICASTALKING_PREFIX = f"{URL_PREFIX}/africastalking/"
 
 bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
 
-# Room for "CON " within the 160 characters a screen may hold.
-USSD_LIMITS = Limits(max_options=7, max_chars=156)
+# Room for "CON " within the 160 characters a screen may hold, counted as the phone will show the text.
+USSD_LIMITS = Limits(max_options=7, max_chars=156, measure=ussd_length)
 
 
 def init_app(app: Flask) -> None:

@@ -126,7 +126,7 @@ def _find_by_session(session: Session, draft: ReportDraft) -> Report | None:
 
 def _validate(draft: ReportDraft) -> None:
     taxonomy.require(draft.channel, taxonomy.CHANNELS, "channel")
-    taxonomy.require(draft.language, taxonomy.LANGUAGES, "language")
+    taxonomy.require(draft.language, taxonomy.COMMUNITY_LANGUAGES, "language")
     taxonomy.require(draft.concern, taxonomy.PROTECTION_CONCERNS, "protection concern")
     taxonomy.require(draft.child_sex, taxonomy.CHILD_SEXES, "sex")
     taxonomy.require(draft.child_age_band, taxonomy.AGE_BANDS, "age band")

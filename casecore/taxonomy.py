@@ -50,7 +50,10 @@ CHANNELS = ("ussd", "sms", "whatsapp", "web")
 
 ROLES = ("supervisor", "caseworker", "admin")
 
+# Staff read the web view and their SMS in these.
 LANGUAGES = ("fr", "en")
+# Community members can talk to Relais in these (Bambara catalogue awaiting a native speaker's review).
+COMMUNITY_LANGUAGES = ("fr", "en", "bm")
 
 REPORT_STATUSES = ("new",)
 

@@ -1,10 +1,13 @@
 """Africa's Talking USSD: the form AT posts for each step, and the CON/END text it expects back (providers §1)."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Mapping
 
 from channels.text import to_ascii
+
+log = logging.getLogger(__name__)
 
 SCREEN_LIMIT = 160
 # A real session has a dozen or two inputs; a path far longer is garbage or abuse, not a person.
@@ -46,8 +49,15 @@ def parse_ussd_request(form: Mapping[str, str]) -> UssdRequest:
     )
 
 
+def ussd_length(text: str) -> int:
+    """How many characters text takes on a USSD screen once respelt in ASCII (ɲ becomes ny, é becomes e)."""
+    return len(to_ascii(text))
+
+
 def render_ussd(text: str, final: bool) -> str:
     """The response body: `CON ` waits for input, `END ` closes; plain ASCII within one screen."""
     body = ("END " if final else "CON ") + to_ascii(text)
-    # The dialogs keep screens short; cutting is the last resort so the telco never drops the session.
+    if len(body) > SCREEN_LIMIT:
+        # The dialogs size screens with ussd_length; cutting is the last resort so the telco never drops it.
+        log.warning("USSD screen of %d characters cut to %d", len(body), SCREEN_LIMIT)
     return body[:SCREEN_LIMIT]

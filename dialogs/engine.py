@@ -64,10 +64,11 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Limits:
-    """How much fits on one screen of the channel."""
+    """How much fits on one screen of the channel, and what a text costs there (a channel may respell it)."""
 
     max_options: int = 7
     max_chars: int = 156
+    measure: Callable[[str], int] = len
 
 
 @dataclass
@@ -185,14 +186,15 @@ def _pages(step: Step, ctx: Context, answers: Answers, limits: Limits) -> list[S
 def _page_sizes(prompt: str, labels: tuple[str, ...], hint: str, more: str, back: str, limits: Limits) -> tuple[int, ...]:
     """How many options go on each page; cached because every step replays every earlier screen."""
     # Room for the hint that an invalid choice adds, the prompt and "0 Back", on every page.
-    fixed = len(hint) + 1 + len(prompt) + 1 + len(f"{BACK} {back}") + 1
-    if len(labels) <= limits.max_options and fixed + _width(labels) <= limits.max_chars:
+    size = limits.measure
+    fixed = size(hint) + 1 + size(prompt) + 1 + size(f"{BACK} {back}") + 1
+    if len(labels) <= limits.max_options and fixed + _width(labels, size) <= limits.max_chars:
         return (len(labels),)
-    room = limits.max_chars - fixed - len(f"{MORE} {more}") - 1
+    room = limits.max_chars - fixed - size(f"{MORE} {more}") - 1
     sizes: list[int] = []
     page: list[str] = []
     for label in labels:
-        if page and (len(page) >= limits.max_options or _width(page + [label]) > room):
+        if page and (len(page) >= limits.max_options or _width(page + [label], size) > room):
             sizes.append(len(page))
             page = []
         page.append(label)
@@ -200,9 +202,9 @@ def _page_sizes(prompt: str, labels: tuple[str, ...], hint: str, more: str, back
     return tuple(sizes)
 
 
-def _width(labels: Sequence[str]) -> int:
-    """Characters that numbered option lines take, newlines included."""
-    return sum(len(f"{n} {label}") + 1 for n, label in enumerate(labels, start=1))
+def _width(labels: Sequence[str], size: Callable[[str], int]) -> int:
+    """Characters that numbered option lines take on the channel, newlines included."""
+    return sum(size(f"{n} {label}") + 1 for n, label in enumerate(labels, start=1))
 
 
 def _prompt(step: Step, _) -> str:

@@ -29,7 +29,11 @@ class ReportServices:
 
 
 # Language names are written in their own language, so they are literal on every screen.
-LANGUAGES = (Option("fr", "Francais", literal=True), Option("en", "English", literal=True))
+LANGUAGES = (
+    Option("fr", "Francais", literal=True),
+    Option("en", "English", literal=True),
+    Option("bm", "Bamanankan", literal=True),
+)
 
 MAIN_MENU = (Option("report", "Report a child at risk"),)
 

@@ -25,7 +25,7 @@ def play_fr(*inputs, language="fr"):
 
 
 def test_the_first_screen_offers_the_languages_in_their_own_words():
-    assert play_fr().lines == ("Langue / Language", "1 Francais", "2 English")
+    assert play_fr().lines == ("Langue / Language", "1 Francais", "2 English", "3 Bamanankan")
 
 
 @pytest.mark.parametrize("inputs, first_line", [

@@ -153,8 +153,8 @@ def test_redis_down_still_stores_the_report_and_answers(sqlite_url, redis_url):
     rt.close()
 
 
-@pytest.mark.parametrize("language", ["1", "2"])
-def test_every_screen_fits_one_ascii_ussd_screen(client, language):
+@pytest.mark.parametrize("language", ["1", "2", "3"])
+def test_every_screen_fits_one_ascii_ussd_screen(client, language, caplog):
     """Walk every step, every page of every list, and every invalid-choice screen."""
     paths = [[language] + FULL_PATH_FR[1:n] for n in range(1, len(FULL_PATH_FR))]
     paths += [p + ["98"] * k for p in paths for k in (1, 2)] + [p + ["x"] for p in paths]
@@ -165,6 +165,7 @@ def test_every_screen_fits_one_ascii_ussd_screen(client, language):
         assert text.isascii(), (path, text)
         # Only the location lists are long enough to need a second page.
         assert "\n98 " not in text or len(path) in (7, 8, 9, 10), (path, text)
+    assert "cut to" not in caplog.text  # every screen fitted without being cut
 
 
 def test_without_a_receiving_organisation_the_first_screen_says_the_service_is_unavailable(runtime):
