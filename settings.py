@@ -63,9 +63,9 @@ class Settings:
         return replace(settings, **overrides) if overrides else settings
 
     @property
-    def emergency_contacts(self) -> list[str]:
+    def emergency_contacts(self) -> tuple[str, ...]:
         """The configured emergency numbers, in order."""
-        return [c.strip() for c in self.EMERGENCY_CONTACTS.split(",") if c.strip()]
+        return tuple(c.strip() for c in self.EMERGENCY_CONTACTS.split(",") if c.strip())
 
     @property
     def is_sqlite(self) -> bool:

@@ -67,7 +67,7 @@ def africastalking_ussd():
                 unit_of_work=rt.unit_of_work,
                 receiving_organisation=receiving_organisation,
                 default_region=settings.DEFAULT_REGION,
-                emergency_contacts=tuple(settings.emergency_contacts),
+                emergency_contacts=settings.emergency_contacts,
             ),
         )
         screen = play(COMMUNITY, step.inputs, ctx, USSD_LIMITS)

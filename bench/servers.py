@@ -80,23 +80,15 @@ class Gunicorn:
 
 
 def prepare_database(url: str) -> str:
-    """Create the schema and load the demo data (or the test factories' data); says what was loaded."""
+    """Create the schema and load the demo data; says what was loaded."""
     from casecore.db import make_engine, make_session_factory, unit_of_work
+    from casecore.demo import load_demo
     from casecore.migrate import upgrade_database
 
     upgrade_database(url)
     engine = make_engine(url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            try:
-                from casecore.demo import load_demo
-            except ImportError:
-                from tests.factories import make_locations, make_organisation, make_user
-
-                org = make_organisation(session, slug="demo")
-                make_locations(session)
-                make_user(session, org, role="supervisor", phone="+22376000001")
-                return "tests.factories data (1 organisation, 8 locations)"
             loaded = load_demo(session)
             return f"the demo data ({loaded.locations} locations)"
     finally:

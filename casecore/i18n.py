@@ -10,13 +10,15 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-# One catalogue per audience (the domain): "messages" for conversations with the community, "notifications"
-# for SMS to staff, "web" for the web view.
 
 
 @lru_cache(maxsize=None)
 def translations(language: str, domain: str = "messages") -> gettext.NullTranslations:
-    """The catalogue for language, compiled in memory from its .po file (no stale .mo files to ship)."""
+    """The catalogue for language, compiled in memory from its .po file (no stale .mo files to ship).
+
+    One catalogue per audience (the domain): "messages" for conversations with the community, "notifications"
+    for SMS to staff, "web" for the web view.
+    """
     po_path = LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
     if not po_path.exists():
         return gettext.NullTranslations()

@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from casecore import queries, taxonomy
 from casecore.i18n import LOCALE_DIR
 from casecore.models import AuditEvent, Report, User
-from tests.factories import make_locations, make_organisation, make_report, make_user
+from tests.factories import make_locations, make_organisation, make_report
 
 PHONE = "+22376701430"
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
