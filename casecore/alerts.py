@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casecore.errors import NotFound
 from casecore.ids import parse_id
 from casecore.i18n import gettext_for
-from casecore.models import OutboundMessage, Report, User, utcnow
+from casecore.models import Report, utcnow
+from casecore.outbox import queue_message
 from casecore.users import supervisors_of
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,11 @@ def queue_report_alerts(session: Session, report_id: str | uuid.UUID, backend: s
     to_send = []
     supervisors = supervisors_of(session, report.organisation_id)
     for user in supervisors:
-        message = _alert_for(session, report, user, backend)
+        message = queue_message(
+            session, purpose_key=alert_purpose_key(report.id, user.id), to_phone=user.phone,
+            body=alert_text(user.language, report.reference, report.urgent), backend=backend,
+            organisation_id=report.organisation_id, recipient_user_id=user.id,
+        )
         if message.status == "queued":
             to_send.append(message.id)
     if not supervisors:
@@ -61,34 +65,3 @@ def reports_awaiting_alert(session: Session, received_before: datetime, limit: i
             .limit(limit)
         )
     )
-
-
-def _alert_for(session: Session, report: Report, user: User, backend: str) -> OutboundMessage:
-    key = alert_purpose_key(report.id, user.id)
-    existing = _find(session, key)
-    if existing is not None:
-        return existing
-    message = OutboundMessage(
-        purpose_key=key,
-        organisation_id=report.organisation_id,
-        recipient_user_id=user.id,
-        to_phone=user.phone,
-        body=alert_text(user.language, report.reference, report.urgent),
-        backend=backend,
-        status="queued",
-        attempts=0,
-    )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        # Another run of the same job wrote it between our look-up and our insert.
-        existing = _find(session, key)
-        if existing is None:
-            raise
-        return existing
-    return message
-
-
-def _find(session: Session, key: str) -> OutboundMessage | None:
-    return session.scalar(select(OutboundMessage).where(OutboundMessage.purpose_key == key))

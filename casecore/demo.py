@@ -1,16 +1,20 @@
-"""Demo data: an organisation, Mali's locations and two staff accounts, loadable any number of times."""
+"""Demo data: an organisation, Mali's locations, two staff accounts and an open case, loadable any number of times."""
 from __future__ import annotations
 
 import csv
 import io
 import logging
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casecore.cases import open_case
 from casecore.locations import import_locations
-from casecore.models import Organisation, User
+from casecore.models import Case, Organisation, Report, User, utcnow
+from casecore.phones import phone_key
+from casecore.reports import ReportDraft, submit_report
 from casecore.users import create_user
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,9 @@ class DemoLogins:
     organisation_slug: str
     locations: int
     logins: tuple[DemoLogin, ...]
+    # A family whose number is linked to the demo case: "reach my case worker" works from it.
+    family_phone: str = ""
+    case_reference: str = ""
 
 
 # Known on purpose: these accounts exist to be shown, never in a real deployment.
@@ -68,6 +75,11 @@ DEMO_ACCOUNTS = (
     (DemoLogin("superviseur@demo.relais.example", "demo-superviseur", "supervisor"), "+22376000001"),
     (DemoLogin("agent@demo.relais.example", "demo-agent-social", "caseworker"), "+22376000002"),
 )
+DEMO_CASE_WORKER = DEMO_ACCOUNTS[1][0].email
+# The family of the demo case: a message from this number lands in the case's timeline.
+DEMO_FAMILY_PHONE = "+22376000100"
+# The demo report's session id: loading the demo again finds the same report instead of adding one.
+DEMO_CASE_SESSION = "demo-case-1"
 
 
 def demo_locations_csv() -> str:
@@ -85,11 +97,17 @@ def demo_locations_csv() -> str:
     return out.getvalue()
 
 
-def load_demo(session: Session, default_region: str = "ML") -> DemoLogins:
-    """Create the demo organisation, locations and accounts where missing; running it again changes nothing."""
-    if session.scalar(select(Organisation.id).where(Organisation.slug == DEMO_SLUG)) is None:
-        session.add(Organisation(slug=DEMO_SLUG, name=DEMO_NAME))
+def load_demo(session: Session, default_region: str = "ML", secret_key: str | None = None) -> DemoLogins:
+    """Create the demo organisation, locations, accounts and case where missing; running it again changes nothing.
+
+    With secret_key (the deployment's SECRET_KEY) the demo family's number may also check the demo report's status.
+    """
+    organisation_id = session.scalar(select(Organisation.id).where(Organisation.slug == DEMO_SLUG))
+    if organisation_id is None:
+        organisation = Organisation(slug=DEMO_SLUG, name=DEMO_NAME)
+        session.add(organisation)
         session.flush()
+        organisation_id = organisation.id
     # The import updates rows by p-code, so a second run rewrites the same rows instead of adding any.
     locations = import_locations(session, io.StringIO(demo_locations_csv()))
     for login, phone in DEMO_ACCOUNTS:
@@ -98,5 +116,25 @@ def load_demo(session: Session, default_region: str = "ML") -> DemoLogins:
                 session, email=login.email, role=login.role, phone=phone, password=login.password,
                 language="fr", organisation_slug=DEMO_SLUG, default_region=default_region,
             )
+    case_reference = _demo_case(session, organisation_id, default_region, secret_key)
     log.info("demo data loaded (%d locations)", locations)
-    return DemoLogins(DEMO_SLUG, locations, tuple(login for login, _ in DEMO_ACCOUNTS))
+    return DemoLogins(DEMO_SLUG, locations, tuple(login for login, _ in DEMO_ACCOUNTS), DEMO_FAMILY_PHONE,
+                      case_reference)
+
+
+def _demo_case(session: Session, organisation_id: uuid.UUID, default_region: str, secret_key: str | None) -> str:
+    """An open case from a demo report, assigned to the demo case worker, with the demo family's number."""
+    report = submit_report(session, ReportDraft(
+        channel="web", channel_session_id=DEMO_CASE_SESSION, reporter_phone=DEMO_FAMILY_PHONE, language="fr",
+        concern="neglect", danger_now=False, child_sex="male", child_age_band="6_11", location_code="ML090101",
+        may_contact=True, consent_to_share=True,
+        reporter_key=phone_key(DEMO_FAMILY_PHONE, secret_key) if secret_key else None,
+    ), organisation_id=organisation_id, default_region=default_region)
+    existing = session.scalar(select(Case.reference).where(Case.report_id == report.id))
+    if existing is not None:
+        return existing
+    # Demo data is not news: no supervisor is alerted about it.
+    session.get(Report, report.id).alerted_at = utcnow()
+    worker_id = session.scalar(select(User.id).where(User.email == DEMO_CASE_WORKER))
+    case_id = open_case(session, report.id, assigned_to_id=worker_id, contact_phones=(DEMO_FAMILY_PHONE,))
+    return session.scalar(select(Case.reference).where(Case.id == case_id))

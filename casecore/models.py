@@ -18,8 +18,11 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    false,
+    orm,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+# orm.relationship() rather than relationship(): Report has a column of that name, which would shadow it.
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Constraint names are fixed so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -83,7 +86,7 @@ class Location(Base):
     level: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"), index=True)
 
-    parent: Mapped[Optional["Location"]] = relationship(remote_side="Location.id")
+    parent: Mapped[Optional["Location"]] = orm.relationship(remote_side="Location.id")
 
 
 class User(Base):
@@ -101,7 +104,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    organisation: Mapped[Organisation] = relationship()
+    organisation: Mapped[Organisation] = orm.relationship()
 
 
 class Report(Base):
@@ -117,9 +120,13 @@ class Report(Base):
     id: Mapped[uuid.UUID] = _id()
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="child_at_risk", server_default="child_at_risk")
     channel: Mapped[str] = mapped_column(String(16))
     channel_session_id: Mapped[Optional[str]] = mapped_column(String(128))
     reporter_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    # Keyed hash of the reporter's number, kept even for anonymous reports: the same number can later ask for
+    # the report's status, and the number itself is not kept.
+    reporter_key: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     language: Mapped[str] = mapped_column(String(8))
     concern: Mapped[str] = mapped_column(String(40))
     danger_now: Mapped[bool] = mapped_column(Boolean)
@@ -127,6 +134,11 @@ class Report(Base):
     child_sex: Mapped[str] = mapped_column(String(16))
     child_age_band: Mapped[str] = mapped_column(String(16))
     location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
+    # Tracing reports: when the child was last seen and who the reporter is to the child.
+    last_seen: Mapped[Optional[str]] = mapped_column(String(16))
+    relationship: Mapped[Optional[str]] = mapped_column(String(16))
+    # A short free-text description (SMS and WhatsApp only).
+    description: Mapped[Optional[str]] = mapped_column(Text)
     may_contact: Mapped[bool] = mapped_column(Boolean)
     # The reporter agreed that child protection workers know who reported (their number); without it the
     # report is kept anonymous: no number stored, no contact.
@@ -136,12 +148,133 @@ class Report(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
-    location: Mapped[Optional[Location]] = relationship()
-    organisation: Mapped[Organisation] = relationship()
+    location: Mapped[Optional[Location]] = orm.relationship()
+    organisation: Mapped[Organisation] = orm.relationship()
+
+
+class Case(Base):
+    """A case opened from a report (issue 5 grows it); "case_file" because CASE is an SQL keyword."""
+
+    __tablename__ = "case_file"
+
+    id: Mapped[uuid.UUID] = _id()
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    report_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"), index=True)
+    assigned_to_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class CaseContact(Base):
+    """A family's number linked to a case: messages from it reach the case's timeline."""
+
+    __tablename__ = "case_contact"
+    __table_args__ = (UniqueConstraint("case_id", "phone", name="uq_case_contact_case_phone"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseEvent(Base):
+    """One entry in a case's timeline: a family's message, feedback arriving, and (issue 5) the work done."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[Optional[str]] = mapped_column(String(16))
+    body: Mapped[Optional[str]] = mapped_column(Text)
+    author_user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What produced the event (e.g. the inbound message), unique: a retried delivery writes one event.
+    source_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+
+
+class Feedback(Base):
+    """A community member's rating of the service; no phone number is kept."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[uuid.UUID] = _id()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    case_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("case_file.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    source_key: Mapped[str] = mapped_column(String(200), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Complaint(Base):
+    """A complaint about the service or its staff, possibly anonymous, with its own reference."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_session_id", name="uq_complaint_channel_session"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_session_id: Mapped[Optional[str]] = mapped_column(String(128))
+    category: Mapped[str] = mapped_column(String(40))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    # Only when the complainant is not anonymous and agreed to be contacted.
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    may_contact: Mapped[bool] = mapped_column(Boolean)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    # Keyed hash of the number, kept even when anonymous, so that number alone can ask for the status.
+    complainant_key: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class CommunityContact(Base):
+    """What we remember about a community member's number: their language and whether they opted out."""
+
+    __tablename__ = "community_contact"
+
+    id: Mapped[uuid.UUID] = _id()
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    language: Mapped[Optional[str]] = mapped_column(String(8))
+    opted_out_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboundMessage(Base):
+    """An SMS or WhatsApp message as received, stored before anything else is done with it (durable inbox)."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (
+        # A provider delivering the same message twice leaves one row.
+        UniqueConstraint("provider", "provider_message_id", name="uq_inbound_message_provider_message"),
+        Index("ix_inbound_message_status_received", "status", "received_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_message_id: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(20))
+    to_address: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # received -> processed
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class OutboundMessage(Base):
-    """One SMS to one number: written before it is sent, so nothing is lost and nothing goes twice."""
+    """One SMS or WhatsApp message to one number: written before it is sent, so nothing is lost or sent twice."""
 
     __tablename__ = "outbound_message"
 
@@ -153,6 +286,11 @@ class OutboundMessage(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     backend: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
+    # Only the confirmation of an opt-out is sent to a number that opted out.
+    ignores_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Quick-reply labels (WhatsApp), a list of strings.
+    options: Mapped[Optional[list[str]]] = mapped_column(JSON(none_as_null=True))
     # queued -> sending (claimed by one send job) -> sent | failed, or back to queued to retry.
     status: Mapped[str] = mapped_column(String(16), default="queued")
     provider_message_id: Mapped[Optional[str]] = mapped_column(String(128), index=True)

@@ -1,4 +1,4 @@
-"""The outbox: each SMS is a row written before sending; these functions claim it and record what happened."""
+"""The outbox: each message is a row written before it is sent; write it once, claim it, record what happened."""
 from __future__ import annotations
 
 import logging
@@ -6,12 +6,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, exists, select, update
 from sqlalchemy.orm import Session
 
+from casecore import taxonomy
+from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
-from casecore.models import OutboundMessage, utcnow
+from casecore.models import CommunityContact, OutboundMessage, utcnow
+from casecore.phones import sender_phone
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +33,100 @@ class OutboundSnapshot:
     body: str
     backend: str
     attempts: int
+    channel: str = "sms"
+    options: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class OutboundRef:
+    """An outbox row written (is_new) or found by its purpose key, and its status."""
+
+    id: uuid.UUID
+    status: str
+    is_new: bool
+
+
+def queue_message(
+    session: Session,
+    *,
+    purpose_key: str,
+    to_phone: str,
+    body: str,
+    backend: str,
+    channel: str = "sms",
+    organisation_id: uuid.UUID | None = None,
+    recipient_user_id: uuid.UUID | None = None,
+    ignores_opt_out: bool = False,
+    options: list[str] | tuple[str, ...] | None = None,
+) -> OutboundRef:
+    """Write a message to the outbox once per purpose key; a second call returns the row the first one wrote."""
+    if not purpose_key or len(purpose_key) > 200:
+        raise InvalidInput("a purpose key of 1 to 200 characters is required")
+    taxonomy.require(channel, taxonomy.MESSAGE_CHANNELS, "message channel")
+    if not body:
+        raise InvalidInput("an outbound message needs a body")
+    if options is not None and not all(isinstance(option, str) and option for option in options):
+        raise InvalidInput("options must be non-empty strings")
+    # Stored as E.164 so that an opt-out recorded for the number matches the row.
+    phone = sender_phone(to_phone)
+    message_id = uuid.uuid4()
+    inserted = session.execute(
+        dialect_insert(session, OutboundMessage.__table__)
+        .values(
+            id=message_id, purpose_key=purpose_key, organisation_id=organisation_id,
+            recipient_user_id=recipient_user_id, to_phone=phone, body=body, backend=backend, channel=channel,
+            ignores_opt_out=ignores_opt_out, options=None if options is None else list(options),
+            status="queued", attempts=0, created_at=utcnow(),
+        )
+        # A clash on the purpose key means another run wrote it: nothing inserted, no savepoint needed.
+        .on_conflict_do_nothing(index_elements=["purpose_key"])
+        .returning(OutboundMessage.__table__.c.id)
+    ).first()
+    if inserted is not None:
+        return OutboundRef(message_id, "queued", is_new=True)
+    existing = session.execute(
+        select(OutboundMessage.id, OutboundMessage.status).where(OutboundMessage.purpose_key == purpose_key)
+    ).one()
+    return OutboundRef(existing.id, existing.status, is_new=False)
 
 
 def claim_for_sending(session: Session, message_id: str | uuid.UUID) -> OutboundSnapshot | None:
-    """Mark a queued message as being sent and return it; None when another job has it or it is done.
+    """Claim a queued message for sending and return it; None when taken, settled, or its number opted out.
 
-    One conditional UPDATE: of two jobs claiming the same message at once, exactly one gets it.
+    A message to a number that opted out is marked failed ("opted_out") unless it ignores opt-outs. One conditional
+    UPDATE: of two jobs claiming the same message at once, exactly one gets it; the opt-out is checked in the same
+    statement, and RETURNING hands back the row, so a claim is one round trip.
     """
     key = parse_id(message_id, "outbound message")
-    claimed = session.execute(
+    opted_out = and_(
+        OutboundMessage.ignores_opt_out.is_(False),
+        exists().where(CommunityContact.phone == OutboundMessage.to_phone, CommunityContact.opted_out_at.is_not(None)),
+    )
+    row = session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == key, OutboundMessage.status == "queued")
-        .values(status="sending", attempts=OutboundMessage.attempts + 1, claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    message = session.get(OutboundMessage, key, populate_existing=True)
-    if message is None:
-        raise NotFound(f"outbound message {message_id} does not exist")
-    if not claimed:
+        .values(
+            status=case((opted_out, "failed"), else_="sending"),
+            failure_reason=case((opted_out, "opted_out"), else_=OutboundMessage.failure_reason),
+            # A message never tried because of an opt-out has not been attempted.
+            attempts=case((opted_out, OutboundMessage.attempts), else_=OutboundMessage.attempts + 1),
+            claimed_at=utcnow(),
+        )
+        .returning(
+            OutboundMessage.id, OutboundMessage.to_phone, OutboundMessage.body, OutboundMessage.backend,
+            OutboundMessage.attempts, OutboundMessage.channel, OutboundMessage.options, OutboundMessage.status,
+        )
+        .execution_options(synchronize_session="fetch")
+    ).first()
+    if row is None:
+        if session.scalar(select(OutboundMessage.id).where(OutboundMessage.id == key)) is None:
+            raise NotFound(f"outbound message {message_id} does not exist")
         return None
-    return OutboundSnapshot(message.id, message.to_phone, message.body, message.backend, message.attempts)
+    if row.status == "failed":
+        log.info("outbound message %s not sent: its number opted out", row.id)
+        return None
+    options = None if row.options is None else tuple(row.options)
+    return OutboundSnapshot(row.id, row.to_phone, row.body, row.backend, row.attempts, row.channel, options)
 
 
 def release_stale_claims(session: Session, claimed_before: datetime) -> int:

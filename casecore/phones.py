@@ -1,9 +1,17 @@
 """Phone numbers: everything stored is E.164; everything shown in a list is masked."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+
 import phonenumbers
 
-from casecore.errors import InvalidPhoneNumber
+from casecore.errors import InvalidInput, InvalidPhoneNumber
+
+PHONE_KEY_LENGTH = 32
+# E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+_E164_SHAPE = re.compile(r"\+[1-9]\d{5,14}")
 
 
 def normalise_phone(raw: str, default_region: str | None = None) -> str:
@@ -35,3 +43,39 @@ def mask_phone(e164: str | None) -> str:
     if hidden <= 0:
         return "*" * len(e164)
     return f"+{country}{'*' * hidden}{digits[-2:]}"
+
+
+def sender_phone(raw: str) -> str:
+    """A number as a provider sent it, in E.164 (no "whatsapp:"); InvalidPhoneNumber unless it is international.
+
+    Numbers the phone-number library does not know yet (a new mobile range) are kept as sent when they have the
+    shape of E.164: a message from a real person must not be refused because the library's metadata is behind.
+    """
+    try:
+        return normalise_phone(raw)
+    except InvalidPhoneNumber:
+        text = _compact(raw)
+        if _E164_SHAPE.fullmatch(text):
+            return text
+        raise
+
+
+def phone_key(phone: str, secret: str) -> str:
+    """A keyed hash of an E.164 number (32 hex characters): lets the same number be recognised without keeping it."""
+    if not secret:
+        # Without a key the hash of a phone number can be reversed by trying every number.
+        raise InvalidInput("a secret is required to key phone numbers")
+    try:
+        canonical = sender_phone(phone)
+    except InvalidPhoneNumber:
+        # Whatever a provider sent still gets a stable key: keying must never lose a report.
+        canonical = _compact(phone)
+        if not canonical:
+            raise
+    digest = hmac.new(secret.encode("utf-8"), canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+    return digest[:PHONE_KEY_LENGTH]
+
+
+def _compact(raw: str | None) -> str:
+    text = "".join((raw or "").split())
+    return text[len("whatsapp:"):] if text.lower().startswith("whatsapp:") else text

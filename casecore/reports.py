@@ -11,12 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.errors import InvalidPhoneNumber
-from casecore.models import Location, Report, utcnow
+from casecore.errors import InvalidInput, InvalidPhoneNumber
+from casecore.models import Case, Location, Report, utcnow
 from casecore.phones import normalise_phone
-from casecore.references import new_reference
+from casecore.references import clean_reference, is_valid_reference, new_reference
+from casecore.free_text import short_text
 
 log = logging.getLogger(__name__)
+
+DESCRIPTION_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,12 @@ class ReportDraft:
     may_contact: bool
     consent_to_share: bool
     answers: dict[str, Any] = field(default_factory=dict)
+    kind: str = "child_at_risk"
+    description: str | None = None
+    # phones.phone_key of the reporter's number, given even when the report is anonymous.
+    reporter_key: str | None = None
+    last_seen: str | None = None
+    relationship: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,8 +57,8 @@ class SubmittedReport:
 
 
 def is_urgent(draft: ReportDraft) -> bool:
-    """A child in danger right now, or a concern that calls for immediate escalation, is seen first."""
-    return draft.danger_now or draft.concern in taxonomy.ESCALATION_CONCERNS
+    """A child in danger right now, a missing child, or a concern calling for immediate escalation is seen first."""
+    return draft.danger_now or draft.kind == "tracing" or draft.concern in taxonomy.ESCALATION_CONCERNS
 
 
 # Built once per dialect so the compiled form is cached. The place is resolved inside the INSERT from the menu's
@@ -83,6 +92,7 @@ def submit_report(
     urgent = is_urgent(draft)
     values = dict(
         organisation_id=organisation_id,
+        kind=draft.kind,
         channel=draft.channel,
         channel_session_id=draft.channel_session_id,
         reporter_phone=phone,
@@ -95,6 +105,10 @@ def submit_report(
         location_code=draft.location_code,
         may_contact=draft.may_contact,
         consent_to_share=draft.consent_to_share,
+        reporter_key=draft.reporter_key,
+        last_seen=draft.last_seen,
+        relationship=draft.relationship,
+        description=short_text(draft.description, DESCRIPTION_LENGTH),
         answers=answers,
         received_at=utcnow(),
     )
@@ -114,6 +128,29 @@ def submit_report(
     raise RuntimeError("could not allocate a unique reference")
 
 
+def report_status(session: Session, reference: str, reporter_key: str | None) -> str | None:
+    """The report's status code for the number that made it; None when the reference or the number does not match.
+
+    A case opened from the report answers for it: "closed" once the case is closed, "accepted" until then.
+    """
+    code = clean_reference(reference)
+    if not reporter_key or not is_valid_reference(code):
+        return None
+    # One query for both answers; the newest case wins if a report was ever opened twice.
+    row = session.execute(
+        select(Report.status, Case.status.label("case_status"))
+        .outerjoin(Case, Case.report_id == Report.id)
+        .where(Report.reference == code, Report.reporter_key == reporter_key)
+        .order_by(Case.opened_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    if row.case_status is None:
+        return row.status
+    return "closed" if row.case_status == "closed" else "accepted"
+
+
 def _find_by_session(session: Session, draft: ReportDraft) -> Report | None:
     if not draft.channel_session_id:
         return None
@@ -130,3 +167,10 @@ def _validate(draft: ReportDraft) -> None:
     taxonomy.require(draft.concern, taxonomy.PROTECTION_CONCERNS, "protection concern")
     taxonomy.require(draft.child_sex, taxonomy.CHILD_SEXES, "sex")
     taxonomy.require(draft.child_age_band, taxonomy.AGE_BANDS, "age band")
+    taxonomy.require(draft.kind, taxonomy.REPORT_KINDS, "report kind")
+    if draft.last_seen is not None:
+        taxonomy.require(draft.last_seen, taxonomy.LAST_SEEN, "last seen")
+    if draft.relationship is not None:
+        taxonomy.require(draft.relationship, taxonomy.RELATIONSHIPS, "relationship")
+    if draft.reporter_key is not None and not 0 < len(draft.reporter_key) <= 64:
+        raise InvalidInput("a reporter key has 1 to 64 characters")

@@ -47,15 +47,44 @@ CHILD_SEXES = ("female", "male", "unknown")
 AGE_BANDS = ("0_5", "6_11", "12_17", "unknown")
 
 CHANNELS = ("ussd", "sms", "whatsapp", "web")
+# The channels that carry single messages (inbound and outbound), as opposed to USSD sessions and web forms.
+MESSAGE_CHANNELS = ("sms", "whatsapp")
 
-ROLES = ("supervisor", "caseworker", "admin")
+# focal_point: the designated complaints focal point (sexual exploitation and abuse, misconduct, fraud).
+ROLES = ("supervisor", "caseworker", "admin", "focal_point")
 
 # Staff read the web view and their SMS in these.
 LANGUAGES = ("fr", "en")
 # Community members can talk to Relais in these (Bambara catalogue awaiting a native speaker's review).
 COMMUNITY_LANGUAGES = ("fr", "en", "bm")
 
-REPORT_STATUSES = ("new",)
+# A report about a child at risk, or about a missing or separated child (tracing, always high priority).
+REPORT_KINDS = ("child_at_risk", "tracing")
+
+REPORT_STATUSES = ("new", "accepted", "duplicate", "not_eligible", "referred", "closed")
+
+# Issue 5 grows the case life cycle; a case is open until it is closed.
+CASE_STATUSES = ("open", "closed")
+
+# When a missing child was last seen, and who the reporter is to the child (tracing reports).
+LAST_SEEN = ("today", "yesterday", "this_week", "longer", "unknown")
+RELATIONSHIPS = ("parent", "relative", "neighbour", "committee", "other")
+
+COMPLAINT_CATEGORIES = (
+    "service_quality",
+    "no_response",
+    "staff_misconduct",
+    "sexual_exploitation_abuse",
+    "fraud_corruption",
+    "data_breach",
+    "other",
+)
+# Routed to a designated focal point and readable only with a separate permission (UNICEF HOPE grievance module).
+SENSITIVE_COMPLAINT_CATEGORIES = frozenset(
+    {"staff_misconduct", "sexual_exploitation_abuse", "fraud_corruption", "data_breach"}
+)
+
+FEEDBACK_RATINGS = (1, 2, 3, 4, 5)
 
 
 def require(value: str, allowed: tuple[str, ...], what: str) -> str:

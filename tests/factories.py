@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import itertools
 
-from casecore.models import Location, Organisation, User
+from casecore.cases import open_case
+from casecore.models import Case, Location, Organisation, User, utcnow
 from casecore.organisations import find_organisation
 from casecore.reports import ReportDraft, submit_report
 from casecore.users import create_user
@@ -58,3 +59,18 @@ def make_report(session, **overrides):
     values.update(overrides)
     organisation_id = find_organisation(session, slug).id
     return submit_report(session, ReportDraft(**values), organisation_id=organisation_id, default_region="ML")
+
+
+def make_case(session, report=None, **overrides) -> Case:
+    """Open a case through the real service, from report (a SubmittedReport) or a new report; returns the Case.
+
+    status="closed" closes it; organisation_slug picks the new report's organisation; the rest goes to open_case.
+    """
+    status = overrides.pop("status", "open")
+    if report is None:
+        report = make_report(session, organisation_slug=overrides.pop("organisation_slug", ""))
+    case = session.get(Case, open_case(session, report.id, **overrides))
+    if status == "closed":
+        case.status, case.closed_at = "closed", utcnow()
+        session.flush()
+    return case

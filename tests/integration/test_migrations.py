@@ -1,7 +1,41 @@
-"""Migrations bring an older database to the current schema without losing what it holds."""
-from sqlalchemy import create_engine, inspect, text
+"""Migrations bring an older database to the current schema without losing what it holds, and back again."""
+import os
+import uuid
 
-from casecore.migrate import upgrade_database
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Uuid, bindparam, create_engine, inspect, text
+
+from casecore.migrate import alembic_config, upgrade_database
+from casecore.models import Base
+
+HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+NEW_TABLES = {"case_file", "case_contact", "case_event", "feedback", "complaint", "community_contact",
+              "inbound_message"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path):
+    """An empty database, never migrated: SQLite in a file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    server = os.environ.get("TEST_POSTGRES_URL", "")
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("TEST_POSTGRES_URL must be set in CI")
+        pytest.skip("TEST_POSTGRES_URL not set")
+    name = f"relais_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
@@ -15,5 +49,60 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
     assert "claimed_at" in {c["name"] for c in inspect(engine).get_columns("outbound_message")}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT slug FROM organisation")).scalar_one() == "old"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
+    engine.dispose()
+
+
+def ids(statement: str, *names: str):
+    """A raw SQL statement whose named parameters are UUIDs, bound as each database stores them."""
+    return text(statement).bindparams(*(bindparam(name, type_=Uuid()) for name in names))
+
+
+def test_reports_and_messages_written_before_0003_get_their_defaults(empty_url):
+    upgrade_database(empty_url, "0002")
+    engine = create_engine(empty_url)
+    org, report, message = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(ids("INSERT INTO organisation (id, slug, name, created_at) "
+                         "VALUES (:id, 'old', 'Old', '2026-01-01 00:00:00')", "id"), {"id": org})
+        conn.execute(ids(
+            "INSERT INTO report (id, reference, organisation_id, channel, channel_session_id, language, concern, "
+            "danger_now, urgent, child_sex, child_age_band, may_contact, consent_to_share, answers, status, "
+            "received_at) VALUES (:id, 'ABCDEF2', :org, 'ussd', 'ATUid_old', 'fr', 'neglect', false, false, "
+            "'female', '6_11', false, false, '{}', 'new', '2026-01-01 00:00:00')", "id", "org"),
+            {"id": report, "org": org})
+        conn.execute(ids(
+            "INSERT INTO outbound_message (id, purpose_key, to_phone, body, backend, status, attempts, created_at) "
+            "VALUES (:id, 'old-alert', '+22376701430', 'Relais', 'console', 'queued', 0, '2026-01-01 00:00:00')", "id"),
+            {"id": message})
+    upgrade_database(empty_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT kind, reporter_key, description FROM report")).one() == (
+            "child_at_risk", None, None)
+        channel, ignores, options = conn.execute(
+            text("SELECT channel, ignores_opt_out, options FROM outbound_message")).one()
+        assert (channel, bool(ignores), options) == ("sms", False, None)
+    engine.dispose()
+
+
+def test_0003_downgrades_and_upgrades_again(empty_url):
+    upgrade_database(empty_url)
+    engine = create_engine(empty_url)
+    assert NEW_TABLES <= set(inspect(engine).get_table_names())
+    command.downgrade(alembic_config(empty_url), "0002")
+    inspector = inspect(engine)
+    assert not NEW_TABLES & set(inspector.get_table_names())
+    assert "kind" not in {c["name"] for c in inspector.get_columns("report")}
+    assert "channel" not in {c["name"] for c in inspector.get_columns("outbound_message")}
+    upgrade_database(empty_url)
+    assert NEW_TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_the_migrated_schema_matches_the_models(empty_url):
+    upgrade_database(empty_url)
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
     engine.dispose()

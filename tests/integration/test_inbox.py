@@ -1,0 +1,101 @@
+"""The durable inbox: one row per provider message, waiting until it is handled, oldest first."""
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
+from casecore.inbox import InboundDraft, get_inbound, inbound_awaiting, mark_processed, store_inbound
+from casecore.models import InboundMessage, utcnow
+from tests.concurrency import run_together
+
+
+def draft(**overrides) -> InboundDraft:
+    values = dict(provider="twilio", provider_message_id="SM0001", channel="whatsapp",
+                  phone="whatsapp:+22376701430", to_address="whatsapp:+14155238886", body="SIGNALER",
+                  received_at=utcnow())
+    values.update(overrides)
+    return InboundDraft(**values)
+
+
+def count(runtime) -> int:
+    with runtime.unit_of_work() as session:
+        return session.scalar(select(func.count(InboundMessage.id)))
+
+
+def test_a_message_is_stored_as_received(any_db_runtime):
+    received_at = utcnow() - timedelta(seconds=5)
+    with any_db_runtime.unit_of_work() as session:
+        stored = store_inbound(session, draft(received_at=received_at))
+    with any_db_runtime.unit_of_work() as session:
+        snapshot = get_inbound(session, stored.id)
+    assert stored.is_new
+    assert (snapshot.id, snapshot.provider, snapshot.provider_message_id, snapshot.channel) == (
+        stored.id, "twilio", "SM0001", "whatsapp")
+    assert (snapshot.phone, snapshot.to_address, snapshot.body) == (
+        "+22376701430", "whatsapp:+14155238886", "SIGNALER")
+    assert (snapshot.received_at, snapshot.status, snapshot.processed_at) == (received_at, "received", None)
+
+
+def test_a_number_the_phone_library_does_not_know_yet_is_kept_as_sent(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        stored = store_inbound(session, draft(phone="whatsapp:+22300000000"))
+        assert get_inbound(session, stored.id).phone == "+22300000000"
+
+
+def test_the_same_delivery_twice_is_one_row(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        first = store_inbound(session, draft())
+    with any_db_runtime.unit_of_work() as session:
+        again = store_inbound(session, draft(body="something else"))
+        elsewhere = store_inbound(session, draft(provider="africastalking", channel="sms", phone="+22376701430"))
+    assert (again.id, again.is_new) == (first.id, False)
+    assert elsewhere.is_new and elsewhere.id != first.id
+    assert count(any_db_runtime) == 2
+
+
+def test_concurrent_deliveries_store_one_row(any_db_runtime):
+    def deliver():
+        with any_db_runtime.unit_of_work() as session:
+            return store_inbound(session, draft())
+
+    results, errors = run_together(4, deliver)
+    assert not errors
+    assert len({r.id for r in results}) == 1 and sum(r.is_new for r in results) == 1
+    assert count(any_db_runtime) == 1
+
+
+@pytest.mark.parametrize("overrides, error", [
+    ({"channel": "ussd"}, InvalidInput), ({"provider_message_id": ""}, InvalidInput),
+    ({"to_address": "x" * 65}, InvalidInput), ({"phone": "Orange"}, InvalidPhoneNumber),
+])
+def test_a_message_is_checked(any_db_runtime, overrides, error):
+    with any_db_runtime.unit_of_work() as session:
+        with pytest.raises(error):
+            store_inbound(session, draft(**overrides))
+
+
+def test_messages_wait_until_processed_oldest_first(any_db_runtime):
+    now = utcnow()
+    with any_db_runtime.unit_of_work() as session:
+        newer = store_inbound(session, draft(provider_message_id="SM2", received_at=now - timedelta(minutes=1))).id
+        older = store_inbound(session, draft(provider_message_id="SM1", received_at=now - timedelta(minutes=5))).id
+        done = store_inbound(session, draft(provider_message_id="SM3", received_at=now - timedelta(minutes=9))).id
+        store_inbound(session, draft(provider_message_id="SM4", received_at=now))
+        assert mark_processed(session, done) is True
+    with any_db_runtime.unit_of_work() as session:
+        assert inbound_awaiting(session, now - timedelta(seconds=30)) == [older, newer]
+        assert inbound_awaiting(session, now - timedelta(seconds=30), limit=1) == [older]
+        assert mark_processed(session, str(done)) is False
+        snapshot = get_inbound(session, done)
+        assert snapshot.status == "processed" and snapshot.processed_at is not None
+
+
+def test_unknown_messages_are_not_found(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        for action in (get_inbound, mark_processed):
+            with pytest.raises(NotFound):
+                action(session, uuid.uuid4())
+            with pytest.raises(NotFound):
+                action(session, "not-an-id")
