@@ -6,10 +6,14 @@ from typing import Any, Callable, Mapping
 from channels.sms.africastalking import AfricasTalkingBackend
 from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
 from channels.sms.console import ConsoleBackend
+from channels.sms.simulator import SimulatorBackend
+from channels.sms.twilio import TwilioBackend
 
 BACKENDS: dict[str, Callable[[Mapping[str, Any]], SmsBackend]] = {
     ConsoleBackend.name: ConsoleBackend.from_options,
+    SimulatorBackend.name: SimulatorBackend.from_options,
     AfricasTalkingBackend.name: AfricasTalkingBackend.from_options,
+    TwilioBackend.name: TwilioBackend.from_options,
 }
 
 __all__ = ["BACKENDS", "OutboundSms", "SendResult", "SmsBackend", "SmsConfigError", "make_sms_backend"]

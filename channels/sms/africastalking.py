@@ -51,6 +51,8 @@ class AfricasTalkingBackend(SmsBackend):
 
     def send(self, sms: OutboundSms) -> SendResult:
         """Send sms; network trouble and throttling come back as retry, never as an exception."""
+        if sms.channel != "sms":
+            return SendResult.failed(f"africastalking cannot send {sms.channel} messages, only SMS")
         params = {"username": self.username, "to": sms.to, "message": sms.body, "enqueue": "1"}
         if self.sender_id:
             params["from"] = self.sender_id

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 SendStatus = Literal["sent", "retry", "failed"]
+Channel = Literal["sms", "whatsapp"]
+CHANNELS = ("sms", "whatsapp")
 
 
 class SmsConfigError(ValueError):
@@ -14,10 +16,18 @@ class SmsConfigError(ValueError):
 
 @dataclass(frozen=True)
 class OutboundSms:
-    """One SMS to one E.164 number."""
+    """One text message to one E.164 number, by SMS or WhatsApp; options are quick-reply labels a backend may use."""
 
     to: str
     body: str
+    channel: Channel = "sms"
+    options: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.channel not in CHANNELS:
+            raise ValueError(f"unknown channel {self.channel!r}; choose one of {', '.join(CHANNELS)}")
+        # A list given by a caller would make the value unhashable and mutable behind the frozen dataclass.
+        object.__setattr__(self, "options", tuple(self.options))
 
 
 @dataclass(frozen=True)

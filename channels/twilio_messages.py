@@ -1,0 +1,70 @@
+"""Twilio inbound SMS and WhatsApp (providers §3a) and the request signature that proves Twilio sent it (§3d)."""
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from twilio.request_validator import RequestValidator
+
+from channels.inbound import InboundText, InvalidInbound, now_utc, required
+
+PROVIDER = "twilio"
+WHATSAPP_PREFIX = "whatsapp:"
+# We answer through the Messages API, never inline; Twilio flags an empty or non-XML body as an error.
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# WhatsApp's business-scoped user ids (`US.1234`): a country code, a dot, digits; they hide the phone number.
+_BUSINESS_SCOPED = re.compile(r"[A-Za-z]{2}\.")
+
+
+def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
+    """Read Twilio's fields; `whatsapp:` on `From` makes it WhatsApp, a quick reply's ButtonPayload is the body."""
+    sender = required(form, "From")
+    channel = "whatsapp" if sender.lower().startswith(WHATSAPP_PREFIX) else "sms"
+    phone = _strip_whatsapp(sender)
+    if channel == "whatsapp" and _BUSINESS_SCOPED.match(phone):
+        # A business-scoped user id (`whatsapp:US.1234`) hides the number: no reply can be addressed to it.
+        raise InvalidInbound("sender is a business-scoped WhatsApp id, not a phone number")
+    body = form.get("Body") or ""
+    payload = (form.get("ButtonPayload") or "").strip()
+    if channel == "whatsapp" and payload:
+        body = payload  # we set each quick reply's payload to its option number
+    return InboundText(
+        provider=PROVIDER,
+        channel=channel,
+        message_id=required(form, "MessageSid", "SmsSid", "SmsMessageSid"),
+        phone=phone,
+        to_address=_strip_whatsapp((form.get("To") or "").strip()),
+        body=body,
+        received_at=now_utc(),  # Twilio's message webhook carries no timestamp
+        num_media=_count(form.get("NumMedia")),
+    )
+
+
+def twilio_signature_is_valid(url: str, form: Mapping[str, str], signature: str, auth_token: str) -> bool:
+    """Whether signature (X-Twilio-Signature) is Twilio's for this public url and form under auth_token."""
+    if not (signature and auth_token):
+        return False
+    # The validator compares in constant time and tries the URL with and without its default port.
+    return RequestValidator(auth_token).validate(url, form, signature)
+
+
+def public_url(base_url: str, path: str, query_string: str | bytes) -> str:
+    """The URL Twilio requested and signed, rebuilt from PUBLIC_BASE_URL (behind a TLS proxy request.url is http)."""
+    if not base_url.strip():
+        raise ValueError("PUBLIC_BASE_URL is not set: Twilio signatures cannot be checked")
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")  # how WSGI hands over the raw query string
+    url = base_url.strip().rstrip("/") + "/" + path.lstrip("/")
+    query_string = query_string.lstrip("?")
+    return f"{url}?{query_string}" if query_string else url
+
+
+def _strip_whatsapp(address: str) -> str:
+    return address[len(WHATSAPP_PREFIX):].strip() if address.lower().startswith(WHATSAPP_PREFIX) else address
+
+
+def _count(raw: str | None) -> int:
+    try:
+        return max(0, int((raw or "0").strip()))
+    except ValueError:
+        return 0  # a garbled count must not lose the text; the MediaUrl fields are read separately
