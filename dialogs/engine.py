@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 
 BACK, HOME, MORE = "0", "00", "98"
 
+
+def N_(msgid: str) -> str:
+    """Mark a message for the catalogues where it is translated later, at the screen (gettext's convention)."""
+    return msgid
+
 Answers = Mapping[str, str]
 
 
@@ -29,18 +34,30 @@ class Option:
 
 
 OptionSource = Union[Sequence[Option], Callable[["Context", Answers], Sequence[Option]]]
-NextStep = Union[str, Callable[[Answers], str]]
+NextStep = Union[str, Callable[["Context", Answers], str]]
+# A prompt that depends on configuration or answers: (context, answers, gettext) -> text.
+PromptSource = Union[str, Callable[["Context", Answers, Callable[[str], str]], str]]
+# Reads a typed answer: the value to store, or None when it is not acceptable.
+TextReader = Callable[["Context", Answers, str], Union[str, None]]
 
 
 @dataclass(frozen=True)
 class Step:
-    """A question: its prompt, its choices, and the step or ending that follows an answer."""
+    """A question: its prompt, its choices, and the step or ending that follows an answer.
+
+    A free-text step also takes any typed answer that `accept` lets through (its options, such as "Skip", still
+    work by number). A step limited to some channels is passed over elsewhere, as if it were not there.
+    """
 
     name: str
-    prompt: str
+    prompt: PromptSource
     options: OptionSource
     next: NextStep
     literal_prompt: bool = False
+    free_text: bool = False
+    accept: TextReader | None = None
+    invalid: str = "Invalid choice."
+    channels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,8 @@ class Limits:
     max_options: int = 7
     max_chars: int = 156
     measure: Callable[[str], int] = len
+    # Text channels remind people of `00` on every screen; on USSD the menu itself is one `00` away.
+    show_home: bool = False
 
 
 @dataclass
@@ -95,6 +114,13 @@ class Screen:
 
     lines: tuple[str, ...]
     final: bool
+    # The step now waiting for an answer (the ending's name once final), and the answer the last input gave.
+    step: str = ""
+    last_answer: tuple[str, str] | None = None
+    # The labels of the numbered options shown, in order (WhatsApp can offer them as quick replies).
+    choices: tuple[str, ...] = ()
+    # The answers given so far (at the ending: every answer of the conversation).
+    answers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -109,44 +135,91 @@ class _Position:
     answers: dict[str, str]
 
 
-def play(conversation: Conversation, inputs: Sequence[str], ctx: Context, limits: Limits) -> Screen:
-    """Replay inputs from the start and return the screen that answers the last one."""
-    position = _Position(conversation.start, 0, {})
+def play(
+    conversation: Conversation,
+    inputs: Sequence[str],
+    ctx: Context,
+    limits: Limits,
+    start: str | None = None,
+    answers: Answers | None = None,
+) -> Screen:
+    """Replay inputs from the start (or from `start` with `answers` already known) and return the next screen."""
+    first = _enter(conversation, start or conversation.start, ctx, dict(answers or {}))
+    position = _Position(first, 0, dict(answers or {}))
     history: list[_Position] = []
-    invalid = False
+    invalid: str | None = None
+    last_answer = None
     for raw in inputs:
         token = raw.strip()
         step = conversation.steps[position.step]
         pages = _pages(step, ctx, position.answers, limits)
-        invalid = False
+        invalid, last_answer = None, None
         if token == HOME:
             kept = {k: v for k, v in position.answers.items() if k in conversation.keep_on_home}
-            history = [_Position(conversation.start, 0, {})] if conversation.home != conversation.start else []
-            position = _Position(conversation.home, 0, kept)
+            home = _enter(conversation, conversation.home, ctx, kept)
+            history = [_Position(first, 0, dict(answers or {}))] if home != first else []
+            position = _Position(home, 0, kept)
         elif token == BACK:
             if position.page > 0:
                 position.page -= 1
             elif history:
                 position = history.pop()
             else:
-                invalid = True
+                invalid = step.invalid
         elif token == MORE and position.page + 1 < len(pages):
             position.page += 1
         else:
-            choice = _choose(pages[position.page], token)
-            if choice is None:
-                invalid = True
+            value = _read(step, pages[position.page], token, ctx, position.answers)
+            if value is None:
+                invalid = step.invalid
                 continue
             history.append(_Position(position.step, position.page, dict(position.answers)))
-            answers = {**position.answers, step.name: choice.value}
-            target = step.next(answers) if callable(step.next) else step.next
+            chosen = {**position.answers, step.name: value}
+            last_answer = (step.name, value)
+            target = _enter(conversation, _next(step, ctx, chosen), ctx, chosen)
             if target in conversation.endings:
-                return Screen(tuple(conversation.endings[target].finish(ctx, answers).split("\n")), final=True)
-            position = _Position(target, 0, answers)
+                text = conversation.endings[target].finish(ctx, chosen)
+                return Screen(tuple(text.split("\n")), final=True, step=target, last_answer=last_answer,
+                              answers=chosen)
+            position = _Position(target, 0, chosen)
     step = conversation.steps[position.step]
     pages = _pages(step, ctx, position.answers, limits)
     page = min(position.page, len(pages) - 1)
-    return _render(step, pages, page, ctx, position.answers, invalid, bool(history) or page > 0)
+    at_home = position.step == conversation.home
+    screen = _render(step, pages, page, ctx, position.answers, invalid, bool(history) or page > 0,
+                     limits.show_home and not at_home)
+    _ = ctx.gettext(position.answers)
+    choices = tuple(_label(option, _) for option in pages[page])
+    return Screen(screen.lines, False, step=position.step, last_answer=last_answer, choices=choices,
+                  answers=position.answers)
+
+
+def _next(step: Step, ctx: Context, answers: Answers) -> str:
+    return step.next(ctx, answers) if callable(step.next) else step.next
+
+
+def _enter(conversation: Conversation, target: str, ctx: Context, answers: Answers) -> str:
+    """The step to show for target: steps not offered on this channel are passed over."""
+    seen = set()
+    while target in conversation.steps:
+        step = conversation.steps[target]
+        if step.channels is None or ctx.channel in step.channels:
+            return target
+        if target in seen:
+            raise ValueError(f"steps loop without one offered on {ctx.channel}: {target}")
+        seen.add(target)
+        target = _next(step, ctx, answers)
+    return target
+
+
+def _read(step: Step, page: Sequence[Option], token: str, ctx: Context, answers: Answers) -> str | None:
+    """The value an input gives at a step: a numbered option, else (on a free-text step) the text itself."""
+    choice = _choose(page, token)
+    if choice is not None:
+        return choice.value
+    if not step.free_text or not token or token in (BACK, HOME, MORE):
+        return None
+    return step.accept(ctx, answers, token) if step.accept else token
 
 
 def _choose(page: Sequence[Option], token: str) -> Option | None:
@@ -174,7 +247,9 @@ def _pages(step: Step, ctx: Context, answers: Answers, limits: Limits) -> list[S
     _ = ctx.gettext(answers)
     options = _options(step, ctx, answers)
     labels = tuple(_label(option, _) for option in options)
-    sizes = _page_sizes(_prompt(step, _), labels, _hint(_), _("More"), _("Back"), limits)
+    # The home reminder is counted on every page, so a page fits whichever screen it ends up on.
+    back = _("Back") + (f"\n{HOME} {_('Menu')}" if limits.show_home else "")
+    sizes = _page_sizes(_prompt(step, ctx, answers, _), labels, _(step.invalid), _("More"), back, limits)
     pages, start = [], 0
     for size in sizes:
         pages.append(options[start:start + size])
@@ -207,23 +282,24 @@ def _width(labels: Sequence[str], size: Callable[[str], int]) -> int:
     return sum(size(f"{n} {label}") + 1 for n, label in enumerate(labels, start=1))
 
 
-def _prompt(step: Step, _) -> str:
+def _prompt(step: Step, ctx: Context, answers: Answers, _) -> str:
+    if callable(step.prompt):
+        return step.prompt(ctx, answers, _)
     return step.prompt if step.literal_prompt else _(step.prompt)
 
 
-def _hint(_) -> str:
-    return _("Invalid choice.")
-
-
 def _render(
-    step: Step, pages: list[Sequence[Option]], page: int, ctx: Context, answers: Answers, invalid: bool, back: bool
+    step: Step, pages: list[Sequence[Option]], page: int, ctx: Context, answers: Answers, invalid: str | None,
+    back: bool, home: bool,
 ) -> Screen:
     _ = ctx.gettext(answers)
-    lines = [_hint(_)] if invalid else []
-    lines.append(_prompt(step, _))
+    lines = [_(invalid)] if invalid else []
+    lines.append(_prompt(step, ctx, answers, _))
     lines += [f"{n} {_label(option, _)}" for n, option in enumerate(pages[page], start=1)]
     if page + 1 < len(pages):
         lines.append(f"{MORE} {_('More')}")
     if back:
         lines.append(f"{BACK} {_('Back')}")
+    if home:
+        lines.append(f"{HOME} {_('Menu')}")
     return Screen(tuple(lines), final=False)

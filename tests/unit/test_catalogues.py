@@ -1,10 +1,17 @@
-"""Every prompt of the community conversations exists in every language; Bambara stays fuzzy until reviewed."""
+"""Every message of the community conversations exists in every language; Bambara stays fuzzy until reviewed."""
+from pathlib import Path
+
 import pytest
+from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from casecore.i18n import LOCALE_DIR
 from casecore.taxonomy import COMMUNITY_LANGUAGES
-from dialogs.report_child import COMMUNITY
+from dialogs.community import COMMUNITY
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where community-facing text is written: the conversations, and the USSD webhook's apology.
+SOURCES = ("dialogs", "app/webhooks")
 
 
 def catalogue(language: str, domain: str = "messages"):
@@ -13,21 +20,31 @@ def catalogue(language: str, domain: str = "messages"):
 
 
 def conversation_msgids() -> set[str]:
-    """Prompts and static option labels declared in the conversation (place names are data, not msgids)."""
-    ids = set()
+    """Prompts, option labels and hints declared in the conversation, and every _() or N_() in its code."""
+    ids = {"Menu", "More", "Back"}  # the navigation lines, written inside f-strings
     for step in COMMUNITY.steps.values():
-        if not step.literal_prompt:
+        if not step.literal_prompt and not callable(step.prompt):
             ids.add(step.prompt)
+        ids.add(step.invalid)
         if not callable(step.options):
             ids |= {option.label for option in step.options if not option.literal}
+    for source in SOURCES:
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                ROOT / source, method_map=[("**.py", "python")], keywords={"_": None, "N_": None}):
+            ids.add(message if isinstance(message, str) else message[0])
     return ids
 
 
 @pytest.mark.parametrize("language", COMMUNITY_LANGUAGES)
-def test_every_prompt_is_translated(language):
+def test_every_message_is_translated(language):
     entries = {message.id: message for message in catalogue(language) if message.id}
-    assert conversation_msgids() <= set(entries)
+    assert sorted(conversation_msgids() - set(entries)) == []
     assert [msgid for msgid, message in entries.items() if not message.string] == []
+
+
+def test_no_message_is_left_over():
+    entries = {message.id for message in catalogue("en") if message.id}
+    assert sorted(entries - conversation_msgids()) == []
 
 
 def test_the_catalogues_hold_the_same_messages():

@@ -20,7 +20,7 @@ TOY = Conversation(
                          literal_prompt=True),
         "menu": Step("menu", "Menu", (Option("a", "Apples"), Option("b", "Bananas")), "fruit"),
         "fruit": Step("fruit", "Which fruit?", lambda ctx, answers: FRUITS,
-                      lambda answers: "done" if answers["fruit"] != "f1" else "stop"),
+                      lambda ctx, answers: "done" if answers["fruit"] != "f1" else "stop"),
     },
     endings={"done": Ending("done", _finish), "stop": Ending("stop", lambda ctx, answers: "Stopped")},
 )
@@ -96,3 +96,56 @@ def test_pages_respect_the_character_limit():
     for inputs in (["1", "1"], ["1", "1", "98"], ["1", "1", "98", "98"], ["1", "1", "x"]):
         assert len(screen(*inputs, limits=tight).text) <= 100
 
+
+
+NOTE = Conversation(
+    start="menu",
+    home="menu",
+    steps={
+        "menu": Step("menu", "Menu", (Option("a", "Apples"),), "note"),
+        # Typed text, or 1 to skip; offered on SMS only.
+        "note": Step("note", "Note?", (Option("", "Skip"),), "size", free_text=True,
+                     accept=lambda ctx, answers, text: text.upper() if len(text) < 20 else None,
+                     invalid="Too long.", channels=("sms",)),
+        "size": Step("size", "Size?", (Option("s", "Small"), Option("l", "Large")), "done"),
+    },
+    endings={"done": Ending("done", lambda ctx, answers: repr(sorted(answers.items())))},
+)
+
+
+def note(*inputs, channel="sms", **kwargs):
+    return play(NOTE, list(inputs), make_context(channel=channel), LIMITS, **kwargs)
+
+
+def test_a_free_text_step_takes_typed_text_through_its_reader():
+    assert note("1", "ripe ones", "1").text == repr([("menu", "a"), ("note", "RIPE ONES"), ("size", "s")])
+
+
+def test_a_free_text_step_still_takes_its_numbered_options():
+    assert note("1", "1", "2").text == repr([("menu", "a"), ("note", ""), ("size", "l")])
+
+
+def test_typed_text_the_reader_refuses_shows_the_steps_own_hint():
+    refused = note("1", "x" * 30)
+    assert refused.step == "note" and refused.lines[0] == "Too long."
+
+
+def test_a_step_not_offered_on_the_channel_is_passed_over():
+    assert note("1", channel="ussd").step == "size"
+    assert note("1", "1", channel="ussd").text == repr([("menu", "a"), ("size", "s")])
+
+
+def test_play_can_start_at_a_step_with_answers_already_known():
+    resumed = note("ripe", start="note", answers={"menu": "a"})
+    assert resumed.step == "size" and resumed.last_answer == ("note", "RIPE")
+
+
+def test_the_screen_says_which_step_waits_and_which_choices_it_shows():
+    shown = note("1", "ripe")
+    assert shown.step == "size" and shown.choices == ("Small", "Large") and not shown.final
+
+
+def test_text_channels_show_the_way_home_except_at_home():
+    home_limits = Limits(max_options=7, max_chars=156, show_home=True)
+    assert play(NOTE, ["1"], make_context(channel="sms"), home_limits).lines[-1] == "00 Menu"
+    assert "00 Menu" not in play(NOTE, [], make_context(channel="sms"), home_limits).lines

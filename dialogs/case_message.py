@@ -1,0 +1,92 @@
+"""Reach my case worker: a short message to the case worker of the case this number (or a reference) points to.
+
+Nothing about the case is ever shown: the person only learns that the message was passed on.
+"""
+from __future__ import annotations
+
+from casecore.cases import CaseLink, find_case_by_reference, find_case_for_phone, record_family_message
+from casecore.notifications import queue_family_message_alert
+from casecore.references import clean_reference, is_valid_reference
+from dialogs.engine import Answers, Context, Ending, Option, Step
+
+ENTRY_LINKED = "message.text"
+ENTRY_UNLINKED = "message.reference"
+# Outbox rows a step wrote; the entry point enqueues their sending once the transaction is committed.
+OUTBOUND_QUEUED = "outbound_queued"
+NO_REFERENCE = "none"
+MESSAGE_LENGTH = 1000
+
+
+def entry(ctx: Context) -> str:
+    """A linked number writes straight away; any other number first gives the reference it was given."""
+    return ENTRY_LINKED if _linked_case(ctx) is not None else ENTRY_UNLINKED
+
+
+def _linked_case(ctx: Context) -> CaseLink | None:
+    key = ("case-for-phone",)
+    if key not in ctx.cache:
+        with ctx.services.unit_of_work() as session:
+            ctx.cache[key] = find_case_for_phone(session, ctx.phone)
+    return ctx.cache[key]
+
+
+def _case_by_reference(ctx: Context, reference: str) -> CaseLink | None:
+    key = ("case-for-reference", reference)
+    if key not in ctx.cache:
+        with ctx.services.unit_of_work() as session:
+            ctx.cache[key] = find_case_by_reference(session, reference)
+    return ctx.cache[key]
+
+
+def _read_reference(ctx: Context, _answers: Answers, text: str) -> str | None:
+    reference = clean_reference(text)
+    if not is_valid_reference(reference) or _case_by_reference(ctx, reference) is None:
+        return None
+    return reference
+
+
+def _read_message(_ctx: Context, _answers: Answers, text: str) -> str | None:
+    text = text.strip()
+    return text[:MESSAGE_LENGTH] if text else None
+
+
+def _after_reference(_ctx: Context, answers: Answers) -> str:
+    return "message.no_reference" if answers["message.reference"] == NO_REFERENCE else "message.text"
+
+
+def _send(ctx: Context, answers: Answers) -> str:
+    reference = answers.get("message.reference")
+    case = _case_by_reference(ctx, reference) if reference else _linked_case(ctx)
+    _ = ctx.gettext(answers)
+    if case is None:
+        # The case was closed between the question and the answer.
+        return _("Sorry, your message could not be passed on. Please call %(numbers)s.") % {
+            "numbers": ", ".join(ctx.services.emergency_contacts)}
+    with ctx.services.unit_of_work() as session:
+        message = record_family_message(session, case.case_id, channel=ctx.channel, body=answers["message.text"],
+                                        source_key=f"{ctx.channel}:{ctx.session_id}")
+        # The alert is written with the message: if the queue is down, the outbox sweep still sends it.
+        alerts = queue_family_message_alert(session, message.event_id, ctx.services.alert_backend)
+    ctx.events.append((OUTBOUND_QUEUED, tuple(alerts)))
+    return _("Your message was passed on. Your case worker will answer you.")
+
+
+def _no_reference(ctx: Context, answers: Answers) -> str:
+    _ = ctx.gettext(answers)
+    return _("Without a reference we cannot find your case worker. Please call %(numbers)s.") % {
+        "numbers": ", ".join(ctx.services.emergency_contacts)}
+
+
+STEPS = {
+    "message.reference": Step("message.reference", "Type the reference you were given:",
+                              (Option(NO_REFERENCE, "I have no reference"),), _after_reference,
+                              free_text=True, accept=_read_reference,
+                              invalid="Reference not found. Check it and try again."),
+    "message.text": Step("message.text", "Type your message for your case worker:", (), "message.sent",
+                         free_text=True, accept=_read_message, invalid="Please type a message."),
+}
+
+ENDINGS = {
+    "message.sent": Ending("message.sent", _send),
+    "message.no_reference": Ending("message.no_reference", _no_reference),
+}

@@ -1,0 +1,95 @@
+"""Choices and steps several conversations share: yes/no, places, consent, confirmation."""
+from __future__ import annotations
+
+from typing import Callable
+
+from dialogs.engine import Answers, Context, Option, Step
+
+UNKNOWN = "unknown"
+TEXT_CHANNELS = ("sms", "whatsapp")
+
+YES_NO = (Option("yes", "Yes"), Option("no", "No"))
+CONFIRM = (Option("send", "Send"), Option("cancel", "Cancel"))
+SKIP = (Option("", "Skip"),)
+CONTINUE = (Option("continue", "Continue"),)
+SEXES = (Option("female", "Girl"), Option("male", "Boy"), Option(UNKNOWN, "I don't know"))
+AGE_BANDS = (
+    Option("0_5", "0-5 years"),
+    Option("6_11", "6-11 years"),
+    Option("12_17", "12-17 years"),
+    Option(UNKNOWN, "I don't know"),
+)
+# What a short free-text answer may hold: one SMS of description is plenty for a first report.
+DESCRIPTION_LENGTH = 500
+
+
+def language_of(ctx: Context, answers: Answers) -> str:
+    """The language the conversation is held in."""
+    return answers.get("language") or ctx.default_language
+
+
+def emergency_numbers(ctx: Context) -> str:
+    """The configured emergency numbers, as read out on a screen."""
+    return ", ".join(ctx.services.emergency_contacts)
+
+
+def place_steps(flow: str, region_prompt: str, after: str) -> dict[str, Step]:
+    """Region then commune (skipped when the region is unknown), from the location data."""
+    region, commune = f"{flow}.region", f"{flow}.commune"
+
+    def regions(ctx: Context, _answers: Answers) -> list[Option]:
+        places = ctx.services.places.regions
+        return [Option(p.code, p.name, literal=True) for p in places] + [Option(UNKNOWN, "I don't know")]
+
+    def communes(ctx: Context, answers: Answers) -> list[Option]:
+        places = ctx.services.places.communes(answers[region])
+        return [Option(p.code, p.name, literal=True) for p in places] + [Option(UNKNOWN, "I don't know")]
+
+    return {
+        region: Step(region, region_prompt, regions, lambda ctx, a: after if a[region] == UNKNOWN else commune),
+        commune: Step(commune, "Commune:", communes, after),
+    }
+
+
+def location_code(flow: str, answers: Answers) -> str | None:
+    """The most precise place chosen in a flow, or None."""
+    for key in (f"{flow}.commune", f"{flow}.region"):
+        if answers.get(key) not in (None, UNKNOWN):
+            return answers[key]
+    return None
+
+
+def consent_steps(flow: str, after: str) -> dict[str, Step]:
+    """May workers know the number, then (only after a yes) may they call it."""
+    consent, contact = f"{flow}.consent", f"{flow}.contact"
+    return {
+        # Consent is about the reporter: the child's situation goes to workers either way (safeguarding),
+        # but without consent the reporter's number is neither kept nor shown.
+        consent: Step(consent, "May child protection workers know your number?", YES_NO,
+                      lambda ctx, a: contact if a[consent] == "yes" else after),
+        contact: Step(contact, "May we call you on this number?", YES_NO, after),
+    }
+
+
+def description_step(name: str, prompt: str, after: str, channels: tuple[str, ...] | None = TEXT_CHANNELS) -> Step:
+    """An optional short free text; offered on the text channels unless told otherwise."""
+    return Step(name, prompt, SKIP, after, free_text=True, accept=_short_text, channels=channels)
+
+
+def confirm_step(flow: str, prompt: str, sent: str, cancelled: str) -> Step:
+    """Send or cancel, leading to the flow's two endings."""
+    name = f"{flow}.confirm"
+    return Step(name, prompt, CONFIRM, lambda ctx, a: sent if a[name] == "send" else cancelled)
+
+
+def _short_text(_ctx: Context, _answers: Answers, text: str) -> str | None:
+    text = " ".join(text.split())
+    return text[:DESCRIPTION_LENGTH] if text else None
+
+
+def answered(answers: Answers, name: str) -> str | None:
+    """A free-text answer, or None when it was skipped or not asked on this channel."""
+    return answers.get(name) or None
+
+
+Finish = Callable[[Context, Answers], str]

@@ -1,0 +1,66 @@
+"""Make a complaint: category, an optional description, anonymous or not; a reference to follow it up."""
+from __future__ import annotations
+
+from casecore.complaints import ComplaintDraft, submit_complaint
+from dialogs.common import YES_NO, answered, confirm_step, description_step, language_of
+from dialogs.engine import Answers, Context, Ending, Option, Step
+
+ENTRY = "complaint.category"
+COMPLAINT_SUBMITTED = "complaint_submitted"
+
+CATEGORIES = (
+    Option("service_quality", "Poor service"),
+    Option("no_response", "No answer, delays"),
+    Option("staff_misconduct", "Staff behaviour"),
+    Option("sexual_exploitation_abuse", "Sexual exploitation, abuse"),
+    Option("fraud_corruption", "Fraud, bribes"),
+    Option("data_breach", "Misuse of personal data"),
+    Option("other", "Other"),
+)
+
+
+def _submit(ctx: Context, answers: Answers) -> str:
+    services = ctx.services
+    anonymous = answers["complaint.anonymous"] == "yes"
+    draft = ComplaintDraft(
+        organisation_id=services.receiving_organisation,
+        channel=ctx.channel,
+        channel_session_id=ctx.session_id,
+        category=answers["complaint.category"],
+        anonymous=anonymous,
+        contact_phone=None if anonymous else ctx.phone,
+        may_contact=not anonymous,
+        description=answered(answers, "complaint.description"),
+        language=language_of(ctx, answers),
+        complainant_key=services.phone_key(ctx.phone),
+    )
+    with services.unit_of_work() as session:
+        complaint = submit_complaint(session, draft, default_region=services.default_region)
+    if complaint.is_new:
+        ctx.events.append((COMPLAINT_SUBMITTED, complaint.id))
+    _ = ctx.gettext(answers)
+    lines = [_("Thank you. Complaint reference: %(reference)s") % {"reference": complaint.reference},
+             _("It is handled in confidence by people not involved.")]
+    lines.append(_("Your number was not kept.") if anonymous else _("We may call you on this number."))
+    return "\n".join(lines)
+
+
+def _cancelled(ctx: Context, answers: Answers) -> str:
+    _ = ctx.gettext(answers)
+    return _("Complaint cancelled. Nothing was saved.")
+
+
+STEPS = {
+    "complaint.category": Step("complaint.category", "Your complaint is about:", CATEGORIES,
+                               "complaint.description"),
+    "complaint.description": description_step("complaint.description", "Describe it in a few words (optional):",
+                                              "complaint.anonymous", channels=None),
+    "complaint.anonymous": Step("complaint.anonymous", "Stay anonymous?", YES_NO, "complaint.confirm"),
+    "complaint.confirm": confirm_step("complaint", "Send the complaint?", "complaint.submitted",
+                                      "complaint.cancelled"),
+}
+
+ENDINGS = {
+    "complaint.submitted": Ending("complaint.submitted", _submit),
+    "complaint.cancelled": Ending("complaint.cancelled", _cancelled),
+}

@@ -1,0 +1,29 @@
+"""What the community conversations need from the case store and configuration, passed in by each entry point."""
+from __future__ import annotations
+
+import uuid
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from sqlalchemy.orm import Session
+
+from casecore.locations import PlaceDirectory
+
+
+@dataclass
+class CommunityServices:
+    """Reference data, a way to open a transaction, and the settings the prompts mention."""
+
+    places: PlaceDirectory
+    # Opens a transaction; only the steps that record or look something up need one.
+    unit_of_work: Callable[[], AbstractContextManager[Session]]
+    receiving_organisation: uuid.UUID
+    default_region: str
+    emergency_contacts: tuple[str, ...]
+    # Keyed hash of a phone number: lets a number check its own reports without the number being kept.
+    phone_key: Callable[[str], str]
+    # Keywords per action and language, for help texts on SMS and WhatsApp (e.g. {"complaint": {"fr": "PLAINTE"}}).
+    keywords: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The SMS backend for alerts to staff that a conversation writes (e.g. a family's message to its case worker).
+    alert_backend: str = "console"

@@ -1,0 +1,256 @@
+"""Running the community conversation across messages: menu sessions (USSD) and text dialogues (SMS, WhatsApp).
+
+State is kept in a DialogStore, never in process memory, so any web process or worker can take the next step.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+
+from casecore.contacts import language_and_change, language_for, opt_in, opt_out, remember_language
+from casecore.models import utcnow
+from casecore.i18n import gettext_for
+from dialogs.community import COMMUNITY, LANGUAGE, NOT_RESUMABLE, main_menu_token, start_for
+from dialogs.engine import N_, Context, Limits, Screen, play
+from dialogs.keywords import LANGUAGE as LANGUAGE_KEYWORD, MENU, START, STOP, Keyword, KeywordBook
+from dialogs.state import DialogState, DialogStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+CONTINUE, START_AGAIN = "1", "2"
+# A text dialogue longer than this is not a person answering questions; it is ended.
+MAX_TEXT_INPUTS = 60
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """How long states live: a menu session, an unfinished one offered again, and an idle text dialogue."""
+
+    menu_session: float = 600.0
+    resume_window: float = 1800.0
+    text_expiry: float = 1800.0
+
+
+def menu_session_key(session_id: str) -> str:
+    """Where a menu session's record is kept."""
+    return f"menu:{session_id}"
+
+
+def unfinished_key(phone_key: str) -> str:
+    """Where the last unfinished menu conversation of a number is kept."""
+    return f"menu-unfinished:{phone_key}"
+
+
+def text_key(channel: str, phone_key: str) -> str:
+    """Where a number's text dialogue on a channel is kept."""
+    return f"{channel}:{phone_key}"
+
+
+def answer_menu_step(
+    store: DialogStore, ctx: Context, inputs: list[str], limits: Limits, times: SessionTimes,
+) -> Screen:
+    """The screen for one step of a menu session, where the provider sends every input of the session each time.
+
+    A session dropped in the middle of a flow is kept for resume_window; the next session from the same number
+    offers to continue it, showing none of its earlier answers.
+    """
+    session_key = menu_session_key(ctx.session_id)
+    resume_key = unfinished_key(ctx.services.phone_key(ctx.phone))
+    try:
+        state, unfinished = store.load(session_key, resume_key)
+    except StoreUnavailable as exc:
+        # AT resends every input, so the session goes on without its record: no resume, nothing remembered.
+        log.warning("dialog store unavailable (%s); USSD session %s goes on without state", exc, ctx.session_id)
+        return _play_without_state(ctx, inputs, limits, times)
+    save: dict[str, tuple[DialogState, float]] = {}
+    delete: list[str] = []
+    if state is None:
+        start, answers = start_for(remembered_language(ctx))
+        # Inputs sent before the record existed (a dial string with extra digits, or a record lost mid-session)
+        # are not replayed: read against another first screen they could file answers under the wrong questions.
+        state = DialogState(ctx.session_id, start, answers, skip=len(inputs))
+        if unfinished is not None:
+            state.offer = unfinished
+        save[session_key] = (state, times.menu_session)
+    if state.offer is not None:
+        decided, choice_at = _resume_choice(inputs[state.skip:])
+        if decided is None:
+            _write(store, save)
+            return _resume_screen(ctx, state.offer, invalid=len(inputs) > state.skip)
+        if decided == CONTINUE:
+            offer = state.offer
+            state = DialogState(offer.conversation_id, offer.start, offer.answers, offer.inputs,
+                                skip=state.skip + choice_at + 1)
+        else:
+            state = replace(state, offer=None, skip=state.skip + choice_at + 1)
+            delete.append(resume_key)
+        save[session_key] = (state, times.menu_session)
+    # A resumed conversation keeps its first session's id, so what it records is recorded once.
+    ctx.session_id = state.conversation_id
+    effective = state.inputs + list(inputs[state.skip:])
+    screen = play(COMMUNITY, effective, ctx, limits, start=state.start, answers=state.answers)
+    if screen.final or (screen.step in NOT_RESUMABLE and effective):
+        # Finished, or left for the menu on purpose: nothing to offer next time.
+        delete.append(resume_key)
+    elif screen.step not in NOT_RESUMABLE:
+        # The language travels with it so that the offer is made in the language the flow was in.
+        answers = {**state.answers, LANGUAGE: screen.answers.get(LANGUAGE) or ctx.default_language}
+        save[resume_key] = (DialogState(state.conversation_id, state.start, answers, effective), times.resume_window)
+    _write(store, save, delete)
+    _note_language(ctx, screen)
+    return screen
+
+
+def _play_without_state(ctx: Context, inputs: list[str], limits: Limits, times: SessionTimes) -> Screen:
+    """Replay AT's inputs from the first screen the number's remembered language gives, when that is safe."""
+    with ctx.services.unit_of_work() as session:
+        language, changed_at = language_and_change(session, ctx.phone)
+    if inputs and changed_at and (utcnow() - changed_at).total_seconds() < times.menu_session:
+        # The language may have been chosen in this very session: its inputs could start from another screen.
+        _ = ctx.gettext({LANGUAGE: language} if language else {})
+        return Screen((_("Sorry, the service is not available right now. Please try again later."),), final=True,
+                      step="unavailable")
+    start, answers = start_for(language)
+    return play(COMMUNITY, list(inputs), ctx, limits, start=start, answers=answers)
+
+
+def _write(store: DialogStore, save, delete=()) -> None:
+    try:
+        store.write(save, delete)
+    except StoreUnavailable as exc:
+        log.warning("dialog store unavailable (%s); this step's state is not kept", exc)
+
+
+def _resume_choice(inputs: list[str]) -> tuple[str | None, int]:
+    for at, token in enumerate(inputs):
+        if token.strip() in (CONTINUE, START_AGAIN):
+            return token.strip(), at
+    return None, 0
+
+
+def _resume_screen(ctx: Context, offer: DialogState, invalid: bool) -> Screen:
+    _ = ctx.gettext(offer.answers)
+    lines = [_("Invalid choice.")] if invalid else []
+    lines += [_("You did not finish last time."), f"{CONTINUE} {_('Continue')}", f"{START_AGAIN} {_('Start again')}"]
+    return Screen(tuple(lines), final=False, step="resume", choices=(_("Continue"), _("Start again")))
+
+
+@dataclass(frozen=True)
+class TextReply:
+    """What to send back to one text message; may_reach_opted_out only for the opt-out confirmation itself."""
+
+    text: str
+    final: bool
+    choices: tuple[str, ...] = ()
+    may_reach_opted_out: bool = False
+
+
+def answer_text_message(
+    store: DialogStore, ctx: Context, body: str, message_id: str, limits: Limits, times: SessionTimes,
+    keywords: KeywordBook, reply_via: str = "", now: float | None = None,
+) -> TextReply:
+    """The reply to one SMS or WhatsApp message, given the number's dialogue so far (the caller holds its lock)."""
+    now = time.time() if now is None else now
+    key = text_key(ctx.channel, ctx.services.phone_key(ctx.phone))
+    (state,) = store.load(key)
+    if state is not None and state.last_message_id == message_id:
+        # The same message delivered again: answer from the state it already produced.
+        return _reply(play(COMMUNITY, state.inputs, ctx, limits, start=state.start, answers=state.answers))
+    notice = ""
+    if state is not None and state.updated_at + times.text_expiry <= now:
+        notice = N_("Your previous conversation was closed after a long silence.")
+        state = None
+    keyword = keywords.match(body)
+    if keyword is not None and keyword.action in (STOP, START):
+        store.write(delete=[key])
+        return _opt(ctx, keyword.action, keyword.language or remembered_language(ctx) or ctx.default_language)
+    if keyword is not None or state is None:
+        state = _fresh(ctx, keyword, message_id)
+    else:
+        state.inputs.append(body)
+    state.last_message_id, state.updated_at = message_id, now
+    state.channel, state.phone, state.reply_via = ctx.channel, ctx.phone, reply_via
+    ctx.session_id = state.conversation_id
+    screen = play(COMMUNITY, state.inputs, ctx, limits, start=state.start, answers=state.answers)
+    if screen.final or len(state.inputs) >= MAX_TEXT_INPUTS:
+        store.write(delete=[key])
+        final = True
+    else:
+        # Kept past its expiry so that a late reply is told the dialogue was closed, should no sweep have run.
+        store.write({key: (state, times.text_expiry + 86400)}, expire_at={key: now + times.text_expiry})
+        final = False
+    _note_language(ctx, screen)
+    reply = _reply(screen)
+    if notice:
+        _ = ctx.gettext(state.answers)
+        reply = replace(reply, text=f"{_(notice)}\n{reply.text}")
+    return replace(reply, final=final)
+
+
+def _fresh(ctx: Context, keyword: Keyword | None, message_id: str) -> DialogState:
+    """A new dialogue: the first screen, or straight into the action a keyword names (in the keyword's language)."""
+    language = (keyword.language if keyword else None) or remembered_language(ctx)
+    inputs: list[str] = []
+    if keyword is None or keyword.action == MENU:
+        start, answers = start_for(language)
+    elif keyword.action == LANGUAGE_KEYWORD:
+        start, answers = LANGUAGE, {}
+    else:
+        start, answers = start_for(language or ctx.default_language)
+        inputs = [main_menu_token(keyword.action)]
+    return DialogState(f"{ctx.channel}-{message_id}", start, answers, inputs)
+
+
+def remembered_language(ctx: Context) -> str | None:
+    """The language this number chose before, on any channel."""
+    with ctx.services.unit_of_work() as session:
+        return language_for(session, ctx.phone)
+
+
+def _opt(ctx: Context, action: str, language: str) -> TextReply:
+    _ = ctx.gettext({"language": language})
+    with ctx.services.unit_of_work() as session:
+        (opt_out if action == STOP else opt_in)(session, ctx.phone)
+    if action == STOP:
+        text = _("You will receive no more messages from Relais. Send START to receive them again.")
+        return TextReply(text, final=True, may_reach_opted_out=True)
+    return TextReply(_("Welcome back. Send MENU to see what Relais can do."), final=True)
+
+
+def _reply(screen: Screen) -> TextReply:
+    return TextReply(screen.text, screen.final, screen.choices)
+
+
+def _note_language(ctx: Context, screen: Screen) -> None:
+    """Remember a language chosen at this step for the number's next conversations, on every channel."""
+    if screen.last_answer and screen.last_answer[0] == LANGUAGE:
+        _remember(ctx, screen.last_answer[1])
+
+
+def _remember(ctx: Context, language: str | None) -> None:
+    if language:
+        with ctx.services.unit_of_work() as session:
+            remember_language(session, ctx.phone, language)
+
+
+def take_expired_dialogues(store: DialogStore, times: SessionTimes, now: float | None = None) -> list[DialogState]:
+    """Remove text dialogues idle for longer than their expiry and return them, so each can be ended politely."""
+    now = time.time() if now is None else now
+    expired = []
+    for key in store.due_to_expire(now):
+        with store.lock(key):
+            (state,) = store.load(key)
+            if state is not None and state.updated_at + times.text_expiry > now:
+                continue  # a message arrived since; its own expiry time is already noted
+            store.write(delete=[key])
+            if state is not None:
+                expired.append(state)
+    return expired
+
+
+def expired_text(state: DialogState, default_language: str, times: SessionTimes) -> str:
+    """The polite last message of an abandoned dialogue: it says nothing of what was asked or answered."""
+    _ = gettext_for(state.answers.get("language") or default_language)
+    return _("Relais: our conversation was closed after %(minutes)d minutes without a reply. "
+             "Send MENU to start again.") % {"minutes": round(times.text_expiry / 60)}

@@ -1,0 +1,118 @@
+"""Where a conversation stands between two messages: a small record behind a store interface (Redis, with a TTL)."""
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, fields
+from typing import Iterable
+
+import redis
+
+
+@dataclass
+class DialogState:
+    """The start of a conversation and every input since; replaying them gives the screen (dialogs.engine)."""
+
+    conversation_id: str
+    start: str
+    answers: dict[str, str]
+    inputs: list[str] = field(default_factory=list)
+    updated_at: float = 0.0
+    # Text channels: who to tell when the conversation expires, and the last message applied (a retried
+    # delivery of the same message must not be applied twice).
+    channel: str = ""
+    phone: str = ""
+    reply_via: str = ""  # opaque to the dialogs: how the entry point sends to this number (its provider)
+    last_message_id: str = ""
+    # Menu sessions (USSD): the provider's inputs this record does not replay (a resume choice), and the
+    # unfinished conversation offered to continue, while the offer stands.
+    skip: int = 0
+    offer: "DialogState | None" = None
+
+    def to_json(self) -> str:
+        """The record as stored."""
+        return json.dumps(self._as_dict(), separators=(",", ":"))
+
+    def _as_dict(self) -> dict:
+        # Built by hand: dataclasses.asdict deep-copies every value and cost a tenth of a USSD step.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["offer"] = self.offer._as_dict() if self.offer else None
+        return data
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "DialogState":
+        """A stored record read back."""
+        data = json.loads(raw)
+        offer = data.pop("offer", None)
+        return cls(**data, offer=cls(**offer) if offer else None)
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached; a caller may carry on without state where the channel allows it."""
+
+
+class DialogStore(ABC):
+    """Keeps dialog states by key, each with its own time to live."""
+
+    @abstractmethod
+    def load(self, *keys: str) -> list[DialogState | None]:
+        """The states stored under keys (None where there is none), in one round trip."""
+
+    @abstractmethod
+    def write(self, save: dict[str, tuple[DialogState, float]] | None = None, delete: Iterable[str] = (),
+              expire_at: dict[str, float] | None = None) -> None:
+        """Save states with their TTL in seconds, delete others, and note when text dialogues expire."""
+
+    @abstractmethod
+    def due_to_expire(self, now: float, limit: int = 100) -> list[str]:
+        """Keys whose conversations were due to expire by now."""
+
+    @abstractmethod
+    def lock(self, key: str) -> AbstractContextManager:
+        """Hold key against other processes while a message for it is handled."""
+
+
+class RedisDialogStore(DialogStore):
+    """Dialog states in Redis: one string per key with a TTL, and a sorted set of expiry times."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "relais:dialog:"):
+        self._redis = client
+        self._prefix = prefix
+        self._expiries = f"{prefix}expiries"
+
+    def load(self, *keys: str) -> list[DialogState | None]:
+        try:
+            raws = self._redis.mget([self._prefix + key for key in keys])
+        except redis.RedisError as exc:
+            raise StoreUnavailable(exc.__class__.__name__) from exc
+        return [DialogState.from_json(raw) if raw else None for raw in raws]
+
+    def write(self, save=None, delete=(), expire_at=None) -> None:
+        try:
+            self._write(save, delete, expire_at)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(exc.__class__.__name__) from exc
+
+    def _write(self, save, delete, expire_at) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for key, (state, ttl) in (save or {}).items():
+            pipe.set(self._prefix + key, state.to_json(), px=max(1, int(ttl * 1000)))
+        deleted = list(delete)
+        if deleted:
+            pipe.delete(*(self._prefix + key for key in deleted))
+            pipe.zrem(self._expiries, *deleted)
+        if expire_at:
+            pipe.zadd(self._expiries, expire_at)
+        pipe.execute()
+
+    def due_to_expire(self, now: float, limit: int = 100) -> list[str]:
+        try:
+            due = self._redis.zrangebyscore(self._expiries, "-inf", now, start=0, num=limit)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(exc.__class__.__name__) from exc
+        return [raw.decode() for raw in due]
+
+    def lock(self, key: str):
+        # Long enough for one message's work; a dead worker's lock frees itself.
+        return self._redis.lock(f"{self._prefix}lock:{key}", timeout=60, blocking_timeout=30)

@@ -1,0 +1,98 @@
+"""Every screen of every conversation, in every language, on every channel, within that channel's rules.
+
+The walk starts from the first screen and tries every option shown, every page, back, an invalid choice and typed
+text where a step takes it, until no new screen appears; endings record into a real database (demo data).
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import pytest
+
+from app.webhooks.ussd import USSD_LIMITS
+from casecore.demo import DEMO_FAMILY_PHONE, load_demo
+from casecore.taxonomy import COMMUNITY_LANGUAGES
+from channels.africastalking_ussd import SCREEN_LIMIT, render_ussd, ussd_length
+from channels.sms.encoding import measure_sms, to_gsm7
+from dialogs.community import COMMUNITY, LANGUAGE, MAIN
+from dialogs.engine import Context, Screen, play
+from workers.inbound import SMS_LIMITS, WHATSAPP_LIMITS
+
+UNLINKED_PHONE = "+22376701430"
+LIMITS = {"ussd": USSD_LIMITS, "sms": SMS_LIMITS, "whatsapp": WHATSAPP_LIMITS}
+
+
+def check_ussd(screen: Screen) -> None:
+    body = render_ussd(screen.text, screen.final)
+    # The whole screen fits as the phone shows it (render_ussd would cut what does not), in plain ASCII.
+    assert 4 + ussd_length(screen.text) <= SCREEN_LIMIT and body.isascii(), body
+    assert len(screen.choices) <= 7, body
+    if screen.step == MAIN:
+        assert not any(line.startswith("98 ") for line in screen.lines), "the main menu must fit one screen"
+
+
+def check_sms(screen: Screen) -> None:
+    size = measure_sms(to_gsm7(screen.text))
+    assert size.encoding == "GSM-7" and size.segments <= 2, (size, screen.text)
+
+
+def check_whatsapp(screen: Screen) -> None:
+    assert len(screen.text) <= 1600 and len(screen.choices) <= 10, screen.text
+
+
+CHECKS = {"ussd": check_ussd, "sms": check_sms, "whatsapp": check_whatsapp}
+
+
+def walk(runtime, channel: str, language: str, phone: str, texts: list[str]) -> dict[str, int]:
+    """Play every reachable screen; returns how many screens each step showed."""
+    seen: set[tuple[str, str]] = set()
+    shown: dict[str, int] = {}
+    queue: deque[tuple[str, ...]] = deque([()])
+    n = 0
+    while queue:
+        path = queue.popleft()
+        n += 1
+        ctx = Context(channel=channel, session_id=f"walk-{channel}-{language}-{phone[-2:]}-{n}", phone=phone,
+                      default_language="fr", services=runtime.community_services())
+        screen = play(COMMUNITY, list(path), ctx, LIMITS[channel], start=LANGUAGE)
+        CHECKS[channel](screen)
+        key = (screen.step, screen.text)
+        if key in seen:
+            continue
+        seen.add(key)
+        shown[screen.step] = shown.get(screen.step, 0) + 1
+        if screen.final:
+            continue
+        tokens = [str(n) for n in range(1, len(screen.choices) + 1)] + ["0", "99"]
+        if any(line.startswith("98 ") for line in screen.lines):
+            tokens.append("98")
+        step = COMMUNITY.steps[screen.step]
+        if step.free_text:
+            tokens += texts
+        if screen.step == LANGUAGE and path:
+            continue  # the language step again (from help) leads where the first one did
+        for token in tokens:
+            if screen.step == LANGUAGE and not path and token != str(COMMUNITY_LANGUAGES.index(language) + 1):
+                continue
+            queue.append(path + (token,))
+    return shown
+
+
+@pytest.fixture
+def demo(runtime):
+    with runtime.unit_of_work() as session:
+        return load_demo(session, secret_key=runtime.settings.secret_key)
+
+
+@pytest.mark.parametrize("channel", ["ussd", "sms", "whatsapp"])
+@pytest.mark.parametrize("language", COMMUNITY_LANGUAGES)
+def test_every_screen_fits_its_channel(runtime, demo, channel, language):
+    texts = [demo.case_reference, "Un enfant travaille la nuit au marché, il a 10 ans."]
+    shown = walk(runtime, channel, language, DEMO_FAMILY_PHONE, texts)
+    shown_unlinked = walk(runtime, channel, language, UNLINKED_PHONE, texts)
+    steps = set(shown) | set(shown_unlinked)
+    # Every step of every conversation was shown, except those the channel does not offer.
+    offered = {name for name, step in COMMUNITY.steps.items() if step.channels is None or channel in step.channels}
+    assert offered <= steps, offered - steps
+    assert set(COMMUNITY.endings) <= steps, set(COMMUNITY.endings) - steps
+    assert MAIN in steps
