@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import redis
 from rq import Queue
@@ -15,6 +15,11 @@ from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.cache import Refreshing
 from casecore.locations import PlaceDirectory, load_place_directory
 from casecore.organisations import find_organisation
+from casecore.phones import phone_key
+from dialogs.keywords import KeywordBook, keyword_book
+from dialogs.services import CommunityServices
+from dialogs.sessions import SessionTimes
+from dialogs.state import RedisDialogStore
 from settings import Settings
 
 
@@ -55,6 +60,41 @@ class Runtime:
         return Refreshing(lambda session: find_organisation(session, slug).id, self.session_factory,
                           self.settings.PLACES_CACHE_SECONDS)
 
+    @cached_property
+    def dialog_store(self) -> RedisDialogStore:
+        """Where conversations stand between two messages."""
+        return RedisDialogStore(self.redis)
+
+    @cached_property
+    def keywords(self) -> KeywordBook:
+        """The SMS and WhatsApp keywords (SMS_KEYWORDS over the defaults)."""
+        return keyword_book(self.settings.SMS_KEYWORDS)
+
+    @cached_property
+    def session_times(self) -> SessionTimes:
+        """How long conversation states live."""
+        s = self.settings
+        return SessionTimes(menu_session=s.USSD_SESSION_SECONDS, resume_window=s.RESUME_WINDOW_SECONDS,
+                            text_expiry=s.TEXT_SESSION_EXPIRY_SECONDS)
+
+    def phone_key(self, phone: str) -> str:
+        """The keyed hash that stands for a number where the number itself must not be kept."""
+        return _cached_phone_key(phone, self.settings.secret_key)
+
+    def community_services(self) -> CommunityServices:
+        """What the community conversations use; reference data comes from the per-process caches."""
+        s = self.settings
+        return CommunityServices(
+            places=self.places.get(),
+            unit_of_work=self.unit_of_work,
+            receiving_organisation=self.intake_organisation.get(),
+            default_region=s.DEFAULT_REGION,
+            emergency_contacts=s.emergency_contacts,
+            phone_key=self.phone_key,
+            keywords=self.keywords.first_words,
+            alert_backend=s.SMS_BACKEND,
+        )
+
     def unit_of_work(self):
         """A transaction on the configured database."""
         return unit_of_work(self.session_factory)
@@ -65,6 +105,12 @@ class Runtime:
             self.engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
+
+
+@lru_cache(maxsize=4096)
+def _cached_phone_key(phone: str, secret: str) -> str:
+    # A pure function of its arguments; every USSD step needs it and parsing the number is the costly part.
+    return phone_key(phone, secret)
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -2,11 +2,30 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
+
+
+def local_secret() -> str:
+    """A per-instance secret for local runs with nothing configured, kept under instance/ so it survives restarts."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        # Written aside then linked into place: processes starting together all end up with the same key.
+        temporary = INSTANCE / f".secret_key.{os.getpid()}"
+        temporary.write_text(secrets.token_hex(32))
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
 
 
 def _flag(value: str) -> bool:
@@ -41,6 +60,31 @@ class Settings:
     QUEUE_NAME: str = "relais"
     # Seconds a web process keeps reference data (location menus, the receiving organisation) before rereading it.
     PLACES_CACHE_SECONDS: float = 60.0
+    # A USSD session's record lives this long (telcos end sessions after about 3 minutes).
+    USSD_SESSION_SECONDS: int = 600
+    # A USSD session dropped in the middle of a flow is offered again to the same number for this long.
+    RESUME_WINDOW_SECONDS: int = 1800
+    # An SMS or WhatsApp dialogue left without a reply this long is closed, with a polite message.
+    TEXT_SESSION_EXPIRY_SECONDS: int = 1800
+    # Keywords replacing the defaults (dialogs/keywords.py), as JSON: {"complaint": {"fr": ["PLAINTE"]}}.
+    SMS_KEYWORDS: str = ""
+    # Twilio account that sends SMS and WhatsApp (Messages API) and whose Auth Token signs Twilio's webhooks.
+    TWILIO_ACCOUNT_SID: str = ""
+    # Secret: the Basic auth password for the Messages API and the key of X-Twilio-Signature.
+    TWILIO_AUTH_TOKEN: str = ""
+    # Twilio number (E.164) that sends SMS.
+    TWILIO_SMS_FROM: str = ""
+    # WhatsApp sender, e.g. whatsapp:+14155238886 (the "whatsapp:" prefix is added when missing).
+    TWILIO_WHATSAPP_FROM: str = ""
+    # Base URL of the Twilio API; tests point it at a local fake server.
+    TWILIO_API_URL: str = "https://api.twilio.com"
+    # Public https URL of this site as Twilio calls it (behind a TLS proxy), used to check Twilio's signatures.
+    PUBLIC_BASE_URL: str = ""
+    # WhatsApp screens with 1 to 3 short options go as tap-to-answer quick replies (Twilio Content API); the
+    # numbered text is still sent when this is off or when the content cannot be created.
+    TWILIO_QUICK_REPLIES: bool = True
+    # Base URL of Twilio's Content API, which holds the quick-reply contents; tests point it at the fake server.
+    TWILIO_CONTENT_API_URL: str = "https://content.twilio.com"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -61,6 +105,11 @@ class Settings:
                 values[f.name] = raw
         settings = cls(**values)
         return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def secret_key(self) -> str:
+        """SECRET_KEY, or for local runs with nothing configured a random one kept under instance/."""
+        return self.SECRET_KEY or local_secret()
 
     @property
     def emergency_contacts(self) -> tuple[str, ...]:

@@ -45,13 +45,15 @@ def db_upgrade() -> None:
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Load the demo organisation, Mali's locations and two demo accounts (safe to run again)."""
+    """Load the demo organisation, Mali's locations, two demo accounts and a demo case (safe to run again)."""
+    settings = runtime().settings
     with domain_errors(), runtime().unit_of_work() as session:
-        loaded = load_demo(session, runtime().settings.DEFAULT_REGION)
+        loaded = load_demo(session, settings.DEFAULT_REGION, secret_key=settings.secret_key)
     click.echo(f"Demo organisation '{loaded.organisation_slug}' ready with {loaded.locations} locations.")
     click.echo("Demo logins (FOR DEMONSTRATIONS ONLY: never use these accounts with real reports):")
     for login in loaded.logins:
         click.echo(f"  {login.role:<11} {login.email}  password: {login.password}")
+    click.echo(f"Demo family number (linked to demo case {loaded.case_reference}): {loaded.family_phone}")
 
 
 @user_cli.command("create")

@@ -17,14 +17,16 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 URL = "/webhooks/africastalking/ussd"
-# French, report, concern, danger, sex, age, region, commune, consent, call, send (tests/web FULL_PATH_FR).
-PATH_FR = ["1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1"]
+# French, report, concern, danger now, past the emergency numbers, sex, age, region, commune, consent, call, send
+# (tests/web FULL_PATH_FR).
+PATH_FR = ["1", "1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1"]
 # The `text` AT sends at each step: "" when the person dials, then every input so far joined with `*`.
 TEXTS = ["*".join(PATH_FR[:n]) for n in range(len(PATH_FR) + 1)]
-STEP_NAMES = ["dial -> language", "language -> menu", "menu -> concern", "concern -> danger", "danger -> sex",
+STEP_NAMES = ["dial -> language", "language -> menu", "menu -> concern", "concern -> danger", "danger -> emergency",
+              "emergency -> sex",
               "sex -> age", "age -> region", "region -> commune", "commune -> consent", "consent -> call",
               "call -> confirm", "send -> END (report stored)"]
-REFERENCE = re.compile(rb"^END .*reference ?: ?\S+", re.DOTALL)
+REFERENCE = re.compile(rb"^END .*\b[2-9A-HJKMNP-TW-Z]{7}\b", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def render(results: list[Result], args, commands: dict[str, str], data: str) -> 
         f"# USSD session benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "",
         f"- Machine: {machine_description()}; Python {platform.python_version()}",
         f"- Command: `{shlex.join([Path(sys.executable).name, *sys.argv])}` (in the repository root)",
-        f"- Load: {args.concurrency} concurrent sessions, each the full 12-step French path from dialling to the END "
+        f"- Load: {args.concurrency} concurrent sessions, each the full 13-step French path from dialling to the END "
         f"with a reference, back to back with no think time; {args.processes} client processes, one keep-alive "
         f"connection per session slot; {args.warmup:g} s warm-up, then {args.duration:g} s measured per target",
         f"- Server: the Procfile `web` line, {workers} gunicorn workers x {threads} threads; SQLite (WAL) with "

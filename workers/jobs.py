@@ -10,6 +10,8 @@ from bootstrap import Runtime, bootstrap
 from casecore.alerts import queue_report_alerts
 from casecore.outbox import claim_for_sending, record_send_result
 from channels.sms import OutboundSms, make_sms_backend
+from workers.followups import follow_up
+from workers.inbound import process_inbound
 from workers.queueing import enqueue_send
 
 log = logging.getLogger(__name__)
@@ -42,12 +44,24 @@ def send_outbound(message_id: str) -> str:
         return "skipped"
     # The backend the message was written for: a configuration change must not reroute what is already queued.
     backend = make_sms_backend(message.backend, dataclasses.asdict(runtime.settings))
-    result = backend.send(OutboundSms(to=message.to_phone, body=message.body))
+    result = backend.send(OutboundSms(to=message.to_phone, body=message.body, channel=message.channel,
+                                      options=tuple(message.options or ())))
     with runtime.unit_of_work() as session:
         status = record_send_result(session, message_id, result.status, result.provider_message_id, result.reason)
     if result.status == "retry" and status == "queued":
         raise RetryableSendError(f"outbound message {message_id}: {result.reason} (attempt {message.attempts})")
     return status
+
+
+def handle_inbound(inbound_id: str) -> int:
+    """Answer one inbound SMS or WhatsApp message and enqueue the reply; returns how many sends were enqueued."""
+    runtime = bootstrap()
+    outbound_ids, events = process_inbound(runtime, inbound_id)
+    queue = _follow_up_queue(runtime)
+    for message_id in outbound_ids:
+        enqueue_send(queue, message_id)
+    follow_up(queue, events)
+    return len(outbound_ids)
 
 
 def _follow_up_queue(runtime: Runtime) -> Queue:

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 # Dotted names, not imports: workers.jobs enqueues sends itself, and the web process need not import channels.
 ALERT_JOB = "workers.jobs.alert_supervisors"
 SEND_JOB = "workers.jobs.send_outbound"
+INBOUND_JOB = "workers.jobs.handle_inbound"
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
 FAILURE_TTL = 7 * 24 * 3600
@@ -29,6 +30,16 @@ def alert_job_id(report_id: str | uuid.UUID) -> str:
 def send_job_id(message_id: str | uuid.UUID) -> str:
     """The one job id for sending an outbox message."""
     return f"send-{message_id}"
+
+
+def inbound_job_id(inbound_id: str | uuid.UUID) -> str:
+    """The one job id for handling an inbound message."""
+    return f"inbound-{inbound_id}"
+
+
+def enqueue_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
+    """Enqueue the handling of an inbound SMS or WhatsApp message; False when Redis cannot be reached."""
+    return _enqueue_once(queue, INBOUND_JOB, inbound_job_id(inbound_id), str(inbound_id))
 
 
 def enqueue_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:

@@ -15,7 +15,10 @@ from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.alerts import reports_awaiting_alert
 from casecore.models import utcnow
 from casecore.outbox import messages_awaiting_send, release_stale_claims
-from workers.queueing import enqueue_report_alert, enqueue_send
+from casecore.inbox import inbound_awaiting
+from dialogs.state import StoreUnavailable
+from workers.inbound import end_expired_dialogues
+from workers.queueing import enqueue_inbound, enqueue_report_alert, enqueue_send
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +29,21 @@ STALE_CLAIM_SECONDS = 600
 
 
 def run_once(runtime: Runtime, now: datetime | None = None) -> int:
-    """Enqueue alerts for old unalerted reports and sends for old queued messages; returns how many are queued."""
+    """Enqueue what waits too long (alerts, inbound messages, sends), close idle dialogues; returns jobs queued."""
     now = now or utcnow()
     settings = runtime.settings
     with runtime.unit_of_work() as session:
         report_ids = reports_awaiting_alert(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         release_stale_claims(session, now - timedelta(seconds=STALE_CLAIM_SECONDS))
         message_ids = messages_awaiting_send(session, now - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS))
+        inbound_ids = inbound_awaiting(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
+    # Dialogues closed now have their polite last message written here and sent at once.
+    try:
+        message_ids += end_expired_dialogues(runtime)
+    except StoreUnavailable as exc:
+        log.warning("idle dialogues not closed: the dialog store is unavailable (%s)", exc)
     work = [(enqueue_report_alert, report_id) for report_id in report_ids]
+    work += [(enqueue_inbound, inbound_id) for inbound_id in inbound_ids]
     work += [(enqueue_send, message_id) for message_id in message_ids]
     queued = 0
     for enqueue, item_id in work:
@@ -42,8 +52,8 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
             break
         queued += 1
     if work:
-        log.info("sweep: %d report(s) and %d message(s) waiting, %d in the queue",
-                 len(report_ids), len(message_ids), queued)
+        log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d in the queue",
+                 len(report_ids), len(inbound_ids), len(message_ids), queued)
     return queued
 
 

@@ -1,0 +1,14 @@
+"""Provider webhooks: parse the provider's request, hand it to the dialogs or the inbox, answer in its format."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.webhooks import messages, ussd  # noqa: F401  (their routes register on the blueprint)
+from app.webhooks.common import AFRICASTALKING_PREFIX, BLUEPRINT, URL_PREFIX, bp
+
+__all__ = ["AFRICASTALKING_PREFIX", "BLUEPRINT", "URL_PREFIX", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhooks blueprint."""
+    app.register_blueprint(bp)

@@ -1,0 +1,44 @@
+"""The webhooks blueprint and what every provider webhook shares: a plain form parse and plain answers."""
+from __future__ import annotations
+
+import hmac
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, request
+
+from app.runtime import runtime
+
+# Providers cannot send a CSRF token or a session cookie: other modules exempt this blueprint by these names.
+BLUEPRINT = "webhooks"
+URL_PREFIX = "/webhooks"
+AFRICASTALKING_PREFIX = f"{URL_PREFIX}/africastalking/"
+
+bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
+
+
+@bp.before_request
+def require_africastalking_token():
+    """AT does not sign callbacks: a secret in the callback URL, compared in constant time, stands in."""
+    expected = runtime().settings.AT_WEBHOOK_TOKEN
+    if not expected or not request.path.startswith(AFRICASTALKING_PREFIX):
+        return None
+    given = request.args.get("token", "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return plain("Forbidden: missing or wrong token", 403)
+    return None
+
+
+def posted_form() -> dict[str, str]:
+    """The urlencoded body as a dict (a repeated field keeps its last value); anything else posts no fields.
+
+    Werkzeug's general form parser (streams, multipart, MultiDict) cost a sixth of a USSD step's CPU.
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return {}
+    body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH still applies: a larger body gets 413
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def plain(body: str, status: int = 200) -> Response:
+    """A text/plain answer."""
+    return Response(body, status=status, mimetype="text/plain")

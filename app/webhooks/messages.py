@@ -1,0 +1,81 @@
+"""Incoming SMS and WhatsApp: stored in the inbox before the provider gets its answer, then handled by a worker."""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Callable
+
+from flask import Response, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.runtime import runtime
+from app.webhooks.common import bp, plain, posted_form
+from casecore.errors import InvalidInput
+from casecore.inbox import InboundDraft, store_inbound
+from channels.africastalking_sms import parse_africastalking_sms
+from channels.inbound import InboundText, InvalidInbound
+from channels.twilio_messages import EMPTY_TWIML, parse_twilio_message, public_url, twilio_signature_is_valid
+from workers.queueing import enqueue_inbound
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/africastalking/sms")
+def africastalking_sms():
+    """An SMS to our short code; answered through the send API, so the reply here is a bare 200."""
+    refused = _store(parse_africastalking_sms, posted_form())
+    return refused or plain("OK")
+
+
+@bp.post("/twilio/messages")
+def twilio_messages():
+    """An SMS or WhatsApp message through Twilio; signed, and answered with empty TwiML (replies go by the API)."""
+    settings = runtime().settings
+    form = posted_form()
+    if settings.TWILIO_AUTH_TOKEN:
+        url = public_url(settings.PUBLIC_BASE_URL, request.path, request.query_string.decode("latin-1")) \
+            if settings.PUBLIC_BASE_URL else request.url
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not twilio_signature_is_valid(url, form, signature, settings.TWILIO_AUTH_TOKEN):
+            return plain("Forbidden: the request signature does not match", 403)
+    refused = _store(parse_twilio_message, form)
+    return refused or Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def _store(parse: Callable[[dict[str, str]], InboundText], form: dict[str, str]) -> Response | None:
+    """Parse and store a provider's message; the error answer to give, or None when it is safely stored."""
+    try:
+        stored = accept_inbound(parse(form))
+    except InvalidInbound as exc:
+        return plain(f"Invalid request: {exc}", 400)
+    if stored is None:
+        # An error status makes the provider report it and, where it retries, send it again.
+        return plain("Service unavailable: the message was not stored; please retry", 503)
+    return None
+
+
+def accept_inbound(message: InboundText, enqueue: bool = True) -> uuid.UUID | None:
+    """Write the message to the inbox (so nothing received is lost), then enqueue its handling; None if unstored.
+
+    Raises InvalidInbound for a message the case store refuses (a sender that is not a phone number).
+    The simulator stores its messages the same way and handles them at once instead of enqueueing them.
+    """
+    rt = runtime()
+    draft = InboundDraft(
+        provider=message.provider, provider_message_id=message.message_id, channel=message.channel,
+        phone=message.phone, to_address=message.to_address, body=message.body, received_at=message.received_at,
+    )
+    try:
+        with rt.unit_of_work() as session:
+            stored = store_inbound(session, draft)
+    except InvalidInput as exc:
+        raise InvalidInbound(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        log.error("inbound %s message not stored: %s", message.provider, exc.__class__.__name__)
+        return None
+    if not stored.is_new:
+        log.info("inbound message %s delivered again; already stored", stored.id)
+    elif enqueue:
+        # If Redis is down the scheduler's sweep enqueues it later; the provider still gets its answer.
+        enqueue_inbound(rt.queue, stored.id)
+    return stored.id

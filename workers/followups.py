@@ -1,0 +1,21 @@
+"""What an entry point does once a conversation's transaction is committed: put the follow-up jobs on the queue."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rq import Queue
+
+from dialogs.case_message import OUTBOUND_QUEUED
+from dialogs.report_child import REPORT_SUBMITTED
+from workers.queueing import enqueue_report_alert, enqueue_send
+
+
+def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
+    """Enqueue the jobs a conversation's events call for; when Redis is down the scheduler's sweeps catch up."""
+    for event, value in events:
+        if event == REPORT_SUBMITTED:
+            enqueue_report_alert(queue, value)
+        elif event == OUTBOUND_QUEUED:
+            for message_id in value:
+                enqueue_send(queue, message_id)
+        # A complaint waits for its focal point's queue (issue 6); nothing to enqueue yet.

@@ -1,0 +1,87 @@
+"""Handling one inbound SMS or WhatsApp message: play the number's dialogue, write the reply to the outbox."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from bootstrap import Runtime
+from casecore.inbox import get_inbound, mark_processed
+from casecore.outbox import queue_message
+from channels.sms.encoding import measure_sms, to_gsm7
+from dialogs.engine import Context, Limits
+from dialogs.sessions import TextReply, answer_text_message, expired_text, take_expired_dialogues, text_key
+
+log = logging.getLogger(__name__)
+
+# A prompt costs one SMS segment, two at most: 306 GSM-7 characters once respelt (channels.sms.encoding).
+SMS_LIMITS = Limits(max_options=9, max_chars=306, measure=lambda text: measure_sms(to_gsm7(text)).units,
+                    show_home=True)
+# WhatsApp has no segments; lists stay short enough to read on a small screen.
+WHATSAPP_LIMITS = Limits(max_options=10, max_chars=1000, show_home=True)
+LIMITS = {"sms": SMS_LIMITS, "whatsapp": WHATSAPP_LIMITS}
+# Inbound messages from the web view's simulator are answered in the outbox only, never through a provider.
+SIMULATOR = "simulator"
+
+
+def reply_backend(runtime: Runtime, provider: str) -> str:
+    """The backend that answers a provider's messages: the same provider, unless messages go to the console."""
+    if provider == SIMULATOR:
+        return SIMULATOR
+    if runtime.settings.SMS_BACKEND == "console":
+        return "console"
+    return provider
+
+
+def process_inbound(runtime: Runtime, inbound_id: str | uuid.UUID) -> tuple[list[uuid.UUID], list]:
+    """Answer one stored inbound message once; returns the outbox ids to send and the conversation's events."""
+    with runtime.unit_of_work() as session:
+        inbound = get_inbound(session, inbound_id)
+    if inbound.status == "processed":
+        log.info("inbound message %s was already handled", inbound.id)
+        return [], []
+    settings = runtime.settings
+    key = text_key(inbound.channel, runtime.phone_key(inbound.phone))
+    with runtime.dialog_store.lock(key):
+        ctx = Context(channel=inbound.channel, session_id="", phone=inbound.phone,
+                      default_language=settings.DEFAULT_LANGUAGE, services=runtime.community_services())
+        reply = answer_text_message(runtime.dialog_store, ctx, inbound.body, str(inbound.id),
+                                    LIMITS[inbound.channel], runtime.session_times, runtime.keywords,
+                                    reply_via=inbound.provider)
+        with runtime.unit_of_work() as session:
+            outbound = _queue_reply(session, runtime, inbound, reply)
+            mark_processed(session, inbound.id)
+    return [outbound.id] if outbound.status == "queued" else [], ctx.events
+
+
+def _queue_reply(session, runtime: Runtime, inbound, reply: TextReply):
+    body = to_gsm7(reply.text) if inbound.channel == "sms" else reply.text
+    return queue_message(
+        session,
+        purpose_key=f"reply:{inbound.id}",
+        to_phone=inbound.phone,
+        body=body,
+        backend=reply_backend(runtime, inbound.provider),
+        channel=inbound.channel,
+        ignores_opt_out=reply.may_reach_opted_out,
+        options=list(reply.choices) if inbound.channel == "whatsapp" and reply.choices else None,
+    )
+
+
+def end_expired_dialogues(runtime: Runtime) -> list[uuid.UUID]:
+    """Close text dialogues left without a reply, each with a polite message; returns the outbox ids to send."""
+    times = runtime.session_times
+    to_send = []
+    for state in take_expired_dialogues(runtime.dialog_store, times):
+        text = expired_text(state, runtime.settings.DEFAULT_LANGUAGE, times)
+        with runtime.unit_of_work() as session:
+            outbound = queue_message(
+                session,
+                purpose_key=f"dialogue-expired:{state.conversation_id}:{state.last_message_id}",
+                to_phone=state.phone,
+                body=to_gsm7(text) if state.channel == "sms" else text,
+                backend=reply_backend(runtime, state.reply_via),
+                channel=state.channel,
+            )
+        if outbound.status == "queued":
+            to_send.append(outbound.id)
+    return to_send
