@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 
 from flask import Flask
 
-from app import auth, cli, triage, webhooks
+from app import auth, cli, simulator, triage, webhooks
 from app.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
-from settings import INSTANCE, Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _warn_about_open_doors(settings)
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.SECRET_KEY or _local_secret(),
+        SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.SESSION_COOKIE_SECURE,
@@ -36,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     webhooks.init_app(app)
     auth.init_app(app)
     triage.init_app(app)
+    simulator.init_app(app)
     cli.init_app(app)
     return app
 
@@ -46,21 +45,3 @@ def _warn_about_open_doors(settings: Settings) -> None:
         log.warning("SECRET_KEY is not set: using instance/secret_key; in production set one, the same on every host")
     if not settings.AT_WEBHOOK_TOKEN:
         log.warning("AT_WEBHOOK_TOKEN is not set: the Africa's Talking webhooks accept calls from anyone")
-
-
-def _local_secret() -> str:
-    """A per-instance secret for local runs with nothing configured, kept under instance/ so logins survive restarts."""
-    path = INSTANCE / "secret_key"
-    if not path.exists():
-        INSTANCE.mkdir(parents=True, exist_ok=True)
-        # Written aside then linked into place: gunicorn workers starting together all end up with the same key.
-        temporary = INSTANCE / f".secret_key.{os.getpid()}"
-        temporary.write_text(secrets.token_hex(32))
-        temporary.chmod(0o600)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    return path.read_text().strip()

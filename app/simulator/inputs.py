@@ -1,0 +1,124 @@
+"""What the simulator page posts, checked before anything is played: each problem is a reason shown to the user."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timezone
+from typing import Mapping
+
+from casecore.errors import InvalidPhoneNumber
+from casecore.phones import normalise_phone
+from channels.africastalking_ussd import MAX_INPUTS
+from channels.inbound import MAX_BODY, clean_body
+
+CHANNELS = ("ussd", "sms")
+# The demo family's number (casecore.demo): linked to the demo case, so "Message my case worker" works from it.
+DEFAULT_PHONE = "+22376000100"
+# Real AT session ids start "ATUid_"; the prefix keeps a simulated session from ever continuing a real one.
+_SESSION_ID = re.compile(r"SIM-[A-Za-z0-9_-]{8,60}")
+# A person answers a dozen or two screens; a path this long is not a conversation.
+MAX_TEXT = 1000
+MAX_PHONE = 32
+
+
+class BadInput(ValueError):
+    """The posted values cannot be played; the reason is an English msgid of the web catalogue, never the value."""
+
+    def __init__(self, reason: str, **params: object) -> None:
+        super().__init__(reason % params if params else reason)
+        self.reason = reason
+        self.params = params
+
+    def translated(self, gettext) -> str:
+        """The reason in the reader's language."""
+        text = gettext(self.reason)
+        return text % self.params if self.params else text
+
+
+def N_(message: str) -> str:
+    """Mark a reason for the web catalogue; it is translated when shown."""
+    return message
+
+
+def new_session_id() -> str:
+    """A fresh simulated USSD session id, SIM-<random>."""
+    return f"SIM-{secrets.token_hex(12)}"
+
+
+def read_channel(value: str | None) -> str:
+    """The channel asked for; USSD unless SMS is named."""
+    return value if value in CHANNELS else "ussd"
+
+
+def read_phone(form: Mapping[str, str], default_region: str) -> str:
+    """The simulated phone number as E.164."""
+    raw = (form.get("phone") or "").strip()
+    if not raw:
+        raise BadInput(N_("The phone number is missing."))
+    if len(raw) > MAX_PHONE:
+        raise BadInput(N_("The phone number is too long."))
+    try:
+        return normalise_phone(raw, default_region)
+    except InvalidPhoneNumber:
+        reason = N_("This is not a valid phone number. Give it in international form, e.g. +22376000100.")
+        raise BadInput(reason) from None
+
+
+def read_session_id(form: Mapping[str, str]) -> str:
+    """The simulated session id, which must look like SIM-<random>."""
+    value = (form.get("session_id") or "").strip()
+    if not value:
+        raise BadInput(N_("The session id is missing."))
+    if not is_session_id(value):
+        raise BadInput(N_("The session id must be SIM- followed by 8 to 60 letters, digits, - or _."))
+    return value
+
+
+def read_text_path(form: Mapping[str, str]) -> str:
+    """The USSD `text`: every input of the session so far joined with `*` ("" to dial)."""
+    if "text" not in form:
+        raise BadInput(N_("The USSD text is missing."))
+    return check_text_path(form["text"] or "")
+
+
+def check_text_path(text: str) -> str:
+    """text itself when it is short enough to be a person's session."""
+    if len(text) > MAX_TEXT:
+        raise BadInput(N_("The USSD text is too long (at most %(limit)s characters)."), limit=MAX_TEXT)
+    if text and text.count("*") + 1 > MAX_INPUTS:
+        raise BadInput(N_("The USSD text is too long (at most %(limit)s answers)."), limit=MAX_INPUTS)
+    return text
+
+
+def extend_path(path: str, answer: str) -> str:
+    """The path after one more answer, as AT builds it (the plain form page sends the path and the answer apart)."""
+    return check_text_path(f"{path}*{answer}" if path else answer)
+
+
+def read_body(form: Mapping[str, str]) -> str:
+    """The SMS text as a provider would pass it on: control characters and surrounding spaces removed."""
+    raw = form.get("body") or ""
+    if len(raw) > MAX_BODY:
+        raise BadInput(N_("The message is too long (at most %(limit)s characters)."), limit=MAX_BODY)
+    body = clean_body(raw)
+    if not body:
+        raise BadInput(N_("The message is empty."))
+    return body
+
+
+def read_since(value: str | None) -> datetime | None:
+    """The start of the thread to show (ISO 8601), UTC; None shows the latest messages."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(N_("The start of the thread must be an ISO 8601 time.")) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def is_session_id(value: str | None) -> bool:
+    """Whether value looks like a simulated session id."""
+    return bool(value) and _SESSION_ID.fullmatch(value) is not None

@@ -1,0 +1,164 @@
+"""The simulator page and the calls its script makes; the plain form posts to the same URLs without a script."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.auth import page_gettext
+from app.runtime import runtime
+from app.simulator import inputs
+from app.simulator.inputs import N_, BadInput
+from app.simulator.play import SERVICE_CODE, Unavailable, UssdScreen, note_session_start, play_sms, play_ussd
+from app.simulator.thread import ThreadMessage, simulated_thread
+from casecore.models import utcnow
+from channels.africastalking_ussd import SCREEN_LIMIT
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+
+# The plain form sends reply_as=page and gets the whole page back; the page's script gets JSON.
+AS_PAGE = "page"
+_NO_DATABASE = N_("The database cannot be reached. Try again in a moment.")
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    """What the page draws: the setup, then the USSD screen or the SMS thread."""
+
+    channel: str
+    phone: str
+    session_id: str
+    since: datetime
+    path: str = ""
+    dialled: bool = False
+    screen: UssdScreen | None = None
+    cancelled: bool = False
+    thread: tuple[ThreadMessage, ...] = ()
+    error: str = ""
+
+
+@bp.get("")
+def page():
+    """The simulated phone, on a new session unless the URL names one (the plain form comes back here)."""
+    args = request.args
+    channel = inputs.read_channel(args.get("channel"))
+    session_id = args.get("session", "")
+    # Only an SMS thread is drawn again after a post; a USSD session is never dialled twice.
+    if channel != "sms" or not inputs.is_session_id(session_id):
+        session_id = inputs.new_session_id()
+    view = PhoneView(channel, args.get("phone") or inputs.DEFAULT_PHONE, session_id, utcnow())
+    try:
+        view = replace(view, phone=inputs.read_phone(args, _region()) if "phone" in args else view.phone,
+                       since=inputs.read_since(args.get("since")) or view.since)
+    except BadInput as exc:
+        return _page(replace(view, error=exc.translated(page_gettext())), 400)
+    if channel == "sms":
+        with runtime().unit_of_work() as session:
+            view = replace(view, thread=tuple(simulated_thread(session, view.phone, view.since)))
+    return _page(view)
+
+
+@bp.post("/ussd")
+def ussd():
+    """One USSD step: the AT form built from the posted path, answered by the USSD webhook's own function."""
+    form = request.form
+    as_page = form.get("reply_as") == AS_PAGE
+    view = _posted_view("ussd", form)
+    try:
+        phone = inputs.read_phone(form, _region())
+        session_id = inputs.read_session_id(form)
+        if not as_page:
+            text = inputs.read_text_path(form)
+        elif form.get("dialled"):
+            text = inputs.extend_path(form.get("text") or "", form.get("answer") or "")
+        else:
+            text = ""  # the first Send dials the service code
+    except BadInput as exc:
+        return _refused(exc.translated(page_gettext()), 400, as_page, view)
+    if as_page and form.get("cancel"):
+        # Hanging up sends nothing to the service: its state waits in Redis for the resume offer.
+        return _page(replace(view, dialled=True, cancelled=True))
+    try:
+        note_session_start(current_user.id, "ussd", session_id)
+    except SQLAlchemyError as exc:
+        log.error("simulator session not recorded: %s", exc.__class__.__name__)
+        return _refused(page_gettext()(_NO_DATABASE), 503, as_page, view)
+    screen = play_ussd(session_id, phone, text)
+    if as_page:
+        return _page(replace(view, path=text, dialled=True, screen=screen), screen.status)
+    return jsonify(session_id=session_id, text=text, body=screen.body, screen=screen.text, final=screen.final,
+                   length=len(screen.body)), screen.status
+
+
+@bp.post("/sms")
+def sms():
+    """One SMS from the simulated phone: stored in the inbox and answered at once, as the worker would."""
+    form = request.form
+    as_page = form.get("reply_as") == AS_PAGE
+    view = _posted_view("sms", form)
+    try:
+        phone = inputs.read_phone(form, _region())
+        body = inputs.read_body(form)
+        session_id = inputs.read_session_id(form) if form.get("session_id") else inputs.new_session_id()
+    except BadInput as exc:
+        return _refused(exc.translated(page_gettext()), 400, as_page, view)
+    try:
+        note_session_start(current_user.id, "sms", session_id)
+        messages = play_sms(phone, body)
+    except Unavailable as exc:
+        return _refused(page_gettext()(str(exc)), 503, as_page, view)
+    except SQLAlchemyError as exc:
+        log.error("simulated SMS not played: %s", exc.__class__.__name__)
+        return _refused(page_gettext()(_NO_DATABASE), 503, as_page, view)
+    if as_page:
+        return redirect(url_for(".page", channel="sms", phone=phone, session=session_id,
+                                since=view.since.isoformat()), 303)
+    sent = [m.as_json() for m in messages if m.direction == "sent"]
+    return jsonify(session_id=session_id, sent=sent[0] if sent else None,
+                   replies=[m.as_json() for m in messages if m.direction == "received"])
+
+
+@bp.get("/sms/messages")
+def sms_messages():
+    """The simulated phone's thread as JSON, oldest first: replies written later (by the scheduler) show up too."""
+    try:
+        phone = inputs.read_phone(request.args, _region())
+        since = inputs.read_since(request.args.get("since"))
+    except BadInput as exc:
+        return jsonify(error=exc.translated(page_gettext())), 400
+    with runtime().unit_of_work() as session:
+        thread = simulated_thread(session, phone, since)
+    return jsonify(phone=phone, messages=[m.as_json() for m in thread])
+
+
+def _region() -> str:
+    return runtime().settings.DEFAULT_REGION
+
+
+def _posted_view(channel: str, form) -> PhoneView:
+    """The page as the plain form left it, to draw again with an error or the next screen."""
+    session_id = form.get("session_id", "")
+    try:
+        since = inputs.read_since(form.get("since")) or utcnow()
+    except BadInput:
+        since = utcnow()
+    return PhoneView(channel, (form.get("phone") or "")[:inputs.MAX_PHONE],
+                     session_id if inputs.is_session_id(session_id) else inputs.new_session_id(), since,
+                     path=(form.get("text") or "")[:inputs.MAX_TEXT], dialled=bool(form.get("dialled")))
+
+
+def _refused(reason: str, status: int, as_page: bool, view: PhoneView):
+    if as_page:
+        return _page(replace(view, error=reason), status)
+    return jsonify(error=reason), status
+
+
+def _page(view: PhoneView, status: int = 200):
+    return render_template("simulator.html", sim=view, service_code=SERVICE_CODE, screen_limit=SCREEN_LIMIT,
+                           sms_limit=inputs.MAX_BODY), status
