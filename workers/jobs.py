@@ -10,6 +10,7 @@ from bootstrap import Runtime, bootstrap
 from casecore.alerts import queue_report_alerts
 from casecore.outbox import claim_for_sending, record_send_result
 from channels.sms import OutboundSms, make_sms_backend
+from channels.sms.twilio_content import content_cache_for
 from workers.followups import follow_up
 from workers.inbound import process_inbound
 from workers.queueing import enqueue_send
@@ -43,7 +44,9 @@ def send_outbound(message_id: str) -> str:
         log.info("outbound message %s was already handled; not sending it again", message_id)
         return "skipped"
     # The backend the message was written for: a configuration change must not reroute what is already queued.
-    backend = make_sms_backend(message.backend, dataclasses.asdict(runtime.settings))
+    # Twilio keeps the WhatsApp quick-reply contents it creates in Redis, shared by every worker.
+    backend = make_sms_backend(message.backend, {**dataclasses.asdict(runtime.settings),
+                                                 "TWILIO_CONTENT_CACHE": content_cache_for(runtime.redis)})
     result = backend.send(OutboundSms(to=message.to_phone, body=message.body, channel=message.channel,
                                       options=tuple(message.options or ())))
     with runtime.unit_of_work() as session:

@@ -10,8 +10,15 @@ import requests
 
 from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
 from channels.sms.twilio_content import (
-    CONTENT_CACHE_OPTION, DEFAULT_CONTENT_API_URL, ContentCache, ContentCacheError, ContentCreationError,
-    QuickReply, cache_key, create_content, quick_reply_for,
+    CONTENT_CACHE_OPTION,
+    DEFAULT_CONTENT_API_URL,
+    ContentCache,
+    ContentCacheError,
+    ContentCreationError,
+    QuickReply,
+    cache_key,
+    create_content,
+    quick_reply_for,
 )
 
 log = logging.getLogger(__name__)
@@ -26,6 +33,8 @@ _NUMBER = re.compile(r"\+?\d[\d ]{5,}\d")
 # Refusals of a ContentSid send that say the content is at fault (unknown ContentSid, bad ContentVariables,
 # content the channel does not take): the same message then goes as plain text.
 CONTENT_ERRORS = {21654, 21655, 21656, 63021}
+# ContentVariables refused: this message's text is at fault, not the cached content, which is kept.
+VARIABLES_ERROR = 21656
 
 
 class TwilioBackend(SmsBackend):
@@ -87,10 +96,12 @@ class TwilioBackend(SmsBackend):
             answer = self._post({**params, "ContentSid": content_sid, "ContentVariables": quick_reply.variables})
             if not _refuses_content(answer):
                 return self._result(answer, sms.channel)
-            # A content deleted at Twilio, or one it will not take: create it again next time, send plain text now.
-            log.warning("twilio: quick-reply content %s refused (HTTP %s); sending plain text", content_sid,
-                        answer[0])
-            self._forget(quick_reply)
+            code = _code(_json(answer[1]).get("code"))
+            log.warning("twilio: quick-reply content %s refused (HTTP %s, code %s); sending plain text", content_sid,
+                        answer[0], code)
+            if code != VARIABLES_ERROR:
+                # A content deleted at Twilio, or one it will not take: create it again next time.
+                self._forget(quick_reply)
         # The body lists the options as numbered lines, so a typed number answers just as a button would.
         return self._result(self._post({**params, "Body": sms.body}), sms.channel)
 

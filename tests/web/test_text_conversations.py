@@ -52,7 +52,7 @@ def app(sqlite_url, redis_url, providers):
         DATABASE_URL=sqlite_url, REDIS_URL=redis_url, SMS_BACKEND="africastalking", AT_API_URL=at.url,
         AT_USERNAME="relais", AT_API_KEY="k", TWILIO_API_URL=twilio.url, TWILIO_ACCOUNT_SID=DEFAULT_SID,
         TWILIO_AUTH_TOKEN=TOKEN, TWILIO_SMS_FROM="+15005550006", TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
-        PUBLIC_BASE_URL=PUBLIC, PROVIDER_TIMEOUT=2.0,
+        TWILIO_CONTENT_API_URL=twilio.url, PUBLIC_BASE_URL=PUBLIC, PROVIDER_TIMEOUT=2.0,
     ))
     runtime = flask_app.extensions["relais"]
     with runtime.unit_of_work() as session:
@@ -73,7 +73,7 @@ class Phone:
         self.seen = 0
         self.sent = 0
 
-    def post(self, body: str, message_id: str | None = None, signature: str | None = None):
+    def post(self, body: str, message_id: str | None = None, signature: str | None = None, button: str = ""):
         self.sent += 1
         message_id = message_id or f"{self.channel}-{self.number}-{self.sent}-{time.monotonic_ns()}"
         if self.channel == "sms":
@@ -83,14 +83,17 @@ class Phone:
         form = {"AccountSid": DEFAULT_SID, "ApiVersion": "2010-04-01", "Body": body,
                 "From": f"whatsapp:{self.number}", "MessageSid": message_id, "NumMedia": "0", "ProfileName": "Awa",
                 "To": "whatsapp:+14155238886", "WaId": self.number.lstrip("+")}
+        if button:
+            # A tapped quick reply: WhatsApp sends the button's title as the body and our id as the payload.
+            form.update(ButtonText=body, ButtonPayload=button)
         path = "/webhooks/twilio/messages"
         if signature is None:
             signature = RequestValidator(TOKEN).compute_signature(PUBLIC + path, form)
         return self.client.post(path, data=urlencode(form), content_type=FORM,
                                 headers={"X-Twilio-Signature": signature})
 
-    def send(self, body: str, message_id: str | None = None) -> list[str]:
-        response = self.post(body, message_id)
+    def send(self, body: str, message_id: str | None = None, button: str = "") -> list[str]:
+        response = self.post(body, message_id, button=button)
         assert response.status_code == 200, response.get_data(as_text=True)
         drain(self.app.extensions["relais"].queue)
         return self.replies()
@@ -99,10 +102,16 @@ class Phone:
         fake = self.at if self.channel == "sms" else self.twilio
         mine = [r for r in fake.requests if self._to_me(r["form"])]
         new, self.seen = mine[self.seen:], len(mine)
-        return [r["form"]["message"] if self.channel == "sms" else r["form"]["Body"] for r in new]
+        # On WhatsApp, what the phone shows: the body, or a quick-reply content's text and its buttons.
+        return [r["form"]["message"] if self.channel == "sms" else _whatsapp_text(r) for r in new]
 
     def _to_me(self, form: dict) -> bool:
         return form.get("to") == self.number or form.get("To") == f"whatsapp:{self.number}"
+
+
+def _whatsapp_text(request: dict) -> str:
+    buttons = request.get("buttons") or []
+    return "\n".join([request["text"], *(f"{n} {title}" for n, title in enumerate(buttons, start=1))])
 
 
 @pytest.fixture
@@ -309,3 +318,13 @@ def test_raw_africastalking_sms_payloads(app, body, status):
     response = app.test_client().post("/webhooks/africastalking/sms", data=body, content_type=FORM)
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.status_code == 200 or "Invalid request" in response.get_data(as_text=True)
+
+
+def test_whatsapp_asks_short_questions_with_quick_replies_and_reads_the_tapped_button(whatsapp, app):
+    whatsapp.send("REPORT")
+    whatsapp.send("1")  # violence
+    question = whatsapp.twilio.requests[-1]
+    assert question["form"].get("ContentSid", "").startswith("HX") and "Body" not in question["form"]
+    assert question["buttons"] == [en("Yes"), en("No")]
+    [next_question] = whatsapp.send(en("No"), button="2")  # no danger now: the sex question, not the emergency
+    assert en("Is the child a girl or a boy?") in next_question
