@@ -85,6 +85,10 @@ class Settings:
     TWILIO_QUICK_REPLIES: bool = True
     # Base URL of Twilio's Content API, which holds the quick-reply contents; tests point it at the fake server.
     TWILIO_CONTENT_API_URL: str = "https://content.twilio.com"
+    # The only numbers the web view's simulator may play as (comma-separated E.164): what it plays is real data
+    # for them. The first is the demo family's (linked to the demo case), the second a demo number with no case.
+    # "off" switches the simulator off (an empty variable keeps this default).
+    SIMULATOR_NUMBERS: str = "+22376000100,+22376000199"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

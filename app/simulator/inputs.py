@@ -1,21 +1,27 @@
 """What the simulator page posts, checked before anything is played: each problem is a reason shown to the user."""
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Mapping
 
 from casecore.errors import InvalidPhoneNumber
-from casecore.phones import normalise_phone
+from casecore.phones import PHONE_KEY_LENGTH, normalise_phone, sender_phone
 from channels.africastalking_ussd import MAX_INPUTS
 from channels.inbound import MAX_BODY, clean_body
 
+log = logging.getLogger(__name__)
+
 CHANNELS = ("ussd", "sms")
-# The demo family's number (casecore.demo): linked to the demo case, so "Message my case worker" works from it.
-DEFAULT_PHONE = "+22376000100"
+# SIMULATOR_NUMBERS written as this switches the simulator off (an empty environment variable keeps the default).
+SWITCHED_OFF = "off"
+# The audit event's object_id (64 characters) holds the session id, ":" and the number's key (play.py).
+MAX_SESSION_ID = 64 - 1 - PHONE_KEY_LENGTH
 # Real AT session ids start "ATUid_"; the prefix keeps a simulated session from ever continuing a real one.
-_SESSION_ID = re.compile(r"SIM-[A-Za-z0-9_-]{8,60}")
+_SESSION_ID = re.compile(rf"SIM-[A-Za-z0-9_-]{{8,{MAX_SESSION_ID - 4}}}")
 # A person answers a dozen or two screens; a path this long is not a conversation.
 MAX_TEXT = 1000
 MAX_PHONE = 32
@@ -50,18 +56,54 @@ def read_channel(value: str | None) -> str:
     return value if value in CHANNELS else "ussd"
 
 
-def read_phone(form: Mapping[str, str], default_region: str) -> str:
-    """The simulated phone number as E.164."""
+@lru_cache(maxsize=8)
+def allowed_phones(setting: str, default_region: str) -> tuple[str, ...]:
+    """The numbers SIMULATOR_NUMBERS lets the simulator play as, E.164, in order; () when it is switched off.
+
+    An entry that is not a phone number is left out (and logged by its position, never its text): the simulator
+    must never play as a number nobody meant to list.
+    """
+    if setting.strip().lower() == SWITCHED_OFF:
+        return ()
+    numbers: list[str] = []
+    for position, entry in enumerate(setting.split(","), start=1):
+        if not entry.strip():
+            continue
+        try:
+            number = canonical_phone(entry, default_region)
+        except InvalidPhoneNumber:
+            log.warning("SIMULATOR_NUMBERS entry %d is not a phone number; the simulator leaves it out", position)
+            continue
+        if number not in numbers:
+            numbers.append(number)
+    return tuple(numbers)
+
+
+def canonical_phone(raw: str, default_region: str) -> str:
+    """raw as E.164 (national forms read in default_region, new ranges kept as sent, as the webhooks keep them)."""
+    try:
+        return normalise_phone(raw, default_region)
+    except InvalidPhoneNumber:
+        return sender_phone(raw)
+
+
+def read_phone(form: Mapping[str, str], default_region: str, allowed: tuple[str, ...]) -> str:
+    """The simulated phone number as E.164, which must be one of the allowed test numbers."""
     raw = (form.get("phone") or "").strip()
     if not raw:
         raise BadInput(N_("The phone number is missing."))
     if len(raw) > MAX_PHONE:
         raise BadInput(N_("The phone number is too long."))
     try:
-        return normalise_phone(raw, default_region)
+        phone = canonical_phone(raw, default_region)
     except InvalidPhoneNumber:
         reason = N_("This is not a valid phone number. Give it in international form, e.g. +22376000100.")
         raise BadInput(reason) from None
+    if phone not in allowed:
+        # Playing as any other number would act for a real person: their reports, their opt-out, their case.
+        raise BadInput(N_("This number is not a simulator test number; ask an administrator to add it to "
+                          "SIMULATOR_NUMBERS."))
+    return phone
 
 
 def read_session_id(form: Mapping[str, str]) -> str:
@@ -70,7 +112,8 @@ def read_session_id(form: Mapping[str, str]) -> str:
     if not value:
         raise BadInput(N_("The session id is missing."))
     if not is_session_id(value):
-        raise BadInput(N_("The session id must be SIM- followed by 8 to 60 letters, digits, - or _."))
+        raise BadInput(N_("The session id must be SIM- followed by 8 to %(limit)s letters, digits, - or _."),
+                       limit=MAX_SESSION_ID - 4)
     return value
 
 

@@ -84,12 +84,22 @@ def play_sms(phone: str, body: str) -> list[ThreadMessage]:
         return exchange(session, inbox_id, outbound_ids)
 
 
-def note_session_start(user_id: uuid.UUID, channel: str, session_id: str) -> bool:
-    """Record `simulator_used` the first time a session is played; True when this call recorded it."""
-    with runtime().unit_of_work() as session:
+def audited_object_id(session_id: str, phone_key: str) -> str:
+    """What `simulator_used` records as its object: the session id and the keyed hash of the number, never the number.
+
+    The audit table has no other column for it; inputs.MAX_SESSION_ID keeps the pair within object_id's 64 characters.
+    """
+    return f"{session_id}:{phone_key}"
+
+
+def note_session_start(user_id: uuid.UUID, channel: str, session_id: str, phone: str) -> bool:
+    """Record `simulator_used` the first time a session is played as phone; True when this call recorded it."""
+    rt = runtime()
+    object_id = audited_object_id(session_id, rt.phone_key(phone))
+    with rt.unit_of_work() as session:
         seen = session.scalar(select(AuditEvent.id).where(
-            AuditEvent.object_id == session_id, AuditEvent.action == SESSION_STARTED).limit(1))
+            AuditEvent.object_id == object_id, AuditEvent.action == SESSION_STARTED).limit(1))
         if seen is not None:
             return False
-        record_event(session, user_id, SESSION_STARTED, f"{channel}_simulation", session_id)
+        record_event(session, user_id, SESSION_STARTED, f"{channel}_simulation", object_id)
         return True

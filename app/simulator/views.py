@@ -25,6 +25,7 @@ bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 # The plain form sends reply_as=page and gets the whole page back; the page's script gets JSON.
 AS_PAGE = "page"
 _NO_DATABASE = N_("The database cannot be reached. Try again in a moment.")
+_SWITCHED_OFF = N_("The simulator is switched off: SIMULATOR_NUMBERS lists no test number. Ask an administrator.")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,19 @@ class PhoneView:
     error: str = ""
 
 
+@bp.before_request
+def _switched_on():
+    """Every simulator URL answers 403 while SIMULATOR_NUMBERS lists no number (after the login and CSRF checks)."""
+    if _numbers():
+        return None
+    reason = page_gettext()(_SWITCHED_OFF)
+    if request.endpoint == "simulator.page" or request.form.get("reply_as") == AS_PAGE:
+        view = PhoneView(inputs.read_channel(request.args.get("channel")), "", inputs.new_session_id(), utcnow(),
+                         error=reason)
+        return _page(view, 403)
+    return jsonify(error=reason), 403
+
+
 @bp.get("")
 def page():
     """The simulated phone, on a new session unless the URL names one (the plain form comes back here)."""
@@ -52,9 +66,9 @@ def page():
     # Only an SMS thread is drawn again after a post; a USSD session is never dialled twice.
     if channel != "sms" or not inputs.is_session_id(session_id):
         session_id = inputs.new_session_id()
-    view = PhoneView(channel, args.get("phone") or inputs.DEFAULT_PHONE, session_id, utcnow())
+    view = PhoneView(channel, _numbers()[0], session_id, utcnow())
     try:
-        view = replace(view, phone=inputs.read_phone(args, _region()) if "phone" in args else view.phone,
+        view = replace(view, phone=_read_phone(args) if "phone" in args else view.phone,
                        since=inputs.read_since(args.get("since")) or view.since)
     except BadInput as exc:
         return _page(replace(view, error=exc.translated(page_gettext())), 400)
@@ -71,7 +85,7 @@ def ussd():
     as_page = form.get("reply_as") == AS_PAGE
     view = _posted_view("ussd", form)
     try:
-        phone = inputs.read_phone(form, _region())
+        phone = _read_phone(form)
         session_id = inputs.read_session_id(form)
         if not as_page:
             text = inputs.read_text_path(form)
@@ -85,7 +99,7 @@ def ussd():
         # Hanging up sends nothing to the service: its state waits in Redis for the resume offer.
         return _page(replace(view, dialled=True, cancelled=True))
     try:
-        note_session_start(current_user.id, "ussd", session_id)
+        note_session_start(current_user.id, "ussd", session_id, phone)
     except SQLAlchemyError as exc:
         log.error("simulator session not recorded: %s", exc.__class__.__name__)
         return _refused(page_gettext()(_NO_DATABASE), 503, as_page, view)
@@ -103,13 +117,13 @@ def sms():
     as_page = form.get("reply_as") == AS_PAGE
     view = _posted_view("sms", form)
     try:
-        phone = inputs.read_phone(form, _region())
+        phone = _read_phone(form)
         body = inputs.read_body(form)
         session_id = inputs.read_session_id(form) if form.get("session_id") else inputs.new_session_id()
     except BadInput as exc:
         return _refused(exc.translated(page_gettext()), 400, as_page, view)
     try:
-        note_session_start(current_user.id, "sms", session_id)
+        note_session_start(current_user.id, "sms", session_id, phone)
         messages = play_sms(phone, body)
     except Unavailable as exc:
         return _refused(page_gettext()(str(exc)), 503, as_page, view)
@@ -128,7 +142,7 @@ def sms():
 def sms_messages():
     """The simulated phone's thread as JSON, oldest first: replies written later (by the scheduler) show up too."""
     try:
-        phone = inputs.read_phone(request.args, _region())
+        phone = _read_phone(request.args)
         since = inputs.read_since(request.args.get("since"))
     except BadInput as exc:
         return jsonify(error=exc.translated(page_gettext())), 400
@@ -141,6 +155,15 @@ def _region() -> str:
     return runtime().settings.DEFAULT_REGION
 
 
+def _numbers() -> tuple[str, ...]:
+    """The test numbers the simulator may play as (SIMULATOR_NUMBERS); the first is the page's default."""
+    return inputs.allowed_phones(runtime().settings.SIMULATOR_NUMBERS, _region())
+
+
+def _read_phone(values) -> str:
+    return inputs.read_phone(values, _region(), _numbers())
+
+
 def _posted_view(channel: str, form) -> PhoneView:
     """The page as the plain form left it, to draw again with an error or the next screen."""
     session_id = form.get("session_id", "")
@@ -148,7 +171,11 @@ def _posted_view(channel: str, form) -> PhoneView:
         since = inputs.read_since(form.get("since")) or utcnow()
     except BadInput:
         since = utcnow()
-    return PhoneView(channel, (form.get("phone") or "")[:inputs.MAX_PHONE],
+    try:
+        phone = _read_phone(form)
+    except BadInput:
+        phone = _numbers()[0]  # the page drawn again must not carry a refused number into its next post
+    return PhoneView(channel, phone,
                      session_id if inputs.is_session_id(session_id) else inputs.new_session_id(), since,
                      path=(form.get("text") or "")[:inputs.MAX_TEXT], dialled=bool(form.get("dialled")))
 
@@ -160,5 +187,5 @@ def _refused(reason: str, status: int, as_page: bool, view: PhoneView):
 
 
 def _page(view: PhoneView, status: int = 200):
-    return render_template("simulator.html", sim=view, service_code=SERVICE_CODE, screen_limit=SCREEN_LIMIT,
-                           sms_limit=inputs.MAX_BODY), status
+    return render_template("simulator.html", sim=view, numbers=_numbers(), service_code=SERVICE_CODE,
+                           screen_limit=SCREEN_LIMIT, sms_limit=inputs.MAX_BODY), status

@@ -20,7 +20,8 @@ from tests.servers import free_port
 pytestmark = pytest.mark.e2e
 
 REFERENCE = re.compile(r"[2-9A-HJKMNP-TW-Z]{7}")
-PHONE = "+22376000100"
+PHONE = "+22376000100"  # SIMULATOR_NUMBERS by default: the demo family's number, then a demo number with no case
+SECOND = "+22376000199"
 MAX_STEPS = 25
 
 
@@ -66,7 +67,11 @@ def test_a_supervisor_plays_a_ussd_report_then_an_sms_menu(browser, live_server,
     page.wait_for_url(f"{base}/simulator")
 
     screen, status = page.locator("#sim-screen"), page.locator("#sim-status")
-    assert page.get_by_label("Numéro du téléphone simulé").input_value() == PHONE
+    number = page.get_by_label("Numéro du téléphone simulé")
+    # Only the test numbers of SIMULATOR_NUMBERS can be played: offered in a select, none typed; the first chosen.
+    assert number.evaluate("element => element.tagName") == "SELECT"
+    assert number.locator("option").all_inner_texts() == [PHONE, SECOND]
+    assert number.input_value() == PHONE
     assert page.locator("#sim-input").input_value() == "*384*1234#"
     page.locator("#sim-input").focus()
     page.keyboard.press("Enter")  # dial

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 from urllib.parse import quote
@@ -12,18 +13,21 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from app import create_app
+from app.simulator.inputs import allowed_phones
 from casecore.contacts import remember_language
 from casecore.i18n import LOCALE_DIR
 from casecore.models import AuditEvent, InboundMessage, OutboundMessage
 from casecore.outbox import queue_message
+from settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_locations
 from tests.queues import drain
 from tests.servers import free_port
-from tests.web.conftest import csrf_from
+from tests.web.conftest import PASSWORD, csrf_from
 
-PHONE = "+22376000100"
-OTHER = "+22376000200"  # the real webhook's caller, so the two sessions never meet
+PHONE = "+22376000100"  # the first of SIMULATOR_NUMBERS by default: the demo family's
+SECOND = "+22376000199"  # the second: a demo number with no case
+OTHER = "+22376000200"  # the real webhook's caller, so the two sessions never meet; not a simulator test number
 REFERENCE = re.compile(r"[2-9A-HJKMNP-TW-Z]{7}")
 SESSION = "SIM-0123456789abcdef"
 FORM = "application/x-www-form-urlencoded"
@@ -112,16 +116,25 @@ def test_a_ussd_session_shows_the_same_screens_as_the_webhook(client, token):
     assert len(answers) > 5  # language, menu, concern and more before the last screen
 
 
-def test_a_simulated_session_is_audited_once_when_it_starts(client, token, uow, places):
+def test_a_simulated_session_is_audited_once_when_it_starts_with_the_numbers_key(app, client, token, uow, places):
     ussd_step(client, token, "")
     ussd_step(client, token, "1")
-    ussd_step(client, token, "", session_id="SIM-another-session-1")
+    ussd_step(client, token, "", session_id="SIM-another-session-1", phone=SECOND)
+    send_sms(client, token, "MENU", session_id="SIM-an-sms-session")
+    key = app.extensions["relais"].phone_key
     with uow() as session:
         events = session.execute(select(AuditEvent.user_id, AuditEvent.object_type, AuditEvent.object_id)
                                  .where(AuditEvent.action == "simulator_used")
                                  .order_by(AuditEvent.at)).all()
-    assert [tuple(e) for e in events] == [(places["supervisor_id"], "ussd_simulation", SESSION),
-                                          (places["supervisor_id"], "ussd_simulation", "SIM-another-session-1")]
+    assert [tuple(e) for e in events] == [
+        (places["supervisor_id"], "ussd_simulation", f"{SESSION}:{key(PHONE)}"),
+        (places["supervisor_id"], "ussd_simulation", f"SIM-another-session-1:{key(SECOND)}"),
+        (places["supervisor_id"], "sms_simulation", f"SIM-an-sms-session:{key(PHONE)}")]
+    assert re.fullmatch(r"[0-9a-f]{32}", key(PHONE)) and key(PHONE) != key(SECOND)
+    # The hash, never the number, in any form.
+    for _, object_type, object_id in events:
+        for number in (PHONE, SECOND):
+            assert number[1:] not in object_id and number[-8:] not in object_id and number[-8:] not in object_type
 
 
 def test_an_sms_menu_gets_the_main_menu_in_the_reply(client, french_family, uow):
@@ -135,7 +148,8 @@ def test_an_sms_menu_gets_the_main_menu_in_the_reply(client, french_family, uow)
     with uow() as session:
         inbound = session.scalars(select(InboundMessage)).one()
         outbound = session.scalars(select(OutboundMessage)).one()
-        audited = session.scalars(select(AuditEvent.object_type).where(AuditEvent.object_id == SESSION)).all()
+        audited = session.scalars(select(AuditEvent.object_type).where(
+            AuditEvent.object_id.startswith(SESSION + ":"))).all()
     assert (inbound.provider, inbound.to_address, inbound.status) == ("simulator", "simulator", "processed")
     assert inbound.provider_message_id.startswith("SIM-")
     assert (outbound.to_phone, outbound.backend, outbound.body) == (PHONE, "simulator", reply["body"])
@@ -205,6 +219,7 @@ def test_a_post_without_the_csrf_token_is_refused(client, token, uow, url, form)
     ("/simulator/ussd", {"phone": "+" + "2" * 40, "session_id": SESSION, "text": ""}, "trop long"),
     ("/simulator/ussd", {"phone": PHONE, "text": ""}, "identifiant de session manque"),
     ("/simulator/ussd", {"phone": PHONE, "session_id": "ATUid_real", "text": ""}, "SIM-"),
+    ("/simulator/ussd", {"phone": PHONE, "session_id": "SIM-" + "a" * 28, "text": ""}, "8 à 27 lettres"),
     ("/simulator/ussd", {"phone": PHONE, "session_id": SESSION}, "texte USSD manque"),
     ("/simulator/ussd", {"phone": PHONE, "session_id": SESSION, "text": "1" * 1001}, "1000 caractères"),
     ("/simulator/ussd", {"phone": PHONE, "session_id": SESSION, "text": "*".join(["1"] * 101)}, "100 réponses"),
@@ -240,6 +255,126 @@ def test_national_numbers_are_read_in_the_default_region(client, token):
     data = ussd_step(client, token, "", phone="76000100").get_json()
     assert data["body"].startswith("CON ")
     assert client.get("/simulator/sms/messages?phone=76000100").get_json()["phone"] == PHONE
+
+
+def test_the_page_offers_the_test_numbers_as_a_select_the_first_chosen(client, token):
+    html = client.get("/simulator").get_data(as_text=True)
+    assert 'type="tel"' not in html  # no number can be typed
+    assert selectable_numbers(html) == [(PHONE, True), (SECOND, False)]
+    assert f'name="phone" value="{PHONE}"' in html  # what Send posts
+    chosen = client.get(f"/simulator?channel=sms&phone={quote(SECOND)}").get_data(as_text=True)
+    assert selectable_numbers(chosen) == [(PHONE, False), (SECOND, True)]
+    assert f'name="phone" value="{SECOND}"' in chosen
+    assert "SIMULATOR_NUMBERS" in html and "vraies données pour ces numéros" in html
+    assert "les alertes sont envoyées au personnel" in html and "Formateurs" in html
+
+
+def test_the_select_lists_the_configured_numbers_in_order_once_each(places, sqlite_url, redis_url):
+    configured = "76000150, +22376000100 ,not-a-number,,+22376000150"
+    with simulator_app(sqlite_url, redis_url, configured) as app:
+        client, token = logged_in(app, places["supervisor"])
+        html = client.get("/simulator").get_data(as_text=True)
+        assert selectable_numbers(html) == [("+22376000150", True), (PHONE, False)]
+        assert ussd_step(client, token, "", phone="+22376000150").status_code == 200
+        refused = ussd_step(client, token, "", phone=SECOND)  # a default number no longer listed
+        assert refused.status_code == 400 and "SIMULATOR_NUMBERS" in refused.get_json()["error"]
+
+
+NOT_A_TEST_NUMBER = "demandez à un administrateur de l'ajouter à SIMULATOR_NUMBERS"
+
+
+@pytest.mark.parametrize("phone", [OTHER, "76000200", "+1 202 555 0143", "+22376000101"])
+def test_a_number_outside_the_list_is_refused_everywhere_and_nothing_is_played(client, token, uow, phone):
+    responses = {
+        "ussd": ussd_step(client, token, "", phone=phone),
+        "sms": send_sms(client, token, "STOP", phone=phone),
+        "thread": client.get(f"/simulator/sms/messages?phone={quote(phone)}"),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 400, name
+        assert NOT_A_TEST_NUMBER in response.get_json()["error"], name
+    with uow() as session:
+        assert session.scalars(select(InboundMessage)).all() == []
+        assert session.scalars(select(OutboundMessage)).all() == []
+        assert session.scalars(select(AuditEvent).where(AuditEvent.action == "simulator_used")).all() == []
+
+
+def test_a_number_outside_the_list_is_refused_on_the_page_and_the_plain_forms(client, token, uow):
+    page = client.get(f"/simulator?phone={quote(OTHER)}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and NOT_A_TEST_NUMBER in unescape(html)
+    assert OTHER not in html and selectable_numbers(html)[0] == (PHONE, True)
+    form = {"csrf_token": token, "reply_as": "page", "phone": OTHER, "session_id": SESSION}
+    for url, extra in (("/simulator/ussd", {"answer": "*384*1234#"}), ("/simulator/sms", {"body": "STOP"})):
+        refused = client.post(url, data={**form, **extra})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and NOT_A_TEST_NUMBER in unescape(html)
+        # The page drawn again posts a test number next time, never the refused one.
+        assert OTHER not in html and f'name="phone" value="{PHONE}"' in html
+    with uow() as session:
+        assert session.scalars(select(InboundMessage)).all() == []
+        assert session.scalars(select(AuditEvent).where(AuditEvent.action == "simulator_used")).all() == []
+
+
+@pytest.mark.parametrize("configured", ["", "off", " OFF ", " , ", "not-a-number"])
+def test_without_test_numbers_the_simulator_is_switched_off(places, sqlite_url, redis_url, configured):
+    with simulator_app(sqlite_url, redis_url, configured) as app:
+        client, token = logged_in(app, places["supervisor"])
+        page = client.get("/simulator")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 403 and "Le simulateur est désactivé" in unescape(html)
+        assert "<select" not in html and 'id="sim-keys"' not in html
+        assert client.get("/simulator?channel=sms").status_code == 403
+        for response in (ussd_step(client, token, ""), send_sms(client, token, "STOP"),
+                         client.get(f"/simulator/sms/messages?phone={quote(PHONE)}")):
+            assert response.status_code == 403 and "SIMULATOR_NUMBERS" in response.get_json()["error"]
+        plain = client.post("/simulator/sms", data={"csrf_token": token, "reply_as": "page", "phone": PHONE,
+                                                    "body": "STOP"})
+        assert plain.status_code == 403 and "Le simulateur est désactivé" in unescape(plain.get_data(as_text=True))
+        with app.extensions["relais"].unit_of_work() as session:
+            assert session.scalars(select(InboundMessage)).all() == []
+            assert session.scalars(select(AuditEvent).where(AuditEvent.action == "simulator_used")).all() == []
+
+
+def test_switched_off_the_simulator_still_asks_for_a_login_first(places, sqlite_url, redis_url):
+    with simulator_app(sqlite_url, redis_url, "off") as app:
+        response = app.test_client().get("/simulator")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_the_setting_is_read_as_a_list_of_e164_numbers():
+    assert allowed_phones("+22376000100,+22376000199", "ML") == (PHONE, SECOND)
+    assert allowed_phones(" 76000199 ,+22376000100, +223 76 00 01 99", "ML") == (SECOND, PHONE)
+    assert allowed_phones("+2237600010x,12", "ML") == ()
+    assert allowed_phones("off", "ML") == () and allowed_phones("", "ML") == ()
+    assert Settings().SIMULATOR_NUMBERS == f"{PHONE},{SECOND}"
+    assert Settings.from_env({"SIMULATOR_NUMBERS": "off"}).SIMULATOR_NUMBERS == "off"
+
+
+def selectable_numbers(html: str) -> list[tuple[str, bool]]:
+    """The simulated phone's select: each number offered and whether it is chosen."""
+    match = re.search(r'<select id="sim-phone" name="phone"[^>]*>(.*?)</select>', html, re.S)
+    assert match, "no number select in the page"
+    return [(value, bool(selected)) for value, selected in
+            re.findall(r'<option value="([^"]*)"( selected)?>', match.group(1))]
+
+
+@contextmanager
+def simulator_app(sqlite_url, redis_url, numbers):
+    """The app with SIMULATOR_NUMBERS set to numbers."""
+    app = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, SIMULATOR_NUMBERS=numbers))
+    try:
+        yield app
+    finally:
+        app.extensions["relais"].close()
+
+
+def logged_in(app, email):
+    """A client of app logged in as email, and a CSRF token for its posts."""
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    return client, csrf_from(client.get("/triage").get_data(as_text=True))  # the logout form's token
 
 
 def shown_screen(html: str) -> str:
