@@ -45,3 +45,7 @@ def _warn_about_open_doors(settings: Settings) -> None:
         log.warning("SECRET_KEY is not set: using instance/secret_key; in production set one, the same on every host")
     if not settings.AT_WEBHOOK_TOKEN:
         log.warning("AT_WEBHOOK_TOKEN is not set: the Africa's Talking webhooks accept calls from anyone")
+    if not settings.TWILIO_AUTH_TOKEN:
+        log.warning("TWILIO_AUTH_TOKEN is not set: the Twilio webhook refuses every call")
+    elif not settings.PUBLIC_BASE_URL:
+        log.warning("PUBLIC_BASE_URL is not set: Twilio signatures are checked against the URL this process sees")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from casecore.cases import CaseLink, find_case_by_reference, find_case_for_phone, record_family_message
 from casecore.notifications import queue_family_message_alert
 from casecore.references import clean_reference, is_valid_reference
-from dialogs.engine import Answers, Context, Ending, Option, Step
+from dialogs.engine import N_, Answers, Context, Ending, Option, Step
 
 ENTRY_LINKED = "message.text"
 ENTRY_UNLINKED = "message.reference"
@@ -60,8 +60,7 @@ def _send(ctx: Context, answers: Answers) -> str:
     _ = ctx.gettext(answers)
     if case is None:
         # The case was closed between the question and the answer.
-        return _("Sorry, your message could not be passed on. Please call %(numbers)s.") % {
-            "numbers": ", ".join(ctx.services.emergency_contacts)}
+        return _call_instead(ctx, _, N_("Sorry, your message could not be passed on. Please call %(numbers)s."))
     with ctx.services.unit_of_work() as session:
         message = record_family_message(session, case.case_id, channel=ctx.channel, body=answers["message.text"],
                                         source_key=f"{ctx.channel}:{ctx.session_id}")
@@ -73,8 +72,14 @@ def _send(ctx: Context, answers: Answers) -> str:
 
 def _no_reference(ctx: Context, answers: Answers) -> str:
     _ = ctx.gettext(answers)
-    return _("Without a reference we cannot find your case worker. Please call %(numbers)s.") % {
-        "numbers": ", ".join(ctx.services.emergency_contacts)}
+    return _call_instead(ctx, _, N_("Without a reference we cannot find your case worker. Please call %(numbers)s."))
+
+
+def _call_instead(ctx: Context, _, msgid: str) -> str:
+    """msgid with the emergency numbers; without any configured, the general apology (never "call ." alone)."""
+    if not ctx.services.emergency_contacts:
+        return _("Sorry, the service is not available right now. Please try again later.")
+    return _(msgid) % {"numbers": ", ".join(ctx.services.emergency_contacts)}
 
 
 STEPS = {

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from casecore.locations import PlaceDirectory
 from dialogs.engine import Answers, Context, Option, Step
 
 UNKNOWN = "unknown"
@@ -37,18 +38,35 @@ def place_steps(flow: str, region_prompt: str, after: str) -> dict[str, Step]:
     """Region then commune (skipped when the region is unknown), from the location data."""
     region, commune = f"{flow}.region", f"{flow}.commune"
 
-    def regions(ctx: Context, _answers: Answers) -> list[Option]:
-        places = ctx.services.places.regions
-        return [Option(p.code, p.name, literal=True) for p in places] + [Option(UNKNOWN, "I don't know")]
+    def regions(ctx: Context, _answers: Answers) -> tuple[Option, ...]:
+        return place_options(ctx.services.places, None)
 
-    def communes(ctx: Context, answers: Answers) -> list[Option]:
-        places = ctx.services.places.communes(answers[region])
-        return [Option(p.code, p.name, literal=True) for p in places] + [Option(UNKNOWN, "I don't know")]
+    def communes(ctx: Context, answers: Answers) -> tuple[Option, ...]:
+        return place_options(ctx.services.places, answers[region])
 
     return {
         region: Step(region, region_prompt, regions, lambda ctx, a: after if a[region] == UNKNOWN else commune),
-        commune: Step(commune, "Commune:", communes, after),
+        commune: Step(commune, "Commune:", communes, after, reveals_answers=True),
     }
+
+
+# Menu options per directory and region, built once per directory (reloaded every PLACES_CACHE_SECONDS): every
+# USSD step replays the place questions before it.
+_PLACE_OPTIONS: dict[tuple[int, str | None], tuple[PlaceDirectory, tuple[Option, ...]]] = {}
+
+
+def place_options(places: PlaceDirectory, region: str | None) -> tuple[Option, ...]:
+    """The regions (region None) or a region's communes as options, with "I don't know" last."""
+    key = (id(places), region)
+    cached = _PLACE_OPTIONS.get(key)
+    if cached is not None and cached[0] is places:
+        return cached[1]
+    listed = places.regions if region is None else places.communes(region)
+    options = tuple(Option(p.code, p.name, literal=True) for p in listed) + (Option(UNKNOWN, "I don't know"),)
+    if len(_PLACE_OPTIONS) > 512:
+        _PLACE_OPTIONS.clear()  # directories come and go; old ones are simply built again if ever asked for
+    _PLACE_OPTIONS[key] = (places, options)
+    return options
 
 
 def location_code(flow: str, answers: Answers) -> str | None:
@@ -67,7 +85,8 @@ def consent_steps(flow: str, after: str) -> dict[str, Step]:
         # but without consent the reporter's number is neither kept nor shown.
         consent: Step(consent, "May child protection workers know your number?", YES_NO,
                       lambda ctx, a: contact if a[consent] == "yes" else after),
-        contact: Step(contact, "May we call you on this number?", YES_NO, after),
+        # Asked only after a yes to the consent question, so showing it reveals that answer.
+        contact: Step(contact, "May we call you on this number?", YES_NO, after, reveals_answers=True),
     }
 
 

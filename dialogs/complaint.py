@@ -41,7 +41,8 @@ def _submit(ctx: Context, answers: Answers) -> str:
     _ = ctx.gettext(answers)
     lines = [_("Thank you. Complaint reference: %(reference)s") % {"reference": complaint.reference},
              _("It is handled in confidence by people not involved.")]
-    lines.append(_("Your number was not kept.") if anonymous else _("We may call you on this number."))
+    lines.append(_("Your number is not passed on to the workers.") if anonymous
+                 else _("We may call you on this number."))
     return "\n".join(lines)
 
 
@@ -53,8 +54,9 @@ def _cancelled(ctx: Context, answers: Answers) -> str:
 STEPS = {
     "complaint.category": Step("complaint.category", "Your complaint is about:", CATEGORIES,
                                "complaint.description"),
+    # On the text channels only: on USSD a `*` typed in free text would answer the next question.
     "complaint.description": description_step("complaint.description", "Describe it in a few words (optional):",
-                                              "complaint.anonymous", channels=None),
+                                              "complaint.anonymous"),
     "complaint.anonymous": Step("complaint.anonymous", "Stay anonymous?", YES_NO, "complaint.confirm"),
     "complaint.confirm": confirm_step("complaint", "Send the complaint?", "complaint.submitted",
                                       "complaint.cancelled"),

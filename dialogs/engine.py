@@ -41,7 +41,7 @@ PromptSource = Union[str, Callable[["Context", Answers, Callable[[str], str]], s
 TextReader = Callable[["Context", Answers, str], Union[str, None]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: cheap keys for the page cache
 class Step:
     """A question: its prompt, its choices, and the step or ending that follows an answer.
 
@@ -58,6 +58,9 @@ class Step:
     accept: TextReader | None = None
     invalid: str = "Invalid choice."
     channels: tuple[str, ...] | None = None
+    # The screen itself shows what was answered before (a list that depends on an answer, a branch's message):
+    # a resumed session steps back past it.
+    reveals_answers: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,8 @@ def _read(step: Step, page: Sequence[Option], token: str, ctx: Context, answers:
 
 
 def _choose(page: Sequence[Option], token: str) -> Option | None:
-    if not token.isdigit() or token.startswith("0"):
+    # isascii: "²" or "①" pass isdigit() but are not numbers a keypad sends.
+    if not (token.isascii() and token.isdigit()) or token.startswith("0"):
         return None
     index = int(token) - 1
     return page[index] if 0 <= index < len(page) else None
@@ -244,7 +248,19 @@ def _label(option: Option, _) -> str:
 
 def _pages(step: Step, ctx: Context, answers: Answers, limits: Limits) -> list[Sequence[Option]]:
     """Split the options into screens that respect the channel's option count and length."""
-    _ = ctx.gettext(answers)
+    if not callable(step.options) and not callable(step.prompt):
+        # Fixed options and prompt: the pages depend on the language and the channel only, and every step
+        # replays every earlier screen, so they are worked out once.
+        return _fixed_pages(step, answers.get("language") or ctx.default_language, limits)
+    return _split(step, ctx, answers, limits, ctx.gettext(answers))
+
+
+@lru_cache(maxsize=4096)
+def _fixed_pages(step: Step, language: str, limits: Limits) -> list[Sequence[Option]]:
+    return _split(step, None, {}, limits, gettext_for(language))
+
+
+def _split(step: Step, ctx: Context | None, answers: Answers, limits: Limits, _) -> list[Sequence[Option]]:
     options = _options(step, ctx, answers)
     labels = tuple(_label(option, _) for option in options)
     # The home reminder is counted on every page, so a page fits whichever screen it ends up on.

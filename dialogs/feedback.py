@@ -37,9 +37,8 @@ def _record(ctx: Context, answers: Answers) -> str:
 STEPS = {
     "feedback.rating": Step("feedback.rating", "Are you satisfied with the help you received?", RATINGS,
                             "feedback.comment"),
-    # Typed on every channel: a comment is the point of feedback, and short enough for a USSD screen.
-    "feedback.comment": description_step("feedback.comment", "Add a comment (optional):", "feedback.thanks",
-                                         channels=None),
+    # On the text channels only: on USSD a `*` typed in free text would be read as another answer.
+    "feedback.comment": description_step("feedback.comment", "Add a comment (optional):", "feedback.thanks"),
 }
 
 ENDINGS = {"feedback.thanks": Ending("feedback.thanks", _record)}

@@ -69,7 +69,7 @@ def submit(ctx: Context, answers: Answers, *, kind: str, flow: str, concern: str
     else:
         lines.append(_("A child protection worker will review your report."))
     if not consent:
-        lines.append(_("Your number was not kept."))
+        lines.append(_("Your number is not passed on to the workers."))
     return "\n".join(lines)
 
 
@@ -89,7 +89,7 @@ STEPS = {
     "report.danger": Step("report.danger", "Is the child in danger right now?", YES_NO,
                           lambda ctx, a: "report.emergency" if a["report.danger"] == "yes" else "report.sex"),
     # The danger-now branch says who to call before anything else is asked.
-    "report.emergency": Step("report.emergency", _emergency_prompt, CONTINUE, "report.sex"),
+    "report.emergency": Step("report.emergency", _emergency_prompt, CONTINUE, "report.sex", reveals_answers=True),
     "report.sex": Step("report.sex", "Is the child a girl or a boy?", SEXES, "report.age"),
     "report.age": Step("report.age", "How old is the child?", AGE_BANDS, "report.region"),
     **place_steps(FLOW, "Where is the child? Region:", "report.description"),

@@ -19,8 +19,11 @@ from dialogs.state import DialogState, DialogStore, StoreUnavailable
 log = logging.getLogger(__name__)
 
 CONTINUE, START_AGAIN = "1", "2"
-# A text dialogue longer than this is not a person answering questions; it is ended.
+# The start of a record that only points at a menu session and its inputs (see answer_menu_step).
+POINTER = "->"
+# A text dialogue longer than this is not a person answering questions; it is ended, saying so.
 MAX_TEXT_INPUTS = 60
+FINISHED_KEPT_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -52,17 +55,22 @@ def answer_menu_step(
 ) -> Screen:
     """The screen for one step of a menu session, where the provider sends every input of the session each time.
 
-    A session dropped in the middle of a flow is kept for resume_window; the next session from the same number
-    offers to continue it, showing none of its earlier answers.
+    A session dropped in the middle of a flow stays resumable for resume_window: the next session from the same
+    number offers to continue it, stepping back past any screen that would show one of its earlier answers.
+    One round trip to the store per step in the middle of a flow; two on the first, the last and menu steps.
     """
     session_key = menu_session_key(ctx.session_id)
     resume_key = unfinished_key(ctx.services.phone_key(ctx.phone))
+    # Where this session stands, as a pointer (this session and its inputs so far) that the session's record
+    # resolves: known before anything is read, so it is written in the same round trip as the reads.
+    pointer = {resume_key: (DialogState(ctx.session_id, POINTER, {}, list(inputs)), times.resume_window)}
     try:
-        state, unfinished = store.load(session_key, resume_key)
+        state, unfinished = store.exchange([session_key, resume_key], pointer if inputs else {})
     except StoreUnavailable as exc:
         # AT resends every input, so the session goes on without its record: no resume, nothing remembered.
         log.warning("dialog store unavailable (%s); USSD session %s goes on without state", exc, ctx.session_id)
         return _play_without_state(ctx, inputs, limits, times)
+    record_ttl = times.menu_session + times.resume_window  # a pointer to this session may be resolved that late
     save: dict[str, tuple[DialogState, float]] = {}
     delete: list[str] = []
     if state is None:
@@ -70,9 +78,9 @@ def answer_menu_step(
         # Inputs sent before the record existed (a dial string with extra digits, or a record lost mid-session)
         # are not replayed: read against another first screen they could file answers under the wrong questions.
         state = DialogState(ctx.session_id, start, answers, skip=len(inputs))
-        if unfinished is not None:
-            state.offer = unfinished
-        save[session_key] = (state, times.menu_session)
+        if unfinished is not None and not inputs:
+            state.offer = _resolve(store, ctx, unfinished, limits)
+        save[session_key] = (state, record_ttl)
     if state.offer is not None:
         decided, choice_at = _resume_choice(inputs[state.skip:])
         if decided is None:
@@ -80,26 +88,41 @@ def answer_menu_step(
             return _resume_screen(ctx, state.offer, invalid=len(inputs) > state.skip)
         if decided == CONTINUE:
             offer = state.offer
-            state = DialogState(offer.conversation_id, offer.start, offer.answers, offer.inputs,
-                                skip=state.skip + choice_at + 1)
+            state = DialogState(offer.conversation_id, offer.start, offer.answers,
+                                _neutral_inputs(ctx, offer, limits), skip=state.skip + choice_at + 1)
         else:
             state = replace(state, offer=None, skip=state.skip + choice_at + 1)
-            delete.append(resume_key)
-        save[session_key] = (state, times.menu_session)
+        save[session_key] = (state, record_ttl)
     # A resumed conversation keeps its first session's id, so what it records is recorded once.
     ctx.session_id = state.conversation_id
     effective = state.inputs + list(inputs[state.skip:])
     screen = play(COMMUNITY, effective, ctx, limits, start=state.start, answers=state.answers)
-    if screen.final or (screen.step in NOT_RESUMABLE and effective):
-        # Finished, or left for the menu on purpose: nothing to offer next time.
+    if inputs and (screen.final or screen.step in NOT_RESUMABLE):
+        # Finished, at a menu, or started again: nothing to offer next time (this step's pointer included).
         delete.append(resume_key)
-    elif screen.step not in NOT_RESUMABLE:
-        # The language travels with it so that the offer is made in the language the flow was in.
-        answers = {**state.answers, LANGUAGE: screen.answers.get(LANGUAGE) or ctx.default_language}
-        save[resume_key] = (DialogState(state.conversation_id, state.start, answers, effective), times.resume_window)
-    _write(store, save, delete)
+    if save or delete:
+        _write(store, save, delete)
     _note_language(ctx, screen)
     return screen
+
+
+def _resolve(store: DialogStore, ctx: Context, pointer: DialogState, limits: Limits) -> DialogState | None:
+    """The unfinished conversation a pointer designates, with its language; None when its record is gone."""
+    (record,) = store.load(menu_session_key(pointer.conversation_id))
+    if record is None:
+        return None
+    if record.offer is not None:
+        return record.offer  # that session hung up on the offer itself: the same offer stands
+    inputs = record.inputs + pointer.inputs[record.skip:]
+    answers = dict(record.answers)
+    if LANGUAGE not in answers:
+        # Chosen in that session: replayed to offer the continuation in that language.
+        probe = Context(ctx.channel, record.conversation_id, ctx.phone, ctx.default_language, ctx.services)
+        screen = play(COMMUNITY, inputs, probe, limits, start=record.start, answers=answers)
+        if screen.final:
+            return None
+        answers[LANGUAGE] = screen.answers.get(LANGUAGE) or ctx.default_language
+    return DialogState(record.conversation_id, record.start, answers, inputs)
 
 
 def _play_without_state(ctx: Context, inputs: list[str], limits: Limits, times: SessionTimes) -> Screen:
@@ -120,6 +143,19 @@ def _write(store: DialogStore, save, delete=()) -> None:
         store.write(save, delete)
     except StoreUnavailable as exc:
         log.warning("dialog store unavailable (%s); this step's state is not kept", exc)
+
+
+def _neutral_inputs(ctx: Context, offer: DialogState, limits: Limits) -> list[str]:
+    """The unfinished inputs, stepped back past any screen that would show an earlier answer (the communes of the
+    region chosen, the emergency numbers of a danger-now answer): a shared phone's next user must not see them."""
+    inputs = list(offer.inputs)
+    while inputs:
+        screen = play(COMMUNITY, inputs, ctx, limits, start=offer.start, answers=offer.answers)
+        step = COMMUNITY.steps.get(screen.step)
+        if step is None or not step.reveals_answers:
+            break
+        inputs.pop()
+    return inputs
 
 
 def _resume_choice(inputs: list[str]) -> tuple[str | None, int]:
@@ -155,10 +191,14 @@ def answer_text_message(
     key = text_key(ctx.channel, ctx.services.phone_key(ctx.phone))
     (state,) = store.load(key)
     if state is not None and state.last_message_id == message_id:
-        # The same message delivered again: answer from the state it already produced.
+        # The same message handled again (its reply was not committed): answer from the state it produced; an
+        # ending records idempotently, so a finished dialogue gives the same reference again.
+        ctx.session_id = state.conversation_id
         return _reply(play(COMMUNITY, state.inputs, ctx, limits, start=state.start, answers=state.answers))
     notice = ""
-    if state is not None and state.updated_at + times.text_expiry <= now:
+    if state is not None and state.final:
+        state = None
+    elif state is not None and state.updated_at + times.text_expiry <= now:
         notice = N_("Your previous conversation was closed after a long silence.")
         state = None
     keyword = keywords.match(body)
@@ -173,8 +213,14 @@ def answer_text_message(
     state.channel, state.phone, state.reply_via = ctx.channel, ctx.phone, reply_via
     ctx.session_id = state.conversation_id
     screen = play(COMMUNITY, state.inputs, ctx, limits, start=state.start, answers=state.answers)
-    if screen.final or len(state.inputs) >= MAX_TEXT_INPUTS:
-        store.write(delete=[key])
+    if not screen.final and len(state.inputs) >= MAX_TEXT_INPUTS:
+        _ = ctx.gettext(screen.answers)
+        screen = Screen((_("This conversation is too long and was closed. Send MENU to start again."),),
+                        final=True, step="too_long")
+    if screen.final:
+        # Kept a little while, marked final, so that the same message handled again gets the same last answer.
+        state.final = True
+        store.write({key: (state, FINISHED_KEPT_SECONDS)}, unschedule=[key])
         final = True
     else:
         # Kept past its expiry so that a late reply is told the dialogue was closed, should no sweep have run.
@@ -244,7 +290,7 @@ def take_expired_dialogues(store: DialogStore, times: SessionTimes, now: float |
             if state is not None and state.updated_at + times.text_expiry > now:
                 continue  # a message arrived since; its own expiry time is already noted
             store.write(delete=[key])
-            if state is not None:
+            if state is not None and not state.final:
                 expired.append(state)
     return expired
 

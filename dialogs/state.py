@@ -29,6 +29,8 @@ class DialogState:
     # unfinished conversation offered to continue, while the offer stands.
     skip: int = 0
     offer: "DialogState | None" = None
+    # Text channels: the dialogue reached its last message (kept briefly to answer a redelivery the same way).
+    final: bool = False
 
     def to_json(self) -> str:
         """The record as stored."""
@@ -60,9 +62,13 @@ class DialogStore(ABC):
         """The states stored under keys (None where there is none), in one round trip."""
 
     @abstractmethod
+    def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]]) -> list[DialogState | None]:
+        """Read the states under load, then save states with their TTL, in one round trip; returns what was read."""
+
+    @abstractmethod
     def write(self, save: dict[str, tuple[DialogState, float]] | None = None, delete: Iterable[str] = (),
-              expire_at: dict[str, float] | None = None) -> None:
-        """Save states with their TTL in seconds, delete others, and note when text dialogues expire."""
+              expire_at: dict[str, float] | None = None, unschedule: Iterable[str] = ()) -> None:
+        """Save states with their TTL in seconds, delete others, and note (or forget) when text dialogues expire."""
 
     @abstractmethod
     def due_to_expire(self, now: float, limit: int = 100) -> list[str]:
@@ -88,13 +94,24 @@ class RedisDialogStore(DialogStore):
             raise StoreUnavailable(exc.__class__.__name__) from exc
         return [DialogState.from_json(raw) if raw else None for raw in raws]
 
-    def write(self, save=None, delete=(), expire_at=None) -> None:
+    def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]]) -> list[DialogState | None]:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.mget([self._prefix + key for key in load])
+        for key, (state, ttl) in save.items():
+            pipe.set(self._prefix + key, state.to_json(), px=max(1, int(ttl * 1000)))
         try:
-            self._write(save, delete, expire_at)
+            raws = pipe.execute()[0]
+        except redis.RedisError as exc:
+            raise StoreUnavailable(exc.__class__.__name__) from exc
+        return [DialogState.from_json(raw) if raw else None for raw in raws]
+
+    def write(self, save=None, delete=(), expire_at=None, unschedule=()) -> None:
+        try:
+            self._write(save, delete, expire_at, list(unschedule))
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
 
-    def _write(self, save, delete, expire_at) -> None:
+    def _write(self, save, delete, expire_at, unschedule) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for key, (state, ttl) in (save or {}).items():
             pipe.set(self._prefix + key, state.to_json(), px=max(1, int(ttl * 1000)))
@@ -102,6 +119,8 @@ class RedisDialogStore(DialogStore):
         if deleted:
             pipe.delete(*(self._prefix + key for key in deleted))
             pipe.zrem(self._expiries, *deleted)
+        if unschedule:
+            pipe.zrem(self._expiries, *unschedule)
         if expire_at:
             pipe.zadd(self._expiries, expire_at)
         pipe.execute()

@@ -4,12 +4,17 @@ from __future__ import annotations
 import logging
 import uuid
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
 from bootstrap import Runtime
+from casecore.i18n import gettext_for
 from casecore.inbox import get_inbound, mark_processed
 from casecore.outbox import queue_message
 from channels.sms.encoding import measure_sms, to_gsm7
 from dialogs.engine import Context, Limits
 from dialogs.sessions import TextReply, answer_text_message, expired_text, take_expired_dialogues, text_key
+from dialogs.state import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +49,17 @@ def process_inbound(runtime: Runtime, inbound_id: str | uuid.UUID) -> tuple[list
     with runtime.dialog_store.lock(key):
         ctx = Context(channel=inbound.channel, session_id="", phone=inbound.phone,
                       default_language=settings.DEFAULT_LANGUAGE, services=runtime.community_services())
-        reply = answer_text_message(runtime.dialog_store, ctx, inbound.body, str(inbound.id),
-                                    LIMITS[inbound.channel], runtime.session_times, runtime.keywords,
-                                    reply_via=inbound.provider)
+        try:
+            reply = answer_text_message(runtime.dialog_store, ctx, inbound.body, str(inbound.id),
+                                        LIMITS[inbound.channel], runtime.session_times, runtime.keywords,
+                                        reply_via=inbound.provider)
+        except (SQLAlchemyError, RedisError, StoreUnavailable):
+            raise  # down for now: RQ retries the job, and the scheduler re-enqueues the message after that
+        except Exception:
+            # A message the conversation cannot take must not be retried for ever: apologise and move on.
+            log.exception("inbound message %s could not be answered", inbound.id)
+            _ = gettext_for(settings.DEFAULT_LANGUAGE)
+            reply = TextReply(_("Sorry, the service is not available right now. Please try again later."), True)
         with runtime.unit_of_work() as session:
             outbound = _queue_reply(session, runtime, inbound, reply)
             mark_processed(session, inbound.id)

@@ -9,7 +9,7 @@ from rq import Queue, get_current_job
 from bootstrap import Runtime, bootstrap
 from casecore.alerts import queue_report_alerts
 from casecore.outbox import claim_for_sending, record_send_result
-from channels.sms import OutboundSms, make_sms_backend
+from channels.sms import OutboundSms, SendResult, SmsConfigError, make_sms_backend
 from channels.sms.twilio_content import content_cache_for
 from workers.followups import follow_up
 from workers.inbound import process_inbound
@@ -45,10 +45,15 @@ def send_outbound(message_id: str) -> str:
         return "skipped"
     # The backend the message was written for: a configuration change must not reroute what is already queued.
     # Twilio keeps the WhatsApp quick-reply contents it creates in Redis, shared by every worker.
-    backend = make_sms_backend(message.backend, {**dataclasses.asdict(runtime.settings),
-                                                 "TWILIO_CONTENT_CACHE": content_cache_for(runtime.redis)})
-    result = backend.send(OutboundSms(to=message.to_phone, body=message.body, channel=message.channel,
-                                      options=tuple(message.options or ())))
+    try:
+        backend = make_sms_backend(message.backend, {**dataclasses.asdict(runtime.settings),
+                                                     "TWILIO_CONTENT_CACHE": content_cache_for(runtime.redis)})
+    except SmsConfigError as exc:
+        # Retrying cannot help until someone configures the provider; failing says so in the outbox.
+        result = SendResult.failed(f"not configured: {exc}")
+    else:
+        result = backend.send(OutboundSms(to=message.to_phone, body=message.body, channel=message.channel,
+                                          options=tuple(message.options or ())))
     with runtime.unit_of_work() as session:
         status = record_send_result(session, message_id, result.status, result.provider_message_id, result.reason)
     if result.status == "retry" and status == "queued":

@@ -31,13 +31,15 @@ def africastalking_sms():
 def twilio_messages():
     """An SMS or WhatsApp message through Twilio; signed, and answered with empty TwiML (replies go by the API)."""
     settings = runtime().settings
+    if not settings.TWILIO_AUTH_TOKEN:
+        # Unsigned, anyone could write as any number: opt a family out, or reach a case worker as them.
+        return plain("Forbidden: Twilio is not configured here (TWILIO_AUTH_TOKEN)", 403)
     form = posted_form()
-    if settings.TWILIO_AUTH_TOKEN:
-        url = public_url(settings.PUBLIC_BASE_URL, request.path, request.query_string.decode("latin-1")) \
-            if settings.PUBLIC_BASE_URL else request.url
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not twilio_signature_is_valid(url, form, signature, settings.TWILIO_AUTH_TOKEN):
-            return plain("Forbidden: the request signature does not match", 403)
+    url = public_url(settings.PUBLIC_BASE_URL, request.path, request.query_string.decode("latin-1")) \
+        if settings.PUBLIC_BASE_URL else request.url
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not twilio_signature_is_valid(url, form, signature, settings.TWILIO_AUTH_TOKEN):
+        return plain("Forbidden: the request signature does not match", 403)
     refused = _store(parse_twilio_message, form)
     return refused or Response(EMPTY_TWIML, mimetype="text/xml")
 

@@ -149,3 +149,8 @@ def test_text_channels_show_the_way_home_except_at_home():
     home_limits = Limits(max_options=7, max_chars=156, show_home=True)
     assert play(NOTE, ["1"], make_context(channel="sms"), home_limits).lines[-1] == "00 Menu"
     assert "00 Menu" not in play(NOTE, [], make_context(channel="sms"), home_limits).lines
+
+
+@pytest.mark.parametrize("token", ["\u00b2", "\u2460", "\u0661"])  # superscript two, circled one, Arabic-Indic one
+def test_digits_a_keypad_does_not_send_are_an_invalid_choice_not_a_crash(token):
+    assert screen("1", token).lines[0] == "Invalid choice."

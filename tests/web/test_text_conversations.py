@@ -328,3 +328,12 @@ def test_whatsapp_asks_short_questions_with_quick_replies_and_reads_the_tapped_b
     assert question["buttons"] == [en("Yes"), en("No")]
     [next_question] = whatsapp.send(en("No"), button="2")  # no danger now: the sex question, not the emergency
     assert en("Is the child a girl or a boy?") in next_question
+
+
+def test_without_a_twilio_token_the_twilio_webhook_refuses_every_call(sqlite_url, redis_url):
+    unconfigured = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url))
+    body = urlencode({"MessageSid": "SM1", "From": "whatsapp:+22376701430", "To": "whatsapp:+14155238886",
+                      "Body": "STOP"})
+    response = unconfigured.test_client().post("/webhooks/twilio/messages", data=body, content_type=FORM)
+    assert response.status_code == 403 and "TWILIO_AUTH_TOKEN" in response.get_data(as_text=True)
+    unconfigured.extensions["relais"].close()

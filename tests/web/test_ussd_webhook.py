@@ -147,7 +147,7 @@ def test_a_retried_last_step_gives_the_same_reference_and_one_report(client, see
 def test_no_consent_keeps_the_report_but_not_the_number(client, seeded):
     path = FULL_PATH_FR[:-3] + ["2", "1"]  # no consent: no call question
     last = play(client, path)
-    assert to_ascii(fr("Your number was not kept.")) in last
+    assert to_ascii(fr("Your number is not passed on to the workers.")) in last
     with seeded.unit_of_work() as session:
         report = session.scalars(select(Report)).one()
     assert report.reporter_phone is None and not report.consent_to_share and not report.may_contact

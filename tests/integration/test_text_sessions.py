@@ -1,0 +1,94 @@
+"""Dialogue state across messages on a real Redis: redelivery, the end of a dialogue, resume without disclosure."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.webhooks.ussd import USSD_LIMITS
+from casecore.demo import load_demo
+from casecore.models import OutboundMessage, Report
+from dialogs.community import main_menu_token
+from dialogs.engine import Context
+from dialogs.sessions import MAX_TEXT_INPUTS, answer_menu_step, answer_text_message
+from workers import jobs
+from workers.inbound import SMS_LIMITS
+
+PHONE = "+22376701430"
+REFERENCE = re.compile(r"\b[2-9A-HJKMNP-TW-Z]{7}\b")
+
+
+@pytest.fixture
+def demo(runtime):
+    with runtime.unit_of_work() as session:
+        load_demo(session)
+    return runtime
+
+
+def text(runtime, body: str, message_id: str):
+    ctx = Context(channel="sms", session_id="", phone=PHONE, default_language="fr",
+                  services=runtime.community_services())
+    return answer_text_message(runtime.dialog_store, ctx, body, message_id, SMS_LIMITS, runtime.session_times,
+                               runtime.keywords)
+
+
+def ussd(runtime, session_id: str, inputs: list[str]):
+    ctx = Context(channel="ussd", session_id=session_id, phone=PHONE, default_language="fr",
+                  services=runtime.community_services())
+    return answer_menu_step(runtime.dialog_store, ctx, inputs, USSD_LIMITS, runtime.session_times)
+
+
+def test_the_last_message_handled_again_gives_the_same_reference_and_one_report(demo):
+    # Violence, no danger, girl, 0-5, first region, first commune, no description, no consent.
+    inputs = ["SIGNALER", "1", "2", "1", "1", "1", "1", "1", "2"]
+    for n, body in enumerate(inputs):
+        text(demo, body, f"m{n}")
+    first = text(demo, "1", "last")
+    again = text(demo, "1", "last")  # the job ran again: its reply had not been committed
+    assert first.final and again.text == first.text and REFERENCE.search(first.text)
+    with demo.unit_of_work() as session:
+        assert session.scalar(select(func.count(Report.id)).where(Report.channel == "sms")) == 1
+    fresh = text(demo, "1", "next")  # a new message after the end starts a new dialogue
+    assert not fresh.final and fresh.text != first.text
+
+
+def test_a_dialogue_that_never_ends_is_closed_saying_so(demo):
+    text(demo, "SIGNALER", "start")
+    replies = [text(demo, "42", f"m{n}") for n in range(MAX_TEXT_INPUTS)]
+    closing = [n for n, reply in enumerate(replies) if reply.final]
+    assert len(closing) == 1 and "MENU" in replies[closing[0]].text
+    assert not replies[-1].final  # the next message starts afresh
+
+
+def test_a_resumed_session_steps_back_past_a_screen_that_shows_an_earlier_answer(demo):
+    before = ["1", main_menu_token("report"), "1", "2", "1", "1"]  # French, report, violence, no danger, girl, 0-5
+    ussd(demo, "S1", [])  # the dial
+    region = ussd(demo, "S1", before)
+    commune = ussd(demo, "S1", before + ["1"])  # the communes of the region chosen: it shows that answer
+    assert commune.step == "report.commune"
+    ussd(demo, "S2", [])  # the session dropped; the next dial offers to continue
+    resumed = ussd(demo, "S2", ["1"])
+    assert resumed.step == "report.region" and resumed.lines == region.lines
+
+
+def test_a_reply_for_a_provider_that_is_not_configured_fails_once_with_the_reason(runtime):
+    from casecore.outbox import queue_message
+    with runtime.unit_of_work() as session:
+        ref = queue_message(session, purpose_key="reply:test", to_phone=PHONE, body="Bonjour", backend="twilio",
+                            channel="whatsapp")
+    assert jobs.send_outbound(str(ref.id)) == "failed"
+    with runtime.unit_of_work() as session:
+        message = session.get(OutboundMessage, ref.id)
+    assert message.status == "failed" and message.failure_reason.startswith("not configured")
+
+
+def test_hanging_up_on_the_offer_keeps_the_unfinished_report_for_the_next_dial(demo):
+    before = ["1", main_menu_token("report"), "1", "2"]  # French, report, violence, no danger: the sex question
+    ussd(demo, "S1", [])
+    dropped = ussd(demo, "S1", before)
+    ussd(demo, "S2", [])
+    assert ussd(demo, "S2", ["5"]).step == "resume"  # a wrong key on the offer, then the call drops
+    ussd(demo, "S3", [])
+    resumed = ussd(demo, "S3", ["1"])
+    assert resumed.step == dropped.step == "report.sex" and resumed.lines == dropped.lines
