@@ -7,9 +7,12 @@ from __future__ import annotations
 from casecore.cases import CaseLink, find_case_by_reference, find_case_for_phone, record_family_message
 from casecore.notifications import queue_family_message_alert
 from casecore.references import clean_reference, is_valid_reference
+from dialogs.common import YES_NO
 from dialogs.engine import N_, Answers, Context, Ending, Option, Step
 
 ENTRY_LINKED = "message.text"
+# Where a linked family's free text sent outside any dialogue starts: "send this to your case worker?"
+FORWARD = "message.forward"
 ENTRY_UNLINKED = "message.reference"
 # Outbox rows a step wrote; the entry point enqueues their sending once the transaction is committed.
 OUTBOUND_QUEUED = "outbound_queued"
@@ -20,6 +23,11 @@ MESSAGE_LENGTH = 1000
 def entry(ctx: Context) -> str:
     """A linked number writes straight away; any other number first gives the reference it was given."""
     return ENTRY_LINKED if _linked_case(ctx) is not None else ENTRY_UNLINKED
+
+
+def is_linked(ctx: Context) -> bool:
+    """Whether this number is a contact of an open case."""
+    return _linked_case(ctx) is not None
 
 
 def _linked_case(ctx: Context) -> CaseLink | None:
@@ -82,7 +90,14 @@ def _call_instead(ctx: Context, _, msgid: str) -> str:
     return _(msgid) % {"numbers": ", ".join(ctx.services.emergency_contacts)}
 
 
+def _after_forward(_ctx: Context, answers: Answers) -> str:
+    return "message.sent" if answers[FORWARD] == "yes" else "main"
+
+
 STEPS = {
+    # Text channels only: the message itself arrived first, before any menu.
+    FORWARD: Step(FORWARD, "Send this message to your case worker?", YES_NO, _after_forward,
+                  channels=("sms", "whatsapp")),
     "message.reference": Step("message.reference", "Type the reference you were given:",
                               (Option(NO_REFERENCE, "I have no reference"),), _after_reference,
                               free_text=True, accept=_read_reference,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from casecore.contacts import language_and_change, language_for, opt_in, opt_out, remember_language
 from casecore.models import utcnow
 from casecore.i18n import gettext_for
+from dialogs.case_message import ENTRY_LINKED, FORWARD, MESSAGE_LENGTH, is_linked
 from dialogs.community import COMMUNITY, LANGUAGE, NOT_RESUMABLE, main_menu_token, start_for
 from dialogs.engine import N_, Context, Limits, Screen, play
 from dialogs.keywords import LANGUAGE as LANGUAGE_KEYWORD, MENU, START, STOP, Keyword, KeywordBook
@@ -205,7 +206,12 @@ def answer_text_message(
     if keyword is not None and keyword.action in (STOP, START):
         store.write(delete=[key])
         return _opt(ctx, keyword.action, keyword.language or remembered_language(ctx) or ctx.default_language)
-    if keyword is not None or state is None:
+    if keyword is None and state is None and _reads_as_a_message(body) and is_linked(ctx):
+        # A family writing to its case worker straight away: offer to pass the text on rather than lose it.
+        language = remembered_language(ctx) or ctx.default_language
+        state = DialogState(f"{ctx.channel}-{message_id}", FORWARD,
+                            {LANGUAGE: language, ENTRY_LINKED: body.strip()[:MESSAGE_LENGTH]})
+    elif keyword is not None or state is None:
         state = _fresh(ctx, keyword, message_id)
     else:
         state.inputs.append(body)
@@ -232,6 +238,11 @@ def answer_text_message(
         _ = ctx.gettext(state.answers)
         reply = replace(reply, text=f"{_(notice)}\n{reply.text}")
     return replace(reply, final=final)
+
+
+def _reads_as_a_message(body: str) -> bool:
+    """Words rather than a menu choice or a greeting alone: worth offering to pass on."""
+    return len(body.split()) >= 3
 
 
 def _fresh(ctx: Context, keyword: Keyword | None, message_id: str) -> DialogState:

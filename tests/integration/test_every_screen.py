@@ -14,6 +14,7 @@ from casecore.demo import DEMO_FAMILY_PHONE, load_demo
 from casecore.taxonomy import COMMUNITY_LANGUAGES
 from channels.africastalking_ussd import SCREEN_LIMIT, render_ussd, ussd_length
 from channels.sms.encoding import measure_sms, to_gsm7
+from dialogs.case_message import ENTRY_LINKED, FORWARD
 from dialogs.community import COMMUNITY, LANGUAGE, MAIN
 from dialogs.engine import Context, Screen, play
 from workers.inbound import SMS_LIMITS, WHATSAPP_LIMITS
@@ -43,7 +44,8 @@ def check_whatsapp(screen: Screen) -> None:
 CHECKS = {"ussd": check_ussd, "sms": check_sms, "whatsapp": check_whatsapp}
 
 
-def walk(runtime, channel: str, language: str, phone: str, texts: list[str]) -> dict[str, int]:
+def walk(runtime, channel: str, language: str, phone: str, texts: list[str], start: str = LANGUAGE,
+         answers: dict | None = None) -> dict[str, int]:
     """Play every reachable screen; returns how many screens each step showed."""
     seen: set[tuple[str, str]] = set()
     shown: dict[str, int] = {}
@@ -54,7 +56,7 @@ def walk(runtime, channel: str, language: str, phone: str, texts: list[str]) -> 
         n += 1
         ctx = Context(channel=channel, session_id=f"walk-{channel}-{language}-{phone[-2:]}-{n}", phone=phone,
                       default_language="fr", services=runtime.community_services())
-        screen = play(COMMUNITY, list(path), ctx, LIMITS[channel], start=LANGUAGE)
+        screen = play(COMMUNITY, list(path), ctx, LIMITS[channel], start=start, answers=answers)
         CHECKS[channel](screen)
         key = (screen.step, screen.text)
         if key in seen:
@@ -72,7 +74,8 @@ def walk(runtime, channel: str, language: str, phone: str, texts: list[str]) -> 
         if screen.step == LANGUAGE and path:
             continue  # the language step again (from help) leads where the first one did
         for token in tokens:
-            if screen.step == LANGUAGE and not path and token != str(COMMUNITY_LANGUAGES.index(language) + 1):
+            if screen.step == LANGUAGE and not path and start == LANGUAGE \
+                    and token != str(COMMUNITY_LANGUAGES.index(language) + 1):
                 continue
             queue.append(path + (token,))
     return shown
@@ -91,6 +94,10 @@ def test_every_screen_fits_its_channel(runtime, demo, channel, language):
     shown = walk(runtime, channel, language, DEMO_FAMILY_PHONE, texts)
     shown_unlinked = walk(runtime, channel, language, UNLINKED_PHONE, texts)
     steps = set(shown) | set(shown_unlinked)
+    if channel != "ussd":
+        # A linked family's free text sent outside any dialogue starts at "send this to your case worker?".
+        steps |= set(walk(runtime, channel, language, DEMO_FAMILY_PHONE, texts, start=FORWARD,
+                          answers={LANGUAGE: language, ENTRY_LINKED: texts[1]}))
     # Every step of every conversation was shown, except those the channel does not offer.
     offered = {name for name, step in COMMUNITY.steps.items() if step.channels is None or channel in step.channels}
     assert offered <= steps, offered - steps

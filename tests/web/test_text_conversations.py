@@ -337,3 +337,24 @@ def test_without_a_twilio_token_the_twilio_webhook_refuses_every_call(sqlite_url
     response = unconfigured.test_client().post("/webhooks/twilio/messages", data=body, content_type=FORM)
     assert response.status_code == 403 and "TWILIO_AUTH_TOKEN" in response.get_data(as_text=True)
     unconfigured.extensions["relais"].close()
+
+
+def test_a_linked_family_writing_straight_away_is_offered_to_pass_the_text_on(sms, app):
+    with uow(app) as session:
+        report = make_report(session, reporter_phone=PHONE)
+        case_id = open_case(session, report.id, contact_phones=(PHONE,))
+    [offer] = sms.send("Bonjour, Issa est malade depuis hier soir")
+    assert sms_text("Send this message to your case worker?") in offer
+    [passed] = sms.send("1")
+    assert sms_text("Your message was passed on. Your case worker will answer you.") in passed
+    [declined_offer] = sms.send("Merci pour tout ce que vous faites")
+    [menu] = sms.send("2")
+    assert sms_text("Report a child at risk") in menu
+    with uow(app) as session:
+        bodies = session.scalars(select(CaseEvent.body).where(CaseEvent.case_id == case_id)).all()
+    assert bodies == ["Bonjour, Issa est malade depuis hier soir"] and declined_offer
+
+
+def test_an_unlinked_number_writing_words_gets_the_first_screen(sms):
+    [first] = sms.send("Bonjour, je veux signaler un enfant")
+    assert "Langue / Language" in first
