@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.db import dialect_insert
+from casecore.db import dialect_insert, find_by_channel_session
 from casecore.errors import InvalidInput, InvalidPhoneNumber
 from casecore.models import Complaint, utcnow
 from casecore.phones import normalise_phone, sender_phone
@@ -79,7 +79,7 @@ def submit_complaint(session: Session, draft: ComplaintDraft, default_region: st
             .returning(Complaint.__table__.c.id)
         ).first()
         if inserted is None:
-            existing = _find_by_session(session, draft)
+            existing = find_by_channel_session(session, Complaint, draft.channel, draft.channel_session_id)
             if existing is not None:
                 return SubmittedComplaint(existing.id, existing.reference, is_new=False)
             continue  # the reference collided: draw again
@@ -115,15 +115,6 @@ def _contact(draft: ComplaintDraft, default_region: str) -> tuple[str | None, bo
         log.warning("complaint on %s: the contact number could not be read; stored without it", draft.channel)
         return None, False
 
-
-def _find_by_session(session: Session, draft: ComplaintDraft) -> Complaint | None:
-    if not draft.channel_session_id:
-        return None
-    return session.scalar(
-        select(Complaint).where(
-            Complaint.channel == draft.channel, Complaint.channel_session_id == draft.channel_session_id
-        )
-    )
 
 
 def _validate(draft: ComplaintDraft) -> None:

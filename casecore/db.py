@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,3 +67,12 @@ def dialect_insert(session: Session, table):
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise RuntimeError(f"unsupported database: {dialect}")
+
+
+def find_by_channel_session(session: Session, model, channel: str, channel_session_id: str | None):
+    """The record a conversation on channel already stored (a retried last step finds it), or None."""
+    if not channel_session_id:
+        return None
+    return session.scalar(
+        select(model).where(model.channel == channel, model.channel_session_id == channel_session_id)
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.db import find_by_channel_session
 from casecore.errors import InvalidInput, InvalidPhoneNumber
 from casecore.models import Case, Location, Report, utcnow
 from casecore.phones import normalise_phone
@@ -119,7 +120,7 @@ def submit_report(
         inserted = connection.execute(statement, {"id": report_id, "reference": reference, **values}).first()
         if inserted is None:
             # Either the same session was submitted again (AT retries), or the reference collided: draw again.
-            existing = _find_by_session(session, draft)
+            existing = find_by_channel_session(session, Report, draft.channel, draft.channel_session_id)
             if existing is not None:
                 return SubmittedReport(existing.id, existing.reference, existing.urgent, is_new=False)
             continue
@@ -150,15 +151,6 @@ def report_status(session: Session, reference: str, reporter_key: str | None) ->
         return row.status
     return "closed" if row.case_status == "closed" else "accepted"
 
-
-def _find_by_session(session: Session, draft: ReportDraft) -> Report | None:
-    if not draft.channel_session_id:
-        return None
-    return session.scalar(
-        select(Report).where(
-            Report.channel == draft.channel, Report.channel_session_id == draft.channel_session_id
-        )
-    )
 
 
 def _validate(draft: ReportDraft) -> None:
