@@ -6,16 +6,11 @@ The conversation's wording is still changing: the test answers by option numbers
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from app import create_app
 from casecore.outbox import queue_message
-from tests.e2e.test_browser_triage import browser  # noqa: F401  (the same headless Chromium fixture)
-from tests.factories import make_locations, make_organisation, make_user
-from tests.servers import free_port
+from tests.e2e.support import add_supervisor, log_in, serving_app
 
 pytestmark = pytest.mark.e2e
 
@@ -29,14 +24,9 @@ MAX_STEPS = 25
 def live_server(runtime):
     """The Flask app behind a real HTTP server on 127.0.0.1, with one organisation, its places and a supervisor."""
     with runtime.unit_of_work() as session:
-        org = make_organisation(session)
-        make_locations(session)
-        make_user(session, org, email="awa@example.org", password="mot de passe sur", phone="+22376000011")
-    server = make_server("127.0.0.1", free_port(), create_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+        add_supervisor(session)
+    with serving_app() as base:
+        yield base
 
 
 def wait_for_answer(page) -> None:
@@ -51,7 +41,7 @@ def note_error(problems: list[str], message) -> None:
         problems.append(message.text)
 
 
-def test_a_supervisor_plays_a_ussd_report_then_an_sms_menu(browser, live_server, runtime):  # noqa: F811
+def test_a_supervisor_plays_a_ussd_report_then_an_sms_menu(browser, live_server, runtime):
     base = live_server
     page = browser.new_page()
     problems: list[str] = []
@@ -59,10 +49,7 @@ def test_a_supervisor_plays_a_ussd_report_then_an_sms_menu(browser, live_server,
     page.on("pageerror", lambda error: problems.append(str(error)))
 
     page.goto(f"{base}/triage")
-    page.get_by_label("Adresse e-mail").fill("awa@example.org")
-    page.get_by_label("Mot de passe").fill("mot de passe sur")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/triage")
+    log_in(page, base)
     page.get_by_role("link", name="Simulateur").click()
     page.wait_for_url(f"{base}/simulator")
 

@@ -5,13 +5,7 @@ are in the shared Redis, the language and the report in the shared database.
 """
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,10 +13,9 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from casecore.models import Report
+from tests.e2e.support import ROOT, load_demo, process_env, spawn, stop, wait_until_up
 from tests.servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 TOKEN = "two-web-token"
 REFERENCE = re.compile(r"\b[2-9A-HJKMNP-TW-Z]{7}\b")
 PHONE = "+22376701430"
@@ -47,65 +40,23 @@ def _web_command() -> str:
 def two_webs(tmp_path, redis_url):
     """Schema and demo data through the real CLI, then two web processes on their own ports, same DB and Redis."""
     database = tmp_path / "relais.db"
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "REDIS_URL": redis_url,
-        # The same secret everywhere: a number's key (where its unfinished conversation is kept) depends on it.
-        "SECRET_KEY": "two-web-secret",
-        "SMS_BACKEND": "console",
-        "AT_WEBHOOK_TOKEN": TOKEN,
-        "WEB_BIND": "127.0.0.1",
-        "WEB_CONCURRENCY": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    for command in (["db", "upgrade"], ["demo"]):
-        subprocess.run([str(BIN / "flask"), "--app", "app", *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, timeout=120)
-    processes: list[tuple[subprocess.Popen, Path]] = []
-    bases = []
+    # The same secret everywhere: a number's key (where its unfinished conversation is kept) depends on it.
+    env = process_env(database, redis_url, SECRET_KEY="two-web-secret", SMS_BACKEND="console",
+                      AT_WEBHOOK_TOKEN=TOKEN, WEB_CONCURRENCY="1")
+    load_demo(env)
+    webs = []
     try:
         for n in range(2):
             port = free_port()
-            log_path = tmp_path / f"web{n}.log"
-            with log_path.open("w") as log:
-                process = subprocess.Popen(["sh", "-c", _web_command()], cwd=ROOT, env={**env, "PORT": str(port)},
-                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            processes.append((process, log_path))
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, (process, log_path) in zip(bases, processes):
-            _wait_until_up(base, process, log_path)
-        yield bases, f"sqlite:///{database}"
+            log = tmp_path / f"web{n}.log"
+            webs.append((f"http://127.0.0.1:{port}",
+                         spawn(["sh", "-c", _web_command()], {**env, "PORT": str(port)}, log), log))
+        for base, process, log in webs:
+            wait_until_up(base, process, log, f"the web process for {base}")
+        yield [base for base, _, _ in webs], f"sqlite:///{database}"
     finally:
-        for process, _ in processes:
-            _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _wait_until_up(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the web process for {base} stopped:\n" + log.read_text()[-4000:])
-        try:
-            if requests.get(f"{base}/login", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{base} did not answer within 60 s:\n" + log.read_text()[-4000:])
+        for _, process, _ in webs:
+            stop(process)
 
 
 def _step(base: str, session: str, inputs: list[str], phone: str = PHONE) -> str:

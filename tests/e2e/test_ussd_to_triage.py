@@ -1,24 +1,17 @@
 """End to end: the Procfile processes, a whole USSD session over HTTP, the SMS alert, the triage queue."""
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from casecore.demo import DEMO_ACCOUNTS
+from tests.e2e.support import BIN, ROOT, load_demo, process_env, spawn, stop, wait_until_up
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.servers import free_port
 from tests.web.test_ussd_webhook import FULL_PATH_FR
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 TOKEN = "e2e-webhook-token"
 # French, report, violence, danger now, past the emergency numbers, girl, 6-11, first region and commune,
 # consent, may call, send.
@@ -32,54 +25,18 @@ def system(tmp_path, redis_url):
     """Schema and demo data through the real CLI, then every Procfile process, against a fake AT API."""
     with FakeAfricasTalking(api_key="e2e-api-key") as fake:
         port = free_port()
-        env = {
-            **os.environ,
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'relais.db'}",
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": "e2e-secret",
-            "SMS_BACKEND": "africastalking",
-            "AT_API_URL": fake.url,
-            "AT_API_KEY": "e2e-api-key",
-            "AT_USERNAME": "sandbox",
-            "AT_SENDER_ID": "RELAIS",
-            "AT_WEBHOOK_TOKEN": TOKEN,
-            "PORT": str(port),
-            "WEB_BIND": "127.0.0.1",
-            "WEB_CONCURRENCY": "2",
-            "PYTHONUNBUFFERED": "1",
-        }
-        for command in (["db", "upgrade"], ["demo"]):
-            subprocess.run([str(BIN / "flask"), "--app", "app", *command], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL, timeout=120)
-        log = (tmp_path / "honcho.log").open("w")
-        honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], cwd=ROOT, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        env = process_env(tmp_path / "relais.db", redis_url, SECRET_KEY="e2e-secret", SMS_BACKEND="africastalking",
+                          AT_API_URL=fake.url, AT_API_KEY="e2e-api-key", AT_USERNAME="sandbox",
+                          AT_SENDER_ID="RELAIS", AT_WEBHOOK_TOKEN=TOKEN, PORT=str(port), WEB_CONCURRENCY="2")
+        load_demo(env)
+        log = tmp_path / "honcho.log"
+        honcho = spawn([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], env, log)
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_up(base, honcho, tmp_path / "honcho.log")
+            wait_until_up(base, honcho, log, "the Procfile processes")
             yield base, fake
         finally:
-            os.killpg(honcho.pid, signal.SIGTERM)
-            try:
-                honcho.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(honcho.pid, signal.SIGKILL)
-            log.close()
-
-
-def _wait_until_up(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("the Procfile processes stopped:\n" + log.read_text()[-4000:])
-        try:
-            if requests.get(f"{base}/login", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("web did not answer within 60 s:\n" + log.read_text()[-4000:])
+            stop(honcho)
 
 
 def _ussd_step(base: str, text: str) -> str:

@@ -19,22 +19,17 @@ GET /_fake/requests, GET /_fake/content-requests, POST /_fake/answers {"next": [
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import json
 import re
 import secrets
-import signal
-import sys
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
-from urllib.parse import parse_qs
+
+from tests.fakes.server import FakeHandler, FakeProvider, ScriptedAnswer, run_standalone
 
 API_VERSION = "2010-04-01"
 DEFAULT_SID = "AC" + "0" * 32
@@ -46,19 +41,17 @@ _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
 @dataclass(frozen=True)
-class Answer:
-    """How the fake answers one request: an HTTP status, a Twilio error code and message, an optional delay."""
+class Answer(ScriptedAnswer):
+    """How the fake answers one request: an HTTP status, a Twilio error code and message, an optional delay.
+
+    Answer.success(), the default, is HTTP 201 with the new message resource, status "queued".
+    """
 
     http_status: int = 201
     code: int | None = None
     message: str = ""
     delay: float = 0.0
     raw_body: str | None = None
-
-    @classmethod
-    def success(cls) -> "Answer":
-        """HTTP 201 with the new message resource, status "queued"."""
-        return cls()
 
     @classmethod
     def error(cls, http_status: int, code: int, message: str) -> "Answer":
@@ -86,214 +79,24 @@ class Answer:
         return cls.error(400, 63016, "Failed to send freeform message because you are outside the allowed window. "
                                      "If you are using WhatsApp, please use a Message Template.")
 
-    @classmethod
-    def hang(cls, seconds: float = 30.0) -> "Answer":
-        """Answer successfully, but only after seconds: longer than the client's timeout."""
-        return cls(delay=seconds)
-
-    @classmethod
-    def garbage(cls) -> "Answer":
-        """HTTP 201 with a body that is not Twilio's JSON (a proxy's page, a cut-off answer)."""
-        return cls(raw_body="<html>Bad gateway</html>")
-
-
-class FakeTwilio:
-    """The fake server: records every request, answers from a queue of one-shot answers, then the default."""
-
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, account_sid: str = DEFAULT_SID,
-                 auth_token: str = DEFAULT_TOKEN, log: TextIO | None = None) -> None:
-        self._host, self._port = host, port
-        self.account_sid = account_sid  # Basic auth must be exactly these, as on the real API (else HTTP 401)
-        self.auth_token = auth_token
-        self._log = log
-        self._lock = threading.Condition()
-        self._requests: list[dict[str, Any]] = []
-        self._next: list[Answer] = []
-        self._always = Answer.success()
-        self._content_requests: list[dict[str, Any]] = []
-        self._content_next: list[Answer] = []
-        self._contents: dict[str, dict[str, Any]] = {}  # ContentSid -> the content resource created
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------------------
-    def start(self) -> "FakeTwilio":
-        """Listen on a free port (or the one given) in a background thread."""
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer((self._host, self._port), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False  # a hanging answer must not hold up stop()
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening and release any hanging answer."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeTwilio":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        assert self._server is not None, "start() first"
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        """The API base URL, for TWILIO_API_URL."""
-        return f"http://{self._host}:{self.port}"
-
-    # -- behaviour -------------------------------------------------------------------------------------------
-    def answer_next(self, *answers: Answer) -> None:
-        """Use these answers, in order, for the next requests; then the default again."""
-        with self._lock:
-            self._next.extend(answers)
-
-    def answer_always(self, answer: Answer) -> None:
-        """Change the default answer."""
-        with self._lock:
-            self._always = answer
-
-    def answer_next_content(self, *answers: Answer) -> None:
-        """Use these answers, in order, for the next Content API requests; then success again."""
-        with self._lock:
-            self._content_next.extend(answers)
-
-    def reset(self) -> None:
-        """Forget recorded requests, created contents and scripted answers; answer success by default."""
-        with self._lock:
-            self._requests.clear()
-            self._next.clear()
-            self._always = Answer.success()
-            self._content_requests.clear()
-            self._content_next.clear()
-            self._contents.clear()
-
-    # -- what was received -----------------------------------------------------------------------------------
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """Every Messages request so far: {"path", "headers", "account_sid", "form", "http_status", "at", "text",
-        "buttons"}, where text is what the phone shows (the Body, or the content with its variables filled in)."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def content_requests(self) -> list[dict[str, Any]]:
-        """Every Content API request so far: {"path", "headers", "account_sid", "json", "http_status", "sid", "at"}."""
-        with self._lock:
-            return list(self._content_requests)
-
-    @property
-    def contents(self) -> dict[str, dict[str, Any]]:
-        """The contents created so far, by ContentSid."""
-        with self._lock:
-            return dict(self._contents)
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """Block until at least count requests arrived and return them; AssertionError after timeout seconds."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while len(self._requests) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"expected {count} request(s) to the fake Twilio, got {len(self._requests)}")
-                self._lock.wait(left)
-            return list(self._requests)
-
-    # -- used by the handler ---------------------------------------------------------------------------------
-    def _take_answer(self) -> Answer:
-        with self._lock:
-            return self._next.pop(0) if self._next else self._always
-
-    def _take_content_answer(self) -> Answer:
-        with self._lock:
-            return self._content_next.pop(0) if self._content_next else Answer.success()
-
-    def _record(self, entry: dict[str, Any], content: bool = False) -> None:
-        with self._lock:
-            (self._content_requests if content else self._requests).append(entry)
-            self._lock.notify_all()
-        if self._log is not None:
-            self._log.write(json.dumps(entry) + "\n")
-            self._log.flush()
-
-    def _content_resource(self, definition: dict[str, Any]) -> dict[str, Any]:
-        sid = "HX" + secrets.token_hex(16)
-        now = format_datetime(datetime.now(timezone.utc))
-        resource = {
-            "sid": sid, "account_sid": self.account_sid, "friendly_name": definition.get("friendly_name"),
-            "language": definition["language"], "variables": definition.get("variables") or {},
-            "types": definition["types"], "date_created": now, "date_updated": now,
-            "url": f"https://content.twilio.com/v1/Content/{sid}",
-            "links": {"approval_fetch": f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests",
-                      "approval_create": f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests/whatsapp"},
-        }
-        with self._lock:
-            self._contents[sid] = resource
-        return resource
-
-    def _content(self, sid: str) -> dict[str, Any] | None:
-        with self._lock:
-            return self._contents.get(sid)
-
-    def rendered(self, form: dict[str, str]) -> tuple[str, list[str]]:
-        """What the phone shows for a send: its text, and its quick-reply button titles."""
-        content = self._content(form.get("ContentSid", ""))
-        if content is None:
-            return form.get("Body", ""), []
-        variables = {**content["variables"], **json.loads(form.get("ContentVariables") or "{}")}
-        kind = next(iter(content["types"].values()))
-        text = _VARIABLE.sub(lambda m: str(variables.get(m.group(1), m.group(0))), kind.get("body", ""))
-        return text, [action["title"] for action in kind.get("actions", [])]
-
-    def _message_resource(self, form: dict[str, str]) -> dict[str, Any]:
-        sid = "SM" + secrets.token_hex(16)
-        now = format_datetime(datetime.now(timezone.utc))
-        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
-        return {
-            "account_sid": self.account_sid, "api_version": API_VERSION, "body": self.rendered(form)[0],
-            "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
-            "error_code": None, "error_message": None, "from": form.get("From"), "messaging_service_sid": None,
-            "num_media": "0", "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
-            "status": "queued", "subresource_uris": {"media": f"{uri}/Media.json"}, "to": form.get("To"),
-            "uri": f"{uri}.json",
-        }
-
 
 def _error_body(http_status: int, code: int, message: str) -> str:
     return json.dumps({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
                        "status": http_status})
 
 
-class _Handler(BaseHTTPRequestHandler):
+_NOT_FOUND = _error_body(404, 20404, "The requested resource was not found")
+
+
+class _Handler(FakeHandler):
     fake: FakeTwilio
-    protocol_version = "HTTP/1.1"
+    listings = {**FakeHandler.listings, "/_fake/content-requests": "content_requests"}
+    not_found = (404, _NOT_FOUND, "application/json")
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - http.server's signature
-        pass  # the recorded requests are the log
-
-    def do_GET(self) -> None:
-        if self.path == "/_fake/requests":
-            return self._send(200, json.dumps(self.fake.requests), "application/json")
-        if self.path == "/_fake/content-requests":
-            return self._send(200, json.dumps(self.fake.content_requests), "application/json")
-        self._send(404, _error_body(404, 20404, "The requested resource was not found"), "application/json")
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
-        if self.path.startswith("/_fake/"):
-            return self._control(raw)
+    def received(self, raw: str) -> None:
         if self.path == CONTENT_PATH:
             return self._create_content(raw)
-        form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        form = self._form(raw)
         answer = self.fake._take_answer()
         status, body = self._answer(form, answer)
         credentials = self._credentials()
@@ -303,16 +106,12 @@ class _Handler(BaseHTTPRequestHandler):
             "account_sid": credentials[0] if credentials else None, "form": form, "http_status": status,
             "at": datetime.now(timezone.utc).isoformat(), "text": text, "buttons": buttons,
         })
-        if answer.delay:
-            self.close_connection = True
-            if self.fake._stopping.wait(answer.delay):
-                return
-        self._send(status, body, "text/html" if answer.raw_body is not None else "application/json")
+        self._reply(answer, status, body, "text/html" if answer.raw_body is not None else "application/json")
 
     def _answer(self, form: dict[str, str], answer: Answer) -> tuple[int, str]:
         match = _MESSAGES_PATH.fullmatch(self.path)
         if match is None:
-            return 404, _error_body(404, 20404, "The requested resource was not found")
+            return 404, _NOT_FOUND
         expected = (self.fake.account_sid, self.fake.auth_token)
         if self._credentials() != expected or match["sid"] != self.fake.account_sid:
             return 401, _error_body(401, 20003, "Authenticate")
@@ -370,12 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
             "path": self.path, "headers": dict(self.headers.items()),
             "account_sid": credentials[0] if credentials else None, "json": definition, "http_status": status,
             "sid": sid, "at": datetime.now(timezone.utc).isoformat(),
-        }, content=True)
-        if answer.delay:
-            self.close_connection = True
-            if self.fake._stopping.wait(answer.delay):
-                return
-        self._send(status, body, "text/html" if answer.raw_body is not None else "application/json")
+        }, into=self.fake._content_requests)
+        self._reply(answer, status, body, "text/html" if answer.raw_body is not None else "application/json")
 
     def _credentials(self) -> tuple[str, str] | None:
         scheme, _, encoded = (self.headers.get("Authorization") or "").partition(" ")
@@ -387,29 +182,106 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return user, password
 
-    def _control(self, raw: str) -> None:
-        if self.path == "/_fake/reset":
-            self.fake.reset()
-        elif self.path == "/_fake/answers":
-            spec = json.loads(raw or "{}")
-            self.fake.answer_next(*(Answer(**item) for item in spec.get("next", [])))
-            if "always" in spec:
-                self.fake.answer_always(Answer(**spec["always"]))
-            self.fake.answer_next_content(*(Answer(**item) for item in spec.get("content_next", [])))
-        else:
-            return self._send(404, "not found")
-        self._send(200, "ok")
+    def _script(self, spec: dict[str, Any]) -> None:
+        """Also {"content_next": [Answer fields...]}, for the Content API."""
+        super()._script(spec)
+        self.fake.answer_next_content(*(Answer(**item) for item in spec.get("content_next", [])))
 
-    def _send(self, status: int, body: str, content_type: str = "text/plain") -> None:
-        data = body.encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test): nothing to answer to
+
+class FakeTwilio(FakeProvider):
+    """The fake server: records every request, answers from a queue of one-shot answers, then the default.
+
+    Each of `requests` (the Messages requests) is {"path", "headers", "account_sid", "form", "http_status", "at",
+    "text", "buttons"}, where text is what the phone shows (the Body, or the content with its variables filled in);
+    `url` is the API base URL, for TWILIO_API_URL.
+    """
+
+    answer_class = Answer
+    handler_class = _Handler
+    name = short_name = "Twilio"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, account_sid: str = DEFAULT_SID,
+                 auth_token: str = DEFAULT_TOKEN, log: TextIO | None = None) -> None:
+        super().__init__(host, port, log)
+        self.account_sid = account_sid  # Basic auth must be exactly these, as on the real API (else HTTP 401)
+        self.auth_token = auth_token
+        self._content_requests: list[dict[str, Any]] = []
+        self._content_next: list[Answer] = []
+        self._contents: dict[str, dict[str, Any]] = {}  # ContentSid -> the content resource created
+
+    # -- behaviour -------------------------------------------------------------------------------------------
+    def answer_next_content(self, *answers: Answer) -> None:
+        """Use these answers, in order, for the next Content API requests; then success again."""
+        with self._lock:
+            self._content_next.extend(answers)
+
+    def reset(self) -> None:
+        """Forget recorded requests, created contents and scripted answers; answer success by default."""
+        with self._lock:
+            super().reset()
+            self._content_requests.clear()
+            self._content_next.clear()
+            self._contents.clear()
+
+    # -- what was received -----------------------------------------------------------------------------------
+    @property
+    def content_requests(self) -> list[dict[str, Any]]:
+        """Every Content API request so far: {"path", "headers", "account_sid", "json", "http_status", "sid", "at"}."""
+        with self._lock:
+            return list(self._content_requests)
+
+    @property
+    def contents(self) -> dict[str, dict[str, Any]]:
+        """The contents created so far, by ContentSid."""
+        with self._lock:
+            return dict(self._contents)
+
+    # -- used by the handler ---------------------------------------------------------------------------------
+    def _take_content_answer(self) -> Answer:
+        with self._lock:
+            return self._content_next.pop(0) if self._content_next else Answer.success()
+
+    def _content_resource(self, definition: dict[str, Any]) -> dict[str, Any]:
+        sid = "HX" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(timezone.utc))
+        resource = {
+            "sid": sid, "account_sid": self.account_sid, "friendly_name": definition.get("friendly_name"),
+            "language": definition["language"], "variables": definition.get("variables") or {},
+            "types": definition["types"], "date_created": now, "date_updated": now,
+            "url": f"https://content.twilio.com/v1/Content/{sid}",
+            "links": {"approval_fetch": f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests",
+                      "approval_create": f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests/whatsapp"},
+        }
+        with self._lock:
+            self._contents[sid] = resource
+        return resource
+
+    def _content(self, sid: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._contents.get(sid)
+
+    def rendered(self, form: dict[str, str]) -> tuple[str, list[str]]:
+        """What the phone shows for a send: its text, and its quick-reply button titles."""
+        content = self._content(form.get("ContentSid", ""))
+        if content is None:
+            return form.get("Body", ""), []
+        variables = {**content["variables"], **json.loads(form.get("ContentVariables") or "{}")}
+        kind = next(iter(content["types"].values()))
+        text = _VARIABLE.sub(lambda m: str(variables.get(m.group(1), m.group(0))), kind.get("body", ""))
+        return text, [action["title"] for action in kind.get("actions", [])]
+
+    def _message_resource(self, form: dict[str, str]) -> dict[str, Any]:
+        sid = "SM" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(timezone.utc))
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
+        return {
+            "account_sid": self.account_sid, "api_version": API_VERSION, "body": self.rendered(form)[0],
+            "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
+            "error_code": None, "error_message": None, "from": form.get("From"), "messaging_service_sid": None,
+            "num_media": "0", "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
+            "status": "queued", "subresource_uris": {"media": f"{uri}/Media.json"}, "to": form.get("To"),
+            "uri": f"{uri}.json",
+        }
 
 
 def _form_problem(form: dict[str, str]) -> tuple[int, str] | None:
@@ -467,26 +339,10 @@ def _content_definition_problem(definition: Any) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the fake until interrupted, printing each received request as a JSON line."""
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.twilio", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--account-sid", default=DEFAULT_SID, help="the only account accepted")
-    parser.add_argument("--auth-token", default=DEFAULT_TOKEN, help="the only Auth Token accepted")
-    parser.add_argument("--log", default=None, help="append JSON lines here instead of stdout")
-    args = parser.parse_args(argv)
-    log = open(args.log, "a", encoding="utf-8") if args.log else sys.stdout
-    fake = FakeTwilio(args.host, args.port, args.account_sid, args.auth_token, log=log).start()
-    print(f"fake Twilio listening on {fake.url}", file=sys.stderr, flush=True)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        stop.wait()
-    finally:
-        fake.stop()
-        if log is not sys.stdout:
-            log.close()
-    return 0
+    return run_standalone(argv, "python -m tests.fakes.twilio", __doc__, {
+        "--account-sid": {"default": DEFAULT_SID, "help": "the only account accepted"},
+        "--auth-token": {"default": DEFAULT_TOKEN, "help": "the only Auth Token accepted"},
+    }, lambda args, log: FakeTwilio(args.host, args.port, args.account_sid, args.auth_token, log=log))
 
 
 if __name__ == "__main__":
