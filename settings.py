@@ -4,12 +4,14 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
 
+@cache  # read once per process: callers (every USSD step keys the number) must not touch the disk each time
 def local_secret() -> str:
     """A per-instance secret for local runs with nothing configured, kept under instance/ so it survives restarts."""
     path = INSTANCE / "secret_key"

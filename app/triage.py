@@ -12,16 +12,12 @@ from app.runtime import runtime
 from casecore import queries
 from casecore.audit import record_event
 from casecore.errors import NotFound
+from casecore.i18n import N_
 from casecore.ids import parse_id
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("triage", __name__)
-
-
-def N_(message: str) -> str:
-    """Mark a string for the web catalogue without translating it yet (it is translated when shown)."""
-    return message
 
 
 # English msgids for list-of-values codes; casecore keeps the codes, the web catalogue the words.

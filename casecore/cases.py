@@ -14,7 +14,7 @@ from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
 from casecore.ids import parse_id
 from casecore.models import Case, CaseContact, CaseEvent, Report, User, UTCDateTime, utcnow
-from casecore.phones import normalise_phone, sender_phone
+from casecore.phones import contact_phone, sender_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
 from casecore.free_text import short_text
 
@@ -57,8 +57,9 @@ def open_case(
         assignee = session.get(User, parse_id(assigned_to_id, "user"))
         if assignee is None or assignee.organisation_id != report.organisation_id:
             raise InvalidInput("a case is assigned to a staff member of the report's organisation")
-    # Every number is checked before anything is written.
-    phones = [_contact_phone(phone, default_region) for phone in contact_phones]
+    # Every number is checked before anything is written; one from a range the library does not know yet is still
+    # the family's number (phones.contact_phone).
+    phones = [contact_phone(phone, default_region) for phone in contact_phones]
     case_id = _insert_case(session, report, assigned_to_id)
     report.status = "accepted"
     for phone in phones:
@@ -73,7 +74,7 @@ def add_case_contact(
 ) -> bool:
     """Link a family's number to a case; True if it was not linked already."""
     key = parse_id(case_id, "case")
-    e164 = _contact_phone(phone, default_region)
+    e164 = contact_phone(phone, default_region)
     if session.scalar(select(Case.id).where(Case.id == key)) is None:
         raise NotFound(f"case {case_id} does not exist")
     return _link(session, key, e164)
@@ -161,14 +162,6 @@ def _insert_case(session: Session, report: Report, assigned_to_id: uuid.UUID | N
         if inserted is not None:
             return case_id
     raise RuntimeError("could not allocate a unique case reference")
-
-
-def _contact_phone(phone: str, default_region: str | None) -> str:
-    try:
-        return normalise_phone(phone, default_region)
-    except InvalidPhoneNumber:
-        # An international number from a range the library does not know yet is still the family's number.
-        return sender_phone(phone)
 
 
 def _link(session: Session, case_id: uuid.UUID, e164: str) -> bool:

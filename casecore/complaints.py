@@ -15,7 +15,7 @@ from casecore import taxonomy
 from casecore.db import dialect_insert, find_by_channel_session
 from casecore.errors import InvalidInput, InvalidPhoneNumber
 from casecore.models import Complaint, utcnow
-from casecore.phones import normalise_phone, sender_phone
+from casecore.phones import contact_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
 from casecore.free_text import short_text
 
@@ -104,17 +104,11 @@ def _contact(draft: ComplaintDraft, default_region: str) -> tuple[str | None, bo
     if draft.anonymous or not draft.may_contact or not draft.contact_phone:
         return None, False
     try:
-        return normalise_phone(draft.contact_phone, default_region), True
-    except InvalidPhoneNumber:
-        pass
-    try:
-        # An international number from a range the phone-number library does not know yet.
-        return sender_phone(draft.contact_phone), True
+        return contact_phone(draft.contact_phone, default_region), True
     except InvalidPhoneNumber:
         # Keep the complaint: a focal point can still act on it, only without calling back.
         log.warning("complaint on %s: the contact number could not be read; stored without it", draft.channel)
         return None, False
-
 
 
 def _validate(draft: ComplaintDraft) -> None:

@@ -31,6 +31,11 @@ def translations(language: str, domain: str = "messages") -> gettext.NullTransla
     return gettext.GNUTranslations(buffer)
 
 
+def N_(msgid: str) -> str:
+    """Mark a message for the catalogues where it is translated later, when shown (gettext's convention)."""
+    return msgid
+
+
 def gettext_for(language: str, domain: str = "messages"):
     """A gettext function bound to language and domain."""
     return translations(language, domain).gettext

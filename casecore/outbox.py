@@ -90,6 +90,14 @@ def queue_message(
     return OutboundRef(existing.id, existing.status, is_new=False)
 
 
+def withheld_by_opt_out():
+    """SQL condition on OutboundMessage: its number opted out and it does not ignore opt-outs (it is never sent)."""
+    return and_(
+        OutboundMessage.ignores_opt_out.is_(False),
+        exists().where(CommunityContact.phone == OutboundMessage.to_phone, CommunityContact.opted_out_at.is_not(None)),
+    )
+
+
 def claim_for_sending(session: Session, message_id: str | uuid.UUID) -> OutboundSnapshot | None:
     """Claim a queued message for sending and return it; None when taken, settled, or its number opted out.
 
@@ -98,10 +106,7 @@ def claim_for_sending(session: Session, message_id: str | uuid.UUID) -> Outbound
     statement, and RETURNING hands back the row, so a claim is one round trip.
     """
     key = parse_id(message_id, "outbound message")
-    opted_out = and_(
-        OutboundMessage.ignores_opt_out.is_(False),
-        exists().where(CommunityContact.phone == OutboundMessage.to_phone, CommunityContact.opted_out_at.is_not(None)),
-    )
+    opted_out = withheld_by_opt_out()
     row = session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == key, OutboundMessage.status == "queued")

@@ -60,6 +60,15 @@ def sender_phone(raw: str) -> str:
         raise
 
 
+def contact_phone(raw: str, default_region: str | None = None) -> str:
+    """A number someone gave, in E.164: national forms read in default_region, and international numbers from ranges
+    the library does not know yet kept as given (sender_phone); InvalidPhoneNumber otherwise."""
+    try:
+        return normalise_phone(raw, default_region)
+    except InvalidPhoneNumber:
+        return sender_phone(raw)
+
+
 def phone_key(phone: str, secret: str) -> str:
     """A keyed hash of an E.164 number (32 hex characters): lets the same number be recognised without keeping it."""
     if not secret:

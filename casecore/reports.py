@@ -152,7 +152,6 @@ def report_status(session: Session, reference: str, reporter_key: str | None) ->
     return "closed" if row.case_status == "closed" else "accepted"
 
 
-
 def _validate(draft: ReportDraft) -> None:
     taxonomy.require(draft.channel, taxonomy.CHANNELS, "channel")
     taxonomy.require(draft.language, taxonomy.COMMUNITY_LANGUAGES, "language")

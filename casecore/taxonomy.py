@@ -63,9 +63,6 @@ REPORT_KINDS = ("child_at_risk", "tracing")
 
 REPORT_STATUSES = ("new", "accepted", "duplicate", "not_eligible", "referred", "closed")
 
-# Issue 5 grows the case life cycle; a case is open until it is closed.
-CASE_STATUSES = ("open", "closed")
-
 # When a missing child was last seen, and who the reporter is to the child (tracing reports).
 LAST_SEEN = ("today", "yesterday", "this_week", "longer", "unknown")
 RELATIONSHIPS = ("parent", "relative", "neighbour", "committee", "other")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Mapping
 
-from channels.inbound import InboundText, now_utc, required
+from casecore.models import utcnow
+from channels.inbound import InboundText, required
 
 PROVIDER = "africastalking"
 
@@ -29,7 +30,7 @@ def parse_at_date(raw: str | None) -> datetime:
         parsed = datetime.fromisoformat((raw or "").strip())
     except ValueError:
         # The date is informative only: a garbled one must not lose the message.
-        return now_utc()
+        return utcnow()
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)

@@ -65,8 +65,3 @@ def required(form: Mapping[str, str], *names: str) -> str:
         if value:
             return value
     raise InvalidInbound("missing " + " or ".join(names))
-
-
-def now_utc() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)

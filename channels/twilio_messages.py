@@ -6,7 +6,8 @@ from typing import Mapping
 
 from twilio.request_validator import RequestValidator
 
-from channels.inbound import InboundText, InvalidInbound, now_utc, required
+from casecore.models import utcnow
+from channels.inbound import InboundText, InvalidInbound, required
 
 PROVIDER = "twilio"
 WHATSAPP_PREFIX = "whatsapp:"
@@ -35,7 +36,7 @@ def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
         phone=phone,
         to_address=_strip_whatsapp((form.get("To") or "").strip()),
         body=body,
-        received_at=now_utc(),  # Twilio's message webhook carries no timestamp
+        received_at=utcnow(),  # Twilio's message webhook carries no timestamp
         num_media=_count(form.get("NumMedia")),
     )
 

@@ -4,11 +4,15 @@ Nothing about the case is ever shown: the person only learns that the message wa
 """
 from __future__ import annotations
 
-from casecore.cases import CaseLink, find_case_by_reference, find_case_for_phone, record_family_message
+from casecore.cases import (
+    FAMILY_MESSAGE_LENGTH, CaseLink, find_case_by_reference, find_case_for_phone, record_family_message,
+)
+from casecore.free_text import short_text
+from casecore.i18n import N_
 from casecore.notifications import queue_family_message_alert
 from casecore.references import clean_reference, is_valid_reference
-from dialogs.common import YES_NO
-from dialogs.engine import N_, Answers, Context, Ending, Option, Step
+from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, emergency_numbers
+from dialogs.engine import Answers, Context, Ending, Option, Step
 
 ENTRY_LINKED = "message.text"
 # Where a linked family's free text sent outside any dialogue starts: "send this to your case worker?"
@@ -17,12 +21,11 @@ ENTRY_UNLINKED = "message.reference"
 # Outbox rows a step wrote; the entry point enqueues their sending once the transaction is committed.
 OUTBOUND_QUEUED = "outbound_queued"
 NO_REFERENCE = "none"
-MESSAGE_LENGTH = 1000
 
 
 def entry(ctx: Context) -> str:
     """A linked number writes straight away; any other number first gives the reference it was given."""
-    return ENTRY_LINKED if _linked_case(ctx) is not None else ENTRY_UNLINKED
+    return ENTRY_LINKED if is_linked(ctx) else ENTRY_UNLINKED
 
 
 def is_linked(ctx: Context) -> bool:
@@ -53,9 +56,13 @@ def _read_reference(ctx: Context, _answers: Answers, text: str) -> str | None:
     return reference
 
 
+def message_text(text: str) -> str | None:
+    """A family's message as the case's timeline keeps it (trimmed, cut to length); None when empty."""
+    return short_text(text, FAMILY_MESSAGE_LENGTH)
+
+
 def _read_message(_ctx: Context, _answers: Answers, text: str) -> str | None:
-    text = text.strip()
-    return text[:MESSAGE_LENGTH] if text else None
+    return message_text(text)
 
 
 def _after_reference(_ctx: Context, answers: Answers) -> str:
@@ -86,8 +93,8 @@ def _no_reference(ctx: Context, answers: Answers) -> str:
 def _call_instead(ctx: Context, _, msgid: str) -> str:
     """msgid with the emergency numbers; without any configured, the general apology (never "call ." alone)."""
     if not ctx.services.emergency_contacts:
-        return _("Sorry, the service is not available right now. Please try again later.")
-    return _(msgid) % {"numbers": ", ".join(ctx.services.emergency_contacts)}
+        return _(SERVICE_UNAVAILABLE)
+    return _(msgid) % {"numbers": emergency_numbers(ctx)}
 
 
 def _after_forward(_ctx: Context, answers: Answers) -> str:
@@ -97,7 +104,7 @@ def _after_forward(_ctx: Context, answers: Answers) -> str:
 STEPS = {
     # Text channels only: the message itself arrived first, before any menu.
     FORWARD: Step(FORWARD, "Send this message to your case worker?", YES_NO, _after_forward,
-                  channels=("sms", "whatsapp")),
+                  channels=TEXT_CHANNELS),
     "message.reference": Step("message.reference", "Type the reference you were given:",
                               (Option(NO_REFERENCE, "I have no reference"),), _after_reference,
                               free_text=True, accept=_read_reference,

@@ -1,8 +1,8 @@
 """Choices and steps several conversations share: yes/no, places, consent, confirmation."""
 from __future__ import annotations
 
-from typing import Callable
-
+from casecore.free_text import short_text
+from casecore.i18n import N_
 from casecore.locations import PlaceDirectory
 from dialogs.engine import Answers, Context, Option, Step
 
@@ -20,8 +20,10 @@ AGE_BANDS = (
     Option("12_17", "12-17 years"),
     Option(UNKNOWN, "I don't know"),
 )
-# What a short free-text answer may hold: one SMS of description is plenty for a first report.
+# What a short free-text answer may hold (what casecore stores of a description or a comment).
 DESCRIPTION_LENGTH = 500
+# The apology when the service cannot answer (a store down, nothing configured to offer instead).
+SERVICE_UNAVAILABLE = N_("Sorry, the service is not available right now. Please try again later.")
 
 
 def language_of(ctx: Context, answers: Answers) -> str:
@@ -90,9 +92,9 @@ def consent_steps(flow: str, after: str) -> dict[str, Step]:
     }
 
 
-def description_step(name: str, prompt: str, after: str, channels: tuple[str, ...] | None = TEXT_CHANNELS) -> Step:
-    """An optional short free text; offered on the text channels unless told otherwise."""
-    return Step(name, prompt, SKIP, after, free_text=True, accept=_short_text, channels=channels)
+def description_step(name: str, prompt: str, after: str) -> Step:
+    """An optional short free text, on the text channels only: on USSD a `*` typed in it would answer the next step."""
+    return Step(name, prompt, SKIP, after, free_text=True, accept=_short_text, channels=TEXT_CHANNELS)
 
 
 def confirm_step(flow: str, prompt: str, sent: str, cancelled: str) -> Step:
@@ -102,13 +104,10 @@ def confirm_step(flow: str, prompt: str, sent: str, cancelled: str) -> Step:
 
 
 def _short_text(_ctx: Context, _answers: Answers, text: str) -> str | None:
-    text = " ".join(text.split())
-    return text[:DESCRIPTION_LENGTH] if text else None
+    return short_text(" ".join(text.split()), DESCRIPTION_LENGTH)
 
 
 def answered(answers: Answers, name: str) -> str | None:
     """A free-text answer, or None when it was skipped or not asked on this channel."""
     return answers.get(name) or None
 
-
-Finish = Callable[[Context, Answers], str]

@@ -49,8 +49,8 @@ def _help_prompt(ctx: Context, answers: Answers, _) -> str:
         keywords = ctx.services.keywords
         language = language_of(ctx, answers)
         lines.append(_("Send %(report)s to report, %(complaint)s to complain, STOP to stop our messages.") % {
-            "report": keywords.get("report", {}).get(language, "1"),
-            "complaint": keywords.get("complaint", {}).get(language, "5")})
+            "report": keywords.get("report", {}).get(language, main_menu_token("report")),
+            "complaint": keywords.get("complaint", {}).get(language, main_menu_token("complaint"))})
     else:
         lines.append(_("To complain: choose 5 in the menu."))
     return "\n".join(lines)

@@ -16,11 +16,6 @@ log = logging.getLogger(__name__)
 
 BACK, HOME, MORE = "0", "00", "98"
 
-
-def N_(msgid: str) -> str:
-    """Mark a message for the catalogues where it is translated later, at the screen (gettext's convention)."""
-    return msgid
-
 Answers = Mapping[str, str]
 
 
@@ -188,12 +183,12 @@ def play(
     step = conversation.steps[position.step]
     pages = _pages(step, ctx, position.answers, limits)
     page = min(position.page, len(pages) - 1)
-    at_home = position.step == conversation.home
-    screen = _render(step, pages, page, ctx, position.answers, invalid, bool(history) or page > 0,
-                     limits.show_home and not at_home)
     _ = ctx.gettext(position.answers)
     choices = tuple(_label(option, _) for option in pages[page])
-    return Screen(screen.lines, False, step=position.step, last_answer=last_answer, choices=choices,
+    at_home = position.step == conversation.home
+    lines = _render(step, choices, ctx, position.answers, _, invalid, more=page + 1 < len(pages),
+                    back=bool(history) or page > 0, home=limits.show_home and not at_home)
+    return Screen(lines, False, step=position.step, last_answer=last_answer, choices=choices,
                   answers=position.answers)
 
 
@@ -305,17 +300,17 @@ def _prompt(step: Step, ctx: Context, answers: Answers, _) -> str:
 
 
 def _render(
-    step: Step, pages: list[Sequence[Option]], page: int, ctx: Context, answers: Answers, invalid: str | None,
-    back: bool, home: bool,
-) -> Screen:
-    _ = ctx.gettext(answers)
+    step: Step, labels: tuple[str, ...], ctx: Context, answers: Answers, _, invalid: str | None, *,
+    more: bool, back: bool, home: bool,
+) -> tuple[str, ...]:
+    """The lines of a screen: the hint, the prompt, the numbered labels of the page, then the navigation."""
     lines = [_(invalid)] if invalid else []
     lines.append(_prompt(step, ctx, answers, _))
-    lines += [f"{n} {_label(option, _)}" for n, option in enumerate(pages[page], start=1)]
-    if page + 1 < len(pages):
+    lines += [f"{n} {label}" for n, label in enumerate(labels, start=1)]
+    if more:
         lines.append(f"{MORE} {_('More')}")
     if back:
         lines.append(f"{BACK} {_('Back')}")
     if home:
         lines.append(f"{HOME} {_('Menu')}")
-    return Screen(tuple(lines), final=False)
+    return tuple(lines)

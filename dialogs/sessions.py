@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 
 from casecore.contacts import language_and_change, language_for, opt_in, opt_out, remember_language
 from casecore.models import utcnow
-from casecore.i18n import gettext_for
-from dialogs.case_message import ENTRY_LINKED, FORWARD, MESSAGE_LENGTH, is_linked
+from casecore.i18n import N_, gettext_for
+from dialogs.case_message import ENTRY_LINKED, FORWARD, is_linked, message_text
+from dialogs.common import SERVICE_UNAVAILABLE
 from dialogs.community import COMMUNITY, LANGUAGE, NOT_RESUMABLE, main_menu_token, start_for
-from dialogs.engine import N_, Context, Limits, Screen, play
+from dialogs.engine import Context, Limits, Screen, play
 from dialogs.keywords import LANGUAGE as LANGUAGE_KEYWORD, MENU, START, STOP, Keyword, KeywordBook
 from dialogs.state import DialogState, DialogStore, StoreUnavailable
 
@@ -58,7 +59,8 @@ def answer_menu_step(
 
     A session dropped in the middle of a flow stays resumable for resume_window: the next session from the same
     number offers to continue it, stepping back past any screen that would show one of its earlier answers.
-    One round trip to the store per step in the middle of a flow; two on the first, the last and menu steps.
+    One round trip to the store per step in the middle of a flow; two on the first (three when it offers to
+    resume), the last and menu steps.
     """
     session_key = menu_session_key(ctx.session_id)
     resume_key = unfinished_key(ctx.services.phone_key(ctx.phone))
@@ -109,7 +111,7 @@ def answer_menu_step(
 
 def _resolve(store: DialogStore, ctx: Context, pointer: DialogState, limits: Limits) -> DialogState | None:
     """The unfinished conversation a pointer designates, with its language; None when its record is gone."""
-    (record,) = store.load(menu_session_key(pointer.conversation_id))
+    record = store.load(menu_session_key(pointer.conversation_id))
     if record is None:
         return None
     if record.offer is not None:
@@ -133,8 +135,7 @@ def _play_without_state(ctx: Context, inputs: list[str], limits: Limits, times: 
     if inputs and changed_at and (utcnow() - changed_at).total_seconds() < times.menu_session:
         # The language may have been chosen in this very session: its inputs could start from another screen.
         _ = ctx.gettext({LANGUAGE: language} if language else {})
-        return Screen((_("Sorry, the service is not available right now. Please try again later."),), final=True,
-                      step="unavailable")
+        return Screen((_(SERVICE_UNAVAILABLE),), final=True, step="unavailable")
     start, answers = start_for(language)
     return play(COMMUNITY, list(inputs), ctx, limits, start=start, answers=answers)
 
@@ -190,7 +191,7 @@ def answer_text_message(
     """The reply to one SMS or WhatsApp message, given the number's dialogue so far (the caller holds its lock)."""
     now = time.time() if now is None else now
     key = text_key(ctx.channel, ctx.services.phone_key(ctx.phone))
-    (state,) = store.load(key)
+    state = store.load(key)
     if state is not None and state.last_message_id == message_id:
         # The same message handled again (its reply was not committed): answer from the state it produced; an
         # ending records idempotently, so a finished dialogue gives the same reference again.
@@ -210,7 +211,7 @@ def answer_text_message(
         # A family writing to its case worker straight away: offer to pass the text on rather than lose it.
         language = remembered_language(ctx) or ctx.default_language
         state = DialogState(f"{ctx.channel}-{message_id}", FORWARD,
-                            {LANGUAGE: language, ENTRY_LINKED: body.strip()[:MESSAGE_LENGTH]})
+                            {LANGUAGE: language, ENTRY_LINKED: message_text(body)})
     elif keyword is not None or state is None:
         state = _fresh(ctx, keyword, message_id)
     else:
@@ -266,7 +267,7 @@ def remembered_language(ctx: Context) -> str | None:
 
 
 def _opt(ctx: Context, action: str, language: str) -> TextReply:
-    _ = ctx.gettext({"language": language})
+    _ = ctx.gettext({LANGUAGE: language})
     with ctx.services.unit_of_work() as session:
         (opt_out if action == STOP else opt_in)(session, ctx.phone)
     if action == STOP:
@@ -281,14 +282,9 @@ def _reply(screen: Screen) -> TextReply:
 
 def _note_language(ctx: Context, screen: Screen) -> None:
     """Remember a language chosen at this step for the number's next conversations, on every channel."""
-    if screen.last_answer and screen.last_answer[0] == LANGUAGE:
-        _remember(ctx, screen.last_answer[1])
-
-
-def _remember(ctx: Context, language: str | None) -> None:
-    if language:
+    if screen.last_answer and screen.last_answer[0] == LANGUAGE and screen.last_answer[1]:
         with ctx.services.unit_of_work() as session:
-            remember_language(session, ctx.phone, language)
+            remember_language(session, ctx.phone, screen.last_answer[1])
 
 
 def take_expired_dialogues(store: DialogStore, times: SessionTimes, now: float | None = None) -> list[DialogState]:
@@ -297,7 +293,7 @@ def take_expired_dialogues(store: DialogStore, times: SessionTimes, now: float |
     expired = []
     for key in store.due_to_expire(now):
         with store.lock(key):
-            (state,) = store.load(key)
+            state = store.load(key)
             if state is not None and state.updated_at + times.text_expiry > now:
                 continue  # a message arrived since; its own expiry time is already noted
             store.write(delete=[key])
@@ -308,6 +304,6 @@ def take_expired_dialogues(store: DialogStore, times: SessionTimes, now: float |
 
 def expired_text(state: DialogState, default_language: str, times: SessionTimes) -> str:
     """The polite last message of an abandoned dialogue: it says nothing of what was asked or answered."""
-    _ = gettext_for(state.answers.get("language") or default_language)
+    _ = gettext_for(state.answers.get(LANGUAGE) or default_language)
     return _("Relais: our conversation was closed after %(minutes)d minutes without a reply. "
              "Send MENU to start again.") % {"minutes": round(times.text_expiry / 60)}

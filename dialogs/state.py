@@ -58,8 +58,8 @@ class DialogStore(ABC):
     """Keeps dialog states by key, each with its own time to live."""
 
     @abstractmethod
-    def load(self, *keys: str) -> list[DialogState | None]:
-        """The states stored under keys (None where there is none), in one round trip."""
+    def load(self, key: str) -> DialogState | None:
+        """The state stored under key, or None."""
 
     @abstractmethod
     def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]]) -> list[DialogState | None]:
@@ -87,12 +87,12 @@ class RedisDialogStore(DialogStore):
         self._prefix = prefix
         self._expiries = f"{prefix}expiries"
 
-    def load(self, *keys: str) -> list[DialogState | None]:
+    def load(self, key: str) -> DialogState | None:
         try:
-            raws = self._redis.mget([self._prefix + key for key in keys])
+            raw = self._redis.get(self._prefix + key)
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
-        return [DialogState.from_json(raw) if raw else None for raw in raws]
+        return DialogState.from_json(raw) if raw else None
 
     def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]]) -> list[DialogState | None]:
         pipe = self._redis.pipeline(transaction=False)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from casecore.complaints import complaint_status
+from casecore.i18n import N_
 from casecore.references import clean_reference, is_valid_reference
 from casecore.reports import report_status
-from dialogs.engine import N_, Answers, Context, Ending, Step
+from dialogs.engine import Answers, Context, Ending, Step
 
 ENTRY = "status.reference"
 

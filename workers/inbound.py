@@ -12,6 +12,7 @@ from casecore.i18n import gettext_for
 from casecore.inbox import get_inbound, mark_processed
 from casecore.outbox import queue_message
 from channels.sms.encoding import measure_sms, to_gsm7
+from dialogs.common import SERVICE_UNAVAILABLE
 from dialogs.engine import Context, Limits
 from dialogs.sessions import TextReply, answer_text_message, expired_text, take_expired_dialogues, text_key
 from dialogs.state import StoreUnavailable
@@ -59,24 +60,23 @@ def process_inbound(runtime: Runtime, inbound_id: str | uuid.UUID) -> tuple[list
             # A message the conversation cannot take must not be retried for ever: apologise and move on.
             log.exception("inbound message %s could not be answered", inbound.id)
             _ = gettext_for(settings.DEFAULT_LANGUAGE)
-            reply = TextReply(_("Sorry, the service is not available right now. Please try again later."), True)
+            reply = TextReply(_(SERVICE_UNAVAILABLE), True)
         with runtime.unit_of_work() as session:
-            outbound = _queue_reply(session, runtime, inbound, reply)
+            outbound = _queue_text(
+                session, runtime, purpose_key=f"reply:{inbound.id}", phone=inbound.phone, channel=inbound.channel,
+                provider=inbound.provider, text=reply.text, ignores_opt_out=reply.may_reach_opted_out,
+                options=list(reply.choices) if inbound.channel == "whatsapp" and reply.choices else None,
+            )
             mark_processed(session, inbound.id)
     return [outbound.id] if outbound.status == "queued" else [], ctx.events
 
 
-def _queue_reply(session, runtime: Runtime, inbound, reply: TextReply):
-    body = to_gsm7(reply.text) if inbound.channel == "sms" else reply.text
+def _queue_text(session, runtime: Runtime, *, purpose_key: str, phone: str, channel: str, provider: str, text: str,
+                **extra):
+    """Write a message to a community member to the outbox, respelt for GSM-7 on SMS, sent back the way it came."""
     return queue_message(
-        session,
-        purpose_key=f"reply:{inbound.id}",
-        to_phone=inbound.phone,
-        body=body,
-        backend=reply_backend(runtime, inbound.provider),
-        channel=inbound.channel,
-        ignores_opt_out=reply.may_reach_opted_out,
-        options=list(reply.choices) if inbound.channel == "whatsapp" and reply.choices else None,
+        session, purpose_key=purpose_key, to_phone=phone, body=to_gsm7(text) if channel == "sms" else text,
+        backend=reply_backend(runtime, provider), channel=channel, **extra,
     )
 
 
@@ -87,13 +87,9 @@ def end_expired_dialogues(runtime: Runtime) -> list[uuid.UUID]:
     for state in take_expired_dialogues(runtime.dialog_store, times):
         text = expired_text(state, runtime.settings.DEFAULT_LANGUAGE, times)
         with runtime.unit_of_work() as session:
-            outbound = queue_message(
-                session,
-                purpose_key=f"dialogue-expired:{state.conversation_id}:{state.last_message_id}",
-                to_phone=state.phone,
-                body=to_gsm7(text) if state.channel == "sms" else text,
-                backend=reply_backend(runtime, state.reply_via),
-                channel=state.channel,
+            outbound = _queue_text(
+                session, runtime, purpose_key=f"dialogue-expired:{state.conversation_id}:{state.last_message_id}",
+                phone=state.phone, channel=state.channel, provider=state.reply_via, text=text,
             )
         if outbound.status == "queued":
             to_send.append(outbound.id)

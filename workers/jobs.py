@@ -10,7 +10,7 @@ from bootstrap import Runtime, bootstrap
 from casecore.alerts import queue_report_alerts
 from casecore.outbox import claim_for_sending, record_send_result
 from channels.sms import OutboundSms, SendResult, SmsConfigError, make_sms_backend
-from channels.sms.twilio_content import content_cache_for
+from channels.sms.twilio_content import CONTENT_CACHE_OPTION, content_cache_for
 from workers.followups import follow_up
 from workers.inbound import process_inbound
 from workers.queueing import enqueue_send
@@ -47,7 +47,7 @@ def send_outbound(message_id: str) -> str:
     # Twilio keeps the WhatsApp quick-reply contents it creates in Redis, shared by every worker.
     try:
         backend = make_sms_backend(message.backend, {**dataclasses.asdict(runtime.settings),
-                                                     "TWILIO_CONTENT_CACHE": content_cache_for(runtime.redis)})
+                                                     CONTENT_CACHE_OPTION: content_cache_for(runtime.redis)})
     except SmsConfigError as exc:
         # Retrying cannot help until someone configures the provider; failing says so in the outbox.
         result = SendResult.failed(f"not configured: {exc}")

@@ -9,7 +9,8 @@ from functools import lru_cache
 from typing import Mapping
 
 from casecore.errors import InvalidPhoneNumber
-from casecore.phones import PHONE_KEY_LENGTH, normalise_phone, sender_phone
+from casecore.i18n import N_
+from casecore.phones import PHONE_KEY_LENGTH, contact_phone
 from channels.africastalking_ussd import MAX_INPUTS
 from channels.inbound import MAX_BODY, clean_body
 
@@ -41,11 +42,6 @@ class BadInput(ValueError):
         return text % self.params if self.params else text
 
 
-def N_(message: str) -> str:
-    """Mark a reason for the web catalogue; it is translated when shown."""
-    return message
-
-
 def new_session_id() -> str:
     """A fresh simulated USSD session id, SIM-<random>."""
     return f"SIM-{secrets.token_hex(12)}"
@@ -70,21 +66,13 @@ def allowed_phones(setting: str, default_region: str) -> tuple[str, ...]:
         if not entry.strip():
             continue
         try:
-            number = canonical_phone(entry, default_region)
+            number = contact_phone(entry, default_region)
         except InvalidPhoneNumber:
             log.warning("SIMULATOR_NUMBERS entry %d is not a phone number; the simulator leaves it out", position)
             continue
         if number not in numbers:
             numbers.append(number)
     return tuple(numbers)
-
-
-def canonical_phone(raw: str, default_region: str) -> str:
-    """raw as E.164 (national forms read in default_region, new ranges kept as sent, as the webhooks keep them)."""
-    try:
-        return normalise_phone(raw, default_region)
-    except InvalidPhoneNumber:
-        return sender_phone(raw)
 
 
 def read_phone(form: Mapping[str, str], default_region: str, allowed: tuple[str, ...]) -> str:
@@ -95,7 +83,8 @@ def read_phone(form: Mapping[str, str], default_region: str, allowed: tuple[str,
     if len(raw) > MAX_PHONE:
         raise BadInput(N_("The phone number is too long."))
     try:
-        phone = canonical_phone(raw, default_region)
+        # National forms read in default_region, new ranges kept as sent, as the webhooks keep them.
+        phone = contact_phone(raw, default_region)
     except InvalidPhoneNumber:
         reason = N_("This is not a valid phone number. Give it in international form, e.g. +22376000100.")
         raise BadInput(reason) from None

@@ -9,13 +9,13 @@ import redis
 from sqlalchemy import select
 
 from app.runtime import runtime
-from app.simulator.inputs import N_
 from app.simulator.thread import ThreadMessage, exchange
 from app.webhooks.messages import accept_inbound
 from app.webhooks.ussd import answer_ussd
 from casecore.audit import record_event
-from casecore.models import AuditEvent
-from channels.inbound import InboundText, now_utc
+from casecore.i18n import N_
+from casecore.models import AuditEvent, utcnow
+from channels.inbound import InboundText
 from workers.followups import follow_up
 from workers.inbound import SIMULATOR, process_inbound
 from workers.queueing import enqueue_send
@@ -66,7 +66,7 @@ def play_sms(phone: str, body: str) -> list[ThreadMessage]:
     """Store one SMS in the inbox, answer it at once as the worker would; returns it and its replies."""
     rt = runtime()
     message = InboundText(provider=SIMULATOR, channel="sms", message_id=f"SIM-{uuid.uuid4()}", phone=phone,
-                          to_address=SIMULATOR, body=body, received_at=now_utc())
+                          to_address=SIMULATOR, body=body, received_at=utcnow())
     inbox_id = accept_inbound(message, enqueue=False)
     if inbox_id is None:
         raise Unavailable(N_("The message was not stored: the database cannot be reached. Try again."))

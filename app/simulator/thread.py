@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, exists, not_, select
+from sqlalchemy import and_, not_, select
 from sqlalchemy.orm import Session
 
-from casecore.models import CommunityContact, InboundMessage, OutboundMessage
+from casecore.models import InboundMessage, OutboundMessage
+from casecore.outbox import withheld_by_opt_out
 from workers.inbound import SIMULATOR
 
 THREAD_LIMIT = 100
@@ -33,9 +34,7 @@ class ThreadMessage:
 def _received_by_phone():
     # Only what the simulator wrote: a real person's messages to or from the same number stay out of the page.
     # A message that a number which opted out will never get is not shown as received (casecore.outbox's rule).
-    opted_out = exists().where(CommunityContact.phone == OutboundMessage.to_phone,
-                               CommunityContact.opted_out_at.is_not(None))
-    withheld = and_(OutboundMessage.status == "queued", OutboundMessage.ignores_opt_out.is_(False), opted_out)
+    withheld = and_(OutboundMessage.status == "queued", withheld_by_opt_out())
     return and_(OutboundMessage.backend == SIMULATOR, OutboundMessage.status != "failed", not_(withheld))
 
 

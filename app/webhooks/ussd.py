@@ -8,6 +8,7 @@ from app.runtime import runtime
 from app.webhooks.common import bp, plain, posted_form
 from casecore.i18n import gettext_for
 from channels.africastalking_ussd import InvalidUssdRequest, parse_ussd_request, render_ussd, ussd_length
+from dialogs.common import SERVICE_UNAVAILABLE
 from dialogs.engine import Context, Limits
 from dialogs.sessions import answer_menu_step
 
@@ -47,7 +48,6 @@ def answer_ussd(form: dict[str, str]) -> tuple[str, int]:
         # Never a 500 to the telco: the person gets a polite last screen; the trace goes to the log.
         log.exception("USSD step failed in session %s", step.session_id)
         _ = gettext_for(settings.DEFAULT_LANGUAGE)
-        return render_ussd(_("Sorry, the service is not available right now. Please try again later."),
-                           final=True), 200
+        return render_ussd(_(SERVICE_UNAVAILABLE), final=True), 200
     follow_up(rt.queue, ctx.events)
     return render_ussd(screen.text, screen.final), 200

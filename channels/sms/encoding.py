@@ -5,6 +5,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from channels.text import TYPOGRAPHY
+
 # GSM 03.38 default alphabet, in table order (0x00-0x7F). 0x1B is the escape to the extension table, not a
 # character, so it is left out; CR (0x0D) and LF (0x0A) are part of the real table.
 GSM7_BASIC = frozenset(
@@ -65,13 +67,9 @@ def _segments(costs: list[int], single: int, part: int) -> int:
 
 # Rewritings for characters outside GSM-7 that French and Bambara text uses; everything here maps into GSM-7.
 _REWRITE = {
-    "\u2019": "'", "\u2018": "'", "\u201a": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2026": "...", "\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
-    "\u2044": "/",
-    "\u00a0": " ", "\u202f": " ",
+    **TYPOGRAPHY,
+    "\u201a": "'", "\u201e": '"', "\u2010": "-", "\u2011": "-", "\u2212": "-", "\u2044": "/",
     "ç": "c", "â": "a", "ê": "e", "î": "i", "ô": "o", "û": "u", "ë": "e", "ï": "i", "ÿ": "y",
-    "œ": "oe", "Œ": "OE",
     "À": "A", "È": "E", "Ù": "U", "Â": "A", "Ê": "E", "Î": "I", "Ô": "O", "Û": "U",
     # Bambara's open vowels were written è and ò in the older spelling; È and Ò are not GSM-7, so capitals lose
     # the accent. ɲ and ŋ have no GSM-7 form and are spelt out.
@@ -98,6 +96,6 @@ def _gsm7_char(ch: str) -> str:
     kept = []
     for part in unicodedata.normalize("NFKD", ch):
         part = _REWRITE.get(part, part)
-        if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in part) and unicodedata.category(part[0]) != "Cc":
+        if is_gsm7(part) and unicodedata.category(part[0]) != "Cc":
             kept.append(part)
     return "".join(kept)

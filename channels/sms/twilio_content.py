@@ -140,15 +140,13 @@ def text_above_buttons(body: str, titles: tuple[str, ...]) -> str | None:
 
 def cache_key(account_sid: str, titles: tuple[str, ...]) -> str:
     """The cache key of a set of buttons: per account (ContentSids belong to one), per titles in order."""
-    digest = hashlib.sha256(json.dumps(titles, ensure_ascii=False).encode()).hexdigest()[:32]
-    return f"{KEY_PREFIX}{account_sid}:{digest}"
+    return f"{KEY_PREFIX}{account_sid}:{_digest(titles)[:32]}"
 
 
 def content_definition(titles: tuple[str, ...]) -> dict[str, Any]:
     """The JSON body of POST /v1/Content for a quick reply with these buttons and the text as variable {{1}}."""
-    digest = hashlib.sha256(json.dumps(titles, ensure_ascii=False).encode()).hexdigest()[:12]
     return {
-        "friendly_name": f"relais_quick_reply_{digest}",
+        "friendly_name": f"relais_quick_reply_{_digest(titles)[:12]}",
         "language": CONTENT_LANGUAGE,
         "variables": {"1": "Choose an answer"},
         "types": {"twilio/quick-reply": {
@@ -156,6 +154,10 @@ def content_definition(titles: tuple[str, ...]) -> dict[str, Any]:
             "actions": [{"title": title, "id": str(number)} for number, title in enumerate(titles, start=1)],
         }},
     }
+
+
+def _digest(titles: tuple[str, ...]) -> str:
+    return hashlib.sha256(json.dumps(titles, ensure_ascii=False).encode()).hexdigest()
 
 
 class ContentCreationError(Exception):

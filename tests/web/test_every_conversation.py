@@ -41,8 +41,8 @@ FLOWS = {
 class UssdPhone:
     """A USSD session as AT drives it: every request carries every input so far."""
 
-    def __init__(self, app):
-        self.client, self.inputs = app.test_client(), []
+    def __init__(self, flask_app):
+        self.client, self.inputs = flask_app.test_client(), []
         self.session = f"ATUid_every_{next(_sessions)}"
 
     def send(self, text: str | None) -> list[str]:
@@ -56,8 +56,8 @@ class UssdPhone:
         return [response.get_data(as_text=True)]
 
 
-def count(app, model) -> int:
-    with app.extensions["relais"].unit_of_work() as session:
+def count(flask_app, model) -> int:
+    with flask_app.extensions["relais"].unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
