@@ -299,6 +299,14 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # What the provider later reported (casecore.delivery): queued, sent, delivered or failed; a final status
+    # (delivered, failed) is never replaced.
+    delivery_status: Mapped[Optional[str]] = mapped_column(String(16))
+    delivery_reason: Mapped[Optional[str]] = mapped_column(String(200))
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # SMS only, so cost is visible: GSM-7 or UCS-2 and the segments billed; None for WhatsApp.
+    encoding: Mapped[Optional[str]] = mapped_column(String(8))
+    segments: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class AuditEvent(Base):

@@ -15,6 +15,7 @@ from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
 from casecore.models import CommunityContact, OutboundMessage, utcnow
 from casecore.phones import sender_phone
+from casecore.sms_length import measure_sms
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ def queue_message(
     # Stored as E.164 so that an opt-out recorded for the number matches the row.
     phone = sender_phone(to_phone)
     message_id = uuid.uuid4()
+    # The body is stored as it is sent, so measuring it here gives what the provider bills.
+    size = measure_sms(body) if channel == "sms" else None
     inserted = session.execute(
         dialect_insert(session, OutboundMessage.__table__)
         .values(
@@ -77,6 +80,7 @@ def queue_message(
             recipient_user_id=recipient_user_id, to_phone=phone, body=body, backend=backend, channel=channel,
             ignores_opt_out=ignores_opt_out, options=None if options is None else list(options),
             status="queued", attempts=0, created_at=utcnow(),
+            encoding=size and size.encoding, segments=size and size.segments,
         )
         # A clash on the purpose key means another run wrote it: nothing inserted, no savepoint needed.
         .on_conflict_do_nothing(index_elements=["purpose_key"])

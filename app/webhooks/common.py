@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, request
 
 from app.runtime import runtime
+from channels.twilio_messages import public_url, twilio_signature_is_valid
 
 # Providers cannot send a CSRF token or a session cookie: other modules exempt this blueprint by these names.
 BLUEPRINT = "webhooks"
@@ -42,3 +43,17 @@ def posted_form() -> dict[str, str]:
 def plain(body: str, status: int = 200) -> Response:
     """A text/plain answer."""
     return Response(body, status=status, mimetype="text/plain")
+
+
+def twilio_refusal(form: dict[str, str]) -> Response | None:
+    """A 403 answer unless Twilio signed this request (providers §3d); None when the signature holds."""
+    settings = runtime().settings
+    if not settings.TWILIO_AUTH_TOKEN:
+        # Unsigned, anyone could write as any number: opt a family out, or reach a case worker as them.
+        return plain("Forbidden: Twilio is not configured here (TWILIO_AUTH_TOKEN)", 403)
+    url = public_url(settings.PUBLIC_BASE_URL, request.path, request.query_string.decode("latin-1")) \
+        if settings.PUBLIC_BASE_URL else request.url
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not twilio_signature_is_valid(url, form, signature, settings.TWILIO_AUTH_TOKEN):
+        return plain("Forbidden: the request signature does not match", 403)
+    return None

@@ -106,3 +106,15 @@ def test_the_migrated_schema_matches_the_models(empty_url):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
+
+
+def test_0004_adds_delivery_columns_and_downgrades_again(empty_url):
+    upgrade_database(empty_url)
+    engine = create_engine(empty_url)
+    added = {"delivery_status", "delivery_reason", "delivered_at", "encoding", "segments"}
+    assert added <= {c["name"] for c in inspect(engine).get_columns("outbound_message")}
+    command.downgrade(alembic_config(empty_url), "0003")
+    assert not added & {c["name"] for c in inspect(engine).get_columns("outbound_message")}
+    upgrade_database(empty_url)
+    assert added <= {c["name"] for c in inspect(engine).get_columns("outbound_message")}
+    engine.dispose()

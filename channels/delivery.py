@@ -1,0 +1,44 @@
+"""The channel-neutral delivery report that every provider's status callback is turned into."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from channels.inbound import MAX_MESSAGE_ID, clean_body
+
+MAX_REASON = 200
+
+
+class InvalidDeliveryReport(ValueError):
+    """A posted form is not a delivery report we can read; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A provider's word on a message it sent: its id, a status of the one set (or None: nothing to record)."""
+
+    provider_message_id: str
+    status: str | None
+    reason: str | None = None
+
+
+def build_report(form: Mapping[str, str], id_field: str, status_field: str,
+                 table: Mapping[str, str | None], reason: str | None) -> DeliveryReport:
+    """Read the id and status fields and map the status through table; InvalidDeliveryReport when unreadable."""
+    message_id = (form.get(id_field) or "").strip()
+    raw_status = (form.get(status_field) or "").strip()
+    if not message_id:
+        raise InvalidDeliveryReport(f"missing {id_field}")
+    if len(message_id) > MAX_MESSAGE_ID:
+        raise InvalidDeliveryReport(f"{id_field} too long")
+    if not raw_status:
+        raise InvalidDeliveryReport(f"missing {status_field}")
+    if raw_status not in table:
+        # Shown in the 400 answer and the provider's console, never stored; cut so a long value stays short.
+        raise InvalidDeliveryReport(f"unknown {status_field} {clean_body(raw_status)[:40]!r}")
+    status = table[raw_status]
+    if status != "failed":
+        return DeliveryReport(message_id, status)
+    # Unknown reasons are kept as opaque text; control characters and excess length go.
+    text = clean_body(reason or "")[:MAX_REASON] or raw_status
+    return DeliveryReport(message_id, status, text)

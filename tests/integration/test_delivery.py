@@ -1,0 +1,64 @@
+"""Delivery reports on a real database: mapped onto the outbox row, never downgraded, unknown ids ignored."""
+from __future__ import annotations
+
+import pytest
+
+from casecore.alerts import queue_report_alerts
+from casecore.delivery import record_delivery
+from casecore.errors import InvalidInput
+from casecore.models import OutboundMessage
+from casecore.outbox import claim_for_sending, record_send_result
+from tests.factories import make_organisation, make_report, make_user
+
+
+def sent_message(runtime, provider_id="ATXid_dda018a640edfcc5d2ce455de3e4a6e7"):
+    with runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        make_user(session, org)
+        report = make_report(session, organisation_slug=org.slug)
+        [message_id] = queue_report_alerts(session, report.id, "africastalking")
+    with runtime.unit_of_work() as session:
+        claim_for_sending(session, message_id)
+        record_send_result(session, message_id, "sent", provider_id, None)
+    return message_id
+
+
+def report(runtime, status, reason=None, provider_id="ATXid_dda018a640edfcc5d2ce455de3e4a6e7"):
+    with runtime.unit_of_work() as session:
+        return record_delivery(session, provider_id, status, reason)
+
+
+def stored(runtime, message_id):
+    with runtime.unit_of_work() as session:
+        message = session.get(OutboundMessage, message_id)
+        return message.delivery_status, message.delivery_reason, message.delivered_at is not None
+
+
+@pytest.mark.parametrize("sequence, expected", [
+    (["sent"], ("sent", None, False)),
+    (["queued", "sent", "delivered"], ("delivered", None, True)),
+    (["delivered", "sent"], ("delivered", None, True)),
+    (["delivered", "queued"], ("delivered", None, True)),
+    (["delivered", "failed"], ("delivered", None, True)),
+    (["failed", "delivered"], ("failed", "UserInBlackList", False)),
+    (["failed", "sent"], ("failed", "UserInBlackList", False)),
+    (["sent", "queued"], ("sent", None, False)),
+])
+def test_reports_move_a_message_forward_only(any_db_runtime, sequence, expected):
+    message_id = sent_message(any_db_runtime)
+    for status in sequence:
+        assert report(any_db_runtime, status, "UserInBlackList" if status == "failed" else None) is True
+    assert stored(any_db_runtime, message_id) == expected
+
+
+def test_a_report_for_an_unknown_message_writes_nothing(any_db_runtime, caplog):
+    message_id = sent_message(any_db_runtime)
+    assert report(any_db_runtime, "failed", "DeliveryFailure", provider_id="ATXid_someone_else") is False
+    assert stored(any_db_runtime, message_id) == (None, None, False)
+    assert "+223" not in caplog.text
+
+
+def test_a_status_outside_the_set_is_refused(any_db_runtime):
+    sent_message(any_db_runtime)
+    with pytest.raises(InvalidInput):
+        report(any_db_runtime, "Success")
