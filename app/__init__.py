@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask
 
-from app import auth, cli, simulator, triage, webhooks
+from app import auth, cli, message_log, simulator, triage, webhooks
 from app.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app)
     triage.init_app(app)
     simulator.init_app(app)
+    message_log.init_app(app)
     cli.init_app(app)
     return app
 

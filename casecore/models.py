@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Optional
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -307,6 +309,28 @@ class OutboundMessage(Base):
     # SMS only, so cost is visible: GSM-7 or UCS-2 and the segments billed; None for WhatsApp.
     encoding: Mapped[Optional[str]] = mapped_column(String(8))
     segments: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class UssdSessionEnd(Base):
+    """How a USSD session ended, as AT notified it: counts only, never the number or the answers given."""
+
+    __tablename__ = "ussd_session_end"
+
+    id: Mapped[uuid.UUID] = _id()
+    # One row per session: a notification delivered twice adds nothing.
+    session_id: Mapped[str] = mapped_column(String(128), unique=True)
+    # Incomplete, Success or Failed; anything else AT sends is kept as given.
+    status: Mapped[str] = mapped_column(String(16))
+    network_code: Mapped[Optional[str]] = mapped_column(String(16))
+    duration_ms: Mapped[Optional[int]] = mapped_column(Integer)
+    hops: Mapped[Optional[int]] = mapped_column(Integer)
+    cost_amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 4))
+    cost_currency: Mapped[Optional[str]] = mapped_column(String(8))
+    # How many inputs the person gave before the session ended: where people drop off, without their answers.
+    last_step_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_message: Mapped[Optional[str]] = mapped_column(String(200))
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEvent(Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.webhooks import delivery, messages, ussd  # noqa: F401  (their routes register on the blueprint)
+from app.webhooks import delivery, messages, ussd, ussd_events  # noqa: F401  (their routes register on the blueprint)
 from app.webhooks.common import AFRICASTALKING_PREFIX, BLUEPRINT, URL_PREFIX, bp
 
 __all__ = ["AFRICASTALKING_PREFIX", "BLUEPRINT", "URL_PREFIX", "init_app"]

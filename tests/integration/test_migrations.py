@@ -118,3 +118,16 @@ def test_0004_adds_delivery_columns_and_downgrades_again(empty_url):
     upgrade_database(empty_url)
     assert added <= {c["name"] for c in inspect(engine).get_columns("outbound_message")}
     engine.dispose()
+
+
+def test_0005_adds_the_ussd_session_end_table_and_downgrades_again(empty_url):
+    upgrade_database(empty_url)
+    engine = create_engine(empty_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("ussd_session_end")}
+    assert {"session_id", "status", "last_step_count", "cost_amount", "ended_at"} <= columns
+    assert not {"phone", "phone_number", "input", "input_path"} & columns
+    command.downgrade(alembic_config(empty_url), "0004")
+    assert "ussd_session_end" not in inspect(engine).get_table_names()
+    upgrade_database(empty_url)
+    assert "ussd_session_end" in inspect(engine).get_table_names()
+    engine.dispose()
