@@ -189,8 +189,9 @@ def _inbound(wanted: LogFilter):
 
 def _row(r) -> LogRow:
     return LogRow(
-        id=r.id if isinstance(r.id, uuid.UUID) else uuid.UUID(str(r.id)),
-        at=_as_datetime(r.at),
+        # The union keeps each column's type (Uuid, UTCDateTime), so values come back converted on every database.
+        id=r.id,
+        at=r.at,
         direction=r.direction,
         channel=r.channel,
         via=r.via,
@@ -203,13 +204,6 @@ def _row(r) -> LogRow:
         encoding=r.encoding,
         segments=r.segments,
     )
-
-
-def _as_datetime(value) -> datetime:
-    # Through a UNION the column's own type may be lost on some databases; the stored form is ISO 8601.
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 def scrub_reason(reason: str | None) -> str | None:

@@ -11,7 +11,8 @@ from bootstrap import Runtime
 from casecore.i18n import gettext_for
 from casecore.inbox import get_inbound, mark_processed
 from casecore.outbox import queue_message
-from channels.sms.encoding import measure_sms, to_gsm7
+from casecore.sms_length import measure_sms
+from channels.sms.encoding import to_gsm7
 from dialogs.common import SERVICE_UNAVAILABLE
 from dialogs.engine import Context, Limits
 from dialogs.sessions import TextReply, answer_text_message, expired_text, take_expired_dialogues, text_key

@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import hmac
+import logging
+from typing import Callable, Mapping, TypeVar
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.runtime import runtime
 from channels.twilio_messages import public_url, twilio_signature_is_valid
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Providers cannot send a CSRF token or a session cookie: other modules exempt this blueprint by these names.
 BLUEPRINT = "webhooks"
@@ -57,3 +64,21 @@ def twilio_refusal(form: dict[str, str]) -> Response | None:
     if not twilio_signature_is_valid(url, form, signature, settings.TWILIO_AUTH_TOKEN):
         return plain("Forbidden: the request signature does not match", 403)
     return None
+
+
+def record_from_form(form: Mapping[str, str], parse: Callable[[Mapping[str, str]], T],
+                     record: Callable[[Session, T], object], what: str) -> Response:
+    """Parse a provider's notification and record it in one transaction: 400 when the form cannot be read
+    (parse raised ValueError), 503 when the database is down (providers that retry will), else 200 `OK`."""
+    try:
+        parsed = parse(form)
+    except ValueError as exc:
+        return plain(f"Invalid request: {exc}", 400)
+    try:
+        with runtime().unit_of_work() as session:
+            record(session, parsed)
+    except SQLAlchemyError as exc:
+        # The class only: a message could carry a number or a person's answers.
+        log.error("%s not stored: %s", what, exc.__class__.__name__)
+        return plain(f"Service unavailable: the {what} was not stored; please retry", 503)
+    return plain("OK")

@@ -1,20 +1,16 @@
 """Delivery reports and status callbacks: recorded on the outbox row they are about, answered with a bare 200."""
 from __future__ import annotations
 
-import logging
 from typing import Callable, Mapping
 
 from flask import Response
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from app.runtime import runtime
-from app.webhooks.common import bp, plain, posted_form, twilio_refusal
+from app.webhooks.common import bp, posted_form, record_from_form, twilio_refusal
 from casecore.delivery import record_delivery
 from channels.africastalking_delivery import parse_africastalking_delivery
-from channels.delivery import DeliveryReport, InvalidDeliveryReport
+from channels.delivery import DeliveryReport
 from channels.twilio_status import parse_twilio_status
-
-log = logging.getLogger(__name__)
 
 
 @bp.post("/africastalking/delivery")
@@ -31,20 +27,10 @@ def twilio_status():
 
 
 def _record(parse: Callable[[Mapping[str, str]], DeliveryReport], form: Mapping[str, str]) -> Response:
-    """Parse and store a report: 400 when unreadable, 503 when the database is down (providers retry), else 200.
+    """Store a report; one for a message we do not know is answered `OK` too: retrying it would never help."""
+    return record_from_form(form, parse, _store, "report")
 
-    A report for a message we do not know is answered 200 too: retrying it would never help.
-    """
-    try:
-        report = parse(form)
-    except InvalidDeliveryReport as exc:
-        return plain(f"Invalid request: {exc}", 400)
-    if report.status is None:
-        return plain("OK")
-    try:
-        with runtime().unit_of_work() as session:
-            record_delivery(session, report.provider_message_id, report.status, report.reason)
-    except SQLAlchemyError as exc:
-        log.error("delivery report not stored: %s", exc.__class__.__name__)
-        return plain("Service unavailable: the report was not stored; please retry", 503)
-    return plain("OK")
+
+def _store(session: Session, report: DeliveryReport) -> None:
+    if report.status is not None:  # a status with nothing to record (an inbound message's) is acknowledged
+        record_delivery(session, report.provider_message_id, report.status, report.reason)

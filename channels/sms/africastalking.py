@@ -3,20 +3,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any, Mapping
 
 import requests
 
 from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
+from channels.sms.http import post_or_retry, without_numbers
 
 log = logging.getLogger(__name__)
 
 ACCEPTED = {100, 101, 102}  # Processed, Sent, Queued
 # Per-recipient codes worth another try (balance topped up, gateway back); every other code is permanent.
 RETRYABLE = {405, 500, 501, 502}
-# Anything that looks like a phone number is cut out of reasons, which end up in the database and the web view.
-_NUMBER = re.compile(r"\+?\d[\d ]{5,}\d")
 
 
 class AfricasTalkingBackend(SmsBackend):
@@ -60,15 +58,9 @@ class AfricasTalkingBackend(SmsBackend):
             "apiKey": self._api_key, "Accept": "application/json",
             "Content-Type": "application/x-www-form-urlencoded",
         }
-        try:
-            post = self._session.post if self._session is not None else requests.post
-            response = post(self.url, data=params, headers=headers, timeout=self.timeout)
-        except requests.Timeout:
-            log.warning("africastalking: no answer within %ss", self.timeout)
-            return SendResult.retry("timeout")
-        except requests.RequestException as exc:
-            log.warning("africastalking: request failed (%s)", exc.__class__.__name__)
-            return SendResult.retry(f"connection error ({exc.__class__.__name__})")
+        response = post_or_retry(self.name, self.url, self.timeout, self._session, data=params, headers=headers)
+        if isinstance(response, SendResult):
+            return response
         result = interpret_response(response.status_code, response.text)
         log.info("africastalking: HTTP %s -> %s", response.status_code, result.status)
         return result
@@ -81,7 +73,7 @@ def interpret_response(http_status: int, body: str) -> SendResult:
     if http_status in (408, 429) or http_status >= 500:
         return SendResult.retry(f"HTTP {http_status}")
     if not 200 <= http_status < 300:
-        detail = _scrub(body.strip().splitlines()[0]) if body.strip() else ""
+        detail = without_numbers(body.strip().splitlines()[0]) if body.strip() else ""
         return SendResult.failed(f"HTTP {http_status}: {detail}" if detail else f"HTTP {http_status}")
     try:
         data = json.loads(body)["SMSMessageData"]
@@ -93,13 +85,13 @@ def interpret_response(http_status: int, body: str) -> SendResult:
     if not isinstance(recipients, list) or not recipients:
         # AT answers 2xx with no recipients for a request it refuses outright (e.g. Message "InvalidSenderId").
         message = data.get("Message")
-        return SendResult.failed(_scrub(str(message)) if message else "no recipient accepted")
+        return SendResult.failed(without_numbers(str(message)) if message else "no recipient accepted")
     recipient = recipients[0] if isinstance(recipients[0], dict) else {}
     try:
         code = int(recipient.get("statusCode"))
     except (TypeError, ValueError):
         return SendResult.retry("unreadable answer")
-    status_text = _scrub(str(recipient.get("status") or f"status {code}"))
+    status_text = without_numbers(str(recipient.get("status") or f"status {code}"))
     if code in ACCEPTED:
         message_id = recipient.get("messageId")
         return SendResult.sent(message_id if message_id and message_id != "None" else None)
@@ -107,6 +99,3 @@ def interpret_response(http_status: int, body: str) -> SendResult:
         return SendResult.retry(status_text)
     return SendResult.failed(status_text)
 
-
-def _scrub(text: str) -> str:
-    return _NUMBER.sub("<number>", text)[:150]

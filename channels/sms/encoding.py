@@ -1,14 +1,9 @@
-"""SMS length and cost: GSM-7 or UCS-2, units and segments (providers §4), and rewriting French into GSM-7."""
+"""Rewriting French and Bambara into GSM-7 (providers §4); the measuring itself is casecore.sms_length."""
 from __future__ import annotations
 
 import unicodedata
 
-# The measuring lives in casecore so that the outbox records each message's encoding and segments; one
-# implementation, re-exported here for the channels that choose or respell their text.
-from casecore.sms_length import (  # noqa: F401
-    GSM7_BASIC, GSM7_EXTENSION, GSM7_PART, GSM7_SINGLE, UCS2_PART, UCS2_SINGLE, Encoding, SmsSize, is_gsm7,
-    measure_sms,
-)
+from casecore.sms_length import GSM7_BASIC, GSM7_EXTENSION, is_gsm7
 from channels.text import TYPOGRAPHY
 
 # Rewritings for characters outside GSM-7 that French and Bambara text uses; everything here maps into GSM-7.

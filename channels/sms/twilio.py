@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any, Mapping
 
 import requests
 
 from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
+from channels.sms.http import post_or_retry, without_numbers
 from channels.sms.twilio_content import (
     CONTENT_CACHE_OPTION,
     DEFAULT_CONTENT_API_URL,
@@ -28,8 +28,6 @@ WHATSAPP_PREFIX = "whatsapp:"
 MAX_BODY = 1600  # Twilio refuses longer bodies with error 21617
 # Twilio error codes that say something about the recipient rather than the request: named reasons for the outbox.
 NAMED_ERRORS = {21610: "opted_out", 63016: "outside_whatsapp_window"}
-# Anything that looks like a phone number is cut out of reasons, which end up in the database and the web view.
-_NUMBER = re.compile(r"\+?\d[\d ]{5,}\d")
 # Refusals of a ContentSid send that say the content is at fault (unknown ContentSid, bad ContentVariables,
 # content the channel does not take): the same message then goes as plain text.
 CONTENT_ERRORS = {21654, 21655, 21656, 63021}
@@ -139,17 +137,9 @@ class TwilioBackend(SmsBackend):
 
     def _post(self, params: dict[str, str]) -> tuple[int, str] | SendResult:
         """POST to the Messages API: Twilio's HTTP status and body, or a retry when no answer came."""
-        try:
-            post = self._session.post if self._session is not None else requests.post
-            response = post(self.url, data=params, auth=(self.account_sid, self._auth_token),
-                            headers={"Accept": "application/json"}, timeout=self.timeout)
-        except requests.Timeout:
-            log.warning("twilio: no answer within %ss", self.timeout)
-            return SendResult.retry("timeout")
-        except requests.RequestException as exc:
-            log.warning("twilio: request failed (%s)", exc.__class__.__name__)
-            return SendResult.retry(f"connection error ({exc.__class__.__name__})")
-        return response.status_code, response.text
+        response = post_or_retry(self.name, self.url, self.timeout, self._session, data=params,
+                                 auth=(self.account_sid, self._auth_token), headers={"Accept": "application/json"})
+        return response if isinstance(response, SendResult) else (response.status_code, response.text)
 
     def _result(self, answer: tuple[int, str] | SendResult, channel: str) -> SendResult:
         if isinstance(answer, SendResult):
@@ -177,10 +167,10 @@ def interpret_response(http_status: int, body: str) -> SendResult:
     code = _code(data.get("code"))
     if code in NAMED_ERRORS:
         return SendResult.failed(NAMED_ERRORS[code])
-    message = _scrub(str(data.get("message") or "").strip())
+    message = without_numbers(str(data.get("message") or "").strip())
     if code is not None:
         return SendResult.failed(f"Twilio {code}: {message}" if message else f"Twilio {code}")
-    detail = _scrub(body.strip().splitlines()[0]) if body.strip() else ""
+    detail = without_numbers(body.strip().splitlines()[0]) if body.strip() else ""
     return SendResult.failed(f"HTTP {http_status}: {detail}" if detail else f"HTTP {http_status}")
 
 
@@ -226,5 +216,3 @@ def _code(raw: Any) -> int | None:
         return None
 
 
-def _scrub(text: str) -> str:
-    return _NUMBER.sub("<number>", text)[:150]

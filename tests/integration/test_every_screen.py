@@ -13,7 +13,8 @@ from app.webhooks.ussd import USSD_LIMITS
 from casecore.demo import DEMO_FAMILY_PHONE, load_demo
 from casecore.taxonomy import COMMUNITY_LANGUAGES
 from channels.africastalking_ussd import SCREEN_LIMIT, render_ussd, ussd_length
-from channels.sms.encoding import measure_sms, to_gsm7
+from casecore.sms_length import measure_sms
+from channels.sms.encoding import to_gsm7
 from dialogs.case_message import ENTRY_LINKED, FORWARD
 from dialogs.community import COMMUNITY, LANGUAGE, MAIN
 from dialogs.engine import Context, Screen, play

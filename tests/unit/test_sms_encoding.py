@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from channels.sms.encoding import GSM7_BASIC, GSM7_EXTENSION, SmsSize, is_gsm7, measure_sms, to_gsm7
+from casecore.sms_length import GSM7_BASIC, GSM7_EXTENSION, SmsSize, is_gsm7, measure_sms
+from channels.sms.encoding import to_gsm7
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -1,0 +1,34 @@
+"""What the HTTP backends share: one POST with a timeout that never raises, and reasons without numbers."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import requests
+
+from channels.sms.base import SendResult
+
+log = logging.getLogger(__name__)
+
+# Anything that looks like a phone number is cut out of reasons, which end up in the database and the web view.
+_NUMBER = re.compile(r"\+?\d[\d ]{5,}\d")
+
+
+def post_or_retry(provider: str, url: str, timeout: float, session: requests.Session | None = None,
+                  **kwargs: Any) -> requests.Response | SendResult:
+    """POST to a provider: its response, or a retry result when no answer came (timeout, connection error)."""
+    try:
+        post = session.post if session is not None else requests.post
+        return post(url, timeout=timeout, **kwargs)
+    except requests.Timeout:
+        log.warning("%s: no answer within %ss", provider, timeout)
+        return SendResult.retry("timeout")
+    except requests.RequestException as exc:
+        log.warning("%s: request failed (%s)", provider, exc.__class__.__name__)
+        return SendResult.retry(f"connection error ({exc.__class__.__name__})")
+
+
+def without_numbers(text: str) -> str:
+    """A provider's message made safe to store: numbers replaced, 150 characters at most."""
+    return _NUMBER.sub("<number>", text)[:150]
