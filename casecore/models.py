@@ -260,6 +260,8 @@ class InboundMessage(Base):
         # A provider delivering the same message twice leaves one row.
         UniqueConstraint("provider", "provider_message_id", name="uq_inbound_message_provider_message"),
         Index("ix_inbound_message_status_received", "status", "received_at"),
+        # The last WhatsApp message from a number opens Twilio's 24-hour window for free-form messages.
+        Index("ix_inbound_message_phone_channel_received", "phone", "channel", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -279,6 +281,7 @@ class OutboundMessage(Base):
     """One SMS or WhatsApp message to one number: written before it is sent, so nothing is lost or sent twice."""
 
     __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_message_status_next_attempt", "status", "next_attempt_at"),)
 
     id: Mapped[uuid.UUID] = _id()
     # What the message is for, unique: a job run twice finds the row it already wrote.
@@ -301,6 +304,8 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # A message waiting for another try is not claimed before this time (backoff); None means at once.
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # What the provider later reported (casecore.delivery): queued, sent, delivered or failed; a final status
     # (delivered, failed) is never replaced.
     delivery_status: Mapped[Optional[str]] = mapped_column(String(16))
