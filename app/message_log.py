@@ -29,6 +29,10 @@ LABELS: dict[str, str] = {
     "failed": N_("Failed"),
     "received": N_("Received, not processed"),
     "processed": N_("Processed"),
+    "limited": N_("Not handled: too many messages from this number"),
+    "unknown": N_("Outcome unknown: checking with the provider"),
+    "held": N_("Held until the person writes on WhatsApp"),
+    "rerouted": N_("Sent by SMS instead"),
 }
 
 

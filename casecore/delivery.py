@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casecore.contacts import opt_out
 from casecore.errors import InvalidInput
 from casecore.models import OutboundMessage, utcnow
 
@@ -16,6 +18,10 @@ FINAL_STATUSES = ("delivered", "failed")
 # Callbacks arrive out of order: a report only moves a message forward. Both final statuses share the top rank,
 # so the first final report wins: a late "failed" never undoes "delivered", nor a late "delivered" a "failed".
 _RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2}
+# Twilio's error code when the recipient replied STOP: nothing more may go to the number, on any channel.
+OPTED_OUT_CODE = "21610"
+# Twilio's error code for a free-form WhatsApp message outside the 24-hour window.
+OUTSIDE_WINDOW_CODE = "63016"
 
 
 def record_delivery(session: Session, provider_message_id: str, status: str, reason: str | None = None) -> bool:
@@ -45,8 +51,22 @@ def record_delivery(session: Session, provider_message_id: str, status: str, rea
     message.delivery_status = status
     if status == "failed":
         message.delivery_reason = (reason or "failed")[:200]
+        if reason == OPTED_OUT_CODE:
+            opt_out(session, message.to_phone)
     elif status == "delivered":
         message.delivered_at = utcnow()
     session.flush()
     log.info("outbound message %s: delivery %s", message.id, status)
     return True
+
+
+def whatsapp_refused_outside_window(session: Session, provider_message_id: str, status: str,
+                                    reason: str | None) -> uuid.UUID | None:
+    """The id of a sent WhatsApp message this report says was refused outside the 24-hour window, else None."""
+    if status != "failed" or reason != OUTSIDE_WINDOW_CODE:
+        return None
+    return session.scalar(
+        select(OutboundMessage.id).where(OutboundMessage.provider_message_id == provider_message_id,
+                                         OutboundMessage.channel == "whatsapp", OutboundMessage.status == "sent")
+        .limit(1)
+    )

@@ -22,13 +22,16 @@ from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.errors import InvalidInput
-from casecore.models import InboundMessage, OutboundMessage
+from casecore.models import InboundMessage, OutboundMessage, UTCDateTime
 from casecore.phones import mask_phone
 
 PAGE_SIZE = 50
 DIRECTIONS = ("in", "out")
-OUTBOUND_STATUSES = ("queued", "sending", "sent", "failed")
-INBOUND_STATUSES = ("received", "processed")
+# "unknown": a send was interrupted and the provider has not yet said whether it took the message; "held": a
+# WhatsApp message waiting for the person to write (24-hour window); "rerouted": sent by SMS instead.
+OUTBOUND_STATUSES = ("queued", "sending", "sent", "failed", "unknown", "held", "rerouted")
+# "limited": kept but never handled, its number having sent more than its rate limit allows.
+INBOUND_STATUSES = ("received", "processed", "limited")
 # "delivered" is what the provider reported; "failed" matches a failed send and a failed delivery alike.
 STATUSES = OUTBOUND_STATUSES + ("delivered",) + INBOUND_STATUSES
 # Roles that may read the message log.
@@ -69,6 +72,7 @@ class LogRow:
     failure_reason: str | None
     encoding: str | None
     segments: int | None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,11 @@ class LogSummary:
     failed: int
     unprocessed: int
     top_failure_reasons: list[tuple[str, int]]
+    unknown: int = 0
+    held: int = 0
+    waiting_to_retry: int = 0  # queued after a failed try, waiting out a backoff
+    next_retry_at: datetime | None = None
+    top_retry_reasons: list[tuple[str, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,7 @@ def _outbound(wanted: LogFilter):
         OutboundMessage.failure_reason.label("failure_reason"),
         OutboundMessage.encoding.label("encoding"),
         OutboundMessage.segments.label("segments"),
+        OutboundMessage.next_attempt_at.label("next_attempt_at"),
     )
     if wanted.channel:
         query = query.where(OutboundMessage.channel == wanted.channel)
@@ -179,6 +189,7 @@ def _inbound(wanted: LogFilter):
         no_text.label("failure_reason"),
         no_text.label("encoding"),
         no_number.label("segments"),
+        cast(null(), UTCDateTime).label("next_attempt_at"),
     )
     if wanted.channel:
         query = query.where(InboundMessage.channel == wanted.channel)
@@ -203,6 +214,7 @@ def _row(r) -> LogRow:
         failure_reason=scrub_reason(r.failure_reason),
         encoding=r.encoding,
         segments=r.segments,
+        next_attempt_at=r.next_attempt_at if r.status == "queued" else None,
     )
 
 
@@ -218,7 +230,7 @@ def message_log_summary(session: Session, reasons: int = 5) -> LogSummary:
     counts = dict(
         session.execute(
             select(OutboundMessage.status, func.count())
-            .where(OutboundMessage.status.in_(("queued", "sending", "failed")))
+            .where(OutboundMessage.status.in_(("queued", "sending", "failed", "unknown", "held")))
             .group_by(OutboundMessage.status)
         ).all()
     )
@@ -232,10 +244,26 @@ def message_log_summary(session: Session, reasons: int = 5) -> LogSummary:
         .order_by(func.count().desc(), OutboundMessage.failure_reason)
         .limit(reasons)
     ).all()
+    retrying = OutboundMessage.status == "queued", OutboundMessage.next_attempt_at.is_not(None)
+    waiting, next_retry_at = session.execute(
+        select(func.count(), func.min(OutboundMessage.next_attempt_at)).where(*retrying)
+    ).one()
+    # Why messages wait: the provider's reason on their last try (throttled, gateway error, no connection...).
+    retry_reasons = session.execute(
+        select(OutboundMessage.failure_reason, func.count().label("n")).where(*retrying)
+        .group_by(OutboundMessage.failure_reason)
+        .order_by(func.count().desc(), OutboundMessage.failure_reason)
+        .limit(reasons)
+    ).all()
     return LogSummary(
         queued=counts.get("queued", 0),
         sending=counts.get("sending", 0),
         failed=counts.get("failed", 0),
         unprocessed=unprocessed or 0,
         top_failure_reasons=[(scrub_reason(reason) or "", n) for reason, n in top],
+        unknown=counts.get("unknown", 0),
+        held=counts.get("held", 0),
+        waiting_to_retry=waiting or 0,
+        next_retry_at=next_retry_at,
+        top_retry_reasons=[(scrub_reason(reason) or "", n) for reason, n in retry_reasons],
     )

@@ -19,4 +19,5 @@ AT_DELIVERY_STATUSES: dict[str, str | None] = {
 
 def parse_africastalking_delivery(form: Mapping[str, str]) -> DeliveryReport:
     """Read `id` and `status`; a failure keeps `failureReason` (or the status itself) as its reason."""
-    return build_report(form, "id", "status", AT_DELIVERY_STATUSES, form.get("failureReason"))
+    return build_report(form, "id", "status", AT_DELIVERY_STATUSES, form.get("failureReason"),
+                        form.get("phoneNumber"))

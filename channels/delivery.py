@@ -4,9 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from channels.inbound import MAX_MESSAGE_ID, clean_body
+import re
+
+from channels.inbound import MAX_MESSAGE_ID, clean_body, has_control_characters
 
 MAX_REASON = 200
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class InvalidDeliveryReport(ValueError):
@@ -20,17 +23,27 @@ class DeliveryReport:
     provider_message_id: str
     status: str | None
     reason: str | None = None
+    # The recipient's number, when the provider names it: it tells which message of unknown outcome this was.
+    phone: str | None = None
 
 
 def build_report(form: Mapping[str, str], id_field: str, status_field: str,
-                 table: Mapping[str, str | None], reason: str | None) -> DeliveryReport:
-    """Read the id and status fields and map the status through table; InvalidDeliveryReport when unreadable."""
+                 table: Mapping[str, str | None], reason: str | None, phone: str | None = None) -> DeliveryReport:
+    """Read the id and status fields and map the status through table; InvalidDeliveryReport when unreadable.
+
+    phone (the recipient as the provider wrote it) is kept only when it is an E.164 number.
+    """
+    phone = (phone or "").strip()
+    phone = phone[len("whatsapp:"):] if phone.lower().startswith("whatsapp:") else phone
+    phone = phone if _E164.fullmatch(phone) else None
     message_id = (form.get(id_field) or "").strip()
     raw_status = (form.get(status_field) or "").strip()
     if not message_id:
         raise InvalidDeliveryReport(f"missing {id_field}")
     if len(message_id) > MAX_MESSAGE_ID:
         raise InvalidDeliveryReport(f"{id_field} too long")
+    if has_control_characters(message_id):
+        raise InvalidDeliveryReport(f"{id_field} has control characters")
     if not raw_status:
         raise InvalidDeliveryReport(f"missing {status_field}")
     if raw_status not in table:
@@ -38,7 +51,7 @@ def build_report(form: Mapping[str, str], id_field: str, status_field: str,
         raise InvalidDeliveryReport(f"unknown {status_field} {clean_body(raw_status)[:40]!r}")
     status = table[raw_status]
     if status != "failed":
-        return DeliveryReport(message_id, status)
+        return DeliveryReport(message_id, status, phone=phone)
     # Unknown reasons are kept as opaque text; control characters and excess length go.
     text = clean_body(reason or "")[:MAX_REASON] or raw_status
-    return DeliveryReport(message_id, status, text)
+    return DeliveryReport(message_id, status, text, phone)

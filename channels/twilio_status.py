@@ -31,4 +31,5 @@ def parse_twilio_status(form: Mapping[str, str]) -> DeliveryReport:
     # Older callbacks carry only the Sms* names; MessageSid and MessageStatus win when both are sent.
     fields["MessageSid"] = (form.get("MessageSid") or "").strip() or (form.get("SmsSid") or "")
     fields["MessageStatus"] = (form.get("MessageStatus") or "").strip() or (form.get("SmsStatus") or "")
-    return build_report(fields, "MessageSid", "MessageStatus", TWILIO_STATUSES, form.get("ErrorCode"))
+    return build_report(fields, "MessageSid", "MessageStatus", TWILIO_STATUSES, form.get("ErrorCode"),
+                        form.get("To"))

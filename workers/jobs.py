@@ -1,25 +1,23 @@
 """RQ jobs: module-level functions taking ids as strings; exceptions propagate so RQ records and retries them."""
 from __future__ import annotations
 
-import dataclasses
 import logging
+from datetime import timedelta
 
 from rq import Queue, get_current_job
 
 from bootstrap import Runtime, bootstrap
 from casecore.alerts import queue_report_alerts
-from casecore.outbox import claim_for_sending, record_send_result
-from channels.sms import OutboundSms, SendResult, SmsConfigError, make_sms_backend
-from channels.sms.twilio_content import CONTENT_CACHE_OPTION, content_cache_for
+from casecore.inbox import get_inbound
+from casecore.media_attach import attach_waiting_media
+from casecore.whatsapp_window import release_held
 from workers.followups import follow_up
 from workers.inbound import process_inbound
+from workers.media import fetch_media
 from workers.queueing import enqueue_send
+from workers.sending import reconcile_one, resend_outside_window as resend_otherwise, send_one
 
 log = logging.getLogger(__name__)
-
-
-class RetryableSendError(Exception):
-    """The provider could not take the message now; raised so RQ tries the job again later."""
 
 
 def alert_supervisors(report_id: str) -> int:
@@ -32,39 +30,44 @@ def alert_supervisors(report_id: str) -> int:
         # A False here (Redis gone mid-job) is covered: the scheduler enqueues queued messages it finds.
         enqueue_send(queue, message_id)
     log.info("report %s: %d alert(s) to send", report_id, len(message_ids))
+    # After the alerts, in a transaction of its own: photos sent before a report must never delay its alert.
+    with runtime.unit_of_work() as session:
+        attach_waiting_media(session, report_id, timedelta(hours=runtime.settings.MEDIA_ATTACH_HOURS))
     return len(message_ids)
 
 
+def fetch_inbound_media(media_id: str) -> str:
+    """Download, check and keep one received photo or file; returns its status (raises to be retried)."""
+    return fetch_media(bootstrap(), media_id)
+
+
 def send_outbound(message_id: str) -> str:
-    """Send one outbox message unless it already went (or failed for good); returns the message's status."""
+    """Send one outbox message unless it already went, is not due, or failed for good; returns its status."""
     runtime = bootstrap()
-    with runtime.unit_of_work() as session:
-        message = claim_for_sending(session, message_id)
-    if message is None:
-        log.info("outbound message %s was already handled; not sending it again", message_id)
-        return "skipped"
-    # The backend the message was written for: a configuration change must not reroute what is already queued.
-    # Twilio keeps the WhatsApp quick-reply contents it creates in Redis, shared by every worker.
-    try:
-        backend = make_sms_backend(message.backend, {**dataclasses.asdict(runtime.settings),
-                                                     CONTENT_CACHE_OPTION: content_cache_for(runtime.redis)})
-    except SmsConfigError as exc:
-        # Retrying cannot help until someone configures the provider; failing says so in the outbox.
-        result = SendResult.failed(f"not configured: {exc}")
-    else:
-        result = backend.send(OutboundSms(to=message.to_phone, body=message.body, channel=message.channel,
-                                          options=tuple(message.options or ())))
-    with runtime.unit_of_work() as session:
-        status = record_send_result(session, message_id, result.status, result.provider_message_id, result.reason)
-    if result.status == "retry" and status == "queued":
-        raise RetryableSendError(f"outbound message {message_id}: {result.reason} (attempt {message.attempts})")
-    return status
+    return send_one(runtime, _follow_up_queue(runtime), message_id)
+
+
+def reconcile_outbound(message_id: str) -> str:
+    """Find out whether a message whose send was interrupted went; returns its status afterwards."""
+    runtime = bootstrap()
+    return reconcile_one(runtime, _follow_up_queue(runtime), message_id)
+
+
+def resend_outside_window(message_id: str) -> str:
+    """Send otherwise (SMS, or a template and hold) a WhatsApp message refused outside the 24-hour window."""
+    runtime = bootstrap()
+    return resend_otherwise(runtime, _follow_up_queue(runtime), message_id)
 
 
 def handle_inbound(inbound_id: str) -> int:
     """Answer one inbound SMS or WhatsApp message and enqueue the reply; returns how many sends were enqueued."""
     runtime = bootstrap()
+    with runtime.unit_of_work() as session:
+        inbound = get_inbound(session, inbound_id)
+        # A WhatsApp message opens the 24-hour window: what was held for the number may go now.
+        released = release_held(session, inbound.phone) if inbound.channel == "whatsapp" else []
     outbound_ids, events = process_inbound(runtime, inbound_id)
+    outbound_ids = released + outbound_ids
     queue = _follow_up_queue(runtime)
     for message_id in outbound_ids:
         enqueue_send(queue, message_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
 import redis
 from rq import Queue, Retry
@@ -15,7 +16,11 @@ log = logging.getLogger(__name__)
 ALERT_JOB = "workers.jobs.alert_supervisors"
 SEND_JOB = "workers.jobs.send_outbound"
 INBOUND_JOB = "workers.jobs.handle_inbound"
-# About 20 minutes of tries; after that the scheduler's sweep enqueues the work again.
+MEDIA_JOB = "workers.jobs.fetch_inbound_media"
+RECONCILE_JOB = "workers.jobs.reconcile_outbound"
+OUTSIDE_WINDOW_JOB = "workers.jobs.resend_outside_window"
+# About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
+# terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
 FAILURE_TTL = 7 * 24 * 3600
 # A job in one of these states will run (again) on its own: enqueueing it a second time would only duplicate it.
@@ -37,6 +42,16 @@ def inbound_job_id(inbound_id: str | uuid.UUID) -> str:
     return f"inbound-{inbound_id}"
 
 
+def media_job_id(media_id: str | uuid.UUID) -> str:
+    """The one job id for fetching a received photo or file."""
+    return f"media-{media_id}"
+
+
+def enqueue_media(queue: Queue, media_id: str | uuid.UUID) -> bool:
+    """Enqueue the fetching of a received photo or file; False when Redis cannot be reached."""
+    return _enqueue_once(queue, MEDIA_JOB, media_job_id(media_id), str(media_id))
+
+
 def enqueue_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
     """Enqueue the handling of an inbound SMS or WhatsApp message; False when Redis cannot be reached."""
     return _enqueue_once(queue, INBOUND_JOB, inbound_job_id(inbound_id), str(inbound_id))
@@ -49,22 +64,58 @@ def enqueue_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:
 
 def enqueue_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
     """Enqueue the send job for an outbox message; False (and a warning) when Redis cannot be reached."""
-    return _enqueue_once(queue, SEND_JOB, send_job_id(message_id), str(message_id))
+    return _enqueue_once(queue, SEND_JOB, send_job_id(message_id), str(message_id), retry=False,
+                         beside_started=True)
 
 
-def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str) -> bool:
+def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, attempt: int) -> bool:
+    """Enqueue a later try of a send for when (RQ's scheduler runs it); False when Redis cannot be reached.
+
+    Its own job id per try: the job asking for it is still running under the plain send id. A job run early or
+    twice is harmless: the claim only takes a message that is due and still queued.
+    """
+    try:
+        queue.enqueue_at(when, SEND_JOB, str(message_id), job_id=f"{send_job_id(message_id)}-try-{attempt}",
+                         failure_ttl=FAILURE_TTL)
+    except redis.RedisError as exc:
+        log.warning("could not schedule send %s (%s); the scheduler will enqueue it when due", message_id,
+                    exc.__class__.__name__)
+        return False
+    return True
+
+
+def enqueue_reconcile(queue: Queue, message_id: str | uuid.UUID) -> bool:
+    """Enqueue the look-up of a send whose outcome is unknown; False when Redis cannot be reached."""
+    return _enqueue_once(queue, RECONCILE_JOB, f"reconcile-{message_id}", str(message_id), retry=False,
+                         beside_started=True)
+
+
+def enqueue_outside_window(queue: Queue, message_id: str | uuid.UUID) -> bool:
+    """Enqueue sending otherwise a WhatsApp message refused outside the window; False when Redis is down."""
+    return _enqueue_once(queue, OUTSIDE_WINDOW_JOB, f"outside-window-{message_id}", str(message_id))
+
+
+def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = True,
+                  beside_started: bool = False) -> bool:
+    """Enqueue unless a job with this id will run anyway; beside_started enqueues a second job (its own id) when
+    the first is marked started, for work whose database state lets only one run act (an outbox claim)."""
     try:
         try:
             # The common case, a job never enqueued before, costs one enqueue and no look-up (USSD's last step).
-            _enqueue(queue, func, job_id, arg)
+            _enqueue(queue, func, job_id, arg, retry)
         except DuplicateJobError:
             existing = queue.fetch_job(job_id)
-            if existing is not None and existing.get_status(refresh=False) in _WAITING:
+            status = None if existing is None else existing.get_status(refresh=False)
+            if status == JobStatus.STARTED and beside_started:
+                # Its worker may have been killed, which RQ notices only at its maintenance, minutes later: the
+                # message would wait that long. A job beside it is harmless, the claim decides which one sends.
+                return _enqueue_once(queue, func, f"{job_id}-again", arg, retry)
+            if status in _WAITING:
                 return True
             # A finished or failed run keeps its id for a while; clear it so the work can be tried again.
             if existing is not None:
                 existing.delete()
-            _enqueue(queue, func, job_id, arg)
+            _enqueue(queue, func, job_id, arg, retry)
     except DuplicateJobError:
         # Another process enqueued the same id between our delete and our enqueue: it is waiting, as wanted.
         return True
@@ -75,8 +126,8 @@ def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str) -> bool:
     return True
 
 
-def _enqueue(queue: Queue, func: str, job_id: str, arg: str) -> None:
+def _enqueue(queue: Queue, func: str, job_id: str, arg: str, retry: bool) -> None:
     queue.enqueue(
         func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
-        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS) if retry else None,
     )

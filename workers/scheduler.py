@@ -14,18 +14,22 @@ from datetime import datetime, timedelta
 from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.alerts import reports_awaiting_alert
 from casecore.models import utcnow
-from casecore.outbox import messages_awaiting_send, release_stale_claims
+from casecore.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
 from casecore.inbox import inbound_awaiting
+from casecore.media import media_awaiting_fetch
 from dialogs.state import StoreUnavailable
 from workers.inbound import end_expired_dialogues
-from workers.queueing import enqueue_inbound, enqueue_report_alert, enqueue_send
+from workers.queueing import enqueue_inbound, enqueue_media, enqueue_reconcile, enqueue_report_alert, enqueue_send
 
 log = logging.getLogger(__name__)
 
 # A queued message younger than this is most likely still in the hands of its first send job.
 OUTBOX_SWEEP_AFTER_SECONDS = 300
-# A send job holds its claim for one provider call (seconds); a claim this old belongs to a job that died.
-STALE_CLAIM_SECONDS = 600
+# A send job holds its claim for one or two provider calls (PROVIDER_TIMEOUT each); a claim this old belongs to a
+# job that died. A slow job that still finishes is fine: its verdict is recorded on the row all the same.
+STALE_CLAIM_SECONDS = 120
+# A send whose outcome is unknown is looked up at the provider once the provider has surely recorded it.
+RECONCILE_AFTER_SECONDS = 60
 
 
 def run_once(runtime: Runtime, now: datetime | None = None) -> int:
@@ -34,9 +38,12 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     settings = runtime.settings
     with runtime.unit_of_work() as session:
         report_ids = reports_awaiting_alert(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
-        release_stale_claims(session, now - timedelta(seconds=STALE_CLAIM_SECONDS))
-        message_ids = messages_awaiting_send(session, now - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS))
+        mark_stale_claims_unknown(session, now - timedelta(seconds=STALE_CLAIM_SECONDS))
+        message_ids = messages_awaiting_send(session, now - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS), now)
+        unknown_ids = messages_of_unknown_outcome(session, now - timedelta(seconds=RECONCILE_AFTER_SECONDS))
         inbound_ids = inbound_awaiting(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
+        # Photos and files whose fetching job was lost or ran out of RQ's retries (each item has MAX_ATTEMPTS).
+        media_ids = media_awaiting_fetch(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
         message_ids += end_expired_dialogues(runtime)
@@ -45,6 +52,8 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work = [(enqueue_report_alert, report_id) for report_id in report_ids]
     work += [(enqueue_inbound, inbound_id) for inbound_id in inbound_ids]
     work += [(enqueue_send, message_id) for message_id in message_ids]
+    work += [(enqueue_reconcile, message_id) for message_id in unknown_ids]
+    work += [(enqueue_media, media_id) for media_id in media_ids]
     queued = 0
     for enqueue, item_id in work:
         if not enqueue(runtime.queue, item_id):
@@ -52,8 +61,9 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
             break
         queued += 1
     if work:
-        log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d in the queue",
-                 len(report_ids), len(inbound_ids), len(message_ids), queued)
+        log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d of unknown outcome, "
+                 "%d media to fetch, %d in the queue", len(report_ids), len(inbound_ids), len(message_ids),
+                 len(unknown_ids), len(media_ids), queued)
     return queued
 
 

@@ -1,36 +1,55 @@
 """Delivery reports and status callbacks: recorded on the outbox row they are about, answered with a bare 200."""
 from __future__ import annotations
 
+import uuid
+from functools import partial
 from typing import Callable, Mapping
 
 from flask import Response
 from sqlalchemy.orm import Session
 
+from app.runtime import runtime
 from app.webhooks.common import bp, posted_form, record_from_form, twilio_refusal
-from casecore.delivery import record_delivery
+from casecore.delivery import record_delivery, whatsapp_refused_outside_window
+from casecore.outbox import adopt_report_for_unknown
 from channels.africastalking_delivery import parse_africastalking_delivery
 from channels.delivery import DeliveryReport
 from channels.twilio_status import parse_twilio_status
+from workers.queueing import enqueue_outside_window
 
 
 @bp.post("/africastalking/delivery")
 def africastalking_delivery():
     """An AT SMS delivery report; the token check of every /webhooks/africastalking/ URL applies."""
-    return _record(parse_africastalking_delivery, posted_form())
+    return _record(parse_africastalking_delivery, "africastalking", posted_form())
 
 
 @bp.post("/twilio/status")
 def twilio_status():
     """A Twilio status callback, signed like the message webhook."""
     form = posted_form()
-    return twilio_refusal(form) or _record(parse_twilio_status, form)
+    return twilio_refusal(form) or _record(parse_twilio_status, "twilio", form)
 
 
-def _record(parse: Callable[[Mapping[str, str]], DeliveryReport], form: Mapping[str, str]) -> Response:
+def _record(parse: Callable[[Mapping[str, str]], DeliveryReport], backend: str,
+            form: Mapping[str, str]) -> Response:
     """Store a report; one for a message we do not know is answered `OK` too: retrying it would never help."""
-    return record_from_form(form, parse, _store, "report")
+    return record_from_form(form, parse, partial(_store, backend), "report", after=_follow_up)
 
 
-def _store(session: Session, report: DeliveryReport) -> None:
-    if report.status is not None:  # a status with nothing to record (an inbound message's) is acknowledged
+def _store(backend: str, session: Session, report: DeliveryReport) -> uuid.UUID | None:
+    """Record the report; the id of a WhatsApp message refused outside the 24-hour window, to send otherwise."""
+    if report.status is None:  # a status with nothing to record (an inbound message's) is acknowledged
+        return None
+    known = record_delivery(session, report.provider_message_id, report.status, report.reason)
+    if not known and report.phone and adopt_report_for_unknown(session, backend, report.phone,
+                                                               report.provider_message_id):
+        # The message whose send was interrupted: now we know it went, and what became of it.
         record_delivery(session, report.provider_message_id, report.status, report.reason)
+    return whatsapp_refused_outside_window(session, report.provider_message_id, report.status, report.reason)
+
+
+def _follow_up(refused_id: uuid.UUID | None) -> None:
+    if refused_id is not None:
+        # If Redis is down the message stays as the report left it; an operator sees the failure in the log.
+        enqueue_outside_window(runtime().queue, refused_id)

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 import requests
 
 from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
-from channels.sms.http import post_or_retry, without_numbers
+from channels.sms.http import post_or_retry, retry_after, without_numbers
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +61,17 @@ class AfricasTalkingBackend(SmsBackend):
         response = post_or_retry(self.name, self.url, self.timeout, self._session, data=params, headers=headers)
         if isinstance(response, SendResult):
             return response
-        result = interpret_response(response.status_code, response.text)
+        result = interpret_response(response.status_code, response.text, retry_after(response.headers))
         log.info("africastalking: HTTP %s -> %s", response.status_code, result.status)
         return result
 
 
-def interpret_response(http_status: int, body: str) -> SendResult:
-    """Map AT's HTTP status and JSON body for a single recipient to sent, retry or failed."""
+def interpret_response(http_status: int, body: str, wait: float | None = None) -> SendResult:
+    """Map AT's HTTP status and JSON body for a single recipient to sent, retry, failed or unknown."""
     if http_status == 401:
         return SendResult.failed("unauthorized (check AT_API_KEY)")
     if http_status in (408, 429) or http_status >= 500:
-        return SendResult.retry(f"HTTP {http_status}")
+        return SendResult.retry(f"HTTP {http_status}", wait)
     if not 200 <= http_status < 300:
         detail = without_numbers(body.strip().splitlines()[0]) if body.strip() else ""
         return SendResult.failed(f"HTTP {http_status}: {detail}" if detail else f"HTTP {http_status}")
@@ -79,9 +79,8 @@ def interpret_response(http_status: int, body: str) -> SendResult:
         data = json.loads(body)["SMSMessageData"]
         recipients = data["Recipients"]
     except (ValueError, KeyError, TypeError):
-        # A cut-off body or a proxy's HTML page: whether AT took the message is unknown, and a late duplicate
-        # alert is better than a lost one.
-        return SendResult.retry("unreadable answer")
+        # A cut-off body or a proxy's HTML page: whether AT took the message is unknown.
+        return SendResult.unknown("unreadable answer")
     if not isinstance(recipients, list) or not recipients:
         # AT answers 2xx with no recipients for a request it refuses outright (e.g. Message "InvalidSenderId").
         message = data.get("Message")
@@ -90,7 +89,7 @@ def interpret_response(http_status: int, body: str) -> SendResult:
     try:
         code = int(recipient.get("statusCode"))
     except (TypeError, ValueError):
-        return SendResult.retry("unreadable answer")
+        return SendResult.unknown("unreadable answer")
     status_text = without_numbers(str(recipient.get("status") or f"status {code}"))
     if code in ACCEPTED:
         message_id = recipient.get("messageId")

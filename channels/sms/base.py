@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
-SendStatus = Literal["sent", "retry", "failed"]
+# unknown: the request may have reached the provider but no readable answer came back (a read timeout, a cut-off
+# body); sending again could send twice, so the outbox finds out first (find_sent, delivery reports).
+SendStatus = Literal["sent", "retry", "failed", "unknown"]
 Channel = Literal["sms", "whatsapp"]
 CHANNELS = ("sms", "whatsapp")
 
@@ -22,6 +25,8 @@ class OutboundSms:
     body: str
     channel: Channel = "sms"
     options: tuple[str, ...] = ()
+    # An approved WhatsApp template (Twilio ContentSid) sent instead of the body, outside the 24-hour window.
+    template_sid: str | None = None
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNELS:
@@ -37,6 +42,8 @@ class SendResult:
     status: SendStatus
     provider_message_id: str | None = None
     reason: str | None = None
+    # Seconds the provider asked us to wait (HTTP Retry-After), for a retry.
+    retry_after: float | None = None
 
     @classmethod
     def sent(cls, provider_message_id: str | None) -> "SendResult":
@@ -44,14 +51,27 @@ class SendResult:
         return cls("sent", provider_message_id, None)
 
     @classmethod
-    def retry(cls, reason: str) -> "SendResult":
-        """A temporary problem: the same message may go through later."""
-        return cls("retry", None, reason)
+    def retry(cls, reason: str, retry_after: float | None = None) -> "SendResult":
+        """A temporary problem, and the provider surely did not take the message: it may go through later."""
+        return cls("retry", None, reason, retry_after)
+
+    @classmethod
+    def unknown(cls, reason: str) -> "SendResult":
+        """The provider may or may not have taken the message: find out before sending it again."""
+        return cls("unknown", None, reason)
 
     @classmethod
     def failed(cls, reason: str) -> "SendResult":
         """A permanent problem: sending the same message again would fail the same way."""
         return cls("failed", None, reason)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a provider's records say about a message whose sending was interrupted."""
+
+    found: bool | None  # True: the provider has it; False: surely not; None: the provider cannot tell
+    provider_message_id: str | None = None
 
 
 class SmsBackend(ABC):
@@ -62,3 +82,7 @@ class SmsBackend(ABC):
     @abstractmethod
     def send(self, sms: OutboundSms) -> SendResult:
         """Send sms and say what happened."""
+
+    def find_sent(self, sms: OutboundSms, since: datetime, exclude: frozenset[str] = frozenset()) -> Lookup:
+        """Whether the provider took sms at or after since (ids in exclude are other messages'); None by default."""
+        return Lookup(None)

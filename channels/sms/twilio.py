@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Mapping
 
 import requests
 
-from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
-from channels.sms.http import post_or_retry, without_numbers
+from channels.sms.base import Lookup, OutboundSms, SendResult, SmsBackend, SmsConfigError
+from channels.sms.http import post_or_retry, retry_after, without_numbers
 from channels.sms.twilio_content import (
     CONTENT_CACHE_OPTION,
     DEFAULT_CONTENT_API_URL,
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.twilio.com"
 WHATSAPP_PREFIX = "whatsapp:"
 MAX_BODY = 1600  # Twilio refuses longer bodies with error 21617
+# Twilio's clock and ours may differ a little: a message created this long before the claim may still be ours.
+CLOCK_SKEW = timedelta(seconds=60)
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 # Twilio error codes that say something about the recipient rather than the request: named reasons for the outbox.
 NAMED_ERRORS = {21610: "opted_out", 63016: "outside_whatsapp_window"}
 # Refusals of a ContentSid send that say the content is at fault (unknown ContentSid, bad ContentVariables,
@@ -44,9 +49,11 @@ class TwilioBackend(SmsBackend):
         self, *, account_sid: str, auth_token: str, sms_from: str = "", whatsapp_from: str = "",
         api_url: str = DEFAULT_API_URL, timeout: float = 10.0, session: requests.Session | None = None,
         content_api_url: str = DEFAULT_CONTENT_API_URL, quick_replies: bool = True,
-        content_cache: ContentCache | None = None,
+        content_cache: ContentCache | None = None, status_callback: str = "",
     ) -> None:
         self.account_sid = account_sid
+        # Where Twilio posts delivery statuses; without it Twilio sends none.
+        self.status_callback = status_callback
         self._auth_token = auth_token
         self.sms_from = sms_from
         self.whatsapp_from = whatsapp_from
@@ -77,6 +84,7 @@ class TwilioBackend(SmsBackend):
             content_api_url=options.get("TWILIO_CONTENT_API_URL") or DEFAULT_CONTENT_API_URL,
             quick_replies=_enabled(options.get("TWILIO_QUICK_REPLIES", True)),
             content_cache=options.get(CONTENT_CACHE_OPTION),
+            status_callback=_status_callback(options.get("PUBLIC_BASE_URL") or ""),
         )
 
     def send(self, sms: OutboundSms) -> SendResult:
@@ -88,6 +96,11 @@ class TwilioBackend(SmsBackend):
         if len(sms.body) > MAX_BODY:
             return SendResult.failed(f"body longer than {MAX_BODY} characters")
         params = {"To": _address(sms.to, sms.channel), "From": _address(sender, sms.channel)}
+        if self.status_callback:
+            params["StatusCallback"] = self.status_callback
+        if sms.template_sid:
+            # Outside WhatsApp's 24-hour window only an approved template may go; it carries no case detail.
+            return self._result(self._post({**params, "ContentSid": sms.template_sid}), sms.channel)
         quick_reply = quick_reply_for(sms) if self.quick_replies else None
         content_sid = self._content_sid(quick_reply) if quick_reply is not None else None
         if quick_reply is not None and content_sid is not None:
@@ -135,35 +148,62 @@ class TwilioBackend(SmsBackend):
         except ContentCacheError as exc:
             log.warning("twilio: content cache unwritable (%s)", exc)
 
-    def _post(self, params: dict[str, str]) -> tuple[int, str] | SendResult:
-        """POST to the Messages API: Twilio's HTTP status and body, or a retry when no answer came."""
+    def find_sent(self, sms: OutboundSms, since: datetime, exclude: frozenset[str] = frozenset()) -> Lookup:
+        """Look in the account's messages to sms.to from our sender for one created since then (not in exclude)."""
+        sender = self.whatsapp_from if sms.channel == "whatsapp" else self.sms_from
+        if not sender:
+            return Lookup(None)
+        params = {"To": _address(sms.to, sms.channel), "From": _address(sender, sms.channel), "PageSize": "50"}
+        try:
+            getter = self._session.get if self._session is not None else requests.get
+            response = getter(self.url, params=params, auth=(self.account_sid, self._auth_token),
+                              headers={"Accept": "application/json"}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            log.warning("twilio: message look-up failed (%s)", exc.__class__.__name__)
+            return Lookup(None)
+        messages = _json(response.text).get("messages") if response.status_code == 200 else None
+        if not isinstance(messages, list):
+            log.warning("twilio: message look-up answered HTTP %s", response.status_code)
+            return Lookup(None)
+        # Sent as a content (buttons, a template), Twilio lists the content's text, which cannot be compared.
+        plain = not sms.template_sid and (not self.quick_replies or quick_reply_for(sms) is None)
+        for message in messages:
+            sid = message.get("sid") if isinstance(message, dict) else None
+            if isinstance(sid, str) and sid not in exclude and _created_since(message, since - CLOCK_SKEW) \
+                    and (not plain or _same_text(message, sms.body)):
+                return Lookup(True, sid)
+        return Lookup(False)
+
+    def _post(self, params: dict[str, str]) -> tuple[int, str, float | None] | SendResult:
+        """POST to the Messages API: Twilio's HTTP status, body and Retry-After, or a result when no answer came."""
         response = post_or_retry(self.name, self.url, self.timeout, self._session, data=params,
                                  auth=(self.account_sid, self._auth_token), headers={"Accept": "application/json"})
-        return response if isinstance(response, SendResult) else (response.status_code, response.text)
+        if isinstance(response, SendResult):
+            return response
+        return response.status_code, response.text, retry_after(response.headers)
 
-    def _result(self, answer: tuple[int, str] | SendResult, channel: str) -> SendResult:
+    def _result(self, answer: tuple[int, str, float | None] | SendResult, channel: str) -> SendResult:
         if isinstance(answer, SendResult):
             return answer
-        http_status, body = answer
-        result = interpret_response(http_status, body)
+        http_status, body, wait = answer
+        result = interpret_response(http_status, body, wait)
         log.info("twilio: %s HTTP %s -> %s %s", channel, http_status, result.status, result.reason or "")
         return result
 
 
-def interpret_response(http_status: int, body: str) -> SendResult:
-    """Map the Messages API's HTTP status and JSON body to sent, retry or failed."""
+def interpret_response(http_status: int, body: str, wait: float | None = None) -> SendResult:
+    """Map the Messages API's HTTP status and JSON body to sent, retry, failed or unknown."""
     data = _json(body)
     if 200 <= http_status < 300:
         sid = data.get("sid")
         if isinstance(sid, str) and sid:
             return SendResult.sent(sid)
-        # A cut-off body or a proxy's page: whether Twilio took the message is unknown, and a late duplicate is
-        # better than a lost message.
-        return SendResult.retry("unreadable answer")
+        # A cut-off body or a proxy's page: whether Twilio took the message is unknown (find_sent will tell).
+        return SendResult.unknown("unreadable answer")
     if http_status in (401, 403):
         return SendResult.failed("bad credentials")
     if http_status in (408, 429) or http_status >= 500:
-        return SendResult.retry(f"HTTP {http_status}")
+        return SendResult.retry(f"HTTP {http_status}", wait)
     code = _code(data.get("code"))
     if code in NAMED_ERRORS:
         return SendResult.failed(NAMED_ERRORS[code])
@@ -174,11 +214,11 @@ def interpret_response(http_status: int, body: str) -> SendResult:
     return SendResult.failed(f"HTTP {http_status}: {detail}" if detail else f"HTTP {http_status}")
 
 
-def _refuses_content(answer: tuple[int, str] | SendResult) -> bool:
+def _refuses_content(answer: tuple[int, str, float | None] | SendResult) -> bool:
     """Whether Twilio refused a ContentSid send because of the content (rather than the recipient or the load)."""
     if isinstance(answer, SendResult):
         return False
-    http_status, body = answer
+    http_status, body, _ = answer
     if not 400 <= http_status < 500 or http_status in (401, 403, 408, 429):
         return False
     data = _json(body)
@@ -186,6 +226,28 @@ def _refuses_content(answer: tuple[int, str] | SendResult) -> bool:
     if code in NAMED_ERRORS:
         return False  # opted out, outside the window: plain text would be refused the same way
     return code in CONTENT_ERRORS or "content" in str(data.get("message") or "").lower()
+
+
+def _created_since(message: dict[str, Any], since: datetime) -> bool:
+    """Whether a listed message's date_created (RFC 2822, as Twilio writes it) is at or after since."""
+    try:
+        created = parsedate_to_datetime(str(message.get("date_created") or ""))
+    except (TypeError, ValueError):
+        return False
+    return created is not None and created.tzinfo is not None and created >= since
+
+
+def _same_text(message: dict[str, Any], body: str) -> bool:
+    """Whether a listed message carries body: another message to the same number must not be taken for it.
+
+    Twilio puts "Sent from your Twilio trial account - " before the body on trial accounts, hence the suffix.
+    """
+    listed = message.get("body")
+    return not isinstance(listed, str) or listed.endswith(body)
+
+
+def _status_callback(base_url: str) -> str:
+    return base_url.strip().rstrip("/") + STATUS_CALLBACK_PATH if base_url.strip() else ""
 
 
 def _enabled(value: Any) -> bool:

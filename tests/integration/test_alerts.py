@@ -1,12 +1,14 @@
 """Alerting supervisors: report -> alert job -> outbox rows -> send jobs -> the (fake) Africa's Talking API."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from bootstrap import bootstrap
 from casecore.alerts import queue_report_alerts
-from casecore.models import OutboundMessage, Report
+from casecore.models import OutboundMessage, Report, utcnow
 from casecore.outbox import MAX_SEND_ATTEMPTS, claim_for_sending, record_send_result
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
@@ -129,7 +131,7 @@ def test_a_server_error_is_retried_and_the_sms_sent_once(at_runtime, fake_at):
     fake_at.answer_next(Answer.http_error(500))
 
     enqueue_report_alert(at_runtime.queue, report.id)
-    drain(at_runtime.queue)
+    drain(at_runtime.queue, runtime=at_runtime)
 
     received = fake_at.wait_for(3)
     assert len(received) == 3 and [r["http_status"] for r in received] == [500, 201, 201]
@@ -143,7 +145,7 @@ def test_throttling_is_retried(at_runtime, fake_at):
     report, _ = seed(at_runtime)
     fake_at.answer_next(Answer.http_error(429), Answer.recipient(405, "InsufficientBalance"))
     enqueue_report_alert(at_runtime.queue, report.id)
-    drain(at_runtime.queue)
+    drain(at_runtime.queue, runtime=at_runtime)
     assert len(fake_at.requests) == 4
     assert {m.status for m in messages(at_runtime).values()} == {"sent"}
 
@@ -162,7 +164,8 @@ def test_a_rejected_number_fails_for_good_without_retry(at_runtime, fake_at):
     assert at_runtime.queue.failed_job_registry.count == 0  # the job did its work; the message failed
 
 
-def test_a_timeout_is_retried_later(at_runtime, fake_at):
+def test_a_timeout_leaves_the_outcome_unknown_and_the_sms_is_not_sent_again(at_runtime, fake_at):
+    # AT may have taken the message before the answer timed out; it has no look-up, so it is never resent.
     report, _ = seed(at_runtime)
     fake_at.answer_always(Answer.hang(3))
 
@@ -171,13 +174,29 @@ def test_a_timeout_is_retried_later(at_runtime, fake_at):
 
     assert len(fake_at.wait_for(2)) == 2
     pending = messages(at_runtime)
-    assert {(m.status, m.failure_reason, m.attempts) for m in pending.values()} == {("queued", "timeout", 1)}
-    assert at_runtime.queue.scheduled_job_registry.count == 2  # RQ retries them after an interval
-
+    assert {(m.status, m.failure_reason, m.attempts) for m in pending.values()} == {
+        ("unknown", "outcome unknown: timeout", 1)}
     fake_at.answer_always(Answer.success())
-    drain(at_runtime.queue)
-    assert {m.status for m in messages(at_runtime).values()} == {"sent"}
-    assert len(fake_at.requests) == 4
+    for message_id in (m.id for m in pending.values()):
+        assert jobs.reconcile_outbound(str(message_id)) == "unknown"  # waits for a delivery report
+        assert jobs.send_outbound(str(message_id)) == "skipped"
+    drain(at_runtime.queue, runtime=at_runtime)
+    assert len(fake_at.requests) == 2
+
+
+def test_a_provider_not_listening_is_retried_with_backoff(at_runtime, fake_at):
+    report, _ = seed(at_runtime)
+    with at_runtime.unit_of_work() as session:
+        [first, _second] = queue_report_alerts(session, report.id, "africastalking")
+    fake_at.stop()  # nothing listens on its port any more: the request never reaches AT
+    before = utcnow()
+    assert jobs.send_outbound(str(first)) == "queued"
+    with at_runtime.unit_of_work() as session:
+        waiting = session.get(OutboundMessage, first)
+        assert waiting.failure_reason.startswith("no connection") and waiting.attempts == 1
+        # The first backoff step (10 s, with jitter), not tried again before that.
+        assert before + timedelta(seconds=7) < waiting.next_attempt_at < utcnow() + timedelta(seconds=13)
+    assert jobs.send_outbound(str(first)) == "skipped"
 
 
 def test_a_message_that_never_goes_through_is_given_up(at_runtime, fake_at):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bootstrap import bootstrap
 from casecore.alerts import queue_report_alerts
 from casecore.models import OutboundMessage, utcnow
-from casecore.outbox import claim_for_sending, release_stale_claims
+from casecore.outbox import claim_for_sending, mark_stale_claims_unknown
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.queues import drain
@@ -45,14 +45,15 @@ def test_of_concurrent_claims_exactly_one_wins(any_db_runtime):
         assert (message.status, message.attempts) == ("sending", 1)
 
 
-def test_a_claim_left_by_a_dead_job_is_queued_again_only_when_stale(any_db_runtime):
+def test_a_claim_left_by_a_dead_job_becomes_of_unknown_outcome_only_when_stale(any_db_runtime):
+    # Not queued again: the job may have died after the provider took the message.
     message_id = one_message(any_db_runtime)
     with any_db_runtime.unit_of_work() as session:
         claim_for_sending(session, message_id)
     with any_db_runtime.unit_of_work() as session:
-        assert release_stale_claims(session, utcnow() - timedelta(minutes=10)) == 0
-        assert release_stale_claims(session, utcnow() + timedelta(seconds=1)) == 1
-        assert session.scalar(select(OutboundMessage.status)) == "queued"
+        assert mark_stale_claims_unknown(session, utcnow() - timedelta(minutes=10)) == 0
+        assert mark_stale_claims_unknown(session, utcnow() + timedelta(seconds=1)) == 1
+        assert session.scalar(select(OutboundMessage.status)) == "unknown"
 
 
 def test_a_message_is_sent_through_the_backend_it_was_written_for(database_url, redis_url, capsys):

@@ -66,8 +66,10 @@ def test_a_claim_returns_channel_and_options(any_db_runtime):
         message_id = queue(session, channel="whatsapp", options=["1", "2"]).id
         plain_id = queue(session, purpose_key="reply:sms:2").id
     with any_db_runtime.unit_of_work() as session:
-        assert claim_for_sending(session, message_id) == OutboundSnapshot(
-            message_id, PHONE, "Merci.", "console", 1, "whatsapp", ("1", "2"))
+        claimed = claim_for_sending(session, message_id)
+        assert claimed == OutboundSnapshot(message_id, PHONE, "Merci.", "console", 1, "whatsapp", ("1", "2"),
+                                           None, claimed.purpose_key, claimed.claimed_at)
+        assert claimed.claimed_at is not None
         assert claim_for_sending(session, plain_id).options is None
         assert claim_for_sending(session, message_id) is None  # already claimed
         with pytest.raises(NotFound):

@@ -76,7 +76,7 @@ def test_a_reply_for_a_provider_that_is_not_configured_fails_once_with_the_reaso
     from casecore.outbox import queue_message
     with runtime.unit_of_work() as session:
         ref = queue_message(session, purpose_key="reply:test", to_phone=PHONE, body="Bonjour", backend="twilio",
-                            channel="whatsapp")
+                            channel="sms")
     assert jobs.send_outbound(str(ref.id)) == "failed"
     with runtime.unit_of_work() as session:
         message = session.get(OutboundMessage, ref.id)

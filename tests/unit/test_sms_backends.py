@@ -41,11 +41,11 @@ def at_body(code: int, status: str, message_id: str = "ATXid_1") -> str:
     (502, "<html>Bad gateway</html>", SendResult("retry", None, "HTTP 502")),
     (503, "", SendResult("retry", None, "HTTP 503")),
     (400, "Invalid senderId", SendResult("failed", None, "HTTP 400: Invalid senderId")),
-    (201, "<html>oops</html>", SendResult("retry", None, "unreadable answer")),
-    (201, "", SendResult("retry", None, "unreadable answer")),
-    (201, json.dumps({"unexpected": True}), SendResult("retry", None, "unreadable answer")),
+    (201, "<html>oops</html>", SendResult("unknown", None, "unreadable answer")),
+    (201, "", SendResult("unknown", None, "unreadable answer")),
+    (201, json.dumps({"unexpected": True}), SendResult("unknown", None, "unreadable answer")),
     (201, json.dumps({"SMSMessageData": {"Recipients": [{"statusCode": "x"}]}}),
-     SendResult("retry", None, "unreadable answer")),
+     SendResult("unknown", None, "unreadable answer")),
 ])
 def test_africastalking_answers_map_to_send_results(http_status, body, expected):
     assert interpret_response(http_status, body) == expected

@@ -23,9 +23,9 @@ def twilio_error(code: int, message: str, status: int = 400) -> str:
 @pytest.mark.parametrize("http_status, body, expected", [
     (201, json.dumps({"sid": SID, "status": "queued"}), SendResult("sent", SID, None)),
     (200, json.dumps({"sid": SID, "status": "accepted"}), SendResult("sent", SID, None)),
-    (201, "<html>proxy</html>", SendResult("retry", None, "unreadable answer")),
-    (201, json.dumps({"status": "queued"}), SendResult("retry", None, "unreadable answer")),
-    (201, "", SendResult("retry", None, "unreadable answer")),
+    (201, "<html>proxy</html>", SendResult("unknown", None, "unreadable answer")),
+    (201, json.dumps({"status": "queued"}), SendResult("unknown", None, "unreadable answer")),
+    (201, "", SendResult("unknown", None, "unreadable answer")),
     (429, twilio_error(20429, "Too Many Requests", 429), SendResult("retry", None, "HTTP 429")),
     (500, "Internal Server Error", SendResult("retry", None, "HTTP 500")),
     (503, "", SendResult("retry", None, "HTTP 503")),

@@ -1,0 +1,302 @@
+"""What becomes of an outbox message when sending goes wrong: retries with backoff, unknown outcomes settled from
+the provider's records, opt-outs at the provider, and WhatsApp's 24-hour window (fake Twilio and AT servers)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from bootstrap import bootstrap
+from casecore.contacts import is_opted_out
+from casecore.inbox import InboundDraft, store_inbound
+from casecore.message_log import message_log_summary
+from casecore.models import OutboundMessage, utcnow
+from casecore.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
+from tests.conftest import make_settings
+from tests.factories import make_organisation
+from tests.fakes.africastalking import Answer as AtAnswer
+from tests.fakes.africastalking import FakeAfricasTalking
+from tests.fakes.twilio import Answer, FakeTwilio
+from tests.queues import drain
+from workers import jobs
+from workers.scheduler import run_once
+
+SID = "AC" + "c3" * 16
+TOKEN = "outcome-token"
+PHONE = "+22376701430"
+AT_KEY = "at-key"
+PUBLIC = "https://relais.example.org"
+
+
+@pytest.fixture
+def fake_twilio():
+    with FakeTwilio(account_sid=SID, auth_token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_at():
+    with FakeAfricasTalking(api_key=AT_KEY) as fake:
+        yield fake
+
+
+def make_runtime(database_url, redis_url, fake_twilio, fake_at, **overrides):
+    settings = dict(
+        DATABASE_URL=database_url, REDIS_URL=redis_url, SMS_BACKEND="twilio", PROVIDER_TIMEOUT=0.5,
+        TWILIO_API_URL=fake_twilio.url, TWILIO_CONTENT_API_URL=fake_twilio.url, TWILIO_ACCOUNT_SID=SID,
+        TWILIO_AUTH_TOKEN=TOKEN, TWILIO_SMS_FROM="+14155550100", TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
+        AT_API_URL=fake_at.url, AT_USERNAME="relais", AT_API_KEY=AT_KEY, PUBLIC_BASE_URL=PUBLIC,
+    )
+    return bootstrap(make_settings(**{**settings, **overrides}))
+
+
+@pytest.fixture
+def client_for():
+    """A test client of the web app running on a runtime's settings (the webhooks providers call)."""
+    apps = []
+
+    def make(runtime):
+        apps.append(create_app(runtime.settings))
+        return apps[-1].test_client()
+    yield make
+    for flask_app in apps:
+        flask_app.extensions["relais"].close()
+
+
+@pytest.fixture
+def twilio_signed():
+    """The X-Twilio-Signature header Twilio would send for a form posted to a path of PUBLIC."""
+    return lambda path, form: {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(PUBLIC + path, form)}
+
+
+@pytest.fixture
+def rt(database_url, redis_url, fake_twilio, fake_at):
+    runtime = make_runtime(database_url, redis_url, fake_twilio, fake_at)
+    yield runtime
+    runtime.close()
+
+
+def write(runtime, body="Bonjour", channel="sms", backend="twilio", key="m1"):
+    with runtime.unit_of_work() as session:
+        return queue_message(session, purpose_key=key, to_phone=PHONE, body=body, backend=backend,
+                             channel=channel).id
+
+
+def row(runtime, message_id):
+    with runtime.unit_of_work() as session:
+        return session.get(OutboundMessage, message_id)
+
+
+def whatsapp_from_the_person(runtime, hours_ago=1.0, key="SMin1"):
+    with runtime.unit_of_work() as session:
+        store_inbound(session, InboundDraft(provider="twilio", provider_message_id=key, channel="whatsapp",
+                                            phone=PHONE, to_address="+14155238886", body="Bonjour",
+                                            received_at=utcnow() - timedelta(hours=hours_ago)))
+
+
+# -- backoff ------------------------------------------------------------------------------------------------------
+
+def test_each_try_waits_longer_within_the_jitter_and_retry_after_is_honoured():
+    for attempts, step in enumerate(BACKOFF_SECONDS, start=1):
+        assert step * 0.8 <= retry_delay(attempts) <= step * 1.2
+    assert retry_delay(50) <= BACKOFF_SECONDS[-1] * 1.2
+    assert retry_delay(1, retry_after=120) == 120
+    assert retry_delay(1, retry_after=10 ** 9) == BACKOFF_SECONDS[-1]  # a wild Retry-After does not park it
+
+
+@pytest.mark.parametrize("answer", [Answer.server_error(), Answer.throttled(), Answer.error(503, 20503, "busy")])
+def test_a_retryable_answer_waits_its_backoff_then_the_message_goes_once(rt, fake_twilio, answer):
+    message_id = write(rt)
+    fake_twilio.answer_next(answer)
+    assert jobs.send_outbound(str(message_id)) == "queued"
+    waiting = row(rt, message_id)
+    assert waiting.next_attempt_at > utcnow() and waiting.attempts == 1
+    assert jobs.send_outbound(str(message_id)) == "skipped"  # not before its time
+    assert rt.queue.scheduled_job_registry.count == 1  # RQ's scheduler runs it when due
+    with rt.unit_of_work() as session:  # what the admin's message log shows while it waits
+        summary = message_log_summary(session)
+    assert (summary.waiting_to_retry, summary.next_retry_at) == (1, waiting.next_attempt_at)
+    assert summary.top_retry_reasons == [(waiting.failure_reason, 1)]
+
+    run_once(rt, now=waiting.next_attempt_at + timedelta(seconds=1))  # the sweep finds it due
+    drain(rt.queue, runtime=rt)
+    sent = row(rt, message_id)
+    assert (sent.status, sent.attempts) == ("sent", 2)
+    assert [r["http_status"] for r in fake_twilio.requests] == [answer.http_status, 201]
+
+
+# -- never twice ------------------------------------------------------------------------------------------------
+
+def test_a_twilio_read_timeout_is_looked_up_and_not_sent_again(rt, fake_twilio):
+    message_id = write(rt)
+    fake_twilio.answer_next(Answer.hang(2))  # Twilio creates the message, the answer comes too late
+    assert jobs.send_outbound(str(message_id)) == "unknown"
+    fake_twilio.wait_for(1)
+    assert jobs.send_outbound(str(message_id)) == "skipped"
+
+    assert jobs.reconcile_outbound(str(message_id)) == "sent"
+    settled = row(rt, message_id)
+    [created] = fake_twilio.created_messages
+    assert (settled.status, settled.provider_message_id) == ("sent", created["sid"])
+    assert len(fake_twilio.requests) == 1 and len(fake_twilio.lookups) == 1
+
+
+def test_a_job_that_died_before_the_provider_call_is_sent_after_the_look_up(rt, fake_twilio):
+    message_id = write(rt)
+    with rt.unit_of_work() as session:
+        from casecore.outbox import claim_for_sending
+        claim_for_sending(session, message_id)  # then the worker was killed
+    later = utcnow() + timedelta(minutes=5)
+    run_once(rt, now=later)  # the stale claim becomes "unknown"
+    assert row(rt, message_id).status == "unknown"
+    run_once(rt, now=later + timedelta(minutes=2))  # and is looked up
+    drain(rt.queue, runtime=rt)
+    sent = row(rt, message_id)
+    assert (sent.status, sent.attempts) == ("sent", 2)
+    assert len(fake_twilio.requests) == 1  # Twilio had nothing: sent once, now
+
+
+def test_another_messages_id_is_not_taken_for_the_lost_one(rt, fake_twilio):
+    first = write(rt, key="first")
+    assert jobs.send_outbound(str(first)) == "sent"
+    second = write(rt, key="second")
+    with rt.unit_of_work() as session:
+        from casecore.outbox import claim_for_sending
+        claim_for_sending(session, second)
+        mark_stale_claims_unknown(session, utcnow() + timedelta(seconds=1))
+    assert jobs.reconcile_outbound(str(second)) == "queued"  # the only message listed is the first's
+    assert jobs.send_outbound(str(second)) == "sent"
+    assert len({m["sid"] for m in fake_twilio.created_messages}) == 2
+
+
+def test_an_at_timeout_waits_for_a_delivery_report_naming_the_number(database_url, redis_url, fake_twilio, fake_at,
+                                                                      client_for):
+    rt = make_runtime(database_url, redis_url, fake_twilio, fake_at, SMS_BACKEND="africastalking")
+    message_id = write(rt, backend="africastalking")
+    fake_at.answer_next(AtAnswer.hang(2))
+    assert jobs.send_outbound(str(message_id)) == "unknown"
+    assert jobs.reconcile_outbound(str(message_id)) == "unknown"  # AT has no look-up: it waits
+
+    client = client_for(rt)
+    answer = client.post("/webhooks/africastalking/delivery", data={
+        "id": "ATXid_late", "status": "Success", "phoneNumber": PHONE, "networkCode": "61002"})
+    assert answer.status_code == 200
+    settled = row(rt, message_id)
+    assert (settled.status, settled.provider_message_id, settled.delivery_status) == (
+        "sent", "ATXid_late", "delivered")
+    assert len(fake_at.requests) == 1
+    rt.close()
+
+
+def test_an_at_outcome_never_known_is_failed_not_resent(database_url, redis_url, fake_twilio, fake_at):
+    rt = make_runtime(database_url, redis_url, fake_twilio, fake_at, SMS_BACKEND="africastalking",
+                      UNKNOWN_OUTCOME_WAIT_SECONDS=0)
+    message_id = write(rt, backend="africastalking")
+    fake_at.answer_next(AtAnswer.garbage())
+    assert jobs.send_outbound(str(message_id)) == "unknown"
+    assert jobs.reconcile_outbound(str(message_id)) == "failed"
+    failed = row(rt, message_id)
+    assert failed.failure_reason.startswith("outcome unknown")
+    assert len(fake_at.requests) == 1
+    rt.close()
+
+
+# -- opt-out at the provider ------------------------------------------------------------------------------------
+
+def test_twilio_21610_records_the_opt_out_and_withholds_later_messages(rt, fake_twilio):
+    first = write(rt, key="a")
+    fake_twilio.answer_next(Answer.opted_out())
+    assert jobs.send_outbound(str(first)) == "failed"
+    with rt.unit_of_work() as session:
+        assert is_opted_out(session, PHONE)
+    second = write(rt, key="b", channel="sms")
+    assert jobs.send_outbound(str(second)) == "skipped"
+    assert row(rt, second).failure_reason == "opted_out"
+    assert len(fake_twilio.requests) == 1
+
+
+def test_a_status_callback_with_21610_records_the_opt_out(rt, fake_twilio, client_for, twilio_signed):
+    message_id = write(rt)
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    sid = row(rt, message_id).provider_message_id
+    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610", "To": PHONE,
+            "AccountSid": SID}
+    answer = client_for(rt).post("/webhooks/twilio/status", data=form,
+                                 headers=twilio_signed("/webhooks/twilio/status", form))
+    assert answer.status_code == 200
+    with rt.unit_of_work() as session:
+        assert is_opted_out(session, PHONE)
+
+
+# -- WhatsApp's 24-hour window ----------------------------------------------------------------------------------
+
+def test_inside_the_window_whatsapp_goes_as_whatsapp(rt, fake_twilio):
+    whatsapp_from_the_person(rt, hours_ago=23)
+    message_id = write(rt, channel="whatsapp", body="Votre agent vous répondra.")
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    assert fake_twilio.requests[0]["form"]["To"] == f"whatsapp:{PHONE}"
+
+
+def test_outside_the_window_the_text_goes_by_sms_instead(rt, fake_twilio):
+    whatsapp_from_the_person(rt, hours_ago=25)
+    message_id = write(rt, channel="whatsapp", body="Votre agent vous répondra ç.")
+    assert jobs.send_outbound(str(message_id)) == "rerouted"
+    drain(rt.queue, runtime=rt)
+    [request] = fake_twilio.requests
+    assert request["form"]["To"] == PHONE and request["form"]["From"] == "+14155550100"
+    assert request["form"]["Body"] == "Votre agent vous répondra c."  # respelt for GSM-7
+    with rt.unit_of_work() as session:
+        rows = {m.channel: m for m in session.scalars(select(OutboundMessage))}
+    assert rows["whatsapp"].status == "rerouted" and rows["sms"].status == "sent"
+
+
+def test_a_63016_refusal_is_sent_by_sms_instead(rt, fake_twilio):
+    whatsapp_from_the_person(rt, hours_ago=1)  # our records say open; Twilio knows better
+    message_id = write(rt, channel="whatsapp")
+    fake_twilio.answer_next(Answer.outside_window())
+    assert jobs.send_outbound(str(message_id)) == "rerouted"
+    drain(rt.queue, runtime=rt)
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}", PHONE]
+
+
+def test_a_63016_status_callback_sends_the_message_by_sms(rt, fake_twilio, client_for, twilio_signed):
+    whatsapp_from_the_person(rt, hours_ago=1)
+    message_id = write(rt, channel="whatsapp")
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    form = {"MessageSid": row(rt, message_id).provider_message_id, "MessageStatus": "failed", "ErrorCode": "63016",
+            "To": f"whatsapp:{PHONE}", "AccountSid": SID}
+    assert client_for(rt).post("/webhooks/twilio/status", data=form,
+                               headers=twilio_signed("/webhooks/twilio/status", form)).status_code == 200
+    drain(rt.queue, runtime=rt)
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}", PHONE]
+    assert row(rt, message_id).status == "rerouted"
+
+
+def test_with_a_template_the_message_is_held_until_the_person_writes(database_url, redis_url, fake_twilio, fake_at):
+    template = fake_twilio.add_template("Relais : un message vous attend. Écrivez-nous pour le lire.")
+    rt = make_runtime(database_url, redis_url, fake_twilio, fake_at, WHATSAPP_OUTSIDE_WINDOW="template",
+                      TWILIO_WHATSAPP_TEMPLATE_SID=template)
+    first = write(rt, channel="whatsapp", key="w1", body="Premier")
+    second = write(rt, channel="whatsapp", key="w2", body="Second")
+    assert jobs.send_outbound(str(first)) == "held"
+    assert jobs.send_outbound(str(second)) == "held"
+    drain(rt.queue, runtime=rt)
+    [asked] = fake_twilio.requests  # one template for both
+    assert asked["form"]["ContentSid"] == template and "Body" not in asked["form"]
+    assert asked["text"].startswith("Relais : un message vous attend")
+
+    with rt.unit_of_work() as session:
+        make_organisation(session)  # the person's message is answered by the receiving organisation's service
+    whatsapp_from_the_person(rt, hours_ago=0, key="SMreply")
+    with rt.unit_of_work() as session:
+        from casecore.inbox import inbound_awaiting
+        [inbound_id] = inbound_awaiting(session, utcnow() + timedelta(seconds=1))
+    jobs.handle_inbound(str(inbound_id))
+    drain(rt.queue, runtime=rt)
+    bodies = [r["text"] for r in fake_twilio.requests[1:]]
+    assert "Premier" in bodies and "Second" in bodies
+    assert {row(rt, first).status, row(rt, second).status} == {"sent"}
+    rt.close()
