@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.cache import Refreshing
 from casecore.locations import PlaceDirectory, load_place_directory
+from casecore.media_store import FileMediaStore, MediaStore
 from casecore.organisations import find_organisation
 from casecore.phones import phone_key
 from dialogs.keywords import KeywordBook, keyword_book
@@ -64,6 +65,11 @@ class Runtime:
     def dialog_store(self) -> RedisDialogStore:
         """Where conversations stand between two messages."""
         return RedisDialogStore(self.redis)
+
+    @cached_property
+    def media_store(self) -> MediaStore:
+        """Where received photos and files are kept (MEDIA_DIR)."""
+        return FileMediaStore(self.settings.MEDIA_DIR)
 
     @cached_property
     def keywords(self) -> KeywordBook:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import auth, cli, message_log, simulator, triage, webhooks
+from app import auth, cli, media, message_log, simulator, triage, webhooks
 from app.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
@@ -29,11 +30,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=64 * 1024,
     )
+    if settings.TRUSTED_PROXY_COUNT > 0:
+        # Only X-Forwarded-For, only from that many proxies: the rate limits key on the address it gives.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXY_COUNT, x_proto=0)
     app.session_interface = PeopleOnlySessionInterface()
     app.extensions["relais"] = runtime
     webhooks.init_app(app)
     auth.init_app(app)
     triage.init_app(app)
+    media.init_app(app)
     simulator.init_app(app)
     message_log.init_app(app)
     cli.init_app(app)

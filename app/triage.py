@@ -14,6 +14,7 @@ from casecore.audit import record_event
 from casecore.errors import NotFound
 from casecore.i18n import N_
 from casecore.ids import parse_id
+from casecore.media_queries import report_media
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,9 @@ def report(report_id: str):
             detail = queries.report_detail(db, current_user.organisation_id, parse_id(report_id, "report"))
         except NotFound:
             abort(404)
+        attachments = report_media(db, detail.id)
         record_event(db, current_user.id, "report.viewed", "report", detail.id)
-    return render_template("report.html", report=detail)
+    return render_template("report.html", report=detail, attachments=attachments)
 
 
 def _error_page(status: int, title: str, message: str):

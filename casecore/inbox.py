@@ -1,6 +1,7 @@
 """The durable inbox: each SMS or WhatsApp message is stored as received before it is handled, once per provider id.
 
-A message stays "received" until it has been handled, so a sweep finds those a dead job left behind.
+A message stays "received" until it has been handled, so a sweep finds those a dead job left behind. One whose
+number was over its rate limit is stored "limited": kept as received, never handled nor swept.
 """
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from casecore import taxonomy
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
+from casecore.media import MediaDraft, record_media
 from casecore.models import InboundMessage, utcnow
 from casecore.phones import sender_phone
 
 log = logging.getLogger(__name__)
+
+RECEIVED, PROCESSED, LIMITED = "received", "processed", "limited"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,9 @@ class InboundDraft:
     to_address: str
     body: str
     received_at: datetime | None = None
+    # Photos and files that came with it, and the keyed hash of the sender's number they are filed under.
+    media: tuple[MediaDraft, ...] = ()
+    sender_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,11 @@ class InboundSnapshot:
     processed_at: datetime | None
 
 
-def store_inbound(session: Session, draft: InboundDraft) -> StoredInbound:
-    """Store a received message once per (provider, provider message id); the same delivery again adds nothing."""
+def store_inbound(session: Session, draft: InboundDraft, limited: bool = False) -> StoredInbound:
+    """Store a received message (and its media) once per (provider, provider message id); a redelivery adds nothing.
+
+    limited stores it as LIMITED: kept, never handled (its number sent more than its rate limit allows).
+    """
     taxonomy.require(draft.channel, taxonomy.MESSAGE_CHANNELS, "message channel")
     if not draft.provider or not draft.provider_message_id:
         raise InvalidInput("an inbound message needs its provider and the provider's message id")
@@ -73,7 +83,8 @@ def store_inbound(session: Session, draft: InboundDraft) -> StoredInbound:
             id=inbound_id, provider=draft.provider, provider_message_id=draft.provider_message_id,
             # E.164 without the "whatsapp:" prefix, so it matches linked numbers and opt-outs.
             channel=draft.channel, phone=sender_phone(draft.phone), to_address=draft.to_address or "",
-            body=draft.body or "", received_at=draft.received_at or utcnow(), status="received",
+            body=draft.body or "", received_at=draft.received_at or utcnow(),
+            status=LIMITED if limited else RECEIVED,
         )
         .on_conflict_do_nothing(index_elements=["provider", "provider_message_id"])
         .returning(InboundMessage.__table__.c.id)
@@ -86,7 +97,11 @@ def store_inbound(session: Session, draft: InboundDraft) -> StoredInbound:
             )
         )
         return StoredInbound(existing, is_new=False)
-    log.info("inbound message %s stored (%s via %s)", inbound_id, draft.channel, draft.provider)
+    if draft.media:
+        # In the same transaction: the message and what came with it are kept together or not at all.
+        record_media(session, inbound_id, draft.media, draft.sender_key)
+    log.info("inbound message %s stored (%s via %s, %d media)", inbound_id, draft.channel, draft.provider,
+             len(draft.media))
     return StoredInbound(inbound_id, is_new=True)
 
 

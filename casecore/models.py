@@ -272,9 +272,44 @@ class InboundMessage(Base):
     to_address: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # received -> processed
+    # received -> processed; limited (over its number's rate limit) stays as it is, never handled
     status: Mapped[str] = mapped_column(String(16), default="received")
     processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class InboundMedia(Base):
+    """A photo or file that came with an inbound message: where the provider keeps it, then our checked copy."""
+
+    __tablename__ = "inbound_media"
+    __table_args__ = (
+        UniqueConstraint("inbound_message_id", "position", name="uq_inbound_media_message_position"),
+        Index("ix_inbound_media_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    inbound_message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbound_message.id"), index=True)
+    # The provider's numbering (Twilio's MediaUrl{N}), from 0.
+    position: Mapped[int] = mapped_column(Integer)
+    # The provider's URL holds account and message ids, never the sender's number; it is not logged all the same.
+    source_url: Mapped[str] = mapped_column(String(1000))
+    declared_type: Mapped[str] = mapped_column(String(100))
+    # Keyed hash of the sender's number, as Report.reporter_key: finds this number's report without the number.
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    # pending -> stored | refused (too big, type not allowed or not what it claims) | failed (gone, refused to us,
+    # or too many tries); reason says why in a short code.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[Optional[str]] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The type read from the file's first bytes, its size, digest and key in the media store, once stored.
+    stored_type: Mapped[Optional[str]] = mapped_column(String(100))
+    size: Mapped[Optional[int]] = mapped_column(Integer)
+    sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    storage_key: Mapped[Optional[str]] = mapped_column(String(200))
+    # What it is attached to (casecore.media): a case, or a report, or nothing yet.
+    report_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"), index=True)
+    case_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("case_file.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stored_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class OutboundMessage(Base):
@@ -296,7 +331,12 @@ class OutboundMessage(Base):
     ignores_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Quick-reply labels (WhatsApp), a list of strings.
     options: Mapped[Optional[list[str]]] = mapped_column(JSON(none_as_null=True))
-    # queued -> sending (claimed by one send job) -> sent | failed, or back to queued to retry.
+    # An approved WhatsApp template (Twilio ContentSid) sent instead of the body.
+    content_sid: Mapped[Optional[str]] = mapped_column(String(64))
+    # queued -> sending (claimed by one send job) -> sent | failed, or back to queued to retry (next_attempt_at);
+    # sending -> unknown when the provider may have taken it but never said so (a job killed mid-send, a read
+    # timeout): found at the provider -> sent, surely not -> queued, never known -> failed. A WhatsApp message
+    # outside the 24-hour window is rerouted (an SMS row replaces it) or held until the number writes again.
     status: Mapped[str] = mapped_column(String(16), default="queued")
     provider_message_id: Mapped[Optional[str]] = mapped_column(String(128), index=True)
     failure_reason: Mapped[Optional[str]] = mapped_column(String(200))

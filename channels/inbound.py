@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal, Mapping
+from urllib.parse import urlsplit
 
 TextChannel = Literal["sms", "whatsapp"]
 CHANNELS = ("sms", "whatsapp")
@@ -14,10 +15,22 @@ MAX_BODY = 1600
 # Provider ids are UUIDs (AT) or 34-character SIDs (Twilio); a much longer one is garbage.
 MAX_MESSAGE_ID = 128
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
+# Twilio sends at most 10 media with a message (providers §3f); a URL much longer than theirs is not theirs.
+MAX_MEDIA = 10
+MAX_MEDIA_URL = 1000
+MAX_CONTENT_TYPE = 100
 
 
 class InvalidInbound(ValueError):
     """A posted form is not an inbound message we can store and answer; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class InboundMedia:
+    """A photo or file sent with a message: the provider's URL for it and the content type it declared."""
+
+    url: str
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,8 @@ class InboundText:
     body: str
     received_at: datetime
     num_media: int = 0
+    # The media the adapter could read (at most MAX_MEDIA, http(s) URLs only), in the provider's order.
+    media: tuple[InboundMedia, ...] = ()
 
     def __post_init__(self) -> None:
         # Checked here so that every adapter, and any test building one by hand, gets the same guarantees.
@@ -41,6 +56,8 @@ class InboundText:
             raise InvalidInbound("missing message id")
         if len(self.message_id) > MAX_MESSAGE_ID:
             raise InvalidInbound("message id too long")
+        if has_control_characters(self.message_id):
+            raise InvalidInbound("message id has control characters")
         if not _E164.fullmatch(self.phone):
             # The number itself stays out of the message: errors end up in logs.
             raise InvalidInbound("sender is not an E.164 phone number")
@@ -48,7 +65,11 @@ class InboundText:
             raise InvalidInbound("received_at must be timezone-aware")
         if self.num_media < 0:
             raise InvalidInbound("num_media must not be negative")
+        if len(self.media) > MAX_MEDIA or not all(media_url_is_usable(m.url) for m in self.media):
+            raise InvalidInbound(f"at most {MAX_MEDIA} media, each with an http(s) URL")
         object.__setattr__(self, "body", clean_body(self.body))
+        # Informative only (our own number): a garbled one must not lose the message, nor reach the database.
+        object.__setattr__(self, "to_address", "".join(ch for ch in self.to_address if not _is_control(ch)).strip())
         object.__setattr__(self, "received_at", self.received_at.astimezone(timezone.utc))
 
 
@@ -58,6 +79,15 @@ def clean_body(text: str) -> str:
     return kept.strip()[:MAX_BODY].rstrip()
 
 
+def has_control_characters(text: str) -> bool:
+    """Whether text holds a control character (NUL, ESC...): no provider's id does, and PostgreSQL refuses NUL."""
+    return any(_is_control(ch) for ch in text)
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc"
+
+
 def required(form: Mapping[str, str], *names: str) -> str:
     """The first of names present and non-blank in form, stripped; InvalidInbound naming them otherwise."""
     for name in names:
@@ -65,3 +95,14 @@ def required(form: Mapping[str, str], *names: str) -> str:
         if value:
             return value
     raise InvalidInbound("missing " + " or ".join(names))
+
+
+def media_url_is_usable(url: str) -> bool:
+    """Whether url is an absolute http(s) URL of sensible length, with a host, that a worker may fetch."""
+    if not url or len(url) > MAX_MEDIA_URL or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

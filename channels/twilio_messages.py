@@ -7,7 +7,9 @@ from typing import Mapping
 from twilio.request_validator import RequestValidator
 
 from casecore.models import utcnow
-from channels.inbound import InboundText, InvalidInbound, required
+from channels.inbound import (
+    MAX_CONTENT_TYPE, MAX_MEDIA, InboundMedia, InboundText, InvalidInbound, media_url_is_usable, required,
+)
 
 PROVIDER = "twilio"
 WHATSAPP_PREFIX = "whatsapp:"
@@ -38,6 +40,7 @@ def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
         body=body,
         received_at=utcnow(),  # Twilio's message webhook carries no timestamp
         num_media=_count(form.get("NumMedia")),
+        media=_media(form),
     )
 
 
@@ -62,6 +65,19 @@ def public_url(base_url: str, path: str, query_string: str | bytes) -> str:
 
 def _strip_whatsapp(address: str) -> str:
     return address[len(WHATSAPP_PREFIX):].strip() if address.lower().startswith(WHATSAPP_PREFIX) else address
+
+
+def _media(form: Mapping[str, str]) -> tuple[InboundMedia, ...]:
+    """MediaUrl{N} with MediaContentType{N}, N from 0; a garbled entry is skipped (the text is never lost for it)."""
+    found = []
+    # Read whatever NumMedia says (it may be garbled): Twilio numbers them from 0 and sends at most MAX_MEDIA.
+    for n in range(MAX_MEDIA):
+        url = (form.get(f"MediaUrl{n}") or "").strip()
+        if not media_url_is_usable(url):
+            continue
+        content_type = (form.get(f"MediaContentType{n}") or "").strip()[:MAX_CONTENT_TYPE]
+        found.append(InboundMedia(url, content_type))
+    return tuple(found)
 
 
 def _count(raw: str | None) -> int:

@@ -5,9 +5,10 @@ from typing import Any, Iterable
 
 from rq import Queue
 
+from casecore.media import MEDIA_RECEIVED
 from dialogs.case_message import OUTBOUND_QUEUED
 from dialogs.report_child import REPORT_SUBMITTED
-from workers.queueing import enqueue_report_alert, enqueue_send
+from workers.queueing import enqueue_media, enqueue_report_alert, enqueue_send
 
 
 def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
@@ -18,4 +19,7 @@ def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
         elif event == OUTBOUND_QUEUED:
             for message_id in value:
                 enqueue_send(queue, message_id)
+        elif event == MEDIA_RECEIVED:
+            for media_id in value:
+                enqueue_media(queue, media_id)
         # A complaint waits for its focal point's queue (issue 6); nothing to enqueue yet.

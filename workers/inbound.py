@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bootstrap import Runtime
 from casecore.i18n import gettext_for
-from casecore.inbox import get_inbound, mark_processed
+from casecore.inbox import RECEIVED, get_inbound, mark_processed
+from casecore.media import MEDIA_RECEIVED, declared_types, pending_media
+from casecore.media_attach import attach_sender_media
 from casecore.outbox import queue_message
 from casecore.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.common import SERVICE_UNAVAILABLE
 from dialogs.engine import Context, Limits
+from dialogs.media_reply import answer_media_only
+from dialogs.report_child import REPORT_SUBMITTED
 from dialogs.sessions import TextReply, answer_text_message, expired_text, take_expired_dialogues, text_key
 from dialogs.state import StoreUnavailable
 
@@ -43,18 +48,27 @@ def process_inbound(runtime: Runtime, inbound_id: str | uuid.UUID) -> tuple[list
     """Answer one stored inbound message once; returns the outbox ids to send and the conversation's events."""
     with runtime.unit_of_work() as session:
         inbound = get_inbound(session, inbound_id)
-    if inbound.status == "processed":
-        log.info("inbound message %s was already handled", inbound.id)
+        media_types = declared_types(session, inbound.id)
+        to_fetch = pending_media(session, inbound.id)
+    if inbound.status != RECEIVED:
+        # Handled already, or limited: its number sent too many messages to have this one answered.
+        log.info("inbound message %s is %s: not handled", inbound.id, inbound.status)
         return [], []
     settings = runtime.settings
-    key = text_key(inbound.channel, runtime.phone_key(inbound.phone))
+    key_of_phone = runtime.phone_key(inbound.phone)
+    key = text_key(inbound.channel, key_of_phone)
     with runtime.dialog_store.lock(key):
         ctx = Context(channel=inbound.channel, session_id="", phone=inbound.phone,
                       default_language=settings.DEFAULT_LANGUAGE, services=runtime.community_services())
         try:
-            reply = answer_text_message(runtime.dialog_store, ctx, inbound.body, str(inbound.id),
-                                        LIMITS[inbound.channel], runtime.session_times, runtime.keywords,
-                                        reply_via=inbound.provider)
+            if media_types and not inbound.body:
+                # Photos or files without a caption: thanked, never read as an answer to the question.
+                reply = answer_media_only(runtime.dialog_store, ctx, str(inbound.id), media_types,
+                                          LIMITS[inbound.channel], runtime.session_times)
+            else:
+                reply = answer_text_message(runtime.dialog_store, ctx, inbound.body, str(inbound.id),
+                                            LIMITS[inbound.channel], runtime.session_times, runtime.keywords,
+                                            reply_via=inbound.provider)
         except (SQLAlchemyError, RedisError, StoreUnavailable):
             raise  # down for now: RQ retries the job, and the scheduler re-enqueues the message after that
         except Exception:
@@ -68,7 +82,13 @@ def process_inbound(runtime: Runtime, inbound_id: str | uuid.UUID) -> tuple[list
                 provider=inbound.provider, text=reply.text, ignores_opt_out=reply.may_reach_opted_out,
                 options=list(reply.choices) if inbound.channel == "whatsapp" and reply.choices else None,
             )
+            if media_types or any(event == REPORT_SUBMITTED for event, _value in ctx.events):
+                # After the dialogue, so that a report this very message completed is there to attach to.
+                attach_sender_media(session, phone=inbound.phone, sender_key=key_of_phone, now=inbound.received_at,
+                                    window=timedelta(hours=settings.MEDIA_ATTACH_HOURS))
             mark_processed(session, inbound.id)
+    if to_fetch:
+        ctx.events.append((MEDIA_RECEIVED, to_fetch))
     return [outbound.id] if outbound.status == "queued" else [], ctx.events
 
 

@@ -12,6 +12,13 @@ The Content API (`POST /v1/Content`, JSON) answers at the same base URL (TWILIO_
 requests are kept apart in `fake.content_requests`, scripted with `fake.answer_next_content(Answer...)`. A message
 may name a ContentSid this fake created, with ContentVariables, instead of a Body.
 
+Media (providers §3f): `url = fake.add_media(MediaAnswer.jpeg(), ...)` gives a MediaUrl under
+/2010-04-01/Accounts/{sid}/Messages/{MM...}/Media/{ME...}. It needs the account's Basic auth (else 401, as Twilio),
+then answers with the first answer given (the last one repeats): an error status at once, or a 302 to another path
+of this fake (or of `media_host`, a FakeMediaHost on another port, to show the Authorization header does not follow
+a redirect) that serves the body with its type, delay and Content-Length (or none). GETs are kept in
+`fake.media_requests` (and the host's `requests`): {"path", "headers", "authorization", "http_status"}.
+
 Standalone (another process sends to it): `python -m tests.fakes.twilio --port 8026 [--log FILE]` prints one JSON
 line per received request (stdout, or FILE). Control endpoints for scripts, as in tests/fakes/africastalking.py:
 GET /_fake/requests, GET /_fake/content-requests, POST /_fake/answers {"next": [Answer fields...], "always": {...},
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any, TextIO
+from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.server import FakeHandler, FakeProvider, ScriptedAnswer, run_standalone
 
@@ -86,12 +94,122 @@ def _error_body(http_status: int, code: int, message: str) -> str:
 
 
 _NOT_FOUND = _error_body(404, 20404, "The requested resource was not found")
+_MEDIA_PATH = re.compile(rf"/{API_VERSION}/Accounts/(?P<sid>[^/]+)/Messages/(?P<message>[^/]+)/Media/(?P<media>[^/?]+)")
+MEDIA_CONTENT_PATH = "/media-content/"
+
+
+@dataclass(frozen=True)
+class MediaAnswer:
+    """How the fake answers a GET of one media item: Twilio's status, then (when 200) the file after a redirect."""
+
+    http_status: int = 200
+    body: bytes = b""
+    content_type: str = "image/jpeg"
+    content_length: bool = True  # False: no Content-Length header, the body ends when the connection closes
+    delay: float = 0.0  # before the file's bytes are sent (after the redirect)
+    redirect: bool = True
+
+    @classmethod
+    def success(cls) -> "MediaAnswer":
+        """A small JPEG, served after the redirect."""
+        return cls.jpeg()
+
+    @classmethod
+    def jpeg(cls, size: int = 2048, **fields: Any) -> "MediaAnswer":
+        """A JPEG of size bytes (its magic bytes, then padding)."""
+        return cls(body=(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * size)[:size], content_type="image/jpeg",
+                   **fields)
+
+    @classmethod
+    def file(cls, body: bytes, content_type: str, **fields: Any) -> "MediaAnswer":
+        """Any body, served with this Content-Type."""
+        return cls(body=body, content_type=content_type, **fields)
+
+    @classmethod
+    def status(cls, http_status: int) -> "MediaAnswer":
+        """Twilio answering the media URL itself with this error status."""
+        return cls(http_status=http_status)
+
+
+def _serve_media_content(handler: "FakeHandler", fake: Any) -> None:
+    """GET /media-content/{token}: the file a redirect pointed at (no credentials asked: it is a signed URL)."""
+    answer = fake._media_blob(handler.path[len(MEDIA_CONTENT_PATH):])
+    status = 404 if answer is None else 200
+    fake._record({"path": handler.path, "headers": dict(handler.headers.items()),
+                  "authorization": handler.headers.get("Authorization"), "http_status": status},
+                 into=fake._media_log)
+    if answer is None:
+        return handler._send(404, "not found")
+    handler.close_connection = True
+    if answer.delay and fake._stopping.wait(answer.delay):
+        return
+    try:
+        handler.send_response(200)
+        handler.send_header("Content-Type", answer.content_type)
+        if answer.content_length:
+            handler.send_header("Content-Length", str(len(answer.body)))
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(answer.body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client stopped reading (a file too big): as it should
 
 
 class _Handler(FakeHandler):
     fake: FakeTwilio
     listings = {**FakeHandler.listings, "/_fake/content-requests": "content_requests"}
     not_found = (404, _NOT_FOUND, "application/json")
+
+    def do_GET(self) -> None:
+        """GET Messages.json lists the messages this fake created (To, From filters; newest first), as Twilio does."""
+        if (media := _MEDIA_PATH.fullmatch(self.path)) is not None:
+            return self._media(media)  # a MediaUrl (see the module docstring), and below the file it redirects to
+        if self.path.startswith(MEDIA_CONTENT_PATH):
+            return _serve_media_content(self, self.fake)
+        url = urlsplit(self.path)
+        match = _MESSAGES_PATH.fullmatch(url.path)
+        if match is None:
+            return super().do_GET()
+        if self._credentials() != (self.fake.account_sid, self.fake.auth_token) or \
+                match["sid"] != self.fake.account_sid:
+            return self._send(401, _error_body(401, 20003, "Authenticate"), "application/json")
+        query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+        size = int(query.get("PageSize") or 50)
+        listed = [m for m in reversed(self.fake.created_messages)
+                  if all(m[field] == query[name] for name, field in (("To", "to"), ("From", "from"))
+                         if name in query)][:size]
+        self.fake._record({"path": url.path, "query": query, "method": "GET",
+                           "at": datetime.now(timezone.utc).isoformat()}, into=self.fake._lookups)
+        self._send(200, json.dumps({"messages": listed, "page_size": size}), "application/json")
+
+    def _media(self, match: re.Match) -> None:
+        """GET a MediaUrl: 401 without the account's Basic auth, else the item's next scripted answer."""
+        answer = None
+        if self._credentials() != (self.fake.account_sid, self.fake.auth_token) or \
+                match["sid"] != self.fake.account_sid:
+            status, body = 401, _error_body(401, 20003, "Authenticate")
+        elif (answer := self.fake._take_media_answer(match["media"])) is None:
+            status, body = 404, _NOT_FOUND
+        elif answer.http_status != 200:
+            status, body = answer.http_status, _error_body(answer.http_status, 20500, "Scripted error")
+        else:
+            status, body = (302, "") if answer.redirect else (200, "")
+        self.fake._record({"path": self.path, "headers": dict(self.headers.items()),
+                           "authorization": self.headers.get("Authorization"), "http_status": status},
+                          into=self.fake._media_log)
+        if status == 302:
+            host = self.fake.media_host or self.fake
+            self.send_response(302)
+            self.send_header("Location", f"{host.base_url}{MEDIA_CONTENT_PATH}{host._put_media_blob(answer)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif status == 200:
+            token = self.fake._put_media_blob(answer)
+            self.path = MEDIA_CONTENT_PATH + token
+            self.fake._media_log.pop()  # recorded again, as the content, by the line below
+            _serve_media_content(self, self.fake)
+        else:
+            self._send(status, body, "application/json")
 
     def received(self, raw: str) -> None:
         if self.path == CONTENT_PATH:
@@ -201,13 +319,20 @@ class FakeTwilio(FakeProvider):
     name = short_name = "Twilio"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, account_sid: str = DEFAULT_SID,
-                 auth_token: str = DEFAULT_TOKEN, log: TextIO | None = None) -> None:
+                 auth_token: str = DEFAULT_TOKEN, log: TextIO | None = None,
+                 media_host: "FakeMediaHost | None" = None) -> None:
         super().__init__(host, port, log)
         self.account_sid = account_sid  # Basic auth must be exactly these, as on the real API (else HTTP 401)
         self.auth_token = auth_token
+        self.media_host = media_host  # where media redirects lead; None: another path of this fake
+        self._media_answers: dict[str, list[MediaAnswer]] = {}
+        self._media_blobs: dict[str, MediaAnswer] = {}
+        self._media_log: list[dict[str, Any]] = []
         self._content_requests: list[dict[str, Any]] = []
         self._content_next: list[Answer] = []
         self._contents: dict[str, dict[str, Any]] = {}  # ContentSid -> the content resource created
+        self._created: list[dict[str, Any]] = []  # the message resources created, oldest first
+        self._lookups: list[dict[str, Any]] = []  # GET Messages.json requests
 
     # -- behaviour -------------------------------------------------------------------------------------------
     def answer_next_content(self, *answers: Answer) -> None:
@@ -222,6 +347,30 @@ class FakeTwilio(FakeProvider):
             self._content_requests.clear()
             self._content_next.clear()
             self._contents.clear()
+            self._media_answers.clear()
+            self._media_blobs.clear()
+            self._media_log.clear()
+            self._created.clear()
+            self._lookups.clear()
+
+    def add_media(self, *answers: MediaAnswer, message_sid: str | None = None) -> str:
+        """A new media item answered with these answers in turn (the last repeats); returns its MediaUrl."""
+        media_sid = "ME" + secrets.token_hex(16)
+        message_sid = message_sid or "MM" + secrets.token_hex(16)
+        with self._lock:
+            self._media_answers[media_sid] = list(answers) or [MediaAnswer.jpeg()]
+        return f"{self.url}/{API_VERSION}/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
+
+    @property
+    def media_requests(self) -> list[dict[str, Any]]:
+        """Every GET of a MediaUrl or of its content here: {"path", "headers", "authorization", "http_status"}."""
+        with self._lock:
+            return list(self._media_log)
+
+    @property
+    def base_url(self) -> str:
+        """The server's address, without url_path."""
+        return f"http://{self._host}:{self.port}"
 
     # -- what was received -----------------------------------------------------------------------------------
     @property
@@ -236,7 +385,41 @@ class FakeTwilio(FakeProvider):
         with self._lock:
             return dict(self._contents)
 
+    @property
+    def created_messages(self) -> list[dict[str, Any]]:
+        """The message resources created so far (what Twilio would list), oldest first."""
+        with self._lock:
+            return list(self._created)
+
+    @property
+    def lookups(self) -> list[dict[str, Any]]:
+        """Every GET Messages.json so far: {"path", "query", "method", "at"}."""
+        with self._lock:
+            return list(self._lookups)
+
+    def add_template(self, body: str) -> str:
+        """Register an approved WhatsApp template (a content with a body and no variables); returns its ContentSid."""
+        return self._content_resource({"friendly_name": "approved template", "language": "fr",
+                                       "types": {"twilio/text": {"body": body}}})["sid"]
+
     # -- used by the handler ---------------------------------------------------------------------------------
+    def _take_media_answer(self, media_sid: str) -> MediaAnswer | None:
+        with self._lock:
+            answers = self._media_answers.get(media_sid)
+            if not answers:
+                return None
+            return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    def _put_media_blob(self, answer: MediaAnswer) -> str:
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._media_blobs[token] = answer
+        return token
+
+    def _media_blob(self, token: str) -> MediaAnswer | None:
+        with self._lock:
+            return self._media_blobs.get(token)
+
     def _take_content_answer(self) -> Answer:
         with self._lock:
             return self._content_next.pop(0) if self._content_next else Answer.success()
@@ -274,7 +457,7 @@ class FakeTwilio(FakeProvider):
         sid = "SM" + secrets.token_hex(16)
         now = format_datetime(datetime.now(timezone.utc))
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
-        return {
+        resource = {
             "account_sid": self.account_sid, "api_version": API_VERSION, "body": self.rendered(form)[0],
             "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
             "error_code": None, "error_message": None, "from": form.get("From"), "messaging_service_sid": None,
@@ -282,6 +465,49 @@ class FakeTwilio(FakeProvider):
             "status": "queued", "subresource_uris": {"media": f"{uri}/Media.json"}, "to": form.get("To"),
             "uri": f"{uri}.json",
         }
+        with self._lock:
+            self._created.append(resource)
+        return resource
+
+
+class _MediaHostHandler(FakeHandler):
+    fake: "FakeMediaHost"
+
+    def do_GET(self) -> None:
+        if self.path.startswith(MEDIA_CONTENT_PATH):
+            return _serve_media_content(self, self.fake)
+        super().do_GET()
+
+
+class FakeMediaHost(FakeProvider):
+    """Twilio's storage host, elsewhere than its API: serves the files FakeTwilio redirects to, asking no credentials.
+
+    Its `requests` are the GETs it received: {"path", "headers", "authorization", "http_status"}.
+    """
+
+    answer_class = MediaAnswer
+    handler_class = _MediaHostHandler
+    name = short_name = "media host"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, log: TextIO | None = None) -> None:
+        super().__init__(host, port, log)
+        self._media_blobs: dict[str, MediaAnswer] = {}
+        self._media_log = self._requests
+
+    @property
+    def base_url(self) -> str:
+        """The server's address."""
+        return self.url
+
+    def _put_media_blob(self, answer: MediaAnswer) -> str:
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._media_blobs[token] = answer
+        return token
+
+    def _media_blob(self, token: str) -> MediaAnswer | None:
+        with self._lock:
+            return self._media_blobs.get(token)
 
 
 def _form_problem(form: dict[str, str]) -> tuple[int, str] | None:

@@ -131,3 +131,25 @@ def test_0005_adds_the_ussd_session_end_table_and_downgrades_again(empty_url):
     upgrade_database(empty_url)
     assert "ussd_session_end" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_0007_adds_the_inbound_media_table_and_downgrades_again(empty_url):
+    upgrade_database(empty_url, "0006")
+    engine = create_engine(empty_url)
+    message = uuid.uuid4()
+    with engine.begin() as conn:  # a message received before media were kept stays as it was
+        conn.execute(ids("INSERT INTO inbound_message (id, provider, provider_message_id, channel, phone, to_address, "
+                         "body, received_at, status) VALUES (:id, 'twilio', 'SM1', 'whatsapp', '+22376701430', '', "
+                         "'Bonjour', '2026-01-01 00:00:00', 'processed')", "id"), {"id": message})
+    upgrade_database(empty_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("inbound_media")}
+    assert {"inbound_message_id", "position", "source_url", "declared_type", "status", "reason", "stored_type",
+            "size", "sha256", "storage_key", "report_id", "case_id", "created_at", "stored_at"} <= columns
+    assert not {"phone", "body", "file_name"} & columns  # neither the number nor anything the sender named
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT body FROM inbound_message")).scalar_one() == "Bonjour"
+    command.downgrade(alembic_config(empty_url), "0006")
+    assert "inbound_media" not in inspect(engine).get_table_names()
+    upgrade_database(empty_url)
+    assert "inbound_media" in inspect(engine).get_table_names()
+    engine.dispose()

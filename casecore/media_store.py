@@ -1,0 +1,71 @@
+"""Where received files are kept: a small interface (a shared disk now, object storage later) and its files version.
+
+Keys are random ids chosen here, never anything the sender chose, so a file name cannot reach outside the store.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from casecore.errors import NotFound
+
+_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+class MediaStore(ABC):
+    """Keeps the bytes of received files by key; every web process and worker sees the same store."""
+
+    @abstractmethod
+    def put(self, data: bytes) -> str:
+        """Keep data under a new key and return the key; the file is whole or absent, never half written."""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The bytes kept under key; NotFound when there are none."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Forget key's bytes (nothing happens when there are none)."""
+
+
+class FileMediaStore(MediaStore):
+    """Files under one directory (MEDIA_DIR), readable by this user only, in 256 subdirectories."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def put(self, data: bytes) -> str:
+        key = uuid.uuid4().hex
+        path = self._path(key)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(f".{key}.{os.getpid()}.tmp")
+        # O_EXCL and 0600 from the start: the bytes are never readable by another user, even for a moment.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # A rename is atomic: a reader finds the whole file or none, even if this process dies here.
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return key
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no stored media {key}") from None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def _path(self, key: str) -> Path:
+        if not _KEY.fullmatch(key or ""):
+            raise NotFound(f"no stored media {key!r}")
+        return self.root / key[:2] / key
