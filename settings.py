@@ -87,10 +87,41 @@ class Settings:
     TWILIO_QUICK_REPLIES: bool = True
     # Base URL of Twilio's Content API, which holds the quick-reply contents; tests point it at the fake server.
     TWILIO_CONTENT_API_URL: str = "https://content.twilio.com"
+    # A WhatsApp message due more than 24 hours after the person's last WhatsApp message (Twilio would refuse it,
+    # error 63016): "sms" sends the same text by SMS instead; "template" holds it and sends the approved template
+    # TWILIO_WHATSAPP_TEMPLATE_SID (which must say no more than "a message is waiting, write to us"), then sends
+    # what was held when the person writes.
+    WHATSAPP_OUTSIDE_WINDOW: str = "sms"
+    TWILIO_WHATSAPP_TEMPLATE_SID: str = ""
+    # The backend that sends those SMS (empty: the WhatsApp message's own backend, e.g. Twilio with TWILIO_SMS_FROM).
+    WHATSAPP_SMS_FALLBACK_BACKEND: str = ""
+    # A message whose send was interrupted (worker killed, read timeout) and that the provider cannot look up
+    # (Africa's Talking) waits this long for a delivery report naming its number; then it is failed, never resent.
+    UNKNOWN_OUTCOME_WAIT_SECONDS: int = 3600
     # The only numbers the web view's simulator may play as (comma-separated E.164): what it plays is real data
     # for them. The first is the demo family's (linked to the demo case), the second a demo number with no case.
     # "off" switches the simulator off (an empty variable keeps this default).
     SIMULATOR_NUMBERS: str = "+22376000100,+22376000199"
+    # Rate limits on the webhooks, each "count/seconds" (a window opened by the first hit); "0" or "off": no limit.
+    # New USSD sessions one number may start; over it the first screen is a polite END with the emergency numbers.
+    RATE_LIMIT_USSD_SESSIONS_PER_NUMBER: str = "20/3600"
+    # SMS and WhatsApp messages from one number; over it a message is still stored, marked "limited", not answered.
+    RATE_LIMIT_MESSAGES_PER_NUMBER: str = "30/600"
+    # Webhook requests from one source address (USSD: new sessions only); over it 429 with Retry-After.
+    RATE_LIMIT_PER_SOURCE: str = "1200/60"
+    # Failed AT token or Twilio signature checks from one source address; once reached, every request from it
+    # gets 429 until the window ends (stops guessing).
+    RATE_LIMIT_AUTH_FAILURES_PER_SOURCE: str = "20/600"
+    # Reverse proxies in front of the web process whose X-Forwarded-For is trusted for the source address (0: none).
+    TRUSTED_PROXY_COUNT: int = 0
+    # Photos and files received on WhatsApp (Twilio media): the largest accepted, in bytes (a download stops as soon
+    # as it goes past), and the content types accepted (comma-separated; the file's first bytes must match).
+    MEDIA_MAX_BYTES: int = 5 * 1024 * 1024
+    MEDIA_TYPES: str = "image/jpeg,image/png,image/webp,application/pdf,audio/ogg,audio/mpeg,audio/amr,video/mp4"
+    # Where received media files are kept (one file per item, named by a random id, readable by this user only).
+    MEDIA_DIR: str = str(INSTANCE / "media")
+    # A file from a number not linked to a case goes with that number's report made within this many hours.
+    MEDIA_ATTACH_HOURS: int = 24
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -121,6 +152,11 @@ class Settings:
     def emergency_contacts(self) -> tuple[str, ...]:
         """The configured emergency numbers, in order."""
         return tuple(c.strip() for c in self.EMERGENCY_CONTACTS.split(",") if c.strip())
+
+    @property
+    def media_types(self) -> frozenset[str]:
+        """The content types accepted for received media, lower case."""
+        return frozenset(t.strip().lower() for t in self.MEDIA_TYPES.split(",") if t.strip())
 
     @property
     def is_sqlite(self) -> bool:

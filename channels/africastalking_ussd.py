@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from channels.inbound import has_control_characters
 from channels.text import to_ascii
 
 log = logging.getLogger(__name__)
@@ -12,6 +14,8 @@ log = logging.getLogger(__name__)
 SCREEN_LIMIT = 160
 # A real session has a dozen or two inputs; a path far longer is garbage or abuse, not a person.
 MAX_INPUTS = 100
+# AT sends the caller's number in E.164 with its `+` (providers §1); anything else cannot be a caller.
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class InvalidUssdRequest(ValueError):
@@ -36,14 +40,21 @@ def parse_ussd_request(form: Mapping[str, str]) -> UssdRequest:
         raise InvalidUssdRequest("missing " + ", ".join(missing))
     if "text" not in form:
         raise InvalidUssdRequest("missing text")
+    phone = form["phoneNumber"].strip()
+    if not _E164.fullmatch(phone):
+        # The number itself stays out of the answer: errors end up in logs.
+        raise InvalidUssdRequest("phoneNumber is not an E.164 phone number")
+    session_id = form["sessionId"].strip()[:128]
+    if has_control_characters(session_id):
+        raise InvalidUssdRequest("sessionId has control characters")
     text = form.get("text") or ""
     inputs = tuple(text.split("*")) if text else ()
     if len(inputs) > MAX_INPUTS:
         raise InvalidUssdRequest("too many inputs in one session")
     return UssdRequest(
-        session_id=form["sessionId"].strip()[:128],
+        session_id=session_id,
         service_code=(form.get("serviceCode") or "").strip(),
-        phone=form["phoneNumber"].strip(),
+        phone=phone,
         network_code=(form.get("networkCode") or "").strip(),
         inputs=inputs,
     )

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.webhooks import delivery, messages, ussd, ussd_events  # noqa: F401  (their routes register on the blueprint)
+from app.webhooks import delivery, limits, messages, ussd, ussd_events  # noqa: F401  (routes register on the blueprint)
 from app.webhooks.common import AFRICASTALKING_PREFIX, BLUEPRINT, URL_PREFIX, bp
 
 __all__ = ["AFRICASTALKING_PREFIX", "BLUEPRINT", "URL_PREFIX", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the webhooks blueprint."""
+    """Register the webhooks blueprint and their rate limiter."""
+    limits.init_app(app)
     app.register_blueprint(bp)

@@ -6,11 +6,12 @@ import logging
 from typing import Callable, Mapping, TypeVar
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.runtime import runtime
+from app.webhooks import limits
 from channels.twilio_messages import public_url, twilio_signature_is_valid
 
 log = logging.getLogger(__name__)
@@ -24,16 +25,38 @@ AFRICASTALKING_PREFIX = f"{URL_PREFIX}/africastalking/"
 bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
 
 
+# USSD answers every refusal as a last screen too; its rate limits are checked in its view, on a session's first
+# step only, so that a started session is never cut nor slowed.
+USSD_ENDPOINT = f"{BLUEPRINT}.africastalking_ussd"
+
+
 @bp.before_request
-def require_africastalking_token():
+def guard_webhooks():
+    """Rate limits per source address first (a locked-out source is refused even with a good token), then AT's."""
+    if request.endpoint != USSD_ENDPOINT:
+        refused = limits.request_refusal()
+        if refused is not None:
+            return refused
+    return require_africastalking_token()
+
+
+def require_africastalking_token() -> Response | None:
     """AT does not sign callbacks: a secret in the callback URL, compared in constant time, stands in."""
     expected = runtime().settings.AT_WEBHOOK_TOKEN
     if not expected or not request.path.startswith(AFRICASTALKING_PREFIX):
         return None
     given = request.args.get("token", "")
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        return plain("Forbidden: missing or wrong token", 403)
+        limits.note_auth_failure()
+        return refusal("Forbidden: missing or wrong token", 403)
     return None
+
+
+@bp.errorhandler(413)
+def too_large(_error):
+    """A body over MAX_CONTENT_LENGTH: no provider sends one; say so in words, not an HTML page."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+    return refusal(f"Request too large: a webhook body may hold at most {limit} kB", 413)
 
 
 def posted_form() -> dict[str, str]:
@@ -52,6 +75,11 @@ def plain(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
 
 
+def refusal(reason: str, status: int) -> Response:
+    """A text/plain refusal; on USSD a last screen (`END ...`), so that a phone shows a clean end."""
+    return plain(f"END {reason}" if request.endpoint == USSD_ENDPOINT else reason, status)
+
+
 def twilio_refusal(form: dict[str, str]) -> Response | None:
     """A 403 answer unless Twilio signed this request (providers §3d); None when the signature holds."""
     settings = runtime().settings
@@ -62,23 +90,29 @@ def twilio_refusal(form: dict[str, str]) -> Response | None:
         if settings.PUBLIC_BASE_URL else request.url
     signature = request.headers.get("X-Twilio-Signature", "")
     if not twilio_signature_is_valid(url, form, signature, settings.TWILIO_AUTH_TOKEN):
+        limits.note_auth_failure()
         return plain("Forbidden: the request signature does not match", 403)
     return None
 
 
 def record_from_form(form: Mapping[str, str], parse: Callable[[Mapping[str, str]], T],
-                     record: Callable[[Session, T], object], what: str) -> Response:
+                     record: Callable[[Session, T], object], what: str,
+                     after: Callable[[object], None] | None = None) -> Response:
     """Parse a provider's notification and record it in one transaction: 400 when the form cannot be read
-    (parse raised ValueError), 503 when the database is down (providers that retry will), else 200 `OK`."""
+    (parse raised ValueError), 503 when the database is down (providers that retry will), else 200 `OK`.
+
+    after, if given, gets what record returned once the transaction committed (to enqueue follow-up work)."""
     try:
         parsed = parse(form)
     except ValueError as exc:
         return plain(f"Invalid request: {exc}", 400)
     try:
         with runtime().unit_of_work() as session:
-            record(session, parsed)
+            recorded = record(session, parsed)
     except SQLAlchemyError as exc:
         # The class only: a message could carry a number or a person's answers.
         log.error("%s not stored: %s", what, exc.__class__.__name__)
         return plain(f"Service unavailable: the {what} was not stored; please retry", 503)
+    if after is not None:
+        after(recorded)
     return plain("OK")

@@ -9,12 +9,15 @@ from flask import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.runtime import runtime
+from app.webhooks import limits
 from app.webhooks.common import bp, plain, posted_form, twilio_refusal
 from casecore.errors import InvalidInput
 from casecore.inbox import InboundDraft, store_inbound
+from casecore.media import MediaDraft
 from channels.africastalking_sms import parse_africastalking_sms
 from channels.inbound import InboundText, InvalidInbound
 from channels.twilio_messages import EMPTY_TWIML, parse_twilio_message
+from dialogs.keywords import START, STOP
 from workers.queueing import enqueue_inbound
 
 log = logging.getLogger(__name__)
@@ -38,7 +41,8 @@ def twilio_messages():
 def _store(parse: Callable[[dict[str, str]], InboundText], form: dict[str, str]) -> Response | None:
     """Parse and store a provider's message; the error answer to give, or None when it is safely stored."""
     try:
-        stored = accept_inbound(parse(form))
+        message = parse(form)
+        stored = accept_inbound(message, limited=_over_limit(message))
     except InvalidInbound as exc:
         return plain(f"Invalid request: {exc}", 400)
     if stored is None:
@@ -47,9 +51,23 @@ def _store(parse: Callable[[dict[str, str]], InboundText], form: dict[str, str])
     return None
 
 
-def accept_inbound(message: InboundText, enqueue: bool = True) -> uuid.UUID | None:
+def _over_limit(message: InboundText) -> bool:
+    """Whether this message takes its number over RATE_LIMIT_MESSAGES_PER_NUMBER (one Redis round trip).
+
+    An opt-out or opt-in keyword is counted but always handled: anyone must be able to stop our messages.
+    """
+    rt = runtime()
+    refusal = limits.limiter().check(hits=[(limits.MESSAGES, rt.phone_key(message.phone))])
+    if refusal is None:
+        return False
+    keyword = rt.keywords.match(message.body)
+    return keyword is None or keyword.action not in (STOP, START)
+
+
+def accept_inbound(message: InboundText, enqueue: bool = True, limited: bool = False) -> uuid.UUID | None:
     """Write the message to the inbox (so nothing received is lost), then enqueue its handling; None if unstored.
 
+    A limited message (its number sent too many) is stored as such and never handled.
     Raises InvalidInbound for a message the case store refuses (a sender that is not a phone number).
     The simulator stores its messages the same way and handles them at once instead of enqueueing them.
     """
@@ -57,10 +75,13 @@ def accept_inbound(message: InboundText, enqueue: bool = True) -> uuid.UUID | No
     draft = InboundDraft(
         provider=message.provider, provider_message_id=message.message_id, channel=message.channel,
         phone=message.phone, to_address=message.to_address, body=message.body, received_at=message.received_at,
+        # Recorded now, fetched by a worker: the provider must not wait for a download.
+        media=tuple(MediaDraft(item.url, item.content_type) for item in message.media),
+        sender_key=rt.phone_key(message.phone) if message.media else "",
     )
     try:
         with rt.unit_of_work() as session:
-            stored = store_inbound(session, draft)
+            stored = store_inbound(session, draft, limited=limited)
     except InvalidInput as exc:
         raise InvalidInbound(str(exc)) from exc
     except SQLAlchemyError as exc:
@@ -68,6 +89,8 @@ def accept_inbound(message: InboundText, enqueue: bool = True) -> uuid.UUID | No
         return None
     if not stored.is_new:
         log.info("inbound message %s delivered again; already stored", stored.id)
+    elif limited:
+        log.warning("inbound message %s stored, not handled: too many messages from its number", stored.id)
     elif enqueue:
         # If Redis is down the scheduler's sweep enqueues it later; the provider still gets its answer.
         enqueue_inbound(rt.queue, stored.id)

@@ -3,11 +3,18 @@ from __future__ import annotations
 
 import logging
 
+from flask import Response
+from sqlalchemy.exc import SQLAlchemyError
+
 from workers.followups import follow_up
 from app.runtime import runtime
+from app.webhooks import limits
 from app.webhooks.common import bp, plain, posted_form
-from casecore.i18n import gettext_for
-from channels.africastalking_ussd import InvalidUssdRequest, parse_ussd_request, render_ussd, ussd_length
+from casecore.contacts import language_for
+from casecore.i18n import N_, gettext_for
+from channels.africastalking_ussd import (
+    InvalidUssdRequest, UssdRequest, parse_ussd_request, render_ussd, ussd_length,
+)
 from dialogs.common import SERVICE_UNAVAILABLE
 from dialogs.engine import Context, Limits
 from dialogs.sessions import answer_menu_step
@@ -16,23 +23,73 @@ log = logging.getLogger(__name__)
 
 # Room for "CON " within the 160 characters a screen may hold, counted as the phone will show the text.
 USSD_LIMITS = Limits(max_options=7, max_chars=156, measure=ussd_length)
+# The first screen of a session over RATE_LIMIT_USSD_SESSIONS_PER_NUMBER.
+TOO_MANY_SESSIONS = N_("You have dialled too often. Please try again later.")
+TOO_MANY_SESSIONS_EMERGENCY = N_("You have dialled too often. Please try again later. "
+                                 "In an emergency call %(numbers)s.")
 
 
 @bp.post("/africastalking/ussd")
 def africastalking_ussd():
-    """Answer one USSD step."""
-    body, status = answer_ussd(posted_form())
+    """Answer one USSD step; a session's first step is where the rate limits apply."""
+    try:
+        step = parse_ussd_request(posted_form())
+    except InvalidUssdRequest as exc:
+        return plain(render_ussd(f"Invalid request: {exc}", final=True), 400)
+    if not step.inputs:
+        refused = new_session_refusal(step)
+        if refused is not None:
+            return refused
+    body, status = answer_step(step)
     return plain(body, status)
 
 
 def answer_ussd(form: dict[str, str]) -> tuple[str, int]:
     """The response body and status for one AT USSD form (the web view's simulator posts the same forms)."""
-    rt = runtime()
-    settings = rt.settings
     try:
         step = parse_ussd_request(form)
     except InvalidUssdRequest as exc:
         return render_ussd(f"Invalid request: {exc}", final=True), 400
+    return answer_step(step)
+
+
+def new_session_refusal(step: UssdRequest) -> Response | None:
+    """The answer refusing a new session over a limit, else None; one Redis round trip.
+
+    Only a first step (`text` empty) is counted: steps of a started session never pay for a check and are never
+    cut. A session first seen with inputs (a dial string with extra digits) is not counted; it starts at the
+    first screen like any other.
+    """
+    rt = runtime()
+    who = limits.source_address()
+    refusal = limits.limiter().check(hits=[(limits.SOURCE, who), (limits.USSD_SESSIONS, rt.phone_key(step.phone))],
+                                     watch=[(limits.AUTH_FAILURES, who)])
+    if refusal is None:
+        return None
+    if refusal.limit != limits.USSD_SESSIONS:
+        return limits.too_many(refusal, prefix="END ")
+    log.info("USSD session %s refused: too many sessions from its number", step.session_id)
+    return plain(render_ussd(_too_many_sessions_text(step.phone), final=True))
+
+
+def _too_many_sessions_text(phone: str) -> str:
+    """Try later, and the emergency numbers, in the number's language (a look-up only on this rare path)."""
+    settings = runtime().settings
+    try:
+        with runtime().unit_of_work() as session:
+            language = language_for(session, phone)
+    except SQLAlchemyError:
+        language = None
+    _ = gettext_for(language or settings.DEFAULT_LANGUAGE)
+    if not settings.emergency_contacts:
+        return _(TOO_MANY_SESSIONS)
+    return _(TOO_MANY_SESSIONS_EMERGENCY) % {"numbers": ", ".join(settings.emergency_contacts)}
+
+
+def answer_step(step: UssdRequest) -> tuple[str, int]:
+    """The response body and status for one parsed USSD step."""
+    rt = runtime()
+    settings = rt.settings
     try:
         # Reference data is resolved (and cached) on every step, so a service with no receiving organisation
         # says so when the person dials, not after they have answered every question.
