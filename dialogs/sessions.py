@@ -109,6 +109,27 @@ def answer_menu_step(
     return screen
 
 
+def note_menu_session_end(store: DialogStore, phone_key: str, session_id: str, completed: bool,
+                          inputs: list[str], times: SessionTimes) -> None:
+    """What the provider says of a session's end, for the next session of the number (best effort).
+
+    Completed (AT's Success: our last screen was shown): nothing is left to offer, whatever a pointer says.
+    Dropped: the number's pointer is set to this session with every input AT saw, so the offer holds even when
+    the last step's own write of the pointer was lost; a pointer already moved to a later session is left alone.
+    """
+    key = unfinished_key(phone_key)
+    try:
+        [pointer, record] = store.exchange([key, menu_session_key(session_id)], {})
+        if pointer is not None and pointer.conversation_id != session_id:
+            return
+        if completed:
+            store.write(delete=[key])
+        elif record is not None and inputs and len(inputs) >= len(pointer.inputs if pointer else []):
+            store.write({key: (DialogState(session_id, POINTER, {}, list(inputs)), times.resume_window)})
+    except StoreUnavailable as exc:
+        log.warning("dialog store unavailable (%s); session end not noted for resume", exc)
+
+
 def _resolve(store: DialogStore, ctx: Context, pointer: DialogState, limits: Limits) -> DialogState | None:
     """The unfinished conversation a pointer designates, with its language; None when its record is gone."""
     record = store.load(menu_session_key(pointer.conversation_id))

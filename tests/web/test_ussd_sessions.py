@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from app import create_app
@@ -456,3 +457,51 @@ def test_redis_down_the_webhook_answers_never_a_500(make_client, upto):
         assert body == unbroken[upto]
     else:
         assert body == "END " + msg("fr", POLITE) or len(REFERENCE.findall(body)) == 1, body
+
+
+# --- end-of-session notifications (AT) feed resume -------------------------------------------------------
+
+EVENTS = "/webhooks/africastalking/ussd-events"
+
+
+def end_notice(client, session: str, status: str, inputs: list[str], phone: str = PHONE):
+    body = urlencode({"date": "2026-11-23 01:00:00", "sessionId": session, "serviceCode": "*384*1234#",
+                      "networkCode": "99999", "phoneNumber": phone, "status": status, "cost": "XOF 10",
+                      "durationInMillis": "60000", "hopsCount": str(len(inputs) + 1), "input": "*".join(inputs),
+                      "lastAppResponse": "CON ...", "errorMessage": ""})
+    response = client.post(EVENTS, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.get_data(as_text=True) == "OK"
+
+
+def forget_pointers(redis_url: str) -> int:
+    """Lose every number's unfinished pointer, as a write lost during a Redis hiccup would."""
+    connection = redis.Redis.from_url(redis_url)
+    keys = list(connection.scan_iter("relais:dialog:menu-unfinished:*"))
+    return connection.delete(*keys) if keys else 0
+
+
+def test_an_incomplete_notice_keeps_the_offer(client):
+    drop_mid_report(client)
+    end_notice(client, "ATUid_first", "Incomplete", REPORT_FR[:DROP_AFTER_AGE])
+    assert is_resume_offer(dial(client, "ATUid_second"), "fr")
+
+
+def test_a_completed_notice_leaves_nothing_to_offer(client):
+    drop_mid_report(client)
+    end_notice(client, "ATUid_first", "Success", REPORT_FR[:DROP_AFTER_AGE])
+    assert is_main_menu(dial(client, "ATUid_second"), "fr")  # the language chosen is kept, nothing offered
+
+
+def test_a_lost_pointer_is_restored_from_the_notice(client, seeded_urls):
+    first = drop_mid_report(client)
+    assert forget_pointers(seeded_urls[1]) == 1
+    end_notice(client, "ATUid_first", "Incomplete", REPORT_FR[:DROP_AFTER_AGE])
+    assert is_resume_offer(dial(client, "ATUid_second"), "fr")
+    assert dial(client, "ATUid_second", ["1"]) == first[-1]
+
+
+def test_a_notice_for_an_older_session_does_not_undo_a_later_pointer(client):
+    drop_mid_report(client, session="ATUid_old", upto=3)
+    drop_mid_report(client, session="ATUid_new")
+    end_notice(client, "ATUid_old", "Success", REPORT_FR[:3])
+    assert is_resume_offer(dial(client, "ATUid_third"), "fr")
