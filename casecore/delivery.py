@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from casecore.contacts import opt_out
 from casecore.errors import InvalidInput
 from casecore.models import OutboundMessage, utcnow
+from casecore.outbox import OPTED_OUT_REASON, OUTSIDE_WINDOW_REASON
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +19,6 @@ FINAL_STATUSES = ("delivered", "failed")
 # Callbacks arrive out of order: a report only moves a message forward. Both final statuses share the top rank,
 # so the first final report wins: a late "failed" never undoes "delivered", nor a late "delivered" a "failed".
 _RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2}
-# Twilio's error code when the recipient replied STOP: nothing more may go to the number, on any channel.
-OPTED_OUT_CODE = "21610"
-# Twilio's error code for a free-form WhatsApp message outside the 24-hour window.
-OUTSIDE_WINDOW_CODE = "63016"
 
 
 def record_delivery(session: Session, provider_message_id: str, status: str, reason: str | None = None) -> bool:
@@ -51,7 +48,8 @@ def record_delivery(session: Session, provider_message_id: str, status: str, rea
     message.delivery_status = status
     if status == "failed":
         message.delivery_reason = (reason or "failed")[:200]
-        if reason == OPTED_OUT_CODE:
+        if reason == OPTED_OUT_REASON:
+            # The recipient replied STOP at the provider: nothing more may go to the number, on any channel.
             opt_out(session, message.to_phone)
     elif status == "delivered":
         message.delivered_at = utcnow()
@@ -63,7 +61,7 @@ def record_delivery(session: Session, provider_message_id: str, status: str, rea
 def whatsapp_refused_outside_window(session: Session, provider_message_id: str, status: str,
                                     reason: str | None) -> uuid.UUID | None:
     """The id of a sent WhatsApp message this report says was refused outside the 24-hour window, else None."""
-    if status != "failed" or reason != OUTSIDE_WINDOW_CODE:
+    if status != "failed" or reason != OUTSIDE_WINDOW_REASON:
         return None
     return session.scalar(
         select(OutboundMessage.id).where(OutboundMessage.provider_message_id == provider_message_id,

@@ -23,7 +23,9 @@ from casecore.phones import sender_phone
 
 log = logging.getLogger(__name__)
 
+# "limited": kept but never handled, its number having sent more than its rate limit allows.
 RECEIVED, PROCESSED, LIMITED = "received", "processed", "limited"
+STATUSES = (RECEIVED, PROCESSED, LIMITED)
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,8 @@ def mark_processed(session: Session, inbound_id: str | uuid.UUID) -> bool:
     key = parse_id(inbound_id, "inbound message")
     changed = session.execute(
         update(InboundMessage)
-        .where(InboundMessage.id == key, InboundMessage.status == "received")
-        .values(status="processed", processed_at=utcnow())
+        .where(InboundMessage.id == key, InboundMessage.status == RECEIVED)
+        .values(status=PROCESSED, processed_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
     if not changed and session.scalar(select(InboundMessage.id).where(InboundMessage.id == key)) is None:
@@ -124,7 +126,7 @@ def inbound_awaiting(session: Session, received_before: datetime, limit: int = 2
     return list(
         session.scalars(
             select(InboundMessage.id)
-            .where(InboundMessage.status == "received", InboundMessage.received_at < received_before)
+            .where(InboundMessage.status == RECEIVED, InboundMessage.received_at < received_before)
             .order_by(InboundMessage.received_at)
             .limit(limit)
         )

@@ -22,16 +22,13 @@ from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.errors import InvalidInput
+from casecore.inbox import STATUSES as INBOUND_STATUSES
 from casecore.models import InboundMessage, OutboundMessage, UTCDateTime
+from casecore.outbox import STATUSES as OUTBOUND_STATUSES
 from casecore.phones import mask_phone
 
 PAGE_SIZE = 50
 DIRECTIONS = ("in", "out")
-# "unknown": a send was interrupted and the provider has not yet said whether it took the message; "held": a
-# WhatsApp message waiting for the person to write (24-hour window); "rerouted": sent by SMS instead.
-OUTBOUND_STATUSES = ("queued", "sending", "sent", "failed", "unknown", "held", "rerouted")
-# "limited": kept but never handled, its number having sent more than its rate limit allows.
-INBOUND_STATUSES = ("received", "processed", "limited")
 # "delivered" is what the provider reported; "failed" matches a failed send and a failed delivery alike.
 STATUSES = OUTBOUND_STATUSES + ("delivered",) + INBOUND_STATUSES
 # Roles that may read the message log.

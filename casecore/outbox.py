@@ -25,13 +25,18 @@ log = logging.getLogger(__name__)
 # reach (or an account left without credit) does not keep the queue busy forever: about 13 hours of tries.
 MAX_SEND_ATTEMPTS = 20
 RESULT_STATUSES = ("sent", "retry", "failed", "unknown")
+# "unknown": a send was interrupted and the provider has not yet said whether it took the message; "held": a
+# WhatsApp message waiting for the person to write (24-hour window); "rerouted": sent by SMS instead.
 STATUSES = ("queued", "sending", "sent", "failed", "unknown", "held", "rerouted")
 # Seconds before try n+1 after try n failed for a reason worth retrying; the last value repeats. Jitter spreads
 # the messages a provider outage failed together, so they do not all come back at the same second.
 BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 BACKOFF_JITTER = 0.2
-# The provider's reason when the number replied STOP (Twilio 21610): every later message is withheld.
+# Reasons the channel adapters give for a refusal about the recipient (Twilio errors 21610 and 63016, on a send
+# or in a status callback): the number replied STOP, so every later message is withheld; a free-form WhatsApp
+# message outside the 24-hour window (casecore.whatsapp_window sends it otherwise).
 OPTED_OUT_REASON = "opted_out"
+OUTSIDE_WINDOW_REASON = "outside_whatsapp_window"
 GAVE_UP_UNKNOWN = "outcome unknown: not sent again, to avoid sending it twice"
 
 
@@ -49,6 +54,8 @@ class OutboundSnapshot:
     content_sid: str | None = None
     purpose_key: str = ""
     claimed_at: datetime | None = None
+    # The opt-out confirmation: a message sent in its place (casecore.whatsapp_window) must go too.
+    ignores_opt_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ def claim_for_sending(session: Session, message_id: str | uuid.UUID,
                or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now))
         .values(
             status=case((opted_out, "failed"), else_="sending"),
-            failure_reason=case((opted_out, "opted_out"), else_=OutboundMessage.failure_reason),
+            failure_reason=case((opted_out, OPTED_OUT_REASON), else_=OutboundMessage.failure_reason),
             # A message never tried because of an opt-out has not been attempted.
             attempts=case((opted_out, OutboundMessage.attempts), else_=OutboundMessage.attempts + 1),
             claimed_at=now,
@@ -143,7 +150,7 @@ def claim_for_sending(session: Session, message_id: str | uuid.UUID,
         .returning(
             OutboundMessage.id, OutboundMessage.to_phone, OutboundMessage.body, OutboundMessage.backend,
             OutboundMessage.attempts, OutboundMessage.channel, OutboundMessage.options, OutboundMessage.status,
-            OutboundMessage.content_sid, OutboundMessage.purpose_key,
+            OutboundMessage.content_sid, OutboundMessage.purpose_key, OutboundMessage.ignores_opt_out,
         )
         .execution_options(synchronize_session="fetch")
     ).first()
@@ -160,14 +167,14 @@ def claim_for_sending(session: Session, message_id: str | uuid.UUID,
 def _snapshot(row, claimed_at: datetime | None) -> OutboundSnapshot:
     options = None if row.options is None else tuple(row.options)
     return OutboundSnapshot(row.id, row.to_phone, row.body, row.backend, row.attempts, row.channel, options,
-                            row.content_sid, row.purpose_key, claimed_at)
+                            row.content_sid, row.purpose_key, claimed_at, row.ignores_opt_out)
 
 
 def mark_stale_claims_unknown(session: Session, claimed_before: datetime) -> int:
     """Messages claimed before claimed_before and never settled (their job died): their outcome becomes unknown.
 
     The job may have died before or after the provider took the message, so it is not simply queued again (that
-    could send it twice): reconcile_unknown asks the provider first.
+    could send it twice): the provider is asked first (workers.sending.reconcile_one).
     """
     settled = session.execute(
         update(OutboundMessage)
@@ -194,7 +201,8 @@ def snapshot_in_status(session: Session, message_id: str | uuid.UUID, status: st
     row = session.execute(
         select(OutboundMessage.id, OutboundMessage.to_phone, OutboundMessage.body, OutboundMessage.backend,
                OutboundMessage.attempts, OutboundMessage.channel, OutboundMessage.options,
-               OutboundMessage.content_sid, OutboundMessage.purpose_key, OutboundMessage.claimed_at)
+               OutboundMessage.content_sid, OutboundMessage.purpose_key, OutboundMessage.claimed_at,
+               OutboundMessage.ignores_opt_out)
         .where(OutboundMessage.id == parse_id(message_id, "outbound message"), OutboundMessage.status == status)
     ).first()
     return None if row is None else _snapshot(row, row.claimed_at)

@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=24)
 POLICIES = ("sms", "template")
-# Twilio's error for a free-form message outside the window (a send refusal or a later status callback).
-OUTSIDE_WINDOW_CODES = ("63016", "outside_whatsapp_window")
 TEMPLATE_BODY = "[WhatsApp template {sid}]"
 
 
@@ -51,7 +49,7 @@ def outside_window(session: Session, message: OutboundSnapshot, policy: str, *, 
     if policy == "sms":
         replacement = queue_message(
             session, purpose_key=f"sms-instead-of:{message.id}", to_phone=message.to_phone,
-            body=sms_body(message.body), backend=sms_backend, channel="sms",
+            body=sms_body(message.body), backend=sms_backend, channel="sms", ignores_opt_out=message.ignores_opt_out,
         )
         _settle(session, message.id, "rerouted", f"outside the WhatsApp window: sent by SMS ({replacement.id})")
         log.info("outbound message %s: outside the WhatsApp window, sent by SMS instead", message.id)
@@ -68,7 +66,7 @@ def outside_window(session: Session, message: OutboundSnapshot, policy: str, *, 
     template = queue_message(
         session, purpose_key=f"template-for:{message.id}", to_phone=message.to_phone,
         body=TEMPLATE_BODY.format(sid=template_sid), backend=message.backend, channel="whatsapp",
-        content_sid=template_sid,
+        content_sid=template_sid, ignores_opt_out=message.ignores_opt_out,
     )
     return _to_send(template)
 

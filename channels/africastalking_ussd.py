@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from channels.inbound import has_control_characters
+from channels.inbound import has_control_characters, is_e164
 from channels.text import to_ascii
 
 log = logging.getLogger(__name__)
@@ -14,8 +13,6 @@ log = logging.getLogger(__name__)
 SCREEN_LIMIT = 160
 # A real session has a dozen or two inputs; a path far longer is garbage or abuse, not a person.
 MAX_INPUTS = 100
-# AT sends the caller's number in E.164 with its `+` (providers §1); anything else cannot be a caller.
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class InvalidUssdRequest(ValueError):
@@ -41,7 +38,8 @@ def parse_ussd_request(form: Mapping[str, str]) -> UssdRequest:
     if "text" not in form:
         raise InvalidUssdRequest("missing text")
     phone = form["phoneNumber"].strip()
-    if not _E164.fullmatch(phone):
+    if not is_e164(phone):
+        # AT sends the caller's number in E.164 with its `+` (providers §1); anything else cannot be a caller.
         # The number itself stays out of the answer: errors end up in logs.
         raise InvalidUssdRequest("phoneNumber is not an E.164 phone number")
     session_id = form["sessionId"].strip()[:128]

@@ -4,12 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-import re
-
-from channels.inbound import MAX_MESSAGE_ID, clean_body, has_control_characters
+from channels.inbound import MAX_MESSAGE_ID, clean_body, has_control_characters, is_e164
 
 MAX_REASON = 200
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class InvalidDeliveryReport(ValueError):
@@ -35,7 +32,7 @@ def build_report(form: Mapping[str, str], id_field: str, status_field: str,
     """
     phone = (phone or "").strip()
     phone = phone[len("whatsapp:"):] if phone.lower().startswith("whatsapp:") else phone
-    phone = phone if _E164.fullmatch(phone) else None
+    phone = phone if is_e164(phone) else None
     message_id = (form.get(id_field) or "").strip()
     raw_status = (form.get(status_field) or "").strip()
     if not message_id:

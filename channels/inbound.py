@@ -32,6 +32,10 @@ class InboundMedia:
     url: str
     content_type: str
 
+    def __post_init__(self) -> None:
+        # The sender's device chose it: a garbled one (a NUL PostgreSQL refuses) must not lose the message.
+        object.__setattr__(self, "content_type", without_control_characters(self.content_type)[:MAX_CONTENT_TYPE])
+
 
 @dataclass(frozen=True)
 class InboundText:
@@ -58,7 +62,7 @@ class InboundText:
             raise InvalidInbound("message id too long")
         if has_control_characters(self.message_id):
             raise InvalidInbound("message id has control characters")
-        if not _E164.fullmatch(self.phone):
+        if not is_e164(self.phone):
             # The number itself stays out of the message: errors end up in logs.
             raise InvalidInbound("sender is not an E.164 phone number")
         if self.received_at.tzinfo is None:
@@ -69,7 +73,7 @@ class InboundText:
             raise InvalidInbound(f"at most {MAX_MEDIA} media, each with an http(s) URL")
         object.__setattr__(self, "body", clean_body(self.body))
         # Informative only (our own number): a garbled one must not lose the message, nor reach the database.
-        object.__setattr__(self, "to_address", "".join(ch for ch in self.to_address if not _is_control(ch)).strip())
+        object.__setattr__(self, "to_address", without_control_characters(self.to_address))
         object.__setattr__(self, "received_at", self.received_at.astimezone(timezone.utc))
 
 
@@ -77,6 +81,16 @@ def clean_body(text: str) -> str:
     """The text as sent, without surrounding whitespace or control characters (newlines stay), at most 1,600."""
     kept = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
     return kept.strip()[:MAX_BODY].rstrip()
+
+
+def is_e164(text: str) -> bool:
+    """Whether text is a phone number in E.164 (`+` and 7 to 15 digits), the only shape providers send us."""
+    return _E164.fullmatch(text) is not None
+
+
+def without_control_characters(text: str) -> str:
+    """text without control characters (NUL, ESC, newlines...) nor surrounding whitespace."""
+    return "".join(ch for ch in text if not _is_control(ch)).strip()
 
 
 def has_control_characters(text: str) -> bool:

@@ -8,7 +8,7 @@ from twilio.request_validator import RequestValidator
 
 from casecore.models import utcnow
 from channels.inbound import (
-    MAX_CONTENT_TYPE, MAX_MEDIA, InboundMedia, InboundText, InvalidInbound, media_url_is_usable, required,
+    MAX_MEDIA, InboundMedia, InboundText, InvalidInbound, media_url_is_usable, required,
 )
 
 PROVIDER = "twilio"
@@ -75,8 +75,7 @@ def _media(form: Mapping[str, str]) -> tuple[InboundMedia, ...]:
         url = (form.get(f"MediaUrl{n}") or "").strip()
         if not media_url_is_usable(url):
             continue
-        content_type = (form.get(f"MediaContentType{n}") or "").strip()[:MAX_CONTENT_TYPE]
-        found.append(InboundMedia(url, content_type))
+        found.append(InboundMedia(url, form.get(f"MediaContentType{n}") or ""))
     return tuple(found)
 
 

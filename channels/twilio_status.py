@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from channels.delivery import DeliveryReport, build_report
+from channels.sms.twilio import NAMED_ERRORS
 
 # Until Twilio hands a message to the carrier it is still queued on its side; "sent" means the carrier took it.
 # receiving and received describe inbound messages: nothing to record on an outbound one (None).
@@ -26,10 +27,16 @@ TWILIO_STATUSES: dict[str, str | None] = {
 
 
 def parse_twilio_status(form: Mapping[str, str]) -> DeliveryReport:
-    """Read `MessageSid` (or `SmsSid`) and `MessageStatus` (or `SmsStatus`); a failure keeps `ErrorCode`."""
+    """Read `MessageSid` (or `SmsSid`) and `MessageStatus` (or `SmsStatus`); a failure keeps `ErrorCode`.
+
+    An error about the recipient (21610 opted out, 63016 outside the WhatsApp window) is given by the same name a
+    refused send gets, so the outbox acts on it alike.
+    """
     fields = dict(form)
     # Older callbacks carry only the Sms* names; MessageSid and MessageStatus win when both are sent.
     fields["MessageSid"] = (form.get("MessageSid") or "").strip() or (form.get("SmsSid") or "")
     fields["MessageStatus"] = (form.get("MessageStatus") or "").strip() or (form.get("SmsStatus") or "")
-    return build_report(fields, "MessageSid", "MessageStatus", TWILIO_STATUSES, form.get("ErrorCode"),
+    error = (form.get("ErrorCode") or "").strip()
+    reason = NAMED_ERRORS.get(int(error)) if error.isascii() and error.isdigit() else None
+    return build_report(fields, "MessageSid", "MessageStatus", TWILIO_STATUSES, reason or form.get("ErrorCode"),
                         form.get("To"))

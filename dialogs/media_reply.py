@@ -10,7 +10,7 @@ from typing import Sequence
 from casecore.i18n import N_
 from dialogs.community import COMMUNITY, LANGUAGE
 from dialogs.engine import Context, Limits, play
-from dialogs.sessions import SessionTimes, TextReply, remembered_language, text_key
+from dialogs.sessions import SessionTimes, TextReply, keep_open, remembered_language, text_key
 from dialogs.state import DialogStore
 
 PHOTO, PHOTOS = N_("Thank you, your photo was received."), N_("Thank you, your photos were received.")
@@ -46,5 +46,5 @@ def answer_media_only(
         lines = lines[1:]  # the hint belonged to an earlier message, not to this one
     # Sending a photo is taking part: the dialogue's idle clock starts again.
     state.last_message_id, state.updated_at = message_id, now
-    store.write({key: (state, times.text_expiry + 86400)}, expire_at={key: now + times.text_expiry})
+    keep_open(store, key, state, times, now)
     return TextReply("\n".join([_(thanks_for(content_types)), *lines]), final=False, choices=screen.choices)

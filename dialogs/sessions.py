@@ -205,6 +205,12 @@ class TextReply:
     may_reach_opted_out: bool = False
 
 
+def keep_open(store: DialogStore, key: str, state: DialogState, times: SessionTimes, now: float) -> None:
+    """Write a text dialogue still open, to expire text_expiry from now (its last message)."""
+    # Kept past its expiry so that a late reply is told the dialogue was closed, should no sweep have run.
+    store.write({key: (state, times.text_expiry + 86400)}, expire_at={key: now + times.text_expiry})
+
+
 def answer_text_message(
     store: DialogStore, ctx: Context, body: str, message_id: str, limits: Limits, times: SessionTimes,
     keywords: KeywordBook, reply_via: str = "", now: float | None = None,
@@ -251,8 +257,7 @@ def answer_text_message(
         store.write({key: (state, FINISHED_KEPT_SECONDS)}, unschedule=[key])
         final = True
     else:
-        # Kept past its expiry so that a late reply is told the dialogue was closed, should no sweep have run.
-        store.write({key: (state, times.text_expiry + 86400)}, expire_at={key: now + times.text_expiry})
+        keep_open(store, key, state, times, now)
         final = False
     _note_language(ctx, screen)
     reply = _reply(screen)

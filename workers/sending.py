@@ -16,6 +16,7 @@ from bootstrap import Runtime
 from casecore.errors import InvalidInput
 from casecore.models import utcnow
 from casecore.outbox import (
+    OUTSIDE_WINDOW_REASON,
     OutboundSnapshot,
     claim_for_sending,
     due_time,
@@ -24,7 +25,7 @@ from casecore.outbox import (
     settle_unknown,
     snapshot_in_status,
 )
-from casecore.whatsapp_window import OUTSIDE_WINDOW_CODES, outside_window, window_open
+from casecore.whatsapp_window import outside_window, window_open
 from channels.sms import OutboundSms, SendResult, SmsBackend, SmsConfigError, make_sms_backend
 from channels.sms.encoding import to_gsm7
 from channels.sms.twilio_content import CONTENT_CACHE_OPTION, content_cache_for
@@ -55,7 +56,7 @@ def send_one(runtime: Runtime, queue: Queue, message_id: str) -> str:
         # Retrying cannot help until someone configures the provider; failing says so in the outbox.
         result = SendResult.failed(f"not configured: {exc}")
     with runtime.unit_of_work() as session:
-        if result.status == "failed" and result.reason in OUTSIDE_WINDOW_CODES and _needs_window(message):
+        if result.status == "failed" and result.reason == OUTSIDE_WINDOW_REASON and _needs_window(message):
             rerouted = _outside_window(runtime, session, message)
         else:
             status = record_send_result(session, message_id, result.status, result.provider_message_id,

@@ -32,12 +32,24 @@ USSD_ENDPOINT = f"{BLUEPRINT}.africastalking_ussd"
 
 @bp.before_request
 def guard_webhooks():
-    """Rate limits per source address first (a locked-out source is refused even with a good token), then AT's."""
+    """A source locked out after failed checks is refused even with a good token; then AT's token; requests that
+    no secret authenticates also count against the per-address limit."""
     if request.endpoint != USSD_ENDPOINT:
-        refused = limits.request_refusal()
+        refused = limits.request_refusal(count=not authenticated_by_secret())
         if refused is not None:
             return refused
     return require_africastalking_token()
+
+
+def authenticated_by_secret() -> bool:
+    """Whether this request must prove it comes from the provider (Twilio's signature, AT's token when set).
+
+    Such requests are the providers' own traffic, from a few addresses: a per-address limit on them would cap
+    the whole service. Forged ones fail their check and count towards the lockout instead.
+    """
+    if request.path.startswith(AFRICASTALKING_PREFIX):
+        return bool(runtime().settings.AT_WEBHOOK_TOKEN)
+    return True  # Twilio's webhooks refuse every unsigned request
 
 
 def require_africastalking_token() -> Response | None:

@@ -172,10 +172,10 @@ def too_many(refusal: Refusal, prefix: str = "") -> Response:
     return Response(body, status=429, mimetype="text/plain", headers={"Retry-After": str(refusal.retry_after)})
 
 
-def request_refusal() -> Response | None:
-    """429 when this request's source is over its limit or locked out after failed checks, else None."""
+def request_refusal(count: bool = True) -> Response | None:
+    """429 when this request's source is locked out after failed checks or, if counted, over its limit."""
     who = source_address()
-    refusal = limiter().check(hits=[(SOURCE, who)], watch=[(AUTH_FAILURES, who)])
+    refusal = limiter().check(hits=[(SOURCE, who)] if count else [], watch=[(AUTH_FAILURES, who)])
     return too_many(refusal) if refusal else None
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from workers.followups import follow_up
 from app.runtime import runtime
 from app.webhooks import limits
-from app.webhooks.common import bp, plain, posted_form
+from app.webhooks.common import authenticated_by_secret, bp, plain, posted_form
 from casecore.contacts import language_for
 from casecore.i18n import N_, gettext_for
 from channels.africastalking_ussd import (
@@ -62,7 +62,8 @@ def new_session_refusal(step: UssdRequest) -> Response | None:
     """
     rt = runtime()
     who = limits.source_address()
-    refusal = limits.limiter().check(hits=[(limits.SOURCE, who), (limits.USSD_SESSIONS, rt.phone_key(step.phone))],
+    per_source = [] if authenticated_by_secret() else [(limits.SOURCE, who)]
+    refusal = limits.limiter().check(hits=[*per_source, (limits.USSD_SESSIONS, rt.phone_key(step.phone))],
                                      watch=[(limits.AUTH_FAILURES, who)])
     if refusal is None:
         return None

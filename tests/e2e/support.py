@@ -69,8 +69,8 @@ def wait_until_up(base: str, process: subprocess.Popen, log: Path, what: str) ->
         try:
             if requests.get(f"{base}/login", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or still importing the app on a busy machine: the first request waits
         time.sleep(0.2)
     pytest.fail(f"{base} did not answer within 60 s:\n" + log.read_text()[-4000:])
 

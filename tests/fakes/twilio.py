@@ -155,6 +155,23 @@ def _serve_media_content(handler: "FakeHandler", fake: Any) -> None:
         pass  # the client stopped reading (a file too big): as it should
 
 
+class _MediaFiles:
+    """The files media redirects point at, by a random token (a fake server with `_lock` and `_media_blobs`)."""
+
+    _lock: Any
+    _media_blobs: dict[str, MediaAnswer]
+
+    def _put_media_blob(self, answer: MediaAnswer) -> str:
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._media_blobs[token] = answer
+        return token
+
+    def _media_blob(self, token: str) -> MediaAnswer | None:
+        with self._lock:
+            return self._media_blobs.get(token)
+
+
 class _Handler(FakeHandler):
     fake: FakeTwilio
     listings = {**FakeHandler.listings, "/_fake/content-requests": "content_requests"}
@@ -170,8 +187,7 @@ class _Handler(FakeHandler):
         match = _MESSAGES_PATH.fullmatch(url.path)
         if match is None:
             return super().do_GET()
-        if self._credentials() != (self.fake.account_sid, self.fake.auth_token) or \
-                match["sid"] != self.fake.account_sid:
+        if not self._authorised(match):
             return self._send(401, _error_body(401, 20003, "Authenticate"), "application/json")
         query = {key: values[-1] for key, values in parse_qs(url.query).items()}
         size = int(query.get("PageSize") or 50)
@@ -185,8 +201,7 @@ class _Handler(FakeHandler):
     def _media(self, match: re.Match) -> None:
         """GET a MediaUrl: 401 without the account's Basic auth, else the item's next scripted answer."""
         answer = None
-        if self._credentials() != (self.fake.account_sid, self.fake.auth_token) or \
-                match["sid"] != self.fake.account_sid:
+        if not self._authorised(match):
             status, body = 401, _error_body(401, 20003, "Authenticate")
         elif (answer := self.fake._take_media_answer(match["media"])) is None:
             status, body = 404, _NOT_FOUND
@@ -230,8 +245,7 @@ class _Handler(FakeHandler):
         match = _MESSAGES_PATH.fullmatch(self.path)
         if match is None:
             return 404, _NOT_FOUND
-        expected = (self.fake.account_sid, self.fake.auth_token)
-        if self._credentials() != expected or match["sid"] != self.fake.account_sid:
+        if not self._authorised(match):
             return 401, _error_body(401, 20003, "Authenticate")
         problem = _form_problem(form) or self._content_problem(form)
         if problem is not None:
@@ -290,6 +304,11 @@ class _Handler(FakeHandler):
         }, into=self.fake._content_requests)
         self._reply(answer, status, body, "text/html" if answer.raw_body is not None else "application/json")
 
+    def _authorised(self, match: re.Match) -> bool:
+        """Whether the request carries the account's Basic auth and names that account in its path."""
+        return self._credentials() == (self.fake.account_sid, self.fake.auth_token) and \
+            match["sid"] == self.fake.account_sid
+
     def _credentials(self) -> tuple[str, str] | None:
         scheme, _, encoded = (self.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() != "basic":
@@ -306,7 +325,7 @@ class _Handler(FakeHandler):
         self.fake.answer_next_content(*(Answer(**item) for item in spec.get("content_next", [])))
 
 
-class FakeTwilio(FakeProvider):
+class FakeTwilio(_MediaFiles, FakeProvider):
     """The fake server: records every request, answers from a queue of one-shot answers, then the default.
 
     Each of `requests` (the Messages requests) is {"path", "headers", "account_sid", "form", "http_status", "at",
@@ -410,16 +429,6 @@ class FakeTwilio(FakeProvider):
                 return None
             return answers.pop(0) if len(answers) > 1 else answers[0]
 
-    def _put_media_blob(self, answer: MediaAnswer) -> str:
-        token = secrets.token_hex(16)
-        with self._lock:
-            self._media_blobs[token] = answer
-        return token
-
-    def _media_blob(self, token: str) -> MediaAnswer | None:
-        with self._lock:
-            return self._media_blobs.get(token)
-
     def _take_content_answer(self) -> Answer:
         with self._lock:
             return self._content_next.pop(0) if self._content_next else Answer.success()
@@ -479,7 +488,7 @@ class _MediaHostHandler(FakeHandler):
         super().do_GET()
 
 
-class FakeMediaHost(FakeProvider):
+class FakeMediaHost(_MediaFiles, FakeProvider):
     """Twilio's storage host, elsewhere than its API: serves the files FakeTwilio redirects to, asking no credentials.
 
     Its `requests` are the GETs it received: {"path", "headers", "authorization", "http_status"}.
@@ -498,16 +507,6 @@ class FakeMediaHost(FakeProvider):
     def base_url(self) -> str:
         """The server's address."""
         return self.url
-
-    def _put_media_blob(self, answer: MediaAnswer) -> str:
-        token = secrets.token_hex(16)
-        with self._lock:
-            self._media_blobs[token] = answer
-        return token
-
-    def _media_blob(self, token: str) -> MediaAnswer | None:
-        with self._lock:
-            return self._media_blobs.get(token)
 
 
 def _form_problem(form: dict[str, str]) -> tuple[int, str] | None:

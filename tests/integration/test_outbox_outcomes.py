@@ -6,70 +6,28 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
-from app import create_app
 from bootstrap import bootstrap
-from casecore.contacts import is_opted_out
+from casecore.contacts import is_opted_out, opt_out
 from casecore.inbox import InboundDraft, store_inbound
 from casecore.message_log import message_log_summary
 from casecore.models import OutboundMessage, utcnow
 from casecore.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
-from tests.conftest import make_settings
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer
-from tests.fakes.africastalking import FakeAfricasTalking
-from tests.fakes.twilio import Answer, FakeTwilio
+from tests.fakes.twilio import Answer
+from tests.faults.conftest import (  # noqa: F401  (client_for, fake_at and fake_twilio are fixtures)
+    SID, client_for, fake_at, fake_twilio, fault_settings, outbound as row, post_signed,
+)
 from tests.queues import drain
 from workers import jobs
 from workers.scheduler import run_once
 
-SID = "AC" + "c3" * 16
-TOKEN = "outcome-token"
 PHONE = "+22376701430"
-AT_KEY = "at-key"
-PUBLIC = "https://relais.example.org"
-
-
-@pytest.fixture
-def fake_twilio():
-    with FakeTwilio(account_sid=SID, auth_token=TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_at():
-    with FakeAfricasTalking(api_key=AT_KEY) as fake:
-        yield fake
 
 
 def make_runtime(database_url, redis_url, fake_twilio, fake_at, **overrides):
-    settings = dict(
-        DATABASE_URL=database_url, REDIS_URL=redis_url, SMS_BACKEND="twilio", PROVIDER_TIMEOUT=0.5,
-        TWILIO_API_URL=fake_twilio.url, TWILIO_CONTENT_API_URL=fake_twilio.url, TWILIO_ACCOUNT_SID=SID,
-        TWILIO_AUTH_TOKEN=TOKEN, TWILIO_SMS_FROM="+14155550100", TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
-        AT_API_URL=fake_at.url, AT_USERNAME="relais", AT_API_KEY=AT_KEY, PUBLIC_BASE_URL=PUBLIC,
-    )
-    return bootstrap(make_settings(**{**settings, **overrides}))
-
-
-@pytest.fixture
-def client_for():
-    """A test client of the web app running on a runtime's settings (the webhooks providers call)."""
-    apps = []
-
-    def make(runtime):
-        apps.append(create_app(runtime.settings))
-        return apps[-1].test_client()
-    yield make
-    for flask_app in apps:
-        flask_app.extensions["relais"].close()
-
-
-@pytest.fixture
-def twilio_signed():
-    """The X-Twilio-Signature header Twilio would send for a form posted to a path of PUBLIC."""
-    return lambda path, form: {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(PUBLIC + path, form)}
+    return bootstrap(fault_settings(database_url, redis_url, fake_twilio, fake_at, **overrides))
 
 
 @pytest.fixture
@@ -83,11 +41,6 @@ def write(runtime, body="Bonjour", channel="sms", backend="twilio", key="m1"):
     with runtime.unit_of_work() as session:
         return queue_message(session, purpose_key=key, to_phone=PHONE, body=body, backend=backend,
                              channel=channel).id
-
-
-def row(runtime, message_id):
-    with runtime.unit_of_work() as session:
-        return session.get(OutboundMessage, message_id)
 
 
 def whatsapp_from_the_person(runtime, hours_ago=1.0, key="SMin1"):
@@ -218,15 +171,13 @@ def test_twilio_21610_records_the_opt_out_and_withholds_later_messages(rt, fake_
     assert len(fake_twilio.requests) == 1
 
 
-def test_a_status_callback_with_21610_records_the_opt_out(rt, fake_twilio, client_for, twilio_signed):
+def test_a_status_callback_with_21610_records_the_opt_out(rt, fake_twilio, client_for):
     message_id = write(rt)
     assert jobs.send_outbound(str(message_id)) == "sent"
     sid = row(rt, message_id).provider_message_id
     form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610", "To": PHONE,
             "AccountSid": SID}
-    answer = client_for(rt).post("/webhooks/twilio/status", data=form,
-                                 headers=twilio_signed("/webhooks/twilio/status", form))
-    assert answer.status_code == 200
+    assert post_signed(client_for(rt), "/webhooks/twilio/status", form).status_code == 200
     with rt.unit_of_work() as session:
         assert is_opted_out(session, PHONE)
 
@@ -253,6 +204,18 @@ def test_outside_the_window_the_text_goes_by_sms_instead(rt, fake_twilio):
     assert rows["whatsapp"].status == "rerouted" and rows["sms"].status == "sent"
 
 
+def test_an_opt_out_confirmation_outside_the_window_still_goes_by_sms(rt, fake_twilio):
+    whatsapp_from_the_person(rt, hours_ago=25)
+    with rt.unit_of_work() as session:
+        opt_out(session, PHONE)
+        message_id = queue_message(session, purpose_key="stop", to_phone=PHONE, body="Vous ne recevrez plus rien.",
+                                   backend="twilio", channel="whatsapp", ignores_opt_out=True).id
+    assert jobs.send_outbound(str(message_id)) == "rerouted"
+    drain(rt.queue, runtime=rt)
+    [request] = fake_twilio.requests
+    assert (request["form"]["To"], request["form"]["Body"]) == (PHONE, "Vous ne recevrez plus rien.")
+
+
 def test_a_63016_refusal_is_sent_by_sms_instead(rt, fake_twilio):
     whatsapp_from_the_person(rt, hours_ago=1)  # our records say open; Twilio knows better
     message_id = write(rt, channel="whatsapp")
@@ -262,14 +225,13 @@ def test_a_63016_refusal_is_sent_by_sms_instead(rt, fake_twilio):
     assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}", PHONE]
 
 
-def test_a_63016_status_callback_sends_the_message_by_sms(rt, fake_twilio, client_for, twilio_signed):
+def test_a_63016_status_callback_sends_the_message_by_sms(rt, fake_twilio, client_for):
     whatsapp_from_the_person(rt, hours_ago=1)
     message_id = write(rt, channel="whatsapp")
     assert jobs.send_outbound(str(message_id)) == "sent"
     form = {"MessageSid": row(rt, message_id).provider_message_id, "MessageStatus": "failed", "ErrorCode": "63016",
             "To": f"whatsapp:{PHONE}", "AccountSid": SID}
-    assert client_for(rt).post("/webhooks/twilio/status", data=form,
-                               headers=twilio_signed("/webhooks/twilio/status", form)).status_code == 200
+    assert post_signed(client_for(rt), "/webhooks/twilio/status", form).status_code == 200
     drain(rt.queue, runtime=rt)
     assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}", PHONE]
     assert row(rt, message_id).status == "rerouted"

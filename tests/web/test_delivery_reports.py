@@ -94,6 +94,9 @@ def test_at_reports_map_to_one_status_set(app, status, reason, expected):
     ("read", "", ("delivered", None)),
     ("failed", "30008", ("failed", "30008")),
     ("undelivered", "30003", ("failed", "30003")),
+    # Errors about the recipient go by the names a refused send gets, so the outbox acts on both alike.
+    ("undelivered", "21610", ("failed", "opted_out")),
+    ("failed", "63016", ("failed", "outside_whatsapp_window")),
     ("canceled", "", ("failed", "canceled")),
     ("received", "", (None, None)),
 ])

@@ -17,13 +17,15 @@ from twilio.request_validator import RequestValidator
 from app import create_app
 from casecore.models import InboundMessage, UssdSessionEnd
 from tests.conftest import make_settings
-from tests.factories import make_locations, make_organisation, make_user
+from tests.factories import make_receiving_service
 
 FORM = "application/x-www-form-urlencoded"
 AT_TOKEN = "s3cret"
 TWILIO_TOKEN = "twilio-token"
 PUBLIC = "https://relais.example"
 SID = "SM1f0e8ae6ade43cb3c0ce4525424e404f"
+MEDIA_URL = ("https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/"
+             "MM1f0e8ae6ade43cb3c0ce4525424e404f/Media/ME1f0e8ae6ade43cb3c0ce4525424e404f")
 EMOJI = "👨‍👩‍👧 Aidez-nous ❤️"
 ARABIC = "\u202bمرحبا، طفل مفقود في السوق\u202c"  # right-to-left, with its embedding marks
 LONG = "é" * 5_000  # 10 kB of text in one field (30 kB urlencoded)
@@ -160,6 +162,11 @@ CASES = {
     "twilio-nul-sid": case(TWILIO_MESSAGES, {"MessageSid": "SM\x00" + "1" * 32}, 400,
                            BAD + "message id has control characters"),
     "twilio-nul-to": case(TWILIO_MESSAGES, {"To": "whatsapp:+14155238886\x00"}, 200, OK_TWIML, stored="Bonjour"),
+    "twilio-media-nul-type": case(TWILIO_MESSAGES, {"NumMedia": "1", "MediaUrl0": MEDIA_URL,
+                                                    "MediaContentType0": "image/jpeg\x00\x1b"}, 200, OK_TWIML,
+                                  stored="Bonjour"),
+    "twilio-media-nul-url": case(TWILIO_MESSAGES, {"NumMedia": "1", "MediaUrl0": MEDIA_URL + "\x00",
+                                                   "MediaContentType0": "image/jpeg"}, 200, OK_TWIML, stored="Bonjour"),
     "twilio-not-utf8": case(TWILIO_MESSAGES, {}, 200, OK_TWIML, stored="Bonjour \ufffd",
                             raw=b"From=whatsapp%3A%2B22376701430&MessageSid=SMnotutf8&Body=Bonjour+%C3"),
     "twilio-json": case(TWILIO_MESSAGES, {}, 400, BAD + "missing From", raw=b'{"From": "whatsapp:+22376701430"}',
@@ -216,9 +223,7 @@ def app(database_url, redis_url):
                                          TWILIO_AUTH_TOKEN=TWILIO_TOKEN, PUBLIC_BASE_URL=PUBLIC))
     runtime = flask_app.extensions["relais"]
     with runtime.unit_of_work() as session:
-        org = make_organisation(session, slug="demo")
-        make_locations(session)
-        make_user(session, org, role="supervisor", phone="+22376000001")
+        make_receiving_service(session)
     yield flask_app
     runtime.close()
 

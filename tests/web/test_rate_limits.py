@@ -22,7 +22,7 @@ from casecore.message_log import LogFilter, message_log
 from casecore.models import InboundMessage, Organisation, OutboundMessage, Report, utcnow
 from channels.text import to_ascii
 from tests.conftest import make_settings
-from tests.factories import make_locations, make_organisation, make_user
+from tests.factories import make_receiving_service
 from tests.queues import drain
 
 FORM = "application/x-www-form-urlencoded"
@@ -54,9 +54,7 @@ def make_app(sqlite_url, redis_url):
         rt = flask_app.extensions["relais"]
         with rt.unit_of_work() as session:
             if session.scalar(select(Organisation.id).limit(1)) is None:
-                org = make_organisation(session, slug="demo")
-                make_locations(session)
-                make_user(session, org, role="supervisor", phone="+22376000001")
+                make_receiving_service(session)
         return flask_app
 
     yield _make
@@ -212,17 +210,30 @@ def test_a_stop_over_the_limit_is_still_handled(make_app):
 
 
 def test_over_the_source_limit_every_webhook_answers_429_with_a_reason(make_app):
+    # AT's webhooks without AT_WEBHOOK_TOKEN: anyone may post, so each address is limited.
     app = make_app(RATE_LIMIT_PER_SOURCE="2/600")
     client = app.test_client()
     assert sms(client, "a", "s-1").status_code == 200
-    assert twilio(client, "b", "SM-s-2").status_code == 200
-    for refused in (sms(client, "c", "s-3"), twilio(client, "d", "SM-s-4"),
+    assert sms(client, "b", "s-2").status_code == 200
+    for refused in (sms(client, "c", "s-3"),
                     client.post("/webhooks/africastalking/delivery", data="id=x&status=Success", content_type=FORM)):
         assert refused.status_code == 429 and 590 <= retry_after(refused) <= 600
         assert refused.get_data(as_text=True).startswith("Too many requests from this address; retry in ")
     assert sms(client, "e", "s-5", REMOTE_ADDR="10.0.0.9").status_code == 200
+    # Twilio's signed requests are the provider's own traffic from a few addresses: never capped per address.
+    for n in range(4):
+        assert twilio(client, f"t{n}", f"SM-s-t{n}").status_code == 200
     with app.extensions["relais"].unit_of_work() as session:
-        assert sorted(session.scalars(select(InboundMessage.body))) == ["a", "b", "e"]
+        assert sorted(session.scalars(select(InboundMessage.body))) == ["a", "b", "e", "t0", "t1", "t2", "t3"]
+
+
+def test_with_the_at_token_set_the_provider_is_not_capped_per_address(make_app):
+    app = make_app(RATE_LIMIT_PER_SOURCE="1/600", AT_WEBHOOK_TOKEN=AT_TOKEN)
+    client = app.test_client()
+    for n in range(3):
+        assert sms(client, "x", f"tok-{n}", query=f"?token={AT_TOKEN}").status_code == 200
+    for n in range(3):
+        assert ussd(client, "", f"ATUid_tok{n}", query=f"?token={AT_TOKEN}").status_code == 200
 
 
 @pytest.mark.parametrize("proxies, separate", [(0, False), (1, True)])

@@ -20,7 +20,7 @@ from casecore.models import CaseEvent, Complaint, Feedback, InboundMessage, Outb
 from channels.sms.encoding import to_gsm7
 from dialogs.community import main_menu_token
 from tests.conftest import make_settings
-from tests.factories import make_locations, make_organisation, make_report, make_user
+from tests.factories import make_organisation, make_receiving_service, make_report, make_user
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.fakes.twilio import DEFAULT_SID, FakeTwilio
 from tests.queues import drain
@@ -56,9 +56,7 @@ def app(sqlite_url, redis_url, providers):
     ))
     runtime = flask_app.extensions["relais"]
     with runtime.unit_of_work() as session:
-        org = make_organisation(session, slug="demo")
-        make_locations(session)
-        make_user(session, org, role="supervisor", phone="+22376000001")
+        make_receiving_service(session)
     yield flask_app
     runtime.close()
 

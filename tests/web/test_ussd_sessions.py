@@ -25,7 +25,7 @@ from casecore.models import Report
 from channels.text import to_ascii
 from dialogs.community import MAIN_MENU
 from tests.conftest import make_settings
-from tests.factories import make_locations, make_organisation, make_user
+from tests.factories import make_receiving_service
 
 URL = "/webhooks/africastalking/ussd"
 FORM = "application/x-www-form-urlencoded"
@@ -120,9 +120,7 @@ def seeded_urls(sqlite_url, redis_url):
     """A migrated database with a receiving organisation, locations, a supervisor and a returning number."""
     rt = bootstrap(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url))
     with rt.unit_of_work() as session:
-        org = make_organisation(session, slug="demo")
-        make_locations(session)
-        make_user(session, org, role="supervisor", phone="+22376000001")
+        make_receiving_service(session)
         remember_language(session, RETURNING_PHONE, "fr")
     rt.close()
     return sqlite_url, redis_url

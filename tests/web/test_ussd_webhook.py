@@ -12,7 +12,7 @@ from casecore.i18n import gettext_for
 from dialogs.community import MAIN_MENU
 from channels.text import to_ascii
 from tests.conftest import make_settings
-from tests.factories import make_locations, make_organisation, make_user
+from tests.factories import make_locations, make_organisation, make_receiving_service, make_user
 
 URL = "/webhooks/africastalking/ussd"
 MAIN_LABELS = [option.label for option in MAIN_MENU]
@@ -31,9 +31,7 @@ def at_body(text="", session="ATUid_abc123", phone="%2B22376701430", extra=""):
 @pytest.fixture
 def seeded(runtime):
     with runtime.unit_of_work() as session:
-        org = make_organisation(session, slug="demo")
-        make_locations(session)
-        make_user(session, org, role="supervisor", phone="+22376000001")
+        make_receiving_service(session)
     return runtime
 
 

@@ -24,7 +24,7 @@ from casecore.i18n import gettext_for
 from casecore.media import MAX_ATTEMPTS
 from casecore.models import CaseEvent, InboundMedia, InboundMessage, Report, utcnow
 from tests.conftest import make_settings
-from tests.factories import make_case, make_locations, make_organisation, make_report, make_user
+from tests.factories import make_case, make_organisation, make_receiving_service, make_report
 from tests.fakes.twilio import DEFAULT_SID, MEDIA_CONTENT_PATH, FakeMediaHost, FakeTwilio, MediaAnswer
 from tests.queues import drain, work_once
 from workers import scheduler
@@ -70,9 +70,7 @@ def app(sqlite_url, redis_url, providers, media_dir):
     flask_app = create_app(_settings(sqlite_url, redis_url, twilio, media_dir))
     runtime = flask_app.extensions["relais"]
     with runtime.unit_of_work() as session:
-        org = make_organisation(session, slug="demo")
-        make_locations(session)
-        make_user(session, org, role="supervisor", phone="+22376000001")
+        make_receiving_service(session)
     yield flask_app
     runtime.close()
 
