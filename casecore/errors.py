@@ -21,5 +21,9 @@ class NoOrganisation(CaseCoreError):
     """No organisation is configured to receive community reports."""
 
 
+class NotAllowed(CaseCoreError):
+    """The person asking may not do this: their role or their organisation does not allow it."""
+
+
 class Conflict(CaseCoreError):
     """The change would break a uniqueness rule (e.g. an email already in use)."""

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    true,
     orm,
 )
 # orm.relationship() rather than relationship(): Report has a column of that name, which would shadow it.
@@ -105,6 +106,14 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="fr")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The team a case worker belongs to (a supervisor leads teams: Team.supervisor_id).
+    team_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("team.id", use_alter=True), index=True)
+    # Matching a case worker to a family: a girl may ask for a woman; the languages spoken (comma-separated codes).
+    sex: Mapped[Optional[str]] = mapped_column(String(16))
+    spoken_languages: Mapped[Optional[str]] = mapped_column(String(64))
+    # Repeated failed logins lock the account until locked_until.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = orm.relationship()
 
@@ -149,6 +158,16 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(32), default="new")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Triage (issue 5): the supervisor's decision, who made it and when, and what it needs.
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    duplicate_of_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"))
+    not_eligible_reason: Mapped[Optional[str]] = mapped_column(String(40))
+    decision_note: Mapped[Optional[str]] = mapped_column(Text)
+    referred_to_service_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("service.id", use_alter=True))
+    # A report made by a registered community committee member (their number matched).
+    committee_member_id: Mapped[Optional[uuid.UUID]] = mapped_column(
+        ForeignKey("committee_member.id", use_alter=True))
 
     location: Mapped[Optional[Location]] = orm.relationship()
     organisation: Mapped[Organisation] = orm.relationship()
@@ -164,9 +183,20 @@ class Case(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     report_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"), index=True)
     assigned_to_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    # open -> closure_requested -> closed (reopened: open again); transferred when another organisation took it.
+    status: Mapped[str] = mapped_column(String(32), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Issue 5: risk level (taxonomy.CASE_RISK_LEVELS), the current step (taxonomy.CASE_STEPS), matching needs.
+    risk_level: Mapped[Optional[str]] = mapped_column(String(16))
+    current_step: Mapped[str] = mapped_column(String(24), default="registration", server_default="registration")
+    team_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("team.id", use_alter=True), index=True)
+    wants_female_worker: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    family_language: Mapped[Optional[str]] = mapped_column(String(8))
+    assigned_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closure_reason: Mapped[Optional[str]] = mapped_column(String(40))
+    reopened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    reopen_reason: Mapped[Optional[str]] = mapped_column(Text)
 
 
 class CaseContact(Base):
@@ -389,3 +419,159 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+
+
+# -- case work (issue 5) -----------------------------------------------------------------------------------------
+
+class Team(Base):
+    """A supervisor's team of case workers within an organisation; a supervisor sees the team's cases."""
+
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", name="uq_team_organisation_name"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    supervisor_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseDeadline(Base):
+    """A date a case (or a report's assignment) must meet: warned before, alerted when it passes, met once."""
+
+    __tablename__ = "case_deadline"
+    __table_args__ = (
+        Index("ix_case_deadline_open_due", "met_at", "due_at"),
+        # A case's next open deadline in one index seek (the case list asks it for every case it shows).
+        Index("ix_case_deadline_case_open", "case_id", "met_at", "due_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("case_file.id"), index=True)
+    report_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # taxonomy.DEADLINE_KINDS
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    met_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    warned_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # the case worker was told it is near
+    overdue_alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # the supervisor was told it passed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseApproval(Base):
+    """A supervisor's approval of an assessment, a case plan or a closure: requested, then approved or returned."""
+
+    __tablename__ = "case_approval"
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    step: Mapped[str] = mapped_column(String(24))  # taxonomy.APPROVAL_STEPS
+    # What is submitted: the assessment or the plan as written, or the closure's narrative.
+    content: Mapped[Optional[str]] = mapped_column(Text)
+    closure_reason: Mapped[Optional[str]] = mapped_column(String(40))
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decision: Mapped[str] = mapped_column(String(16), default="pending")  # taxonomy.APPROVAL_DECISIONS
+    decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class CaseConsent(Base):
+    """Consent for one purpose on a case, who gave it, and its withdrawal (which revokes pending referrals)."""
+
+    __tablename__ = "case_consent"
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # taxonomy.CONSENT_PURPOSES
+    given: Mapped[bool] = mapped_column(Boolean)
+    given_by: Mapped[str] = mapped_column(String(32))  # taxonomy.CONSENT_GIVERS
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class CaseFollowUp(Base):
+    """A follow-up visit or a case plan review, with when the next one is due."""
+
+    __tablename__ = "case_follow_up"
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # taxonomy.FOLLOW_UP_KINDS
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    next_due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Service(Base):
+    """An entry of the service directory: who provides what, where, how to reach them, when last checked."""
+
+    __tablename__ = "service"
+
+    id: Mapped[uuid.UUID] = _id()
+    # The organisation whose directory lists it.
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    provider_name: Mapped[str] = mapped_column(String(200))
+    service_type: Mapped[str] = mapped_column(String(40))  # taxonomy.SERVICE_TYPES
+    area_location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
+    contact: Mapped[Optional[str]] = mapped_column(String(200))
+    # When the provider is itself an organisation in Relais, a case can be transferred to it.
+    provider_organisation_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("organisation.id"))
+    last_verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Referral(Base):
+    """A case referred to a service, on the consent recorded for it; the provider's counter-referral notes."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service.id"), index=True)
+    consent_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("case_consent.id"))
+    status: Mapped[str] = mapped_column(String(16), default="sent")  # taxonomy.REFERRAL_STATUSES
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    counter_referral_notes: Mapped[Optional[str]] = mapped_column(Text)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseTransfer(Base):
+    """A case handed to another organisation; it takes effect when that organisation accepts it."""
+
+    __tablename__ = "case_transfer"
+
+    id: Mapped[uuid.UUID] = _id()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    from_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    to_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # taxonomy.TRANSFER_STATUSES
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class CommitteeMember(Base):
+    """A member of a community child protection committee, registered by a supervisor."""
+
+    __tablename__ = "committee_member"
+    __table_args__ = (UniqueConstraint("organisation_id", "phone", name="uq_committee_member_org_phone"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    committee: Mapped[str] = mapped_column(String(200))
+    location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
+    registered_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

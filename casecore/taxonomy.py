@@ -83,6 +83,74 @@ SENSITIVE_COMPLAINT_CATEGORIES = frozenset(
 
 FEEDBACK_RATINGS = (1, 2, 3, 4, 5)
 
+# -- case work (issue 5) -----------------------------------------------------------------------------------------
+
+# Risk levels a case is opened with (no_risk reports are not eligible for a case).
+CASE_RISK_LEVELS = ("high", "medium", "low")
+
+# What a supervisor decides about a new report.
+TRIAGE_DECISIONS = ("accepted", "duplicate", "not_eligible", "referred")
+NOT_ELIGIBLE_REASONS = (
+    "no_protection_concern",  # no child protection concern
+    "outside_area",  # outside the organisation's area
+    "insufficient_information",  # not enough to identify or find the child
+    "adult",  # the person is 18 or older
+    "false_report",  # found to be false or malicious
+    "other",
+)
+
+# The steps of case management (inter-agency guidelines), in order.
+CASE_STEPS = ("registration", "assessment", "case_plan", "implementation", "follow_up", "closure")
+# Steps a supervisor approves before the case moves on.
+APPROVAL_STEPS = ("assessment", "case_plan", "closure")
+APPROVAL_DECISIONS = ("pending", "approved", "returned")
+CASE_STATUSES = ("open", "closure_requested", "closed", "transferred")
+
+# Consent is recorded per purpose (Primero data_confidentiality; CPIMS+ consent forms).
+CONSENT_PURPOSES = ("services", "sharing_providers", "anonymous_statistics")
+# Who gave it: the caregiver, the child (15-17), both (6-14: caregiver and the child's assent), or a supervisor
+# authorising it (no caregiver and a child too young, or imminent danger).
+CONSENT_GIVERS = ("caregiver", "child", "caregiver_and_child", "supervisor_authorised")
+
+# Follow-up: a visit, or a review of the case plan (at least monthly).
+FOLLOW_UP_KINDS = ("visit", "review")
+
+# Closure reasons (domain rules, "Closure").
+CLOSURE_REASONS = (
+    "goals_met_safe",
+    "turned_18_transition",
+    "no_longer_wants_support",
+    "relocated_no_agency",
+    "not_contactable",
+    "death",
+    "no_further_action_possible",
+    "opened_in_error",
+)
+
+# Service types of the service directory (inter-agency referral form, CPIMS+ "service type" lookup).
+SERVICE_TYPES = (
+    "health",
+    "mental_health_psychosocial",
+    "safe_shelter",
+    "legal_aid",
+    "police_security",
+    "education",
+    "livelihoods",
+    "family_tracing_reunification",
+    "alternative_care",
+    "basic_material_assistance",
+    "nutrition",
+    "birth_registration",
+    "gbv_services",
+    "disability_support",
+    "other",
+)
+REFERRAL_STATUSES = ("sent", "accepted", "declined", "done")
+TRANSFER_STATUSES = ("pending", "accepted", "declined")
+
+# Deadlines tracked per case (and the assignment of a report), each alerted before and after it passes.
+DEADLINE_KINDS = ("assignment", "first_response", "assessment", "case_plan", "review", "post_closure_check")
+
 
 def require(value: str, allowed: tuple[str, ...], what: str) -> str:
     """Return value if it is one of allowed, else raise InvalidInput naming what was wrong."""

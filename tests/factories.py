@@ -47,6 +47,15 @@ def make_user(session, organisation: Organisation, **overrides) -> User:
     return create_user(session, **values)
 
 
+def make_receiving_service(session) -> Organisation:
+    """What a community conversation needs to end in a report: the receiving organisation ("demo"), the location
+    menus, and a supervisor to alert (+22376000001)."""
+    org = make_organisation(session, slug="demo")
+    make_locations(session)
+    make_user(session, org, role="supervisor", phone="+22376000001")
+    return org
+
+
 def make_report(session, **overrides):
     """Submit a report through the real service; returns SubmittedReport."""
     n = next(_counter)

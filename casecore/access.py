@@ -1,0 +1,73 @@
+"""Need to know: which cases and reports a staff member may see, in one place for every page and query.
+
+A case worker sees the cases assigned to them; a supervisor sees their organisation's new reports and the cases
+of the teams they lead (and the organisation's cases not yet in any team); an administrator manages people,
+places and settings but sees no case content; a complaints focal point sees complaints (issue 6), not cases.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.orm import Session
+
+from casecore.errors import NotFound
+from casecore.ids import parse_id
+from casecore.models import Case, Team
+
+SUPERVISOR = "supervisor"
+CASEWORKER = "caseworker"
+ADMIN = "admin"
+FOCAL_POINT = "focal_point"
+# Roles that may read case content at all.
+CASE_ROLES = frozenset({SUPERVISOR, CASEWORKER})
+
+
+class Staff(Protocol):
+    """What access decisions need to know about the person asking (app.auth.StaffUser has it)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    role: str
+
+
+def may_triage(role: str) -> bool:
+    """Whether this role reads the triage queue and decides about new reports."""
+    return role == SUPERVISOR
+
+
+def may_manage_people(role: str) -> bool:
+    """Whether this role manages users, teams, locations and settings (and never case content)."""
+    return role == ADMIN
+
+
+def teams_led_by(user_id: uuid.UUID):
+    """SQL: the ids of the teams a supervisor leads."""
+    return select(Team.id).where(Team.supervisor_id == user_id)
+
+
+def visible_cases(staff: Staff) -> ColumnElement[bool]:
+    """SQL condition on Case: the cases this person may see (nothing for roles without case access)."""
+    if staff.role == CASEWORKER:
+        return Case.assigned_to_id == staff.id
+    if staff.role == SUPERVISOR:
+        return (Case.organisation_id == staff.organisation_id) & or_(
+            Case.team_id.in_(teams_led_by(staff.id)), Case.team_id.is_(None)
+        )
+    return false()
+
+
+def may_view_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> bool:
+    """Whether this person may see the case (False for a case that does not exist)."""
+    key = parse_id(case_id, "case")
+    return session.scalar(select(Case.id).where(Case.id == key, visible_cases(staff))) is not None
+
+
+def require_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> Case:
+    """The case if this person may see it; NotFound otherwise, so its existence is not revealed either."""
+    key = parse_id(case_id, "case")
+    case = session.scalar(select(Case).where(Case.id == key, visible_cases(staff)))
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    return case
