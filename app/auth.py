@@ -1,9 +1,12 @@
-"""Logging in and out, CSRF on every form, and the login requirement on every page but a short allow-list."""
+"""Logging in and out (with a lockout), CSRF on every form, idle sessions closed, and the login requirement on every
+page but a short allow-list."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
@@ -16,12 +19,20 @@ from wtforms.validators import DataRequired, Length
 from app.runtime import runtime
 from app.webhooks import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
+from casecore.access import may_manage_people
+from casecore.audit import record_event
 from casecore.i18n import gettext_for
-from casecore.users import authenticate, get_user
+from casecore.logins import LoginPolicy, attempt_login
+from casecore.users import get_user
 
 log = logging.getLogger(__name__)
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+# Session keys: when the last request was made (seconds since the epoch), and that an idle session was just closed.
+SEEN_AT = "seen_at"
+EXPIRED = "expired"
+# Endpoints whose forms may be larger than MAX_CONTENT_LENGTH (a file upload), with their own limit in bytes.
+FORM_LIMITS = "RELAIS_FORM_LIMITS"
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
@@ -68,6 +79,16 @@ def page_gettext():
     return gettext_for(page_language(), "web")
 
 
+def landing_url(role: str) -> str:
+    """Where a user lands after logging in: administrators on the accounts page, others on the triage queue."""
+    return url_for("admin.users") if may_manage_people(role) else url_for("triage.queue")
+
+
+def allow_larger_form(app: Flask, endpoint: str, max_bytes: int) -> None:
+    """Let one endpoint receive forms up to max_bytes (an upload); every other keeps MAX_CONTENT_LENGTH."""
+    app.config.setdefault(FORM_LIMITS, {})[endpoint] = max_bytes
+
+
 def safe_next(target: str | None) -> str | None:
     """target when it is a path on this site, else None: `next` must never send anyone elsewhere."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -81,33 +102,51 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the login form; on a correct email and password, log in and go where the user was heading."""
+    """Show the login form; on a correct email and password, log in and go where the user was heading.
+
+    Repeated failures lock the account for a while (LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES); an unknown email gets
+    the same answer as a wrong password.
+    """
     next_url = safe_next(request.args.get("next"))
     form = LoginForm()
-    error = None
+    error, locked_minutes = None, 0
     if form.validate_on_submit():
+        settings = runtime().settings
+        policy = LoginPolicy(settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_MINUTES)
         with runtime().unit_of_work() as db:
-            user = authenticate(db, form.email.data, form.password.data)
-            staff = StaffUser.from_model(user) if user is not None else None
+            outcome = attempt_login(db, form.email.data, form.password.data, policy)
+            staff = StaffUser.from_model(outcome.user) if outcome.user is not None else None
         if staff is not None:
             # A fresh session at login: nothing set before authentication carries over.
             session.clear()
             login_user(staff)
+            _mark_seen()
             log.info("user %s logged in", staff.id)
-            return redirect(next_url or url_for("triage.queue"))
+            return redirect(next_url or landing_url(staff.role))
         log.info("failed login attempt")
-        error = "wrong"
+        error, locked_minutes = ("locked", outcome.locked_minutes) if outcome.locked_minutes else ("wrong", 0)
     elif request.method == "POST":
         error = "missing"
-    return render_template("login.html", form=form, error=error, next_url=next_url)
+    expired = request.method == "GET" and bool(session.pop(EXPIRED, False))
+    return render_template("login.html", form=form, error=error, next_url=next_url, locked_minutes=locked_minutes,
+                           expired=expired, idle_minutes=runtime().settings.SESSION_IDLE_MINUTES)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Log out and forget the session."""
+    if current_user.is_authenticated:
+        with runtime().unit_of_work() as db:
+            record_event(db, current_user.id, "logout", "user", current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+def _mark_seen() -> None:
+    # A permanent session: its cookie also expires in the browser after SESSION_IDLE_MINUTES.
+    session[SEEN_AT] = time.time()
+    session.permanent = True
 
 
 @login_manager.user_loader
@@ -128,9 +167,37 @@ def _is_webhook() -> bool:
 def _protect_csrf():
     # Checked here rather than by CSRFProtect's own hook so the webhooks are exempt by blueprint name, whether
     # or not their blueprint is registered yet when this runs.
-    if not current_app.config["WTF_CSRF_ENABLED"] or request.endpoint is None or _is_webhook():
+    if request.endpoint is None or _is_webhook():
         return
-    csrf.protect()
+    # Set before anything reads the form, which the CSRF check does.
+    larger = current_app.config.get(FORM_LIMITS, {}).get(request.endpoint)
+    if larger:
+        request.max_content_length = larger
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
+
+
+def _expire_idle_session():
+    # The stamp lives in the signed cookie, so it cannot be moved forward by the browser; a little clock skew
+    # between web hosts is tolerated.
+    if request.endpoint in (None, "static") or _is_webhook() or "_user_id" not in session:
+        return None
+    seen = session.get(SEEN_AT)
+    idle = runtime().settings.SESSION_IDLE_MINUTES * 60
+    if isinstance(seen, (int, float)) and -60 <= time.time() - seen <= idle:
+        _mark_seen()
+        return None
+    user_id = session.get("_user_id")
+    logout_user()
+    session.clear()
+    session[EXPIRED] = True
+    log.info("session of user %s closed after inactivity", user_id)
+    with runtime().unit_of_work() as db:
+        record_event(db, user_id, "session.expired", "user", user_id)
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=wanted))
 
 
 def _require_login():
@@ -172,9 +239,14 @@ def _template_globals() -> dict:
 def init_app(app: Flask) -> None:
     """Install CSRF protection, flask-login, the login requirement and the login pages."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # our own hook below runs the check, minus the webhooks
+    relais = app.extensions.get("relais")
+    if relais is not None:
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=relais.settings.SESSION_IDLE_MINUTES)
     csrf.init_app(app)
     login_manager.init_app(app)
+    # In this order: a form sent just after the session went idle passes its CSRF check, then goes to the login.
     app.before_request(_protect_csrf)
+    app.before_request(_expire_idle_session)
     app.before_request(_require_login)
     app.after_request(_secure_headers)
     app.register_error_handler(CSRFError, _csrf_failed)

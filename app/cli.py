@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app app db upgrade | demo | user create | locations import`."""
+"""Command-line tasks: `flask --app app db upgrade | demo | user create | team create | locations import`."""
 from __future__ import annotations
 
 import logging
@@ -14,12 +14,15 @@ from casecore import taxonomy
 from casecore.demo import load_demo
 from casecore.errors import CaseCoreError
 from casecore.locations import import_locations
-from casecore.users import MIN_PASSWORD_LENGTH, create_user
+from casecore.organisations import find_organisation
+from casecore.teams import create_team
+from casecore.users import MIN_PASSWORD_LENGTH, STAFF_SEXES, create_user, find_user_by_email
 
 log = logging.getLogger(__name__)
 
 db_cli = AppGroup("db", help="Database schema.")
 user_cli = AppGroup("user", help="Staff accounts.")
+team_cli = AppGroup("team", help="Teams of case workers led by a supervisor.")
 locations_cli = AppGroup("locations", help="Administrative locations.")
 
 
@@ -45,7 +48,7 @@ def db_upgrade() -> None:
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Load the demo organisation, Mali's locations, two demo accounts and a demo case (safe to run again)."""
+    """Load the demo organisation, Mali's locations, a demo team, demo accounts and a demo case (safe to run again)."""
     settings = runtime().settings
     with domain_errors(), runtime().unit_of_work() as session:
         loaded = load_demo(session, settings.DEFAULT_REGION, secret_key=settings.secret_key)
@@ -67,16 +70,36 @@ def demo() -> None:
 )
 @click.option("--language", type=click.Choice(taxonomy.LANGUAGES), default=None, help="Language of the web view.")
 @click.option("--org", "org_slug", default="", help="Organisation slug; may be left out when there is only one.")
-def user_create(email: str, role: str, phone: str, password: str, language: str | None, org_slug: str) -> None:
+@click.option("--team", "team_name", default="", help="Team of the organisation a case worker joins.")
+@click.option("--sex", type=click.Choice(STAFF_SEXES), default=None,
+              help="Lets a family that asks for a woman case worker be matched.")
+@click.option("--languages", default="", help="Languages spoken with families, comma-separated: fr,bm.")
+def user_create(email: str, role: str, phone: str, password: str, language: str | None, org_slug: str,
+                team_name: str, sex: str | None, languages: str) -> None:
     """Create a staff account."""
     settings = runtime().settings
     with domain_errors(), runtime().unit_of_work() as session:
         user = create_user(
             session, email=email, role=role, phone=phone, password=password,
             language=language or settings.DEFAULT_LANGUAGE, organisation_slug=org_slug,
-            default_region=settings.DEFAULT_REGION,
+            default_region=settings.DEFAULT_REGION, team_name=team_name, sex=sex, spoken_languages=languages,
         )
-        summary = f"Created {user.role} {user.email} in organisation '{user.organisation.slug}'."
+        summary = f"Created {user.role} {user.email} in organisation '{user.organisation.slug}'"
+        summary += f", team '{' '.join(team_name.split())}'." if team_name else "."
+    click.echo(summary)
+
+
+@team_cli.command("create")
+@click.argument("name")
+@click.option("--supervisor", "supervisor_email", required=True, help="Email of the supervisor who leads it.")
+@click.option("--org", "org_slug", default="", help="Organisation slug; may be left out when there is only one.")
+def team_create(name: str, supervisor_email: str, org_slug: str) -> None:
+    """Create a team led by a supervisor; case workers join it with `user create --team`."""
+    with domain_errors(), runtime().unit_of_work() as session:
+        organisation = find_organisation(session, org_slug)
+        supervisor = find_user_by_email(session, organisation.id, supervisor_email)
+        team = create_team(session, organisation_id=organisation.id, name=name, supervisor_id=supervisor.id)
+        summary = f"Created team '{team.name}' led by {supervisor.email} in organisation '{organisation.slug}'."
     click.echo(summary)
 
 
@@ -95,4 +118,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo)
     app.cli.add_command(user_cli)
+    app.cli.add_command(team_cli)
     app.cli.add_command(locations_cli)

@@ -1,4 +1,4 @@
-"""Demo data: an organisation, Mali's locations, two staff accounts and an open case, loadable any number of times."""
+"""Demo data: an organisation, Mali's locations, a team of staff accounts and an open case, loadable again and again."""
 from __future__ import annotations
 
 import csv
@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from casecore.cases import open_case
 from casecore.locations import import_locations
-from casecore.models import Case, Organisation, Report, User, utcnow
+from casecore.models import Case, Organisation, Report, Team, User, utcnow
 from casecore.phones import phone_key
 from casecore.reports import ReportDraft, submit_report
-from casecore.users import create_user
+from casecore.teams import create_team
+from casecore.users import create_user, parse_spoken_languages
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,16 @@ class DemoLogins:
 DEMO_ACCOUNTS = (
     (DemoLogin("superviseur@demo.relais.example", "demo-superviseur", "supervisor"), "+22376000001"),
     (DemoLogin("agent@demo.relais.example", "demo-agent-social", "caseworker"), "+22376000002"),
+    (DemoLogin("agent2@demo.relais.example", "demo-agent-social-2", "caseworker"), "+22376000003"),
+    (DemoLogin("admin@demo.relais.example", "demo-administrateur", "admin"), "+22376000004"),
 )
+DEMO_SUPERVISOR = DEMO_ACCOUNTS[0][0].email
 DEMO_CASE_WORKER = DEMO_ACCOUNTS[1][0].email
+DEMO_SECOND_CASE_WORKER = DEMO_ACCOUNTS[2][0].email
+# Matching needs: a woman speaking French and Bambara, a man speaking French and English.
+DEMO_PROFILES = {DEMO_CASE_WORKER: ("female", "fr,bm"), DEMO_SECOND_CASE_WORKER: ("male", "fr,en")}
+# The demo supervisor's team, holding both demo case workers.
+DEMO_TEAM = "Équipe Bamako"
 # The family of the demo case: a message from this number lands in the case's timeline.
 DEMO_FAMILY_PHONE = "+22376000100"
 # The demo report's session id: loading the demo again finds the same report instead of adding one.
@@ -116,25 +125,47 @@ def load_demo(session: Session, default_region: str = "ML", secret_key: str | No
                 session, email=login.email, role=login.role, phone=phone, password=login.password,
                 language="fr", organisation_slug=DEMO_SLUG, default_region=default_region,
             )
-    case_reference = _demo_case(session, organisation_id, default_region, secret_key)
+    team_id = _demo_team(session, organisation_id)
+    case_reference = _demo_case(session, organisation_id, default_region, secret_key, team_id)
     log.info("demo data loaded (%d locations)", locations)
     return DemoLogins(DEMO_SLUG, locations, tuple(login for login, _ in DEMO_ACCOUNTS), DEMO_FAMILY_PHONE,
                       case_reference)
 
 
-def _demo_case(session: Session, organisation_id: uuid.UUID, default_region: str, secret_key: str | None) -> str:
-    """An open case from a demo report, assigned to the demo case worker, with the demo family's number."""
+def _demo_team(session: Session, organisation_id: uuid.UUID) -> uuid.UUID:
+    """The demo supervisor's team with both demo case workers in it, their sex and languages set (again)."""
+    team_id = session.scalar(select(Team.id).where(Team.organisation_id == organisation_id, Team.name == DEMO_TEAM))
+    if team_id is None:
+        supervisor_id = session.scalar(select(User.id).where(User.email == DEMO_SUPERVISOR))
+        team_id = create_team(session, organisation_id=organisation_id, name=DEMO_TEAM, supervisor_id=supervisor_id).id
+    for email, (sex, languages) in DEMO_PROFILES.items():
+        worker = session.scalar(select(User).where(User.email == email))
+        # Accounts made by an older demo had no team, sex or languages.
+        worker.team_id, worker.sex, worker.spoken_languages = team_id, sex, parse_spoken_languages(languages)
+    session.flush()
+    return team_id
+
+
+def _demo_case(session: Session, organisation_id: uuid.UUID, default_region: str, secret_key: str | None,
+               team_id: uuid.UUID) -> str:
+    """An open case from a demo report, assigned to the demo case worker in the demo team, with the family's number."""
     report = submit_report(session, ReportDraft(
         channel="web", channel_session_id=DEMO_CASE_SESSION, reporter_phone=DEMO_FAMILY_PHONE, language="fr",
         concern="neglect", danger_now=False, child_sex="male", child_age_band="6_11", location_code="ML090101",
         may_contact=True, consent_to_share=True,
         reporter_key=phone_key(DEMO_FAMILY_PHONE, secret_key) if secret_key else None,
     ), organisation_id=organisation_id, default_region=default_region)
-    existing = session.scalar(select(Case.reference).where(Case.report_id == report.id))
+    existing = session.scalar(select(Case).where(Case.report_id == report.id))
     if existing is not None:
-        return existing
+        # A case made by an older demo had no team.
+        existing.team_id = existing.team_id or team_id
+        session.flush()
+        return existing.reference
     # Demo data is not news: no supervisor is alerted about it.
     session.get(Report, report.id).alerted_at = utcnow()
     worker_id = session.scalar(select(User.id).where(User.email == DEMO_CASE_WORKER))
     case_id = open_case(session, report.id, assigned_to_id=worker_id, contact_phones=(DEMO_FAMILY_PHONE,))
-    return session.scalar(select(Case.reference).where(Case.id == case_id))
+    case = session.get(Case, case_id)
+    case.team_id = case.team_id or team_id
+    session.flush()
+    return case.reference

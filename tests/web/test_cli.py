@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from app import create_app
 from casecore.demo import DEMO_SLUG
 from casecore.locations import load_place_directory
-from casecore.models import Location, Organisation, User
+from casecore.models import Location, Organisation, Team, User
 from casecore.users import authenticate
 from tests.conftest import make_settings
 from tests.factories import make_organisation
@@ -63,8 +63,10 @@ def test_demo_loads_once_and_can_run_again(cli, uow):
             session.scalar(select(func.count()).select_from(Location)),
             session.scalar(select(func.count()).select_from(User)),
         )
-    assert counts[0] == 1 and counts[2] == 2
+    assert counts[0] == 1 and counts[2] == 4
     assert "superviseur@demo.relais.example" in first.output and "DEMONSTRATIONS ONLY" in first.output
+    for login in ("agent@demo.relais.example", "agent2@demo.relais.example", "admin@demo.relais.example"):
+        assert login in first.output and login in second.output
 
 
 def test_demo_accounts_and_locations_are_usable(cli, uow):
@@ -74,6 +76,8 @@ def test_demo_accounts_and_locations_are_usable(cli, uow):
         assert user is not None and user.role == "supervisor" and user.phone == "+22376000001"
         assert "demo-superviseur" in output
         assert authenticate(session, "agent@demo.relais.example", "demo-agent-social").role == "caseworker"
+        assert authenticate(session, "agent2@demo.relais.example", "demo-agent-social-2").role == "caseworker"
+        assert authenticate(session, "admin@demo.relais.example", "demo-administrateur").role == "admin"
         assert user.organisation.slug == DEMO_SLUG
         directory = load_place_directory(session)
         regions = {place.name: place.code for place in directory.regions}
@@ -167,3 +171,53 @@ def test_locations_import_reports_a_bad_line(cli, tmp_path):
     result = cli("locations", "import", str(path))
     assert result.exit_code == 1 and "line 2" in result.output
     _no_traceback(result)
+
+
+def _team_setup(cli, org):
+    ok = ["--phone", "+22376000009", "--password", "long enough pw"]
+    assert cli("user", "create", "chef@example.org", "--role", "supervisor", *ok).exit_code == 0
+    return ok
+
+
+def test_team_create_and_user_create_in_the_team(cli, org, uow):
+    ok = _team_setup(cli, org)
+    result = cli("team", "create", "Équipe Ségou", "--supervisor", "Chef@Example.org", "--org", org)
+    assert result.exit_code == 0, result.output
+    assert "Équipe Ségou" in result.output and "chef@example.org" in result.output
+    result = cli("user", "create", "awa@example.org", "--role", "caseworker", "--phone", "+22376000010",
+                 "--password", "long enough pw", "--team", "Équipe Ségou", "--sex", "female", "--languages", "fr,bm")
+    assert result.exit_code == 0, result.output
+    assert "team 'Équipe Ségou'" in result.output
+    with uow() as session:
+        team = session.scalar(select(Team))
+        user = authenticate(session, "awa@example.org", "long enough pw")
+        assert (team.name, team.supervisor_id) == ("Équipe Ségou", authenticate(session, "chef@example.org",
+                                                                                 ok[-1]).id)
+        assert (user.team_id, user.sex, user.spoken_languages) == (team.id, "female", "fr,bm")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["team", "create", "A", "--supervisor", "nobody@example.org"], "no account"),
+    (["team", "create", "A", "--supervisor", "chef@example.org", "--org", "nowhere"], "nowhere"),
+    (["team", "create", "A"], "--supervisor"),
+    (["team", "create", " ", "--supervisor", "chef@example.org"], "Give the team a name"),
+    (["team", "create", "A", "--supervisor", "agent@example.org"], "active supervisor"),
+    (["team", "create", "Taken", "--supervisor", "chef@example.org"], "already exists"),
+    (["user", "create", "x@example.org", "--role", "caseworker", "--team", "Nowhere"], "Nowhere"),
+    (["user", "create", "x@example.org", "--role", "admin", "--team", "Taken"], "Only active case workers"),
+    (["user", "create", "x@example.org", "--role", "caseworker", "--sex", "x"], "'x' is not one of"),
+    (["user", "create", "x@example.org", "--role", "caseworker", "--languages", "fr,wo"], "fr, en and bm"),
+])
+def test_team_and_user_options_explain_bad_input_without_a_traceback(cli, org, uow, args, message):
+    ok = _team_setup(cli, org)
+    assert cli("user", "create", "agent@example.org", "--role", "caseworker", "--phone", "+22376000011",
+               "--password", "long enough pw").exit_code == 0
+    assert cli("team", "create", "Taken", "--supervisor", "chef@example.org").exit_code == 0
+    result = cli(*args, *(ok[2:] if args[0] == "user" else []),
+                 *(["--phone", "+22376000012"] if args[0] == "user" else []))
+    assert result.exit_code != 0
+    assert message in result.output
+    _no_traceback(result)
+    with uow() as session:
+        assert session.scalar(select(func.count()).select_from(Team)) == 1
+        assert session.scalar(select(User).where(User.email == "x@example.org")) is None
