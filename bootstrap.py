@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.cache import Refreshing
+from casecore.deadlines import Timelines
 from casecore.locations import PlaceDirectory, load_place_directory
 from casecore.media_store import FileMediaStore, MediaStore
 from casecore.organisations import find_organisation
 from casecore.phones import phone_key
+from casecore.taxonomy import CASE_RISK_LEVELS
 from dialogs.keywords import KeywordBook, keyword_book
 from dialogs.services import CommunityServices
 from dialogs.sessions import SessionTimes
@@ -29,6 +31,15 @@ class Runtime:
     """The process's connections, built lazily: creating one opens nothing."""
 
     settings: Settings
+
+    def __post_init__(self) -> None:
+        # Malformed timelines stop the process at start-up rather than at the first deadline.
+        self.timelines  # noqa: B018
+
+    @cached_property
+    def timelines(self) -> Timelines:
+        """The case-work timelines and thresholds (TIMELINE_*, DEADLINE_WARN_FRACTION, CASELOAD_LIMIT)."""
+        return timelines_from_settings(self.settings)
 
     @cached_property
     def engine(self) -> Engine:
@@ -99,6 +110,7 @@ class Runtime:
             phone_key=self.phone_key,
             keywords=self.keywords.first_words,
             alert_backend=s.SMS_BACKEND,
+            timelines=self.timelines,
         )
 
     def unit_of_work(self):
@@ -111,6 +123,46 @@ class Runtime:
             self.engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
+
+
+def timelines_from_settings(settings: Settings) -> Timelines:
+    """Timelines from the settings; ValueError naming the setting when one is malformed."""
+    s = settings
+    for name in ("TIMELINE_ASSIGN_HIGH_RISK_HOURS", "TIMELINE_ASSIGN_HOURS", "TIMELINE_REVIEW_DAYS",
+                 "TIMELINE_POST_CLOSURE_CHECK_DAYS", "CASELOAD_LIMIT"):
+        if not 0 < getattr(s, name) < float("inf"):
+            raise ValueError(f"{name} must be a number above 0; got {getattr(s, name)!r}")
+    if not 0 <= s.DEADLINE_WARN_FRACTION < 1:
+        raise ValueError(f"DEADLINE_WARN_FRACTION must be at least 0 and below 1; got {s.DEADLINE_WARN_FRACTION!r}")
+    return Timelines(
+        assign_high_risk_hours=s.TIMELINE_ASSIGN_HIGH_RISK_HOURS,
+        assign_hours=s.TIMELINE_ASSIGN_HOURS,
+        first_response_hours=hours_by_risk(s.TIMELINE_FIRST_RESPONSE_HOURS, "TIMELINE_FIRST_RESPONSE_HOURS"),
+        assessment_hours=hours_by_risk(s.TIMELINE_ASSESSMENT_HOURS, "TIMELINE_ASSESSMENT_HOURS"),
+        case_plan_hours=hours_by_risk(s.TIMELINE_CASE_PLAN_HOURS, "TIMELINE_CASE_PLAN_HOURS"),
+        review_hours=s.TIMELINE_REVIEW_DAYS * 24,
+        post_closure_check_hours=s.TIMELINE_POST_CLOSURE_CHECK_DAYS * 24,
+        warn_before_fraction=s.DEADLINE_WARN_FRACTION,
+        caseload_limit=s.CASELOAD_LIMIT,
+    )
+
+
+def hours_by_risk(raw: str, name: str) -> dict[str, float]:
+    """ "high=24,medium=72,low=168" as a dict; ValueError naming the setting unless every risk level has hours > 0."""
+    hours: dict[str, float] = {}
+    for part in (raw or "").split(","):
+        level, sep, value = part.strip().partition("=")
+        try:
+            number = float(value) if sep else 0.0
+        except ValueError:
+            number = 0.0
+        level = level.strip().lower()
+        if level not in CASE_RISK_LEVELS or level in hours or not 0 < number < float("inf"):
+            raise ValueError(f"{name} must be high=H,medium=H,low=H with hours above 0; got {raw!r}")
+        hours[level] = number
+    if set(hours) != set(CASE_RISK_LEVELS):
+        raise ValueError(f"{name} must give hours for each of {', '.join(CASE_RISK_LEVELS)}; got {raw!r}")
+    return hours
 
 
 @lru_cache(maxsize=4096)

@@ -7,14 +7,12 @@ from datetime import datetime, timezone
 from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import decisions
 from app.auth import WEBHOOKS_BLUEPRINT, page_gettext
 from app.runtime import runtime
-from casecore import queries
-from casecore.audit import record_event
-from casecore.errors import NotFound
+from casecore import queries, triage_queries
 from casecore.i18n import N_
-from casecore.ids import parse_id
-from casecore.media_queries import report_media
+from casecore.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +55,54 @@ LABELS: dict[str, dict[str, str]] = {
         "unknown": N_("Age not known"),
     },
     "channel": {"ussd": N_("USSD"), "sms": N_("SMS"), "whatsapp": N_("WhatsApp"), "web": N_("Web")},
+    "risk": {"high": N_("High risk"), "medium": N_("Medium risk"), "low": N_("Low risk")},
+    "step": {
+        "registration": N_("Registration and consent"),
+        "assessment": N_("Assessment"),
+        "case_plan": N_("Case plan"),
+        "implementation": N_("Implementation"),
+        "follow_up": N_("Follow-up and review"),
+        "closure": N_("Closure"),
+    },
+    "case_status": {
+        "open": N_("Open"),
+        "closure_requested": N_("Closure requested"),
+        "closed": N_("Closed"),
+        "transferred": N_("Transferred"),
+    },
+    "report_status": {
+        "new": N_("New"),
+        "accepted": N_("Accepted: a case was opened"),
+        "duplicate": N_("Duplicate"),
+        "not_eligible": N_("Not eligible"),
+        "referred": N_("Referred to another organisation"),
+        "closed": N_("Closed"),
+    },
+    "deadline": {
+        "assignment": N_("Assignment"),
+        "first_response": N_("First response"),
+        "assessment": N_("Assessment"),
+        "case_plan": N_("Case plan"),
+        "review": N_("Case plan review"),
+        "post_closure_check": N_("Post-closure check"),
+    },
+    "not_eligible": {
+        "no_protection_concern": N_("No child protection concern"),
+        "outside_area": N_("Outside the organisation's area"),
+        "insufficient_information": N_("Not enough information to find the child"),
+        "adult": N_("The person is 18 or older"),
+        "false_report": N_("False or malicious report"),
+        "other": N_("Other reason"),
+    },
+    "language": {"fr": N_("French"), "en": N_("English"), "bm": N_("Bambara")},
+    "case_filter": {
+        "active": N_("Open or awaiting closure"),
+        "open": N_("Open"),
+        "closure_requested": N_("Closure requested"),
+        "closed": N_("Closed"),
+        "transferred": N_("Transferred"),
+        "all": N_("All"),
+    },
 }
 
 
@@ -71,6 +117,28 @@ def format_utc(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def time_left(due_at: datetime | None, now: datetime | None = None) -> str:
+    """How long until due_at, or how long past it, in the page's language ("2 h 05 min", "late by 3 d 2 h")."""
+    if due_at is None:
+        return ""
+    _ = page_gettext()
+    seconds = int((due_at - (now or utcnow())).total_seconds())
+    minutes = abs(seconds) // 60
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        span = _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    elif hours:
+        span = _("%(h)s h %(m)02d min") % {"h": hours, "m": mins}
+    else:
+        span = _("%(m)s min") % {"m": mins}
+    return span if seconds > 0 else _("late by %(span)s") % {"span": span}
+
+
+def is_past(moment: datetime | None) -> bool:
+    """Whether a date has passed (for showing a deadline as overdue)."""
+    return moment is not None and moment <= utcnow()
 
 
 def _require_triage_role() -> None:
@@ -90,21 +158,45 @@ def queue():
     _require_triage_role()
     with runtime().unit_of_work() as db:
         rows = queries.triage_queue(db, current_user.organisation_id)
-    return render_template("triage.html", rows=rows, limit=queries.TRIAGE_LIMIT)
+        # A second, small query: the queue's own stays on ix_report_triage, however many reports there are.
+        extras = triage_queries.queue_extras(db, [row.id for row in rows])
+    return render_template("triage.html", rows=rows, limit=queries.TRIAGE_LIMIT, extras=extras,
+                           no_extra=triage_queries.QueueExtra(None, False))
 
 
 @bp.route("/reports/<report_id>")
 def report(report_id: str):
-    """One report of the user's organisation; viewing it is recorded in the audit trail."""
+    """One report of the user's organisation, with the decision forms while it is new; viewing it is audited."""
     _require_triage_role()
-    with runtime().unit_of_work() as db:
-        try:
-            detail = queries.report_detail(db, current_user.organisation_id, parse_id(report_id, "report"))
-        except NotFound:
-            abort(404)
-        attachments = report_media(db, detail.id)
-        record_event(db, current_user.id, "report.viewed", "report", detail.id)
-    return render_template("report.html", report=detail, attachments=attachments)
+    return decisions.report_page(report_id, request.args)
+
+
+@bp.route("/reports/<report_id>/accept", methods=["POST"])
+def accept(report_id: str):
+    """Accept a new report into a case (app.decisions)."""
+    _require_triage_role()
+    return decisions.accept(report_id)
+
+
+@bp.route("/reports/<report_id>/duplicate", methods=["POST"])
+def duplicate(report_id: str):
+    """Close a new report as a duplicate (app.decisions)."""
+    _require_triage_role()
+    return decisions.duplicate(report_id)
+
+
+@bp.route("/reports/<report_id>/not-eligible", methods=["POST"])
+def not_eligible(report_id: str):
+    """Close a new report as not eligible (app.decisions)."""
+    _require_triage_role()
+    return decisions.not_eligible(report_id)
+
+
+@bp.route("/reports/<report_id>/refer", methods=["POST"])
+def refer(report_id: str):
+    """Close a new report as referred out (app.decisions)."""
+    _require_triage_role()
+    return decisions.refer(report_id)
 
 
 def _error_page(status: int, title: str, message: str):
@@ -132,6 +224,8 @@ def init_app(app: Flask) -> None:
     """Register the triage pages, their template helpers and the HTML error pages."""
     app.register_blueprint(bp)
     app.add_template_global(label)
+    app.add_template_global(is_past)
     app.add_template_filter(format_utc, "utc")
+    app.add_template_filter(time_left, "time_left")
     app.register_error_handler(403, _forbidden)
     app.register_error_handler(404, _not_found)

@@ -11,9 +11,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.committees import active_member_for
 from casecore.db import find_by_channel_session
+from casecore.deadlines import Timelines
 from casecore.errors import InvalidInput, InvalidPhoneNumber
-from casecore.models import Case, Location, Report, utcnow
+from casecore.models import Case, CaseDeadline, Location, Report, utcnow
 from casecore.phones import normalise_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
 from casecore.free_text import short_text
@@ -63,11 +65,13 @@ def is_urgent(draft: ReportDraft) -> bool:
 
 
 # Built once per dialect so the compiled form is cached. The place is resolved inside the INSERT from the menu's
-# p-code (an unknown code leaves it empty; the code stays in answers). A clash on the session or the reference
-# inserts nothing instead of raising, so no savepoint is needed around it.
+# p-code (an unknown code leaves it empty; the code stays in answers), and so is the committee member whose number
+# made the report (only a number kept with consent can match). A clash on the session or the reference inserts
+# nothing instead of raising, so no savepoint is needed around it.
 _INSERT_REPORT = {
     name: dialect.insert(Report.__table__)
-    .values(location_id=select(Location.id).where(Location.code == bindparam("location_code")).scalar_subquery())
+    .values(location_id=select(Location.id).where(Location.code == bindparam("location_code")).scalar_subquery(),
+            committee_member_id=active_member_for(bindparam("member_organisation_id"), bindparam("member_phone")))
     .on_conflict_do_nothing()
     .returning(Report.__table__.c.id)  # no row back means nothing was inserted (rowcount is -1 on psycopg)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
@@ -75,11 +79,13 @@ _INSERT_REPORT = {
 
 
 def submit_report(
-    session: Session, draft: ReportDraft, *, organisation_id: uuid.UUID, default_region: str
+    session: Session, draft: ReportDraft, *, organisation_id: uuid.UUID, default_region: str,
+    timelines: Timelines | None = None,
 ) -> SubmittedReport:
     """Store the report once per channel session and return its reference; a retried submit returns the first.
 
-    One INSERT and nothing else on the common path: this runs inside the last USSD step, which must stay fast.
+    One INSERT and nothing else on the common path (this runs inside the last USSD step, which must stay fast),
+    plus, with timelines, the INSERT of the date by which it must be assigned (else the scheduler adds it).
     """
     _validate(draft)
     answers = dict(draft.answers)
@@ -117,7 +123,9 @@ def submit_report(
     statement = _INSERT_REPORT[connection.dialect.name]
     for _ in range(5):
         report_id, reference = uuid.uuid4(), new_reference()
-        inserted = connection.execute(statement, {"id": report_id, "reference": reference, **values}).first()
+        inserted = connection.execute(statement, {"id": report_id, "reference": reference, **values,
+                                                  "member_organisation_id": organisation_id,
+                                                  "member_phone": phone}).first()
         if inserted is None:
             # Either the same session was submitted again (AT retries), or the reference collided: draw again.
             existing = find_by_channel_session(session, Report, draft.channel, draft.channel_session_id)
@@ -125,6 +133,11 @@ def submit_report(
                 return SubmittedReport(existing.id, existing.reference, existing.urgent, is_new=False)
             continue
         log.info("report %s received on %s (urgent=%s)", report_id, draft.channel, urgent)
+        if timelines is not None:
+            received_at = values["received_at"]
+            connection.execute(CaseDeadline.__table__.insert().values(
+                id=uuid.uuid4(), report_id=report_id, kind="assignment", created_at=received_at,
+                due_at=timelines.assignment_due(received_at, urgent)))
         return SubmittedReport(report_id, reference, urgent, is_new=True)
     raise RuntimeError("could not allocate a unique reference")
 

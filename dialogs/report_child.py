@@ -58,7 +58,7 @@ def submit(ctx: Context, answers: Answers, *, kind: str, flow: str, concern: str
     )
     with services.unit_of_work() as session:
         report = submit_report(session, draft, organisation_id=services.receiving_organisation,
-                               default_region=services.default_region)
+                               default_region=services.default_region, timelines=services.timelines)
     if report.is_new:
         ctx.events.append((REPORT_SUBMITTED, report.id))
     _ = ctx.gettext(answers)

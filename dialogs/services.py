@@ -8,6 +8,7 @@ from typing import Callable, Mapping
 
 from sqlalchemy.orm import Session
 
+from casecore.deadlines import Timelines
 from casecore.locations import PlaceDirectory
 
 
@@ -27,3 +28,5 @@ class CommunityServices:
     keywords: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # The SMS backend for alerts to staff that a conversation writes (e.g. a family's message to its case worker).
     alert_backend: str = "console"
+    # Case-work timelines: a new report gets the date by which it must be assigned (None: the scheduler adds it).
+    timelines: Timelines | None = None

@@ -19,6 +19,7 @@ INBOUND_JOB = "workers.jobs.handle_inbound"
 MEDIA_JOB = "workers.jobs.fetch_inbound_media"
 RECONCILE_JOB = "workers.jobs.reconcile_outbound"
 OUTSIDE_WINDOW_JOB = "workers.jobs.resend_outside_window"
+DEADLINE_JOB = "workers.deadlines.alert_deadline"
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -55,6 +56,16 @@ def enqueue_media(queue: Queue, media_id: str | uuid.UUID) -> bool:
 def enqueue_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
     """Enqueue the handling of an inbound SMS or WhatsApp message; False when Redis cannot be reached."""
     return _enqueue_once(queue, INBOUND_JOB, inbound_job_id(inbound_id), str(inbound_id))
+
+
+def deadline_job_id(deadline_id: str | uuid.UUID) -> str:
+    """The one job id for alerting about a deadline (its warning, later its passing)."""
+    return f"deadline-{deadline_id}"
+
+
+def enqueue_deadline_alert(queue: Queue, deadline_id: str | uuid.UUID) -> bool:
+    """Enqueue the alert job for a deadline; False when Redis cannot be reached."""
+    return _enqueue_once(queue, DEADLINE_JOB, deadline_job_id(deadline_id), str(deadline_id))
 
 
 def enqueue_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:

@@ -18,22 +18,26 @@ from casecore.outbox import mark_stale_claims_unknown, messages_awaiting_send, m
 from casecore.inbox import inbound_awaiting
 from casecore.media import media_awaiting_fetch
 from dialogs.state import StoreUnavailable
+from workers.deadlines import find_deadlines_to_alert
 from workers.inbound import end_expired_dialogues
-from workers.queueing import enqueue_inbound, enqueue_media, enqueue_reconcile, enqueue_report_alert, enqueue_send
+from workers.queueing import (enqueue_deadline_alert, enqueue_inbound, enqueue_media, enqueue_reconcile,
+                              enqueue_report_alert, enqueue_send)
 
 log = logging.getLogger(__name__)
 
 # A queued message younger than this is most likely still in the hands of its first send job.
 OUTBOX_SWEEP_AFTER_SECONDS = 300
-# A send job holds its claim for one or two provider calls (PROVIDER_TIMEOUT each); a claim this old belongs to a
-# job that died. A slow job that still finishes is fine: its verdict is recorded on the row all the same.
+# A send job holds its claim for a few provider calls (PROVIDER_TIMEOUT each; three at most, for a Twilio quick
+# reply); a claim this old belongs to a job that died. A slow job that still finishes is fine: its verdict is
+# recorded on the row all the same.
 STALE_CLAIM_SECONDS = 120
 # A send whose outcome is unknown is looked up at the provider once the provider has surely recorded it.
 RECONCILE_AFTER_SECONDS = 60
 
 
 def run_once(runtime: Runtime, now: datetime | None = None) -> int:
-    """Enqueue what waits too long (alerts, inbound messages, sends), close idle dialogues; returns jobs queued."""
+    """Enqueue what waits too long (alerts, inbound messages, sends) and deadline alerts, close idle dialogues;
+    returns jobs queued."""
     now = now or utcnow()
     settings = runtime.settings
     with runtime.unit_of_work() as session:
@@ -44,6 +48,8 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         inbound_ids = inbound_awaiting(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         # Photos and files whose fetching job was lost or ran out of RQ's retries (each item has MAX_ATTEMPTS).
         media_ids = media_awaiting_fetch(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
+        # Deadlines whose warning time or date passed without their alert (and new reports' assignment dates).
+        deadline_ids = find_deadlines_to_alert(runtime, session, now)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
         message_ids += end_expired_dialogues(runtime)
@@ -54,6 +60,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_send, message_id) for message_id in message_ids]
     work += [(enqueue_reconcile, message_id) for message_id in unknown_ids]
     work += [(enqueue_media, media_id) for media_id in media_ids]
+    work += [(enqueue_deadline_alert, deadline_id) for deadline_id in deadline_ids]
     queued = 0
     for enqueue, item_id in work:
         if not enqueue(runtime.queue, item_id):
@@ -62,8 +69,8 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         queued += 1
     if work:
         log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d of unknown outcome, "
-                 "%d media to fetch, %d in the queue", len(report_ids), len(inbound_ids), len(message_ids),
-                 len(unknown_ids), len(media_ids), queued)
+                 "%d media to fetch, %d deadline(s) to alert, %d in the queue", len(report_ids), len(inbound_ids),
+                 len(message_ids), len(unknown_ids), len(media_ids), len(deadline_ids), queued)
     return queued
 
 

@@ -1,0 +1,231 @@
+"""The triage pages' case work: time left in the queue, the decision forms, and what each decision does."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from casecore.deadlines import schedule
+from casecore.models import (AuditEvent, Case, CommitteeMember, OutboundMessage, Report, Service, Team,
+                             User, utcnow)
+from tests.conftest import make_settings
+from tests.factories import make_case, make_organisation, make_report, make_user
+from tests.web.conftest import csrf_from
+
+MEMBER = "+22376709999"
+
+
+@pytest.fixture
+def app(sqlite_url, redis_url):
+    """The app with a caseload limit of 1, so the warning shows with a single open case."""
+    flask_app = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, CASELOAD_LIMIT=1))
+    yield flask_app
+    flask_app.extensions["relais"].close()
+
+
+@pytest.fixture
+def team(uow, staff, login):
+    """The staff fixture's supervisor leads a team with its case worker (a man speaking fr,en) and a woman
+    speaking bm who already has two open cases; the supervisor is logged in."""
+    with uow() as session:
+        org = session.get(User, staff["supervisor_id"]).organisation
+        squad = Team(organisation_id=org.id, name="Équipe Nord", supervisor_id=staff["supervisor_id"])
+        session.add(squad)
+        session.flush()
+        man = session.get(User, staff["caseworker_id"])
+        man.team_id, man.sex, man.spoken_languages = squad.id, "male", "fr,en"
+        woman = make_user(session, org, role="caseworker", email="mariam@example.org")
+        woman.team_id, woman.sex, woman.spoken_languages = squad.id, "female", "fr,bm"
+        for _ in range(2):
+            make_case(session, organisation_slug=org.slug, assigned_to_id=woman.id)
+    login(staff["supervisor"])
+    return {**staff, "team_id": squad.id, "woman_id": woman.id}
+
+
+def _report(uow, slug, **overrides):
+    with uow() as session:
+        return make_report(session, organisation_slug=slug, **overrides)
+
+
+def _post(client, path, form_page, data):
+    token = csrf_from(client.get(form_page).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **data})
+
+
+def test_the_queue_shows_the_time_left_to_assign_and_overdue_in_red(client, team, uow):
+    soon = _report(uow, team["org_slug"])
+    late = _report(uow, team["org_slug"], danger_now=True)
+    with uow() as session:
+        schedule(session, "assignment", utcnow() + timedelta(hours=2, minutes=30), report_id=soon.id)
+        schedule(session, "assignment", utcnow() - timedelta(minutes=20), report_id=late.id)
+    html = client.get("/triage").get_data(as_text=True)
+    assert "Temps restant pour attribuer" in html
+    assert re.search(r'class="">2 h (29|30) min</time>', html)
+    assert re.search(r'class="late">en retard de (19|20) min</time>', html)
+
+
+def test_the_queue_marks_reports_from_a_committee(client, team, uow):
+    with uow() as session:
+        session.add(CommitteeMember(organisation_id=team["org_id"], name="Awa", phone=MEMBER,
+                                    committee="Comité de Kati", registered_by_id=team["supervisor_id"]))
+    from_member = _report(uow, team["org_slug"], reporter_phone=MEMBER, consent_to_share=True)
+    html = client.get("/triage").get_data(as_text=True)
+    assert html.count("D&#39;un comité") == 1
+    page = client.get(f"/reports/{from_member.id}").get_data(as_text=True)
+    assert "Un membre d&#39;un comité communautaire : Comité de Kati" in page
+
+
+def test_the_report_page_lists_case_workers_with_caseloads_and_warnings(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    html = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert "Accepter : ouvrir un dossier" in html and "Marquer comme doublon" in html
+    # Nothing asked: the lightest caseload first; above the limit (1 here) the worker is flagged.
+    assert html.index(team["caseworker"]) < html.index("mariam@example.org")
+    assert html.count("au-delà de la limite de 1") == 1
+    assert "L&#39;annuaire des services n&#39;a encore aucun service actif." in html
+
+
+def test_a_woman_speaking_the_familys_language_comes_first_when_asked(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    html = client.get(f"/reports/{report.id}?wants_female_worker=1&family_language=bm").get_data(as_text=True)
+    assert html.index("mariam@example.org") < html.index(team["caseworker"])
+    assert "Parle Bambara" in html and "Ne parle pas Bambara" in html and "N&#39;est pas une femme" in html
+    # The accept form carries what was asked.
+    assert 'name="wants_female_worker" value="1"' in html and 'name="family_language" value="bm"' in html
+
+
+def test_accepting_opens_the_case_and_shows_the_decision(client, team, uow):
+    report = _report(uow, team["org_slug"], reporter_phone="+22376701430", consent_to_share=True)
+    page = f"/reports/{report.id}"
+    response = _post(client, f"{page}/accept", page, {
+        "risk_level": "high", "assigned_to_id": str(team["woman_id"]), "wants_female_worker": "1",
+        "family_language": "bm"})
+    assert response.status_code == 302 and response.location.endswith(page)
+    with uow() as session:
+        case = session.scalar(select(Case).where(Case.report_id == report.id))
+        assert (case.assigned_to_id, case.risk_level, case.team_id) == (team["woman_id"], "high", team["team_id"])
+        assert case.wants_female_worker and case.family_language == "bm"
+        actions = set(session.scalars(select(AuditEvent.action)))
+        assert {"report.accepted", "case.opened"} <= actions
+    html = client.get(page).get_data(as_text=True)
+    assert "Accepté : un dossier a été ouvert" in html and f'href="/cases/{case.id}"' in html
+    assert "Accepter et ouvrir le dossier" not in html
+    # Decided: it leaves the queue.
+    assert report.reference not in client.get("/triage").get_data(as_text=True)
+
+
+def test_accepting_a_committee_report_queues_the_members_thanks(client, team, uow):
+    with uow() as session:
+        session.add(CommitteeMember(organisation_id=team["org_id"], name="Awa", phone=MEMBER,
+                                    committee="Comité de Kati", registered_by_id=team["supervisor_id"]))
+    report = _report(uow, team["org_slug"], reporter_phone=MEMBER, consent_to_share=True)
+    page = f"/reports/{report.id}"
+    _post(client, f"{page}/accept", page, {"risk_level": "low", "assigned_to_id": str(team["caseworker_id"])})
+    with uow() as session:
+        [message] = session.scalars(select(OutboundMessage).where(OutboundMessage.to_phone == MEMBER)).all()
+    assert message.body == f"Relais: votre signalement {report.reference} a été pris en charge. Merci."
+
+
+@pytest.mark.parametrize("data, reason", [
+    ({"assigned_to_id": "CW"}, "Risk level"),
+    ({"risk_level": "high"}, "choisissez un travailleur social"),
+    ({"risk_level": "high", "assigned_to_id": str(uuid.uuid4())}, "travailleur social actif"),
+    ({"risk_level": "high", "assigned_to_id": "SUP"}, "travailleur social actif"),
+])
+def test_a_bad_acceptance_is_a_form_error_not_a_case(client, team, uow, data, reason):
+    report = _report(uow, team["org_slug"])
+    page = f"/reports/{report.id}"
+    data = {key: {"CW": str(team["caseworker_id"]), "SUP": str(team["supervisor_id"])}.get(value, value)
+            for key, value in data.items()}
+    response = _post(client, f"{page}/accept", page, data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'role="alert"' in html
+    if reason != "Risk level":
+        assert reason in html
+    with uow() as session:
+        assert session.scalar(select(Case.id).where(Case.report_id == report.id)) is None
+        assert session.get(Report, report.id).status == "new"
+
+
+def test_a_second_decision_is_refused_clearly(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    page = f"/reports/{report.id}"
+    _post(client, f"{page}/not-eligible", page, {"reason": "adult"})
+    token = csrf_from(client.get("/triage").get_data(as_text=True))
+    response = client.post(f"{page}/accept", data={"csrf_token": token, "risk_level": "high",
+                                                   "assigned_to_id": str(team["caseworker_id"])})
+    assert response.status_code == 409
+    assert "une décision a déjà été prise sur ce signalement" in response.get_data(as_text=True)
+
+
+def test_duplicate_not_eligible_and_refer_out(client, team, uow):
+    first, second, third, fourth = (_report(uow, team["org_slug"]) for _ in range(4))
+    with uow() as session:
+        service = Service(organisation_id=team["org_id"], provider_name="Centre Sourire", service_type="health")
+        session.add(service)
+        session.flush()
+        service_id = service.id
+    page = f"/reports/{second.id}"
+    assert _post(client, f"{page}/duplicate", page, {"original_reference": first.reference,
+                                                      "note": "même enfant"}).status_code == 302
+    assert f'>{first.reference}</a>' in client.get(page).get_data(as_text=True)
+    page = f"/reports/{third.id}"
+    assert _post(client, f"{page}/not-eligible", page, {"reason": "outside_area"}).status_code == 302
+    assert "Hors de la zone de l&#39;organisation" in client.get(page).get_data(as_text=True)
+    page = f"/reports/{fourth.id}"
+    assert "Centre Sourire" in client.get(page).get_data(as_text=True)
+    assert _post(client, f"{page}/refer", page, {"service_id": str(service_id)}).status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "Orienté vers une autre organisation" in html and "Centre Sourire" in html
+    with uow() as session:
+        statuses = {r.id: r.status for r in session.scalars(select(Report))}
+        assert [statuses[r.id] for r in (first, second, third, fourth)] == ["new", "duplicate", "not_eligible",
+                                                                            "referred"]
+
+
+def test_a_bad_duplicate_reference_is_a_form_error(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    page = f"/reports/{report.id}"
+    response = _post(client, f"{page}/duplicate", page, {"original_reference": "ZZZ"})
+    assert response.status_code == 400
+    assert "donnez la référence du signalement original" in response.get_data(as_text=True)
+
+
+def test_decisions_are_for_supervisors_of_the_organisation(client, staff, login, uow):
+    report = _report(uow, staff["org_slug"])
+    with uow() as session:
+        other = make_organisation(session)
+        foreign = make_report(session, organisation_slug=other.slug)
+    login(staff["caseworker"])
+    token = csrf_from(client.get("/cases").get_data(as_text=True))
+    response = client.post(f"/reports/{report.id}/not-eligible", data={"csrf_token": token, "reason": "adult"})
+    assert response.status_code == 403
+    login(staff["supervisor"])
+    token = csrf_from(client.get("/triage").get_data(as_text=True))
+    response = client.post(f"/reports/{foreign.id}/not-eligible", data={"csrf_token": token, "reason": "adult"})
+    assert response.status_code == 404
+    with uow() as session:
+        assert {r.status for r in session.scalars(select(Report))} == {"new"}
+
+
+def test_a_decision_without_the_csrf_token_is_refused(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    response = client.post(f"/reports/{report.id}/not-eligible", data={"reason": "adult"})
+    assert response.status_code == 400
+    with uow() as session:
+        assert session.get(Report, report.id).status == "new"
+
+
+def test_the_decision_forms_are_in_english_for_an_english_supervisor(client, team, uow, login):
+    with uow() as session:
+        session.get(User, team["supervisor_id"]).language = "en"
+    login(team["supervisor"])
+    report = _report(uow, team["org_slug"])
+    html = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    for shown in ("Accept: open a case", "High risk", "Mark as a duplicate", "Outside the organisation&#39;s area"):
+        assert shown in html
