@@ -1,0 +1,409 @@
+"""Case work on both databases: steps and approvals, deadlines, closure surveys, consent, follow-ups, reopening,
+messages to the family."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casecore import approvals, casework, deadlines, family_outreach
+from casecore.casework import NotAllowed, Refused
+from casecore.contacts import opt_out, remember_language
+from casecore.errors import NotFound
+from casecore.inbox import InboundDraft, store_inbound
+from casecore.models import (
+    AuditEvent,
+    Case,
+    CaseApproval,
+    CaseConsent,
+    CaseDeadline,
+    CaseEvent,
+    CaseFollowUp,
+    OutboundMessage,
+    Referral,
+    Service,
+    Team,
+    utcnow,
+)
+from channels.sms.encoding import to_gsm7
+from dialogs.closure_survey import survey_invitations
+from dialogs.keywords import keyword_book
+
+FAMILY = "+22376000100"
+SECOND = "+22366000200"
+TIMELINES = deadlines.Timelines()
+SURVEYS = family_outreach.SurveyPlan(
+    lambda language: {k: to_gsm7(v) for k, v in survey_invitations(language, keyword_book().first_words).items()},
+    backend="console", default_language="fr")
+
+
+@dataclass(frozen=True)
+class Asking:
+    id: object
+    organisation_id: object
+    role: str
+
+
+@pytest.fixture
+def world(any_db_runtime):
+    """A team (supervisor, two case workers), another supervisor of the team's organisation, and a high-risk case
+    assigned to the first worker with two family numbers."""
+    from tests.factories import make_case, make_organisation, make_user
+
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        lead, second_lead = make_user(session, org), make_user(session, org)
+        team = Team(organisation_id=org.id, name="Equipe A", supervisor_id=lead.id)
+        other_team = Team(organisation_id=org.id, name="Equipe B", supervisor_id=second_lead.id)
+        session.add_all([team, other_team])
+        session.flush()
+        # Membership (User.team_id) is not needed: access goes by the case's team and its assignee.
+        worker = make_user(session, org, role="caseworker")
+        other_worker = make_user(session, org, role="caseworker")
+        case = make_case(session, organisation_slug=org.slug, assigned_to_id=worker.id,
+                         contact_phones=[FAMILY, SECOND])
+        case.team_id, case.risk_level = team.id, "high"
+        people = {name: Asking(u.id, u.organisation_id, u.role) for name, u in [
+            ("lead", lead), ("second_lead", second_lead), ("worker", worker), ("other_worker", other_worker)]}
+    return any_db_runtime, people, case.id
+
+
+def _case(runtime, case_id) -> Case:
+    with runtime.unit_of_work() as session:
+        return session.get(Case, case_id)
+
+
+def _open_deadlines(runtime, case_id) -> dict[str, object]:
+    with runtime.unit_of_work() as session:
+        return {d.kind: d.due_at for d in deadlines.open_deadlines(session, case_id=case_id)}
+
+
+def _request(runtime, who, case_id, step, content="ok", reason=None):
+    with runtime.unit_of_work() as session:
+        return approvals.request_approval(session, who, case_id, step, content, reason)
+
+
+def _decide(runtime, who, case_id, approval_id, decision, comment=None):
+    with runtime.unit_of_work() as session:
+        return approvals.decide_approval(session, who, case_id, approval_id, decision, comment,
+                                         timelines=TIMELINES, surveys=SURVEYS)
+
+
+def test_assessment_then_case_plan_move_the_case_and_set_its_deadlines(world):
+    runtime, people, case_id = world
+    with runtime.unit_of_work() as session:
+        deadlines.schedule(session, "assessment", utcnow() + timedelta(hours=24), case_id=case_id)
+    assessment = _request(runtime, people["worker"], case_id, "assessment", "The child lives with an aunt.")
+    assert _case(runtime, case_id).current_step == "assessment"
+    assert "assessment" not in _open_deadlines(runtime, case_id), "asking for approval meets the assessment"
+    before = utcnow()
+    assert _decide(runtime, people["lead"], case_id, assessment, "approved") == []
+    case = _case(runtime, case_id)
+    assert case.current_step == "case_plan"
+    due = _open_deadlines(runtime, case_id)["case_plan"]
+    assert before + timedelta(hours=72) <= due <= utcnow() + timedelta(hours=72)  # high risk: 3 days
+    plan = _request(runtime, people["worker"], case_id, "case_plan", "School, health visit.")
+    assert "case_plan" not in _open_deadlines(runtime, case_id)
+    _decide(runtime, people["lead"], case_id, plan, "approved", "Good plan.")
+    assert _case(runtime, case_id).current_step == "implementation"
+    review = _open_deadlines(runtime, case_id)["review"]
+    assert before + timedelta(days=30) <= review <= utcnow() + timedelta(days=30)
+    with runtime.unit_of_work() as session:
+        kinds = [e.kind for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                                  .order_by(CaseEvent.at))]
+        actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(case_id))))
+    assert kinds == ["step_changed", "approval_requested", "approval_approved", "step_changed",
+                     "approval_requested", "approval_approved", "step_changed"]
+    assert {"case.assessment_requested", "case.assessment_approved", "case.case_plan_requested",
+            "case.case_plan_approved"} <= actions
+
+
+def test_one_pending_request_per_step_and_a_returned_one_can_be_made_again(world):
+    runtime, people, case_id = world
+    first = _request(runtime, people["worker"], case_id, "assessment")
+    with pytest.raises(Refused) as refused:
+        _request(runtime, people["worker"], case_id, "assessment")
+    assert refused.value.code == "approval_pending"
+    with pytest.raises(Refused) as refused:
+        _decide(runtime, people["lead"], case_id, first, "returned")
+    assert refused.value.code == "comment_required"
+    _decide(runtime, people["lead"], case_id, first, "returned", "Talk to the teacher too.")
+    case = _case(runtime, case_id)
+    assert case.current_step == "assessment" and case.status == "open"
+    with pytest.raises(Refused) as refused:
+        _decide(runtime, people["lead"], case_id, first, "approved")
+    assert refused.value.code == "already_decided"
+    again = _request(runtime, people["worker"], case_id, "assessment", "Teacher seen.")
+    with runtime.unit_of_work() as session:
+        rows = {a.id: (a.decision, a.comment) for a in session.scalars(select(CaseApproval))}
+    assert rows == {first: ("returned", "Talk to the teacher too."), again: ("pending", None)}
+
+
+def test_only_a_supervisor_who_did_not_ask_decides(world):
+    runtime, people, case_id = world
+    asked = _request(runtime, people["worker"], case_id, "assessment")
+    with pytest.raises(NotAllowed):
+        _decide(runtime, people["worker"], case_id, asked, "approved")
+    with pytest.raises(NotFound):
+        _decide(runtime, people["second_lead"], case_id, asked, "approved")  # another team's supervisor
+    with pytest.raises(Refused):
+        _request(runtime, people["worker"], case_id, "case_plan")  # not at the plan yet
+    _decide(runtime, people["lead"], case_id, asked, "approved")
+    own = _request(runtime, people["lead"], case_id, "case_plan")
+    with pytest.raises(Refused) as refused:
+        _decide(runtime, people["lead"], case_id, own, "approved")
+    assert refused.value.code == "own_request"
+
+
+def test_closure_closes_meets_deadlines_schedules_the_check_and_invites_feedback_once(world):
+    runtime, people, case_id = world
+    with runtime.unit_of_work() as session:
+        deadlines.schedule(session, "review", utcnow() + timedelta(days=3), case_id=case_id)
+        remember_language(session, SECOND, "en")
+        # The second number plays in the simulator: what is sent to it stays there.
+        store_inbound(session, InboundDraft(provider="simulator", provider_message_id="SIM-1", channel="sms",
+                                            phone=SECOND, to_address="simulator", body="bonjour"))
+    with pytest.raises(Refused) as refused:
+        _request(runtime, people["worker"], case_id, "closure", "done")
+    assert refused.value.code == "closure_reason_required"
+    closure = _request(runtime, people["worker"], case_id, "closure", "Talked with the child and the aunt.",
+                       "goals_met_safe")
+    assert _case(runtime, case_id).status == "closure_requested"
+    with pytest.raises(Refused) as refused:
+        _request(runtime, people["worker"], case_id, "closure", "", "death")
+    assert refused.value.code == "closure_pending"
+    to_send = _decide(runtime, people["lead"], case_id, closure, "approved")
+    case = _case(runtime, case_id)
+    assert (case.status, case.current_step, case.closure_reason) == ("closed", "closure", "goals_met_safe")
+    assert case.closed_at is not None
+    due = _open_deadlines(runtime, case_id)
+    assert list(due) == ["post_closure_check"]
+    assert abs(due["post_closure_check"] - (case.closed_at + timedelta(days=90))) < timedelta(seconds=5)
+    with runtime.unit_of_work() as session:
+        messages = list(session.scalars(select(OutboundMessage).order_by(OutboundMessage.to_phone)))
+        # Queued again (a retried job) writes nothing new.
+        family_outreach.queue_closure_surveys(session, session.get(Case, case_id), closure, SURVEYS)
+        assert len(list(session.scalars(select(OutboundMessage.id)))) == 4
+        assert session.scalar(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)
+                              .order_by(CaseEvent.at.desc()).limit(1)) == "closed"
+    assert sorted(to_send) == sorted(m.id for m in messages) and len(messages) == 4
+    by_phone = {}
+    for message in messages:
+        by_phone.setdefault(message.to_phone, []).append(message.body)
+        assert message.channel == "sms"
+        assert message.backend == ("simulator" if message.to_phone == SECOND else "console")
+        assert case.reference not in message.body
+    assert all("AVIS" in body for body in by_phone[FAMILY]) and all("FEEDBACK" in b for b in by_phone[SECOND])
+    assert {b.startswith("Relais : ") for b in by_phone[FAMILY]} == {True}
+    assert len(set(by_phone[FAMILY])) == 2, "one for the adult, one for the child"
+
+
+def test_a_returned_closure_reopens_the_request_and_surveys_skip_opted_out_numbers(world):
+    runtime, people, case_id = world
+    closure = _request(runtime, people["worker"], case_id, "closure", None, "not_contactable")
+    _decide(runtime, people["lead"], case_id, closure, "returned", "Try the neighbour first.")
+    assert _case(runtime, case_id).status == "open"
+    with runtime.unit_of_work() as session:
+        opt_out(session, SECOND)
+    again = _request(runtime, people["worker"], case_id, "closure", None, "not_contactable")
+    _decide(runtime, people["lead"], case_id, again, "approved")
+    with runtime.unit_of_work() as session:
+        assert set(session.scalars(select(OutboundMessage.to_phone))) == {FAMILY}
+
+
+def test_withdrawing_consent_for_services_revokes_referrals_still_sent(world):
+    runtime, people, case_id = world
+    worker = people["worker"]
+    with runtime.unit_of_work() as session:
+        services = casework.record_consent(session, worker, case_id, purpose="services", given=True,
+                                           given_by="caregiver")
+        stats = casework.record_consent(session, worker, case_id, purpose="anonymous_statistics", given=True,
+                                        given_by="caregiver_and_child", note="assent given")
+        org_id = session.get(Case, case_id).organisation_id
+        service = Service(organisation_id=org_id, provider_name="Clinique", service_type="health")
+        session.add(service)
+        session.flush()
+        sent = Referral(case_id=case_id, service_id=service.id, consent_id=services, status="sent",
+                        created_by_id=worker.id)
+        taken = Referral(case_id=case_id, service_id=service.id, consent_id=services, status="accepted",
+                         created_by_id=worker.id)
+        session.add_all([sent, taken])
+    with runtime.unit_of_work() as session:
+        assert casework.withdraw_consent(session, worker, case_id, stats) == 0
+        assert casework.withdraw_consent(session, worker, case_id, services) == 1
+    with runtime.unit_of_work() as session:
+        assert (session.get(Referral, sent.id).status, session.get(Referral, sent.id).notes) == (
+            "declined", "consent withdrawn")
+        assert session.get(Referral, taken.id).status == "accepted"
+        assert session.get(CaseConsent, services).withdrawn_at is not None
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.withdraw_consent(session, worker, case_id, services)
+
+
+def test_only_a_supervisor_authorises_consent_in_the_familys_stead(world):
+    runtime, people, case_id = world
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.record_consent(session, people["worker"], case_id, purpose="services", given=True,
+                                given_by="supervisor_authorised")
+    with runtime.unit_of_work() as session:
+        casework.record_consent(session, people["lead"], case_id, purpose="services", given=True,
+                                given_by="supervisor_authorised")
+
+
+def test_reopening_is_a_supervisors_decision_on_a_closed_case(world):
+    runtime, people, case_id = world
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.reopen_case(session, people["lead"], case_id, "new facts", TIMELINES)
+    closure = _request(runtime, people["worker"], case_id, "closure", None, "goals_met_safe")
+    _decide(runtime, people["lead"], case_id, closure, "approved")
+    with runtime.unit_of_work() as session, pytest.raises(NotAllowed):
+        casework.reopen_case(session, people["worker"], case_id, "new facts", TIMELINES)
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.reopen_case(session, people["lead"], case_id, "   ", TIMELINES)
+    with runtime.unit_of_work() as session:
+        casework.reopen_case(session, people["lead"], case_id, "The child ran away again.", TIMELINES)
+    case = _case(runtime, case_id)
+    assert (case.status, case.current_step, case.reopen_reason) == ("open", "assessment", "The child ran away again.")
+    assert case.reopened_at is not None and case.closed_at is None
+    assert set(_open_deadlines(runtime, case_id)) == {"assessment"}
+
+
+def test_follow_ups_set_the_next_review(world):
+    runtime, people, case_id = world
+    worker, now = people["worker"], utcnow()
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.log_follow_up(session, worker, case_id, kind="review", happened_at=now, notes=None,
+                               next_due_at=None, timelines=TIMELINES)  # no plan yet
+    with runtime.unit_of_work() as session:
+        casework.log_follow_up(session, worker, case_id, kind="visit", happened_at=now - timedelta(days=1),
+                               notes="Home visit", next_due_at=now + timedelta(days=10), timelines=TIMELINES)
+    assert abs(_open_deadlines(runtime, case_id)["review"] - (now + timedelta(days=10))) < timedelta(seconds=1)
+    with runtime.unit_of_work() as session:
+        session.get(Case, case_id).current_step = "implementation"
+    with runtime.unit_of_work() as session:
+        casework.log_follow_up(session, worker, case_id, kind="review", happened_at=now, notes="On track",
+                               next_due_at=None, timelines=TIMELINES)
+    assert abs(_open_deadlines(runtime, case_id)["review"] - (now + timedelta(days=30))) < timedelta(seconds=1)
+    for kwargs, code in [({"happened_at": now + timedelta(days=1)}, "date_in_future"),
+                         ({"next_due_at": now - timedelta(days=1)}, "next_due_in_past")]:
+        with runtime.unit_of_work() as session, pytest.raises(Refused) as refused:
+            casework.log_follow_up(session, worker, case_id, **{"kind": "visit", "happened_at": now, "notes": None,
+                                                                "next_due_at": None, "timelines": TIMELINES,
+                                                                **kwargs})
+        assert refused.value.code == code
+    with runtime.unit_of_work() as session:
+        assert len(list(session.scalars(select(CaseFollowUp)))) == 2
+
+
+def test_the_visit_after_closure_meets_its_check(world):
+    runtime, people, case_id = world
+    closure = _request(runtime, people["worker"], case_id, "closure", None, "goals_met_safe")
+    _decide(runtime, people["lead"], case_id, closure, "approved")
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.log_follow_up(session, people["worker"], case_id, kind="review", happened_at=utcnow(), notes=None,
+                               next_due_at=None, timelines=TIMELINES)
+    with runtime.unit_of_work() as session:
+        casework.log_follow_up(session, people["worker"], case_id, kind="visit", happened_at=utcnow(),
+                               notes="All well", next_due_at=None, timelines=TIMELINES)
+    assert _open_deadlines(runtime, case_id) == {}
+
+
+def test_manual_moves_and_notes(world):
+    runtime, people, case_id = world
+    worker = people["worker"]
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.advance_step(session, worker, case_id, "case_plan")
+    with runtime.unit_of_work() as session:
+        casework.advance_step(session, worker, case_id, "assessment")
+        casework.add_note(session, worker, case_id, "Met the family.")
+    with runtime.unit_of_work() as session, pytest.raises(Refused):
+        casework.add_note(session, worker, case_id, "x" * (casework.TEXT_LENGTH + 1))
+    with runtime.unit_of_work() as session:
+        note = session.scalar(select(CaseEvent).where(CaseEvent.kind == "note"))
+        assert (note.body, note.author_user_id) == ("Met the family.", worker.id)
+
+
+def test_nobody_works_on_a_case_they_cannot_see(world):
+    runtime, people, case_id = world
+    for who in ("other_worker", "second_lead"):
+        with runtime.unit_of_work() as session, pytest.raises(NotFound):
+            casework.add_note(session, people[who], case_id, "hello")
+        with runtime.unit_of_work() as session, pytest.raises(NotFound):
+            _request(runtime, people[who], case_id, "assessment")
+
+
+def _message(runtime, who, case_id, text, key, contact=None, backend="console"):
+    with runtime.unit_of_work() as session:
+        if contact is None:
+            contact = family_outreach.family_contacts(session, case_id)[0].id
+        return family_outreach.message_family(session, who, case_id, contact_id=contact, text=text, form_key=key,
+                                              sms_backend=backend, respell_sms=to_gsm7)
+
+
+def test_a_message_to_the_family_goes_the_way_they_last_wrote_once_per_form(world):
+    runtime, people, case_id = world
+    import uuid
+
+    key = str(uuid.uuid4())
+    sent = _message(runtime, people["worker"], case_id, "Rendez-vous jeudi à 10h, ça va ?", key,
+                    backend="africastalking")
+    again = _message(runtime, people["worker"], case_id, "Rendez-vous jeudi à 10h, ça va ?", key,
+                     backend="africastalking")
+    assert sent.is_new and not again.is_new and again.outbox_id == sent.outbox_id
+    with runtime.unit_of_work() as session:
+        message = session.get(OutboundMessage, sent.outbox_id)
+        event = session.get(CaseEvent, sent.event_id)
+        store_inbound(session, InboundDraft(provider="twilio", provider_message_id="SM1", channel="whatsapp",
+                                            phone=FAMILY, to_address="whatsapp:+14155238886", body="merci"))
+    # Never written to the family before: SMS through the configured backend, respelt for GSM-7.
+    assert (message.channel, message.backend, message.to_phone) == ("sms", "africastalking", FAMILY)
+    assert message.body == "Rendez-vous jeudi à 10h, ca va ?"
+    assert (event.kind, event.body, event.author_user_id) == (
+        "message_to_family", "Rendez-vous jeudi à 10h, ça va ?", people["worker"].id)
+    on_whatsapp = _message(runtime, people["worker"], case_id, "Ça marche.", str(uuid.uuid4()), backend="twilio")
+    with runtime.unit_of_work() as session:
+        message = session.get(OutboundMessage, on_whatsapp.outbox_id)
+    assert (message.channel, message.backend, message.body) == ("whatsapp", "twilio", "Ça marche.")
+
+
+def test_a_message_is_refused_to_a_number_that_opted_out_or_too_long(world):
+    runtime, people, case_id = world
+    import uuid
+
+    with runtime.unit_of_work() as session:
+        opt_out(session, FAMILY)
+    with pytest.raises(Refused) as refused:
+        _message(runtime, people["worker"], case_id, "Bonjour", str(uuid.uuid4()))
+    assert refused.value.code == "opted_out"
+    with pytest.raises(Refused) as refused:
+        _message(runtime, people["worker"], case_id, "x" * 301, str(uuid.uuid4()))
+    assert refused.value.code == "text_too_long"
+    with runtime.unit_of_work() as session:
+        second = family_outreach.family_contacts(session, case_id)[1].id
+    with pytest.raises(Refused) as refused:
+        _message(runtime, people["worker"], case_id, "ɲ" * 300, str(uuid.uuid4()), contact=second)
+    assert refused.value.code == "message_too_long"
+    with runtime.unit_of_work() as session:
+        assert session.scalar(select(OutboundMessage.id)) is None
+        assert session.scalar(select(CaseDeadline.id)) is None
+
+
+def test_the_case_page_and_the_approvals_list_read_on_both_databases(world):
+    from casecore.case_view import case_page, pending_approvals
+
+    runtime, people, case_id = world
+    _request(runtime, people["worker"], case_id, "assessment", "Evaluation")
+    with runtime.unit_of_work() as session:
+        casework.add_note(session, people["worker"], case_id, "Note")
+        view = case_page(session, people["lead"], case_id, "console")
+        waiting = pending_approvals(session, people["lead"])
+        assert pending_approvals(session, people["second_lead"]) == []
+        with pytest.raises(NotFound):
+            case_page(session, people["other_worker"], case_id, "console")
+    assert [entry.kind for entry in view.timeline] == ["note", "approval_requested", "step_changed"]
+    assert [entry.step for entry in view.timeline] == ["assessment"] * 3
+    assert view.timeline[0].author is not None and view.assigned_to is not None
+    assert [family.masked for family in view.family] == ["+223******00", "+223******00"]
+    assert [(row.reference, row.step) for row in waiting] == [(view.case.reference, "assessment")]

@@ -1,0 +1,255 @@
+"""The case page: who may open it, its forms (CSRF, refusals as 4xx with a reason), the audit trail, /approvals."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from casecore.contacts import opt_out
+from casecore.i18n import LOCALE_DIR
+from casecore.models import (
+    AuditEvent,
+    Case,
+    CaseApproval,
+    CaseConsent,
+    CaseEvent,
+    CaseFollowUp,
+    OutboundMessage,
+    Report,
+    Team,
+)
+from tests.factories import make_case, make_locations, make_organisation, make_user
+from tests.web.conftest import PASSWORD, csrf_from
+
+FAMILY = "+22376000100"
+
+
+@pytest.fixture
+def world(app, uow):
+    """A team's supervisor and case worker with a case, and everyone else who must not see it."""
+    with uow() as session:
+        org = make_organisation(session)
+        places = make_locations(session)
+        people = {role: make_user(session, org, role=kind, language="fr") for role, kind in [
+            ("lead", "supervisor"), ("other_lead", "supervisor"), ("worker", "caseworker"),
+            ("other_worker", "caseworker"), ("admin", "admin"), ("focal", "focal_point")]}
+        team = Team(organisation_id=org.id, name="Equipe A", supervisor_id=people["lead"].id)
+        session.add_all([team, Team(organisation_id=org.id, name="Equipe B", supervisor_id=people["other_lead"].id)])
+        session.flush()
+        case = make_case(session, organisation_slug=org.slug, assigned_to_id=people["worker"].id,
+                         contact_phones=[FAMILY])
+        case.team_id, case.risk_level = team.id, "high"
+        report = session.get(Report, case.report_id)
+        report.concern, report.location_id = "child_marriage", places["ML090102"].id
+        report.description = "Elle doit se marier samedi"
+        return {"case_id": case.id, "reference": case.reference,
+                **{name: (user.email, user.id) for name, user in people.items()}}
+
+
+def client_for(app, email):
+    """A test client logged in as email, through the real form."""
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    return client
+
+
+def post(client, path, **data):
+    """POST a form from the case page, with the page's CSRF token."""
+    case_path = "/".join(path.split("/")[:3])
+    token = csrf_from(client.get(case_path).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **data})
+
+
+def views(uow, user_id):
+    with uow() as session:
+        return session.scalars(select(AuditEvent.action).where(AuditEvent.user_id == user_id)).all()
+
+
+@pytest.mark.parametrize("who, status", [
+    ("worker", 200), ("lead", 200), ("other_worker", 404), ("other_lead", 404), ("admin", 403), ("focal", 404),
+])
+def test_only_the_case_worker_and_the_teams_supervisor_open_the_case(app, uow, world, who, status):
+    email, user_id = world[who]
+    client = client_for(app, email)
+    response = client.get(f"/cases/{world['case_id']}")
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert ("Elle doit se marier samedi" in html) == (status == 200)
+    assert ("case.viewed" in views(uow, user_id)) == (status == 200)
+    # The forms answer the same to those who may not see the case.
+    assert post(client, f"/cases/{world['case_id']}/notes", text="hello").status_code == (
+        302 if status == 200 else status)
+
+
+def test_the_page_shows_the_report_and_masks_the_family_number(app, world):
+    html = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    for shown in (world["reference"], "Mariage d&#39;enfant", "Commune II", "Risque élevé",
+                  "Enregistrement et consentement", "+223******00", "Le téléphone peut être partagé"):
+        assert shown in html
+    assert FAMILY not in html and "76000100" not in html
+
+
+def test_an_unknown_or_malformed_case_is_404(app, world):
+    client = client_for(app, world["lead"][0])
+    assert client.get(f"/cases/{uuid.uuid4()}").status_code == 404
+    assert client.get("/cases/not-a-uuid").status_code == 404
+
+
+def test_a_case_goes_from_assessment_to_closure_and_back_through_the_forms(app, uow, world):
+    case_id = world["case_id"]
+    worker, lead = client_for(app, world["worker"][0]), client_for(app, world["lead"][0])
+    response = post(worker, f"/cases/{case_id}/approvals", step="assessment", content="Vit chez sa tante.")
+    assert response.status_code == 302 and response.location.endswith(f"/cases/{case_id}#approvals")
+    with uow() as session:
+        approval = session.scalar(select(CaseApproval.id))
+    html = lead.get("/approvals").get_data(as_text=True)
+    assert world["reference"] in html and "Vit chez sa tante" not in html  # no content on the list
+    # A case worker does not decide.
+    assert post(worker, f"/cases/{case_id}/approvals/{approval}/decision", decision="approved").status_code == 403
+    assert post(lead, f"/cases/{case_id}/approvals/{approval}/decision", decision="approved").status_code == 302
+    with uow() as session:
+        assert session.get(Case, case_id).current_step == "case_plan"
+    post(worker, f"/cases/{case_id}/approvals", step="case_plan", content="École et santé.")
+    with uow() as session:
+        plan = session.scalar(select(CaseApproval.id).where(CaseApproval.step == "case_plan"))
+    post(lead, f"/cases/{case_id}/approvals/{plan}/decision", decision="returned", comment="Ajoutez la santé.")
+    assert "Ajoutez la santé." in worker.get(f"/cases/{case_id}").get_data(as_text=True)
+    post(worker, f"/cases/{case_id}/approvals", step="case_plan", content="École, santé.")
+    with uow() as session:
+        plan = session.scalar(select(CaseApproval.id).where(CaseApproval.decision == "pending"))
+    post(lead, f"/cases/{case_id}/approvals/{plan}/decision", decision="approved")
+    assert post(worker, f"/cases/{case_id}/consents", purpose="services", given="yes",
+                given_by="caregiver").status_code == 302
+    assert post(worker, f"/cases/{case_id}/follow-ups", kind="review", happened_on="",
+                notes="Tout va bien").status_code == 302
+    assert post(worker, f"/cases/{case_id}/messages", text="Rendez-vous jeudi à 10h.",
+                form_key=str(uuid.uuid4())).status_code == 302
+    post(worker, f"/cases/{case_id}/approvals", step="closure", closure_reason="goals_met_safe", content="")
+    with uow() as session:
+        closure = session.scalar(select(CaseApproval.id).where(CaseApproval.decision == "pending"))
+    assert post(lead, f"/cases/{case_id}/approvals/{closure}/decision", decision="approved").status_code == 302
+    with uow() as session:
+        case = session.get(Case, case_id)
+        assert (case.status, case.closure_reason) == ("closed", "goals_met_safe")
+        bodies = session.scalars(select(OutboundMessage.body).order_by(OutboundMessage.created_at)).all()
+        assert bodies[0] == "Rendez-vous jeudi à 10h." and len(bodies) == 3
+        assert all("AVIS" in body and world["reference"] not in body for body in bodies[1:])
+        assert session.scalar(select(CaseConsent.purpose)) == "services"
+        assert session.scalar(select(CaseFollowUp.notes)) == "Tout va bien"
+    html = worker.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Rouvrir" not in html  # a case worker does not reopen
+    assert post(worker, f"/cases/{case_id}/reopen", reason="Nouveaux faits").status_code == 403
+    assert "Rouvrir le dossier" in lead.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert post(lead, f"/cases/{case_id}/reopen", reason="Nouveaux faits").status_code == 302
+    with uow() as session:
+        assert session.get(Case, case_id).status == "open"
+        actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(case_id))))
+    assert {"case.assessment_requested", "case.assessment_approved", "case.case_plan_returned",
+            "case.consent_recorded", "case.follow_up_logged", "case.family_messaged", "case.closure_approved",
+            "case.reopened", "case.viewed"} <= actions
+
+
+@pytest.mark.parametrize("path, data, status, message", [
+    ("approvals", {"step": "case_plan", "content": "x"}, 409,
+     "Cette approbation ne peut pas être demandée à l&#39;étape actuelle du dossier."),
+    ("notes", {"text": "  "}, 400, "Écrivez la note."),
+    ("follow-ups", {"kind": "visit", "happened_on": "22/11/2026"}, 400, "Saisissez la date au format AAAA-MM-JJ."),
+    ("consents", {"purpose": "services", "given": "yes", "given_by": "supervisor_authorised"}, 400,
+     "Seul un superviseur peut autoriser"),
+    ("consents", {"purpose": "nonsense", "given": "yes", "given_by": "caregiver"}, 400,
+     "Une valeur du formulaire n&#39;est pas valide."),
+    ("messages", {"text": "Bonjour", "form_key": "not-a-uuid"}, 400, "Une valeur du formulaire"),
+    ("step", {"to_step": "closure"}, 409, "Le dossier ne peut pas passer à cette étape"),
+])
+def test_a_refused_form_answers_4xx_with_the_reason(app, world, path, data, status, message):
+    client = client_for(app, world["worker"][0])
+    response = post(client, f"/cases/{world['case_id']}/{path}", **data)
+    assert response.status_code == status
+    if message:
+        assert message in response.get_data(as_text=True)
+
+
+def test_a_message_to_a_number_that_opted_out_is_refused_and_the_text_kept(app, uow, world):
+    with uow() as session:
+        opt_out(session, FAMILY)
+    client = client_for(app, world["worker"][0])
+    response = post(client, f"/cases/{world['case_id']}/messages", text="Rendez-vous jeudi",
+                    form_key=str(uuid.uuid4()))
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "STOP" in html and ">Rendez-vous jeudi</textarea>" in html
+    with uow() as session:
+        assert session.scalar(select(OutboundMessage.id)) is None
+
+
+def test_a_message_form_sent_twice_goes_once(app, uow, world):
+    client = client_for(app, world["worker"][0])
+    html = client.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    key = re.search(r'name="form_key" value="([^"]+)"', html).group(1)
+    for _ in range(2):
+        assert post(client, f"/cases/{world['case_id']}/messages", text="Bonjour", form_key=key).status_code == 302
+    with uow() as session:
+        assert len(session.scalars(select(OutboundMessage.id)).all()) == 1
+        assert len(session.scalars(select(CaseEvent.id).where(CaseEvent.kind == "message_to_family")).all()) == 1
+
+
+def test_forms_need_the_csrf_token(app, uow, world):
+    client = client_for(app, world["worker"][0])
+    response = client.post(f"/cases/{world['case_id']}/notes", data={"text": "sans jeton"})
+    assert response.status_code == 400
+    with uow() as session:
+        assert session.scalar(select(CaseEvent.id).where(CaseEvent.kind == "note")) is None
+
+
+@pytest.mark.parametrize("who, status", [
+    ("lead", 200), ("worker", 403), ("admin", 403), ("focal", 403),
+])
+def test_approvals_list_is_for_supervisors_and_their_teams(app, uow, world, who, status):
+    worker = client_for(app, world["worker"][0])
+    post(worker, f"/cases/{world['case_id']}/approvals", step="assessment", content="Évaluation")
+    response = client_for(app, world[who][0]).get("/approvals")
+    assert response.status_code == status
+    if status == 200:
+        assert world["reference"] in response.get_data(as_text=True)
+        assert "approvals.viewed" in views(uow, world[who][1])
+    other = client_for(app, world["other_lead"][0]).get("/approvals").get_data(as_text=True)
+    assert world["reference"] not in other
+
+
+def test_the_page_is_in_english_for_an_english_reader(app, uow, world):
+    from casecore.models import User
+
+    with uow() as session:
+        session.get(User, world["worker"][1]).language = "en"
+    html = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert "High risk" in html and "Registration and consent" in html and "Child marriage" in html
+
+
+def test_every_case_page_string_is_in_both_web_catalogues():
+    method_map = [("app/cases.py", "python"), ("app/case_labels.py", "python"),
+                  ("app/templates/case.html", "jinja2"), ("app/templates/approvals.html", "jinja2")]
+    used = {m for _, _, m, _, _ in extract_from_dir(str(LOCALE_DIR.parent), method_map,
+                                                     keywords={"_": None, "N_": None})}
+    for language in ("fr", "en"):
+        with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:
+            catalogue = {m.id: m.string for m in read_po(handle, locale=language) if m.id}
+        assert used - set(catalogue) == set(), f"strings missing from {language}/web.po"
+        if language == "fr":
+            assert [msgid for msgid in used if not catalogue[msgid]] == []
+
+
+def test_every_case_work_code_has_a_label():
+    from app.case_labels import CASE_LABELS
+    from casecore import taxonomy
+
+    for kind, codes in [("risk", taxonomy.CASE_RISK_LEVELS), ("step", taxonomy.CASE_STEPS),
+                        ("status", taxonomy.CASE_STATUSES), ("deadline", taxonomy.DEADLINE_KINDS),
+                        ("purpose", taxonomy.CONSENT_PURPOSES), ("giver", taxonomy.CONSENT_GIVERS),
+                        ("decision", taxonomy.APPROVAL_DECISIONS), ("follow_up", taxonomy.FOLLOW_UP_KINDS),
+                        ("closure", taxonomy.CLOSURE_REASONS)]:
+        assert set(CASE_LABELS[kind]) == set(codes), kind
