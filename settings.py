@@ -122,6 +122,29 @@ class Settings:
     MEDIA_DIR: str = str(INSTANCE / "media")
     # A file from a number not linked to a case goes with that number's report made within this many hours.
     MEDIA_ATTACH_HOURS: int = 24
+    # Failed logins in a row after which a staff account is locked, and for how many minutes.
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCK_MINUTES: int = 15
+    # A web session left this many minutes without a request is closed: the next page asks to log in again.
+    SESSION_IDLE_MINUTES: int = 30
+    # Service directory entries not verified for this many days (or never) are flagged for checking (6 months).
+    SERVICE_STALE_DAYS: int = 183
+    # Case-work timelines (../shared/domain/README.md; country procedures differ). A new report must be assigned
+    # within this many hours: urgent ones (treated as high risk) and the others.
+    TIMELINE_ASSIGN_HIGH_RISK_HOURS: float = 1
+    TIMELINE_ASSIGN_HOURS: float = 3
+    # Hours by risk level ("high=24,medium=72,low=168"; every level given): the first response after assignment,
+    # the assessment after registration, the case plan after the assessment's approval.
+    TIMELINE_FIRST_RESPONSE_HOURS: str = "high=24,medium=72,low=168"
+    TIMELINE_ASSESSMENT_HOURS: str = "high=24,medium=72,low=168"
+    TIMELINE_CASE_PLAN_HOURS: str = "high=72,medium=168,low=336"
+    # Days between case plan reviews, and from closure to the post-closure check.
+    TIMELINE_REVIEW_DAYS: float = 30
+    TIMELINE_POST_CLOSURE_CHECK_DAYS: float = 90
+    # The case worker is warned by SMS when this share of a deadline's time is left (0.25: the last quarter).
+    DEADLINE_WARN_FRACTION: float = 0.25
+    # Open cases above which a case worker is flagged when a supervisor assigns a case.
+    CASELOAD_LIMIT: int = 25
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -7,6 +7,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import auth, cli, media, message_log, simulator, triage, webhooks
+from app import cases
+from app import admin, admin_places, audit
+from app import referrals, services, transfers
+from app import case_list, committees
 from app.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
@@ -41,6 +45,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     media.init_app(app)
     simulator.init_app(app)
     message_log.init_app(app)
+    cases.init_app(app)
+    admin.init_app(app)
+    admin_places.init_app(app)
+    audit.init_app(app)
+    services.init_app(app)
+    referrals.init_app(app)
+    transfers.init_app(app)
+    case_list.init_app(app)
+    committees.init_app(app)
     cli.init_app(app)
     return app
 
