@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import itertools
+import uuid
+from dataclasses import dataclass
 
 from casecore.cases import open_case
 from casecore.models import Case, Location, Organisation, User, utcnow
@@ -83,3 +85,17 @@ def make_case(session, report=None, **overrides) -> Case:
         case.status, case.closed_at = "closed", utcnow()
         session.flush()
     return case
+
+
+@dataclass(frozen=True)
+class Asking:
+    """Who asks, as casecore.access reads a staff member (app.auth.StaffUser has the same fields)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    role: str
+
+
+def as_staff(user: User) -> Asking:
+    """The access view of a User."""
+    return Asking(user.id, user.organisation_id, user.role)

@@ -1,7 +1,6 @@
 """Need to know (casecore.access) and the deadline book (casecore.deadlines), on both databases."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -11,18 +10,8 @@ from casecore import deadlines
 from casecore.access import may_view_case, require_case, visible_cases
 from casecore.errors import InvalidInput, NotFound
 from casecore.models import Case, CaseDeadline, Team, utcnow
-from tests.factories import make_case, make_organisation, make_user
+from tests.factories import as_staff, make_case, make_organisation, make_user
 
-
-@dataclass(frozen=True)
-class Asking:
-    id: object
-    organisation_id: object
-    role: str
-
-
-def as_staff(user) -> Asking:
-    return Asking(user.id, user.organisation_id, user.role)
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 messages to the family."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+
+from tests.factories import Asking
 from sqlalchemy import select
 
 from casecore import approvals, casework, deadlines, family_outreach
@@ -38,12 +39,6 @@ SURVEYS = family_outreach.SurveyPlan(
     lambda language: {k: to_gsm7(v) for k, v in survey_invitations(language, keyword_book().first_words).items()},
     backend="console", default_language="fr")
 
-
-@dataclass(frozen=True)
-class Asking:
-    id: object
-    organisation_id: object
-    role: str
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 databases."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -12,18 +11,8 @@ from casecore import referrals, services
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.models import AuditEvent, Case, CaseConsent, CaseEvent, Referral, utcnow
 from casecore.services import ServiceInput
-from tests.factories import make_case, make_organisation, make_user
+from tests.factories import as_staff, make_case, make_organisation, make_user
 
-
-@dataclass(frozen=True)
-class Asking:
-    id: object
-    organisation_id: object
-    role: str
-
-
-def as_staff(user) -> Asking:
-    return Asking(user.id, user.organisation_id, user.role)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 the answer, on both databases."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
@@ -11,18 +10,8 @@ from casecore import transfers
 from casecore.access import require_case
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.models import AuditEvent, Case, CaseEvent, CaseTransfer, Team
-from tests.factories import make_case, make_organisation, make_user
+from tests.factories import as_staff, make_case, make_organisation, make_user
 
-
-@dataclass(frozen=True)
-class Asking:
-    id: object
-    organisation_id: object
-    role: str
-
-
-def as_staff(user) -> Asking:
-    return Asking(user.id, user.organisation_id, user.role)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -13,16 +11,8 @@ from casecore.case_list import case_list
 from casecore.deadlines import meet, schedule
 from casecore.i18n import gettext_for
 from casecore.models import AuditEvent, Report, Team, User, utcnow
-from tests.factories import make_case, make_organisation, make_user
+from tests.factories import Asking, make_case, make_organisation, make_user
 
-
-@dataclass(frozen=True)
-class Asking:
-    """Who asks for the list, as casecore.access reads it."""
-
-    id: uuid.UUID
-    organisation_id: uuid.UUID
-    role: str
 
 
 @pytest.fixture
