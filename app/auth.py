@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length
 from app.runtime import runtime
 from app.webhooks import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
-from casecore.access import may_manage_people
+from casecore.access import CASEWORKER, may_manage_people, may_triage
 from casecore.audit import record_event
 from casecore.i18n import gettext_for
 from casecore.logins import LoginPolicy, attempt_login
@@ -80,8 +80,15 @@ def page_gettext():
 
 
 def landing_url(role: str) -> str:
-    """Where a user lands after logging in: administrators on the accounts page, others on the triage queue."""
-    return url_for("admin.users") if may_manage_people(role) else url_for("triage.queue")
+    """Where a user lands: administrators on the accounts page, supervisors on the triage queue, case workers on
+    their cases, anyone else (a complaints focal point, until complaints have pages) on the simulator."""
+    if may_manage_people(role):
+        return url_for("admin.users")
+    if may_triage(role):
+        return url_for("triage.queue")
+    if role == CASEWORKER:
+        return url_for("case_list.page")
+    return url_for("simulator.page")
 
 
 def allow_larger_form(app: Flask, endpoint: str, max_bytes: int) -> None:

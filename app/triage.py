@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, u
 from flask_login import current_user
 
 from app import decisions
-from app.auth import WEBHOOKS_BLUEPRINT, page_gettext
+from app.auth import WEBHOOKS_BLUEPRINT, landing_url, page_gettext
 from app.runtime import runtime
 from casecore import queries, triage_queries
 from casecore.i18n import N_
@@ -148,8 +148,8 @@ def _require_triage_role() -> None:
 
 @bp.route("/")
 def home():
-    """The landing page is the triage queue."""
-    return redirect(url_for("triage.queue"))
+    """The landing page: each role's own (the triage queue for supervisors)."""
+    return redirect(landing_url(current_user.role))
 
 
 @bp.route("/triage")

@@ -362,3 +362,18 @@ def _french_durations() -> str:
     ngettext = translations("fr", "web").ngettext
     return " ".join([ngettext("%(n)s hour", "%(n)s hours", 1) % {"n": 1},
                      ngettext("%(n)s week", "%(n)s weeks", 2) % {"n": 2}])
+
+
+@pytest.mark.parametrize("role, landing", [
+    ("supervisor", "/triage"), ("caseworker", "/cases"), ("admin", "/admin/users"), ("focal_point", "/simulator"),
+])
+def test_each_role_lands_on_a_page_it_may_see(client, uow, login, role, landing):
+    with uow() as session:
+        org = make_organisation(session)
+        user = make_user(session, org, role=role)
+        email = user.email
+    answer = login(email)
+    assert urlsplit(answer.headers["Location"]).path.rstrip("/") == landing
+    assert client.get(landing).status_code == 200
+    home = client.get("/")
+    assert urlsplit(home.headers["Location"]).path.rstrip("/") == landing
