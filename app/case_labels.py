@@ -2,23 +2,15 @@
 from __future__ import annotations
 
 from app.auth import page_gettext
+from app.triage import LABELS
 from casecore.i18n import N_
 
 # English msgids for case-work codes; casecore keeps the codes, the web catalogue the words.
 CASE_LABELS: dict[str, dict[str, str]] = {
-    "risk": {"high": N_("High risk"), "medium": N_("Medium risk"), "low": N_("Low risk")},
-    "step": {
-        "registration": N_("Registration and consent"),
-        "assessment": N_("Assessment"),
-        "case_plan": N_("Case plan"),
-        "implementation": N_("Implementation"),
-        "follow_up": N_("Follow-up and review"),
-        "closure": N_("Closure"),
-    },
-    "status": {
-        "open": N_("Open"), "closure_requested": N_("Closure requested"), "closed": N_("Closed"),
-        "transferred": N_("Transferred"),
-    },
+    # Shared with the triage pages and the case list: one wording for a risk level, a step, a case's status.
+    "risk": LABELS["risk"],
+    "step": LABELS["step"],
+    "status": LABELS["case_status"],
     "deadline": {
         "assignment": N_("Assignment"), "first_response": N_("First response"), "assessment": N_("Assessment"),
         "case_plan": N_("Case plan"), "review": N_("Next review"), "post_closure_check": N_("Check after closure"),

@@ -5,13 +5,12 @@ import logging
 import uuid
 from datetime import datetime
 
-from rq import Queue, get_current_job
 from sqlalchemy.orm import Session
 
 from bootstrap import Runtime, bootstrap
 from casecore.deadline_alerts import alert_deadline as write_deadline_alert
 from casecore.deadline_alerts import deadlines_to_alert, schedule_missing_assignment_deadlines
-from workers.queueing import enqueue_send
+from workers.queueing import enqueue_send, follow_up_queue
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +29,8 @@ def alert_deadline(deadline_id: str) -> int:
     runtime = bootstrap()
     with runtime.unit_of_work() as session:
         message_ids = write_deadline_alert(session, deadline_id, runtime.timelines, runtime.settings.SMS_BACKEND)
-    queue = _follow_up_queue(runtime)
+    queue = follow_up_queue(runtime)
     for message_id in message_ids:
         # A False here (Redis gone mid-job) is covered: the scheduler enqueues queued messages it finds.
         enqueue_send(queue, message_id)
     return len(message_ids)
-
-
-def _follow_up_queue(runtime: Runtime) -> Queue:
-    # The queue this job came from, so the sends reach the same Redis even if the worker got another --url.
-    job = get_current_job()
-    if job is None or not job.origin:
-        return runtime.queue
-    return Queue(job.origin, connection=job.connection)

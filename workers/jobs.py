@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from rq import Queue, get_current_job
 
-from bootstrap import Runtime, bootstrap
+from bootstrap import bootstrap
 from casecore.alerts import queue_report_alerts
 from casecore.inbox import get_inbound
 from casecore.media_attach import attach_waiting_media
@@ -14,7 +13,7 @@ from casecore.whatsapp_window import release_held
 from workers.followups import follow_up
 from workers.inbound import process_inbound
 from workers.media import fetch_media
-from workers.queueing import enqueue_send
+from workers.queueing import enqueue_send, follow_up_queue
 from workers.sending import reconcile_one, resend_outside_window as resend_otherwise, send_one
 
 log = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ def alert_supervisors(report_id: str) -> int:
     runtime = bootstrap()
     with runtime.unit_of_work() as session:
         message_ids = queue_report_alerts(session, report_id, runtime.settings.SMS_BACKEND)
-    queue = _follow_up_queue(runtime)
+    queue = follow_up_queue(runtime)
     for message_id in message_ids:
         # A False here (Redis gone mid-job) is covered: the scheduler enqueues queued messages it finds.
         enqueue_send(queue, message_id)
@@ -44,19 +43,19 @@ def fetch_inbound_media(media_id: str) -> str:
 def send_outbound(message_id: str) -> str:
     """Send one outbox message unless it already went, is not due, or failed for good; returns its status."""
     runtime = bootstrap()
-    return send_one(runtime, _follow_up_queue(runtime), message_id)
+    return send_one(runtime, follow_up_queue(runtime), message_id)
 
 
 def reconcile_outbound(message_id: str) -> str:
     """Find out whether a message whose send was interrupted went; returns its status afterwards."""
     runtime = bootstrap()
-    return reconcile_one(runtime, _follow_up_queue(runtime), message_id)
+    return reconcile_one(runtime, follow_up_queue(runtime), message_id)
 
 
 def resend_outside_window(message_id: str) -> str:
     """Send otherwise (SMS, or a template and hold) a WhatsApp message refused outside the 24-hour window."""
     runtime = bootstrap()
-    return resend_otherwise(runtime, _follow_up_queue(runtime), message_id)
+    return resend_otherwise(runtime, follow_up_queue(runtime), message_id)
 
 
 def handle_inbound(inbound_id: str) -> int:
@@ -68,16 +67,8 @@ def handle_inbound(inbound_id: str) -> int:
         released = release_held(session, inbound.phone) if inbound.channel == "whatsapp" else []
     outbound_ids, events = process_inbound(runtime, inbound_id)
     outbound_ids = released + outbound_ids
-    queue = _follow_up_queue(runtime)
+    queue = follow_up_queue(runtime)
     for message_id in outbound_ids:
         enqueue_send(queue, message_id)
     follow_up(queue, events)
     return len(outbound_ids)
-
-
-def _follow_up_queue(runtime: Runtime) -> Queue:
-    """The queue this job came from, so follow-ups reach the same Redis even if the worker got another --url."""
-    job = get_current_job()
-    if job is None or not job.origin:
-        return runtime.queue
-    return Queue(job.origin, connection=job.connection)

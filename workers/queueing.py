@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 import redis
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.job import JobStatus
 
@@ -142,3 +142,12 @@ def _enqueue(queue: Queue, func: str, job_id: str, arg: str, retry: bool) -> Non
         func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS) if retry else None,
     )
+
+
+def follow_up_queue(runtime) -> Queue:
+    """The queue the running job came from, so follow-ups reach the same Redis even if the worker got another
+    --url; the runtime's queue outside a job."""
+    job = get_current_job()
+    if job is None or not job.origin:
+        return runtime.queue
+    return Queue(job.origin, connection=job.connection)
