@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench bench-cases clean
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_local.py
@@ -14,6 +14,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ussd_sessions.py
+
+bench-cases: $(STAMP)
+	$(BIN)/python bench/case_pages.py $(ARGS)
 
 install: $(STAMP)
 

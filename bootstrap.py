@@ -113,9 +113,9 @@ class Runtime:
             timelines=self.timelines,
         )
 
-    def unit_of_work(self):
-        """A transaction on the configured database."""
-        return unit_of_work(self.session_factory)
+    def unit_of_work(self, read_only: bool = False):
+        """A transaction on the configured database (read_only: casecore.db.unit_of_work)."""
+        return unit_of_work(self.session_factory, read_only=read_only)
 
     def close(self) -> None:
         """Release pooled connections (used by tests and after a fork)."""

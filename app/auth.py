@@ -158,7 +158,8 @@ def _mark_seen() -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> StaffUser | None:
-    with runtime().unit_of_work() as db:
+    # Every request loads its user: read-only, so it never waits for the write lock (SQLite).
+    with runtime().unit_of_work(read_only=True) as db:
         user = get_user(db, user_id)
         # A deactivated account loses its open sessions on its next request.
         if user is None or not user.is_active:

@@ -27,8 +27,10 @@ def page():
         _ = page_gettext()
         return render_template("error.html", title=_("This filter cannot be used"),
                                message=_("Choose a status from the list.")), 400
-    with runtime().unit_of_work() as db:
+    # Read without the write lock (SQLite), then a short unit of work for the audit record.
+    with runtime().unit_of_work(read_only=True) as db:
         rows = queries.case_list(db, current_user, status)
+    with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "cases.listed", "case_list", status)
     return render_template("cases.html", rows=rows, status=status, statuses=queries.STATUS_FILTERS,
                            limit=queries.CASE_LIST_LIMIT, show_worker=current_user.role != "caseworker")

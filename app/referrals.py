@@ -63,7 +63,7 @@ def case_referrals(case_id) -> ReferralPanel | None:
     """The panel for a case the current user may see; None otherwise (the template then shows nothing)."""
     if not getattr(current_user, "is_authenticated", False):
         return None
-    with runtime().unit_of_work() as db:
+    with runtime().unit_of_work(read_only=True) as db:
         try:
             case = require_case(db, current_user, case_id)
         except NotFound:

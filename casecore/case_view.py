@@ -4,12 +4,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from casecore.access import Staff, require_case, visible_cases
-from casecore.contacts import is_opted_out, language_for
 from casecore.deadlines import open_deadlines
 from casecore.family_outreach import family_contacts, family_route
 from casecore.models import (
@@ -19,15 +19,22 @@ from casecore.models import (
     CaseDeadline,
     CaseEvent,
     CaseFollowUp,
+    CommunityContact,
     Location,
     Report,
     Team,
     User,
 )
-from casecore.phones import mask_phone
+from casecore.phones import mask_phone, sender_phone
 
 TIMELINE_LIMIT = 200
 APPROVALS_LIMIT = 200
+# The page reads plain rows (Core selects of the columns it shows), not ORM objects: a long case has hundreds of
+# timeline entries and follow-ups, and building an ORM object for each cost more than the queries themselves.
+CONSENT_COLUMNS = (CaseConsent.id, CaseConsent.purpose, CaseConsent.given, CaseConsent.given_by, CaseConsent.note,
+                   CaseConsent.recorded_at, CaseConsent.withdrawn_at)
+FOLLOW_UP_COLUMNS = (CaseFollowUp.id, CaseFollowUp.kind, CaseFollowUp.happened_at, CaseFollowUp.notes,
+                     CaseFollowUp.author_id, CaseFollowUp.next_due_at)
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,9 @@ class CasePage:
     report: ReportSummary | None
     deadlines: list[CaseDeadline]
     family: list[FamilyNumber]
-    consents: list[CaseConsent]
+    consents: list[Row]  # CONSENT_COLUMNS, newest first
     approvals: list[ApprovalRow]
-    follow_ups: list[tuple[CaseFollowUp, str | None]]
+    follow_ups: list[tuple[Row, str | None]]  # FOLLOW_UP_COLUMNS and the author's email, latest first
     timeline: list[TimelineEntry]
 
 
@@ -121,17 +128,17 @@ def case_page(session: Session, staff: Staff, case_id: str | uuid.UUID, sms_back
     case = require_case(session, staff, case_id)
     emails = _emails(session, case.id)
     team_name = session.scalar(select(Team.name).where(Team.id == case.team_id)) if case.team_id else None
-    follow_ups = list(session.scalars(select(CaseFollowUp).where(CaseFollowUp.case_id == case.id)
-                                      .order_by(CaseFollowUp.happened_at.desc())))
+    follow_ups = session.execute(select(*FOLLOW_UP_COLUMNS).where(CaseFollowUp.case_id == case.id)
+                                 .order_by(CaseFollowUp.happened_at.desc())).all()
     return CasePage(
         case=case,
         assigned_to=emails.get(case.assigned_to_id),
         team_name=team_name,
         report=_report(session, case.report_id),
         deadlines=open_deadlines(session, case_id=case.id),
-        family=[_family_number(session, contact, sms_backend) for contact in family_contacts(session, case.id)],
-        consents=list(session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id)
-                                      .order_by(CaseConsent.recorded_at.desc()))),
+        family=_family(session, case.id, sms_backend),
+        consents=session.execute(select(*CONSENT_COLUMNS).where(CaseConsent.case_id == case.id)
+                                 .order_by(CaseConsent.recorded_at.desc())).all(),
         approvals=_approvals(session, case.id, emails),
         follow_ups=[(item, emails.get(item.author_id)) for item in follow_ups],
         timeline=_timeline(session, case.id, emails),
@@ -163,29 +170,60 @@ def _emails(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str]:
     return dict(session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
 
 
+def _report_query():
+    """What a report said with its place and up to three levels above it (_region_of walks them the way
+    casecore.queries does), built once: making the aliases cost more than running the query."""
+    places = [aliased(Location, name=f"place_{n}") for n in range(4)]
+    query = select(Report.reference, Report.received_at, Report.channel, Report.concern, Report.danger_now,
+                   Report.child_sex, Report.child_age_band, Report.description,
+                   *(column for place in places for column in (place.id, place.name, place.level, place.parent_id)))
+    query = query.outerjoin(places[0], places[0].id == Report.location_id)
+    for child, parent in pairwise(places):
+        query = query.outerjoin(parent, parent.id == child.parent_id)
+    return query.where(Report.id == bindparam("report_id"))
+
+
+_REPORT_QUERY = _report_query()
+
+
 def _report(session: Session, report_id: uuid.UUID | None) -> ReportSummary | None:
-    report = session.get(Report, report_id) if report_id else None
-    if report is None:
+    """What the report said, with its place and the region above it, in one query."""
+    if report_id is None:
         return None
-    location = session.get(Location, report.location_id) if report.location_id else None
-    region = _region_of(session, location)
+    row = session.execute(_REPORT_QUERY, {"report_id": report_id}).first()
+    if row is None:
+        return None
+    chain = [_Place(*row[8 + 4 * n:12 + 4 * n]) for n in range(4)]
+    location, region = chain[0], _region_of(chain)
     return ReportSummary(
-        reference=report.reference, received_at=report.received_at, channel=report.channel,
-        concern=report.concern, danger_now=report.danger_now, child_sex=report.child_sex,
-        child_age_band=report.child_age_band, location_name=location.name if location else None,
-        region_name=region.name if region and region is not location else None, description=report.description,
+        reference=row.reference, received_at=row.received_at, channel=row.channel, concern=row.concern,
+        danger_now=row.danger_now, child_sex=row.child_sex, child_age_band=row.child_age_band,
+        location_name=location.name if location.id else None,
+        region_name=region.name if region.id and region.id != location.id else None, description=row.description,
     )
 
 
-def _family_number(session: Session, contact, sms_backend: str) -> FamilyNumber:
-    return FamilyNumber(contact.id, mask_phone(contact.phone), language_for(session, contact.phone),
-                        family_route(session, contact.phone, sms_backend).channel,
-                        is_opted_out(session, contact.phone))
+def _family(session: Session, case_id: uuid.UUID, sms_backend: str) -> list[FamilyNumber]:
+    """The linked numbers, masked, with each one's language and opt-out read in one query, and its route."""
+    contacts = [(sender_phone(contact.phone), contact) for contact in family_contacts(session, case_id)]
+    remembered = {phone: (language, opted_out_at) for phone, language, opted_out_at in session.execute(
+        select(CommunityContact.phone, CommunityContact.language, CommunityContact.opted_out_at)
+        .where(CommunityContact.phone.in_({phone for phone, _ in contacts})))} if contacts else {}
+    numbers = []
+    for phone, contact in contacts:
+        language, opted_out_at = remembered.get(phone, (None, None))
+        numbers.append(FamilyNumber(contact.id, mask_phone(contact.phone), language,
+                                    family_route(session, contact.phone, sms_backend).channel,
+                                    opted_out_at is not None))
+    return numbers
 
 
 def _approvals(session: Session, case_id: uuid.UUID, emails: dict) -> list[ApprovalRow]:
-    approvals = session.scalars(select(CaseApproval).where(CaseApproval.case_id == case_id)
-                                .order_by(CaseApproval.requested_at.desc()))
+    approvals = session.execute(
+        select(CaseApproval.id, CaseApproval.step, CaseApproval.content, CaseApproval.closure_reason,
+               CaseApproval.requested_by_id, CaseApproval.requested_at, CaseApproval.decision,
+               CaseApproval.decided_by_id, CaseApproval.decided_at, CaseApproval.comment)
+        .where(CaseApproval.case_id == case_id).order_by(CaseApproval.requested_at.desc()))
     return [ApprovalRow(a.id, a.step, a.content, a.closure_reason, emails.get(a.requested_by_id), a.requested_by_id,
                         a.requested_at, a.decision, emails.get(a.decided_by_id), a.decided_at, a.comment)
             for a in approvals]
@@ -193,10 +231,13 @@ def _approvals(session: Session, case_id: uuid.UUID, emails: dict) -> list[Appro
 
 def _timeline(session: Session, case_id: uuid.UUID, emails: dict) -> list[TimelineEntry]:
     """The latest entries, newest first; each knows the step the case was at, from the step changes before it."""
-    events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                                  .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(TIMELINE_LIMIT)))
-    # Walk forwards from the step before the oldest entry shown.
-    oldest = events[-1].at if events else None
+    events = session.execute(
+        select(CaseEvent.id, CaseEvent.at, CaseEvent.kind, CaseEvent.channel, CaseEvent.body,
+               CaseEvent.author_user_id)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(TIMELINE_LIMIT)).all()
+    # Walk forwards from the step before the oldest entry shown (only a long timeline has entries before it).
+    oldest = events[-1].at if len(events) == TIMELINE_LIMIT else None
     step = "registration"
     if oldest is not None:
         earlier = session.scalar(
@@ -214,11 +255,19 @@ def _timeline(session: Session, case_id: uuid.UUID, emails: dict) -> list[Timeli
     return entries
 
 
-def _region_of(session: Session, location: Location | None) -> Location | None:
+@dataclass(frozen=True)
+class _Place:
+    """A place of the report's chain (all None past the top)."""
+
+    id: uuid.UUID | None
+    name: str | None
+    level: int | None
+    parent_id: uuid.UUID | None
+
+
+def _region_of(chain: list[_Place]) -> _Place:
     # Three levels at most (region, cercle, commune); the bound also guards against a cycle in bad data.
-    current = location
-    for _ in range(3):
-        if current is None or current.level == 1 or current.parent_id is None:
-            return current
-        current = session.get(Location, current.parent_id)
-    return current
+    for place in chain[:-1]:
+        if place.id is None or place.level == 1 or place.parent_id is None:
+            return place
+    return chain[-1]

@@ -36,10 +36,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Execution option of a unit of work that only reads (unit_of_work(read_only=True)).
+READ_ONLY = "relais_read_only"
+
+
 def _sqlite_begin(connection) -> None:
     # IMMEDIATE: a transaction that reads, then writes (record a send's result) fails at once with "database is
     # locked" if another process wrote in between, busy timeout or not; taking the write lock first waits instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A unit of work that only reads begins DEFERRED: in WAL mode it reads a snapshot without any lock, so pages
+    # do not queue for the one write lock (measured by bench/case_pages.py: waits were most of SQLite's p95).
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -48,16 +54,24 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit when the block ends normally, roll back when it raises."""
+def unit_of_work(session_factory: sessionmaker[Session], read_only: bool = False) -> Iterator[Session]:
+    """One transaction: commit when the block ends normally, roll back when it raises.
+
+    read_only: the block only reads (a page); on SQLite it takes no write lock. Nothing is committed: whatever it
+    might write is dropped, so a page writes its audit record in a unit of work of its own, after the reading.
+    """
     session = session_factory()
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         yield session
-        session.commit()
+        if not read_only:
+            session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
+        # Closing ends a read-only transaction without expiring what it loaded, so pages can still read it.
         session.close()
 
 

@@ -177,12 +177,16 @@ class Case(Base):
     """A case opened from a report (issue 5 grows it); "case_file" because CASE is an SQL keyword."""
 
     __tablename__ = "case_file"
+    __table_args__ = (
+        # Each case worker's open caseload counted from the index alone, and their own cases found by status.
+        Index("ix_case_file_caseload", "assigned_to_id", "status", "id"),
+    )
 
     id: Mapped[uuid.UUID] = _id()
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     report_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"), index=True)
-    assigned_to_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assigned_to_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     # open -> closure_requested -> closed (reopened: open again); transferred when another organisation took it.
     status: Mapped[str] = mapped_column(String(32), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

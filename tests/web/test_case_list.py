@@ -138,5 +138,5 @@ def test_the_case_list_is_one_query_on_the_indexes(uow, world):
         [(statement, parameters)] = [item for item in seen if "case_file" in item[0]]
         plan = " ".join(str(row[-1]) for row in session.connection().exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement, parameters))
-    assert "ix_case_file_assigned_to_id" in plan and "ix_case_deadline_case_open" in plan
+    assert "ix_case_file_caseload" in plan and "ix_case_deadline_case_open" in plan
     assert "SCAN case_file" not in plan and "SCAN case_deadline" not in plan
