@@ -11,10 +11,7 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     "risk": LABELS["risk"],
     "step": LABELS["step"],
     "status": LABELS["case_status"],
-    "deadline": {
-        "assignment": N_("Assignment"), "first_response": N_("First response"), "assessment": N_("Assessment"),
-        "case_plan": N_("Case plan"), "review": N_("Next review"), "post_closure_check": N_("Check after closure"),
-    },
+    "deadline": LABELS["deadline"],
     "purpose": {
         "services": N_("Services"), "sharing_providers": N_("Sharing with service providers"),
         "anonymous_statistics": N_("Anonymous statistics"),
@@ -25,6 +22,11 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     },
     "decision": {"pending": N_("Waiting for the supervisor"), "approved": N_("Approved"), "returned": N_("Returned")},
     "follow_up": {"visit": N_("Visit"), "review": N_("Case plan review")},
+    # What happened to a referral or a transfer, at the head of its timeline entry.
+    "referral": {"sent": N_("Referral sent"), "accepted": N_("Referral accepted"),
+                 "declined": N_("Referral declined"), "done": N_("Referral done")},
+    "transfer": {"requested": N_("Transfer requested"), "accepted": N_("Transfer accepted"),
+                 "declined": N_("Transfer declined")},
     "closure": {
         "goals_met_safe": N_("Case plan goals met, child safe"),
         "turned_18_transition": N_("Turned 18, with a transition plan"),
@@ -52,6 +54,8 @@ CASE_LABELS: dict[str, dict[str, str]] = {
         "closed": N_("Case closed"),
         "reopened": N_("Case reopened"),
         "referral": N_("Referral"),
+        "assigned": N_("Case assigned"),
+        "transfer": N_("Transfer"),
     },
 }
 
@@ -69,6 +73,8 @@ REFUSALS: dict[str, str] = {
     "note_required": N_("Write the note."),
     "message_required": N_("Write the message."),
     "reason_required": N_("Write why the case is reopened."),
+    "worker_required": N_("Choose an active case worker of the organisation."),
+    "already_assigned": N_("The case is already assigned to this case worker."),
     "text_too_long": N_("The text is too long."),
     "own_request": N_("You made this request: another supervisor must answer it."),
     "already_decided": N_("This request has already been answered."),

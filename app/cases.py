@@ -16,8 +16,9 @@ from flask_login import current_user
 
 from app.case_labels import case_label, refusal
 from app.runtime import runtime
-from casecore import approvals, casework, family_outreach, taxonomy
+from casecore import approvals, casework, family_outreach, reassignment, taxonomy
 from casecore.access import ADMIN, SUPERVISOR
+from casecore.assignment import OPEN_STATUSES, candidates
 from casecore.audit import record_event
 from casecore.case_view import case_page, pending_approvals
 from casecore.deadlines import Timelines
@@ -142,6 +143,14 @@ def message(case_id: str):
     return _act(case_id, "messages", send)
 
 
+@bp.route("/cases/<case_id>/assignment", methods=["POST"])
+def assign(case_id: str):
+    """A supervisor gives the case to a case worker (a case come in by transfer, or one changing hands)."""
+    worker_id = request.form.get("assigned_to_id", "")
+    return _act(case_id, "assignment", lambda db: reassignment.assign_case(
+        db, current_user, case_id, worker_id, sms_backend=runtime().settings.SMS_BACKEND))
+
+
 @bp.route("/cases/<case_id>/reopen", methods=["POST"])
 def reopen(case_id: str):
     """A supervisor reopens a closed case, saying why."""
@@ -172,11 +181,14 @@ def _act(case_id: str, section: str, action: Callable):
 
 def _render(case_id: str, error: str | None = None, error_section: str | None = None, status: int = 200):
     _refuse_admin()
-    with runtime().unit_of_work() as db:
+    # Read without the write lock (SQLite), then a short unit of work for the audit record.
+    with runtime().unit_of_work(read_only=True) as db:
         try:
             view = case_page(db, current_user, case_id, runtime().settings.SMS_BACKEND)
         except NotFound:
             abort(404)
+        workers = _assignable(db, view.case)
+    with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "case.viewed", "case", view.case.id)
     return render_template(
         "case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -184,7 +196,16 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         is_supervisor=current_user.role == SUPERVISOR, manual_moves=casework.MANUAL_MOVES,
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
         message_length=family_outreach.MESSAGE_LENGTH, text_length=casework.TEXT_LENGTH,
+        workers=workers, caseload_limit=timelines().caseload_limit,
     ), status
+
+
+def _assignable(db, case) -> list:
+    """The case workers a supervisor may give this case to, best match for the family first; none for others."""
+    if current_user.role != SUPERVISOR or case.status not in OPEN_STATUSES:
+        return []
+    return candidates(db, case.organisation_id, caseload_limit=timelines().caseload_limit,
+                      wants_female_worker=bool(case.wants_female_worker), family_language=case.family_language)
 
 
 def _refuse_admin() -> None:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.auth import page_gettext
 from app.runtime import runtime
 from casecore import queries, taxonomy, triage_queries
+from casecore.access import may_view_report
 from casecore.assignment import candidates
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
@@ -32,6 +33,8 @@ def report_page(report_id: str, values: Mapping[str, str], *, error: str | None 
     with rt.unit_of_work() as db:
         try:
             key = parse_id(report_id, "report")
+            if not may_view_report(db, current_user, key):
+                raise NotFound(f"no report {key}")  # another team's case, or one transferred away
             detail = queries.report_detail(db, organisation_id, key)
         except NotFound:
             abort(404)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from app.auth import page_gettext
 from app.runtime import runtime
 from casecore import queries
+from casecore.access import may_view_report
 from casecore.audit import record_event
 from casecore.errors import NotFound
 from casecore.i18n import N_
@@ -75,6 +76,8 @@ def download(report_id: str, media_id: str):
     rt = runtime()
     with rt.unit_of_work() as db:
         try:
+            if not may_view_report(db, current_user, report_id):
+                raise NotFound(f"no report {report_id}")  # another team's case, or one transferred away
             item = media_file(db, current_user.organisation_id, parse_id(report_id, "report"),
                               parse_id(media_id, "media"))
             data = rt.media_store.get(item.storage_key)

@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, abort, flash, make_response, redirect, rende
 from flask_login import current_user
 
 from app.auth import page_gettext
+from app.cases import timelines
 from app.referrals import back_to, refusal_status, render_case_page
 from app.runtime import runtime
 from casecore import transfers
@@ -14,6 +15,7 @@ from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.i18n import N_
 from casecore.models import Case
+from workers.queueing import enqueue_send
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +87,14 @@ def decide(transfer_id: str):
         return _page(_("Choose to accept or to decline the transfer."), 400)
     try:
         with runtime().unit_of_work() as db:
-            transfer = transfers.decide_transfer(db, current_user, transfer_id, decision == "accept")
-            reference = db.get(Case, transfer.case_id).reference
+            answered = transfers.decide_transfer(db, current_user, transfer_id, decision == "accept",
+                                                 timelines=timelines(), sms_backend=runtime().settings.SMS_BACKEND)
+            reference = db.get(Case, answered.transfer.case_id).reference
     except NotFound:
         abort(404)
     except Conflict as refusal:
         return _page(_(str(refusal)), 409)
+    _send(answered.outbox_ids)
     if decision == "accept":
         flash(_("Case %(reference)s is now your organisation's. Assign it to a case worker.")
               % {"reference": reference})
@@ -107,15 +111,23 @@ def request_transfer(case_id: str):
     _ = page_gettext()
     try:
         with runtime().unit_of_work() as db:
-            transfers.request_transfer(db, current_user, case_id, request.form.get("to_organisation", ""),
-                                       request.form.get("reason", ""))
+            asked = transfers.request_transfer(db, current_user, case_id, request.form.get("to_organisation", ""),
+                                               request.form.get("reason", ""),
+                                               sms_backend=runtime().settings.SMS_BACKEND)
     except NotFound:
         abort(404)
     except NotAllowed:
         abort(_not_allowed())
     except (InvalidInput, Conflict) as refusal:
         return render_case_page(case_id, _(str(refusal)), refusal_status(refusal))
+    _send(asked.outbox_ids)
     return redirect(back_to(case_id))
+
+
+def _send(outbox_ids) -> None:
+    # After the commit, so a send job never looks for a row not yet there; the scheduler sweeps what fails.
+    for outbox_id in outbox_ids:
+        enqueue_send(runtime().queue, outbox_id)
 
 
 def init_app(app: Flask) -> None:

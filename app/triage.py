@@ -11,6 +11,7 @@ from app import decisions
 from app.auth import WEBHOOKS_BLUEPRINT, landing_url, page_gettext
 from app.runtime import runtime
 from casecore import queries, triage_queries
+from casecore.audit import record_event
 from casecore.i18n import N_
 from casecore.models import utcnow
 
@@ -84,6 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
         "assessment": N_("Assessment"),
         "case_plan": N_("Case plan"),
         "review": N_("Case plan review"),
+        "visit": N_("Follow-up visit"),
         "post_closure_check": N_("Post-closure check"),
     },
     "not_eligible": {
@@ -156,10 +158,13 @@ def home():
 def queue():
     """New reports of the user's organisation, urgent first then newest."""
     _require_triage_role()
-    with runtime().unit_of_work() as db:
+    # Read without the write lock (SQLite serialises writers), then the audit record in its own short write.
+    with runtime().unit_of_work(read_only=True) as db:
         rows = queries.triage_queue(db, current_user.organisation_id)
         # A second, small query: the queue's own stays on ix_report_triage, however many reports there are.
         extras = triage_queries.queue_extras(db, [row.id for row in rows])
+    with runtime().unit_of_work() as db:
+        record_event(db, current_user.id, "triage.viewed", "organisation", current_user.organisation_id)
     return render_template("triage.html", rows=rows, limit=queries.TRIAGE_LIMIT, extras=extras,
                            no_extra=triage_queries.QueueExtra(None, False))
 

@@ -1,7 +1,8 @@
 """Need to know: which cases and reports a staff member may see, in one place for every page and query.
 
 A case worker sees the cases assigned to them; a supervisor sees their organisation's new reports and the cases
-of the teams they lead (and the organisation's cases not yet in any team); an administrator manages people,
+of the teams they lead (and the organisation's cases not yet in any team), and a report that became a case only
+while they may see that case (not another team's, nor one transferred away); an administrator manages people,
 places and settings but sees no case content; a complaints focal point sees complaints (issue 6), not cases.
 """
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from casecore.errors import NotFound
 from casecore.ids import parse_id
-from casecore.models import Case, Team
+from casecore.models import Case, Report, Team
 
 SUPERVISOR = "supervisor"
 CASEWORKER = "caseworker"
@@ -62,6 +63,21 @@ def may_view_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> b
     """Whether this person may see the case (False for a case that does not exist)."""
     key = parse_id(case_id, "case")
     return session.scalar(select(Case.id).where(Case.id == key, visible_cases(staff))) is not None
+
+
+def visible_reports(staff: Staff) -> ColumnElement[bool]:
+    """SQL condition on Report: the organisation's reports for a supervisor, except those opened into a case they
+    may not see (the report is that case's content)."""
+    if not may_triage(staff.role):
+        return false()
+    return (Report.organisation_id == staff.organisation_id) & ~exists().where(
+        Case.report_id == Report.id, ~visible_cases(staff))
+
+
+def may_view_report(session: Session, staff: Staff, report_id: str | uuid.UUID) -> bool:
+    """Whether this person may read the report (False for a report that does not exist)."""
+    key = parse_id(report_id, "report")
+    return session.scalar(select(Report.id).where(Report.id == key, visible_reports(staff))) is not None
 
 
 def require_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> Case:

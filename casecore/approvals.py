@@ -13,9 +13,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import deadlines, taxonomy
-from casecore.access import Staff
+from casecore.access import SUPERVISOR, Staff
 from casecore.audit import record_event
-from casecore.casework import Refused, add_event, lock_case, move_to, staff_text, timeline_risk
+from casecore.casework import (
+    NotAllowed,
+    Refused,
+    add_event,
+    lock_case,
+    meet_first_response,
+    move_to,
+    staff_text,
+    timeline_risk,
+)
 from casecore.errors import NotFound
 from casecore.family_outreach import SurveyPlan, queue_closure_surveys
 from casecore.ids import parse_id
@@ -35,8 +44,12 @@ DECISIONS = ("approved", "returned")
 
 def request_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, step: str, content: str | None,
                      closure_reason: str | None = None) -> uuid.UUID:
-    """Ask the supervisor to approve a step; one pending request per step. Asking meets the step's deadline."""
+    """The case worker asks the supervisor to approve a step; one pending request per step. Asking meets the
+    step's deadline."""
     case = lock_case(session, staff, case_id)
+    if staff.role == SUPERVISOR:
+        # A supervisor may not decide their own request, and the case is theirs alone to see: it would be stuck.
+        raise NotAllowed("the case worker asks, the supervisor decides")
     taxonomy.require(step, taxonomy.APPROVAL_STEPS, "approval step")
     if case.status != "open":
         raise Refused("closure_pending" if case.status == "closure_requested" else "not_open")
@@ -54,6 +67,7 @@ def request_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, s
         text = staff_text(content, "content")
     if step == "assessment":
         move_to(session, staff, case, "assessment")
+        meet_first_response(session, case.id)
     if step in ("assessment", "case_plan"):
         # Submitted in time is what the deadline asks; the supervisor's answer has no deadline of its own here.
         deadlines.meet(session, step, case_id=case.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from sqlalchemy import Uuid, exists, literal, or_, select
@@ -21,6 +22,8 @@ from casecore.free_text import short_text
 log = logging.getLogger(__name__)
 
 FAMILY_MESSAGE_LENGTH = 1000
+# Feedback a number sends this long after its case closed still answers the closure survey (post-closure check).
+FEEDBACK_AFTER_CLOSURE = timedelta(days=90)
 _REFERENCE_ATTEMPTS = 5
 
 
@@ -91,6 +94,28 @@ def find_case_for_phone(session: Session, phone: str) -> CaseLink | None:
         .join(CaseContact, CaseContact.case_id == Case.id)
         .where(CaseContact.phone == e164, Case.status == "open")
         .order_by(Case.opened_at.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else CaseLink(*row)
+
+
+def find_case_for_feedback(session: Session, phone: str, now: datetime | None = None) -> CaseLink | None:
+    """The case feedback from this number is about: its open case, else the one closed most recently within
+    FEEDBACK_AFTER_CLOSURE (the closure survey invites the family to answer after closing)."""
+    found = find_case_for_phone(session, phone)
+    if found is not None:
+        return found
+    try:
+        e164 = sender_phone(phone)
+    except InvalidPhoneNumber:
+        return None
+    since = (now or utcnow()) - FEEDBACK_AFTER_CLOSURE
+    row = session.execute(
+        select(Case.id, Case.organisation_id, Case.assigned_to_id)
+        .join(CaseContact, CaseContact.case_id == Case.id)
+        .where(CaseContact.phone == e164, Case.status.in_(("closure_requested", "closed")),
+               or_(Case.closed_at.is_(None), Case.closed_at >= since))
+        .order_by(Case.closed_at.is_(None).desc(), Case.closed_at.desc())
         .limit(1)
     ).first()
     return None if row is None else CaseLink(*row)

@@ -17,6 +17,7 @@ from casecore import deadlines, taxonomy
 from casecore.access import CASE_ROLES, SUPERVISOR, Staff, visible_cases
 from casecore.audit import record_event
 from casecore.errors import CaseCoreError, InvalidInput, NotFound
+from casecore.free_text import without_controls
 from casecore.ids import parse_id
 from casecore.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral, utcnow
 
@@ -64,8 +65,9 @@ def lock_case(session: Session, staff: Staff, case_id: str | uuid.UUID, *, super
 
 
 def staff_text(text: str | None, what: str, *, required: bool = True, length: int = TEXT_LENGTH) -> str | None:
-    """Text typed by staff, stripped; Refused when required and empty, or longer than length."""
-    cleaned = (text or "").strip()
+    """Text typed by staff, stripped and without control characters (PostgreSQL stores no NUL); Refused when
+    required and empty, or longer than length."""
+    cleaned = without_controls(text, keep_newlines=True).strip()
     if not cleaned:
         if required:
             raise Refused(f"{what}_required")
@@ -106,6 +108,8 @@ def advance_step(session: Session, staff: Staff, case_id: str | uuid.UUID, to_st
     if MANUAL_MOVES.get(case.current_step) != to_step:
         raise Refused("step_not_next", f"{case.current_step} does not lead to {to_step} without an approval")
     move_to(session, staff, case, to_step)
+    if to_step == "assessment":
+        meet_first_response(session, case.id)
     record_event(session, staff.id, "case.step_changed", "case", case.id)
 
 
@@ -149,8 +153,10 @@ def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,
     consent.withdrawn_at = now
     revoked = 0
     if consent.purpose in REFERRAL_PURPOSES:
+        # No more services means no referral goes on; no more sharing stops the referrals that relied on it.
+        relied_on = Referral.consent_id == consent.id if consent.purpose == "sharing_providers" else True
         revoked = session.execute(
-            update(Referral).where(Referral.case_id == case.id, Referral.status == "sent")
+            update(Referral).where(Referral.case_id == case.id, Referral.status == "sent", relied_on)
             .values(status="declined", notes="consent withdrawn", updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -163,9 +169,10 @@ def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,
 def log_follow_up(session: Session, staff: Staff, case_id: str | uuid.UUID, *, kind: str, happened_at: datetime,
                   notes: str | None, next_due_at: datetime | None,
                   timelines: deadlines.Timelines) -> uuid.UUID:
-    """Log a visit or a plan review; the next one due becomes the "review" deadline (a review's defaults monthly).
+    """Log a visit or a plan review; the next one due becomes that kind's deadline (a review's defaults monthly).
 
-    On a closed case only a visit is logged: it is the check after closure, and meets that deadline.
+    A visit is a response to the family: it meets the first-response deadline. On a closed case only a visit is
+    logged: it is the check after closure, and meets that deadline.
     """
     case = lock_case(session, staff, case_id)
     taxonomy.require(kind, taxonomy.FOLLOW_UP_KINDS, "follow-up kind")
@@ -184,7 +191,10 @@ def log_follow_up(session: Session, staff: Staff, case_id: str | uuid.UUID, *, k
         if next_due_at is not None and next_due_at <= now:
             raise Refused("next_due_in_past")
         if next_due_at is not None:
-            deadlines.schedule(session, "review", next_due_at, case_id=case.id)
+            # Visits and reviews have deadlines of their own: the next visit never pushes back the monthly review.
+            deadlines.schedule(session, kind, next_due_at, case_id=case.id)
+        if kind == "visit":
+            meet_first_response(session, case.id)
     follow_up = CaseFollowUp(case_id=case.id, kind=kind, happened_at=happened_at,
                              notes=staff_text(notes, "notes", required=False), author_id=staff.id,
                              next_due_at=next_due_at, created_at=now)
@@ -193,6 +203,11 @@ def log_follow_up(session: Session, staff: Staff, case_id: str | uuid.UUID, *, k
     add_event(session, case.id, "follow_up", staff.id, kind)
     record_event(session, staff.id, "case.follow_up_logged", "case", case.id)
     return follow_up.id
+
+
+def meet_first_response(session: Session, case_id: uuid.UUID) -> None:
+    """The family has been reached (a visit, a message, the assessment begun): the first response is done."""
+    deadlines.meet(session, "first_response", case_id=case_id)
 
 
 def reopen_case(session: Session, staff: Staff, case_id: str | uuid.UUID, reason: str,

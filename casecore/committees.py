@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.contacts import language_for
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.free_text import short_text
+from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
 from casecore.locations import find_location
@@ -127,7 +127,7 @@ def _location_id(session: Session, code: str | None) -> uuid.UUID | None:
 
 
 def _required(value: str | None, message: str) -> str:
-    text = short_text(value, NAME_LENGTH)
+    text = short_text(without_controls(value), NAME_LENGTH)  # PostgreSQL cannot store a NUL
     if text is None:
         raise InvalidInput(message)
     return text

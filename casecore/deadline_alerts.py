@@ -25,10 +25,12 @@ log = logging.getLogger(__name__)
 WARNING, OVERDUE = "warning", "overdue"
 # What is due, as the SMS names it (notifications catalogue).
 WHAT_IS_DUE = {
+    "assignment": N_("assignment to a case worker"),  # a case come in by transfer, not yet assigned
     "first_response": N_("first response"),
     "assessment": N_("assessment"),
     "case_plan": N_("case plan"),
     "review": N_("case plan review"),
+    "visit": N_("follow-up visit"),
     "post_closure_check": N_("post-closure check"),
 }
 CASE_WARNING = N_("Relais: case %(reference)s, %(what)s due %(due)s UTC.")
@@ -37,11 +39,13 @@ REPORT_WARNING = N_("Relais: report %(reference)s must be assigned by %(due)s UT
 REPORT_OVERDUE = N_("Relais: report %(reference)s was to be assigned by %(due)s UTC. It is overdue.")
 
 
-def deadline_text(language: str, stage: str, kind: str, reference: str, due_at: datetime) -> str:
-    """The SMS for a deadline: the reference, what is due and when, in the staff member's language."""
+def deadline_text(language: str, stage: str, kind: str, reference: str, due_at: datetime, *,
+                  on_report: bool = False) -> str:
+    """The SMS for a deadline (of a case, else of a new report): the reference, what is due and when, in the staff
+    member's language."""
     _ = gettext_for(language, "notifications")
     due = due_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
-    if kind == "assignment":
+    if on_report:
         return _(REPORT_WARNING if stage == WARNING else REPORT_OVERDUE) % {"reference": reference, "due": due}
     template = CASE_WARNING if stage == WARNING else CASE_OVERDUE
     return _(template) % {"reference": reference, "what": _(WHAT_IS_DUE[kind]), "due": due}
@@ -93,7 +97,8 @@ def alert_deadline(session: Session, deadline_id: str | uuid.UUID, timelines: Ti
     for user in recipients(stage):
         message = queue_message(
             session, purpose_key=deadline_purpose_key(stage, deadline.id, user.id), to_phone=user.phone,
-            body=deadline_text(user.language, stage, deadline.kind, reference, deadline.due_at), backend=backend,
+            body=deadline_text(user.language, stage, deadline.kind, reference, deadline.due_at,
+                               on_report=deadline.report_id is not None), backend=backend,
             organisation_id=organisation_id, recipient_user_id=user.id,
         )
         if message.status == "queued":

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.access import Staff
 from casecore.audit import record_event
-from casecore.casework import Refused, add_event, lock_case, staff_text
+from casecore.casework import Refused, add_event, lock_case, meet_first_response, staff_text
 from casecore.contacts import is_opted_out, language_for
 from casecore.errors import InvalidInput
 from casecore.models import Case, CaseContact, CaseEvent, InboundMessage, OutboundMessage
@@ -101,6 +101,7 @@ def message_family(session: Session, staff: Staff, case_id: str | uuid.UUID, *, 
                       source_key=key)
     outbox = queue_message(session, purpose_key=key, to_phone=contact.phone, body=wire, backend=route.backend,
                            channel=route.channel, organisation_id=case.organisation_id)
+    meet_first_response(session, case.id)
     record_event(session, staff.id, "case.family_messaged", "case", case.id)
     log.info("case %s: message %s to the family on %s", case.id, event.id, route.channel)
     return SentToFamily(event.id, outbox.id, True)

@@ -54,14 +54,16 @@ class ReferralRow:
 
 
 def referral_consent(session: Session, case_id: uuid.UUID) -> CaseConsent | None:
-    """The consent a new referral relies on: the latest record for a purpose, when it is given and not withdrawn."""
+    """The consent a new referral relies on: the latest record for sharing with providers when there is one, else
+    for services; given and not withdrawn. A refusal or withdrawal of sharing is never worked round."""
     for purpose in CONSENT_PURPOSES:
         latest = session.scalar(
             select(CaseConsent).where(CaseConsent.case_id == case_id, CaseConsent.purpose == purpose)
             .order_by(CaseConsent.recorded_at.desc(), CaseConsent.id).limit(1)
         )
-        if latest is not None and latest.given and latest.withdrawn_at is None:
-            return latest
+        if latest is None:
+            continue
+        return latest if latest.given and latest.withdrawn_at is None else None
     return None
 
 

@@ -149,7 +149,8 @@ REFERRAL_STATUSES = ("sent", "accepted", "declined", "done")
 TRANSFER_STATUSES = ("pending", "accepted", "declined")
 
 # Deadlines tracked per case (and the assignment of a report), each alerted before and after it passes.
-DEADLINE_KINDS = ("assignment", "first_response", "assessment", "case_plan", "review", "post_closure_check")
+DEADLINE_KINDS = ("assignment", "first_response", "assessment", "case_plan", "review", "visit",
+                  "post_closure_check")
 
 
 def require(value: str, allowed: tuple[str, ...], what: str) -> str:

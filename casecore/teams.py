@@ -4,13 +4,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from casecore.assignment import OPEN_STATUSES
 from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.free_text import without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.models import Team, User
+from casecore.models import Case, Team, User
 
 # Messages shown to administrators; the web view translates them from its catalogue.
 NEEDS_SUPERVISOR = N_("A team is led by an active supervisor of the same organisation.")
@@ -55,7 +57,7 @@ def _require_supervisor(session: Session, organisation_id: uuid.UUID, user_id) -
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(without_controls(name).split())  # PostgreSQL cannot store a NUL
     if not name or len(name) > 120:
         raise InvalidInput(NAME_NEEDED)
     return name
@@ -103,6 +105,7 @@ def add_member(session: Session, team: Team, user_id) -> User:
     if user is None or user.role != "caseworker" or not user.is_active:
         raise InvalidInput(ONLY_CASE_WORKERS)
     user.team_id = team.id
+    cases_follow(session, user.id, team.id)
     session.flush()
     return user
 
@@ -113,8 +116,18 @@ def remove_member(session: Session, team: Team, user_id) -> bool:
     if user is None or user.team_id != team.id:
         return False
     user.team_id = None
+    cases_follow(session, user.id, None)
     session.flush()
     return True
+
+
+def cases_follow(session: Session, user_id: uuid.UUID, team_id: uuid.UUID | None) -> int:
+    """A case worker's open cases follow them to their new team (none: the organisation's supervisors), so the
+    supervisor who oversees the worker oversees their cases; returns how many moved."""
+    return session.execute(
+        update(Case).where(Case.assigned_to_id == user_id, Case.status.in_(OPEN_STATUSES))
+        .values(team_id=team_id).execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def teams_led_by_user(session: Session, user_id: uuid.UUID) -> list[str]:

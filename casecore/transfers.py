@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from casecore.access import SUPERVISOR, Staff, require_case, visible_cases
 from casecore.audit import record_event
+from casecore.case_alerts import queue_transfer_answer_alert, queue_transfer_request_alerts
+from casecore.deadlines import Timelines, schedule
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.ids import parse_id
@@ -30,6 +32,22 @@ LIST_LIMIT = 100
 def may_decide_transfers(role: str) -> bool:
     """Whether this role asks for transfers and accepts or declines those coming in."""
     return role == SUPERVISOR
+
+
+@dataclass(frozen=True)
+class TransferAsked:
+    """A transfer just asked for, and the SMS to the receiving supervisors to send once committed."""
+
+    transfer_id: uuid.UUID
+    outbox_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TransferAnswered:
+    """A transfer just answered, and the SMS to the supervisor who asked, to send once committed."""
+
+    transfer: CaseTransfer
+    outbox_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,9 +94,11 @@ def pending_transfer(session: Session, case_id: uuid.UUID) -> OutgoingTransfer |
 
 
 def request_transfer(
-    session: Session, staff: Staff, case_id: str | uuid.UUID, to_organisation_id: str | uuid.UUID, reason: str,
-) -> uuid.UUID:
-    """Ask another organisation to take a case this supervisor oversees; it stays here until accepted."""
+    session: Session, staff: Staff, case_id: str | uuid.UUID, to_organisation_id: str | uuid.UUID, reason: str, *,
+    sms_backend: str,
+) -> TransferAsked:
+    """Ask another organisation to take a case this supervisor oversees; it stays here until accepted, and the
+    receiving supervisors are told by SMS (the reference only)."""
     if not may_decide_transfers(staff.role):
         raise NotAllowed("only a supervisor of the case's team may ask for a transfer")
     case = require_case(session, staff, case_id)
@@ -109,11 +129,13 @@ def request_transfer(
     record_event(session, staff.id, "transfer.requested", "case_transfer", transfer.id)
     record_event(session, staff.id, "case.transfer_requested", "case", case.id)
     log.info("case %s: transfer %s requested to organisation %s", case.id, transfer.id, target.id)
-    return transfer.id
+    return TransferAsked(transfer.id, queue_transfer_request_alerts(session, transfer, case, sms_backend))
 
 
-def decide_transfer(session: Session, staff: Staff, transfer_id: str | uuid.UUID, accept: bool) -> CaseTransfer:
-    """The receiving organisation's supervisor accepts (the case becomes theirs, unassigned) or declines."""
+def decide_transfer(session: Session, staff: Staff, transfer_id: str | uuid.UUID, accept: bool, *,
+                    timelines: Timelines, sms_backend: str) -> TransferAnswered:
+    """The receiving organisation's supervisor accepts (the case becomes theirs, unassigned, to assign within the
+    assignment timeline) or declines; the supervisor who asked is told by SMS."""
     if not may_decide_transfers(staff.role):
         raise NotAllowed("only a supervisor of the receiving organisation may answer a transfer")
     transfer = session.get(CaseTransfer, parse_id(transfer_id, "transfer"))
@@ -139,13 +161,16 @@ def decide_transfer(session: Session, staff: Staff, transfer_id: str | uuid.UUID
         # Theirs, outside any team and unassigned: their supervisors see it and assign it.
         case.organisation_id = staff.organisation_id
         case.team_id = case.assigned_to_id = case.assigned_at = None
+        # A case arriving unassigned is like a new report: high risk within the hour, else within the usual time.
+        hours = timelines.assign_high_risk_hours if case.risk_level == "high" else timelines.assign_hours
+        schedule(session, "assignment", now + timedelta(hours=hours), case_id=case.id)
     receiver = session.get(Organisation, staff.organisation_id)
     _timeline(session, case.id, staff.id, f"{decision}: {receiver.name}")
     record_event(session, staff.id, f"transfer.{decision}", "case_transfer", transfer.id)
     if accept:
         record_event(session, staff.id, "case.transferred_in", "case", case.id)
     log.info("transfer %s of case %s %s", transfer.id, case.id, decision)
-    return transfer
+    return TransferAnswered(transfer, queue_transfer_answer_alert(session, transfer, case, sms_backend))
 
 
 def incoming_transfers(session: Session, staff: Staff) -> list[IncomingTransfer]:

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.assignment import find_case_worker
 from casecore.audit import record_event
+from casecore.case_alerts import queue_assignment_alert
 from casecore.cases import open_case
 from casecore.committees import queue_acceptance_thanks
 from casecore.deadlines import Timelines, meet, schedule
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.free_text import short_text
+from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
 from casecore.models import Case, Report, Service, utcnow
@@ -88,7 +89,8 @@ def accept_report(
     for kind in ("first_response", "assessment"):
         schedule(session, kind, timelines.by_risk(kind, risk, now), case_id=case_id)
     record_event(session, decided_by_id, "case.opened", "case", case_id)
-    outbox_ids = []
+    # The case worker learns of the case by SMS (the reference only); the family's details wait behind the login.
+    outbox_ids = queue_assignment_alert(session, case, assignee, sms_backend)
     thanks = queue_acceptance_thanks(session, report, sms_backend, committee_thanks)
     if thanks is not None and thanks.status == "queued":
         outbox_ids.append(thanks.id)
@@ -169,4 +171,5 @@ def _decide(session: Session, report_id: str | uuid.UUID, organisation_id: uuid.
 
 
 def _note(note: str | None) -> str | None:
-    return short_text(note, NOTE_LENGTH)
+    # Control characters dropped: PostgreSQL cannot store a NUL.
+    return short_text(without_controls(note, keep_newlines=True), NOTE_LENGTH)

@@ -18,7 +18,7 @@ from casecore.ids import parse_id
 from casecore.models import Organisation, Team, User, utcnow
 from casecore.organisations import find_organisation
 from casecore.phones import mask_phone, normalise_phone
-from casecore.teams import add_member, find_team, get_team, teams_led_by_user
+from casecore.teams import add_member, cases_follow, find_team, get_team, teams_led_by_user
 
 MIN_PASSWORD_LENGTH = 8
 # Matching a case worker to a family: a girl may ask for a woman (domain rules, "Staffing").
@@ -170,6 +170,8 @@ def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
     user.sex, user.spoken_languages = sex, spoken
     if change.team_id is None or change.role != "caseworker":
         # Only case workers belong to a team; a new role leaves it.
+        if user.team_id is not None:
+            cases_follow(session, user.id, None)
         user.team_id = None
     elif change.team_id != user.team_id:
         add_member(session, get_team(session, organisation_id, change.team_id), user.id)

@@ -1,7 +1,8 @@
-"""Give feedback: a rating and an optional comment, linked to the case when the number is linked to one."""
+"""Give feedback: a rating and an optional comment, linked to the case the number is linked to (open, or closed
+recently: the closure survey asks for it)."""
 from __future__ import annotations
 
-from casecore.cases import find_case_for_phone
+from casecore.cases import find_case_for_feedback
 from casecore.feedback import FeedbackDraft, record_feedback
 from dialogs.common import answered, description_step, language_of
 from dialogs.engine import Answers, Context, Ending, Option, Step
@@ -20,7 +21,7 @@ RATINGS = (
 def _record(ctx: Context, answers: Answers) -> str:
     services = ctx.services
     with services.unit_of_work() as session:
-        case = find_case_for_phone(session, ctx.phone)
+        case = find_case_for_feedback(session, ctx.phone)
         record_feedback(session, FeedbackDraft(
             organisation_id=case.organisation_id if case else services.receiving_organisation,
             channel=ctx.channel,

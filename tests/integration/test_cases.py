@@ -1,14 +1,21 @@
 """Cases opened from reports, the family numbers linked to them, and family messages in the timeline."""
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from casecore.cases import (
-    CaseLink, add_case_contact, find_case_by_reference, find_case_for_phone, open_case, record_family_message,
+    CaseLink,
+    add_case_contact,
+    find_case_by_reference,
+    find_case_for_feedback,
+    find_case_for_phone,
+    open_case,
+    record_family_message,
 )
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
-from casecore.models import Case, CaseContact, CaseEvent, Report
+from casecore.models import Case, CaseContact, CaseEvent, Report, utcnow
 from casecore.references import is_valid_reference
 from tests.concurrency import run_together
 from tests.factories import make_case, make_organisation, make_report, make_user
@@ -85,6 +92,28 @@ def test_a_number_leads_to_its_newest_open_case(any_db_runtime):
         assert find_case_for_phone(session, FAMILY) == CaseLink(older.id, org.id, None)
         assert find_case_for_phone(session, "+22376000102") is None
         assert find_case_for_phone(session, "not a number") is None
+
+
+def test_feedback_from_a_number_goes_to_its_open_case_else_the_one_closed_in_the_last_90_days(any_db_runtime):
+    now = utcnow()
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        long_ago = make_case(session, contact_phones=(FAMILY,), status="closed")
+        long_ago.closed_at = now - timedelta(days=91)
+        assert find_case_for_feedback(session, FAMILY, now) is None
+        recent = make_case(session, contact_phones=(FAMILY,), status="closed")
+        recent.closed_at = now - timedelta(days=10)
+        older = make_case(session, contact_phones=(FAMILY,), status="closed")
+        older.closed_at = now - timedelta(days=20)
+        assert find_case_for_feedback(session, f"whatsapp:{FAMILY}", now) == CaseLink(recent.id, org.id, None)
+        waiting = make_case(session, contact_phones=(FAMILY,))
+        waiting.status = "closure_requested"
+        session.flush()
+        assert find_case_for_feedback(session, FAMILY, now).case_id == waiting.id
+        still_open = make_case(session, contact_phones=(FAMILY,))
+        assert find_case_for_feedback(session, FAMILY, now).case_id == still_open.id
+        assert find_case_for_feedback(session, "+22376000102", now) is None
+        assert find_case_for_feedback(session, "not a number", now) is None
 
 
 def test_a_number_of_a_range_the_library_does_not_know_can_be_linked(any_db_runtime):

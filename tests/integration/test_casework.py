@@ -2,11 +2,10 @@
 messages to the family."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
-
-from tests.factories import Asking
 from sqlalchemy import select
 
 from casecore import approvals, casework, deadlines, family_outreach
@@ -31,6 +30,7 @@ from casecore.models import (
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
 from dialogs.keywords import keyword_book
+from tests.factories import Asking
 
 FAMILY = "+22376000100"
 SECOND = "+22366000200"
@@ -38,7 +38,6 @@ TIMELINES = deadlines.Timelines()
 SURVEYS = family_outreach.SurveyPlan(
     lambda language: {k: to_gsm7(v) for k, v in survey_invitations(language, keyword_book().first_words).items()},
     backend="console", default_language="fr")
-
 
 
 @pytest.fixture
@@ -146,10 +145,9 @@ def test_only_a_supervisor_who_did_not_ask_decides(world):
     with pytest.raises(Refused):
         _request(runtime, people["worker"], case_id, "case_plan")  # not at the plan yet
     _decide(runtime, people["lead"], case_id, asked, "approved")
-    own = _request(runtime, people["lead"], case_id, "case_plan")
-    with pytest.raises(Refused) as refused:
-        _decide(runtime, people["lead"], case_id, own, "approved")
-    assert refused.value.code == "own_request"
+    # The supervisor does not ask: they could not decide their own request, and nobody else sees the case.
+    with pytest.raises(NotAllowed):
+        _request(runtime, people["lead"], case_id, "case_plan")
 
 
 def test_closure_closes_meets_deadlines_schedules_the_check_and_invites_feedback_once(world):
@@ -208,6 +206,64 @@ def test_a_returned_closure_reopens_the_request_and_surveys_skip_opted_out_numbe
         assert set(session.scalars(select(OutboundMessage.to_phone))) == {FAMILY}
 
 
+@pytest.mark.parametrize("how", ["message", "visit", "assessment started", "assessment asked"])
+def test_reaching_the_family_meets_the_first_response(world, how):
+    runtime, people, case_id = world
+    worker, now = people["worker"], utcnow()
+    with runtime.unit_of_work() as session:
+        deadlines.schedule(session, "first_response", now + timedelta(hours=20), case_id=case_id)
+    if how == "message":
+        _message(runtime, worker, case_id, "Bonjour", str(uuid.uuid4()))
+    with runtime.unit_of_work() as session:
+        if how == "visit":
+            casework.log_follow_up(session, worker, case_id, kind="visit", happened_at=now, notes=None,
+                                   next_due_at=None, timelines=TIMELINES)
+        elif how == "assessment started":
+            casework.advance_step(session, worker, case_id, "assessment")
+        elif how == "assessment asked":
+            approvals.request_approval(session, worker, case_id, "assessment", "Seen at home.")
+    assert "first_response" not in _open_deadlines(runtime, case_id)
+
+
+def test_a_note_does_not_meet_the_first_response_and_control_characters_are_dropped(world):
+    runtime, people, case_id = world
+    with runtime.unit_of_work() as session:
+        deadlines.schedule(session, "first_response", utcnow() + timedelta(hours=20), case_id=case_id)
+        event_id = casework.add_note(session, people["worker"], case_id, "Appel\x00 prévu\nmardi\x07")
+    with runtime.unit_of_work() as session:
+        assert session.get(CaseEvent, event_id).body == "Appel prévu\nmardi"
+    assert "first_response" in _open_deadlines(runtime, case_id)
+
+
+def _referrals(session, worker, case_id, *made: tuple) -> list[Referral]:
+    """Referrals of the case to a clinic, one per (consent id, status)."""
+    service = Service(organisation_id=session.get(Case, case_id).organisation_id, provider_name="Clinique",
+                      service_type="health")
+    session.add(service)
+    session.flush()
+    rows = [Referral(case_id=case_id, service_id=service.id, consent_id=consent_id, status=status,
+                     created_by_id=worker.id) for consent_id, status in made]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def test_withdrawing_sharing_stops_only_the_referrals_that_relied_on_it(world):
+    runtime, people, case_id = world
+    worker = people["worker"]
+    with runtime.unit_of_work() as session:
+        services = casework.record_consent(session, worker, case_id, purpose="services", given=True,
+                                           given_by="caregiver")
+        sharing = casework.record_consent(session, worker, case_id, purpose="sharing_providers", given=True,
+                                          given_by="caregiver")
+        on_services, on_sharing = _referrals(session, worker, case_id, (services, "sent"), (sharing, "sent"))
+    with runtime.unit_of_work() as session:
+        assert casework.withdraw_consent(session, worker, case_id, sharing) == 1
+    with runtime.unit_of_work() as session:
+        assert session.get(Referral, on_sharing.id).status == "declined"
+        assert session.get(Referral, on_services.id).status == "sent"
+
+
 def test_withdrawing_consent_for_services_revokes_referrals_still_sent(world):
     runtime, people, case_id = world
     worker = people["worker"]
@@ -216,15 +272,7 @@ def test_withdrawing_consent_for_services_revokes_referrals_still_sent(world):
                                            given_by="caregiver")
         stats = casework.record_consent(session, worker, case_id, purpose="anonymous_statistics", given=True,
                                         given_by="caregiver_and_child", note="assent given")
-        org_id = session.get(Case, case_id).organisation_id
-        service = Service(organisation_id=org_id, provider_name="Clinique", service_type="health")
-        session.add(service)
-        session.flush()
-        sent = Referral(case_id=case_id, service_id=service.id, consent_id=services, status="sent",
-                        created_by_id=worker.id)
-        taken = Referral(case_id=case_id, service_id=service.id, consent_id=services, status="accepted",
-                         created_by_id=worker.id)
-        session.add_all([sent, taken])
+        sent, taken = _referrals(session, worker, case_id, (services, "sent"), (services, "accepted"))
     with runtime.unit_of_work() as session:
         assert casework.withdraw_consent(session, worker, case_id, stats) == 0
         assert casework.withdraw_consent(session, worker, case_id, services) == 1
@@ -265,22 +313,29 @@ def test_reopening_is_a_supervisors_decision_on_a_closed_case(world):
     assert set(_open_deadlines(runtime, case_id)) == {"assessment"}
 
 
-def test_follow_ups_set_the_next_review(world):
+def test_follow_ups_set_the_next_visit_and_the_next_review_apart(world):
     runtime, people, case_id = world
     worker, now = people["worker"], utcnow()
+    with runtime.unit_of_work() as session:
+        deadlines.schedule(session, "first_response", now + timedelta(hours=20), case_id=case_id)
     with runtime.unit_of_work() as session, pytest.raises(Refused):
         casework.log_follow_up(session, worker, case_id, kind="review", happened_at=now, notes=None,
                                next_due_at=None, timelines=TIMELINES)  # no plan yet
     with runtime.unit_of_work() as session:
         casework.log_follow_up(session, worker, case_id, kind="visit", happened_at=now - timedelta(days=1),
                                notes="Home visit", next_due_at=now + timedelta(days=10), timelines=TIMELINES)
-    assert abs(_open_deadlines(runtime, case_id)["review"] - (now + timedelta(days=10))) < timedelta(seconds=1)
+    due = _open_deadlines(runtime, case_id)
+    assert abs(due["visit"] - (now + timedelta(days=10))) < timedelta(seconds=1)
+    assert "review" not in due and "first_response" not in due, "a visit is the first response"
     with runtime.unit_of_work() as session:
         session.get(Case, case_id).current_step = "implementation"
     with runtime.unit_of_work() as session:
         casework.log_follow_up(session, worker, case_id, kind="review", happened_at=now, notes="On track",
                                next_due_at=None, timelines=TIMELINES)
-    assert abs(_open_deadlines(runtime, case_id)["review"] - (now + timedelta(days=30))) < timedelta(seconds=1)
+    due = _open_deadlines(runtime, case_id)
+    assert abs(due["review"] - (now + timedelta(days=30))) < timedelta(seconds=1)
+    # The next visit stays where it was: a review does not move it, nor a visit the monthly review.
+    assert abs(due["visit"] - (now + timedelta(days=10))) < timedelta(seconds=1)
     for kwargs, code in [({"happened_at": now + timedelta(days=1)}, "date_in_future"),
                          ({"next_due_at": now - timedelta(days=1)}, "next_due_in_past")]:
         with runtime.unit_of_work() as session, pytest.raises(Refused) as refused:

@@ -267,11 +267,15 @@ DUE = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("stage", ["warning", "overdue"])
-@pytest.mark.parametrize("kind", ["assignment", "first_response", "assessment", "case_plan", "review",
-                                  "post_closure_check"])
-def test_every_deadline_text_fits_one_plain_sms(language, stage, kind):
+# Every kind on a case; on a new report, only its assignment.
+@pytest.mark.parametrize("kind, on_report", [
+    *((kind, False) for kind in ("assignment", "first_response", "assessment", "case_plan", "review",
+                                 "post_closure_check")),
+    ("assignment", True),
+])
+def test_every_deadline_text_fits_one_plain_sms(language, stage, kind, on_report):
     reference = "WWWWWWWWWWWWWWWW"
-    text = deadline_text(language, stage, kind, reference, DUE)
+    text = deadline_text(language, stage, kind, reference, DUE, on_report=on_report)
     assert reference in text and "2026-11-24 10:00" in text
     assert len(text) <= 160
     assert set(text) <= GSM7, set(text) - GSM7
@@ -282,3 +286,8 @@ def test_the_text_says_the_reference_and_what_is_due():
         "Relais: case ABC2345, first response due 2026-11-24 10:00 UTC.")
     assert deadline_text("fr", "warning", "case_plan", "ABC2345", DUE) == (
         "Relais: dossier ABC2345, plan d'intervention à faire avant le 2026-11-24 10:00 UTC.")
+    # A case come in by transfer, not a new report, waits for its case worker.
+    assert deadline_text("en", "overdue", "assignment", "ABC2345", DUE) == (
+        "Relais: case ABC2345, assignment to a case worker was due 2026-11-24 10:00 UTC. It is overdue.")
+    assert deadline_text("en", "warning", "assignment", "ABC2345", DUE, on_report=True) == (
+        "Relais: report ABC2345 must be assigned by 2026-11-24 10:00 UTC.")

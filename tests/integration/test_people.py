@@ -50,6 +50,24 @@ def test_teams_are_created_led_and_joined(any_db_runtime, org):
         assert remove_member(session, session.get(Team, rows["Équipe Gao"].id), org["cw"]) is False
 
 
+def test_a_case_workers_open_cases_follow_them_to_their_new_team(any_db_runtime, org):
+    with any_db_runtime.unit_of_work() as session:
+        kayes = create_team(session, organisation_id=org["id"], name="Kayes", supervisor_id=org["sup"])
+        gao = create_team(session, organisation_id=org["id"], name="Gao", supervisor_id=org["sup2"])
+        add_member(session, kayes, org["cw"])
+        open_case = make_case(session, organisation_slug=org["slug"], assigned_to_id=org["cw"])
+        closed_case = make_case(session, organisation_slug=org["slug"], assigned_to_id=org["cw"], status="closed")
+        open_case.team_id = closed_case.team_id = kayes.id
+        add_member(session, gao, org["cw"])
+    with any_db_runtime.unit_of_work() as session:
+        # Open: Gao's supervisor oversees it now. Closed: its history stays with the team that did the work.
+        assert session.get(Case, open_case.id).team_id == gao.id
+        assert session.get(Case, closed_case.id).team_id == kayes.id
+        remove_member(session, session.get(Team, gao.id), org["cw"])
+    with any_db_runtime.unit_of_work() as session:
+        assert session.get(Case, open_case.id).team_id is None
+
+
 def test_team_rules(any_db_runtime, org):
     with any_db_runtime.unit_of_work() as session:
         foreign = make_organisation(session)

@@ -59,6 +59,9 @@ def _refer(runtime, who, ids, service="clinic", notes=""):
     [dict(purpose="anonymous_statistics")],
     # The latest record for a purpose is what holds: a refusal after a consent cancels it.
     [dict(minutes=0), dict(given=False, minutes=1)],
+    # Sharing refused (or withdrawn) is not worked round through a consent to services.
+    [dict(purpose="services"), dict(given=False, minutes=1)],
+    [dict(purpose="services"), dict(withdrawn=True, minutes=1)],
 ])
 def test_a_referral_needs_a_given_unwithdrawn_consent(world, consents):
     runtime, people, ids = world

@@ -2,16 +2,19 @@
 the answer, on both databases."""
 from __future__ import annotations
 
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from casecore import transfers
 from casecore.access import require_case
+from casecore.deadline_alerts import alert_deadline
+from casecore.deadlines import Timelines, open_deadlines
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from casecore.models import AuditEvent, Case, CaseEvent, CaseTransfer, Team
+from casecore.models import AuditEvent, Case, CaseEvent, CaseTransfer, OutboundMessage, Team, User
+from casecore.reassignment import assign_case
 from tests.factories import as_staff, make_case, make_organisation, make_user
-
 
 
 @pytest.fixture
@@ -41,12 +44,14 @@ def world(any_db_runtime):
 
 def _ask(runtime, who, ids, to="receiving", reason="The family moved to Kati."):
     with runtime.unit_of_work() as session:
-        return transfers.request_transfer(session, who, ids["case"], ids.get(to, to), reason)
+        return transfers.request_transfer(session, who, ids["case"], ids.get(to, to), reason,
+                                          sms_backend="console").transfer_id
 
 
 def _decide(runtime, who, transfer_id, accept=True):
     with runtime.unit_of_work() as session:
-        return transfers.decide_transfer(session, who, transfer_id, accept)
+        return transfers.decide_transfer(session, who, transfer_id, accept, timelines=Timelines(),
+                                         sms_backend="console").transfer
 
 
 def _sees(runtime, who, case_id) -> bool:
@@ -87,6 +92,51 @@ def test_receiving_side_sees_a_summary_only_until_it_accepts_then_the_sender_los
     assert not _sees(runtime, people["receiver_worker"], ids["case"])  # until a supervisor assigns it
     for sender in ("lead", "other_lead", "worker"):
         assert not _sees(runtime, people[sender], ids["case"])
+
+
+def _sms_to(session, user_id) -> list[str]:
+    return list(session.scalars(select(OutboundMessage.body).where(OutboundMessage.recipient_user_id == user_id)
+                                .order_by(OutboundMessage.created_at)))
+
+
+def test_each_side_is_told_by_sms_and_the_case_must_be_assigned_within_the_hour(world):
+    runtime, people, ids = world
+    transfer_id = _ask(runtime, people["lead"], ids)
+    with runtime.unit_of_work() as session:
+        (asked,) = _sms_to(session, people["receiver"].id)
+        assert asked == (f"Relais: une autre organisation vous demande de reprendre le dossier {ids['reference']}."
+                         " Connectez-vous pour répondre.")
+        assert _sms_to(session, people["third"].id) == []
+    _decide(runtime, people["receiver"], transfer_id)
+    with runtime.unit_of_work() as session:
+        (answered,) = _sms_to(session, people["lead"].id)
+        assert answered == f"Relais: le transfert du dossier {ids['reference']} a été accepté."
+        (deadline,) = [d for d in open_deadlines(session, case_id=ids["case"]) if d.kind == "assignment"]
+        # A high-risk case: one hour, like a new urgent report.
+        assert 3500 < (deadline.due_at - deadline.created_at).total_seconds() <= 3600
+
+    # The receiving supervisor assigns it: the case worker sees it, is told, and the deadline is met.
+    with runtime.unit_of_work() as session:
+        outbox_ids = assign_case(session, people["receiver"], ids["case"], people["receiver_worker"].id,
+                                 sms_backend="console")
+        assert len(outbox_ids) == 1
+    assert _sees(runtime, people["receiver_worker"], ids["case"])
+    with runtime.unit_of_work() as session:
+        assert _sms_to(session, people["receiver_worker"].id) == [
+            f"Relais: le dossier {ids['reference']} vous est attribué. Connectez-vous pour le voir."]
+        assert [d.kind for d in open_deadlines(session, case_id=ids["case"]) if d.kind == "assignment"] == []
+        worker = session.get(User, people["receiver_worker"].id)
+        assert session.get(Case, ids["case"]).team_id == worker.team_id
+
+
+def test_a_declined_transfer_is_told_to_the_supervisor_who_asked(world):
+    runtime, people, ids = world
+    transfer_id = _ask(runtime, people["lead"], ids)
+    _decide(runtime, people["receiver"], transfer_id, accept=False)
+    with runtime.unit_of_work() as session:
+        assert _sms_to(session, people["lead"].id) == [
+            f"Relais: le transfert du dossier {ids['reference']} a été refusé. Le dossier reste chez vous."]
+        assert [d for d in open_deadlines(session, case_id=ids["case"]) if d.kind == "assignment"] == []
 
 
 def test_both_sides_are_in_the_audit_trail_and_the_timeline(world):
@@ -181,3 +231,18 @@ def test_targets_are_the_other_organisations(world):
     with runtime.unit_of_work() as session:
         names = [name for _, name in transfers.transfer_targets(session, ids["sending"])]
     assert names == ["Receiving NGO", "Third NGO"]
+
+
+def test_a_transferred_case_left_unassigned_is_alerted_to_the_receiving_supervisors(world):
+    runtime, people, ids = world
+    _decide(runtime, people["receiver"], _ask(runtime, people["lead"], ids))
+    with runtime.unit_of_work() as session:
+        (deadline,) = [d for d in open_deadlines(session, case_id=ids["case"]) if d.kind == "assignment"]
+        later = deadline.due_at + timedelta(minutes=1)
+        assert alert_deadline(session, deadline.id, Timelines(), "console", now=later)
+    with runtime.unit_of_work() as session:
+        assert _sms_to(session, people["receiver"].id)[-1] == (
+            f"Relais: dossier {ids['reference']}, attribution à un travailleur social en retard: à faire avant le "
+            f"{deadline.due_at:%Y-%m-%d %H:%M} UTC.")
+        assert _sms_to(session, people["lead"].id) == [
+            f"Relais: le transfert du dossier {ids['reference']} a été accepté."]

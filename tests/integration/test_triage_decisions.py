@@ -81,6 +81,10 @@ def test_accepting_opens_an_assigned_case_with_its_first_deadlines(org):
         actions = session.execute(select(AuditEvent.action, AuditEvent.object_id, AuditEvent.user_id)).all()
         assert ("report.accepted", str(report.id), org["supervisor"]) in actions
         assert ("case.opened", str(case.id), org["supervisor"]) in actions
+        # The case worker is told by SMS, with the case's reference and nothing of the child.
+        (told,) = session.scalars(select(OutboundMessage).where(OutboundMessage.recipient_user_id == org["worker"]))
+        assert told.body == f"Relais: le dossier {case.reference} vous est attribué. Connectez-vous pour le voir."
+        assert accepted.outbox_ids == [told.id]
 
 
 def test_accepting_meets_the_assignment_deadline(org):
@@ -308,10 +312,10 @@ def test_a_member_is_thanked_once_in_their_language_with_the_reference_only(org)
                      concern="sexual_abuse", description="Fatou, 9 ans")
     with org["runtime"].unit_of_work() as session:
         accepted = _accept(org, report.id, session)
-    assert len(accepted.outbox_ids) == 1
+    assert len(accepted.outbox_ids) == 2  # the thanks, and the case worker's assignment SMS
     with org["runtime"].unit_of_work() as session:
-        [message] = session.scalars(select(OutboundMessage)).all()
-        assert message.to_phone == MEMBER and message.id == accepted.outbox_ids[0]
+        [message] = session.scalars(select(OutboundMessage).where(OutboundMessage.to_phone == MEMBER)).all()
+        assert message.id in accepted.outbox_ids
         assert message.body == accepted_text("bm", report.reference)
         assert report.reference in message.body
         for detail in ("Fatou", "sexu", accepted.case_reference):
@@ -326,7 +330,7 @@ def test_a_member_without_a_remembered_language_is_thanked_in_french(org):
     with org["runtime"].unit_of_work() as session:
         _accept(org, report.id, session)
     with org["runtime"].unit_of_work() as session:
-        body = session.scalar(select(OutboundMessage.body))
+        body = session.scalar(select(OutboundMessage.body).where(OutboundMessage.to_phone == MEMBER))
     assert body == f"Relais: votre signalement {report.reference} a été pris en charge. Merci."
 
 

@@ -21,6 +21,7 @@ from casecore.models import (
     OutboundMessage,
     Report,
     Team,
+    utcnow,
 )
 from tests.factories import make_case, make_locations, make_organisation, make_user
 from tests.web.conftest import PASSWORD, csrf_from
@@ -253,3 +254,77 @@ def test_every_case_work_code_has_a_label():
                         ("decision", taxonomy.APPROVAL_DECISIONS), ("follow_up", taxonomy.FOLLOW_UP_KINDS),
                         ("closure", taxonomy.CLOSURE_REASONS)]:
         assert set(CASE_LABELS[kind]) == set(codes), kind
+
+
+# -- assigning the case ------------------------------------------------------------------------------------------
+
+def test_the_supervisor_gives_the_case_to_another_case_worker_who_is_told_by_sms(app, uow, world):
+    lead = client_for(app, world["lead"][0])
+    page = lead.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert 'id="assignment"' in page and world["other_worker"][0] in page
+    response = post(lead, f"/cases/{world['case_id']}/assignment", assigned_to_id=str(world["other_worker"][1]))
+    assert response.status_code == 302 and response.headers["Location"].endswith("#assignment")
+
+    assert client_for(app, world["other_worker"][0]).get(f"/cases/{world['case_id']}").status_code == 200
+    assert client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").status_code == 404
+    with uow() as session:
+        case = session.get(Case, world["case_id"])
+        assert case.assigned_to_id == world["other_worker"][1]
+        (sms,) = session.scalars(select(OutboundMessage.body)
+                                 .where(OutboundMessage.recipient_user_id == world["other_worker"][1])).all()
+        assert sms == f"Relais: le dossier {world['reference']} vous est attribué. Connectez-vous pour le voir."
+        assert session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id,
+                                                            CaseEvent.kind == "assigned")).all() == ["assigned"]
+    assert "case.assigned" in views(uow, world["lead"][1])
+
+
+@pytest.mark.parametrize("who, worker, status", [
+    ("worker", "other_worker", 403),  # a case worker does not hand cases round
+    ("lead", "worker", 400),  # already theirs
+    ("lead", "lead", 400),  # not a case worker
+    ("lead", None, 400),
+])
+def test_assignment_is_a_supervisors_and_goes_to_another_active_case_worker(app, uow, world, who, worker, status):
+    client = client_for(app, world[who][0])
+    target = str(world[worker][1]) if worker else "not-an-id"
+    response = post(client, f"/cases/{world['case_id']}/assignment", assigned_to_id=target)
+    assert response.status_code == status
+    if status == 400:
+        assert 'id="error-assignment"' in response.get_data(as_text=True)
+    with uow() as session:
+        assert session.get(Case, world["case_id"]).assigned_to_id == world["worker"][1]
+
+
+def test_a_case_worker_sees_no_assignment_form_and_a_closed_case_has_none(app, uow, world):
+    page = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert 'id="assignment"' not in page
+    with uow() as session:
+        session.get(Case, world["case_id"]).status = "closed"
+    lead = client_for(app, world["lead"][0])
+    assert 'id="assignment"' not in lead.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    response = post(lead, f"/cases/{world['case_id']}/assignment", assigned_to_id=str(world["other_worker"][1]))
+    assert response.status_code == 409
+
+
+def test_the_supervisor_decides_and_does_not_ask(app, uow, world):
+    lead = client_for(app, world["lead"][0])
+    page = lead.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert f'action="/cases/{world["case_id"]}/approvals"' not in page
+    response = post(lead, f"/cases/{world['case_id']}/approvals", step="closure", closure_reason="goals_met_safe")
+    assert response.status_code == 403
+    with uow() as session:
+        assert session.get(Case, world["case_id"]).status == "open"
+    worker_page = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert f'action="/cases/{world["case_id"]}/approvals"' in worker_page
+
+
+def test_referral_and_transfer_entries_read_in_the_readers_language(app, uow, world):
+    with uow() as session:
+        for body in ("requested: ONG Kati\nLa famille a déménagé.", "sent: Clinique Espoir"):
+            session.add(CaseEvent(case_id=world["case_id"], kind="referral" if body.startswith("sent") else "transfer",
+                                  body=body, at=utcnow()))
+    html = client_for(app, world["lead"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    timeline = html[html.index('id="timeline"'):]
+    assert "Transfert demandé · ONG Kati" in timeline and "La famille a déménagé." in timeline
+    assert "Orientation envoyée · Clinique Espoir" in timeline
+    assert "requested:" not in timeline and "sent:" not in timeline
