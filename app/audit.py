@@ -13,7 +13,7 @@ from casecore.i18n import N_
 
 bp = Blueprint("audit", __name__)
 
-# Words for the actions this slice knows; any other action is shown as its code.
+# Words for the actions of people and of case work; any other action is shown as its code.
 ACTION_LABELS = {
     "login.succeeded": N_("Logged in"),
     "login.failed": N_("Failed login"),
@@ -22,11 +22,81 @@ ACTION_LABELS = {
     "logout": N_("Logged out"),
     "session.expired": N_("Session closed after inactivity"),
     "report.viewed": N_("Viewed a report"),
+    "case.viewed": N_("Viewed a case"),
+    "cases.listed": N_("Viewed the case list"),
+    "approvals.viewed": N_("Viewed the approvals waiting"),
+    "report.accepted": N_("Accepted a report"),
+    "report.duplicate": N_("Marked a report as a duplicate"),
+    "report.not_eligible": N_("Closed a report as not eligible"),
+    "report.referred": N_("Referred a report to another organisation"),
+    "case.opened": N_("Opened a case"),
+    "case.assigned": N_("Assigned a case"),
+    "case.step_changed": N_("Moved a case to the next step"),
+    "case.note_added": N_("Added a note to a case"),
+    "case.consent_recorded": N_("Recorded a consent"),
+    "case.consent_withdrawn": N_("Recorded a consent withdrawn"),
+    "case.assessment_requested": N_("Asked for approval of the assessment"),
+    "case.assessment_approved": N_("Approved the assessment"),
+    "case.assessment_returned": N_("Returned the assessment"),
+    "case.case_plan_requested": N_("Asked for approval of the case plan"),
+    "case.case_plan_approved": N_("Approved the case plan"),
+    "case.case_plan_returned": N_("Returned the case plan"),
+    "case.closure_requested": N_("Asked for approval of the closure"),
+    "case.closure_approved": N_("Approved the closure"),
+    "case.closure_returned": N_("Returned the closure request"),
+    "case.follow_up_logged": N_("Logged a follow-up"),
+    "case.family_messaged": N_("Sent a message to the family"),
+    "case.reopened": N_("Reopened a case"),
+    "triage.viewed": N_("Viewed the triage queue"),
+    "case.referrals_viewed": N_("Viewed a case's referrals"),
+    "case.transfer_requested": N_("Asked for a case's transfer"),
+    "case.transferred_in": N_("Received a case by transfer"),
+    "transfer.requested": N_("Asked another organisation to take a case"),
+    "transfer.accepted": N_("Accepted a transfer"),
+    "transfer.declined": N_("Declined a transfer"),
+    "transfers.viewed": N_("Viewed the transfers"),
+    "referral.created": N_("Referred a case to a service"),
+    "referral.updated": N_("Updated a referral"),
+    "committee.viewed": N_("Viewed the committee members"),
+    "committee_member.registered": N_("Registered a committee member"),
+    "committee_member.deactivated": N_("Deactivated a committee member"),
+    "service.created": N_("Added a service to the directory"),
+    "service.updated": N_("Changed a service of the directory"),
+    "service.verified": N_("Marked a service verified"),
+    "service.activated": N_("Reactivated a service"),
+    "service.deactivated": N_("Deactivated a service"),
+    "services.imported": N_("Imported services"),
+    "services.exported": N_("Exported the service directory"),
+    "team.created": N_("Created a team"),
+    "team.supervisor_changed": N_("Changed a team's supervisor"),
+    "team.member_added": N_("Added a case worker to a team"),
+    "team.member_removed": N_("Took a case worker out of a team"),
+    "locations.imported": N_("Imported locations"),
+    "media.downloaded": N_("Downloaded a report's file"),
+    "message_log_viewed": N_("Viewed the message log"),
+    "simulator_used": N_("Used the simulator"),
     "audit.viewed": N_("Viewed the audit trail"),
     "user.created": N_("Created an account"),
     "user.updated": N_("Changed an account"),
     "user.unlocked": N_("Unlocked an account"),
 }
+
+
+# Words for what an audit event is about; any other object type is shown as its code.
+OBJECT_LABELS = {
+    "report": N_("Report"), "case": N_("Case"), "user": N_("Account"), "team": N_("Team"),
+    "referral": N_("Referral"), "case_transfer": N_("Transfer"), "service": N_("Service"),
+    "committee_member": N_("Committee member"), "location": N_("Location"), "organisation": N_("Organisation"),
+    "media": N_("File"), "approvals": N_("Approvals"), "case_list": N_("Case list"), "audit": N_("Audit trail"),
+    "message_log": N_("Message log"), "ussd_simulation": N_("Simulator"), "sms_simulation": N_("Simulator"),
+    "whatsapp_simulation": N_("Simulator"),
+}
+
+
+def object_label(code: str | None) -> str:
+    """The translated word for what an audit event is about; the code itself when it has none."""
+    msgid = OBJECT_LABELS.get(code or "")
+    return page_gettext()(msgid) if msgid else (code or "")
 
 
 def action_label(code: str) -> str:
@@ -58,4 +128,5 @@ def init_app(app: Flask) -> None:
     """Register the audit trail page and the template helpers of who sees its link."""
     app.register_blueprint(bp)
     app.add_template_global(action_label)
+    app.add_template_global(object_label)
     app.add_template_global(may_read_audit, "may_read_audit")

@@ -56,6 +56,7 @@ class ReportDetail:
     consent_to_share: bool
     reporter_phone: str | None
     status: str
+    description: str | None = None  # what the reporter wrote in their own words (text channels)
 
 
 def triage_queue(session: Session, organisation_id: uuid.UUID, limit: int = TRIAGE_LIMIT) -> list[TriageRow]:
@@ -114,6 +115,7 @@ def report_detail(session: Session, organisation_id: uuid.UUID, report_id: uuid.
         consent_to_share=report.consent_to_share,
         reporter_phone=phone,
         status=report.status,
+        description=report.description,
     )
 
 

@@ -20,6 +20,7 @@ import requests
 from werkzeug.serving import make_server
 
 from app import create_app
+from casecore.models import Organisation, User
 from tests.factories import make_locations, make_organisation, make_user
 from tests.servers import free_port
 
@@ -89,11 +90,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # -- the app in this process, for a browser ---------------------------------------------------------------------
-def add_supervisor(session) -> None:
-    """One organisation, its places, and its supervisor (SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD)."""
+def add_supervisor(session) -> tuple[Organisation, User]:
+    """One organisation, its places, and its supervisor (SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD); returns both."""
     org = make_organisation(session)
     make_locations(session)
-    make_user(session, org, email=SUPERVISOR_EMAIL, password=SUPERVISOR_PASSWORD, phone="+22376000011")
+    supervisor = make_user(session, org, email=SUPERVISOR_EMAIL, password=SUPERVISOR_PASSWORD, phone="+22376000011")
+    return org, supervisor
 
 
 @contextmanager
@@ -108,9 +110,16 @@ def serving_app() -> Iterator[str]:
         server.shutdown()
 
 
-def log_in(page, base: str) -> None:
-    """On the login page, log in as the supervisor with the keyboard, and land on the triage queue."""
-    page.get_by_label("Adresse e-mail").fill(SUPERVISOR_EMAIL)
-    page.get_by_label("Mot de passe").fill(SUPERVISOR_PASSWORD)
+def log_in(page, base: str, email: str = SUPERVISOR_EMAIL, password: str = SUPERVISOR_PASSWORD,
+           lands_on: str = "/triage") -> None:
+    """On the login page, log in with the keyboard (the supervisor unless told), and land on lands_on."""
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/triage")
+    page.wait_for_url(f"{base}{lands_on}")
+
+
+def log_out(page, base: str) -> None:
+    """Press the menu's "Se déconnecter" button and land on the login page."""
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(f"{base}/login")

@@ -308,7 +308,7 @@ def test_the_audit_trail_shows_what_the_supervisor_may_see_and_nothing_else(clie
     assert trail["own"] in html and trail["team_case"] in html
     assert people["other_supervisor"] in html and people["caseworker"] in html
     assert trail["foreign"] not in html and trail["other_case"] not in html and people["outsider"] not in html
-    assert "A consulté un signalement" in html and "case.viewed" in html and "S&#39;est connecté" in html
+    assert "A consulté un signalement" in html and "A consulté un dossier" in html and "S&#39;est connecté" in html
     assert "76701430" not in html and "physical" not in html.lower() and "Violence" not in html
     with uow() as session:
         viewed = session.execute(select(AuditEvent.user_id, AuditEvent.object_type, AuditEvent.object_id)
