@@ -18,7 +18,7 @@ from casecore.locations import PlaceDirectory, load_place_directory
 from casecore.media_store import FileMediaStore, MediaStore
 from casecore.organisations import find_organisation
 from casecore.phones import phone_key
-from casecore.taxonomy import CASE_RISK_LEVELS
+from casecore.taxonomy import CASE_RISK_LEVELS, COMPLAINT_SEVERITIES
 from dialogs.keywords import KeywordBook, keyword_book
 from dialogs.services import CommunityServices
 from dialogs.sessions import SessionTimes
@@ -38,7 +38,8 @@ class Runtime:
 
     @cached_property
     def timelines(self) -> Timelines:
-        """The case-work timelines and thresholds (TIMELINE_*, DEADLINE_WARN_FRACTION, CASELOAD_LIMIT)."""
+        """The case-work timelines and thresholds (TIMELINE_*, DEADLINE_WARN_FRACTION, CASELOAD_LIMIT), and the
+        complaints' deadlines by severity (COMPLAINT_DEADLINE_HOURS_*)."""
         return timelines_from_settings(self.settings)
 
     @cached_property
@@ -125,11 +126,15 @@ class Runtime:
             self.redis.close()
 
 
+# The setting giving a complaint's hours to closure, by severity.
+COMPLAINT_HOURS = {severity: f"COMPLAINT_DEADLINE_HOURS_{severity.upper()}" for severity in COMPLAINT_SEVERITIES}
+
+
 def timelines_from_settings(settings: Settings) -> Timelines:
     """Timelines from the settings; ValueError naming the setting when one is malformed."""
     s = settings
     for name in ("TIMELINE_ASSIGN_HIGH_RISK_HOURS", "TIMELINE_ASSIGN_HOURS", "TIMELINE_REVIEW_DAYS",
-                 "TIMELINE_POST_CLOSURE_CHECK_DAYS", "CASELOAD_LIMIT"):
+                 "TIMELINE_POST_CLOSURE_CHECK_DAYS", "CASELOAD_LIMIT", *COMPLAINT_HOURS.values()):
         if not 0 < getattr(s, name) < float("inf"):
             raise ValueError(f"{name} must be a number above 0; got {getattr(s, name)!r}")
     if not 0 <= s.DEADLINE_WARN_FRACTION < 1:
@@ -144,6 +149,7 @@ def timelines_from_settings(settings: Settings) -> Timelines:
         post_closure_check_hours=s.TIMELINE_POST_CLOSURE_CHECK_DAYS * 24,
         warn_before_fraction=s.DEADLINE_WARN_FRACTION,
         caseload_limit=s.CASELOAD_LIMIT,
+        complaint_hours={severity: getattr(s, name) for severity, name in COMPLAINT_HOURS.items()},
     )
 
 

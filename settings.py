@@ -145,6 +145,12 @@ class Settings:
     DEADLINE_WARN_FRACTION: float = 0.25
     # Open cases above which a case worker is flagged when a supervisor assigns a case.
     CASELOAD_LIMIT: int = 25
+    # Hours a complaint has to be closed in, by severity, from its receipt (../shared/domain/README.md: critical
+    # 24 h, high 3 days, medium 7, low 14); the focal points are warned as for case deadlines, and told once late.
+    COMPLAINT_DEADLINE_HOURS_CRITICAL: float = 24
+    COMPLAINT_DEADLINE_HOURS_HIGH: float = 72
+    COMPLAINT_DEADLINE_HOURS_MEDIUM: float = 168
+    COMPLAINT_DEADLINE_HOURS_LOW: float = 336
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -79,6 +79,15 @@ ACTION_LABELS = {
     "user.created": N_("Created an account"),
     "user.updated": N_("Changed an account"),
     "user.unlocked": N_("Unlocked an account"),
+    "complaint.viewed": N_("Viewed a complaint"),
+    "complaint.logged": N_("Logged a complaint received in person or by phone"),
+    "complaint.acknowledged": N_("Acknowledged a complaint"),
+    "complaint.noted": N_("Added a note to a complaint"),
+    "complaint.staff_named": N_("Recorded the staff a complaint names"),
+    "complaint.severity_changed": N_("Changed a complaint's severity"),
+    "complaint.resolved": N_("Resolved a complaint"),
+    "complaint.complainant_informed": N_("Informed a complainant"),
+    "complaint.closed": N_("Closed a complaint"),
 }
 
 
@@ -89,7 +98,7 @@ OBJECT_LABELS = {
     "committee_member": N_("Committee member"), "location": N_("Location"), "organisation": N_("Organisation"),
     "media": N_("File"), "approvals": N_("Approvals"), "case_list": N_("Case list"), "audit": N_("Audit trail"),
     "message_log": N_("Message log"), "ussd_simulation": N_("Simulator"), "sms_simulation": N_("Simulator"),
-    "whatsapp_simulation": N_("Simulator"),
+    "whatsapp_simulation": N_("Simulator"), "complaint": N_("Complaint"),
 }
 
 

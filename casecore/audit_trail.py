@@ -10,7 +10,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from casecore.access import SUPERVISOR, Staff, teams_led_by, visible_cases
+from casecore.access import SUPERVISOR, Staff, teams_led_by, visible_cases, visible_reports
 from casecore.errors import InvalidInput
 from casecore.models import AuditEvent, Case, Report, User
 
@@ -75,13 +75,16 @@ def parse_page(raw: str | None) -> int:
 def _in_view(staff: Staff):
     """SQL condition on AuditEvent: about the organisation's reports, the cases the supervisor sees, or done by the
     supervisor or a member of a team they lead."""
-    reports = select(uuid_text(Report.id)).where(Report.organisation_id == staff.organisation_id)
+    reports = select(uuid_text(Report.id)).where(visible_reports(staff))
     cases = select(uuid_text(Case.id)).where(visible_cases(staff))
     members = select(User.id).where(User.team_id.in_(teams_led_by(staff.id)))
+    # Complaints are the focal points' (issue 6): a member's action on one must not tell the supervisor, who may
+    # be the person it names, that it exists.
+    not_a_complaint = or_(AuditEvent.object_type.is_(None), AuditEvent.object_type != "complaint")
     return or_(
         and_(AuditEvent.object_type == "report", AuditEvent.object_id.in_(reports)),
         and_(AuditEvent.object_type == "case", AuditEvent.object_id.in_(cases)),
-        AuditEvent.user_id.in_(members),
+        and_(AuditEvent.user_id.in_(members), not_a_complaint),
         AuditEvent.user_id == staff.id,
     )
 

@@ -30,12 +30,16 @@ class Timelines:
     post_closure_check_hours: float = 90 * 24  # a final follow-up 3 months after closure
     warn_before_fraction: float = 0.25  # the case worker is warned when this share of the time is left
     caseload_limit: int = 25  # a case worker with more open cases is flagged at assignment
+    # A complaint is to be closed within these hours of its receipt, by severity (critical 24 h, high 3 days,
+    # medium 7 days, low 14 days).
+    complaint_hours: dict[str, float] = None
 
     def __post_init__(self) -> None:
         defaults = {
             "first_response_hours": {"high": 24, "medium": 72, "low": 168},
             "assessment_hours": {"high": 24, "medium": 72, "low": 168},
             "case_plan_hours": {"high": 72, "medium": 168, "low": 336},
+            "complaint_hours": {"critical": 24, "high": 72, "medium": 168, "low": 336},
         }
         for name, value in defaults.items():
             if getattr(self, name) is None:
@@ -53,6 +57,11 @@ class Timelines:
             raise InvalidInput(f"{kind} does not depend on the risk level")
         taxonomy.require(risk_level, taxonomy.CASE_RISK_LEVELS, "risk level")
         return start + timedelta(hours=table[risk_level])
+
+    def complaint_due(self, received_at: datetime, severity: str) -> datetime:
+        """When a complaint of this severity must be closed."""
+        taxonomy.require(severity, taxonomy.COMPLAINT_SEVERITIES, "complaint severity")
+        return received_at + timedelta(hours=self.complaint_hours[severity])
 
     def review_due(self, start: datetime) -> datetime:
         """When the next case plan review falls."""

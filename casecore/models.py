@@ -272,6 +272,51 @@ class Complaint(Base):
     complainant_key: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Handling (issue 6): severity and the date it must be closed by (None until the scheduler sets it, for a
+    # complaint received before severities existed), then each step of the focal point's workflow.
+    severity: Mapped[Optional[str]] = mapped_column(String(16))
+    due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The staff member who logged a complaint received in person or by phone (seeing it takes more than that).
+    received_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    outcome: Mapped[Optional[str]] = mapped_column(Text)
+    informed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    # When the focal points were warned that the date nears, and told it had passed (each once per date).
+    warned_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    overdue_alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class ComplaintStaff(Base):
+    """A staff member a complaint names: they never see it, whatever their role."""
+
+    __tablename__ = "complaint_staff"
+    __table_args__ = (UniqueConstraint("complaint_id", "user_id", name="uq_complaint_staff_complaint_user"),)
+
+    id: Mapped[uuid.UUID] = _id()
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaint.id"))
+    # Indexed: every complaint query asks whether the person asking is named in it.
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    added_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ComplaintNote(Base):
+    """One entry in a complaint's private trail: a focal point's note, or a step of the workflow."""
+
+    __tablename__ = "complaint_note"
+
+    id: Mapped[uuid.UUID] = _id()
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaint.id"), index=True)
+    author_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # note | acknowledged | resolved | informed | closed | severity | named (taxonomy.COMPLAINT_NOTE_KINDS)
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[Optional[str]] = mapped_column(Text)
 
 
 class CommunityContact(Base):

@@ -81,6 +81,29 @@ SENSITIVE_COMPLAINT_CATEGORIES = frozenset(
     {"staff_misconduct", "sexual_exploitation_abuse", "fraud_corruption", "data_breach"}
 )
 
+# Complaint handling (issue 6): how serious, where it stands, and how it came in.
+COMPLAINT_SEVERITIES = ("critical", "high", "medium", "low")
+# new -> acknowledged -> investigating (a first private note) -> resolved -> closed; the complainant is informed
+# between resolved and closed.
+COMPLAINT_STATUSES = ("new", "acknowledged", "investigating", "resolved", "closed")
+# The community channels, and complaints staff log for someone who came in person or called them.
+COMPLAINT_INTAKE_CHANNELS = ("ussd", "sms", "whatsapp", "web", "in_person", "phone_call")
+STAFF_INTAKE_CHANNELS = ("in_person", "phone_call")
+# A complaint's severity when it comes in, by category (a focal point may change it): abuse by those meant to
+# protect is critical (24 h); misconduct, fraud and a data breach are high, as they may harm others while open; a
+# request left unanswered is medium; the quality of a service and anything else, low.
+DEFAULT_COMPLAINT_SEVERITY = {
+    "sexual_exploitation_abuse": "critical",
+    "staff_misconduct": "high",
+    "fraud_corruption": "high",
+    "data_breach": "high",
+    "no_response": "medium",
+    "service_quality": "low",
+    "other": "low",
+}
+# What a focal point's private trail of a complaint records.
+COMPLAINT_NOTE_KINDS = ("note", "acknowledged", "resolved", "informed", "closed", "severity", "named")
+
 FEEDBACK_RATINGS = (1, 2, 3, 4, 5)
 
 # -- case work (issue 5) -----------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from rq import Queue
 
 from casecore.media import MEDIA_RECEIVED
 from dialogs.case_message import OUTBOUND_QUEUED
+from dialogs.complaint import COMPLAINT_SUBMITTED
 from dialogs.report_child import REPORT_SUBMITTED
-from workers.queueing import enqueue_media, enqueue_report_alert, enqueue_send
+from workers.queueing import enqueue_complaint_alert, enqueue_media, enqueue_report_alert, enqueue_send
 
 
 def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
@@ -22,4 +23,5 @@ def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
         elif event == MEDIA_RECEIVED:
             for media_id in value:
                 enqueue_media(queue, media_id)
-        # A complaint waits for its focal point's queue (issue 6); nothing to enqueue yet.
+        elif event == COMPLAINT_SUBMITTED:
+            enqueue_complaint_alert(queue, value)

@@ -20,6 +20,8 @@ MEDIA_JOB = "workers.jobs.fetch_inbound_media"
 RECONCILE_JOB = "workers.jobs.reconcile_outbound"
 OUTSIDE_WINDOW_JOB = "workers.jobs.resend_outside_window"
 DEADLINE_JOB = "workers.deadlines.alert_deadline"
+COMPLAINT_ALERT_JOB = "workers.complaints.alert_complaint"
+COMPLAINT_DEADLINE_JOB = "workers.complaints.alert_complaint_deadline"
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -66,6 +68,16 @@ def deadline_job_id(deadline_id: str | uuid.UUID) -> str:
 def enqueue_deadline_alert(queue: Queue, deadline_id: str | uuid.UUID) -> bool:
     """Enqueue the alert job for a deadline; False when Redis cannot be reached."""
     return _enqueue_once(queue, DEADLINE_JOB, deadline_job_id(deadline_id), str(deadline_id))
+
+
+def enqueue_complaint_alert(queue: Queue, complaint_id: str | uuid.UUID) -> bool:
+    """Enqueue the alerts (and acknowledgement) of a new complaint; False when Redis cannot be reached."""
+    return _enqueue_once(queue, COMPLAINT_ALERT_JOB, f"complaint-alert-{complaint_id}", str(complaint_id))
+
+
+def enqueue_complaint_deadline_alert(queue: Queue, complaint_id: str | uuid.UUID) -> bool:
+    """Enqueue the alert job for a complaint's date (its warning, later its passing); False when Redis is down."""
+    return _enqueue_once(queue, COMPLAINT_DEADLINE_JOB, f"complaint-deadline-{complaint_id}", str(complaint_id))
 
 
 def enqueue_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:

@@ -13,15 +13,17 @@ from datetime import datetime, timedelta
 
 from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.alerts import reports_awaiting_alert
+from casecore.complaint_alerts import complaints_awaiting_alert
 from casecore.models import utcnow
 from casecore.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
 from casecore.inbox import inbound_awaiting
 from casecore.media import media_awaiting_fetch
 from dialogs.state import StoreUnavailable
+from workers.complaints import find_complaints_to_alert
 from workers.deadlines import find_deadlines_to_alert
 from workers.inbound import end_expired_dialogues
-from workers.queueing import (enqueue_deadline_alert, enqueue_inbound, enqueue_media, enqueue_reconcile,
-                              enqueue_report_alert, enqueue_send)
+from workers.queueing import (enqueue_complaint_alert, enqueue_complaint_deadline_alert, enqueue_deadline_alert,
+                              enqueue_inbound, enqueue_media, enqueue_reconcile, enqueue_report_alert, enqueue_send)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,10 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         media_ids = media_awaiting_fetch(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         # Deadlines whose warning time or date passed without their alert (and new reports' assignment dates).
         deadline_ids = find_deadlines_to_alert(runtime, session, now)
+        # Complaints whose alerts were never written (Redis was down), and complaints' dates due an alert.
+        complaint_ids = complaints_awaiting_alert(
+            session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
+        complaint_deadline_ids = find_complaints_to_alert(runtime, session, now)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
         message_ids += end_expired_dialogues(runtime)
@@ -61,6 +67,8 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_reconcile, message_id) for message_id in unknown_ids]
     work += [(enqueue_media, media_id) for media_id in media_ids]
     work += [(enqueue_deadline_alert, deadline_id) for deadline_id in deadline_ids]
+    work += [(enqueue_complaint_alert, complaint_id) for complaint_id in complaint_ids]
+    work += [(enqueue_complaint_deadline_alert, complaint_id) for complaint_id in complaint_deadline_ids]
     queued = 0
     for enqueue, item_id in work:
         if not enqueue(runtime.queue, item_id):
@@ -69,8 +77,9 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         queued += 1
     if work:
         log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d of unknown outcome, "
-                 "%d media to fetch, %d deadline(s) to alert, %d in the queue", len(report_ids), len(inbound_ids),
-                 len(message_ids), len(unknown_ids), len(media_ids), len(deadline_ids), queued)
+                 "%d media to fetch, %d deadline(s) to alert, %d complaint alert(s), %d in the queue", len(report_ids),
+                 len(inbound_ids), len(message_ids), len(unknown_ids), len(media_ids), len(deadline_ids),
+                 len(complaint_ids) + len(complaint_deadline_ids), queued)
     return queued
 
 

@@ -153,3 +153,27 @@ def test_0007_adds_the_inbound_media_table_and_downgrades_again(empty_url):
     upgrade_database(empty_url)
     assert "inbound_media" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_0010_gives_older_complaints_their_severity_and_downgrades_again(empty_url):
+    upgrade_database(empty_url, "0009")
+    engine = create_engine(empty_url)
+    org, complaint = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(ids("INSERT INTO organisation (id, slug, name, created_at) "
+                         "VALUES (:id, 'old', 'Old', '2026-01-01 00:00:00')", "id"), {"id": org})
+        conn.execute(ids(
+            "INSERT INTO complaint (id, reference, organisation_id, channel, category, anonymous, may_contact, "
+            "language, status, received_at) VALUES (:id, 'ABCDEF2', :org, 'ussd', 'sexual_exploitation_abuse', "
+            "true, false, 'fr', 'new', '2026-01-01 00:00:00')", "id", "org"), {"id": complaint, "org": org})
+    upgrade_database(empty_url)
+    with engine.connect() as conn:
+        # The date to close by needs the settings: the scheduler sets it.
+        assert conn.execute(text("SELECT severity, due_at FROM complaint")).one() == ("critical", None)
+    assert {"complaint_staff", "complaint_note"} <= set(inspect(engine).get_table_names())
+    command.downgrade(alembic_config(empty_url), "0009")
+    inspector = inspect(engine)
+    assert not {"complaint_staff", "complaint_note"} & set(inspector.get_table_names())
+    assert "severity" not in {c["name"] for c in inspector.get_columns("complaint")}
+    upgrade_database(empty_url)
+    engine.dispose()

@@ -208,7 +208,10 @@ def test_the_audit_trail_reads_what_the_supervisor_may_see(any_db_runtime, org):
         hidden = [record_event(session, org["sup2"], "report.viewed", "report", foreign_report.id),
                   record_event(session, org["cw2"], "case.viewed", "case", other_case.id),
                   record_event(session, org["cw2"], "login.succeeded", "user", org["cw2"]),
-                  record_event(session, None, "login.failed", "user", None)]
+                  record_event(session, None, "login.failed", "user", None),
+                  # Another team's case's report is that case's content; a member's complaint is the focal points'.
+                  record_event(session, org["sup2"], "report.viewed", "report", other_case.report_id),
+                  record_event(session, org["cw"], "complaint.logged", "complaint", report.id)]
         hidden_ids = {event.id for event in hidden}
         references = {"report": report.reference, "case": own_case.reference}
     with any_db_runtime.unit_of_work() as session:
