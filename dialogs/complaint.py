@@ -35,13 +35,14 @@ def _submit(ctx: Context, answers: Answers) -> str:
         complainant_key=services.phone_key(ctx.phone),
     )
     with services.unit_of_work() as session:
-        complaint = submit_complaint(session, draft, default_region=services.default_region)
+        complaint = submit_complaint(session, draft, default_region=services.default_region,
+                                     timelines=services.timelines)
     if complaint.is_new:
         ctx.events.append((COMPLAINT_SUBMITTED, complaint.id))
     _ = ctx.gettext(answers)
-    lines = [_("Thank you. Complaint reference: %(reference)s") % {"reference": complaint.reference},
-             _("It is handled in confidence by people not involved.")]
-    lines.append(_("Your number is not passed on to the workers.") if anonymous
+    lines = [_("Thank you. Reference: %(reference)s") % {"reference": complaint.reference},
+             _("Handled in confidence by people not involved.")]
+    lines.append(_("Your number is not given to the workers.") if anonymous
                  else _("We may call you on this number."))
     return "\n".join(lines)
 

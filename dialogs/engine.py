@@ -75,6 +75,8 @@ class Conversation:
     steps: Mapping[str, Step]
     endings: Mapping[str, Ending]
     keep_on_home: tuple[str, ...] = ()
+    # A line added under every ending's text (how to complain): no ending can leave it out.
+    sign_off: Callable[["Context", Answers], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ def play(
             target = _enter(conversation, _next(step, ctx, chosen), ctx, chosen)
             if target in conversation.endings:
                 text = conversation.endings[target].finish(ctx, chosen)
+                if conversation.sign_off is not None:
+                    text = f"{text}\n{conversation.sign_off(ctx, chosen)}"
                 return Screen(tuple(text.split("\n")), final=True, step=target, last_answer=last_answer,
                               answers=chosen)
             position = _Position(target, 0, chosen)

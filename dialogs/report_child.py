@@ -62,14 +62,14 @@ def submit(ctx: Context, answers: Answers, *, kind: str, flow: str, concern: str
     if report.is_new:
         ctx.events.append((REPORT_SUBMITTED, report.id))
     _ = ctx.gettext(answers)
-    lines = [_("Thank you. Your reference: %(reference)s") % {"reference": report.reference}]
+    lines = [_("Thank you. Reference: %(reference)s") % {"reference": report.reference}]
     if report.urgent and services.emergency_contacts:
-        lines.append(_("Urgent: we alert a supervisor now. Immediate danger: call %(numbers)s")
+        lines.append(_("Urgent: supervisor alerted. In danger, call %(numbers)s")
                      % {"numbers": emergency_numbers(ctx)})
     else:
         lines.append(_("A child protection worker will review your report."))
     if not consent:
-        lines.append(_("Your number is not passed on to the workers."))
+        lines.append(_("Your number is not given to the workers."))
     return "\n".join(lines)
 
 

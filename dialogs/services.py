@@ -17,8 +17,9 @@ class CommunityServices:
     """Reference data, a way to open a transaction, and the settings the prompts mention."""
 
     places: PlaceDirectory
-    # Opens a transaction; only the steps that record or look something up need one.
-    unit_of_work: Callable[[], AbstractContextManager[Session]]
+    # Opens a transaction (read_only=True: a look-up that commits nothing); only the steps that record or look
+    # something up need one.
+    unit_of_work: Callable[..., AbstractContextManager[Session]]
     receiving_organisation: uuid.UUID
     default_region: str
     emergency_contacts: tuple[str, ...]
@@ -30,3 +31,5 @@ class CommunityServices:
     alert_backend: str = "console"
     # Case-work timelines: a new report gets the date by which it must be assigned (None: the scheduler adds it).
     timelines: Timelines | None = None
+    # The code dialled to reach the USSD service, as the telco sent it (USSD only): last screens name it.
+    ussd_code: str = ""

@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from typing import Mapping
 
 from casecore.contacts import language_and_change, language_for, opt_in, opt_out, remember_language
 from casecore.models import utcnow
 from casecore.i18n import N_, gettext_for
 from dialogs.case_message import ENTRY_LINKED, FORWARD, is_linked, message_text
 from dialogs.common import SERVICE_UNAVAILABLE
-from dialogs.community import COMMUNITY, LANGUAGE, NOT_RESUMABLE, main_menu_token, start_for
+from dialogs.community import COMMUNITY, LANGUAGE, NOT_RESUMABLE, complaint_hint, main_menu_token, start_for
 from dialogs.engine import Context, Limits, Screen, play
 from dialogs.keywords import LANGUAGE as LANGUAGE_KEYWORD, MENU, START, STOP, Keyword, KeywordBook
 from dialogs.state import DialogState, DialogStore, StoreUnavailable
@@ -151,12 +152,14 @@ def _resolve(store: DialogStore, ctx: Context, pointer: DialogState, limits: Lim
 
 def _play_without_state(ctx: Context, inputs: list[str], limits: Limits, times: SessionTimes) -> Screen:
     """Replay AT's inputs from the first screen the number's remembered language gives, when that is safe."""
-    with ctx.services.unit_of_work() as session:
+    # Read-only: a first step never waits for SQLite's write lock behind other sessions' reports.
+    with ctx.services.unit_of_work(read_only=True) as session:
         language, changed_at = language_and_change(session, ctx.phone)
     if inputs and changed_at and (utcnow() - changed_at).total_seconds() < times.menu_session:
         # The language may have been chosen in this very session: its inputs could start from another screen.
         _ = ctx.gettext({LANGUAGE: language} if language else {})
-        return Screen((_(SERVICE_UNAVAILABLE),), final=True, step="unavailable")
+        return Screen((_(SERVICE_UNAVAILABLE), _hint(ctx, language or ctx.default_language)), final=True,
+                      step="unavailable")
     start, answers = start_for(language)
     return play(COMMUNITY, list(inputs), ctx, limits, start=start, answers=answers)
 
@@ -249,7 +252,8 @@ def answer_text_message(
     screen = play(COMMUNITY, state.inputs, ctx, limits, start=state.start, answers=state.answers)
     if not screen.final and len(state.inputs) >= MAX_TEXT_INPUTS:
         _ = ctx.gettext(screen.answers)
-        screen = Screen((_("This conversation is too long and was closed. Send MENU to start again."),),
+        screen = Screen((_("This conversation is too long and was closed. Send MENU to start again."),
+                         _hint(ctx, screen.answers.get(LANGUAGE) or ctx.default_language)),
                         final=True, step="too_long")
     if screen.final:
         # Kept a little while, marked final, so that the same message handled again gets the same last answer.
@@ -287,8 +291,8 @@ def _fresh(ctx: Context, keyword: Keyword | None, message_id: str) -> DialogStat
 
 
 def remembered_language(ctx: Context) -> str | None:
-    """The language this number chose before, on any channel."""
-    with ctx.services.unit_of_work() as session:
+    """The language this number chose before, on any channel (read-only: no wait for SQLite's write lock)."""
+    with ctx.services.unit_of_work(read_only=True) as session:
         return language_for(session, ctx.phone)
 
 
@@ -296,10 +300,17 @@ def _opt(ctx: Context, action: str, language: str) -> TextReply:
     _ = ctx.gettext({LANGUAGE: language})
     with ctx.services.unit_of_work() as session:
         (opt_out if action == STOP else opt_in)(session, ctx.phone)
+    # Stopping messages may be a sign that something went wrong: both answers say how to complain.
     if action == STOP:
         text = _("You will receive no more messages from Relais. Send START to receive them again.")
-        return TextReply(text, final=True, may_reach_opted_out=True)
-    return TextReply(_("Welcome back. Send MENU to see what Relais can do."), final=True)
+        return TextReply(f"{text}\n{_hint(ctx, language)}", final=True, may_reach_opted_out=True)
+    text = _("Welcome back. Send MENU to see what Relais can do.")
+    return TextReply(f"{text}\n{_hint(ctx, language)}", final=True)
+
+
+def _hint(ctx: Context, language: str) -> str:
+    """How to complain, for the last messages the conversation itself does not write."""
+    return complaint_hint(ctx.channel, language, ctx.services.keywords, ctx.services.ussd_code)
 
 
 def _reply(screen: Screen) -> TextReply:
@@ -328,8 +339,11 @@ def take_expired_dialogues(store: DialogStore, times: SessionTimes, now: float |
     return expired
 
 
-def expired_text(state: DialogState, default_language: str, times: SessionTimes) -> str:
+def expired_text(state: DialogState, default_language: str, times: SessionTimes,
+                 keywords: Mapping[str, Mapping[str, str]]) -> str:
     """The polite last message of an abandoned dialogue: it says nothing of what was asked or answered."""
-    _ = gettext_for(state.answers.get(LANGUAGE) or default_language)
-    return _("Relais: our conversation was closed after %(minutes)d minutes without a reply. "
-             "Send MENU to start again.") % {"minutes": round(times.text_expiry / 60)}
+    language = state.answers.get(LANGUAGE) or default_language
+    _ = gettext_for(language)
+    closed = _("Relais: our conversation was closed after %(minutes)d minutes without a reply. "
+               "Send MENU to start again.") % {"minutes": round(times.text_expiry / 60)}
+    return f"{closed}\n{complaint_hint(state.channel, language, keywords)}"

@@ -17,6 +17,7 @@ from casecore.outbox import queue_message
 from casecore.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.common import SERVICE_UNAVAILABLE
+from dialogs.community import complaint_hint
 from dialogs.engine import Context, Limits
 from dialogs.media_reply import answer_media_only
 from dialogs.report_child import REPORT_SUBMITTED
@@ -75,7 +76,8 @@ def process_inbound(runtime: Runtime, inbound_id: str | uuid.UUID) -> tuple[list
             # A message the conversation cannot take must not be retried for ever: apologise and move on.
             log.exception("inbound message %s could not be answered", inbound.id)
             _ = gettext_for(settings.DEFAULT_LANGUAGE)
-            reply = TextReply(_(SERVICE_UNAVAILABLE), True)
+            hint = complaint_hint(inbound.channel, settings.DEFAULT_LANGUAGE, runtime.keywords.first_words)
+            reply = TextReply(f"{_(SERVICE_UNAVAILABLE)}\n{hint}", True)
         with runtime.unit_of_work() as session:
             outbound = _queue_text(
                 session, runtime, purpose_key=f"reply:{inbound.id}", phone=inbound.phone, channel=inbound.channel,
@@ -106,7 +108,7 @@ def end_expired_dialogues(runtime: Runtime) -> list[uuid.UUID]:
     times = runtime.session_times
     to_send = []
     for state in take_expired_dialogues(runtime.dialog_store, times):
-        text = expired_text(state, runtime.settings.DEFAULT_LANGUAGE, times)
+        text = expired_text(state, runtime.settings.DEFAULT_LANGUAGE, times, runtime.keywords.first_words)
         with runtime.unit_of_work() as session:
             outbound = _queue_text(
                 session, runtime, purpose_key=f"dialogue-expired:{state.conversation_id}:{state.last_message_id}",

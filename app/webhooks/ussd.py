@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import Response
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +17,7 @@ from channels.africastalking_ussd import (
     InvalidUssdRequest, UssdRequest, parse_ussd_request, render_ussd, ussd_length,
 )
 from dialogs.common import SERVICE_UNAVAILABLE
+from dialogs.community import complaint_hint
 from dialogs.engine import Context, Limits
 from dialogs.sessions import answer_menu_step
 
@@ -99,13 +101,15 @@ def answer_step(step: UssdRequest) -> tuple[str, int]:
             session_id=step.session_id,
             phone=step.phone,
             default_language=settings.DEFAULT_LANGUAGE,
-            services=rt.community_services(),
+            # The code dialled, so that last screens can say how to come back and complain.
+            services=replace(rt.community_services(), ussd_code=step.service_code),
         )
         screen = answer_menu_step(rt.dialog_store, ctx, list(step.inputs), USSD_LIMITS, rt.session_times)
     except Exception:
         # Never a 500 to the telco: the person gets a polite last screen; the trace goes to the log.
         log.exception("USSD step failed in session %s", step.session_id)
         _ = gettext_for(settings.DEFAULT_LANGUAGE)
-        return render_ussd(_(SERVICE_UNAVAILABLE), final=True), 200
+        hint = complaint_hint("ussd", settings.DEFAULT_LANGUAGE, {}, step.service_code)
+        return render_ussd(f"{_(SERVICE_UNAVAILABLE)}\n{hint}", final=True), 200
     follow_up(rt.queue, ctx.events)
     return render_ussd(screen.text, screen.final), 200

@@ -6,6 +6,7 @@ text where a step takes it, until no new screen appears; endings record into a r
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
 import pytest
 
@@ -16,12 +17,15 @@ from channels.africastalking_ussd import SCREEN_LIMIT, render_ussd, ussd_length
 from casecore.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.case_message import ENTRY_LINKED, FORWARD
-from dialogs.community import COMMUNITY, LANGUAGE, MAIN
+from dialogs.community import COMMUNITY, DIAL_CODE_LENGTH, LANGUAGE, MAIN, complaint_hint
 from dialogs.engine import Context, Screen, play
 from workers.inbound import SMS_LIMITS, WHATSAPP_LIMITS
 
 UNLINKED_PHONE = "+22376701430"
 LIMITS = {"ussd": USSD_LIMITS, "sms": SMS_LIMITS, "whatsapp": WHATSAPP_LIMITS}
+# The longest dialled code the last screens name (a longer one is left out of the complaint hint).
+USSD_CODE = "*384*12#"
+assert len(USSD_CODE) == DIAL_CODE_LENGTH
 
 
 def check_ussd(screen: Screen) -> None:
@@ -46,8 +50,8 @@ CHECKS = {"ussd": check_ussd, "sms": check_sms, "whatsapp": check_whatsapp}
 
 
 def walk(runtime, channel: str, language: str, phone: str, texts: list[str], start: str = LANGUAGE,
-         answers: dict | None = None) -> dict[str, int]:
-    """Play every reachable screen; returns how many screens each step showed."""
+         answers: dict | None = None, last_screens: dict[str, list[Screen]] | None = None) -> dict[str, int]:
+    """Play every reachable screen; returns how many screens each step showed (and the last ones by ending)."""
     seen: set[tuple[str, str]] = set()
     shown: dict[str, int] = {}
     queue: deque[tuple[str, ...]] = deque([()])
@@ -56,7 +60,7 @@ def walk(runtime, channel: str, language: str, phone: str, texts: list[str], sta
         path = queue.popleft()
         n += 1
         ctx = Context(channel=channel, session_id=f"walk-{channel}-{language}-{phone[-2:]}-{n}", phone=phone,
-                      default_language="fr", services=runtime.community_services())
+                      default_language="fr", services=replace(runtime.community_services(), ussd_code=USSD_CODE))
         screen = play(COMMUNITY, list(path), ctx, LIMITS[channel], start=start, answers=answers)
         CHECKS[channel](screen)
         key = (screen.step, screen.text)
@@ -65,6 +69,8 @@ def walk(runtime, channel: str, language: str, phone: str, texts: list[str], sta
         seen.add(key)
         shown[screen.step] = shown.get(screen.step, 0) + 1
         if screen.final:
+            if last_screens is not None:
+                last_screens.setdefault(screen.step, []).append(screen)
             continue
         tokens = [str(n) for n in range(1, len(screen.choices) + 1)] + ["0", "99"]
         if any(line.startswith("98 ") for line in screen.lines):
@@ -104,3 +110,21 @@ def test_every_screen_fits_its_channel(runtime, demo, channel, language):
     assert offered <= steps, offered - steps
     assert set(COMMUNITY.endings) <= steps, set(COMMUNITY.endings) - steps
     assert MAIN in steps
+
+
+@pytest.mark.parametrize("channel", ["ussd", "sms", "whatsapp"])
+@pytest.mark.parametrize("language", COMMUNITY_LANGUAGES)
+def test_every_last_screen_says_how_to_complain(runtime, demo, channel, language):
+    # Every ending the conversations declare, reached by every path, ends with the hint of the channel and
+    # language: a new ending (or a path to one) without it fails here.
+    texts = [demo.case_reference, "Un enfant travaille la nuit au marché, il a 10 ans."]
+    last_screens: dict[str, list[Screen]] = {}
+    for phone in (DEMO_FAMILY_PHONE, UNLINKED_PHONE):
+        walk(runtime, channel, language, phone, texts, last_screens=last_screens)
+    assert set(last_screens) == set(COMMUNITY.endings)
+    hint = complaint_hint(channel, language, runtime.keywords.first_words, USSD_CODE)
+    keyword = runtime.keywords.first_words["complaint"][language]
+    assert (USSD_CODE if channel == "ussd" else keyword) in hint
+    for ending, screens in last_screens.items():
+        for screen in screens:
+            assert screen.lines[-1] == hint, (ending, screen.text)

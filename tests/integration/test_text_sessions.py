@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -9,9 +10,11 @@ from sqlalchemy import func, select
 from app.webhooks.ussd import USSD_LIMITS
 from casecore.demo import load_demo
 from casecore.models import OutboundMessage, Report
-from dialogs.community import main_menu_token
+from dialogs.community import complaint_hint, main_menu_token
 from dialogs.engine import Context
-from dialogs.sessions import MAX_TEXT_INPUTS, answer_menu_step, answer_text_message
+from dialogs.sessions import (
+    MAX_TEXT_INPUTS, answer_menu_step, answer_text_message, expired_text, take_expired_dialogues,
+)
 from workers import jobs
 from workers.inbound import SMS_LIMITS
 
@@ -26,11 +29,15 @@ def demo(runtime):
     return runtime
 
 
-def text(runtime, body: str, message_id: str):
+def text(runtime, body: str, message_id: str, now: float | None = None):
     ctx = Context(channel="sms", session_id="", phone=PHONE, default_language="fr",
                   services=runtime.community_services())
     return answer_text_message(runtime.dialog_store, ctx, body, message_id, SMS_LIMITS, runtime.session_times,
-                               runtime.keywords)
+                               runtime.keywords, now=now)
+
+
+def sms_hint(runtime, language: str) -> str:
+    return complaint_hint("sms", language, runtime.keywords.first_words)
 
 
 def ussd(runtime, session_id: str, inputs: list[str]):
@@ -58,6 +65,7 @@ def test_a_dialogue_that_never_ends_is_closed_saying_so(demo):
     replies = [text(demo, "42", f"m{n}") for n in range(MAX_TEXT_INPUTS)]
     closing = [n for n, reply in enumerate(replies) if reply.final]
     assert len(closing) == 1 and "MENU" in replies[closing[0]].text
+    assert replies[closing[0]].text.endswith("\n" + sms_hint(demo, "fr"))
     assert not replies[-1].final  # the next message starts afresh
 
 
@@ -92,3 +100,20 @@ def test_hanging_up_on_the_offer_keeps_the_unfinished_report_for_the_next_dial(d
     ussd(demo, "S3", [])
     resumed = ussd(demo, "S3", ["1"])
     assert resumed.step == dropped.step == "report.sex" and resumed.lines == dropped.lines
+
+
+@pytest.mark.parametrize("body, language", [("ARRET", "fr"), ("UNSUBSCRIBE", "en"), ("START", "fr")])
+def test_stopping_and_starting_messages_say_how_to_complain(demo, body, language):
+    # Someone who stops our messages may have a reason to complain: the confirmation says how.
+    reply = text(demo, body, f"opt-{body}")
+    assert reply.final and reply.text.endswith("\n" + sms_hint(demo, language))
+    assert "PLAINTE" in reply.text or "COMPLAINT" in reply.text
+
+
+def test_the_message_closing_a_silent_dialogue_says_how_to_complain(demo):
+    started = time.time() - 2 * demo.session_times.text_expiry
+    text(demo, "COMPLAINT", "silent", now=started)  # an English dialogue, left without a reply
+    [state] = take_expired_dialogues(demo.dialog_store, demo.session_times)
+    closing = expired_text(state, "fr", demo.session_times, demo.keywords.first_words)
+    assert closing.startswith("Relais: our conversation was closed")
+    assert closing.endswith("\nComplaint: send COMPLAINT")

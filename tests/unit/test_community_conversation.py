@@ -4,7 +4,7 @@ import uuid
 import pytest
 
 from casecore.locations import Place, PlaceDirectory
-from dialogs.community import COMMUNITY, MAIN, main_menu_token, start_for
+from dialogs.community import COMMUNITY, MAIN, complaint_hint, main_menu_token, start_for
 from dialogs.engine import Context, Limits, play
 from dialogs.services import CommunityServices
 
@@ -14,7 +14,7 @@ PLACES = PlaceDirectory(
 )
 
 
-def no_database():
+def no_database(**_options):
     raise AssertionError("this step must not open a transaction")
 
 
@@ -100,3 +100,37 @@ def test_help_on_sms_names_the_configured_keywords():
 def test_a_reference_that_is_not_well_formed_is_refused_before_any_lookup():
     status = screen(main_menu_token("status"), "ABC")
     assert status.step == "status.reference" and len(status.lines) >= 2
+
+
+def test_help_on_ussd_names_the_menu_option_for_a_complaint():
+    text = screen(main_menu_token("help")).text
+    assert f"Plainte : tapez {main_menu_token('complaint')} au menu." in text
+
+
+@pytest.mark.parametrize("channel, language, code, hint", [
+    ("sms", "fr", "", "Plainte : envoyez PLAINTE"),
+    ("whatsapp", "en", "", "Complaint: send COMPLAINT"),
+    ("sms", "bm", "*384#", "PLAINTE"),                          # the keyword of the language, whatever it reads
+    ("ussd", "fr", "*384#", "Plainte : *384#, option 5"),
+    ("ussd", "en", "*384*12#", "Complaint: *384*12#, option 5"),
+    ("ussd", "fr", "", "Plainte : option 5 du menu"),
+    ("ussd", "en", "*384*1234#", "Complaint: menu option 5"),   # too long to fit under every last screen
+    ("ussd", "en", "384<script>", "Complaint: menu option 5"),  # not a dialled code: never shown
+])
+def test_the_complaint_hint_names_the_keyword_or_the_menu_option(channel, language, code, hint):
+    keywords = {"complaint": {"fr": "PLAINTE", "en": "COMPLAINT", "bm": "PLAINTE"}}
+    assert hint in complaint_hint(channel, language, keywords, code)
+    assert main_menu_token("complaint") == "5"
+
+
+def test_without_a_keyword_for_the_language_the_hint_names_another_languages_keyword():
+    assert complaint_hint("sms", "bm", {"complaint": {"fr": "PLAINTE"}}) == "Kɔrɔfɔ: PLAINTE ci"
+    assert "PLAINTE" in complaint_hint("sms", "en", {})
+
+
+@pytest.mark.parametrize("channel", ["ussd", "sms", "whatsapp"])
+def test_the_last_screen_ends_with_the_complaint_hint(channel):
+    final = screen(REPORT, "1", "2", "1", "1", "3", *(["1"] if channel != "ussd" else []), "2", "2",
+                   channel=channel, ussd_code="*384#")
+    assert final.step == "report.cancelled"
+    assert final.lines[-1] == complaint_hint(channel, "fr", {"complaint": {"fr": "PLAINTE"}}, "*384#")

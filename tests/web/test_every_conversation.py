@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from casecore.cases import open_case
 from casecore.models import CaseEvent, Complaint, Feedback, Report
 from casecore.taxonomy import COMMUNITY_LANGUAGES
-from dialogs.community import main_menu_token
+from channels.sms.encoding import to_gsm7
+from channels.text import to_ascii
+from dialogs.community import complaint_hint, main_menu_token
 from tests.factories import make_report
 from tests.web.test_text_conversations import PHONE, Phone, app, providers  # noqa: F401  (fixtures)
 
@@ -92,6 +94,9 @@ def test_every_conversation_on_every_channel_in_every_language(app, providers, f
         assert count(app, model) == before + 1
     if flow == "status":
         assert report.reference in last
+    # The last message says how to complain, as the channel spells it (UssdPhone dials *384#).
+    hint = complaint_hint(channel, language, runtime.keywords.first_words, "*384#")
+    assert last.endswith({"ussd": to_ascii, "sms": to_gsm7}.get(channel, str)(hint)), last
 
 
 @pytest.mark.parametrize("channel", ["sms", "whatsapp"])

@@ -9,7 +9,7 @@ from app import create_app
 from bootstrap import bootstrap
 from casecore.models import Report
 from casecore.i18n import gettext_for
-from dialogs.community import MAIN_MENU
+from dialogs.community import MAIN_MENU, main_menu_token
 from channels.text import to_ascii
 from tests.conftest import make_settings
 from tests.factories import make_locations, make_organisation, make_receiving_service, make_user
@@ -55,6 +55,8 @@ def play(client, path, session="ATUid_abc123") -> str:
 # sex, age, region, commune, consent, call, send.
 FULL_PATH_FR = ["1", "1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1"]
 fr, en = gettext_for("fr"), gettext_for("en")
+# The line under every last screen; at_body's dialled code is too long to be named in it.
+HINT = fr("Complaint: menu option %(option)s") % {"option": main_menu_token("complaint")}
 
 
 def con(msgid: str, _=fr) -> str:
@@ -121,7 +123,7 @@ def test_a_whole_session_stores_one_report_and_enqueues_its_alert(client, seeded
                for n in range(len(FULL_PATH_FR) + 1)]
     assert all(s.startswith("CON ") for s in screens[:-1])
     last = screens[-1]
-    assert last.startswith("END " + to_ascii(fr("Thank you. Your reference: %(reference)s").split("%")[0]))
+    assert last.startswith("END " + to_ascii(fr("Thank you. Reference: %(reference)s").split("%")[0]))
     with seeded.unit_of_work() as session:
         report = session.scalars(select(Report)).one()
         location_level = report.location.level
@@ -145,15 +147,23 @@ def test_a_retried_last_step_gives_the_same_reference_and_one_report(client, see
 def test_no_consent_keeps_the_report_but_not_the_number(client, seeded):
     path = FULL_PATH_FR[:-3] + ["2", "1"]  # no consent: no call question
     last = play(client, path)
-    assert to_ascii(fr("Your number is not passed on to the workers.")) in last
+    assert to_ascii(fr("Your number is not given to the workers.")) in last
     with seeded.unit_of_work() as session:
         report = session.scalars(select(Report)).one()
     assert report.reporter_phone is None and not report.consent_to_share and not report.may_contact
 
 
+def test_the_last_screen_names_the_code_dialled_and_the_complaint_option(client):
+    path = FULL_PATH_FR[:-1] + ["2"]  # cancelled
+    for n in range(len(path) + 1):
+        body = at_body("*".join(path[:n]), session="ATUid_code").replace("%2A384%2A1234%23", "%2A384%23")
+        last = post(client, body).get_data(as_text=True)
+    assert last.endswith("\nPlainte : *384#, option 5"), last
+
+
 def test_cancel_saves_nothing(client, seeded):
     last = play(client, FULL_PATH_FR[:-1] + ["2"])
-    assert last == "END " + to_ascii(fr("Report cancelled. Nothing was saved."))
+    assert last == "END " + to_ascii(fr("Report cancelled. Nothing was saved.") + "\n" + HINT)
     with seeded.unit_of_work() as session:
         assert session.scalar(select(func.count(Report.id))) == 0
 
@@ -164,7 +174,7 @@ def test_an_unexpected_error_still_answers_a_polite_end(tmp_path, redis_url):
     client = create_app(broken).test_client()
     response = post(client, at_body("1*1*1*1*1*2*1"))
     assert response.status_code == 200
-    assert response.get_data(as_text=True) == "END " + to_ascii(fr(UNAVAILABLE))
+    assert response.get_data(as_text=True) == "END " + to_ascii(fr(UNAVAILABLE) + "\n" + HINT)
     bootstrap().close()
 
 
@@ -188,7 +198,7 @@ def test_without_a_receiving_organisation_the_first_screen_says_the_service_is_u
     client = create_app().test_client()
     response = post(client, at_body(""))
     assert response.status_code == 200
-    assert response.get_data(as_text=True) == "END " + to_ascii(fr(UNAVAILABLE))
+    assert response.get_data(as_text=True) == "END " + to_ascii(fr(UNAVAILABLE) + "\n" + HINT)
 
 
 def test_a_body_over_the_size_limit_is_refused_with_413(client):
