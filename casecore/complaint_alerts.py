@@ -13,18 +13,18 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from sqlalchemy import literal, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.access import FOCAL_POINT, SUPERVISOR
-from casecore.deadline_alerts import OVERDUE, WARNING, _seconds_since_epoch
+from casecore.deadline_alerts import OVERDUE, WARNING, alert_due
 from casecore.deadlines import Timelines
 from casecore.errors import NotFound
 from casecore.family_outreach import family_route
 from casecore.i18n import N_, gettext_for
 from casecore.ids import parse_id
-from casecore.models import Complaint, ComplaintStaff, User, UTCDateTime, utcnow
+from casecore.models import Complaint, ComplaintStaff, User, utcnow
 from casecore.outbox import queue_message
 
 log = logging.getLogger(__name__)
@@ -139,14 +139,10 @@ def schedule_missing_complaint_deadlines(session: Session, timelines: Timelines,
 def complaints_to_alert(session: Session, now: datetime, warn_fraction: float,
                         limit: int = 200) -> list[uuid.UUID]:
     """Ids of open complaints whose warning time or date has passed without its alert, soonest first."""
-    seconds = _seconds_since_epoch(session)
-    due, received = seconds(Complaint.due_at), seconds(Complaint.received_at)
-    at = seconds(literal(now, UTCDateTime))
-    to_warn = (Complaint.warned_at.is_(None) & (Complaint.due_at > now)
-               & (due - at <= (due - received) * warn_fraction))
-    passed = Complaint.overdue_alerted_at.is_(None) & (Complaint.due_at <= now)
+    due = alert_due(session, now, warn_fraction, due_at=Complaint.due_at, set_at=Complaint.received_at,
+                    warned_at=Complaint.warned_at, overdue_alerted_at=Complaint.overdue_alerted_at)
     return list(session.scalars(
-        select(Complaint.id).where(Complaint.status != "closed", Complaint.due_at.is_not(None), or_(to_warn, passed))
+        select(Complaint.id).where(Complaint.status != "closed", Complaint.due_at.is_not(None), due)
         .order_by(Complaint.due_at).limit(limit)))
 
 

@@ -56,18 +56,22 @@ def deadline_purpose_key(stage: str, deadline_id: uuid.UUID, user_id: uuid.UUID)
     return f"deadline-{stage}:{deadline_id}:{user_id}"
 
 
+def alert_due(session: Session, now: datetime, warn_fraction: float, *, due_at, set_at, warned_at, overdue_alerted_at):
+    """SQL condition: a date whose warning time or the date itself has passed without its alert. Warned when no
+    more than warn_fraction of the time between set_at and the date is left (columns of any table with dates)."""
+    seconds = _seconds_since_epoch(session)
+    due, start, at = seconds(due_at), seconds(set_at), seconds(literal(now, UTCDateTime))
+    to_warn = warned_at.is_(None) & (due_at > now) & (due - at <= (due - start) * warn_fraction)
+    passed = overdue_alerted_at.is_(None) & (due_at <= now)
+    return or_(to_warn, passed)
+
+
 def deadlines_to_alert(session: Session, now: datetime, warn_fraction: float, limit: int = 200) -> list[uuid.UUID]:
     """Ids of open deadlines whose warning time or due date has passed without their alert, soonest first."""
-    seconds = _seconds_since_epoch(session)
-    due, created = seconds(CaseDeadline.due_at), seconds(CaseDeadline.created_at)
-    at = seconds(literal(now, UTCDateTime))
-    # Warned when no more than warn_fraction of the time between its setting and its date is left.
-    to_warn = (CaseDeadline.warned_at.is_(None) & (CaseDeadline.due_at > now)
-               & (due - at <= (due - created) * warn_fraction))
-    passed = CaseDeadline.overdue_alerted_at.is_(None) & (CaseDeadline.due_at <= now)
+    due = alert_due(session, now, warn_fraction, due_at=CaseDeadline.due_at, set_at=CaseDeadline.created_at,
+                    warned_at=CaseDeadline.warned_at, overdue_alerted_at=CaseDeadline.overdue_alerted_at)
     return list(session.scalars(
-        select(CaseDeadline.id).where(CaseDeadline.met_at.is_(None), or_(to_warn, passed))
-        .order_by(CaseDeadline.due_at).limit(limit)
+        select(CaseDeadline.id).where(CaseDeadline.met_at.is_(None), due).order_by(CaseDeadline.due_at).limit(limit)
     ))
 
 
