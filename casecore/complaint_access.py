@@ -12,12 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, exists, false, insert, select
+from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.access import FOCAL_POINT, SUPERVISOR, Staff
 from casecore.audit import record_event
+from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
 from casecore.models import Complaint, ComplaintNote, ComplaintStaff, User, utcnow
@@ -72,16 +73,20 @@ def record_named_staff(session: Session, complaint_id: uuid.UUID, user_ids: Iter
     known = set(session.scalars(select(User.id).where(User.id.in_(wanted))))
     if len(known) != len(wanted):
         raise InvalidInput("a staff member named in the complaint does not exist")
-    already = set(session.scalars(select(ComplaintStaff.user_id).where(ComplaintStaff.complaint_id == complaint_id,
-                                                                       ComplaintStaff.user_id.in_(wanted))))
-    added = [user_id for user_id in wanted if user_id not in already]
     now = utcnow()
-    for user_id in added:
-        # Unique (complaint, user): of two focal points naming the same person at once, the second fails and
-        # retries, rather than the trail showing them named twice.
-        session.execute(insert(ComplaintStaff).values(id=uuid.uuid4(), complaint_id=complaint_id, user_id=user_id,
-                                                      added_by_id=added_by_id, added_at=now))
-        session.add(ComplaintNote(complaint_id=complaint_id, author_id=added_by_id, at=now, kind="named",
-                                  body=str(user_id)))
+    added = []
+    for user_id in wanted:
+        # Unique (complaint, user): of two focal points naming the same person at once, one inserts and the other
+        # finds it done, so the trail shows them named once.
+        inserted = session.execute(
+            dialect_insert(session, ComplaintStaff.__table__)
+            .values(id=uuid.uuid4(), complaint_id=complaint_id, user_id=user_id, added_by_id=added_by_id,
+                    added_at=now)
+            .on_conflict_do_nothing().returning(ComplaintStaff.__table__.c.id)
+        ).first()
+        if inserted is not None:
+            added.append(user_id)
+            session.add(ComplaintNote(complaint_id=complaint_id, author_id=added_by_id, at=now, kind="named",
+                                      body=str(user_id)))
     session.flush()
     return added

@@ -112,7 +112,9 @@ def queue_complaint_alerts(session: Session, complaint_id: str | uuid.UUID, back
 def complaints_awaiting_alert(session: Session, received_before: datetime, limit: int = 200) -> list[uuid.UUID]:
     """Ids of complaints received before received_before whose alerts were never written, oldest first."""
     return list(session.scalars(
-        select(Complaint.id).where(Complaint.alerted_at.is_(None), Complaint.received_at < received_before)
+        # Only new ones: a complaint a focal point already took up (Redis down meanwhile) is not "new" any more.
+        select(Complaint.id).where(Complaint.alerted_at.is_(None), Complaint.status == "new",
+                                   Complaint.received_at < received_before)
         .order_by(Complaint.received_at).limit(limit)))
 
 

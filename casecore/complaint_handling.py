@@ -59,6 +59,8 @@ def add_note(session: Session, staff: Staff, complaint_id: str | uuid.UUID, text
     """Add a private note; the first one on an acknowledged complaint starts its investigation."""
     complaint = _for_focal_point(session, staff, complaint_id)
     body = staff_text(text, "note", length=NOTE_LENGTH)
+    # Locked: a close at the same moment comes before or after the note, never around it.
+    session.refresh(complaint, with_for_update=True)
     if complaint.status == "new":
         raise Refused("not_acknowledged")
     if complaint.status == "closed":
@@ -146,7 +148,9 @@ def inform_complainant(session: Session, staff: Staff, complaint_id: str | uuid.
 def close(session: Session, staff: Staff, complaint_id: str | uuid.UUID) -> None:
     """Close a resolved complaint, once the complainant was informed when they can be."""
     complaint = _for_focal_point(session, staff, complaint_id)
-    if complaint.status == "resolved" and may_inform(complaint) and complaint.informed_at is None:
+    # A complainant who since opted out cannot be told: that must not keep the complaint open for ever.
+    if (complaint.status == "resolved" and may_inform(complaint) and complaint.informed_at is None
+            and not is_opted_out(session, complaint.contact_phone)):
         raise Refused("not_informed")
     now = utcnow()
     _step(session, complaint, ("resolved",), "not_resolved", status="closed", closed_at=now, closed_by_id=staff.id)

@@ -133,6 +133,11 @@ def log_complaint(session: Session, staff: Staff, *, channel: str, category: str
         # A number typed by staff is checked here: the form says so, where a community channel keeps the complaint.
         contact_phone(draft.contact_phone, default_region)
     submitted = submit_complaint(session, draft, default_region, timelines)
+    if not submitted.is_new:
+        # A form sent again by the one who filled it in; a key reused by anyone else learns nothing of it.
+        logged_by = session.scalar(select(Complaint.received_by_id).where(Complaint.id == submitted.id))
+        if logged_by != staff.id:
+            raise InvalidInput("the form's key is missing or malformed")
     if submitted.is_new:
         record_named_staff(session, submitted.id, named_staff_ids, staff.id)
         record_event(session, staff.id, "complaint.logged", "complaint", submitted.id)

@@ -16,9 +16,15 @@ from bootstrap import Runtime, bootstrap
 from casecore import complaint_handling as handling
 from casecore import taxonomy
 from casecore.casework import NotAllowed, Refused
-from casecore.complaint_access import require_complaint, view_complaint, visible_complaints
-from casecore.complaint_alerts import acknowledges_by_sms, alert_complaint_deadline, queue_complaint_alerts
+from casecore.complaint_access import record_named_staff, require_complaint, view_complaint, visible_complaints
+from casecore.complaint_alerts import (
+    acknowledges_by_sms,
+    alert_complaint_deadline,
+    complaints_awaiting_alert,
+    queue_complaint_alerts,
+)
 from casecore.complaints import ComplaintDraft, log_complaint, submit_complaint
+from casecore.contacts import opt_out
 from casecore.errors import InvalidInput, NotFound
 from casecore.models import AuditEvent, Complaint, ComplaintNote, OutboundMessage, utcnow
 from casecore.sms_length import measure_sms
@@ -264,6 +270,53 @@ def test_an_anonymous_complaint_is_closed_without_informing_anyone(any_db_runtim
             handling.inform_complainant(session, focal, cid, "Merci", sms_backend="console")
         handling.close(session, focal, cid)
         assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 0
+
+
+def test_a_complainant_who_opted_out_cannot_be_told_and_the_complaint_still_closes(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org, people = staff_of(session)
+        focal = as_staff(people["focal_point"])
+        cid = make_complaint(session, org).id
+        handling.acknowledge(session, focal, cid)
+        handling.resolve(session, focal, cid, "Agent rappelé à l'ordre")
+        with pytest.raises(Refused, match="not_informed"):
+            handling.close(session, focal, cid)
+        opt_out(session, COMPLAINANT)
+        with pytest.raises(Refused, match="opted_out"):
+            handling.inform_complainant(session, focal, cid, "Merci", sms_backend="console")
+        handling.close(session, focal, cid)
+        assert session.get(Complaint, cid).status == "closed"
+        with pytest.raises(Refused, match="closed"):
+            handling.add_note(session, focal, cid, "Trop tard")
+
+
+def test_naming_the_same_person_twice_names_them_once(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org, people = staff_of(session)
+        cid = make_complaint(session, org).id
+        named = people["caseworker"].id
+        assert record_named_staff(session, cid, [named, str(named)], people["focal_point"].id) == [named]
+        assert record_named_staff(session, cid, [named], people["focal_point"].id) == []
+        assert session.scalar(select(func.count()).select_from(ComplaintNote)
+                              .where(ComplaintNote.kind == "named")) == 1
+
+
+def test_a_form_key_sent_again_by_someone_else_learns_nothing(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        _org, people = staff_of(session)
+        form = str(uuid.uuid4())
+        log(session, people["caseworker"], form_key=form)
+        with pytest.raises(InvalidInput):
+            log(session, people["supervisor"], form_key=form)
+
+
+def test_only_new_complaints_wait_for_their_arrival_alert(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org, people = staff_of(session)
+        waiting, taken_up = make_complaint(session, org), make_complaint(session, org)
+        taken_up.status = "acknowledged"
+        session.flush()
+        assert complaints_awaiting_alert(session, utcnow() + timedelta(minutes=1)) == [waiting.id]
 
 
 def test_two_focal_points_acknowledging_at_once_acknowledge_once(any_db_runtime):
