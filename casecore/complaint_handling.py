@@ -24,18 +24,14 @@ from casecore.casework import NotAllowed, Refused, staff_text
 from casecore.complaint_access import may_handle_complaints, record_named_staff, require_complaint
 from casecore.contacts import is_opted_out
 from casecore.deadlines import Timelines
-from casecore.family_outreach import family_route
+from casecore.family_outreach import MESSAGE_LENGTH, staff_text_to
 from casecore.models import Complaint, ComplaintNote, utcnow
 from casecore.outbox import queue_message
-from casecore.sms_length import measure_sms
 
 log = logging.getLogger(__name__)
 
 NOTE_LENGTH = 4000
 OUTCOME_LENGTH = 2000
-# What the complainant is told: what fits two SMS once respelt for GSM-7, as a case worker's text to a family.
-INFORM_LENGTH = 300
-MAX_SMS_SEGMENTS = 2
 IN_HAND = ("acknowledged", "investigating")
 
 
@@ -118,17 +114,12 @@ def inform_complainant(session: Session, staff: Staff, complaint_id: str | uuid.
                        sms_backend: str, respell_sms: Callable[[str], str] = lambda text: text) -> Informed:
     """Tell the complainant the outcome in the focal point's words, once, through the outbox, after resolution."""
     complaint = _for_focal_point(session, staff, complaint_id)
-    body = staff_text(text, "message", length=INFORM_LENGTH)
+    body = staff_text(text, "message", length=MESSAGE_LENGTH)
     if not may_inform(complaint):
         raise Refused("no_contact")
     if complaint.status != "resolved":
         raise Refused("already_informed" if complaint.informed_at else "not_resolved")
-    if is_opted_out(session, complaint.contact_phone):
-        raise Refused("opted_out")
-    route = family_route(session, complaint.contact_phone, sms_backend)
-    wire = respell_sms(body) if route.channel == "sms" else body
-    if route.channel == "sms" and measure_sms(wire).segments > MAX_SMS_SEGMENTS:
-        raise Refused("message_too_long")
+    route, wire = staff_text_to(session, complaint.contact_phone, body, sms_backend, respell_sms)
     now = utcnow()
     claimed = session.execute(
         update(Complaint).where(Complaint.id == complaint.id, Complaint.status == "resolved",

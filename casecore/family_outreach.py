@@ -80,6 +80,19 @@ def family_contacts(session: Session, case_id: uuid.UUID) -> list[CaseContact]:
                                 .order_by(CaseContact.added_at, CaseContact.id)))
 
 
+def staff_text_to(session: Session, phone: str, body: str, sms_backend: str,
+                  respell_sms: Callable[[str], str]) -> tuple[Route, str]:
+    """How staff's words reach a community number, and the words as they go that way (respelt for SMS); Refused
+    when the number opted out or the text would take more than MAX_SMS_SEGMENTS."""
+    if is_opted_out(session, phone):
+        raise Refused("opted_out")
+    route = family_route(session, phone, sms_backend)
+    wire = respell_sms(body) if route.channel == "sms" else body
+    if route.channel == "sms" and measure_sms(wire).segments > MAX_SMS_SEGMENTS:
+        raise Refused("message_too_long")
+    return route, wire
+
+
 def message_family(session: Session, staff: Staff, case_id: str | uuid.UUID, *, contact_id: str | uuid.UUID | None,
                    text: str, form_key: str, sms_backend: str,
                    respell_sms: Callable[[str], str] = lambda text: text) -> SentToFamily:
@@ -91,12 +104,7 @@ def message_family(session: Session, staff: Staff, case_id: str | uuid.UUID, *, 
         return sent
     body = staff_text(text, "message", length=MESSAGE_LENGTH)
     contact = _contact(session, case.id, contact_id)
-    if is_opted_out(session, contact.phone):
-        raise Refused("opted_out")
-    route = family_route(session, contact.phone, sms_backend)
-    wire = respell_sms(body) if route.channel == "sms" else body
-    if route.channel == "sms" and measure_sms(wire).segments > MAX_SMS_SEGMENTS:
-        raise Refused("message_too_long")
+    route, wire = staff_text_to(session, contact.phone, body, sms_backend, respell_sms)
     event = add_event(session, case.id, "message_to_family", staff.id, body, channel=route.channel,
                       source_key=key)
     outbox = queue_message(session, purpose_key=key, to_phone=contact.phone, body=wire, backend=route.backend,
