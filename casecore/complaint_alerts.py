@@ -76,10 +76,12 @@ def acknowledges_by_sms(complaint: Complaint) -> bool:
 
 
 def queue_complaint_alerts(session: Session, complaint_id: str | uuid.UUID, backend: str,
-                           acknowledgement: Callable[[str, str], str]) -> list[uuid.UUID]:
+                           acknowledgement: Callable[[str, str], str],
+                           respell_sms: Callable[[str], str] = lambda text: text) -> list[uuid.UUID]:
     """Write the focal points' alerts and the complainant's acknowledgement (each once); the outbox ids to send.
 
-    acknowledgement(language, reference) is the complainant's SMS, ready to send (dialogs.complaint_ack).
+    acknowledgement(language, reference) is the complainant's message (dialogs.complaint_ack), respelt with
+    respell_sms only when it goes by SMS: WhatsApp carries the language's accents.
     """
     complaint = session.get(Complaint, parse_id(complaint_id, "complaint"), with_for_update=True)
     if complaint is None:
@@ -95,9 +97,10 @@ def queue_complaint_alerts(session: Session, complaint_id: str | uuid.UUID, back
             to_send.append(message.id)
     if acknowledges_by_sms(complaint):
         route = family_route(session, complaint.contact_phone, backend)
+        text = acknowledgement(complaint.language, complaint.reference)
         message = queue_message(
             session, purpose_key=f"complaint-ack:{complaint.id}", to_phone=complaint.contact_phone,
-            body=acknowledgement(complaint.language, complaint.reference), backend=route.backend,
+            body=respell_sms(text) if route.channel == "sms" else text, backend=route.backend,
             channel=route.channel, organisation_id=complaint.organisation_id,
         )
         if message.status == "queued":

@@ -17,11 +17,6 @@ from workers.queueing import enqueue_send, follow_up_queue
 log = logging.getLogger(__name__)
 
 
-def sms_acknowledgement(language: str, reference: str) -> str:
-    """The complainant's acknowledgement, respelt for one GSM-7 SMS."""
-    return to_gsm7(acknowledgement_text(language, reference))
-
-
 def find_complaints_to_alert(runtime: Runtime, session: Session, now: datetime) -> list[uuid.UUID]:
     """The scheduler's part: give complaints lacking one their date to close by, and list those due an alert."""
     added = schedule_missing_complaint_deadlines(session, runtime.timelines, now)
@@ -35,7 +30,7 @@ def alert_complaint(complaint_id: str) -> int:
     runtime = bootstrap()
     with runtime.unit_of_work() as session:
         message_ids = queue_complaint_alerts(session, complaint_id, runtime.settings.SMS_BACKEND,
-                                             sms_acknowledgement)
+                                             acknowledgement_text, respell_sms=to_gsm7)
     _enqueue_sends(runtime, message_ids)
     return len(message_ids)
 

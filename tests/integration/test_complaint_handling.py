@@ -26,17 +26,17 @@ from casecore.complaint_alerts import (
 from casecore.complaints import ComplaintDraft, log_complaint, submit_complaint
 from casecore.contacts import opt_out
 from casecore.errors import InvalidInput, NotFound
-from casecore.models import AuditEvent, Complaint, ComplaintNote, OutboundMessage, utcnow
+from casecore.models import AuditEvent, Complaint, ComplaintNote, InboundMessage, OutboundMessage, utcnow
 from casecore.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.community import main_menu_token
+from dialogs.complaint_ack import acknowledgement_text
 from tests.concurrency import run_together
 from tests.conftest import make_settings
 from tests.factories import as_staff, make_organisation, make_user
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.queues import drain
 from tests.unit.test_alert_text import GSM7
-from workers.complaints import sms_acknowledgement
 from workers.queueing import enqueue_complaint_alert, enqueue_send
 from workers.scheduler import run_once
 
@@ -366,9 +366,25 @@ def test_a_new_complaint_alerts_the_focal_points_not_named_in_it_once_without_de
 
 @pytest.mark.parametrize("language", taxonomy.COMMUNITY_LANGUAGES)
 def test_the_acknowledgement_is_one_plain_sms_with_the_reference_alone(language):
-    text = sms_acknowledgement(language, "WWWWWWWWWWWWWWWW")
+    text = to_gsm7(acknowledgement_text(language, "WWWWWWWWWWWWWWWW"))
     assert "WWWWWWWWWWWWWWWW" in text and set(text) <= GSM7, set(text) - GSM7
     assert measure_sms(text).segments == 1
+
+
+def test_the_acknowledgement_keeps_its_accents_on_whatsapp_and_is_respelt_for_sms(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org, people = staff_of(session)
+        by_sms = log(session, people["caseworker"], language="fr")
+        session.add(InboundMessage(provider="twilio", provider_message_id="SM1", channel="whatsapp",
+                                   phone="+22370000099", to_address="whatsapp:+14155238886", body="Bonjour"))
+        by_whatsapp = log(session, people["caseworker"], language="fr", contact="+22370000099")
+    for logged in (by_sms, by_whatsapp):
+        with any_db_runtime.unit_of_work() as session:
+            queue_complaint_alerts(session, logged.id, "console", lambda language, reference: f"Référence ŋ {reference}",
+                                   respell_sms=to_gsm7)
+    acks = {m.to_phone: (m.channel, m.body) for m in outbox(any_db_runtime) if m.purpose_key.startswith("complaint-ack")}
+    assert acks[COMPLAINANT] == ("sms", to_gsm7(f"Référence ŋ {by_sms.reference}"))
+    assert acks["+22370000099"] == ("whatsapp", f"Référence ŋ {by_whatsapp.reference}")
 
 
 def test_a_complaint_made_on_a_community_channel_gets_no_second_message(any_db_runtime):
@@ -377,7 +393,7 @@ def test_a_complaint_made_on_a_community_channel_gets_no_second_message(any_db_r
         for channel in ("ussd", "sms", "whatsapp"):
             complaint = make_complaint(session, org, channel=channel)
             assert not acknowledges_by_sms(complaint)
-            queue_complaint_alerts(session, complaint.id, "console", sms_acknowledgement)
+            queue_complaint_alerts(session, complaint.id, "console", acknowledgement_text, respell_sms=to_gsm7)
         assert COMPLAINANT not in {m.to_phone for m in session.scalars(select(OutboundMessage))}
 
 
@@ -388,7 +404,7 @@ def test_without_a_focal_point_supervisors_are_told_only_of_what_they_may_read(a
         supervisor = make_user(session, org, role="supervisor")
         make_user(session, org, role="caseworker")
         complaint = make_complaint(session, org, category=category)
-        queue_complaint_alerts(session, complaint.id, "console", sms_acknowledgement)
+        queue_complaint_alerts(session, complaint.id, "console", acknowledgement_text, respell_sms=to_gsm7)
         phones = {m.to_phone for m in session.scalars(select(OutboundMessage))}
         assert phones == ({supervisor.phone} if told else set())
 
