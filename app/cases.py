@@ -23,6 +23,7 @@ from casecore.audit import record_event
 from casecore.case_view import case_page, pending_approvals
 from casecore.deadlines import Timelines
 from casecore.errors import InvalidInput, NotFound
+from casecore.form_once import first_use
 from casecore.models import utcnow
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
@@ -80,7 +81,7 @@ def advance(case_id: str):
 def note(case_id: str):
     """Add a note on the current step."""
     text = request.form.get("text", "")
-    return _act(case_id, "timeline", lambda db: casework.add_note(db, current_user, case_id, text))
+    return _act(case_id, "timeline", lambda db: casework.add_note(db, current_user, case_id, text), once=True)
 
 
 @bp.route("/cases/<case_id>/consents", methods=["POST"])
@@ -89,7 +90,7 @@ def consent(case_id: str):
     form = request.form
     return _act(case_id, "consent", lambda db: casework.record_consent(
         db, current_user, case_id, purpose=form.get("purpose", ""), given=form.get("given") == "yes",
-        given_by=form.get("given_by", ""), note=form.get("note")))
+        given_by=form.get("given_by", ""), note=form.get("note")), once=True)
 
 
 @bp.route("/cases/<case_id>/consents/<consent_id>/withdraw", methods=["POST"])
@@ -126,7 +127,7 @@ def follow_up(case_id: str):
                                       notes=form.get("notes"), next_due_at=_day(form.get("next_due_on")),
                                       timelines=timelines())
 
-    return _act(case_id, "follow-ups", log_it)
+    return _act(case_id, "follow-ups", log_it, once=True)
 
 
 @bp.route("/cases/<case_id>/messages", methods=["POST"])
@@ -158,11 +159,16 @@ def reopen(case_id: str):
     return _act(case_id, "status", lambda db: casework.reopen_case(db, current_user, case_id, reason, timelines()))
 
 
-def _act(case_id: str, section: str, action: Callable):
-    """Run one change in a unit of work; redirect to the page on success, re-render it with the reason if refused."""
+def _act(case_id: str, section: str, action: Callable, once: bool = False):
+    """Run one change in a unit of work; redirect to the page on success, re-render it with the reason if refused.
+
+    once: the form adds something, so the same form sent twice acts once (its key, casecore.form_once).
+    """
     _refuse_admin()
     try:
         with runtime().unit_of_work() as db:
+            if once and not first_use(db, current_user.id, request.endpoint, request.form.get("form_key")):
+                return redirect(url_for("casework.page", case_id=case_id, _anchor=section))
             result = action(db)
     except NotFound:
         abort(404)
@@ -230,3 +236,5 @@ def init_app(app: Flask) -> None:
     """Register the case page and its forms, and their template helpers."""
     app.register_blueprint(bp)
     app.add_template_global(case_label)
+    # A key per form shown, so the form sent twice acts once (casecore.form_once).
+    app.add_template_global(lambda: uuid.uuid4(), "new_form_key")

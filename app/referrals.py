@@ -14,6 +14,7 @@ from casecore import referrals, services, transfers
 from casecore.access import require_case
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from casecore.form_once import first_use
 from casecore.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,10 @@ def create(case_id: str):
     _ = page_gettext()
     try:
         with runtime().unit_of_work() as db:
-            referrals.make_referral(db, current_user, case_id, request.form.get("service_id", ""),
-                                    request.form.get("notes", ""))
+            # A double click refers the case once (the form's key; casecore.form_once).
+            if first_use(db, current_user.id, "referrals.create", request.form.get("form_key")):
+                referrals.make_referral(db, current_user, case_id, request.form.get("service_id", ""),
+                                        request.form.get("notes", ""))
     except NotFound:
         abort(404)
     except (InvalidInput, Conflict) as refusal:

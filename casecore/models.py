@@ -624,3 +624,14 @@ class CommitteeMember(Base):
     registered_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FormUse(Base):
+    """A staff form acted on: its key, so the same form sent twice (a double click, a resend) acts once."""
+
+    __tablename__ = "form_use"
+
+    form_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    action: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

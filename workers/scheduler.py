@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.alerts import reports_awaiting_alert
 from casecore.complaint_alerts import complaints_awaiting_alert
+from casecore.form_once import forget_old_forms
 from casecore.models import utcnow
 from casecore.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
 from casecore.inbox import inbound_awaiting
@@ -56,6 +57,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         complaint_ids = complaints_awaiting_alert(
             session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         complaint_deadline_ids = find_complaints_to_alert(runtime, session, now)
+        forget_old_forms(session, now)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
         message_ids += end_expired_dialogues(runtime)
