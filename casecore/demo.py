@@ -77,6 +77,8 @@ DEMO_ACCOUNTS = (
     (DemoLogin("agent@demo.relais.example", "demo-agent-social", "caseworker"), "+22376000002"),
     (DemoLogin("agent2@demo.relais.example", "demo-agent-social-2", "caseworker"), "+22376000003"),
     (DemoLogin("admin@demo.relais.example", "demo-administrateur", "admin"), "+22376000004"),
+    # Complaints, the sensitive ones included, go to the focal point: a supervisor reads only the others.
+    (DemoLogin("plaintes@demo.relais.example", "demo-point-focal", "focal_point"), "+22376000005"),
 )
 DEMO_SUPERVISOR = DEMO_ACCOUNTS[0][0].email
 DEMO_CASE_WORKER = DEMO_ACCOUNTS[1][0].email

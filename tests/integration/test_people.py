@@ -263,4 +263,4 @@ def test_the_demo_team_and_its_case_workers(any_db_runtime):
         assert members == {DEMO_CASE_WORKER: ("female", "fr,bm", "caseworker"),
                            DEMO_SECOND_CASE_WORKER: ("male", "fr,en", "caseworker")}
         assert session.scalar(select(Case.team_id)) == team.id
-        assert session.scalar(select(func.count()).select_from(User)) == 4
+        assert session.scalar(select(func.count()).select_from(User)) == 5  # with the complaints focal point

@@ -63,9 +63,10 @@ def test_demo_loads_once_and_can_run_again(cli, uow):
             session.scalar(select(func.count()).select_from(Location)),
             session.scalar(select(func.count()).select_from(User)),
         )
-    assert counts[0] == 1 and counts[2] == 4
+    assert counts[0] == 1 and counts[2] == 5
     assert "superviseur@demo.relais.example" in first.output and "DEMONSTRATIONS ONLY" in first.output
-    for login in ("agent@demo.relais.example", "agent2@demo.relais.example", "admin@demo.relais.example"):
+    for login in ("agent@demo.relais.example", "agent2@demo.relais.example", "admin@demo.relais.example",
+                  "plaintes@demo.relais.example"):
         assert login in first.output and login in second.output
 
 
@@ -78,6 +79,7 @@ def test_demo_accounts_and_locations_are_usable(cli, uow):
         assert authenticate(session, "agent@demo.relais.example", "demo-agent-social").role == "caseworker"
         assert authenticate(session, "agent2@demo.relais.example", "demo-agent-social-2").role == "caseworker"
         assert authenticate(session, "admin@demo.relais.example", "demo-administrateur").role == "admin"
+        assert authenticate(session, "plaintes@demo.relais.example", "demo-point-focal").role == "focal_point"
         assert user.organisation.slug == DEMO_SLUG
         directory = load_place_directory(session)
         regions = {place.name: place.code for place in directory.regions}
