@@ -112,6 +112,7 @@ class Runtime:
             keywords=self.keywords.first_words,
             alert_backend=s.SMS_BACKEND,
             timelines=self.timelines,
+            feedback_answer_days=s.FEEDBACK_ANSWER_DAYS,
         )
 
     def unit_of_work(self, read_only: bool = False):

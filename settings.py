@@ -151,6 +151,12 @@ class Settings:
     COMPLAINT_DEADLINE_HOURS_HIGH: float = 72
     COMPLAINT_DEADLINE_HOURS_MEDIUM: float = 168
     COMPLAINT_DEADLINE_HOURS_LOW: float = 336
+    # Feedback from a number answers the latest survey sent to it (at closure, after a service) within this many
+    # days; later, it is about the number's case as before, or general.
+    FEEDBACK_ANSWER_DAYS: int = 30
+    # The feedback figures show an average and a distribution only for at least this many answers; fewer show as
+    # "fewer than N", so no family's rating can be read from them.
+    FEEDBACK_MIN_GROUP: int = 5
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -11,6 +11,9 @@ from app import cases
 from app import admin, admin_places, audit
 from app import referrals, services, transfers
 from app import case_list, committees
+from app import figures
+from app import complaints
+from app import feedback
 from app.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
@@ -54,6 +57,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     transfers.init_app(app)
     case_list.init_app(app)
     committees.init_app(app)
+    figures.init_app(app)
+    complaints.init_app(app)
+    feedback.init_app(app)
     cli.init_app(app)
     return app
 

@@ -88,6 +88,13 @@ ACTION_LABELS = {
     "complaint.resolved": N_("Resolved a complaint"),
     "complaint.complainant_informed": N_("Informed a complainant"),
     "complaint.closed": N_("Closed a complaint"),
+    "figures.viewed": N_("Viewed the complaint figures"),
+    "figures.exported": N_("Downloaded the complaint figures"),
+    "feedback.viewed": N_("Viewed the feedback figures"),
+    "feedback.exported": N_("Downloaded the feedback figures"),
+    "feedback.comments_viewed": N_("Read the feedback comments"),
+    "complaint.category_changed": N_("Changed a complaint's category"),
+    "complaints.viewed": N_("Viewed the complaints"),
 }
 
 
@@ -99,6 +106,7 @@ OBJECT_LABELS = {
     "media": N_("File"), "approvals": N_("Approvals"), "case_list": N_("Case list"), "audit": N_("Audit trail"),
     "message_log": N_("Message log"), "ussd_simulation": N_("Simulator"), "sms_simulation": N_("Simulator"),
     "whatsapp_simulation": N_("Simulator"), "complaint": N_("Complaint"),
+    "complaint_figures": N_("Complaint figures"),
 }
 
 

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length
 from app.runtime import runtime
 from app.webhooks import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
-from casecore.access import CASEWORKER, may_manage_people, may_triage
+from casecore.access import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
 from casecore.audit import record_event
 from casecore.i18n import gettext_for
 from casecore.logins import LoginPolicy, attempt_login
@@ -81,13 +81,15 @@ def page_gettext():
 
 def landing_url(role: str) -> str:
     """Where a user lands: administrators on the accounts page, supervisors on the triage queue, case workers on
-    their cases, anyone else (a complaints focal point, until complaints have pages) on the simulator."""
+    their cases, complaints focal points on the complaints, anyone else on the simulator."""
     if may_manage_people(role):
         return url_for("admin.users")
     if may_triage(role):
         return url_for("triage.queue")
     if role == CASEWORKER:
         return url_for("case_list.page")
+    if role == FOCAL_POINT:
+        return url_for("complaints.page_list")
     return url_for("simulator.page")
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.auth import page_gettext, safe_next
+from app.cases import survey_plan
 from app.runtime import runtime
 from casecore import referrals, services, transfers
 from casecore.access import require_case
@@ -16,6 +17,7 @@ from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.form_once import first_use
 from casecore.i18n import N_
+from workers.queueing import enqueue_send
 
 log = logging.getLogger(__name__)
 
@@ -137,14 +139,19 @@ def answer(case_id: str, referral_id: str):
     _ = page_gettext()
     try:
         with runtime().unit_of_work() as db:
-            referrals.update_referral(db, current_user, case_id, referral_id, status=request.form.get("status", ""),
-                                      counter_referral_notes=request.form.get("counter_referral_notes", ""))
+            referral = referrals.update_referral(
+                db, current_user, case_id, referral_id, status=request.form.get("status", ""),
+                counter_referral_notes=request.form.get("counter_referral_notes", ""), surveys=survey_plan())
+            to_send = referrals.service_survey_ids(db, referral.id) if referral.status == "done" else []
     except NotFound:
         abort(404)
     except NotAllowed:
         abort(403)
     except (InvalidInput, Conflict) as refusal:
         return render_case_page(case_id, _(str(refusal)), refusal_status(refusal))
+    # After the commit, so a send job never looks for a row not yet there; the scheduler sweeps what fails.
+    for outbox_id in to_send:
+        enqueue_send(runtime().queue, outbox_id)
     return redirect(back_to(case_id))
 
 

@@ -42,6 +42,11 @@ def visible_complaints(staff: Staff) -> ColumnElement[bool]:
     return scope & ~names(staff.id)
 
 
+def may_read_complaints(role: str) -> bool:
+    """Whether this role reads complaints at all (focal points; supervisors all but the sensitive ones)."""
+    return role in (FOCAL_POINT, SUPERVISOR)
+
+
 def may_handle_complaints(role: str) -> bool:
     """Whether this role acknowledges, investigates, resolves and closes complaints (supervisors only read)."""
     return role == FOCAL_POINT
@@ -70,9 +75,12 @@ def record_named_staff(session: Session, complaint_id: uuid.UUID, user_ids: Iter
     wanted = list(dict.fromkeys(parse_id(user_id, "user") for user_id in user_ids if user_id not in (None, "")))
     if not wanted:
         return []
-    known = set(session.scalars(select(User.id).where(User.id.in_(wanted))))
+    # The organisation's own staff only: its focal points cannot keep a complaint from anyone else's staff, and
+    # naming someone elsewhere would tell nobody who can act on it.
+    organisation_id = session.scalar(select(Complaint.organisation_id).where(Complaint.id == complaint_id))
+    known = set(session.scalars(select(User.id).where(User.id.in_(wanted), User.organisation_id == organisation_id)))
     if len(known) != len(wanted):
-        raise InvalidInput("a staff member named in the complaint does not exist")
+        raise InvalidInput("a staff member named in the complaint is not one of the organisation's staff")
     now = utcnow()
     added = []
     for user_id in wanted:

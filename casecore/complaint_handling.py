@@ -95,6 +95,33 @@ def set_severity(session: Session, staff: Staff, complaint_id: str | uuid.UUID, 
     _trail(session, complaint, staff, "severity", severity, "complaint.severity_changed", now)
 
 
+def set_category(session: Session, staff: Staff, complaint_id: str | uuid.UUID, category: str,
+                 timelines: Timelines) -> None:
+    """File the complaint under another category (one made under the wrong one, say abuse filed as service quality).
+
+    Who reads it follows at once (complaint_access keys on the category: a sensitive one leaves the supervisors'
+    sight). The severity rises to the new category's default when that is higher, never falls without a focal
+    point choosing it, and a new severity counts the date to close by again, as set_severity does.
+    """
+    taxonomy.require(category, taxonomy.COMPLAINT_CATEGORIES, "complaint category")
+    complaint = _for_focal_point(session, staff, complaint_id)
+    if complaint.category == category:
+        return
+    now = utcnow()
+    values = {"category": category}
+    severity = taxonomy.DEFAULT_COMPLAINT_SEVERITY[category]
+    if _graver(severity, complaint.severity):
+        due_at = timelines.complaint_due(complaint.received_at, severity)
+        past = now if due_at <= now else None
+        values.update(severity=severity, due_at=due_at, warned_at=past, overdue_alerted_at=past)
+    _step(session, complaint, taxonomy.COMPLAINT_STATUSES[:-1], "closed", **values)
+    if "severity" in values:
+        # In the trail too, so the focal point sees why the date moved; one audit event covers both.
+        session.add(ComplaintNote(complaint_id=complaint.id, author_id=staff.id, at=now, kind="severity",
+                                  body=severity))
+    _trail(session, complaint, staff, "category", category, "complaint.category_changed", now)
+
+
 def resolve(session: Session, staff: Staff, complaint_id: str | uuid.UUID, outcome: str | None) -> None:
     """Record what was found and done; only a complaint in hand (acknowledged or investigating) is resolved."""
     complaint = _for_focal_point(session, staff, complaint_id)
@@ -154,6 +181,12 @@ def _for_focal_point(session: Session, staff: Staff, complaint_id: str | uuid.UU
     if not may_handle_complaints(staff.role):
         raise NotAllowed("only a complaints focal point handles complaints")
     return complaint
+
+
+def _graver(severity: str, than: str | None) -> bool:
+    """Whether severity is graver than than (None, a complaint from before severities, counts as the least)."""
+    order = taxonomy.COMPLAINT_SEVERITIES  # gravest first
+    return than not in order or order.index(severity) < order.index(than)
 
 
 def _step(session: Session, complaint: Complaint, from_statuses: tuple[str, ...], refusal: str, **values) -> None:

@@ -1,4 +1,5 @@
-"""Messages from a case to the family's numbers: the case worker's texts, and the feedback surveys at closure.
+"""Messages from a case to the family's numbers: the case worker's texts, and the feedback surveys at closure and
+after a service.
 
 Both go through the outbox (written once per purpose key, sent after the commit). A case worker's text goes back
 the way the family last wrote (WhatsApp or SMS, through the same provider) and lands in the case's timeline; the
@@ -20,7 +21,8 @@ from casecore.audit import record_event
 from casecore.casework import Refused, add_event, lock_case, meet_first_response, staff_text
 from casecore.contacts import is_opted_out, language_for
 from casecore.errors import InvalidInput
-from casecore.models import Case, CaseContact, CaseEvent, InboundMessage, OutboundMessage
+from casecore.feedback import note_survey_sent
+from casecore.models import Case, CaseContact, CaseEvent, InboundMessage, OutboundMessage, Referral, utcnow
 from casecore.outbox import queue_message
 from casecore.sms_length import measure_sms
 
@@ -30,15 +32,17 @@ log = logging.getLogger(__name__)
 MESSAGE_LENGTH = 300
 MAX_SMS_SEGMENTS = 2
 SURVEY_AUDIENCES = ("adult", "child")
+# The plan's text after a service (whoever holds the phone answers).
+SERVICE_SURVEY = "service"
 # Messages to simulated numbers stay in the simulator, whatever the configured backend.
 SIMULATOR = "simulator"
 
 
 @dataclass(frozen=True)
 class SurveyPlan:
-    """How the closure surveys are worded and sent: texts by language (ready to send as SMS) and the backend."""
+    """How the surveys are worded and sent: texts by language (ready to send as SMS) and the backend."""
 
-    texts: Callable[[str], Mapping[str, str]]  # language -> {"adult": ..., "child": ...}
+    texts: Callable[[str], Mapping[str, str]]  # language -> {"adult": ..., "child": ..., "service": ...}
     backend: str
     default_language: str
 
@@ -118,6 +122,7 @@ def message_family(session: Session, staff: Staff, case_id: str | uuid.UUID, *, 
 def queue_closure_surveys(session: Session, case: Case, approval_id: uuid.UUID, plan: SurveyPlan) -> list[uuid.UUID]:
     """Invite the adult and the child to give feedback, by SMS to each linked number; written once per closure."""
     to_send = []
+    asked_at = utcnow()
     for contact in family_contacts(session, case.id):
         if is_opted_out(session, contact.phone):
             continue
@@ -126,13 +131,37 @@ def queue_closure_surveys(session: Session, case: Case, approval_id: uuid.UUID, 
         backend = family_route(session, contact.phone, plan.backend).backend
         texts = plan.texts(language)
         for audience in SURVEY_AUDIENCES:
-            message = queue_message(
-                session, purpose_key=f"closure-survey:{approval_id}:{contact.id}:{audience}", to_phone=contact.phone,
-                body=texts[audience], backend=backend, organisation_id=case.organisation_id,
-            )
+            key = f"closure-survey:{approval_id}:{contact.id}:{audience}"
+            message = queue_message(session, purpose_key=key, to_phone=contact.phone, body=texts[audience],
+                                    backend=backend, organisation_id=case.organisation_id)
+            # So that the answer from this number is counted as the closure's, and the adult's or the child's.
+            note_survey_sent(session, purpose_key=key, case_id=case.id, contact_id=contact.id, kind="closure",
+                             audience=audience, asked_at=asked_at)
             if message.status == "queued":
                 to_send.append(message.id)
     log.info("case %s: %d closure survey message(s) queued", case.id, len(to_send))
+    return to_send
+
+
+def queue_service_surveys(session: Session, referral: Referral, plan: SurveyPlan) -> list[uuid.UUID]:
+    """Invite the family to say how a service went, by one SMS to each linked number; written once per referral
+    and number, and nothing of the case, the service or the provider in it."""
+    case = session.get(Case, referral.case_id)
+    to_send = []
+    for contact in family_contacts(session, case.id):
+        if is_opted_out(session, contact.phone):
+            continue
+        language = _language(session, contact.phone, case, plan.default_language)
+        backend = family_route(session, contact.phone, plan.backend).backend
+        key = f"service-survey:{referral.id}:{contact.id}"
+        message = queue_message(session, purpose_key=key, to_phone=contact.phone,
+                                body=plan.texts(language)[SERVICE_SURVEY], backend=backend,
+                                organisation_id=case.organisation_id)
+        note_survey_sent(session, purpose_key=key, case_id=case.id, contact_id=contact.id, kind="service",
+                         referral_id=referral.id)
+        if message.status == "queued":
+            to_send.append(message.id)
+    log.info("case %s: %d service survey message(s) queued", case.id, len(to_send))
     return to_send
 
 

@@ -235,6 +235,8 @@ class Feedback(Base):
     """A community member's rating of the service; no phone number is kept."""
 
     __tablename__ = "feedback"
+    # The feedback page reads an organisation's answers over a period.
+    __table_args__ = (Index("ix_feedback_org_received", "organisation_id", "received_at"),)
 
     id: Mapped[uuid.UUID] = _id()
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
@@ -245,6 +247,33 @@ class Feedback(Base):
     comment: Mapped[Optional[str]] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the answer is about (taxonomy.FEEDBACK_ABOUT): a referral's service, the closure, the case, or nothing
+    # known; and who answered (adult or child) when the survey asked one of them.
+    referral_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("referral.id"))
+    about: Mapped[str] = mapped_column(String(16), default="general")
+    audience: Mapped[Optional[str]] = mapped_column(String(8))
+    # The case's worker when the answer came: "your cases" figures stay as they were when a case changes hands
+    # (counted by today's worker, moving a case would tell its family's rating by difference).
+    case_worker_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+
+
+class FeedbackRequest(Base):
+    """A survey the system sent to a family's number (at closure, after a service), so its answer can be tied to it."""
+
+    __tablename__ = "feedback_request"
+
+    id: Mapped[uuid.UUID] = _id()
+    # The outbox message's purpose key: a survey is asked once.
+    purpose_key: Mapped[str] = mapped_column(String(200), unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"))
+    referral_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("referral.id"))
+    # The number asked, as linked to the case (no copy of the number here).
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_contact.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # taxonomy.FEEDBACK_REQUEST_KINDS
+    audience: Mapped[Optional[str]] = mapped_column(String(8))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    feedback_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("feedback.id"))
 
 
 class Complaint(Base):
@@ -253,6 +282,9 @@ class Complaint(Base):
     __tablename__ = "complaint"
     __table_args__ = (
         UniqueConstraint("channel", "channel_session_id", name="uq_complaint_channel_session"),
+        # The complaint pages: an organisation's complaints by status, newest first; and the deadline scan.
+        Index("ix_complaint_org_status_received", "organisation_id", "status", "received_at"),
+        Index("ix_complaint_due_open", "due_at"),
     )
 
     id: Mapped[uuid.UUID] = _id()
@@ -314,7 +346,7 @@ class ComplaintNote(Base):
     complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaint.id"), index=True)
     author_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # note | acknowledged | resolved | informed | closed | severity | named (taxonomy.COMPLAINT_NOTE_KINDS)
+    # note | acknowledged | resolved | informed | closed | severity | named | category (taxonomy.COMPLAINT_NOTE_KINDS)
     kind: Mapped[str] = mapped_column(String(16))
     body: Mapped[Optional[str]] = mapped_column(Text)
 

@@ -19,7 +19,8 @@ from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.ids import parse_id
-from casecore.models import CaseConsent, CaseEvent, Referral, Service, utcnow
+from casecore.family_outreach import SurveyPlan, queue_service_surveys
+from casecore.models import CaseConsent, CaseEvent, OutboundMessage, Referral, Service, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,11 @@ def make_referral(
 
 def update_referral(
     session: Session, staff: Staff, case_id: str | uuid.UUID, referral_id: str | uuid.UUID, *, status: str = "",
-    counter_referral_notes: str = "",
+    counter_referral_notes: str = "", surveys: SurveyPlan | None = None,
 ) -> Referral:
-    """Record the provider's answer: a new status (sent -> accepted | declined, accepted -> done) and/or notes."""
+    """Record the provider's answer: a new status (sent -> accepted | declined, accepted -> done) and/or notes.
+
+    A referral done queues the family's service survey with surveys (service_survey_ids gives what to send)."""
     case = require_case(session, staff, case_id)
     referral = session.get(Referral, parse_id(referral_id, "referral"))
     if referral is None or referral.case_id != case.id:
@@ -127,8 +130,17 @@ def update_referral(
     provider = session.scalar(select(Service.provider_name).where(Service.id == referral.service_id))
     _timeline(session, case.id, staff.id, provider, new, text)
     record_event(session, staff.id, "referral.updated", "referral", referral.id)
+    if surveys is not None and new == "done" and old != "done":
+        queue_service_surveys(session, referral, surveys)
     log.info("case %s: referral %s %s", case.id, referral.id, new)
     return referral
+
+
+def service_survey_ids(session: Session, referral_id: uuid.UUID) -> list[uuid.UUID]:
+    """The service surveys of a referral still waiting in the outbox: the web sends them after its commit."""
+    return list(session.scalars(select(OutboundMessage.id).where(
+        OutboundMessage.purpose_key.startswith(f"service-survey:{referral_id}:", autoescape=True),
+        OutboundMessage.status == "queued")))
 
 
 def case_referrals(session: Session, case_id: uuid.UUID) -> list[ReferralRow]:

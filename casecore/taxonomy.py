@@ -102,9 +102,15 @@ DEFAULT_COMPLAINT_SEVERITY = {
     "other": "low",
 }
 # What a focal point's private trail of a complaint records.
-COMPLAINT_NOTE_KINDS = ("note", "acknowledged", "resolved", "informed", "closed", "severity", "named")
+COMPLAINT_NOTE_KINDS = ("note", "acknowledged", "resolved", "informed", "closed", "severity", "named", "category")
 
 FEEDBACK_RATINGS = (1, 2, 3, 4, 5)
+# What an answer is about: a referral's service, the closure survey, the number's case, or nothing known.
+FEEDBACK_ABOUT = ("service", "closure", "case", "general")
+# Who a survey asked (None: whoever holds the phone).
+FEEDBACK_AUDIENCES = ("adult", "child")
+# The surveys the system sends: at closure, and after a referral's service is done.
+FEEDBACK_REQUEST_KINDS = ("closure", "service")
 
 # -- case work (issue 5) -----------------------------------------------------------------------------------------
 

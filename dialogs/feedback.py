@@ -1,9 +1,8 @@
-"""Give feedback: a rating and an optional comment, linked to the case the number is linked to (open, or closed
-recently: the closure survey asks for it)."""
+"""Give feedback: a rating and an optional comment, tied to the survey the number was sent last (after a service,
+at closure), else to the case the number is linked to (open, or closed recently), else general."""
 from __future__ import annotations
 
-from casecore.cases import find_case_for_feedback
-from casecore.feedback import FeedbackDraft, record_feedback
+from casecore.feedback import FeedbackDraft, link_feedback, record_feedback
 from dialogs.common import answered, description_step, language_of
 from dialogs.engine import Answers, Context, Ending, Option, Step
 
@@ -21,15 +20,19 @@ RATINGS = (
 def _record(ctx: Context, answers: Answers) -> str:
     services = ctx.services
     with services.unit_of_work() as session:
-        case = find_case_for_feedback(session, ctx.phone)
+        link = link_feedback(session, ctx.phone, answer_days=services.feedback_answer_days)
         record_feedback(session, FeedbackDraft(
-            organisation_id=case.organisation_id if case else services.receiving_organisation,
+            organisation_id=link.organisation_id or services.receiving_organisation,
             channel=ctx.channel,
             source_key=f"{ctx.channel}:{ctx.session_id}",
             rating=int(answers["feedback.rating"]),
             comment=answered(answers, "feedback.comment"),
             language=language_of(ctx, answers),
-            case_id=case.case_id if case else None,
+            case_id=link.case_id,
+            referral_id=link.referral_id,
+            about=link.about,
+            audience=link.audience,
+            request_id=link.request_id,
         ))
     _ = ctx.gettext(answers)
     return _("Thank you for your feedback. It helps us do better.")

@@ -33,3 +33,5 @@ class CommunityServices:
     timelines: Timelines | None = None
     # The code dialled to reach the USSD service, as the telco sent it (USSD only): last screens name it.
     ussd_code: str = ""
+    # Feedback answers the survey sent to the number within this many days (FEEDBACK_ANSWER_DAYS).
+    feedback_answer_days: int = 30

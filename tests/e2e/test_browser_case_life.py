@@ -295,7 +295,7 @@ ROLES = (
     (WORKER_1, "/cases", True, 200, ("Dossiers",)),
     (WORKER_2, "/cases", False, 404, ("Dossiers",)),
     (ADMIN, "/admin/users", None, 403, ("Administration",)),
-    (FOCAL_POINT, "/simulator", None, 404, ("Simulateur",)),
+    (FOCAL_POINT, "/complaints", None, 404, ("Plaintes", "Simulateur")),
 )
 
 

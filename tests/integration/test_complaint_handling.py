@@ -127,7 +127,8 @@ def test_who_reads_which_complaint(any_db_runtime, who, named):
         by_category = {}
         for category in taxonomy.COMPLAINT_CATEGORIES:
             complaint = make_complaint(session, org, category=category)
-            if named:
+            # Another organisation's staff cannot be named (test_only_the_organisations_own_staff_can_be_named).
+            if named and who != "other_focal_point":
                 handling.name_staff(session, as_staff(people["focal_point"]), complaint.id, [person.id])
             by_category[category] = complaint.id
         staff = as_staff(person)
@@ -299,6 +300,16 @@ def test_naming_the_same_person_twice_names_them_once(any_db_runtime):
         assert record_named_staff(session, cid, [named], people["focal_point"].id) == []
         assert session.scalar(select(func.count()).select_from(ComplaintNote)
                               .where(ComplaintNote.kind == "named")) == 1
+
+
+def test_only_the_organisations_own_staff_can_be_named(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org, people = staff_of(session)
+        elsewhere = make_user(session, make_organisation(session), role="caseworker")
+        cid = make_complaint(session, org).id
+        with pytest.raises(InvalidInput, match="organisation's staff"):
+            handling.name_staff(session, as_staff(people["focal_point"]), cid, [people["caseworker"].id, elsewhere.id])
+        assert session.scalar(select(func.count()).select_from(ComplaintNote)) == 0
 
 
 def test_a_form_key_sent_again_by_someone_else_learns_nothing(any_db_runtime):

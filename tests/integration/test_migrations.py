@@ -177,3 +177,31 @@ def test_0010_gives_older_complaints_their_severity_and_downgrades_again(empty_u
     assert "severity" not in {c["name"] for c in inspector.get_columns("complaint")}
     upgrade_database(empty_url)
     engine.dispose()
+
+
+def test_0012_says_what_older_feedback_is_about_and_downgrades_again(empty_url):
+    upgrade_database(empty_url, "0011")
+    engine = create_engine(empty_url)
+    org, loose = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(ids("INSERT INTO organisation (id, slug, name, created_at) "
+                         "VALUES (:id, 'old', 'Old', '2026-01-01 00:00:00')", "id"), {"id": org})
+        conn.execute(ids(
+            "INSERT INTO feedback (id, organisation_id, channel, source_key, rating, language, received_at) "
+            "VALUES (:id, :org, 'ussd', 'ussd:old', 4, 'fr', '2026-01-01 00:00:00')", "id", "org"),
+            {"id": loose, "org": org})
+    upgrade_database(empty_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT about, audience, referral_id, case_worker_id FROM feedback")).one() == (
+            "general", None, None, None)
+    inspector = inspect(engine)
+    assert "feedback_request" in inspector.get_table_names()
+    assert not {"phone", "body"} & {c["name"] for c in inspector.get_columns("feedback_request")}
+    assert {"ix_complaint_org_status_received", "ix_complaint_due_open"} <= {
+        index["name"] for index in inspector.get_indexes("complaint")}
+    command.downgrade(alembic_config(empty_url), "0011")
+    inspector = inspect(engine)
+    assert "feedback_request" not in inspector.get_table_names()
+    assert not {"about", "case_worker_id"} & {c["name"] for c in inspector.get_columns("feedback")}
+    upgrade_database(empty_url)
+    engine.dispose()

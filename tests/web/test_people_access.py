@@ -365,7 +365,7 @@ def _french_durations() -> str:
 
 
 @pytest.mark.parametrize("role, landing", [
-    ("supervisor", "/triage"), ("caseworker", "/cases"), ("admin", "/admin/users"), ("focal_point", "/simulator"),
+    ("supervisor", "/triage"), ("caseworker", "/cases"), ("admin", "/admin/users"), ("focal_point", "/complaints"),
 ])
 def test_each_role_lands_on_a_page_it_may_see(client, uow, login, role, landing):
     with uow() as session:
