@@ -1,5 +1,6 @@
 """A complaint made by SMS (Africa's Talking) and by WhatsApp (Twilio), from the provider's payload to the answer on
-the complainant's phone: only the focal point is told, the answer goes back on the channel the person used.
+the complainant's phone and into the figures: only the focal point is told, the answer goes back on the channel the
+person used.
 
 (The USSD loop is in tests/integration/test_complaint_handling.py; staff intake in tests/web/test_complaint_pages.py.)
 """
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from casecore import complaint_handling as handling
 from casecore.complaint_access import view_complaint
+from casecore.complaint_figures import complaint_figures, period_for
 from casecore.models import Complaint
 from casecore.organisations import find_organisation
 from channels.sms.encoding import to_gsm7
@@ -64,3 +66,8 @@ def test_a_complaint_by_text_reaches_the_focal_point_alone_and_the_answer_comes_
     with uow(app) as session:
         handling.close(session, people, cid)
         assert session.get(Complaint, cid).status == "closed"
+    # And it shows in the figures: counted under its channel, closed, within its deadline.
+    with uow(app) as session:
+        mine = complaint_figures(session, people, period_for("this_month")).breakdowns
+    assert (mine.by_channel[channel], mine.by_category["staff_misconduct"], mine.by_status["closed"]) == (1, 1, 1)
+    assert (mine.deadlines["all"].judged, mine.deadlines["all"].within) == (1, 1)
