@@ -5,8 +5,11 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from app import create_app
+from casecore.i18n import LOCALE_DIR
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_user
 
@@ -19,6 +22,20 @@ def csrf_from(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "no csrf_token field in the page"
     return match.group(1)
+
+
+def assert_in_web_catalogues(method_map: list[tuple[str, str]]) -> set[str]:
+    """Every string the files of method_map translate is in fr and en web.po, with a French text; returns them."""
+    found = extract_from_dir(str(LOCALE_DIR.parent), method_map, keywords={"_": None, "N_": None})
+    used = {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    for language in ("fr", "en"):
+        with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:
+            catalogue = {(m.id if isinstance(m.id, str) else m.id[0]): m.string
+                         for m in read_po(handle, locale=language) if m.id}
+        assert sorted(used - set(catalogue)) == [], f"strings missing from {language}/web.po"
+        if language == "fr":
+            assert [msgid for msgid in used if not catalogue[msgid]] == []
+    return used
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from casecore.models import AuditEvent, Complaint, ComplaintNote, OutboundMessag
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_user
 from tests.queues import drain
-from tests.web.conftest import PASSWORD, csrf_from
+from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
 from workers.queueing import send_job_id
 
 COMPLAINANT = "+22376701430"
@@ -445,3 +445,8 @@ def test_a_focal_point_naming_themselves_in_capitals_gives_the_complaint_up(app,
     response = act(focal, complaint_id, "staff", user_id=str(people["focal"][1]).upper())
     assert response.status_code == 302 and response.location.endswith("/complaints")
     assert focal.get(f"/complaints/{complaint_id}").status_code == 404
+
+
+def test_every_complaint_page_string_is_in_both_web_catalogues():
+    assert_in_web_catalogues([("app/complaints.py", "python"), ("app/complaint_labels.py", "python"),
+                              ("app/templates/complaint*.html", "jinja2")])

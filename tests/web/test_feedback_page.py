@@ -18,7 +18,7 @@ from casecore.services import ServiceInput
 from dialogs.community import main_menu_token
 from tests.factories import as_staff, make_case, make_receiving_service, make_user
 from tests.integration.test_feedback_figures import SURVEYS
-from tests.web.conftest import csrf_from
+from tests.web.conftest import assert_in_web_catalogues, csrf_from
 from tests.web.test_case_page import client_for
 
 FAMILY = "+22376000100"
@@ -197,3 +197,7 @@ def test_feedback_by_ussd_after_a_service_lands_in_the_services_row(app, world, 
     current = ff.quarter_of(utcnow()).code
     html = client_for(app, world["supervisor"][0]).get(f"/feedback?quarter={current}").get_data(as_text=True)
     assert "Clinique Sud (Health care)" in html and "fewer than 5" in html
+
+
+def test_every_feedback_page_string_is_in_both_web_catalogues():
+    assert_in_web_catalogues([("app/feedback.py", "python"), ("app/templates/feedback.html", "jinja2")])

@@ -9,18 +9,15 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from sqlalchemy import select, update
 
 from app import create_app
 from casecore import complaint_handling as handling
-from casecore.i18n import LOCALE_DIR
 from casecore.models import AuditEvent, Complaint
 from tests.conftest import make_settings
 from tests.factories import as_staff, make_organisation, make_user
 from tests.integration.test_complaint_figures import COMPLAINANT, complain, log_in_person
-from tests.web.conftest import PASSWORD, csrf_from
+from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD
 
 DESCRIPTION = "Le gardien du centre a demandé de l'argent à ma sœur"
 
@@ -254,12 +251,4 @@ def test_viewing_and_downloading_are_audited_with_the_period(app, world):
 
 
 def test_every_figures_page_string_is_in_both_web_catalogues():
-    method_map = [("app/figures.py", "python"), ("app/templates/figures.html", "jinja2")]
-    used = {m for _, _, m, _, _ in extract_from_dir(str(LOCALE_DIR.parent), method_map,
-                                                     keywords={"_": None, "N_": None})}
-    for language in ("fr", "en"):
-        with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:
-            catalogue = {m.id: m.string for m in read_po(handle, locale=language) if m.id}
-        assert used - set(catalogue) == set(), f"strings missing from {language}/web.po"
-        if language == "fr":
-            assert [msgid for msgid in used if not catalogue[msgid]] == []
+    assert_in_web_catalogues([("app/figures.py", "python"), ("app/templates/figures.html", "jinja2")])

@@ -5,14 +5,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from sqlalchemy import func, select
 
-from casecore.i18n import LOCALE_DIR
 from casecore.message_log import PAGE_SIZE, scrub_reason
 from casecore.models import AuditEvent, InboundMessage, Organisation, OutboundMessage
 from tests.factories import make_user
+from tests.web.conftest import assert_in_web_catalogues
 
 PHONE_OUT = "+22376701430"
 PHONE_IN = "+22365550187"
@@ -226,13 +224,5 @@ def test_reasons_quoting_a_number_are_masked():
 
 
 def test_every_message_log_string_is_in_both_web_catalogues():
-    root = LOCALE_DIR.parent
-    method_map = [("app/message_log.py", "python"), ("app/templates/message_log.html", "jinja2"),
-                  ("app/templates/base.html", "jinja2")]
-    used = {m for _, _, m, _, _ in extract_from_dir(str(root), method_map, keywords={"_": None, "N_": None})}
-    for language in ("fr", "en"):
-        with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:
-            catalogue = {m.id: m.string for m in read_po(handle, locale=language) if m.id}
-        assert used - set(catalogue) == set(), f"strings missing from {language}/web.po"
-        if language == "fr":
-            assert [msgid for msgid in used if not catalogue[msgid]] == []
+    assert_in_web_catalogues([("app/message_log.py", "python"), ("app/templates/message_log.html", "jinja2"),
+                              ("app/templates/base.html", "jinja2")])

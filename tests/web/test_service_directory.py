@@ -5,16 +5,13 @@ import io
 from datetime import timedelta
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from sqlalchemy import func, select
 
 from casecore import services
-from casecore.i18n import LOCALE_DIR
 from casecore.models import AuditEvent, Organisation, Service, utcnow
 from casecore.services import ServiceInput
 from tests.factories import make_locations, make_organisation, make_user
-from tests.web.conftest import csrf_from
+from tests.web.conftest import assert_in_web_catalogues, csrf_from
 
 HEADER = "provider_name,service_type,area_code,contact,last_verified"
 
@@ -268,14 +265,7 @@ def test_every_string_of_these_pages_has_a_french_translation_and_every_type_a_l
 
     assert set(SERVICE_TYPE_LABELS) == set(taxonomy.SERVICE_TYPES)
     assert set(STATUS_LABELS) == set(taxonomy.REFERRAL_STATUSES)
-    used = {message for _, _, message, _, _ in extract_from_dir(
-        str(LOCALE_DIR.parent), SLICE_FILES, keywords={"_": None, "N_": None})}
-    for language in ("fr", "en"):
-        with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:
-            catalogue = {m.id: m.string for m in read_po(handle, locale=language) if m.id}
-        assert used - set(catalogue) == set(), f"strings missing from {language}/web.po"
-        if language == "fr":
-            assert [msgid for msgid in used if not catalogue[msgid]] == []
+    assert_in_web_catalogues(SLICE_FILES)
 
 
 def test_an_entry_for_a_commune_keeps_its_area_when_edited(client, people, login, uow):

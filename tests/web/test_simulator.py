@@ -4,18 +4,14 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from html import unescape
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from app import create_app
 from app.simulator.inputs import allowed_phones
 from casecore.contacts import remember_language
-from casecore.i18n import LOCALE_DIR
 from casecore.models import AuditEvent, InboundMessage, OutboundMessage
 from casecore.outbox import queue_message
 from settings import Settings
@@ -23,7 +19,7 @@ from tests.conftest import make_settings
 from tests.factories import make_locations
 from tests.queues import drain
 from tests.servers import free_port
-from tests.web.conftest import PASSWORD, csrf_from
+from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD
 
 PHONE = "+22376000100"  # the first of SIMULATOR_NUMBERS by default: the demo family's
 SECOND = "+22376000199"  # the second: a demo number with no case
@@ -427,15 +423,6 @@ def test_an_sms_is_kept_and_the_reason_given_when_redis_is_down(sqlite_url, plac
 
 
 def test_every_simulator_string_is_in_both_web_catalogues_and_translated_in_french():
-    root = Path(__file__).resolve().parents[2]
-    method_map = [("app/simulator/**.py", "python"), ("app/templates/simulator.html", "jinja2"),
-                  ("app/templates/base.html", "jinja2")]
-    used = {message for _, _, message, _, _ in extract_from_dir(
-        str(root), method_map, keywords={"_": None, "N_": None})}
+    used = assert_in_web_catalogues([("app/simulator/**.py", "python"), ("app/templates/simulator.html", "jinja2"),
+                                     ("app/templates/base.html", "jinja2")])
     assert len(used) > 30
-    catalogues = {}
-    for language in ("fr", "en"):
-        with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:
-            catalogues[language] = {m.id: m.string for m in read_po(handle, locale=language) if m.id}
-        assert used - set(catalogues[language]) == set(), f"strings missing from {language}/web.po"
-    assert [msgid for msgid in used if not catalogues["fr"][msgid]] == []
