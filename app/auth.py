@@ -113,14 +113,14 @@ def safe_next(target: str | None) -> str | None:
 def login():
     """Show the login form; on a correct email and password, log in and go where the user was heading.
 
-    Repeated failures lock the account for a while (LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES); an unknown email gets
-    the same answer as a wrong password.
+    Repeated failures lock the account for a while (LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES); an unknown email and a
+    locked account get the same answer as a wrong password, which says how the lock works.
     """
     next_url = safe_next(request.args.get("next"))
     form = LoginForm()
-    error, locked_minutes = None, 0
+    error = None
+    settings = runtime().settings
     if form.validate_on_submit():
-        settings = runtime().settings
         policy = LoginPolicy(settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_MINUTES)
         with runtime().unit_of_work() as db:
             outcome = attempt_login(db, form.email.data, form.password.data, policy)
@@ -133,12 +133,14 @@ def login():
             log.info("user %s logged in", staff.id)
             return redirect(next_url or landing_url(staff.role))
         log.info("failed login attempt")
-        error, locked_minutes = ("locked", outcome.locked_minutes) if outcome.locked_minutes else ("wrong", 0)
+        # A locked account gets the wrong password's answer: "locked" would tell that the email exists.
+        error = "wrong"
     elif request.method == "POST":
         error = "missing"
     expired = request.method == "GET" and bool(session.pop(EXPIRED, False))
-    return render_template("login.html", form=form, error=error, next_url=next_url, locked_minutes=locked_minutes,
-                           expired=expired, idle_minutes=runtime().settings.SESSION_IDLE_MINUTES)
+    return render_template("login.html", form=form, error=error, next_url=next_url, expired=expired,
+                           idle_minutes=settings.SESSION_IDLE_MINUTES, max_failures=settings.LOGIN_MAX_FAILURES,
+                           lock_minutes=settings.LOGIN_LOCK_MINUTES)
 
 
 @bp.route("/logout", methods=["POST"])
