@@ -157,7 +157,7 @@ def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,
         relied_on = Referral.consent_id == consent.id if consent.purpose == "sharing_providers" else True
         revoked = session.execute(
             update(Referral).where(Referral.case_id == case.id, Referral.status == "sent", relied_on)
-            .values(status="declined", notes="consent withdrawn", updated_at=now)
+            .values(status="declined", declined_because="consent_withdrawn", updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
     add_event(session, case.id, "consent_withdrawn", staff.id, consent.purpose)

@@ -619,6 +619,8 @@ class Referral(Base):
     status: Mapped[str] = mapped_column(String(16), default="sent")  # taxonomy.REFERRAL_STATUSES
     notes: Mapped[Optional[str]] = mapped_column(Text)
     counter_referral_notes: Mapped[Optional[str]] = mapped_column(Text)
+    # Why the referral was declined when the provider did not say so (taxonomy.REFERRAL_DECLINED_BECAUSE).
+    declined_because: Mapped[Optional[str]] = mapped_column(String(32))
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -50,7 +50,7 @@ class ReferralRow:
     created_at: datetime
     updated_at: datetime
     consent_purpose: str | None
-    consent_withdrawn: bool
+    consent_withdrawn: bool  # its consent, or the one to services, was withdrawn (the page says so)
     next_statuses: tuple[str, ...]
 
 
@@ -155,7 +155,8 @@ def case_referrals(session: Session, case_id: uuid.UUID) -> list[ReferralRow]:
     ).all()
     return [
         ReferralRow(r.id, name, kind, contact, r.status, r.notes, r.counter_referral_notes, r.created_at,
-                    r.updated_at, purpose, withdrawn is not None, NEXT_STATUSES.get(r.status, ()))
+                    r.updated_at, purpose, withdrawn is not None or r.declined_because == "consent_withdrawn",
+                    NEXT_STATUSES.get(r.status, ()))
         for r, name, kind, contact, purpose, withdrawn in rows
     ]
 

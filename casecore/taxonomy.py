@@ -175,6 +175,8 @@ SERVICE_TYPES = (
     "other",
 )
 REFERRAL_STATUSES = ("sent", "accepted", "declined", "done")
+# Why a referral was declined on our side, not by the provider: the family withdrew the consent it relied on.
+REFERRAL_DECLINED_BECAUSE = ("consent_withdrawn",)
 TRANSFER_STATUSES = ("pending", "accepted", "declined")
 
 # Deadlines tracked per case (and the assignment of a report), each alerted before and after it passes.

@@ -12,6 +12,7 @@ from casecore import approvals, casework, deadlines, family_outreach
 from casecore.casework import NotAllowed, Refused
 from casecore.contacts import opt_out, remember_language
 from casecore.errors import NotFound
+from casecore.referrals import case_referrals
 from casecore.inbox import InboundDraft, store_inbound
 from casecore.models import (
     AuditEvent,
@@ -242,7 +243,7 @@ def _referrals(session, worker, case_id, *made: tuple) -> list[Referral]:
     session.add(service)
     session.flush()
     rows = [Referral(case_id=case_id, service_id=service.id, consent_id=consent_id, status=status,
-                     created_by_id=worker.id) for consent_id, status in made]
+                     notes="Consultation pour la mère", created_by_id=worker.id) for consent_id, status in made]
     session.add_all(rows)
     session.flush()
     return rows
@@ -277,8 +278,11 @@ def test_withdrawing_consent_for_services_revokes_referrals_still_sent(world):
         assert casework.withdraw_consent(session, worker, case_id, stats) == 0
         assert casework.withdraw_consent(session, worker, case_id, services) == 1
     with runtime.unit_of_work() as session:
-        assert (session.get(Referral, sent.id).status, session.get(Referral, sent.id).notes) == (
-            "declined", "consent withdrawn")
+        declined = session.get(Referral, sent.id)
+        # What was asked of the provider stays; the reason is a code the page words.
+        assert (declined.status, declined.declined_because, declined.notes) == (
+            "declined", "consent_withdrawn", "Consultation pour la mère")
+        assert next(r for r in case_referrals(session, case_id) if r.id == sent.id).consent_withdrawn
         assert session.get(Referral, taken.id).status == "accepted"
         assert session.get(CaseConsent, services).withdrawn_at is not None
     with runtime.unit_of_work() as session, pytest.raises(Refused):

@@ -205,3 +205,28 @@ def test_0012_says_what_older_feedback_is_about_and_downgrades_again(empty_url):
     assert not {"about", "case_worker_id"} & {c["name"] for c in inspector.get_columns("feedback")}
     upgrade_database(empty_url)
     engine.dispose()
+
+
+def test_0013_gives_referrals_declined_by_a_withdrawal_their_reason_as_a_code(empty_url):
+    upgrade_database(empty_url, "0012")
+    engine = create_engine(empty_url)
+    withdrawn, refused = uuid.uuid4(), uuid.uuid4()
+    if engine.dialect.name == "sqlite":  # no foreign keys enforced: the referrals need no case behind them here
+        with engine.begin() as conn:
+            for referral, notes in ((withdrawn, "consent withdrawn"), (refused, "Pas de place")):
+                conn.execute(ids(
+                    "INSERT INTO referral (id, case_id, service_id, status, notes, created_by_id, created_at, "
+                    "updated_at) VALUES (:id, :other, :other, 'declined', :notes, :other, '2026-01-01 00:00:00', "
+                    "'2026-01-01 00:00:00')", "id", "other"), {"id": referral, "other": uuid.uuid4(), "notes": notes})
+    upgrade_database(empty_url)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT notes, declined_because FROM referral")).all())
+        assert rows == {None: "consent_withdrawn", "Pas de place": None}
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM referral"))  # the downgrade copies the table, foreign keys checked
+    assert "declined_because" in {c["name"] for c in inspect(engine).get_columns("referral")}
+    command.downgrade(alembic_config(empty_url), "0012")
+    assert "declined_because" not in {c["name"] for c in inspect(engine).get_columns("referral")}
+    upgrade_database(empty_url)
+    engine.dispose()
