@@ -31,9 +31,17 @@ def language_of(ctx: Context, answers: Answers) -> str:
     return answers.get("language") or ctx.default_language
 
 
+# A USSD screen has room for two numbers beside its text and the complaint line; EMERGENCY_CONTACTS is read in order,
+# the most important first, and the text channels give them all.
+USSD_EMERGENCY_NUMBERS = 2
+
+
 def emergency_numbers(ctx: Context) -> str:
-    """The configured emergency numbers, as read out on a screen."""
-    return ", ".join(ctx.services.emergency_contacts)
+    """The configured emergency numbers, as read out on a screen (the first two on USSD)."""
+    contacts = ctx.services.emergency_contacts
+    if ctx.channel not in TEXT_CHANNELS:
+        contacts = contacts[:USSD_EMERGENCY_NUMBERS]
+    return ", ".join(contacts)
 
 
 def place_steps(flow: str, region_prompt: str, after: str) -> dict[str, Step]:

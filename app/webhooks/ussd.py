@@ -16,7 +16,7 @@ from casecore.i18n import N_, gettext_for
 from channels.africastalking_ussd import (
     InvalidUssdRequest, UssdRequest, parse_ussd_request, render_ussd, ussd_length,
 )
-from dialogs.common import SERVICE_UNAVAILABLE
+from dialogs.common import SERVICE_UNAVAILABLE, USSD_EMERGENCY_NUMBERS
 from dialogs.community import complaint_hint
 from dialogs.engine import Context, Limits
 from dialogs.sessions import answer_menu_step
@@ -86,7 +86,8 @@ def _too_many_sessions_text(phone: str) -> str:
     _ = gettext_for(language or settings.DEFAULT_LANGUAGE)
     if not settings.emergency_contacts:
         return _(TOO_MANY_SESSIONS)
-    return _(TOO_MANY_SESSIONS_EMERGENCY) % {"numbers": ", ".join(settings.emergency_contacts)}
+    numbers = ", ".join(settings.emergency_contacts[:USSD_EMERGENCY_NUMBERS])
+    return _(TOO_MANY_SESSIONS_EMERGENCY) % {"numbers": numbers}
 
 
 def answer_step(step: UssdRequest) -> tuple[str, int]:

@@ -50,17 +50,21 @@ CHECKS = {"ussd": check_ussd, "sms": check_sms, "whatsapp": check_whatsapp}
 
 
 def walk(runtime, channel: str, language: str, phone: str, texts: list[str], start: str = LANGUAGE,
-         answers: dict | None = None, last_screens: dict[str, list[Screen]] | None = None) -> dict[str, int]:
+         answers: dict | None = None, last_screens: dict[str, list[Screen]] | None = None,
+         emergency: tuple[str, ...] | None = None) -> dict[str, int]:
     """Play every reachable screen; returns how many screens each step showed (and the last ones by ending)."""
     seen: set[tuple[str, str]] = set()
     shown: dict[str, int] = {}
     queue: deque[tuple[str, ...]] = deque([()])
     n = 0
+    services = replace(runtime.community_services(), ussd_code=USSD_CODE)
+    if emergency is not None:
+        services = replace(services, emergency_contacts=emergency)
     while queue:
         path = queue.popleft()
         n += 1
         ctx = Context(channel=channel, session_id=f"walk-{channel}-{language}-{phone[-2:]}-{n}", phone=phone,
-                      default_language="fr", services=replace(runtime.community_services(), ussd_code=USSD_CODE))
+                      default_language="fr", services=services)
         screen = play(COMMUNITY, list(path), ctx, LIMITS[channel], start=start, answers=answers)
         CHECKS[channel](screen)
         key = (screen.step, screen.text)
@@ -110,6 +114,19 @@ def test_every_screen_fits_its_channel(runtime, demo, channel, language):
     assert offered <= steps, offered - steps
     assert set(COMMUNITY.endings) <= steps, set(COMMUNITY.endings) - steps
     assert MAIN in steps
+
+
+@pytest.mark.parametrize("channel", ["ussd", "sms", "whatsapp"])
+@pytest.mark.parametrize("language", COMMUNITY_LANGUAGES)
+def test_every_screen_fits_with_many_emergency_numbers(runtime, demo, channel, language):
+    # A country may list several numbers (child helpline, police, ambulance, a hotline): the screens that give them
+    # still fit, and still end with how to complain.
+    many = ("116", "17", "15", "+223 20 22 22 22", "80 00 11 22")
+    last_screens: dict[str, list[Screen]] = {}
+    walk(runtime, channel, language, UNLINKED_PHONE, ["Un enfant travaille la nuit au marché."],
+         last_screens=last_screens, emergency=many)
+    hint = complaint_hint(channel, language, runtime.keywords.first_words, USSD_CODE)
+    assert all(screen.lines[-1] == hint for screens in last_screens.values() for screen in screens)
 
 
 @pytest.mark.parametrize("channel", ["ussd", "sms", "whatsapp"])
