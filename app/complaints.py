@@ -90,13 +90,8 @@ def acknowledge(complaint_id: str):
 def note(complaint_id: str):
     """Add a private note (the first one starts the investigation)."""
     form = request.form
-
-    def add(db):
-        # A form sent twice adds one note (its key, casecore.form_once).
-        if first_use(db, current_user.id, "complaints.note", form.get("form_key")):
-            handling.add_note(db, current_user, complaint_id, form.get("text", ""))
-
-    return _act(complaint_id, "notes", N_("The note is added."), add)
+    return _act(complaint_id, "notes", N_("The note is added."),
+                lambda db: handling.add_note(db, current_user, complaint_id, form.get("text", "")))
 
 
 @bp.route("/complaints/<complaint_id>/staff", methods=["POST"])
@@ -203,6 +198,10 @@ def _run(complaint_id: str, section: str, action: Callable) -> tuple[object, Res
         abort(_not_allowed())
     try:
         with runtime().unit_of_work() as db:
+            # Each form acts once (its key, casecore.form_once): a double click on a step is not refused as done
+            # "already", it is the same step, done; a note sent twice is one note.
+            if not first_use(db, current_user.id, request.endpoint, request.form.get("form_key")):
+                return [], None
             return action(db), None
     except NotFound:
         abort(404)
@@ -235,7 +234,7 @@ def _render(complaint_id: str, error: str | None = None, section: str | None = N
         abort(404)
     return render_template(
         "complaint.html", view=view, c=view.complaint, error=error, error_section=section,
-        form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(), taxonomy=taxonomy,
+        form=request.form if error else {}, now=utcnow(), taxonomy=taxonomy,
         note_length=handling.NOTE_LENGTH, outcome_length=handling.OUTCOME_LENGTH, message_length=MESSAGE_LENGTH,
     ), status
 

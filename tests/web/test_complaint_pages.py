@@ -450,3 +450,17 @@ def test_a_focal_point_naming_themselves_in_capitals_gives_the_complaint_up(app,
 def test_every_complaint_page_string_is_in_both_web_catalogues():
     assert_in_web_catalogues([("app/complaints.py", "python"), ("app/complaint_labels.py", "python"),
                               ("app/templates/complaint*.html", "jinja2")])
+
+
+def test_a_step_sent_twice_is_done_once_and_not_refused(app, uow, people):
+    complaint_id, _reference = make_complaint(app, people["org_id"])
+    focal = client_for(app, people["focal"][0])
+    key = str(uuid.uuid4())
+    for _ in range(2):  # a double click on "Acknowledge"
+        answer = act(focal, complaint_id, "acknowledge", form_key=key)
+        assert answer.status_code == 302
+    with uow() as session:
+        kinds = session.scalars(select(ComplaintNote.kind).where(ComplaintNote.complaint_id == complaint_id)).all()
+    assert kinds == ["acknowledged"]
+    # Another form (another key) asking the same is refused as done already, with the reason.
+    assert act(focal, complaint_id, "acknowledge", form_key=str(uuid.uuid4())).status_code == 409
