@@ -184,8 +184,11 @@ def choose_quarter(session: Session, staff: Staff, code: str | None, now: dateti
         return default_quarter(now)
     text = code.strip().upper()
     year, _, number = text.partition("-Q")
-    if not (len(year) == 4 and year.isdigit() and number in ("1", "2", "3", "4")):
+    if not (len(year) == 4 and year.isascii() and year.isdigit() and number in ("1", "2", "3", "4")):
         raise InvalidInput("write the quarter as a year and a quarter, for example 2025-Q1")
+    if not 2000 <= int(year) <= 2099:
+        # Never offered, and year 0 or a quarter ending in 10000 is no date at all.
+        raise InvalidInput("choose a quarter from the list")
     chosen = quarter(int(year), int(number), now)
     if not chosen.ended and chosen.since <= now and not may_see_quarter_in_progress(staff.role):
         raise InvalidInput("case workers see a quarter once it has ended")

@@ -110,7 +110,8 @@ def test_a_focal_point_reads_the_comments_and_that_is_audited(app, world, uow):
 
 def test_a_quarter_not_offered_is_a_clear_400_in_the_readers_language(app, world, uow):
     client = client_for(app, world["supervisor"][0])
-    for query in ("days=90", "days=30", "quarter=2025-Q5", "quarter=x", "quarter=2999-Q1", "quarter=1999-Q1"):
+    for query in ("days=90", "days=30", "quarter=2025-Q5", "quarter=x", "quarter=2999-Q1", "quarter=1999-Q1",
+                  "quarter=0000-Q1", "quarter=9999-Q4", "quarter=%D9%A2%D9%A0%D9%A2%D9%A5-Q1"):
         response = client.get(f"/feedback?{query}")
         assert response.status_code == 400, query
         assert "Reason: " in response.get_data(as_text=True)
