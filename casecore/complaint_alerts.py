@@ -64,14 +64,16 @@ def complaint_recipients(session: Session, complaint: Complaint) -> list[User]:
     return supervisors
 
 
-def acknowledges_by_sms(complaint: Complaint) -> bool:
-    """Whether the complainant gets an SMS with the reference: only for a complaint staff logged for someone who
-    came in person or called, who left a number and agreed to be contacted.
+# Where the complainant has no lasting copy of the reference: a USSD screen is gone once the session ends, and
+# someone who came in person or called has only what staff told them. An SMS or WhatsApp conversation already ended
+# on a message holding it, which a second one would only repeat.
+ACKNOWLEDGED_BY_SMS = (*taxonomy.STAFF_INTAKE_CHANNELS, "ussd")
 
-    A complaint made on USSD, SMS or WhatsApp ended on a screen or message giving the reference already; a second
-    message would only add a trace, on a phone that may be shared, that its owner complained.
-    """
-    return (complaint.channel in taxonomy.STAFF_INTAKE_CHANNELS and not complaint.anonymous
+
+def acknowledges_by_sms(complaint: Complaint) -> bool:
+    """Whether the complainant gets an SMS with the reference (and nothing else): on a channel that left them no
+    lasting copy of it (ACKNOWLEDGED_BY_SMS), when they left a number and agreed to be contacted."""
+    return (complaint.channel in ACKNOWLEDGED_BY_SMS and not complaint.anonymous
             and complaint.may_contact and bool(complaint.contact_phone))
 
 

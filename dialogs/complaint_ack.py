@@ -1,5 +1,5 @@
-"""The SMS acknowledging a complaint staff logged for someone who came in person or called: its reference, nothing
-else (no category, name or agency: the phone may be shared)."""
+"""The SMS acknowledging a complaint made on USSD or logged by staff for someone who came in person or called: its
+reference, nothing else (no category, name or agency: the phone may be shared)."""
 from __future__ import annotations
 
 from casecore.i18n import N_, gettext_for

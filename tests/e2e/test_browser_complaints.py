@@ -102,7 +102,9 @@ def test_a_ussd_complaint_is_handled_to_its_answer_and_staff_log_one_in_person(b
     page.get_by_role("button", name="Envoyer au plaignant").click()
     assert "Le message au plaignant est en cours d'envoi." in page.locator("main").inner_text()
     drain(runtime.queue, runtime=runtime)
-    assert sent_to(provider, COMPLAINANT) == ["Relais: votre plainte a été traitée. Merci."]
+    # First the reference by SMS (the USSD screen is gone), then the focal point's answer.
+    assert sent_to(provider, COMPLAINANT) == [f"Relais: votre message nous est parvenu. Votre référence: {reference}",
+                                              "Relais: votre plainte a été traitée. Merci."]
     page.get_by_role("button", name="Clôturer la plainte").click()
     assert "Clôturé" in page.locator("h1").inner_text()
     trail = page.locator("#trail").inner_text()

@@ -398,14 +398,31 @@ def test_the_acknowledgement_keeps_its_accents_on_whatsapp_and_is_respelt_for_sm
     assert acks["+22370000099"] == ("whatsapp", f"Référence ŋ {by_whatsapp.reference}")
 
 
-def test_a_complaint_made_on_a_community_channel_gets_no_second_message(any_db_runtime):
+def test_a_complaint_by_sms_or_whatsapp_gets_no_second_message(any_db_runtime):
+    # The conversation's last message gave the reference already, and stays on the phone.
     with any_db_runtime.unit_of_work() as session:
         org, _people = staff_of(session)
-        for channel in ("ussd", "sms", "whatsapp"):
+        for channel in ("sms", "whatsapp"):
             complaint = make_complaint(session, org, channel=channel)
             assert not acknowledges_by_sms(complaint)
             queue_complaint_alerts(session, complaint.id, "console", acknowledgement_text, respell_sms=to_gsm7)
         assert COMPLAINANT not in {m.to_phone for m in session.scalars(select(OutboundMessage))}
+
+
+@pytest.mark.parametrize("anonymous", [False, True], ids=["with a number", "anonymous"])
+def test_a_ussd_complaint_is_acknowledged_by_sms_unless_anonymous(any_db_runtime, anonymous):
+    # A USSD screen is gone when the session ends: the reference comes again by SMS, to whoever agreed to be called.
+    with any_db_runtime.unit_of_work() as session:
+        org, _people = staff_of(session)
+        complaint = make_complaint(session, org, channel="ussd", anonymous=anonymous)
+        queue_complaint_alerts(session, complaint.id, "console", acknowledgement_text, respell_sms=to_gsm7)
+        acks = [m for m in session.scalars(select(OutboundMessage)) if m.purpose_key.startswith("complaint-ack")]
+        if anonymous:
+            assert acks == []
+        else:
+            [ack] = acks
+            assert (ack.to_phone, ack.body) == (
+                COMPLAINANT, f"Relais: votre message nous est parvenu. Votre référence: {complaint.reference}")
 
 
 @pytest.mark.parametrize("category, told", [("service_quality", "supervisor"), ("sexual_exploitation_abuse", None)])
@@ -416,7 +433,8 @@ def test_without_a_focal_point_supervisors_are_told_only_of_what_they_may_read(a
         make_user(session, org, role="caseworker")
         complaint = make_complaint(session, org, category=category)
         queue_complaint_alerts(session, complaint.id, "console", acknowledgement_text, respell_sms=to_gsm7)
-        phones = {m.to_phone for m in session.scalars(select(OutboundMessage))}
+        phones = {m.to_phone for m in session.scalars(select(OutboundMessage))
+                  if not m.purpose_key.startswith("complaint-ack")}
         assert phones == ({supervisor.phone} if told else set())
 
 
@@ -511,9 +529,11 @@ def test_a_ussd_complaint_reaches_the_focal_point_and_its_answer_reaches_the_com
             "sexual_exploitation_abuse", "critical", COMPLAINANT)
     assert screen.startswith("END") and reference in screen
     drain(at_runtime.queue)
-    [alert] = fake_at.wait_for(1)
-    assert alert["form"]["to"] == focal.phone and reference in alert["form"]["message"]
-    assert "sexual" not in alert["form"]["message"].lower() and supervisor.phone not in alert["form"]["to"]
+    sent = {request["form"]["to"]: request["form"]["message"] for request in fake_at.wait_for(2)}
+    # The focal point alone is alerted; the complainant, whose USSD screen is gone, gets the reference by SMS.
+    assert set(sent) == {focal.phone, COMPLAINANT} and supervisor.phone not in sent
+    assert reference in sent[focal.phone] and "sexual" not in sent[focal.phone].lower()
+    assert sent[COMPLAINANT] == f"Relais: votre message nous est parvenu. Votre référence: {reference}"
     staff = as_staff(focal)
     with at_runtime.unit_of_work() as session:
         view_complaint(session, staff, cid)
@@ -524,7 +544,7 @@ def test_a_ussd_complaint_reaches_the_focal_point_and_its_answer_reaches_the_com
                                                sms_backend=at_runtime.settings.SMS_BACKEND, respell_sms=to_gsm7)
     enqueue_send(at_runtime.queue, informed.outbox_id)
     drain(at_runtime.queue, runtime=at_runtime)
-    received = fake_at.wait_for(2)
+    received = fake_at.wait_for(3)
     answer = received[-1]["form"]
     assert (answer["to"], answer["message"]) == (COMPLAINANT, "Relais: votre plainte a été traitée. Merci.")
     with at_runtime.unit_of_work() as session:
