@@ -15,11 +15,11 @@ from casecore.complaint_access import may_handle_complaints, view_complaint, vis
 from casecore.complaint_handling import may_inform
 from casecore.errors import InvalidInput
 from casecore.models import Complaint, ComplaintNote, ComplaintStaff, User
+from casecore.paging import parse_page
 
 # open: every status but closed (the default); closed; all.
 STATUS_FILTERS = ("open", "closed", "all")
 PAGE_SIZE = 50
-MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,7 @@ def parse_filters(status: str | None, category: str | None, page: str | None) ->
     category = category or None
     if category is not None:
         taxonomy.require(category, taxonomy.COMPLAINT_CATEGORIES, "complaint category")
-    if page in (None, ""):
-        return status, category, 1
-    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= MAX_PAGE:
-        raise InvalidInput(f"page must be a whole number from 1 to {MAX_PAGE}")
-    return status, category, int(page)
+    return status, category, parse_page(page)
 
 
 def complaint_list(session: Session, staff: Staff, status: str = "open", category: str | None = None,
