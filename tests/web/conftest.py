@@ -47,6 +47,15 @@ def app(sqlite_url, redis_url):
 
 
 @pytest.fixture
+def any_db_app(database_url, redis_url):
+    """The Flask app as production builds it, on SQLite and (in CI) PostgreSQL in turn: a module takes it as its
+    app with `def app(any_db_app): return any_db_app`."""
+    flask_app = create_app(make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url))
+    yield flask_app
+    flask_app.extensions["relais"].close()
+
+
+@pytest.fixture
 def client(app):
     """A test client that keeps cookies between requests."""
     return app.test_client()

@@ -11,11 +11,9 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from casecore import taxonomy
 from casecore.complaints import ComplaintDraft, submit_complaint
 from casecore.models import AuditEvent, Complaint, ComplaintNote, OutboundMessage, utcnow
-from tests.conftest import make_settings
 from tests.factories import make_organisation, make_user
 from tests.queues import drain
 from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
@@ -27,11 +25,9 @@ _sessions = itertools.count(1)
 
 
 @pytest.fixture
-def app(database_url, redis_url):
-    """The app as production builds it, on SQLite and (in CI) PostgreSQL."""
-    flask_app = create_app(make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url))
-    yield flask_app
-    flask_app.extensions["relais"].close()
+def app(any_db_app):
+    """The app on each database in turn."""
+    return any_db_app
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from app import create_app
 from casecore import complaint_handling as handling
 from casecore.models import AuditEvent, Complaint
-from tests.conftest import make_settings
 from tests.factories import as_staff, make_organisation, make_user
 from tests.integration.test_complaint_figures import COMPLAINANT, complain, log_in_person
 from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD
@@ -23,11 +21,9 @@ DESCRIPTION = "Le gardien du centre a demandé de l'argent à ma sœur"
 
 
 @pytest.fixture
-def app(database_url, redis_url):
-    """The Flask app as production builds it, on each database in turn."""
-    flask_app = create_app(make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url))
-    yield flask_app
-    flask_app.extensions["relais"].close()
+def app(any_db_app):
+    """The app on each database in turn."""
+    return any_db_app
 
 
 @pytest.fixture
