@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.cache import Refreshing
-from casecore.deadlines import Timelines
-from casecore.locations import PlaceDirectory, load_place_directory
-from casecore.media_store import FileMediaStore, MediaStore
-from casecore.organisations import find_organisation
+from casecore.deadlines.timelines import Timelines
+from casecore.people.locations import PlaceDirectory, load_place_directory
+from casecore.messaging.media_store import FileMediaStore, MediaStore
+from casecore.people.organisations import find_organisation
 from casecore.phones import phone_key
 from casecore.taxonomy import CASE_RISK_LEVELS, COMPLAINT_SEVERITIES
 from dialogs.keywords import KeywordBook, keyword_book

@@ -11,9 +11,9 @@ from flask_login import current_user
 from app.admin_forms import EditUserForm, MemberForm, NewTeamForm, NewUserForm, SupervisorForm, field_errors
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore import teams as team_service
-from casecore import users as user_service
-from casecore.access import may_manage_people
+from casecore.accounts import teams as team_service
+from casecore.accounts import users as user_service
+from casecore.cases.access import may_manage_people
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from casecore import taxonomy
 from casecore.i18n import N_
-from casecore.users import MIN_PASSWORD_LENGTH, STAFF_SEXES
+from casecore.accounts.users import MIN_PASSWORD_LENGTH, STAFF_SEXES
 
 # What to say about a field that did not validate (English msgids of the web catalogue).
 FIELD_ERRORS = {

@@ -12,8 +12,8 @@ from app.runtime import runtime
 from casecore.audit import record_event
 from casecore.errors import InvalidInput, NotFound
 from casecore.i18n import N_, translations
-from casecore.location_lists import location_counts, locations_at_level, parse_level
-from casecore.locations import import_locations
+from casecore.people.location_lists import location_counts, locations_at_level, parse_level
+from casecore.people.locations import import_locations
 
 bp = Blueprint("admin_places", __name__, url_prefix="/admin")
 bp.before_request(admins_only)

@@ -19,11 +19,11 @@ from wtforms.validators import DataRequired, Length
 from app.runtime import runtime
 from app.webhooks import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
-from casecore.access import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
+from casecore.cases.access import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
 from casecore.audit import record_event
 from casecore.i18n import gettext_for
-from casecore.logins import LoginPolicy, attempt_login
-from casecore.users import get_user
+from casecore.accounts.logins import LoginPolicy, attempt_login
+from casecore.accounts.users import get_user
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from flask_login import current_user
 
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore import case_list as queries
-from casecore.access import CASE_ROLES
+from casecore.cases import listing as queries
+from casecore.cases.access import CASE_ROLES
 from casecore.audit import record_event
 from casecore.errors import InvalidInput
 

@@ -16,12 +16,13 @@ from flask_login import current_user
 
 from app.case_labels import case_label, refusal
 from app.runtime import runtime
-from casecore import approvals, casework, family_outreach, reassignment, taxonomy
-from casecore.access import ADMIN, SUPERVISOR
-from casecore.assignment import OPEN_STATUSES, candidates
+from casecore.cases import approvals, casework, outreach, reassignment
+from casecore import taxonomy
+from casecore.cases.access import ADMIN, SUPERVISOR
+from casecore.cases.assignment import OPEN_STATUSES, candidates
 from casecore.audit import record_event
-from casecore.case_view import case_page, pending_approvals
-from casecore.deadlines import Timelines
+from casecore.cases.view import case_page, pending_approvals
+from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, NotFound
 from casecore.form_once import first_use
 from casecore.models import utcnow
@@ -42,7 +43,7 @@ def timelines() -> Timelines:
     return getattr(runtime(), "timelines", None) or Timelines()
 
 
-def survey_plan() -> family_outreach.SurveyPlan:
+def survey_plan() -> outreach.SurveyPlan:
     """The closure surveys: the invitations in the family's language, respelt for SMS, sent by the SMS backend."""
     rt = runtime()
     words = rt.keywords.first_words
@@ -50,7 +51,7 @@ def survey_plan() -> family_outreach.SurveyPlan:
     def texts(language: str) -> dict[str, str]:
         return {audience: to_gsm7(text) for audience, text in survey_invitations(language, words).items()}
 
-    return family_outreach.SurveyPlan(texts, rt.settings.SMS_BACKEND, rt.settings.DEFAULT_LANGUAGE)
+    return outreach.SurveyPlan(texts, rt.settings.SMS_BACKEND, rt.settings.DEFAULT_LANGUAGE)
 
 
 @bp.route("/cases/<case_id>")
@@ -136,7 +137,7 @@ def message(case_id: str):
     form = request.form
 
     def send(db):
-        sent = family_outreach.message_family(
+        sent = outreach.message_family(
             db, current_user, case_id, contact_id=form.get("contact_id") or None, text=form.get("text", ""),
             form_key=form.get("form_key", ""), sms_backend=runtime().settings.SMS_BACKEND, respell_sms=to_gsm7)
         return [sent.outbox_id] if sent.is_new else []
@@ -201,7 +202,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
         is_supervisor=current_user.role == SUPERVISOR, manual_moves=casework.MANUAL_MOVES,
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
-        message_length=family_outreach.MESSAGE_LENGTH, text_length=casework.TEXT_LENGTH,
+        message_length=outreach.MESSAGE_LENGTH, text_length=casework.TEXT_LENGTH,
         workers=workers, caseload_limit=timelines().caseload_limit,
     ), status
 

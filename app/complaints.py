@@ -17,15 +17,15 @@ from app.auth import page_gettext
 from app.cases import timelines
 from app.complaint_labels import CATEGORY_HELP, complaint_label, intake_error, refusal
 from app.runtime import runtime
-from casecore import complaint_handling as handling
-from casecore import complaint_list as queries
+from casecore.complaints import handling
+from casecore.complaints import queries
 from casecore import taxonomy
 from casecore.audit import record_event
-from casecore.casework import NotAllowed
-from casecore.complaint_access import may_handle_complaints, may_read_complaints, require_complaint
-from casecore.complaints import DESCRIPTION_LENGTH, log_complaint
+from casecore.cases.casework import NotAllowed
+from casecore.complaints.access import may_handle_complaints, may_read_complaints, require_complaint
+from casecore.complaints.intake import DESCRIPTION_LENGTH, log_complaint
 from casecore.errors import InvalidInput, NotFound
-from casecore.family_outreach import MESSAGE_LENGTH
+from casecore.cases.outreach import MESSAGE_LENGTH
 from casecore.form_once import first_use
 from casecore.free_text import without_controls
 from casecore.i18n import N_

@@ -15,7 +15,7 @@ from app.complaint_labels import COMPLAINT_LABELS
 from app.csv_download import csv_download, spreadsheet_text
 from app.runtime import runtime
 from casecore.audit import record_event
-from casecore.complaint_figures import (
+from casecore.complaints.figures import (
     BAND,
     NOT_SET,
     PERIODS,

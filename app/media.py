@@ -8,13 +8,13 @@ from flask_login import current_user
 
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore import queries
-from casecore.access import may_view_report
+from casecore.reports import queries
+from casecore.cases.access import may_view_report
 from casecore.audit import record_event
 from casecore.errors import NotFound
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.media_queries import media_file
+from casecore.reports.media import media_file
 
 log = logging.getLogger(__name__)
 

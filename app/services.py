@@ -11,12 +11,13 @@ from flask_login import current_user
 from app.auth import page_gettext
 from app.runtime import runtime
 from app.service_commands import services_cli
-from casecore import service_csv, services, taxonomy
+from casecore.directory import csv_io, services
+from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.errors import InvalidInput, NotFound
 from casecore.i18n import N_
 from casecore.models import Organisation, utcnow
-from casecore.transfers import transfer_targets
+from casecore.cases.transfers import transfer_targets
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def directory():
 
 def _page(status: int = 200, **context):
     return render_template("services.html", service_types=taxonomy.SERVICE_TYPES, stale_days=_stale_days(),
-                           columns=",".join(service_csv.COLUMNS), **context), status
+                           columns=",".join(csv_io.COLUMNS), **context), status
 
 
 @bp.route("/services/new", methods=["GET", "POST"])
@@ -202,7 +203,7 @@ def export_csv():
     _require(services.may_read_services(current_user.role))
     buffer = io.StringIO()
     with runtime().unit_of_work() as db:
-        service_csv.export_services(db, current_user.organisation_id, buffer)
+        csv_io.export_services(db, current_user.organisation_id, buffer)
         slug = db.get(Organisation, current_user.organisation_id).slug
         record_event(db, current_user.id, "services.exported", "organisation", current_user.organisation_id)
     name = f"services-{slug}-{utcnow():%Y-%m-%d}.csv"
@@ -224,13 +225,13 @@ def import_csv():
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             text = None
-            problems.append(_import_problem(service_csv.LineError(1, "unreadable")))
+            problems.append(_import_problem(csv_io.LineError(1, "unreadable")))
         if text is not None:
             with runtime().unit_of_work() as db:
                 try:
-                    result = service_csv.import_services(db, current_user.organisation_id, io.StringIO(text),
+                    result = csv_io.import_services(db, current_user.organisation_id, io.StringIO(text),
                                                          user_id=current_user.id)
-                except service_csv.ServiceImportError as refusal:
+                except csv_io.ServiceImportError as refusal:
                     db.rollback()
                     problems.extend(_import_problem(error) for error in refusal.errors)
             if not problems:
@@ -244,10 +245,10 @@ def import_csv():
     return _page(400, rows=rows, areas=areas, wanted=wanted, manager=True, import_problems=problems)
 
 
-def _import_problem(error: service_csv.LineError) -> str:
+def _import_problem(error: csv_io.LineError) -> str:
     _ = page_gettext()
     return _(IMPORT_PROBLEMS[error.problem]) % {
-        "line": error.line, "column": error.column, "value": error.value, "columns": ",".join(service_csv.COLUMNS)}
+        "line": error.line, "column": error.column, "value": error.value, "columns": ",".join(csv_io.COLUMNS)}
 
 
 def _too_large(error):

@@ -10,7 +10,7 @@ from app.auth import page_gettext
 from app.cases import timelines
 from app.referrals import back_to, refusal_status, render_case_page
 from app.runtime import runtime
-from casecore import transfers
+from casecore.cases import transfers
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.i18n import N_

@@ -10,7 +10,8 @@ from flask_login import current_user
 from app import decisions
 from app.auth import WEBHOOKS_BLUEPRINT, landing_url, page_gettext
 from app.runtime import runtime
-from casecore import queries, triage_queries
+from casecore.reports import queries
+from casecore.triage import queries as triage_queries
 from casecore.audit import record_event
 from casecore.i18n import N_
 from casecore.models import utcnow

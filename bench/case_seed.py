@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from bench.case_world import EMAIL_DOMAIN, PASSWORD, Scale, World, median_worker  # noqa: F401 - the bench's API
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.demo import demo_locations_csv
-from casecore.locations import import_locations
+from casecore.people.locations import import_locations
 from casecore.models import (
     Case,
     CaseApproval,

@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from bench.case_life import CaseLife
 from casecore import taxonomy
-from casecore.deadlines import Timelines
+from casecore.deadlines.timelines import Timelines
 from casecore.models import (
     Base,
     Case,

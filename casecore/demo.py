@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casecore.cases import open_case
-from casecore.locations import import_locations
+from casecore.cases.opening import open_case
+from casecore.people.locations import import_locations
 from casecore.models import Case, Organisation, Report, Team, User, utcnow
 from casecore.phones import phone_key
-from casecore.reports import ReportDraft, submit_report
-from casecore.teams import create_team
-from casecore.users import create_user, parse_spoken_languages
+from casecore.reports.intake import ReportDraft, submit_report
+from casecore.accounts.teams import create_team
+from casecore.accounts.users import create_user, parse_spoken_languages
 
 log = logging.getLogger(__name__)
 

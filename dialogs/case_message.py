@@ -4,12 +4,16 @@ Nothing about the case is ever shown: the person only learns that the message wa
 """
 from __future__ import annotations
 
-from casecore.cases import (
-    FAMILY_MESSAGE_LENGTH, CaseLink, find_case_by_reference, find_case_for_phone, record_family_message,
+from casecore.cases.opening import (
+    FAMILY_MESSAGE_LENGTH,
+    CaseLink,
+    find_case_by_reference,
+    find_case_for_phone,
+    record_family_message,
 )
 from casecore.free_text import short_text
 from casecore.i18n import N_
-from casecore.notifications import queue_family_message_alert
+from casecore.cases.family_alerts import queue_family_message_alert
 from casecore.references import clean_reference, is_valid_reference
 from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, emergency_numbers
 from dialogs.engine import Answers, Context, Ending, Option, Step

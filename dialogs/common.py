@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from casecore.free_text import short_text
 from casecore.i18n import N_
-from casecore.locations import PlaceDirectory
+from casecore.people.locations import PlaceDirectory
 from dialogs.engine import Answers, Context, Option, Step
 
 UNKNOWN = "unknown"

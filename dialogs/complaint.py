@@ -1,7 +1,7 @@
 """Make a complaint: category, an optional description, anonymous or not; a reference to follow it up."""
 from __future__ import annotations
 
-from casecore.complaints import ComplaintDraft, submit_complaint
+from casecore.complaints.intake import ComplaintDraft, submit_complaint
 from dialogs.common import YES_NO, answered, confirm_step, description_step, language_of
 from dialogs.engine import Answers, Context, Ending, Option, Step
 

@@ -2,7 +2,7 @@
 at closure), else to the case the number is linked to (open, or closed recently), else general."""
 from __future__ import annotations
 
-from casecore.feedback import FeedbackDraft, link_feedback, record_feedback
+from casecore.feedback.answers import FeedbackDraft, link_feedback, record_feedback
 from dialogs.common import answered, description_step, language_of
 from dialogs.engine import Answers, Context, Ending, Option, Step
 

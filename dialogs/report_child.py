@@ -1,7 +1,7 @@
 """Report a child at risk: what is happening, danger now, who and where, consent, then a reference."""
 from __future__ import annotations
 
-from casecore.reports import ReportDraft, submit_report
+from casecore.reports.intake import ReportDraft, submit_report
 from dialogs.common import (
     AGE_BANDS, CONTINUE, SEXES, YES_NO, answered, confirm_step, consent_steps, description_step, emergency_numbers,
     language_of, location_code, place_steps,

@@ -8,8 +8,8 @@ from typing import Callable, Mapping
 
 from sqlalchemy.orm import Session
 
-from casecore.deadlines import Timelines
-from casecore.locations import PlaceDirectory
+from casecore.deadlines.timelines import Timelines
+from casecore.people.locations import PlaceDirectory
 
 
 @dataclass

@@ -5,11 +5,11 @@ import itertools
 import uuid
 from dataclasses import dataclass
 
-from casecore.cases import open_case
+from casecore.cases.opening import open_case
 from casecore.models import Case, Location, Organisation, User, utcnow
-from casecore.organisations import find_organisation
-from casecore.reports import ReportDraft, submit_report
-from casecore.users import create_user
+from casecore.people.organisations import find_organisation
+from casecore.reports.intake import ReportDraft, submit_report
+from casecore.accounts.users import create_user
 
 _counter = itertools.count(1)
 

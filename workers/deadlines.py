@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bootstrap import Runtime, bootstrap
-from casecore.deadline_alerts import alert_deadline as write_deadline_alert
-from casecore.deadline_alerts import deadlines_to_alert, schedule_missing_assignment_deadlines
+from casecore.cases.deadline_alerts import alert_deadline as write_deadline_alert
+from casecore.cases.deadline_alerts import deadlines_to_alert, schedule_missing_assignment_deadlines
 from workers.queueing import enqueue_send, follow_up_queue
 
 log = logging.getLogger(__name__)

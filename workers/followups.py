@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 from rq import Queue
 
-from casecore.media import MEDIA_RECEIVED
+from casecore.messaging.media import MEDIA_RECEIVED
 from dialogs.case_message import OUTBOUND_QUEUED
 from dialogs.complaint import COMPLAINT_SUBMITTED
 from dialogs.report_child import REPORT_SUBMITTED

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 
 from bootstrap import bootstrap
-from casecore.alerts import queue_report_alerts
-from casecore.inbox import get_inbound
-from casecore.media_attach import attach_waiting_media
-from casecore.whatsapp_window import release_held
+from casecore.reports.alerts import queue_report_alerts
+from casecore.messaging.inbox import get_inbound
+from casecore.cases.media import attach_waiting_media
+from casecore.messaging.whatsapp_window import release_held
 from workers.followups import follow_up
 from workers.inbound import process_inbound
 from workers.media import fetch_media

@@ -12,13 +12,13 @@ import threading
 from datetime import datetime, timedelta
 
 from bootstrap import Runtime, bootstrap, configure_logging
-from casecore.alerts import reports_awaiting_alert
-from casecore.complaint_alerts import complaints_awaiting_alert
+from casecore.reports.alerts import reports_awaiting_alert
+from casecore.complaints.alerts import complaints_awaiting_alert
 from casecore.form_once import forget_old_forms
 from casecore.models import utcnow
-from casecore.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
-from casecore.inbox import inbound_awaiting
-from casecore.media import media_awaiting_fetch
+from casecore.messaging.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
+from casecore.messaging.inbox import inbound_awaiting
+from casecore.messaging.media import media_awaiting_fetch
 from dialogs.state import StoreUnavailable
 from workers.complaints import find_complaints_to_alert
 from workers.deadlines import find_deadlines_to_alert

@@ -15,7 +15,7 @@ from rq import Queue
 from bootstrap import Runtime
 from casecore.errors import InvalidInput
 from casecore.models import utcnow
-from casecore.outbox import (
+from casecore.messaging.outbox import (
     OUTSIDE_WINDOW_REASON,
     OutboundSnapshot,
     claim_for_sending,
@@ -25,7 +25,7 @@ from casecore.outbox import (
     settle_unknown,
     snapshot_in_status,
 )
-from casecore.whatsapp_window import outside_window, window_open
+from casecore.messaging.whatsapp_window import outside_window, window_open
 from channels.sms import OutboundSms, SendResult, SmsBackend, SmsConfigError, make_sms_backend
 from channels.sms.encoding import to_gsm7
 from channels.sms.twilio_content import CONTENT_CACHE_OPTION, content_cache_for

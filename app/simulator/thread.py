@@ -10,7 +10,7 @@ from sqlalchemy import and_, not_, select
 from sqlalchemy.orm import Session
 
 from casecore.models import InboundMessage, OutboundMessage
-from casecore.outbox import withheld_by_opt_out
+from casecore.messaging.outbox import withheld_by_opt_out
 from workers.inbound import SIMULATOR
 
 THREAD_LIMIT = 100

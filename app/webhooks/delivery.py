@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.runtime import runtime
 from app.webhooks.common import bp, posted_form, record_from_form, twilio_refusal
-from casecore.delivery import record_delivery, whatsapp_refused_outside_window
-from casecore.outbox import adopt_report_for_unknown
+from casecore.messaging.delivery import record_delivery, whatsapp_refused_outside_window
+from casecore.messaging.outbox import adopt_report_for_unknown
 from channels.africastalking_delivery import parse_africastalking_delivery
 from channels.delivery import DeliveryReport
 from channels.twilio_status import parse_twilio_status

@@ -12,8 +12,8 @@ from app.runtime import runtime
 from app.webhooks import limits
 from app.webhooks.common import bp, plain, posted_form, twilio_refusal
 from casecore.errors import InvalidInput
-from casecore.inbox import InboundDraft, store_inbound
-from casecore.media import MediaDraft
+from casecore.messaging.inbox import InboundDraft, store_inbound
+from casecore.messaging.media import MediaDraft
 from channels.africastalking_sms import parse_africastalking_sms
 from channels.inbound import InboundText, InvalidInbound
 from channels.twilio_messages import EMPTY_TWIML, parse_twilio_message

@@ -11,7 +11,7 @@ from workers.followups import follow_up
 from app.runtime import runtime
 from app.webhooks import limits
 from app.webhooks.common import authenticated_by_secret, bp, plain, posted_form
-from casecore.contacts import language_for
+from casecore.messaging.contacts import language_for
 from casecore.i18n import N_, gettext_for
 from channels.africastalking_ussd import (
     InvalidUssdRequest, UssdRequest, parse_ussd_request, render_ussd, ussd_length,

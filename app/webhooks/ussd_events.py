@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from app.runtime import runtime
 from app.webhooks.common import bp, posted_form, record_from_form
-from casecore.ussd_sessions import record_ussd_session_end
+from casecore.messaging.ussd_sessions import record_ussd_session_end
 from channels.africastalking_ussd_events import UssdSessionEnd, parse_ussd_event
 from dialogs.sessions import note_menu_session_end
 

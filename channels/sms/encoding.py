@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from casecore.sms_length import GSM7_BASIC, GSM7_EXTENSION, is_gsm7
+from casecore.messaging.sms_length import GSM7_BASIC, GSM7_EXTENSION, is_gsm7
 from channels.text import TYPOGRAPHY
 
 # Rewritings for characters outside GSM-7 that French and Bambara text uses; everything here maps into GSM-7.

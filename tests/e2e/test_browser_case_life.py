@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bootstrap import bootstrap
 from casecore.models import Case, CaseDeadline, OutboundMessage, User, utcnow
-from casecore.teams import create_team
+from casecore.accounts.teams import create_team
 from tests.conftest import make_settings
 from tests.e2e.support import SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD, add_supervisor, log_in, log_out, serving_app
 from tests.factories import make_case, make_report, make_user

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import update
 
 from bootstrap import bootstrap
-from casecore import feedback_figures as ff
-from casecore.complaint_figures import period_for
-from casecore.complaints import ComplaintDraft, submit_complaint
-from casecore.feedback import FeedbackDraft, record_feedback
+from casecore.feedback import figures as ff
+from casecore.complaints.figures import period_for
+from casecore.complaints.intake import ComplaintDraft, submit_complaint
+from casecore.feedback.answers import FeedbackDraft, record_feedback
 from casecore.models import Complaint, Feedback, utcnow
 from tests.conftest import make_settings
 from tests.e2e.support import (

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from casecore.outbox import queue_message
+from casecore.messaging.outbox import queue_message
 from tests.e2e.support import add_supervisor, log_in, serving_app
 
 pytestmark = pytest.mark.e2e

@@ -1,7 +1,7 @@
 """The same send job run twice, at once, or by two worker processes: the message reaches the provider once."""
 from __future__ import annotations
 
-from casecore.outbox import queue_message
+from casecore.messaging.outbox import queue_message
 from tests.concurrency import run_together
 from tests.faults.conftest import fault_settings, outbound, wait_until
 from tests.queues import drain

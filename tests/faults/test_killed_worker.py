@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from casecore.inbox import InboundDraft, mark_processed, store_inbound
+from casecore.messaging.inbox import InboundDraft, mark_processed, store_inbound
 from casecore.models import utcnow
-from casecore.outbox import queue_message
+from casecore.messaging.outbox import queue_message
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
 from tests.faults.conftest import fault_settings, outbound, post_at_delivery, sweep_and_work, wait_until

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from casecore.inbox import InboundDraft, mark_processed, store_inbound
-from casecore.message_log import message_log_summary
+from casecore.messaging.inbox import InboundDraft, mark_processed, store_inbound
+from casecore.messaging.message_log import message_log_summary
 from casecore.models import utcnow
-from casecore.outbox import queue_message
+from casecore.messaging.outbox import queue_message
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.fakes.twilio import Answer

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from casecore.models import Report, utcnow
-from casecore.outbox import queue_message
+from casecore.messaging.outbox import queue_message
 from tests.factories import make_locations, make_organisation, make_user
 from tests.faults.conftest import (
     FORM, fault_settings, inbox, outbound, outbox, post_at_sms, post_twilio_message, sweep_and_work,

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore import deadlines
-from casecore.access import may_view_case, require_case, visible_cases
+from casecore.deadlines import timelines
+from casecore.cases.access import may_view_case, require_case, visible_cases
 from casecore.errors import InvalidInput, NotFound
 from casecore.models import Case, CaseDeadline, Team, utcnow
 from tests.factories import as_staff, make_case, make_organisation, make_user
@@ -59,7 +59,7 @@ def test_each_role_sees_only_what_it_needs(world, who, expected):
 
 
 def test_timelines_follow_the_domain_defaults():
-    t = deadlines.Timelines()
+    t = timelines.Timelines()
     start = utcnow()
     assert t.assignment_due(start, urgent=True) == start + timedelta(hours=1)
     assert t.assignment_due(start, urgent=False) == start + timedelta(hours=3)
@@ -79,14 +79,14 @@ def test_a_new_date_supersedes_the_open_one_and_meeting_closes_it(world):
     runtime, _, cases = world
     now = utcnow()
     with runtime.unit_of_work() as session:
-        deadlines.schedule(session, "review", now + timedelta(days=30), case_id=cases["a"])
-        deadlines.schedule(session, "review", now + timedelta(days=20), case_id=cases["a"])
-        [open_one] = deadlines.open_deadlines(session, case_id=cases["a"])
+        timelines.schedule(session, "review", now + timedelta(days=30), case_id=cases["a"])
+        timelines.schedule(session, "review", now + timedelta(days=20), case_id=cases["a"])
+        [open_one] = timelines.open_deadlines(session, case_id=cases["a"])
         assert open_one.due_at == now + timedelta(days=20)
         assert session.scalar(select(CaseDeadline).where(CaseDeadline.met_at.is_not(None))) is not None
-        assert deadlines.meet(session, "review", case_id=cases["a"]) == 1
-        assert deadlines.open_deadlines(session, case_id=cases["a"]) == []
+        assert timelines.meet(session, "review", case_id=cases["a"]) == 1
+        assert timelines.open_deadlines(session, case_id=cases["a"]) == []
         with pytest.raises(InvalidInput):
-            deadlines.schedule(session, "review", now, case_id=cases["a"], report_id=cases["b"])
+            timelines.schedule(session, "review", now, case_id=cases["a"], report_id=cases["b"])
         with pytest.raises(InvalidInput):
-            deadlines.schedule(session, "tea_time", now, case_id=cases["a"])
+            timelines.schedule(session, "tea_time", now, case_id=cases["a"])

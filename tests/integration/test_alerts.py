@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from bootstrap import bootstrap
-from casecore.alerts import queue_report_alerts
+from casecore.reports.alerts import queue_report_alerts
 from casecore.models import OutboundMessage, Report, utcnow
-from casecore.outbox import MAX_SEND_ATTEMPTS, claim_for_sending, record_send_result
+from casecore.messaging.outbox import MAX_SEND_ATTEMPTS, claim_for_sending, record_send_result
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.fakes.africastalking import Answer, FakeAfricasTalking

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casecore.cases import (
+from casecore.cases.opening import (
     CaseLink,
     add_case_contact,
     find_case_by_reference,

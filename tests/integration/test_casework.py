@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore import approvals, casework, deadlines, family_outreach
-from casecore.casework import NotAllowed, Refused
-from casecore.contacts import opt_out, remember_language
+from casecore.cases import approvals, casework, outreach
+from casecore.deadlines import timelines
+from casecore.cases.casework import NotAllowed, Refused
+from casecore.messaging.contacts import opt_out, remember_language
 from casecore.errors import NotFound
-from casecore.referrals import case_referrals
-from casecore.inbox import InboundDraft, store_inbound
+from casecore.cases.referrals import case_referrals
+from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.models import (
     AuditEvent,
     Case,
@@ -35,8 +36,8 @@ from tests.factories import Asking
 
 FAMILY = "+22376000100"
 SECOND = "+22366000200"
-TIMELINES = deadlines.Timelines()
-SURVEYS = family_outreach.SurveyPlan(
+TIMELINES = timelines.Timelines()
+SURVEYS = outreach.SurveyPlan(
     lambda language: {k: to_gsm7(v) for k, v in survey_invitations(language, keyword_book().first_words).items()},
     backend="console", default_language="fr")
 
@@ -72,7 +73,7 @@ def _case(runtime, case_id) -> Case:
 
 def _open_deadlines(runtime, case_id) -> dict[str, object]:
     with runtime.unit_of_work() as session:
-        return {d.kind: d.due_at for d in deadlines.open_deadlines(session, case_id=case_id)}
+        return {d.kind: d.due_at for d in timelines.open_deadlines(session, case_id=case_id)}
 
 
 def _request(runtime, who, case_id, step, content="ok", reason=None):
@@ -89,7 +90,7 @@ def _decide(runtime, who, case_id, approval_id, decision, comment=None):
 def test_assessment_then_case_plan_move_the_case_and_set_its_deadlines(world):
     runtime, people, case_id = world
     with runtime.unit_of_work() as session:
-        deadlines.schedule(session, "assessment", utcnow() + timedelta(hours=24), case_id=case_id)
+        timelines.schedule(session, "assessment", utcnow() + timedelta(hours=24), case_id=case_id)
     assessment = _request(runtime, people["worker"], case_id, "assessment", "The child lives with an aunt.")
     assert _case(runtime, case_id).current_step == "assessment"
     assert "assessment" not in _open_deadlines(runtime, case_id), "asking for approval meets the assessment"
@@ -154,7 +155,7 @@ def test_only_a_supervisor_who_did_not_ask_decides(world):
 def test_closure_closes_meets_deadlines_schedules_the_check_and_invites_feedback_once(world):
     runtime, people, case_id = world
     with runtime.unit_of_work() as session:
-        deadlines.schedule(session, "review", utcnow() + timedelta(days=3), case_id=case_id)
+        timelines.schedule(session, "review", utcnow() + timedelta(days=3), case_id=case_id)
         remember_language(session, SECOND, "en")
         # The second number plays in the simulator: what is sent to it stays there.
         store_inbound(session, InboundDraft(provider="simulator", provider_message_id="SIM-1", channel="sms",
@@ -178,7 +179,7 @@ def test_closure_closes_meets_deadlines_schedules_the_check_and_invites_feedback
     with runtime.unit_of_work() as session:
         messages = list(session.scalars(select(OutboundMessage).order_by(OutboundMessage.to_phone)))
         # Queued again (a retried job) writes nothing new.
-        family_outreach.queue_closure_surveys(session, session.get(Case, case_id), closure, SURVEYS)
+        outreach.queue_closure_surveys(session, session.get(Case, case_id), closure, SURVEYS)
         assert len(list(session.scalars(select(OutboundMessage.id)))) == 4
         assert session.scalar(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)
                               .order_by(CaseEvent.at.desc()).limit(1)) == "closed"
@@ -212,7 +213,7 @@ def test_reaching_the_family_meets_the_first_response(world, how):
     runtime, people, case_id = world
     worker, now = people["worker"], utcnow()
     with runtime.unit_of_work() as session:
-        deadlines.schedule(session, "first_response", now + timedelta(hours=20), case_id=case_id)
+        timelines.schedule(session, "first_response", now + timedelta(hours=20), case_id=case_id)
     if how == "message":
         _message(runtime, worker, case_id, "Bonjour", str(uuid.uuid4()))
     with runtime.unit_of_work() as session:
@@ -229,7 +230,7 @@ def test_reaching_the_family_meets_the_first_response(world, how):
 def test_a_note_does_not_meet_the_first_response_and_control_characters_are_dropped(world):
     runtime, people, case_id = world
     with runtime.unit_of_work() as session:
-        deadlines.schedule(session, "first_response", utcnow() + timedelta(hours=20), case_id=case_id)
+        timelines.schedule(session, "first_response", utcnow() + timedelta(hours=20), case_id=case_id)
         event_id = casework.add_note(session, people["worker"], case_id, "Appel\x00 prévu\nmardi\x07")
     with runtime.unit_of_work() as session:
         assert session.get(CaseEvent, event_id).body == "Appel prévu\nmardi"
@@ -321,7 +322,7 @@ def test_follow_ups_set_the_next_visit_and_the_next_review_apart(world):
     runtime, people, case_id = world
     worker, now = people["worker"], utcnow()
     with runtime.unit_of_work() as session:
-        deadlines.schedule(session, "first_response", now + timedelta(hours=20), case_id=case_id)
+        timelines.schedule(session, "first_response", now + timedelta(hours=20), case_id=case_id)
     with runtime.unit_of_work() as session, pytest.raises(Refused):
         casework.log_follow_up(session, worker, case_id, kind="review", happened_at=now, notes=None,
                                next_due_at=None, timelines=TIMELINES)  # no plan yet
@@ -391,8 +392,8 @@ def test_nobody_works_on_a_case_they_cannot_see(world):
 def _message(runtime, who, case_id, text, key, contact=None, backend="console"):
     with runtime.unit_of_work() as session:
         if contact is None:
-            contact = family_outreach.family_contacts(session, case_id)[0].id
-        return family_outreach.message_family(session, who, case_id, contact_id=contact, text=text, form_key=key,
+            contact = outreach.family_contacts(session, case_id)[0].id
+        return outreach.message_family(session, who, case_id, contact_id=contact, text=text, form_key=key,
                                               sms_backend=backend, respell_sms=to_gsm7)
 
 
@@ -435,7 +436,7 @@ def test_a_message_is_refused_to_a_number_that_opted_out_or_too_long(world):
         _message(runtime, people["worker"], case_id, "x" * 301, str(uuid.uuid4()))
     assert refused.value.code == "text_too_long"
     with runtime.unit_of_work() as session:
-        second = family_outreach.family_contacts(session, case_id)[1].id
+        second = outreach.family_contacts(session, case_id)[1].id
     with pytest.raises(Refused) as refused:
         _message(runtime, people["worker"], case_id, "ɲ" * 300, str(uuid.uuid4()), contact=second)
     assert refused.value.code == "message_too_long"
@@ -445,7 +446,7 @@ def test_a_message_is_refused_to_a_number_that_opted_out_or_too_long(world):
 
 
 def test_the_case_page_and_the_approvals_list_read_on_both_databases(world):
-    from casecore.case_view import case_page, pending_approvals
+    from casecore.cases.view import case_page, pending_approvals
 
     runtime, people, case_id = world
     _request(runtime, people["worker"], case_id, "assessment", "Evaluation")

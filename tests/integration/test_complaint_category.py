@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore import complaint_handling as handling
-from casecore.casework import NotAllowed, Refused
-from casecore.complaint_access import require_complaint
+from casecore.complaints import handling
+from casecore.cases.casework import NotAllowed, Refused
+from casecore.complaints.access import require_complaint
 from casecore.errors import InvalidInput, NotFound
 from casecore.models import AuditEvent, Complaint, ComplaintNote, utcnow
 from tests.factories import as_staff

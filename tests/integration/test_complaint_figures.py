@@ -11,17 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from casecore import complaint_handling as handling
-from casecore.complaint_figures import (
-    Band,
-    Period,
-    banded,
-    complaint_figures,
-    ended_months,
-    percentile,
-    period_for,
-)
-from casecore.complaints import ComplaintDraft, log_complaint, submit_complaint
+from casecore.complaints import handling
+from casecore.complaints.figures import Band, Period, banded, complaint_figures, ended_months, percentile, period_for
+from casecore.complaints.intake import ComplaintDraft, log_complaint, submit_complaint
 from casecore.errors import InvalidInput
 from casecore.models import Complaint
 from tests.factories import as_staff, make_organisation, make_user

@@ -13,21 +13,21 @@ from sqlalchemy import func, select
 
 from app import create_app
 from bootstrap import Runtime, bootstrap
-from casecore import complaint_handling as handling
+from casecore.complaints import handling
 from casecore import taxonomy
-from casecore.casework import NotAllowed, Refused
-from casecore.complaint_access import record_named_staff, require_complaint, view_complaint, visible_complaints
-from casecore.complaint_alerts import (
+from casecore.cases.casework import NotAllowed, Refused
+from casecore.complaints.access import record_named_staff, require_complaint, view_complaint, visible_complaints
+from casecore.complaints.alerts import (
     acknowledges_by_sms,
     alert_complaint_deadline,
     complaints_awaiting_alert,
     queue_complaint_alerts,
 )
-from casecore.complaints import ComplaintDraft, log_complaint, submit_complaint
-from casecore.contacts import opt_out
+from casecore.complaints.intake import ComplaintDraft, log_complaint, submit_complaint
+from casecore.messaging.contacts import opt_out
 from casecore.errors import InvalidInput, NotFound
 from casecore.models import AuditEvent, Complaint, ComplaintNote, InboundMessage, OutboundMessage, utcnow
-from casecore.sms_length import measure_sms
+from casecore.messaging.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.community import main_menu_token
 from dialogs.complaint_ack import acknowledgement_text

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from casecore.complaints import ComplaintDraft, complaint_status, submit_complaint
+from casecore.complaints.intake import ComplaintDraft, complaint_status, submit_complaint
 from casecore.errors import InvalidInput
 from casecore.models import Complaint, OutboundMessage
 from casecore.phones import phone_key

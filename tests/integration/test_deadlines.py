@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bootstrap import Runtime, timelines_from_settings
-from casecore.deadline_alerts import alert_deadline, deadline_text
-from casecore.deadlines import Timelines, meet, schedule
+from casecore.cases.deadline_alerts import alert_deadline, deadline_text
+from casecore.deadlines.timelines import Timelines, meet, schedule
 from casecore.models import Case, CaseDeadline, OutboundMessage, Report, Team, User, utcnow
-from casecore.reports import ReportDraft, submit_report
-from casecore.triage import mark_not_eligible
+from casecore.reports.intake import ReportDraft, submit_report
+from casecore.triage.decisions import mark_not_eligible
 from settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user

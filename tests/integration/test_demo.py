@@ -1,11 +1,11 @@
 """The demo holds an open case the demo family can write to; loading it again adds nothing."""
 from sqlalchemy import func, select
 
-from casecore.cases import find_case_for_phone
+from casecore.cases.opening import find_case_for_phone
 from casecore.demo import DEMO_CASE_WORKER, DEMO_FAMILY_PHONE, load_demo
 from casecore.models import Case, CaseContact, Report, User
 from casecore.phones import phone_key
-from casecore.reports import report_status
+from casecore.reports.intake import report_status
 
 
 def test_the_demo_has_an_open_case_for_the_demo_family(any_db_runtime):

@@ -4,12 +4,12 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from casecore.cases import record_family_message
+from casecore.cases.opening import record_family_message
 from casecore.errors import NotFound
-from casecore.feedback import FeedbackDraft, record_feedback
+from casecore.feedback.answers import FeedbackDraft, record_feedback
 from casecore.models import CaseEvent, OutboundMessage, User
-from casecore.notifications import queue_family_message_alert
-from casecore.outbox import claim_for_sending, record_send_result
+from casecore.cases.family_alerts import queue_family_message_alert
+from casecore.messaging.outbox import claim_for_sending, record_send_result
 from tests.factories import make_case, make_organisation, make_user
 
 BODY = "Mon fils Moussa est rentre"

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from casecore.errors import InvalidInput
-from casecore.feedback import FeedbackDraft, record_feedback
+from casecore.feedback.answers import FeedbackDraft, record_feedback
 from casecore.models import CaseEvent, Feedback
 from tests.factories import make_case, make_organisation
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
-from casecore.inbox import InboundDraft, get_inbound, inbound_awaiting, mark_processed, store_inbound
+from casecore.messaging.inbox import InboundDraft, get_inbound, inbound_awaiting, mark_processed, store_inbound
 from casecore.models import InboundMessage, utcnow
 from tests.concurrency import run_together
 

@@ -8,12 +8,19 @@ import pytest
 from sqlalchemy import func, select, update
 
 from casecore.errors import InvalidInput
-from casecore.inbox import InboundDraft, store_inbound
-from casecore.media import (
-    MAX_ITEMS, MediaDraft, StoredFile, claim_media, declared_types, finish_media, media_awaiting_fetch,
-    note_media_retry, pending_media,
+from casecore.messaging.inbox import InboundDraft, store_inbound
+from casecore.messaging.media import (
+    MAX_ITEMS,
+    MediaDraft,
+    StoredFile,
+    claim_media,
+    declared_types,
+    finish_media,
+    media_awaiting_fetch,
+    note_media_retry,
+    pending_media,
 )
-from casecore.media_attach import attach_sender_media, attach_waiting_media
+from casecore.cases.media import attach_sender_media, attach_waiting_media
 from casecore.models import CaseEvent, InboundMedia, InboundMessage, Report, utcnow
 from tests.factories import make_case, make_organisation, make_report
 

@@ -1,10 +1,10 @@
 """The message log's merged query on each database: inbound and outbound, newest first, filters, no bodies."""
 from datetime import timedelta
 
-from casecore.inbox import InboundDraft, store_inbound
-from casecore.message_log import LogFilter, message_log, message_log_summary, parse_filter
+from casecore.messaging.inbox import InboundDraft, store_inbound
+from casecore.messaging.message_log import LogFilter, message_log, message_log_summary, parse_filter
 from casecore.models import utcnow
-from casecore.outbox import queue_message
+from casecore.messaging.outbox import queue_message
 
 
 def test_inbound_and_outbound_rows_come_newest_first_and_filter(any_db_runtime):

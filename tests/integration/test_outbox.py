@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bootstrap import bootstrap
-from casecore.alerts import queue_report_alerts
+from casecore.reports.alerts import queue_report_alerts
 from casecore.models import OutboundMessage, utcnow
-from casecore.outbox import claim_for_sending, mark_stale_claims_unknown
+from casecore.messaging.outbox import claim_for_sending, mark_stale_claims_unknown
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.queues import drain

@@ -4,10 +4,16 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from casecore.contacts import opt_in, opt_out
+from casecore.messaging.contacts import opt_in, opt_out
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
 from casecore.models import OutboundMessage
-from casecore.outbox import OutboundRef, OutboundSnapshot, claim_for_sending, queue_message, record_send_result
+from casecore.messaging.outbox import (
+    OutboundRef,
+    OutboundSnapshot,
+    claim_for_sending,
+    queue_message,
+    record_send_result,
+)
 from tests.factories import make_organisation
 
 PHONE = "+22376701430"

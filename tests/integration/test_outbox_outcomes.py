@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from bootstrap import bootstrap
-from casecore.contacts import is_opted_out, opt_out
-from casecore.inbox import InboundDraft, store_inbound
-from casecore.message_log import message_log_summary
+from casecore.messaging.contacts import is_opted_out, opt_out
+from casecore.messaging.inbox import InboundDraft, store_inbound
+from casecore.messaging.message_log import message_log_summary
 from casecore.models import OutboundMessage, utcnow
-from casecore.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
+from casecore.messaging.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
@@ -100,7 +100,7 @@ def test_a_twilio_read_timeout_is_looked_up_and_not_sent_again(rt, fake_twilio):
 def test_a_job_that_died_before_the_provider_call_is_sent_after_the_look_up(rt, fake_twilio):
     message_id = write(rt)
     with rt.unit_of_work() as session:
-        from casecore.outbox import claim_for_sending
+        from casecore.messaging.outbox import claim_for_sending
         claim_for_sending(session, message_id)  # then the worker was killed
     later = utcnow() + timedelta(minutes=5)
     run_once(rt, now=later)  # the stale claim becomes "unknown"
@@ -117,7 +117,7 @@ def test_another_messages_id_is_not_taken_for_the_lost_one(rt, fake_twilio):
     assert jobs.send_outbound(str(first)) == "sent"
     second = write(rt, key="second")
     with rt.unit_of_work() as session:
-        from casecore.outbox import claim_for_sending
+        from casecore.messaging.outbox import claim_for_sending
         claim_for_sending(session, second)
         mark_stale_claims_unknown(session, utcnow() + timedelta(seconds=1))
     assert jobs.reconcile_outbound(str(second)) == "queued"  # the only message listed is the first's
@@ -254,7 +254,7 @@ def test_with_a_template_the_message_is_held_until_the_person_writes(database_ur
         make_organisation(session)  # the person's message is answered by the receiving organisation's service
     whatsapp_from_the_person(rt, hours_ago=0, key="SMreply")
     with rt.unit_of_work() as session:
-        from casecore.inbox import inbound_awaiting
+        from casecore.messaging.inbox import inbound_awaiting
         [inbound_id] = inbound_awaiting(session, utcnow() + timedelta(seconds=1))
     jobs.handle_inbound(str(inbound_id))
     drain(rt.queue, runtime=rt)

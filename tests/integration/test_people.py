@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore.audit import record_event
-from casecore.audit_trail import PAGE_SIZE, audit_trail
+from casecore.cases.audit_trail import PAGE_SIZE, audit_trail
 from casecore.demo import DEMO_CASE_WORKER, DEMO_SECOND_CASE_WORKER, DEMO_SUPERVISOR, DEMO_TEAM, load_demo
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.logins import LoginPolicy, attempt_login
+from casecore.accounts.logins import LoginPolicy, attempt_login
 from casecore.models import AuditEvent, Case, Team, User, utcnow
-from casecore.teams import add_member, create_team, find_team, list_teams, remove_member, set_supervisor
-from casecore.users import AccountChange, create_user, parse_spoken_languages, update_user
+from casecore.accounts.teams import add_member, create_team, find_team, list_teams, remove_member, set_supervisor
+from casecore.accounts.users import AccountChange, create_user, parse_spoken_languages, update_user
 from tests.factories import make_case, make_organisation, make_report, make_user
 
 PW = "correct horse battery"

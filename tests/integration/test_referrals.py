@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore import referrals, services
+from casecore.cases import referrals
+from casecore.directory import services
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.models import AuditEvent, Case, CaseConsent, CaseEvent, Referral, utcnow
-from casecore.services import ServiceInput
+from casecore.directory.services import ServiceInput
 from tests.factories import as_staff, make_case, make_organisation, make_user
 
 

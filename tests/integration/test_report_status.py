@@ -5,7 +5,7 @@ from sqlalchemy import select
 from casecore.errors import InvalidInput
 from casecore.models import Case, Report, utcnow
 from casecore.phones import phone_key
-from casecore.reports import report_status
+from casecore.reports.intake import report_status
 from tests.factories import make_case, make_organisation, make_report
 
 SECRET = "test-secret"

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bootstrap import bootstrap
-from casecore.alerts import queue_report_alerts
+from casecore.reports.alerts import queue_report_alerts
 from casecore.models import OutboundMessage, Report, utcnow
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from casecore import service_csv, services
+from casecore.directory import csv_io, services
 from casecore.errors import InvalidInput, NotFound
 from casecore.models import AuditEvent, Service
-from casecore.services import ServiceInput
+from casecore.directory.services import ServiceInput
 from tests.factories import make_locations, make_organisation, make_user
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -129,13 +129,13 @@ def test_another_organisations_entry_is_not_found(directory):
 
 def _import(runtime, org, text, today=date(2026, 11, 20)):
     with runtime.unit_of_work() as session:
-        return service_csv.import_services(session, org, io.StringIO(text), user_id=None, today=today)
+        return csv_io.import_services(session, org, io.StringIO(text), user_id=None, today=today)
 
 
 def _export(runtime, org):
     buffer = io.StringIO()
     with runtime.unit_of_work() as session:
-        service_csv.export_services(session, org, buffer)
+        csv_io.export_services(session, org, buffer)
     return buffer.getvalue()
 
 
@@ -146,7 +146,7 @@ def test_csv_export_and_import_round_trip_without_duplicates(directory):
         '"Avocats, sans frontières",legal_aid,,contact@example.org,\n'
         "=HYPERLINK(evil),other,ML02,-cmd,2026-05-20\n"
     )
-    assert _import(runtime, org, text) == service_csv.ImportResult(created=3, updated=0)
+    assert _import(runtime, org, text) == csv_io.ImportResult(created=3, updated=0)
     exported = _export(runtime, org)
     assert exported.splitlines() == [
         HEADER.strip(),
@@ -155,9 +155,9 @@ def test_csv_export_and_import_round_trip_without_duplicates(directory):
         # Spreadsheet formulas stay text; a phone number is left as it is.
         "'=HYPERLINK(evil),other,ML02,'-cmd,2026-05-20",
     ]
-    assert _import(runtime, org, exported) == service_csv.ImportResult(created=0, updated=3)
+    assert _import(runtime, org, exported) == csv_io.ImportResult(created=0, updated=3)
     assert _export(runtime, org) == exported
-    assert _import(runtime, other, exported) == service_csv.ImportResult(created=3, updated=0)
+    assert _import(runtime, other, exported) == csv_io.ImportResult(created=3, updated=0)
     with runtime.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Service).where(Service.organisation_id == org)) == 3
         evil = session.scalar(select(Service).where(Service.service_type == "other", Service.organisation_id == org))
@@ -185,7 +185,7 @@ def test_a_bad_file_imports_nothing_and_names_every_bad_line(directory):
         "Clinic,health,,,20261101,extra\n"
         f"{'x' * 201},health,,,\n"
     )
-    with pytest.raises(service_csv.ServiceImportError) as refused:
+    with pytest.raises(csv_io.ServiceImportError) as refused:
         _import(runtime, org, text)
     assert [(e.line, e.problem, e.column, e.value) for e in refused.value.errors] == [
         (3, "missing", "provider_name", ""),
@@ -211,7 +211,7 @@ def test_a_bad_file_imports_nothing_and_names_every_bad_line(directory):
 ])
 def test_a_file_that_is_not_the_directory_format_is_refused(directory, text, problem):
     runtime, org, _, _ = directory
-    with pytest.raises(service_csv.ServiceImportError) as refused:
+    with pytest.raises(csv_io.ServiceImportError) as refused:
         _import(runtime, org, text)
     assert [e.problem for e in refused.value.errors] == [problem]
 
@@ -222,6 +222,6 @@ def test_an_import_reactivates_an_entry_it_lists(directory):
         service_id = _add(session, org, "Clinic")
         services.set_service_active(session, org, service_id, False, user_id=user)
     assert _export(runtime, org) == HEADER.replace("\n", "\r\n")
-    assert _import(runtime, org, HEADER + "Clinic,health,,,\n") == service_csv.ImportResult(0, 1)
+    assert _import(runtime, org, HEADER + "Clinic,health,,,\n") == csv_io.ImportResult(0, 1)
     with runtime.unit_of_work() as session:
         assert session.get(Service, service_id).is_active

@@ -81,7 +81,7 @@ def test_a_resumed_session_steps_back_past_a_screen_that_shows_an_earlier_answer
 
 
 def test_a_reply_for_a_provider_that_is_not_configured_fails_once_with_the_reason(runtime):
-    from casecore.outbox import queue_message
+    from casecore.messaging.outbox import queue_message
     with runtime.unit_of_work() as session:
         ref = queue_message(session, purpose_key="reply:test", to_phone=PHONE, body="Bonjour", backend="twilio",
                             channel="sms")

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore import transfers
-from casecore.access import require_case
-from casecore.deadline_alerts import alert_deadline
-from casecore.deadlines import Timelines, open_deadlines
+from casecore.cases import transfers
+from casecore.cases.access import require_case
+from casecore.cases.deadline_alerts import alert_deadline
+from casecore.deadlines.timelines import Timelines, open_deadlines
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.models import AuditEvent, Case, CaseEvent, CaseTransfer, OutboundMessage, Team, User
-from casecore.reassignment import assign_case
+from casecore.cases.reassignment import assign_case
 from tests.factories import as_staff, make_case, make_organisation, make_user
 
 

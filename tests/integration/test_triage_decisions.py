@@ -7,15 +7,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore.assignment import candidates
-from casecore.committees import deactivate_member, register_member
-from casecore.contacts import remember_language
-from casecore.deadlines import Timelines, schedule
+from casecore.cases.assignment import candidates
+from casecore.reports.committees import deactivate_member, register_member
+from casecore.messaging.contacts import remember_language
+from casecore.deadlines.timelines import Timelines, schedule
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.models import (AuditEvent, Case, CaseContact, CaseDeadline, Organisation, OutboundMessage, Report,
                              Service, Team, utcnow)
-from casecore.triage import (Acceptance, AlreadyDecided, accept_report, mark_duplicate, mark_not_eligible,
-                             refer_out)
+from casecore.triage.decisions import (
+    Acceptance,
+    AlreadyDecided,
+    accept_report,
+    mark_duplicate,
+    mark_not_eligible,
+    refer_out,
+)
 from dialogs.committee_thanks import accepted_text
 from tests.concurrency import run_together
 from tests.factories import make_case, make_organisation, make_report, make_user

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from casecore.errors import InvalidInput
 from casecore.models import UssdSessionEnd
-from casecore.ussd_sessions import record_ussd_session_end, ussd_drop_off
+from casecore.messaging.ussd_sessions import record_ussd_session_end, ussd_drop_off
 from channels.africastalking_ussd_events import UssdSessionEnd as Event
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)

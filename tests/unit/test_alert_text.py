@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from casecore import taxonomy
-from casecore.alerts import alert_text
+from casecore.reports.alerts import alert_text
 
 # GSM 03.38 basic character set (without the escape table): what every phone renders in a 160-character part.
 GSM7 = set(

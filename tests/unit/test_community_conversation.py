@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from casecore.locations import Place, PlaceDirectory
+from casecore.people.locations import Place, PlaceDirectory
 from dialogs.community import COMMUNITY, MAIN, complaint_hint, main_menu_token, start_for
 from dialogs.engine import Context, Limits, play
 from dialogs.services import CommunityServices

@@ -1,5 +1,5 @@
 """Location lists for menus."""
-from casecore.locations import alphabetical
+from casecore.people.locations import alphabetical
 
 
 def test_places_sort_as_a_reader_expects():

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from casecore.errors import NotFound
-from casecore.media_store import FileMediaStore
+from casecore.messaging.media_store import FileMediaStore
 
 
 def test_put_then_get(tmp_path):

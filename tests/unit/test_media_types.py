@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from casecore.media_types import HEAD_BYTES, normalise_type, refusal, sniff_type
+from casecore.messaging.media_types import HEAD_BYTES, normalise_type, refusal, sniff_type
 from settings import Settings
 
 ALLOWED = Settings().media_types

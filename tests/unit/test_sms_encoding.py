@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from casecore.sms_length import GSM7_BASIC, GSM7_EXTENSION, SmsSize, is_gsm7, measure_sms
+from casecore.messaging.sms_length import GSM7_BASIC, GSM7_EXTENSION, SmsSize, is_gsm7, measure_sms
 from channels.sms.encoding import to_gsm7
 
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from casecore.errors import Conflict, InvalidInput, InvalidPhoneNumber, NoOrganisation
-from casecore.users import authenticate, create_user, get_user, supervisors_of
+from casecore.accounts.users import authenticate, create_user, get_user, supervisors_of
 from tests.factories import make_organisation, make_user
 
 PW = "correct horse battery"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from casecore.models import AuditEvent, Location, Team, User
-from casecore.users import authenticate
+from casecore.accounts.users import authenticate
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_user
 from tests.web.conftest import PASSWORD, csrf_from

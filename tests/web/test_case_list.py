@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from casecore.case_list import case_list
-from casecore.deadlines import meet, schedule
+from casecore.cases.listing import case_list
+from casecore.deadlines.timelines import meet, schedule
 from casecore.i18n import gettext_for
 from casecore.models import AuditEvent, Report, Team, User, utcnow
 from tests.factories import Asking, make_case, make_organisation, make_user

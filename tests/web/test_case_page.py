@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from casecore.contacts import opt_out
+from casecore.messaging.contacts import opt_out
 from casecore.models import (
     AuditEvent,
     Case,

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from casecore import services
+from casecore.directory import services
 from casecore.models import Case, CaseConsent, CaseTransfer, Organisation, Referral, utcnow
-from casecore.services import ServiceInput
+from casecore.directory.services import ServiceInput
 from tests.factories import make_case, make_organisation, make_user
 from tests.web.conftest import csrf_from
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from casecore import complaint_handling as handling
-from casecore.complaint_access import view_complaint
-from casecore.complaint_figures import complaint_figures, period_for
+from casecore.complaints import handling
+from casecore.complaints.access import view_complaint
+from casecore.complaints.figures import complaint_figures, period_for
 from casecore.models import Complaint
-from casecore.organisations import find_organisation
+from casecore.people.organisations import find_organisation
 from channels.sms.encoding import to_gsm7
 from tests.factories import as_staff, make_user
 from tests.queues import drain

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore import taxonomy
-from casecore.complaints import ComplaintDraft, submit_complaint
+from casecore.complaints.intake import ComplaintDraft, submit_complaint
 from casecore.models import AuditEvent, Complaint, ComplaintNote, OutboundMessage, utcnow
 from tests.factories import make_organisation, make_user
 from tests.queues import drain

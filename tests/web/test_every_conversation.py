@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from casecore.cases import open_case
+from casecore.cases.opening import open_case
 from casecore.models import CaseEvent, Complaint, Feedback, Report
 from casecore.taxonomy import COMMUNITY_LANGUAGES
 from channels.sms.encoding import to_gsm7

@@ -10,11 +10,13 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select, update
 
-from casecore import feedback_figures as ff, referrals, services
-from casecore.feedback import FeedbackDraft, link_feedback, record_feedback
+from casecore.feedback import figures as ff
+from casecore.cases import referrals
+from casecore.directory import services
+from casecore.feedback.answers import FeedbackDraft, link_feedback, record_feedback
 from casecore.models import (AuditEvent, CaseConsent, Feedback, FeedbackRequest, Organisation, OutboundMessage,
                              Referral, utcnow)
-from casecore.services import ServiceInput
+from casecore.directory.services import ServiceInput
 from dialogs.community import main_menu_token
 from tests.factories import as_staff, make_case, make_receiving_service, make_user
 from tests.integration.test_feedback_figures import SURVEYS

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from casecore import complaint_handling as handling
+from casecore.complaints import handling
 from casecore.models import AuditEvent, Complaint
 from tests.factories import as_staff, make_organisation, make_user
 from tests.integration.test_complaint_figures import COMPLAINANT, complain, log_in_person

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from casecore.message_log import PAGE_SIZE, scrub_reason
+from casecore.messaging.message_log import PAGE_SIZE, scrub_reason
 from casecore.models import AuditEvent, InboundMessage, Organisation, OutboundMessage
 from tests.factories import make_user
 from tests.web.conftest import assert_in_web_catalogues

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import create_app
 from casecore.audit import record_event
-from casecore.audit_trail import PAGE_SIZE
+from casecore.cases.audit_trail import PAGE_SIZE
 from casecore.models import AuditEvent, Team, User, utcnow
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user

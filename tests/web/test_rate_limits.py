@@ -15,10 +15,10 @@ from twilio.request_validator import RequestValidator
 from app import create_app
 from app.webhooks import limits
 from app.webhooks.limits import Rate, parse_rate
-from casecore.contacts import is_opted_out, remember_language
+from casecore.messaging.contacts import is_opted_out, remember_language
 from casecore.i18n import gettext_for
-from casecore.inbox import inbound_awaiting
-from casecore.message_log import LogFilter, message_log
+from casecore.messaging.inbox import inbound_awaiting
+from casecore.messaging.message_log import LogFilter, message_log
 from casecore.models import InboundMessage, Organisation, OutboundMessage, Report, utcnow
 from channels.text import to_ascii
 from tests.conftest import make_settings

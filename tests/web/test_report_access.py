@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from casecore import transfers
-from casecore.deadlines import Timelines
+from casecore.cases import transfers
+from casecore.deadlines.timelines import Timelines
 from casecore.models import AuditEvent, Case, Team
 from tests.factories import as_staff, make_case, make_organisation, make_report, make_user
 from tests.web.conftest import PASSWORD, csrf_from

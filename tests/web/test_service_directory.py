@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casecore import services
+from casecore.directory import services
 from casecore.models import AuditEvent, Organisation, Service, utcnow
-from casecore.services import ServiceInput
+from casecore.directory.services import ServiceInput
 from tests.factories import make_locations, make_organisation, make_user
 from tests.web.conftest import assert_in_web_catalogues, csrf_from
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app import create_app
 from app.simulator.inputs import allowed_phones
-from casecore.contacts import remember_language
+from casecore.messaging.contacts import remember_language
 from casecore.models import AuditEvent, InboundMessage, OutboundMessage
-from casecore.outbox import queue_message
+from casecore.messaging.outbox import queue_message
 from settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_locations

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from casecore.cases import open_case
+from casecore.cases.opening import open_case
 from casecore.i18n import gettext_for
 from casecore.models import CaseEvent, Complaint, Feedback, InboundMessage, OutboundMessage, Report
 from channels.sms.encoding import to_gsm7

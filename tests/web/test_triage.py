@@ -9,7 +9,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import event, select
 
-from casecore import queries, taxonomy
+from casecore.reports import queries
+from casecore import taxonomy
 from casecore.i18n import LOCALE_DIR
 from casecore.models import AuditEvent, Report, User
 from tests.factories import make_locations, make_organisation, make_report

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from casecore.deadlines import schedule
+from casecore.deadlines.timelines import schedule
 from casecore.models import (AuditEvent, Case, CommitteeMember, OutboundMessage, Report, Service, Team,
                              User, utcnow)
 from tests.conftest import make_settings

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app import create_app
 from bootstrap import bootstrap
-from casecore.contacts import remember_language
+from casecore.messaging.contacts import remember_language
 from casecore.i18n import gettext_for
 from casecore.models import Report
 from channels.text import to_ascii

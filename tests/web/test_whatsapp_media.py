@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 
 from app import create_app
 from casecore.i18n import gettext_for
-from casecore.media import MAX_ATTEMPTS
+from casecore.messaging.media import MAX_ATTEMPTS
 from casecore.models import CaseEvent, InboundMedia, InboundMessage, Report, utcnow
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_receiving_service, make_report

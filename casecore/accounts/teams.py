@@ -1,0 +1,153 @@
+"""Teams: a supervisor and the case workers they lead, within one organisation."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from casecore.cases.assignment import OPEN_STATUSES
+from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.free_text import without_controls
+from casecore.i18n import N_
+from casecore.ids import parse_id
+from casecore.models import Case, Team, User
+
+# Messages shown to administrators; the web view translates them from its catalogue.
+NEEDS_SUPERVISOR = N_("A team is led by an active supervisor of the same organisation.")
+ONLY_CASE_WORKERS = N_("Only active case workers of the same organisation can join a team.")
+NAME_TAKEN = N_("A team with this name already exists.")
+NAME_NEEDED = N_("Give the team a name (at most 120 characters).")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A case worker of a team, as lists show them."""
+
+    id: uuid.UUID
+    email: str
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """A team with its supervisor and members, as plain values."""
+
+    id: uuid.UUID
+    name: str
+    supervisor_id: uuid.UUID | None
+    supervisor_email: str | None
+    members: tuple[Member, ...]
+
+
+def _org_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID) -> User | None:
+    try:
+        user = session.get(User, parse_id(user_id, "user"))
+    except NotFound:
+        return None
+    return user if user is not None and user.organisation_id == organisation_id else None
+
+
+def _require_supervisor(session: Session, organisation_id: uuid.UUID, user_id) -> User:
+    user = _org_user(session, organisation_id, user_id) if user_id else None
+    if user is None or user.role != "supervisor" or not user.is_active:
+        raise InvalidInput(NEEDS_SUPERVISOR)
+    return user
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(without_controls(name).split())  # PostgreSQL cannot store a NUL
+    if not name or len(name) > 120:
+        raise InvalidInput(NAME_NEEDED)
+    return name
+
+
+def create_team(session: Session, *, organisation_id: uuid.UUID, name: str, supervisor_id) -> Team:
+    """Create a team in the organisation, led by one of its active supervisors; names are unique per organisation."""
+    name = _clean_name(name)
+    supervisor = _require_supervisor(session, organisation_id, supervisor_id)
+    taken = session.scalar(select(Team.id).where(Team.organisation_id == organisation_id, Team.name == name))
+    if taken is not None:
+        raise Conflict(NAME_TAKEN)
+    team = Team(organisation_id=organisation_id, name=name, supervisor_id=supervisor.id)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def get_team(session: Session, organisation_id: uuid.UUID, team_id: str | uuid.UUID) -> Team:
+    """The organisation's team with this id; NotFound for another organisation's or an unknown one."""
+    team = session.get(Team, parse_id(team_id, "team"))
+    if team is None or team.organisation_id != organisation_id:
+        raise NotFound(f"team {team_id} not found")
+    return team
+
+
+def find_team(session: Session, organisation_id: uuid.UUID, name: str) -> Team:
+    """The organisation's team with this name; NotFound otherwise."""
+    team = session.scalar(select(Team).where(Team.organisation_id == organisation_id,
+                                             Team.name == " ".join((name or "").split())))
+    if team is None:
+        raise NotFound(f"no team {name!r} in this organisation")
+    return team
+
+
+def set_supervisor(session: Session, team: Team, supervisor_id) -> None:
+    """Give the team another supervisor (an active supervisor of its organisation)."""
+    team.supervisor_id = _require_supervisor(session, team.organisation_id, supervisor_id).id
+    session.flush()
+
+
+def add_member(session: Session, team: Team, user_id) -> User:
+    """Put a case worker in the team (out of any other: a case worker belongs to one team)."""
+    user = _org_user(session, team.organisation_id, user_id)
+    if user is None or user.role != "caseworker" or not user.is_active:
+        raise InvalidInput(ONLY_CASE_WORKERS)
+    user.team_id = team.id
+    cases_follow(session, user.id, team.id)
+    session.flush()
+    return user
+
+
+def remove_member(session: Session, team: Team, user_id) -> bool:
+    """Take a case worker out of the team; False when they were not in it."""
+    user = _org_user(session, team.organisation_id, user_id)
+    if user is None or user.team_id != team.id:
+        return False
+    user.team_id = None
+    cases_follow(session, user.id, None)
+    session.flush()
+    return True
+
+
+def cases_follow(session: Session, user_id: uuid.UUID, team_id: uuid.UUID | None) -> int:
+    """A case worker's open cases follow them to their new team (none: the organisation's supervisors), so the
+    supervisor who oversees the worker oversees their cases; returns how many moved."""
+    return session.execute(
+        update(Case).where(Case.assigned_to_id == user_id, Case.status.in_(OPEN_STATUSES))
+        .values(team_id=team_id).execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def teams_led_by_user(session: Session, user_id: uuid.UUID) -> list[str]:
+    """Names of the teams this user leads."""
+    return list(session.scalars(select(Team.name).where(Team.supervisor_id == user_id).order_by(Team.name)))
+
+
+def list_teams(session: Session, organisation_id: uuid.UUID) -> list[TeamRow]:
+    """The organisation's teams by name, each with its supervisor and members (two queries)."""
+    teams = session.execute(
+        select(Team.id, Team.name, Team.supervisor_id, User.email)
+        .outerjoin(User, User.id == Team.supervisor_id)
+        .where(Team.organisation_id == organisation_id)
+        .order_by(Team.name)
+    ).all()
+    members: dict[uuid.UUID, list[Member]] = {}
+    for row in session.execute(
+        select(User.team_id, User.id, User.email, User.is_active)
+        .where(User.organisation_id == organisation_id, User.team_id.is_not(None))
+        .order_by(User.email)
+    ):
+        members.setdefault(row.team_id, []).append(Member(row.id, row.email, row.is_active))
+    return [TeamRow(t.id, t.name, t.supervisor_id, t.email, tuple(members.get(t.id, ()))) for t in teams]

@@ -1,0 +1,261 @@
+"""Staff accounts: creation, changes by an administrator, password checks and lookups."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from casecore import taxonomy
+from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.i18n import N_
+from casecore.ids import parse_id
+from casecore.models import Organisation, Team, User, utcnow
+from casecore.people.organisations import find_organisation
+from casecore.phones import mask_phone, normalise_phone
+from casecore.accounts.teams import add_member, cases_follow, find_team, get_team, teams_led_by_user
+
+MIN_PASSWORD_LENGTH = 8
+# Matching a case worker to a family: a girl may ask for a woman (domain rules, "Staffing").
+STAFF_SEXES = ("female", "male")
+
+# Messages shown to administrators; the web view translates them from its catalogue.
+NOT_YOURSELF = N_("You cannot change your own role or deactivate your own account.")
+LEADS_A_TEAM = N_("This supervisor leads a team: give the team another supervisor first.")
+BAD_LANGUAGES = N_("Spoken languages are codes among fr, en and bm, separated by commas.")
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A staff account as the administrator's list shows it; the phone number is masked."""
+
+    id: uuid.UUID
+    email: str
+    role: str
+    language: str
+    team_id: uuid.UUID | None
+    team_name: str | None
+    sex: str | None
+    spoken_languages: str | None
+    is_active: bool
+    locked_until: datetime | None
+    phone_masked: str
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether repeated failed logins keep the account locked now."""
+        return self.locked_until is not None and self.locked_until > utcnow()
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """What an administrator may change on an account."""
+
+    role: str
+    language: str
+    is_active: bool
+    team_id: uuid.UUID | None = None
+    sex: str | None = None
+    spoken_languages: str | None = None
+
+
+def parse_spoken_languages(raw: str | Iterable[str] | None) -> str | None:
+    """'fr, BM' -> 'fr,bm': community language codes, each once, in the order given; None when empty."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw or ())
+    codes: list[str] = []
+    for item in items:
+        code = item.strip().lower()
+        if not code:
+            continue
+        if code not in taxonomy.COMMUNITY_LANGUAGES:
+            raise InvalidInput(BAD_LANGUAGES)
+        if code not in codes:
+            codes.append(code)
+    return ",".join(codes) or None
+
+
+def _require_sex(sex: str | None) -> str | None:
+    if sex in (None, ""):
+        return None
+    return taxonomy.require(sex, STAFF_SEXES, "sex")
+
+
+@lru_cache(maxsize=1)
+def timing_hash() -> str:
+    """A hash checked when the email is unknown, so both paths take the same time (made on first use)."""
+    return generate_password_hash("relais-timing-equaliser")
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    phone: str,
+    password: str,
+    language: str = "fr",
+    organisation_slug: str = "",
+    default_region: str = "ML",
+    team_name: str = "",
+    sex: str | None = None,
+    spoken_languages: str | Iterable[str] | None = None,
+    organisation_id: uuid.UUID | None = None,
+) -> User:
+    """Create a staff account in the organisation given by id or slug, or the only one when none is given.
+
+    team_name puts a case worker in that team of the organisation; sex and spoken_languages help match case workers
+    to families.
+    """
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput("email must contain @ (at most 254 characters)")
+    taxonomy.require(role, taxonomy.ROLES, "role")
+    taxonomy.require(language, taxonomy.LANGUAGES, "language")
+    sex = _require_sex(sex)
+    spoken = parse_spoken_languages(spoken_languages)
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    organisation = (session.get(Organisation, organisation_id) if organisation_id is not None
+                    else find_organisation(session, organisation_slug))
+    if organisation is None:
+        raise NotFound(f"organisation {organisation_id} does not exist")
+    team = find_team(session, organisation.id, team_name) if team_name else None
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists")
+    user = User(
+        organisation_id=organisation.id,
+        email=email,
+        password_hash=generate_password_hash(password),
+        role=role,
+        phone=normalise_phone(phone, default_region),
+        language=language,
+        sex=sex,
+        spoken_languages=spoken,
+        failed_logins=0,
+    )
+    session.add(user)
+    session.flush()
+    if team is not None:
+        add_member(session, team, user.id)
+    return user
+
+
+def org_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID) -> User:
+    """The organisation's account with this id; NotFound for another organisation's or an unknown one."""
+    user = session.get(User, parse_id(user_id, "user"))
+    if user is None or user.organisation_id != organisation_id:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID, change: AccountChange,
+                *, acting_user_id: uuid.UUID) -> User:
+    """Apply an administrator's change: role, language, team, active, sex and spoken languages."""
+    user = org_user(session, organisation_id, user_id)
+    taxonomy.require(change.role, taxonomy.ROLES, "role")
+    taxonomy.require(change.language, taxonomy.LANGUAGES, "language")
+    sex = _require_sex(change.sex)
+    spoken = parse_spoken_languages(change.spoken_languages)
+    # An administrator who demoted or deactivated themselves could leave nobody to manage accounts.
+    if user.id == acting_user_id and (change.role != user.role or not change.is_active):
+        raise InvalidInput(NOT_YOURSELF)
+    if (change.role != "supervisor" or not change.is_active) and teams_led_by_user(session, user.id):
+        raise InvalidInput(LEADS_A_TEAM)
+    user.role, user.language, user.is_active = change.role, change.language, change.is_active
+    user.sex, user.spoken_languages = sex, spoken
+    if change.team_id is None or change.role != "caseworker":
+        # Only case workers belong to a team; a new role leaves it.
+        if user.team_id is not None:
+            cases_follow(session, user.id, None)
+        user.team_id = None
+    elif change.team_id != user.team_id:
+        add_member(session, get_team(session, organisation_id, change.team_id), user.id)
+    session.flush()
+    return user
+
+
+def unlock_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID) -> User:
+    """Lift a lock left by repeated failed logins, and forget the failures."""
+    user = org_user(session, organisation_id, user_id)
+    user.failed_logins, user.locked_until = 0, None
+    session.flush()
+    return user
+
+
+def list_users(session: Session, organisation_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[UserRow]:
+    """The organisation's accounts by email (or the one with user_id), with their team's name."""
+    query = (select(User, Team.name).outerjoin(Team, Team.id == User.team_id)
+             .where(User.organisation_id == organisation_id).order_by(User.email))
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    return [
+        UserRow(u.id, u.email, u.role, u.language, u.team_id, team_name, u.sex, u.spoken_languages, u.is_active,
+                u.locked_until, mask_phone(u.phone))
+        for u, team_name in session.execute(query).all()
+    ]
+
+
+def account_row(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID) -> UserRow:
+    """One of the organisation's accounts as a row; NotFound for another organisation's or an unknown one."""
+    rows = list_users(session, organisation_id, parse_id(user_id, "user"))
+    if not rows:
+        raise NotFound(f"user {user_id} not found")
+    return rows[0]
+
+
+def active_users_with_role(session: Session, organisation_id: uuid.UUID, role: str) -> list[tuple[uuid.UUID, str]]:
+    """(id, email) of the organisation's active accounts with this role, by email: for choosing in a form."""
+    return [tuple(row) for row in session.execute(
+        select(User.id, User.email)
+        .where(User.organisation_id == organisation_id, User.role == role, User.is_active.is_(True))
+        .order_by(User.email)
+    )]
+
+
+def find_user_by_email(session: Session, organisation_id: uuid.UUID, email: str) -> User:
+    """The organisation's account with this email; NotFound otherwise."""
+    user = session.scalar(select(User).where(User.organisation_id == organisation_id,
+                                             User.email == (email or "").strip().lower()))
+    if user is None:
+        raise NotFound(f"no account {email!r} in this organisation")
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        check_password_hash(timing_hash(), password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.is_active:
+        return None
+    return user
+
+
+def get_user(session: Session, user_id: str | uuid.UUID) -> User | None:
+    """The user with this id, or None when the id is unknown or malformed."""
+    try:
+        return session.get(User, parse_id(user_id, "user"))
+    except NotFound:
+        return None
+
+
+def supervisors_of(session: Session, organisation_id: uuid.UUID) -> list[User]:
+    """Active supervisors of an organisation who have a phone for alerts."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.organisation_id == organisation_id,
+                User.role == "supervisor",
+                User.is_active.is_(True),
+                User.phone.is_not(None),
+            )
+            .order_by(User.email)
+        )
+    )

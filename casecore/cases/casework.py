@@ -1,0 +1,241 @@
+"""Work on one case: its steps, notes, consent, follow-ups and reopening; every change audited.
+
+Each function takes the person acting (casecore.access.Staff) and locks the case row first: two changes to one case
+never interleave (SQLite serialises writers with BEGIN IMMEDIATE; on PostgreSQL the row lock does it).
+Approvals live in casecore.approvals, messages to the family in casecore.family_outreach.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from casecore.deadlines import timelines as deadlines
+from casecore import taxonomy
+from casecore.cases.access import CASE_ROLES, SUPERVISOR, Staff, visible_cases
+from casecore.audit import record_event
+from casecore.errors import CaseCoreError, InvalidInput, NotFound
+from casecore.free_text import without_controls
+from casecore.ids import parse_id
+from casecore.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral, utcnow
+
+log = logging.getLogger(__name__)
+
+TEXT_LENGTH = 4000
+# Steps a case worker moves to without an approval; the others follow an approval (casecore.approvals).
+MANUAL_MOVES = {"registration": "assessment", "implementation": "follow_up"}
+# Withdrawing consent for these stops referrals not yet taken up (domain rules, "Consent").
+REFERRAL_PURPOSES = frozenset({"services", "sharing_providers"})
+# A visit typed in with a clock a little ahead is still "now".
+CLOCK_SKEW = timedelta(minutes=5)
+# A case opened without a risk level (never by triage) gets the middle timelines rather than none.
+FALLBACK_RISK = "medium"
+
+
+class Refused(InvalidInput):
+    """A change the case's state does not allow; code names the rule, so the web view can word it."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+class NotAllowed(CaseCoreError):
+    """The person's role may not make this change (the web view answers 403)."""
+
+
+def lock_case(session: Session, staff: Staff, case_id: str | uuid.UUID, *, supervisor_only: bool = False) -> Case:
+    """The case if this person may see it, locked until the unit of work ends; NotFound otherwise.
+
+    Only case workers and supervisors see cases (casecore.access); supervisor_only refuses the others with
+    NotAllowed, once the case is known to be theirs to see (anyone else learns nothing of it).
+    """
+    key = parse_id(case_id, "case")
+    case = session.scalars(
+        select(Case).where(Case.id == key, visible_cases(staff)).with_for_update(of=Case)
+        .execution_options(populate_existing=True)
+    ).first()
+    if case is None or staff.role not in CASE_ROLES:
+        raise NotFound(f"case {case_id} not found")
+    if supervisor_only and staff.role != SUPERVISOR:
+        raise NotAllowed("a supervisor's decision")
+    return case
+
+
+def staff_text(text: str | None, what: str, *, required: bool = True, length: int = TEXT_LENGTH) -> str | None:
+    """Text typed by staff, stripped and without control characters (PostgreSQL stores no NUL); Refused when
+    required and empty, or longer than length."""
+    cleaned = without_controls(text, keep_newlines=True).strip()
+    if not cleaned:
+        if required:
+            raise Refused(f"{what}_required")
+        return None
+    if len(cleaned) > length:
+        raise Refused("text_too_long", f"{what} has more than {length} characters")
+    return cleaned
+
+
+def add_event(session: Session, case_id: uuid.UUID, kind: str, author_id: uuid.UUID | None, body: str | None = None,
+              **extra) -> CaseEvent:
+    """Add an entry to the case's timeline."""
+    event = CaseEvent(case_id=case_id, kind=kind, body=body, author_user_id=author_id, at=utcnow(), **extra)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def move_to(session: Session, staff: Staff, case: Case, step: str) -> None:
+    """Put the case at a step, with a timeline entry (nothing when it is there already)."""
+    taxonomy.require(step, taxonomy.CASE_STEPS, "case step")
+    if case.current_step == step:
+        return
+    case.current_step = step
+    add_event(session, case.id, "step_changed", staff.id, step)
+    log.info("case %s moved to %s", case.id, step)
+
+
+def timeline_risk(case: Case) -> str:
+    """The risk level that sets the case's timelines."""
+    return case.risk_level if case.risk_level in taxonomy.CASE_RISK_LEVELS else FALLBACK_RISK
+
+
+def advance_step(session: Session, staff: Staff, case_id: str | uuid.UUID, to_step: str) -> None:
+    """Move an open case on to the next step where no approval is needed (start the assessment, the follow-up)."""
+    case = lock_case(session, staff, case_id)
+    _require_open(case)
+    if MANUAL_MOVES.get(case.current_step) != to_step:
+        raise Refused("step_not_next", f"{case.current_step} does not lead to {to_step} without an approval")
+    move_to(session, staff, case, to_step)
+    if to_step == "assessment":
+        meet_first_response(session, case.id)
+    record_event(session, staff.id, "case.step_changed", "case", case.id)
+
+
+def add_note(session: Session, staff: Staff, case_id: str | uuid.UUID, text: str) -> uuid.UUID:
+    """A note on the case's current step, in its timeline."""
+    case = lock_case(session, staff, case_id)
+    event = add_event(session, case.id, "note", staff.id, staff_text(text, "note"))
+    record_event(session, staff.id, "case.note_added", "case", case.id)
+    return event.id
+
+
+def record_consent(session: Session, staff: Staff, case_id: str | uuid.UUID, *, purpose: str, given: bool,
+                   given_by: str, note: str | None = None) -> uuid.UUID:
+    """Record consent (or its refusal) for one purpose; a supervisor alone may authorise it in the child's stead."""
+    case = lock_case(session, staff, case_id)
+    taxonomy.require(purpose, taxonomy.CONSENT_PURPOSES, "consent purpose")
+    taxonomy.require(given_by, taxonomy.CONSENT_GIVERS, "consent giver")
+    if given_by == "supervisor_authorised" and staff.role != SUPERVISOR:
+        raise Refused("supervisor_authorises")
+    _require_not_closed(case)
+    consent = CaseConsent(case_id=case.id, purpose=purpose, given=bool(given), given_by=given_by,
+                          note=staff_text(note, "note", required=False), recorded_by_id=staff.id,
+                          recorded_at=utcnow())
+    session.add(consent)
+    session.flush()
+    add_event(session, case.id, "consent_recorded" if given else "consent_refused", staff.id, purpose)
+    record_event(session, staff.id, "case.consent_recorded", "case", case.id)
+    return consent.id
+
+
+def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,
+                     consent_id: str | uuid.UUID) -> int:
+    """Withdraw a consent given; for services or sharing, referrals still "sent" are declined. Returns how many."""
+    case = lock_case(session, staff, case_id)
+    consent = session.get(CaseConsent, parse_id(consent_id, "consent"))
+    if consent is None or consent.case_id != case.id:
+        raise NotFound(f"consent {consent_id} not found")
+    if not consent.given or consent.withdrawn_at is not None:
+        raise Refused("consent_not_active")
+    now = utcnow()
+    consent.withdrawn_at = now
+    revoked = 0
+    if consent.purpose in REFERRAL_PURPOSES:
+        # No more services means no referral goes on; no more sharing stops the referrals that relied on it.
+        relied_on = Referral.consent_id == consent.id if consent.purpose == "sharing_providers" else True
+        revoked = session.execute(
+            update(Referral).where(Referral.case_id == case.id, Referral.status == "sent", relied_on)
+            .values(status="declined", declined_because="consent_withdrawn", updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    add_event(session, case.id, "consent_withdrawn", staff.id, consent.purpose)
+    record_event(session, staff.id, "case.consent_withdrawn", "case", case.id)
+    log.info("case %s: consent %s withdrawn, %d referral(s) revoked", case.id, consent.id, revoked)
+    return revoked
+
+
+def log_follow_up(session: Session, staff: Staff, case_id: str | uuid.UUID, *, kind: str, happened_at: datetime,
+                  notes: str | None, next_due_at: datetime | None,
+                  timelines: deadlines.Timelines) -> uuid.UUID:
+    """Log a visit or a plan review; the next one due becomes that kind's deadline (a review's defaults monthly).
+
+    A visit is a response to the family: it meets the first-response deadline. On a closed case only a visit is
+    logged: it is the check after closure, and meets that deadline.
+    """
+    case = lock_case(session, staff, case_id)
+    taxonomy.require(kind, taxonomy.FOLLOW_UP_KINDS, "follow-up kind")
+    now = utcnow()
+    if happened_at > now + CLOCK_SKEW:
+        raise Refused("date_in_future")
+    if case.status == "closed":
+        if kind != "visit" or next_due_at is not None:
+            raise Refused("closed_case_visit_only")
+        deadlines.meet(session, "post_closure_check", case_id=case.id)
+    else:
+        if kind == "review" and case.current_step not in ("implementation", "follow_up"):
+            raise Refused("review_needs_plan")
+        if kind == "review" and next_due_at is None:
+            next_due_at = timelines.review_due(happened_at)
+        if next_due_at is not None and next_due_at <= now:
+            raise Refused("next_due_in_past")
+        if next_due_at is not None:
+            # Visits and reviews have deadlines of their own: the next visit never pushes back the monthly review.
+            deadlines.schedule(session, kind, next_due_at, case_id=case.id)
+        if kind == "visit":
+            meet_first_response(session, case.id)
+    follow_up = CaseFollowUp(case_id=case.id, kind=kind, happened_at=happened_at,
+                             notes=staff_text(notes, "notes", required=False), author_id=staff.id,
+                             next_due_at=next_due_at, created_at=now)
+    session.add(follow_up)
+    session.flush()
+    add_event(session, case.id, "follow_up", staff.id, kind)
+    record_event(session, staff.id, "case.follow_up_logged", "case", case.id)
+    return follow_up.id
+
+
+def meet_first_response(session: Session, case_id: uuid.UUID) -> None:
+    """The family has been reached (a visit, a message, the assessment begun): the first response is done."""
+    deadlines.meet(session, "first_response", case_id=case_id)
+
+
+def reopen_case(session: Session, staff: Staff, case_id: str | uuid.UUID, reason: str,
+                timelines: deadlines.Timelines) -> None:
+    """Reopen a closed case with the reason why (a supervisor's decision); it starts again at the assessment."""
+    case = lock_case(session, staff, case_id, supervisor_only=True)
+    if case.status != "closed":
+        raise Refused("not_closed")
+    narrative = staff_text(reason, "reason")
+    now = utcnow()
+    case.status, case.reopened_at, case.reopen_reason = "open", now, narrative
+    case.closed_at = case.closure_reason = None
+    deadlines.meet(session, "post_closure_check", case_id=case.id)
+    add_event(session, case.id, "reopened", staff.id, narrative)
+    # What brought the case back is assessed again, on the case's risk timeline.
+    move_to(session, staff, case, "assessment")
+    deadlines.schedule(session, "assessment", timelines.by_risk("assessment", timeline_risk(case), now),
+                       case_id=case.id)
+    record_event(session, staff.id, "case.reopened", "case", case.id)
+    log.info("case %s reopened", case.id)
+
+
+def _require_open(case: Case) -> None:
+    if case.status != "open":
+        raise Refused("not_open")
+
+
+def _require_not_closed(case: Case) -> None:
+    if case.status == "closed":
+        raise Refused("case_closed")

@@ -1,0 +1,351 @@
+"""The outbox: each message is a row written before it is sent; write it once, claim it, record what happened."""
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from casecore import taxonomy
+from casecore.messaging.contacts import opt_out
+from casecore.db import dialect_insert
+from casecore.errors import InvalidInput, NotFound
+from casecore.ids import parse_id
+from casecore.models import CommunityContact, OutboundMessage, utcnow
+from casecore.phones import sender_phone
+from casecore.messaging.sms_length import measure_sms
+
+log = logging.getLogger(__name__)
+
+# After this many tries a message that keeps coming back "retry" is marked failed, so that a number AT will never
+# reach (or an account left without credit) does not keep the queue busy forever: about 13 hours of tries.
+MAX_SEND_ATTEMPTS = 20
+RESULT_STATUSES = ("sent", "retry", "failed", "unknown")
+# "unknown": a send was interrupted and the provider has not yet said whether it took the message; "held": a
+# WhatsApp message waiting for the person to write (24-hour window); "rerouted": sent by SMS instead.
+STATUSES = ("queued", "sending", "sent", "failed", "unknown", "held", "rerouted")
+# Seconds before try n+1 after try n failed for a reason worth retrying; the last value repeats. Jitter spreads
+# the messages a provider outage failed together, so they do not all come back at the same second.
+BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+BACKOFF_JITTER = 0.2
+# Reasons the channel adapters give for a refusal about the recipient (Twilio errors 21610 and 63016, on a send
+# or in a status callback): the number replied STOP, so every later message is withheld; a free-form WhatsApp
+# message outside the 24-hour window (casecore.whatsapp_window sends it otherwise).
+OPTED_OUT_REASON = "opted_out"
+OUTSIDE_WINDOW_REASON = "outside_whatsapp_window"
+GAVE_UP_UNKNOWN = "outcome unknown: not sent again, to avoid sending it twice"
+
+
+@dataclass(frozen=True)
+class OutboundSnapshot:
+    """What a sender needs from an outbox row, detached from the session."""
+
+    id: uuid.UUID
+    to_phone: str
+    body: str
+    backend: str
+    attempts: int
+    channel: str = "sms"
+    options: tuple[str, ...] | None = None
+    content_sid: str | None = None
+    purpose_key: str = ""
+    claimed_at: datetime | None = None
+    # The opt-out confirmation: a message sent in its place (casecore.whatsapp_window) must go too.
+    ignores_opt_out: bool = False
+
+
+@dataclass(frozen=True)
+class OutboundRef:
+    """An outbox row written (is_new) or found by its purpose key, and its status."""
+
+    id: uuid.UUID
+    status: str
+    is_new: bool
+
+
+def queue_message(
+    session: Session,
+    *,
+    purpose_key: str,
+    to_phone: str,
+    body: str,
+    backend: str,
+    channel: str = "sms",
+    organisation_id: uuid.UUID | None = None,
+    recipient_user_id: uuid.UUID | None = None,
+    ignores_opt_out: bool = False,
+    options: list[str] | tuple[str, ...] | None = None,
+    content_sid: str | None = None,
+) -> OutboundRef:
+    """Write a message to the outbox once per purpose key; a second call returns the row the first one wrote."""
+    if not purpose_key or len(purpose_key) > 200:
+        raise InvalidInput("a purpose key of 1 to 200 characters is required")
+    taxonomy.require(channel, taxonomy.MESSAGE_CHANNELS, "message channel")
+    if not body:
+        raise InvalidInput("an outbound message needs a body")
+    if options is not None and not all(isinstance(option, str) and option for option in options):
+        raise InvalidInput("options must be non-empty strings")
+    # Stored as E.164 so that an opt-out recorded for the number matches the row.
+    phone = sender_phone(to_phone)
+    message_id = uuid.uuid4()
+    # The body is stored as it is sent, so measuring it here gives what the provider bills.
+    size = measure_sms(body) if channel == "sms" else None
+    inserted = session.execute(
+        dialect_insert(session, OutboundMessage.__table__)
+        .values(
+            id=message_id, purpose_key=purpose_key, organisation_id=organisation_id,
+            recipient_user_id=recipient_user_id, to_phone=phone, body=body, backend=backend, channel=channel,
+            ignores_opt_out=ignores_opt_out, options=None if options is None else list(options),
+            content_sid=content_sid or None,
+            status="queued", attempts=0, created_at=utcnow(),
+            encoding=size and size.encoding, segments=size and size.segments,
+        )
+        # A clash on the purpose key means another run wrote it: nothing inserted, no savepoint needed.
+        .on_conflict_do_nothing(index_elements=["purpose_key"])
+        .returning(OutboundMessage.__table__.c.id)
+    ).first()
+    if inserted is not None:
+        return OutboundRef(message_id, "queued", is_new=True)
+    existing = session.execute(
+        select(OutboundMessage.id, OutboundMessage.status).where(OutboundMessage.purpose_key == purpose_key)
+    ).one()
+    return OutboundRef(existing.id, existing.status, is_new=False)
+
+
+def withheld_by_opt_out():
+    """SQL condition on OutboundMessage: its number opted out and it does not ignore opt-outs (it is never sent)."""
+    return and_(
+        OutboundMessage.ignores_opt_out.is_(False),
+        exists().where(CommunityContact.phone == OutboundMessage.to_phone, CommunityContact.opted_out_at.is_not(None)),
+    )
+
+
+def claim_for_sending(session: Session, message_id: str | uuid.UUID,
+                      now: datetime | None = None) -> OutboundSnapshot | None:
+    """Claim a queued message that is due and return it; None when taken, settled, not due, or its number opted out.
+
+    A message to a number that opted out is marked failed ("opted_out") unless it ignores opt-outs. One conditional
+    UPDATE: of two jobs claiming the same message at once, exactly one gets it; the opt-out is checked in the same
+    statement, and RETURNING hands back the row, so a claim is one round trip. A message waiting out its backoff
+    is not due: a job run early leaves it for the sweep that finds it due.
+    """
+    key = parse_id(message_id, "outbound message")
+    now = now or utcnow()
+    opted_out = withheld_by_opt_out()
+    row = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == key, OutboundMessage.status == "queued",
+               or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now))
+        .values(
+            status=case((opted_out, "failed"), else_="sending"),
+            failure_reason=case((opted_out, OPTED_OUT_REASON), else_=OutboundMessage.failure_reason),
+            # A message never tried because of an opt-out has not been attempted.
+            attempts=case((opted_out, OutboundMessage.attempts), else_=OutboundMessage.attempts + 1),
+            claimed_at=now,
+        )
+        .returning(
+            OutboundMessage.id, OutboundMessage.to_phone, OutboundMessage.body, OutboundMessage.backend,
+            OutboundMessage.attempts, OutboundMessage.channel, OutboundMessage.options, OutboundMessage.status,
+            OutboundMessage.content_sid, OutboundMessage.purpose_key, OutboundMessage.ignores_opt_out,
+        )
+        .execution_options(synchronize_session="fetch")
+    ).first()
+    if row is None:
+        if session.scalar(select(OutboundMessage.id).where(OutboundMessage.id == key)) is None:
+            raise NotFound(f"outbound message {message_id} does not exist")
+        return None
+    if row.status == "failed":
+        log.info("outbound message %s not sent: its number opted out", row.id)
+        return None
+    return _snapshot(row, now)
+
+
+def _snapshot(row, claimed_at: datetime | None) -> OutboundSnapshot:
+    options = None if row.options is None else tuple(row.options)
+    return OutboundSnapshot(row.id, row.to_phone, row.body, row.backend, row.attempts, row.channel, options,
+                            row.content_sid, row.purpose_key, claimed_at, row.ignores_opt_out)
+
+
+def mark_stale_claims_unknown(session: Session, claimed_before: datetime) -> int:
+    """Messages claimed before claimed_before and never settled (their job died): their outcome becomes unknown.
+
+    The job may have died before or after the provider took the message, so it is not simply queued again (that
+    could send it twice): the provider is asked first (workers.sending.reconcile_one).
+    """
+    settled = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.status == "sending", OutboundMessage.claimed_at < claimed_before)
+        .values(status="unknown", failure_reason="the send job stopped during the send")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if settled:
+        log.warning("%d outbound message(s) claimed by a job that never finished: outcome unknown", settled)
+    return settled
+
+
+def messages_of_unknown_outcome(session: Session, claimed_before: datetime, limit: int = 200) -> list[uuid.UUID]:
+    """Ids of messages whose outcome is unknown, claimed before claimed_before, oldest claim first."""
+    return list(session.scalars(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.status == "unknown", OutboundMessage.claimed_at < claimed_before)
+        .order_by(OutboundMessage.claimed_at).limit(limit)
+    ))
+
+
+def snapshot_in_status(session: Session, message_id: str | uuid.UUID, status: str) -> OutboundSnapshot | None:
+    """A message in the given status, with the time of its last claim; None if it is in another status now."""
+    row = session.execute(
+        select(OutboundMessage.id, OutboundMessage.to_phone, OutboundMessage.body, OutboundMessage.backend,
+               OutboundMessage.attempts, OutboundMessage.channel, OutboundMessage.options,
+               OutboundMessage.content_sid, OutboundMessage.purpose_key, OutboundMessage.claimed_at,
+               OutboundMessage.ignores_opt_out)
+        .where(OutboundMessage.id == parse_id(message_id, "outbound message"), OutboundMessage.status == status)
+    ).first()
+    return None if row is None else _snapshot(row, row.claimed_at)
+
+
+def provider_ids_in_use(session: Session, backend: str, since: datetime) -> frozenset[str]:
+    """Provider ids already recorded on messages by this backend claimed since then (not candidates for another)."""
+    return frozenset(session.scalars(
+        select(OutboundMessage.provider_message_id)
+        .where(OutboundMessage.backend == backend, OutboundMessage.provider_message_id.is_not(None),
+               OutboundMessage.claimed_at >= since)
+    ))
+
+
+def settle_unknown(session: Session, message_id: str | uuid.UUID, found: bool | None,
+                   provider_message_id: str | None = None, give_up_before: datetime | None = None) -> str:
+    """Settle an unknown outcome from the provider's records; returns the message's status afterwards.
+
+    found True: it was sent. False: the provider surely never took it, so it is queued again at once. None (the
+    provider cannot tell): it stays unknown, waiting for a delivery report that names its number, until
+    give_up_before passes its claim; then it is failed for good rather than risk sending it twice.
+    """
+    message = session.get(OutboundMessage, parse_id(message_id, "outbound message"), with_for_update=True)
+    if message is None:
+        raise NotFound(f"outbound message {message_id} does not exist")
+    if message.status != "unknown":
+        return message.status
+    if found:
+        message.status, message.sent_at = "sent", utcnow()
+        message.provider_message_id, message.failure_reason = provider_message_id, None
+    elif found is False:
+        message.status, message.next_attempt_at = "queued", None
+        message.failure_reason = "not taken by the provider: sending again"
+    elif give_up_before is not None and message.claimed_at is not None and message.claimed_at < give_up_before:
+        message.status = "failed"
+        message.failure_reason = GAVE_UP_UNKNOWN
+    session.flush()
+    log.info("outbound message %s: unknown outcome -> %s", message.id, message.status)
+    return message.status
+
+
+def adopt_report_for_unknown(session: Session, backend: str, phone: str, provider_message_id: str) -> bool:
+    """A delivery report for an id we never recorded, to a number with a message of unknown outcome: that one.
+
+    Also one failed after waiting in vain for such a report.
+
+    The provider took the message (it reports on it), so it is marked sent with the provider's id; the oldest
+    such message to the number is chosen. False when the number has none.
+    """
+    # One given up on after the wait is taken too: the report proves the provider had it after all.
+    given_up = and_(OutboundMessage.status == "failed", OutboundMessage.failure_reason == GAVE_UP_UNKNOWN)
+    message = session.scalars(
+        select(OutboundMessage)
+        .where(or_(OutboundMessage.status == "unknown", given_up), OutboundMessage.backend == backend,
+               OutboundMessage.to_phone == sender_phone(phone), OutboundMessage.provider_message_id.is_(None))
+        .order_by(OutboundMessage.claimed_at).limit(1).with_for_update()
+    ).first()
+    if message is None:
+        return False
+    message.status, message.sent_at = "sent", utcnow()
+    message.provider_message_id, message.failure_reason = provider_message_id, None
+    session.flush()
+    log.info("outbound message %s: outcome known from a delivery report", message.id)
+    return True
+
+
+def retry_delay(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before the next try after attempts tries: the backoff step with jitter, or longer if asked."""
+    step = BACKOFF_SECONDS[min(max(attempts, 1), len(BACKOFF_SECONDS)) - 1]
+    delay = step * random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
+    # The provider's Retry-After is honoured, within the longest step: a wild value must not park a message.
+    return max(delay, min(retry_after or 0.0, BACKOFF_SECONDS[-1]))
+
+
+def record_send_result(
+    session: Session,
+    message_id: str | uuid.UUID,
+    result_status: str,
+    provider_message_id: str | None,
+    reason: str | None,
+    retry_after: float | None = None,
+) -> str:
+    """Store a backend's verdict (sent, retry, failed or unknown) and return the message's new status.
+
+    A retry is queued again with its next try after a backoff; a failure because the number opted out at the
+    provider (Twilio 21610) records the opt-out, so nothing else is sent to that number on any channel.
+    """
+    if result_status not in RESULT_STATUSES:
+        raise InvalidInput(f"unknown send result {result_status!r}")
+    message = session.get(OutboundMessage, parse_id(message_id, "outbound message"), with_for_update=True)
+    if message is None:
+        raise NotFound(f"outbound message {message_id} does not exist")
+    if message.status in ("sent", "failed", "rerouted"):
+        # Never turn a sent message back into a pending one, nor settle again what a reconciliation settled.
+        return message.status
+    if result_status == "sent":
+        message.status = "sent"
+        message.sent_at = utcnow()
+        message.provider_message_id = provider_message_id
+        message.failure_reason = None
+    elif result_status == "failed":
+        message.status = "failed"
+        message.failure_reason = _short(reason or "failed")
+        if reason == OPTED_OUT_REASON:
+            opt_out(session, message.to_phone)
+    elif result_status == "unknown":
+        message.status = "unknown"
+        message.failure_reason = _short(f"outcome unknown: {reason or 'no answer'}")
+    elif message.attempts >= MAX_SEND_ATTEMPTS:
+        message.status = "failed"
+        message.failure_reason = _short(f"gave up after {message.attempts} attempts: {reason or 'retry'}")
+    else:
+        message.status = "queued"
+        message.next_attempt_at = utcnow() + timedelta(seconds=retry_delay(message.attempts, retry_after))
+        message.failure_reason = _short(reason or "retry")
+    session.flush()
+    log.info("outbound message %s: %s after %d attempt(s)", message.id, message.status, message.attempts)
+    return message.status
+
+
+def messages_awaiting_send(session: Session, created_before: datetime, now: datetime | None = None,
+                           limit: int = 200) -> list[uuid.UUID]:
+    """Ids of queued messages due now: a retry whose time has come, or a first try written before created_before."""
+    now = now or utcnow()
+    due = or_(
+        and_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.created_at < created_before),
+        OutboundMessage.next_attempt_at <= now,
+    )
+    return list(
+        session.scalars(
+            select(OutboundMessage.id)
+            .where(OutboundMessage.status == "queued", due)
+            .order_by(OutboundMessage.created_at)
+            .limit(limit)
+        )
+    )
+
+
+def due_time(session: Session, message_id: str | uuid.UUID) -> datetime | None:
+    """When a queued message may be tried again (None: at once)."""
+    return session.scalar(select(OutboundMessage.next_attempt_at)
+                          .where(OutboundMessage.id == parse_id(message_id, "outbound message")))
+
+
+def _short(text: str) -> str:
+    return text[:200]

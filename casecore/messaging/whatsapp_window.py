@@ -1,0 +1,97 @@
+"""WhatsApp's 24-hour window: free-form messages only within 24 hours of the person's last message to us.
+
+Outside it a message is either sent by SMS instead (a new outbox row replaces it) or held, with an approved
+template telling the person to write back; their next WhatsApp message releases what was held.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from casecore.errors import InvalidInput
+from casecore.models import InboundMessage, OutboundMessage, utcnow
+from casecore.messaging.outbox import OutboundRef, OutboundSnapshot, queue_message
+from casecore.phones import sender_phone
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=24)
+POLICIES = ("sms", "template")
+TEMPLATE_BODY = "[WhatsApp template {sid}]"
+
+
+def window_open(session: Session, phone: str, now: datetime | None = None) -> bool:
+    """Whether the number sent us a WhatsApp message within the last 24 hours."""
+    last = session.scalar(
+        select(func.max(InboundMessage.received_at))
+        .where(InboundMessage.phone == sender_phone(phone), InboundMessage.channel == "whatsapp")
+    )
+    return last is not None and last > (now or utcnow()) - WINDOW
+
+
+def outside_window(session: Session, message: OutboundSnapshot, policy: str, *, sms_backend: str,
+                   sms_body: Callable[[str], str], template_sid: str = "") -> list[uuid.UUID]:
+    """Deal with a WhatsApp message that may not go as it is; returns the ids of the outbox rows now to send.
+
+    policy "sms": an SMS row with the same text (sms_body respells it) replaces the message, marked "rerouted".
+    policy "template": the message is "held" and, unless an earlier held message already asked, a row sending
+    the approved template (which says only that a message is waiting) is written.
+    """
+    if policy not in POLICIES:
+        raise InvalidInput(f"unknown WhatsApp window policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    if policy == "template" and not template_sid:
+        raise InvalidInput("the template policy needs an approved template (TWILIO_WHATSAPP_TEMPLATE_SID)")
+    if policy == "sms":
+        replacement = queue_message(
+            session, purpose_key=f"sms-instead-of:{message.id}", to_phone=message.to_phone,
+            body=sms_body(message.body), backend=sms_backend, channel="sms", ignores_opt_out=message.ignores_opt_out,
+        )
+        _settle(session, message.id, "rerouted", f"outside the WhatsApp window: sent by SMS ({replacement.id})")
+        log.info("outbound message %s: outside the WhatsApp window, sent by SMS instead", message.id)
+        return _to_send(replacement)
+    already_asked = session.scalar(
+        select(func.count()).select_from(OutboundMessage)
+        .where(OutboundMessage.to_phone == message.to_phone, OutboundMessage.status == "held",
+               OutboundMessage.id != message.id)
+    )
+    _settle(session, message.id, "held", "outside the WhatsApp window: waiting for the person to write")
+    log.info("outbound message %s: outside the WhatsApp window, held", message.id)
+    if already_asked:
+        return []
+    template = queue_message(
+        session, purpose_key=f"template-for:{message.id}", to_phone=message.to_phone,
+        body=TEMPLATE_BODY.format(sid=template_sid), backend=message.backend, channel="whatsapp",
+        content_sid=template_sid, ignores_opt_out=message.ignores_opt_out,
+    )
+    return _to_send(template)
+
+
+def release_held(session: Session, phone: str) -> list[uuid.UUID]:
+    """The number wrote on WhatsApp, opening the window: queue again what was held for it; returns their ids."""
+    ids = list(session.scalars(
+        update(OutboundMessage)
+        .where(OutboundMessage.to_phone == sender_phone(phone), OutboundMessage.status == "held")
+        .values(status="queued", next_attempt_at=None, failure_reason=None)
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    ))
+    if ids:
+        log.info("%d held WhatsApp message(s) released: the number wrote again", len(ids))
+    return ids
+
+
+def _settle(session: Session, message_id: uuid.UUID, status: str, reason: str) -> None:
+    session.execute(
+        update(OutboundMessage).where(OutboundMessage.id == message_id)
+        .values(status=status, failure_reason=reason[:200])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _to_send(ref: OutboundRef) -> list[uuid.UUID]:
+    return [ref.id] if ref.status == "queued" else []
