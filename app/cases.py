@@ -25,7 +25,7 @@ from casecore.cases.view import case_page, pending_approvals
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, NotFound
 from casecore.form_once import first_use
-from casecore.models import utcnow
+from casecore.base import utcnow
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
 from workers.queueing import enqueue_send

@@ -29,7 +29,7 @@ from casecore.cases.outreach import MESSAGE_LENGTH
 from casecore.form_once import first_use
 from casecore.free_text import without_controls
 from casecore.i18n import N_
-from casecore.models import utcnow
+from casecore.base import utcnow
 from channels.sms.encoding import to_gsm7
 from workers.queueing import enqueue_complaint_alert, enqueue_send
 

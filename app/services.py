@@ -16,7 +16,8 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.errors import InvalidInput, NotFound
 from casecore.i18n import N_
-from casecore.models import Organisation, utcnow
+from casecore.people.models import Organisation
+from casecore.base import utcnow
 from casecore.cases.transfers import transfer_targets
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from casecore.cases import transfers
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.i18n import N_
-from casecore.models import Case
+from casecore.cases.models import Case
 from workers.queueing import enqueue_send
 
 log = logging.getLogger(__name__)

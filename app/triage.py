@@ -14,7 +14,7 @@ from casecore.reports import queries
 from casecore.triage import queries as triage_queries
 from casecore.audit import record_event
 from casecore.i18n import N_
-from casecore.models import utcnow
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -4,17 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from casecore import taxonomy
-from casecore.models import (
-    CaseApproval,
-    CaseConsent,
-    CaseContact,
-    CaseDeadline,
-    CaseEvent,
-    CaseFollowUp,
-    CommunityContact,
-    InboundMessage,
-    Referral,
-)
+from casecore.cases.models import CaseApproval, CaseConsent, CaseContact, CaseEvent, CaseFollowUp, Referral
+from casecore.deadlines.models import CaseDeadline
+from casecore.messaging.models import CommunityContact, InboundMessage
 
 
 class CaseLife:

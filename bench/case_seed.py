@@ -19,23 +19,12 @@ from bench.case_world import EMAIL_DOMAIN, PASSWORD, Scale, World, median_worker
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.demo import demo_locations_csv
 from casecore.people.locations import import_locations
-from casecore.models import (
-    Case,
-    CaseApproval,
-    CaseConsent,
-    CaseContact,
-    CaseDeadline,
-    CaseEvent,
-    CaseFollowUp,
-    InboundMessage,
-    Location,
-    Organisation,
-    Referral,
-    Report,
-    Service,
-    Team,
-    User,
-)
+from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseContact, CaseEvent, CaseFollowUp, Referral
+from casecore.deadlines.models import CaseDeadline
+from casecore.messaging.models import InboundMessage
+from casecore.people.models import Location, Organisation, Team, User
+from casecore.reports.models import Report
+from casecore.directory.models import Service
 
 
 @dataclass

@@ -17,18 +17,12 @@ from werkzeug.security import generate_password_hash
 from bench.case_life import CaseLife
 from casecore import taxonomy
 from casecore.deadlines.timelines import Timelines
-from casecore.models import (
-    Base,
-    Case,
-    CaseDeadline,
-    CommitteeMember,
-    Location,
-    Organisation,
-    Report,
-    Service,
-    Team,
-    User,
-)
+from casecore import schema
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.reports.models import CommitteeMember, Report
+from casecore.people.models import Location, Organisation, Team, User
+from casecore.directory.models import Service
 from casecore.references import ALPHABET, BODY_LENGTH, _check_character
 
 # Every seeded account has this password (the bench logs in with it); one hash, made once.
@@ -108,7 +102,7 @@ class World:
 
     def flush(self) -> None:
         """Insert every pending row, parents before children so each foreign key finds its row."""
-        for table in Base.metadata.sorted_tables:
+        for table in schema.metadata.sorted_tables:
             rows = self.pending.get(table)
             if rows:
                 self.conn.execute(insert(table), rows)

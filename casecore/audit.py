@@ -4,12 +4,29 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy.orm import Session
+from datetime import datetime
+from typing import Optional
 
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
 from casecore.ids import parse_id
-from casecore.models import AuditEvent
 
 log = logging.getLogger(__name__)
+
+
+class AuditEvent(Base):
+    """Who saw or changed what, and when."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
 
 
 def record_event(

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from casecore.cases.opening import open_case
 from casecore.people.locations import import_locations
-from casecore.models import Case, Organisation, Report, Team, User, utcnow
+from casecore.cases.models import Case
+from casecore.people.models import Organisation, Team, User
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from casecore.phones import phone_key
 from casecore.reports.intake import ReportDraft, submit_report
 from casecore.accounts.teams import create_team

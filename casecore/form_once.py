@@ -9,15 +9,26 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy import ForeignKey, String, Uuid, delete
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from casecore.base import Base, UTCDateTime, utcnow
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput
-from casecore.models import FormUse, utcnow
 
 # A form is sent within the life of its page's CSRF token (an hour): keys older than this can no longer come back.
 KEEP_FORM_KEYS = timedelta(days=2)
+
+
+class FormUse(Base):
+    """A staff form acted on: its key, so the same form sent twice (a double click, a resend) acts once."""
+
+    __tablename__ = "form_use"
+
+    form_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    action: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 def first_use(session: Session, user_id: uuid.UUID, action: str, form_key: str | None) -> bool:

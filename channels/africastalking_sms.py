@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Mapping
 
-from casecore.models import utcnow
+from casecore.base import utcnow
 from channels.inbound import InboundText, required
 
 PROVIDER = "africastalking"

@@ -6,7 +6,7 @@ from typing import Mapping
 
 from twilio.request_validator import RequestValidator
 
-from casecore.models import utcnow
+from casecore.base import utcnow
 from channels.inbound import (
     MAX_MEDIA, InboundMedia, InboundText, InvalidInbound, media_url_is_usable, required,
 )

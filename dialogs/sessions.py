@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping
 
 from casecore.messaging.contacts import language_and_change, language_for, opt_in, opt_out, remember_language
-from casecore.models import utcnow
+from casecore.base import utcnow
 from casecore.i18n import N_, gettext_for
 from dialogs.case_message import ENTRY_LINKED, FORWARD, is_linked, message_text
 from dialogs.common import SERVICE_UNAVAILABLE

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from bootstrap import bootstrap
 from casecore.migrate import upgrade_database
-from casecore.models import Base
+from casecore import schema
 from settings import Settings
 from tests.servers import RedisServer
 
@@ -67,10 +67,10 @@ def _empty(url: str) -> None:
         if engine.dialect.name == "postgresql":
             # One TRUNCATE of every table: rows referring to each other (a team's supervisor, a user's team) go
             # together, where DELETEs in any order would trip a foreign key.
-            names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            names = ", ".join(f'"{table.name}"' for table in schema.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names}"))
         else:
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(schema.metadata.sorted_tables):
                 conn.execute(table.delete())
     engine.dispose()
 

@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass
 
 from casecore.cases.opening import open_case
-from casecore.models import Case, Location, Organisation, User, utcnow
+from casecore.cases.models import Case
+from casecore.people.models import Location, Organisation, User
+from casecore.base import utcnow
 from casecore.people.organisations import find_organisation
 from casecore.reports.intake import ReportDraft, submit_report
 from casecore.accounts.users import create_user

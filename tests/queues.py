@@ -4,7 +4,7 @@ from __future__ import annotations
 from rq import Queue, SimpleWorker
 from sqlalchemy import update
 
-from casecore.models import OutboundMessage
+from casecore.messaging.models import OutboundMessage
 
 
 class BurstWorker(SimpleWorker):

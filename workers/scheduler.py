@@ -15,7 +15,7 @@ from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.reports.alerts import reports_awaiting_alert
 from casecore.complaints.alerts import complaints_awaiting_alert
 from casecore.form_once import forget_old_forms
-from casecore.models import utcnow
+from casecore.base import utcnow
 from casecore.messaging.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
 from casecore.messaging.inbox import inbound_awaiting
 from casecore.messaging.media import media_awaiting_fetch

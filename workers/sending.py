@@ -14,7 +14,7 @@ from rq import Queue
 
 from bootstrap import Runtime
 from casecore.errors import InvalidInput
-from casecore.models import utcnow
+from casecore.base import utcnow
 from casecore.messaging.outbox import (
     OUTSIDE_WINDOW_REASON,
     OutboundSnapshot,

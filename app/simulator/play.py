@@ -14,7 +14,8 @@ from app.webhooks.messages import accept_inbound
 from app.webhooks.ussd import answer_ussd
 from casecore.audit import record_event
 from casecore.i18n import N_
-from casecore.models import AuditEvent, utcnow
+from casecore.audit import AuditEvent
+from casecore.base import utcnow
 from channels.inbound import InboundText
 from workers.followups import follow_up
 from workers.inbound import SIMULATOR, process_inbound

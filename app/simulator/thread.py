@@ -9,7 +9,7 @@ from typing import Iterable
 from sqlalchemy import and_, not_, select
 from sqlalchemy.orm import Session
 
-from casecore.models import InboundMessage, OutboundMessage
+from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.messaging.outbox import withheld_by_opt_out
 from workers.inbound import SIMULATOR
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from casecore.audit import record_event
-from casecore.models import User, utcnow
+from casecore.people.models import User
+from casecore.base import utcnow
 from casecore.accounts.users import timing_hash
 
 log = logging.getLogger(__name__)

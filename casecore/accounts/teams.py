@@ -12,7 +12,8 @@ from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.models import Case, Team, User
+from casecore.cases.models import Case
+from casecore.people.models import Team, User
 
 # Messages shown to administrators; the web view translates them from its catalogue.
 NEEDS_SUPERVISOR = N_("A team is led by an active supervisor of the same organisation.")

@@ -15,7 +15,8 @@ from casecore import taxonomy
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.models import Organisation, Team, User, utcnow
+from casecore.people.models import Organisation, Team, User
+from casecore.base import utcnow
 from casecore.people.organisations import find_organisation
 from casecore.phones import mask_phone, normalise_phone
 from casecore.accounts.teams import add_member, cases_follow, find_team, get_team, teams_led_by_user

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from casecore.errors import NotFound
 from casecore.ids import parse_id
-from casecore.models import Case, Report, Team
+from casecore.cases.models import Case
+from casecore.reports.models import Report
+from casecore.people.models import Team
 
 SUPERVISOR = "supervisor"
 CASEWORKER = "caseworker"

@@ -11,7 +11,8 @@ import uuid
 from sqlalchemy.orm import Session
 
 from casecore.i18n import N_, gettext_for
-from casecore.models import Case, CaseTransfer, User
+from casecore.cases.models import Case, CaseTransfer
+from casecore.people.models import User
 from casecore.messaging.outbox import queue_message
 from casecore.accounts.users import supervisors_of
 

@@ -29,7 +29,9 @@ from casecore.cases.casework import (
 from casecore.errors import NotFound
 from casecore.cases.outreach import SurveyPlan, queue_closure_surveys
 from casecore.ids import parse_id
-from casecore.models import Case, CaseApproval, CaseDeadline, utcnow
+from casecore.cases.models import Case, CaseApproval
+from casecore.deadlines.models import CaseDeadline
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casecore.cases.access import CASEWORKER
-from casecore.models import Case, Team, User
+from casecore.cases.models import Case
+from casecore.people.models import Team, User
 
 # A case still in a case worker's hands: open, or waiting for the supervisor to approve its closure.
 OPEN_STATUSES = ("open", "closure_requested")

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from casecore.cases.access import SUPERVISOR, Staff, teams_led_by, visible_cases, visible_reports
-from casecore.models import AuditEvent, Case, Report, User
+from casecore.audit import AuditEvent
+from casecore.cases.models import Case
+from casecore.reports.models import Report
+from casecore.people.models import User
 
 PAGE_SIZE = 50
 

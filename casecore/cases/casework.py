@@ -20,7 +20,8 @@ from casecore.audit import record_event
 from casecore.errors import CaseCoreError, InvalidInput, NotFound
 from casecore.free_text import without_controls
 from casecore.ids import parse_id
-from casecore.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral, utcnow
+from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

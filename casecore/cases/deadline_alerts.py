@@ -16,7 +16,11 @@ from casecore.deadlines.timelines import Timelines, meet
 from casecore.errors import NotFound
 from casecore.i18n import N_, gettext_for
 from casecore.ids import parse_id
-from casecore.models import Case, CaseDeadline, Organisation, Report, Team, User, UTCDateTime, utcnow
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.people.models import Organisation, Team, User
+from casecore.reports.models import Report
+from casecore.base import UTCDateTime, utcnow
 from casecore.messaging.outbox import queue_message
 from casecore.accounts.users import supervisors_of
 

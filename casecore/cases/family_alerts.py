@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from casecore.errors import NotFound
 from casecore.i18n import gettext_for
 from casecore.ids import parse_id
-from casecore.models import Case, CaseEvent, User
+from casecore.cases.models import Case, CaseEvent
+from casecore.people.models import User
 from casecore.messaging.outbox import queue_message
 from casecore.accounts.users import supervisors_of
 

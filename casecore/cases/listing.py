@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.cases.access import Staff, visible_cases
 from casecore.errors import InvalidInput
-from casecore.models import Case, CaseDeadline, User
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.people.models import User
 
 CASE_LIST_LIMIT = 200
 # "active": what is still in a case worker's hands; "all": every status.

@@ -26,7 +26,9 @@ from casecore.db import dialect_insert
 from casecore.errors import NotFound
 from casecore.ids import parse_id
 from casecore.messaging.media_types import normalise_type
-from casecore.models import CaseEvent, InboundMedia, InboundMessage, Report
+from casecore.cases.models import CaseEvent
+from casecore.messaging.models import InboundMedia, InboundMessage
+from casecore.reports.models import Report
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,9 @@ from casecore.cases.casework import Refused, add_event, lock_case, meet_first_re
 from casecore.messaging.contacts import is_opted_out, language_for
 from casecore.errors import InvalidInput
 from casecore.feedback.answers import note_survey_sent
-from casecore.models import Case, CaseContact, CaseEvent, InboundMessage, OutboundMessage, Referral, utcnow
+from casecore.cases.models import Case, CaseContact, CaseEvent, Referral
+from casecore.messaging.models import InboundMessage, OutboundMessage
+from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 from casecore.messaging.sms_length import measure_sms
 

@@ -15,7 +15,8 @@ from casecore.cases.casework import Refused, add_event, lock_case
 from casecore.deadlines.timelines import meet
 from casecore.errors import NotFound
 from casecore.ids import parse_id
-from casecore.models import User, utcnow
+from casecore.people.models import User
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

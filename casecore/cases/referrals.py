@@ -20,7 +20,10 @@ from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.ids import parse_id
 from casecore.cases.outreach import SurveyPlan, queue_service_surveys
-from casecore.models import CaseConsent, CaseEvent, OutboundMessage, Referral, Service, utcnow
+from casecore.cases.models import CaseConsent, CaseEvent, Referral
+from casecore.messaging.models import OutboundMessage
+from casecore.directory.models import Service
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,9 @@ from casecore.deadlines.timelines import Timelines, schedule
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.ids import parse_id
-from casecore.models import Case, CaseEvent, CaseTransfer, Organisation, utcnow
+from casecore.cases.models import Case, CaseEvent, CaseTransfer
+from casecore.people.models import Organisation
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

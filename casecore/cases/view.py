@@ -12,19 +12,11 @@ from sqlalchemy.orm import Session, aliased
 from casecore.cases.access import Staff, require_case, visible_cases
 from casecore.deadlines.timelines import open_deadlines
 from casecore.cases.outreach import family_contacts, family_route
-from casecore.models import (
-    Case,
-    CaseApproval,
-    CaseConsent,
-    CaseDeadline,
-    CaseEvent,
-    CaseFollowUp,
-    CommunityContact,
-    Location,
-    Report,
-    Team,
-    User,
-)
+from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp
+from casecore.deadlines.models import CaseDeadline
+from casecore.messaging.models import CommunityContact
+from casecore.people.models import Location, Team, User
+from casecore.reports.models import Report
 from casecore.phones import mask_phone, sender_phone
 
 TIMELINE_LIMIT = 200

@@ -21,7 +21,9 @@ from casecore.audit import record_event
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
-from casecore.models import Complaint, ComplaintNote, ComplaintStaff, User, utcnow
+from casecore.complaints.models import Complaint, ComplaintNote, ComplaintStaff
+from casecore.people.models import User
+from casecore.base import utcnow
 
 SENSITIVE = tuple(sorted(taxonomy.SENSITIVE_COMPLAINT_CATEGORIES))
 

@@ -24,7 +24,9 @@ from casecore.errors import NotFound
 from casecore.cases.outreach import family_route
 from casecore.i18n import N_, gettext_for
 from casecore.ids import parse_id
-from casecore.models import Complaint, ComplaintStaff, User, utcnow
+from casecore.complaints.models import Complaint, ComplaintStaff
+from casecore.people.models import User
+from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 
 log = logging.getLogger(__name__)

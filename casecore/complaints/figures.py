@@ -36,7 +36,9 @@ from casecore import taxonomy
 from casecore.cases.access import ADMIN, FOCAL_POINT, SUPERVISOR, Staff
 from casecore.complaints.access import may_read_complaints, visible_complaints
 from casecore.errors import InvalidInput
-from casecore.models import Complaint, Organisation, utcnow
+from casecore.complaints.models import Complaint
+from casecore.people.models import Organisation
+from casecore.base import utcnow
 
 SENSITIVE = tuple(sorted(taxonomy.SENSITIVE_COMPLAINT_CATEGORIES))
 NOT_SET = "not_set"  # a complaint received before severities existed, until the scheduler gives it one

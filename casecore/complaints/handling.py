@@ -25,7 +25,8 @@ from casecore.complaints.access import may_handle_complaints, record_named_staff
 from casecore.messaging.contacts import is_opted_out
 from casecore.deadlines.timelines import Timelines
 from casecore.cases.outreach import MESSAGE_LENGTH, staff_text_to
-from casecore.models import Complaint, ComplaintNote, utcnow
+from casecore.complaints.models import Complaint, ComplaintNote
+from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 
 log = logging.getLogger(__name__)

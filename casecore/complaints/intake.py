@@ -21,7 +21,8 @@ from casecore.complaints.access import record_named_staff
 from casecore.db import dialect_insert, find_by_channel_session
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, InvalidPhoneNumber
-from casecore.models import Complaint, utcnow
+from casecore.complaints.models import Complaint
+from casecore.base import utcnow
 from casecore.phones import contact_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
 from casecore.free_text import short_text, without_controls

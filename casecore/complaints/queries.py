@@ -14,7 +14,8 @@ from casecore.cases.access import Staff
 from casecore.complaints.access import may_handle_complaints, view_complaint, visible_complaints
 from casecore.complaints.handling import may_inform
 from casecore.errors import InvalidInput
-from casecore.models import Complaint, ComplaintNote, ComplaintStaff, User
+from casecore.complaints.models import Complaint, ComplaintNote, ComplaintStaff
+from casecore.people.models import User
 from casecore.paging import parse_page
 
 # open: every status but closed (the default); closed; all.

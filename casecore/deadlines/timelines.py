@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.errors import InvalidInput
-from casecore.models import CaseDeadline, utcnow
+from casecore.deadlines.models import CaseDeadline
+from casecore.base import utcnow
 
 
 @dataclass(frozen=True)

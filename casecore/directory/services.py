@@ -18,7 +18,9 @@ from casecore.audit import record_event
 from casecore.errors import InvalidInput, NotFound
 from casecore.free_text import without_controls
 from casecore.ids import parse_id
-from casecore.models import Location, Organisation, Service, utcnow
+from casecore.people.models import Location, Organisation
+from casecore.directory.models import Service
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

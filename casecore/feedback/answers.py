@@ -17,7 +17,9 @@ from casecore import taxonomy
 from casecore.cases.opening import find_case_for_feedback
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, InvalidPhoneNumber
-from casecore.models import Case, CaseContact, CaseEvent, Feedback, FeedbackRequest, Referral, utcnow
+from casecore.cases.models import Case, CaseContact, CaseEvent, FeedbackRequest, Referral
+from casecore.feedback.models import Feedback
+from casecore.base import utcnow
 from casecore.phones import sender_phone
 from casecore.free_text import short_text
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.db import dialect_insert
-from casecore.models import CommunityContact, utcnow
+from casecore.messaging.models import CommunityContact
+from casecore.base import utcnow
 from casecore.phones import sender_phone
 
 _TABLE = CommunityContact.__table__

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from casecore.messaging.contacts import opt_out
 from casecore.errors import InvalidInput
-from casecore.models import OutboundMessage, utcnow
+from casecore.messaging.models import OutboundMessage
+from casecore.base import utcnow
 from casecore.messaging.outbox import OPTED_OUT_REASON, OUTSIDE_WINDOW_REASON
 
 log = logging.getLogger(__name__)

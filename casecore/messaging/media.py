@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
-from casecore.models import InboundMedia, InboundMessage, utcnow
+from casecore.messaging.models import InboundMedia, InboundMessage
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.errors import InvalidInput
 from casecore.messaging.inbox import STATUSES as INBOUND_STATUSES
-from casecore.models import InboundMessage, OutboundMessage, UTCDateTime
+from casecore.messaging.models import InboundMessage, OutboundMessage
+from casecore.base import UTCDateTime
 from casecore.messaging.outbox import STATUSES as OUTBOUND_STATUSES
 from casecore.phones import mask_phone
 

@@ -15,7 +15,8 @@ from casecore.messaging.contacts import opt_out
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
-from casecore.models import CommunityContact, OutboundMessage, utcnow
+from casecore.messaging.models import CommunityContact, OutboundMessage
+from casecore.base import utcnow
 from casecore.phones import sender_phone
 from casecore.messaging.sms_length import measure_sms
 

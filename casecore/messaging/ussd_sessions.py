@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput
-from casecore.models import UssdSessionEnd, utcnow
+from casecore.messaging.models import UssdSessionEnd
+from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casecore.errors import InvalidInput
-from casecore.models import InboundMessage, OutboundMessage, utcnow
+from casecore.messaging.models import InboundMessage, OutboundMessage
+from casecore.base import utcnow
 from casecore.messaging.outbox import OutboundRef, OutboundSnapshot, queue_message
 from casecore.phones import sender_phone
 

@@ -2,7 +2,7 @@
 from alembic import context
 
 from casecore.db import make_engine
-from casecore.models import Base
+from casecore import schema
 
 config = context.config
 
@@ -12,7 +12,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=Base.metadata,
+            target_metadata=schema.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )

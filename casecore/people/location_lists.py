@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, aliased
 
 from casecore.errors import InvalidInput
 from casecore.people.locations import LEVELS
-from casecore.models import Location
+from casecore.people.models import Location
 
 PAGE_SIZE = 200
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore.errors import InvalidInput, NotFound
-from casecore.models import Location
+from casecore.people.models import Location
 
 LEVELS = {1: "region", 2: "cercle", 3: "commune"}
 

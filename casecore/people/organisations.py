@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore.errors import NoOrganisation
-from casecore.models import Organisation
+from casecore.people.models import Organisation
 
 
 def find_organisation(session: Session, slug: str = "") -> Organisation:

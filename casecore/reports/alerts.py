@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from casecore.errors import NotFound
 from casecore.ids import parse_id
 from casecore.i18n import gettext_for
-from casecore.models import Report, utcnow
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 from casecore.accounts.users import supervisors_of
 

@@ -17,7 +17,8 @@ from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
 from casecore.people.locations import find_location
-from casecore.models import CommitteeMember, Location, Report
+from casecore.reports.models import CommitteeMember, Report
+from casecore.people.models import Location
 from casecore.messaging.outbox import OutboundRef, queue_message
 from casecore.phones import mask_phone, normalise_phone
 

@@ -15,7 +15,11 @@ from casecore.reports.committees import active_member_for
 from casecore.db import find_by_channel_session
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, InvalidPhoneNumber
-from casecore.models import Case, CaseDeadline, Location, Report, utcnow
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.people.models import Location
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from casecore.phones import normalise_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
 from casecore.free_text import short_text

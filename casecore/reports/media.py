@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore.errors import NotFound
-from casecore.models import InboundMedia, Report
+from casecore.messaging.models import InboundMedia
+from casecore.reports.models import Report
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore.errors import NotFound
-from casecore.models import Location, Report
+from casecore.people.models import Location
+from casecore.reports.models import Report
 from casecore.phones import mask_phone
 
 TRIAGE_LIMIT = 200

@@ -21,7 +21,10 @@ from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.models import Case, Report, Service, utcnow
+from casecore.cases.models import Case
+from casecore.reports.models import Report
+from casecore.directory.models import Service
+from casecore.base import utcnow
 from casecore.references import clean_reference, is_valid_reference
 
 log = logging.getLogger(__name__)

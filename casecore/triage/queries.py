@@ -9,7 +9,11 @@ from typing import Iterable
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
-from casecore.models import Case, CaseDeadline, CommitteeMember, Report, Service, User
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.reports.models import CommitteeMember, Report
+from casecore.directory.models import Service
+from casecore.people.models import User
 
 
 @dataclass(frozen=True)

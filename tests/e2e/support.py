@@ -20,7 +20,7 @@ import requests
 from werkzeug.serving import make_server
 
 from app import create_app
-from casecore.models import Organisation, User
+from casecore.people.models import Organisation, User
 from tests.factories import make_locations, make_organisation, make_user
 from tests.servers import free_port
 

@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import select
 
 from bootstrap import bootstrap
-from casecore.models import Complaint
+from casecore.complaints.models import Complaint
 from dialogs.community import main_menu_token
 from tests.conftest import make_settings
 from tests.e2e.support import SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD, log_in, log_out, serving_app

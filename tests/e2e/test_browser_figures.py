@@ -17,7 +17,9 @@ from casecore.feedback import figures as ff
 from casecore.complaints.figures import period_for
 from casecore.complaints.intake import ComplaintDraft, submit_complaint
 from casecore.feedback.answers import FeedbackDraft, record_feedback
-from casecore.models import Complaint, Feedback, utcnow
+from casecore.complaints.models import Complaint
+from casecore.feedback.models import Feedback
+from casecore.base import utcnow
 from tests.conftest import make_settings
 from tests.e2e.support import (
     SUPERVISOR_EMAIL,

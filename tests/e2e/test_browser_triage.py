@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from casecore.models import Report, utcnow
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from tests.e2e.support import add_supervisor, log_in, serving_app
 from tests.factories import make_report
 

@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from casecore.models import Report
+from casecore.reports.models import Report
 from tests.e2e.support import ROOT, load_demo, process_env, spawn, stop, wait_until_up
 from tests.servers import free_port
 

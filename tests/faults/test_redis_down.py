@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from casecore.models import Report, utcnow
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 from tests.factories import make_locations, make_organisation, make_user
 from tests.faults.conftest import (

@@ -9,7 +9,10 @@ from sqlalchemy import select
 from casecore.deadlines import timelines
 from casecore.cases.access import may_view_case, require_case, visible_cases
 from casecore.errors import InvalidInput, NotFound
-from casecore.models import Case, CaseDeadline, Team, utcnow
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.people.models import Team
+from casecore.base import utcnow
 from tests.factories import as_staff, make_case, make_organisation, make_user
 
 

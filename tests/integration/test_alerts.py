@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from bootstrap import bootstrap
 from casecore.reports.alerts import queue_report_alerts
-from casecore.models import OutboundMessage, Report, utcnow
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from casecore.messaging.outbox import MAX_SEND_ATTEMPTS, claim_for_sending, record_send_result
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user

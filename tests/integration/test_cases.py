@@ -15,7 +15,9 @@ from casecore.cases.opening import (
     record_family_message,
 )
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
-from casecore.models import Case, CaseContact, CaseEvent, Report, utcnow
+from casecore.cases.models import Case, CaseContact, CaseEvent
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from casecore.references import is_valid_reference
 from tests.concurrency import run_together
 from tests.factories import make_case, make_organisation, make_report, make_user

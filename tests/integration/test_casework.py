@@ -15,20 +15,13 @@ from casecore.messaging.contacts import opt_out, remember_language
 from casecore.errors import NotFound
 from casecore.cases.referrals import case_referrals
 from casecore.messaging.inbox import InboundDraft, store_inbound
-from casecore.models import (
-    AuditEvent,
-    Case,
-    CaseApproval,
-    CaseConsent,
-    CaseDeadline,
-    CaseEvent,
-    CaseFollowUp,
-    OutboundMessage,
-    Referral,
-    Service,
-    Team,
-    utcnow,
-)
+from casecore.audit import AuditEvent
+from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.deadlines.models import CaseDeadline
+from casecore.messaging.models import OutboundMessage
+from casecore.directory.models import Service
+from casecore.people.models import Team
+from casecore.base import utcnow
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
 from dialogs.keywords import keyword_book

@@ -11,7 +11,9 @@ from casecore.complaints import handling
 from casecore.cases.casework import NotAllowed, Refused
 from casecore.complaints.access import require_complaint
 from casecore.errors import InvalidInput, NotFound
-from casecore.models import AuditEvent, Complaint, ComplaintNote, utcnow
+from casecore.audit import AuditEvent
+from casecore.complaints.models import Complaint, ComplaintNote
+from casecore.base import utcnow
 from tests.factories import as_staff
 from tests.integration.test_complaint_handling import make_complaint, staff_of
 

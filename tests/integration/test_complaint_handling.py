@@ -26,7 +26,10 @@ from casecore.complaints.alerts import (
 from casecore.complaints.intake import ComplaintDraft, log_complaint, submit_complaint
 from casecore.messaging.contacts import opt_out
 from casecore.errors import InvalidInput, NotFound
-from casecore.models import AuditEvent, Complaint, ComplaintNote, InboundMessage, OutboundMessage, utcnow
+from casecore.audit import AuditEvent
+from casecore.complaints.models import Complaint, ComplaintNote
+from casecore.messaging.models import InboundMessage, OutboundMessage
+from casecore.base import utcnow
 from casecore.messaging.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.community import main_menu_token

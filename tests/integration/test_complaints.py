@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from casecore.complaints.intake import ComplaintDraft, complaint_status, submit_complaint
 from casecore.errors import InvalidInput
-from casecore.models import Complaint, OutboundMessage
+from casecore.complaints.models import Complaint
+from casecore.messaging.models import OutboundMessage
 from casecore.phones import phone_key
 from casecore.references import is_valid_reference
 from tests.concurrency import run_together

@@ -10,7 +10,12 @@ from sqlalchemy import select, update
 from bootstrap import Runtime, timelines_from_settings
 from casecore.cases.deadline_alerts import alert_deadline, deadline_text
 from casecore.deadlines.timelines import Timelines, meet, schedule
-from casecore.models import Case, CaseDeadline, OutboundMessage, Report, Team, User, utcnow
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.models import Report
+from casecore.people.models import Team, User
+from casecore.base import utcnow
 from casecore.reports.intake import ReportDraft, submit_report
 from casecore.triage.decisions import mark_not_eligible
 from settings import Settings

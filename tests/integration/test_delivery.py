@@ -6,7 +6,7 @@ import pytest
 from casecore.reports.alerts import queue_report_alerts
 from casecore.messaging.delivery import record_delivery
 from casecore.errors import InvalidInput
-from casecore.models import OutboundMessage
+from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import claim_for_sending, record_send_result
 from tests.factories import make_organisation, make_report, make_user
 

@@ -3,7 +3,9 @@ from sqlalchemy import func, select
 
 from casecore.cases.opening import find_case_for_phone
 from casecore.demo import DEMO_CASE_WORKER, DEMO_FAMILY_PHONE, load_demo
-from casecore.models import Case, CaseContact, Report, User
+from casecore.cases.models import Case, CaseContact
+from casecore.reports.models import Report
+from casecore.people.models import User
 from casecore.phones import phone_key
 from casecore.reports.intake import report_status
 

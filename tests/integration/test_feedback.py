@@ -6,7 +6,8 @@ from sqlalchemy import func, inspect, select
 
 from casecore.errors import InvalidInput
 from casecore.feedback.answers import FeedbackDraft, record_feedback
-from casecore.models import CaseEvent, Feedback
+from casecore.cases.models import CaseEvent
+from casecore.feedback.models import Feedback
 from tests.factories import make_case, make_organisation
 
 

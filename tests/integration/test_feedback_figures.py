@@ -15,7 +15,10 @@ from casecore.directory import services
 from casecore.messaging.contacts import opt_out
 from casecore.errors import InvalidInput
 from casecore.feedback.answers import FeedbackDraft, link_feedback, record_feedback
-from casecore.models import Case, CaseConsent, Feedback, FeedbackRequest, OutboundMessage, Referral, utcnow
+from casecore.cases.models import Case, CaseConsent, FeedbackRequest, Referral
+from casecore.feedback.models import Feedback
+from casecore.messaging.models import OutboundMessage
+from casecore.base import utcnow
 from casecore.directory.services import ServiceInput
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations

@@ -21,7 +21,10 @@ from casecore.messaging.media import (
     pending_media,
 )
 from casecore.cases.media import attach_sender_media, attach_waiting_media
-from casecore.models import CaseEvent, InboundMedia, InboundMessage, Report, utcnow
+from casecore.cases.models import CaseEvent
+from casecore.messaging.models import InboundMedia, InboundMessage
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from tests.factories import make_case, make_organisation, make_report
 
 PHONE = "+22376701430"

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.message_log import LogFilter, message_log, message_log_summary, parse_filter
-from casecore.models import utcnow
+from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 
 

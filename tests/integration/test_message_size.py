@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from casecore.reports.alerts import queue_report_alerts
-from casecore.models import OutboundMessage
+from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import queue_message
 from tests.factories import make_organisation, make_report, make_user
 from workers.inbound import _queue_text

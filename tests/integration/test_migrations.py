@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Uuid, bindparam, create_engine, inspect, text
 
 from casecore.migrate import alembic_config, upgrade_database
-from casecore.models import Base
+from casecore import schema
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 NEW_TABLES = {"case_file", "case_contact", "case_event", "feedback", "complaint", "community_contact",
@@ -104,7 +104,7 @@ def test_the_migrated_schema_matches_the_models(empty_url):
     engine = create_engine(empty_url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, schema.metadata) == []
     engine.dispose()
 
 

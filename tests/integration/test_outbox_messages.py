@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from casecore.messaging.contacts import opt_in, opt_out
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
-from casecore.models import OutboundMessage
+from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import (
     OutboundRef,
     OutboundSnapshot,

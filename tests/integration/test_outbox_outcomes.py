@@ -11,7 +11,8 @@ from bootstrap import bootstrap
 from casecore.messaging.contacts import is_opted_out, opt_out
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.message_log import message_log_summary
-from casecore.models import OutboundMessage, utcnow
+from casecore.messaging.models import OutboundMessage
+from casecore.base import utcnow
 from casecore.messaging.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from casecore.cases import referrals
 from casecore.directory import services
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.models import AuditEvent, Case, CaseConsent, CaseEvent, Referral, utcnow
+from casecore.audit import AuditEvent
+from casecore.cases.models import Case, CaseConsent, CaseEvent, Referral
+from casecore.base import utcnow
 from casecore.directory.services import ServiceInput
 from tests.factories import as_staff, make_case, make_organisation, make_user
 

@@ -3,7 +3,9 @@ import pytest
 from sqlalchemy import select
 
 from casecore.errors import InvalidInput
-from casecore.models import Case, Report, utcnow
+from casecore.cases.models import Case
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from casecore.phones import phone_key
 from casecore.reports.intake import report_status
 from tests.factories import make_case, make_organisation, make_report

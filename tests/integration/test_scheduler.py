@@ -13,7 +13,9 @@ from sqlalchemy import select, update
 
 from bootstrap import bootstrap
 from casecore.reports.alerts import queue_report_alerts
-from casecore.models import OutboundMessage, Report, utcnow
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.models import Report
+from casecore.base import utcnow
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.queues import drain

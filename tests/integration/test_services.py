@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from casecore.directory import csv_io, services
 from casecore.errors import InvalidInput, NotFound
-from casecore.models import AuditEvent, Service
+from casecore.audit import AuditEvent
+from casecore.directory.models import Service
 from casecore.directory.services import ServiceInput
 from tests.factories import make_locations, make_organisation, make_user
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app.webhooks.ussd import USSD_LIMITS
 from casecore.demo import load_demo
-from casecore.models import OutboundMessage, Report
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.models import Report
 from dialogs.community import complaint_hint, main_menu_token
 from dialogs.engine import Context
 from dialogs.sessions import (

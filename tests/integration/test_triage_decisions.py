@@ -12,8 +12,14 @@ from casecore.reports.committees import deactivate_member, register_member
 from casecore.messaging.contacts import remember_language
 from casecore.deadlines.timelines import Timelines, schedule
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.models import (AuditEvent, Case, CaseContact, CaseDeadline, Organisation, OutboundMessage, Report,
-                             Service, Team, utcnow)
+from casecore.audit import AuditEvent
+from casecore.cases.models import Case, CaseContact
+from casecore.deadlines.models import CaseDeadline
+from casecore.people.models import Organisation, Team
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.models import Report
+from casecore.directory.models import Service
+from casecore.base import utcnow
 from casecore.triage.decisions import (
     Acceptance,
     AlreadyDecided,

@@ -4,7 +4,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from casecore.models import Organisation
+from casecore.people.models import Organisation
 
 
 class Boom(Exception):

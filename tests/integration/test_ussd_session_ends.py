@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore.errors import InvalidInput
-from casecore.models import UssdSessionEnd
+from casecore.messaging.models import UssdSessionEnd
 from casecore.messaging.ussd_sessions import record_ussd_session_end, ussd_drop_off
 from channels.africastalking_ussd_events import UssdSessionEnd as Event
 

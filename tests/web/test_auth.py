@@ -7,7 +7,7 @@ import pytest
 from flask import Blueprint, Flask
 
 from app import auth, triage
-from casecore.models import User
+from casecore.people.models import User
 from tests.web.conftest import PASSWORD, csrf_from
 
 

@@ -10,7 +10,10 @@ from sqlalchemy import event, select
 from casecore.cases.listing import case_list
 from casecore.deadlines.timelines import meet, schedule
 from casecore.i18n import gettext_for
-from casecore.models import AuditEvent, Report, Team, User, utcnow
+from casecore.audit import AuditEvent
+from casecore.reports.models import Report
+from casecore.people.models import Team, User
+from casecore.base import utcnow
 from tests.factories import Asking, make_case, make_organisation, make_user
 
 

@@ -8,18 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from casecore.messaging.contacts import opt_out
-from casecore.models import (
-    AuditEvent,
-    Case,
-    CaseApproval,
-    CaseConsent,
-    CaseEvent,
-    CaseFollowUp,
-    OutboundMessage,
-    Report,
-    Team,
-    utcnow,
-)
+from casecore.audit import AuditEvent
+from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.models import Report
+from casecore.people.models import Team
+from casecore.base import utcnow
 from tests.factories import make_case, make_locations, make_organisation, make_user
 from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD
 
@@ -220,7 +214,7 @@ def test_approvals_list_is_for_supervisors_and_their_teams(app, uow, world, who,
 
 
 def test_the_page_is_in_english_for_an_english_reader(app, uow, world):
-    from casecore.models import User
+    from casecore.people.models import User
 
     with uow() as session:
         session.get(User, world["worker"][1]).language = "en"

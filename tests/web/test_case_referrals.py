@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from casecore.directory import services
-from casecore.models import Case, CaseConsent, CaseTransfer, Organisation, Referral, utcnow
+from casecore.cases.models import Case, CaseConsent, CaseTransfer, Referral
+from casecore.people.models import Organisation
+from casecore.base import utcnow
 from casecore.directory.services import ServiceInput
 from tests.factories import make_case, make_organisation, make_user
 from tests.web.conftest import csrf_from

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from app import create_app
 from casecore.demo import DEMO_SLUG
 from casecore.people.locations import load_place_directory
-from casecore.models import Location, Organisation, Team, User
+from casecore.people.models import Location, Organisation, Team, User
 from casecore.accounts.users import authenticate
 from tests.conftest import make_settings
 from tests.factories import make_organisation

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from casecore.models import AuditEvent, CommitteeMember, Report
+from casecore.audit import AuditEvent
+from casecore.reports.models import CommitteeMember, Report
 from tests.factories import make_locations, make_organisation, make_report, make_user
 from tests.web.conftest import csrf_from
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from casecore.complaints import handling
 from casecore.complaints.access import view_complaint
 from casecore.complaints.figures import complaint_figures, period_for
-from casecore.models import Complaint
+from casecore.complaints.models import Complaint
 from casecore.people.organisations import find_organisation
 from channels.sms.encoding import to_gsm7
 from tests.factories import as_staff, make_user

@@ -7,7 +7,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from casecore.models import OutboundMessage
+from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import claim_for_sending, queue_message, record_send_result
 from channels.africastalking_delivery import parse_africastalking_delivery
 from tests.conftest import make_settings

@@ -13,7 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore.cases.opening import open_case
-from casecore.models import CaseEvent, Complaint, Feedback, Report
+from casecore.cases.models import CaseEvent
+from casecore.complaints.models import Complaint
+from casecore.feedback.models import Feedback
+from casecore.reports.models import Report
 from casecore.taxonomy import COMMUNITY_LANGUAGES
 from channels.sms.encoding import to_gsm7
 from channels.text import to_ascii

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from casecore.models import InboundMessage, UssdSessionEnd
+from casecore.messaging.models import InboundMessage, UssdSessionEnd
 from tests.conftest import make_settings
 from tests.factories import make_receiving_service
 

@@ -16,7 +16,7 @@ from casecore.i18n import LOCALE_DIR
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.media import MediaDraft, StoredFile, claim_media, finish_media, pending_media
 from casecore.cases.media import attach_waiting_media
-from casecore.models import AuditEvent
+from casecore.audit import AuditEvent
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 

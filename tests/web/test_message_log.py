@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore.messaging.message_log import PAGE_SIZE, scrub_reason
-from casecore.models import AuditEvent, InboundMessage, Organisation, OutboundMessage
+from casecore.audit import AuditEvent
+from casecore.messaging.models import InboundMessage, OutboundMessage
+from casecore.people.models import Organisation
 from tests.factories import make_user
 from tests.web.conftest import assert_in_web_catalogues
 

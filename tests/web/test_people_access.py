@@ -13,7 +13,9 @@ from sqlalchemy import select
 from app import create_app
 from casecore.audit import record_event
 from casecore.cases.audit_trail import PAGE_SIZE
-from casecore.models import AuditEvent, Team, User, utcnow
+from casecore.audit import AuditEvent
+from casecore.people.models import Team, User
+from casecore.base import utcnow
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user
 from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD

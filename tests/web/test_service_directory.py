@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore.directory import services
-from casecore.models import AuditEvent, Organisation, Service, utcnow
+from casecore.audit import AuditEvent
+from casecore.people.models import Organisation
+from casecore.directory.models import Service
+from casecore.base import utcnow
 from casecore.directory.services import ServiceInput
 from tests.factories import make_locations, make_organisation, make_user
 from tests.web.conftest import assert_in_web_catalogues, csrf_from

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app import create_app
 from app.simulator.inputs import allowed_phones
 from casecore.messaging.contacts import remember_language
-from casecore.models import AuditEvent, InboundMessage, OutboundMessage
+from casecore.audit import AuditEvent
+from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.messaging.outbox import queue_message
 from settings import Settings
 from tests.conftest import make_settings

@@ -16,7 +16,11 @@ from twilio.request_validator import RequestValidator
 from app import create_app
 from casecore.cases.opening import open_case
 from casecore.i18n import gettext_for
-from casecore.models import CaseEvent, Complaint, Feedback, InboundMessage, OutboundMessage, Report
+from casecore.cases.models import CaseEvent
+from casecore.complaints.models import Complaint
+from casecore.feedback.models import Feedback
+from casecore.messaging.models import InboundMessage, OutboundMessage
+from casecore.reports.models import Report
 from channels.sms.encoding import to_gsm7
 from dialogs.community import main_menu_token
 from tests.conftest import make_settings

@@ -12,7 +12,9 @@ from sqlalchemy import event, select
 from casecore.reports import queries
 from casecore import taxonomy
 from casecore.i18n import LOCALE_DIR
-from casecore.models import AuditEvent, Report, User
+from casecore.audit import AuditEvent
+from casecore.reports.models import Report
+from casecore.people.models import User
 from tests.factories import make_locations, make_organisation, make_report
 
 PHONE = "+22376701430"

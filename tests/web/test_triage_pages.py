@@ -10,8 +10,13 @@ from sqlalchemy import select
 
 from app import create_app
 from casecore.deadlines.timelines import schedule
-from casecore.models import (AuditEvent, Case, CommitteeMember, OutboundMessage, Report, Service, Team,
-                             User, utcnow)
+from casecore.audit import AuditEvent
+from casecore.cases.models import Case
+from casecore.reports.models import CommitteeMember, Report
+from casecore.messaging.models import OutboundMessage
+from casecore.directory.models import Service
+from casecore.people.models import Team, User
+from casecore.base import utcnow
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user
 from tests.web.conftest import csrf_from

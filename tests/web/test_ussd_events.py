@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from app import create_app
-from casecore.models import UssdSessionEnd
+from casecore.messaging.models import UssdSessionEnd
 from channels.africastalking_ussd_events import parse_ussd_event
 from tests.conftest import make_settings
 

@@ -21,7 +21,7 @@ from app import create_app
 from bootstrap import bootstrap
 from casecore.messaging.contacts import remember_language
 from casecore.i18n import gettext_for
-from casecore.models import Report
+from casecore.reports.models import Report
 from channels.text import to_ascii
 from dialogs.community import MAIN_MENU
 from tests.conftest import make_settings

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from bootstrap import bootstrap
-from casecore.models import Report
+from casecore.reports.models import Report
 from casecore.i18n import gettext_for
 from dialogs.community import MAIN_MENU, main_menu_token
 from channels.text import to_ascii
