@@ -13,10 +13,11 @@ from app.auth import page_gettext
 from app.runtime import runtime
 from casecore.accounts import teams as team_service
 from casecore.accounts import users as user_service
-from casecore.cases.access import may_manage_people
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
+from casecore.people import lookups
+from casecore.people.roles import may_manage_people
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def _create_user(form: NewUserForm) -> list[str]:
         with runtime().unit_of_work() as db:
             team_name = ""
             if form.team.data:
-                team_name = team_service.get_team(db, current_user.organisation_id, form.team.data).name
+                team_name = lookups.get_team(db, current_user.organisation_id, form.team.data).name
             user = user_service.create_user(
                 db, email=form.email.data, role=form.role.data, phone=form.phone.data, password=form.password.data,
                 language=form.language.data, organisation_id=current_user.organisation_id,
@@ -171,8 +172,8 @@ def unlock(user_id: str):
 
 def _team_forms(db, new_team: NewTeamForm | None = None) -> dict:
     org = current_user.organisation_id
-    supervisors = [(str(i), e) for i, e in user_service.active_users_with_role(db, org, "supervisor")]
-    workers = [(str(i), e) for i, e in user_service.active_users_with_role(db, org, "caseworker")]
+    supervisors = [(str(i), e) for i, e in lookups.active_users_with_role(db, org, "supervisor")]
+    workers = [(str(i), e) for i, e in lookups.active_users_with_role(db, org, "caseworker")]
     new_team = new_team or NewTeamForm(formdata=None)
     new_team.supervisor.choices = [value for value, _email in supervisors]
     teams = team_service.list_teams(db, org)
@@ -213,7 +214,7 @@ def _change_team(team_id: str, form, change, action: str, done: str):
     with runtime().unit_of_work() as db:
         context = _team_forms(db)
         try:
-            team_service.get_team(db, current_user.organisation_id, team_id)
+            lookups.get_team(db, current_user.organisation_id, team_id)
         except NotFound:
             abort(404)
     field = next(f for f in form if f.name != "csrf_token")
@@ -222,7 +223,7 @@ def _change_team(team_id: str, form, change, action: str, done: str):
     if not errors:
         try:
             with runtime().unit_of_work() as db:
-                team = team_service.get_team(db, current_user.organisation_id, team_id)
+                team = lookups.get_team(db, current_user.organisation_id, team_id)
                 change(db, team, field.data)
                 record_event(db, current_user.id, action, "team", team.id)
         except InvalidInput as error:
@@ -251,7 +252,7 @@ def team_remove_member(team_id: str, user_id: str):
     """Take a case worker out of a team."""
     with runtime().unit_of_work() as db:
         try:
-            team = team_service.get_team(db, current_user.organisation_id, team_id)
+            team = lookups.get_team(db, current_user.organisation_id, team_id)
         except NotFound:
             abort(404)
         if not team_service.remove_member(db, team, user_id):

@@ -6,8 +6,8 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from casecore import taxonomy
-from casecore.i18n import N_
 from casecore.accounts.users import MIN_PASSWORD_LENGTH, STAFF_SEXES
+from casecore.i18n import N_
 
 # What to say about a field that did not validate (English msgids of the web catalogue).
 FIELD_ERRORS = {

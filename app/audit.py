@@ -8,9 +8,9 @@ from app.auth import page_gettext
 from app.runtime import runtime
 from casecore.audit import record_event
 from casecore.cases.audit_trail import PAGE_SIZE, audit_trail, may_read_audit
-from casecore.paging import parse_page
 from casecore.errors import InvalidInput
 from casecore.i18n import N_
+from casecore.paging import parse_page
 
 bp = Blueprint("audit", __name__)
 

@@ -19,11 +19,11 @@ from wtforms.validators import DataRequired, Length
 from app.runtime import runtime
 from app.webhooks import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
-from casecore.cases.access import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
+from casecore.accounts.logins import LoginPolicy, attempt_login
 from casecore.audit import record_event
 from casecore.i18n import gettext_for
-from casecore.accounts.logins import LoginPolicy, attempt_login
-from casecore.accounts.users import get_user
+from casecore.people.lookups import get_user
+from casecore.people.roles import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
 
 log = logging.getLogger(__name__)
 

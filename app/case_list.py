@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore.cases import listing as queries
-from casecore.cases.access import CASE_ROLES
 from casecore.audit import record_event
+from casecore.cases import listing as queries
 from casecore.errors import InvalidInput
+from casecore.people.roles import CASE_ROLES
 
 bp = Blueprint("case_list", __name__)
 

@@ -16,16 +16,17 @@ from flask_login import current_user
 
 from app.case_labels import case_label, refusal
 from app.runtime import runtime
-from casecore.cases import approvals, casework, outreach, reassignment
-from casecore import taxonomy
-from casecore.cases.access import ADMIN, SUPERVISOR
-from casecore.cases.assignment import OPEN_STATUSES, candidates
+from casecore import errors, free_text, taxonomy
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.cases import approvals, casework, outreach, reassignment, surveys
+from casecore.cases.assignment import OPEN_STATUSES, candidates
 from casecore.cases.view import case_page, pending_approvals
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, NotFound
 from casecore.form_once import first_use
-from casecore.base import utcnow
+from casecore.messaging import routes
+from casecore.people.roles import ADMIN, SUPERVISOR
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
 from workers.queueing import enqueue_send
@@ -43,7 +44,7 @@ def timelines() -> Timelines:
     return getattr(runtime(), "timelines", None) or Timelines()
 
 
-def survey_plan() -> outreach.SurveyPlan:
+def survey_plan() -> surveys.SurveyPlan:
     """The closure surveys: the invitations in the family's language, respelt for SMS, sent by the SMS backend."""
     rt = runtime()
     words = rt.keywords.first_words
@@ -51,7 +52,7 @@ def survey_plan() -> outreach.SurveyPlan:
     def texts(language: str) -> dict[str, str]:
         return {audience: to_gsm7(text) for audience, text in survey_invitations(language, words).items()}
 
-    return outreach.SurveyPlan(texts, rt.settings.SMS_BACKEND, rt.settings.DEFAULT_LANGUAGE)
+    return surveys.SurveyPlan(texts, rt.settings.SMS_BACKEND, rt.settings.DEFAULT_LANGUAGE)
 
 
 @bp.route("/cases/<case_id>")
@@ -173,7 +174,7 @@ def _act(case_id: str, section: str, action: Callable, once: bool = False):
             result = action(db)
     except NotFound:
         abort(404)
-    except casework.NotAllowed:
+    except errors.NotAllowed:
         abort(403)
     except InvalidInput as error:
         message, status = refusal(getattr(error, "code", None))
@@ -202,7 +203,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
         is_supervisor=current_user.role == SUPERVISOR, manual_moves=casework.MANUAL_MOVES,
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
-        message_length=outreach.MESSAGE_LENGTH, text_length=casework.TEXT_LENGTH,
+        message_length=routes.MESSAGE_LENGTH, text_length=free_text.TEXT_LENGTH,
         workers=workers, caseload_limit=timelines().caseload_limit,
     ), status
 
@@ -228,7 +229,7 @@ def _day(value: str | None, default_now: bool = False) -> datetime | None:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise casework.Refused("bad_date") from None
+        raise errors.Refused("bad_date") from None
     now = utcnow()
     return now if default_now and day == now.date() else datetime.combine(day, MIDDAY)
 

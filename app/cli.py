@@ -11,12 +11,13 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.runtime import runtime
 from casecore import taxonomy
+from casecore.accounts.teams import create_team
+from casecore.accounts.users import MIN_PASSWORD_LENGTH, STAFF_SEXES, create_user
 from casecore.demo import load_demo
 from casecore.errors import CaseCoreError
 from casecore.people.locations import import_locations
+from casecore.people.lookups import find_user_by_email
 from casecore.people.organisations import find_organisation
-from casecore.accounts.teams import create_team
-from casecore.accounts.users import MIN_PASSWORD_LENGTH, STAFF_SEXES, create_user, find_user_by_email
 
 log = logging.getLogger(__name__)
 

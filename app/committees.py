@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore.reports import committees
-from casecore.cases.access import may_triage
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.people.roles import may_triage
+from casecore.reports import committees
 
 bp = Blueprint("committees", __name__)
 

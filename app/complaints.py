@@ -17,19 +17,17 @@ from app.auth import page_gettext
 from app.cases import timelines
 from app.complaint_labels import CATEGORY_HELP, complaint_label, intake_error, refusal
 from app.runtime import runtime
-from casecore.complaints import handling
-from casecore.complaints import queries
 from casecore import taxonomy
 from casecore.audit import record_event
-from casecore.cases.casework import NotAllowed
+from casecore.base import utcnow
+from casecore.complaints import handling, queries
 from casecore.complaints.access import may_handle_complaints, may_read_complaints, require_complaint
 from casecore.complaints.intake import DESCRIPTION_LENGTH, log_complaint
-from casecore.errors import InvalidInput, NotFound
-from casecore.cases.outreach import MESSAGE_LENGTH
+from casecore.errors import InvalidInput, NotAllowed, NotFound
 from casecore.form_once import first_use
 from casecore.free_text import without_controls
 from casecore.i18n import N_
-from casecore.base import utcnow
+from casecore.messaging.routes import MESSAGE_LENGTH
 from channels.sms.encoding import to_gsm7
 from workers.queueing import enqueue_complaint_alert, enqueue_send
 

@@ -10,15 +10,15 @@ from flask_login import current_user
 
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore.reports import queries
 from casecore import taxonomy
-from casecore.triage import queries as triage_queries
+from casecore.audit import record_event
 from casecore.cases.access import may_view_report
 from casecore.cases.assignment import candidates
-from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.ids import parse_id
+from casecore.reports import queries
 from casecore.reports.media import report_media
+from casecore.triage import queries as triage_queries
 from casecore.triage.decisions import Acceptance, accept_report, mark_duplicate, mark_not_eligible, refer_out
 from channels.sms.encoding import to_gsm7
 from dialogs.committee_thanks import accepted_text

@@ -14,9 +14,9 @@ from app.auth import page_gettext, page_language
 from app.csv_download import csv_download, spreadsheet_text
 from app.runtime import runtime
 from app.services import SERVICE_TYPE_LABELS
-from casecore.feedback import figures as ff
 from casecore.audit import record_event
 from casecore.errors import InvalidInput
+from casecore.feedback import figures as ff
 from casecore.i18n import N_
 
 bp = Blueprint("feedback", __name__)

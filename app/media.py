@@ -8,12 +8,12 @@ from flask_login import current_user
 
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore.reports import queries
-from casecore.cases.access import may_view_report
 from casecore.audit import record_event
+from casecore.cases.access import may_view_report
 from casecore.errors import NotFound
 from casecore.i18n import N_
 from casecore.ids import parse_id
+from casecore.people import roles
 from casecore.reports.media import media_file
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def file_size(size: int | None) -> str:
 @bp.route("/reports/<report_id>/media/<media_id>")
 def download(report_id: str, media_id: str):
     """One stored file of a report, for exactly whoever may see the report; every download is audited."""
-    if not queries.may_triage(current_user.role):
+    if not roles.may_triage(current_user.role):
         abort(403)
     rt = runtime()
     with rt.unit_of_work() as db:

@@ -8,11 +8,11 @@ from flask_login import current_user
 
 from app.auth import page_gettext
 from app.runtime import runtime
-from casecore.messaging import message_log as log_queries
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.errors import InvalidInput
 from casecore.i18n import N_
+from casecore.messaging import message_log as log_queries
 
 log = logging.getLogger(__name__)
 

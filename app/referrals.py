@@ -11,10 +11,10 @@ from flask_login import current_user
 from app.auth import page_gettext, safe_next
 from app.cases import survey_plan
 from app.runtime import runtime
-from casecore.cases import referrals, transfers
-from casecore.directory import services
-from casecore.cases.access import require_case
 from casecore.audit import record_event
+from casecore.cases import referrals, transfers
+from casecore.cases.access import require_case
+from casecore.directory import services
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.form_once import first_use
 from casecore.i18n import N_

@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from app.cli import domain_errors
 from app.runtime import runtime
-from casecore.people.organisations import find_organisation
 from casecore.directory.csv_io import COLUMNS, ServiceImportError, export_services, import_services
+from casecore.people.organisations import find_organisation
 
 services_cli = AppGroup("services", help="The service directory of an organisation.")
 

@@ -11,14 +11,14 @@ from flask_login import current_user
 from app.auth import page_gettext
 from app.runtime import runtime
 from app.service_commands import services_cli
-from casecore.directory import csv_io, services
 from casecore import taxonomy
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.cases.transfers import transfer_targets
+from casecore.directory import csv_io, services
 from casecore.errors import InvalidInput, NotFound
 from casecore.i18n import N_
 from casecore.people.models import Organisation
-from casecore.base import utcnow
-from casecore.cases.transfers import transfer_targets
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from app.auth import page_gettext
 from app.cases import timelines
 from app.referrals import back_to, refusal_status, render_case_page
 from app.runtime import runtime
-from casecore.cases import transfers
 from casecore.audit import record_event
+from casecore.cases import transfers
+from casecore.cases.models import Case
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.i18n import N_
-from casecore.cases.models import Case
 from workers.queueing import enqueue_send
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,12 @@ from flask_login import current_user
 from app import decisions
 from app.auth import WEBHOOKS_BLUEPRINT, landing_url, page_gettext
 from app.runtime import runtime
+from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.i18n import N_
+from casecore.people import roles
 from casecore.reports import queries
 from casecore.triage import queries as triage_queries
-from casecore.audit import record_event
-from casecore.i18n import N_
-from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def is_past(moment: datetime | None) -> bool:
 
 
 def _require_triage_role() -> None:
-    if not queries.may_triage(current_user.role):
+    if not roles.may_triage(current_user.role):
         abort(403)
 
 

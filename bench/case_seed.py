@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, text
 
 from bench.case_world import EMAIL_DOMAIN, PASSWORD, Scale, World, median_worker  # noqa: F401 - the bench's API
-from casecore.db import make_engine, make_session_factory, unit_of_work
-from casecore.demo import demo_locations_csv
-from casecore.people.locations import import_locations
 from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseContact, CaseEvent, CaseFollowUp, Referral
+from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.deadlines.models import CaseDeadline
+from casecore.demo import demo_locations_csv
+from casecore.directory.models import Service
 from casecore.messaging.models import InboundMessage
+from casecore.people.locations import import_locations
 from casecore.people.models import Location, Organisation, Team, User
 from casecore.reports.models import Report
-from casecore.directory.models import Service
 
 
 @dataclass

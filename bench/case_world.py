@@ -15,15 +15,14 @@ from sqlalchemy.engine import Connection
 from werkzeug.security import generate_password_hash
 
 from bench.case_life import CaseLife
-from casecore import taxonomy
-from casecore.deadlines.timelines import Timelines
-from casecore import schema
+from casecore import schema, taxonomy
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
-from casecore.reports.models import CommitteeMember, Report
-from casecore.people.models import Location, Organisation, Team, User
+from casecore.deadlines.timelines import Timelines
 from casecore.directory.models import Service
+from casecore.people.models import Location, Organisation, Team, User
 from casecore.references import ALPHABET, BODY_LENGTH, _check_character
+from casecore.reports.models import CommitteeMember, Report
 
 # Every seeded account has this password (the bench logs in with it); one hash, made once.
 PASSWORD = "bench-relais-password"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-
 from datetime import datetime
 from typing import Optional
 

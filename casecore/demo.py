@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casecore.cases.opening import open_case
-from casecore.people.locations import import_locations
-from casecore.cases.models import Case
-from casecore.people.models import Organisation, Team, User
-from casecore.reports.models import Report
-from casecore.base import utcnow
-from casecore.phones import phone_key
-from casecore.reports.intake import ReportDraft, submit_report
 from casecore.accounts.teams import create_team
 from casecore.accounts.users import create_user, parse_spoken_languages
+from casecore.base import utcnow
+from casecore.cases.models import Case
+from casecore.cases.opening import open_case
+from casecore.people.locations import import_locations
+from casecore.people.models import Organisation, Team, User
+from casecore.phones import phone_key
+from casecore.reports.intake import ReportDraft, submit_report
+from casecore.reports.models import Report
 
 log = logging.getLogger(__name__)
 

@@ -27,3 +27,11 @@ class NotAllowed(CaseCoreError):
 
 class Conflict(CaseCoreError):
     """The change would break a uniqueness rule (e.g. an email already in use)."""
+
+
+class Refused(InvalidInput):
+    """A change the case's state does not allow; code names the rule, so the web view can word it."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code

@@ -8,7 +8,12 @@ from twilio.request_validator import RequestValidator
 
 from casecore.base import utcnow
 from channels.inbound import (
-    MAX_MEDIA, InboundMedia, InboundText, InvalidInbound, media_url_is_usable, required,
+    MAX_MEDIA,
+    InboundMedia,
+    InboundText,
+    InvalidInbound,
+    media_url_is_usable,
+    required,
 )
 
 PROVIDER = "twilio"

@@ -4,6 +4,7 @@ Nothing about the case is ever shown: the person only learns that the message wa
 """
 from __future__ import annotations
 
+from casecore.cases.alerts import queue_family_message_alert
 from casecore.cases.opening import (
     FAMILY_MESSAGE_LENGTH,
     CaseLink,
@@ -13,7 +14,6 @@ from casecore.cases.opening import (
 )
 from casecore.free_text import short_text
 from casecore.i18n import N_
-from casecore.cases.family_alerts import queue_family_message_alert
 from casecore.references import clean_reference, is_valid_reference
 from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, emergency_numbers
 from dialogs.engine import Answers, Context, Ending, Option, Step

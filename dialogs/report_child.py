@@ -3,8 +3,18 @@ from __future__ import annotations
 
 from casecore.reports.intake import ReportDraft, submit_report
 from dialogs.common import (
-    AGE_BANDS, CONTINUE, SEXES, YES_NO, answered, confirm_step, consent_steps, description_step, emergency_numbers,
-    language_of, location_code, place_steps,
+    AGE_BANDS,
+    CONTINUE,
+    SEXES,
+    YES_NO,
+    answered,
+    confirm_step,
+    consent_steps,
+    description_step,
+    emergency_numbers,
+    language_of,
+    location_code,
+    place_steps,
 )
 from dialogs.engine import Answers, Context, Ending, Option, Step
 

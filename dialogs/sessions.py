@@ -9,14 +9,15 @@ import time
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from casecore.messaging.contacts import language_and_change, language_for, opt_in, opt_out, remember_language
 from casecore.base import utcnow
 from casecore.i18n import N_, gettext_for
+from casecore.messaging.contacts import language_and_change, language_for, opt_in, opt_out, remember_language
 from dialogs.case_message import ENTRY_LINKED, FORWARD, is_linked, message_text
 from dialogs.common import SERVICE_UNAVAILABLE
 from dialogs.community import COMMUNITY, LANGUAGE, NOT_RESUMABLE, complaint_hint, main_menu_token, start_for
 from dialogs.engine import Context, Limits, Screen, play
-from dialogs.keywords import LANGUAGE as LANGUAGE_KEYWORD, MENU, START, STOP, Keyword, KeywordBook
+from dialogs.keywords import LANGUAGE as LANGUAGE_KEYWORD
+from dialogs.keywords import MENU, START, STOP, Keyword, KeywordBook
 from dialogs.state import DialogState, DialogStore, StoreUnavailable
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
 """Check a report by its reference: only from the number that made it, and only a status in plain words."""
 from __future__ import annotations
 
+from casecore.cases.status import report_status
 from casecore.complaints.intake import complaint_status
 from casecore.i18n import N_
 from casecore.references import clean_reference, is_valid_reference
-from casecore.reports.intake import report_status
 from dialogs.engine import Answers, Context, Ending, Step
 
 ENTRY = "status.reference"

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bootstrap import bootstrap
-from casecore.migrate import upgrade_database
 from casecore import schema
+from casecore.migrate import upgrade_database
 from settings import Settings
 from tests.servers import RedisServer
 

@@ -5,13 +5,13 @@ import itertools
 import uuid
 from dataclasses import dataclass
 
-from casecore.cases.opening import open_case
-from casecore.cases.models import Case
-from casecore.people.models import Location, Organisation, User
+from casecore.accounts.users import create_user
 from casecore.base import utcnow
+from casecore.cases.models import Case
+from casecore.cases.opening import open_case
+from casecore.people.models import Location, Organisation, User
 from casecore.people.organisations import find_organisation
 from casecore.reports.intake import ReportDraft, submit_report
-from casecore.accounts.users import create_user
 
 _counter = itertools.count(1)
 

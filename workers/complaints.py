@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from bootstrap import Runtime, bootstrap
 from casecore.complaints.alerts import (
     alert_complaint_deadline as write_deadline_alert,
+)
+from casecore.complaints.alerts import (
     complaints_to_alert,
     queue_complaint_alerts,
     schedule_missing_complaint_deadlines,

@@ -9,10 +9,10 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bootstrap import Runtime
+from casecore.cases.media import attach_sender_media
 from casecore.i18n import gettext_for
 from casecore.messaging.inbox import RECEIVED, get_inbound, mark_processed
 from casecore.messaging.media import MEDIA_RECEIVED, declared_types, pending_media
-from casecore.cases.media import attach_sender_media
 from casecore.messaging.outbox import queue_message
 from casecore.messaging.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7

@@ -4,17 +4,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-
 from bootstrap import bootstrap
-from casecore.reports.alerts import queue_report_alerts
-from casecore.messaging.inbox import get_inbound
 from casecore.cases.media import attach_waiting_media
+from casecore.messaging.inbox import get_inbound
 from casecore.messaging.whatsapp_window import release_held
+from casecore.reports.alerts import queue_report_alerts
 from workers.followups import follow_up
 from workers.inbound import process_inbound
 from workers.media import fetch_media
 from workers.queueing import enqueue_send, follow_up_queue
-from workers.sending import reconcile_one, resend_outside_window as resend_otherwise, send_one
+from workers.sending import reconcile_one, send_one
+from workers.sending import resend_outside_window as resend_otherwise
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from bootstrap import Runtime
 from casecore.messaging.media import MAX_ATTEMPTS, MediaToFetch, StoredFile, claim_media, finish_media, note_media_retry
 from casecore.messaging.media_types import HEAD_BYTES, normalise_type, refusal
 from channels.media_download import Download
-from channels.twilio_media import PROVIDER as TWILIO, fetch_twilio_media
+from channels.twilio_media import PROVIDER as TWILIO
+from channels.twilio_media import fetch_twilio_media
 
 log = logging.getLogger(__name__)
 

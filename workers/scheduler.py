@@ -12,19 +12,27 @@ import threading
 from datetime import datetime, timedelta
 
 from bootstrap import Runtime, bootstrap, configure_logging
-from casecore.reports.alerts import reports_awaiting_alert
+from casecore.base import utcnow
 from casecore.complaints.alerts import complaints_awaiting_alert
 from casecore.form_once import forget_old_forms
-from casecore.base import utcnow
-from casecore.messaging.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
 from casecore.messaging.inbox import inbound_awaiting
 from casecore.messaging.media import media_awaiting_fetch
+from casecore.messaging.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
+from casecore.reports.alerts import reports_awaiting_alert
 from dialogs.state import StoreUnavailable
 from workers.complaints import find_complaints_to_alert
 from workers.deadlines import find_deadlines_to_alert
 from workers.inbound import end_expired_dialogues
-from workers.queueing import (enqueue_complaint_alert, enqueue_complaint_deadline_alert, enqueue_deadline_alert,
-                              enqueue_inbound, enqueue_media, enqueue_reconcile, enqueue_report_alert, enqueue_send)
+from workers.queueing import (
+    enqueue_complaint_alert,
+    enqueue_complaint_deadline_alert,
+    enqueue_deadline_alert,
+    enqueue_inbound,
+    enqueue_media,
+    enqueue_reconcile,
+    enqueue_report_alert,
+    enqueue_send,
+)
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from datetime import timedelta
 from rq import Queue
 
 from bootstrap import Runtime
-from casecore.errors import InvalidInput
 from casecore.base import utcnow
+from casecore.errors import InvalidInput
 from casecore.messaging.outbox import (
     OUTSIDE_WINDOW_REASON,
     OutboundSnapshot,

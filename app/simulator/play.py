@@ -12,10 +12,9 @@ from app.runtime import runtime
 from app.simulator.thread import ThreadMessage, exchange
 from app.webhooks.messages import accept_inbound
 from app.webhooks.ussd import answer_ussd
-from casecore.audit import record_event
-from casecore.i18n import N_
-from casecore.audit import AuditEvent
+from casecore.audit import AuditEvent, record_event
 from casecore.base import utcnow
+from casecore.i18n import N_
 from channels.inbound import InboundText
 from workers.followups import follow_up
 from workers.inbound import SIMULATOR, process_inbound

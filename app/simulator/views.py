@@ -15,8 +15,8 @@ from app.simulator import inputs
 from app.simulator.inputs import BadInput
 from app.simulator.play import SERVICE_CODE, Unavailable, UssdScreen, note_session_start, play_sms, play_ussd
 from app.simulator.thread import ThreadMessage, simulated_thread
-from casecore.i18n import N_
 from casecore.base import utcnow
+from casecore.i18n import N_
 from channels.africastalking_ussd import SCREEN_LIMIT
 
 log = logging.getLogger(__name__)

@@ -7,19 +7,23 @@ from dataclasses import replace
 from flask import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from workers.followups import follow_up
 from app.runtime import runtime
 from app.webhooks import limits
 from app.webhooks.common import authenticated_by_secret, bp, plain, posted_form
-from casecore.messaging.contacts import language_for
 from casecore.i18n import N_, gettext_for
+from casecore.messaging.contacts import language_for
 from channels.africastalking_ussd import (
-    InvalidUssdRequest, UssdRequest, parse_ussd_request, render_ussd, ussd_length,
+    InvalidUssdRequest,
+    UssdRequest,
+    parse_ussd_request,
+    render_ussd,
+    ussd_length,
 )
 from dialogs.common import SERVICE_UNAVAILABLE, USSD_EMERGENCY_NUMBERS
 from dialogs.community import complaint_hint
 from dialogs.engine import Context, Limits
 from dialogs.sessions import answer_menu_step
+from workers.followups import follow_up
 
 log = logging.getLogger(__name__)
 

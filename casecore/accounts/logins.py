@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from casecore.audit import record_event
-from casecore.people.models import User
-from casecore.base import utcnow
 from casecore.accounts.users import timing_hash
+from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.people.models import User
 
 log = logging.getLogger(__name__)
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casecore.cases.assignment import OPEN_STATUSES
+from casecore.cases.assignment import cases_follow
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.cases.models import Case
 from casecore.people.models import Team, User
 
 # Messages shown to administrators; the web view translates them from its catalogue.
@@ -77,23 +76,6 @@ def create_team(session: Session, *, organisation_id: uuid.UUID, name: str, supe
     return team
 
 
-def get_team(session: Session, organisation_id: uuid.UUID, team_id: str | uuid.UUID) -> Team:
-    """The organisation's team with this id; NotFound for another organisation's or an unknown one."""
-    team = session.get(Team, parse_id(team_id, "team"))
-    if team is None or team.organisation_id != organisation_id:
-        raise NotFound(f"team {team_id} not found")
-    return team
-
-
-def find_team(session: Session, organisation_id: uuid.UUID, name: str) -> Team:
-    """The organisation's team with this name; NotFound otherwise."""
-    team = session.scalar(select(Team).where(Team.organisation_id == organisation_id,
-                                             Team.name == " ".join((name or "").split())))
-    if team is None:
-        raise NotFound(f"no team {name!r} in this organisation")
-    return team
-
-
 def set_supervisor(session: Session, team: Team, supervisor_id) -> None:
     """Give the team another supervisor (an active supervisor of its organisation)."""
     team.supervisor_id = _require_supervisor(session, team.organisation_id, supervisor_id).id
@@ -120,20 +102,6 @@ def remove_member(session: Session, team: Team, user_id) -> bool:
     cases_follow(session, user.id, None)
     session.flush()
     return True
-
-
-def cases_follow(session: Session, user_id: uuid.UUID, team_id: uuid.UUID | None) -> int:
-    """A case worker's open cases follow them to their new team (none: the organisation's supervisors), so the
-    supervisor who oversees the worker oversees their cases; returns how many moved."""
-    return session.execute(
-        update(Case).where(Case.assigned_to_id == user_id, Case.status.in_(OPEN_STATUSES))
-        .values(team_id=team_id).execution_options(synchronize_session=False)
-    ).rowcount
-
-
-def teams_led_by_user(session: Session, user_id: uuid.UUID) -> list[str]:
-    """Names of the teams this user leads."""
-    return list(session.scalars(select(Team.name).where(Team.supervisor_id == user_id).order_by(Team.name)))
 
 
 def list_teams(session: Session, organisation_id: uuid.UUID) -> list[TeamRow]:

@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casecore import taxonomy
+from casecore.accounts.teams import add_member
+from casecore.base import utcnow
+from casecore.cases.assignment import cases_follow
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
 from casecore.ids import parse_id
+from casecore.people.lookups import find_team, get_team, teams_led_by_user
 from casecore.people.models import Organisation, Team, User
-from casecore.base import utcnow
 from casecore.people.organisations import find_organisation
 from casecore.phones import mask_phone, normalise_phone
-from casecore.accounts.teams import add_member, cases_follow, find_team, get_team, teams_led_by_user
 
 MIN_PASSWORD_LENGTH = 8
 # Matching a case worker to a family: a girl may ask for a woman (domain rules, "Staffing").
@@ -209,24 +211,6 @@ def account_row(session: Session, organisation_id: uuid.UUID, user_id: str | uui
     return rows[0]
 
 
-def active_users_with_role(session: Session, organisation_id: uuid.UUID, role: str) -> list[tuple[uuid.UUID, str]]:
-    """(id, email) of the organisation's active accounts with this role, by email: for choosing in a form."""
-    return [tuple(row) for row in session.execute(
-        select(User.id, User.email)
-        .where(User.organisation_id == organisation_id, User.role == role, User.is_active.is_(True))
-        .order_by(User.email)
-    )]
-
-
-def find_user_by_email(session: Session, organisation_id: uuid.UUID, email: str) -> User:
-    """The organisation's account with this email; NotFound otherwise."""
-    user = session.scalar(select(User).where(User.organisation_id == organisation_id,
-                                             User.email == (email or "").strip().lower()))
-    if user is None:
-        raise NotFound(f"no account {email!r} in this organisation")
-    return user
-
-
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
     user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
@@ -236,27 +220,3 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         return None
     return user
-
-
-def get_user(session: Session, user_id: str | uuid.UUID) -> User | None:
-    """The user with this id, or None when the id is unknown or malformed."""
-    try:
-        return session.get(User, parse_id(user_id, "user"))
-    except NotFound:
-        return None
-
-
-def supervisors_of(session: Session, organisation_id: uuid.UUID) -> list[User]:
-    """Active supervisors of an organisation who have a phone for alerts."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(
-                User.organisation_id == organisation_id,
-                User.role == "supervisor",
-                User.is_active.is_(True),
-                User.phone.is_not(None),
-            )
-            .order_by(User.email)
-        )
-    )

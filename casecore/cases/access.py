@@ -8,46 +8,15 @@ places and settings but sees no case content; a complaints focal point sees comp
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
 
 from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session
 
+from casecore.cases.models import Case
 from casecore.errors import NotFound
 from casecore.ids import parse_id
-from casecore.cases.models import Case
+from casecore.people.roles import CASEWORKER, SUPERVISOR, Staff, may_triage, teams_led_by
 from casecore.reports.models import Report
-from casecore.people.models import Team
-
-SUPERVISOR = "supervisor"
-CASEWORKER = "caseworker"
-ADMIN = "admin"
-FOCAL_POINT = "focal_point"
-# Roles that may read case content at all.
-CASE_ROLES = frozenset({SUPERVISOR, CASEWORKER})
-
-
-class Staff(Protocol):
-    """What access decisions need to know about the person asking (app.auth.StaffUser has it)."""
-
-    id: uuid.UUID
-    organisation_id: uuid.UUID
-    role: str
-
-
-def may_triage(role: str) -> bool:
-    """Whether this role reads the triage queue and decides about new reports."""
-    return role == SUPERVISOR
-
-
-def may_manage_people(role: str) -> bool:
-    """Whether this role manages users, teams, locations and settings (and never case content)."""
-    return role == ADMIN
-
-
-def teams_led_by(user_id: uuid.UUID):
-    """SQL: the ids of the teams a supervisor leads."""
-    return select(Team.id).where(Team.supervisor_id == user_id)
 
 
 def visible_cases(staff: Staff) -> ColumnElement[bool]:

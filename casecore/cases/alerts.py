@@ -1,4 +1,5 @@
-"""SMS to staff about who holds a case: an assignment, a transfer to answer, a transfer's answer.
+"""SMS to staff about a case: an assignment, a transfer to answer, a transfer's answer, and a family that wrote
+(to the case worker, else the supervisors).
 
 Each carries the case's reference and what to do, never a child's details or another organisation's name (SMS
 safety, ../shared/domain/README.md); each is written to the outbox once per purpose key.
@@ -10,11 +11,13 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from casecore.cases.models import Case, CaseEvent, CaseTransfer
+from casecore.errors import NotFound
 from casecore.i18n import N_, gettext_for
-from casecore.cases.models import Case, CaseTransfer
-from casecore.people.models import User
+from casecore.ids import parse_id
 from casecore.messaging.outbox import queue_message
-from casecore.accounts.users import supervisors_of
+from casecore.people.lookups import supervisors_of
+from casecore.people.models import User
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +73,44 @@ def _queue(session: Session, recipients: list[User], key: str, template: str, ca
     if not recipients:
         log.warning("case %s: nobody with a phone to tell (%s)", case.id, key.split(":", 1)[0])
     return to_send
+
+
+def family_message_text(language: str) -> str:
+    """The alert SMS: that a family wrote, nothing else (no reference, name, concern or message; SMS safety)."""
+    _ = gettext_for(language, "notifications")
+    return _("Relais: a family sent a new message on one of your cases. Log in to read it.")
+
+
+def family_message_purpose_key(event_id: uuid.UUID, user_id: uuid.UUID) -> str:
+    """The outbox key that makes one alert per family message and staff member."""
+    return f"family-message:{event_id}:{user_id}"
+
+
+def queue_family_message_alert(session: Session, event_id: str | uuid.UUID, backend: str) -> list[uuid.UUID]:
+    """Write the alert for a family's message (once) and return the outbox ids still to send."""
+    event = session.get(CaseEvent, parse_id(event_id, "case event"))
+    if event is None or event.kind != "family_message":
+        raise NotFound(f"family message {event_id} does not exist")
+    case = session.get(Case, event.case_id)
+    to_send = []
+    recipients = _recipients(session, case)
+    for user in recipients:
+        message = queue_message(
+            session, purpose_key=family_message_purpose_key(event.id, user.id), to_phone=user.phone,
+            body=family_message_text(user.language), backend=backend,
+            organisation_id=case.organisation_id, recipient_user_id=user.id,
+        )
+        if message.status == "queued":
+            to_send.append(message.id)
+    if not recipients:
+        log.warning("case %s: nobody with a phone to tell about family message %s", case.id, event.id)
+    return to_send
+
+
+def _recipients(session: Session, case: Case) -> list[User]:
+    if case.assigned_to_id is not None:
+        worker = session.get(User, case.assigned_to_id)
+        if worker is not None and worker.is_active and worker.phone:
+            return [worker]
+    # Nobody assigned (or they cannot be reached): the supervisors make sure the message is read.
+    return supervisors_of(session, case.organisation_id)

@@ -12,26 +12,18 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from casecore.deadlines import timelines as deadlines
 from casecore import taxonomy
-from casecore.cases.access import SUPERVISOR, Staff
 from casecore.audit import record_event
-from casecore.cases.casework import (
-    NotAllowed,
-    Refused,
-    add_event,
-    lock_case,
-    meet_first_response,
-    move_to,
-    staff_text,
-    timeline_risk,
-)
-from casecore.errors import NotFound
-from casecore.cases.outreach import SurveyPlan, queue_closure_surveys
-from casecore.ids import parse_id
-from casecore.cases.models import Case, CaseApproval
-from casecore.deadlines.models import CaseDeadline
 from casecore.base import utcnow
+from casecore.cases.casework import add_event, lock_case, meet_first_response, move_to, timeline_risk
+from casecore.cases.models import Case, CaseApproval
+from casecore.cases.surveys import SurveyPlan, queue_closure_surveys
+from casecore.deadlines import timelines as deadlines
+from casecore.deadlines.models import CaseDeadline
+from casecore.errors import NotAllowed, NotFound, Refused
+from casecore.free_text import staff_text
+from casecore.ids import parse_id
+from casecore.people.roles import SUPERVISOR, Staff
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from casecore.cases.access import CASEWORKER
 from casecore.cases.models import Case
 from casecore.people.models import Team, User
+from casecore.people.roles import CASEWORKER
 
 # A case still in a case worker's hands: open, or waiting for the supervisor to approve its closure.
 OPEN_STATUSES = ("open", "closure_requested")
@@ -76,3 +76,12 @@ def find_case_worker(session: Session, organisation_id: uuid.UUID, user_id: uuid
     return session.scalar(select(User).where(
         User.id == user_id, User.organisation_id == organisation_id, User.role == CASEWORKER,
         User.is_active.is_(True)))
+
+
+def cases_follow(session: Session, user_id: uuid.UUID, team_id: uuid.UUID | None) -> int:
+    """A case worker's open cases follow them to their new team (none: the organisation's supervisors), so the
+    supervisor who oversees the worker oversees their cases; returns how many moved."""
+    return session.execute(
+        update(Case).where(Case.assigned_to_id == user_id, Case.status.in_(OPEN_STATUSES))
+        .values(team_id=team_id).execution_options(synchronize_session=False)
+    ).rowcount

@@ -10,11 +10,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from casecore.cases.access import SUPERVISOR, Staff, teams_led_by, visible_cases, visible_reports
 from casecore.audit import AuditEvent
+from casecore.cases.access import visible_cases, visible_reports
 from casecore.cases.models import Case
-from casecore.reports.models import Report
 from casecore.people.models import User
+from casecore.people.roles import SUPERVISOR, Staff, teams_led_by
+from casecore.reports.models import Report
 
 PAGE_SIZE = 50
 

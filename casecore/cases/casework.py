@@ -13,19 +13,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from casecore.deadlines import timelines as deadlines
 from casecore import taxonomy
-from casecore.cases.access import CASE_ROLES, SUPERVISOR, Staff, visible_cases
 from casecore.audit import record_event
-from casecore.errors import CaseCoreError, InvalidInput, NotFound
-from casecore.free_text import without_controls
-from casecore.ids import parse_id
-from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral
 from casecore.base import utcnow
+from casecore.cases.access import visible_cases
+from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.deadlines import timelines as deadlines
+from casecore.errors import NotAllowed, NotFound, Refused
+from casecore.free_text import staff_text
+from casecore.ids import parse_id
+from casecore.people.roles import CASE_ROLES, SUPERVISOR, Staff
 
 log = logging.getLogger(__name__)
 
-TEXT_LENGTH = 4000
 # Steps a case worker moves to without an approval; the others follow an approval (casecore.approvals).
 MANUAL_MOVES = {"registration": "assessment", "implementation": "follow_up"}
 # Withdrawing consent for these stops referrals not yet taken up (domain rules, "Consent").
@@ -34,18 +34,6 @@ REFERRAL_PURPOSES = frozenset({"services", "sharing_providers"})
 CLOCK_SKEW = timedelta(minutes=5)
 # A case opened without a risk level (never by triage) gets the middle timelines rather than none.
 FALLBACK_RISK = "medium"
-
-
-class Refused(InvalidInput):
-    """A change the case's state does not allow; code names the rule, so the web view can word it."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(detail or code)
-        self.code = code
-
-
-class NotAllowed(CaseCoreError):
-    """The person's role may not make this change (the web view answers 403)."""
 
 
 def lock_case(session: Session, staff: Staff, case_id: str | uuid.UUID, *, supervisor_only: bool = False) -> Case:
@@ -64,19 +52,6 @@ def lock_case(session: Session, staff: Staff, case_id: str | uuid.UUID, *, super
     if supervisor_only and staff.role != SUPERVISOR:
         raise NotAllowed("a supervisor's decision")
     return case
-
-
-def staff_text(text: str | None, what: str, *, required: bool = True, length: int = TEXT_LENGTH) -> str | None:
-    """Text typed by staff, stripped and without control characters (PostgreSQL stores no NUL); Refused when
-    required and empty, or longer than length."""
-    cleaned = without_controls(text, keep_newlines=True).strip()
-    if not cleaned:
-        if required:
-            raise Refused(f"{what}_required")
-        return None
-    if len(cleaned) > length:
-        raise Refused("text_too_long", f"{what} has more than {length} characters")
-    return cleaned
 
 
 def add_event(session: Session, case_id: uuid.UUID, kind: str, author_id: uuid.UUID | None, body: str | None = None,

@@ -9,24 +9,23 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import Float, cast, exists, extract, func, insert, literal, or_, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from casecore.deadlines.timelines import Timelines, meet
+from casecore.base import utcnow
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.deadlines.timelines import OVERDUE, WARNING, Timelines, alert_due, meet
 from casecore.errors import NotFound
 from casecore.i18n import N_, gettext_for
 from casecore.ids import parse_id
-from casecore.cases.models import Case
-from casecore.deadlines.models import CaseDeadline
+from casecore.messaging.outbox import queue_message
+from casecore.people.lookups import supervisors_of
 from casecore.people.models import Organisation, Team, User
 from casecore.reports.models import Report
-from casecore.base import UTCDateTime, utcnow
-from casecore.messaging.outbox import queue_message
-from casecore.accounts.users import supervisors_of
 
 log = logging.getLogger(__name__)
 
-WARNING, OVERDUE = "warning", "overdue"
 # What is due, as the SMS names it (notifications catalogue).
 WHAT_IS_DUE = {
     "assignment": N_("assignment to a case worker"),  # a case come in by transfer, not yet assigned
@@ -58,16 +57,6 @@ def deadline_text(language: str, stage: str, kind: str, reference: str, due_at: 
 def deadline_purpose_key(stage: str, deadline_id: uuid.UUID, user_id: uuid.UUID) -> str:
     """The outbox key that makes one alert per deadline, stage and recipient."""
     return f"deadline-{stage}:{deadline_id}:{user_id}"
-
-
-def alert_due(session: Session, now: datetime, warn_fraction: float, *, due_at, set_at, warned_at, overdue_alerted_at):
-    """SQL condition: a date whose warning time or the date itself has passed without its alert. Warned when no
-    more than warn_fraction of the time between set_at and the date is left (columns of any table with dates)."""
-    seconds = _seconds_since_epoch(session)
-    due, start, at = seconds(due_at), seconds(set_at), seconds(literal(now, UTCDateTime))
-    to_warn = warned_at.is_(None) & (due_at > now) & (due - at <= (due - start) * warn_fraction)
-    passed = overdue_alerted_at.is_(None) & (due_at <= now)
-    return or_(to_warn, passed)
 
 
 def deadlines_to_alert(session: Session, now: datetime, warn_fraction: float, limit: int = 200) -> list[uuid.UUID]:
@@ -182,10 +171,3 @@ def _supervisors_of_case(session: Session, case: Case) -> list[User]:
 
 def _reachable(user: User | None) -> bool:
     return user is not None and user.is_active and bool(user.phone)
-
-
-def _seconds_since_epoch(session: Session):
-    """A function giving an SQL expression for a stored time in seconds (any fixed origin), per database."""
-    if session.get_bind().dialect.name == "sqlite":
-        return lambda column: func.julianday(column) * 86400.0
-    return lambda column: cast(extract("epoch", column), Float)

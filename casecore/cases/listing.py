@@ -9,11 +9,12 @@ from sqlalchemy import nulls_last, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import Staff, visible_cases
-from casecore.errors import InvalidInput
+from casecore.cases.access import visible_cases
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
+from casecore.errors import InvalidInput
 from casecore.people.models import User
+from casecore.people.roles import Staff
 
 CASE_LIST_LIMIT = 200
 # "active": what is still in a case worker's hands; "all": every status.

@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from casecore.cases.models import CaseEvent
 from casecore.cases.opening import find_case_for_phone
 from casecore.db import dialect_insert
 from casecore.errors import NotFound
 from casecore.ids import parse_id
 from casecore.messaging.media_types import normalise_type
-from casecore.cases.models import CaseEvent
 from casecore.messaging.models import InboundMedia, InboundMessage
 from casecore.reports.models import Report
 

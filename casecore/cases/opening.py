@@ -11,16 +11,16 @@ from sqlalchemy import Uuid, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.base import UTCDateTime, utcnow
+from casecore.cases.models import Case, CaseContact, CaseEvent
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
+from casecore.free_text import short_text
 from casecore.ids import parse_id
-from casecore.cases.models import Case, CaseContact, CaseEvent
-from casecore.reports.models import Report
 from casecore.people.models import User
-from casecore.base import UTCDateTime, utcnow
 from casecore.phones import contact_phone, sender_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
-from casecore.free_text import short_text
+from casecore.reports.models import Report
 
 log = logging.getLogger(__name__)
 

@@ -7,16 +7,16 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from casecore.cases.access import Staff
-from casecore.cases.assignment import OPEN_STATUSES, find_case_worker
 from casecore.audit import record_event
+from casecore.base import utcnow
 from casecore.cases.alerts import queue_assignment_alert
-from casecore.cases.casework import Refused, add_event, lock_case
+from casecore.cases.assignment import OPEN_STATUSES, find_case_worker
+from casecore.cases.casework import add_event, lock_case
 from casecore.deadlines.timelines import meet
-from casecore.errors import NotFound
+from casecore.errors import NotFound, Refused
 from casecore.ids import parse_id
 from casecore.people.models import User
-from casecore.base import utcnow
+from casecore.people.roles import Staff
 
 log = logging.getLogger(__name__)
 

@@ -14,16 +14,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import Staff, require_case
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.cases.access import require_case
+from casecore.cases.models import CaseConsent, CaseEvent, Referral
+from casecore.cases.surveys import SurveyPlan, queue_service_surveys
+from casecore.directory.models import Service
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.ids import parse_id
-from casecore.cases.outreach import SurveyPlan, queue_service_surveys
-from casecore.cases.models import CaseConsent, CaseEvent, Referral
 from casecore.messaging.models import OutboundMessage
-from casecore.directory.models import Service
-from casecore.base import utcnow
+from casecore.people.roles import Staff
 
 log = logging.getLogger(__name__)
 

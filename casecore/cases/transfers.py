@@ -14,16 +14,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from casecore.cases.access import SUPERVISOR, Staff, require_case, visible_cases
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.cases.access import require_case, visible_cases
 from casecore.cases.alerts import queue_transfer_answer_alert, queue_transfer_request_alerts
+from casecore.cases.models import Case, CaseEvent, CaseTransfer
 from casecore.deadlines.timelines import Timelines, schedule
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.ids import parse_id
-from casecore.cases.models import Case, CaseEvent, CaseTransfer
 from casecore.people.models import Organisation
-from casecore.base import utcnow
+from casecore.people.roles import SUPERVISOR, Staff
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,17 @@ from itertools import pairwise
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
-from casecore.cases.access import Staff, require_case, visible_cases
-from casecore.deadlines.timelines import open_deadlines
-from casecore.cases.outreach import family_contacts, family_route
+from casecore.cases.access import require_case, visible_cases
 from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp
+from casecore.cases.outreach import family_contacts
 from casecore.deadlines.models import CaseDeadline
+from casecore.deadlines.timelines import open_deadlines
 from casecore.messaging.models import CommunityContact
+from casecore.messaging.routes import family_route
 from casecore.people.models import Location, Team, User
-from casecore.reports.models import Report
+from casecore.people.roles import Staff
 from casecore.phones import mask_phone, sender_phone
+from casecore.reports.models import Report
 
 TIMELINE_LIMIT = 200
 APPROVALS_LIMIT = 200

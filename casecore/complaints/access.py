@@ -16,14 +16,14 @@ from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import FOCAL_POINT, SUPERVISOR, Staff
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.complaints.models import Complaint, ComplaintNote, ComplaintStaff
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
-from casecore.complaints.models import Complaint, ComplaintNote, ComplaintStaff
 from casecore.people.models import User
-from casecore.base import utcnow
+from casecore.people.roles import FOCAL_POINT, SUPERVISOR, Staff
 
 SENSITIVE = tuple(sorted(taxonomy.SENSITIVE_COMPLAINT_CATEGORIES))
 

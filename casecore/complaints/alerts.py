@@ -17,17 +17,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import FOCAL_POINT, SUPERVISOR
-from casecore.cases.deadline_alerts import OVERDUE, WARNING, alert_due
-from casecore.deadlines.timelines import Timelines
+from casecore.base import utcnow
+from casecore.complaints.models import Complaint, ComplaintStaff
+from casecore.deadlines.timelines import OVERDUE, WARNING, Timelines, alert_due
 from casecore.errors import NotFound
-from casecore.cases.outreach import family_route
 from casecore.i18n import N_, gettext_for
 from casecore.ids import parse_id
-from casecore.complaints.models import Complaint, ComplaintStaff
-from casecore.people.models import User
-from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
+from casecore.messaging.routes import family_route
+from casecore.people.models import User
+from casecore.people.roles import FOCAL_POINT, SUPERVISOR
 
 log = logging.getLogger(__name__)
 

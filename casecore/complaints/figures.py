@@ -33,12 +33,12 @@ from sqlalchemy import Float, case, cast, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import ADMIN, FOCAL_POINT, SUPERVISOR, Staff
-from casecore.complaints.access import may_read_complaints, visible_complaints
-from casecore.errors import InvalidInput
-from casecore.complaints.models import Complaint
-from casecore.people.models import Organisation
 from casecore.base import utcnow
+from casecore.complaints.access import may_read_complaints, visible_complaints
+from casecore.complaints.models import Complaint
+from casecore.errors import InvalidInput
+from casecore.people.models import Organisation
+from casecore.people.roles import ADMIN, FOCAL_POINT, SUPERVISOR, Staff
 
 SENSITIVE = tuple(sorted(taxonomy.SENSITIVE_COMPLAINT_CATEGORIES))
 NOT_SET = "not_set"  # a complaint received before severities existed, until the scheduler gives it one

@@ -18,16 +18,17 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import Staff
 from casecore.audit import record_event
-from casecore.cases.casework import NotAllowed, Refused, staff_text
-from casecore.complaints.access import may_handle_complaints, record_named_staff, require_complaint
-from casecore.messaging.contacts import is_opted_out
-from casecore.deadlines.timelines import Timelines
-from casecore.cases.outreach import MESSAGE_LENGTH, staff_text_to
-from casecore.complaints.models import Complaint, ComplaintNote
 from casecore.base import utcnow
+from casecore.complaints.access import may_handle_complaints, record_named_staff, require_complaint
+from casecore.complaints.models import Complaint, ComplaintNote
+from casecore.deadlines.timelines import Timelines
+from casecore.errors import NotAllowed, Refused
+from casecore.free_text import staff_text
+from casecore.messaging.contacts import is_opted_out
 from casecore.messaging.outbox import queue_message
+from casecore.messaging.routes import MESSAGE_LENGTH, staff_text_to
+from casecore.people.roles import Staff
 
 log = logging.getLogger(__name__)
 

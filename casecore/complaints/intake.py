@@ -15,17 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import Staff
 from casecore.audit import record_event
+from casecore.base import utcnow
 from casecore.complaints.access import record_named_staff
+from casecore.complaints.models import Complaint
 from casecore.db import dialect_insert, find_by_channel_session
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, InvalidPhoneNumber
-from casecore.complaints.models import Complaint
-from casecore.base import utcnow
+from casecore.free_text import short_text, without_controls
+from casecore.people.roles import Staff
 from casecore.phones import contact_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
-from casecore.free_text import short_text, without_controls
 
 log = logging.getLogger(__name__)
 

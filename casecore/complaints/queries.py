@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import Staff
 from casecore.complaints.access import may_handle_complaints, view_complaint, visible_complaints
 from casecore.complaints.handling import may_inform
-from casecore.errors import InvalidInput
 from casecore.complaints.models import Complaint, ComplaintNote, ComplaintStaff
-from casecore.people.models import User
+from casecore.errors import InvalidInput
 from casecore.paging import parse_page
+from casecore.people.models import User
+from casecore.people.roles import Staff
 
 # open: every status but closed (the default); closed; all.
 STATUS_FILTERS = ("open", "closed", "all")

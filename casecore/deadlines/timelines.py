@@ -9,13 +9,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Float, cast, extract, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.errors import InvalidInput
+from casecore.base import UTCDateTime, utcnow
 from casecore.deadlines.models import CaseDeadline
-from casecore.base import utcnow
+from casecore.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,25 @@ def open_deadlines(session: Session, *, case_id: uuid.UUID | None = None,
     owner = CaseDeadline.case_id == case_id if case_id is not None else CaseDeadline.report_id == report_id
     return list(session.scalars(select(CaseDeadline).where(owner, CaseDeadline.met_at.is_(None))
                                 .order_by(CaseDeadline.due_at)))
+
+
+# The two alerts a date gets: a warning before it, then overdue once it has passed.
+WARNING = "warning"
+OVERDUE = "overdue"
+
+
+def alert_due(session: Session, now: datetime, warn_fraction: float, *, due_at, set_at, warned_at, overdue_alerted_at):
+    """SQL condition: a date whose warning time or the date itself has passed without its alert. Warned when no
+    more than warn_fraction of the time between set_at and the date is left (columns of any table with dates)."""
+    seconds = _seconds_since_epoch(session)
+    due, start, at = seconds(due_at), seconds(set_at), seconds(literal(now, UTCDateTime))
+    to_warn = warned_at.is_(None) & (due_at > now) & (due - at <= (due - start) * warn_fraction)
+    passed = overdue_alerted_at.is_(None) & (due_at <= now)
+    return or_(to_warn, passed)
+
+
+def _seconds_since_epoch(session: Session):
+    """A function giving an SQL expression for a stored time in seconds (any fixed origin), per database."""
+    if session.get_bind().dialect.name == "sqlite":
+        return lambda column: func.julianday(column) * 86400.0
+    return lambda column: cast(extract("epoch", column), Float)

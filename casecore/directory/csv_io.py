@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.directory.models import Service
+from casecore.directory.services import CONTACT_LENGTH, NAME_LENGTH
 from casecore.errors import InvalidInput
 from casecore.free_text import without_controls
 from casecore.people.models import Location
-from casecore.directory.models import Service
-from casecore.base import utcnow
-from casecore.directory.services import CONTACT_LENGTH, NAME_LENGTH
 
 COLUMNS = ("provider_name", "service_type", "area_code", "contact", "last_verified")
 MAX_LINES = 5000

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session, aliased
 
 from casecore import taxonomy
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.directory.models import Service
 from casecore.errors import InvalidInput, NotFound
 from casecore.free_text import without_controls
 from casecore.ids import parse_id
 from casecore.people.models import Location, Organisation
-from casecore.directory.models import Service
-from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

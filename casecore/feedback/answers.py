@@ -10,18 +10,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case as sql_case, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.base import utcnow
+from casecore.cases.models import Case, CaseContact, CaseEvent, FeedbackRequest, Referral
 from casecore.cases.opening import find_case_for_feedback
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, InvalidPhoneNumber
-from casecore.cases.models import Case, CaseContact, CaseEvent, FeedbackRequest, Referral
 from casecore.feedback.models import Feedback
-from casecore.base import utcnow
-from casecore.phones import sender_phone
 from casecore.free_text import short_text
+from casecore.phones import sender_phone
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +95,6 @@ def latest_request(session: Session, phone: str, since: datetime) -> tuple[Feedb
         .limit(1)
     ).first()
     return None if row is None else (row[0], row[1])
-
-
-def note_survey_sent(session: Session, *, purpose_key: str, case_id: uuid.UUID, contact_id: uuid.UUID, kind: str,
-                     audience: str | None = None, referral_id: uuid.UUID | None = None,
-                     asked_at: datetime | None = None) -> None:
-    """Remember that a survey went to a family's number (once per purpose key), so its answer can be tied to it;
-    the surveys sent together share asked_at (the adult's is then answered first)."""
-    taxonomy.require(kind, taxonomy.FEEDBACK_REQUEST_KINDS, "survey kind")
-    if audience is not None:
-        taxonomy.require(audience, taxonomy.FEEDBACK_AUDIENCES, "audience")
-    session.execute(
-        dialect_insert(session, FeedbackRequest.__table__)
-        .values(id=uuid.uuid4(), purpose_key=purpose_key, case_id=case_id, referral_id=referral_id,
-                contact_id=contact_id, kind=kind, audience=audience, asked_at=asked_at or utcnow())
-        .on_conflict_do_nothing(index_elements=["purpose_key"])
-    )
 
 
 def record_feedback(session: Session, draft: FeedbackDraft) -> uuid.UUID:

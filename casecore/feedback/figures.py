@@ -24,12 +24,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.access import CASEWORKER, FOCAL_POINT, Staff
-from casecore.errors import InvalidInput
-from casecore.feedback.models import Feedback
+from casecore.base import utcnow
 from casecore.cases.models import Referral
 from casecore.directory.models import Service
-from casecore.base import utcnow
+from casecore.errors import InvalidInput
+from casecore.feedback.models import Feedback
+from casecore.people.roles import CASEWORKER, FOCAL_POINT, Staff
 
 # The ended quarters always offered, however old the first answer (older ones are offered when they have answers).
 OFFERED_QUARTERS = 8

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.base import utcnow
 from casecore.db import dialect_insert
 from casecore.messaging.models import CommunityContact
-from casecore.base import utcnow
 from casecore.phones import sender_phone
 
 _TABLE = CommunityContact.__table__

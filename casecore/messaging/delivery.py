@@ -7,10 +7,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casecore.messaging.contacts import opt_out
-from casecore.errors import InvalidInput
-from casecore.messaging.models import OutboundMessage
 from casecore.base import utcnow
+from casecore.errors import InvalidInput
+from casecore.messaging.contacts import opt_out
+from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import OPTED_OUT_REASON, OUTSIDE_WINDOW_REASON
 
 log = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.base import utcnow
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
 from casecore.messaging.media import MediaDraft, record_media
 from casecore.messaging.models import InboundMessage
-from casecore.base import utcnow
 from casecore.phones import sender_phone
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ from typing import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from casecore.base import utcnow
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
 from casecore.messaging.models import InboundMedia, InboundMessage
-from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.base import UTCDateTime
 from casecore.errors import InvalidInput
 from casecore.messaging.inbox import STATUSES as INBOUND_STATUSES
 from casecore.messaging.models import InboundMessage, OutboundMessage
-from casecore.base import UTCDateTime
 from casecore.messaging.outbox import STATUSES as OUTBOUND_STATUSES
 from casecore.phones import mask_phone
 

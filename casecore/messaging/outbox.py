@@ -11,14 +11,14 @@ from sqlalchemy import and_, case, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.messaging.contacts import opt_out
+from casecore.base import utcnow
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
+from casecore.messaging.contacts import opt_out
 from casecore.messaging.models import CommunityContact, OutboundMessage
-from casecore.base import utcnow
-from casecore.phones import sender_phone
 from casecore.messaging.sms_length import measure_sms
+from casecore.phones import sender_phone
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casecore.base import utcnow
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput
 from casecore.messaging.models import UssdSessionEnd
-from casecore.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from casecore.base import utcnow
 from casecore.errors import InvalidInput
 from casecore.messaging.models import InboundMessage, OutboundMessage
-from casecore.base import utcnow
 from casecore.messaging.outbox import OutboundRef, OutboundSnapshot, queue_message
 from casecore.phones import sender_phone
 

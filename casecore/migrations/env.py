@@ -1,8 +1,8 @@
 """Alembic environment: runs migrations online against the configured URL."""
 from alembic import context
 
-from casecore.db import make_engine
 from casecore import schema
+from casecore.db import make_engine
 
 config = context.config
 

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casecore.errors import NotFound
-from casecore.ids import parse_id
-from casecore.i18n import gettext_for
-from casecore.reports.models import Report
 from casecore.base import utcnow
+from casecore.errors import NotFound
+from casecore.i18n import gettext_for
+from casecore.ids import parse_id
 from casecore.messaging.outbox import queue_message
-from casecore.accounts.users import supervisors_of
+from casecore.people.lookups import supervisors_of
+from casecore.reports.models import Report
 
 log = logging.getLogger(__name__)
 

@@ -11,16 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.messaging.contacts import language_for
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.people.locations import find_location
-from casecore.reports.models import CommitteeMember, Report
-from casecore.people.models import Location
+from casecore.messaging.contacts import language_for
 from casecore.messaging.outbox import OutboundRef, queue_message
+from casecore.people.locations import find_location
+from casecore.people.models import Location
 from casecore.phones import mask_phone, normalise_phone
+from casecore.reports.models import CommitteeMember, Report
 
 log = logging.getLogger(__name__)
 

@@ -11,18 +11,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.reports.committees import active_member_for
+from casecore.base import utcnow
 from casecore.db import find_by_channel_session
+from casecore.deadlines.models import CaseDeadline
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, InvalidPhoneNumber
-from casecore.cases.models import Case
-from casecore.deadlines.models import CaseDeadline
-from casecore.people.models import Location
-from casecore.reports.models import Report
-from casecore.base import utcnow
-from casecore.phones import normalise_phone
-from casecore.references import clean_reference, is_valid_reference, new_reference
 from casecore.free_text import short_text
+from casecore.people.models import Location
+from casecore.phones import normalise_phone
+from casecore.references import new_reference
+from casecore.reports.committees import active_member_for
+from casecore.reports.models import Report
 
 log = logging.getLogger(__name__)
 
@@ -144,29 +143,6 @@ def submit_report(
                 due_at=timelines.assignment_due(received_at, urgent)))
         return SubmittedReport(report_id, reference, urgent, is_new=True)
     raise RuntimeError("could not allocate a unique reference")
-
-
-def report_status(session: Session, reference: str, reporter_key: str | None) -> str | None:
-    """The report's status code for the number that made it; None when the reference or the number does not match.
-
-    A case opened from the report answers for it: "closed" once the case is closed, "accepted" until then.
-    """
-    code = clean_reference(reference)
-    if not reporter_key or not is_valid_reference(code):
-        return None
-    # One query for both answers; the newest case wins if a report was ever opened twice.
-    row = session.execute(
-        select(Report.status, Case.status.label("case_status"))
-        .outerjoin(Case, Case.report_id == Report.id)
-        .where(Report.reference == code, Report.reporter_key == reporter_key)
-        .order_by(Case.opened_at.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    if row.case_status is None:
-        return row.status
-    return "closed" if row.case_status == "closed" else "accepted"
 
 
 def _validate(draft: ReportDraft) -> None:

@@ -5,7 +5,8 @@ import uuid
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, true, orm
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, orm, true
+
 # orm.relationship() rather than relationship(): Report has a column of that name, which would shadow it.
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -10,18 +10,10 @@ from sqlalchemy.orm import Session
 
 from casecore.errors import NotFound
 from casecore.people.models import Location
-from casecore.reports.models import Report
 from casecore.phones import mask_phone
+from casecore.reports.models import Report
 
 TRIAGE_LIMIT = 200
-# Roles that may read the triage queue and the reports in it.
-TRIAGE_ROLES = frozenset({"supervisor"})
-
-
-def may_triage(role: str) -> bool:
-    """Whether a staff member with this role may see the triage queue and report details."""
-    return role in TRIAGE_ROLES
-
 
 @dataclass(frozen=True)
 class TriageRow:

@@ -11,21 +11,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.cases.assignment import find_case_worker
 from casecore.audit import record_event
+from casecore.base import utcnow
 from casecore.cases.alerts import queue_assignment_alert
+from casecore.cases.assignment import find_case_worker
+from casecore.cases.models import Case
 from casecore.cases.opening import open_case
-from casecore.reports.committees import queue_acceptance_thanks
 from casecore.deadlines.timelines import Timelines, meet, schedule
+from casecore.directory.models import Service
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.cases.models import Case
-from casecore.reports.models import Report
-from casecore.directory.models import Service
-from casecore.base import utcnow
 from casecore.references import clean_reference, is_valid_reference
+from casecore.reports.committees import queue_acceptance_thanks
+from casecore.reports.models import Report
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, aliased
 
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
-from casecore.reports.models import CommitteeMember, Report
 from casecore.directory.models import Service
 from casecore.people.models import User
+from casecore.reports.models import CommitteeMember, Report
 
 
 @dataclass(frozen=True)

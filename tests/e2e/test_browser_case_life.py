@@ -16,12 +16,12 @@ import requests
 from sqlalchemy import select
 
 from bootstrap import bootstrap
+from casecore.accounts.teams import create_team
+from casecore.base import utcnow
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import User
-from casecore.base import utcnow
-from casecore.accounts.teams import create_team
 from tests.conftest import make_settings
 from tests.e2e.support import SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD, add_supervisor, log_in, log_out, serving_app
 from tests.factories import make_case, make_report, make_user

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import update
 
 from bootstrap import bootstrap
-from casecore.feedback import figures as ff
+from casecore.base import utcnow
 from casecore.complaints.figures import period_for
 from casecore.complaints.intake import ComplaintDraft, submit_complaint
-from casecore.feedback.answers import FeedbackDraft, record_feedback
 from casecore.complaints.models import Complaint
+from casecore.feedback import figures as ff
+from casecore.feedback.answers import FeedbackDraft, record_feedback
 from casecore.feedback.models import Feedback
-from casecore.base import utcnow
 from tests.conftest import make_settings
 from tests.e2e.support import (
     SUPERVISOR_EMAIL,

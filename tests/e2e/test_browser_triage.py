@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from casecore.reports.models import Report
 from casecore.base import utcnow
+from casecore.reports.models import Report
 from tests.e2e.support import add_supervisor, log_in, serving_app
 from tests.factories import make_report
 

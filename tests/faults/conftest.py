@@ -22,8 +22,8 @@ from twilio.request_validator import RequestValidator
 
 from app import create_app
 from bootstrap import Runtime, bootstrap
-from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.base import utcnow
+from casecore.messaging.models import InboundMessage, OutboundMessage
 from settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.africastalking import FakeAfricasTalking

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from casecore.messaging.inbox import InboundDraft, mark_processed, store_inbound
 from casecore.base import utcnow
+from casecore.messaging.inbox import InboundDraft, mark_processed, store_inbound
 from casecore.messaging.outbox import queue_message
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+from casecore.base import utcnow
 from casecore.messaging.inbox import InboundDraft, mark_processed, store_inbound
 from casecore.messaging.message_log import message_log_summary
-from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.africastalking import FakeAfricasTalking

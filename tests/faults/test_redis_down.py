@@ -8,12 +8,19 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from casecore.reports.models import Report
 from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
+from casecore.reports.models import Report
 from tests.factories import make_locations, make_organisation, make_user
 from tests.faults.conftest import (
-    FORM, fault_settings, inbox, outbound, outbox, post_at_sms, post_twilio_message, sweep_and_work,
+    FORM,
+    fault_settings,
+    inbox,
+    outbound,
+    outbox,
+    post_at_sms,
+    post_twilio_message,
+    sweep_and_work,
 )
 from workers.queueing import enqueue_send
 from workers.scheduler import OUTBOX_SWEEP_AFTER_SECONDS

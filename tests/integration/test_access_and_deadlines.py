@@ -6,15 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore.deadlines import timelines
-from casecore.cases.access import may_view_case, require_case, visible_cases
-from casecore.errors import InvalidInput, NotFound
-from casecore.cases.models import Case
-from casecore.deadlines.models import CaseDeadline
-from casecore.people.models import Team
 from casecore.base import utcnow
+from casecore.cases.access import may_view_case, require_case, visible_cases
+from casecore.cases.models import Case
+from casecore.deadlines import timelines
+from casecore.deadlines.models import CaseDeadline
+from casecore.errors import InvalidInput, NotFound
+from casecore.people.models import Team
 from tests.factories import as_staff, make_case, make_organisation, make_user
-
 
 
 @pytest.fixture

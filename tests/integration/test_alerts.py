@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from bootstrap import bootstrap
-from casecore.reports.alerts import queue_report_alerts
-from casecore.messaging.models import OutboundMessage
-from casecore.reports.models import Report
 from casecore.base import utcnow
+from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import MAX_SEND_ATTEMPTS, claim_for_sending, record_send_result
+from casecore.reports.alerts import queue_report_alerts
+from casecore.reports.models import Report
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.fakes.africastalking import Answer, FakeAfricasTalking

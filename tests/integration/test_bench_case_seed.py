@@ -7,8 +7,8 @@ from sqlalchemy import create_engine, func, select
 
 from bench.case_seed import EMAIL_DOMAIN, Scale, describe, is_seeded, seed
 from casecore.cases.models import Case, CaseEvent
-from casecore.reports.models import Report
 from casecore.people.models import Team, User
+from casecore.reports.models import Report
 
 TINY = Scale(reports=300, cases=60, new_reports=20, organisations=2, supervisors=3, caseworkers=6,
              services_per_organisation=5, committee_members_per_organisation=3, heaviest_events=40)

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from casecore.base import utcnow
+from casecore.cases.models import Case, CaseContact, CaseEvent
 from casecore.cases.opening import (
     CaseLink,
     add_case_contact,
@@ -15,10 +17,8 @@ from casecore.cases.opening import (
     record_family_message,
 )
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
-from casecore.cases.models import Case, CaseContact, CaseEvent
-from casecore.reports.models import Report
-from casecore.base import utcnow
 from casecore.references import is_valid_reference
+from casecore.reports.models import Report
 from tests.concurrency import run_together
 from tests.factories import make_case, make_organisation, make_report, make_user
 

@@ -8,20 +8,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore.cases import approvals, casework, outreach
-from casecore.deadlines import timelines
-from casecore.cases.casework import NotAllowed, Refused
-from casecore.messaging.contacts import opt_out, remember_language
-from casecore.errors import NotFound
-from casecore.cases.referrals import case_referrals
-from casecore.messaging.inbox import InboundDraft, store_inbound
+from casecore import free_text
 from casecore.audit import AuditEvent
-from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp, Referral
-from casecore.deadlines.models import CaseDeadline
-from casecore.messaging.models import OutboundMessage
-from casecore.directory.models import Service
-from casecore.people.models import Team
 from casecore.base import utcnow
+from casecore.cases import approvals, casework, outreach, surveys
+from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.cases.referrals import case_referrals
+from casecore.deadlines import timelines
+from casecore.deadlines.models import CaseDeadline
+from casecore.directory.models import Service
+from casecore.errors import NotAllowed, NotFound, Refused
+from casecore.messaging.contacts import opt_out, remember_language
+from casecore.messaging.inbox import InboundDraft, store_inbound
+from casecore.messaging.models import OutboundMessage
+from casecore.people.models import Team
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
 from dialogs.keywords import keyword_book
@@ -30,7 +30,7 @@ from tests.factories import Asking
 FAMILY = "+22376000100"
 SECOND = "+22366000200"
 TIMELINES = timelines.Timelines()
-SURVEYS = outreach.SurveyPlan(
+SURVEYS = surveys.SurveyPlan(
     lambda language: {k: to_gsm7(v) for k, v in survey_invitations(language, keyword_book().first_words).items()},
     backend="console", default_language="fr")
 
@@ -172,7 +172,7 @@ def test_closure_closes_meets_deadlines_schedules_the_check_and_invites_feedback
     with runtime.unit_of_work() as session:
         messages = list(session.scalars(select(OutboundMessage).order_by(OutboundMessage.to_phone)))
         # Queued again (a retried job) writes nothing new.
-        outreach.queue_closure_surveys(session, session.get(Case, case_id), closure, SURVEYS)
+        surveys.queue_closure_surveys(session, session.get(Case, case_id), closure, SURVEYS)
         assert len(list(session.scalars(select(OutboundMessage.id)))) == 4
         assert session.scalar(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)
                               .order_by(CaseEvent.at.desc()).limit(1)) == "closed"
@@ -367,7 +367,7 @@ def test_manual_moves_and_notes(world):
         casework.advance_step(session, worker, case_id, "assessment")
         casework.add_note(session, worker, case_id, "Met the family.")
     with runtime.unit_of_work() as session, pytest.raises(Refused):
-        casework.add_note(session, worker, case_id, "x" * (casework.TEXT_LENGTH + 1))
+        casework.add_note(session, worker, case_id, "x" * (free_text.TEXT_LENGTH + 1))
     with runtime.unit_of_work() as session:
         note = session.scalar(select(CaseEvent).where(CaseEvent.kind == "note"))
         assert (note.body, note.author_user_id) == ("Met the family.", worker.id)

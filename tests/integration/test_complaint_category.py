@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore.complaints import handling
-from casecore.cases.casework import NotAllowed, Refused
-from casecore.complaints.access import require_complaint
-from casecore.errors import InvalidInput, NotFound
 from casecore.audit import AuditEvent
-from casecore.complaints.models import Complaint, ComplaintNote
 from casecore.base import utcnow
+from casecore.complaints import handling
+from casecore.complaints.access import require_complaint
+from casecore.complaints.models import Complaint, ComplaintNote
+from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from tests.factories import as_staff
 from tests.integration.test_complaint_handling import make_complaint, staff_of
 

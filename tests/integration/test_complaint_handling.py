@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from app import create_app
 from bootstrap import Runtime, bootstrap
-from casecore.complaints import handling
 from casecore import taxonomy
-from casecore.cases.casework import NotAllowed, Refused
+from casecore.audit import AuditEvent
+from casecore.base import utcnow
+from casecore.complaints import handling
 from casecore.complaints.access import record_named_staff, require_complaint, view_complaint, visible_complaints
 from casecore.complaints.alerts import (
     acknowledges_by_sms,
@@ -24,12 +25,10 @@ from casecore.complaints.alerts import (
     queue_complaint_alerts,
 )
 from casecore.complaints.intake import ComplaintDraft, log_complaint, submit_complaint
-from casecore.messaging.contacts import opt_out
-from casecore.errors import InvalidInput, NotFound
-from casecore.audit import AuditEvent
 from casecore.complaints.models import Complaint, ComplaintNote
+from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
+from casecore.messaging.contacts import opt_out
 from casecore.messaging.models import InboundMessage, OutboundMessage
-from casecore.base import utcnow
 from casecore.messaging.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.community import main_menu_token

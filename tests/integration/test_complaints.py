@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore.complaints.intake import ComplaintDraft, complaint_status, submit_complaint
-from casecore.errors import InvalidInput
 from casecore.complaints.models import Complaint
+from casecore.errors import InvalidInput
 from casecore.messaging.models import OutboundMessage
 from casecore.phones import phone_key
 from casecore.references import is_valid_reference

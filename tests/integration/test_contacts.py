@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from casecore.messaging.contacts import is_opted_out, language_for, opt_in, opt_out, remember_language
 from casecore.errors import InvalidInput, InvalidPhoneNumber
+from casecore.messaging.contacts import is_opted_out, language_for, opt_in, opt_out, remember_language
 from casecore.messaging.models import CommunityContact
 from tests.concurrency import run_together
 

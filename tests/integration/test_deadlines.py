@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import select, update
 
 from bootstrap import Runtime, timelines_from_settings
+from casecore.base import utcnow
 from casecore.cases.deadline_alerts import alert_deadline, deadline_text
-from casecore.deadlines.timelines import Timelines, meet, schedule
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
+from casecore.deadlines.timelines import Timelines, meet, schedule
 from casecore.messaging.models import OutboundMessage
-from casecore.reports.models import Report
 from casecore.people.models import Team, User
-from casecore.base import utcnow
 from casecore.reports.intake import ReportDraft, submit_report
+from casecore.reports.models import Report
 from casecore.triage.decisions import mark_not_eligible
 from settings import Settings
 from tests.conftest import make_settings
@@ -25,7 +25,6 @@ from tests.queues import drain
 from tests.unit.test_alert_text import GSM7
 from workers.queueing import deadline_job_id
 from workers.scheduler import run_once
-
 
 # -- timelines from settings -----------------------------------------------------------------------------------
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from casecore.reports.alerts import queue_report_alerts
-from casecore.messaging.delivery import record_delivery
 from casecore.errors import InvalidInput
+from casecore.messaging.delivery import record_delivery
 from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import claim_for_sending, record_send_result
+from casecore.reports.alerts import queue_report_alerts
 from tests.factories import make_organisation, make_report, make_user
 
 

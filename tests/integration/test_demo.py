@@ -1,13 +1,13 @@
 """The demo holds an open case the demo family can write to; loading it again adds nothing."""
 from sqlalchemy import func, select
 
-from casecore.cases.opening import find_case_for_phone
-from casecore.demo import DEMO_CASE_WORKER, DEMO_FAMILY_PHONE, load_demo
 from casecore.cases.models import Case, CaseContact
-from casecore.reports.models import Report
+from casecore.cases.opening import find_case_for_phone
+from casecore.cases.status import report_status
+from casecore.demo import DEMO_CASE_WORKER, DEMO_FAMILY_PHONE, load_demo
 from casecore.people.models import User
 from casecore.phones import phone_key
-from casecore.reports.intake import report_status
+from casecore.reports.models import Report
 
 
 def test_the_demo_has_an_open_case_for_the_demo_family(any_db_runtime):

@@ -12,9 +12,9 @@ import pytest
 
 from app.webhooks.ussd import USSD_LIMITS
 from casecore.demo import DEMO_FAMILY_PHONE, load_demo
+from casecore.messaging.sms_length import measure_sms
 from casecore.taxonomy import COMMUNITY_LANGUAGES
 from channels.africastalking_ussd import SCREEN_LIMIT, render_ussd, ussd_length
-from casecore.messaging.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
 from dialogs.case_message import ENTRY_LINKED, FORWARD
 from dialogs.community import COMMUNITY, DIAL_CODE_LENGTH, LANGUAGE, MAIN, complaint_hint

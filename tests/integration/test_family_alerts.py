@@ -4,14 +4,14 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from casecore.cases.alerts import queue_family_message_alert
+from casecore.cases.models import CaseEvent
 from casecore.cases.opening import record_family_message
 from casecore.errors import NotFound
 from casecore.feedback.answers import FeedbackDraft, record_feedback
-from casecore.cases.models import CaseEvent
 from casecore.messaging.models import OutboundMessage
-from casecore.people.models import User
-from casecore.cases.family_alerts import queue_family_message_alert
 from casecore.messaging.outbox import claim_for_sending, record_send_result
+from casecore.people.models import User
 from tests.factories import make_case, make_organisation, make_user
 
 BODY = "Mon fils Moussa est rentre"

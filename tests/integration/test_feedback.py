@@ -4,9 +4,9 @@ import uuid
 import pytest
 from sqlalchemy import func, inspect, select
 
+from casecore.cases.models import CaseEvent
 from casecore.errors import InvalidInput
 from casecore.feedback.answers import FeedbackDraft, record_feedback
-from casecore.cases.models import CaseEvent
 from casecore.feedback.models import Feedback
 from tests.factories import make_case, make_organisation
 

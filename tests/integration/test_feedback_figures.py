@@ -9,17 +9,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from casecore.cases import outreach, referrals
-from casecore.feedback import figures as ff
-from casecore.directory import services
-from casecore.messaging.contacts import opt_out
-from casecore.errors import InvalidInput
-from casecore.feedback.answers import FeedbackDraft, link_feedback, record_feedback
-from casecore.cases.models import Case, CaseConsent, FeedbackRequest, Referral
-from casecore.feedback.models import Feedback
-from casecore.messaging.models import OutboundMessage
 from casecore.base import utcnow
+from casecore.cases import referrals
+from casecore.cases import surveys as cases_surveys
+from casecore.cases.models import Case, CaseConsent, FeedbackRequest, Referral
+from casecore.directory import services
 from casecore.directory.services import ServiceInput
+from casecore.errors import InvalidInput
+from casecore.feedback import figures as ff
+from casecore.feedback.answers import FeedbackDraft, link_feedback, record_feedback
+from casecore.feedback.models import Feedback
+from casecore.messaging.contacts import opt_out
+from casecore.messaging.models import OutboundMessage
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
 from dialogs.keywords import keyword_book
@@ -27,7 +28,7 @@ from tests.factories import as_staff, make_case, make_organisation, make_user
 
 FAMILY = "+22376000100"
 SECOND = "+22366000200"
-SURVEYS = outreach.SurveyPlan(
+SURVEYS = cases_surveys.SurveyPlan(
     lambda language: {k: to_gsm7(v) for k, v in survey_invitations(language, keyword_book().first_words).items()},
     backend="console", default_language="fr")
 _answers = itertools.count(1)
@@ -94,7 +95,7 @@ def test_a_done_referral_asks_each_family_number_once_and_says_nothing_of_the_ca
         [asked] = session.scalars(select(FeedbackRequest)).all()
         assert referrals.service_survey_ids(session, referral_id) == [message.id]
         # Written once: asking again (a retried request) adds nothing.
-        outreach.queue_service_surveys(session, session.get(Referral, referral_id), SURVEYS)
+        cases_surveys.queue_service_surveys(session, session.get(Referral, referral_id), SURVEYS)
     with runtime.unit_of_work() as session:
         assert len(session.scalars(select(OutboundMessage).where(
             OutboundMessage.purpose_key.like("service-survey:%"))).all()) == 1
@@ -140,7 +141,7 @@ def test_closure_surveys_are_answered_adult_first_then_child(world):
     runtime, people, ids = world
     with runtime.unit_of_work() as session:
         case = session.get(Case, ids["case"])
-        outreach.queue_closure_surveys(session, case, uuid.uuid4(), SURVEYS)
+        cases_surveys.queue_closure_surveys(session, case, uuid.uuid4(), SURVEYS)
         case.status, case.closed_at = "closed", utcnow()
     adult, child, later = (_answer(runtime, FAMILY, rating) for rating in (4, 3, 5))
     other_number = _answer(runtime, SECOND, 1)
@@ -236,7 +237,7 @@ def test_closure_answers_count_as_case_management_by_audience(world):
     runtime, people, ids = world
     for _ in range(5):
         with runtime.unit_of_work() as session:
-            outreach.queue_closure_surveys(session, session.get(Case, ids["case"]), uuid.uuid4(), SURVEYS)
+            cases_surveys.queue_closure_surveys(session, session.get(Case, ids["case"]), uuid.uuid4(), SURVEYS)
         _answer(runtime, FAMILY, 4)
         _answer(runtime, FAMILY, 5)
     [row] = _figures(runtime, people["focal"]).services

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from casecore.base import utcnow
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
 from casecore.messaging.inbox import InboundDraft, get_inbound, inbound_awaiting, mark_processed, store_inbound
 from casecore.messaging.models import InboundMessage
-from casecore.base import utcnow
 from tests.concurrency import run_together
 
 

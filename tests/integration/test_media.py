@@ -7,6 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from casecore.base import utcnow
+from casecore.cases.media import attach_sender_media, attach_waiting_media
+from casecore.cases.models import CaseEvent
 from casecore.errors import InvalidInput
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.media import (
@@ -20,11 +23,8 @@ from casecore.messaging.media import (
     note_media_retry,
     pending_media,
 )
-from casecore.cases.media import attach_sender_media, attach_waiting_media
-from casecore.cases.models import CaseEvent
 from casecore.messaging.models import InboundMedia, InboundMessage
 from casecore.reports.models import Report
-from casecore.base import utcnow
 from tests.factories import make_case, make_organisation, make_report
 
 PHONE = "+22376701430"

@@ -1,9 +1,9 @@
 """The message log's merged query on each database: inbound and outbound, newest first, filters, no bodies."""
 from datetime import timedelta
 
+from casecore.base import utcnow
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.message_log import LogFilter, message_log, message_log_summary, parse_filter
-from casecore.base import utcnow
 from casecore.messaging.outbox import queue_message
 
 

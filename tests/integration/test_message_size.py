@@ -1,9 +1,9 @@
 """Each outbound SMS records its encoding and segments (cost); WhatsApp messages record neither."""
 from __future__ import annotations
 
-from casecore.reports.alerts import queue_report_alerts
 from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import queue_message
+from casecore.reports.alerts import queue_report_alerts
 from tests.factories import make_organisation, make_report, make_user
 from workers.inbound import _queue_text
 

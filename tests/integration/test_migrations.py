@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Uuid, bindparam, create_engine, inspect, text
 
-from casecore.migrate import alembic_config, upgrade_database
 from casecore import schema
+from casecore.migrate import alembic_config, upgrade_database
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 NEW_TABLES = {"case_file", "case_contact", "case_event", "feedback", "complaint", "community_contact",

@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bootstrap import bootstrap
-from casecore.reports.alerts import queue_report_alerts
-from casecore.messaging.models import OutboundMessage
 from casecore.base import utcnow
+from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import claim_for_sending, mark_stale_claims_unknown
+from casecore.reports.alerts import queue_report_alerts
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.queues import drain

@@ -4,8 +4,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from casecore.messaging.contacts import opt_in, opt_out
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
+from casecore.messaging.contacts import opt_in, opt_out
 from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import (
     OutboundRef,

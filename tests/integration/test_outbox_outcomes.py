@@ -8,17 +8,25 @@ import pytest
 from sqlalchemy import select
 
 from bootstrap import bootstrap
+from casecore.base import utcnow
 from casecore.messaging.contacts import is_opted_out, opt_out
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.message_log import message_log_summary
 from casecore.messaging.models import OutboundMessage
-from casecore.base import utcnow
 from casecore.messaging.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
 from tests.faults.conftest import (  # noqa: F401  (client_for, fake_at and fake_twilio are fixtures)
-    SID, client_for, fake_at, fake_twilio, fault_settings, outbound as row, post_signed,
+    SID,
+    client_for,
+    fake_at,
+    fake_twilio,
+    fault_settings,
+    post_signed,
+)
+from tests.faults.conftest import (
+    outbound as row,
 )
 from tests.queues import drain
 from workers import jobs

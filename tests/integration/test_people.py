@@ -6,17 +6,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casecore.audit import record_event
+from casecore.accounts.logins import LoginPolicy, attempt_login
+from casecore.accounts.teams import add_member, create_team, list_teams, remove_member, set_supervisor
+from casecore.accounts.users import AccountChange, create_user, parse_spoken_languages, update_user
+from casecore.audit import AuditEvent, record_event
+from casecore.base import utcnow
 from casecore.cases.audit_trail import PAGE_SIZE, audit_trail
+from casecore.cases.models import Case
 from casecore.demo import DEMO_CASE_WORKER, DEMO_SECOND_CASE_WORKER, DEMO_SUPERVISOR, DEMO_TEAM, load_demo
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.accounts.logins import LoginPolicy, attempt_login
-from casecore.audit import AuditEvent
-from casecore.cases.models import Case
+from casecore.people.lookups import find_team
 from casecore.people.models import Team, User
-from casecore.base import utcnow
-from casecore.accounts.teams import add_member, create_team, find_team, list_teams, remove_member, set_supervisor
-from casecore.accounts.users import AccountChange, create_user, parse_spoken_languages, update_user
 from tests.factories import make_case, make_organisation, make_report, make_user
 
 PW = "correct horse battery"

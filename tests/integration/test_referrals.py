@@ -7,15 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore.cases import referrals
-from casecore.directory import services
-from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.audit import AuditEvent
-from casecore.cases.models import Case, CaseConsent, CaseEvent, Referral
 from casecore.base import utcnow
+from casecore.cases import referrals
+from casecore.cases.models import Case, CaseConsent, CaseEvent, Referral
+from casecore.directory import services
 from casecore.directory.services import ServiceInput
+from casecore.errors import Conflict, InvalidInput, NotFound
 from tests.factories import as_staff, make_case, make_organisation, make_user
-
 
 
 @pytest.fixture

@@ -2,12 +2,12 @@
 import pytest
 from sqlalchemy import select
 
-from casecore.errors import InvalidInput
-from casecore.cases.models import Case
-from casecore.reports.models import Report
 from casecore.base import utcnow
+from casecore.cases.models import Case
+from casecore.cases.status import report_status
+from casecore.errors import InvalidInput
 from casecore.phones import phone_key
-from casecore.reports.intake import report_status
+from casecore.reports.models import Report
 from tests.factories import make_case, make_organisation, make_report
 
 SECRET = "test-secret"

@@ -3,9 +3,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from casecore.reports.models import Report
 from casecore.references import is_valid_reference
 from casecore.reports.intake import ReportDraft, submit_report
+from casecore.reports.models import Report
 from tests.factories import make_locations, make_organisation, make_report
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bootstrap import bootstrap
-from casecore.reports.alerts import queue_report_alerts
-from casecore.messaging.models import OutboundMessage
-from casecore.reports.models import Report
 from casecore.base import utcnow
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.alerts import queue_report_alerts
+from casecore.reports.models import Report
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.queues import drain

@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from casecore.directory import csv_io, services
-from casecore.errors import InvalidInput, NotFound
 from casecore.audit import AuditEvent
+from casecore.directory import csv_io, services
 from casecore.directory.models import Service
 from casecore.directory.services import ServiceInput
+from casecore.errors import InvalidInput, NotFound
 from tests.factories import make_locations, make_organisation, make_user
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

@@ -14,7 +14,11 @@ from casecore.reports.models import Report
 from dialogs.community import complaint_hint, main_menu_token
 from dialogs.engine import Context
 from dialogs.sessions import (
-    MAX_TEXT_INPUTS, answer_menu_step, answer_text_message, expired_text, take_expired_dialogues,
+    MAX_TEXT_INPUTS,
+    answer_menu_step,
+    answer_text_message,
+    expired_text,
+    take_expired_dialogues,
 )
 from workers import jobs
 from workers.inbound import SMS_LIMITS

@@ -7,16 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from casecore.audit import AuditEvent
 from casecore.cases import transfers
 from casecore.cases.access import require_case
 from casecore.cases.deadline_alerts import alert_deadline
+from casecore.cases.models import Case, CaseEvent, CaseTransfer
+from casecore.cases.reassignment import assign_case
 from casecore.deadlines.timelines import Timelines, open_deadlines
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from casecore.audit import AuditEvent
-from casecore.cases.models import Case, CaseEvent, CaseTransfer
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import Team, User
-from casecore.cases.reassignment import assign_case
 from tests.factories import as_staff, make_case, make_organisation, make_user
 
 

@@ -7,19 +7,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore.cases.assignment import candidates
-from casecore.reports.committees import deactivate_member, register_member
-from casecore.messaging.contacts import remember_language
-from casecore.deadlines.timelines import Timelines, schedule
-from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.audit import AuditEvent
+from casecore.base import utcnow
+from casecore.cases.assignment import candidates
 from casecore.cases.models import Case, CaseContact
 from casecore.deadlines.models import CaseDeadline
-from casecore.people.models import Organisation, Team
-from casecore.messaging.models import OutboundMessage
-from casecore.reports.models import Report
+from casecore.deadlines.timelines import Timelines, schedule
 from casecore.directory.models import Service
-from casecore.base import utcnow
+from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.messaging.contacts import remember_language
+from casecore.messaging.models import OutboundMessage
+from casecore.people.models import Organisation, Team
+from casecore.reports.committees import deactivate_member, register_member
+from casecore.reports.models import Report
 from casecore.triage.decisions import (
     Acceptance,
     AlreadyDecided,

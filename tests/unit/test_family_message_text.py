@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from casecore import taxonomy
-from casecore.cases.family_alerts import family_message_text
+from casecore.cases.alerts import family_message_text
 from tests.unit.test_alert_text import GSM7
 
 

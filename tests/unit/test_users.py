@@ -5,8 +5,9 @@ import uuid
 
 import pytest
 
+from casecore.accounts.users import authenticate, create_user
 from casecore.errors import Conflict, InvalidInput, InvalidPhoneNumber, NoOrganisation
-from casecore.accounts.users import authenticate, create_user, get_user, supervisors_of
+from casecore.people.lookups import get_user, supervisors_of
 from tests.factories import make_organisation, make_user
 
 PW = "correct horse battery"

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from casecore.accounts.users import authenticate
 from casecore.audit import AuditEvent
 from casecore.people.models import Location, Team, User
-from casecore.accounts.users import authenticate
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_user
 from tests.web.conftest import PASSWORD, csrf_from

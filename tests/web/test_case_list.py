@@ -7,15 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from casecore.audit import AuditEvent
+from casecore.base import utcnow
 from casecore.cases.listing import case_list
 from casecore.deadlines.timelines import meet, schedule
 from casecore.i18n import gettext_for
-from casecore.audit import AuditEvent
-from casecore.reports.models import Report
 from casecore.people.models import Team, User
-from casecore.base import utcnow
+from casecore.reports.models import Report
 from tests.factories import Asking, make_case, make_organisation, make_user
-
 
 
 @pytest.fixture

@@ -7,15 +7,15 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from casecore.messaging.contacts import opt_out
 from casecore.audit import AuditEvent
-from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp
-from casecore.messaging.models import OutboundMessage
-from casecore.reports.models import Report
-from casecore.people.models import Team
 from casecore.base import utcnow
+from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp
+from casecore.messaging.contacts import opt_out
+from casecore.messaging.models import OutboundMessage
+from casecore.people.models import Team
+from casecore.reports.models import Report
 from tests.factories import make_case, make_locations, make_organisation, make_user
-from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD
+from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
 
 FAMILY = "+22376000100"
 

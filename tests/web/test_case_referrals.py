@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from casecore.directory import services
-from casecore.cases.models import Case, CaseConsent, CaseTransfer, Referral
-from casecore.people.models import Organisation
 from casecore.base import utcnow
+from casecore.cases.models import Case, CaseConsent, CaseTransfer, Referral
+from casecore.directory import services
 from casecore.directory.services import ServiceInput
+from casecore.people.models import Organisation
 from tests.factories import make_case, make_organisation, make_user
 from tests.web.conftest import csrf_from
 

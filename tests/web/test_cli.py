@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
 from app import create_app
+from casecore.accounts.users import authenticate
 from casecore.demo import DEMO_SLUG
 from casecore.people.locations import load_place_directory
 from casecore.people.models import Location, Organisation, Team, User
-from casecore.accounts.users import authenticate
 from tests.conftest import make_settings
 from tests.factories import make_organisation
 

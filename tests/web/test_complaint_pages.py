@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from casecore import taxonomy
-from casecore.complaints.intake import ComplaintDraft, submit_complaint
 from casecore.audit import AuditEvent
+from casecore.base import utcnow
+from casecore.complaints.intake import ComplaintDraft, submit_complaint
 from casecore.complaints.models import Complaint, ComplaintNote
 from casecore.messaging.models import OutboundMessage
-from casecore.base import utcnow
 from tests.factories import make_organisation, make_user
 from tests.queues import drain
 from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from

@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casecore.form_once import KEEP_FORM_KEYS, forget_old_forms
-from casecore.cases.models import CaseConsent, CaseEvent, CaseFollowUp, Referral
-from casecore.form_once import FormUse
 from casecore.base import utcnow
+from casecore.cases.models import CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.form_once import KEEP_FORM_KEYS, FormUse, forget_old_forms
 from tests.web.conftest import csrf_from
 from tests.web.test_case_referrals import _consent, world  # noqa: F401 (the case, its worker, a clinic)
 

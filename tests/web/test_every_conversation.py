@@ -12,8 +12,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from casecore.cases.opening import open_case
 from casecore.cases.models import CaseEvent
+from casecore.cases.opening import open_case
 from casecore.complaints.models import Complaint
 from casecore.feedback.models import Feedback
 from casecore.reports.models import Report

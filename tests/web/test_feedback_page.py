@@ -10,17 +10,17 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select, update
 
-from casecore.feedback import figures as ff
-from casecore.cases import referrals
-from casecore.directory import services
-from casecore.feedback.answers import FeedbackDraft, link_feedback, record_feedback
 from casecore.audit import AuditEvent
-from casecore.cases.models import CaseConsent, FeedbackRequest, Referral
-from casecore.feedback.models import Feedback
-from casecore.people.models import Organisation
-from casecore.messaging.models import OutboundMessage
 from casecore.base import utcnow
+from casecore.cases import referrals
+from casecore.cases.models import CaseConsent, FeedbackRequest, Referral
+from casecore.directory import services
 from casecore.directory.services import ServiceInput
+from casecore.feedback import figures as ff
+from casecore.feedback.answers import FeedbackDraft, link_feedback, record_feedback
+from casecore.feedback.models import Feedback
+from casecore.messaging.models import OutboundMessage
+from casecore.people.models import Organisation
 from dialogs.community import main_menu_token
 from tests.factories import as_staff, make_case, make_receiving_service, make_user
 from tests.integration.test_feedback_figures import SURVEYS

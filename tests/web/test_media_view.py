@@ -12,11 +12,11 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from app import create_app
+from casecore.audit import AuditEvent
+from casecore.cases.media import attach_waiting_media
 from casecore.i18n import LOCALE_DIR
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.media import MediaDraft, StoredFile, claim_media, finish_media, pending_media
-from casecore.cases.media import attach_waiting_media
-from casecore.audit import AuditEvent
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 

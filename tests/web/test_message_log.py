@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from casecore.messaging.message_log import PAGE_SIZE, scrub_reason
 from casecore.audit import AuditEvent
+from casecore.messaging.message_log import PAGE_SIZE, scrub_reason
 from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.people.models import Organisation
 from tests.factories import make_user

@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from casecore.audit import record_event
-from casecore.cases.audit_trail import PAGE_SIZE
-from casecore.audit import AuditEvent
-from casecore.people.models import Team, User
+from casecore.audit import AuditEvent, record_event
 from casecore.base import utcnow
+from casecore.cases.audit_trail import PAGE_SIZE
+from casecore.people.models import Team, User
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user
-from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD
+from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
 
 ROLES = ("supervisor", "caseworker", "admin", "focal_point")
 PHONE = "+22376701430"

@@ -15,14 +15,14 @@ from twilio.request_validator import RequestValidator
 from app import create_app
 from app.webhooks import limits
 from app.webhooks.limits import Rate, parse_rate
-from casecore.messaging.contacts import is_opted_out, remember_language
+from casecore.base import utcnow
 from casecore.i18n import gettext_for
+from casecore.messaging.contacts import is_opted_out, remember_language
 from casecore.messaging.inbox import inbound_awaiting
 from casecore.messaging.message_log import LogFilter, message_log
 from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.people.models import Organisation
 from casecore.reports.models import Report
-from casecore.base import utcnow
 from channels.text import to_ascii
 from tests.conftest import make_settings
 from tests.factories import make_receiving_service

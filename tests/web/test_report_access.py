@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from casecore.cases import transfers
-from casecore.deadlines.timelines import Timelines
 from casecore.audit import AuditEvent
+from casecore.cases import transfers
 from casecore.cases.models import Case
+from casecore.deadlines.timelines import Timelines
 from casecore.people.models import Team
 from tests.factories import as_staff, make_case, make_organisation, make_report, make_user
 from tests.web.conftest import PASSWORD, csrf_from

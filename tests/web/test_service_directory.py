@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casecore.directory import services
 from casecore.audit import AuditEvent
-from casecore.people.models import Organisation
-from casecore.directory.models import Service
 from casecore.base import utcnow
+from casecore.directory import services
+from casecore.directory.models import Service
 from casecore.directory.services import ServiceInput
+from casecore.people.models import Organisation
 from tests.factories import make_locations, make_organisation, make_user
 from tests.web.conftest import assert_in_web_catalogues, csrf_from
 

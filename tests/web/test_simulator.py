@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.simulator.inputs import allowed_phones
-from casecore.messaging.contacts import remember_language
 from casecore.audit import AuditEvent
+from casecore.messaging.contacts import remember_language
 from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.messaging.outbox import queue_message
 from settings import Settings
@@ -20,7 +20,7 @@ from tests.conftest import make_settings
 from tests.factories import make_locations
 from tests.queues import drain
 from tests.servers import free_port
-from tests.web.conftest import assert_in_web_catalogues, csrf_from, PASSWORD
+from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
 
 PHONE = "+22376000100"  # the first of SIMULATOR_NUMBERS by default: the demo family's
 SECOND = "+22376000199"  # the second: a demo number with no case

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from casecore.cases.opening import open_case
-from casecore.i18n import gettext_for
 from casecore.cases.models import CaseEvent
+from casecore.cases.opening import open_case
 from casecore.complaints.models import Complaint
 from casecore.feedback.models import Feedback
+from casecore.i18n import gettext_for
 from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.reports.models import Report
 from channels.sms.encoding import to_gsm7

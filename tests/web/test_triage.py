@@ -9,12 +9,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import event, select
 
-from casecore.reports import queries
 from casecore import taxonomy
-from casecore.i18n import LOCALE_DIR
 from casecore.audit import AuditEvent
-from casecore.reports.models import Report
+from casecore.i18n import LOCALE_DIR
 from casecore.people.models import User
+from casecore.reports import queries
+from casecore.reports.models import Report
 from tests.factories import make_locations, make_organisation, make_report
 
 PHONE = "+22376701430"

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from casecore.deadlines.timelines import schedule
 from casecore.audit import AuditEvent
-from casecore.cases.models import Case
-from casecore.reports.models import CommitteeMember, Report
-from casecore.messaging.models import OutboundMessage
-from casecore.directory.models import Service
-from casecore.people.models import Team, User
 from casecore.base import utcnow
+from casecore.cases.models import Case
+from casecore.deadlines.timelines import schedule
+from casecore.directory.models import Service
+from casecore.messaging.models import OutboundMessage
+from casecore.people.models import Team, User
+from casecore.reports.models import CommitteeMember, Report
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user
 from tests.web.conftest import csrf_from

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from app import create_app
 from bootstrap import bootstrap
-from casecore.messaging.contacts import remember_language
 from casecore.i18n import gettext_for
+from casecore.messaging.contacts import remember_language
 from casecore.reports.models import Report
 from channels.text import to_ascii
 from dialogs.community import MAIN_MENU

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from app import create_app
 from bootstrap import bootstrap
-from casecore.reports.models import Report
 from casecore.i18n import gettext_for
-from dialogs.community import MAIN_MENU, main_menu_token
+from casecore.reports.models import Report
 from channels.text import to_ascii
+from dialogs.community import MAIN_MENU, main_menu_token
 from tests.conftest import make_settings
 from tests.factories import make_locations, make_organisation, make_receiving_service, make_user
 

@@ -20,12 +20,12 @@ from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
 from app import create_app
+from casecore.base import utcnow
+from casecore.cases.models import CaseEvent
 from casecore.i18n import gettext_for
 from casecore.messaging.media import MAX_ATTEMPTS
-from casecore.cases.models import CaseEvent
 from casecore.messaging.models import InboundMedia, InboundMessage
 from casecore.reports.models import Report
-from casecore.base import utcnow
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_receiving_service, make_report
 from tests.fakes.twilio import DEFAULT_SID, MEDIA_CONTENT_PATH, FakeMediaHost, FakeTwilio, MediaAnswer
