@@ -11,11 +11,11 @@ from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.cache import Refreshing
+from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.deadlines.timelines import Timelines
-from casecore.people.locations import PlaceDirectory, load_place_directory
 from casecore.messaging.media_store import FileMediaStore, MediaStore
+from casecore.people.locations import PlaceDirectory, load_place_directory
 from casecore.people.organisations import find_organisation
 from casecore.phones import phone_key
 from casecore.taxonomy import CASE_RISK_LEVELS, COMPLAINT_SEVERITIES

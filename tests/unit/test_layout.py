@@ -1,0 +1,107 @@
+"""The layers and the feature packages import only what their docstrings allow: no cycle, nothing reaching up."""
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Each casecore package and what it may import besides the kernel (casecore's top-level modules).
+CASECORE = {
+    "kernel": set(),
+    "people": set(),
+    "messaging": {"people"},
+    "deadlines": set(),
+    "directory": {"people"},
+    "reports": {"people", "messaging", "deadlines"},
+    "cases": {"people", "messaging", "deadlines", "directory", "reports"},
+    "triage": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
+    "feedback": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
+    "complaints": {"people", "messaging", "deadlines"},
+    "accounts": {"people", "cases"},
+}
+# Modules that stand above every feature: the schema for Alembic and the demo data.
+CASECORE_TOP = {"casecore.schema", "casecore.demo"}
+# The layers (STYLE.md): what each may import.
+LAYERS = {
+    "casecore": {"casecore"},
+    "channels": {"channels", "casecore"},
+    "dialogs": {"dialogs", "casecore"},
+    "workers": {"workers", "dialogs", "channels", "casecore", "bootstrap", "settings"},
+    "app": {"app", "workers", "dialogs", "channels", "casecore", "bootstrap", "settings"},
+}
+PROJECT = set(LAYERS) | {"bootstrap", "settings", "tests", "bench", "scripts"}
+
+
+def modules(layer: str):
+    """(dotted name, parsed tree) of every module of a layer, migrations left out."""
+    for path in sorted((ROOT / layer).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        dotted = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        yield dotted, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def imported(tree: ast.AST):
+    """The project modules a module imports, each with the line, at any depth of the module."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            yield node.lineno, node.module, names
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, []
+
+
+def casecore_package(dotted: str) -> str:
+    """The feature package of a casecore module, or "kernel" for a top-level one."""
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 2 and (ROOT / "casecore" / parts[1]).is_dir() else "kernel"
+
+
+def test_every_casecore_package_is_listed():
+    packages = {p.name for p in (ROOT / "casecore").iterdir() if (p / "__init__.py").exists()} - {"migrations"}
+    assert packages == set(CASECORE) - {"kernel"}
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_layers_import_only_below_them(layer):
+    wrong = []
+    for dotted, tree in modules(layer):
+        for line, module, _names in imported(tree):
+            top = module.split(".")[0]
+            if top in PROJECT and top not in LAYERS[layer]:
+                wrong.append(f"{dotted}:{line} imports {module}")
+            if layer == "casecore" and top in {"flask", "flask_login", "flask_wtf", "rq", "redis", "twilio"}:
+                wrong.append(f"{dotted}:{line} imports {module}")
+    assert wrong == []
+
+
+def test_casecore_packages_import_only_those_before_them():
+    wrong = []
+    for dotted, tree in modules("casecore"):
+        if dotted in CASECORE_TOP:
+            continue
+        source = casecore_package(dotted)
+        for line, module, names in imported(tree):
+            if module.split(".")[0] != "casecore":
+                continue
+            # "from casecore import taxonomy" names a module; "from casecore.cases.models import Case" a name in one.
+            targets = {casecore_package(name if _is_module(name) else module) for name in names or [module]}
+            for target in targets - {source, "kernel"}:
+                if target not in CASECORE[source]:
+                    wrong.append(f"{dotted}:{line} ({source}) imports {module} ({target})")
+    assert wrong == []
+
+
+def test_casecore_imports_at_the_top_of_each_module():
+    """A cycle is fixed by moving a function, never by an import hidden in a function (STYLE.md)."""
+    late = [f"{dotted}:{node.lineno}" for dotted, tree in modules("casecore")
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and node not in tree.body]
+    assert late == []
+
+
+def _is_module(dotted: str) -> bool:
+    path = ROOT.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
