@@ -1,7 +1,7 @@
 """What the fault suite shares: fake providers, settings pointing at them, a Redis that can be stopped and started
 again on its port, a real worker process that can be killed, provider payloads, and a clock moved by hand.
 
-tests/integration/test_outbox_outcomes.py imports the fake providers, their settings and the signed posts from here.
+tests/integration/messaging/test_outbox_outcomes.py imports the fake providers, their settings and the signed posts from here.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 the complainant's phone and into the figures: only the focal point is told, the answer goes back on the channel the
 person used.
 
-(The USSD loop is in tests/integration/test_complaint_handling.py; staff intake in tests/web/test_complaint_pages.py.)
+(The USSD loop is in tests/integration/complaints/test_complaint_handling.py; staff intake in tests/web/test_complaint_pages.py.)
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from casecore.messaging.models import OutboundMessage
 from casecore.people.models import Organisation
 from dialogs.community import main_menu_token
 from tests.factories import as_staff, make_case, make_receiving_service, make_user
-from tests.integration.test_feedback_figures import SURVEYS
+from tests.integration.feedback.test_feedback_figures import SURVEYS
 from tests.web.conftest import assert_in_web_catalogues, csrf_from
 from tests.web.test_case_page import client_for
 

@@ -15,7 +15,7 @@ from casecore.audit import AuditEvent
 from casecore.complaints import handling
 from casecore.complaints.models import Complaint
 from tests.factories import as_staff, make_organisation, make_user
-from tests.integration.test_complaint_figures import COMPLAINANT, complain, log_in_person
+from tests.integration.complaints.test_complaint_figures import COMPLAINANT, complain, log_in_person
 from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
 
 DESCRIPTION = "Le gardien du centre a demandé de l'argent à ma sœur"

@@ -7,7 +7,7 @@ import pytest
 
 from channels.inbound import InboundMedia, InvalidInbound, media_url_is_usable
 from channels.twilio_messages import parse_twilio_message
-from tests.unit.test_inbound_text import TWILIO_WHATSAPP, form, replace
+from tests.unit.channels.test_inbound_text import TWILIO_WHATSAPP, form, replace
 
 ME = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM1/Media/ME{}"
 

@@ -9,7 +9,7 @@ from casecore.i18n import LOCALE_DIR
 from casecore.taxonomy import COMMUNITY_LANGUAGES
 from dialogs.community import COMMUNITY
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Where community-facing text is written: the conversations, and the USSD webhook's apology.
 SOURCES = ("dialogs", "app/webhooks")
 

@@ -14,7 +14,7 @@ from casecore.complaints.access import require_complaint
 from casecore.complaints.models import Complaint, ComplaintNote
 from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from tests.factories import as_staff
-from tests.integration.test_complaint_handling import make_complaint, staff_of
+from tests.integration.complaints.test_complaint_handling import make_complaint, staff_of
 
 
 def notes(session, complaint_id) -> list[tuple[str, str | None]]:

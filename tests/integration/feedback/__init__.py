@@ -1,0 +1,1 @@
+"""Feedback answers and their figures on a real database."""

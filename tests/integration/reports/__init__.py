@@ -1,0 +1,1 @@
+"""Reports on a real database: intake, supervisor alerts, triage decisions."""

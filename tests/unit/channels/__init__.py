@@ -1,0 +1,1 @@
+"""Provider adapters: payloads in, replies and sends out, signatures, encodings."""

@@ -1,0 +1,1 @@
+"""The conversations and their engine, without a provider; and their catalogues."""
