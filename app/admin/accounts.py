@@ -9,8 +9,8 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user
 
 from app.admin.forms import EditUserForm, MemberForm, NewTeamForm, NewUserForm, SupervisorForm, field_errors
-from app.auth.views import page_gettext
 from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore import teams as team_service
 from casecore import users as user_service
 from casecore.access import may_manage_people

@@ -6,8 +6,8 @@ import logging
 from flask import Blueprint, Flask, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.views import page_gettext
 from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore import message_log as log_queries
 from casecore import taxonomy
 from casecore.audit import record_event

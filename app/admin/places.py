@@ -7,8 +7,9 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from app.admin.accounts import admins_only, flash_done, translated
-from app.auth.views import allow_larger_form, page_gettext, page_language
+from app.auth.views import allow_larger_form
 from app.runtime import runtime
+from app.web.pages import page_gettext, page_language
 from casecore.audit import record_event
 from casecore.errors import InvalidInput, NotFound
 from casecore.i18n import N_, translations

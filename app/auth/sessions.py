@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.sessions import SecureCookieSessionInterface
 
-from app.webhooks import URL_PREFIX
+from app.web.paths import URL_PREFIX
 
 
 class PeopleOnlySessionInterface(SecureCookieSessionInterface):

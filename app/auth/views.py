@@ -17,11 +17,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.runtime import runtime
-from app.webhooks import BLUEPRINT as WEBHOOKS_BLUEPRINT
-from casecore import taxonomy
+from app.web.pages import page_gettext, page_language
+from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore.access import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
 from casecore.audit import record_event
-from casecore.i18n import gettext_for
 from casecore.logins import LoginPolicy, attempt_login
 from casecore.users import get_user
 
@@ -66,17 +65,6 @@ class LoginForm(FlaskForm):
     # Length caps keep a huge password from costing a long hash.
     email = StringField(validators=[DataRequired(), Length(max=254)])
     password = PasswordField(validators=[DataRequired(), Length(max=256)])
-
-
-def page_language() -> str:
-    """The logged-in user's language, else the configured default."""
-    language = getattr(current_user, "language", None)
-    return language if language in taxonomy.LANGUAGES else runtime().settings.DEFAULT_LANGUAGE
-
-
-def page_gettext():
-    """The web-domain gettext for the current page's language."""
-    return gettext_for(page_language(), "web")
 
 
 def landing_url(role: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.views import page_gettext
 from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore.audit import record_event
 from casecore.audit_trail import PAGE_SIZE, audit_trail, may_read_audit
 from casecore.paging import parse_page

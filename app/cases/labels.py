@@ -1,8 +1,8 @@
 """Words for the case page: the labels of case-work codes, and what each refusal of casecore means to a person."""
 from __future__ import annotations
 
-from app.auth.views import page_gettext
 from app.triage.views import LABELS
+from app.web.pages import page_gettext
 from casecore.i18n import N_
 
 # English msgids for case-work codes; casecore keeps the codes, the web catalogue the words.

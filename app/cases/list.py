@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, render_template, request
 from flask_login import current_user
 
-from app.auth.views import page_gettext
 from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore import case_list as queries
 from casecore.access import CASE_ROLES
 from casecore.audit import record_event

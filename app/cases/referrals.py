@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.views import page_gettext, safe_next
+from app.auth.views import safe_next
 from app.cases.views import survey_plan
 from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore import referrals, services, transfers
 from casecore.access import require_case
 from casecore.audit import record_event

@@ -6,10 +6,9 @@ import logging
 from flask import Blueprint, Flask, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.views import page_gettext
-from app.cases.views import timelines
 from app.cases.referrals import back_to, refusal_status, render_case_page
-from app.runtime import runtime
+from app.runtime import runtime, timelines
+from app.web.pages import page_gettext
 from casecore import transfers
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound

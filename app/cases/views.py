@@ -15,13 +15,12 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.cases.labels import case_label, refusal
-from app.runtime import runtime
+from app.runtime import runtime, timelines
 from casecore import approvals, casework, family_outreach, reassignment, taxonomy
 from casecore.access import ADMIN, SUPERVISOR
 from casecore.assignment import OPEN_STATUSES, candidates
 from casecore.audit import record_event
 from casecore.case_view import case_page, pending_approvals
-from casecore.deadlines import Timelines
 from casecore.errors import InvalidInput, NotFound
 from casecore.form_once import first_use
 from casecore.models import utcnow
@@ -35,11 +34,6 @@ bp = Blueprint("casework", __name__)
 
 # Dated follow-ups (a day, not a time) are recorded at midday UTC; one dated today is recorded as now.
 MIDDAY = time(12, 0, tzinfo=timezone.utc)
-
-
-def timelines() -> Timelines:
-    """The case-work timelines in force: the runtime's (from settings) when it has them, else the defaults."""
-    return getattr(runtime(), "timelines", None) or Timelines()
 
 
 def survey_plan() -> family_outreach.SurveyPlan:

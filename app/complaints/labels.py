@@ -1,8 +1,8 @@
 """Words for the complaint pages: the labels of complaint codes, and what each refusal of casecore means to a person."""
 from __future__ import annotations
 
-from app.auth.views import page_gettext
 from app.cases.labels import REFUSALS as CASE_REFUSALS
+from app.web.pages import page_gettext
 from casecore.errors import InvalidInput, InvalidPhoneNumber
 from casecore.i18n import N_
 

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.views import page_gettext
-from app.cases.views import timelines
 from app.complaints.labels import CATEGORY_HELP, complaint_label, intake_error, refusal
-from app.runtime import runtime
+from app.runtime import runtime, timelines
+from app.web.pages import page_gettext
 from casecore import complaint_handling as handling
 from casecore import complaint_list as queries
 from casecore import taxonomy

@@ -8,9 +8,9 @@ import uuid
 from flask import Blueprint, Flask, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.views import page_gettext
-from app.runtime import runtime
 from app.directory.commands import services_cli
+from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore import service_csv, services, taxonomy
 from casecore.audit import record_event
 from casecore.errors import InvalidInput, NotFound

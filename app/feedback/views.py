@@ -10,10 +10,10 @@ from babel.numbers import format_decimal, format_percent
 from flask import Blueprint, Flask, abort, make_response, render_template, request
 from flask_login import current_user
 
-from app.auth.views import page_gettext, page_language
-from app.web.csv_download import csv_download, spreadsheet_text
-from app.runtime import runtime
 from app.directory.views import SERVICE_TYPE_LABELS
+from app.runtime import runtime
+from app.web.csv_download import csv_download, spreadsheet_text
+from app.web.pages import page_gettext, page_language
 from casecore import feedback_figures as ff
 from casecore.audit import record_event
 from casecore.errors import InvalidInput

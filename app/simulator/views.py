@@ -9,12 +9,12 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.auth.views import page_gettext
 from app.runtime import runtime
 from app.simulator import inputs
 from app.simulator.inputs import BadInput
 from app.simulator.play import SERVICE_CODE, Unavailable, UssdScreen, note_session_start, play_sms, play_ussd
 from app.simulator.thread import ThreadMessage, simulated_thread
+from app.web.pages import page_gettext
 from casecore.i18n import N_
 from casecore.models import utcnow
 from channels.africastalking_ussd import SCREEN_LIMIT

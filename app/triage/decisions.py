@@ -8,8 +8,8 @@ from typing import Callable, Mapping
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.views import page_gettext
 from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore import queries, taxonomy, triage_queries
 from casecore.access import may_view_report
 from casecore.assignment import candidates

@@ -6,8 +6,8 @@ import logging
 from flask import Blueprint, Flask, Response, abort
 from flask_login import current_user
 
-from app.auth.views import page_gettext
 from app.runtime import runtime
+from app.web.pages import page_gettext
 from casecore import queries
 from casecore.access import may_view_report
 from casecore.audit import record_event

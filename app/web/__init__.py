@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.web import pages
+
 
 def init_app(app: Flask) -> None:
-    """Install the shared page helpers."""
+    """Install the shared page helpers: the date filters and the HTML error pages."""
+    pages.init_app(app)
