@@ -1,4 +1,4 @@
-"""The administrator's pages: staff accounts and teams (locations and settings: app/admin_places.py); never a report
+"""The administrator's pages: staff accounts and teams (locations and settings: app/admin/places.py); never a report
 or a case."""
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user
 
 from app.admin.forms import EditUserForm, MemberForm, NewTeamForm, NewUserForm, SupervisorForm, field_errors
+from app.admin.labels import people_label
 from app.runtime import runtime
 from app.web.pages import page_gettext
 from casecore import teams as team_service
@@ -21,22 +22,6 @@ from casecore.i18n import N_
 log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-# English msgids for the codes the administrator's pages show.
-PEOPLE_LABELS: dict[str, dict[str, str]] = {
-    "role": {"supervisor": N_("Supervisor"), "caseworker": N_("Case worker"), "admin": N_("Administrator"),
-             "focal_point": N_("Complaints focal point")},
-    "sex": {"female": N_("Woman"), "male": N_("Man")},
-    "language": {"fr": N_("French"), "en": N_("English"), "bm": N_("Bambara")},
-    "level": {"1": N_("Regions"), "2": N_("Cercles"), "3": N_("Communes")},
-}
-
-
-def people_label(kind: str, code: object) -> str:
-    """The translated label of a role, sex, language or location level code; the code itself when it has none."""
-    msgid = PEOPLE_LABELS.get(kind, {}).get(str(code))
-    return page_gettext()(msgid) if msgid else str(code)
-
 
 @bp.before_request
 def admins_only():

@@ -6,6 +6,7 @@ import logging
 from flask import Blueprint, Flask, render_template, request, url_for
 from flask_login import current_user
 
+from app.admin.labels import log_label
 from app.runtime import runtime
 from app.web.pages import page_gettext
 from casecore import message_log as log_queries
@@ -17,32 +18,6 @@ from casecore.i18n import N_
 log = logging.getLogger(__name__)
 
 bp = Blueprint("message_log", __name__)
-
-# English msgids for the codes the log shows; casecore keeps the codes, the web catalogue the words.
-LABELS: dict[str, str] = {
-    "in": N_("Inbound"),
-    "out": N_("Outbound"),
-    "queued": N_("Queued"),
-    "sending": N_("Sending"),
-    "sent": N_("Sent"),
-    "delivered": N_("Delivered"),
-    "failed": N_("Failed"),
-    "received": N_("Received, not processed"),
-    "processed": N_("Processed"),
-    "limited": N_("Not handled: too many messages from this number"),
-    "unknown": N_("Outcome unknown: checking with the provider"),
-    "held": N_("Held until the person writes on WhatsApp"),
-    "rerouted": N_("Sent by SMS instead"),
-}
-
-
-def log_label(code: str | None) -> str:
-    """The translated word for a direction or status code; the code itself when it has none."""
-    if not code:
-        return ""
-    msgid = LABELS.get(code)
-    return page_gettext()(msgid) if msgid else code
-
 
 def _error_page(status: int, title: str, message: str):
     _ = page_gettext()

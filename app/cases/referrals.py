@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.auth.views import safe_next
+from app.cases.labels import REFERRAL_STATUS
 from app.cases.views import survey_plan
 from app.runtime import runtime
 from app.web.pages import page_gettext
@@ -24,13 +25,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("referrals", __name__)
 
-STATUS_LABELS: dict[str, str] = {
-    "sent": N_("Sent"),
-    "accepted": N_("Accepted by the provider"),
-    "declined": N_("Declined by the provider"),
-    "done": N_("Done"),
-}
-
 # What casecore says when a referral is refused; the web catalogue translates it (the English shows otherwise).
 REFUSALS = (
     N_("no consent to share with service providers is recorded on this case"),
@@ -45,7 +39,7 @@ REFUSALS = (
 
 def referral_status_label(code: str) -> str:
     """The translated name of a referral status; the code itself when it has none."""
-    msgid = STATUS_LABELS.get(code)
+    msgid = REFERRAL_STATUS.get(code)
     return page_gettext()(msgid) if msgid else code
 
 

@@ -6,6 +6,7 @@ import logging
 from flask import Blueprint, Flask, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.cases.labels import RISK, TRANSFER_STATUS
 from app.cases.referrals import back_to, refusal_status, render_case_page
 from app.runtime import runtime, timelines
 from app.web.pages import page_gettext
@@ -20,14 +21,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("transfers", __name__)
 
-LABELS: dict[str, str] = {
-    "pending": N_("Waiting for an answer"),
-    "accepted": N_("Accepted"),
-    "declined": N_("Declined"),
-    "high": N_("High risk"),
-    "medium": N_("Medium risk"),
-    "low": N_("Low risk"),
-}
+# A transfer's status and the case's risk level, the two codes the transfers page words.
+LABELS: dict[str, str] = {**TRANSFER_STATUS, **RISK}
 RISK_NOT_SET = N_("Risk not set")
 
 # What casecore says when a transfer is refused; the web catalogue translates it (the English shows otherwise).

@@ -32,10 +32,6 @@ from casecore.i18n import N_
 
 bp = Blueprint("figures", __name__)
 
-PERIOD_LABELS = {
-    "this_month": N_("This month"), "last_month": N_("Last month"), "last_90_days": N_("The last 90 days"),
-    "this_year": N_("This year"), "custom": N_("Between two dates"),
-}
 NOT_SET_LABEL = N_("Not set yet")
 # What casecore says about a period it refuses; the web catalogue translates it.
 REASONS = (
@@ -55,7 +51,8 @@ def figure_label(kind: str, code: str) -> str:
     """The translated word for a complaint code (category, channel, severity, status) or a period."""
     _ = page_gettext()
     if kind == "period":
-        return _(PERIOD_LABELS[code])
+        periods = COMPLAINT_LABELS["period"]
+        return _(periods[code])
     if code == NOT_SET:
         return _(NOT_SET_LABEL)
     msgid = COMPLAINT_LABELS.get(kind, {}).get(code)

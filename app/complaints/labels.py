@@ -1,8 +1,9 @@
 """Words for the complaint pages: the labels of complaint codes, and what each refusal of casecore means to a person."""
 from __future__ import annotations
 
-from app.cases.labels import REFUSALS as CASE_REFUSALS
 from app.web.pages import page_gettext
+from app.web.words import CHANNELS, INVALID, LANGUAGES, word
+from app.web.words import REFUSALS as SHARED_REFUSALS
 from casecore.errors import InvalidInput, InvalidPhoneNumber
 from casecore.i18n import N_
 
@@ -22,15 +23,20 @@ COMPLAINT_LABELS: dict[str, dict[str, str]] = {
     "status": {"new": N_("New (complaint)"), "acknowledged": N_("Acknowledged"),
                "investigating": N_("Being investigated"), "resolved": N_("Resolved"),
                "closed": N_("Closed (complaint)")},
-    "channel": {"ussd": N_("USSD"), "sms": N_("SMS"), "whatsapp": N_("WhatsApp"), "web": N_("Web"),
-                "in_person": N_("In person"), "phone_call": N_("By phone")},
+    # taxonomy.COMPLAINT_INTAKE_CHANNELS: the report channels, and the two a staff member logs a complaint from.
+    "channel": {**CHANNELS, "in_person": N_("In person"), "phone_call": N_("By phone")},
     # The entries of a complaint's private trail.
     "note": {"note": N_("Note"), "acknowledged": N_("Acknowledged"), "resolved": N_("Resolved"),
              "informed": N_("Complainant informed"), "closed": N_("Closed (complaint)"),
              "severity": N_("Severity changed"),
              "named": N_("Staff member named"), "category": N_("Category changed")},
     "filter": {"open": N_("Not closed"), "closed": N_("Only closed"), "all": N_("Closed or not")},
-    "language": {"fr": N_("French"), "en": N_("English"), "bm": N_("Bambara")},
+    "language": LANGUAGES,
+    # casecore.complaint_figures.PERIODS, on the figures page.
+    "period": {
+        "this_month": N_("This month"), "last_month": N_("Last month"), "last_90_days": N_("The last 90 days"),
+        "this_year": N_("This year"), "custom": N_("Between two dates"),
+    },
 }
 # The line under the category list of the intake form.
 CATEGORY_HELP = N_("Sexual exploitation or abuse, staff misconduct, fraud or corruption and personal data disclosed "
@@ -47,13 +53,8 @@ REFUSALS: dict[str, str] = {
     "no_contact": N_("The complainant left no number, or did not agree to be contacted."),
     "already_informed": N_("The complainant has already been informed."),
     "outcome_required": N_("Write the outcome."),
-    "note_required": CASE_REFUSALS["note_required"],
-    "message_required": CASE_REFUSALS["message_required"],
-    "text_too_long": CASE_REFUSALS["text_too_long"],
-    "opted_out": CASE_REFUSALS["opted_out"],
-    "message_too_long": CASE_REFUSALS["message_too_long"],
+    **SHARED_REFUSALS,
 }
-INVALID = N_("A value in the form is not valid. Check the form and try again.")
 # Refusals about the complaint's state rather than the form's content: 409 rather than 400.
 CONFLICTS = frozenset({"already_acknowledged", "not_acknowledged", "closed", "not_in_hand", "not_resolved",
                        "not_informed", "no_contact", "already_informed", "opted_out"})
@@ -61,8 +62,7 @@ CONFLICTS = frozenset({"already_acknowledged", "not_acknowledged", "closed", "no
 
 def complaint_label(kind: str, code: str | None) -> str:
     """The translated label of a complaint code; the code itself when it has none."""
-    msgid = COMPLAINT_LABELS.get(kind, {}).get(code or "")
-    return page_gettext()(msgid) if msgid else (code or "")
+    return word(COMPLAINT_LABELS.get(kind, {}), code)
 
 
 def refusal(error: InvalidInput) -> tuple[str, int]:

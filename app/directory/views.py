@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, abort, flash, make_response, redir
 from flask_login import current_user
 
 from app.directory.commands import services_cli
+from app.directory.labels import service_type_label
 from app.runtime import runtime
 from app.web.pages import page_gettext
 from casecore import service_csv, services, taxonomy
@@ -21,24 +22,6 @@ from casecore.transfers import transfer_targets
 log = logging.getLogger(__name__)
 
 bp = Blueprint("services", __name__)
-
-SERVICE_TYPE_LABELS: dict[str, str] = {
-    "health": N_("Health care"),
-    "mental_health_psychosocial": N_("Mental health and psychosocial support"),
-    "safe_shelter": N_("Safe shelter"),
-    "legal_aid": N_("Legal aid"),
-    "police_security": N_("Police and security"),
-    "education": N_("Education"),
-    "livelihoods": N_("Livelihoods"),
-    "family_tracing_reunification": N_("Family tracing and reunification"),
-    "alternative_care": N_("Alternative care"),
-    "basic_material_assistance": N_("Basic material assistance"),
-    "nutrition": N_("Nutrition"),
-    "birth_registration": N_("Birth registration"),
-    "gbv_services": N_("Gender-based violence services"),
-    "disability_support": N_("Disability support"),
-    "other": N_("Other service"),
-}
 
 # What casecore says when an entry is refused; the web catalogue translates it (the English shows otherwise).
 REFUSALS = (
@@ -62,12 +45,6 @@ IMPORT_PROBLEMS: dict[str, str] = {
     "future_date": N_("Line %(line)s: the date “%(value)s” is in the future."),
     "duplicate": N_("Line %(line)s: same provider, service type and area as line %(value)s."),
 }
-
-
-def service_type_label(code: str) -> str:
-    """The translated name of a service type code; the code itself when it has none."""
-    msgid = SERVICE_TYPE_LABELS.get(code)
-    return page_gettext()(msgid) if msgid else code
 
 
 def _refused(status: int, title: str, message: str):

@@ -10,7 +10,7 @@ from babel.numbers import format_decimal, format_percent
 from flask import Blueprint, Flask, abort, make_response, render_template, request
 from flask_login import current_user
 
-from app.directory.views import SERVICE_TYPE_LABELS
+from app.feedback.labels import feedback_label
 from app.runtime import runtime
 from app.web.csv_download import csv_download, spreadsheet_text
 from app.web.pages import page_gettext, page_language
@@ -21,26 +21,11 @@ from casecore.i18n import N_
 
 bp = Blueprint("feedback", __name__)
 
-GROUP_LABELS = {ff.CASE_MANAGEMENT: N_("Case management"), ff.GENERAL: N_("General")}
-ABOUT_LABELS = {
-    "service": N_("A service the case was referred to"), "closure": N_("The closure of the case"),
-    "case": N_("The case"), "general": N_("Nothing in particular"),
-}
-AUDIENCE_LABELS = {"adult": N_("Adults"), "child": N_("Children")}
-CHANNEL_LABELS = {"ussd": N_("USSD"), "sms": N_("SMS"), "whatsapp": N_("WhatsApp"), "web": N_("Web")}
 CSV_COLUMNS = ("scope", "group", "service", "service_type", "breakdown", "value", "answers", "average",
                "rating_1", "rating_2", "rating_3", "rating_4", "rating_5", "share_satisfied")
 # What casecore says about a quarter it refuses; the web catalogue translates it.
 REASONS = (N_("write the quarter as a year and a quarter, for example 2025-Q1"),
            N_("case workers see a quarter once it has ended"), N_("choose a quarter from the list"))
-
-
-def feedback_label(kind: str, code: str | None) -> str:
-    """The translated word for a group, a subject, an audience, a channel or a service type."""
-    table = {"group": GROUP_LABELS, "about": ABOUT_LABELS, "audience": AUDIENCE_LABELS, "channel": CHANNEL_LABELS,
-             "service_type": SERVICE_TYPE_LABELS}[kind]
-    msgid = table.get(code)
-    return page_gettext()(msgid) if msgid else str(code or "")
 
 
 def service_name(row: ff.ServiceFigures) -> str:

@@ -7,12 +7,12 @@ from flask import Blueprint, Flask, Response, abort
 from flask_login import current_user
 
 from app.runtime import runtime
+from app.triage.labels import REASONS, STATUSES
 from app.web.pages import page_gettext
 from casecore import queries
 from casecore.access import may_view_report
 from casecore.audit import record_event
 from casecore.errors import NotFound
-from casecore.i18n import N_
 from casecore.ids import parse_id
 from casecore.media_queries import media_file
 
@@ -20,22 +20,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("media", __name__)
 
-# English msgids for an item's status and reason codes (casecore.media, channels.media_download).
-STATUSES = {
-    "pending": N_("Being downloaded"),
-    "stored": N_("Received"),
-    "refused": N_("Refused"),
-    "failed": N_("Could not be downloaded"),
-}
-REASONS = {
-    "too_big": N_("the file is too big"),
-    "type_not_allowed": N_("this type of file is not accepted"),
-    "type_mismatch": N_("the file is not what it claims to be"),
-    "empty": N_("the file is empty"),
-    "not_found": N_("the provider no longer has it"),
-    "unauthorized": N_("the provider refused access"),
-    "gave_up": N_("too many failed attempts"),
-}
 # File name extensions for the types we store: the download's name is ours, never the sender's.
 EXTENSIONS = {
     "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf", "audio/ogg": "ogg",

@@ -257,12 +257,12 @@ SLICE_FILES = [
 
 
 def test_every_string_of_these_pages_has_a_french_translation_and_every_type_a_label():
-    from app.cases.referrals import STATUS_LABELS
-    from app.directory.views import SERVICE_TYPE_LABELS
+    from app.cases.labels import REFERRAL_STATUS
+    from app.directory.labels import SERVICE_TYPE_LABELS
     from casecore import taxonomy
 
     assert set(SERVICE_TYPE_LABELS) == set(taxonomy.SERVICE_TYPES)
-    assert set(STATUS_LABELS) == set(taxonomy.REFERRAL_STATUSES)
+    assert set(REFERRAL_STATUS) == set(taxonomy.REFERRAL_STATUSES)
     assert_in_web_catalogues(SLICE_FILES)
 
 

@@ -178,7 +178,7 @@ def test_triage_query_walks_the_triage_index_without_sorting(uow, staff):
 
 
 def test_every_code_has_a_label_and_every_web_string_a_french_translation():
-    from app.triage.views import LABELS
+    from app.triage.labels import LABELS
 
     assert set(LABELS["concern"]) == set(taxonomy.PROTECTION_CONCERNS)
     assert set(LABELS["sex"]) == set(taxonomy.CHILD_SEXES)
