@@ -9,7 +9,8 @@ from flask_login import current_user
 from app.runtime import runtime
 from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
-from casecore.i18n import N_, gettext_for
+from casecore.i18n import N_
+from casecore.i18n import gettext_for
 from casecore.models import utcnow
 
 
