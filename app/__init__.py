@@ -6,15 +6,8 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import auth, cli, media, message_log, simulator, triage, webhooks
-from app import cases
-from app import admin, admin_places, audit
-from app import referrals, services, transfers
-from app import case_list, committees
-from app import figures
-from app import complaints
-from app import feedback
-from app.sessions import PeopleOnlySessionInterface
+from app import admin, auth, cases, cli, complaints, directory, feedback, simulator, triage, web, webhooks
+from app.auth.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
 
@@ -43,21 +36,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.session_interface = PeopleOnlySessionInterface()
     app.extensions["relais"] = runtime
     webhooks.init_app(app)
+    web.init_app(app)
     auth.init_app(app)
     triage.init_app(app)
-    media.init_app(app)
     simulator.init_app(app)
-    message_log.init_app(app)
     cases.init_app(app)
     admin.init_app(app)
-    admin_places.init_app(app)
-    audit.init_app(app)
-    services.init_app(app)
-    referrals.init_app(app)
-    transfers.init_app(app)
-    case_list.init_app(app)
-    committees.init_app(app)
-    figures.init_app(app)
+    directory.init_app(app)
     complaints.init_app(app)
     feedback.init_app(app)
     cli.init_app(app)

@@ -9,12 +9,12 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.auth import page_gettext
 from app.runtime import runtime
 from app.simulator import inputs
 from app.simulator.inputs import BadInput
 from app.simulator.play import SERVICE_CODE, Unavailable, UssdScreen, note_session_start, play_sms, play_ussd
 from app.simulator.thread import ThreadMessage, simulated_thread
+from app.web.pages import page_gettext
 from casecore.base import utcnow
 from casecore.i18n import N_
 from channels.africastalking_ussd import SCREEN_LIMIT
@@ -188,5 +188,5 @@ def _refused(reason: str, status: int, as_page: bool, view: PhoneView):
 
 
 def _page(view: PhoneView, status: int = 200):
-    return render_template("simulator.html", sim=view, numbers=_numbers(), service_code=SERVICE_CODE,
+    return render_template("simulator/simulator.html", sim=view, numbers=_numbers(), service_code=SERVICE_CODE,
                            screen_limit=SCREEN_LIMIT, sms_limit=inputs.MAX_BODY), status

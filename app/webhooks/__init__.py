@@ -4,9 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.webhooks import delivery, limits, messages, ussd, ussd_events  # noqa: F401  (routes register on the blueprint)
-from app.webhooks.common import AFRICASTALKING_PREFIX, BLUEPRINT, URL_PREFIX, bp
-
-__all__ = ["AFRICASTALKING_PREFIX", "BLUEPRINT", "URL_PREFIX", "init_app"]
+from app.webhooks.common import bp
 
 
 def init_app(app: Flask) -> None:

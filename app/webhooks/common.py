@@ -11,15 +11,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.runtime import runtime
+from app.web.paths import BLUEPRINT, URL_PREFIX
 from app.webhooks import limits
 from channels.twilio_messages import public_url, twilio_signature_is_valid
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Providers cannot send a CSRF token or a session cookie: other modules exempt this blueprint by these names.
-BLUEPRINT = "webhooks"
-URL_PREFIX = "/webhooks"
 AFRICASTALKING_PREFIX = f"{URL_PREFIX}/africastalking/"
 
 bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)

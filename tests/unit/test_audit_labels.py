@@ -7,7 +7,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from app.audit import ACTION_LABELS, OBJECT_LABELS
+from app.cases.labels import ACTION_LABELS, OBJECT_LABELS
 from casecore import taxonomy
 from casecore.i18n import LOCALE_DIR
 

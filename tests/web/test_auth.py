@@ -7,6 +7,7 @@ import pytest
 from flask import Blueprint, Flask
 
 from app import auth, triage
+from app.auth.views import safe_next
 from casecore.people.models import User
 from tests.web.conftest import PASSWORD, csrf_from
 
@@ -97,7 +98,7 @@ def test_next_never_leaves_the_site(client, staff, login, target):
      ("https://x/", None), ("/a\nb", None), ("", None), (None, None)],
 )
 def test_safe_next(target, expected):
-    assert auth.safe_next(target) == expected
+    assert safe_next(target) == expected
 
 
 def test_logout_needs_csrf_and_then_logs_out(client, staff, login):

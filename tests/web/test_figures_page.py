@@ -248,4 +248,4 @@ def test_viewing_and_downloading_are_audited_with_the_period(app, world):
 
 
 def test_every_figures_page_string_is_in_both_web_catalogues():
-    assert_in_web_catalogues([("app/figures.py", "python"), ("app/templates/figures.html", "jinja2")])
+    assert_in_web_catalogues([("app/complaints/**.py", "python"), ("app/templates/complaints/**.html", "jinja2")])

@@ -142,7 +142,7 @@ def test_a_file_gone_from_the_store_is_404_not_500(client, supervisor, app):
 
 def test_every_media_string_has_a_french_and_english_entry():
     root = LOCALE_DIR.parent
-    method_map = [("app/media.py", "python"), ("app/templates/report.html", "jinja2")]
+    method_map = [("app/triage/**.py", "python"), ("app/templates/triage/**.html", "jinja2")]
     used = {m for _, _, m, _, _ in extract_from_dir(str(root), method_map, keywords={"_": None, "N_": None})}
     for language in ("fr", "en"):
         with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:

@@ -226,5 +226,5 @@ def test_reasons_quoting_a_number_are_masked():
 
 
 def test_every_message_log_string_is_in_both_web_catalogues():
-    assert_in_web_catalogues([("app/message_log.py", "python"), ("app/templates/message_log.html", "jinja2"),
+    assert_in_web_catalogues([("app/admin/**.py", "python"), ("app/templates/admin/**.html", "jinja2"),
                               ("app/templates/base.html", "jinja2")])

@@ -254,20 +254,18 @@ def test_nav_links_follow_the_role(client, people, login):
 
 
 SLICE_FILES = [
-    ("app/services.py", "python"), ("app/referrals.py", "python"), ("app/transfers.py", "python"),
-    ("app/templates/services.html", "jinja2"), ("app/templates/service_form.html", "jinja2"),
-    ("app/templates/case_referrals.html", "jinja2"), ("app/templates/referrals.html", "jinja2"),
-    ("app/templates/transfers.html", "jinja2"),
+    ("app/directory/**.py", "python"), ("app/cases/**.py", "python"),
+    ("app/templates/directory/**.html", "jinja2"), ("app/templates/cases/**.html", "jinja2"),
 ]
 
 
 def test_every_string_of_these_pages_has_a_french_translation_and_every_type_a_label():
-    from app.referrals import STATUS_LABELS
-    from app.services import SERVICE_TYPE_LABELS
+    from app.cases.labels import REFERRAL_STATUS
+    from app.directory.labels import SERVICE_TYPE_LABELS
     from casecore import taxonomy
 
     assert set(SERVICE_TYPE_LABELS) == set(taxonomy.SERVICE_TYPES)
-    assert set(STATUS_LABELS) == set(taxonomy.REFERRAL_STATUSES)
+    assert set(REFERRAL_STATUS) == set(taxonomy.REFERRAL_STATUSES)
     assert_in_web_catalogues(SLICE_FILES)
 
 

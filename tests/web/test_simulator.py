@@ -424,6 +424,6 @@ def test_an_sms_is_kept_and_the_reason_given_when_redis_is_down(sqlite_url, plac
 
 
 def test_every_simulator_string_is_in_both_web_catalogues_and_translated_in_french():
-    used = assert_in_web_catalogues([("app/simulator/**.py", "python"), ("app/templates/simulator.html", "jinja2"),
+    used = assert_in_web_catalogues([("app/simulator/**.py", "python"), ("app/templates/simulator/**.html", "jinja2"),
                                      ("app/templates/base.html", "jinja2")])
     assert len(used) > 30

@@ -1,0 +1,12 @@
+"""Who is using the web view: login and logout, CSRF, idle sessions, the login requirement, people-only cookies.
+May import app.web, app.runtime and the layers below; never a feature package."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.auth import views
+
+
+def init_app(app: Flask) -> None:
+    """Install the login pages and the checks every request goes through."""
+    views.init_app(app)

@@ -1,0 +1,16 @@
+"""Case work on the web: the case page and list, approvals, referrals, transfers, the audit trail, and their words.
+May import app.web, app.auth, app.runtime and the layers below; never triage, complaints, feedback or admin."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.cases import audit, list, referrals, transfers, views
+
+
+def init_app(app: Flask) -> None:
+    """Register the case pages, the case list, referrals, transfers and the audit trail."""
+    views.init_app(app)
+    audit.init_app(app)
+    referrals.init_app(app)
+    transfers.init_app(app)
+    list.init_app(app)

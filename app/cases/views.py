@@ -1,0 +1,237 @@
+"""The case page (/cases/<id>): steps, approvals, consent, follow-ups, messages to the family, closure, reopening.
+
+Views parse the form, call casecore and redirect (POST-redirect-GET); a refusal re-renders the page with the reason
+(4xx). Access is casecore's (casecore.access through casecore.casework): a case not visible is a 404; an
+administrator, who never sees case content, gets a 403.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time, timezone
+
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.cases.labels import case_label, refusal
+from app.runtime import runtime, timelines
+from casecore import taxonomy
+from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.cases import approvals, casework, outreach, reassignment, surveys
+from casecore.cases.assignment import OPEN_STATUSES, candidates
+from casecore.cases.view import case_page, pending_approvals
+from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
+from casecore.form_once import first_use
+from casecore.free_text import TEXT_LENGTH
+from casecore.messaging.routes import MESSAGE_LENGTH
+from casecore.people.roles import ADMIN, SUPERVISOR
+from channels.sms.encoding import to_gsm7
+from dialogs.closure_survey import survey_invitations
+from workers.queueing import enqueue_send
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("casework", __name__)
+
+# Dated follow-ups (a day, not a time) are recorded at midday UTC; one dated today is recorded as now.
+MIDDAY = time(12, 0, tzinfo=timezone.utc)
+
+
+def survey_plan() -> surveys.SurveyPlan:
+    """The closure surveys: the invitations in the family's language, respelt for SMS, sent by the SMS backend."""
+    rt = runtime()
+    words = rt.keywords.first_words
+
+    def texts(language: str) -> dict[str, str]:
+        return {audience: to_gsm7(text) for audience, text in survey_invitations(language, words).items()}
+
+    return surveys.SurveyPlan(texts, rt.settings.SMS_BACKEND, rt.settings.DEFAULT_LANGUAGE)
+
+
+@bp.route("/cases/<case_id>")
+def page(case_id: str):
+    """One case, for its case worker or its team's supervisor; viewing it is recorded in the audit trail."""
+    return _render(case_id)
+
+
+@bp.route("/approvals")
+def approvals_list():
+    """Requests waiting for the supervisor's decision on the cases of their teams, oldest first."""
+    if current_user.role != SUPERVISOR:
+        abort(403)
+    with runtime().unit_of_work() as db:
+        rows = pending_approvals(db, current_user)
+        record_event(db, current_user.id, "approvals.viewed", "approvals", None)
+    return render_template("cases/approvals.html", rows=rows)
+
+
+@bp.route("/cases/<case_id>/step", methods=["POST"])
+def advance(case_id: str):
+    """Start the next step that needs no approval (the assessment, the follow-up)."""
+    step = request.form.get("to_step", "")
+    return _act(case_id, "steps", lambda db: casework.advance_step(db, current_user, case_id, step))
+
+
+@bp.route("/cases/<case_id>/notes", methods=["POST"])
+def note(case_id: str):
+    """Add a note on the current step."""
+    text = request.form.get("text", "")
+    return _act(case_id, "timeline", lambda db: casework.add_note(db, current_user, case_id, text), once=True)
+
+
+@bp.route("/cases/<case_id>/consents", methods=["POST"])
+def consent(case_id: str):
+    """Record consent (or its refusal) for one purpose."""
+    form = request.form
+    return _act(case_id, "consent", lambda db: casework.record_consent(
+        db, current_user, case_id, purpose=form.get("purpose", ""), given=form.get("given") == "yes",
+        given_by=form.get("given_by", ""), note=form.get("note")), once=True)
+
+
+@bp.route("/cases/<case_id>/consents/<consent_id>/withdraw", methods=["POST"])
+def withdraw(case_id: str, consent_id: str):
+    """Withdraw a consent; referrals not yet taken up are revoked with it."""
+    return _act(case_id, "consent", lambda db: casework.withdraw_consent(db, current_user, case_id, consent_id))
+
+
+@bp.route("/cases/<case_id>/approvals", methods=["POST"])
+def request_approval(case_id: str):
+    """Ask the supervisor to approve the assessment, the case plan or the closure."""
+    form = request.form
+    return _act(case_id, "approvals", lambda db: approvals.request_approval(
+        db, current_user, case_id, form.get("step", ""), form.get("content"), form.get("closure_reason") or None))
+
+
+@bp.route("/cases/<case_id>/approvals/<approval_id>/decision", methods=["POST"])
+def decide(case_id: str, approval_id: str):
+    """The supervisor approves or returns a request."""
+    form = request.form
+    return _act(case_id, "approvals", lambda db: approvals.decide_approval(
+        db, current_user, case_id, approval_id, form.get("decision", ""), form.get("comment"),
+        timelines=timelines(), surveys=survey_plan()))
+
+
+@bp.route("/cases/<case_id>/follow-ups", methods=["POST"])
+def follow_up(case_id: str):
+    """Log a visit or a case plan review, with when the next one is due."""
+    form = request.form
+
+    def log_it(db):
+        happened = _day(form.get("happened_on"), default_now=True)
+        return casework.log_follow_up(db, current_user, case_id, kind=form.get("kind", ""), happened_at=happened,
+                                      notes=form.get("notes"), next_due_at=_day(form.get("next_due_on")),
+                                      timelines=timelines())
+
+    return _act(case_id, "follow-ups", log_it, once=True)
+
+
+@bp.route("/cases/<case_id>/messages", methods=["POST"])
+def message(case_id: str):
+    """Send the case worker's text to the family's number, through the outbox."""
+    form = request.form
+
+    def send(db):
+        sent = outreach.message_family(
+            db, current_user, case_id, contact_id=form.get("contact_id") or None, text=form.get("text", ""),
+            form_key=form.get("form_key", ""), sms_backend=runtime().settings.SMS_BACKEND, respell_sms=to_gsm7)
+        return [sent.outbox_id] if sent.is_new else []
+
+    return _act(case_id, "messages", send)
+
+
+@bp.route("/cases/<case_id>/assignment", methods=["POST"])
+def assign(case_id: str):
+    """A supervisor gives the case to a case worker (a case come in by transfer, or one changing hands)."""
+    worker_id = request.form.get("assigned_to_id", "")
+    return _act(case_id, "assignment", lambda db: reassignment.assign_case(
+        db, current_user, case_id, worker_id, sms_backend=runtime().settings.SMS_BACKEND))
+
+
+@bp.route("/cases/<case_id>/reopen", methods=["POST"])
+def reopen(case_id: str):
+    """A supervisor reopens a closed case, saying why."""
+    reason = request.form.get("reason", "")
+    return _act(case_id, "status", lambda db: casework.reopen_case(db, current_user, case_id, reason, timelines()))
+
+
+def _act(case_id: str, section: str, action: Callable, once: bool = False):
+    """Run one change in a unit of work; redirect to the page on success, re-render it with the reason if refused.
+
+    once: the form adds something, so the same form sent twice acts once (its key, casecore.form_once).
+    """
+    _refuse_admin()
+    try:
+        with runtime().unit_of_work() as db:
+            if once and not first_use(db, current_user.id, request.endpoint, request.form.get("form_key")):
+                return redirect(url_for("casework.page", case_id=case_id, _anchor=section))
+            result = action(db)
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    except InvalidInput as error:
+        message, status = refusal(getattr(error, "code", None))
+        log.info("case %s: %s refused (%s)", case_id, request.endpoint, getattr(error, "code", "invalid"))
+        return _render(case_id, error=message, error_section=section, status=status)
+    if isinstance(result, list):
+        # After the commit, so a send job never looks for a row not yet there; the scheduler sweeps what fails.
+        for outbox_id in result:
+            enqueue_send(runtime().queue, outbox_id)
+    return redirect(url_for("casework.page", case_id=case_id, _anchor=section))
+
+
+def _render(case_id: str, error: str | None = None, error_section: str | None = None, status: int = 200):
+    _refuse_admin()
+    # Read without the write lock (SQLite), then a short unit of work for the audit record.
+    with runtime().unit_of_work(read_only=True) as db:
+        try:
+            view = case_page(db, current_user, case_id, runtime().settings.SMS_BACKEND)
+        except NotFound:
+            abort(404)
+        workers = _assignable(db, view.case)
+    with runtime().unit_of_work() as db:
+        record_event(db, current_user.id, "case.viewed", "case", view.case.id)
+    return render_template(
+        "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
+        form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
+        is_supervisor=current_user.role == SUPERVISOR, manual_moves=casework.MANUAL_MOVES,
+        request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
+        message_length=MESSAGE_LENGTH, text_length=TEXT_LENGTH,
+        workers=workers, caseload_limit=timelines().caseload_limit,
+    ), status
+
+
+def _assignable(db, case) -> list:
+    """The case workers a supervisor may give this case to, best match for the family first; none for others."""
+    if current_user.role != SUPERVISOR or case.status not in OPEN_STATUSES:
+        return []
+    return candidates(db, case.organisation_id, caseload_limit=timelines().caseload_limit,
+                      wants_female_worker=bool(case.wants_female_worker), family_language=case.family_language)
+
+
+def _refuse_admin() -> None:
+    # An administrator manages people and settings and never reads case content: say so rather than 404.
+    if current_user.role == ADMIN:
+        abort(403)
+
+
+def _day(value: str | None, default_now: bool = False) -> datetime | None:
+    """A YYYY-MM-DD form date as an aware UTC time (midday; now for today); None (or now) when left empty."""
+    if not value:
+        return utcnow() if default_now else None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise Refused("bad_date") from None
+    now = utcnow()
+    return now if default_now and day == now.date() else datetime.combine(day, MIDDAY)
+
+
+def init_app(app: Flask) -> None:
+    """Register the case page and its forms, and their template helpers."""
+    app.register_blueprint(bp)
+    app.add_template_global(case_label)
+    # A key per form shown, so the form sent twice acts once (casecore.form_once).
+    app.add_template_global(lambda: uuid.uuid4(), "new_form_key")

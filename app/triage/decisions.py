@@ -1,0 +1,142 @@
+"""The report page and its decisions: accept into a case, duplicate, not eligible, refer out (the triage
+blueprint routes here, for supervisors only)."""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Mapping
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.runtime import runtime
+from app.web.pages import page_gettext
+from casecore import taxonomy
+from casecore.audit import record_event
+from casecore.cases.access import may_view_report
+from casecore.cases.assignment import candidates
+from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.ids import parse_id
+from casecore.reports import queries
+from casecore.reports.media import report_media
+from casecore.triage import queries as triage_queries
+from casecore.triage.decisions import Acceptance, accept_report, mark_duplicate, mark_not_eligible, refer_out
+from channels.sms.encoding import to_gsm7
+from dialogs.committee_thanks import accepted_text
+from workers.queueing import enqueue_send
+
+log = logging.getLogger(__name__)
+
+
+def report_page(report_id: str, values: Mapping[str, str], *, error: str | None = None, form: str | None = None,
+                status: int = 200):
+    """Render a report with its decision (or the forms while it is new); values pre-fill the forms."""
+    rt = runtime()
+    organisation_id = current_user.organisation_id
+    with rt.unit_of_work() as db:
+        try:
+            key = parse_id(report_id, "report")
+            if not may_view_report(db, current_user, key):
+                raise NotFound(f"no report {key}")  # another team's case, or one transferred away
+            detail = queries.report_detail(db, organisation_id, key)
+        except NotFound:
+            abort(404)
+        attachments = report_media(db, detail.id)
+        facts = triage_queries.triage_facts(db, detail.id)
+        decision = triage_queries.decision_of(db, organisation_id, detail.id)
+        needs = _matching_needs(values, facts.language)
+        workers = services = []
+        if decision is None:
+            workers = candidates(db, organisation_id, caseload_limit=rt.timelines.caseload_limit, **needs)
+            services = triage_queries.active_services(db, organisation_id)
+        record_event(db, current_user.id, "report.viewed", "report", detail.id)
+    return render_template(
+        "triage/report.html", report=detail, attachments=attachments, facts=facts, decision=decision, workers=workers,
+        services=services, needs=needs, values=values, error=error, error_form=form,
+        caseload_limit=rt.timelines.caseload_limit, risk_levels=taxonomy.CASE_RISK_LEVELS,
+        languages=taxonomy.COMMUNITY_LANGUAGES, reasons=taxonomy.NOT_ELIGIBLE_REASONS,
+    ), status
+
+
+def accept(report_id: str):
+    """Accept a new report: a case opened with a risk level and a case worker."""
+    form = request.form
+    acceptance = Acceptance(
+        risk_level=form.get("risk_level", ""), assigned_to_id=form.get("assigned_to_id", ""),
+        wants_female_worker=form.get("wants_female_worker") == "1", family_language=form.get("family_language"),
+    )
+    rt = runtime()
+    settings = rt.settings
+    return _decide(report_id, "accept", lambda db: accept_report(
+        db, report_id, acceptance, organisation_id=current_user.organisation_id, decided_by_id=current_user.id,
+        timelines=rt.timelines, default_region=settings.DEFAULT_REGION, sms_backend=settings.SMS_BACKEND,
+        committee_thanks=committee_thanks,
+    ).outbox_ids)
+
+
+def committee_thanks(language: str, reference: str) -> str:
+    """The thanks to a committee member, respelt for SMS."""
+    return to_gsm7(accepted_text(language, reference))
+
+
+def duplicate(report_id: str):
+    """Close a new report as a duplicate of another report of the organisation."""
+    form = request.form
+
+    def decide(db) -> list:
+        mark_duplicate(db, report_id, organisation_id=current_user.organisation_id, decided_by_id=current_user.id,
+                       original_reference=form.get("original_reference", ""), note=form.get("note"))
+        return []
+
+    return _decide(report_id, "duplicate", decide)
+
+
+def not_eligible(report_id: str):
+    """Close a new report as not eligible, with a reason."""
+    form = request.form
+
+    def decide(db) -> list:
+        mark_not_eligible(db, report_id, organisation_id=current_user.organisation_id,
+                          decided_by_id=current_user.id, reason=form.get("reason", ""), note=form.get("note"))
+        return []
+
+    return _decide(report_id, "not_eligible", decide)
+
+
+def refer(report_id: str):
+    """Close a new report as referred to a service of the directory."""
+    form = request.form
+
+    def decide(db) -> list:
+        refer_out(db, report_id, organisation_id=current_user.organisation_id, decided_by_id=current_user.id,
+                  service_id=form.get("service_id", ""), note=form.get("note"))
+        return []
+
+    return _decide(report_id, "refer", decide)
+
+
+def _decide(report_id: str, form_name: str, action: Callable):
+    """Run a decision (returning the outbox ids it wrote) in one transaction; a refusal re-renders the page with
+    the reason, never a 500."""
+    rt = runtime()
+    _ = page_gettext()
+    try:
+        with rt.unit_of_work() as db:
+            outbox_ids = action(db)
+    except NotFound:
+        abort(404)
+    except Conflict as refusal:
+        return report_page(report_id, request.form, error=_(str(refusal)), form=form_name, status=409)
+    except InvalidInput as refusal:
+        return report_page(report_id, request.form, error=_(str(refusal)), form=form_name, status=400)
+    for message_id in outbox_ids:
+        # After the commit; a False (Redis down) is caught up by the scheduler's sweep of queued messages.
+        enqueue_send(rt.queue, message_id)
+    return redirect(url_for("triage.report", report_id=report_id))
+
+
+def _matching_needs(values: Mapping[str, str], reporter_language: str) -> dict:
+    """The family's requests as the form gives them; the reporter's language until someone says otherwise."""
+    language = values.get("family_language", reporter_language)
+    if language not in taxonomy.COMMUNITY_LANGUAGES:
+        language = None
+    return {"wants_female_worker": values.get("wants_female_worker") == "1", "family_language": language}

@@ -1,0 +1,87 @@
+"""The supervisor's pages: the queue of new reports and one report's details."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, abort, redirect, render_template, request
+from flask_login import current_user
+
+from app.auth.views import landing_url
+from app.runtime import runtime
+from app.triage import decisions
+from app.triage.labels import label
+from casecore.audit import record_event
+from casecore.people.roles import may_triage
+from casecore.reports import queries
+from casecore.triage import queries as triage_queries
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("triage", __name__)
+
+
+def _require_triage_role() -> None:
+    if not may_triage(current_user.role):
+        abort(403)
+
+
+@bp.route("/")
+def home():
+    """The landing page: each role's own (the triage queue for supervisors)."""
+    return redirect(landing_url(current_user.role))
+
+
+@bp.route("/triage")
+def queue():
+    """New reports of the user's organisation, urgent first then newest."""
+    _require_triage_role()
+    # Read without the write lock (SQLite serialises writers), then the audit record in its own short write.
+    with runtime().unit_of_work(read_only=True) as db:
+        rows = queries.triage_queue(db, current_user.organisation_id)
+        # A second, small query: the queue's own stays on ix_report_triage, however many reports there are.
+        extras = triage_queries.queue_extras(db, [row.id for row in rows])
+    with runtime().unit_of_work() as db:
+        record_event(db, current_user.id, "triage.viewed", "organisation", current_user.organisation_id)
+    return render_template("triage/queue.html", rows=rows, limit=queries.TRIAGE_LIMIT, extras=extras,
+                           no_extra=triage_queries.QueueExtra(None, False))
+
+
+@bp.route("/reports/<report_id>")
+def report(report_id: str):
+    """One report of the user's organisation, with the decision forms while it is new; viewing it is audited."""
+    _require_triage_role()
+    return decisions.report_page(report_id, request.args)
+
+
+@bp.route("/reports/<report_id>/accept", methods=["POST"])
+def accept(report_id: str):
+    """Accept a new report into a case (app.decisions)."""
+    _require_triage_role()
+    return decisions.accept(report_id)
+
+
+@bp.route("/reports/<report_id>/duplicate", methods=["POST"])
+def duplicate(report_id: str):
+    """Close a new report as a duplicate (app.decisions)."""
+    _require_triage_role()
+    return decisions.duplicate(report_id)
+
+
+@bp.route("/reports/<report_id>/not-eligible", methods=["POST"])
+def not_eligible(report_id: str):
+    """Close a new report as not eligible (app.decisions)."""
+    _require_triage_role()
+    return decisions.not_eligible(report_id)
+
+
+@bp.route("/reports/<report_id>/refer", methods=["POST"])
+def refer(report_id: str):
+    """Close a new report as referred out (app.decisions)."""
+    _require_triage_role()
+    return decisions.refer(report_id)
+
+
+def init_app(app: Flask) -> None:
+    """Register the triage pages and the label helper of the templates."""
+    app.register_blueprint(bp)
+    app.add_template_global(label)

@@ -1,0 +1,83 @@
+"""What every page shares: its language and gettext, the HTML 403 and 404 pages, and the date filters."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+
+from app.runtime import runtime
+from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
+from casecore import taxonomy
+from casecore.base import utcnow
+from casecore.i18n import N_, gettext_for
+
+
+def page_language() -> str:
+    """The logged-in user's language, else the configured default."""
+    language = getattr(current_user, "language", None)
+    return language if language in taxonomy.LANGUAGES else runtime().settings.DEFAULT_LANGUAGE
+
+
+def page_gettext():
+    """The web-domain gettext for the current page's language."""
+    return gettext_for(page_language(), "web")
+
+
+def format_utc(moment: datetime | None) -> str:
+    """A stored time as '2026-11-22 14:05 UTC'."""
+    if moment is None:
+        return ""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def time_left(due_at: datetime | None, now: datetime | None = None) -> str:
+    """How long until due_at, or how long past it, in the page's language ("2 h 05 min", "late by 3 d 2 h")."""
+    if due_at is None:
+        return ""
+    _ = page_gettext()
+    seconds = int((due_at - (now or utcnow())).total_seconds())
+    minutes = abs(seconds) // 60
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        span = _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    elif hours:
+        span = _("%(h)s h %(m)02d min") % {"h": hours, "m": mins}
+    else:
+        span = _("%(m)s min") % {"m": mins}
+    return span if seconds > 0 else _("late by %(span)s") % {"span": span}
+
+
+def is_past(moment: datetime | None) -> bool:
+    """Whether a date has passed (for showing a deadline as overdue)."""
+    return moment is not None and moment <= utcnow()
+
+
+def _error_page(status: int, title: str, message: str):
+    _ = page_gettext()
+    return render_template("error.html", title=_(title), message=_(message)), status
+
+
+def _forbidden(error):
+    if WEBHOOKS_BLUEPRINT in request.blueprints:
+        return error
+    return _error_page(
+        403, N_("Not allowed"), N_("This page is for supervisors. Ask your supervisor if you need to see it.")
+    )
+
+
+def _not_found(error):
+    if WEBHOOKS_BLUEPRINT in request.blueprints:
+        return error
+    return _error_page(
+        404, N_("Page not found"), N_("This page does not exist, or it belongs to another organisation.")
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the date helpers of the templates and the HTML error pages."""
+    app.add_template_global(is_past)
+    app.add_template_filter(format_utc, "utc")
+    app.add_template_filter(time_left, "time_left")
+    app.register_error_handler(403, _forbidden)
+    app.register_error_handler(404, _not_found)

@@ -1,0 +1,7 @@
+"""Where the provider webhooks live, so the login, CSRF and session checks can leave them alone without importing
+them."""
+from __future__ import annotations
+
+# Providers cannot send a CSRF token or a session cookie: other modules exempt this blueprint by these names.
+BLUEPRINT = "webhooks"
+URL_PREFIX = "/webhooks"
