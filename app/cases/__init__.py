@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cases import audit, list, referrals, transfers, views
+from app.cases import audit, listing, referrals, transfers, views
 
 
 def init_app(app: Flask) -> None:
@@ -13,4 +13,4 @@ def init_app(app: Flask) -> None:
     audit.init_app(app)
     referrals.init_app(app)
     transfers.init_app(app)
-    list.init_app(app)
+    listing.init_app(app)

@@ -22,6 +22,22 @@ CASECORE = {
 }
 # Modules that stand above every feature: the schema for Alembic and the demo data.
 CASECORE_TOP = {"casecore.schema", "casecore.demo"}
+# Each app package and what it may import besides app's top-level modules (runtime, cli) and the layers below.
+APP = {
+    "kernel": set(),
+    "web": set(),
+    "auth": {"web"},
+    "webhooks": {"web"},
+    "simulator": {"web", "webhooks"},
+    "cases": {"web", "auth"},
+    "triage": {"web", "auth", "cases"},
+    "complaints": {"web", "auth"},
+    "directory": {"web", "auth"},
+    "feedback": {"web", "auth", "directory"},
+    "admin": {"web", "auth"},
+}
+# create_app, which wires every feature.
+APP_TOP = {"app"}
 # The layers (STYLE.md): what each may import.
 LAYERS = {
     "casecore": {"casecore"},
@@ -53,15 +69,16 @@ def imported(tree: ast.AST):
                 yield node.lineno, alias.name, []
 
 
-def casecore_package(dotted: str) -> str:
-    """The feature package of a casecore module, or "kernel" for a top-level one."""
+def package(dotted: str) -> str:
+    """The feature package of a casecore or app module, or "kernel" for a top-level one."""
     parts = dotted.split(".")
-    return parts[1] if len(parts) > 2 and (ROOT / "casecore" / parts[1]).is_dir() else "kernel"
+    return parts[1] if len(parts) >= 2 and (ROOT / parts[0] / parts[1]).is_dir() else "kernel"
 
 
-def test_every_casecore_package_is_listed():
-    packages = {p.name for p in (ROOT / "casecore").iterdir() if (p / "__init__.py").exists()} - {"migrations"}
-    assert packages == set(CASECORE) - {"kernel"}
+@pytest.mark.parametrize(("layer", "rules"), [("casecore", CASECORE), ("app", APP)])
+def test_every_package_is_listed(layer, rules):
+    packages = {p.name for p in (ROOT / layer).iterdir() if (p / "__init__.py").exists()} - {"migrations"}
+    assert packages == set(rules) - {"kernel"}
 
 
 @pytest.mark.parametrize("layer", sorted(LAYERS))
@@ -77,19 +94,20 @@ def test_layers_import_only_below_them(layer):
     assert wrong == []
 
 
-def test_casecore_packages_import_only_those_before_them():
+@pytest.mark.parametrize(("layer", "rules", "top"), [("casecore", CASECORE, CASECORE_TOP), ("app", APP, APP_TOP)])
+def test_packages_import_only_those_before_them(layer, rules, top):
     wrong = []
-    for dotted, tree in modules("casecore"):
-        if dotted in CASECORE_TOP:
+    for dotted, tree in modules(layer):
+        if dotted in top:
             continue
-        source = casecore_package(dotted)
+        source = package(dotted)
         for line, module, names in imported(tree):
-            if module.split(".")[0] != "casecore":
+            if module.split(".")[0] != layer:
                 continue
             # "from casecore import taxonomy" names a module; "from casecore.cases.models import Case" a name in one.
-            targets = {casecore_package(name if _is_module(name) else module) for name in names or [module]}
+            targets = {package(name if _is_module(name) else module) for name in names or [module]}
             for target in targets - {source, "kernel"}:
-                if target not in CASECORE[source]:
+                if target not in rules[source]:
                     wrong.append(f"{dotted}:{line} ({source}) imports {module} ({target})")
     assert wrong == []
 
