@@ -91,7 +91,7 @@ def make_case(session, report=None, **overrides) -> Case:
 
 @dataclass(frozen=True)
 class Asking:
-    """Who asks, as casecore.access reads a staff member (app.auth.StaffUser has the same fields)."""
+    """Who asks, as casecore.cases.access reads a staff member (app.auth.views.StaffUser has the same fields)."""
 
     id: uuid.UUID
     organisation_id: uuid.UUID

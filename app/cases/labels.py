@@ -33,7 +33,7 @@ DEADLINE: dict[str, str] = {
     "visit": N_("Follow-up visit"),
     "post_closure_check": N_("Post-closure check"),
 }
-# casecore.case_list.STATUS_FILTERS: a case status, or all the active ones, or all.
+# casecore.cases.listing.STATUS_FILTERS: a case status, or all the active ones, or all.
 CASE_FILTER: dict[str, str] = {"active": N_("Open or awaiting closure"), **CASE_STATUS, "all": N_("All")}
 # taxonomy.REFERRAL_STATUSES as a referral's status (the timeline says what happened with CASE_LABELS["referral"]).
 REFERRAL_STATUS: dict[str, str] = {
@@ -99,7 +99,7 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# What each casecore.casework.Refused code means, said to the person who filled in the form.
+# What each casecore.errors.Refused code means, said to the person who filled in the form.
 REFUSALS: dict[str, str] = {
     "step_not_next": N_("The case cannot move to this step from where it is."),
     "not_open": N_("The case is not open."),

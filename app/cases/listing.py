@@ -16,7 +16,7 @@ bp = Blueprint("case_list", __name__)
 
 @bp.route("/cases")
 def page():
-    """The cases this person may see (casecore.access), filtered by status; viewing the list is audited."""
+    """The cases this person may see (casecore.cases.access), filtered by status; viewing the list is audited."""
     if current_user.role not in CASE_ROLES:
         _ = page_gettext()
         return render_template("error.html", title=_("Not allowed"),

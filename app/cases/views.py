@@ -1,7 +1,7 @@
 """The case page (/cases/<id>): steps, approvals, consent, follow-ups, messages to the family, closure, reopening.
 
 Views parse the form, call casecore and redirect (POST-redirect-GET); a refusal re-renders the page with the reason
-(4xx). Access is casecore's (casecore.access through casecore.casework): a case not visible is a 404; an
+(4xx). Access is casecore's (casecore.cases.access through casecore.cases.casework): a case not visible is a 404; an
 administrator, who never sees case content, gets a 403.
 """
 from __future__ import annotations

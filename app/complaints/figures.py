@@ -2,7 +2,7 @@
 
 Counts, times and deadlines only: no reference, number, description or name is read for these pages. The
 breakdowns count the complaints the viewer may read; only the table by organisation counts others, in bands and over
-ended months (casecore.complaint_figures says why).
+ended months (casecore.complaints.figures says why).
 """
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ COMPLAINT_LABELS: dict[str, dict[str, str]] = {
              "named": N_("Staff member named"), "category": N_("Category changed")},
     "filter": {"open": N_("Not closed"), "closed": N_("Only closed"), "all": N_("Closed or not")},
     "language": LANGUAGES,
-    # casecore.complaint_figures.PERIODS, on the figures page.
+    # casecore.complaints.figures.PERIODS, on the figures page.
     "period": {
         "this_month": N_("This month"), "last_month": N_("Last month"), "last_90_days": N_("The last 90 days"),
         "this_year": N_("This year"), "custom": N_("Between two dates"),
@@ -42,7 +42,7 @@ COMPLAINT_LABELS: dict[str, dict[str, str]] = {
 CATEGORY_HELP = N_("Sexual exploitation or abuse, staff misconduct, fraud or corruption and personal data disclosed "
                    "are seen only by the complaints focal points.")
 
-# What each casecore.casework.Refused code of complaint handling means, said to the focal point.
+# What each casecore.errors.Refused code of complaint handling means, said to the focal point.
 REFUSALS: dict[str, str] = {
     "already_acknowledged": N_("This complaint has already been acknowledged."),
     "not_acknowledged": N_("Acknowledge the complaint first."),

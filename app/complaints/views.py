@@ -1,5 +1,5 @@
 """The complaint pages: the list (/complaints) and one complaint with the focal point's next steps, for those who may
-read it (casecore.complaint_access; anyone else 404), and the intake form (/complaints/new) for every staff member
+read it (casecore.complaints.access; anyone else 404), and the intake form (/complaints/new) for every staff member
 who received a complaint in person or by phone.
 
 Views parse the form, call casecore and redirect (POST-redirect-GET); a refusal re-renders the page with the reason.

@@ -7,7 +7,7 @@ from app.web.words import CHANNELS
 from casecore.feedback import figures as ff
 from casecore.i18n import N_
 
-# The rows of the figures (casecore.feedback_figures), what an answer is about (taxonomy.FEEDBACK_ABOUT), who gave it
+# The rows of the figures (casecore.feedback.figures), what an answer is about (taxonomy.FEEDBACK_ABOUT), who gave it
 # (taxonomy.FEEDBACK_AUDIENCES).
 GROUP_LABELS = {ff.CASE_MANAGEMENT: N_("Case management"), ff.GENERAL: N_("General")}
 ABOUT_LABELS = {

@@ -2,7 +2,7 @@
 services, per organisation and service, for every staff role; the individual comments for focal points only.
 
 The figures, how small groups are hidden and why the periods are fixed calendar quarters (never overlapping, ended
-ones only for case workers) are casecore.feedback_figures; no number is stored with feedback.
+ones only for case workers) are casecore.feedback.figures; no number is stored with feedback.
 """
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ class ThreadMessage:
 
 def _received_by_phone():
     # Only what the simulator wrote: a real person's messages to or from the same number stay out of the page.
-    # A message that a number which opted out will never get is not shown as received (casecore.outbox's rule).
+    # A message that a number which opted out will never get is not shown as received (the outbox's rule,
+    # casecore.messaging.outbox).
     withheld = and_(OutboundMessage.status == "queued", withheld_by_opt_out())
     return and_(OutboundMessage.backend == SIMULATOR, OutboundMessage.status != "failed", not_(withheld))
 

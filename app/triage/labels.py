@@ -66,7 +66,7 @@ LABELS: dict[str, dict[str, str]] = {
     "case_filter": CASE_FILTER,
 }
 
-# English msgids for an item's status and reason codes (casecore.media, channels.media_download).
+# English msgids for an item's status and reason codes (casecore.messaging.media, channels.media_download).
 STATUSES = {
     "pending": N_("Being downloaded"),
     "stored": N_("Received"),

@@ -55,28 +55,28 @@ def report(report_id: str):
 
 @bp.route("/reports/<report_id>/accept", methods=["POST"])
 def accept(report_id: str):
-    """Accept a new report into a case (app.decisions)."""
+    """Accept a new report into a case (app.triage.decisions)."""
     _require_triage_role()
     return decisions.accept(report_id)
 
 
 @bp.route("/reports/<report_id>/duplicate", methods=["POST"])
 def duplicate(report_id: str):
-    """Close a new report as a duplicate (app.decisions)."""
+    """Close a new report as a duplicate (app.triage.decisions)."""
     _require_triage_role()
     return decisions.duplicate(report_id)
 
 
 @bp.route("/reports/<report_id>/not-eligible", methods=["POST"])
 def not_eligible(report_id: str):
-    """Close a new report as not eligible (app.decisions)."""
+    """Close a new report as not eligible (app.triage.decisions)."""
     _require_triage_role()
     return decisions.not_eligible(report_id)
 
 
 @bp.route("/reports/<report_id>/refer", methods=["POST"])
 def refer(report_id: str):
-    """Close a new report as referred out (app.decisions)."""
+    """Close a new report as referred out (app.triage.decisions)."""
     _require_triage_role()
     return decisions.refer(report_id)
 

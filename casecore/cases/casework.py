@@ -1,8 +1,8 @@
 """Work on one case: its steps, notes, consent, follow-ups and reopening; every change audited.
 
-Each function takes the person acting (casecore.access.Staff) and locks the case row first: two changes to one case
-never interleave (SQLite serialises writers with BEGIN IMMEDIATE; on PostgreSQL the row lock does it).
-Approvals live in casecore.approvals, messages to the family in casecore.family_outreach.
+Each function takes the person acting (casecore.people.roles.Staff) and locks the case row first: two changes to one
+case never interleave (SQLite serialises writers with BEGIN IMMEDIATE; on PostgreSQL the row lock does it).
+Approvals live in casecore.cases.approvals, messages to the family in casecore.cases.outreach.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from casecore.people.roles import CASE_ROLES, SUPERVISOR, Staff
 
 log = logging.getLogger(__name__)
 
-# Steps a case worker moves to without an approval; the others follow an approval (casecore.approvals).
+# Steps a case worker moves to without an approval; the others follow an approval (casecore.cases.approvals).
 MANUAL_MOVES = {"registration": "assessment", "implementation": "follow_up"}
 # Withdrawing consent for these stops referrals not yet taken up (domain rules, "Consent").
 REFERRAL_PURPOSES = frozenset({"services", "sharing_providers"})
@@ -39,7 +39,7 @@ FALLBACK_RISK = "medium"
 def lock_case(session: Session, staff: Staff, case_id: str | uuid.UUID, *, supervisor_only: bool = False) -> Case:
     """The case if this person may see it, locked until the unit of work ends; NotFound otherwise.
 
-    Only case workers and supervisors see cases (casecore.access); supervisor_only refuses the others with
+    Only case workers and supervisors see cases (casecore.cases.access); supervisor_only refuses the others with
     NotAllowed, once the case is known to be theirs to see (anyone else learns nothing of it).
     """
     key = parse_id(case_id, "case")

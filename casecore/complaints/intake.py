@@ -1,8 +1,8 @@
 """Complaints about the service or its staff: validated, stored once per channel session (or staff form), with a
 reference, a severity by category and the date it must be closed by.
 
-The focal points are alerted by a job once the complaint is committed (casecore.complaint_alerts); who may then
-see it is casecore.complaint_access, what they do with it casecore.complaint_handling.
+The focal points are alerted by a job once the complaint is committed (casecore.complaints.alerts); who may then
+see it is casecore.complaints.access, what they do with it casecore.complaints.handling.
 """
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def log_complaint(session: Session, staff: Staff, *, channel: str, category: str
                   phone_key: Callable[[str], str] | None = None) -> SubmittedComplaint:
     """Store a complaint a staff member received in person or by phone, once per form (form_key), and return it.
 
-    Any role may log one; logging it gives no right to see it afterwards (casecore.complaint_access). phone_key
+    Any role may log one; logging it gives no right to see it afterwards (casecore.complaints.access). phone_key
     keys the complainant's number so that number may ask for the status, as for a complaint made on USSD.
     """
     taxonomy.require(channel, taxonomy.STAFF_INTAKE_CHANNELS, "complaint channel")

@@ -2,7 +2,7 @@
 
 An item is recorded "pending" in the same transaction as its message, so nothing received is lost; a worker then
 fetches it and it ends "stored", "refused" (too big, a type not allowed, bytes that are not what was declared) or
-"failed" (gone, refused to us, or too many tries). Attaching it to a case or a report is casecore.media_attach.
+"failed" (gone, refused to us, or too many tries). Attaching it to a case or a report is casecore.cases.media.
 """
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ class InboundMedia(Base):
     size: Mapped[Optional[int]] = mapped_column(Integer)
     sha256: Mapped[Optional[str]] = mapped_column(String(64))
     storage_key: Mapped[Optional[str]] = mapped_column(String(200))
-    # What it is attached to (casecore.media): a case, or a report, or nothing yet.
+    # What it is attached to (casecore.messaging.media): a case, or a report, or nothing yet.
     report_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"), index=True)
     case_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("case_file.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -118,7 +118,7 @@ class OutboundMessage(Base):
     claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # A message waiting for another try is not claimed before this time (backoff); None means at once.
     next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # What the provider later reported (casecore.delivery): queued, sent, delivered or failed; a final status
+    # What the provider later reported (casecore.messaging.delivery): queued, sent, delivered or failed; a final status
     # (delivered, failed) is never replaced.
     delivery_status: Mapped[Optional[str]] = mapped_column(String(16))
     delivery_reason: Mapped[Optional[str]] = mapped_column(String(200))

@@ -35,7 +35,7 @@ BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 BACKOFF_JITTER = 0.2
 # Reasons the channel adapters give for a refusal about the recipient (Twilio errors 21610 and 63016, on a send
 # or in a status callback): the number replied STOP, so every later message is withheld; a free-form WhatsApp
-# message outside the 24-hour window (casecore.whatsapp_window sends it otherwise).
+# message outside the 24-hour window (casecore.messaging.whatsapp_window sends it otherwise).
 OPTED_OUT_REASON = "opted_out"
 OUTSIDE_WINDOW_REASON = "outside_whatsapp_window"
 GAVE_UP_UNKNOWN = "outcome unknown: not sent again, to avoid sending it twice"
@@ -55,7 +55,7 @@ class OutboundSnapshot:
     content_sid: str | None = None
     purpose_key: str = ""
     claimed_at: datetime | None = None
-    # The opt-out confirmation: a message sent in its place (casecore.whatsapp_window) must go too.
+    # The opt-out confirmation: a message sent in its place (casecore.messaging.whatsapp_window) must go too.
     ignores_opt_out: bool = False
 
 

@@ -17,7 +17,7 @@ CASE_ROLES = frozenset({SUPERVISOR, CASEWORKER})
 
 
 class Staff(Protocol):
-    """What access decisions need to know about the person asking (app.auth.StaffUser has it)."""
+    """What access decisions need to know about the person asking (app.auth.views.StaffUser has it)."""
 
     id: uuid.UUID
     organisation_id: uuid.UUID

@@ -1,4 +1,4 @@
-"""Rewriting French and Bambara into GSM-7 (providers §4); the measuring itself is casecore.sms_length."""
+"""Rewriting French and Bambara into GSM-7 (providers §4); the measuring itself is casecore.messaging.sms_length."""
 from __future__ import annotations
 
 import unicodedata

@@ -1,4 +1,4 @@
-"""The service directory (casecore.services) and its CSV import and export, on both databases."""
+"""The service directory (casecore.directory.services) and its CSV import and export, on both databases."""
 from __future__ import annotations
 
 import io

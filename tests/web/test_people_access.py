@@ -345,7 +345,7 @@ def test_a_bad_audit_page_is_a_400(client, login, people, page):
 def test_every_string_of_this_slice_is_in_both_web_catalogues():
     used = assert_in_web_catalogues([
         ("app/admin/**.py", "python"), ("app/cases/audit.py", "python"), ("app/auth/**.py", "python"),
-        ("casecore/teams.py", "python"), ("casecore/users.py", "python"), ("app/templates/admin/**.html", "jinja2"),
+        ("casecore/accounts/**.py", "python"), ("app/templates/admin/**.html", "jinja2"),
         ("app/templates/cases/audit.html", "jinja2"), ("app/templates/login.html", "jinja2")])
     assert len(used) > 100
     # Durations on the settings page, with plurals.

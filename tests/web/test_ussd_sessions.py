@@ -5,7 +5,7 @@ Driven by raw Africa's Talking forms (providers §1). Screens are being retransl
 with what the gettext catalogue gives for a msgid, folded to ASCII as the USSD renderer does.
 
 A "first-time" number has never chosen a language: its sessions open at the language screen. A "returning" number
-chose French before (kept in the database, casecore/contacts.py): its sessions open at the main menu.
+chose French before (kept in the database, casecore/messaging/contacts.py): its sessions open at the main menu.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Need to know (casecore.access) and the deadline book (casecore.deadlines), on both databases."""
+"""Need to know (casecore.cases.access) and the deadline book (casecore.deadlines), on both databases."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Referrals from a case (casecore.referrals): consent first, the status path, the provider's answers, on both
+"""Referrals from a case (casecore.cases.referrals): consent first, the status path, the provider's answers, on both
 databases."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transfers of a case to another organisation (casecore.transfers): who may ask, who sees what before and after
+"""Transfers of a case to another organisation (casecore.cases.transfers): who may ask, who sees what before and after
 the answer, on both databases."""
 from __future__ import annotations
 
