@@ -26,6 +26,10 @@ def csrf_from(html: str) -> str:
 
 def assert_in_web_catalogues(method_map: list[tuple[str, str]]) -> set[str]:
     """Every string the files of method_map translate is in fr and en web.po, with a French text; returns them."""
+    root = LOCALE_DIR.parent
+    # A pattern that matches nothing (a file moved or renamed) would check nothing and pass.
+    empty = [pattern for pattern, _ in method_map if not list(root.glob(pattern.replace("**.", "**/*.")))]
+    assert empty == [], "no file matches these patterns"
     found = extract_from_dir(str(LOCALE_DIR.parent), method_map, keywords={"_": None, "N_": None})
     used = {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
     for language in ("fr", "en"):
