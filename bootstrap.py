@@ -11,6 +11,9 @@ from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# Every mapped class, before any session is made: a model names another feature's table only by its name
+# (ForeignKey("service.id")), which resolves once that feature's models module is imported too.
+from casecore import schema  # noqa: F401
 from casecore.cache import Refreshing
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.deadlines.timelines import Timelines

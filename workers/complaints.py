@@ -8,14 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bootstrap import Runtime, bootstrap
-from casecore.complaints.alerts import (
-    alert_complaint_deadline as write_deadline_alert,
-)
-from casecore.complaints.alerts import (
-    complaints_to_alert,
-    queue_complaint_alerts,
-    schedule_missing_complaint_deadlines,
-)
+from casecore.complaints.alerts import alert_complaint_deadline as write_deadline_alert
+from casecore.complaints.alerts import complaints_to_alert, queue_complaint_alerts, schedule_missing_complaint_deadlines
 from channels.sms.encoding import to_gsm7
 from dialogs.complaint_ack import acknowledgement_text
 from workers.queueing import enqueue_send, follow_up_queue

@@ -1,5 +1,5 @@
 """Case work on the web: the case page and list, approvals, referrals, transfers, the audit trail, and their words.
-May import app.web, app.auth, app.runtime and the layers below; never triage, complaints, feedback or admin."""
+May import only app.web, app.auth, app.runtime and the layers below (no other feature package)."""
 from __future__ import annotations
 
 from flask import Flask

@@ -1,5 +1,5 @@
 """Complaints about the service: their list, intake and handling pages, the complaint figures, and their words.
-May import app.web, app.auth, app.runtime and the layers below; never cases, triage, feedback or admin."""
+May import only app.web, app.auth, app.runtime and the layers below (no other feature package)."""
 from __future__ import annotations
 
 from flask import Flask

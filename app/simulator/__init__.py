@@ -1,4 +1,5 @@
-"""The simulator: a phone drawn in the browser, for trainers and testers, answered through the webhooks' code."""
+"""The simulator: a phone drawn in the browser, for trainers and testers, answered through the webhooks' code.
+May import app.web, app.webhooks, app.runtime and the layers below."""
 from __future__ import annotations
 
 from flask import Flask

@@ -16,9 +16,8 @@ from casecore.cases.access import may_view_report
 from casecore.cases.assignment import candidates
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.ids import parse_id
-from casecore.reports import queries
 from casecore.reports.media import report_media
-from casecore.triage import queries as triage_queries
+from casecore.triage import queries
 from casecore.triage.decisions import Acceptance, accept_report, mark_duplicate, mark_not_eligible, refer_out
 from channels.sms.encoding import to_gsm7
 from dialogs.committee_thanks import accepted_text
@@ -41,13 +40,13 @@ def report_page(report_id: str, values: Mapping[str, str], *, error: str | None 
         except NotFound:
             abort(404)
         attachments = report_media(db, detail.id)
-        facts = triage_queries.triage_facts(db, detail.id)
-        decision = triage_queries.decision_of(db, organisation_id, detail.id)
+        facts = queries.triage_facts(db, detail.id)
+        decision = queries.decision_of(db, organisation_id, detail.id)
         needs = _matching_needs(values, facts.language)
         workers = services = []
         if decision is None:
             workers = candidates(db, organisation_id, caseload_limit=rt.timelines.caseload_limit, **needs)
-            services = triage_queries.active_services(db, organisation_id)
+            services = queries.active_services(db, organisation_id)
         record_event(db, current_user.id, "report.viewed", "report", detail.id)
     return render_template(
         "triage/report.html", report=detail, attachments=attachments, facts=facts, decision=decision, workers=workers,

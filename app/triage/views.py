@@ -12,8 +12,7 @@ from app.triage import decisions
 from app.triage.labels import label
 from casecore.audit import record_event
 from casecore.people.roles import may_triage
-from casecore.reports import queries
-from casecore.triage import queries as triage_queries
+from casecore.triage import queries
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,11 @@ def queue():
     with runtime().unit_of_work(read_only=True) as db:
         rows = queries.triage_queue(db, current_user.organisation_id)
         # A second, small query: the queue's own stays on ix_report_triage, however many reports there are.
-        extras = triage_queries.queue_extras(db, [row.id for row in rows])
+        extras = queries.queue_extras(db, [row.id for row in rows])
     with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "triage.viewed", "organisation", current_user.organisation_id)
     return render_template("triage/queue.html", rows=rows, limit=queries.TRIAGE_LIMIT, extras=extras,
-                           no_extra=triage_queries.QueueExtra(None, False))
+                           no_extra=queries.QueueExtra(None, False))
 
 
 @bp.route("/reports/<report_id>")

@@ -1,4 +1,5 @@
-"""Provider webhooks: parse the provider's request, hand it to the dialogs or the inbox, answer in its format."""
+"""Provider webhooks: parse the provider's request, hand it to the dialogs or the inbox, answer in its format.
+May import app.web, app.runtime and the layers below."""
 from __future__ import annotations
 
 from flask import Flask

@@ -1,5 +1,5 @@
-"""The administrator's work on staff: accounts, teams and logins (and a case worker's open cases follow them
-to a new team).
+"""The administrator's work on staff: accounts, teams and logins. Moving a case worker to another team moves their
+open cases with them (the rule itself is cases/assignment.py's cases_follow).
 
 May import: the kernel, people, cases.
 """

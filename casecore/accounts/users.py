@@ -1,4 +1,4 @@
-"""Staff accounts: creation, changes by an administrator, password checks and lookups."""
+"""Staff accounts: creation, changes by an administrator, password checks (the reads are in people/lookups.py)."""
 from __future__ import annotations
 
 import uuid

@@ -166,7 +166,7 @@ def _emails(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str]:
 
 def _report_query():
     """What a report said with its place and up to three levels above it (_region_of walks them the way
-    casecore.reports.queries does), built once: making the aliases cost more than running the query."""
+    casecore.triage.queries does), built once: making the aliases cost more than running the query."""
     places = [aliased(Location, name=f"place_{n}") for n in range(4)]
     query = select(Report.reference, Report.received_at, Report.channel, Report.concern, Report.danger_now,
                    Report.child_sex, Report.child_age_band, Report.description,

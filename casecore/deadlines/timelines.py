@@ -1,4 +1,5 @@
-"""Deadlines of case work: the configurable timelines, and the dates each case (or new report) must meet.
+"""Deadlines of case work: the configurable timelines, the dates each case (or new report) must meet, and when a
+date is due its warning or overdue alert (alert_due, for cases' and complaints' dates alike).
 
 Defaults follow ../shared/domain/README.md (CPIMS+ configurations, Primero system settings); every one is a
 setting (settings.py), handed in as Timelines, because country procedures differ.

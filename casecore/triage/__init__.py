@@ -1,5 +1,5 @@
-"""The supervisor's decisions on a new report (accept and open a case, duplicate, not eligible, refer out) and
-the reads that back them.
+"""The supervisor's triage: the queue of new reports, a report's details, and the decisions on it (accept and
+open a case, duplicate, not eligible, refer out).
 
 May import: the kernel, people, messaging, deadlines, directory, reports, cases.
 """

@@ -38,7 +38,7 @@ APP = {
 }
 # create_app, which wires every feature.
 APP_TOP = {"app"}
-# The layers (STYLE.md): what each may import.
+# The layers (../shared/STYLE.md): what each may import.
 LAYERS = {
     "casecore": {"casecore"},
     "channels": {"channels", "casecore"},
@@ -113,7 +113,7 @@ def test_packages_import_only_those_before_them(layer, rules, top):
 
 
 def test_casecore_imports_at_the_top_of_each_module():
-    """A cycle is fixed by moving a function, never by an import hidden in a function (STYLE.md)."""
+    """A cycle is fixed by moving a function, never by an import hidden in a function (../shared/STYLE.md)."""
     late = [f"{dotted}:{node.lineno}" for dotted, tree in modules("casecore")
             for node in ast.walk(tree)
             if isinstance(node, (ast.Import, ast.ImportFrom)) and node not in tree.body]

@@ -223,7 +223,8 @@ def test_the_page_is_in_english_for_an_english_reader(app, uow, world):
 
 
 def test_every_case_page_string_is_in_both_web_catalogues():
-    assert_in_web_catalogues([("app/cases/**.py", "python"), ("app/templates/cases/**.html", "jinja2")])
+    assert_in_web_catalogues([("app/cases/**.py", "python"), ("app/web/words.py", "python"),
+                              ("app/templates/cases/**.html", "jinja2")])
 
 
 def test_every_case_work_code_has_a_label():

@@ -447,7 +447,8 @@ def test_a_focal_point_naming_themselves_in_capitals_gives_the_complaint_up(app,
 
 
 def test_every_complaint_page_string_is_in_both_web_catalogues():
-    assert_in_web_catalogues([("app/complaints/**.py", "python"), ("app/templates/complaints/**.html", "jinja2")])
+    assert_in_web_catalogues([("app/complaints/**.py", "python"), ("app/web/words.py", "python"),
+                              ("app/templates/complaints/**.html", "jinja2")])
 
 
 def test_a_step_sent_twice_is_done_once_and_not_refused(app, uow, people):

@@ -207,4 +207,5 @@ def test_feedback_by_ussd_after_a_service_lands_in_the_services_row(app, world, 
 
 
 def test_every_feedback_page_string_is_in_both_web_catalogues():
-    assert_in_web_catalogues([("app/feedback/**.py", "python"), ("app/templates/feedback/**.html", "jinja2")])
+    assert_in_web_catalogues([("app/feedback/**.py", "python"), ("app/web/words.py", "python"),
+                              ("app/templates/feedback/**.html", "jinja2")])

@@ -7,18 +7,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from app import create_app
 from casecore.audit import AuditEvent
 from casecore.cases.media import attach_waiting_media
-from casecore.i18n import LOCALE_DIR
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.media import MediaDraft, StoredFile, claim_media, finish_media, pending_media
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
+from tests.web.conftest import assert_in_web_catalogues
 
 PHONE = "+22376701430"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 4096
@@ -141,12 +139,4 @@ def test_a_file_gone_from_the_store_is_404_not_500(client, supervisor, app):
 
 
 def test_every_media_string_has_a_french_and_english_entry():
-    root = LOCALE_DIR.parent
-    method_map = [("app/triage/**.py", "python"), ("app/templates/triage/**.html", "jinja2")]
-    used = {m for _, _, m, _, _ in extract_from_dir(str(root), method_map, keywords={"_": None, "N_": None})}
-    for language in ("fr", "en"):
-        with (LOCALE_DIR / language / "LC_MESSAGES" / "web.po").open("rb") as handle:
-            catalogue = {m.id: m.string for m in read_po(handle, locale=language) if m.id}
-        assert used - set(catalogue) == set(), language
-        if language == "fr":
-            assert [msgid for msgid in used if not catalogue[msgid]] == []
+    assert_in_web_catalogues([("app/triage/**.py", "python"), ("app/templates/triage/**.html", "jinja2")])
