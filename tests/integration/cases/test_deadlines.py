@@ -22,7 +22,7 @@ from settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user
 from tests.queues import drain
-from tests.unit.test_alert_text import GSM7
+from tests.unit.reports.test_alert_text import GSM7
 from workers.queueing import deadline_job_id
 from workers.scheduler import run_once
 

@@ -38,7 +38,7 @@ from tests.conftest import make_settings
 from tests.factories import as_staff, make_organisation, make_user
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.queues import drain
-from tests.unit.test_alert_text import GSM7
+from tests.unit.reports.test_alert_text import GSM7
 from workers.queueing import enqueue_complaint_alert, enqueue_send
 from workers.scheduler import run_once
 

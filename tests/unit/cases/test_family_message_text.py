@@ -5,7 +5,7 @@ import pytest
 
 from casecore import taxonomy
 from casecore.cases.alerts import family_message_text
-from tests.unit.test_alert_text import GSM7
+from tests.unit.reports.test_alert_text import GSM7
 
 
 @pytest.mark.parametrize("language", taxonomy.LANGUAGES)
