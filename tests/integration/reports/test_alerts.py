@@ -15,10 +15,10 @@ from casecore.reports.models import Report
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.fakes.africastalking import Answer, FakeAfricasTalking
-from tests.queues import drain, work_once
+from tests.queues import drain, queued_job_ids, work_once
 from tests.servers import free_port
 from workers import jobs
-from workers.queueing import alert_job_id, enqueue_report_alert, enqueue_send
+from workers.queueing import ALERTS, alert_job_id, enqueue_report_alert, enqueue_send, sibling
 
 API_KEY = "test-api-key"
 
@@ -99,7 +99,7 @@ def test_running_the_alert_twice_sends_nothing_more(at_runtime, fake_at):
     report, _ = seed(at_runtime)
     assert enqueue_report_alert(at_runtime.queue, report.id)
     assert enqueue_report_alert(at_runtime.queue, report.id)  # same job id: still one job
-    assert at_runtime.queue.job_ids == [alert_job_id(report.id)]
+    assert queued_job_ids(at_runtime.queue) == [alert_job_id(report.id)]
     drain(at_runtime.queue)
     jobs.alert_supervisors(str(report.id))  # the job run again by hand, after everything was sent
     enqueue_report_alert(at_runtime.queue, report.id)
@@ -163,7 +163,7 @@ def test_a_rejected_number_fails_for_good_without_retry(at_runtime, fake_at):
     failed = messages(at_runtime)
     assert {(m.status, m.failure_reason, m.attempts) for m in failed.values()} == {
         ("failed", "InvalidPhoneNumber", 1)}
-    assert at_runtime.queue.failed_job_registry.count == 0  # the job did its work; the message failed
+    assert sibling(at_runtime.queue, ALERTS).failed_job_registry.count == 0  # the job did its work; the message failed
 
 
 def test_a_timeout_leaves_the_outcome_unknown_and_the_sms_is_not_sent_again(at_runtime, fake_at):
