@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test install bench bench-cases clean
+.PHONY: run test install bench bench-cases bench-alert clean
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_local.py
@@ -17,6 +17,9 @@ bench: $(STAMP)
 
 bench-cases: $(STAMP)
 	$(BIN)/python bench/case_pages.py $(ARGS)
+
+bench-alert: $(STAMP)
+	$(BIN)/python bench/alert_behind_backlog.py $(ARGS)
 
 install: $(STAMP)
 

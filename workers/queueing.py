@@ -136,6 +136,11 @@ def enqueue_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
                          beside_started=True)
 
 
+def enqueue_alert_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
+    """Enqueue the send of an alert to a staff member on the alerts queue (the scheduler's sweep finds them)."""
+    return enqueue_send(sibling(queue, ALERTS), message_id)
+
+
 def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, attempt: int) -> bool:
     """Enqueue a later try of a send for when (RQ's scheduler runs it); False when Redis cannot be reached.
 

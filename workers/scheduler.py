@@ -24,6 +24,7 @@ from workers.complaints import find_complaints_to_alert
 from workers.deadlines import find_deadlines_to_alert
 from workers.inbound import end_expired_dialogues
 from workers.queueing import (
+    enqueue_alert_send,
     enqueue_complaint_alert,
     enqueue_complaint_deadline_alert,
     enqueue_deadline_alert,
@@ -54,7 +55,9 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     with runtime.unit_of_work() as session:
         report_ids = reports_awaiting_alert(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         mark_stale_claims_unknown(session, now - timedelta(seconds=STALE_CLAIM_SECONDS))
-        message_ids = messages_awaiting_send(session, now - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS), now)
+        send_before = now - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS)
+        alert_ids = messages_awaiting_send(session, send_before, now, to_staff=True)
+        message_ids = messages_awaiting_send(session, send_before, now, to_staff=False)
         unknown_ids = messages_of_unknown_outcome(session, now - timedelta(seconds=RECONCILE_AFTER_SECONDS))
         inbound_ids = inbound_awaiting(session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         # Photos and files whose fetching job was lost or ran out of RQ's retries (each item has MAX_ATTEMPTS).
@@ -73,6 +76,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         log.warning("idle dialogues not closed: the dialog store is unavailable (%s)", exc)
     work = [(enqueue_report_alert, report_id) for report_id in report_ids]
     work += [(enqueue_inbound, inbound_id) for inbound_id in inbound_ids]
+    work += [(enqueue_alert_send, message_id) for message_id in alert_ids]
     work += [(enqueue_send, message_id) for message_id in message_ids]
     work += [(enqueue_reconcile, message_id) for message_id in unknown_ids]
     work += [(enqueue_media, media_id) for media_id in media_ids]
@@ -88,7 +92,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     if work:
         log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d of unknown outcome, "
                  "%d media to fetch, %d deadline(s) to alert, %d complaint alert(s), %d in the queue", len(report_ids),
-                 len(inbound_ids), len(message_ids), len(unknown_ids), len(media_ids), len(deadline_ids),
+                 len(inbound_ids), len(alert_ids) + len(message_ids), len(unknown_ids), len(media_ids), len(deadline_ids),
                  len(complaint_ids) + len(complaint_deadline_ids), queued)
     return queued
 

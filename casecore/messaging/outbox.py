@@ -325,13 +325,18 @@ def record_send_result(
 
 
 def messages_awaiting_send(session: Session, created_before: datetime, now: datetime | None = None,
-                           limit: int = 200) -> list[uuid.UUID]:
-    """Ids of queued messages due now: a retry whose time has come, or a first try written before created_before."""
+                           limit: int = 200, *, to_staff: bool | None = None) -> list[uuid.UUID]:
+    """Ids of queued messages due now: a retry whose time has come, or a first try written before created_before;
+    to_staff True or False for the alerts to staff members only, or for the other messages only (each has its own
+    limit, so that a pile of replies never hides an alert)."""
     now = now or utcnow()
     due = or_(
         and_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.created_at < created_before),
         OutboundMessage.next_attempt_at <= now,
     )
+    if to_staff is not None:
+        due = and_(due, OutboundMessage.recipient_user_id.is_not(None) if to_staff
+                   else OutboundMessage.recipient_user_id.is_(None))
     return list(
         session.scalars(
             select(OutboundMessage.id)

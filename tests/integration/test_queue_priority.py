@@ -1,11 +1,16 @@
 """An alert about a child never waits behind other work: staff alerts first, then replies, then everything else."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
 
+from sqlalchemy import select, update
+
+from casecore.base import utcnow
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import queue_message
+from casecore.reports.alerts import queue_report_alerts
+from casecore.reports.models import Report
 from tests.factories import make_organisation, make_receiving_service, make_report, make_user
 from tests.queues import BurstWorker, queued
 from workers.queueing import (
@@ -16,8 +21,10 @@ from workers.queueing import (
     enqueue_report_alert,
     enqueue_send,
     queues_in_order,
+    send_job_id,
     sibling,
 )
+from workers.scheduler import OUTBOX_SWEEP_AFTER_SECONDS, run_once
 
 # Inbound messages waiting to be answered (a radio campaign, a prank, a provider replaying a day of messages).
 BACKLOG = 200
@@ -100,3 +107,22 @@ def test_each_kind_of_job_lands_on_its_queue(runtime):
         other = queue_message(session, purpose_key="other", to_phone="+22376600001", body="Merci", backend="console")
     enqueue_send(runtime.queue, other.id)
     assert replies.count == 1
+
+
+def test_the_sweep_puts_a_lost_alert_send_on_the_alerts_queue(runtime):
+    with runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        make_user(session, org)
+        report = make_report(session, organisation_slug=org.slug)
+        # Written, but their send jobs were lost (Redis went away).
+        [alert_id] = queue_report_alerts(session, report.id, "console")
+        reply_id = queue_message(session, purpose_key="lost-reply", to_phone="+22376600002", body="Merci",
+                                 backend="console").id
+        session.execute(update(OutboundMessage).values(
+            created_at=utcnow() - timedelta(seconds=OUTBOX_SWEEP_AFTER_SECONDS + 1)))
+        session.execute(update(Report).values(alerted_at=utcnow()))  # the alert job itself did run
+
+    run_once(runtime)
+
+    assert sibling(runtime.queue, ALERTS).job_ids == [send_job_id(alert_id)]
+    assert sibling(runtime.queue, REPLIES).job_ids == [send_job_id(reply_id)]
