@@ -7,8 +7,9 @@ from typing import Any, Mapping
 
 import requests
 
+from channels.http import retry_after
 from channels.sms.base import OutboundSms, SendResult, SmsBackend, SmsConfigError
-from channels.sms.http import post_or_retry, retry_after, without_numbers
+from channels.sms.http import post_or_retry, without_numbers
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 import requests
-from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from channels.http import never_sent
 from channels.sms.base import SendResult
 
 log = logging.getLogger(__name__)
@@ -35,29 +35,6 @@ def post_or_retry(provider: str, url: str, timeout: float, session: requests.Ses
             return SendResult.unknown("timeout")
         log.warning("%s: request failed (%s)", provider, exc.__class__.__name__)
         return SendResult.unknown(f"connection error ({exc.__class__.__name__})")
-
-
-def never_sent(exc: requests.RequestException) -> bool:
-    """Whether the request failed before any of it reached the provider (no connection was made)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    cause: BaseException | None = exc
-    while cause is not None:
-        reason = getattr(cause, "reason", None)  # urllib3's MaxRetryError keeps the real error here
-        if isinstance(cause, (NewConnectionError, NameResolutionError)) or isinstance(
-                reason, (NewConnectionError, NameResolutionError)):
-            return True
-        cause = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else cause.__cause__
-    return False
-
-
-def retry_after(headers: object) -> float | None:
-    """Seconds from an HTTP Retry-After header given in seconds (the date form is rare from APIs); None if absent."""
-    raw = headers.get("Retry-After") if hasattr(headers, "get") else None
-    try:
-        return max(0.0, min(float(raw), 3600.0)) if raw is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 def without_numbers(text: str) -> str:

@@ -9,8 +9,9 @@ from typing import Any, Mapping
 
 import requests
 
+from channels.http import retry_after
 from channels.sms.base import Lookup, OutboundSms, SendResult, SmsBackend, SmsConfigError
-from channels.sms.http import post_or_retry, retry_after, without_numbers
+from channels.sms.http import post_or_retry, without_numbers
 from channels.sms.twilio_content import (
     CONTENT_CACHE_OPTION,
     DEFAULT_CONTENT_API_URL,
