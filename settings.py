@@ -158,6 +158,15 @@ class Settings:
     # "fewer than N", so no family's rating can be read from them.
     FEEDBACK_MIN_GROUP: int = 5
 
+    # CPIMS+ (Primero v2), README "CPIMS+/Primero": the instance's address and the API account (HTTP Basic, a
+    # native Primero user whose role may create and read cases), the module cases are created in, and a JSON or CSV
+    # file mapping Relais codes to the instance's lookup values, locations and users (empty: stock Primero's).
+    PRIMERO_URL: str = ""
+    PRIMERO_USERNAME: str = ""
+    PRIMERO_PASSWORD: str = ""
+    PRIMERO_MODULE: str = "primeromodule-cp"
+    PRIMERO_MAPPING: str = ""
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
         """Build settings from environment variables, then apply explicit overrides."""

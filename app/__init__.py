@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import admin, auth, cases, cli, complaints, directory, feedback, simulator, triage, web, webhooks
+from app import admin, auth, cases, cli, complaints, directory, feedback, handoff, simulator, triage, web, webhooks
 from app.auth.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     directory.init_app(app)
     complaints.init_app(app)
     feedback.init_app(app)
+    handoff.init_app(app)
     cli.init_app(app)
     return app
 

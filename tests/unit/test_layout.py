@@ -19,6 +19,7 @@ CASECORE = {
     "feedback": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
     "complaints": {"people", "messaging", "deadlines"},
     "accounts": {"people", "cases"},
+    "handoff": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
 }
 # Modules that stand above every feature: the schema for Alembic and the demo data.
 CASECORE_TOP = {"casecore.schema", "casecore.demo"}
@@ -35,6 +36,7 @@ APP = {
     "directory": {"web", "auth"},
     "feedback": {"web", "auth", "directory"},
     "admin": {"web", "auth"},
+    "handoff": set(),
 }
 # create_app, which wires every feature.
 APP_TOP = {"app"}
