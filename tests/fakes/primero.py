@@ -63,11 +63,11 @@ STOCK_LOOKUPS: dict[str, list[str]] = {
 SELECTS = {"sex": "lookup-gender", "risk_level": "lookup-risk-level"}
 MULTI_SELECTS = {"protection_concerns": "lookup-protection-concerns"}
 RADIOS = {"urgent_protection_concern": "lookup-yes-no"}
-TICK_BOXES = {"consent_for_services", "disclosure_other_orgs", "consent_reporting"}
+# Only the fields ../shared/primero/README.md names; an instance's forms hold more, which a test adds when it needs.
+TICK_BOXES = {"consent_for_services", "disclosure_other_orgs"}
 DATES = {"registration_date", "date_of_birth"}
 NUMBERS = {"age"}
-TEXTS = {"name", "other_agency_id", "location_current", "owned_by", "age_group", "reporter_phone",
-         "protection_concerns_other", "referral_source", "notes_section_text", "case_id_display"}
+TEXTS = {"name", "other_agency_id", "location_current", "owned_by", "case_id_display"}
 # Written by Primero itself, or always permitted (§2).
 ALWAYS = {"id", "status", "state", "record_state", "module_id", "created_at", "owned_by"}
 # Stock locations: a country and two regions with their cercles.

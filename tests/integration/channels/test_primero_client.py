@@ -19,7 +19,7 @@ from channels.primero.client import (
 from tests.fakes.primero import MODULE, PASSWORD, USERNAME, Answer, FakePrimero, Instance
 from tests.servers import free_port
 
-FIELDS = {"module_id": MODULE, "sex": "female", "age_group": "6_11", "protection_concerns": ["caafag"],
+FIELDS = {"module_id": MODULE, "sex": "female", "age": 9, "protection_concerns": ["caafag"],
           "risk_level": "high", "other_agency_id": "RLS-K7QX2MP", "consent_for_services": True}
 
 
