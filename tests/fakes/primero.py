@@ -123,6 +123,8 @@ class Instance:
     lookups: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in STOCK_LOOKUPS.items()})
     locations: list[dict[str, Any]] = field(default_factory=lambda: [dict(x) for x in STOCK_LOCATIONS])
     user_names: set[str] = field(default_factory=lambda: {USERNAME, "cp_worker", "cp_supervisor"})
+    # Text fields an instance's forms add to the ones the contract names (a deployment's own fields).
+    texts: set[str] = field(default_factory=set)
 
 
 class FakePrimero(FakeProvider):
@@ -334,7 +336,8 @@ class PrimeroHandler(FakeHandler):
                 pointers.append(f"/{name}")
             elif name in NUMBERS and not (isinstance(value, int) and not isinstance(value, bool)):
                 pointers.append(f"/{name}")
-            elif name in TEXTS and (not isinstance(value, str) or _DATE.match(value) or _DATE_TIME.match(value)):
+            elif name in TEXTS | self.fake.instance.texts and (
+                    not isinstance(value, str) or _DATE.match(value) or _DATE_TIME.match(value)):
                 pointers.append(f"/{name}")
             elif name == "module_id" and value != MODULE:
                 pointers.append(f"/{name}")
@@ -342,7 +345,8 @@ class PrimeroHandler(FakeHandler):
 
     def _permitted(self, data: dict[str, Any]) -> dict[str, Any]:
         """What Primero keeps: the form fields only with module_id, the always-permitted ones; the rest dropped."""
-        form_fields = set(SELECTS) | set(MULTI_SELECTS) | set(RADIOS) | TICK_BOXES | DATES | NUMBERS | TEXTS
+        form_fields = (set(SELECTS) | set(MULTI_SELECTS) | set(RADIOS) | TICK_BOXES | DATES | NUMBERS | TEXTS
+                       | self.fake.instance.texts)
         kept = {}
         for name, value in data.items():
             if name in ALWAYS:

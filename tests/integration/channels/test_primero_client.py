@@ -134,3 +134,13 @@ def test_reads_say_whether_to_try_again(primero):
     c.auth = (USERNAME, "wrong")
     with pytest.raises(PrimeroRefused, match="Invalid User name"):
         c.location_codes()
+
+
+def test_a_field_the_instance_does_not_have_is_dropped_and_noted():
+    with FakePrimero() as fake:
+        PrimeroClient(fake.url, USERNAME, PASSWORD).create_case(uuid.uuid4(), {**FIELDS, "age_group": "6_11"})
+        assert fake.violations == ["age_group is not a field of the case form (dropped)"]
+    with FakePrimero(instance=Instance(texts={"age_group"})) as fake:
+        case_id = uuid.uuid4()
+        PrimeroClient(fake.url, USERNAME, PASSWORD).create_case(case_id, {**FIELDS, "age_group": "6_11"})
+        assert fake.violations == [] and fake.cases[str(case_id)]["age_group"] == "6_11"
