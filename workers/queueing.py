@@ -127,12 +127,9 @@ def enqueue_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:
 
 
 def enqueue_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
-    """Enqueue the send job for an outbox message; False (and a warning) when Redis cannot be reached.
-
-    An alert job's sends stay on ALERTS (queue is where the job came from); every other send goes on REPLIES.
-    """
-    target = queue if priority_of(queue) == ALERTS else sibling(queue, REPLIES)
-    return _enqueue_once(target, SEND_JOB, send_job_id(message_id), str(message_id), retry=False,
+    """Enqueue the send job for an outbox message (on ALERTS or REPLIES: _send_queue); False (and a warning) when
+    Redis cannot be reached."""
+    return _enqueue_once(_send_queue(queue), SEND_JOB, send_job_id(message_id), str(message_id), retry=False,
                          beside_started=True)
 
 
@@ -147,10 +144,9 @@ def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, a
     Its own job id per try: the job asking for it is still running under the plain send id. A job run early or
     twice is harmless: the claim only takes a message that is due and still queued.
     """
-    target = queue if priority_of(queue) == ALERTS else sibling(queue, REPLIES)
     try:
-        target.enqueue_at(when, SEND_JOB, str(message_id), job_id=f"{send_job_id(message_id)}-try-{attempt}",
-                          failure_ttl=FAILURE_TTL)
+        _send_queue(queue).enqueue_at(when, SEND_JOB, str(message_id),
+                                      job_id=f"{send_job_id(message_id)}-try-{attempt}", failure_ttl=FAILURE_TTL)
     except redis.RedisError as exc:
         log.warning("could not schedule send %s (%s); the scheduler will enqueue it when due", message_id,
                     exc.__class__.__name__)
@@ -200,6 +196,11 @@ def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = 
                     exc.__class__.__name__)
         return False
     return True
+
+
+def _send_queue(queue: Queue) -> Queue:
+    """Where a send goes: an alert job's sends stay on ALERTS (queue is where the job came from), others on REPLIES."""
+    return queue if priority_of(queue) == ALERTS else sibling(queue, REPLIES)
 
 
 def _fetch_job(queue: Queue, job_id: str) -> Job | None:

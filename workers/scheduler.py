@@ -92,8 +92,8 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     if work:
         log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d of unknown outcome, "
                  "%d media to fetch, %d deadline(s) to alert, %d complaint alert(s), %d in the queue", len(report_ids),
-                 len(inbound_ids), len(alert_ids) + len(message_ids), len(unknown_ids), len(media_ids), len(deadline_ids),
-                 len(complaint_ids) + len(complaint_deadline_ids), queued)
+                 len(inbound_ids), len(alert_ids) + len(message_ids), len(unknown_ids), len(media_ids),
+                 len(deadline_ids), len(complaint_ids) + len(complaint_deadline_ids), queued)
     return queued
 
 

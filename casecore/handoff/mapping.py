@@ -33,7 +33,6 @@ NO_TARGET = "no_target"  # a Relais code the mapping does not map
 UNKNOWN_VALUE = "unknown_value"  # mapped to a value the instance's lookup does not have
 DISABLED_VALUE = "disabled_value"  # mapped to a value the instance has disabled
 UNKNOWN_LOCATION = "unknown_location"  # mapped to a location code the instance does not have
-UNKNOWN_CODE = "unknown_code"  # the file names a Relais code that does not exist
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Problem:
 
 def stock_mapping() -> HandoffMapping:
     """Stock Primero's values (its seed lookups)."""
-    return _from_sections(json.loads(STOCK_FILE.read_text(encoding="utf-8")), {})
+    return load_mapping(None)
 
 
 def load_mapping(path: str | Path | None) -> HandoffMapping:

@@ -90,7 +90,11 @@ class PrimeroClient:
             return CreateOutcome(UNKNOWN, f"connection lost ({exc.__class__.__name__})")
         status = response.status_code
         if status in (200, 201, 204):
-            return CreateOutcome(CREATED, case=_data(response) if status != 204 else {})
+            try:
+                case = _data(response) if status != 204 else {}
+            except PrimeroUnavailable:
+                case = {}  # created all the same: the case is read back by its id when needed
+            return CreateOutcome(CREATED, case=case or {})
         if status == 409:
             return CreateOutcome(ALREADY_THERE, "a case with this id exists")
         if status == 422:
