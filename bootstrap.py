@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -17,11 +18,14 @@ from casecore import schema  # noqa: F401
 from casecore.cache import Refreshing
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.deadlines.timelines import Timelines
+from casecore.handoff.mapping import HandoffMapping, load_mapping
+from casecore.handoff.modes import HandoffModes, parse_modes
 from casecore.messaging.media_store import FileMediaStore, MediaStore
 from casecore.people.locations import PlaceDirectory, load_place_directory
 from casecore.people.organisations import find_organisation
 from casecore.phones import phone_key
 from casecore.taxonomy import CASE_RISK_LEVELS, COMPLAINT_SEVERITIES
+from channels.primero.client import PrimeroClient
 from dialogs.keywords import KeywordBook, keyword_book
 from dialogs.services import CommunityServices
 from dialogs.sessions import SessionTimes
@@ -36,14 +40,38 @@ class Runtime:
     settings: Settings
 
     def __post_init__(self) -> None:
-        # Malformed timelines stop the process at start-up rather than at the first deadline.
+        # Malformed timelines or hand-off modes stop the process at start-up rather than at the first use.
         self.timelines  # noqa: B018
+        if self.handoff_modes.any_on and not self.settings.PRIMERO_URL:
+            raise ValueError("PRIMERO_HANDOFF hands reports over but PRIMERO_URL is not set")
 
     @cached_property
     def timelines(self) -> Timelines:
         """The case-work timelines and thresholds (TIMELINE_*, DEADLINE_WARN_FRACTION, CASELOAD_LIMIT), and the
         complaints' deadlines by severity (COMPLAINT_DEADLINE_HOURS_*)."""
         return timelines_from_settings(self.settings)
+
+    @cached_property
+    def handoff_modes(self) -> HandoffModes:
+        """Which organisations hand reports over to Primero, and when (PRIMERO_HANDOFF)."""
+        return parse_modes(self.settings.PRIMERO_HANDOFF)
+
+    @cached_property
+    def primero(self) -> PrimeroClient | None:
+        """The Primero instance hand-offs go to (PRIMERO_URL and its account), or None when none is configured."""
+        s = self.settings
+        if not s.PRIMERO_URL:
+            return None
+        return PrimeroClient(s.PRIMERO_URL, s.PRIMERO_USERNAME, s.PRIMERO_PASSWORD, timeout=s.PROVIDER_TIMEOUT)
+
+    def primero_mapping(self) -> HandoffMapping:
+        """The mapping to the instance's values (PRIMERO_MAPPING over stock Primero's), reread when the file changes."""
+        path = self.settings.PRIMERO_MAPPING
+        try:
+            stamp = os.stat(path).st_mtime_ns if path else 0
+        except OSError:
+            stamp = -1  # load_mapping says what is wrong with it
+        return _cached_mapping(path, stamp)
 
     @cached_property
     def engine(self) -> Engine:
@@ -116,6 +144,7 @@ class Runtime:
             alert_backend=s.SMS_BACKEND,
             timelines=self.timelines,
             feedback_answer_days=s.FEEDBACK_ANSWER_DAYS,
+            primero_mapping=self.primero_mapping if s.PRIMERO_URL else None,
         )
 
     def unit_of_work(self, read_only: bool = False):
@@ -173,6 +202,11 @@ def hours_by_risk(raw: str, name: str) -> dict[str, float]:
     if set(hours) != set(CASE_RISK_LEVELS):
         raise ValueError(f"{name} must give hours for each of {', '.join(CASE_RISK_LEVELS)}; got {raw!r}")
     return hours
+
+
+@lru_cache(maxsize=4)
+def _cached_mapping(path: str, _stamp: int) -> HandoffMapping:
+    return load_mapping(path or None)
 
 
 @lru_cache(maxsize=4096)

@@ -166,6 +166,18 @@ class Settings:
     PRIMERO_PASSWORD: str = ""
     PRIMERO_MODULE: str = "primeromodule-cp"
     PRIMERO_MAPPING: str = ""
+    # When reports go to Primero: "off", "on_accept" (a supervisor's acceptance in Relais) or "on_report" (every new
+    # report, triaged in CPIMS+); per organisation as "on_accept,slug-b=on_report,slug-c=off" (the bare value is the
+    # default of the organisations not named).
+    PRIMERO_HANDOFF: str = "off"
+    # The key Primero's webhook sends in its x-api-key header (its auth_type api_key); webhooks are refused without.
+    PRIMERO_WEBHOOK_KEY: str = ""
+    # The address staff open Primero's web view at: the report page links to the case there when it is set.
+    PRIMERO_PUBLIC_URL: str = ""
+    # Open handed-over cases are read back from Primero this often, for what its webhooks missed.
+    PRIMERO_POLL_MINUTES: float = 60
+    # A hand-off Primero cannot take (down, 429, 5xx, timeouts) is tried again with backoff for this long, then failed.
+    PRIMERO_RETRY_HOURS: float = 72
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

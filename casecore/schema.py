@@ -9,10 +9,11 @@ from casecore.complaints import models as complaint_models
 from casecore.deadlines import models as deadline_models
 from casecore.directory import models as directory_models
 from casecore.feedback import models as feedback_models
+from casecore.handoff import models as handoff_models
 from casecore.messaging import models as messaging_models
 from casecore.people import models as people_models
 from casecore.reports import models as report_models
 
 MODELS = (audit, form_once, people_models, messaging_models, deadline_models, directory_models, report_models,
-          case_models, feedback_models, complaint_models)
+          case_models, feedback_models, complaint_models, handoff_models)
 metadata = Base.metadata  # whole once every models module above is imported

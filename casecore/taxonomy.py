@@ -61,7 +61,8 @@ COMMUNITY_LANGUAGES = ("fr", "en", "bm")
 # A report about a child at risk, or about a missing or separated child (tracing, always high priority).
 REPORT_KINDS = ("child_at_risk", "tracing")
 
-REPORT_STATUSES = ("new", "accepted", "duplicate", "not_eligible", "referred", "closed")
+# handed_over: sent straight to CPIMS+ (PRIMERO_HANDOFF=on_report), which triages it; closed once closed there.
+REPORT_STATUSES = ("new", "accepted", "duplicate", "not_eligible", "referred", "closed", "handed_over")
 
 # When a missing child was last seen, and who the reporter is to the child (tracing reports).
 LAST_SEEN = ("today", "yesterday", "this_week", "longer", "unknown")
@@ -189,3 +190,8 @@ def require(value: str, allowed: tuple[str, ...], what: str) -> str:
     if value not in allowed:
         raise InvalidInput(f"unknown {what}: {value!r}")
     return value
+
+# When reports are handed over to CPIMS+ (Primero): never, at a supervisor's acceptance, or as soon as received.
+HANDOFF_MODES = ("off", "on_accept", "on_report")
+# A hand-off's row: waiting to be sent, claimed by a job, of unknown outcome (looked up first), sent, failed.
+HANDOFF_STATUSES = ("waiting", "sending", "unknown", "sent", "failed")

@@ -5,6 +5,7 @@ Nothing about the case is ever shown: the person only learns that the message wa
 from __future__ import annotations
 
 from casecore.cases.alerts import queue_family_message_alert
+from casecore.handoff.routing import handed_over_case, owner_accounts
 from casecore.cases.opening import (
     FAMILY_MESSAGE_LENGTH,
     CaseLink,
@@ -24,6 +25,8 @@ FORWARD = "message.forward"
 ENTRY_UNLINKED = "message.reference"
 # Outbox rows a step wrote; the entry point enqueues their sending once the transaction is committed.
 OUTBOUND_QUEUED = "outbound_queued"
+# A family's message on a case handed over to Primero, to add to the Primero case as a note (its event id).
+PRIMERO_NOTE = "primero_note"
 NO_REFERENCE = "none"
 
 
@@ -83,10 +86,22 @@ def _send(ctx: Context, answers: Answers) -> str:
     with ctx.services.unit_of_work() as session:
         message = record_family_message(session, case.case_id, channel=ctx.channel, body=answers["message.text"],
                                         source_key=f"{ctx.channel}:{ctx.session_id}")
+        handoff = _handed_over(ctx, session, case.case_id)
+        # A case handed over to Primero is followed by its owner there: their Relais account hears of it.
+        owners = owner_accounts(session, handoff, ctx.services.primero_mapping()) if handoff else None
         # The alert is written with the message: if the queue is down, the outbox sweep still sends it.
-        alerts = queue_family_message_alert(session, message.event_id, ctx.services.alert_backend)
+        alerts = queue_family_message_alert(session, message.event_id, ctx.services.alert_backend, owners)
     ctx.events.append((OUTBOUND_QUEUED, tuple(alerts)))
+    if handoff is not None:
+        ctx.events.append((PRIMERO_NOTE, message.event_id))
     return _("Your message was passed on. Your case worker will answer you.")
+
+
+def _handed_over(ctx: Context, session, case_id):
+    """The case's hand-off to Primero when there is one to follow (and hand-offs are configured)."""
+    if ctx.services.primero_mapping is None:
+        return None
+    return handed_over_case(session, case_id)
 
 
 def _no_reference(ctx: Context, answers: Answers) -> str:

@@ -9,6 +9,7 @@ from typing import Callable, Mapping
 from sqlalchemy.orm import Session
 
 from casecore.deadlines.timelines import Timelines
+from casecore.handoff.mapping import HandoffMapping
 from casecore.people.locations import PlaceDirectory
 
 
@@ -35,3 +36,6 @@ class CommunityServices:
     ussd_code: str = ""
     # Feedback answers the survey sent to the number within this many days (FEEDBACK_ANSWER_DAYS).
     feedback_answer_days: int = 30
+    # The mapping to the Primero instance cases are handed over to (None: no hand-off): a family's message on a
+    # handed-over case reaches the Relais account of its owner in Primero.
+    primero_mapping: Callable[[], HandoffMapping] | None = None

@@ -17,6 +17,8 @@ REPORT_STATUS_TEXT = {
     "not_eligible": N_("Your report was reviewed. No follow-up by our service."),
     "referred": N_("Your report was passed to another service."),
     "closed": N_("The follow-up of your report is finished."),
+    # Sent straight to the case management system, where a case was opened for it.
+    "handed_over": N_("A child protection worker is following up your report."),
 }
 COMPLAINT_STATUS_TEXT = {
     "new": N_("Your complaint was received. It will be handled soon."),

@@ -6,10 +6,16 @@ from typing import Any, Iterable
 from rq import Queue
 
 from casecore.messaging.media import MEDIA_RECEIVED
-from dialogs.case_message import OUTBOUND_QUEUED
+from dialogs.case_message import OUTBOUND_QUEUED, PRIMERO_NOTE
 from dialogs.complaint import COMPLAINT_SUBMITTED
 from dialogs.report_child import REPORT_SUBMITTED
-from workers.queueing import enqueue_complaint_alert, enqueue_media, enqueue_report_alert, enqueue_send
+from workers.queueing import (
+    enqueue_complaint_alert,
+    enqueue_family_note,
+    enqueue_media,
+    enqueue_report_alert,
+    enqueue_send,
+)
 
 
 def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
@@ -25,3 +31,6 @@ def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
                 enqueue_media(queue, media_id)
         elif event == COMPLAINT_SUBMITTED:
             enqueue_complaint_alert(queue, value)
+        elif event == PRIMERO_NOTE:
+            # Lost with Redis, the note is missing in Primero only: the message itself is in Relais and alerted.
+            enqueue_family_note(queue, value)

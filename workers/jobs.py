@@ -6,13 +6,17 @@ from datetime import timedelta
 
 from bootstrap import bootstrap
 from casecore.cases.media import attach_waiting_media
+from casecore.handoff.modes import mode_of
+from casecore.handoff.queue import hand_over_new_report
+from casecore.ids import parse_id
 from casecore.messaging.inbox import get_inbound
 from casecore.messaging.whatsapp_window import release_held
 from casecore.reports.alerts import queue_report_alerts
+from casecore.reports.models import Report
 from workers.followups import follow_up
 from workers.inbound import process_inbound
 from workers.media import fetch_media
-from workers.queueing import enqueue_send, follow_up_queue
+from workers.queueing import enqueue_handoff, enqueue_send, follow_up_queue
 from workers.sending import reconcile_one, send_one
 from workers.sending import resend_outside_window as resend_otherwise
 
@@ -22,12 +26,19 @@ log = logging.getLogger(__name__)
 def alert_supervisors(report_id: str) -> int:
     """Write the alert SMS for a report's supervisors and enqueue one send job per message; returns that count."""
     runtime = bootstrap()
+    handoff_id = None
     with runtime.unit_of_work() as session:
         message_ids = queue_report_alerts(session, report_id, runtime.settings.SMS_BACKEND)
+        # In the alert's transaction, so the sweep of reports never alerted covers the hand-off too.
+        report = session.get(Report, parse_id(report_id, "report"))
+        if mode_of(session, runtime.handoff_modes, report.organisation_id) == "on_report":
+            handoff_id = hand_over_new_report(session, report.id)
     queue = follow_up_queue(runtime)
     for message_id in message_ids:
         # A False here (Redis gone mid-job) is covered: the scheduler enqueues queued messages it finds.
         enqueue_send(queue, message_id)
+    if handoff_id is not None:
+        enqueue_handoff(queue, handoff_id)
     log.info("report %s: %d alert(s) to send", report_id, len(message_ids))
     # After the alerts, in a transaction of its own: photos sent before a report must never delay its alert.
     with runtime.unit_of_work() as session:

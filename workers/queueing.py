@@ -8,6 +8,7 @@ Callers hand any of the three (the runtime's queue is BACKGROUND): each enqueue 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from datetime import datetime
@@ -29,6 +30,9 @@ OUTSIDE_WINDOW_JOB = "workers.jobs.resend_outside_window"
 DEADLINE_JOB = "workers.deadlines.alert_deadline"
 COMPLAINT_ALERT_JOB = "workers.complaints.alert_complaint"
 COMPLAINT_DEADLINE_JOB = "workers.complaints.alert_complaint_deadline"
+HANDOFF_JOB = "workers.handoff.hand_over"
+NOTE_JOB = "workers.handoff.add_family_note"
+POLL_JOB = "workers.handoff.poll_cases"
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -164,6 +168,26 @@ def enqueue_outside_window(queue: Queue, message_id: str | uuid.UUID) -> bool:
     """Enqueue sending otherwise a WhatsApp message refused outside the window; False when Redis is down."""
     return _enqueue_once(sibling(queue, BACKGROUND), OUTSIDE_WINDOW_JOB, f"outside-window-{message_id}",
                          str(message_id))
+
+
+def enqueue_handoff(queue: Queue, handoff_id: str | uuid.UUID) -> bool:
+    """Enqueue the hand-off of a report to Primero; False when Redis cannot be reached (the sweep catches up)."""
+    return _enqueue_once(sibling(queue, BACKGROUND), HANDOFF_JOB, f"handoff-{handoff_id}", str(handoff_id),
+                         retry=False, beside_started=True)
+
+
+def enqueue_family_note(queue: Queue, event_id: str | uuid.UUID) -> bool:
+    """Enqueue adding a family's message to its handed-over case in Primero, as a note; False when Redis is down."""
+    return _enqueue_once(sibling(queue, BACKGROUND), NOTE_JOB, f"primero-note-{event_id}", str(event_id))
+
+
+def enqueue_poll(queue: Queue, handoff_ids: list[str]) -> bool:
+    """Enqueue reading these handed-over cases back from Primero; False when Redis cannot be reached.
+
+    The job id names the batch: a sweep finding the same cases unread while their job waits adds nothing."""
+    batch = ",".join(sorted(handoff_ids))
+    digest = hashlib.sha1(batch.encode()).hexdigest()[:20]
+    return _enqueue_once(sibling(queue, BACKGROUND), POLL_JOB, f"primero-poll-{digest}", batch, retry=False)
 
 
 def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = True,

@@ -15,6 +15,9 @@ from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.base import utcnow
 from casecore.complaints.alerts import complaints_awaiting_alert
 from casecore.form_once import forget_old_forms
+from casecore.handoff.follow import handoffs_to_follow
+from casecore.handoff.queue import handoffs_due
+from casecore.handoff.queue import mark_stale_claims_unknown as mark_stale_handoffs_unknown
 from casecore.messaging.inbox import inbound_awaiting
 from casecore.messaging.media import media_awaiting_fetch
 from casecore.messaging.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
@@ -22,14 +25,17 @@ from casecore.reports.alerts import reports_awaiting_alert
 from dialogs.state import StoreUnavailable
 from workers.complaints import find_complaints_to_alert
 from workers.deadlines import find_deadlines_to_alert
+from workers.handoff import find_stale_after
 from workers.inbound import end_expired_dialogues
 from workers.queueing import (
     enqueue_alert_send,
     enqueue_complaint_alert,
     enqueue_complaint_deadline_alert,
     enqueue_deadline_alert,
+    enqueue_handoff,
     enqueue_inbound,
     enqueue_media,
+    enqueue_poll,
     enqueue_reconcile,
     enqueue_report_alert,
     enqueue_send,
@@ -45,6 +51,8 @@ OUTBOX_SWEEP_AFTER_SECONDS = 300
 STALE_CLAIM_SECONDS = 120
 # A send whose outcome is unknown is looked up at the provider once the provider has surely recorded it.
 RECONCILE_AFTER_SECONDS = 60
+# Handed-over cases read back from Primero in one call (its `per` allows 1,000; a URL of 100 ids stays short).
+POLL_BATCH = 100
 
 
 def run_once(runtime: Runtime, now: datetime | None = None) -> int:
@@ -69,6 +77,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
             session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         complaint_deadline_ids = find_complaints_to_alert(runtime, session, now)
         forget_old_forms(session, now)
+        handoff_ids, follow_ids = _handoff_work(runtime, session, now)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
         message_ids += end_expired_dialogues(runtime)
@@ -83,6 +92,10 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_deadline_alert, deadline_id) for deadline_id in deadline_ids]
     work += [(enqueue_complaint_alert, complaint_id) for complaint_id in complaint_ids]
     work += [(enqueue_complaint_deadline_alert, complaint_id) for complaint_id in complaint_deadline_ids]
+    work += [(enqueue_handoff, handoff_id) for handoff_id in handoff_ids]
+    # Read back in batches: one Primero call per batch (its id filter), not one per case.
+    work += [(enqueue_poll, [str(i) for i in follow_ids[start:start + POLL_BATCH]])
+             for start in range(0, len(follow_ids), POLL_BATCH)]
     queued = 0
     for enqueue, item_id in work:
         if not enqueue(runtime.queue, item_id):
@@ -91,10 +104,22 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         queued += 1
     if work:
         log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d of unknown outcome, "
-                 "%d media to fetch, %d deadline(s) to alert, %d complaint alert(s), %d in the queue", len(report_ids),
-                 len(inbound_ids), len(alert_ids) + len(message_ids), len(unknown_ids), len(media_ids),
-                 len(deadline_ids), len(complaint_ids) + len(complaint_deadline_ids), queued)
+                 "%d media to fetch, %d deadline(s) to alert, %d complaint alert(s), %d hand-off(s) to send and %d "
+                 "to read back, %d in the queue", len(report_ids), len(inbound_ids), len(alert_ids) + len(message_ids),
+                 len(unknown_ids), len(media_ids), len(deadline_ids), len(complaint_ids) + len(complaint_deadline_ids),
+                 len(handoff_ids), len(follow_ids), queued)
     return queued
+
+
+def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list]:
+    """Hand-offs to send (due retries, unknown outcomes, rows whose job was lost) and open cases to read back."""
+    settings = runtime.settings
+    if runtime.primero is None:
+        return [], []
+    mark_stale_handoffs_unknown(session, now - find_stale_after(runtime))
+    due = handoffs_due(session, now, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
+    follow = handoffs_to_follow(session, now - timedelta(minutes=settings.PRIMERO_POLL_MINUTES))
+    return due, follow
 
 
 def run_forever(runtime: Runtime, stop: threading.Event) -> None:

@@ -93,6 +93,8 @@ CASE_LABELS: dict[str, dict[str, str]] = {
         "message_to_family": N_("Message to the family"),
         "closed": N_("Case closed"),
         "reopened": N_("Case reopened"),
+        "closed_in_primero": N_("Case closed in CPIMS+"),
+        "reopened_in_primero": N_("Case reopened in CPIMS+"),
         "referral": N_("Referral"),
         "assigned": N_("Case assigned"),
         "transfer": N_("Transfer"),
@@ -214,6 +216,17 @@ ACTION_LABELS = {
     "feedback.comments_viewed": N_("Read the feedback comments"),
     "complaint.category_changed": N_("Changed a complaint's category"),
     "complaints.viewed": N_("Viewed the complaints"),
+    "handoff.queued": N_("Queued the report's hand-off to CPIMS+"),
+    "handoff.sent": N_("Handed the report over to CPIMS+"),
+    "handoff.refused": N_("CPIMS+ refused the report's hand-off"),
+    "handoff.failed": N_("The report's hand-off to CPIMS+ failed"),
+    "handoff.retried": N_("Sent a failed hand-off to CPIMS+ again"),
+    "handoff.paused": N_("Hand-offs to CPIMS+ stopped: the account was refused"),
+    "handoff.resumed": N_("Resumed the hand-offs to CPIMS+"),
+    "handoff.webhook": N_("CPIMS+ said what became of a handed-over case"),
+    "handoff.closed_in_primero": N_("The case was closed in CPIMS+"),
+    "handoff.reopened_in_primero": N_("The case was reopened in CPIMS+"),
+    "handoff_queue.viewed": N_("Viewed the hand-offs to CPIMS+"),
 }
 
 
@@ -226,6 +239,7 @@ OBJECT_LABELS = {
     "message_log": N_("Message log"), "ussd_simulation": N_("Simulator"), "sms_simulation": N_("Simulator"),
     "whatsapp_simulation": N_("Simulator"), "complaint": N_("Complaint"),
     "complaint_figures": N_("Complaint figures"),
+    "primero_handoff": N_("Hand-off to CPIMS+"), "primero_pause": N_("Hand-offs to CPIMS+"),
 }
 
 

@@ -28,7 +28,7 @@ from casecore.free_text import TEXT_LENGTH
 from casecore.messaging.routes import MESSAGE_LENGTH
 from casecore.people.roles import ADMIN, SUPERVISOR
 from channels.sms.encoding import to_gsm7
-from dialogs.closure_survey import survey_invitations
+from workers import plans
 from workers.queueing import enqueue_send
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,7 @@ MIDDAY = time(12, 0, tzinfo=timezone.utc)
 
 def survey_plan() -> surveys.SurveyPlan:
     """The closure surveys: the invitations in the family's language, respelt for SMS, sent by the SMS backend."""
-    rt = runtime()
-    words = rt.keywords.first_words
-
-    def texts(language: str) -> dict[str, str]:
-        return {audience: to_gsm7(text) for audience, text in survey_invitations(language, words).items()}
-
-    return surveys.SurveyPlan(texts, rt.settings.SMS_BACKEND, rt.settings.DEFAULT_LANGUAGE)
+    return plans.survey_plan(runtime())
 
 
 @bp.route("/cases/<case_id>")

@@ -15,13 +15,15 @@ from casecore.audit import record_event
 from casecore.cases.access import may_view_report
 from casecore.cases.assignment import candidates
 from casecore.errors import Conflict, InvalidInput, NotFound
+from casecore.handoff.modes import mode_of
+from casecore.handoff.queries import report_handoff
+from casecore.handoff.queue import queue_handoff
 from casecore.ids import parse_id
 from casecore.reports.media import report_media
 from casecore.triage import queries
 from casecore.triage.decisions import Acceptance, accept_report, mark_duplicate, mark_not_eligible, refer_out
-from channels.sms.encoding import to_gsm7
-from dialogs.committee_thanks import accepted_text
-from workers.queueing import enqueue_send
+from workers import plans
+from workers.queueing import enqueue_handoff, enqueue_send
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ def report_page(report_id: str, values: Mapping[str, str], *, error: str | None 
         attachments = report_media(db, detail.id)
         facts = queries.triage_facts(db, detail.id)
         decision = queries.decision_of(db, organisation_id, detail.id)
+        handoff = report_handoff(db, organisation_id, detail.id)
         needs = _matching_needs(values, facts.language)
         workers = services = []
         if decision is None:
@@ -49,7 +52,8 @@ def report_page(report_id: str, values: Mapping[str, str], *, error: str | None 
             services = queries.active_services(db, organisation_id)
         record_event(db, current_user.id, "report.viewed", "report", detail.id)
     return render_template(
-        "triage/report.html", report=detail, attachments=attachments, facts=facts, decision=decision, workers=workers,
+        "triage/report.html", report=detail, attachments=attachments, facts=facts, decision=decision, handoff=handoff,
+        workers=workers,
         services=services, needs=needs, values=values, error=error, error_form=form,
         caseload_limit=rt.timelines.caseload_limit, risk_levels=taxonomy.CASE_RISK_LEVELS,
         languages=taxonomy.COMMUNITY_LANGUAGES, reasons=taxonomy.NOT_ELIGIBLE_REASONS,
@@ -65,16 +69,26 @@ def accept(report_id: str):
     )
     rt = runtime()
     settings = rt.settings
-    return _decide(report_id, "accept", lambda db: accept_report(
-        db, report_id, acceptance, organisation_id=current_user.organisation_id, decided_by_id=current_user.id,
-        timelines=rt.timelines, default_region=settings.DEFAULT_REGION, sms_backend=settings.SMS_BACKEND,
-        committee_thanks=committee_thanks,
-    ).outbox_ids)
+    handoffs: list = []
 
+    def decide(db) -> list:
+        accepted = accept_report(
+            db, report_id, acceptance, organisation_id=current_user.organisation_id, decided_by_id=current_user.id,
+            timelines=rt.timelines, default_region=settings.DEFAULT_REGION, sms_backend=settings.SMS_BACKEND,
+            committee_thanks=plans.committee_thanks)
+        # In the decision's transaction: an accepted report of an on_accept organisation reaches Primero, whatever
+        # fails after the commit.
+        if mode_of(db, rt.handoff_modes, current_user.organisation_id) == "on_accept":
+            handoffs.append(queue_handoff(db, accepted.report_id, current_user.organisation_id, "on_accept",
+                                          case_id=accepted.case_id, actor_id=current_user.id))
+        return accepted.outbox_ids
 
-def committee_thanks(language: str, reference: str) -> str:
-    """The thanks to a committee member, respelt for SMS."""
-    return to_gsm7(accepted_text(language, reference))
+    def hand_over() -> None:
+        for handoff_id in handoffs:
+            # A False (Redis down) is caught up by the scheduler's sweep of waiting hand-offs.
+            enqueue_handoff(rt.queue, handoff_id)
+
+    return _decide(report_id, "accept", decide, after=hand_over)
 
 
 def duplicate(report_id: str):
@@ -113,9 +127,9 @@ def refer(report_id: str):
     return _decide(report_id, "refer", decide)
 
 
-def _decide(report_id: str, form_name: str, action: Callable):
-    """Run a decision (returning the outbox ids it wrote) in one transaction; a refusal re-renders the page with
-    the reason, never a 500."""
+def _decide(report_id: str, form_name: str, action: Callable, after: Callable[[], None] | None = None):
+    """Run a decision (returning the outbox ids it wrote) in one transaction, then after(); a refusal re-renders
+    the page with the reason, never a 500."""
     rt = runtime()
     _ = page_gettext()
     try:
@@ -130,6 +144,8 @@ def _decide(report_id: str, form_name: str, action: Callable):
     for message_id in outbox_ids:
         # After the commit; a False (Redis down) is caught up by the scheduler's sweep of queued messages.
         enqueue_send(rt.queue, message_id)
+    if after is not None:
+        after()
     return redirect(url_for("triage.report", report_id=report_id))
 
 

@@ -52,6 +52,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_eligible": N_("Not eligible"),
         "referred": N_("Referred to another organisation"),
         "closed": N_("Closed"),
+        "handed_over": N_("Handed over to CPIMS+"),
     },
     "deadline": DEADLINE,
     "not_eligible": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.webhooks import delivery, limits, messages, ussd, ussd_events  # noqa: F401  (routes register on the blueprint)
+from app.webhooks import delivery, limits, messages, primero, ussd, ussd_events  # noqa: F401  (routes register)
 from app.webhooks.common import bp
 
 

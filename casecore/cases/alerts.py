@@ -86,14 +86,18 @@ def family_message_purpose_key(event_id: uuid.UUID, user_id: uuid.UUID) -> str:
     return f"family-message:{event_id}:{user_id}"
 
 
-def queue_family_message_alert(session: Session, event_id: str | uuid.UUID, backend: str) -> list[uuid.UUID]:
-    """Write the alert for a family's message (once) and return the outbox ids still to send."""
+def queue_family_message_alert(session: Session, event_id: str | uuid.UUID, backend: str,
+                               recipients: list[User] | None = None) -> list[uuid.UUID]:
+    """Write the alert for a family's message (once) and return the outbox ids still to send.
+
+    recipients replaces the case's own (its case worker, else the supervisors): a case handed over to Primero is
+    followed by its owner there."""
     event = session.get(CaseEvent, parse_id(event_id, "case event"))
     if event is None or event.kind != "family_message":
         raise NotFound(f"family message {event_id} does not exist")
     case = session.get(Case, event.case_id)
     to_send = []
-    recipients = _recipients(session, case)
+    recipients = _recipients(session, case) if recipients is None else recipients
     for user in recipients:
         message = queue_message(
             session, purpose_key=family_message_purpose_key(event.id, user.id), to_phone=user.phone,

@@ -60,6 +60,10 @@ class HandoffMapping:
         """The Primero user name of a Relais staff account, or None when the mapping names none."""
         return self.users.get((email or "").strip().lower()) if email else None
 
+    def emails_of(self, user_name: str | None) -> list[str]:
+        """The Relais accounts (lower-case emails) mapped to a Primero user name."""
+        return sorted(email for email, name in self.users.items() if user_name and name == user_name)
+
 
 @dataclass(frozen=True)
 class Problem:

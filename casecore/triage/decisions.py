@@ -55,6 +55,7 @@ class Accepted:
     case_id: uuid.UUID
     case_reference: str
     outbox_ids: list[uuid.UUID] = field(default_factory=list)
+    report_id: uuid.UUID | None = None
 
 
 def accept_report(
@@ -99,7 +100,7 @@ def accept_report(
         outbox_ids.append(thanks.id)
     session.flush()
     log.info("report %s accepted: case %s (risk %s)", key, case_id, risk)
-    return Accepted(case_id, case.reference, outbox_ids)
+    return Accepted(case_id, case.reference, outbox_ids, key)
 
 
 def mark_duplicate(session: Session, report_id: str | uuid.UUID, *, organisation_id: uuid.UUID,

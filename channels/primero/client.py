@@ -52,6 +52,14 @@ class PrimeroUnavailable(Exception):
         self.retry_after = retry_after
 
 
+class PrimeroInvalid(Exception):
+    """Primero refused a value (422): the JSON pointers or attribute names it gave."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__("Primero refused: " + (", ".join(fields) or "the record"))
+        self.fields = fields
+
+
 class PrimeroRefused(Exception):
     """Primero refused the account (401) or the role (403): nothing will work until the configuration changes."""
 
@@ -108,6 +116,20 @@ class PrimeroClient:
         # Any other answer (a 404 from a wrong base URL, a proxy's 400) is a configuration to fix, not data.
         return CreateOutcome(NOT_AUTHORISED, f"unexpected HTTP {status} from {self.base_url}")
 
+    def update_case(self, case_id: uuid.UUID | str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """PATCH the case (top-level keys replace; subform rows merge by unique_id, §3): what changed, or None when
+        Primero has no such case. Raises PrimeroUnavailable / PrimeroRefused, and PrimeroInvalid on a 422."""
+        try:
+            response = self.http.patch(self._url(f"/cases/{str(case_id).lower()}"), json={"data": fields},
+                                       auth=self.auth, timeout=self.timeout, headers={"Accept": "application/json"})
+        except requests.RequestException as exc:
+            raise PrimeroUnavailable(f"no answer ({exc.__class__.__name__})") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code == 422:
+            raise PrimeroInvalid(_invalid_fields(response))
+        return _data(self._check(response))
+
     # -- reads -----------------------------------------------------------------------------------------------
     def get_case(self, case_id: uuid.UUID | str) -> dict[str, Any] | None:
         """The case's readable fields, or None when Primero has no case with that id."""
@@ -122,6 +144,15 @@ class PrimeroClient:
         rows = _data(response)
         # An unknown filter is ignored silently (§3): keep only what really matches.
         return [row for row in rows if row.get("other_agency_id") == reference]
+
+    def cases_by_ids(self, case_ids: list[uuid.UUID | str]) -> list[dict[str, Any]]:
+        """The cases with these ids that Primero holds and the account may read (IdFilter, §3); at most PAGE_SIZE."""
+        wanted = {str(case_id).lower() for case_id in case_ids}
+        if not wanted:
+            return []
+        response = self._check(self._get("/cases", {"id": ",".join(sorted(wanted)), "per": PAGE_SIZE}))
+        # An ignored filter answers the whole list: keep only the cases asked for.
+        return [row for row in _data(response) or [] if str(row.get("id", "")).lower() in wanted]
 
     def lookups(self) -> dict[str, Lookup]:
         """Every lookup of the instance, by unique_id."""

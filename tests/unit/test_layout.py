@@ -36,7 +36,7 @@ APP = {
     "directory": {"web", "auth"},
     "feedback": {"web", "auth", "directory"},
     "admin": {"web", "auth"},
-    "handoff": set(),
+    "handoff": {"web"},
 }
 # create_app, which wires every feature.
 APP_TOP = {"app"}

@@ -9,6 +9,7 @@ from app.cases.labels import CASE_LABELS, REFERRAL_STATUS, TRANSFER_STATUS
 from app.complaints.labels import COMPLAINT_LABELS
 from app.directory.labels import SERVICE_TYPE_LABELS
 from app.feedback.labels import ABOUT_LABELS, AUDIENCE_LABELS, GROUP_LABELS
+from app.handoff.labels import HANDOFF_LABELS
 from app.triage.labels import LABELS, STATUSES
 from app.web.words import CHANNELS, LANGUAGES
 from casecore import taxonomy
@@ -57,6 +58,8 @@ WORDED = [
     ("staff sex", PEOPLE_LABELS["sex"], STAFF_SEXES),
     ("staff language", PEOPLE_LABELS["language"], taxonomy.COMMUNITY_LANGUAGES),
     ("message log", LOG_LABELS, (*message_log.DIRECTIONS, *message_log.STATUSES)),
+    ("hand-off status", HANDOFF_LABELS["status"], taxonomy.HANDOFF_STATUSES),
+    ("hand-off trigger", HANDOFF_LABELS["trigger"], taxonomy.HANDOFF_MODES),
 ]
 
 

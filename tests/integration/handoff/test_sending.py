@@ -1,0 +1,227 @@
+"""Sending hand-offs to the fake Primero, on both databases: what the case holds, and that each report becomes
+exactly one Primero case whatever Primero answers, however often the job runs."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from casecore.base import utcnow
+from casecore.cases.casework import record_consent
+from casecore.handoff.models import Handoff
+from casecore.handoff.queue import claim_handoff, handoffs_due, is_paused, resume, retry_failed
+from casecore.messaging.models import OutboundMessage
+from tests.concurrency import run_together
+from tests.factories import as_staff
+from tests.fakes.primero import Answer
+from workers.handoff import send_handoff
+
+
+def _row(env, handoff_id) -> Handoff:
+    with env.runtime.unit_of_work(read_only=True) as session:
+        row = session.get(Handoff, handoff_id)
+        session.expunge(row)
+        return row
+
+
+def _send(env, handoff_id) -> str:
+    return send_handoff(env.runtime, str(handoff_id))
+
+
+def _due_now(env, handoff_id) -> None:
+    """Move the row's next try to now (the clock, not the rule, is what a test may change)."""
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, handoff_id).next_attempt_at = utcnow() - timedelta(seconds=1)
+
+
+def _posts(env) -> list:
+    return [r for r in env.primero.requests if r["method"] == "POST"]
+
+
+def test_an_accepted_report_becomes_one_primero_case_with_the_mapped_fields(handoff_env):
+    env = handoff_env
+    report = env.report(concern="child_labour", child_sex="male", child_age_band="12_17", danger_now=True,
+                        location_code="ML090101", description="Il travaille a la mine", consent_to_share=True,
+                        may_contact=True)
+    case_id, handoff_id = env.accept(report.id, risk_level="medium")
+    assert _send(env, handoff_id) == "sent"
+    row = _row(env, handoff_id)
+    [stored] = env.primero.cases.values()
+    assert stored["id"] == str(row.primero_id)
+    assert stored["module_id"] == "primeromodule-cp" and stored["other_agency_id"] == report.reference
+    assert stored["sex"] == "male" and stored["protection_concerns"] == ["worst_forms_of_child_labor"]
+    assert stored["risk_level"] == "medium" and stored["urgent_protection_concern"] == "true"
+    assert stored["location_current"] == "ML01" and stored["owned_by"] == "cp_worker"
+    assert stored["registration_date"] == utcnow().date().isoformat()
+    assert "consent_for_services" not in stored  # nothing recorded on the case yet: nothing claimed
+    [note] = stored["notes_section"]
+    assert report.reference in note["note_subject"]
+    assert "Il travaille a la mine" in note["note_text"] and "+22376701430" in note["note_text"]
+    assert "12" in note["note_text"] and "USSD" in note["note_text"]
+    # Read back at once: the short id Primero gave, its owner and status.
+    assert (row.status, row.short_id, row.owned_by, row.primero_status) == (
+        "sent", stored["case_id_display"], "cp_worker", "open")
+    # Sending again changes nothing: the row is settled.
+    assert _send(env, handoff_id) == "skipped" and len(_posts(env)) == 1
+
+
+def test_without_consent_to_share_neither_the_description_nor_the_number_goes(handoff_env):
+    env = handoff_env
+    report = env.report(description="Details", consent_to_share=False, may_contact=False, reporter_phone=None)
+    _case, handoff_id = env.accept(report.id)
+    _send(env, handoff_id)
+    [stored] = env.primero.cases.values()
+    text = stored["notes_section"][0]["note_text"]
+    assert "Details" not in text and "+223" not in text
+
+
+def test_a_number_goes_only_with_consent_to_be_contacted(handoff_env):
+    env = handoff_env
+    report = env.report(description="Details", consent_to_share=True, may_contact=False)
+    _case, handoff_id = env.accept(report.id)
+    _send(env, handoff_id)
+    [stored] = env.primero.cases.values()
+    text = stored["notes_section"][0]["note_text"]
+    assert "Details" in text and "+223" not in text
+
+
+def test_consents_recorded_on_the_case_go_as_primero_tick_boxes(handoff_env):
+    env = handoff_env
+    report = env.report()
+    case_id, handoff_id = env.accept(report.id)
+    with env.runtime.unit_of_work() as session:
+        from casecore.people.models import User
+        worker = session.get(User, env.worker_id)
+        record_consent(session, as_staff(worker), case_id, purpose="services", given=True, given_by="caregiver")
+        record_consent(session, as_staff(worker), case_id, purpose="sharing_providers", given=False,
+                       given_by="caregiver")
+    _send(env, handoff_id)
+    [stored] = env.primero.cases.values()
+    assert stored["consent_for_services"] is True and stored["disclosure_other_orgs"] is False
+
+
+def test_primero_unavailable_is_tried_again_after_its_retry_after(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    env.primero.answer_next(Answer.unavailable())
+    assert _send(env, handoff_id) == "waiting"
+    row = _row(env, handoff_id)
+    assert row.next_attempt_at >= utcnow() + timedelta(seconds=55) and "503" in row.reason
+    assert _send(env, handoff_id) == "skipped"  # not due yet
+    _due_now(env, handoff_id)
+    assert _send(env, handoff_id) == "sent" and len(env.primero.cases) == 1
+
+
+def test_throttling_and_server_errors_back_off_then_fail_after_the_retry_window(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    env.primero.answer_next(Answer.throttled(), Answer.server_error())
+    assert _send(env, handoff_id) == "waiting"
+    _due_now(env, handoff_id)
+    assert _send(env, handoff_id) == "waiting"
+    assert _row(env, handoff_id).attempts == 2
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, handoff_id).first_tried_at = utcnow() - timedelta(hours=73)
+    _due_now(env, handoff_id)
+    env.primero.answer_next(Answer.server_error())
+    assert _send(env, handoff_id) == "failed"
+    assert "72 hours" in _row(env, handoff_id).reason and env.primero.cases == {}
+
+
+def test_a_refused_value_fails_with_the_field_named_and_goes_again_once_the_mapping_is_fixed(handoff_env,
+                                                                                           mapping_file):
+    env = handoff_env
+    env.primero.instance.lookups["lookup-risk-level"] = ["eleve", "moyen", "faible"]  # a renamed instance
+    _case, handoff_id = env.accept(env.report().id)
+    assert _send(env, handoff_id) == "failed"
+    row = _row(env, handoff_id)
+    assert row.invalid_fields == ["/risk_level"] and "/risk_level" in row.reason
+    assert _send(env, handoff_id) == "skipped"  # never blindly retried
+    mapping = json.loads(mapping_file.read_text())
+    mapping["risk_levels"] = {"high": "eleve", "medium": "moyen", "low": "faible"}
+    mapping_file.write_text(json.dumps(mapping))
+    with env.runtime.unit_of_work() as session:
+        assert retry_failed(session, handoff_id, env.organisation_id, env.admin_id)
+    assert _send(env, handoff_id) == "sent"
+    [stored] = env.primero.cases.values()
+    assert stored["risk_level"] == "eleve"
+
+
+def test_a_refused_account_pauses_every_hand_off_and_alerts_the_administrators(handoff_env):
+    env = handoff_env
+    _case, first = env.accept(env.report().id)
+    _case, second = env.accept(env.report().id)
+    env.primero.instance.users["relais_api"] = "changed"
+    assert _send(env, first) == "waiting"
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert is_paused(session)
+        alerts = session.scalars(select(OutboundMessage).where(
+            OutboundMessage.purpose_key.like("handoff-paused:%"))).all()
+        assert [a.recipient_user_id for a in alerts] == [env.admin_id]
+        assert "CPIMS+" in alerts[0].body and handoffs_due(session, utcnow(), utcnow()) == []
+    assert _send(env, second) == "skipped"  # nothing is tried while paused
+    assert _row(env, first).attempts == 0 and "401" in _row(env, first).reason
+    env.primero.instance.users["relais_api"] = "secret"
+    with env.runtime.unit_of_work() as session:
+        assert resume(session, env.admin_id)
+    assert (_send(env, first), _send(env, second)) == ("sent", "sent")
+    assert len(env.primero.cases) == 2
+
+
+def test_a_connection_lost_after_sending_is_settled_by_looking_the_case_up(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    env.primero.answer_next(Answer.dropped())
+    assert _send(env, handoff_id) == "unknown"
+    assert len(env.primero.cases) == 1  # Primero created it; Relais does not know yet
+    _due_now(env, handoff_id)
+    assert _send(env, handoff_id) == "sent"
+    assert len(_posts(env)) == 1  # looked up, never posted again
+
+
+def test_a_timeout_is_unknown_and_a_case_not_found_is_created_then(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
+        # As a timeout before Primero saved it would leave it.
+        row = session.get(Handoff, handoff_id)
+        row.status, row.next_attempt_at = "unknown", utcnow() - timedelta(seconds=1)
+    assert _send(env, handoff_id) == "sent"
+    assert [r["method"] for r in env.primero.requests][:2] == ["GET", "POST"]
+    assert len(env.primero.cases) == 1
+
+
+def test_a_slow_primero_is_an_unknown_outcome_never_a_second_case(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    env.primero.answer_next(Answer(delay=2.5))  # longer than PROVIDER_TIMEOUT: the case is created all the same
+    assert _send(env, handoff_id) == "unknown"
+    _due_now(env, handoff_id)
+    assert _send(env, handoff_id) == "sent" and len(env.primero.cases) == 1 and len(_posts(env)) == 1
+
+
+def test_two_jobs_on_one_row_make_one_call(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    results, errors = run_together(2, lambda: _send(env, handoff_id))
+    assert errors == [] and sorted(results) == ["sent", "skipped"]
+    assert len(_posts(env)) == 1 and len(env.primero.cases) == 1
+
+
+def test_the_same_decision_twice_writes_one_row(handoff_env):
+    env = handoff_env
+    report = env.report()
+    case_id, handoff_id = env.accept(report.id)
+    from casecore.handoff.queue import queue_handoff
+    with env.runtime.unit_of_work() as session:
+        assert queue_handoff(session, report.id, env.organisation_id, "on_accept", case_id=case_id) == handoff_id
+        assert len(session.scalars(select(Handoff)).all()) == 1
+
+
+def test_a_claim_is_for_one_job_only(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
+        assert claim_handoff(session, handoff_id) is not None
+        assert claim_handoff(session, handoff_id) is None

@@ -1,0 +1,182 @@
+"""The hand-off jobs: create a report's case in Primero once, read handed-over cases back, add a family's message
+to its Primero case as a note. The rules are casecore.handoff's; these functions only make the calls.
+
+Never twice: the row is claimed before the call and the case is created under an id derived from the report, so a
+repeat is Primero's 409. A job killed during the call leaves the row "sending"; the sweep makes it "unknown", and
+the next try looks the case up before creating anything.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bootstrap import Runtime, bootstrap
+from casecore.base import utcnow
+from casecore.cases.models import CaseEvent
+from casecore.errors import InvalidInput
+from casecore.handoff.alerts import queue_pause_alerts
+from casecore.handoff.follow import apply_snapshot
+from casecore.handoff.models import Handoff
+from casecore.handoff.payload import case_fields, note_id
+from casecore.handoff.queue import (
+    ALREADY_THERE,
+    NOT_AUTHORISED,
+    UNKNOWN,
+    Claim,
+    claim_handoff,
+    pause,
+    record_outcome,
+)
+from casecore.i18n import gettext_for
+from channels.primero.client import (
+    CreateOutcome,
+    PrimeroClient,
+    PrimeroInvalid,
+    PrimeroRefused,
+    PrimeroUnavailable,
+)
+from workers.plans import closure_plan
+from workers.queueing import enqueue_alert_send, enqueue_send, follow_up_queue
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a job that died during its calls (a look-up and a create at most).
+STALE_AFTER_TIMEOUTS = 3
+
+
+def hand_over(handoff_id: str) -> str:
+    """RQ job: send one hand-off to Primero unless it is not due, taken or settled; returns its status."""
+    return send_handoff(bootstrap(), handoff_id)
+
+
+def poll_cases(handoff_ids: str) -> int:
+    """RQ job: read these handed-over cases back from Primero (comma-separated ids); returns how many changed."""
+    return follow_cases(bootstrap(), [i for i in handoff_ids.split(",") if i])
+
+
+def add_family_note(event_id: str) -> str:
+    """RQ job: add a family's message to its handed-over case in Primero, as a note (once: the row has a fixed id)."""
+    return add_note(bootstrap(), event_id)
+
+
+def send_handoff(runtime: Runtime, handoff_id: str) -> str:
+    """Create the report's case in Primero (after looking it up when an earlier try's outcome is unknown)."""
+    client = runtime.primero
+    if client is None:
+        log.warning("hand-off %s not sent: PRIMERO_URL is not set", handoff_id)
+        return "not configured"
+    settings = runtime.settings
+    try:
+        mapping = runtime.primero_mapping()
+    except InvalidInput as exc:
+        # Configuration, not data: every hand-off stops until the file is fixed and an administrator resumes.
+        with runtime.unit_of_work() as session:
+            pause(session, str(exc))
+            alerts = queue_pause_alerts(session, settings.SMS_BACKEND)
+        _enqueue_alerts(runtime, alerts)
+        return "paused"
+    with runtime.unit_of_work() as session:
+        claim = claim_handoff(session, handoff_id)
+        if claim is None:
+            log.info("hand-off %s is not due, taken, settled or paused; not sending it now", handoff_id)
+            return "skipped"
+        fields = case_fields(session, session.get(Handoff, claim.handoff_id), mapping,
+                             module=settings.PRIMERO_MODULE, language=settings.DEFAULT_LANGUAGE)
+    outcome = _look_up(client, claim) if claim.look_up_first else None
+    if outcome is None:
+        outcome = client.create_case(claim.primero_id, fields)
+    with runtime.unit_of_work() as session:
+        status = record_outcome(session, claim, outcome.kind, reason=outcome.reason, fields=outcome.fields,
+                                retry_after=outcome.retry_after, retry_hours=settings.PRIMERO_RETRY_HOURS)
+        alerts = queue_pause_alerts(session, settings.SMS_BACKEND) if outcome.kind == NOT_AUTHORISED else []
+    _enqueue_alerts(runtime, alerts)
+    if status == "sent":
+        # The short id, owner and status, read now (a 204 says nothing); if Primero cannot answer, the poll will.
+        _follow(runtime, client, [claim.handoff_id])
+    return status or "skipped"
+
+
+def follow_cases(runtime: Runtime, handoff_ids: list[str]) -> int:
+    """Read these hand-offs' cases from Primero and apply what changed; returns how many changed."""
+    client = runtime.primero
+    if client is None or not handoff_ids:
+        return 0
+    return _follow(runtime, client, [uuid.UUID(i) for i in handoff_ids])
+
+
+def add_note(runtime: Runtime, event_id: str) -> str:
+    """Add a family's message to the Primero case of its handed-over Relais case, as a note row."""
+    client = runtime.primero
+    if client is None:
+        return "not configured"
+    with runtime.unit_of_work(read_only=True) as session:
+        event = session.get(CaseEvent, uuid.UUID(event_id))
+        handoff = None if event is None else session.scalar(
+            select(Handoff).where(Handoff.case_id == event.case_id, Handoff.status == "sent"))
+        if event is None or handoff is None:
+            return "not handed over"
+        _ = gettext_for(runtime.settings.DEFAULT_LANGUAGE, "web")
+        row = {"unique_id": str(note_id(handoff.primero_id, f"family-message:{event.id}")),
+               "note_date": event.at.date().isoformat(),
+               "note_subject": _("Message from the family, received by Relais"), "note_text": event.body or ""}
+        primero_id = handoff.primero_id
+    try:
+        client.update_case(primero_id, {"notes_section": [row]})
+    except PrimeroInvalid as exc:
+        log.warning("family message %s not added to Primero: %s", event_id, exc)
+        return "refused"
+    except (PrimeroUnavailable, PrimeroRefused):
+        raise  # RQ retries; the message is in Relais whatever happens
+    return "added"
+
+
+def find_stale_after(runtime: Runtime) -> timedelta:
+    """How old a claim must be to belong to a job that died."""
+    return timedelta(seconds=STALE_AFTER_TIMEOUTS * runtime.settings.PROVIDER_TIMEOUT + 60)
+
+
+def _look_up(client: PrimeroClient, claim: Claim) -> CreateOutcome | None:
+    """What became of an earlier try: the case exists (done), surely not (None: create it), or still unknown."""
+    try:
+        found = client.get_case(claim.primero_id)
+    except PrimeroUnavailable as exc:
+        return CreateOutcome(UNKNOWN, f"could not look the case up: {exc}")
+    except PrimeroRefused as exc:
+        return CreateOutcome(NOT_AUTHORISED, str(exc))
+    return CreateOutcome(ALREADY_THERE, "found in Primero") if found is not None else None
+
+
+def _follow(runtime: Runtime, client: PrimeroClient, handoff_ids: list[uuid.UUID]) -> int:
+    with runtime.unit_of_work(read_only=True) as session:
+        primero_ids = dict(session.execute(select(Handoff.primero_id, Handoff.id)
+                                           .where(Handoff.id.in_(handoff_ids))).all())
+    try:
+        snapshots = client.cases_by_ids(list(primero_ids))
+    except (PrimeroUnavailable, PrimeroRefused) as exc:
+        log.warning("%d handed-over case(s) not read from Primero: %s", len(handoff_ids), exc)
+        return 0
+    plan = closure_plan(runtime)
+    changed, outbox_ids = 0, []
+    now = utcnow()
+    with runtime.unit_of_work() as session:
+        for snapshot in snapshots:
+            followed = apply_snapshot(session, snapshot, plan, now=now)
+            if followed is not None and followed.changed:
+                changed += 1
+                outbox_ids += followed.outbox_ids
+        # Cases Primero did not return (no longer readable by the account) are not asked for again at once.
+        session.execute(Handoff.__table__.update().where(Handoff.id.in_(handoff_ids))
+                        .values(followed_at=now))
+    queue = follow_up_queue(runtime)
+    for message_id in outbox_ids:
+        enqueue_send(queue, message_id)
+    return changed
+
+
+def _enqueue_alerts(runtime: Runtime, message_ids: list[uuid.UUID]) -> None:
+    # After the commit; a False (Redis down) is caught up by the scheduler's sweep of staff alerts.
+    for message_id in message_ids:
+        enqueue_alert_send(runtime.queue, message_id)
