@@ -5,7 +5,6 @@ Nothing about the case is ever shown: the person only learns that the message wa
 from __future__ import annotations
 
 from casecore.cases.alerts import queue_family_message_alert
-from casecore.handoff.routing import handed_over_case, owner_accounts
 from casecore.cases.opening import (
     FAMILY_MESSAGE_LENGTH,
     CaseLink,
@@ -14,6 +13,7 @@ from casecore.cases.opening import (
     record_family_message,
 )
 from casecore.free_text import short_text
+from casecore.handoff.routing import handed_over_case, owner_accounts
 from casecore.i18n import N_
 from casecore.references import clean_reference, is_valid_reference
 from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, emergency_numbers

@@ -11,6 +11,7 @@ from bootstrap import bootstrap
 from casecore import schema
 from casecore.migrate import upgrade_database
 from settings import Settings
+from tests.fakes.primero import FakePrimero
 from tests.servers import RedisServer
 
 # CI sets TEST_POSTGRES_URL (a server it started); locally PostgreSQL tests are skipped without it.
@@ -34,6 +35,14 @@ def redis_url(redis_server):
     client.flushall()
     client.close()
     return redis_server.url
+
+
+@pytest.fixture
+def primero():
+    """A fake Primero (CPIMS+) on 127.0.0.1, strict about the contract; the test ends with nothing it would refuse."""
+    with FakePrimero() as fake:
+        yield fake
+    assert fake.violations == []
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from casecore.errors import InvalidInput
 from casecore.handoff.alerts import queue_pause_alerts
 from casecore.handoff.follow import apply_snapshot
 from casecore.handoff.models import Handoff
-from casecore.handoff.payload import case_fields, note_id
+from casecore.handoff.payload import case_fields, note_id, refused_values
 from casecore.handoff.queue import (
     ALREADY_THERE,
     NOT_AUTHORISED,
@@ -88,8 +88,10 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
     outcome = _look_up(client, claim) if claim.look_up_first else None
     if outcome is None:
         outcome = client.create_case(claim.primero_id, fields)
+    refused = tuple(refused_values(fields, outcome.fields))
+    reason = f"Primero refused: {', '.join(refused)}" if refused else outcome.reason
     with runtime.unit_of_work() as session:
-        status = record_outcome(session, claim, outcome.kind, reason=outcome.reason, fields=outcome.fields,
+        status = record_outcome(session, claim, outcome.kind, reason=reason, fields=refused,
                                 retry_after=outcome.retry_after, retry_hours=settings.PRIMERO_RETRY_HOURS)
         alerts = queue_pause_alerts(session, settings.SMS_BACKEND) if outcome.kind == NOT_AUTHORISED else []
     _enqueue_alerts(runtime, alerts)

@@ -116,7 +116,7 @@ def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list]
     settings = runtime.settings
     if runtime.primero is None:
         return [], []
-    mark_stale_handoffs_unknown(session, now - find_stale_after(runtime))
+    mark_stale_handoffs_unknown(session, now - find_stale_after(runtime), now)
     due = handoffs_due(session, now, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
     follow = handoffs_to_follow(session, now - timedelta(minutes=settings.PRIMERO_POLL_MINUTES))
     return due, follow

@@ -108,6 +108,24 @@ def intake_note(report: Report, primero_id: uuid.UUID, language: str) -> dict[st
             "note_subject": tr(NOTE_SUBJECT) % {"reference": report.reference}, "note_text": "\n".join(lines)}
 
 
+# Fields whose values are codes from the mapping, shown beside a refusal so an administrator knows what to fix; the
+# others (the note, dates) are named by their pointer only: a refusal must never put a child's data on a page.
+CODED_FIELDS = frozenset({"module_id", "sex", "risk_level", "protection_concerns", "urgent_protection_concern",
+                          "location_current", "owned_by", "consent_for_services", "disclosure_other_orgs"})
+
+
+def refused_values(fields: dict[str, Any], pointers: tuple[str, ...]) -> list[str]:
+    """Primero's JSON pointers with the coded value sent there ("/risk_level = eleve"), the others as they are."""
+    shown = []
+    for pointer in pointers:
+        parts = pointer.strip("/").split("/")
+        value = fields.get(parts[0]) if parts[0] in CODED_FIELDS else None
+        if isinstance(value, list) and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(value):
+            value = value[int(parts[1])]
+        shown.append(f"{pointer} = {value}" if value is not None and not isinstance(value, list) else pointer)
+    return shown
+
+
 def note_id(primero_id: uuid.UUID, what: str) -> uuid.UUID:
     """The fixed id of a note row on a Primero case: Primero merges rows by it, so sending it again adds nothing."""
     return uuid.uuid5(primero_id, what)

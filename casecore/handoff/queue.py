@@ -116,7 +116,8 @@ def claim_handoff(session: Session, handoff_id: str | uuid.UUID, now: datetime |
 
 
 def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "", fields: tuple[str, ...] = (),
-                   retry_after: float | None = None, retry_hours: float = 72, now: datetime | None = None) -> str | None:
+                   retry_after: float | None = None, retry_hours: float = 72,
+                   now: datetime | None = None) -> str | None:
     """Settle a claimed hand-off by what Primero answered; returns its new status, or None when the claim was lost
     (the row was settled meanwhile: whatever this job saw changes nothing)."""
     now = now or utcnow()
@@ -157,11 +158,12 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), LONGEST_BACKOFF)
 
 
-def mark_stale_claims_unknown(session: Session, claimed_before: datetime) -> int:
-    """Claims older than claimed_before belong to jobs that died during the call: Primero may have the case."""
+def mark_stale_claims_unknown(session: Session, claimed_before: datetime, now: datetime | None = None) -> int:
+    """Claims older than claimed_before belong to jobs that died during the call: Primero may have the case, so
+    it is looked up (due now) before anything is sent again."""
     return session.execute(
         update(Handoff).where(Handoff.status == "sending", Handoff.claimed_at < claimed_before)
-        .values(status="unknown", claim=None, claimed_at=None, next_attempt_at=None,
+        .values(status="unknown", claim=None, claimed_at=None, next_attempt_at=now or utcnow(),
                 reason="the job sending it stopped during the call")
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -223,6 +225,10 @@ def resume(session: Session, user_id: uuid.UUID) -> bool:
                               .values(resumed_at=now, resumed_by_id=user_id)
                               .execution_options(synchronize_session=False)).rowcount
     if resumed:
+        # The time stopped does not count against the retry window: it was the account, not Primero, that failed.
+        session.execute(update(Handoff).where(Handoff.status.in_(("waiting", "unknown")))
+                        .values(first_tried_at=None, next_attempt_at=None)
+                        .execution_options(synchronize_session=False))
         record_event(session, user_id, "handoff.resumed", "primero_pause", None)
     return bool(resumed)
 

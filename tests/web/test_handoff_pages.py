@@ -15,19 +15,12 @@ from casecore.handoff.queue import pause
 from casecore.people.models import Team, User
 from tests.conftest import make_settings
 from tests.factories import make_report, make_user
-from tests.fakes.primero import PASSWORD, USERNAME, FakePrimero
+from tests.fakes.primero import PASSWORD, USERNAME
 from tests.queues import queued_job_ids
 from tests.web.conftest import assert_in_web_catalogues, csrf_from
 from workers.handoff import send_handoff
 
 KEY = "hook-key"
-
-
-@pytest.fixture
-def primero():
-    with FakePrimero() as fake:
-        yield fake
-    assert fake.violations == []
 
 
 @pytest.fixture

@@ -82,13 +82,6 @@ class Receiver:
 
 
 @pytest.fixture
-def primero():
-    with FakePrimero() as fake:
-        yield fake
-    assert fake.violations == []
-
-
-@pytest.fixture
 def receiver():
     with Receiver() as hook:
         yield hook

@@ -23,13 +23,6 @@ FIELDS = {"module_id": MODULE, "sex": "female", "age": 9, "protection_concerns":
           "risk_level": "high", "other_agency_id": "RLS-K7QX2MP", "consent_for_services": True}
 
 
-@pytest.fixture
-def primero():
-    with FakePrimero() as fake:
-        yield fake
-    assert fake.violations == []
-
-
 def client(primero, password=PASSWORD, timeout=2.0) -> PrimeroClient:
     return PrimeroClient(primero.url, USERNAME, password, timeout=timeout)
 

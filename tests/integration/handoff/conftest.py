@@ -60,10 +60,11 @@ def mapping_file(tmp_path):
     return path
 
 
-def handing(database_url: str, redis_url: str, mapping_file, primero: FakePrimero, **settings) -> Handing:
+def handing(database_url: str, redis_url: str, mapping_file, primero: FakePrimero, handoff: str = "on_accept",
+            **settings) -> Handing:
     rt = bootstrap(make_settings(
         DATABASE_URL=database_url, REDIS_URL=redis_url, PRIMERO_URL=primero.url, PRIMERO_USERNAME=USERNAME,
-        PRIMERO_PASSWORD=PASSWORD, PRIMERO_MAPPING=str(mapping_file), PRIMERO_HANDOFF="on_accept",
+        PRIMERO_PASSWORD=PASSWORD, PRIMERO_MAPPING=str(mapping_file), PRIMERO_HANDOFF=handoff,
         PROVIDER_TIMEOUT=1.0, PRIMERO_WEBHOOK_KEY="hook-key", **settings))
     with rt.unit_of_work() as session:
         org = make_organisation(session)
@@ -76,15 +77,16 @@ def handing(database_url: str, redis_url: str, mapping_file, primero: FakePrimer
 
 
 @pytest.fixture
-def primero():
-    with FakePrimero() as fake:
-        yield fake
-    assert fake.violations == []
+def handoff_env(database_url, redis_url, mapping_file, primero):
+    env = handing(database_url, redis_url, mapping_file, primero)
+    yield env
+    env.runtime.close()
 
 
 @pytest.fixture
-def handoff_env(database_url, redis_url, mapping_file, primero):
-    env = handing(database_url, redis_url, mapping_file, primero)
+def on_report_env(database_url, redis_url, mapping_file, primero):
+    """Every organisation hands its reports over as they arrive (triage in CPIMS+)."""
+    env = handing(database_url, redis_url, mapping_file, primero, handoff="on_report")
     yield env
     env.runtime.close()
 

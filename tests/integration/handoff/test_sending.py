@@ -136,7 +136,7 @@ def test_a_refused_value_fails_with_the_field_named_and_goes_again_once_the_mapp
     _case, handoff_id = env.accept(env.report().id)
     assert _send(env, handoff_id) == "failed"
     row = _row(env, handoff_id)
-    assert row.invalid_fields == ["/risk_level"] and "/risk_level" in row.reason
+    assert row.invalid_fields == ["/risk_level = high"] and "/risk_level = high" in row.reason
     assert _send(env, handoff_id) == "skipped"  # never blindly retried
     mapping = json.loads(mapping_file.read_text())
     mapping["risk_levels"] = {"high": "eleve", "medium": "moyen", "low": "faible"}

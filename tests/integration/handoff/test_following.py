@@ -1,0 +1,205 @@
+"""Following handed-over cases from Primero, on both databases: the poll reads what webhooks missed, a closure
+there closes the Relais case and sends the closure surveys once, a reopening opens it again, a report handed over
+on arrival never waits for a decision in Relais, and a family's message reaches the case's owner."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from casecore.base import utcnow
+from casecore.cases.models import Case, CaseEvent
+from casecore.cases.opening import record_family_message
+from casecore.cases.status import report_status
+from casecore.deadlines.models import CaseDeadline
+from casecore.handoff.follow import apply_snapshot, handoffs_to_follow
+from casecore.handoff.models import Handoff
+from casecore.messaging.models import OutboundMessage
+from casecore.reports.committees import register_member
+from casecore.reports.models import Report
+from tests.fakes.primero import Answer
+from tests.queues import queued_job_ids
+from workers import jobs
+from workers.handoff import add_note, follow_cases, send_handoff
+from workers.plans import closure_plan
+from workers.scheduler import run_once
+
+FAMILY = "+22376701430"
+
+
+def _sent(env, **report) -> tuple:
+    submitted = env.report(**report)
+    case_id, handoff_id = env.accept(submitted.id)
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    with env.runtime.unit_of_work(read_only=True) as session:
+        primero_id = str(session.get(Handoff, handoff_id).primero_id)
+    return submitted, case_id, handoff_id, primero_id
+
+
+def _surveys(env) -> list[OutboundMessage]:
+    with env.runtime.unit_of_work(read_only=True) as session:
+        return list(session.scalars(select(OutboundMessage).where(
+            OutboundMessage.purpose_key.like("closure-survey:%"))))
+
+
+def test_the_poll_reads_a_closure_the_webhook_missed_and_acts_on_it_once(handoff_env):
+    env = handoff_env
+    submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True,
+                                                      reporter_key="family-key")
+    env.primero.close_case(primero_id)  # no webhook configured: only the poll can know
+    assert follow_cases(env.runtime, [str(handoff_id)]) == 1
+    with env.runtime.unit_of_work(read_only=True) as session:
+        case = session.get(Case, case_id)
+        assert case.status == "closed"
+        assert session.scalar(select(CaseEvent.kind).where(CaseEvent.case_id == case_id,
+                                                            CaseEvent.kind == "closed_in_primero"))
+        assert session.scalars(select(CaseDeadline).where(CaseDeadline.case_id == case_id,
+                                                          CaseDeadline.met_at.is_(None))).all() == []
+        assert report_status(session, submitted.reference, "family-key") == "closed"
+        row = session.get(Handoff, handoff_id)
+        assert row.primero_status == "closed" and row.closure_seen_at is not None
+    surveys = _surveys(env)
+    assert {m.to_phone for m in surveys} == {FAMILY} and len(surveys) == 2
+    assert all(submitted.reference not in m.body for m in surveys)
+    # Read again, and the same snapshot replayed: nothing more is sent.
+    follow_cases(env.runtime, [str(handoff_id)])
+    with env.runtime.unit_of_work() as session:
+        apply_snapshot(session, env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime))
+    assert len(_surveys(env)) == 2
+
+
+def test_a_reopening_in_primero_opens_the_relais_case_again_and_a_new_closure_asks_again(handoff_env):
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
+    env.primero.close_case(primero_id)
+    follow_cases(env.runtime, [str(handoff_id)])
+    env.primero.reopen_case(primero_id)
+    with env.runtime.unit_of_work() as session:
+        followed = apply_snapshot(session, env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime))
+        assert followed.reopened
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Case, case_id).status == "open"
+    env.primero.close_case(primero_id)
+    follow_cases(env.runtime, [str(handoff_id)])
+    assert len(_surveys(env)) == 4
+
+
+def test_an_older_snapshot_after_a_newer_one_changes_nothing(handoff_env):
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env)
+    open_snapshot = env.primero.snapshot(primero_id)["data"]
+    env.primero.close_case(primero_id)
+    closed = env.primero.snapshot(primero_id)["data"]
+    plan = closure_plan(env.runtime)
+    with env.runtime.unit_of_work() as session:
+        assert apply_snapshot(session, closed, plan).closed
+    with env.runtime.unit_of_work() as session:
+        late = apply_snapshot(session, open_snapshot, plan)
+        assert not late.changed and not late.reopened
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Case, case_id).status == "closed"
+
+
+def test_a_webhook_settles_an_unknown_outcome(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    env.primero.answer_next(Answer.dropped())
+    assert send_handoff(env.runtime, str(handoff_id)) == "unknown"
+    [primero_id] = env.primero.cases
+    # Primero's webhook about the case it created arrives before any look-up.
+    with env.runtime.unit_of_work() as session:
+        apply_snapshot(session, env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        row = session.get(Handoff, handoff_id)
+        assert (row.status, row.short_id) == ("sent", env.primero.cases[primero_id]["case_id_display"])
+    assert send_handoff(env.runtime, str(handoff_id)) == "skipped"
+
+
+def test_only_open_cases_not_read_lately_are_polled(handoff_env):
+    env = handoff_env
+    _s, _c, read_now, _p = _sent(env)
+    _s, _c, read_long_ago, _p = _sent(env)
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, read_long_ago).followed_at = utcnow() - timedelta(hours=2)
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert handoffs_to_follow(session, utcnow() - timedelta(minutes=60)) == [read_long_ago]
+
+
+def test_the_scheduler_sends_what_waits_turns_dead_claims_unknown_and_polls(handoff_env):
+    env = handoff_env
+    _case, waiting = env.accept(env.report().id)
+    _case, dead = env.accept(env.report().id)
+    _s, _c, stale_read, _p = _sent(env)
+    now = utcnow()
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, waiting).created_at = now - timedelta(minutes=5)  # its first job was lost
+        row = session.get(Handoff, dead)
+        row.status, row.claim, row.claimed_at = "sending", "gone", now - timedelta(minutes=10)  # worker killed
+        session.get(Handoff, stale_read).followed_at = now - timedelta(hours=2)
+    run_once(env.runtime, now)
+    jobs_waiting = queued_job_ids(env.runtime.queue)
+    assert f"handoff-{waiting}" in jobs_waiting and f"handoff-{dead}" in jobs_waiting
+    assert any(job.startswith("primero-poll-") for job in jobs_waiting)
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Handoff, dead).status == "unknown"
+    # The killed worker's case may exist: the next try looks it up first and never creates a second.
+    assert send_handoff(env.runtime, str(dead)) == "sent"
+    assert [r["method"] for r in env.primero.requests][-3:-1] == ["GET", "POST"]
+
+
+def test_a_report_of_an_on_report_organisation_goes_straight_over_with_no_decision(on_report_env):
+    env = on_report_env
+    with env.runtime.unit_of_work() as session:
+        register_member(session, env.organisation_id, name="Fanta", phone="+22376709999",
+                        committee="Comité de Sikasso", registered_by_id=env.supervisor_id)
+    submitted = env.report(reporter_phone="+22376709999", danger_now=True)
+    jobs.alert_supervisors(str(submitted.id))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        report = session.get(Report, submitted.id)
+        row = session.scalar(select(Handoff).where(Handoff.report_id == submitted.id))
+        assert report.status == "handed_over" and row.trigger == "on_report" and row.case_id is None
+        # Relais's assignment deadline no longer waits for a decision made in CPIMS+.
+        assert session.scalars(select(CaseDeadline).where(CaseDeadline.report_id == submitted.id,
+                                                          CaseDeadline.met_at.is_(None))).all() == []
+    assert f"handoff-{row.id}" in queued_job_ids(env.runtime.queue)
+    assert send_handoff(env.runtime, str(row.id)) == "sent"
+    [stored] = env.primero.cases.values()
+    assert "risk_level" not in stored and stored["owned_by"] == "relais_api"
+    assert "comité" in stored["notes_section"][0]["note_text"] and "+22376709999" not in str(stored)
+    env.primero.close_case(stored["id"])
+    follow_cases(env.runtime, [str(row.id)])
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Report, submitted.id).status == "closed"
+        thanks = session.scalars(select(OutboundMessage).where(
+            OutboundMessage.purpose_key == f"committee-accepted:{submitted.id}")).all()
+        assert [m.to_phone for m in thanks] == ["+22376709999"]
+
+
+def test_a_report_decided_before_its_alert_job_stays_decided(on_report_env):
+    env = on_report_env
+    submitted = env.report()
+    env.accept(submitted.id)  # a supervisor was quicker than the job
+    jobs.alert_supervisors(str(submitted.id))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Report, submitted.id).status == "accepted"
+        assert len(session.scalars(select(Handoff)).all()) == 1  # the acceptance's, not a second
+
+
+def test_a_family_message_on_a_handed_over_case_reaches_the_owner_and_becomes_one_note(handoff_env):
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env)
+    env.primero.reassign(primero_id, "cp_supervisor")
+    follow_cases(env.runtime, [str(handoff_id)])
+    from casecore.cases.alerts import queue_family_message_alert
+    from casecore.handoff.routing import handed_over_case, owner_accounts
+    with env.runtime.unit_of_work() as session:
+        message = record_family_message(session, case_id, channel="sms", body="Mon fils va mieux",
+                                        source_key="sms:test-1")
+        handoff = handed_over_case(session, case_id)
+        owners = owner_accounts(session, handoff, env.runtime.primero_mapping())
+        queued = queue_family_message_alert(session, message.event_id, "console", owners)
+        assert [u.id for u in owners] == [env.supervisor_id] and len(queued) == 1
+    assert add_note(env.runtime, str(message.event_id)) == "added"
+    assert add_note(env.runtime, str(message.event_id)) == "added"  # a retried job: the same row, not two
+    notes = env.primero.cases[primero_id]["notes_section"]
+    assert len(notes) == 2 and notes[1]["note_text"] == "Mon fils va mieux"
