@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 import redis
@@ -19,7 +19,7 @@ from casecore.cache import Refreshing
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.deadlines.timelines import Timelines
 from casecore.handoff.mapping import HandoffMapping, load_mapping
-from casecore.handoff.modes import HandoffModes, parse_modes
+from casecore.handoff.modes import HandoffModes, load_overrides, parse_modes
 from casecore.messaging.media_store import FileMediaStore, MediaStore
 from casecore.people.locations import PlaceDirectory, load_place_directory
 from casecore.people.organisations import find_organisation
@@ -40,10 +40,16 @@ class Runtime:
     settings: Settings
 
     def __post_init__(self) -> None:
-        # Malformed timelines or hand-off modes stop the process at start-up rather than at the first use.
+        self._primero_clients: dict[tuple[str, str, str], PrimeroClient] = {}
+        # Malformed timelines or hand-off settings stop the process at start-up rather than at the first use.
         self.timelines  # noqa: B018
-        if self.handoff_modes.any_on and not self.settings.PRIMERO_URL:
-            raise ValueError("PRIMERO_HANDOFF hands reports over but PRIMERO_URL is not set")
+        self.primero_overrides  # noqa: B018
+        modes = self.handoff_modes
+        without = sorted(slug for slug, mode in modes.by_organisation.items()
+                         if mode != "off" and not self.primero_settings(slug).PRIMERO_URL)
+        if (modes.default != "off" and not self.primero_configured) or without:
+            raise ValueError("PRIMERO_HANDOFF hands reports over but PRIMERO_URL is not set"
+                             + (f" for {', '.join(without)}" if without else ""))
 
     @cached_property
     def timelines(self) -> Timelines:
@@ -57,16 +63,34 @@ class Runtime:
         return parse_modes(self.settings.PRIMERO_HANDOFF)
 
     @cached_property
-    def primero(self) -> PrimeroClient | None:
-        """The Primero instance hand-offs go to (PRIMERO_URL and its account), or None when none is configured."""
-        s = self.settings
+    def primero_overrides(self) -> dict[str, dict[str, str]]:
+        """Each organisation's own Primero settings (PRIMERO_ORGANISATIONS), over the PRIMERO_* ones."""
+        return load_overrides(self.settings.PRIMERO_ORGANISATIONS)
+
+    @property
+    def primero_configured(self) -> bool:
+        """Whether any organisation has a Primero instance to hand reports over to."""
+        return bool(self.settings.PRIMERO_URL) or any(o.get("PRIMERO_URL") for o in self.primero_overrides.values())
+
+    def primero_settings(self, slug: str = "") -> Settings:
+        """The settings with the organisation's own PRIMERO_* values, if it has some."""
+        overrides = self.primero_overrides.get(slug)
+        return replace(self.settings, **overrides) if overrides else self.settings
+
+    def primero(self, slug: str = "") -> PrimeroClient | None:
+        """The organisation's Primero instance and account, or None when it has none."""
+        s = self.primero_settings(slug)
         if not s.PRIMERO_URL:
             return None
-        return PrimeroClient(s.PRIMERO_URL, s.PRIMERO_USERNAME, s.PRIMERO_PASSWORD, timeout=s.PROVIDER_TIMEOUT)
+        key = (s.PRIMERO_URL, s.PRIMERO_USERNAME, s.PRIMERO_PASSWORD)
+        if key not in self._primero_clients:  # one HTTP session per instance and account, kept for the process
+            self._primero_clients[key] = PrimeroClient(*key, timeout=s.PROVIDER_TIMEOUT)
+        return self._primero_clients[key]
 
-    def primero_mapping(self) -> HandoffMapping:
-        """The mapping to the instance's values (PRIMERO_MAPPING over stock Primero's), reread when the file changes."""
-        path = self.settings.PRIMERO_MAPPING
+    def primero_mapping(self, slug: str = "") -> HandoffMapping:
+        """The organisation's mapping to its instance's values (PRIMERO_MAPPING over stock Primero's), reread when
+        the file changes."""
+        path = self.primero_settings(slug).PRIMERO_MAPPING
         try:
             stamp = os.stat(path).st_mtime_ns if path else 0
         except OSError:
@@ -144,7 +168,7 @@ class Runtime:
             alert_backend=s.SMS_BACKEND,
             timelines=self.timelines,
             feedback_answer_days=s.FEEDBACK_ANSWER_DAYS,
-            primero_mapping=self.primero_mapping if s.PRIMERO_URL else None,
+            primero_mapping=self.primero_mapping if self.primero_configured else None,
         )
 
     def unit_of_work(self, read_only: bool = False):

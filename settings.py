@@ -178,6 +178,10 @@ class Settings:
     PRIMERO_POLL_MINUTES: float = 60
     # A hand-off Primero cannot take (down, 429, 5xx, timeouts) is tried again with backoff for this long, then failed.
     PRIMERO_RETRY_HOURS: float = 72
+    # Organisations sharing this Relais with a Primero (or an account, module, mapping) of their own: a JSON file
+    # {"slug": {"PRIMERO_URL": ..., "PRIMERO_USERNAME": ..., "PRIMERO_PASSWORD": ..., "PRIMERO_MODULE": ...,
+    # "PRIMERO_MAPPING": ..., "PRIMERO_PUBLIC_URL": ...}}, each value given replacing the setting for it.
+    PRIMERO_ORGANISATIONS: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

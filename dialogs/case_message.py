@@ -13,6 +13,7 @@ from casecore.cases.opening import (
     record_family_message,
 )
 from casecore.free_text import short_text
+from casecore.handoff.modes import slug_of
 from casecore.handoff.routing import handed_over_case, owner_accounts
 from casecore.i18n import N_
 from casecore.references import clean_reference, is_valid_reference
@@ -88,7 +89,8 @@ def _send(ctx: Context, answers: Answers) -> str:
                                         source_key=f"{ctx.channel}:{ctx.session_id}")
         handoff = _handed_over(ctx, session, case.case_id)
         # A case handed over to Primero is followed by its owner there: their Relais account hears of it.
-        owners = owner_accounts(session, handoff, ctx.services.primero_mapping()) if handoff else None
+        owners = None if handoff is None else owner_accounts(
+            session, handoff, ctx.services.primero_mapping(slug_of(session, handoff.organisation_id)))
         # The alert is written with the message: if the queue is down, the outbox sweep still sends it.
         alerts = queue_family_message_alert(session, message.event_id, ctx.services.alert_backend, owners)
     ctx.events.append((OUTBOUND_QUEUED, tuple(alerts)))

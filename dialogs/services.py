@@ -36,6 +36,6 @@ class CommunityServices:
     ussd_code: str = ""
     # Feedback answers the survey sent to the number within this many days (FEEDBACK_ANSWER_DAYS).
     feedback_answer_days: int = 30
-    # The mapping to the Primero instance cases are handed over to (None: no hand-off): a family's message on a
-    # handed-over case reaches the Relais account of its owner in Primero.
-    primero_mapping: Callable[[], HandoffMapping] | None = None
+    # An organisation's mapping (by slug) to the Primero instance its cases are handed over to (None: no hand-off):
+    # a family's message on a handed-over case reaches the Relais account of its owner in Primero.
+    primero_mapping: Callable[[str], HandoffMapping] | None = None

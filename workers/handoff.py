@@ -20,6 +20,7 @@ from casecore.errors import InvalidInput
 from casecore.handoff.alerts import queue_pause_alerts
 from casecore.handoff.follow import apply_snapshot
 from casecore.handoff.models import Handoff
+from casecore.handoff.modes import slug_of
 from casecore.handoff.payload import case_fields, note_id, refused_values
 from casecore.handoff.queue import (
     ALREADY_THERE,
@@ -31,6 +32,7 @@ from casecore.handoff.queue import (
     record_outcome,
 )
 from casecore.i18n import gettext_for
+from casecore.people.models import Organisation
 from channels.primero.client import (
     CreateOutcome,
     PrimeroClient,
@@ -64,18 +66,23 @@ def add_family_note(event_id: str) -> str:
 
 def send_handoff(runtime: Runtime, handoff_id: str) -> str:
     """Create the report's case in Primero (after looking it up when an earlier try's outcome is unknown)."""
-    client = runtime.primero
+    with runtime.unit_of_work(read_only=True) as session:
+        organisation_id = session.scalar(select(Handoff.organisation_id).where(Handoff.id == uuid.UUID(handoff_id)))
+        slug = None if organisation_id is None else slug_of(session, organisation_id)
+    if slug is None:
+        return "skipped"
+    client = runtime.primero(slug)
     if client is None:
-        log.warning("hand-off %s not sent: PRIMERO_URL is not set", handoff_id)
+        log.warning("hand-off %s not sent: no PRIMERO_URL for its organisation", handoff_id)
         return "not configured"
-    settings = runtime.settings
+    own = runtime.primero_settings(slug)
     try:
-        mapping = runtime.primero_mapping()
+        mapping = runtime.primero_mapping(slug)
     except InvalidInput as exc:
         # Configuration, not data: every hand-off stops until the file is fixed and an administrator resumes.
         with runtime.unit_of_work() as session:
             pause(session, str(exc))
-            alerts = queue_pause_alerts(session, settings.SMS_BACKEND)
+            alerts = queue_pause_alerts(session, own.SMS_BACKEND)
         _enqueue_alerts(runtime, alerts)
         return "paused"
     with runtime.unit_of_work() as session:
@@ -84,7 +91,7 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
             log.info("hand-off %s is not due, taken, settled or paused; not sending it now", handoff_id)
             return "skipped"
         fields = case_fields(session, session.get(Handoff, claim.handoff_id), mapping,
-                             module=settings.PRIMERO_MODULE, language=settings.DEFAULT_LANGUAGE)
+                             module=own.PRIMERO_MODULE, language=own.DEFAULT_LANGUAGE)
     outcome = _look_up(client, claim) if claim.look_up_first else None
     if outcome is None:
         outcome = client.create_case(claim.primero_id, fields)
@@ -92,8 +99,8 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
     reason = f"Primero refused: {', '.join(refused)}" if refused else outcome.reason
     with runtime.unit_of_work() as session:
         status = record_outcome(session, claim, outcome.kind, reason=reason, fields=refused,
-                                retry_after=outcome.retry_after, retry_hours=settings.PRIMERO_RETRY_HOURS)
-        alerts = queue_pause_alerts(session, settings.SMS_BACKEND) if outcome.kind == NOT_AUTHORISED else []
+                                retry_after=outcome.retry_after, retry_hours=own.PRIMERO_RETRY_HOURS)
+        alerts = queue_pause_alerts(session, own.SMS_BACKEND) if outcome.kind == NOT_AUTHORISED else []
     _enqueue_alerts(runtime, alerts)
     if status == "sent":
         # The short id, owner and status, read now (a 204 says nothing); if Primero cannot answer, the poll will.
@@ -102,29 +109,42 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
 
 
 def follow_cases(runtime: Runtime, handoff_ids: list[str]) -> int:
-    """Read these hand-offs' cases from Primero and apply what changed; returns how many changed."""
-    client = runtime.primero
-    if client is None or not handoff_ids:
+    """Read these hand-offs' cases from their organisations' Primero and apply what changed; returns how many
+    changed."""
+    if not handoff_ids:
         return 0
-    return _follow(runtime, client, [uuid.UUID(i) for i in handoff_ids])
+    with runtime.unit_of_work(read_only=True) as session:
+        owners = session.execute(select(Handoff.id, Organisation.slug).join(
+            Organisation, Organisation.id == Handoff.organisation_id).where(
+            Handoff.id.in_([uuid.UUID(i) for i in handoff_ids]))).all()
+    by_slug: dict[str, list[uuid.UUID]] = {}
+    for handoff_id, slug in owners:
+        by_slug.setdefault(slug, []).append(handoff_id)
+    changed = 0
+    for slug, ids in by_slug.items():
+        client = runtime.primero(slug)
+        if client is not None:
+            changed += _follow(runtime, client, ids)
+    return changed
 
 
 def add_note(runtime: Runtime, event_id: str) -> str:
     """Add a family's message to the Primero case of its handed-over Relais case, as a note row."""
-    client = runtime.primero
-    if client is None:
-        return "not configured"
     with runtime.unit_of_work(read_only=True) as session:
         event = session.get(CaseEvent, uuid.UUID(event_id))
         handoff = None if event is None else session.scalar(
             select(Handoff).where(Handoff.case_id == event.case_id, Handoff.status == "sent"))
         if event is None or handoff is None:
             return "not handed over"
-        _ = gettext_for(runtime.settings.DEFAULT_LANGUAGE, "web")
+        slug = slug_of(session, handoff.organisation_id)
+        _ = gettext_for(runtime.primero_settings(slug).DEFAULT_LANGUAGE, "web")
         row = {"unique_id": str(note_id(handoff.primero_id, f"family-message:{event.id}")),
                "note_date": event.at.date().isoformat(),
                "note_subject": _("Message from the family, received by Relais"), "note_text": event.body or ""}
         primero_id = handoff.primero_id
+    client = runtime.primero(slug)
+    if client is None:
+        return "not configured"
     try:
         client.update_case(primero_id, {"notes_section": [row]})
     except PrimeroInvalid as exc:

@@ -114,7 +114,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
 def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list]:
     """Hand-offs to send (due retries, unknown outcomes, rows whose job was lost) and open cases to read back."""
     settings = runtime.settings
-    if runtime.primero is None:
+    if not runtime.primero_configured:
         return [], []
     mark_stale_handoffs_unknown(session, now - find_stale_after(runtime), now)
     due = handoffs_due(session, now, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))

@@ -15,9 +15,9 @@ from casecore.handoff.mapping import (
     load_mapping,
     mapping_problems,
 )
-from casecore.people.models import Location, User
+from casecore.people.models import Location, Organisation, User
 from casecore.people.roles import CASE_ROLES
-from channels.primero.client import PrimeroClient, PrimeroRefused, PrimeroUnavailable
+from channels.primero.client import PrimeroRefused, PrimeroUnavailable
 
 primero_cli = AppGroup("primero", help="The hand-off to CPIMS+ (Primero v2).")
 
@@ -30,24 +30,31 @@ EXPLAINED = {
 
 
 @primero_cli.command("check")
-def check() -> None:
+@click.option("--organisation", "slug", default="", help="Check an organisation's own Primero settings "
+              "(PRIMERO_ORGANISATIONS) and its staff; without it, the PRIMERO_* settings and all the staff.")
+def check(slug: str) -> None:
     """Read the instance's lookups and locations and list every Relais code with no valid target there, and every
     staff account with no Primero user; exit 1 when anything is missing."""
-    settings = runtime().settings
+    rt = runtime()
+    settings = rt.primero_settings(slug)
+    if slug and slug not in rt.primero_overrides:
+        click.echo(f"{slug} has no settings of its own in PRIMERO_ORGANISATIONS: checking the PRIMERO_* ones.")
     if not settings.PRIMERO_URL:
         raise click.ClickException("PRIMERO_URL is not set: nothing to check")
     with domain_errors():
         mapping = load_mapping(settings.PRIMERO_MAPPING or None)
-    client = PrimeroClient(settings.PRIMERO_URL, settings.PRIMERO_USERNAME, settings.PRIMERO_PASSWORD,
-                           timeout=settings.PROVIDER_TIMEOUT)
+    client = rt.primero(slug)
     try:
         lookups, locations = client.lookups(), client.location_codes()
     except (PrimeroUnavailable, PrimeroRefused) as exc:
         raise click.ClickException(f"Primero at {settings.PRIMERO_URL} did not answer the check: {exc}") from None
-    with runtime().unit_of_work(read_only=True) as session:
+    with rt.unit_of_work(read_only=True) as session:
         relais_locations = list(session.scalars(select(Location.code)))
-        staff = list(session.execute(select(User.email, User.role).where(
-            User.is_active.is_(True), User.role.in_(CASE_ROLES)).order_by(User.email)))
+        staff_query = select(User.email, User.role).where(User.is_active.is_(True), User.role.in_(CASE_ROLES))
+        if slug:
+            staff_query = staff_query.join(Organisation, Organisation.id == User.organisation_id).where(
+                Organisation.slug == slug)
+        staff = list(session.execute(staff_query.order_by(User.email)))
     problems = mapping_problems(mapping, lookups, locations, relais_locations)
     source = settings.PRIMERO_MAPPING or "stock Primero's values"
     click.echo(f"Primero at {settings.PRIMERO_URL} as {settings.PRIMERO_USERNAME}, module {settings.PRIMERO_MODULE};"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.handoff.labels import handoff_label
@@ -14,6 +14,7 @@ from app.web.pages import page_gettext
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.handoff import queries
+from casecore.handoff.modes import slug_of
 from casecore.handoff.queue import current_pause, resume, retry_failed
 from casecore.people.roles import ADMIN
 from workers.queueing import enqueue_handoff
@@ -43,7 +44,7 @@ def page():
         record_event(db, current_user.id, "handoff_queue.viewed", "primero_handoff", None)
     return render_template("handoff/queue.html", rows=rows, counts=counts, pause=stopped, status=status,
                            statuses=taxonomy.HANDOFF_STATUSES, may_act=current_user.role == ADMIN,
-                           configured=rt.primero is not None, primero_link=primero_link,
+                           configured=rt.primero_configured, primero_link=primero_link,
                            modes=rt.handoff_modes)
 
 
@@ -75,14 +76,19 @@ def resume_all():
 
 
 def primero_link(primero_id) -> str | None:
-    """The case in Primero's web view (PRIMERO_PUBLIC_URL), or None when that address is not set."""
-    base = runtime().settings.PRIMERO_PUBLIC_URL.rstrip("/")
+    """The case in the viewer's organisation's Primero web view (PRIMERO_PUBLIC_URL), or None when not set."""
+    if "primero_public_url" not in g:
+        rt = runtime()
+        with rt.unit_of_work(read_only=True) as db:
+            slug = slug_of(db, current_user.organisation_id)
+        g.primero_public_url = rt.primero_settings(slug).PRIMERO_PUBLIC_URL.rstrip("/")
+    base = g.primero_public_url
     return f"{base}/v2/cases/{primero_id}" if base else None
 
 
 def failed_handoffs() -> int:
     """The menu's count: failed hand-offs of the viewer's organisation (0 when Primero is not configured)."""
-    if runtime().primero is None or not queries.may_view_handoffs(current_user.role):
+    if not runtime().primero_configured or not queries.may_view_handoffs(current_user.role):
         return 0
     with runtime().unit_of_work(read_only=True) as db:
         return queries.needing_attention(db, current_user.organisation_id)
@@ -95,4 +101,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(handoff_label, "handoff_label")
     app.add_template_global(failed_handoffs, "failed_handoffs")
     app.add_template_global(primero_link, "primero_link")
-    app.add_template_global(lambda: runtime().primero is not None, "handoff_configured")
+    app.add_template_global(lambda: runtime().primero_configured, "handoff_configured")

@@ -86,3 +86,23 @@ def test_what_it_cannot_do_is_said_in_one_line(world, primero, sqlite_url, redis
     assert result.exit_code == 1 and "cannot read the Primero mapping" in result.output
     result = run_check(sqlite_url, redis_url)
     assert result.exit_code == 1 and "PRIMERO_URL is not set" in result.output
+
+
+def test_an_organisation_is_checked_against_its_own_instance_with_its_own_staff(app, primero, sqlite_url, redis_url,
+                                                                                tmp_path):
+    with app.extensions["relais"].unit_of_work() as session:
+        ours, theirs = make_organisation(session, slug="ngo-a"), make_organisation(session, slug="ngo-b")
+        make_user(session, ours, email="agent@ngo-a.org", role="caseworker")
+        make_user(session, theirs, email="agent@ngo-b.org", role="caseworker")
+    mapping = tmp_path / "mapping-b.json"
+    mapping.write_text(json.dumps({"users": {"agent@ngo-b.org": "cp_worker"}}))
+    own = tmp_path / "organisations.json"
+    own.write_text(json.dumps({"ngo-b": {"PRIMERO_URL": primero.url, "PRIMERO_USERNAME": USERNAME,
+                                         "PRIMERO_PASSWORD": PASSWORD, "PRIMERO_MAPPING": str(mapping)}}))
+    flask_app = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, PRIMERO_ORGANISATIONS=str(own)))
+    try:
+        result = flask_app.test_cli_runner().invoke(args=["primero", "check", "--organisation", "ngo-b"])
+    finally:
+        flask_app.extensions["relais"].close()
+    assert result.exit_code == 0, result.output
+    assert "agent@ngo-b.org (caseworker) -> cp_worker" in result.output and "ngo-a" not in result.output
