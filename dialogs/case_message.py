@@ -12,6 +12,7 @@ from casecore.cases.opening import (
     find_case_for_phone,
     record_family_message,
 )
+from casecore.errors import InvalidInput
 from casecore.free_text import short_text
 from casecore.handoff.modes import slug_of
 from casecore.handoff.routing import handed_over_case, owner_accounts
@@ -89,8 +90,7 @@ def _send(ctx: Context, answers: Answers) -> str:
                                         source_key=f"{ctx.channel}:{ctx.session_id}")
         handoff = _handed_over(ctx, session, case.case_id)
         # A case handed over to Primero is followed by its owner there: their Relais account hears of it.
-        owners = None if handoff is None else owner_accounts(
-            session, handoff, ctx.services.primero_mapping(slug_of(session, handoff.organisation_id)))
+        owners = None if handoff is None else _owners(ctx, session, handoff)
         # The alert is written with the message: if the queue is down, the outbox sweep still sends it.
         alerts = queue_family_message_alert(session, message.event_id, ctx.services.alert_backend, owners)
     ctx.events.append((OUTBOUND_QUEUED, tuple(alerts)))
@@ -104,6 +104,16 @@ def _handed_over(ctx: Context, session, case_id):
     if ctx.services.primero_mapping is None:
         return None
     return handed_over_case(session, case_id)
+
+
+def _owners(ctx: Context, session, handoff):
+    """The Relais accounts of the case's owner in Primero; None (the case's own recipients) when the mapping file
+    cannot be read: the message is kept and alerted whatever the configuration's state."""
+    try:
+        mapping = ctx.services.primero_mapping(slug_of(session, handoff.organisation_id))
+    except InvalidInput:
+        return None
+    return owner_accounts(session, handoff, mapping)
 
 
 def _no_reference(ctx: Context, answers: Answers) -> str:

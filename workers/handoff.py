@@ -21,7 +21,7 @@ from casecore.handoff.alerts import queue_pause_alerts
 from casecore.handoff.follow import apply_snapshot
 from casecore.handoff.models import Handoff
 from casecore.handoff.modes import slug_of
-from casecore.handoff.payload import case_fields, note_id, refused_values
+from casecore.handoff.payload import case_fields, consent_ticks, note_id, refused_values
 from casecore.handoff.queue import (
     ALREADY_THERE,
     NOT_AUTHORISED,
@@ -31,6 +31,7 @@ from casecore.handoff.queue import (
     pause,
     record_outcome,
 )
+from casecore.handoff.routing import note_added
 from casecore.i18n import gettext_for
 from casecore.people.models import Organisation
 from channels.primero.client import (
@@ -62,6 +63,35 @@ def poll_cases(handoff_ids: str) -> int:
 def add_family_note(event_id: str) -> str:
     """RQ job: add a family's message to its handed-over case in Primero, as a note (once: the row has a fixed id)."""
     return add_note(bootstrap(), event_id)
+
+
+def send_consents(handoff_id: str) -> str:
+    """RQ job: send a handed-over case's consents to Primero again (one was recorded or withdrawn since)."""
+    return update_consents(bootstrap(), handoff_id)
+
+
+def update_consents(runtime: Runtime, handoff_id: str) -> str:
+    """PATCH the case's consent tick boxes as the Relais case holds them now (a withdrawal as false): referrals in
+    CPIMS+ rely on them (contract §5)."""
+    started = utcnow()
+    with runtime.unit_of_work(read_only=True) as session:
+        handoff = session.get(Handoff, uuid.UUID(handoff_id))
+        if handoff is None or handoff.status != "sent" or handoff.case_id is None:
+            return "not handed over"
+        ticks = consent_ticks(session, handoff.case_id)
+        slug, primero_id = slug_of(session, handoff.organisation_id), handoff.primero_id
+    client = runtime.primero(slug)
+    if client is None:
+        return "not configured"
+    if ticks:
+        try:
+            client.update_case(primero_id, ticks)
+        except PrimeroInvalid as exc:
+            log.warning("consents of hand-off %s refused by Primero: %s", handoff_id, exc)
+    # PrimeroUnavailable and PrimeroRefused propagate: RQ retries, then the scheduler's sweep.
+    with runtime.unit_of_work() as session:
+        session.get(Handoff, uuid.UUID(handoff_id)).consents_synced_at = started
+    return "sent"
 
 
 def send_handoff(runtime: Runtime, handoff_id: str) -> str:
@@ -141,18 +171,21 @@ def add_note(runtime: Runtime, event_id: str) -> str:
         row = {"unique_id": str(note_id(handoff.primero_id, f"family-message:{event.id}")),
                "note_date": event.at.date().isoformat(),
                "note_subject": _("Message from the family, received by Relais"), "note_text": event.body or ""}
-        primero_id = handoff.primero_id
+        primero_id, handoff_id = handoff.primero_id, handoff.id
     client = runtime.primero(slug)
     if client is None:
         return "not configured"
     try:
         client.update_case(primero_id, {"notes_section": [row]})
+        status = "added"
     except PrimeroInvalid as exc:
         log.warning("family message %s not added to Primero: %s", event_id, exc)
-        return "refused"
-    except (PrimeroUnavailable, PrimeroRefused):
-        raise  # RQ retries; the message is in Relais whatever happens
-    return "added"
+        status = "refused"
+    # PrimeroUnavailable and PrimeroRefused propagate: RQ retries, then the scheduler's sweep; the message is in
+    # Relais and alerted whatever happens.
+    with runtime.unit_of_work() as session:
+        note_added(session, uuid.UUID(event_id), handoff_id, status)
+    return status
 
 
 def find_stale_after(runtime: Runtime) -> timedelta:
@@ -165,7 +198,7 @@ def _look_up(client: PrimeroClient, claim: Claim) -> CreateOutcome | None:
     try:
         found = client.get_case(claim.primero_id)
     except PrimeroUnavailable as exc:
-        return CreateOutcome(UNKNOWN, f"could not look the case up: {exc}")
+        return CreateOutcome(UNKNOWN, f"could not look the case up: {exc}", retry_after=exc.retry_after)
     except PrimeroRefused as exc:
         return CreateOutcome(NOT_AUTHORISED, str(exc))
     return CreateOutcome(ALREADY_THERE, "found in Primero") if found is not None else None
@@ -175,14 +208,21 @@ def _follow(runtime: Runtime, client: PrimeroClient, handoff_ids: list[uuid.UUID
     with runtime.unit_of_work(read_only=True) as session:
         primero_ids = dict(session.execute(select(Handoff.primero_id, Handoff.id)
                                            .where(Handoff.id.in_(handoff_ids))).all())
+    now = utcnow()
     try:
         snapshots = client.cases_by_ids(list(primero_ids))
     except (PrimeroUnavailable, PrimeroRefused) as exc:
         log.warning("%d handed-over case(s) not read from Primero: %s", len(handoff_ids), exc)
+        with runtime.unit_of_work() as session:
+            # Read again at the next poll, not at every sweep: a Primero in trouble is not called every 30 s.
+            session.execute(Handoff.__table__.update().where(Handoff.id.in_(handoff_ids)).values(followed_at=now))
+            # A refused account stops everything (and the poll must not lock it out with more failed logins).
+            alerts = queue_pause_alerts(session, runtime.settings.SMS_BACKEND) if isinstance(
+                exc, PrimeroRefused) and pause(session, str(exc)) else []
+        _enqueue_alerts(runtime, alerts)
         return 0
     plan = closure_plan(runtime)
     changed, outbox_ids = 0, []
-    now = utcnow()
     with runtime.unit_of_work() as session:
         for snapshot in snapshots:
             followed = apply_snapshot(session, snapshot, plan, now=now)

@@ -26,5 +26,5 @@ def committee_thanks(language: str, reference: str) -> str:
 
 
 def closure_plan(runtime: Runtime) -> ClosurePlan:
-    """What a case closed in Primero sends, as a Relais closure does."""
-    return ClosurePlan(survey_plan(runtime), committee_thanks)
+    """What a case closed in Primero sends, as a Relais closure does; the mappings that follow its owner."""
+    return ClosurePlan(survey_plan(runtime), committee_thanks, runtime.primero_mapping)

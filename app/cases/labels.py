@@ -227,6 +227,7 @@ ACTION_LABELS = {
     "handoff.closed_in_primero": N_("The case was closed in CPIMS+"),
     "handoff.reopened_in_primero": N_("The case was reopened in CPIMS+"),
     "handoff_queue.viewed": N_("Viewed the hand-offs to CPIMS+"),
+    "handoff.owner_followed": N_("The case went to its new owner in CPIMS+"),
 }
 
 

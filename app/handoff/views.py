@@ -13,6 +13,7 @@ from app.runtime import runtime
 from app.web.pages import page_gettext
 from casecore import taxonomy
 from casecore.audit import record_event
+from casecore.errors import NotFound
 from casecore.handoff import queries
 from casecore.handoff.modes import slug_of
 from casecore.handoff.queue import current_pause, resume, retry_failed
@@ -38,7 +39,7 @@ def page():
         abort(400)
     rt = runtime()
     with rt.unit_of_work() as db:
-        rows = queries.handoff_queue(db, current_user.organisation_id, status)
+        rows = queries.handoff_queue(db, current_user, status)
         counts = queries.handoff_counts(db, current_user.organisation_id)
         stopped = current_pause(db)
         record_event(db, current_user.id, "handoff_queue.viewed", "primero_handoff", None)
@@ -54,8 +55,11 @@ def retry(handoff_id: str):
     _require(lambda role: role == ADMIN)
     rt = runtime()
     _ = page_gettext()
-    with rt.unit_of_work() as db:
-        retried = retry_failed(db, handoff_id, current_user.organisation_id, current_user.id)
+    try:
+        with rt.unit_of_work() as db:
+            retried = retry_failed(db, handoff_id, current_user.organisation_id, current_user.id)
+    except NotFound:
+        abort(404)
     if retried:
         enqueue_handoff(rt.queue, handoff_id)
         flash(_("The hand-off will be sent again."))

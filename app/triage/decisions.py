@@ -18,6 +18,7 @@ from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.handoff.modes import mode_of
 from casecore.handoff.queries import report_handoff
 from casecore.handoff.queue import queue_handoff
+from casecore.i18n import N_
 from casecore.ids import parse_id
 from casecore.reports.media import report_media
 from casecore.triage import queries
@@ -45,15 +46,17 @@ def report_page(report_id: str, values: Mapping[str, str], *, error: str | None 
         facts = queries.triage_facts(db, detail.id)
         decision = queries.decision_of(db, organisation_id, detail.id)
         handoff = report_handoff(db, organisation_id, detail.id)
+        # An on_report organisation triages in CPIMS+: a new report waits there, not for a decision here.
+        triaged_in_cpims = decision is None and mode_of(db, rt.handoff_modes, organisation_id) == "on_report"
         needs = _matching_needs(values, facts.language)
         workers = services = []
-        if decision is None:
+        if decision is None and not triaged_in_cpims:
             workers = candidates(db, organisation_id, caseload_limit=rt.timelines.caseload_limit, **needs)
             services = queries.active_services(db, organisation_id)
         record_event(db, current_user.id, "report.viewed", "report", detail.id)
     return render_template(
         "triage/report.html", report=detail, attachments=attachments, facts=facts, decision=decision, handoff=handoff,
-        workers=workers,
+        triaged_in_cpims=triaged_in_cpims, workers=workers,
         services=services, needs=needs, values=values, error=error, error_form=form,
         caseload_limit=rt.timelines.caseload_limit, risk_levels=taxonomy.CASE_RISK_LEVELS,
         languages=taxonomy.COMMUNITY_LANGUAGES, reasons=taxonomy.NOT_ELIGIBLE_REASONS,
@@ -134,6 +137,8 @@ def _decide(report_id: str, form_name: str, action: Callable, after: Callable[[]
     _ = page_gettext()
     try:
         with rt.unit_of_work() as db:
+            if mode_of(db, rt.handoff_modes, current_user.organisation_id) == "on_report":
+                raise Conflict(N_("this organisation triages its reports in CPIMS+: decide there"))
             outbox_ids = action(db)
     except NotFound:
         abort(404)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casecore.audit import record_event
@@ -23,7 +23,12 @@ from casecore.cases.casework import add_event
 from casecore.cases.models import Case, CaseApproval
 from casecore.cases.surveys import SurveyPlan, queue_closure_surveys
 from casecore.deadlines.models import CaseDeadline
+from casecore.errors import InvalidInput
+from casecore.handoff.mapping import HandoffMapping
 from casecore.handoff.models import Handoff
+from casecore.handoff.modes import slug_of
+from casecore.people.models import User
+from casecore.people.roles import CASEWORKER
 from casecore.reports.committees import queue_acceptance_thanks
 from casecore.reports.models import Report
 
@@ -35,10 +40,12 @@ OPEN, CLOSED = "open", "closed"
 
 @dataclass(frozen=True)
 class ClosurePlan:
-    """What a closure in Primero sends: the surveys (as a Relais closure) and the committee's thanks."""
+    """What a closure in Primero sends: the surveys (as a Relais closure) and the committee's thanks; and the
+    organisations' mappings (by slug), to follow the case's owner there with its Relais account."""
 
     surveys: SurveyPlan
     committee_thanks: Callable[[str, str], str]  # (language, reference) -> the SMS
+    mapping: Callable[[str], HandoffMapping] | None = None
 
 
 @dataclass
@@ -88,7 +95,10 @@ def apply_snapshot(session: Session, snapshot: dict[str, Any], plan: ClosurePlan
     handoff.short_id = str(snapshot.get("case_id_display") or snapshot.get("short_id") or handoff.short_id or "")[
         :40] or None
     if "owned_by" in snapshot:
-        handoff.owned_by = (str(snapshot["owned_by"])[:100] if snapshot["owned_by"] else None)
+        owner = str(snapshot["owned_by"])[:100] if snapshot["owned_by"] else None
+        if owner != handoff.owned_by and handoff.case_id is not None and plan.mapping is not None:
+            _follow_owner(session, handoff, owner, plan.mapping)
+        handoff.owned_by = owner
     status = snapshot.get("status")
     if isinstance(status, str) and status:
         handoff.primero_status = status[:32]
@@ -115,6 +125,25 @@ def parse_time(value: Any) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+def _follow_owner(session: Session, handoff: Handoff, owner: str | None,
+                  mapping: Callable[[str], HandoffMapping]) -> None:
+    """The case was given to another user in Primero: the Relais case goes to that user's Relais account (a case
+    worker of the organisation), so that the person who owns it there reads the family's messages here."""
+    try:
+        emails = mapping(slug_of(session, handoff.organisation_id)).emails_of(owner)
+    except InvalidInput:
+        return  # an unreadable mapping: the owner is shown, the Relais assignment stays
+    case = session.get(Case, handoff.case_id, with_for_update=True)
+    worker = session.scalar(select(User).where(
+        func.lower(User.email).in_(emails), User.organisation_id == case.organisation_id,
+        User.role == CASEWORKER, User.is_active.is_(True))) if emails else None
+    if worker is None or worker.id == case.assigned_to_id or case.status == "closed":
+        return
+    case.assigned_to_id, case.team_id, case.assigned_at = worker.id, worker.team_id, utcnow()
+    add_event(session, case.id, "assigned", None, f"{worker.email} (CPIMS+)")
+    record_event(session, None, "handoff.owner_followed", "case", case.id)
+
+
 def _closed_in_primero(session: Session, handoff: Handoff, snapshot: dict[str, Any], plan: ClosurePlan,
                        now: datetime) -> list[uuid.UUID]:
     """Close what Relais holds, and send what a Relais closure sends: the surveys, the committee's thanks."""
@@ -123,6 +152,10 @@ def _closed_in_primero(session: Session, handoff: Handoff, snapshot: dict[str, A
     reason = str(snapshot.get("closure_reason") or "")[:200] or None
     if handoff.case_id is not None:
         case = session.get(Case, handoff.case_id, with_for_update=True)
+        if case.status == "closed":
+            # Closed in Relais already, with its surveys: the family is not asked twice.
+            record_event(session, None, "handoff.closed_in_primero", "report", report.id)
+            return outbox_ids
         if case.status != "closed":
             case.status, case.closed_at, case.closure_reason = "closed", now, None
             # The case lives in CPIMS+ now: nothing waits in Relais for an approval or a deadline.

@@ -1,5 +1,5 @@
-"""What Relais keeps of each hand-off to CPIMS+ (Primero): the row that makes it happen once, and the pause that
-stops every hand-off while Primero refuses the account."""
+"""What Relais keeps of each hand-off to CPIMS+ (Primero): the row that makes it happen once, the pause that stops
+every hand-off while Primero refuses the account, and the family messages added to Primero cases as notes."""
 from __future__ import annotations
 
 import uuid
@@ -53,6 +53,8 @@ class Handoff(Base):
     followed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     # When Relais acted on the case's closure in Primero (surveys, thanks); cleared when Primero reopens it.
     closure_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The consents on the Relais case as Primero last got them: a consent recorded or withdrawn later is sent again.
+    consents_synced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class HandoffPause(Base):
@@ -65,3 +67,14 @@ class HandoffPause(Base):
     reason: Mapped[str] = mapped_column(String(300))
     resumed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     resumed_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+
+
+class HandoffNote(Base):
+    """A family's message added to its handed-over case in Primero as a note (or refused there): once each."""
+
+    __tablename__ = "primero_note"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_event.id"), primary_key=True)
+    handoff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("primero_handoff.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # added | refused
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

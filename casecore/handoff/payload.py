@@ -80,7 +80,7 @@ def case_fields(session: Session, handoff: Handoff, mapping: HandoffMapping, *, 
         owner = _owner(session, case, mapping)
         if owner:
             fields["owned_by"] = owner
-        fields.update(_consents(session, case.id))
+        fields.update(consent_ticks(session, case.id))
     fields["notes_section"] = [intake_note(report, handoff.primero_id, language)]
     return fields
 
@@ -143,7 +143,7 @@ def _owner(session: Session, case: Case, mapping: HandoffMapping) -> str | None:
     return mapping.user_name(session.scalar(select(User.email).where(User.id == case.assigned_to_id)))
 
 
-def _consents(session: Session, case_id: uuid.UUID) -> dict[str, bool]:
+def consent_ticks(session: Session, case_id: uuid.UUID) -> dict[str, bool]:
     """Each purpose's latest record as the Primero tick box: given and not withdrawn is True; nothing recorded,
     nothing sent."""
     ticks: dict[str, bool] = {}

@@ -127,6 +127,8 @@ def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "
     handoff.claim, handoff.claimed_at = None, None
     if kind in (CREATED, ALREADY_THERE):
         handoff.status, handoff.sent_at, handoff.next_attempt_at = "sent", now, None
+        # The payload was built after the claim: it held every consent recorded before then.
+        handoff.consents_synced_at = handoff.last_tried_at
         handoff.reason, handoff.invalid_fields = None, None
         record_event(session, None, "handoff.sent", "report", handoff.report_id)
     elif kind == INVALID:
@@ -143,8 +145,10 @@ def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "
         handoff.reason = _short(f"Primero did not take it for {retry_hours:g} hours; last: {reason}")
         record_event(session, None, "handoff.failed", "report", handoff.report_id)
     elif kind == UNKNOWN:
+        # Looked up, not resent: after a first short wait, as often as a retry would be.
         handoff.status, handoff.reason = "unknown", _short(reason)
-        handoff.next_attempt_at = now + UNKNOWN_WAIT
+        wait = max(UNKNOWN_WAIT, backoff(handoff.attempts), timedelta(seconds=retry_after or 0))
+        handoff.next_attempt_at = now + wait
     else:  # TRY_LATER
         wait = max(backoff(handoff.attempts), timedelta(seconds=retry_after or 0))
         handoff.status, handoff.reason, handoff.next_attempt_at = "waiting", _short(reason), now + wait
@@ -221,14 +225,18 @@ def pause(session: Session, reason: str) -> HandoffPause | None:
 def resume(session: Session, user_id: uuid.UUID) -> bool:
     """An administrator fixed the account: hand-offs go again; False when none was paused."""
     now = utcnow()
+    stopped = current_pause(session)
     resumed = session.execute(update(HandoffPause).where(HandoffPause.resumed_at.is_(None))
                               .values(resumed_at=now, resumed_by_id=user_id)
                               .execution_options(synchronize_session=False)).rowcount
     if resumed:
-        # The time stopped does not count against the retry window: it was the account, not Primero, that failed.
+        # The time stopped does not count against the retry window (the account failed, not Primero): each row's
+        # window moves on by the pause's length, and what waited goes at once.
+        for handoff in session.scalars(select(Handoff).where(Handoff.status.in_(("waiting", "unknown")),
+                                                             Handoff.first_tried_at.is_not(None))):
+            handoff.first_tried_at = min(handoff.first_tried_at + (now - stopped.paused_at), now)
         session.execute(update(Handoff).where(Handoff.status.in_(("waiting", "unknown")))
-                        .values(first_tried_at=None, next_attempt_at=None)
-                        .execution_options(synchronize_session=False))
+                        .values(next_attempt_at=None).execution_options(synchronize_session=False))
         record_event(session, user_id, "handoff.resumed", "primero_pause", None)
     return bool(resumed)
 

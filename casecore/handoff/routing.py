@@ -3,12 +3,16 @@ Primero (the mapping's users, read backwards), else the organisation's superviso
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from casecore.base import utcnow
+from casecore.cases.models import CaseConsent, CaseEvent
+from casecore.db import dialect_insert
 from casecore.handoff.mapping import HandoffMapping
-from casecore.handoff.models import Handoff
+from casecore.handoff.models import Handoff, HandoffNote
 from casecore.people.lookups import supervisors_of
 from casecore.people.models import User
 
@@ -28,3 +32,29 @@ def owner_accounts(session: Session, handoff: Handoff, mapping: HandoffMapping) 
         if owners:
             return owners
     return supervisors_of(session, handoff.organisation_id)
+
+
+def messages_to_note(session: Session, received_before: datetime, limit: int = 200) -> list[uuid.UUID]:
+    """Family messages on handed-over cases not yet added to the Primero case (nor refused there), oldest first:
+    those whose job was lost, failed for good, or came while the hand-off was still on its way."""
+    return list(session.scalars(
+        select(CaseEvent.id).join(Handoff, (Handoff.case_id == CaseEvent.case_id) & (Handoff.status == "sent"))
+        .outerjoin(HandoffNote, HandoffNote.event_id == CaseEvent.id)
+        .where(CaseEvent.kind == "family_message", HandoffNote.event_id.is_(None), CaseEvent.at < received_before)
+        .order_by(CaseEvent.at).limit(limit)))
+
+
+def note_added(session: Session, event_id: uuid.UUID, handoff_id: uuid.UUID, status: str) -> None:
+    """Record that a family message is in the Primero case (or was refused there): never sent again."""
+    session.execute(dialect_insert(session, HandoffNote.__table__)
+                    .values(event_id=event_id, handoff_id=handoff_id, status=status, at=utcnow())
+                    .on_conflict_do_nothing())
+
+
+def consents_to_sync(session: Session, limit: int = 200) -> list[uuid.UUID]:
+    """Hand-offs whose case had a consent recorded or withdrawn since Primero last got its consents."""
+    since = func.coalesce(Handoff.consents_synced_at, Handoff.created_at)
+    return list(session.scalars(
+        select(Handoff.id).join(CaseConsent, CaseConsent.case_id == Handoff.case_id)
+        .where(Handoff.status == "sent", or_(CaseConsent.recorded_at > since, CaseConsent.withdrawn_at > since))
+        .group_by(Handoff.id).limit(limit)))

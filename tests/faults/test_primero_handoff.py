@@ -145,7 +145,8 @@ def test_a_worker_killed_during_the_call_leaves_one_case(database_url, redis_url
     assert enqueue_handoff(rt.queue, handoff_id)
     worker = start_worker(dataclasses.replace(rt.settings, PROVIDER_TIMEOUT=60.0))
     try:
-        wait_until(lambda: primero.cases, "the worker's call reached Primero")
+        # A worker process starts in a few seconds on a quiet machine, many more under a parallel suite.
+        wait_until(lambda: primero.cases, "the worker's call reached Primero", timeout=90)
     finally:
         worker.kill()
     assert [row.status for row in rows(rt)] == ["sending"]

@@ -4,15 +4,18 @@ Primero's webhooks update the case, refused without the key and harmless when re
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import create_app
 from casecore.base import utcnow
+from casecore.handoff.follow import handoffs_to_follow
 from casecore.handoff.models import Handoff
 from casecore.handoff.queue import pause
 from casecore.people.models import Team, User
+from casecore.reports.models import Report
 from tests.conftest import make_settings
 from tests.factories import make_report, make_user
 from tests.fakes.primero import PASSWORD, USERNAME
@@ -113,7 +116,50 @@ def test_a_paused_queue_is_shown_and_resumed_by_an_administrator(client, uow, pe
 def test_the_queue_is_not_for_case_workers(client, uow, people, login):
     login(people["caseworker"])
     assert client.get("/handoffs").status_code == 403
-    assert client.post("/handoffs/resume").status_code in (400, 403)
+    token = csrf_from(client.get("/cases").get_data(as_text=True))
+    assert client.post("/handoffs/resume", data={"csrf_token": token}).status_code == 403
+
+
+def test_an_administrator_sees_no_report_reference_nor_primero_case(client, uow, people, login, app, primero):
+    row = _accept(client, uow, people, login)
+    send_handoff(app.extensions["relais"], str(row.id))
+    with uow() as session:
+        reference = session.get(Report, row.report_id).reference
+    login(people["admin"])
+    html = client.get("/handoffs").get_data(as_text=True)
+    assert "Dans CPIMS+" in html and reference not in html and str(row.primero_id) not in html
+    assert primero.cases[str(row.primero_id)]["case_id_display"] not in html
+
+
+def test_a_supervisor_sees_only_the_hand_offs_of_reports_they_may_read(client, uow, people, login, app):
+    row = _accept(client, uow, people, login)
+    with uow() as session:
+        reference = session.get(Report, row.report_id).reference
+        other = make_user(session, session.get(User, people["supervisor_id"]).organisation, role="supervisor",
+                          email="other-team@example.org")
+        other_email = other.email
+    assert reference in client.get("/handoffs").get_data(as_text=True)
+    login(other_email)
+    assert reference not in client.get("/handoffs").get_data(as_text=True)  # another team's case
+
+
+def test_sending_again_a_hand_off_that_does_not_exist_is_a_404(client, people, login):
+    login(people["admin"])
+    token = csrf_from(client.get("/handoffs").get_data(as_text=True))
+    assert client.post("/handoffs/not-an-id/retry", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_same_acceptance_sent_twice_hands_over_once(client, uow, people, login):
+    login(people["supervisor"])
+    with uow() as session:
+        report = make_report(session, organisation_slug=people["org_slug"])
+    page = f"/reports/{report.id}"
+    form = {"csrf_token": csrf_from(client.get(page).get_data(as_text=True)), "risk_level": "high",
+            "assigned_to_id": str(people["worker_id"])}
+    assert client.post(f"{page}/accept", data=form).status_code == 302
+    assert client.post(f"{page}/accept", data=form).status_code == 409
+    with uow() as session:
+        assert len(session.scalars(select(Handoff).where(Handoff.report_id == report.id)).all()) == 1
 
 
 def test_a_bad_status_filter_is_a_400(client, people, login):
@@ -160,10 +206,13 @@ def test_the_handoff_words_are_in_the_catalogues():
 
 
 def test_a_closed_case_is_never_polled_again_until_reopened(uow, app, client, people, login, primero):
-    from casecore.handoff.follow import handoffs_to_follow
     row = _accept(client, uow, people, login)
     send_handoff(app.extensions["relais"], str(row.id))
     primero.close_case(str(row.primero_id))
     assert _hook(client, primero.snapshot(str(row.primero_id))).status_code == 200
     with uow() as session:
-        assert handoffs_to_follow(session, utcnow()) == []
+        assert handoffs_to_follow(session, utcnow() + timedelta(days=1)) == []
+    primero.reopen_case(str(row.primero_id))
+    assert _hook(client, primero.snapshot(str(row.primero_id))).status_code == 200
+    with uow() as session:
+        assert handoffs_to_follow(session, utcnow() + timedelta(days=1)) == [row.id]

@@ -1,5 +1,5 @@
-"""Hand-off to CPIMS+ (Primero): one row per report handed over, and the pause that holds them all while Primero
-refuses the account
+"""Hand-off to CPIMS+ (Primero): one row per report handed over, the pause that holds them all while Primero
+refuses the account, and the family messages added to Primero cases as notes
 
 Revision ID: 0014
 Revises: 0013
@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("primero_updated_at", sa.DateTime(), nullable=True),
         sa.Column("followed_at", sa.DateTime(), nullable=True),
         sa.Column("closure_seen_at", sa.DateTime(), nullable=True),
+        sa.Column("consents_synced_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["report_id"], ["report.id"], name="fk_primero_handoff_report_id_report"),
         sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"],
                                 name="fk_primero_handoff_organisation_id_organisation"),
@@ -65,8 +66,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_primero_pause"),
     )
     op.create_index("ix_primero_pause_resumed_at", "primero_pause", ["resumed_at"])
+    op.create_table(
+        "primero_note",
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("handoff_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["case_event.id"], name="fk_primero_note_event_id_case_event"),
+        sa.ForeignKeyConstraint(["handoff_id"], ["primero_handoff.id"],
+                                name="fk_primero_note_handoff_id_primero_handoff"),
+        sa.PrimaryKeyConstraint("event_id", name="pk_primero_note"),
+    )
+    op.create_index("ix_primero_note_handoff_id", "primero_note", ["handoff_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("primero_note")
     op.drop_table("primero_pause")
     op.drop_table("primero_handoff")

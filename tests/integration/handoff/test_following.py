@@ -3,6 +3,7 @@ there closes the Relais case and sends the closure surveys once, a reopening ope
 on arrival never waits for a decision in Relais, and a family's message reaches the case's owner."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,11 +15,13 @@ from casecore.cases.status import report_status
 from casecore.deadlines.models import CaseDeadline
 from casecore.handoff.follow import apply_snapshot, handoffs_to_follow
 from casecore.handoff.models import Handoff
+from casecore.handoff.queue import is_paused, pause, resume
 from casecore.messaging.models import OutboundMessage
 from casecore.reports.committees import register_member
 from casecore.reports.models import Report
+from tests.factories import make_user
 from tests.fakes.primero import Answer
-from tests.queues import queued_job_ids
+from tests.queues import drain, queued_job_ids
 from workers import jobs
 from workers.handoff import add_note, follow_cases, send_handoff
 from workers.plans import closure_plan
@@ -203,3 +206,95 @@ def test_a_family_message_on_a_handed_over_case_reaches_the_owner_and_becomes_on
     assert add_note(env.runtime, str(message.event_id)) == "added"  # a retried job: the same row, not two
     notes = env.primero.cases[primero_id]["notes_section"]
     assert len(notes) == 2 and notes[1]["note_text"] == "Mon fils va mieux"
+
+
+def test_a_case_closed_in_relais_first_is_not_surveyed_again_by_primero(handoff_env):
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
+    with env.runtime.unit_of_work() as session:
+        session.get(Case, case_id).status = "closed"  # closed in Relais, which sent its own surveys
+    env.primero.close_case(primero_id)
+    follow_cases(env.runtime, [str(handoff_id)])
+    assert _surveys(env) == []
+
+
+def test_a_case_given_to_another_user_in_primero_goes_to_their_relais_account(handoff_env, mapping_file):
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env)
+    mapping = json.loads(mapping_file.read_text())
+    mapping["users"]["fanta@relais.example"] = "cp_worker2"
+    mapping_file.write_text(json.dumps(mapping))
+    env.primero.instance.user_names.add("cp_worker2")
+    with env.runtime.unit_of_work() as session:
+        from casecore.people.models import Organisation
+        fanta = make_user(session, session.get(Organisation, env.organisation_id), role="caseworker",
+                          email="fanta@relais.example")
+        fanta_id = fanta.id
+    env.primero.reassign(primero_id, "cp_worker2")
+    follow_cases(env.runtime, [str(handoff_id)])
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Case, case_id).assigned_to_id == fanta_id
+        assert session.get(Handoff, handoff_id).owned_by == "cp_worker2"
+    env.primero.reassign(primero_id, "cp_supervisor")  # not a case worker: the Relais case stays with Fanta
+    follow_cases(env.runtime, [str(handoff_id)])
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Case, case_id).assigned_to_id == fanta_id
+
+
+def test_nothing_is_polled_while_paused_and_a_refused_poll_pauses(handoff_env):
+    env = handoff_env
+    _s, _c, handoff_id, _p = _sent(env)
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, handoff_id).followed_at = utcnow() - timedelta(hours=2)
+    env.primero.instance.users["relais_api"] = "changed"
+    before = len(env.primero.requests)
+    assert follow_cases(env.runtime, [str(handoff_id)]) == 0
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert is_paused(session)
+        assert session.get(Handoff, handoff_id).followed_at > utcnow() - timedelta(minutes=1)
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, handoff_id).followed_at = utcnow() - timedelta(hours=2)
+    run_once(env.runtime)
+    assert not [job for job in queued_job_ids(env.runtime.queue) if job.startswith("primero-poll-")]
+    assert len(env.primero.requests) == before + 1  # the one refused read, nothing since
+
+
+def test_resuming_moves_the_retry_window_on_by_the_pause(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    now = utcnow()
+    with env.runtime.unit_of_work() as session:
+        row = session.get(Handoff, handoff_id)
+        row.first_tried_at, row.attempts = now - timedelta(hours=70), 5
+        stopped = pause(session, "HTTP 401")
+        stopped.paused_at = now - timedelta(hours=10)
+    with env.runtime.unit_of_work() as session:
+        assert resume(session, env.admin_id)
+    with env.runtime.unit_of_work(read_only=True) as session:
+        moved = session.get(Handoff, handoff_id).first_tried_at
+    assert timedelta(hours=59, minutes=59) < utcnow() - moved < timedelta(hours=60, minutes=1)
+
+
+def test_a_consent_withdrawn_in_relais_reaches_primero(handoff_env):
+    from casecore.cases.casework import record_consent, withdraw_consent
+    from casecore.people.models import User
+    from tests.factories import as_staff
+    env = handoff_env
+    submitted = env.report()
+    case_id, handoff_id = env.accept(submitted.id)
+    with env.runtime.unit_of_work() as session:
+        worker = as_staff(session.get(User, env.worker_id))
+        consent_id = record_consent(session, worker, case_id, purpose="sharing_providers", given=True,
+                                    given_by="caregiver")
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    [stored] = env.primero.cases.values()
+    assert stored["disclosure_other_orgs"] is True
+    run_once(env.runtime)
+    assert not [j for j in queued_job_ids(env.runtime.queue) if j.startswith("primero-consents-")]  # in sync
+    with env.runtime.unit_of_work() as session:
+        withdraw_consent(session, worker, case_id, consent_id)
+    run_once(env.runtime)
+    drain(env.runtime.queue, runtime=env.runtime)
+    assert env.primero.cases[stored["id"]]["disclosure_other_orgs"] is False
+    run_once(env.runtime)
+    assert not [j for j in queued_job_ids(env.runtime.queue) if j.startswith("primero-consents-")]
