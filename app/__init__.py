@@ -6,7 +6,21 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import admin, auth, cases, cli, complaints, directory, feedback, handoff, simulator, triage, web, webhooks
+from app import (
+    admin,
+    auth,
+    cases,
+    cli,
+    complaints,
+    directory,
+    feedback,
+    handoff,
+    indicators,
+    simulator,
+    triage,
+    web,
+    webhooks,
+)
 from app.auth.sessions import PeopleOnlySessionInterface
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
@@ -46,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     complaints.init_app(app)
     feedback.init_app(app)
     handoff.init_app(app)
+    indicators.init_app(app)
     cli.init_app(app)
     return app
 

@@ -228,6 +228,7 @@ ACTION_LABELS = {
     "handoff.reopened_in_primero": N_("The case was reopened in CPIMS+"),
     "handoff_queue.viewed": N_("Viewed the hand-offs to CPIMS+"),
     "handoff.owner_followed": N_("The case went to its new owner in CPIMS+"),
+    "indicators.exported": N_("Downloaded the indicators"),
 }
 
 
@@ -241,6 +242,7 @@ OBJECT_LABELS = {
     "whatsapp_simulation": N_("Simulator"), "complaint": N_("Complaint"),
     "complaint_figures": N_("Complaint figures"),
     "primero_handoff": N_("Hand-off to CPIMS+"), "primero_pause": N_("Hand-offs to CPIMS+"),
+    "indicators": N_("Indicators"),
 }
 
 

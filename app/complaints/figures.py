@@ -15,20 +15,10 @@ from app.runtime import runtime
 from app.web.csv_download import csv_download, spreadsheet_text
 from app.web.pages import page_gettext, page_language
 from casecore.audit import record_event
-from casecore.complaints.figures import (
-    BAND,
-    NOT_SET,
-    PERIODS,
-    SENSITIVE,
-    Band,
-    Figures,
-    Period,
-    complaint_figures,
-    may_view_figures,
-    period_for,
-)
+from casecore.complaints.figures import BAND, NOT_SET, SENSITIVE, Band, Figures, complaint_figures, may_view_figures
 from casecore.errors import InvalidInput
 from casecore.i18n import N_
+from casecore.periods import PERIODS, Period, period_for
 
 bp = Blueprint("figures", __name__)
 

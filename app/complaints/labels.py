@@ -32,7 +32,7 @@ COMPLAINT_LABELS: dict[str, dict[str, str]] = {
              "named": N_("Staff member named"), "category": N_("Category changed")},
     "filter": {"open": N_("Not closed"), "closed": N_("Only closed"), "all": N_("Closed or not")},
     "language": LANGUAGES,
-    # casecore.complaints.figures.PERIODS, on the figures page.
+    # casecore.periods.PERIODS, on the figures page.
     "period": {
         "this_month": N_("This month"), "last_month": N_("Last month"), "last_90_days": N_("The last 90 days"),
         "this_year": N_("This year"), "custom": N_("Between two dates"),

@@ -24,10 +24,9 @@ is not known), nor those without a date. Apart: how many are open and past their
 """
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import Float, case, cast, extract, func, or_, select
 from sqlalchemy.orm import Session
@@ -36,14 +35,13 @@ from casecore import taxonomy
 from casecore.base import utcnow
 from casecore.complaints.access import may_read_complaints, visible_complaints
 from casecore.complaints.models import Complaint
-from casecore.errors import InvalidInput
 from casecore.people.models import Organisation
 from casecore.people.roles import ADMIN, FOCAL_POINT, SUPERVISOR, Staff
+from casecore.periods import Period, ended_months
+from casecore.stats import percentile
 
 SENSITIVE = tuple(sorted(taxonomy.SENSITIVE_COMPLAINT_CATEGORIES))
 NOT_SET = "not_set"  # a complaint received before severities existed, until the scheduler gives it one
-PERIODS = ("this_month", "last_month", "last_90_days", "this_year", "custom")
-MAX_PERIOD_YEARS = 3
 BAND = 5
 OPEN = tuple(status for status in taxonomy.COMPLAINT_STATUSES if status != "closed")
 
@@ -51,80 +49,6 @@ OPEN = tuple(status for status in taxonomy.COMPLAINT_STATUSES if status != "clos
 def may_view_figures(role: str) -> bool:
     """Whether this role reports on the service: focal points, supervisors and administrators."""
     return role in (FOCAL_POINT, SUPERVISOR, ADMIN)
-
-
-@dataclass(frozen=True)
-class Period:
-    """Complaints received from the start of `first` to the end of `last` (UTC dates, both included)."""
-
-    name: str
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time(), timezone.utc)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the period."""
-        return datetime.combine(self.last + timedelta(days=1), time(), timezone.utc)
-
-
-def period_for(name: str | None, first: str | None = None, last: str | None = None,
-               today: date | None = None) -> Period:
-    """The period named (this month by default), or the custom one from..to; InvalidInput saying what is wrong."""
-    today = today or utcnow().date()
-    name = name or ("custom" if first or last else "this_month")
-    if name == "this_month":
-        return Period(name, today.replace(day=1), today)
-    if name == "last_month":
-        end = today.replace(day=1) - timedelta(days=1)
-        return Period(name, end.replace(day=1), end)
-    if name == "last_90_days":
-        return Period(name, today - timedelta(days=89), today)
-    if name == "this_year":
-        return Period(name, today.replace(month=1, day=1), today)
-    if name != "custom":
-        raise InvalidInput("choose a period from the list")
-    start, end = _date(first), _date(last)
-    if start > end:
-        raise InvalidInput("the start date is after the end date")
-    if end >= _years_after(start, MAX_PERIOD_YEARS):
-        raise InvalidInput("a period is at most 3 years")
-    return Period(name, start, end)
-
-
-def ended_months(period: Period, today: date) -> Period | None:
-    """The whole calendar months of the period that ended before today; None when there is none."""
-    first = period.first if period.first.day == 1 else _next_month(period.first)
-    last_day = min(period.last, today.replace(day=1) - timedelta(days=1))
-    if _next_month(last_day) != last_day + timedelta(days=1):  # the month of last_day is not whole in the period
-        last_day = last_day.replace(day=1) - timedelta(days=1)
-    return Period("months", first, last_day) if first <= last_day else None
-
-
-def _next_month(day: date) -> date:
-    """The first day of the month after day's."""
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _years_after(day: date, years: int) -> date:
-    """The same day that many years on (29 February gives 1 March)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, month=3, day=1)
-
-
-def _date(text: str | None) -> date:
-    try:
-        value = date.fromisoformat((text or "").strip())
-    except ValueError:
-        raise InvalidInput("write both dates as YYYY-MM-DD") from None
-    if not 2000 <= value.year <= 2099:
-        raise InvalidInput("give dates between 2000 and 2099")
-    return value
 
 
 @dataclass(frozen=True)
@@ -309,15 +233,6 @@ def _times(session: Session, received, waiting: dict[str, Counter], levels) -> d
             values = sorted(float(value) for value in by_level.get(key, ()))
             result[step][key] = Times(len(values), still[key], percentile(values, 0.5), percentile(values, 0.9))
     return result
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """The percentile of sorted values, interpolated between the two nearest as PostgreSQL's percentile_cont."""
-    if not values:
-        return None
-    position = fraction * (len(values) - 1)
-    below, above = math.floor(position), math.ceil(position)
-    return values[below] + (values[above] - values[below]) * (position - below)
 
 
 def _deadlines(session: Session, scope, period: Period, now: datetime, levels) -> dict[str, Deadlines]:

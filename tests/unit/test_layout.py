@@ -20,6 +20,7 @@ CASECORE = {
     "complaints": {"people", "messaging", "deadlines"},
     "accounts": {"people", "cases"},
     "handoff": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
+    "indicators": {"people", "deadlines", "reports", "cases"},
 }
 # Modules that stand above every feature: the schema for Alembic and the demo data.
 CASECORE_TOP = {"casecore.schema", "casecore.demo"}
@@ -37,6 +38,7 @@ APP = {
     "feedback": {"web", "auth", "directory"},
     "admin": {"web", "auth"},
     "handoff": {"web"},
+    "indicators": {"web"},
 }
 # create_app, which wires every feature.
 APP_TOP = {"app"}

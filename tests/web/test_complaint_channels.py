@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from casecore.complaints import handling
 from casecore.complaints.access import view_complaint
-from casecore.complaints.figures import complaint_figures, period_for
+from casecore.complaints.figures import complaint_figures
 from casecore.complaints.models import Complaint
 from casecore.people.organisations import find_organisation
+from casecore.periods import period_for
 from channels.sms.encoding import to_gsm7
 from tests.factories import as_staff, make_user
 from tests.queues import drain

@@ -12,10 +12,9 @@ from app.feedback.labels import ABOUT_LABELS, AUDIENCE_LABELS, GROUP_LABELS
 from app.handoff.labels import HANDOFF_LABELS
 from app.triage.labels import LABELS, STATUSES
 from app.web.words import CHANNELS, LANGUAGES
-from casecore import taxonomy
+from casecore import periods, taxonomy
 from casecore.accounts.users import STAFF_SEXES
 from casecore.cases import listing
-from casecore.complaints import figures as complaint_figures
 from casecore.complaints import queries as complaint_queries
 from casecore.feedback import figures as feedback_figures
 from casecore.messaging import media, message_log
@@ -49,7 +48,7 @@ WORDED = [
     ("complaint note", COMPLAINT_LABELS["note"], taxonomy.COMPLAINT_NOTE_KINDS),
     ("complaint filter", COMPLAINT_LABELS["filter"], complaint_queries.STATUS_FILTERS),
     ("complaint language", COMPLAINT_LABELS["language"], taxonomy.COMMUNITY_LANGUAGES),
-    ("figures period", COMPLAINT_LABELS["period"], complaint_figures.PERIODS),
+    ("figures period", COMPLAINT_LABELS["period"], periods.PERIODS),
     ("feedback group", GROUP_LABELS, (feedback_figures.CASE_MANAGEMENT, feedback_figures.GENERAL)),
     ("feedback about", ABOUT_LABELS, taxonomy.FEEDBACK_ABOUT),
     ("feedback audience", AUDIENCE_LABELS, taxonomy.FEEDBACK_AUDIENCES),

@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import update
 
 from casecore.complaints import handling
-from casecore.complaints.figures import Band, Period, banded, complaint_figures, ended_months, percentile, period_for
+from casecore.complaints.figures import Band, banded, complaint_figures
 from casecore.complaints.intake import ComplaintDraft, log_complaint, submit_complaint
 from casecore.complaints.models import Complaint
 from casecore.errors import InvalidInput
+from casecore.periods import Period, ended_months, period_for
+from casecore.stats import percentile
 from tests.factories import as_staff, make_organisation, make_user
 
 COMPLAINANT = "+22376701430"

@@ -1,0 +1,63 @@
+"""The indicators as CSV (/indicators.csv): long format, one row per value, codes not words, small cells withheld.
+
+?from=YYYY-MM-DD&to=YYYY-MM-DD (both days included), or ?period=2026-11 / 2026-Q4; the current month by default.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_login import current_user
+
+from app.runtime import runtime
+from app.web.csv_download import csv_download, spreadsheet_text
+from app.web.pages import page_gettext
+from casecore.audit import record_event
+from casecore.errors import InvalidInput
+from casecore.handoff.modes import slug_of
+from casecore.indicators.collect import indicators, may_view_indicators
+from casecore.indicators.values import DIMENSIONS, Value
+from casecore.periods import Period, calendar_period, period_for
+
+bp = Blueprint("indicators", __name__)
+
+CSV_COLUMNS = ("indicator", "period_start", "period_end", "organisation", *DIMENSIONS, "reason", "value")
+# What a withheld count reads as in the CSV (the small-cell rule, INDICATOR_MIN_CELL).
+WITHHELD = "<{}"
+
+
+@bp.route("/indicators.csv")
+def export_csv():
+    """Every indicator of the viewer's organisation for the period, as CSV."""
+    if not may_view_indicators(current_user.role):
+        abort(403)
+    period = _period()
+    rt = runtime()
+    with rt.unit_of_work(read_only=True) as db:
+        values = indicators(db, current_user.organisation_id, period, min_cell=rt.settings.INDICATOR_MIN_CELL)
+        slug = slug_of(db, current_user.organisation_id)
+    with rt.unit_of_work() as db:
+        record_event(db, current_user.id, "indicators.exported", "indicators", f"{period.first}..{period.last}")
+    rows = (_row(value, period, slug, rt.settings.INDICATOR_MIN_CELL) for value in values)
+    return csv_download(f"indicators-{slug}-{period.first}-{period.last}.csv", CSV_COLUMNS, rows)
+
+
+def _period() -> Period:
+    """The period the query string names; a 400 page saying what is wrong otherwise."""
+    args = request.args
+    try:
+        if args.get("period"):
+            return calendar_period(args["period"])
+        if args.get("from") or args.get("to"):
+            return period_for("custom", args.get("from"), args.get("to"))
+        return period_for("this_month")
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        abort(make_response(render_template(
+            "error.html", title=_("This period cannot be used"),
+            message=_("Reason: %(reason)s") % {"reason": _(str(refusal))}), 400))
+
+
+def _row(value: Value, period: Period, slug: str, min_cell: int) -> list[str]:
+    shown = WITHHELD.format(min_cell) if value.suppressed else ("" if value.value is None else str(value.value))
+    by = dict(value.by)
+    return [value.indicator, period.first.isoformat(), period.last.isoformat(), spreadsheet_text(slug),
+            *(by.get(name, "") for name in DIMENSIONS), by.get("reason", ""), shown]

@@ -1,0 +1,39 @@
+"""Case indicators for a period: cases opened (by risk level), closed (by closure reason), reopened, and open at the
+period's end (by risk level and step), for one organisation.
+
+Open at the end is read from the case as it stands: opened before the end and not closed then (closed later, or
+not at all). A case reopened since keeps no earlier closure date, so for a past period it counts as open through
+its first closure: Relais keeps the dates of a case's last closure only.
+"""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_
+from sqlalchemy.orm import Session
+
+from casecore.cases.models import Case
+from casecore.indicators.counting import grouped_counts
+from casecore.indicators.values import Value
+from casecore.periods import Period
+
+COLUMNS = {"risk_level": Case.risk_level, "step": Case.current_step, "closure_reason": Case.closure_reason}
+
+
+def case_indicators(session: Session, organisation_id: uuid.UUID, period: Period) -> list[Value]:
+    """Every case indicator of the organisation for the period."""
+    ours = Case.organisation_id == organisation_id
+    opened = (ours, Case.opened_at >= period.start, Case.opened_at < period.end)
+    closed = (ours, Case.status == "closed", Case.closed_at >= period.start, Case.closed_at < period.end)
+    reopened = (ours, Case.reopened_at >= period.start, Case.reopened_at < period.end)
+    open_at_end = (ours, Case.opened_at < period.end, Case.status != "transferred",
+                   or_(Case.closed_at.is_(None), Case.closed_at >= period.end))
+    values = []
+    for indicator, conditions, breakdowns in (
+            ("cases_opened", opened, ((), ("risk_level",))),
+            ("cases_closed", closed, ((), ("closure_reason",))),
+            ("cases_reopened", reopened, ((),)),
+            ("cases_open_at_end", open_at_end, ((), ("risk_level",), ("step",), ("risk_level", "step")))):
+        for dimensions in breakdowns:
+            values += grouped_counts(session, indicator, Case, conditions, COLUMNS, dimensions)
+    return values

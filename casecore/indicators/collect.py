@@ -1,0 +1,31 @@
+"""Every indicator of an organisation for a period, in one list: what the page, the CSV and exports read."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from casecore.indicators.cases import case_indicators
+from casecore.indicators.cells import suppress
+from casecore.indicators.intake import intake_indicators
+from casecore.indicators.triage import triage_indicators
+from casecore.indicators.values import Value
+from casecore.people.roles import ADMIN, SUPERVISOR
+from casecore.periods import Period
+
+VIEWER_ROLES = (SUPERVISOR, ADMIN)
+
+
+def may_view_indicators(role: str) -> bool:
+    """Whether a role reads the organisation's indicators (aggregates only): supervisors and administrators."""
+    return role in VIEWER_ROLES
+
+
+def indicators(session: Session, organisation_id: uuid.UUID, period: Period, *, min_cell: int,
+               now: datetime | None = None) -> list[Value]:
+    """The organisation's indicators for the period, small cells withheld (min_cell: INDICATOR_MIN_CELL)."""
+    values = intake_indicators(session, organisation_id, period)
+    values += triage_indicators(session, organisation_id, period, now)
+    values += case_indicators(session, organisation_id, period)
+    return suppress(values, min_cell)

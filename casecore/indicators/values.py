@@ -1,0 +1,32 @@
+"""An indicator's values: one number per combination of disaggregations, in list-of-values codes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Every disaggregation an indicator may carry, in the order the CSV gives them columns.
+DIMENSIONS = ("channel", "concern", "sex", "age_band", "region", "source", "kind", "risk_level", "step",
+              "closure_reason")
+# A breakdown's value for reports or cases that have none (no place given, no risk level yet).
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One number of an indicator: a count, a share (0 to 1) or hours, for the disaggregations in `by`.
+
+    suppressed: a count withheld by the small-cell rule (its true value stays here, never shown where suppressed).
+    """
+
+    indicator: str
+    value: float | int | None
+    by: tuple[tuple[str, str], ...] = ()
+    suppressed: bool = False
+
+    def get(self, dimension: str) -> str | None:
+        """The value's code for a disaggregation, or None when it is not broken down by it."""
+        return dict(self.by).get(dimension)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The disaggregations of this value, in order."""
+        return tuple(name for name, _code in self.by)

@@ -1,0 +1,121 @@
+"""Periods that figures cover: a named one (this month, last month...), a calendar month or quarter, or two dates;
+UTC days, both ends included (Mali keeps UTC all year)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from casecore.base import utcnow
+from casecore.errors import InvalidInput
+from casecore.i18n import N_
+
+PERIODS = ("this_month", "last_month", "last_90_days", "this_year", "custom")
+MAX_PERIOD_YEARS = 3
+_MONTH = re.compile(r"\A(\d{4})-(\d{2})\Z")
+_QUARTER = re.compile(r"\A(\d{4})-Q([1-4])\Z")
+
+
+@dataclass(frozen=True)
+class Period:
+    """From the start of `first` to the end of `last` (UTC dates, both included)."""
+
+    name: str
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), timezone.utc)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period."""
+        return datetime.combine(self.last + timedelta(days=1), time(), timezone.utc)
+
+
+def period_for(name: str | None, first: str | None = None, last: str | None = None,
+               today: date | None = None) -> Period:
+    """The period named (this month by default), or the custom one from..to; InvalidInput saying what is wrong."""
+    today = today or utcnow().date()
+    name = name or ("custom" if first or last else "this_month")
+    if name == "this_month":
+        return Period(name, today.replace(day=1), today)
+    if name == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        return Period(name, end.replace(day=1), end)
+    if name == "last_90_days":
+        return Period(name, today - timedelta(days=89), today)
+    if name == "this_year":
+        return Period(name, today.replace(month=1, day=1), today)
+    if name != "custom":
+        raise InvalidInput("choose a period from the list")
+    start, end = _date(first), _date(last)
+    if start > end:
+        raise InvalidInput("the start date is after the end date")
+    if end >= _years_after(start, MAX_PERIOD_YEARS):
+        raise InvalidInput("a period is at most 3 years")
+    return Period(name, start, end)
+
+
+def ended_months(period: Period, today: date) -> Period | None:
+    """The whole calendar months of the period that ended before today; None when there is none."""
+    first = period.first if period.first.day == 1 else _next_month(period.first)
+    last_day = min(period.last, today.replace(day=1) - timedelta(days=1))
+    if _next_month(last_day) != last_day + timedelta(days=1):  # the month of last_day is not whole in the period
+        last_day = last_day.replace(day=1) - timedelta(days=1)
+    return Period("months", first, last_day) if first <= last_day else None
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after day's."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day that many years on (29 February gives 1 March)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, month=3, day=1)
+
+
+def _date(text: str | None) -> date:
+    try:
+        value = date.fromisoformat((text or "").strip())
+    except ValueError:
+        raise InvalidInput("write both dates as YYYY-MM-DD") from None
+    if not 2000 <= value.year <= 2099:
+        raise InvalidInput("give dates between 2000 and 2099")
+    return value
+
+
+
+
+def calendar_period(text: str) -> Period:
+    """A calendar month ("2026-11") or quarter ("2026-Q4"), as DHIS2 and coordinators name them."""
+    text = (text or "").strip().upper()
+    if match := _MONTH.match(text):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12 or not 2000 <= year <= 2099:
+            raise InvalidInput(N_("give a month as YYYY-MM, between 2000 and 2099"))
+        first = date(year, month, 1)
+        return Period("month", first, _next_month(first) - timedelta(days=1))
+    if match := _QUARTER.match(text):
+        year, quarter = int(match[1]), int(match[2])
+        if not 2000 <= year <= 2099:
+            raise InvalidInput(N_("give a quarter as YYYY-Q1 to YYYY-Q4, between 2000 and 2099"))
+        first = date(year, 3 * quarter - 2, 1)
+        last = _next_month(_next_month(_next_month(first))) - timedelta(days=1)
+        return Period("quarter", first, last)
+    raise InvalidInput(N_("give a month as YYYY-MM or a quarter as YYYY-Q1 to YYYY-Q4"))
+
+
+def months_of(period: Period) -> list[Period]:
+    """The calendar months the period touches, each clipped to the period, in order (for trends by month)."""
+    months, first = [], period.first
+    while first <= period.last:
+        last = min(_next_month(first) - timedelta(days=1), period.last)
+        months.append(Period("month", first, last))
+        first = last + timedelta(days=1)
+    return months

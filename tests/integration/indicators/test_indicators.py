@@ -1,0 +1,151 @@
+"""Indicators against hand-counted fixtures, on both databases: reports of November 2026 (one at the last second,
+one at the first second of December), their decisions and the case opened; every count by its breakdowns."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from casecore.cases.models import Case
+from casecore.deadlines.models import CaseDeadline
+from casecore.indicators.cases import case_indicators
+from casecore.indicators.collect import indicators
+from casecore.indicators.intake import intake_indicators
+from casecore.indicators.triage import triage_indicators
+from casecore.people.models import Location
+from casecore.periods import calendar_period
+from casecore.reports.committees import register_member
+from casecore.reports.models import Report
+from tests.factories import make_case, make_locations, make_organisation, make_report, make_user
+
+NOVEMBER = calendar_period("2026-11")
+T = datetime(2026, 11, 10, 8, 0, tzinfo=timezone.utc)
+
+
+def _values(values, indicator, **by):
+    """{code tuple: value} of an indicator's values broken down by exactly the dimensions named in by (in order)."""
+    wanted = tuple(by)
+    return {tuple(code for _name, code in v.by): v.value for v in values
+            if v.indicator == indicator and v.dimensions == wanted}
+
+
+def _total(values, indicator):
+    [value] = [v.value for v in values if v.indicator == indicator and not v.by]
+    return value
+
+
+@pytest.fixture
+def november(any_db_runtime):
+    rt = any_db_runtime
+    with rt.unit_of_work() as session:
+        org = make_organisation(session)
+        other = make_organisation(session)
+        make_locations(session)
+        supervisor = make_user(session, org, role="supervisor")
+        register_member(session, org.id, name="Fanta", phone="+22376709999", committee="Comité",
+                        registered_by_id=supervisor.id)
+        reports = {
+            "ussd": make_report(session, organisation_slug=org.slug, channel="ussd", concern="physical_abuse",
+                                child_sex="female", child_age_band="6_11", location_code="ML090101"),
+            "urgent": make_report(session, organisation_slug=org.slug, channel="sms", concern="child_marriage",
+                                  child_sex="female", child_age_band="12_17", danger_now=True),
+            "tracing": make_report(session, organisation_slug=org.slug, kind="tracing", concern="separated",
+                                   child_sex="male", child_age_band="12_17", location_code="ML0901"),
+            "committee": make_report(session, organisation_slug=org.slug, reporter_phone="+22376709999",
+                                     concern="physical_abuse", child_sex="male", child_age_band="0_5"),
+            "december": make_report(session, organisation_slug=org.slug, concern="physical_abuse"),
+            "elsewhere": make_report(session, organisation_slug=other.slug, concern="physical_abuse"),
+        }
+        received = {"ussd": T, "urgent": T + timedelta(days=1), "tracing": datetime(2026, 11, 30, 23, 59, 59,
+                    tzinfo=timezone.utc), "committee": T + timedelta(days=2),
+                    "december": datetime(2026, 12, 1, tzinfo=timezone.utc), "elsewhere": T}
+        for name, report in reports.items():
+            session.get(Report, report.id).received_at = received[name]
+        # Decisions: the USSD report accepted 2 h after, the urgent one found not eligible 30 min after.
+        ussd = session.get(Report, reports["ussd"].id)
+        urgent = session.get(Report, reports["urgent"].id)
+        case = make_case(session, reports["ussd"], assigned_to_id=supervisor.id)
+        case.risk_level, case.opened_at = "high", T + timedelta(hours=2)
+        ussd.decided_at = T + timedelta(hours=2)
+        urgent.status, urgent.decided_at = "not_eligible", T + timedelta(days=1, minutes=30)
+        urgent.not_eligible_reason = "outside_area"
+        # Assignment deadlines: the USSD report's 3 h (met in 2 h), the urgent one's 1 h (met in 30 min), the
+        # committee report's passed and never met.
+        for name, hours, met in (("ussd", 3, 2), ("urgent", 1, 0.5), ("committee", 3, None)):
+            start = received[name]
+            session.add(CaseDeadline(report_id=reports[name].id, kind="assignment", created_at=start,
+                                     due_at=start + timedelta(hours=hours),
+                                     met_at=None if met is None else start + timedelta(hours=met)))
+        return rt, org.id
+
+
+def test_reports_received_in_the_month_by_each_breakdown(november):
+    rt, org_id = november
+    with rt.unit_of_work(read_only=True) as session:
+        values = intake_indicators(session, org_id, NOVEMBER)
+    assert _total(values, "reports_received") == 4  # not December's first second, not another organisation's
+    assert _values(values, "reports_received", channel=None) == {("sms",): 1, ("ussd",): 3}
+    assert _values(values, "reports_received", sex=None) == {("female",): 2, ("male",): 2}
+    assert _values(values, "reports_received", region=None) == {("ML09",): 2, ("none",): 2}
+    assert _values(values, "reports_received", source=None) == {("committee",): 1, ("community",): 3}
+    assert _values(values, "reports_received", kind=None) == {("child_at_risk",): 3, ("tracing",): 1}
+    crossed = _values(values, "reports_received", sex=None, age_band=None, concern=None, region=None)
+    assert crossed[("female", "6_11", "physical_abuse", "ML09")] == 1 and sum(crossed.values()) == 4
+    assert _total(values, "reports_urgent") == 2  # danger now, and a missing child
+    assert _total(values, "tracing_requests") == 1
+    assert _total(values, "reports_not_eligible") == 1
+    assert _values(values, "reports_not_eligible", reason=None) == {("outside_area",): 1}
+
+
+def test_time_to_decision_and_the_share_decided_in_time(november):
+    rt, org_id = november
+    with rt.unit_of_work(read_only=True) as session:
+        values = triage_indicators(session, org_id, NOVEMBER, now=datetime(2026, 12, 5, tzinfo=timezone.utc))
+    assert _total(values, "triage_decided") == 2
+    assert _total(values, "triage_hours_median") == 1.25
+    assert _total(values, "triage_hours_p90") == pytest.approx(1.85)
+    # Two met in time, one past its deadline without a decision.
+    assert _total(values, "triage_in_time_share") == pytest.approx(0.6667)
+
+
+def test_cases_opened_and_open_at_the_end_of_the_month(november):
+    rt, org_id = november
+    with rt.unit_of_work(read_only=True) as session:
+        values = case_indicators(session, org_id, NOVEMBER)
+        october = case_indicators(session, org_id, calendar_period("2026-10"))
+    assert _total(values, "cases_opened") == 1 and _values(values, "cases_opened", risk_level=None) == {("high",): 1}
+    assert _total(values, "cases_open_at_end") == 1 and _total(values, "cases_closed") == 0
+    assert _total(october, "cases_opened") == 0 and _total(october, "cases_open_at_end") == 0
+
+
+def test_a_case_closed_in_the_month_counts_by_its_reason_and_is_not_open_at_the_end(november):
+    rt, org_id = november
+    with rt.unit_of_work() as session:
+        case = session.scalar(select(Case).where(Case.organisation_id == org_id))
+        case.status, case.closed_at, case.closure_reason = "closed", T + timedelta(days=5), "goals_met_safe"
+    with rt.unit_of_work(read_only=True) as session:
+        values = case_indicators(session, org_id, NOVEMBER)
+    assert _values(values, "cases_closed", closure_reason=None) == {("goals_met_safe",): 1}
+    assert _total(values, "cases_open_at_end") == 0
+
+
+def test_everything_in_one_list_with_small_cells_withheld(november):
+    rt, org_id = november
+    with rt.unit_of_work(read_only=True) as session:
+        shown = indicators(session, org_id, NOVEMBER, min_cell=5)
+        exact = indicators(session, org_id, NOVEMBER, min_cell=1)
+    assert all(v.suppressed for v in shown if isinstance(v.value, int) and 0 < v.value < 5)
+    assert [v for v in shown if v.indicator == "triage_hours_median"][0].suppressed  # from 2 decisions
+    assert not any(v.suppressed for v in exact)
+
+
+def test_a_place_under_no_region_is_counted_as_none(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        session.add(Location(code="XX01", name="Orphan commune", level=3, parent_id=None))
+        session.flush()
+        make_report(session, organisation_slug=org.slug, location_code="XX01")
+        from casecore.periods import period_for
+        values = intake_indicators(session, org.id, period_for("this_month"))
+    assert _values(values, "reports_received", region=None) == {("none",): 1}

@@ -1,0 +1,54 @@
+"""/indicators.csv: long format with codes, small counts withheld, for supervisors and administrators only; a bad
+period is a 400 that says why."""
+from __future__ import annotations
+
+import csv
+import io
+
+from app.indicators.views import CSV_COLUMNS
+from tests.factories import make_report
+
+
+def _rows(response):
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_a_supervisor_downloads_the_months_indicators_with_small_counts_withheld(client, staff, login, uow):
+    with uow() as session:
+        for _ in range(6):
+            make_report(session, organisation_slug=staff["org_slug"], channel="ussd")
+        make_report(session, organisation_slug=staff["org_slug"], channel="sms")
+    login(staff["supervisor"])
+    response = client.get("/indicators.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    rows = _rows(response)
+    assert tuple(rows[0]) == CSV_COLUMNS
+    total = [r for r in rows if r["indicator"] == "reports_received" and not any(
+        r[c] for c in CSV_COLUMNS[4:-1])]
+    assert [r["value"] for r in total] == ["7"] and total[0]["organisation"] == staff["org_slug"]
+    by_channel = {r["channel"]: r["value"] for r in rows if r["indicator"] == "reports_received" and r["channel"]
+                  and not r["sex"]}
+    # SMS alone (1) would be found from the total: USSD is withheld with it.
+    assert by_channel == {"sms": "<5", "ussd": "<5"}
+
+
+def test_a_named_month_or_quarter_and_two_dates_are_understood(client, staff, login):
+    login(staff["supervisor"])
+    for query, start, end in (("period=2026-11", "2026-11-01", "2026-11-30"),
+                              ("period=2026-q4", "2026-10-01", "2026-12-31"),
+                              ("from=2026-02-01&to=2026-02-28", "2026-02-01", "2026-02-28")):
+        [first, *_] = _rows(client.get(f"/indicators.csv?{query}"))
+        assert (first["period_start"], first["period_end"]) == (start, end)
+
+
+def test_a_bad_period_says_why(client, staff, login):
+    login(staff["supervisor"])
+    response = client.get("/indicators.csv?period=2026-13")
+    assert response.status_code == 400 and "AAAA-MM" in response.get_data(as_text=True)
+    assert client.get("/indicators.csv?from=2026-03-01&to=2026-02-01").status_code == 400
+
+
+def test_case_workers_do_not_get_the_indicators(client, staff, login):
+    login(staff["caseworker"])
+    assert client.get("/indicators.csv").status_code == 403
