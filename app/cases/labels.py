@@ -229,6 +229,7 @@ ACTION_LABELS = {
     "handoff_queue.viewed": N_("Viewed the hand-offs to CPIMS+"),
     "handoff.owner_followed": N_("The case went to its new owner in CPIMS+"),
     "indicators.exported": N_("Downloaded the indicators"),
+    "indicators.viewed": N_("Viewed the indicators"),
 }
 
 

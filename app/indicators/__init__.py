@@ -1,4 +1,4 @@
-"""The organisation's indicators on the web: the CSV of every value for a period (the page with charts follows).
+"""The organisation's indicators on the web: the page with its charts, and the CSV of every value for a period.
 May import app.web, app.runtime and the layers below; never another feature package."""
 from __future__ import annotations
 
@@ -9,4 +9,4 @@ from app.indicators import views
 
 def init_app(app: Flask) -> None:
     """Register the indicators' pages."""
-    app.register_blueprint(views.bp)
+    views.init_app(app)

@@ -1,4 +1,6 @@
-"""The indicators as CSV (/indicators.csv): long format, one row per value, codes not words, small cells withheld.
+"""The organisation's indicators: the page (/indicators: tiles, a trend by month and bar charts drawn on the server
+as SVG, each with its table) and the CSV (/indicators.csv: long format, one row per value, codes not words). Small
+cells are withheld on both.
 
 ?from=YYYY-MM-DD&to=YYYY-MM-DD (both days included), or ?period=2026-11 / 2026-Q4; the current month by default.
 """
@@ -6,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.runtime import runtime
 from app.web.csv_download import csv_download, spreadsheet_text
@@ -13,8 +16,11 @@ from app.web.pages import page_gettext
 from casecore.audit import record_event
 from casecore.errors import InvalidInput
 from casecore.handoff.modes import slug_of
+from casecore.indicators.cells import suppress
 from casecore.indicators.collect import indicators, may_view_indicators
-from casecore.indicators.values import DIMENSIONS, Value
+from casecore.indicators.trends import monthly_trend
+from casecore.indicators.values import DIMENSIONS, Value, breakdown, total
+from casecore.people.models import Location
 from casecore.periods import Period, calendar_period, period_for
 
 bp = Blueprint("indicators", __name__)
@@ -22,6 +28,28 @@ bp = Blueprint("indicators", __name__)
 CSV_COLUMNS = ("indicator", "period_start", "period_end", "organisation", *DIMENSIONS, "reason", "value")
 # What a withheld count reads as in the CSV (the small-cell rule, INDICATOR_MIN_CELL).
 WITHHELD = "<{}"
+
+
+@bp.route("/indicators")
+def page():
+    """Headline figures, the trend of the last months and the breakdowns, for the period."""
+    if not may_view_indicators(current_user.role):
+        abort(403)
+    period = _period()
+    rt = runtime()
+    min_cell = rt.settings.INDICATOR_MIN_CELL
+    with rt.unit_of_work(read_only=True) as db:
+        values = indicators(db, current_user.organisation_id, period, min_cell=min_cell)
+        trend = suppress(monthly_trend(db, current_user.organisation_id, period), min_cell)
+        regions = dict(db.execute(select(Location.code, Location.name).where(Location.level == 1)).all())
+    with rt.unit_of_work() as db:
+        record_event(db, current_user.id, "indicators.viewed", "indicators", f"{period.first}..{period.last}")
+    return render_template("indicators/page.html", period=period, values=values, trend=trend, regions=regions,
+                           total=lambda indicator: total(values, indicator),
+                           breakdown=lambda indicator, *dims: breakdown(values, indicator, *dims),
+                           trend_of=lambda indicator: sorted(breakdown(trend, indicator, "month"),
+                                                             key=lambda value: value.get("month")),
+                           min_cell=min_cell, csv_query=request.query_string.decode("latin-1"))
 
 
 @bp.route("/indicators.csv")
@@ -54,6 +82,12 @@ def _period() -> Period:
         abort(make_response(render_template(
             "error.html", title=_("This period cannot be used"),
             message=_("Reason: %(reason)s") % {"reason": _(str(refusal))}), 400))
+
+
+def init_app(app) -> None:
+    """Register the pages and what templates need of them."""
+    app.register_blueprint(bp)
+    app.add_template_global(may_view_indicators, "may_view_indicators")
 
 
 def _row(value: Value, period: Period, slug: str, min_cell: int) -> list[str]:

@@ -30,3 +30,14 @@ class Value:
     def dimensions(self) -> tuple[str, ...]:
         """The disaggregations of this value, in order."""
         return tuple(name for name, _code in self.by)
+
+
+def total(values: list[Value], indicator: str) -> Value | None:
+    """The indicator's value not broken down, if there is one."""
+    return next((value for value in values if value.indicator == indicator and not value.by), None)
+
+
+def breakdown(values: list[Value], indicator: str, *dimensions: str) -> list[Value]:
+    """The indicator's values broken down by exactly these dimensions, the largest first (withheld ones last)."""
+    found = [value for value in values if value.indicator == indicator and value.dimensions == dimensions]
+    return sorted(found, key=lambda value: (value.suppressed, -(value.value or 0)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from app.indicators.views import CSV_COLUMNS
 from tests.factories import make_report
@@ -52,3 +53,41 @@ def test_a_bad_period_says_why(client, staff, login):
 def test_case_workers_do_not_get_the_indicators(client, staff, login):
     login(staff["caseworker"])
     assert client.get("/indicators.csv").status_code == 403
+
+
+def test_the_page_shows_tiles_charts_and_tables_in_french(client, staff, login, uow):
+    with uow() as session:
+        for _ in range(7):
+            make_report(session, organisation_slug=staff["org_slug"], concern="child_marriage", channel="ussd")
+    login(staff["supervisor"])
+    response = client.get("/indicators")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<svg" in html and 'role="img"' in html and "<table" in html
+    assert "Mariage d&#39;enfant" in html and ">7<" in html  # the concern's bar and its table
+    assert "/indicators.csv" in html
+    assert "+223" not in html
+    months = [html.index(f">{m}<") for m in sorted(set(re.findall(r">(20\d\d-\d\d)<", html)))]
+    assert months == sorted(months)  # the trend's months in order
+
+
+def test_the_page_is_not_for_case_workers_and_a_bad_period_says_why(client, staff, login):
+    login(staff["caseworker"])
+    assert client.get("/indicators").status_code == 403
+    login(staff["supervisor"])
+    assert client.get("/indicators?period=2026-Q5").status_code == 400
+
+
+def test_the_indicator_words_are_in_the_catalogues():
+    from tests.web.conftest import assert_in_web_catalogues
+    assert_in_web_catalogues([("app/indicators/**.py", "python"), ("app/templates/indicators/**.html", "jinja2")])
+
+
+def test_the_trend_runs_month_after_month():
+    from datetime import date
+
+    from casecore.indicators.trends import _months_back
+    from casecore.periods import Period
+    months = _months_back(Period("month", date(2026, 2, 1), date(2026, 2, 28)), 6)
+    assert [m.first.strftime("%Y-%m") for m in months] == ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01",
+                                                           "2026-02"]
