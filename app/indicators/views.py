@@ -39,7 +39,8 @@ def page():
     rt = runtime()
     min_cell = rt.settings.INDICATOR_MIN_CELL
     with rt.unit_of_work(read_only=True) as db:
-        values = indicators(db, current_user.organisation_id, period, min_cell=min_cell)
+        values = indicators(db, current_user.organisation_id, period, min_cell=min_cell,
+                            caseload_limit=rt.settings.CASELOAD_LIMIT)
         trend = suppress(monthly_trend(db, current_user.organisation_id, period), min_cell)
         regions = dict(db.execute(select(Location.code, Location.name).where(Location.level == 1)).all())
     with rt.unit_of_work() as db:
@@ -60,7 +61,8 @@ def export_csv():
     period = _period()
     rt = runtime()
     with rt.unit_of_work(read_only=True) as db:
-        values = indicators(db, current_user.organisation_id, period, min_cell=rt.settings.INDICATOR_MIN_CELL)
+        values = indicators(db, current_user.organisation_id, period, min_cell=rt.settings.INDICATOR_MIN_CELL,
+                            caseload_limit=rt.settings.CASELOAD_LIMIT)
         slug = slug_of(db, current_user.organisation_id)
     with rt.unit_of_work() as db:
         record_event(db, current_user.id, "indicators.exported", "indicators", f"{period.first}..{period.last}")

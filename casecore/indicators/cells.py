@@ -19,7 +19,12 @@ from casecore.indicators.values import Value
 
 # A derived indicator and the count it is computed from.
 BASES = {"triage_hours_median": "triage_decided", "triage_hours_p90": "triage_decided",
-         "triage_in_time_share": "triage_decided"}
+         "triage_in_time_share": "triage_decided", "referral_days_to_acceptance_median": "referrals_made",
+         "open_caseload_median": "case_workers", "open_caseload_max": "case_workers"}
+# Counts of staff, not of children: shown as they are (a supervisor knows the team).
+NOT_COUNTS = {"case_workers", "supervisors", "case_workers_over_limit", "supervisors_over_span"}
+# Shares whose count sits beside them with the same breakdown (deadlines_met_share of deadlines_judged).
+PAIRED = {"deadlines_met_share": "deadlines_judged"}
 
 
 def suppress(values: list[Value], min_cell: int) -> list[Value]:
@@ -29,7 +34,7 @@ def suppress(values: list[Value], min_cell: int) -> list[Value]:
     small = [_is_small(value, min_cell) for value in values]
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
     for index, value in enumerate(values):
-        if value.by and value.indicator not in BASES:
+        if value.by and value.indicator not in BASES and value.indicator not in PAIRED:
             groups[(value.indicator, value.dimensions)].append(index)
     for members in groups.values():
         if sum(small[i] for i in members) == 1:
@@ -37,8 +42,11 @@ def suppress(values: list[Value], min_cell: int) -> list[Value]:
             if others:
                 small[min(others, key=lambda i: values[i].value)] = True
     bases = {value.indicator: value.value for value in values if not value.by}
+    paired = {(value.indicator, value.by): value.value for value in values if value.indicator in PAIRED.values()}
     for index, value in enumerate(values):
         base = bases.get(BASES.get(value.indicator, ""))
+        if value.indicator in PAIRED:
+            base = paired.get((PAIRED[value.indicator], value.by))
         if base is not None and 0 < base < min_cell and value.value is not None:
             small[index] = True
     return [replace(value, suppressed=True) if withheld else value
@@ -46,5 +54,5 @@ def suppress(values: list[Value], min_cell: int) -> list[Value]:
 
 
 def _is_small(value: Value, min_cell: int) -> bool:
-    return (value.indicator not in BASES and isinstance(value.value, int) and not isinstance(value.value, bool)
-            and 0 < value.value < min_cell)
+    return (value.indicator not in BASES and value.indicator not in PAIRED and value.indicator not in NOT_COUNTS
+            and isinstance(value.value, int) and not isinstance(value.value, bool) and 0 < value.value < min_cell)

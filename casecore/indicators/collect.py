@@ -11,6 +11,7 @@ from casecore.indicators.cells import suppress
 from casecore.indicators.intake import intake_indicators
 from casecore.indicators.triage import triage_indicators
 from casecore.indicators.values import Value
+from casecore.indicators.work import work_indicators
 from casecore.people.roles import ADMIN, SUPERVISOR
 from casecore.periods import Period
 
@@ -23,9 +24,10 @@ def may_view_indicators(role: str) -> bool:
 
 
 def indicators(session: Session, organisation_id: uuid.UUID, period: Period, *, min_cell: int,
-               now: datetime | None = None) -> list[Value]:
+               caseload_limit: int = 25, now: datetime | None = None) -> list[Value]:
     """The organisation's indicators for the period, small cells withheld (min_cell: INDICATOR_MIN_CELL)."""
     values = intake_indicators(session, organisation_id, period)
     values += triage_indicators(session, organisation_id, period, now)
     values += case_indicators(session, organisation_id, period)
+    values += work_indicators(session, organisation_id, period, caseload_limit=caseload_limit, now=now)
     return suppress(values, min_cell)

@@ -7,13 +7,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from casecore.cases.models import Case
+from casecore.cases.models import Case, CaseTransfer, Referral
 from casecore.deadlines.models import CaseDeadline
+from casecore.directory.models import Service
 from casecore.indicators.cases import case_indicators
+from casecore.indicators.cells import NOT_COUNTS
 from casecore.indicators.collect import indicators
 from casecore.indicators.intake import intake_indicators
 from casecore.indicators.triage import triage_indicators
-from casecore.people.models import Location
+from casecore.indicators.work import work_indicators
+from casecore.people.models import Location, Organisation
 from casecore.periods import calendar_period
 from casecore.reports.committees import register_member
 from casecore.reports.models import Report
@@ -135,7 +138,8 @@ def test_everything_in_one_list_with_small_cells_withheld(november):
     with rt.unit_of_work(read_only=True) as session:
         shown = indicators(session, org_id, NOVEMBER, min_cell=5)
         exact = indicators(session, org_id, NOVEMBER, min_cell=1)
-    assert all(v.suppressed for v in shown if isinstance(v.value, int) and 0 < v.value < 5)
+    assert all(v.suppressed for v in shown if isinstance(v.value, int) and 0 < v.value < 5
+               and v.indicator not in NOT_COUNTS)  # counts of staff are no child's
     assert [v for v in shown if v.indicator == "triage_hours_median"][0].suppressed  # from 2 decisions
     assert not any(v.suppressed for v in exact)
 
@@ -149,3 +153,45 @@ def test_a_place_under_no_region_is_counted_as_none(any_db_runtime):
         from casecore.periods import period_for
         values = intake_indicators(session, org.id, period_for("this_month"))
     assert _values(values, "reports_received", region=None) == {("none",): 1}
+
+
+def test_deadlines_workload_referrals_and_transfers(november):
+    rt, org_id = november
+    now = datetime(2026, 12, 5, tzinfo=timezone.utc)
+    with rt.unit_of_work() as session:
+        case = session.scalar(select(Case).where(Case.organisation_id == org_id))
+        for kind, due, met in (("first_response", T + timedelta(days=1), T + timedelta(hours=5)),
+                               ("assessment", T + timedelta(days=3), None),
+                               ("case_plan", T + timedelta(days=40), None)):  # December: not this month's
+            session.add(CaseDeadline(case_id=case.id, kind=kind, due_at=due, met_at=met, created_at=T))
+        organisation = session.get(Organisation, org_id)
+        worker = make_user(session, organisation, role="caseworker")
+        make_user(session, organisation, role="caseworker")  # no case
+        case.assigned_to_id = worker.id
+        service = Service(organisation_id=org_id, provider_name="Centre d'écoute", service_type="mental_health_psychosocial")
+        session.add(service)
+        session.flush()
+        consent_user = worker.id
+        for status, counter, days in (("accepted", "Suivi en cours", 2), ("sent", None, 0), ("done", None, 4)):
+            session.add(Referral(case_id=case.id, service_id=service.id, status=status, created_by_id=consent_user,
+                                 counter_referral_notes=counter, created_at=T, updated_at=T + timedelta(days=days)))
+        other = make_organisation(session)
+        session.add(CaseTransfer(case_id=case.id, from_organisation_id=org_id, to_organisation_id=other.id,
+                                 status="accepted", requested_by_id=consent_user, requested_at=T,
+                                 decided_at=T + timedelta(days=1)))
+        other_id = other.id
+    with rt.unit_of_work(read_only=True) as session:
+        values = work_indicators(session, org_id, NOVEMBER, caseload_limit=0, now=now)
+        theirs = work_indicators(session, other_id, NOVEMBER, caseload_limit=0, now=now)
+    shares = _values(values, "deadlines_met_share", deadline_kind=None, risk_level=None)
+    assert shares == {("assessment", "high"): 0.0, ("first_response", "high"): 1.0}
+    assert _values(values, "deadlines_overdue_now", deadline_kind=None) == {("assessment",): 1}
+    assert _total(values, "case_workers") == 2 and _total(values, "case_workers_over_limit") == 1
+    assert _total(values, "open_caseload_max") == 1 and _total(values, "open_caseload_median") == 0.5
+    assert _total(values, "referrals_made") == 3
+    assert _values(values, "referrals_made", service_type=None) == {("mental_health_psychosocial",): 3}
+    assert _values(values, "referrals_made", status=None) == {("accepted",): 1, ("done",): 1, ("sent",): 1}
+    assert _total(values, "referrals_counter_referred") == 1
+    assert _total(values, "referral_days_to_acceptance_median") == 3.0
+    assert (_total(values, "transfers_out"), _total(values, "transfers_in")) == (1, 0)
+    assert (_total(theirs, "transfers_out"), _total(theirs, "transfers_in")) == (0, 1)
