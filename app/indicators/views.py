@@ -6,7 +6,7 @@ cells are withheld on both.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, g, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,12 +14,14 @@ from app.runtime import runtime
 from app.web.csv_download import csv_download, spreadsheet_text
 from app.web.pages import page_gettext
 from casecore.audit import record_event
+from casecore.base import utcnow
 from casecore.errors import InvalidInput
 from casecore.handoff.modes import slug_of
 from casecore.indicators.cells import suppress
 from casecore.indicators.collect import indicators, may_view_indicators
 from casecore.indicators.trends import monthly_trend
 from casecore.indicators.values import DIMENSIONS, Value, breakdown, total
+from casecore.indicators.waiting import Waiting, waiting_for
 from casecore.people.models import Location
 from casecore.periods import Period, calendar_period, period_for
 
@@ -86,10 +88,23 @@ def _period() -> Period:
             message=_("Reason: %(reason)s") % {"reason": _(str(refusal))}), 400))
 
 
+def waiting() -> dict[str, Waiting]:
+    """What waits for the person logged in, by code (once per request: the menu and the landing page share it)."""
+    if "waiting" not in g:
+        if not current_user.is_authenticated:
+            return {}
+        rt = runtime()
+        with rt.unit_of_work(read_only=True) as db:
+            found = waiting_for(db, current_user, utcnow(), rt.settings.CASELOAD_LIMIT)
+        g.waiting = {item.code: item for item in found}
+    return g.waiting
+
+
 def init_app(app) -> None:
     """Register the pages and what templates need of them."""
     app.register_blueprint(bp)
     app.add_template_global(may_view_indicators, "may_view_indicators")
+    app.add_template_global(waiting, "waiting")
 
 
 def _row(value: Value, period: Period, slug: str, min_cell: int) -> list[str]:

@@ -20,7 +20,7 @@ CASECORE = {
     "complaints": {"people", "messaging", "deadlines"},
     "accounts": {"people", "cases"},
     "handoff": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
-    "indicators": {"people", "deadlines", "directory", "reports", "cases"},
+    "indicators": {"people", "deadlines", "directory", "reports", "cases", "complaints"},
 }
 # Modules that stand above every feature: the schema for Alembic and the demo data.
 CASECORE_TOP = {"casecore.schema", "casecore.demo"}

@@ -168,7 +168,8 @@ def test_deadlines_workload_referrals_and_transfers(november):
         worker = make_user(session, organisation, role="caseworker")
         make_user(session, organisation, role="caseworker")  # no case
         case.assigned_to_id = worker.id
-        service = Service(organisation_id=org_id, provider_name="Centre d'écoute", service_type="mental_health_psychosocial")
+        service = Service(organisation_id=org_id, provider_name="Centre d'écoute",
+                          service_type="mental_health_psychosocial")
         session.add(service)
         session.flush()
         consent_user = worker.id
