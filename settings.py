@@ -160,6 +160,12 @@ class Settings:
     # Indicators: a count from 1 to this minus one is shown as "fewer than N" (with what would give it away) on pages
     # and in exports, where its reader could not already list the cases it counts.
     INDICATOR_MIN_CELL: int = 5
+    # DHIS2 (`flask --app app dhis2 export`): the JSON file mapping indicators to data elements and places to org
+    # units, and the instance `--push` posts to (HTTP Basic).
+    DHIS2_MAPPING: str = ""
+    DHIS2_URL: str = ""
+    DHIS2_USERNAME: str = ""
+    DHIS2_PASSWORD: str = ""
 
     # CPIMS+ (Primero v2), README "CPIMS+/Primero": the instance's address and the API account (HTTP Basic, a
     # native Primero user whose role may create and read cases), the module cases are created in, and a JSON or CSV
