@@ -32,10 +32,14 @@ from bench.page_load import measure_page  # noqa: E402
 from bench.servers import Gunicorn, machine_description, procfile_web_command  # noqa: E402
 
 RESULTS = ROOT / "bench" / "case_results.md"
+# The indicators' page and CSV for a quarter (issue 15): p95 under 500 ms.
+INDICATORS_TARGET_MS = 500.0
 
 
 def pages_for(seeded: Seeded) -> list[Page]:
-    """The pages the issue names, and the heavier variants of each."""
+    """The pages the issues name, and the heavier variants of each."""
+    today = datetime.now(timezone.utc).date()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     case_paths = tuple(f"/cases/{case_id}" for case_id in seeded.caseworker_cases)
     return [
         Page("triage queue", f"supervisor ({seeded.new_in_queue} new reports)", seeded.supervisor, ("/triage",),
@@ -52,6 +56,10 @@ def pages_for(seeded: Seeded) -> list[Page]:
              'id="timeline"'),
         Page("case page", "supervisor, one of their team's cases at random (with the case workers to assign)",
              seeded.supervisor, tuple(f"/cases/{case_id}" for case_id in seeded.team_case_sample), 'id="timeline"'),
+        Page("indicators", f"supervisor, the quarter {quarter}", seeded.supervisor, (f"/indicators?period={quarter}",),
+             'class="tiles"', INDICATORS_TARGET_MS),
+        Page("indicators CSV", f"supervisor, the quarter {quarter}", seeded.supervisor,
+             (f"/indicators.csv?period={quarter}",), "indicator,period_start", INDICATORS_TARGET_MS),
     ]
 
 
@@ -156,10 +164,10 @@ def render(runs: list[DatabaseRun], args) -> str:
         seeding = f"seeded in {run.seeded.seconds:.0f} s" if run.seeded.seconds else "a kept database, seeded earlier"
         lines += [f"## {run.kind} ({run.size / 2**20:,.0f} MB, {seeding})", "",
                   "| page | as | requests | p50 ms | p95 ms | p99 ms | max ms | errors | page KB | SQL statements "
-                  f"| gunicorn CPU ms/request | database CPU | other CPU | p95 < {TARGET_P95_MS:.0f} ms |",
+                  "| gunicorn CPU ms/request | database CPU | other CPU | p95 target |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in run.results:
-            verdict = "met" if r.met else "**MISSED**"
+            verdict = f"< {r.page.target_ms:.0f} ms: " + ("met" if r.met else "**MISSED**")
             database = f"{100 * r.database_cpu / r.seconds:.0f}%" if r.seconds and r.database_cpu else "-"
             lines.append(f"| {r.page.name} | {r.page.who} | {len(r.latencies)} | {r.percentile(50):.1f} | "
                          f"{r.percentile(95):.1f} | {r.percentile(99):.1f} | {r.percentile(100):.1f} | {r.errors} | "
@@ -170,8 +178,8 @@ def render(runs: list[DatabaseRun], args) -> str:
                 lines += ["", f"First errors ({r.page.name}, {r.page.who}): " + "; ".join(r.error_samples)]
         lines.append("")
     missed = [f"{run.kind}: {r.page.name}, {r.page.who}" for run in runs for r in run.results if not r.met]
-    lines.append(f"**Target p95 < {TARGET_P95_MS:.0f} ms: " + ("met on every page.**" if not missed
-                                                                  else "MISSED** for " + "; ".join(missed) + "."))
+    lines.append(f"**Targets (p95 < {TARGET_P95_MS:.0f} ms; {INDICATORS_TARGET_MS:.0f} ms for the indicators): "
+                 + ("met on every page.**" if not missed else "MISSED** for " + "; ".join(missed) + "."))
     if any(r.other_cpu > 0.1 for run in runs for r in run.results):
         lines += ["", "**Warning:** processes outside the benchmark used CPU while it measured (other CPU above "
                   "10% of a core): latencies are inflated. Run it again on a quiet machine; gunicorn CPU ms/request "

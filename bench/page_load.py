@@ -30,6 +30,8 @@ class Page:
     paths: tuple[str, ...]
     # Text every answer must hold: a login page or an error page instead is an error, not a fast answer.
     marker: str
+    # The p95 the page must stay under (the indicators, reading a quarter of 100,000 reports, have 500 ms).
+    target_ms: float = TARGET_P95_MS
 
 
 class Browser:
@@ -111,7 +113,7 @@ class PageResult:
 
     @property
     def met(self) -> bool:
-        return bool(self.latencies) and not self.errors and self.percentile(95) < TARGET_P95_MS
+        return bool(self.latencies) and not self.errors and self.percentile(95) < self.page.target_ms
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -6,6 +6,10 @@ cells are withheld on both.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
+import redis
 from flask import Blueprint, abort, g, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,6 +30,8 @@ from casecore.people.models import Location
 from casecore.periods import Period, calendar_period, period_for
 
 bp = Blueprint("indicators", __name__)
+# The menu's counts of what waits are at most this old (the landing pages count afresh).
+WAITING_CACHE_SECONDS = 30
 
 CSV_COLUMNS = ("indicator", "period_start", "period_end", "organisation", *DIMENSIONS, "reason", "value")
 # What a withheld count reads as in the CSV (the small-cell rule, INDICATOR_MIN_CELL).
@@ -88,16 +94,37 @@ def _period() -> Period:
             message=_("Reason: %(reason)s") % {"reason": _(str(refusal))}), 400))
 
 
-def waiting() -> dict[str, Waiting]:
-    """What waits for the person logged in, by code (once per request: the menu and the landing page share it)."""
-    if "waiting" not in g:
-        if not current_user.is_authenticated:
-            return {}
-        rt = runtime()
+def waiting(fresh: bool = False) -> dict[str, Waiting]:
+    """What waits for the person logged in, by code. The menu shows it on every page: it is kept in Redis for
+    WAITING_CACHE_SECONDS per person (no web process keeps it), and counted afresh on the landing pages (fresh)."""
+    if "waiting" in g and (not fresh or g.waiting_fresh):
+        return g.waiting
+    if not current_user.is_authenticated:
+        return {}
+    rt = runtime()
+    key = f"relais:waiting:{current_user.id}"
+    cached = None if fresh else _cached(rt, key)
+    g.waiting_fresh = cached is None
+    if cached is None:
         with rt.unit_of_work(read_only=True) as db:
-            found = waiting_for(db, current_user, utcnow(), rt.settings.CASELOAD_LIMIT)
-        g.waiting = {item.code: item for item in found}
+            cached = waiting_for(db, current_user, utcnow(), rt.settings.CASELOAD_LIMIT)
+        try:
+            rt.redis.set(key, json.dumps([asdict(item) for item in cached]), ex=WAITING_CACHE_SECONDS)
+        except redis.RedisError:
+            pass  # counted again on the next page: a menu never fails for want of a cache
+    g.waiting = {item.code: item for item in cached}
     return g.waiting
+
+
+def _cached(rt, key: str) -> list[Waiting] | None:
+    try:
+        raw = rt.redis.get(key)
+    except redis.RedisError:
+        return None
+    try:
+        return [Waiting(**item) for item in json.loads(raw)] if raw else None
+    except (TypeError, ValueError):
+        return None
 
 
 def init_app(app) -> None:
