@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 
 import redis
 from flask import Blueprint, abort, g, make_response, render_template, request
@@ -15,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.runtime import runtime
-from app.web.csv_download import csv_download, spreadsheet_text
+from app.web.csv_download import csv_response, csv_text, spreadsheet_text
 from app.web.pages import page_gettext
 from casecore.audit import record_event
 from casecore.base import utcnow
@@ -33,7 +34,11 @@ bp = Blueprint("indicators", __name__)
 # The menu's counts of what waits are at most this old (the landing pages count afresh).
 WAITING_CACHE_SECONDS = 30
 
-CSV_COLUMNS = ("indicator", "period_start", "period_end", "organisation", *DIMENSIONS, "reason", "value")
+CSV_COLUMNS = ("indicator", "period_start", "period_end", "organisation", *DIMENSIONS, "reason", "value",
+               "computed_at")
+# Computed indicators are kept this long (per organisation and period): a page of 100,000 reports is not counted
+# again at every view; the page and the CSV say when they were computed.
+INDICATORS_CACHE_SECONDS = 600
 # What a withheld count reads as in the CSV (the small-cell rule, INDICATOR_MIN_CELL).
 WITHHELD = "<{}"
 
@@ -45,11 +50,9 @@ def page():
         abort(403)
     period = _period()
     rt = runtime()
-    min_cell = rt.settings.INDICATOR_MIN_CELL
+    values, computed_at = _computed(period, crossed=False)
+    trend, _ = _computed(period, trend=True)
     with rt.unit_of_work(read_only=True) as db:
-        values = indicators(db, current_user.organisation_id, period, min_cell=min_cell,
-                            caseload_limit=rt.settings.CASELOAD_LIMIT)
-        trend = suppress(monthly_trend(db, current_user.organisation_id, period), min_cell)
         regions = dict(db.execute(select(Location.code, Location.name).where(Location.level == 1)).all())
     with rt.unit_of_work() as db:
         record_event(db, current_user.id, "indicators.viewed", "indicators", f"{period.first}..{period.last}")
@@ -58,24 +61,68 @@ def page():
                            breakdown=lambda indicator, *dims: breakdown(values, indicator, *dims),
                            trend_of=lambda indicator: sorted(breakdown(trend, indicator, "month"),
                                                              key=lambda value: value.get("month")),
-                           min_cell=min_cell, csv_query=request.query_string.decode("latin-1"))
+                           min_cell=rt.settings.INDICATOR_MIN_CELL, computed_at=computed_at,
+                           cache_minutes=INDICATORS_CACHE_SECONDS // 60,
+                           csv_query=request.query_string.decode("latin-1"))
 
 
 @bp.route("/indicators.csv")
 def export_csv():
-    """Every indicator of the viewer's organisation for the period, as CSV."""
+    """Every indicator of the viewer's organisation for the period, as CSV (computed_at says when); the file itself
+    is kept with the figures, so a second download costs a read from Redis."""
     if not may_view_indicators(current_user.role):
         abort(403)
     period = _period()
     rt = runtime()
-    with rt.unit_of_work(read_only=True) as db:
-        values = indicators(db, current_user.organisation_id, period, min_cell=rt.settings.INDICATOR_MIN_CELL,
-                            caseload_limit=rt.settings.CASELOAD_LIMIT)
-        slug = slug_of(db, current_user.organisation_id)
     with rt.unit_of_work() as db:
+        slug = slug_of(db, current_user.organisation_id)
         record_event(db, current_user.id, "indicators.exported", "indicators", f"{period.first}..{period.last}")
-    rows = (_row(value, period, slug, rt.settings.INDICATOR_MIN_CELL) for value in values)
-    return csv_download(f"indicators-{slug}-{period.first}-{period.last}.csv", CSV_COLUMNS, rows)
+    key = f"relais:indicators:{current_user.organisation_id}:{period.first}:{period.last}:" \
+          f"{rt.settings.INDICATOR_MIN_CELL}:csv"
+    try:
+        text = rt.redis.get(key)
+    except redis.RedisError:
+        text = None
+    if text is None:
+        values, computed_at = _computed(period, crossed=True)
+        stamp = computed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = csv_text(CSV_COLUMNS, (_row(value, period, slug, rt.settings.INDICATOR_MIN_CELL) + [stamp]
+                                      for value in values))
+        try:
+            rt.redis.set(key, text, ex=INDICATORS_CACHE_SECONDS)
+        except redis.RedisError:
+            pass
+    return csv_response(f"indicators-{slug}-{period.first}-{period.last}.csv", text)
+
+
+def _computed(period: Period, *, crossed: bool = True, trend: bool = False) -> tuple[list[Value], datetime]:
+    """The viewer's organisation's values for the period and when they were computed: kept in Redis for
+    INDICATORS_CACHE_SECONDS (the page says how old they are), computed afresh when not there or Redis is down."""
+    rt = runtime()
+    organisation_id, min_cell = current_user.organisation_id, rt.settings.INDICATOR_MIN_CELL
+    key = (f"relais:indicators:{organisation_id}:{period.first}:{period.last}:{min_cell}:"
+           f"{'trend' if trend else 'crossed' if crossed else 'page'}")
+    try:
+        raw = rt.redis.get(key)
+    except redis.RedisError:
+        raw = None
+    if raw:
+        kept = json.loads(raw)
+        return ([Value(name, value, tuple(tuple(pair) for pair in by), withheld)
+                 for name, value, by, withheld in kept["values"]], datetime.fromisoformat(kept["at"]))
+    now = utcnow()
+    with rt.unit_of_work(read_only=True) as db:
+        if trend:
+            values = suppress(monthly_trend(db, organisation_id, period), min_cell)
+        else:
+            values = indicators(db, organisation_id, period, min_cell=min_cell,
+                                caseload_limit=rt.settings.CASELOAD_LIMIT, now=now, crossed=crossed)
+    try:
+        rt.redis.set(key, json.dumps({"at": now.isoformat(), "values": [
+            [v.indicator, v.value, v.by, v.suppressed] for v in values]}), ex=INDICATORS_CACHE_SECONDS)
+    except redis.RedisError:
+        pass
+    return values, now
 
 
 def _period() -> Period:
@@ -95,8 +142,8 @@ def _period() -> Period:
 
 
 def waiting(fresh: bool = False) -> dict[str, Waiting]:
-    """What waits for the person logged in, by code. The menu shows it on every page: it is kept in Redis for
-    WAITING_CACHE_SECONDS per person (no web process keeps it), and counted afresh on the landing pages (fresh)."""
+    """What waits for the person logged in, by code. The menu and the landing pages show it: it is kept in Redis
+    for WAITING_CACHE_SECONDS per person (no web process keeps it); fresh counts it again."""
     if "waiting" in g and (not fresh or g.waiting_fresh):
         return g.waiting
     if not current_user.is_authenticated:

@@ -18,9 +18,19 @@ def spreadsheet_text(text: str) -> str:
 
 def csv_download(name: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Response:
     """A CSV file to download as name, not kept by the browser (figures change; the next reader may be another)."""
+    return csv_response(name, csv_text(header, rows))
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """The CSV text of a header and rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
-    return Response(buffer.getvalue(), mimetype="text/csv",
+    return buffer.getvalue()
+
+
+def csv_response(name: str, text: str | bytes) -> Response:
+    """CSV text as a file to download as name, not kept by the browser."""
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -19,6 +19,8 @@ class Case(Base):
     __table_args__ = (
         # Each case worker's open caseload counted from the index alone, and their own cases found by status.
         Index("ix_case_file_caseload", "assigned_to_id", "status", "id"),
+        # The indicators of a period: an organisation's cases by time opened.
+        Index("ix_case_file_org_opened", "organisation_id", "opened_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

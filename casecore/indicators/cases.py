@@ -1,5 +1,6 @@
 """Case indicators for a period: cases opened (by risk level), closed (by closure reason), reopened, and open at the
-period's end (by risk level and step), for one organisation.
+period's end (by risk level and step), for one organisation; those opened and open at the end also by the child's
+sex, age band, concern and region (the report's: sex x age band x concern x region, as every count may be).
 
 Open at the end is read from the case as it stands: opened before the end and not closed then (closed later, or
 not at all). A case reopened since keeps no earlier closure date, so for a past period it counts as open through
@@ -14,14 +15,21 @@ from sqlalchemy.orm import Session
 
 from casecore.cases.models import Case
 from casecore.indicators.counting import grouped_counts
+from casecore.indicators.intake import COLUMNS as REPORT_COLUMNS
+from casecore.indicators.intake import CROSSED, region_joins
 from casecore.indicators.values import Value
 from casecore.periods import Period
+from casecore.reports.models import Report
 
-COLUMNS = {"risk_level": Case.risk_level, "step": Case.current_step, "closure_reason": Case.closure_reason}
+COLUMNS = {"risk_level": Case.risk_level, "step": Case.current_step, "closure_reason": Case.closure_reason,
+           **{name: REPORT_COLUMNS[name] for name in CROSSED}}
+_CHILD = set(CROSSED)
 
 
-def case_indicators(session: Session, organisation_id: uuid.UUID, period: Period) -> list[Value]:
-    """Every case indicator of the organisation for the period."""
+def case_indicators(session: Session, organisation_id: uuid.UUID, period: Period,
+                    crossed: bool = True) -> list[Value]:
+    """Every case indicator of the organisation for the period (crossed: with the child's sex x age x concern x
+    region)."""
     ours = Case.organisation_id == organisation_id
     opened = (ours, Case.opened_at >= period.start, Case.opened_at < period.end)
     closed = (ours, Case.status == "closed", Case.closed_at >= period.start, Case.closed_at < period.end)
@@ -30,10 +38,18 @@ def case_indicators(session: Session, organisation_id: uuid.UUID, period: Period
                    or_(Case.closed_at.is_(None), Case.closed_at >= period.end))
     values = []
     for indicator, conditions, breakdowns in (
-            ("cases_opened", opened, ((), ("risk_level",))),
+            ("cases_opened", opened, ((), ("risk_level",), CROSSED)),
             ("cases_closed", closed, ((), ("closure_reason",))),
             ("cases_reopened", reopened, ((),)),
-            ("cases_open_at_end", open_at_end, ((), ("risk_level",), ("step",), ("risk_level", "step")))):
+            ("cases_open_at_end", open_at_end, ((), ("risk_level",), ("step",), ("risk_level", "step"), CROSSED))):
         for dimensions in breakdowns:
-            values += grouped_counts(session, indicator, Case, conditions, COLUMNS, dimensions)
+            if dimensions == CROSSED and not crossed:
+                continue
+            joins = _child_joins if _CHILD & set(dimensions) else None
+            values += grouped_counts(session, indicator, Case, conditions, COLUMNS, dimensions, joins=joins)
     return values
+
+
+def _child_joins(query):
+    """From the case to its report (the child's sex, age band and concern) and the report's region."""
+    return region_joins(query.outerjoin(Report, Report.id == Case.report_id))

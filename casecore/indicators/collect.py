@@ -24,10 +24,11 @@ def may_view_indicators(role: str) -> bool:
 
 
 def indicators(session: Session, organisation_id: uuid.UUID, period: Period, *, min_cell: int,
-               caseload_limit: int = 25, now: datetime | None = None) -> list[Value]:
-    """The organisation's indicators for the period, small cells withheld (min_cell: INDICATOR_MIN_CELL)."""
-    values = intake_indicators(session, organisation_id, period)
+               caseload_limit: int = 25, now: datetime | None = None, crossed: bool = True) -> list[Value]:
+    """The organisation's indicators for the period, small cells withheld (min_cell: INDICATOR_MIN_CELL);
+    crossed=False leaves out the sex x age band x concern x region tables (the page shows none of them)."""
+    values = intake_indicators(session, organisation_id, period, crossed=crossed)
     values += triage_indicators(session, organisation_id, period, now)
-    values += case_indicators(session, organisation_id, period)
+    values += case_indicators(session, organisation_id, period, crossed=crossed)
     values += work_indicators(session, organisation_id, period, caseload_limit=caseload_limit, now=now)
     return suppress(values, min_cell)

@@ -37,12 +37,14 @@ COLUMNS = {
 }
 
 
-def intake_indicators(session: Session, organisation_id: uuid.UUID, period: Period) -> list[Value]:
-    """Every intake indicator of the organisation for the period."""
+def intake_indicators(session: Session, organisation_id: uuid.UUID, period: Period,
+                      crossed: bool = True) -> list[Value]:
+    """Every intake indicator of the organisation for the period (crossed: with the sex x age x concern x region)."""
     values = _counts(session, organisation_id, period, "reports_received", ())
     for dimension in SINGLE:
         values += _counts(session, organisation_id, period, "reports_received", (dimension,))
-    values += _counts(session, organisation_id, period, "reports_received", CROSSED)
+    if crossed:
+        values += _counts(session, organisation_id, period, "reports_received", CROSSED)
     values += _counts(session, organisation_id, period, "reports_urgent", (), Report.urgent.is_(True))
     values += _counts(session, organisation_id, period, "reports_urgent", ("concern",), Report.urgent.is_(True))
     values += _counts(session, organisation_id, period, "tracing_requests", (), Report.kind == "tracing")
@@ -60,9 +62,10 @@ def _counts(session: Session, organisation_id: uuid.UUID, period: Period, indica
     received = (Report.organisation_id == organisation_id, Report.received_at >= period.start,
                 Report.received_at < period.end, *conditions)
     return grouped_counts(session, indicator, Report, received, {**COLUMNS, **(extra or {})}, dimensions,
-                          joins=_region_joins if "region" in dimensions else None)
+                          joins=region_joins if "region" in dimensions else None)
 
 
-def _region_joins(query: Select) -> Select:
+def region_joins(query: Select) -> Select:
+    """The joins from Report to its place, cercle and region that COLUMNS["region"] reads."""
     return (query.outerjoin(_place, _place.id == Report.location_id)
             .outerjoin(_parent, _parent.id == _place.parent_id).outerjoin(_grand, _grand.id == _parent.parent_id))

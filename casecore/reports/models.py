@@ -22,6 +22,8 @@ class Report(Base):
         # The provider's session id makes a retried final step land on the same report.
         UniqueConstraint("channel", "channel_session_id", name="uq_report_channel_session"),
         Index("ix_report_triage", "organisation_id", "status", "urgent", "received_at"),
+        # The indicators of a period: an organisation's reports by time received.
+        Index("ix_report_org_received", "organisation_id", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

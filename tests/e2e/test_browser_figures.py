@@ -14,12 +14,12 @@ from sqlalchemy import update
 
 from bootstrap import bootstrap
 from casecore.base import utcnow
-from casecore.complaints.figures import period_for
 from casecore.complaints.intake import ComplaintDraft, submit_complaint
 from casecore.complaints.models import Complaint
 from casecore.feedback import figures as ff
 from casecore.feedback.answers import FeedbackDraft, record_feedback
 from casecore.feedback.models import Feedback
+from casecore.periods import period_for
 from tests.conftest import make_settings
 from tests.e2e.support import (
     SUPERVISOR_EMAIL,

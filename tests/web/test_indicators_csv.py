@@ -26,7 +26,7 @@ def test_a_supervisor_downloads_the_months_indicators_with_small_counts_withheld
     rows = _rows(response)
     assert tuple(rows[0]) == CSV_COLUMNS
     total = [r for r in rows if r["indicator"] == "reports_received" and not any(
-        r[c] for c in CSV_COLUMNS[4:-1])]
+        r[c] for c in CSV_COLUMNS[4:-2])]
     assert [r["value"] for r in total] == ["7"] and total[0]["organisation"] == staff["org_slug"]
     by_channel = {r["channel"]: r["value"] for r in rows if r["indicator"] == "reports_received" and r["channel"]
                   and not r["sex"]}
@@ -91,3 +91,14 @@ def test_the_trend_runs_month_after_month():
     months = _months_back(Period("month", date(2026, 2, 1), date(2026, 2, 28)), 6)
     assert [m.first.strftime("%Y-%m") for m in months] == ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01",
                                                            "2026-02"]
+
+
+def test_figures_are_kept_a_while_and_say_when_they_were_computed(client, staff, login, uow):
+    login(staff["supervisor"])
+    first = client.get("/indicators.csv")
+    with uow() as session:
+        make_report(session, organisation_slug=staff["org_slug"])
+    again = _rows(client.get("/indicators.csv"))
+    assert again == _rows(first)  # the same computation, not counted again within ten minutes
+    assert again[0]["computed_at"].endswith("Z")
+    assert "Calculés le" in client.get("/indicators").get_data(as_text=True)

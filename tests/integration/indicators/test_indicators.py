@@ -118,6 +118,9 @@ def test_cases_opened_and_open_at_the_end_of_the_month(november):
         values = case_indicators(session, org_id, NOVEMBER)
         october = case_indicators(session, org_id, calendar_period("2026-10"))
     assert _total(values, "cases_opened") == 1 and _values(values, "cases_opened", risk_level=None) == {("high",): 1}
+    # The child's, from the report: a girl of 6 to 11, physical abuse, in a commune of Bamako's region.
+    assert _values(values, "cases_opened", sex=None, age_band=None, concern=None, region=None) == {
+        ("female", "6_11", "physical_abuse", "ML09"): 1}
     assert _total(values, "cases_open_at_end") == 1 and _total(values, "cases_closed") == 0
     assert _total(october, "cases_opened") == 0 and _total(october, "cases_open_at_end") == 0
 
