@@ -13,7 +13,7 @@ def test_the_case_pages_benchmark_runs_on_a_tiny_world(capsys):
     assert case_pages.main(["--db", "sqlite", "--reports", "300", "--cases", "60", "--new-reports", "20",
                             "--requests", "4", "--warmup", "1", "--concurrency", "2", "--no-write"]) == 0
     report = capsys.readouterr().out
-    table = [line for line in report.splitlines() if line.startswith(("| triage", "| case"))]
+    table = [line for line in report.splitlines() if line.startswith(("| triage", "| case", "| indicators"))]
     assert len(table) == len(case_pages.pages_for(case_pages.Seeded())) and "## SQLite" in report
     # Every page answered 200 with its content: no errors column other than 0, four requests measured each.
     for line in table:

@@ -271,7 +271,7 @@ def ask_approval(page, step: str, content: str) -> None:
 def decide(page, base: str, reference: str, button: str, comment: str = "") -> None:
     """The supervisor logs in, finds the request among the approvals waiting and answers it, on the case page."""
     log_in(page, base)
-    page.get_by_role("link", name="Approbations").click()
+    page.get_by_role("navigation", name="Principal").get_by_role("link", name="Approbations").click()
     page.wait_for_url(f"{base}/approvals")
     page.get_by_role("link", name=reference).click()
     page.wait_for_url(re.compile(r".*#approvals$"))
