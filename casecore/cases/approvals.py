@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -110,6 +111,16 @@ def decide_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, ap
     return _carry_out(session, staff, case, approval, timelines, surveys)
 
 
+def settle_at_closure(session: Session, case_id: uuid.UUID, now: datetime, decided_by_id: uuid.UUID | None) -> None:
+    """A case closing: nothing waits for approval (pending requests returned) and its open deadlines are met."""
+    session.execute(update(CaseApproval)
+                    .where(CaseApproval.case_id == case_id, CaseApproval.decision == "pending")
+                    .values(decision="returned", decided_by_id=decided_by_id, decided_at=now)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(CaseDeadline).where(CaseDeadline.case_id == case_id, CaseDeadline.met_at.is_(None))
+                    .values(met_at=now).execution_options(synchronize_session=False))
+
+
 def pending_approval(session: Session, case_id: uuid.UUID, step: str) -> CaseApproval | None:
     """The request for this step still waiting for a supervisor, if any."""
     return session.scalar(select(CaseApproval).where(
@@ -136,13 +147,8 @@ def _close(session: Session, staff: Staff, case: Case, approval: CaseApproval, t
     now = utcnow()
     case.status, case.closed_at, case.closure_reason = "closed", now, approval.closure_reason
     move_to(session, staff, case, "closure")
-    # Nothing is due on a closed case any more but the check three months on, and nothing waits for approval.
-    session.execute(update(CaseApproval)
-                    .where(CaseApproval.case_id == case.id, CaseApproval.decision == "pending")
-                    .values(decision="returned", decided_by_id=staff.id, decided_at=now)
-                    .execution_options(synchronize_session=False))
-    session.execute(update(CaseDeadline).where(CaseDeadline.case_id == case.id, CaseDeadline.met_at.is_(None))
-                    .values(met_at=now).execution_options(synchronize_session=False))
+    # Nothing is due on a closed case any more but the check three months on.
+    settle_at_closure(session, case.id, now, staff.id)
     deadlines.schedule(session, "post_closure_check", timelines.post_closure_check_due(now), case_id=case.id)
     add_event(session, case.id, "closed", staff.id, approval.closure_reason)
     log.info("case %s closed", case.id)

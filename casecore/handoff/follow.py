@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from casecore.audit import record_event
 from casecore.base import utcnow
+from casecore.cases.approvals import settle_at_closure
 from casecore.cases.casework import add_event
-from casecore.cases.models import Case, CaseApproval
+from casecore.cases.models import Case
 from casecore.cases.surveys import SurveyPlan, queue_closure_surveys
-from casecore.deadlines.models import CaseDeadline
 from casecore.errors import InvalidInput
 from casecore.handoff.mapping import HandoffMapping
 from casecore.handoff.models import Handoff
@@ -156,17 +156,10 @@ def _closed_in_primero(session: Session, handoff: Handoff, snapshot: dict[str, A
             # Closed in Relais already, with its surveys: the family is not asked twice.
             record_event(session, None, "handoff.closed_in_primero", "report", report.id)
             return outbox_ids
-        if case.status != "closed":
-            case.status, case.closed_at, case.closure_reason = "closed", now, None
-            # The case lives in CPIMS+ now: nothing waits in Relais for an approval or a deadline.
-            session.execute(update(CaseApproval)
-                            .where(CaseApproval.case_id == case.id, CaseApproval.decision == "pending")
-                            .values(decision="returned", decided_at=now)
-                            .execution_options(synchronize_session=False))
-            session.execute(update(CaseDeadline)
-                            .where(CaseDeadline.case_id == case.id, CaseDeadline.met_at.is_(None))
-                            .values(met_at=now).execution_options(synchronize_session=False))
-            add_event(session, case.id, "closed_in_primero", None, reason)
+        case.status, case.closed_at, case.closure_reason = "closed", now, None
+        # The case lives in CPIMS+ now: nothing waits in Relais for an approval or a deadline.
+        settle_at_closure(session, case.id, now, None)
+        add_event(session, case.id, "closed_in_primero", None, reason)
         # One set of surveys per closure: a case reopened and closed again in Primero asks again.
         closure_key = uuid.uuid5(handoff.primero_id, f"closure:{(handoff.primero_updated_at or now).isoformat()}")
         outbox_ids += queue_closure_surveys(session, case, closure_key, plan.surveys)
