@@ -6,6 +6,7 @@ import os
 import uuid
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis
 from rq import Queue
@@ -43,6 +44,7 @@ class Runtime:
         self._primero_clients: dict[tuple[str, str, str], PrimeroClient] = {}
         # Malformed timelines or hand-off settings stop the process at start-up rather than at the first use.
         self.timelines  # noqa: B018
+        self.zone  # noqa: B018
         self.primero_overrides  # noqa: B018
         modes = self.handoff_modes
         without = sorted(slug for slug, mode in modes.by_organisation.items()
@@ -50,6 +52,15 @@ class Runtime:
         if (modes.default != "off" and not self.primero_configured) or without:
             raise ValueError("PRIMERO_HANDOFF hands reports over but PRIMERO_URL is not set"
                              + (f" for {', '.join(without)}" if without else ""))
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """TIME_ZONE: the days periods of figures cover; ValueError naming it when there is no such zone."""
+        try:
+            return ZoneInfo(self.settings.TIME_ZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"TIME_ZONE {self.settings.TIME_ZONE!r} is not a time zone name (e.g. Africa/Bamako, "
+                             "Africa/Nairobi)") from None
 
     @cached_property
     def timelines(self) -> Timelines:

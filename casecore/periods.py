@@ -1,10 +1,11 @@
 """Periods that figures cover: a named one (this month, last month...), a calendar month or quarter, or two dates;
-UTC days, both ends included (Mali keeps UTC all year)."""
+both ends included, days as the deployment's clocks count them (TIME_ZONE: Mali keeps UTC all year, Kenya UTC+3),
+so a report received at 23:30 on the 30th in Nairobi counts in that month there."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from casecore.base import utcnow
 from casecore.errors import InvalidInput
@@ -18,36 +19,43 @@ _QUARTER = re.compile(r"\A(\d{4})-Q([1-4])\Z")
 
 @dataclass(frozen=True)
 class Period:
-    """From the start of `first` to the end of `last` (UTC dates, both included)."""
+    """From the start of `first` to the end of `last` (dates in `zone`, both included)."""
 
     name: str
     first: date
     last: date
+    zone: tzinfo = timezone.utc
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(), timezone.utc)
+        return datetime.combine(self.first, time(), self.zone)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period."""
-        return datetime.combine(self.last + timedelta(days=1), time(), timezone.utc)
+        return datetime.combine(self.last + timedelta(days=1), time(), self.zone)
+
+
+def local_today(zone: tzinfo = timezone.utc) -> date:
+    """Today's date on the deployment's clocks."""
+    return utcnow().astimezone(zone).date()
 
 
 def period_for(name: str | None, first: str | None = None, last: str | None = None,
-               today: date | None = None) -> Period:
-    """The period named (this month by default), or the custom one from..to; InvalidInput saying what is wrong."""
-    today = today or utcnow().date()
+               today: date | None = None, zone: tzinfo = timezone.utc) -> Period:
+    """The period named (this month by default), or the custom one from..to, in days of `zone`; InvalidInput saying
+    what is wrong."""
+    today = today or local_today(zone)
     name = name or ("custom" if first or last else "this_month")
     if name == "this_month":
-        return Period(name, today.replace(day=1), today)
+        return Period(name, today.replace(day=1), today, zone)
     if name == "last_month":
         end = today.replace(day=1) - timedelta(days=1)
-        return Period(name, end.replace(day=1), end)
+        return Period(name, end.replace(day=1), end, zone)
     if name == "last_90_days":
-        return Period(name, today - timedelta(days=89), today)
+        return Period(name, today - timedelta(days=89), today, zone)
     if name == "this_year":
-        return Period(name, today.replace(month=1, day=1), today)
+        return Period(name, today.replace(month=1, day=1), today, zone)
     if name != "custom":
         raise InvalidInput("choose a period from the list")
     start, end = _date(first), _date(last)
@@ -55,7 +63,7 @@ def period_for(name: str | None, first: str | None = None, last: str | None = No
         raise InvalidInput("the start date is after the end date")
     if end >= _years_after(start, MAX_PERIOD_YEARS):
         raise InvalidInput("a period is at most 3 years")
-    return Period(name, start, end)
+    return Period(name, start, end, zone)
 
 
 def ended_months(period: Period, today: date) -> Period | None:
@@ -64,7 +72,7 @@ def ended_months(period: Period, today: date) -> Period | None:
     last_day = min(period.last, today.replace(day=1) - timedelta(days=1))
     if _next_month(last_day) != last_day + timedelta(days=1):  # the month of last_day is not whole in the period
         last_day = last_day.replace(day=1) - timedelta(days=1)
-    return Period("months", first, last_day) if first <= last_day else None
+    return replace(period, name="months", first=first, last=last_day) if first <= last_day else None
 
 
 def _next_month(day: date) -> date:
@@ -90,24 +98,22 @@ def _date(text: str | None) -> date:
     return value
 
 
-
-
-def calendar_period(text: str) -> Period:
-    """A calendar month ("2026-11") or quarter ("2026-Q4"), as DHIS2 and coordinators name them."""
+def calendar_period(text: str, zone: tzinfo = timezone.utc) -> Period:
+    """A calendar month ("2026-11") or quarter ("2026-Q4"), as DHIS2 and coordinators name them, in days of zone."""
     text = (text or "").strip().upper()
     if match := _MONTH.match(text):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12 or not 2000 <= year <= 2099:
             raise InvalidInput(N_("give a month as YYYY-MM, between 2000 and 2099"))
         first = date(year, month, 1)
-        return Period("month", first, _next_month(first) - timedelta(days=1))
+        return Period("month", first, _next_month(first) - timedelta(days=1), zone)
     if match := _QUARTER.match(text):
         year, quarter = int(match[1]), int(match[2])
         if not 2000 <= year <= 2099:
             raise InvalidInput(N_("give a quarter as YYYY-Q1 to YYYY-Q4, between 2000 and 2099"))
         first = date(year, 3 * quarter - 2, 1)
         last = _next_month(_next_month(_next_month(first))) - timedelta(days=1)
-        return Period("quarter", first, last)
+        return Period("quarter", first, last, zone)
     raise InvalidInput(N_("give a month as YYYY-MM or a quarter as YYYY-Q1 to YYYY-Q4"))
 
 
@@ -116,6 +122,6 @@ def months_of(period: Period) -> list[Period]:
     months, first = [], period.first
     while first <= period.last:
         last = min(_next_month(first) - timedelta(days=1), period.last)
-        months.append(Period("month", first, last))
+        months.append(Period("month", first, last, period.zone))
         first = last + timedelta(days=1)
     return months

@@ -79,7 +79,8 @@ def _figures() -> Figures:
     if not may_view_figures(current_user.role):
         abort(_not_allowed())
     try:
-        period = period_for(request.args.get("period") or None, request.args.get("from"), request.args.get("to"))
+        period = period_for(request.args.get("period") or None, request.args.get("from"), request.args.get("to"),
+                            zone=runtime().zone)
     except InvalidInput as refusal:
         _ = page_gettext()
         abort(make_response(render_template(

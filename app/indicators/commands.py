@@ -34,7 +34,7 @@ def export(period: str, slug: str, output: str | None, push: bool) -> None:
         raise click.ClickException("DHIS2_MAPPING is not set: name the file mapping indicators to data elements")
     with domain_errors():
         mapping = load_dhis2_mapping(settings.DHIS2_MAPPING)
-        chosen = calendar_period(period)
+        chosen = calendar_period(period, rt.zone)
         dhis2_period(chosen)
         with rt.unit_of_work(read_only=True) as session:
             organisation = find_organisation(session, slug or settings.DEFAULT_ORGANISATION)

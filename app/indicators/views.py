@@ -53,10 +53,11 @@ def page():
     values, computed_at = _computed(period, crossed=False)
     trend, _ = _computed(period, trend=True)
     with rt.unit_of_work(read_only=True) as db:
-        regions = dict(db.execute(select(Location.code, Location.name).where(Location.level == 1)).all())
+        # Names of the regions and cercles the breakdowns give as codes.
+        places = dict(db.execute(select(Location.code, Location.name).where(Location.level.in_((1, 2)))).all())
     with rt.unit_of_work() as db:
         record_event(db, current_user.id, "indicators.viewed", "indicators", f"{period.first}..{period.last}")
-    return render_template("indicators/page.html", period=period, values=values, trend=trend, regions=regions,
+    return render_template("indicators/page.html", period=period, values=values, trend=trend, places=places,
                            total=lambda indicator: total(values, indicator),
                            breakdown=lambda indicator, *dims: breakdown(values, indicator, *dims),
                            trend_of=lambda indicator: sorted(breakdown(trend, indicator, "month"),
@@ -130,10 +131,10 @@ def _period() -> Period:
     args = request.args
     try:
         if args.get("period"):
-            return calendar_period(args["period"])
+            return calendar_period(args["period"], runtime().zone)
         if args.get("from") or args.get("to"):
-            return period_for("custom", args.get("from"), args.get("to"))
-        return period_for("this_month")
+            return period_for("custom", args.get("from"), args.get("to"), zone=runtime().zone)
+        return period_for("this_month", zone=runtime().zone)
     except InvalidInput as refusal:
         _ = page_gettext()
         abort(make_response(render_template(

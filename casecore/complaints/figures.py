@@ -144,7 +144,8 @@ def complaint_figures(session: Session, staff: Staff, period: Period, now: datet
     """The breakdowns of the complaints the viewer may read, and every organisation's banded counts."""
     now = now or utcnow()
     breakdowns = _breakdowns(session, staff, period, now) if may_read_complaints(staff.role) else None
-    return Figures(period, breakdowns, _organisations(session, staff, ended_months(period, now.date())))
+    today = now.astimezone(period.zone).date()
+    return Figures(period, breakdowns, _organisations(session, staff, ended_months(period, today)))
 
 
 def _breakdowns(session: Session, staff: Staff, period: Period, now: datetime) -> Breakdowns:

@@ -4,7 +4,9 @@ sex, age band, concern and region (the report's: sex x age band x concern x regi
 
 Open at the end is read from the case as it stands: opened before the end and not closed then (closed later, or
 not at all). A case reopened since keeps no earlier closure date, so for a past period it counts as open through
-its first closure: Relais keeps the dates of a case's last closure only.
+its first closure: Relais keeps the dates of a case's last closure only. A transferred case counts for the
+organisation that held it at each moment (casecore.indicators.holding): opened by the sender, open at the end of a
+month with whichever held it then.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from casecore.cases.models import Case
 from casecore.indicators.counting import grouped_counts
+from casecore.indicators.holding import held_by
 from casecore.indicators.intake import COLUMNS as REPORT_COLUMNS
 from casecore.indicators.intake import CROSSED, region_joins
 from casecore.indicators.values import Value
@@ -30,11 +33,12 @@ def case_indicators(session: Session, organisation_id: uuid.UUID, period: Period
                     crossed: bool = True) -> list[Value]:
     """Every case indicator of the organisation for the period (crossed: with the child's sex x age x concern x
     region)."""
-    ours = Case.organisation_id == organisation_id
-    opened = (ours, Case.opened_at >= period.start, Case.opened_at < period.end)
-    closed = (ours, Case.status == "closed", Case.closed_at >= period.start, Case.closed_at < period.end)
-    reopened = (ours, Case.reopened_at >= period.start, Case.reopened_at < period.end)
-    open_at_end = (ours, Case.opened_at < period.end, Case.status != "transferred",
+    opened = (held_by(organisation_id, Case.opened_at), Case.opened_at >= period.start, Case.opened_at < period.end)
+    closed = (held_by(organisation_id, Case.closed_at), Case.status == "closed", Case.closed_at >= period.start,
+              Case.closed_at < period.end)
+    reopened = (held_by(organisation_id, Case.reopened_at), Case.reopened_at >= period.start,
+                Case.reopened_at < period.end)
+    open_at_end = (held_by(organisation_id, period.end), Case.opened_at < period.end,
                    or_(Case.closed_at.is_(None), Case.closed_at >= period.end))
     values = []
     for indicator, conditions, breakdowns in (

@@ -2,13 +2,13 @@
 categoryOptionCombo, value), following a deployment's mapping file (DHIS2_MAPPING, JSON):
 
     {"organisations": {"demo": "OrgUnitUid"},           # the organisation's own org unit
-     "locations": {"ML09": "BamakoOrgUnitUid"},         # a region's, for values broken down by region
+     "locations": {"ML09": "BamakoOrgUnitUid"},         # a region's or cercle's, for values broken down by place
      "data": [{"indicator": "reports_received", "by": {"sex": "female", "age_band": "0_5"},
                "dataElement": "DeUid", "categoryOptionCombo": "CocUid"}, ...]}
 
 A rule takes the values of its indicator broken down by exactly its `by` dimensions, with those codes; `"region":
-"*"` in `by` takes the values broken down by region too, each sent to its region's org unit (without it, to the
-organisation's). Values withheld by the small-cell rule are not
+"*"` (or `"cercle": "*"`) in `by` takes the values broken down by region (cercle) too, each sent to that place's
+org unit (without it, to the organisation's). Values withheld by the small-cell rule are not
 sent (an export is where it applies); the values no rule takes, and the places with no org unit, are listed.
 """
 from __future__ import annotations
@@ -21,6 +21,9 @@ from typing import Any
 from casecore.errors import InvalidInput
 from casecore.indicators.values import Value
 from casecore.periods import Period
+
+# Breakdowns by place: a rule with one of them set to "*" sends each place's value to that place's org unit.
+PLACE_DIMENSIONS = ("region", "cercle")
 
 
 @dataclass(frozen=True)
@@ -92,20 +95,21 @@ def data_value_set(values: list[Value], mapping: Dhis2Mapping, organisation: str
     taken: set[int] = set()
     for rule in mapping.rules:
         wanted = dict(rule.by)
-        per_region = wanted.pop("region", None) == "*"
+        per_place = next((name for name in PLACE_DIMENSIONS if wanted.pop(name, None) == "*"), None)
         for index, value in enumerate(values):
             by = dict(value.by)
-            region = by.pop("region", None)
-            if value.indicator != rule.indicator or by != wanted or per_region != (region is not None):
+            places = {name: by.pop(name) for name in PLACE_DIMENSIONS if name in by}
+            if value.indicator != rule.indicator or by != wanted or set(places) != ({per_place} - {None}):
                 continue
             taken.add(index)
             if value.suppressed:
                 found.withheld += 1
                 continue
-            unit = own_unit if region is None else mapping.locations.get(region)
+            place = places.get(per_place) if per_place else None
+            unit = own_unit if per_place is None else mapping.locations.get(place)
             if unit is None:
-                if region is not None and region not in found.unknown_places:
-                    found.unknown_places.append(region)
+                if per_place is not None and place not in found.unknown_places:
+                    found.unknown_places.append(place)
                 continue
             row = {"dataElement": rule.data_element, "period": dhis2_period(period), "orgUnit": unit,
                    "value": str(value.value if value.value is not None else "")}

@@ -1,5 +1,5 @@
 """Intake indicators for a period: the reports an organisation received, by channel, concern, sex, age band, region,
-source and kind, each alone and sex x age band x concern x region together; urgent ones, tracing requests, and
+cercle, source and kind, each alone and sex x age band x concern x region together; urgent ones, tracing requests, and
 those found duplicates or not eligible. Counted in SQL (GROUP BY), on the time each report was received."""
 from __future__ import annotations
 
@@ -15,21 +15,25 @@ from casecore.people.models import Location
 from casecore.periods import Period
 from casecore.reports.models import Report
 
-REGION_LEVEL = 1
+REGION_LEVEL, CERCLE_LEVEL = 1, 2
 # The breakdowns of reports received, each alone, then the one the framework asks for every count (grid §8).
-SINGLE = ("channel", "concern", "sex", "age_band", "region", "source", "kind")
+SINGLE = ("channel", "concern", "sex", "age_band", "region", "cercle", "source", "kind")
 CROSSED = ("sex", "age_band", "concern", "region")
 
 _place, _parent, _grand = aliased(Location), aliased(Location), aliased(Location)
 # The region of the report's place: the place itself, its parent (a cercle's) or its grandparent (a commune's).
 _REGION = case((_place.level == REGION_LEVEL, _place.code), (_parent.level == REGION_LEVEL, _parent.code),
                (_grand.level == REGION_LEVEL, _grand.code), else_=literal(NONE))
+# The cercle: the place itself or a commune's parent; none for a report placed at a region only.
+_CERCLE = case((_place.level == CERCLE_LEVEL, _place.code), (_parent.level == CERCLE_LEVEL, _parent.code),
+               else_=literal(NONE))
 COLUMNS = {
     "channel": Report.channel,
     "concern": Report.concern,
     "sex": Report.child_sex,
     "age_band": Report.child_age_band,
     "region": _REGION,
+    "cercle": _CERCLE,
     # Who made it: a registered committee member (their number matched), staff typing one in, or the community.
     "source": case((Report.committee_member_id.is_not(None), "committee"), (Report.channel == "web", "staff"),
                    else_="community"),
@@ -62,10 +66,10 @@ def _counts(session: Session, organisation_id: uuid.UUID, period: Period, indica
     received = (Report.organisation_id == organisation_id, Report.received_at >= period.start,
                 Report.received_at < period.end, *conditions)
     return grouped_counts(session, indicator, Report, received, {**COLUMNS, **(extra or {})}, dimensions,
-                          joins=region_joins if "region" in dimensions else None)
+                          joins=region_joins if {"region", "cercle"} & set(dimensions) else None)
 
 
 def region_joins(query: Select) -> Select:
-    """The joins from Report to its place, cercle and region that COLUMNS["region"] reads."""
+    """The joins from Report to its place, cercle and region that COLUMNS["region"] and ["cercle"] read."""
     return (query.outerjoin(_place, _place.id == Report.location_id)
             .outerjoin(_parent, _parent.id == _place.parent_id).outerjoin(_grand, _grand.id == _parent.parent_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Every disaggregation an indicator may carry, in the order the CSV gives them columns.
-DIMENSIONS = ("channel", "concern", "sex", "age_band", "region", "source", "kind", "risk_level", "step",
+DIMENSIONS = ("channel", "concern", "sex", "age_band", "region", "cercle", "source", "kind", "risk_level", "step",
               "closure_reason", "deadline_kind", "service_type", "status", "month")
 # A breakdown's value for reports or cases that have none (no place given, no risk level yet).
 NONE = "none"

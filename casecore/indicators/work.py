@@ -20,6 +20,7 @@ from casecore.cases.models import Case, CaseTransfer, Referral
 from casecore.deadlines.models import CaseDeadline
 from casecore.directory.models import Service
 from casecore.indicators.counting import grouped_counts
+from casecore.indicators.holding import held_by
 from casecore.indicators.values import NONE, Value
 from casecore.people.models import Team, User
 from casecore.people.roles import CASEWORKER, SUPERVISOR
@@ -40,6 +41,8 @@ def work_indicators(session: Session, organisation_id: uuid.UUID, period: Period
 
 
 def _timeliness(session: Session, organisation_id: uuid.UUID, period: Period, now: datetime) -> list[Value]:
+    """Deadlines count for the organisation that held the case when they fell due; what is overdue, for its
+    holder now."""
     ours = Case.organisation_id == organisation_id
     known = or_(CaseDeadline.met_at.is_not(None), CaseDeadline.due_at < now)
     risk = func.coalesce(Case.risk_level, NONE)
@@ -47,7 +50,8 @@ def _timeliness(session: Session, organisation_id: uuid.UUID, period: Period, no
         select(CaseDeadline.kind, risk, func.count(),
                func.sum(case((CaseDeadline.met_at <= CaseDeadline.due_at, 1), else_=0)))
         .join(Case, Case.id == CaseDeadline.case_id)
-        .where(ours, CaseDeadline.due_at >= period.start, CaseDeadline.due_at < period.end, known)
+        .where(held_by(organisation_id, CaseDeadline.due_at), CaseDeadline.due_at >= period.start,
+               CaseDeadline.due_at < period.end, known)
         .group_by(CaseDeadline.kind, risk)).all()
     values = []
     by_kind: dict[str, list[int]] = {}
@@ -94,7 +98,8 @@ def _workload(session: Session, organisation_id: uuid.UUID, caseload_limit: int)
 
 
 def _referrals(session: Session, organisation_id: uuid.UUID, period: Period) -> list[Value]:
-    made = (Case.organisation_id == organisation_id, Referral.created_at >= period.start,
+    # Made by the organisation that held the case then.
+    made = (held_by(organisation_id, Referral.created_at), Referral.created_at >= period.start,
             Referral.created_at < period.end)
     joins = lambda q: q.join(Case, Case.id == Referral.case_id).join(Service, Service.id == Referral.service_id)  # noqa: E731
     columns = {"service_type": Service.service_type, "status": Referral.status}

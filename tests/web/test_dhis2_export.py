@@ -20,7 +20,7 @@ from tests.web.conftest import csrf_from
 NOVEMBER = datetime(2026, 11, 12, 9, 0, tzinfo=timezone.utc)
 MAPPING = {
     "organisations": {"ngo-a": "OuNgoA"},
-    "locations": {"ML09": "OuBamako"},
+    "locations": {"ML09": "OuBamako", "ML0901": "OuDistrictBamako"},
     "data": [
         {"indicator": "reports_received", "by": {}, "dataElement": "DeReports"},
         {"indicator": "reports_received", "by": {"sex": "female"}, "dataElement": "DeReports",
@@ -28,6 +28,7 @@ MAPPING = {
         {"indicator": "reports_received", "by": {"sex": "male"}, "dataElement": "DeReports",
          "categoryOptionCombo": "CocBoy"},
         {"indicator": "reports_received", "by": {"region": "*"}, "dataElement": "DeReportsByPlace"},
+        {"indicator": "reports_received", "by": {"cercle": "*"}, "dataElement": "DeReportsByPlace"},
     ],
 }
 
@@ -42,7 +43,7 @@ def mapping_file(tmp_path):
 @pytest.fixture
 def dhis2():
     metadata = Metadata(data_elements={"DeReports": {"CocGirl", "CocBoy"}, "DeReportsByPlace": set()},
-                        org_units={"OuNgoA", "OuBamako"})
+                        org_units={"OuNgoA", "OuBamako", "OuDistrictBamako"})
     with FakeDhis2(metadata=metadata) as fake:
         yield fake
 
@@ -74,9 +75,10 @@ def test_the_export_holds_the_csvs_numbers_and_lists_what_has_no_mapping(app, tm
     values = {(v["dataElement"], v.get("categoryOptionCombo"), v["orgUnit"]): v["value"]
               for v in json.loads(output.read_text())["dataValues"]}
     assert values == {("DeReports", None, "OuNgoA"): "11", ("DeReports", "CocGirl", "OuNgoA"): "6",
-                      ("DeReports", "CocBoy", "OuNgoA"): "5", ("DeReportsByPlace", None, "OuBamako"): "11"}
+                      ("DeReports", "CocBoy", "OuNgoA"): "5", ("DeReportsByPlace", None, "OuBamako"): "11",
+                      ("DeReportsByPlace", None, "OuDistrictBamako"): "11"}
     assert all(v["period"] == "202611" for v in json.loads(output.read_text())["dataValues"])
-    assert "not mapped: cases_opened" in result.stderr and "4 data value(s)" in result.stderr
+    assert "not mapped: cases_opened" in result.stderr and "5 data value(s)" in result.stderr
     client = app.test_client()
     client.post("/login", data={"email": "sup@ngo-a.org", "password": "correct horse battery",
                                 "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
@@ -89,9 +91,9 @@ def test_the_export_holds_the_csvs_numbers_and_lists_what_has_no_mapping(app, tm
 def test_push_prints_dhis2s_import_summary_and_a_second_push_updates(app, dhis2):
     first = _export(app, "--push")
     assert first.exit_code == 0, first.stderr
-    assert "DHIS2: SUCCESS; imported 4, updated 0, ignored 0, conflicts 0" in first.stderr
+    assert "DHIS2: SUCCESS; imported 5, updated 0, ignored 0, conflicts 0" in first.stderr
     second = _export(app, "--push")
-    assert "imported 0, updated 4" in second.stderr
+    assert "imported 0, updated 5" in second.stderr
     [request, *_] = dhis2.requests
     assert request["user"] == USERNAME and request["content_type"].startswith("application/json")
 

@@ -3,6 +3,7 @@ one at the first second of December), their decisions and the case opened; every
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from casecore.indicators.cases import case_indicators
 from casecore.indicators.cells import NOT_COUNTS
 from casecore.indicators.collect import indicators
 from casecore.indicators.intake import intake_indicators
+from casecore.indicators.trends import monthly_trend
 from casecore.indicators.triage import triage_indicators
 from casecore.indicators.work import work_indicators
 from casecore.people.models import Location, Organisation
@@ -91,6 +93,8 @@ def test_reports_received_in_the_month_by_each_breakdown(november):
     assert _values(values, "reports_received", channel=None) == {("sms",): 1, ("ussd",): 3}
     assert _values(values, "reports_received", sex=None) == {("female",): 2, ("male",): 2}
     assert _values(values, "reports_received", region=None) == {("ML09",): 2, ("none",): 2}
+    # A commune counts in its cercle, a report placed at the cercle in it; none for the two with no place.
+    assert _values(values, "reports_received", cercle=None) == {("ML0901",): 2, ("none",): 2}
     assert _values(values, "reports_received", source=None) == {("committee",): 1, ("community",): 3}
     assert _values(values, "reports_received", kind=None) == {("child_at_risk",): 3, ("tracing",): 1}
     crossed = _values(values, "reports_received", sex=None, age_band=None, concern=None, region=None)
@@ -156,6 +160,7 @@ def test_a_place_under_no_region_is_counted_as_none(any_db_runtime):
         from casecore.periods import period_for
         values = intake_indicators(session, org.id, period_for("this_month"))
     assert _values(values, "reports_received", region=None) == {("none",): 1}
+    assert _values(values, "reports_received", cercle=None) == {("none",): 1}
 
 
 def test_deadlines_workload_referrals_and_transfers(november):
@@ -199,3 +204,78 @@ def test_deadlines_workload_referrals_and_transfers(november):
     assert _total(values, "referral_days_to_acceptance_median") == 3.0
     assert (_total(values, "transfers_out"), _total(values, "transfers_in")) == (1, 0)
     assert (_total(theirs, "transfers_out"), _total(theirs, "transfers_in")) == (0, 1)
+
+
+def test_a_deployment_counts_its_own_days_whatever_the_time_zone(any_db_runtime):
+    """Nairobi (UTC+3): 21:30 UTC on 30 November is half past midnight on 1 December there; 22:00 UTC on
+    31 October is already November. Bamako keeps UTC: the same two reports fall the other way."""
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        for moment in (datetime(2026, 11, 30, 21, 30, tzinfo=timezone.utc),
+                       datetime(2026, 10, 31, 22, 0, tzinfo=timezone.utc)):
+            session.get(Report, make_report(session, organisation_slug=org.slug).id).received_at = moment
+        org_id = org.id
+    nairobi, bamako = ZoneInfo("Africa/Nairobi"), ZoneInfo("Africa/Bamako")
+    with any_db_runtime.unit_of_work(read_only=True) as session:
+        def received(month, zone):
+            return _total(intake_indicators(session, org_id, calendar_period(month, zone), crossed=False),
+                          "reports_received")
+        assert (received("2026-10", nairobi), received("2026-11", nairobi), received("2026-12", nairobi)) == (0, 1, 1)
+        assert (received("2026-10", bamako), received("2026-11", bamako), received("2026-12", bamako)) == (1, 1, 0)
+
+
+def test_transferred_and_reopened_cases_count_where_and_when_they_were_held(any_db_runtime):
+    """Hand-counted: case X opened by A on 20 September, moved to B on 10 November (accepted), with a deadline
+    met in October at A and one in November at B, a referral made in October by A and one in November by B;
+    case Y opened by A on 1 September, closed on 10 October, reopened on 5 November."""
+    def at(month, day):
+        return datetime(2026, month, day, 9, 0, tzinfo=timezone.utc)
+
+    with any_db_runtime.unit_of_work() as session:
+        a, b = make_organisation(session), make_organisation(session)
+        worker = make_user(session, a, role="caseworker")
+        moved = make_case(session, organisation_slug=a.slug)
+        reopened = make_case(session, organisation_slug=a.slug)
+        moved.opened_at, reopened.opened_at = at(9, 20), at(9, 1)
+        reopened.reopened_at = at(11, 5)  # closed on 10 October: reopening keeps no closure date
+        session.add(CaseTransfer(case_id=moved.id, from_organisation_id=a.id, to_organisation_id=b.id,
+                                 status="accepted", requested_by_id=worker.id, requested_at=at(11, 9),
+                                 decided_at=at(11, 10)))
+        moved.organisation_id = b.id  # as accepting the transfer does
+        session.add(CaseDeadline(case_id=moved.id, kind="case_plan", created_at=at(9, 20), due_at=at(10, 15),
+                                 met_at=at(10, 14)))
+        session.add(CaseDeadline(case_id=moved.id, kind="review", created_at=at(11, 10), due_at=at(11, 20),
+                                 met_at=at(11, 19)))  # at B
+        service = Service(organisation_id=a.id, provider_name="Centre", service_type="health")
+        session.add(service)
+        session.flush()
+        for made in (at(10, 1), at(11, 15)):  # by A, then by B
+            session.add(Referral(case_id=moved.id, service_id=service.id, status="sent", created_by_id=worker.id,
+                                 created_at=made, updated_at=made))
+        a_id, b_id = a.id, b.id
+    now = at(12, 5)
+    with any_db_runtime.unit_of_work(read_only=True) as session:
+        def counts(org_id, month, *names):
+            period = calendar_period(month)
+            values = (case_indicators(session, org_id, period)
+                      + work_indicators(session, org_id, period, caseload_limit=25, now=now))
+            return tuple(_total(values, name) for name in names)
+
+        names = ("cases_opened", "cases_reopened", "cases_open_at_end", "transfers_in", "transfers_out",
+                 "referrals_made")
+        assert counts(a_id, "2026-09", *names) == (2, 0, 2, 0, 0, 0)
+        assert counts(a_id, "2026-10", *names) == (0, 0, 2, 0, 0, 1)
+        assert counts(a_id, "2026-11", *names) == (0, 1, 1, 0, 1, 0)
+        assert counts(b_id, "2026-09", *names) == (0, 0, 0, 0, 0, 0)
+        assert counts(b_id, "2026-10", *names) == (0, 0, 0, 0, 0, 0)
+        assert counts(b_id, "2026-11", *names) == (0, 0, 1, 1, 0, 1)
+        october_a = work_indicators(session, a_id, calendar_period("2026-10"), caseload_limit=25, now=now)
+        october_b = work_indicators(session, b_id, calendar_period("2026-10"), caseload_limit=25, now=now)
+        assert _values(october_a, "deadlines_met_share", deadline_kind=None) == {("case_plan",): 1.0}
+        assert _values(october_b, "deadlines_met_share", deadline_kind=None) == {}
+        november = [work_indicators(session, org_id, calendar_period("2026-11"), caseload_limit=25, now=now)
+                    for org_id in (a_id, b_id)]
+        assert [_values(values, "deadlines_met_share", deadline_kind=None) for values in november] == [
+            {}, {("review",): 1.0}]
+        trend_a = monthly_trend(session, a_id, calendar_period("2026-11"), months=3)
+        assert _values(trend_a, "cases_opened", month=None) == {("2026-09",): 2, ("2026-10",): 0, ("2026-11",): 0}
