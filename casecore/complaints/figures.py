@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, case, cast, extract, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -38,7 +38,7 @@ from casecore.complaints.models import Complaint
 from casecore.people.models import Organisation
 from casecore.people.roles import ADMIN, FOCAL_POINT, SUPERVISOR, Staff
 from casecore.periods import Period, ended_months
-from casecore.stats import percentile
+from casecore.stats import hours_between, percentile
 
 SENSITIVE = tuple(sorted(taxonomy.SENSITIVE_COMPLAINT_CATEGORIES))
 NOT_SET = "not_set"  # a complaint received before severities existed, until the scheduler gives it one
@@ -205,20 +205,13 @@ def _organisations(session: Session, staff: Staff, months: Period | None) -> Org
     return OrganisationTable(months, rows)
 
 
-def _hours(session: Session, start, end):
-    """SQL: the hours from start to end, on either database."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 24.0
-    return cast(extract("epoch", end - start), Float) / 3600.0
-
-
 def _times(session: Session, received, waiting: dict[str, Counter], levels) -> dict[str, dict[str, Times]]:
     """Times to acknowledge and to resolve, by severity and for all: one pass over the period's durations."""
     durations = {"acknowledge": defaultdict(list), "resolve": defaultdict(list)}
     for level, acknowledged, resolved in session.execute(
         select(func.coalesce(Complaint.severity, NOT_SET),
-               _hours(session, Complaint.received_at, Complaint.acknowledged_at),
-               _hours(session, Complaint.received_at, Complaint.resolved_at))
+               hours_between(session, Complaint.received_at, Complaint.acknowledged_at),
+               hours_between(session, Complaint.received_at, Complaint.resolved_at))
         .where(received, or_(Complaint.acknowledged_at.is_not(None), Complaint.resolved_at.is_not(None)))
     ):
         if acknowledged is not None:

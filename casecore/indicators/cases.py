@@ -16,7 +16,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from casecore.cases.models import Case
-from casecore.indicators.counting import grouped_counts
+from casecore.indicators.counting import grouped_counts, rolled_up_counts
 from casecore.indicators.holding import held_by
 from casecore.indicators.intake import COLUMNS as REPORT_COLUMNS
 from casecore.indicators.intake import CROSSED, region_joins
@@ -26,7 +26,6 @@ from casecore.reports.models import Report
 
 COLUMNS = {"risk_level": Case.risk_level, "step": Case.current_step, "closure_reason": Case.closure_reason,
            **{name: REPORT_COLUMNS[name] for name in CROSSED}}
-_CHILD = set(CROSSED)
 
 
 def case_indicators(session: Session, organisation_id: uuid.UUID, period: Period,
@@ -42,15 +41,14 @@ def case_indicators(session: Session, organisation_id: uuid.UUID, period: Period
                    or_(Case.closed_at.is_(None), Case.closed_at >= period.end))
     values = []
     for indicator, conditions, breakdowns in (
-            ("cases_opened", opened, ((), ("risk_level",), CROSSED)),
+            ("cases_opened", opened, ((), ("risk_level",))),
             ("cases_closed", closed, ((), ("closure_reason",))),
             ("cases_reopened", reopened, ((),)),
-            ("cases_open_at_end", open_at_end, ((), ("risk_level",), ("step",), ("risk_level", "step"), CROSSED))):
-        for dimensions in breakdowns:
-            if dimensions == CROSSED and not crossed:
-                continue
-            joins = _child_joins if _CHILD & set(dimensions) else None
-            values += grouped_counts(session, indicator, Case, conditions, COLUMNS, dimensions, joins=joins)
+            ("cases_open_at_end", open_at_end, ((), ("risk_level",), ("step",), ("risk_level", "step")))):
+        # The case's own few values in one query each; the child's crossed table (many values) in its own.
+        values += rolled_up_counts(session, indicator, Case, conditions, COLUMNS, breakdowns)
+        if crossed and indicator in ("cases_opened", "cases_open_at_end"):
+            values += grouped_counts(session, indicator, Case, conditions, COLUMNS, CROSSED, joins=_child_joins)
     return values
 
 

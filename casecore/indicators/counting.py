@@ -24,3 +24,26 @@ def grouped_counts(session: Session, indicator: str, model, conditions: Iterable
         return [Value(indicator, rows[0].n if rows else 0)]
     return [Value(indicator, row.n, tuple((name, getattr(row, name) or NONE) for name in dimensions))
             for row in sorted(rows, key=lambda r: tuple(str(getattr(r, n) or "") for n in dimensions))]
+
+
+def rolled_up_counts(session: Session, indicator: str, model, conditions: Iterable, columns: Mapping,
+                     breakdowns: Iterable[tuple[str, ...]], joins: Callable[[Select], Select] | None = None
+                     ) -> list[Value]:
+    """grouped_counts for each breakdown, from one query grouped by all their dimensions together and summed up
+    in Python: for breakdowns over few values (risk level x step), where a query each would read the rows again."""
+    breakdowns = [tuple(dimensions) for dimensions in breakdowns]
+    finest = tuple(dict.fromkeys(name for dimensions in breakdowns for name in dimensions))
+    rows = grouped_counts(session, indicator, model, conditions, columns, finest, joins=joins)
+    if not finest:
+        return rows if () in breakdowns else []
+    values = []
+    for dimensions in breakdowns:
+        sums: dict[tuple[tuple[str, str], ...], int] = {}
+        for row in rows:
+            key = tuple((name, row.get(name)) for name in dimensions)
+            sums[key] = sums.get(key, 0) + row.value
+        if not dimensions:
+            values.append(Value(indicator, sums.get((), 0)))
+        else:
+            values += [Value(indicator, n, key) for key, n in sorted(sums.items())]
+    return values

@@ -18,7 +18,7 @@ from casecore.deadlines.models import CaseDeadline
 from casecore.indicators.values import Value
 from casecore.periods import Period
 from casecore.reports.models import Report
-from casecore.stats import percentile
+from casecore.stats import hours_between, percentile
 
 DECIDED_IN_RELAIS = ("accepted", "duplicate", "not_eligible", "referred", "closed")
 
@@ -29,9 +29,9 @@ def triage_indicators(session: Session, organisation_id: uuid.UUID, period: Peri
     now = now or utcnow()
     received = and_(Report.organisation_id == organisation_id, Report.received_at >= period.start,
                     Report.received_at < period.end)
-    waits = sorted((decided - arrived).total_seconds() / 3600 for arrived, decided in session.execute(
-        select(Report.received_at, Report.decided_at).where(
-            received, Report.decided_at.is_not(None), Report.status.in_(DECIDED_IN_RELAIS))))
+    # Hours computed in SQL: a quarter's tens of thousands of decisions are not made into datetimes one by one.
+    waits = sorted(session.scalars(select(hours_between(session, Report.received_at, Report.decided_at)).where(
+        received, Report.decided_at.is_not(None), Report.status.in_(DECIDED_IN_RELAIS))))
     known = or_(CaseDeadline.met_at.is_not(None), CaseDeadline.due_at < now)
     judged, in_time = session.execute(
         select(func.count(), func.sum(case((CaseDeadline.met_at <= CaseDeadline.due_at, 1), else_=0)))

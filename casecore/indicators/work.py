@@ -19,7 +19,7 @@ from casecore.base import utcnow
 from casecore.cases.models import Case, CaseTransfer, Referral
 from casecore.deadlines.models import CaseDeadline
 from casecore.directory.models import Service
-from casecore.indicators.counting import grouped_counts
+from casecore.indicators.counting import grouped_counts, rolled_up_counts
 from casecore.indicators.holding import held_by
 from casecore.indicators.values import NONE, Value
 from casecore.people.models import Team, User
@@ -103,9 +103,8 @@ def _referrals(session: Session, organisation_id: uuid.UUID, period: Period) -> 
             Referral.created_at < period.end)
     joins = lambda q: q.join(Case, Case.id == Referral.case_id).join(Service, Service.id == Referral.service_id)  # noqa: E731
     columns = {"service_type": Service.service_type, "status": Referral.status}
-    values = grouped_counts(session, "referrals_made", Referral, made, columns, (), joins=joins)
-    values += grouped_counts(session, "referrals_made", Referral, made, columns, ("service_type",), joins=joins)
-    values += grouped_counts(session, "referrals_made", Referral, made, columns, ("status",), joins=joins)
+    values = rolled_up_counts(session, "referrals_made", Referral, made, columns,
+                              ((), ("service_type",), ("status",)), joins=joins)
     values += grouped_counts(session, "referrals_counter_referred", Referral,
                              (*made, Referral.counter_referral_notes.is_not(None)), columns, (), joins=joins)
     days = sorted((changed - sent).total_seconds() / 86400 for sent, changed in session.execute(
