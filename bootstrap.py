@@ -58,7 +58,7 @@ class Runtime:
         """TIME_ZONE: the days periods of figures cover; ValueError naming it when there is no such zone."""
         try:
             return ZoneInfo(self.settings.TIME_ZONE)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder's name (Africa)
             raise ValueError(f"TIME_ZONE {self.settings.TIME_ZONE!r} is not a time zone name (e.g. Africa/Bamako, "
                              "Africa/Nairobi)") from None
 

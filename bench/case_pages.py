@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts bench/ on the path; the project's packages live one level up.
 sys.path.insert(0, str(ROOT))
@@ -109,6 +111,9 @@ def run_on(kind: str, database_url: str, database_pid: int | None, args, redis_u
         seeded = seed(database_url, scale_from(args), rng_seed=args.seed)
         print(f"  seeded in {seeded.seconds:.0f} s", flush=True)
     pages = pages_for(seeded)
+    # Figures kept in Redis by an earlier run (the other database: the same seed gives the same organisation ids
+    # and periods) would be read instead of computed.
+    redis.Redis.from_url(redis_url).flushdb()
     statements = count_statements(database_url, redis_url, pages)
     command = procfile_web_command()
     port = free_port()

@@ -49,7 +49,8 @@ def export(period: str, slug: str, output: str | None, push: bool) -> None:
     # What was left out goes to standard error: standard output stays the JSON alone.
     err = dict(err=True)
     click.echo(f"{len(found.data_values)} data value(s) for {organisation.slug}, {dhis2_period(chosen)}; "
-               f"{found.withheld} withheld (fewer than {settings.INDICATOR_MIN_CELL}).", **err)
+               f"{found.withheld} withheld (fewer than {settings.INDICATOR_MIN_CELL}); {found.unplaced} of reports "
+               "with no such place given (not sent).", **err)
     for indicator in found.unmapped:
         click.echo(f"  not mapped: {indicator}", **err)
     for place in found.unknown_places:

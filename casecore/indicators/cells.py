@@ -3,10 +3,12 @@ could not already list the cases it counts (an export; a supervisor's view of th
 what would give it away.
 
 - A count of 1 to min_cell - 1 is withheld; 0 is shown (there is nobody to recognise).
-- Complementary suppression: in each breakdown (one indicator, one set of disaggregations) whose total is shown,
-  a single withheld cell could be found by subtraction, so the smallest other non-zero cell is withheld with it.
-  This is the simple rule for one-way tables; cross tables get it per breakdown, which protects a cell from its own
-  breakdown's total and the other cells of that breakdown (not from every combination of margins).
+- Complementary suppression: the cells of a breakdown (one indicator, one set of disaggregations) add up to the
+  indicator's total, and the cercles of a region (NESTED) to the region's cell; in each such sum, a single withheld
+  number, cell or margin, could be found by subtraction, so the smallest other non-zero cell is withheld with it
+  (the margin when there is none), again until nothing changes. Cross tables get the rule per breakdown, which
+  protects a cell from its own breakdown's total and the other cells of that breakdown (not from every
+  combination of margins).
 - Shares, medians and percentiles computed from fewer than min_cell items are withheld too (BASES names each one's
   count).
 """
@@ -25,6 +27,8 @@ BASES = {"triage_hours_median": "triage_decided", "triage_hours_p90": "triage_de
 NOT_COUNTS = {"case_workers", "supervisors", "case_workers_over_limit", "supervisors_over_span"}
 # Shares whose count sits beside them with the same breakdown (deadlines_met_share of deadlines_judged).
 PAIRED = {"deadlines_met_share": "deadlines_judged"}
+# Breakdowns whose cells add up, group by group, to the cells of a coarser one: (region, cercle) to (region,).
+NESTED = {("region", "cercle"): ("region",)}
 
 
 def suppress(values: list[Value], min_cell: int) -> list[Value]:
@@ -32,15 +36,18 @@ def suppress(values: list[Value], min_cell: int) -> list[Value]:
     if min_cell <= 1:
         return list(values)
     small = [_is_small(value, min_cell) for value in values]
-    groups: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
-    for index, value in enumerate(values):
-        if value.by and value.indicator not in BASES and value.indicator not in PAIRED:
-            groups[(value.indicator, value.dimensions)].append(index)
-    for members in groups.values():
-        if sum(small[i] for i in members) == 1:
+    sums = _sums(values)
+    changed = True
+    while changed:  # each pass only withholds more, so it ends
+        changed = False
+        for members, margin in sums:
+            if sum(small[i] for i in members) + (margin is not None and small[margin]) != 1:
+                continue
             others = [i for i in members if not small[i] and values[i].value]
             if others:
-                small[min(others, key=lambda i: values[i].value)] = True
+                small[min(others, key=lambda i: values[i].value)] = changed = True
+            elif margin is not None and not small[margin]:
+                small[margin] = changed = True
     bases = {value.indicator: value.value for value in values if not value.by}
     paired = {(value.indicator, value.by): value.value for value in values if value.indicator in PAIRED.values()}
     for index, value in enumerate(values):
@@ -51,6 +58,32 @@ def suppress(values: list[Value], min_cell: int) -> list[Value]:
             small[index] = True
     return [replace(value, suppressed=True) if withheld else value
             for value, withheld in zip(values, small, strict=True)]
+
+
+def _sums(values: list[Value]) -> list[tuple[list[int], int | None]]:
+    """The cells that add up together, as indexes into values, with the index of what they add up to (None when it
+    is not among the values): each breakdown to the indicator's total, each region's cercles to the region."""
+    groups: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
+    totals: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if value.indicator in BASES or value.indicator in PAIRED:
+            continue
+        if value.by:
+            groups[(value.indicator, value.dimensions)].append(index)
+        else:
+            totals[value.indicator] = index
+    tables: list[tuple[list[int], int | None]] = [(members, totals.get(indicator))
+                                                   for (indicator, _dimensions), members in groups.items()]
+    for (indicator, dimensions), members in groups.items():
+        coarser = NESTED.get(dimensions)
+        if coarser is None or (indicator, coarser) not in groups:
+            continue
+        margins = {values[i].by: i for i in groups[(indicator, coarser)]}
+        nested: dict[tuple, list[int]] = defaultdict(list)
+        for i in members:
+            nested[tuple((name, values[i].get(name)) for name in coarser)].append(i)
+        tables += [(cells, margins.get(key)) for key, cells in nested.items()]
+    return tables
 
 
 def _is_small(value: Value, min_cell: int) -> bool:

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from casecore.errors import InvalidInput
-from casecore.indicators.values import Value
+from casecore.indicators.values import NONE, Value
 from casecore.periods import Period
 
-# Breakdowns by place: a rule with one of them set to "*" sends each place's value to that place's org unit.
-PLACE_DIMENSIONS = ("region", "cercle")
+# Breakdowns by place: a rule with one of them set to "*" sends each place's value to that place's org unit. A
+# cercle's values carry its region too (casecore.indicators.intake), so "cercle": "*" takes those broken down by both.
+PLACE_DIMENSIONS = {"region": ("region",), "cercle": ("region", "cercle")}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class DataValueSet:
     unmapped: list[str] = field(default_factory=list)
     unknown_places: list[str] = field(default_factory=list)
     withheld: int = 0
+    # Values of reports that named no such place (no region, or a region but no cercle): no org unit to send them to.
+    unplaced: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """The body of POST /api/dataValueSets."""
@@ -74,6 +77,12 @@ def load_dhis2_mapping(path: str | Path) -> Dhis2Mapping:
     except (AttributeError, KeyError, TypeError):
         raise InvalidInput(f"the DHIS2 mapping {path}: organisations and locations are objects of codes to org "
                            "units; data is a list of {indicator, by, dataElement, categoryOptionCombo}") from None
+    for rule in rules:
+        places = [(name, code) for name, code in rule.by if name in PLACE_DIMENSIONS]
+        if len(places) > 1 or any(code != "*" for _name, code in places):
+            raise InvalidInput(f"the DHIS2 mapping {path}: a rule of {rule.indicator} names places as "
+                               f"{dict(places)}; give one of {', '.join(PLACE_DIMENSIONS)} as \"*\" (each place's "
+                               "value goes to its org unit in locations)")
     return mapping
 
 
@@ -96,16 +105,20 @@ def data_value_set(values: list[Value], mapping: Dhis2Mapping, organisation: str
     for rule in mapping.rules:
         wanted = dict(rule.by)
         per_place = next((name for name in PLACE_DIMENSIONS if wanted.pop(name, None) == "*"), None)
+        place_dimensions = set(PLACE_DIMENSIONS.get(per_place, ()))
         for index, value in enumerate(values):
             by = dict(value.by)
             places = {name: by.pop(name) for name in PLACE_DIMENSIONS if name in by}
-            if value.indicator != rule.indicator or by != wanted or set(places) != ({per_place} - {None}):
+            if value.indicator != rule.indicator or by != wanted or set(places) != place_dimensions:
                 continue
             taken.add(index)
             if value.suppressed:
                 found.withheld += 1
                 continue
             place = places.get(per_place) if per_place else None
+            if place == NONE:
+                found.unplaced += 1
+                continue
             unit = own_unit if per_place is None else mapping.locations.get(place)
             if unit is None:
                 if per_place is not None and place not in found.unknown_places:

@@ -16,8 +16,11 @@ from casecore.periods import Period
 from casecore.reports.models import Report
 
 REGION_LEVEL, CERCLE_LEVEL = 1, 2
-# The breakdowns of reports received, each alone, then the one the framework asks for every count (grid §8).
-SINGLE = ("channel", "concern", "sex", "age_band", "region", "cercle", "source", "kind")
+# The breakdowns of reports received: each alone (a cercle with its region, so that the cercles of a region add up
+# to it and the small-cell rule can protect them against it), then the one the framework asks for every count
+# (grid §8).
+BREAKDOWNS = (("channel",), ("concern",), ("sex",), ("age_band",), ("region",), ("region", "cercle"), ("source",),
+          ("kind",))
 CROSSED = ("sex", "age_band", "concern", "region")
 
 _place, _parent, _grand = aliased(Location), aliased(Location), aliased(Location)
@@ -45,8 +48,8 @@ def intake_indicators(session: Session, organisation_id: uuid.UUID, period: Peri
                       crossed: bool = True) -> list[Value]:
     """Every intake indicator of the organisation for the period (crossed: with the sex x age x concern x region)."""
     values = _counts(session, organisation_id, period, "reports_received", ())
-    for dimension in SINGLE:
-        values += _counts(session, organisation_id, period, "reports_received", (dimension,))
+    for dimensions in BREAKDOWNS:
+        values += _counts(session, organisation_id, period, "reports_received", dimensions)
     if crossed:
         values += _counts(session, organisation_id, period, "reports_received", CROSSED)
     values += _counts(session, organisation_id, period, "reports_urgent", (), Report.urgent.is_(True))

@@ -33,3 +33,34 @@ def test_shares_and_times_from_few_decisions_are_withheld_big_ones_shown():
 
 def test_a_minimum_of_one_withholds_nothing():
     assert not any(v.suppressed for v in suppress([Value("x", 1), Value("x", 1, (("c", "a"),))], 1))
+
+
+def _place(region, cercle=None):
+    return (("region", region),) if cercle is None else (("region", region), ("cercle", cercle))
+
+
+def test_a_small_cercle_takes_another_of_its_own_region_with_it():
+    """Bamako 12 = cercle A 3 + cercle B 9; Kati 22 = C 2 + D 20. Withholding A and C together (the rule for one
+    table) would leave A = 12 - 9 to anyone reading both breakdowns: B goes with A, D with C."""
+    values = [Value("r", 34), Value("r", 12, _place("bko")), Value("r", 22, _place("kati")),
+              Value("r", 3, _place("bko", "a")), Value("r", 9, _place("bko", "b")),
+              Value("r", 2, _place("kati", "c")), Value("r", 20, _place("kati", "d"))]
+    assert [v.by for v in suppress(values, 5) if v.suppressed] == [
+        _place("bko", "a"), _place("bko", "b"), _place("kati", "c"), _place("kati", "d")]
+
+
+def test_a_region_withheld_to_protect_another_does_not_stay_readable_from_its_cercles():
+    """Koulikoro 3 (all in cercle A), Bamako 30 (all in cercle B), 33 in all: Koulikoro is small, so Bamako goes
+    with it; Bamako's one cercle would then give Bamako, and Koulikoro by difference: B goes too."""
+    values = [Value("r", 33), Value("r", 3, _place("kkro")), Value("r", 30, _place("bko")),
+              Value("r", 3, _place("kkro", "a")), Value("r", 30, _place("bko", "b"))]
+    assert [v.by for v in suppress(values, 5) if v.suppressed] == [
+        _place("kkro"), _place("bko"), _place("kkro", "a"), _place("bko", "b")]
+
+
+def test_reports_placed_at_a_region_only_stand_beside_its_cercles():
+    """Koulikoro 8 = cercle A 3 + 5 placed at the region only: A and the region-only count go together."""
+    values = [Value("r", 38), Value("r", 8, _place("kkro")), Value("r", 30, _place("bko")),
+              Value("r", 3, _place("kkro", "a")), Value("r", 5, _place("kkro", "none")),
+              Value("r", 30, _place("bko", "b"))]
+    assert [v.by for v in suppress(values, 5) if v.suppressed] == [_place("kkro", "a"), _place("kkro", "none")]

@@ -105,6 +105,26 @@ def test_what_dhis2_refuses_is_named_and_fails_the_command(app, dhis2):
     assert "ignored 1, conflicts 1" in result.stderr and "OuBamako" in result.stderr
 
 
+@pytest.mark.parametrize("by", [{"region": "ML09"}, {"region": "*", "cercle": "*"}])
+def test_a_rule_naming_places_other_than_by_star_is_refused(app, mapping_file, by):
+    mapping_file.write_text(json.dumps({**MAPPING, "data": [{"indicator": "reports_received", "by": by,
+                                                              "dataElement": "DeReportsByPlace"}]}))
+    result = _export(app)
+    assert result.exit_code == 1 and "reports_received names places" in result.stderr
+
+
+def test_values_of_reports_with_no_place_are_counted_not_sent(app, tmp_path):
+    with app.extensions["relais"].unit_of_work() as session:
+        for _ in range(5):
+            make_report(session, organisation_slug="ngo-a", child_sex="female")
+        session.execute(update(Report).values(received_at=NOVEMBER))
+    result = _export(app, "--output", str(tmp_path / "values.json"))
+    assert result.exit_code == 0, result.stderr
+    # By region and by cercle: the five with no place are one value each, not sent.
+    assert "2 of reports with no such place given (not sent)" in result.stderr
+    assert "no org unit: none" not in result.stderr
+
+
 @pytest.mark.parametrize("args, says", [(["--period", "2026-13"], "YYYY-MM"),
                                         (["--period", "2026-11", "--organisation", "nobody"], "nobody")])
 def test_bad_input_is_one_clear_line(app, args, says):

@@ -7,7 +7,7 @@ import io
 import re
 
 from app.indicators.views import CSV_COLUMNS
-from tests.factories import make_report
+from tests.factories import make_locations, make_report
 
 
 def _rows(response):
@@ -57,8 +57,10 @@ def test_case_workers_do_not_get_the_indicators(client, staff, login):
 
 def test_the_page_shows_tiles_charts_and_tables_in_french(client, staff, login, uow):
     with uow() as session:
-        for _ in range(7):
-            make_report(session, organisation_slug=staff["org_slug"], concern="child_marriage", channel="ussd")
+        make_locations(session)
+        for place in ("ML090101",) * 6 + ("ML09",):
+            make_report(session, organisation_slug=staff["org_slug"], concern="child_marriage", channel="ussd",
+                        location_code=place)
     login(staff["supervisor"])
     response = client.get("/indicators")
     html = response.get_data(as_text=True)
@@ -66,6 +68,8 @@ def test_the_page_shows_tiles_charts_and_tables_in_french(client, staff, login, 
     assert "<svg" in html and 'role="img"' in html and "<table" in html
     assert "Mariage d&#39;enfant" in html and ">7<" in html  # the concern's bar and its table
     assert "/indicators.csv" in html
+    # By cercle: Commune I counts in its cercle; the report placed at the region alone is said to be so.
+    assert "District de Bamako" in html and "Bamako, cercle non précisé" in html
     assert "+223" not in html
     months = [html.index(f">{m}<") for m in sorted(set(re.findall(r">(20\d\d-\d\d)<", html)))]
     assert months == sorted(months)  # the trend's months in order

@@ -93,8 +93,10 @@ def test_reports_received_in_the_month_by_each_breakdown(november):
     assert _values(values, "reports_received", channel=None) == {("sms",): 1, ("ussd",): 3}
     assert _values(values, "reports_received", sex=None) == {("female",): 2, ("male",): 2}
     assert _values(values, "reports_received", region=None) == {("ML09",): 2, ("none",): 2}
-    # A commune counts in its cercle, a report placed at the cercle in it; none for the two with no place.
-    assert _values(values, "reports_received", cercle=None) == {("ML0901",): 2, ("none",): 2}
+    # A commune counts in its cercle, a report placed at the cercle in it (with their region); none for the two
+    # with no place.
+    assert _values(values, "reports_received", region=None, cercle=None) == {("ML09", "ML0901"): 2,
+                                                                             ("none", "none"): 2}
     assert _values(values, "reports_received", source=None) == {("committee",): 1, ("community",): 3}
     assert _values(values, "reports_received", kind=None) == {("child_at_risk",): 3, ("tracing",): 1}
     crossed = _values(values, "reports_received", sex=None, age_band=None, concern=None, region=None)
@@ -160,7 +162,7 @@ def test_a_place_under_no_region_is_counted_as_none(any_db_runtime):
         from casecore.periods import period_for
         values = intake_indicators(session, org.id, period_for("this_month"))
     assert _values(values, "reports_received", region=None) == {("none",): 1}
-    assert _values(values, "reports_received", cercle=None) == {("none",): 1}
+    assert _values(values, "reports_received", region=None, cercle=None) == {("none", "none"): 1}
 
 
 def test_deadlines_workload_referrals_and_transfers(november):
