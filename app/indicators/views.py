@@ -155,7 +155,7 @@ def waiting(fresh: bool = False) -> dict[str, Waiting]:
     g.waiting_fresh = cached is None
     if cached is None:
         with rt.unit_of_work(read_only=True) as db:
-            cached = waiting_for(db, current_user, utcnow(), rt.settings.CASELOAD_LIMIT)
+            cached = waiting_for(db, current_user, utcnow(), rt.settings.CASELOAD_LIMIT, rt.zone)
         try:
             rt.redis.set(key, json.dumps([asdict(item) for item in cached]), ex=WAITING_CACHE_SECONDS)
         except redis.RedisError:

@@ -10,7 +10,7 @@ Each counts only what the person may read (the access rules of cases, reports an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -37,12 +37,14 @@ class Waiting:
     late: bool = False
 
 
-def waiting_for(session: Session, staff: Staff, now: datetime, caseload_limit: int) -> list[Waiting]:
-    """What waits for this person now, in the order their landing page shows it (zeros included)."""
+def waiting_for(session: Session, staff: Staff, now: datetime, caseload_limit: int,
+                zone: tzinfo = timezone.utc) -> list[Waiting]:
+    """What waits for this person now, in the order their landing page shows it (zeros included); "today" is the
+    day in zone (TIME_ZONE)."""
     if staff.role == SUPERVISOR:
         return _supervisor(session, staff, now, caseload_limit)
     if staff.role == CASEWORKER:
-        return _case_worker(session, staff, now)
+        return _case_worker(session, staff, now, zone)
     if staff.role == FOCAL_POINT:
         return _focal_point(session, staff, now)
     return []
@@ -75,9 +77,9 @@ def _supervisor(session: Session, staff: Staff, now: datetime, caseload_limit: i
     ]
 
 
-def _case_worker(session: Session, staff: Staff, now: datetime) -> list[Waiting]:
+def _case_worker(session: Session, staff: Staff, now: datetime, zone: tzinfo) -> list[Waiting]:
     mine = and_(Case.assigned_to_id == staff.id, Case.status.in_(OPEN))
-    end_of_day = datetime.combine(now.date() + timedelta(days=1), time(), timezone.utc)
+    end_of_day = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(), zone)
     # When they last opened each of their cases (the audit trail's record of it), to count what came after.
     case_ids = list(session.scalars(select(Case.id).where(mine)))
     opened = dict(session.execute(

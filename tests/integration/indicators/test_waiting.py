@@ -3,6 +3,7 @@ read only, what is late marked late, and a family's message no longer unread onc
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from casecore.audit import record_event
 from casecore.cases.models import CaseApproval, CaseTransfer
@@ -75,3 +76,19 @@ def test_each_role_sees_what_waits_for_it(any_db_runtime):
     with rt.unit_of_work(read_only=True) as session:
         assert _counts(waiting_for(session, people["worker"], NOW + timedelta(seconds=1), 1))["family_messages"] == (
             0, False)
+
+
+def test_due_today_is_the_deployments_day(any_db_runtime):
+    """At 20:00 UTC it is 23:00 in Nairobi: a deadline at 21:30 UTC (00:30 there) is tomorrow's, not today's."""
+    evening = datetime(2026, 12, 6, 20, 0, tzinfo=timezone.utc)
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        worker = make_user(session, org, role="caseworker")
+        case = make_case(session, organisation_slug=org.slug, assigned_to_id=worker.id)
+        session.add(CaseDeadline(case_id=case.id, kind="visit", due_at=evening + timedelta(minutes=90)))
+        staff = as_staff(worker)
+    with any_db_runtime.unit_of_work(read_only=True) as session:
+        def today(zone):
+            return _counts(waiting_for(session, staff, evening, 25, zone))["my_deadlines_today"]
+        assert today(ZoneInfo("Africa/Nairobi")) == (0, False)
+        assert today(ZoneInfo("Africa/Bamako")) == (1, False)  # 21:30 on the 6th in Bamako
