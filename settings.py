@@ -163,6 +163,9 @@ class Settings:
     # Indicators: a count from 1 to this minus one is shown as "fewer than N" (with what would give it away) on pages
     # and in exports, where its reader could not already list the cases it counts.
     INDICATOR_MIN_CELL: int = 5
+    # A worker counts each organisation's indicators for this and last month and quarter this often and keeps them,
+    # so the pages read them (other periods are counted when asked for); 0: only when asked for.
+    INDICATORS_REFRESH_MINUTES: float = 5
     # DHIS2 (`flask --app app dhis2 export`): the JSON file mapping indicators to data elements and places to org
     # units, and the instance `--push` posts to (HTTP Basic).
     DHIS2_MAPPING: str = ""

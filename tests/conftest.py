@@ -101,7 +101,9 @@ def database_url(request):
 
 def make_settings(**overrides) -> Settings:
     """Settings for tests: nothing read from the environment but what is given."""
-    base = dict(SECRET_KEY="test-secret", SMS_BACKEND="console", DEFAULT_REGION="ML", DEFAULT_LANGUAGE="fr")
+    # No indicators counted in the background unless a test asks: sweeps enqueue only what the test is about.
+    base = dict(SECRET_KEY="test-secret", SMS_BACKEND="console", DEFAULT_REGION="ML", DEFAULT_LANGUAGE="fr",
+                INDICATORS_REFRESH_MINUTES=0)
     base.update(overrides)
     return Settings.from_env({}, **base)
 

@@ -34,6 +34,7 @@ HANDOFF_JOB = "workers.handoff.hand_over"
 NOTE_JOB = "workers.handoff.add_family_note"
 POLL_JOB = "workers.handoff.poll_cases"
 CONSENTS_JOB = "workers.handoff.send_consents"
+INDICATORS_JOB = "workers.indicators.refresh_indicators"
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -185,6 +186,12 @@ def enqueue_family_note(queue: Queue, event_id: str | uuid.UUID) -> bool:
 def enqueue_consents(queue: Queue, handoff_id: str | uuid.UUID) -> bool:
     """Enqueue sending a handed-over case's consents to Primero again; False when Redis cannot be reached."""
     return _enqueue_once(sibling(queue, BACKGROUND), CONSENTS_JOB, f"primero-consents-{handoff_id}", str(handoff_id))
+
+
+def enqueue_indicators(queue: Queue, organisation_id: str | uuid.UUID) -> bool:
+    """Enqueue counting an organisation's usual indicators again; False when Redis cannot be reached."""
+    return _enqueue_once(sibling(queue, BACKGROUND), INDICATORS_JOB, f"indicators-{organisation_id}",
+                         str(organisation_id), retry=False)
 
 
 def enqueue_poll(queue: Queue, handoff_ids: list[str]) -> bool:

@@ -11,6 +11,8 @@ import signal
 import threading
 from datetime import datetime, timedelta
 
+import redis
+
 from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.base import utcnow
 from casecore.complaints.alerts import complaints_awaiting_alert
@@ -28,6 +30,7 @@ from workers.complaints import find_complaints_to_alert
 from workers.deadlines import find_deadlines_to_alert
 from workers.handoff import find_stale_after
 from workers.inbound import end_expired_dialogues
+from workers.indicators import organisations_to_refresh
 from workers.queueing import (
     enqueue_alert_send,
     enqueue_complaint_alert,
@@ -37,6 +40,7 @@ from workers.queueing import (
     enqueue_family_note,
     enqueue_handoff,
     enqueue_inbound,
+    enqueue_indicators,
     enqueue_media,
     enqueue_poll,
     enqueue_reconcile,
@@ -81,6 +85,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         complaint_deadline_ids = find_complaints_to_alert(runtime, session, now)
         forget_old_forms(session, now)
         handoff_ids, follow_ids, note_ids, consent_ids = _handoff_work(runtime, session, now)
+        indicator_ids = _indicators_due(runtime, session)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
         message_ids += end_expired_dialogues(runtime)
@@ -98,6 +103,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_handoff, handoff_id) for handoff_id in handoff_ids]
     work += [(enqueue_family_note, event_id) for event_id in note_ids]
     work += [(enqueue_consents, handoff_id) for handoff_id in consent_ids]
+    work += [(enqueue_indicators, organisation_id) for organisation_id in indicator_ids]
     # Read back in batches: one Primero call per batch (its id filter), not one per case.
     work += [(enqueue_poll, [str(i) for i in follow_ids[start:start + POLL_BATCH]])
              for start in range(0, len(follow_ids), POLL_BATCH)]
@@ -131,6 +137,22 @@ def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list,
     # Past RQ's own retries (about 20 minutes) a note's job is gone: the sweep tries again every half hour.
     notes = messages_to_note(session, now - timedelta(minutes=30))
     return due, follow, notes, consents_to_sync(session)
+
+
+def _indicators_due(runtime: Runtime, session) -> list:
+    """The organisations whose usual indicators are due to be counted again (every INDICATORS_REFRESH_MINUTES):
+    the first scheduler to mark one due in Redis enqueues it, so several schedulers count it once."""
+    minutes = runtime.settings.INDICATORS_REFRESH_MINUTES
+    if minutes <= 0:
+        return []
+    due = []
+    try:
+        for organisation_id in organisations_to_refresh(session):
+            if runtime.redis.set(f"relais:indicators:refresh:{organisation_id}", "1", nx=True, ex=int(minutes * 60)):
+                due.append(organisation_id)
+    except redis.RedisError as exc:
+        log.warning("indicators not refreshed: Redis is unavailable (%s)", exc.__class__.__name__)
+    return due
 
 
 def run_forever(runtime: Runtime, stop: threading.Event) -> None:

@@ -22,13 +22,12 @@ from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.errors import InvalidInput
 from casecore.handoff.modes import slug_of
-from casecore.indicators.cells import suppress
-from casecore.indicators.collect import indicators, may_view_indicators
-from casecore.indicators.trends import monthly_trend
+from casecore.indicators.collect import may_view_indicators
+from casecore.indicators.kept import KEPT_SECONDS, compute_sets, keep, kept_key, read_kept
 from casecore.indicators.values import DIMENSIONS, Value, breakdown, total
 from casecore.indicators.waiting import Waiting, waiting_for
 from casecore.people.models import Location
-from casecore.periods import Period, calendar_period, period_for
+from casecore.periods import Period, calendar_period, local_today, period_for
 
 bp = Blueprint("indicators", __name__)
 # The menu's counts of what waits are at most this old (the landing pages count afresh).
@@ -36,9 +35,6 @@ WAITING_CACHE_SECONDS = 30
 
 CSV_COLUMNS = ("indicator", "period_start", "period_end", "organisation", *DIMENSIONS, "reason", "value",
                "computed_at")
-# Computed indicators are kept this long (per organisation and period): a page of 100,000 reports is not counted
-# again at every view; the page and the CSV say when they were computed.
-INDICATORS_CACHE_SECONDS = 600
 # What a withheld count reads as in the CSV (the small-cell rule, INDICATOR_MIN_CELL).
 WITHHELD = "<{}"
 
@@ -63,7 +59,7 @@ def page():
                            trend_of=lambda indicator: sorted(breakdown(trend, indicator, "month"),
                                                              key=lambda value: value.get("month")),
                            min_cell=rt.settings.INDICATOR_MIN_CELL, computed_at=computed_at,
-                           cache_minutes=INDICATORS_CACHE_SECONDS // 60,
+                           cache_minutes=KEPT_SECONDS // 60,
                            csv_query=request.query_string.decode("latin-1"))
 
 
@@ -78,8 +74,7 @@ def export_csv():
     with rt.unit_of_work() as db:
         slug = slug_of(db, current_user.organisation_id)
         record_event(db, current_user.id, "indicators.exported", "indicators", f"{period.first}..{period.last}")
-    key = f"relais:indicators:{current_user.organisation_id}:{period.first}:{period.last}:" \
-          f"{rt.settings.INDICATOR_MIN_CELL}:csv"
+    key = kept_key(current_user.organisation_id, period, rt.settings.INDICATOR_MIN_CELL, "csv")
     try:
         text = rt.redis.get(key)
     except redis.RedisError:
@@ -90,40 +85,26 @@ def export_csv():
         text = csv_text(CSV_COLUMNS, (_row(value, period, slug, rt.settings.INDICATOR_MIN_CELL) + [stamp]
                                       for value in values))
         try:
-            rt.redis.set(key, text, ex=INDICATORS_CACHE_SECONDS)
+            rt.redis.set(key, text, ex=KEPT_SECONDS)
         except redis.RedisError:
             pass
     return csv_response(f"indicators-{slug}-{period.first}-{period.last}.csv", text)
 
 
 def _computed(period: Period, *, crossed: bool = True, trend: bool = False) -> tuple[list[Value], datetime]:
-    """The viewer's organisation's values for the period and when they were computed: kept in Redis for
-    INDICATORS_CACHE_SECONDS (the page says how old they are), computed afresh when not there or Redis is down."""
+    """The viewer's organisation's values for the period and when they were computed: read from the store when kept
+    there (a worker keeps the usual periods fresh: casecore.indicators.kept), computed and kept otherwise."""
     rt = runtime()
     organisation_id, min_cell = current_user.organisation_id, rt.settings.INDICATOR_MIN_CELL
-    key = (f"relais:indicators:{organisation_id}:{period.first}:{period.last}:{min_cell}:"
-           f"{'trend' if trend else 'crossed' if crossed else 'page'}")
-    try:
-        raw = rt.redis.get(key)
-    except redis.RedisError:
-        raw = None
-    if raw:
-        kept = json.loads(raw)
-        return ([Value(name, value, tuple(tuple(pair) for pair in by), withheld)
-                 for name, value, by, withheld in kept["values"]], datetime.fromisoformat(kept["at"]))
-    now = utcnow()
-    with rt.unit_of_work(read_only=True) as db:
-        if trend:
-            values = suppress(monthly_trend(db, organisation_id, period), min_cell)
-        else:
-            values = indicators(db, organisation_id, period, min_cell=min_cell,
-                                caseload_limit=rt.settings.CASELOAD_LIMIT, now=now, crossed=crossed)
-    try:
-        rt.redis.set(key, json.dumps({"at": now.isoformat(), "values": [
-            [v.indicator, v.value, v.by, v.suppressed] for v in values]}), ex=INDICATORS_CACHE_SECONDS)
-    except redis.RedisError:
-        pass
-    return values, now
+    kind = "trend" if trend else "crossed" if crossed else "page"
+    key = kept_key(organisation_id, period, min_cell, kind)
+    found = read_kept(rt.redis, key)
+    if found is None:
+        with rt.unit_of_work(read_only=True) as db:
+            found = compute_sets(db, organisation_id, period, min_cell=min_cell,
+                                 caseload_limit=rt.settings.CASELOAD_LIMIT, now=utcnow(), kinds=(kind,))[kind]
+        keep(rt.redis, key, found)
+    return found.values, found.computed_at
 
 
 def _period() -> Period:
@@ -134,7 +115,7 @@ def _period() -> Period:
             return calendar_period(args["period"], runtime().zone)
         if args.get("from") or args.get("to"):
             return period_for("custom", args.get("from"), args.get("to"), zone=runtime().zone)
-        return period_for("this_month", zone=runtime().zone)
+        return calendar_period(local_today(runtime().zone).strftime("%Y-%m"), runtime().zone)
     except InvalidInput as refusal:
         _ = page_gettext()
         abort(make_response(render_template(
