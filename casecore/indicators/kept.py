@@ -40,8 +40,9 @@ class Kept:
 
 
 def kept_key(organisation_id: uuid.UUID, period: Period, min_cell: int, kind: str) -> str:
-    """The store's key of one set (kind: crossed, page, trend, or csv for the CSV's text)."""
-    return f"relais:indicators:{organisation_id}:{period.first}:{period.last}:{min_cell}:{kind}"
+    """The store's key of one set (kind: crossed, page, trend, or csv for the CSV's text); with the zone, so a
+    changed TIME_ZONE never reads days counted in another."""
+    return f"relais:indicators:{organisation_id}:{period.first}:{period.last}:{period.zone}:{min_cell}:{kind}"
 
 
 def read_kept(store, key: str) -> Kept | None:

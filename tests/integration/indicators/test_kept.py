@@ -61,9 +61,9 @@ def test_the_scheduler_counts_each_organisation_once_an_interval_and_the_job_kee
     assert queued_job_ids(refreshing.queue) == [f"indicators-{org_id}"]
     assert run_once(refreshing) == 0  # not again within INDICATORS_REFRESH_MINUTES, however often it sweeps
     assert refresh_for(refreshing, org_id, now=NOW) == 4
-    for period in usual_periods(NOW.date(), timezone.utc):
+    for period in usual_periods(NOW.date(), refreshing.zone):
         for kind in ("crossed", "page", "trend"):
             kept = read_kept(refreshing.redis, kept_key(org_id, period, 5, kind))
             assert kept is not None and kept.computed_at == NOW
     # Nothing kept for another period: it is counted when asked for.
-    assert read_kept(refreshing.redis, kept_key(org_id, calendar_period("2026-06"), 5, "page")) is None
+    assert read_kept(refreshing.redis, kept_key(org_id, calendar_period("2026-06", refreshing.zone), 5, "page")) is None
