@@ -195,3 +195,18 @@ def require(value: str, allowed: tuple[str, ...], what: str) -> str:
 HANDOFF_MODES = ("off", "on_accept", "on_report")
 # A hand-off's row: waiting to be sent, claimed by a job, of unknown outcome (looked up first), sent, failed.
 HANDOFF_STATUSES = ("waiting", "sending", "unknown", "sent", "failed")
+
+# -- the child's registration (forms 1.A, 1.B, 1.E; Primero's basic identity, family details, protection concerns) --
+# The Washington Group short set on functioning, child version: six domains, each answered on one scale.
+WG_DOMAINS = ("seeing", "hearing", "walking", "remembering", "self_care", "communicating")
+WG_ANSWERS = ("no_difficulty", "some_difficulty", "a_lot_of_difficulty", "cannot_do_at_all")
+# Unaccompanied (with neither parent nor usual caregiver) or separated (from them, with other relatives); Primero's
+# lookup-protection-status.
+PROTECTION_STATUSES = ("unaccompanied", "separated")
+# Who a relative or caregiver is to the child: Primero's lookup-family-relationship.
+FAMILY_RELATIONSHIPS = ("mother", "father", "aunt", "uncle", "grandmother", "grandfather", "brother", "sister",
+                        "husband", "wife", "partner", "other_family", "other_nonfamily")
+# Languages the child speaks, ISO 639 codes of the languages of the programme's areas (Mali first), then other.
+CHILD_LANGUAGES = ("fr", "bm", "ff", "son", "snk", "tmh", "ar", "en", "sw", "other")
+# Identity documents the child has (none: no document at all).
+CHILD_DOCUMENTS = ("birth_certificate", "national_id", "school_card", "refugee_card", "passport", "other", "none")

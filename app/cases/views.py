@@ -15,18 +15,21 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.cases.labels import case_label, refusal
+from app.cases.registration_form import registration_entry
 from app.runtime import runtime, timelines
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases import approvals, casework, outreach, reassignment, surveys
 from casecore.cases.assignment import OPEN_STATUSES, candidates
+from casecore.cases.registration import WG_FIELDS, record_registration, registration_of
 from casecore.cases.view import case_page, pending_approvals
 from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from casecore.form_once import first_use
 from casecore.free_text import TEXT_LENGTH
 from casecore.messaging.routes import MESSAGE_LENGTH
 from casecore.people.roles import ADMIN, SUPERVISOR
+from casecore.periods import local_today
 from channels.sms.encoding import to_gsm7
 from workers import plans
 from workers.queueing import enqueue_send
@@ -46,8 +49,17 @@ def survey_plan() -> surveys.SurveyPlan:
 
 @bp.route("/cases/<case_id>")
 def page(case_id: str):
-    """One case, for its case worker or its team's supervisor; viewing it is recorded in the audit trail."""
-    return _render(case_id)
+    """One case, for its case worker or its team's supervisor; viewing it is recorded in the audit trail, and so is
+    asking to see the child's names (?show=names, which also opens the registration form)."""
+    return _render(case_id, show_names=request.args.get("show") == "names")
+
+
+@bp.route("/cases/<case_id>/registration", methods=["POST"])
+def registration(case_id: str):
+    """Record or correct the child's registration (form 1.A): names, age, functioning, documents, caregivers..."""
+    # Read inside the action: a date that is not one is refused like the rest, with the form shown again.
+    return _act(case_id, "registration", lambda db: record_registration(
+        db, current_user, case_id, registration_entry(request.form), today=local_today(runtime().zone)))
 
 
 @bp.route("/approvals")
@@ -176,8 +188,11 @@ def _act(case_id: str, section: str, action: Callable, once: bool = False):
     return redirect(url_for("casework.page", case_id=case_id, _anchor=section))
 
 
-def _render(case_id: str, error: str | None = None, error_section: str | None = None, status: int = 200):
+def _render(case_id: str, error: str | None = None, error_section: str | None = None, status: int = 200,
+            show_names: bool = False):
     _refuse_admin()
+    # A refused registration comes back with its form, names and all, as it was sent.
+    show_names = show_names or error_section == "registration"
     # Read without the write lock (SQLite), then a short unit of work for the audit record.
     with runtime().unit_of_work(read_only=True) as db:
         try:
@@ -187,6 +202,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         workers = _assignable(db, view.case)
     with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "case.viewed", "case", view.case.id)
+        child = registration_of(db, current_user, view.case, view.report, show_names=show_names)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
         form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
@@ -194,6 +210,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
         message_length=MESSAGE_LENGTH, text_length=TEXT_LENGTH,
         workers=workers, caseload_limit=timelines().caseload_limit,
+        child=child, show_names=show_names, places=runtime().places.get(), wg_fields=WG_FIELDS,
     ), status
 
 
@@ -227,5 +244,7 @@ def init_app(app: Flask) -> None:
     """Register the case page and its forms, and their template helpers."""
     app.register_blueprint(bp)
     app.add_template_global(case_label)
+    # A list of codes in words: {{ codes | map("case_word", "document") | join(", ") }}.
+    app.add_template_filter(lambda code, group: case_label(group, code), "case_word")
     # A key per form shown, so the form sent twice acts once (casecore.form_once).
     app.add_template_global(lambda: uuid.uuid4(), "new_form_key")

@@ -3,10 +3,10 @@ transfers and the surveys asked of its family."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
@@ -175,3 +175,56 @@ class FeedbackRequest(Base):
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     feedback_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("feedback.id"))
+
+
+class ChildRegistration(Base):
+    """Who the child is (forms 1.A, 1.B, 1.E): names, age, languages, functioning, documents, where they live, their
+    separation status and protection concerns. One per case; field names follow Primero's (README, data dictionary).
+
+    Names are case content shown only on the case page's registration section, at a request that is audited."""
+
+    __tablename__ = "child_registration"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), unique=True)
+    name_first: Mapped[Optional[str]] = mapped_column(String(100))
+    name_middle: Mapped[Optional[str]] = mapped_column(String(100))
+    name_last: Mapped[Optional[str]] = mapped_column(String(100))
+    name_nickname: Mapped[Optional[str]] = mapped_column(String(100))
+    name_other: Mapped[Optional[str]] = mapped_column(String(200))
+    # The report's sex until corrected here (taxonomy.CHILD_SEXES).
+    sex: Mapped[Optional[str]] = mapped_column(String(16))
+    date_of_birth: Mapped[Optional[date]] = mapped_column(Date)
+    # Years, given or computed from the date of birth when it was recorded; estimated: a guess, not a document.
+    age: Mapped[Optional[int]] = mapped_column(Integer)
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)  # taxonomy.CHILD_LANGUAGES
+    # The Washington Group short set, one answer per domain (taxonomy.WG_DOMAINS, WG_ANSWERS); none: not asked.
+    wg_seeing: Mapped[Optional[str]] = mapped_column(String(24))
+    wg_hearing: Mapped[Optional[str]] = mapped_column(String(24))
+    wg_walking: Mapped[Optional[str]] = mapped_column(String(24))
+    wg_remembering: Mapped[Optional[str]] = mapped_column(String(24))
+    wg_self_care: Mapped[Optional[str]] = mapped_column(String(24))
+    wg_communicating: Mapped[Optional[str]] = mapped_column(String(24))
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)  # taxonomy.CHILD_DOCUMENTS
+    location_current_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
+    address_current: Mapped[Optional[str]] = mapped_column(Text)
+    protection_status: Mapped[Optional[str]] = mapped_column(String(16))  # taxonomy.PROTECTION_STATUSES
+    # Several at once, from taxonomy.PROTECTION_CONCERNS; the reporter's concern first.
+    protection_concerns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+
+
+class CaseCaregiver(Base):
+    """A relative or caregiver of the child (Primero's family_details_section row)."""
+
+    __tablename__ = "case_caregiver"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    relation_name: Mapped[Optional[str]] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(24))  # taxonomy.FAMILY_RELATIONSHIPS
+    relation_is_caregiver: Mapped[bool] = mapped_column(Boolean, default=False)
+    lives_with_child: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,74 @@
+"""The case page's registration section: the child's names hidden until asked for (and the asking audited), the form
+saving every field of form 1.A, refusals shown beside the form with what was typed, and access as for the case."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from casecore.audit import AuditEvent
+from casecore.cases.models import CaseCaregiver, ChildRegistration
+from tests.web.test_case_page import client_for, post, world  # noqa: F401 - the fixture
+
+FORM = {
+    "name_first": "Awa", "name_last": "Traoré", "name_nickname": "Petite", "sex": "female",
+    "date_of_birth": "2014-03-02", "languages": ["bm", "fr"], "wg_seeing": "no_difficulty",
+    "wg_walking": "a_lot_of_difficulty", "documents": ["birth_certificate"], "location_current": "ML090101",
+    "address_current": "Près du marché", "protection_status": "separated",
+    "protection_concerns": ["separated", "child_marriage"],
+    "relation_0": "aunt", "relation_name_0": "Fanta Traoré", "relation_is_caregiver_0": "yes",
+    "lives_with_child_0": "yes", "relation_1": "", "relation_name_1": "",
+}
+
+
+def _audited(uow, user_id, action):
+    with uow() as session:
+        return session.scalars(select(AuditEvent.object_id).where(AuditEvent.user_id == user_id,
+                                                                  AuditEvent.action == action)).all()
+
+
+def test_a_case_worker_records_the_registration_and_the_names_stay_hidden_until_asked(app, uow, world):  # noqa: F811
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    saved = post(client, f"{path}/registration", **FORM)
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#registration")
+    with uow() as session:
+        row = session.scalar(select(ChildRegistration).where(ChildRegistration.case_id == world["case_id"]))
+        assert (row.name_first, row.name_last, row.sex, str(row.date_of_birth)) == ("Awa", "Traoré", "female",
+                                                                                   "2014-03-02")
+        # The concern reported (child marriage) first, then the others ticked.
+        assert row.protection_concerns == ["child_marriage", "separated"]
+        assert row.languages == ["bm", "fr"] and row.wg_walking == "a_lot_of_difficulty" and row.wg_hearing is None
+        [aunt] = session.scalars(select(CaseCaregiver).where(CaseCaregiver.case_id == world["case_id"])).all()
+        assert (aunt.relation, aunt.relation_name, aunt.relation_is_caregiver, aunt.lives_with_child) == (
+            "aunt", "Fanta Traoré", True, True)
+    hidden = client.get(path).get_data(as_text=True)
+    assert "Awa" not in hidden and "Fanta" not in hidden and "Masqué" in hidden
+    assert "Difficulté fonctionnelle" in hidden and "Tante" in hidden and "Commune I" in hidden
+    assert _audited(uow, world["worker"][1], "case.names_shown") == []
+    shown = client.get(f"{path}?show=names").get_data(as_text=True)
+    assert "Awa Traoré (Petite)" in shown and 'value="Fanta Traoré"' in shown
+    assert _audited(uow, world["worker"][1], "case.names_shown") == [str(world["case_id"])]
+    assert _audited(uow, world["worker"][1], "registration.updated") == [str(world["case_id"])]
+
+
+def test_a_refused_registration_comes_back_with_the_reason_and_what_was_typed(app, uow, world):  # noqa: F811
+    client = client_for(app, world["worker"][0])
+    refused = post(client, f"/cases/{world['case_id']}/registration", **{**FORM, "date_of_birth": "2099-01-01"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "La date de naissance ne peut pas être dans le futur." in html
+    assert 'value="Awa"' in html and 'value="2099-01-01"' in html
+    for bad, says in ((dict(date_of_birth="", age="30"), "de 0 à 24 ans"), (dict(date_of_birth="2014-13-40"),
+                      "AAAA-MM-JJ"), (dict(documents=["none", "passport"]), "Aucun document"),
+                      (dict(relation_0="cousin"), "lien de chaque parent"), (dict(location_current="XX"), "lieu")):
+        answer = post(client, f"/cases/{world['case_id']}/registration", **{**FORM, **bad})
+        assert answer.status_code == 400 and says in answer.get_data(as_text=True), bad
+    with uow() as session:
+        assert session.scalar(select(ChildRegistration)) is None
+
+
+def test_only_those_who_may_see_the_case_see_or_record_its_registration(app, world):  # noqa: F811
+    outsider = client_for(app, world["other_worker"][0])
+    assert outsider.get(f"/cases/{world['case_id']}?show=names").status_code == 404
+    lead = client_for(app, world["lead"][0])
+    assert post(lead, f"/cases/{world['case_id']}/registration", **FORM).status_code == 302
+    admin = client_for(app, world["admin"][0])
+    assert admin.get(f"/cases/{world['case_id']}?show=names").status_code == 403
