@@ -108,6 +108,7 @@ CASE_LABELS: dict[str, dict[str, str]] = {
         "consent_recorded": N_("Consent given"),
         "consent_refused": N_("Consent refused"),
         "registration_updated": N_("Registration updated"),
+        "risk_changed": N_("Risk level revised"),
         "consent_withdrawn": N_("Consent withdrawn"),
         "follow_up": N_("Follow-up logged"),
         "message_to_family": N_("Message to the family"),
@@ -147,6 +148,9 @@ REFUSALS: dict[str, str] = {
     "choose_number": N_("Choose the number to write to."),
     "not_closed": N_("Only a closed case can be reopened."),
     "bad_date": N_("Enter the date as YYYY-MM-DD."),
+    "risk_level_required": N_("Choose the new risk level."),
+    "risk_unchanged": N_("The case is already at this risk level."),
+    "risk_reason_required": N_("Write why the risk level changes."),
     "registration_name_too_long": N_("A name is too long: at most 100 characters (200 for other names)."),
     "registration_sex": N_("Choose the child's sex from the list."),
     "registration_birth_in_future": N_("The date of birth cannot be in the future."),
@@ -165,7 +169,7 @@ REFUSALS: dict[str, str] = {
     **SHARED_REFUSALS,
 }
 # Refusals about the case's state rather than the form's content: 409 rather than 400.
-CONFLICTS = frozenset({"step_not_next", "not_open", "case_closed", "closure_pending", "wrong_step",
+CONFLICTS = frozenset({"step_not_next", "not_open", "case_closed", "closure_pending", "wrong_step", "risk_unchanged",
                        "approval_pending", "already_decided", "consent_not_active", "not_closed", "opted_out"})
 
 
@@ -181,6 +185,7 @@ ACTION_LABELS = {
     "case.viewed": N_("Viewed a case"),
     "case.names_shown": N_("Saw the child's names"),
     "registration.updated": N_("Updated the child's registration"),
+    "case.risk_revised": N_("Revised a case's risk level"),
     "cases.listed": N_("Viewed the case list"),
     "approvals.viewed": N_("Viewed the approvals waiting"),
     "report.accepted": N_("Accepted a report"),

@@ -23,6 +23,7 @@ from casecore.base import utcnow
 from casecore.cases import approvals, casework, outreach, reassignment, surveys
 from casecore.cases.assignment import OPEN_STATUSES, candidates
 from casecore.cases.registration import WG_FIELDS, record_registration, registration_of
+from casecore.cases.risk import revise_risk, risk_history
 from casecore.cases.view import case_page, pending_approvals
 from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from casecore.form_once import first_use
@@ -52,6 +53,14 @@ def page(case_id: str):
     """One case, for its case worker or its team's supervisor; viewing it is recorded in the audit trail, and so is
     asking to see the child's names (?show=names, which also opens the registration form)."""
     return _render(case_id, show_names=request.args.get("show") == "names")
+
+
+@bp.route("/cases/<case_id>/risk", methods=["POST"])
+def risk(case_id: str):
+    """Revise the case's overall risk level, saying why; its open deadlines follow the new level."""
+    form = request.form
+    return _act(case_id, "risk", lambda db: revise_risk(db, current_user, case_id, form.get("risk_level", ""),
+                                                        form.get("reason"), timelines()))
 
 
 @bp.route("/cases/<case_id>/registration", methods=["POST"])
@@ -203,6 +212,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
     with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "case.viewed", "case", view.case.id)
         child = registration_of(db, current_user, view.case, view.report, show_names=show_names)
+        history = risk_history(db, view.case.id)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
         form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
@@ -210,7 +220,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
         message_length=MESSAGE_LENGTH, text_length=TEXT_LENGTH,
         workers=workers, caseload_limit=timelines().caseload_limit,
-        child=child, show_names=show_names, places=runtime().places.get(), wg_fields=WG_FIELDS,
+        child=child, show_names=show_names, risk_history=history, places=runtime().places.get(), wg_fields=WG_FIELDS,
     ), status
 
 

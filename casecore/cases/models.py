@@ -228,3 +228,18 @@ class CaseCaregiver(Base):
     relation: Mapped[str] = mapped_column(String(24))  # taxonomy.FAMILY_RELATIONSHIPS
     relation_is_caregiver: Mapped[bool] = mapped_column(Boolean, default=False)
     lives_with_child: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseRiskChange(Base):
+    """A revision of the case's overall risk level, at any step, with why: the history the assessment form keeps."""
+
+    __tablename__ = "case_risk_change"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    from_level: Mapped[Optional[str]] = mapped_column(String(16))
+    to_level: Mapped[str] = mapped_column(String(16))  # taxonomy.CASE_RISK_LEVELS
+    step: Mapped[str] = mapped_column(String(24))  # the step the case was at
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

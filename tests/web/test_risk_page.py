@@ -1,0 +1,19 @@
+"""The case page's risk level: revised with a reason, listed with its history and in the timeline; refusals
+beside the form."""
+from __future__ import annotations
+
+from tests.web.test_case_page import client_for, post, world  # noqa: F401 - the fixture
+
+
+def test_the_case_worker_revises_the_risk_and_the_page_shows_its_history(app, world):  # noqa: F811
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    revised = post(client, f"{path}/risk", risk_level="medium", reason="Un oncle accueille l'enfant")
+    assert revised.status_code == 302 and revised.headers["Location"].endswith("#risk")
+    html = client.get(path).get_data(as_text=True)
+    assert "Risque élevé → Risque moyen" in html and "Un oncle accueille l&#39;enfant" in html
+    assert "Niveau de risque révisé" in html  # the timeline entry
+    same = post(client, f"{path}/risk", risk_level="medium", reason="Encore")
+    assert same.status_code == 409 and "déjà à ce niveau de risque" in same.get_data(as_text=True)
+    blank = post(client, f"{path}/risk", risk_level="low", reason="")
+    assert blank.status_code == 400 and "Écrivez pourquoi" in blank.get_data(as_text=True)
