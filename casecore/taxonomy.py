@@ -210,3 +210,7 @@ FAMILY_RELATIONSHIPS = ("mother", "father", "aunt", "uncle", "grandmother", "gra
 CHILD_LANGUAGES = ("fr", "bm", "ff", "son", "snk", "tmh", "ar", "en", "sw", "other")
 # Identity documents the child has (none: no document at all).
 CHILD_DOCUMENTS = ("birth_certificate", "national_id", "school_card", "refugee_card", "passport", "other", "none")
+# The domains of a child's assessment (form 2.A), each with needs, risk factors, protective factors and the child's
+# views.
+ASSESSMENT_DOMAINS = ("safety", "care_arrangements", "health", "education", "psychosocial", "legal_documents",
+                      "economic")

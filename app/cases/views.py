@@ -21,6 +21,8 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases import approvals, casework, outreach, reassignment, surveys
+from casecore.cases.assessment import PARTS as ASSESSMENT_PARTS
+from casecore.cases.assessment import DomainEntry, assessment_of, record_assessment
 from casecore.cases.assignment import OPEN_STATUSES, candidates
 from casecore.cases.registration import WG_FIELDS, record_registration, registration_of
 from casecore.cases.risk import revise_risk, risk_history
@@ -61,6 +63,15 @@ def risk(case_id: str):
     form = request.form
     return _act(case_id, "risk", lambda db: revise_risk(db, current_user, case_id, form.get("risk_level", ""),
                                                         form.get("reason"), timelines()))
+
+
+@bp.route("/cases/<case_id>/assessment", methods=["POST"])
+def assessment(case_id: str):
+    """Write the child's assessment by domain (form 2.A)."""
+    form = request.form
+    domains = {domain: DomainEntry(*(form.get(f"{domain}__{part}") for part in ASSESSMENT_PARTS))
+               for domain in taxonomy.ASSESSMENT_DOMAINS}
+    return _act(case_id, "assessment", lambda db: record_assessment(db, current_user, case_id, domains))
 
 
 @bp.route("/cases/<case_id>/registration", methods=["POST"])
@@ -213,6 +224,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         record_event(db, current_user.id, "case.viewed", "case", view.case.id)
         child = registration_of(db, current_user, view.case, view.report, show_names=show_names)
         history = risk_history(db, view.case.id)
+        assessed = assessment_of(db, view.case.id)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
         form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
@@ -220,7 +232,8 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
         message_length=MESSAGE_LENGTH, text_length=TEXT_LENGTH,
         workers=workers, caseload_limit=timelines().caseload_limit,
-        child=child, show_names=show_names, risk_history=history, places=runtime().places.get(), wg_fields=WG_FIELDS,
+        child=child, show_names=show_names, risk_history=history, assessment=assessed,
+        places=runtime().places.get(), wg_fields=WG_FIELDS,
     ), status
 
 

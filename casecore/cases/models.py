@@ -243,3 +243,20 @@ class CaseRiskChange(Base):
     reason: Mapped[str] = mapped_column(Text)
     changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AssessmentDomain(Base):
+    """One domain of the child's assessment (form 2.A): needs, risk and protective factors, the child's views."""
+
+    __tablename__ = "case_assessment_domain"
+    __table_args__ = (UniqueConstraint("case_id", "domain", name="uq_case_assessment_domain_case_domain"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"))
+    domain: Mapped[str] = mapped_column(String(24))  # taxonomy.ASSESSMENT_DOMAINS
+    needs: Mapped[Optional[str]] = mapped_column(Text)
+    risk_factors: Mapped[Optional[str]] = mapped_column(Text)
+    protective_factors: Mapped[Optional[str]] = mapped_column(Text)
+    child_views: Mapped[Optional[str]] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))

@@ -1,5 +1,5 @@
-"""The case page's risk level: revised with a reason, listed with its history and in the timeline; refusals
-beside the form."""
+"""The case page's assessment (form 2.A): the risk level revised with a reason, listed with its history and in the
+timeline, refusals beside the form; the assessment written by domain."""
 from __future__ import annotations
 
 from tests.web.test_case_page import client_for, post, world  # noqa: F401 - the fixture
@@ -17,3 +17,14 @@ def test_the_case_worker_revises_the_risk_and_the_page_shows_its_history(app, wo
     assert same.status_code == 409 and "déjà à ce niveau de risque" in same.get_data(as_text=True)
     blank = post(client, f"{path}/risk", risk_level="low", reason="")
     assert blank.status_code == 400 and "Écrivez pourquoi" in blank.get_data(as_text=True)
+
+
+def test_the_assessment_is_written_by_domain_on_the_case_page(app, world):  # noqa: F811
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    saved = post(client, f"{path}/assessment", health__needs="Soins dentaires",
+                 safety__child_views="Elle a peur de rentrer", education__needs="")
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#assessment")
+    html = client.get(path).get_data(as_text=True)
+    assert "Soins dentaires" in html and "Elle a peur de rentrer" in html and "Ce que dit l&#39;enfant" in html
+    assert "Évaluation mise à jour" in html
