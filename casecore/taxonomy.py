@@ -214,3 +214,7 @@ CHILD_DOCUMENTS = ("birth_certificate", "national_id", "school_card", "refugee_c
 # views.
 ASSESSMENT_DOMAINS = ("safety", "care_arrangements", "health", "education", "psychosocial", "legal_documents",
                       "economic")
+# The case plan (forms 3.A, 4.A): goals and the actions towards them, who takes each and how it went.
+GOAL_STATUSES = ("open", "achieved", "not_achieved", "dropped")
+ACTION_BY = ("caseworker", "family", "child", "service", "other")
+ACTION_STATUSES = ("planned", "done", "not_done")

@@ -17,7 +17,7 @@ def registration_entry(form: MultiDict) -> RegistrationEntry:
     return RegistrationEntry(
         names={name: form.get(name, "") for name in NAME_FIELDS},
         sex=form.get("sex") or None,
-        date_of_birth=_date(form.get("date_of_birth")),
+        date_of_birth=form_date(form.get("date_of_birth")),
         age=_age(form.get("age")),
         estimated=form.get("estimated") == "yes",
         languages=form.getlist("languages"),
@@ -35,7 +35,8 @@ def registration_entry(form: MultiDict) -> RegistrationEntry:
     )
 
 
-def _date(value: str | None) -> date | None:
+def form_date(value: str | None) -> date | None:
+    """A YYYY-MM-DD form date, None when left empty; Refused("bad_date") otherwise."""
     if not (value or "").strip():
         return None
     try:

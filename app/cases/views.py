@@ -15,18 +15,19 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.cases.labels import case_label, refusal
-from app.cases.registration_form import registration_entry
+from app.cases.registration_form import form_date, registration_entry
 from app.runtime import runtime, timelines
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases import approvals, casework, outreach, reassignment, surveys
+from casecore.cases import approvals, casework, outreach, plan, reassignment, surveys
 from casecore.cases.assessment import PARTS as ASSESSMENT_PARTS
 from casecore.cases.assessment import DomainEntry, assessment_of, record_assessment
 from casecore.cases.assignment import OPEN_STATUSES, candidates
 from casecore.cases.registration import WG_FIELDS, record_registration, registration_of
 from casecore.cases.risk import revise_risk, risk_history
 from casecore.cases.view import case_page, pending_approvals
+from casecore.directory.services import list_services
 from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from casecore.form_once import first_use
 from casecore.free_text import TEXT_LENGTH
@@ -72,6 +73,38 @@ def assessment(case_id: str):
     domains = {domain: DomainEntry(*(form.get(f"{domain}__{part}") for part in ASSESSMENT_PARTS))
                for domain in taxonomy.ASSESSMENT_DOMAINS}
     return _act(case_id, "assessment", lambda db: record_assessment(db, current_user, case_id, domains))
+
+
+@bp.route("/cases/<case_id>/plan/goals", methods=["POST"])
+def goal(case_id: str):
+    """Add a goal to the case plan."""
+    form = request.form
+    return _act(case_id, "plan", lambda db: plan.add_goal(db, current_user, case_id, form.get("goal"),
+                                                          form.get("domain") or None), once=True)
+
+
+@bp.route("/cases/<case_id>/plan/goals/<goal_id>/actions", methods=["POST"])
+def action(case_id: str, goal_id: str):
+    """Add an action towards a goal: what, who, by when."""
+    form = request.form
+    return _act(case_id, "plan", lambda db: plan.add_action(
+        db, current_user, case_id, goal_id, what=form.get("what"), by=form.get("by", ""),
+        service_id=form.get("service_id") or None, due_on=form_date(form.get("due_on")),
+        today=local_today(runtime().zone)), once=True)
+
+
+@bp.route("/cases/<case_id>/plan/goals/<goal_id>/status", methods=["POST"])
+def goal_status(case_id: str, goal_id: str):
+    """Say where a goal stands."""
+    status = request.form.get("status", "")
+    return _act(case_id, "plan", lambda db: plan.set_goal_status(db, current_user, case_id, goal_id, status))
+
+
+@bp.route("/cases/<case_id>/plan/actions/<action_id>/status", methods=["POST"])
+def action_status(case_id: str, action_id: str):
+    """Say how an action went."""
+    status = request.form.get("status", "")
+    return _act(case_id, "plan", lambda db: plan.set_action_status(db, current_user, case_id, action_id, status))
 
 
 @bp.route("/cases/<case_id>/registration", methods=["POST"])
@@ -225,6 +258,8 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         child = registration_of(db, current_user, view.case, view.report, show_names=show_names)
         history = risk_history(db, view.case.id)
         assessed = assessment_of(db, view.case.id)
+        case_plan = plan.plan_of(db, view.case.id)
+        services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
         form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
@@ -233,7 +268,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         message_length=MESSAGE_LENGTH, text_length=TEXT_LENGTH,
         workers=workers, caseload_limit=timelines().caseload_limit,
         child=child, show_names=show_names, risk_history=history, assessment=assessed,
-        places=runtime().places.get(), wg_fields=WG_FIELDS,
+        places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
     ), status
 
 

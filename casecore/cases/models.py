@@ -260,3 +260,37 @@ class AssessmentDomain(Base):
     child_views: Mapped[Optional[str]] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+
+
+class CaseGoal(Base):
+    """A goal of the case plan (form 3.A), for one assessment domain or the whole case."""
+
+    __tablename__ = "case_goal"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    domain: Mapped[Optional[str]] = mapped_column(String(24))  # taxonomy.ASSESSMENT_DOMAINS
+    goal: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # taxonomy.GOAL_STATUSES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseAction(Base):
+    """An action towards a goal: what, who (the case worker, the family, the child, a service of the directory,
+    someone else), by when, and how it went."""
+
+    __tablename__ = "case_action"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_goal.id"), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(16))  # taxonomy.ACTION_BY
+    service_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("service.id"))
+    due_on: Mapped[Optional[date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # taxonomy.ACTION_STATUSES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))

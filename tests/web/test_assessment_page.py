@@ -2,6 +2,8 @@
 timeline, refusals beside the form; the assessment written by domain."""
 from __future__ import annotations
 
+import uuid
+
 from tests.web.test_case_page import client_for, post, world  # noqa: F401 - the fixture
 
 
@@ -28,3 +30,24 @@ def test_the_assessment_is_written_by_domain_on_the_case_page(app, world):  # no
     html = client.get(path).get_data(as_text=True)
     assert "Soins dentaires" in html and "Elle a peur de rentrer" in html and "Ce que dit l&#39;enfant" in html
     assert "Évaluation mise à jour" in html
+
+
+def test_the_plan_is_built_goal_by_goal_on_the_case_page(app, uow, world):  # noqa: F811
+    g1 = str(uuid.uuid4())
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    added = post(client, f"{path}/plan/goals", goal="Retour à l'école", domain="education", form_key=g1)
+    assert added.status_code == 302 and added.headers["Location"].endswith("#plan")
+    assert post(client, f"{path}/plan/goals", goal="Retour à l'école", domain="education",
+                form_key=g1).status_code == 302  # the same form twice adds once
+    with uow() as session:
+        from casecore.cases.models import CaseGoal
+        [goal] = session.query(CaseGoal).all()
+        goal_id = goal.id
+    assert post(client, f"{path}/plan/goals/{goal_id}/actions", what="Voir le directeur", by="caseworker",
+                due_on="2099-01-15", form_key=str(uuid.uuid4())).status_code == 302
+    html = client.get(path).get_data(as_text=True)
+    assert "Retour à l&#39;école" in html and "Voir le directeur" in html and "2099-01-15" in html
+    assert "Plan de prise en charge mis à jour" in html
+    refused = post(client, f"{path}/plan/goals/{goal_id}/actions", what="x", by="service", form_key=str(uuid.uuid4()))
+    assert refused.status_code == 400 and "service actif" in refused.get_data(as_text=True)

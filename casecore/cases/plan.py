@@ -1,0 +1,171 @@
+"""The case plan as goals and actions (forms 3.A, 4.A): a goal for an assessment domain or the whole case; actions
+towards it, each taken by the case worker, the family, the child, a service of the organisation's directory or
+someone else, by a date, and then done or not. The supervisor approves the plan as before (casecore.cases.approvals);
+a plan whose goals or actions were added or dropped after its approval is said to need approval again.
+Every change audited (plan.updated); the timeline notes it without the plan's words."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from casecore import taxonomy
+from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.cases.casework import add_event, lock_case
+from casecore.cases.models import Case, CaseAction, CaseApproval, CaseGoal
+from casecore.directory.models import Service
+from casecore.errors import NotFound, Refused
+from casecore.free_text import staff_text
+from casecore.ids import parse_id
+from casecore.people.roles import Staff
+
+MAX_GOALS = 20
+MAX_ACTIONS_PER_GOAL = 20
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """An action as the case page shows it."""
+
+    id: uuid.UUID
+    what: str
+    by: str
+    service_name: str | None
+    due_on: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """A goal and its actions, in the order they were added."""
+
+    id: uuid.UUID
+    domain: str | None
+    goal: str
+    status: str
+    actions: list[ActionRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The case's goals, and whether they changed after the plan's last approval."""
+
+    goals: list[GoalRow]
+    approved_at: datetime | None
+    changed_since_approval: bool
+
+
+def add_goal(session: Session, staff: Staff, case_id: str | uuid.UUID, goal: str | None,
+             domain: str | None = None) -> uuid.UUID:
+    """Add a goal to the plan of an open case."""
+    case = _open_case(session, staff, case_id)
+    if domain is not None and domain not in taxonomy.ASSESSMENT_DOMAINS:
+        raise Refused("assessment_domain")
+    text = staff_text(goal, "goal")
+    if session.scalar(select(func.count()).select_from(CaseGoal).where(CaseGoal.case_id == case.id)) >= MAX_GOALS:
+        raise Refused("too_many_goals")
+    now = utcnow()
+    row = CaseGoal(case_id=case.id, domain=domain, goal=text, status="open", created_at=now, created_by_id=staff.id,
+                   updated_at=now)
+    session.add(row)
+    session.flush()
+    _changed(session, staff, case)
+    return row.id
+
+
+def add_action(session: Session, staff: Staff, case_id: str | uuid.UUID, goal_id: str | uuid.UUID, *,
+               what: str | None, by: str, service_id: str | None = None, due_on: date | None = None,
+               today: date) -> uuid.UUID:
+    """Add an action towards one of the case's goals; a service must be an active entry of the directory."""
+    case = _open_case(session, staff, case_id)
+    goal = _goal(session, case, goal_id)
+    text = staff_text(what, "action")
+    if by not in taxonomy.ACTION_BY:
+        raise Refused("action_by")
+    service = None
+    if by == "service":
+        service = session.get(Service, parse_id(service_id, "service")) if service_id else None
+        if service is None or not service.is_active or service.organisation_id != case.organisation_id:
+            raise Refused("action_service")
+    if due_on is not None and due_on < today:
+        raise Refused("action_due_in_past")
+    count = session.scalar(select(func.count()).select_from(CaseAction).where(CaseAction.goal_id == goal.id))
+    if count >= MAX_ACTIONS_PER_GOAL:
+        raise Refused("too_many_actions")
+    now = utcnow()
+    row = CaseAction(case_id=case.id, goal_id=goal.id, what=text, by=by, service_id=service.id if service else None,
+                     due_on=due_on, status="planned", created_at=now, updated_at=now, updated_by_id=staff.id)
+    session.add(row)
+    session.flush()
+    _changed(session, staff, case)
+    return row.id
+
+
+def set_goal_status(session: Session, staff: Staff, case_id: str | uuid.UUID, goal_id: str | uuid.UUID,
+                    status: str) -> None:
+    """Say where a goal stands (open, achieved, not achieved, dropped)."""
+    case = _open_case(session, staff, case_id)
+    goal = _goal(session, case, goal_id)
+    if status not in taxonomy.GOAL_STATUSES:
+        raise Refused("goal_status")
+    goal.status, goal.updated_at = status, utcnow()
+    _changed(session, staff, case)
+
+
+def set_action_status(session: Session, staff: Staff, case_id: str | uuid.UUID, action_id: str | uuid.UUID,
+                      status: str) -> None:
+    """Say how an action went (planned, done, not done)."""
+    case = _open_case(session, staff, case_id)
+    action = session.get(CaseAction, parse_id(action_id, "action"))
+    if action is None or action.case_id != case.id:
+        raise NotFound(f"action {action_id} not found")
+    if status not in taxonomy.ACTION_STATUSES:
+        raise Refused("action_status")
+    action.status, action.updated_at, action.updated_by_id = status, utcnow(), staff.id
+    _changed(session, staff, case)
+
+
+def plan_of(session: Session, case_id: uuid.UUID) -> Plan:
+    """The case's plan for its page (the caller has checked the person may see the case)."""
+    goals = list(session.scalars(select(CaseGoal).where(CaseGoal.case_id == case_id)
+                                 .order_by(CaseGoal.created_at, CaseGoal.id)))
+    actions: dict[uuid.UUID, list[ActionRow]] = {}
+    for action, provider in session.execute(
+            select(CaseAction, Service.provider_name).outerjoin(Service, Service.id == CaseAction.service_id)
+            .where(CaseAction.case_id == case_id).order_by(CaseAction.created_at, CaseAction.id)):
+        actions.setdefault(action.goal_id, []).append(
+            ActionRow(action.id, action.what, action.by, provider, action.due_on, action.status))
+    approved_at = session.scalar(select(func.max(CaseApproval.decided_at)).where(
+        CaseApproval.case_id == case_id, CaseApproval.step == "case_plan", CaseApproval.decision == "approved"))
+    # Changed after the approval: a goal or an action added, or a goal dropped, since.
+    changed = approved_at is not None and (
+        any(goal.created_at > approved_at or (goal.status == "dropped" and goal.updated_at > approved_at)
+            for goal in goals)
+        or any(action_at > approved_at for action_at in session.scalars(
+            select(CaseAction.created_at).where(CaseAction.case_id == case_id))))
+    return Plan([GoalRow(goal.id, goal.domain, goal.goal, goal.status, actions.get(goal.id, [])) for goal in goals],
+                approved_at, changed)
+
+
+def _open_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> Case:
+    case = lock_case(session, staff, case_id)
+    if case.status != "open":
+        raise Refused("not_open")
+    return case
+
+
+def _goal(session: Session, case: Case, goal_id: str | uuid.UUID) -> CaseGoal:
+    goal = session.get(CaseGoal, parse_id(goal_id, "goal"))
+    if goal is None or goal.case_id != case.id:
+        raise NotFound(f"goal {goal_id} not found")
+    return goal
+
+
+def _changed(session: Session, staff: Staff, case: Case) -> None:
+    session.flush()
+    add_event(session, case.id, "plan_updated", staff.id)
+    record_event(session, staff.id, "plan.updated", "case", case.id)

@@ -1,0 +1,100 @@
+"""The case plan as goals and actions, on both databases: goals and actions added, a service from the directory,
+statuses, refusals by code, and a plan changed after its approval said to need approval again."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from casecore.base import utcnow
+from casecore.cases.models import Case, CaseApproval
+from casecore.cases.plan import add_action, add_goal, plan_of, set_action_status, set_goal_status
+from casecore.directory.models import Service
+from casecore.errors import NotFound, Refused
+from casecore.people.models import Organisation
+from tests.factories import as_staff, make_case, make_organisation, make_user
+
+TODAY = date(2026, 12, 6)
+
+
+@pytest.fixture
+def case_of(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org, other = make_organisation(session), make_organisation(session)
+        worker = make_user(session, org, role="caseworker")
+        case = make_case(session, organisation_slug=org.slug, assigned_to_id=worker.id)
+        clinic = Service(organisation_id=org.id, provider_name="Centre de santé", service_type="health")
+        elsewhere = Service(organisation_id=other.id, provider_name="Ailleurs", service_type="health")
+        session.add_all([clinic, elsewhere])
+        session.flush()
+        return any_db_runtime, case.id, as_staff(worker), clinic.id, elsewhere.id
+
+
+def test_goals_and_actions_make_the_plan(case_of):
+    rt, case_id, worker, clinic, _ = case_of
+    with rt.unit_of_work() as session:
+        school = add_goal(session, worker, case_id, "Retour à l'école avant janvier", "education")
+        health = add_goal(session, worker, case_id, "Vaccinations à jour")
+        add_action(session, worker, case_id, school, what="Rencontrer le directeur", by="caseworker",
+                   due_on=TODAY + timedelta(days=7), today=TODAY)
+        visit = add_action(session, worker, case_id, health, what="Consultation", by="service", service_id=str(clinic),
+                           today=TODAY)
+        set_action_status(session, worker, case_id, visit, "done")
+        set_goal_status(session, worker, case_id, health, "achieved")
+    with rt.unit_of_work() as session:
+        found = plan_of(session, case_id)
+    assert [(g.goal, g.domain, g.status) for g in found.goals] == [
+        ("Retour à l'école avant janvier", "education", "open"), ("Vaccinations à jour", None, "achieved")]
+    assert [(a.what, a.by, a.service_name, a.status) for a in found.goals[1].actions] == [
+        ("Consultation", "service", "Centre de santé", "done")]
+    assert found.goals[0].actions[0].due_on == TODAY + timedelta(days=7)
+    assert found.approved_at is None and not found.changed_since_approval
+
+
+def test_a_goal_added_after_the_plans_approval_needs_approval_again(case_of):
+    rt, case_id, worker, _, _ = case_of
+    with rt.unit_of_work() as session:
+        add_goal(session, worker, case_id, "Premier objectif")
+        session.add(CaseApproval(case_id=case_id, step="case_plan", requested_by_id=worker.id, decision="approved",
+                                 decided_at=utcnow() + timedelta(seconds=1), content="Plan"))
+    with rt.unit_of_work() as session:
+        assert not plan_of(session, case_id).changed_since_approval
+    with rt.unit_of_work() as session:
+        session.get(CaseApproval, session.query(CaseApproval.id).scalar()).decided_at = utcnow() - timedelta(hours=1)
+        add_goal(session, worker, case_id, "Nouvel objectif")
+    with rt.unit_of_work() as session:
+        assert plan_of(session, case_id).changed_since_approval
+
+
+@pytest.mark.parametrize("action, code", [
+    (dict(what="", by="family"), "action_required"),
+    (dict(what="x", by="neighbour"), "action_by"),
+    (dict(what="x", by="service"), "action_service"),
+    (dict(what="x", by="service", service_id="elsewhere"), "action_service"),
+    (dict(what="x", by="family", due_on=TODAY - timedelta(days=1)), "action_due_in_past"),
+])
+def test_a_wrong_action_is_refused_by_code(case_of, action, code):
+    rt, case_id, worker, _, elsewhere = case_of
+    if action.get("service_id") == "elsewhere":
+        action = {**action, "service_id": str(elsewhere)}
+    with rt.unit_of_work() as session:
+        goal = add_goal(session, worker, case_id, "Objectif")
+    with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
+        add_action(session, worker, case_id, goal, today=TODAY, **action)
+    assert refused.value.code == code
+
+
+def test_goals_of_another_case_and_unknown_statuses_are_refused(case_of):
+    rt, case_id, worker, _, _ = case_of
+    with rt.unit_of_work() as session:
+        goal = add_goal(session, worker, case_id, "Objectif")
+        slug = session.get(Organisation, session.get(Case, case_id).organisation_id).slug
+        other = make_case(session, organisation_slug=slug, assigned_to_id=worker.id)
+    with pytest.raises(NotFound), rt.unit_of_work() as session:
+        add_action(session, worker, other.id, goal, what="x", by="family", today=TODAY)
+    with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
+        set_goal_status(session, worker, case_id, goal, "forgotten")
+    assert refused.value.code == "goal_status"
+    with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
+        add_goal(session, worker, case_id, "   ")
+    assert refused.value.code == "goal_required"
