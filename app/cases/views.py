@@ -107,6 +107,15 @@ def action_status(case_id: str, action_id: str):
     return _act(case_id, "plan", lambda db: plan.set_action_status(db, current_user, case_id, action_id, status))
 
 
+@bp.route("/cases/<case_id>/services-given", methods=["POST"])
+def service_given(case_id: str):
+    """Record a service the organisation gave the child itself: type, day, outcome."""
+    form = request.form
+    return _act(case_id, "services-given", lambda db: plan.record_service_given(
+        db, current_user, case_id, service_type=form.get("service_type", ""), given_on=form_date(form.get("given_on")),
+        outcome=form.get("outcome"), today=local_today(runtime().zone)), once=True)
+
+
 @bp.route("/cases/<case_id>/registration", methods=["POST"])
 def registration(case_id: str):
     """Record or correct the child's registration (form 1.A): names, age, functioning, documents, caregivers..."""
@@ -259,6 +268,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         history = risk_history(db, view.case.id)
         assessed = assessment_of(db, view.case.id)
         case_plan = plan.plan_of(db, view.case.id)
+        given = plan.services_given_of(db, view.case.id)
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -269,6 +279,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         workers=workers, caseload_limit=timelines().caseload_limit,
         child=child, show_names=show_names, risk_history=history, assessment=assessed,
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
+        services_given=given,
     ), status
 
 

@@ -294,3 +294,17 @@ class CaseAction(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ServiceGiven(Base):
+    """A service the organisation gave the child itself (not a referral): its type, when, and the outcome."""
+
+    __tablename__ = "case_service_given"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    service_type: Mapped[str] = mapped_column(String(40))  # taxonomy.SERVICE_TYPES
+    given_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[Optional[str]] = mapped_column(Text)
+    given_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,8 +1,11 @@
-"""The case plan as goals and actions (forms 3.A, 4.A): a goal for an assessment domain or the whole case; actions
-towards it, each taken by the case worker, the family, the child, a service of the organisation's directory or
-someone else, by a date, and then done or not. The supervisor approves the plan as before (casecore.cases.approvals);
-a plan whose goals or actions were added or dropped after its approval is said to need approval again.
-Every change audited (plan.updated); the timeline notes it without the plan's words."""
+"""The case plan as goals and actions (forms 3.A, 4.A), and the services the organisation gives the child itself.
+
+A goal is for an assessment domain or the whole case; actions towards it are each taken by the case worker, the
+family, the child, a service of the organisation's directory or someone else, by a date, and then done or not. The
+supervisor approves the plan as before (casecore.cases.approvals); a plan whose goals or actions were added or
+dropped after its approval is said to need approval again. Every change audited; the timeline notes it without the
+plan's words.
+"""
 from __future__ import annotations
 
 import uuid
@@ -16,11 +19,12 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import Case, CaseAction, CaseApproval, CaseGoal
+from casecore.cases.models import Case, CaseAction, CaseApproval, CaseGoal, ServiceGiven
 from casecore.directory.models import Service
 from casecore.errors import NotFound, Refused
 from casecore.free_text import staff_text
 from casecore.ids import parse_id
+from casecore.people.models import User
 from casecore.people.roles import Staff
 
 MAX_GOALS = 20
@@ -169,3 +173,45 @@ def _changed(session: Session, staff: Staff, case: Case) -> None:
     session.flush()
     add_event(session, case.id, "plan_updated", staff.id)
     record_event(session, staff.id, "plan.updated", "case", case.id)
+
+
+@dataclass(frozen=True)
+class ServiceGivenRow:
+    """A service the organisation gave, as the case page lists it (emails stand for the people)."""
+
+    service_type: str
+    given_on: date
+    outcome: str | None
+    given_by: str | None
+
+
+def record_service_given(session: Session, staff: Staff, case_id: str | uuid.UUID, *, service_type: str,
+                         given_on: date | None, outcome: str | None, today: date) -> uuid.UUID:
+    """Record a service the organisation gave the child itself (a session, a family mediation...), like a referral:
+    its type, the day (not in the future) and the outcome."""
+    case = lock_case(session, staff, case_id)
+    if case.status not in ("open", "closure_requested"):
+        raise Refused("case_closed")
+    if service_type not in taxonomy.SERVICE_TYPES:
+        raise Refused("service_type_required")
+    if given_on is None:
+        raise Refused("service_date_required")
+    if given_on > today:
+        raise Refused("date_in_future")
+    row = ServiceGiven(case_id=case.id, service_type=service_type, given_on=given_on,
+                       outcome=staff_text(outcome, "outcome", required=False), given_by_id=staff.id,
+                       created_at=utcnow())
+    session.add(row)
+    session.flush()
+    add_event(session, case.id, "service_given", staff.id, service_type)
+    record_event(session, staff.id, "case.service_given", "case", case.id)
+    return row.id
+
+
+def services_given_of(session: Session, case_id: uuid.UUID) -> list[ServiceGivenRow]:
+    """The services the organisation gave on the case, latest first."""
+    rows = session.execute(
+        select(ServiceGiven.service_type, ServiceGiven.given_on, ServiceGiven.outcome, User.email)
+        .outerjoin(User, User.id == ServiceGiven.given_by_id).where(ServiceGiven.case_id == case_id)
+        .order_by(ServiceGiven.given_on.desc(), ServiceGiven.created_at.desc()))
+    return [ServiceGivenRow(*row) for row in rows]

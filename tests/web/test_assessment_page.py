@@ -51,3 +51,18 @@ def test_the_plan_is_built_goal_by_goal_on_the_case_page(app, uow, world):  # no
     assert "Plan de prise en charge mis à jour" in html
     refused = post(client, f"{path}/plan/goals/{goal_id}/actions", what="x", by="service", form_key=str(uuid.uuid4()))
     assert refused.status_code == 400 and "service actif" in refused.get_data(as_text=True)
+
+
+def test_a_service_the_organisation_gave_is_recorded_with_its_outcome(app, world):  # noqa: F811
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    saved = post(client, f"{path}/services-given", service_type="mental_health_psychosocial", given_on="2026-11-20",
+                 outcome="Séance d'écoute, l'enfant dort mieux", form_key=str(uuid.uuid4()))
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#services-given")
+    html = client.get(path).get_data(as_text=True)
+    assert "2026-11-20" in html and "l&#39;enfant dort mieux" in html
+    future = post(client, f"{path}/services-given", service_type="health", given_on="2099-01-01",
+                  form_key=str(uuid.uuid4()))
+    assert future.status_code == 400
+    untyped = post(client, f"{path}/services-given", given_on="2026-11-20", form_key=str(uuid.uuid4()))
+    assert untyped.status_code == 400 and "Choisissez le service fourni." in untyped.get_data(as_text=True)
