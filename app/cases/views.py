@@ -107,6 +107,24 @@ def action_status(case_id: str, action_id: str):
     return _act(case_id, "plan", lambda db: plan.set_action_status(db, current_user, case_id, action_id, status))
 
 
+@bp.route("/cases/<case_id>/reviews", methods=["POST"])
+def review(case_id: str):
+    """Record a plan review: each goal's progress, what was shared, the risk level, whether the plan changes."""
+    form = request.form
+
+    def record(db):
+        goals = {key.removeprefix("status_"): plan.GoalReview(form.get(f"progress_{key.removeprefix('status_')}"),
+                                                              form.get(key, ""))
+                 for key in form if key.startswith("status_")}
+        return plan.record_review(
+            db, current_user, case_id, happened_at=_day(form.get("happened_on"), default_now=True),
+            notes=form.get("notes"), shared_with_family=form.get("shared_with_family"),
+            plan_changes=form.get("plan_changes") == "yes", goals=goals, risk_level=form.get("risk_level") or None,
+            next_due_at=_day(form.get("next_due_on")), timelines=timelines())
+
+    return _act(case_id, "review", record, once=True)
+
+
 @bp.route("/cases/<case_id>/services-given", methods=["POST"])
 def service_given(case_id: str):
     """Record a service the organisation gave the child itself: type, day, outcome."""
@@ -269,6 +287,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         assessed = assessment_of(db, view.case.id)
         case_plan = plan.plan_of(db, view.case.id)
         given = plan.services_given_of(db, view.case.id)
+        reviews = plan.reviews_of(db, view.case.id)
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -279,7 +298,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         workers=workers, caseload_limit=timelines().caseload_limit,
         child=child, show_names=show_names, risk_history=history, assessment=assessed,
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
-        services_given=given,
+        services_given=given, reviews=reviews,
     ), status
 
 

@@ -120,6 +120,21 @@ class CaseFollowUp(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     next_due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A review's (form 5.A): what was shared with the child and the family, and whether the plan changes.
+    shared_with_family: Mapped[Optional[str]] = mapped_column(Text)
+    plan_changes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class GoalProgress(Base):
+    """A goal's progress as a plan review found it, and where the goal stood then."""
+
+    __tablename__ = "case_goal_progress"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    follow_up_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_follow_up.id"), index=True)
+    goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_goal.id"), index=True)
+    progress: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # taxonomy.GOAL_STATUSES
 
 
 class Referral(Base):

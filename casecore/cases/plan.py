@@ -9,6 +9,7 @@ plan's words.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,8 +19,18 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import Case, CaseAction, CaseApproval, CaseGoal, ServiceGiven
+from casecore.cases.casework import add_event, lock_case, log_follow_up
+from casecore.cases.models import (
+    Case,
+    CaseAction,
+    CaseApproval,
+    CaseFollowUp,
+    CaseGoal,
+    GoalProgress,
+    ServiceGiven,
+)
+from casecore.cases.risk import revise_risk
+from casecore.deadlines.timelines import Timelines
 from casecore.directory.models import Service
 from casecore.errors import NotFound, Refused
 from casecore.free_text import staff_text
@@ -145,12 +156,15 @@ def plan_of(session: Session, case_id: uuid.UUID) -> Plan:
             ActionRow(action.id, action.what, action.by, provider, action.due_on, action.status))
     approved_at = session.scalar(select(func.max(CaseApproval.decided_at)).where(
         CaseApproval.case_id == case_id, CaseApproval.step == "case_plan", CaseApproval.decision == "approved"))
-    # Changed after the approval: a goal or an action added, or a goal dropped, since.
+    # Changed after the approval: a goal or an action added, a goal dropped, or a review saying the plan changes.
     changed = approved_at is not None and (
         any(goal.created_at > approved_at or (goal.status == "dropped" and goal.updated_at > approved_at)
             for goal in goals)
         or any(action_at > approved_at for action_at in session.scalars(
-            select(CaseAction.created_at).where(CaseAction.case_id == case_id))))
+            select(CaseAction.created_at).where(CaseAction.case_id == case_id)))
+        or session.scalar(select(func.count()).select_from(CaseFollowUp).where(
+            CaseFollowUp.case_id == case_id, CaseFollowUp.plan_changes.is_(True),
+            CaseFollowUp.created_at > approved_at)) > 0)
     return Plan([GoalRow(goal.id, goal.domain, goal.goal, goal.status, actions.get(goal.id, [])) for goal in goals],
                 approved_at, changed)
 
@@ -215,3 +229,52 @@ def services_given_of(session: Session, case_id: uuid.UUID) -> list[ServiceGiven
         .outerjoin(User, User.id == ServiceGiven.given_by_id).where(ServiceGiven.case_id == case_id)
         .order_by(ServiceGiven.given_on.desc(), ServiceGiven.created_at.desc()))
     return [ServiceGivenRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class GoalReview:
+    """What a review says of one goal: its progress and where it stands now."""
+
+    progress: str | None
+    status: str
+
+
+def record_review(session: Session, staff: Staff, case_id: str | uuid.UUID, *, happened_at: datetime,
+                  notes: str | None, shared_with_family: str | None, plan_changes: bool,
+                  goals: Mapping[str, GoalReview], risk_level: str | None, next_due_at: datetime | None,
+                  timelines: Timelines) -> uuid.UUID:
+    """A plan review (forms 5.A-5.C): logged as a follow-up (its next date a deadline), with each goal's progress
+    and status, what was shared with the child and family, and whether the plan changes (a changed plan needs the
+    supervisor's approval again); a new risk level is revised with the review's notes as its reason."""
+    follow_up_id = log_follow_up(session, staff, case_id, kind="review", happened_at=happened_at, notes=notes,
+                                 next_due_at=next_due_at, timelines=timelines)
+    follow_up = session.get(CaseFollowUp, follow_up_id)
+    follow_up.shared_with_family = staff_text(shared_with_family, "shared", required=False)
+    follow_up.plan_changes = bool(plan_changes)
+    case = follow_up.case_id
+    for goal_id, review in goals.items():
+        goal = _goal(session, session.get(Case, case), goal_id)
+        if review.status not in taxonomy.GOAL_STATUSES:
+            raise Refused("goal_status")
+        session.add(GoalProgress(follow_up_id=follow_up.id, goal_id=goal.id, status=review.status,
+                                 progress=staff_text(review.progress, "progress", required=False)))
+        if goal.status != review.status:
+            goal.status, goal.updated_at = review.status, utcnow()
+    if risk_level and risk_level != session.get(Case, case).risk_level:
+        revise_risk(session, staff, case, risk_level, notes or shared_with_family, timelines)
+    session.flush()
+    return follow_up.id
+
+
+def reviews_of(session: Session, case_id: uuid.UUID) -> list[tuple[CaseFollowUp, list[tuple[str, GoalProgress]]]]:
+    """The case's plan reviews with each goal's progress (the goal's words beside it), latest first."""
+    reviews = list(session.scalars(select(CaseFollowUp).where(
+        CaseFollowUp.case_id == case_id, CaseFollowUp.kind == "review").order_by(CaseFollowUp.happened_at.desc())))
+    progress: dict[uuid.UUID, list[tuple[str, GoalProgress]]] = {}
+    if reviews:
+        for row, goal in session.execute(
+                select(GoalProgress, CaseGoal.goal).join(CaseGoal, CaseGoal.id == GoalProgress.goal_id)
+                .where(GoalProgress.follow_up_id.in_([review.id for review in reviews]))
+                .order_by(CaseGoal.created_at)):
+            progress.setdefault(row.follow_up_id, []).append((goal, row))
+    return [(review, progress.get(review.id, [])) for review in reviews]

@@ -66,3 +66,19 @@ def test_a_service_the_organisation_gave_is_recorded_with_its_outcome(app, world
     assert future.status_code == 400
     untyped = post(client, f"{path}/services-given", given_on="2026-11-20", form_key=str(uuid.uuid4()))
     assert untyped.status_code == 400 and "Choisissez le service fourni." in untyped.get_data(as_text=True)
+
+
+def test_a_plan_review_is_recorded_goal_by_goal(app, uow, world):  # noqa: F811
+    from casecore.cases.models import Case, CaseGoal
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    post(client, f"{path}/plan/goals", goal="Retour à l'école", form_key=str(uuid.uuid4()))
+    with uow() as session:
+        session.get(Case, world["case_id"]).current_step = "implementation"
+        goal_id = session.query(CaseGoal.id).scalar()
+    saved = post(client, f"{path}/reviews", happened_on="2026-12-01", **{f"status_{goal_id}": "achieved",
+                 f"progress_{goal_id}": "Inscrite"}, notes="Bonne évolution", shared_with_family="Relu avec la mère",
+                 risk_level="high", form_key=str(uuid.uuid4()))
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
+    html = client.get(path).get_data(as_text=True)
+    assert "Revue du 2026-12-01" in html and "Atteint: Inscrite" in html and "Relu avec la mère" in html

@@ -98,3 +98,49 @@ def test_goals_of_another_case_and_unknown_statuses_are_refused(case_of):
     with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
         add_goal(session, worker, case_id, "   ")
     assert refused.value.code == "goal_required"
+
+
+def test_a_review_records_each_goals_progress_revises_the_risk_and_can_send_the_plan_back(case_of):
+    from casecore.cases.plan import GoalReview, record_review, reviews_of
+    from casecore.cases.risk import risk_history
+    from casecore.deadlines.timelines import Timelines
+    rt, case_id, worker, _, _ = case_of
+    with rt.unit_of_work() as session:
+        case = session.get(Case, case_id)
+        case.current_step, case.risk_level = "implementation", "high"
+        school = add_goal(session, worker, case_id, "Retour à l'école")
+        from casecore.cases.models import CaseGoal
+        session.get(CaseGoal, school).created_at = utcnow() - timedelta(hours=2)
+        # Approved an hour ago: what the reviews change comes after.
+        session.add(CaseApproval(case_id=case_id, step="case_plan", requested_by_id=worker.id, decision="approved",
+                                 decided_at=utcnow() - timedelta(hours=1), content="Plan"))
+    with rt.unit_of_work() as session:
+        record_review(session, worker, case_id, happened_at=utcnow(), notes="Inscrite, assiduité à suivre",
+                      shared_with_family="Le plan a été relu avec la mère", plan_changes=False,
+                      goals={str(school): GoalReview("Inscrite le 2 décembre", "achieved")}, risk_level="medium",
+                      next_due_at=None, timelines=Timelines())
+    with rt.unit_of_work() as session:
+        [(review, progress)] = reviews_of(session, case_id)
+        assert review.shared_with_family == "Le plan a été relu avec la mère" and not review.plan_changes
+        assert [(words, row.progress, row.status) for words, row in progress] == [
+            ("Retour à l'école", "Inscrite le 2 décembre", "achieved")]
+        assert plan_of(session, case_id).goals[0].status == "achieved"
+        assert [(c.from_level, c.to_level, c.reason) for c in risk_history(session, case_id)] == [
+            ("high", "medium", "Inscrite, assiduité à suivre")]
+        assert not plan_of(session, case_id).changed_since_approval  # a goal achieved is no change of plan
+    with rt.unit_of_work() as session:
+        record_review(session, worker, case_id, happened_at=utcnow(), notes="La famille déménage",
+                      shared_with_family=None, plan_changes=True, goals={}, risk_level=None, next_due_at=None,
+                      timelines=Timelines())
+    with rt.unit_of_work() as session:
+        assert plan_of(session, case_id).changed_since_approval
+
+
+def test_a_review_before_the_plan_is_refused(case_of):
+    from casecore.cases.plan import record_review
+    from casecore.deadlines.timelines import Timelines
+    rt, case_id, worker, _, _ = case_of
+    with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
+        record_review(session, worker, case_id, happened_at=utcnow(), notes=None, shared_with_family=None,
+                      plan_changes=False, goals={}, risk_level=None, next_due_at=None, timelines=Timelines())
+    assert refused.value.code == "review_needs_plan"
