@@ -20,7 +20,7 @@ from app.runtime import runtime, timelines
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases import approvals, casework, outreach, plan, reassignment, surveys
+from casecore.cases import approvals, casework, conferences, outreach, plan, reassignment, surveys
 from casecore.cases.assessment import PARTS as ASSESSMENT_PARTS
 from casecore.cases.assessment import DomainEntry, assessment_of, record_assessment
 from casecore.cases.assignment import OPEN_STATUSES, candidates
@@ -123,6 +123,26 @@ def review(case_id: str):
             next_due_at=_day(form.get("next_due_on")), timelines=timelines())
 
     return _act(case_id, "review", record, once=True)
+
+
+@bp.route("/cases/<case_id>/conferences", methods=["POST"])
+def conference(case_id: str):
+    """Record a case conference: when, who took part, what it decided, and the actions it agreed for the plan."""
+    form = request.form
+
+    def record(db):
+        agreed = [conferences.AgreedAction(form.get(f"action_goal_{row}", ""), form.get(f"action_what_{row}"),
+                                           form.get(f"action_by_{row}", ""), form.get(f"action_service_{row}") or None,
+                                           form_date(form.get(f"action_due_{row}")))
+                  for row in range(conferences.MAX_FOLLOW_UP_ACTIONS)
+                  if (form.get(f"action_what_{row}") or "").strip()]
+        return conferences.record_conference(
+            db, current_user, case_id, held_on=form_date(form.get("held_on")),
+            staff_present=form.get("staff_present"), services_present=form.get("services_present"),
+            family_present=form.get("family_present") == "yes", child_present=form.get("child_present") == "yes",
+            decisions=form.get("decisions"), actions=agreed, today=local_today(runtime().zone))
+
+    return _act(case_id, "conferences", record, once=True)
 
 
 @bp.route("/cases/<case_id>/services-given", methods=["POST"])
@@ -288,6 +308,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         case_plan = plan.plan_of(db, view.case.id)
         given = plan.services_given_of(db, view.case.id)
         reviews = plan.reviews_of(db, view.case.id)
+        meetings = conferences.conferences_of(db, view.case.id)
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -298,7 +319,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         workers=workers, caseload_limit=timelines().caseload_limit,
         child=child, show_names=show_names, risk_history=history, assessment=assessed,
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
-        services_given=given, reviews=reviews,
+        services_given=given, reviews=reviews, conferences=meetings,
     ), status
 
 

@@ -323,3 +323,21 @@ class ServiceGiven(Base):
     outcome: Mapped[Optional[str]] = mapped_column(Text)
     given_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseConference(Base):
+    """A case conference (forms 3.B, 5.C): a meeting on a complex or high-risk case, who took part, what it
+    decided; its follow-up actions go into the plan (CaseAction rows of the goals they serve)."""
+
+    __tablename__ = "case_conference"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    staff_present: Mapped[Optional[str]] = mapped_column(Text)  # names and roles, as written
+    services_present: Mapped[Optional[str]] = mapped_column(Text)
+    family_present: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_present: Mapped[bool] = mapped_column(Boolean, default=False)
+    decisions: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

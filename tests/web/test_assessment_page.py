@@ -82,3 +82,25 @@ def test_a_plan_review_is_recorded_goal_by_goal(app, uow, world):  # noqa: F811
     assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
     html = client.get(path).get_data(as_text=True)
     assert "Revue du 2026-12-01" in html and "Atteint: Inscrite" in html and "Relu avec la mère" in html
+
+
+def test_a_case_conference_is_recorded_and_its_actions_go_into_the_plan(app, uow, world):  # noqa: F811
+    from casecore.cases.models import CaseAction, CaseGoal
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    post(client, f"{path}/plan/goals", goal="Mettre l'enfant en sécurité", form_key=str(uuid.uuid4()))
+    with uow() as session:
+        goal_id = session.query(CaseGoal.id).scalar()
+    saved = post(client, f"{path}/conferences", held_on="2026-12-01", staff_present="Superviseure, TS",
+                 services_present="Centre de santé", family_present="yes", decisions="Placement chez la tante",
+                 action_goal_0=str(goal_id), action_what_0="Visite chez la tante", action_by_0="caseworker",
+                 action_due_0="2099-01-10", action_goal_1=str(goal_id), action_what_1="", action_by_1="family",
+                 form_key=str(uuid.uuid4()))
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#conferences")
+    html = client.get(path).get_data(as_text=True)
+    assert "Conférence du 2026-12-01" in html and "Placement chez la tante" in html
+    assert "la famille a participé" in html and "l&#39;enfant n&#39;était pas là" in html
+    with uow() as session:
+        assert [a.what for a in session.query(CaseAction).all()] == ["Visite chez la tante"]
+    undecided = post(client, f"{path}/conferences", held_on="2026-12-01", decisions="", form_key=str(uuid.uuid4()))
+    assert undecided.status_code == 400 and "ce que la conférence a décidé" in undecided.get_data(as_text=True)
