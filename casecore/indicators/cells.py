@@ -21,10 +21,11 @@ from casecore.indicators.values import Value
 
 # A derived indicator and the count it is computed from.
 BASES = {"triage_hours_median": "triage_decided", "triage_hours_p90": "triage_decided",
-         "triage_in_time_share": "triage_decided", "referral_days_to_acceptance_median": "referrals_made",
-         "open_caseload_median": "case_workers", "open_caseload_max": "case_workers"}
-# Counts of staff, not of children: shown as they are (a supervisor knows the team).
-NOT_COUNTS = {"case_workers", "supervisors", "case_workers_over_limit", "supervisors_over_span"}
+         "triage_in_time_share": "triage_decided", "referral_days_to_acceptance_median": "referrals_made"}
+# Figures of staff and their workload, not of children: shown as they are (a supervisor knows the team and sees
+# each case worker's caseload when assigning a case).
+NOT_COUNTS = {"case_workers", "supervisors", "case_workers_over_limit", "supervisors_over_span",
+              "open_caseload_median", "open_caseload_max"}
 # Shares whose count sits beside them with the same breakdown (deadlines_met_share of deadlines_judged).
 PAIRED = {"deadlines_met_share": "deadlines_judged"}
 # Breakdowns whose cells add up, group by group, to the cells of a coarser one: (region, cercle) to (region,).

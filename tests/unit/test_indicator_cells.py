@@ -64,3 +64,8 @@ def test_reports_placed_at_a_region_only_stand_beside_its_cercles():
               Value("r", 3, _place("kkro", "a")), Value("r", 5, _place("kkro", "none")),
               Value("r", 30, _place("bko", "b"))]
     assert [v.by for v in suppress(values, 5) if v.suppressed] == [_place("kkro", "a"), _place("kkro", "none")]
+
+
+def test_caseloads_are_staff_figures_shown_as_they_are():
+    values = [Value("case_workers", 2), Value("open_caseload_median", 3.5), Value("open_caseload_max", 4)]
+    assert not any(v.suppressed for v in suppress(values, 5))
