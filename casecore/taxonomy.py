@@ -218,3 +218,5 @@ ASSESSMENT_DOMAINS = ("safety", "care_arrangements", "health", "education", "psy
 GOAL_STATUSES = ("open", "achieved", "not_achieved", "dropped")
 ACTION_BY = ("caseworker", "family", "child", "service", "other")
 ACTION_STATUSES = ("planned", "done", "not_done")
+# The child's assent beside a caregiver's consent (ages 6 to 14): given, refused, or not asked (and why, in the note).
+ASSENT_ANSWERS = ("given", "refused", "not_asked")

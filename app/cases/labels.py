@@ -70,6 +70,16 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     "wg_answer": {"no_difficulty": N_("No difficulty"), "some_difficulty": N_("Some difficulty"),
                   "a_lot_of_difficulty": N_("A lot of difficulty"), "cannot_do_at_all": N_("Cannot do at all")},
     "protection_status": {"unaccompanied": N_("Unaccompanied"), "separated": N_("Separated")},
+    "assent": {"given": N_("Given"), "refused": N_("Refused"), "not_asked": N_("Not asked (say why in the note)")},
+    # casecore.cases.consent_rules: what the child's recorded age asks of a consent.
+    "consent_rule": {
+        "caregiver": N_("The child is 5 or under: the caregiver consents (or a supervisor authorises)."),
+        "caregiver_with_assent": N_("The child is 6 to 14: the caregiver consents and the child's assent is "
+                                    "recorded."),
+        "child": N_("The child is 15 or over: the child consents."),
+        "unknown": N_("Record the child's age in the registration: up to 5 the caregiver consents, from 6 to 14 "
+                      "with the child's assent, from 15 the child."),
+    },
     "goal_status": {"open": N_("Being worked on"), "achieved": N_("Achieved"), "not_achieved": N_("Not achieved"),
                     "dropped": N_("Dropped")},
     "action_by": {"caseworker": N_("The case worker"), "family": N_("The family"), "child": N_("The child"),
@@ -164,6 +174,11 @@ REFUSALS: dict[str, str] = {
     "bad_date": N_("Enter the date as YYYY-MM-DD."),
     "assessment_domain": N_("Choose the domains from the list."),
     "goal_required": N_("Write the goal."),
+    "consent_giver_caregiver": N_("For a child of 5 or under, the caregiver consents (or a supervisor authorises)."),
+    "consent_giver_caregiver_with_assent": N_("For a child of 6 to 14, the caregiver consents, with the child's "
+                                              "assent."),
+    "consent_giver_child": N_("From 15, the child consents (with the caregiver, or alone)."),
+    "assent_required": N_("Record the child's assent: given, refused, or not asked (say why in the note)."),
     "service_type_required": N_("Choose the service given."),
     "conference_date_required": N_("Give the day the conference was held."),
     "decisions_required": N_("Write what the conference decided."),

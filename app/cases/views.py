@@ -24,6 +24,7 @@ from casecore.cases import approvals, casework, conferences, outreach, plan, rea
 from casecore.cases.assessment import PARTS as ASSESSMENT_PARTS
 from casecore.cases.assessment import DomainEntry, assessment_of, record_assessment
 from casecore.cases.assignment import OPEN_STATUSES, candidates
+from casecore.cases.consent_rules import consent_rule
 from casecore.cases.registration import WG_FIELDS, record_registration, registration_of
 from casecore.cases.risk import revise_risk, risk_history
 from casecore.cases.view import case_page, pending_approvals
@@ -193,7 +194,8 @@ def consent(case_id: str):
     form = request.form
     return _act(case_id, "consent", lambda db: casework.record_consent(
         db, current_user, case_id, purpose=form.get("purpose", ""), given=form.get("given") == "yes",
-        given_by=form.get("given_by", ""), note=form.get("note")), once=True)
+        given_by=form.get("given_by", ""), note=form.get("note"), child_assent=form.get("child_assent") or None),
+        once=True)
 
 
 @bp.route("/cases/<case_id>/consents/<consent_id>/withdraw", methods=["POST"])
@@ -317,7 +319,8 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
         message_length=MESSAGE_LENGTH, text_length=TEXT_LENGTH,
         workers=workers, caseload_limit=timelines().caseload_limit,
-        child=child, show_names=show_names, risk_history=history, assessment=assessed,
+        child=child, show_names=show_names, consent_rule=consent_rule(child.age), risk_history=history,
+        assessment=assessed,
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
         services_given=given, reviews=reviews, conferences=meetings,
     ), status

@@ -17,7 +17,9 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
-from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.cases.ages import age_on
+from casecore.cases.consent_rules import check_consent, consent_rule
+from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, ChildRegistration, Referral
 from casecore.deadlines import timelines as deadlines
 from casecore.errors import NotAllowed, NotFound, Refused
 from casecore.free_text import staff_text
@@ -99,22 +101,35 @@ def add_note(session: Session, staff: Staff, case_id: str | uuid.UUID, text: str
 
 
 def record_consent(session: Session, staff: Staff, case_id: str | uuid.UUID, *, purpose: str, given: bool,
-                   given_by: str, note: str | None = None) -> uuid.UUID:
-    """Record consent (or its refusal) for one purpose; a supervisor alone may authorise it in the child's stead."""
+                   given_by: str, note: str | None = None, child_assent: str | None = None) -> uuid.UUID:
+    """Record consent (or its refusal) for one purpose; a supervisor alone may authorise it in the child's stead.
+    Once the child's age is recorded, the giver must fit it and, from 6 to 14, the child's assent is recorded
+    (casecore.cases.consent_rules)."""
     case = lock_case(session, staff, case_id)
     taxonomy.require(purpose, taxonomy.CONSENT_PURPOSES, "consent purpose")
     taxonomy.require(given_by, taxonomy.CONSENT_GIVERS, "consent giver")
     if given_by == "supervisor_authorised" and staff.role != SUPERVISOR:
         raise Refused("supervisor_authorises")
     _require_not_closed(case)
+    assent = check_consent(consent_rule(recorded_age(session, case.id)), given_by, child_assent)
     consent = CaseConsent(case_id=case.id, purpose=purpose, given=bool(given), given_by=given_by,
                           note=staff_text(note, "note", required=False), recorded_by_id=staff.id,
-                          recorded_at=utcnow())
+                          recorded_at=utcnow(), child_assent=assent)
     session.add(consent)
     session.flush()
     add_event(session, case.id, "consent_recorded" if given else "consent_refused", staff.id, purpose)
     record_event(session, staff.id, "case.consent_recorded", "case", case.id)
     return consent.id
+
+
+def recorded_age(session: Session, case_id: uuid.UUID) -> int | None:
+    """The child's age today from the registration (its date of birth, else the age given); None when not recorded."""
+    row = session.execute(select(ChildRegistration.date_of_birth, ChildRegistration.age).where(
+        ChildRegistration.case_id == case_id)).first()
+    if row is None:
+        return None
+    born, age = row
+    return age if born is None else age_on(born, utcnow().date())
 
 
 def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,

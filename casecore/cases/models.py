@@ -105,6 +105,8 @@ class CaseConsent(Base):
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The child's assent when a caregiver consents for a child of 6 to 14 (taxonomy.ASSENT_ANSWERS).
+    child_assent: Mapped[Optional[str]] = mapped_column(String(16))
 
 
 class CaseFollowUp(Base):

@@ -16,6 +16,7 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import require_case
+from casecore.cases.ages import age_on
 from casecore.cases.casework import add_event, lock_case
 from casecore.cases.models import Case, CaseCaregiver, ChildRegistration
 from casecore.cases.view import ReportSummary
@@ -86,11 +87,6 @@ class Registration:
     def functional_difficulty(self) -> bool:
         """The Washington Group's cut-off: "a lot of difficulty" or "cannot do at all" in any domain."""
         return any(answer in ("a_lot_of_difficulty", "cannot_do_at_all") for answer in self.functioning.values())
-
-
-def age_on(born: date, today: date) -> int:
-    """Whole years from born to today."""
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def record_registration(session: Session, staff: Staff, case_id: str | uuid.UUID, entry: RegistrationEntry,

@@ -26,7 +26,7 @@ APPROVALS_LIMIT = 200
 # The page reads plain rows (Core selects of the columns it shows), not ORM objects: a long case has hundreds of
 # timeline entries and follow-ups, and building an ORM object for each cost more than the queries themselves.
 CONSENT_COLUMNS = (CaseConsent.id, CaseConsent.purpose, CaseConsent.given, CaseConsent.given_by, CaseConsent.note,
-                   CaseConsent.recorded_at, CaseConsent.withdrawn_at)
+                   CaseConsent.recorded_at, CaseConsent.withdrawn_at, CaseConsent.child_assent)
 FOLLOW_UP_COLUMNS = (CaseFollowUp.id, CaseFollowUp.kind, CaseFollowUp.happened_at, CaseFollowUp.notes,
                      CaseFollowUp.author_id, CaseFollowUp.next_due_at)
 

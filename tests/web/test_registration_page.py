@@ -2,6 +2,8 @@
 saving every field of form 1.A, refusals shown beside the form with what was typed, and access as for the case."""
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from casecore.audit import AuditEvent
@@ -72,3 +74,19 @@ def test_only_those_who_may_see_the_case_see_or_record_its_registration(app, wor
     assert post(lead, f"/cases/{world['case_id']}/registration", **FORM).status_code == 302
     admin = client_for(app, world["admin"][0])
     assert admin.get(f"/cases/{world['case_id']}?show=names").status_code == 403
+
+
+def test_once_the_age_is_recorded_consent_follows_the_age_bands(app, uow, world):  # noqa: F811
+    from casecore.cases.models import CaseConsent
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    post(client, f"{path}/registration", **{**FORM, "date_of_birth": "", "age": "9"})
+    assert "l&#39;assentiment de l&#39;enfant est enregistré" in client.get(path).get_data(as_text=True)
+    refused = post(client, f"{path}/consents", purpose="services", given="yes", given_by="caregiver",
+                   form_key=str(uuid.uuid4()))
+    assert refused.status_code == 400 and "Enregistrez l&#39;assentiment" in refused.get_data(as_text=True)
+    assert post(client, f"{path}/consents", purpose="services", given="yes", given_by="caregiver",
+                child_assent="given", form_key=str(uuid.uuid4())).status_code == 302
+    with uow() as session:
+        assert [c.child_assent for c in session.query(CaseConsent).all()] == ["given"]
+    assert "Assentiment de l&#39;enfant : Donné" in client.get(path).get_data(as_text=True)
