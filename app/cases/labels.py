@@ -121,6 +121,7 @@ CASE_LABELS: dict[str, dict[str, str]] = {
         "family_media": N_("Photo or file from the family"),
         "feedback": N_("The family gave feedback"),
         "note": N_("Note"),
+        "child_views": N_("The child's views and wishes"),
         "step_changed": N_("Step changed"),
         "approval_requested": N_("Approval requested"),
         "approval_approved": N_("Approved"),

@@ -184,8 +184,9 @@ def advance(case_id: str):
 @bp.route("/cases/<case_id>/notes", methods=["POST"])
 def note(case_id: str):
     """Add a note on the current step."""
-    text = request.form.get("text", "")
-    return _act(case_id, "timeline", lambda db: casework.add_note(db, current_user, case_id, text), once=True)
+    text, child_views = request.form.get("text", ""), request.form.get("child_views") == "yes"
+    return _act(case_id, "timeline", lambda db: casework.add_note(db, current_user, case_id, text,
+                                                                  child_views=child_views), once=True)
 
 
 @bp.route("/cases/<case_id>/consents", methods=["POST"])

@@ -92,10 +92,12 @@ def advance_step(session: Session, staff: Staff, case_id: str | uuid.UUID, to_st
     record_event(session, staff.id, "case.step_changed", "case", case.id)
 
 
-def add_note(session: Session, staff: Staff, case_id: str | uuid.UUID, text: str) -> uuid.UUID:
-    """A note on the case's current step, in its timeline."""
+def add_note(session: Session, staff: Staff, case_id: str | uuid.UUID, text: str,
+             child_views: bool = False) -> uuid.UUID:
+    """A note on the case's current step, in its timeline; child_views: what the child said they think and want,
+    recorded at any step (the child's views and wishes)."""
     case = lock_case(session, staff, case_id)
-    event = add_event(session, case.id, "note", staff.id, staff_text(text, "note"))
+    event = add_event(session, case.id, "child_views" if child_views else "note", staff.id, staff_text(text, "note"))
     record_event(session, staff.id, "case.note_added", "case", case.id)
     return event.id
 

@@ -104,3 +104,12 @@ def test_a_case_conference_is_recorded_and_its_actions_go_into_the_plan(app, uow
         assert [a.what for a in session.query(CaseAction).all()] == ["Visite chez la tante"]
     undecided = post(client, f"{path}/conferences", held_on="2026-12-01", decisions="", form_key=str(uuid.uuid4()))
     assert undecided.status_code == 400 and "ce que la conférence a décidé" in undecided.get_data(as_text=True)
+
+
+def test_the_childs_views_are_noted_at_any_step(app, world):  # noqa: F811
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    assert post(client, f"{path}/notes", text="Elle veut rester chez sa tante", child_views="yes",
+                form_key=str(uuid.uuid4())).status_code == 302
+    html = client.get(path).get_data(as_text=True)
+    assert "L&#39;avis et les souhaits de l&#39;enfant" in html and "Elle veut rester chez sa tante" in html
