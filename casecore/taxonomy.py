@@ -220,3 +220,6 @@ ACTION_BY = ("caseworker", "family", "child", "service", "other")
 ACTION_STATUSES = ("planned", "done", "not_done")
 # The child's assent beside a caregiver's consent (ages 6 to 14): given, refused, or not asked (and why, in the note).
 ASSENT_ANSWERS = ("given", "refused", "not_asked")
+# Why a best-interest assessment is done (UNHCR BIP 2021; domain notes, "Best interests").
+BIA_REASONS = ("unaccompanied_separated", "alternative_care", "durable_solution", "separation_from_parents",
+               "heightened_risk")

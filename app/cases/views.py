@@ -20,7 +20,16 @@ from app.runtime import runtime, timelines
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases import approvals, casework, conferences, outreach, plan, reassignment, surveys
+from casecore.cases import (
+    approvals,
+    best_interests,
+    casework,
+    conferences,
+    outreach,
+    plan,
+    reassignment,
+    surveys,
+)
 from casecore.cases.assessment import PARTS as ASSESSMENT_PARTS
 from casecore.cases.assessment import DomainEntry, assessment_of, record_assessment
 from casecore.cases.assignment import OPEN_STATUSES, candidates
@@ -144,6 +153,34 @@ def conference(case_id: str):
             decisions=form.get("decisions"), actions=agreed, today=local_today(runtime().zone))
 
     return _act(case_id, "conferences", record, once=True)
+
+
+@bp.route("/cases/<case_id>/best-interests/assessments", methods=["POST"])
+def bia(case_id: str):
+    """Record a best-interest assessment."""
+    form = request.form
+    return _act(case_id, "best-interests", lambda db: best_interests.record_assessment(
+        db, current_user, case_id, done_on=form_date(form.get("done_on")), reason=form.get("reason", ""),
+        findings=form.get("findings"), child_views=form.get("child_views"),
+        recommendation=form.get("recommendation"), today=local_today(runtime().zone)), once=True)
+
+
+@bp.route("/cases/<case_id>/best-interests/determinations", methods=["POST"])
+def bid(case_id: str):
+    """Record a panel's best-interest determination (a supervisor signs it off)."""
+    form = request.form
+    return _act(case_id, "best-interests", lambda db: best_interests.record_determination(
+        db, current_user, case_id, held_on=form_date(form.get("held_on")), panel=form.getlist("panel"),
+        evidence=form.get("evidence"), child_views=form.get("child_views"), decision=form.get("decision"),
+        reasons=form.get("reasons"), dissent=form.get("dissent"), follow_up=form.get("follow_up"),
+        today=local_today(runtime().zone)), once=True)
+
+
+@bp.route("/cases/<case_id>/best-interests/determinations/<determination_id>/sign-off", methods=["POST"])
+def bid_sign_off(case_id: str, determination_id: str):
+    """A supervisor signs a determination off."""
+    return _act(case_id, "best-interests", lambda db: best_interests.sign_off(db, current_user, case_id,
+                                                                              determination_id))
 
 
 @bp.route("/cases/<case_id>/services-given", methods=["POST"])
@@ -312,6 +349,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         given = plan.services_given_of(db, view.case.id)
         reviews = plan.reviews_of(db, view.case.id)
         meetings = conferences.conferences_of(db, view.case.id)
+        interests = best_interests.best_interests_of(db, view.case.id)
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -324,6 +362,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         assessment=assessed,
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
         services_given=given, reviews=reviews, conferences=meetings,
+        best_interests=interests,
     ), status
 
 

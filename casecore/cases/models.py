@@ -343,3 +343,42 @@ class CaseConference(Base):
     decisions: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BestInterestAssessment(Base):
+    """A best-interest assessment by a trained case worker (UNHCR BIP): why, what was found, what the child said,
+    what is recommended."""
+
+    __tablename__ = "case_bia"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    done_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(32))  # taxonomy.BIA_REASONS
+    findings: Mapped[str] = mapped_column(Text)
+    child_views: Mapped[str] = mapped_column(Text)
+    recommendation: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BestInterestDetermination(Base):
+    """A best-interest determination by a panel (at least three people, not only the case worker): the evidence, the
+    child's views, the decision with its reasons, any dissent, the follow-up; signed off by a supervisor."""
+
+    __tablename__ = "case_bid"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    panel: Mapped[list[str]] = mapped_column(JSON, default=list)  # "name, role" of each member, as written
+    evidence: Mapped[str] = mapped_column(Text)
+    child_views: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text)
+    dissent: Mapped[Optional[str]] = mapped_column(Text)
+    follow_up: Mapped[Optional[str]] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_off_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    signed_off_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

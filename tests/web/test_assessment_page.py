@@ -113,3 +113,18 @@ def test_the_childs_views_are_noted_at_any_step(app, world):  # noqa: F811
                 form_key=str(uuid.uuid4())).status_code == 302
     html = client.get(path).get_data(as_text=True)
     assert "L&#39;avis et les souhaits de l&#39;enfant" in html and "Elle veut rester chez sa tante" in html
+
+
+def test_best_interests_on_the_case_page(app, world):  # noqa: F811
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    assert post(client, f"{path}/best-interests/determinations", held_on="2026-12-01",
+                panel=["A, superviseure", "B, TS", "C, santé"], evidence="Rapport", child_views="D'accord",
+                decision="Réunification", reasons="Lien vérifié", form_key=str(uuid.uuid4())).status_code == 302
+    html = client.get(path).get_data(as_text=True)
+    assert "Détermination du 2026-12-01" in html and "en attente de validation" in html
+    lead = client_for(app, world["lead"][0])
+    import re
+    bid_id = re.search(r"/determinations/([0-9a-f-]+)/sign-off", lead.get(path).get_data(as_text=True)).group(1)
+    assert post(lead, f"{path}/best-interests/determinations/{bid_id}/sign-off").status_code == 302
+    assert "validée" in client.get(path).get_data(as_text=True)
