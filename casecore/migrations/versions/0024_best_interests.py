@@ -27,7 +27,8 @@ def upgrade() -> None:
         sa.Column("recorded_by_id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name="fk_case_bia_case_id_case_file"),
-        sa.ForeignKeyConstraint(["recorded_by_id"], ["user_account.id"], name="fk_case_bia_recorded_by_id_user_account"),
+        sa.ForeignKeyConstraint(["recorded_by_id"], ["user_account.id"],
+                                name="fk_case_bia_recorded_by_id_user_account"),
         sa.PrimaryKeyConstraint("id", name="pk_case_bia"),
     )
     op.create_index("ix_case_bia_case_id", "case_bia", ["case_id"])
@@ -48,7 +49,8 @@ def upgrade() -> None:
         sa.Column("signed_off_by_id", sa.Uuid(), nullable=True),
         sa.Column("signed_off_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name="fk_case_bid_case_id_case_file"),
-        sa.ForeignKeyConstraint(["recorded_by_id"], ["user_account.id"], name="fk_case_bid_recorded_by_id_user_account"),
+        sa.ForeignKeyConstraint(["recorded_by_id"], ["user_account.id"],
+                                name="fk_case_bid_recorded_by_id_user_account"),
         sa.ForeignKeyConstraint(["signed_off_by_id"], ["user_account.id"],
                                 name="fk_case_bid_signed_off_by_id_user_account"),
         sa.PrimaryKeyConstraint("id", name="pk_case_bid"),
