@@ -223,3 +223,6 @@ ASSENT_ANSWERS = ("given", "refused", "not_asked")
 # Why a best-interest assessment is done (UNHCR BIP 2021; domain notes, "Best interests").
 BIA_REASONS = ("unaccompanied_separated", "alternative_care", "durable_solution", "separation_from_parents",
                "heightened_risk")
+# Tracing (forms 4.B-4.E): how a tracing action ended, and where a proposed match stands.
+TRACING_OUTCOMES = ("found", "lead", "not_found")
+MATCH_STATUSES = ("proposed", "confirmed", "rejected")

@@ -8,6 +8,7 @@ from casecore.handoff.follow import ClosurePlan
 from channels.sms.encoding import to_gsm7
 from dialogs.closure_survey import survey_invitations
 from dialogs.committee_thanks import accepted_text
+from dialogs.tracing_news import news_text
 
 
 def survey_plan(runtime: Runtime) -> SurveyPlan:
@@ -28,3 +29,8 @@ def committee_thanks(language: str, reference: str) -> str:
 def closure_plan(runtime: Runtime) -> ClosurePlan:
     """What a case closed in Primero sends, as a Relais closure does; the mappings that follow its owner."""
     return ClosurePlan(survey_plan(runtime), committee_thanks, runtime.primero_mapping)
+
+
+def tracing_news(language: str, reference: str) -> str:
+    """The news for a person who asked to trace a child, respelt for SMS."""
+    return to_gsm7(news_text(language, reference))

@@ -29,6 +29,7 @@ from casecore.cases import (
     plan,
     reassignment,
     surveys,
+    tracing,
 )
 from casecore.cases.assessment import PARTS as ASSESSMENT_PARTS
 from casecore.cases.assessment import DomainEntry, assessment_of, record_assessment
@@ -181,6 +182,48 @@ def bid_sign_off(case_id: str, determination_id: str):
     """A supervisor signs a determination off."""
     return _act(case_id, "best-interests", lambda db: best_interests.sign_off(db, current_user, case_id,
                                                                               determination_id))
+
+
+@bp.route("/cases/<case_id>/tracing/actions", methods=["POST"])
+def tracing_action(case_id: str):
+    """Record a tracing action."""
+    form = request.form
+    return _act(case_id, "tracing", lambda db: tracing.record_tracing_action(
+        db, current_user, case_id, done_on=form_date(form.get("done_on")), location_code=form.get("location") or None,
+        address=form.get("address"), contacted=form.get("contacted"), action=form.get("action"),
+        outcome=form.get("outcome", ""), today=local_today(runtime().zone)), once=True)
+
+
+@bp.route("/cases/<case_id>/tracing/matches", methods=["POST"])
+def match_search(case_id: str):
+    """Look for the organisation's tracing requests that may be about this child."""
+    return _act(case_id, "tracing", lambda db: tracing.propose_matches(db, current_user, case_id))
+
+
+@bp.route("/cases/<case_id>/tracing/matches/<match_id>/decision", methods=["POST"])
+def match_decision(case_id: str, match_id: str):
+    """Confirm or reject a proposed match."""
+    confirm = request.form.get("decision") == "confirm"
+    return _act(case_id, "tracing", lambda db: tracing.decide_match(db, current_user, case_id, match_id, confirm))
+
+
+@bp.route("/cases/<case_id>/tracing/matches/<match_id>/verification", methods=["POST"])
+def match_verified(case_id: str, match_id: str):
+    """Record the family link's verification; the person who asked is told there is news."""
+    form, settings = request.form, runtime().settings
+    return _act(case_id, "tracing", lambda db: tracing.verify_link(
+        db, current_user, case_id, match_id, verified_on=form_date(form.get("verified_on")),
+        how=form.get("verification"), today=local_today(runtime().zone), news_text=plans.tracing_news,
+        backend=settings.SMS_BACKEND, default_region=settings.DEFAULT_REGION))
+
+
+@bp.route("/cases/<case_id>/tracing/matches/<match_id>/reunification", methods=["POST"])
+def match_reunified(case_id: str, match_id: str):
+    """Date the reunification; a follow-up visit falls due two weeks later."""
+    form = request.form
+    return _act(case_id, "tracing", lambda db: tracing.record_reunification(
+        db, current_user, case_id, match_id, reunified_on=form_date(form.get("reunified_on")),
+        today=local_today(runtime().zone)))
 
 
 @bp.route("/cases/<case_id>/services-given", methods=["POST"])
@@ -350,6 +393,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         reviews = plan.reviews_of(db, view.case.id)
         meetings = conferences.conferences_of(db, view.case.id)
         interests = best_interests.best_interests_of(db, view.case.id)
+        traced = tracing.tracing_of(db, view.case.id)
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -362,7 +406,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         assessment=assessed,
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
         services_given=given, reviews=reviews, conferences=meetings,
-        best_interests=interests,
+        best_interests=interests, tracing=traced,
     ), status
 
 

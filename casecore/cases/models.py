@@ -382,3 +382,44 @@ class BestInterestDetermination(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_off_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     signed_off_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class TracingAction(Base):
+    """A tracing action for a separated or unaccompanied child (form 4.B): when, where, whom it reached, what was
+    done, and how it ended."""
+
+    __tablename__ = "case_tracing_action"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    done_on: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
+    address: Mapped[Optional[str]] = mapped_column(Text)
+    contacted: Mapped[Optional[str]] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))  # taxonomy.TRACING_OUTCOMES
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TraceMatch(Base):
+    """A community tracing request (a report of a missing child) that may be this case's child: proposed by its
+    score, confirmed or rejected by staff, then the family link verified, the reunification dated, and the person
+    who asked told there is news (forms 4.C-4.E)."""
+
+    __tablename__ = "case_trace_match"
+    __table_args__ = (UniqueConstraint("case_id", "report_id", name="uq_case_trace_match_case_report"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # taxonomy.MATCH_STATUSES
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    verified_on: Mapped[Optional[date]] = mapped_column(Date)
+    verification: Mapped[Optional[str]] = mapped_column(Text)
+    reunified_on: Mapped[Optional[date]] = mapped_column(Date)
+    news_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

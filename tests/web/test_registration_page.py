@@ -90,3 +90,25 @@ def test_once_the_age_is_recorded_consent_follows_the_age_bands(app, uow, world)
     with uow() as session:
         assert [c.child_assent for c in session.query(CaseConsent).all()] == ["given"]
     assert "Assentiment de l&#39;enfant : Donné" in client.get(path).get_data(as_text=True)
+
+
+def test_tracing_from_the_case_page(app, uow, world):  # noqa: F811
+    import re
+
+    from tests.factories import make_report
+    client = client_for(app, world["worker"][0])
+    path = f"/cases/{world['case_id']}"
+    post(client, f"{path}/registration", **FORM)  # a separated girl, Awa, born 2014
+    with uow() as session:
+        from casecore.cases.models import Case
+        from casecore.people.models import Organisation
+        slug = session.get(Organisation, session.get(Case, world["case_id"]).organisation_id).slug
+        make_report(session, organisation_slug=slug, kind="tracing", child_sex="female", child_age_band="12_17",
+                    description="Je cherche ma nièce Awa")
+    assert post(client, f"{path}/tracing/matches").status_code == 302
+    html = client.get(path).get_data(as_text=True)
+    assert "Recherche familiale et réunification" in html and "un nom figure dans la demande" in html
+    match_id = re.search(r"/tracing/matches/([0-9a-f-]+)/decision", html).group(1)
+    assert post(client, f"{path}/tracing/matches/{match_id}/decision", decision="confirm").status_code == 302
+    early = post(client, f"{path}/tracing/matches/{match_id}/reunification", reunified_on="2026-12-01")
+    assert early.status_code == 400 and "Vérifiez le lien familial" in early.get_data(as_text=True)
