@@ -226,3 +226,9 @@ BIA_REASONS = ("unaccompanied_separated", "alternative_care", "durable_solution"
 # Tracing (forms 4.B-4.E): how a tracing action ended, and where a proposed match stands.
 TRACING_OUTCOMES = ("found", "lead", "not_found")
 MATCH_STATUSES = ("proposed", "confirmed", "rejected")
+# Closure criteria (form 6.A; the inter-agency SOP template's closure criteria), ticked when closure is requested.
+CLOSURE_CRITERIA = ("goals_achieved", "child_safe", "family_coping", "services_in_place", "child_informed",
+                    "caregiver_informed")
+# The criteria a closure reason cannot do without.
+CLOSURE_REASON_CRITERIA = {"goals_met_safe": ("goals_achieved", "child_safe"),
+                           "turned_18_transition": ("services_in_place", "child_informed")}

@@ -70,6 +70,12 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     "wg_answer": {"no_difficulty": N_("No difficulty"), "some_difficulty": N_("Some difficulty"),
                   "a_lot_of_difficulty": N_("A lot of difficulty"), "cannot_do_at_all": N_("Cannot do at all")},
     "protection_status": {"unaccompanied": N_("Unaccompanied"), "separated": N_("Separated")},
+    "closure_criterion": {"goals_achieved": N_("The plan's goals are achieved"),
+                          "child_safe": N_("The child is safe, with no further risk known"),
+                          "family_coping": N_("The family copes without the case worker's support"),
+                          "services_in_place": N_("The services needed are in place or referred"),
+                          "child_informed": N_("The child was told of the closure and how to come back"),
+                          "caregiver_informed": N_("The caregiver was told of the closure and how to come back")},
     "tracing_outcome": {"found": N_("Family found"), "lead": N_("A lead"), "not_found": N_("Nothing found")},
     "match_status": {"proposed": N_("Proposed"), "confirmed": N_("Confirmed"), "rejected": N_("Rejected")},
     "match_reason": {"sex": N_("same sex"), "age": N_("age agrees"), "age_near": N_("age close"),
@@ -152,6 +158,7 @@ CASE_LABELS: dict[str, dict[str, str]] = {
         "tracing_match": N_("Search request matched"),
         "tracing_verified": N_("Family link verified"),
         "reunified": N_("Child reunified with the family"),
+        "closure_feedback": N_("Feedback taken before closure"),
         "consent_withdrawn": N_("Consent withdrawn"),
         "follow_up": N_("Follow-up logged"),
         "message_to_family": N_("Message to the family"),
@@ -202,6 +209,14 @@ REFUSALS: dict[str, str] = {
     "conference_date_required": N_("Give the day the conference was held."),
     "bia_reason": N_("Choose why the assessment is done from the list."),
     "tracing_outcome": N_("Choose the outcome from the list."),
+    "closure_criteria_unknown": N_("Choose the closure criteria from the list."),
+    "closure_criteria_needed": N_("This closure reason needs its criteria ticked: goals achieved and the child safe "
+                                  "(goals met), services in place and the young person informed (turned 18)."),
+    "closure_feedback_needed": N_("Record the child's and an adult's feedback first (or that they could not be "
+                                  "met)."),
+    "no_closure_pending": N_("No closure is waiting for approval."),
+    "feedback_audience": N_("Choose the child or an adult."),
+    "feedback_rating": N_("Give a rating from 1 to 5 for someone met in person."),
     "match_not_confirmed": N_("Confirm the match before verifying the family link."),
     "link_not_verified": N_("Verify the family link before recording the reunification."),
     "registration_needed": N_("Record the child's registration first."),
@@ -247,6 +262,7 @@ REFUSALS: dict[str, str] = {
 }
 # Refusals about the case's state rather than the form's content: 409 rather than 400.
 CONFLICTS = frozenset({"step_not_next", "not_open", "case_closed", "closure_pending", "wrong_step", "risk_unchanged",
+                       "no_closure_pending",
                        "approval_pending", "already_decided", "consent_not_active", "not_closed", "opted_out"})
 
 
@@ -276,6 +292,7 @@ ACTION_LABELS = {
     "case.family_link_verified": N_("Verified a family link"),
     "case.reunified": N_("Recorded a reunification"),
     "case.tracing_action": N_("Recorded a tracing action"),
+    "case.closure_feedback": N_("Took feedback before a closure"),
     "cases.listed": N_("Viewed the case list"),
     "approvals.viewed": N_("Viewed the approvals waiting"),
     "report.accepted": N_("Accepted a report"),

@@ -24,6 +24,7 @@ from casecore.cases import (
     approvals,
     best_interests,
     casework,
+    closure,
     conferences,
     outreach,
     plan,
@@ -290,7 +291,26 @@ def request_approval(case_id: str):
     """Ask the supervisor to approve the assessment, the case plan or the closure."""
     form = request.form
     return _act(case_id, "approvals", lambda db: approvals.request_approval(
-        db, current_user, case_id, form.get("step", ""), form.get("content"), form.get("closure_reason") or None))
+        db, current_user, case_id, form.get("step", ""), form.get("content"), form.get("closure_reason") or None,
+        criteria=form.getlist("criteria")))
+
+
+@bp.route("/cases/<case_id>/closure-feedback", methods=["POST"])
+def closure_feedback(case_id: str):
+    """The supervisor records the child's or an adult's feedback before approving the closure (forms 6.B, 6.C)."""
+    form = request.form
+
+    def record(db):
+        try:
+            rating = int(form["rating"]) if form.get("rating") else None
+        except ValueError:
+            raise Refused("feedback_rating") from None
+        listened = {"yes": True, "no": False}.get(form.get("listened_to", ""))
+        return closure.record_feedback(db, current_user, case_id, audience=form.get("audience", ""),
+                                       met=form.get("met") == "yes", rating=rating, listened_to=listened,
+                                       helped=form.get("helped"), better=form.get("better"))
+
+    return _act(case_id, "approvals", record)
 
 
 @bp.route("/cases/<case_id>/approvals/<approval_id>/decision", methods=["POST"])
@@ -394,6 +414,8 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         meetings = conferences.conferences_of(db, view.case.id)
         interests = best_interests.best_interests_of(db, view.case.id)
         traced = tracing.tracing_of(db, view.case.id)
+        pending_closure = next((a for a in view.approvals if a.step == "closure" and a.decision == "pending"), None)
+        feedback = closure.feedback_for(db, pending_closure.id) if pending_closure else {}
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -406,7 +428,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         assessment=assessed,
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
         services_given=given, reviews=reviews, conferences=meetings,
-        best_interests=interests, tracing=traced,
+        best_interests=interests, tracing=traced, closure_feedback=feedback,
     ), status
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -17,6 +18,7 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case, meet_first_response, move_to, timeline_risk
+from casecore.cases.closure import checked_criteria, require_feedback
 from casecore.cases.models import Case, CaseApproval
 from casecore.cases.surveys import SurveyPlan, queue_closure_surveys
 from casecore.deadlines import timelines as deadlines
@@ -39,7 +41,7 @@ DECISIONS = ("approved", "returned")
 
 
 def request_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, step: str, content: str | None,
-                     closure_reason: str | None = None) -> uuid.UUID:
+                     closure_reason: str | None = None, criteria: Sequence[str] = ()) -> uuid.UUID:
     """The case worker asks the supervisor to approve a step; one pending request per step. Asking meets the
     step's deadline."""
     case = lock_case(session, staff, case_id)
@@ -53,9 +55,11 @@ def request_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, s
         raise Refused("wrong_step", f"{step} cannot be asked for at {case.current_step}")
     if pending_approval(session, case.id, step) is not None:
         raise Refused("approval_pending")
+    ticked = None
     if step == "closure":
         if closure_reason not in taxonomy.CLOSURE_REASONS:
             raise Refused("closure_reason_required")
+        ticked = checked_criteria(closure_reason, criteria)
         text = staff_text(content, "content", required=False)
         case.status = "closure_requested"
     else:
@@ -68,7 +72,8 @@ def request_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, s
         # Submitted in time is what the deadline asks; the supervisor's answer has no deadline of its own here.
         deadlines.meet(session, step, case_id=case.id)
     approval = CaseApproval(case_id=case.id, step=step, content=text, closure_reason=closure_reason,
-                            requested_by_id=staff.id, requested_at=utcnow(), decision="pending")
+                            requested_by_id=staff.id, requested_at=utcnow(), decision="pending",
+                            closure_criteria=ticked)
     session.add(approval)
     session.flush()
     add_event(session, case.id, "approval_requested", staff.id, step)
@@ -92,6 +97,10 @@ def decide_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, ap
     if approval.requested_by_id == staff.id:
         raise Refused("own_request")
     text = staff_text(comment, "comment", required=decision == "returned")
+    not_met = None
+    if decision == "approved" and approval.step == "closure":
+        # The child's and an adult's feedback first (forms 6.B, 6.C); the survey asks those not met.
+        not_met = require_feedback(session, approval)
     now = utcnow()
     # Decided once: of two supervisors answering at once, the second finds it decided.
     decided = session.execute(
@@ -108,7 +117,7 @@ def decide_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, ap
         if approval.step == "closure":
             case.status = "open"
         return []
-    return _carry_out(session, staff, case, approval, timelines, surveys)
+    return _carry_out(session, staff, case, approval, timelines, surveys, not_met)
 
 
 def settle_at_closure(session: Session, case_id: uuid.UUID, now: datetime, decided_by_id: uuid.UUID | None) -> None:
@@ -128,7 +137,7 @@ def pending_approval(session: Session, case_id: uuid.UUID, step: str) -> CaseApp
 
 
 def _carry_out(session: Session, staff: Staff, case: Case, approval: CaseApproval, timelines: deadlines.Timelines,
-               surveys: SurveyPlan) -> list[uuid.UUID]:
+               surveys: SurveyPlan, not_met: list[str] | None = None) -> list[uuid.UUID]:
     now = utcnow()
     if approval.step == "assessment":
         move_to(session, staff, case, "case_plan")
@@ -139,11 +148,11 @@ def _carry_out(session: Session, staff: Staff, case: Case, approval: CaseApprova
         move_to(session, staff, case, "implementation")
         deadlines.schedule(session, "review", timelines.review_due(now), case_id=case.id)
         return []
-    return _close(session, staff, case, approval, timelines, surveys)
+    return _close(session, staff, case, approval, timelines, surveys, not_met)
 
 
 def _close(session: Session, staff: Staff, case: Case, approval: CaseApproval, timelines: deadlines.Timelines,
-           surveys: SurveyPlan) -> list[uuid.UUID]:
+           surveys: SurveyPlan, not_met: list[str] | None) -> list[uuid.UUID]:
     now = utcnow()
     case.status, case.closed_at, case.closure_reason = "closed", now, approval.closure_reason
     move_to(session, staff, case, "closure")
@@ -152,4 +161,4 @@ def _close(session: Session, staff: Staff, case: Case, approval: CaseApproval, t
     deadlines.schedule(session, "post_closure_check", timelines.post_closure_check_due(now), case_id=case.id)
     add_event(session, case.id, "closed", staff.id, approval.closure_reason)
     log.info("case %s closed", case.id)
-    return queue_closure_surveys(session, case, approval.id, surveys)
+    return queue_closure_surveys(session, case, approval.id, surveys, audiences=not_met)

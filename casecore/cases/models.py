@@ -89,6 +89,8 @@ class CaseApproval(Base):
     decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     comment: Mapped[Optional[str]] = mapped_column(Text)
+    # A closure request's criteria met (form 6.A; taxonomy.CLOSURE_CRITERIA).
+    closure_criteria: Mapped[Optional[list[str]]] = mapped_column(JSON)
 
 
 class CaseConsent(Base):
@@ -423,3 +425,23 @@ class TraceMatch(Base):
     verification: Mapped[Optional[str]] = mapped_column(Text)
     reunified_on: Mapped[Optional[date]] = mapped_column(Date)
     news_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class ClosureFeedback(Base):
+    """The child's (form 6.B) or an adult's (form 6.C) feedback taken by the supervisor before approving a closure;
+    met False: not met, the SMS survey asks them instead."""
+
+    __tablename__ = "case_closure_feedback"
+    __table_args__ = (UniqueConstraint("approval_id", "audience", name="uq_case_closure_feedback_approval_audience"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    approval_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_approval.id"))
+    audience: Mapped[str] = mapped_column(String(8))  # taxonomy.FEEDBACK_AUDIENCES
+    met: Mapped[bool] = mapped_column(Boolean)
+    rating: Mapped[Optional[int]] = mapped_column(Integer)  # taxonomy.FEEDBACK_RATINGS
+    listened_to: Mapped[Optional[bool]] = mapped_column(Boolean)
+    helped: Mapped[Optional[str]] = mapped_column(Text)
+    better: Mapped[Optional[str]] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -38,8 +38,10 @@ class SurveyPlan:
     default_language: str
 
 
-def queue_closure_surveys(session: Session, case: Case, approval_id: uuid.UUID, plan: SurveyPlan) -> list[uuid.UUID]:
-    """Invite the adult and the child to give feedback, by SMS to each linked number; written once per closure."""
+def queue_closure_surveys(session: Session, case: Case, approval_id: uuid.UUID, plan: SurveyPlan, *,
+                          audiences: list[str] | None = None) -> list[uuid.UUID]:
+    """Invite the adult and the child to give feedback, by SMS to each linked number; written once per closure.
+    audiences: only those (the ones the supervisor could not meet; None: both)."""
     to_send = []
     asked_at = utcnow()
     for contact in family_contacts(session, case.id):
@@ -50,6 +52,8 @@ def queue_closure_surveys(session: Session, case: Case, approval_id: uuid.UUID, 
         backend = family_route(session, contact.phone, plan.backend).backend
         texts = plan.texts(language)
         for audience in SURVEY_AUDIENCES:
+            if audiences is not None and audience not in audiences:
+                continue
             key = f"closure-survey:{approval_id}:{contact.id}:{audience}"
             message = queue_message(session, purpose_key=key, to_phone=contact.phone, body=texts[audience],
                                     backend=backend, organisation_id=case.organisation_id)

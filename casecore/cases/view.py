@@ -73,6 +73,7 @@ class ApprovalRow:
     decided_by: str | None
     decided_at: datetime | None
     comment: str | None
+    closure_criteria: list[str]
 
 
 @dataclass(frozen=True)
@@ -216,10 +217,12 @@ def _approvals(session: Session, case_id: uuid.UUID, emails: dict) -> list[Appro
     approvals = session.execute(
         select(CaseApproval.id, CaseApproval.step, CaseApproval.content, CaseApproval.closure_reason,
                CaseApproval.requested_by_id, CaseApproval.requested_at, CaseApproval.decision,
-               CaseApproval.decided_by_id, CaseApproval.decided_at, CaseApproval.comment)
+               CaseApproval.decided_by_id, CaseApproval.decided_at, CaseApproval.comment,
+               CaseApproval.closure_criteria)
         .where(CaseApproval.case_id == case_id).order_by(CaseApproval.requested_at.desc()))
     return [ApprovalRow(a.id, a.step, a.content, a.closure_reason, emails.get(a.requested_by_id), a.requested_by_id,
-                        a.requested_at, a.decision, emails.get(a.decided_by_id), a.decided_at, a.comment)
+                        a.requested_at, a.decision, emails.get(a.decided_by_id), a.decided_at, a.comment,
+                        list(a.closure_criteria or []))
             for a in approvals]
 
 

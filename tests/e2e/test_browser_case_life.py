@@ -180,14 +180,17 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     assert "Visite" in page.locator("#follow-ups ul").inner_text()
     page.locator("summary", has_text="Demander la clôture").press("Enter")  # the keyboard opens <details>
     page.get_by_label("Motif de clôture").select_option(label="Objectifs du plan atteints, enfant en sécurité")
+    page.get_by_label("Les objectifs du plan sont atteints").check()
+    page.get_by_label("L'enfant est en sécurité, sans autre risque connu").check()
     page.get_by_label("Ce qui a été fait").fill("Plan réalisé ; l'enfant et sa tante ont été informées.")
     page.get_by_role("button", name="Demander au superviseur d'approuver la clôture").click()
     page.wait_for_url(f"{base}/cases/{case_id}#approvals")
     assert "Clôture demandée" in page.locator("h1").inner_text()
     log_out(page, base)
 
-    # The supervisor approves the closure: closed, the surveys queued without details, the check in 3 months.
-    decide(page, base, reference, "Approuver")
+    # The supervisor takes the child's and an adult's feedback (not met: the SMS surveys ask them), then approves
+    # the closure: closed, the surveys queued without details, the check in 3 months.
+    decide(page, base, reference, "Approuver", feedback_first=True)
     assert "Clôturé" in page.locator("h1").inner_text()
     assert "Suivi après clôture" in page.locator("#deadlines").inner_text()
     with runtime.unit_of_work() as session:
@@ -268,13 +271,20 @@ def ask_approval(page, step: str, content: str) -> None:
     assert "En attente du superviseur" in page.locator("#approvals").inner_text()
 
 
-def decide(page, base: str, reference: str, button: str, comment: str = "") -> None:
-    """The supervisor logs in, finds the request among the approvals waiting and answers it, on the case page."""
+def decide(page, base: str, reference: str, button: str, comment: str = "", feedback_first: bool = False) -> None:
+    """The supervisor logs in, finds the request among the approvals waiting and answers it, on the case page;
+    feedback_first: a closure, whose child's and adult's feedback is recorded first (neither could be met)."""
     log_in(page, base)
     page.get_by_role("navigation", name="Principal").get_by_role("link", name="Approbations").click()
     page.wait_for_url(f"{base}/approvals")
     page.get_by_role("link", name=reference).click()
     page.wait_for_url(re.compile(r".*#approvals$"))
+    if feedback_first:
+        for legend in ("Le feedback de l'enfant (6.B)", "Le feedback d'un adulte (6.C)"):
+            form = page.locator("#approvals form", has_text=legend)
+            form.get_by_label("Rencontré en personne").select_option(label="Non : l'enquête par SMS le demandera")
+            form.get_by_role("button", name="Enregistrer ce feedback").click()
+            page.wait_for_url(re.compile(r".*#approvals$"))
     request = page.locator("#approvals article", has_text="En attente du superviseur")
     if comment:
         request.get_by_label("Commentaire (obligatoire pour renvoyer)").fill(comment)

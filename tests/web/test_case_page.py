@@ -121,9 +121,15 @@ def test_a_case_goes_from_assessment_to_closure_and_back_through_the_forms(app, 
                 notes="Tout va bien").status_code == 302
     assert post(worker, f"/cases/{case_id}/messages", text="Rendez-vous jeudi à 10h.",
                 form_key=str(uuid.uuid4())).status_code == 302
-    post(worker, f"/cases/{case_id}/approvals", step="closure", closure_reason="goals_met_safe", content="")
+    post(worker, f"/cases/{case_id}/approvals", step="closure", closure_reason="goals_met_safe", content="",
+         criteria=["goals_achieved", "child_safe"])
     with uow() as session:
         closure = session.scalar(select(CaseApproval.id).where(CaseApproval.decision == "pending"))
+    # The child's and an adult's feedback first (forms 6.B, 6.C): neither was met, the surveys ask them.
+    early = post(lead, f"/cases/{case_id}/approvals/{closure}/decision", decision="approved")
+    assert early.status_code == 400 and "feedback de l&#39;enfant" in early.get_data(as_text=True)
+    for audience in ("child", "adult"):
+        assert post(lead, f"/cases/{case_id}/closure-feedback", audience=audience, met="no").status_code == 302
     assert post(lead, f"/cases/{case_id}/approvals/{closure}/decision", decision="approved").status_code == 302
     with uow() as session:
         case = session.get(Case, case_id)

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casecore import free_text
+from casecore import free_text, taxonomy
 from casecore.audit import AuditEvent
 from casecore.base import utcnow
-from casecore.cases import approvals, casework, outreach, surveys
+from casecore.cases import approvals, casework, closure, outreach, surveys
 from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp, Referral
 from casecore.cases.referrals import case_referrals
 from casecore.deadlines import timelines
@@ -70,11 +70,21 @@ def _open_deadlines(runtime, case_id) -> dict[str, object]:
 
 
 def _request(runtime, who, case_id, step, content="ok", reason=None):
+    """Ask for an approval; a closure ticks the criteria its reason needs (form 6.A)."""
     with runtime.unit_of_work() as session:
-        return approvals.request_approval(session, who, case_id, step, content, reason)
+        return approvals.request_approval(session, who, case_id, step, content, reason,
+                                          criteria=taxonomy.CLOSURE_REASON_CRITERIA.get(reason or "", ()))
 
 
-def _decide(runtime, who, case_id, approval_id, decision, comment=None):
+def _decide(runtime, who, case_id, approval_id, decision, comment=None, met=()):
+    """Decide; before approving a closure, the supervisor records the child's and an adult's feedback (those in met
+    were met in person, the others get the SMS survey)."""
+    with runtime.unit_of_work() as session:
+        if decision == "approved" and session.get(CaseApproval, approval_id).step == "closure":
+            for audience in ("child", "adult"):
+                closure.record_feedback(session, who, case_id, audience=audience, met=audience in met,
+                                        rating=4 if audience in met else None, listened_to=True, helped=None,
+                                        better=None)
     with runtime.unit_of_work() as session:
         return approvals.decide_approval(session, who, case_id, approval_id, decision, comment,
                                          timelines=TIMELINES, surveys=SURVEYS)
@@ -455,3 +465,28 @@ def test_the_case_page_and_the_approvals_list_read_on_both_databases(world):
     assert view.timeline[0].author is not None and view.assigned_to is not None
     assert [family.masked for family in view.family] == ["+223******00", "+223******00"]
     assert [(row.reference, row.step) for row in waiting] == [(view.case.reference, "assessment")]
+
+
+def test_a_closure_waits_for_the_childs_and_an_adults_feedback_and_surveys_only_those_not_met(world):
+    runtime, people, case_id = world
+    with runtime.unit_of_work() as session, pytest.raises(Refused) as refused:
+        approvals.request_approval(session, people["worker"], case_id, "closure", None, "goals_met_safe",
+                                   criteria=["goals_achieved"])
+    assert refused.value.code == "closure_criteria_needed"
+    closure_id = _request(runtime, people["worker"], case_id, "closure", None, "goals_met_safe")
+    with runtime.unit_of_work() as session, pytest.raises(Refused) as refused:
+        approvals.decide_approval(session, people["lead"], case_id, closure_id, "approved", None,
+                                  timelines=TIMELINES, surveys=SURVEYS)
+    assert refused.value.code == "closure_feedback_needed"
+    with runtime.unit_of_work() as session, pytest.raises(NotAllowed):
+        closure.record_feedback(session, people["worker"], case_id, audience="child", met=True, rating=5,
+                                listened_to=True, helped=None, better=None)
+    with runtime.unit_of_work() as session, pytest.raises(Refused) as refused:
+        closure.record_feedback(session, people["lead"], case_id, audience="child", met=True, rating=None,
+                                listened_to=True, helped=None, better=None)
+    assert refused.value.code == "feedback_rating"
+    sent = _decide(runtime, people["lead"], case_id, closure_id, "approved", met=("child",))
+    with runtime.unit_of_work() as session:
+        keys = [session.get(OutboundMessage, message_id).purpose_key for message_id in sent]
+        assert keys and all(key.endswith(":adult") for key in keys)  # the child was met: no survey for them
+        assert session.get(CaseApproval, closure_id).closure_criteria == ["goals_achieved", "child_safe"]
