@@ -18,7 +18,7 @@ from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
 from casecore.people import lookups
-from casecore.people.roles import may_manage_people
+from casecore.people.roles import SUPERVISION_SPAN, may_manage_people
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,8 @@ def _team_forms(db, new_team: NewTeamForm | None = None) -> dict:
     # The case workers each team could take in: those not already in it.
     addable = {t.id: [(i, e) for i, e in workers if i not in {str(m.id) for m in t.members}] for t in teams}
     return {"teams": teams, "new_team": new_team, "supervisors": supervisors, "workers": workers,
-            "addable": addable}
+            "addable": addable, "over_span": team_service.supervisors_over_span(teams),
+            "span_norm": SUPERVISION_SPAN}
 
 
 @bp.route("/teams", methods=["GET", "POST"])

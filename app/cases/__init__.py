@@ -1,10 +1,11 @@
-"""Case work on the web: the case page and list, approvals, referrals, transfers, the audit trail, and their words.
+"""Case work on the web: the case page and list, approvals, referrals, transfers, the audit trail, the supervision
+log, and their words.
 May import only app.web, app.auth, app.runtime and the layers below (no other feature package)."""
 from __future__ import annotations
 
 from flask import Flask
 
-from app.cases import audit, listing, referrals, transfers, views
+from app.cases import audit, listing, referrals, supervision, transfers, views
 
 
 def init_app(app: Flask) -> None:
@@ -14,3 +15,4 @@ def init_app(app: Flask) -> None:
     referrals.init_app(app)
     transfers.init_app(app)
     listing.init_app(app)
+    supervision.init_app(app)

@@ -209,6 +209,9 @@ REFUSALS: dict[str, str] = {
     "conference_date_required": N_("Give the day the conference was held."),
     "bia_reason": N_("Choose why the assessment is done from the list."),
     "tracing_outcome": N_("Choose the outcome from the list."),
+    "supervision_worker": N_("Choose an active case worker of your teams."),
+    "supervision_case_unknown": N_("A reference is not one of the cases you supervise."),
+    "supervision_too_many_cases": N_("At most 30 cases in one session."),
     "closure_criteria_unknown": N_("Choose the closure criteria from the list."),
     "closure_criteria_needed": N_("This closure reason needs its criteria ticked: goals achieved and the child safe "
                                   "(goals met), services in place and the young person informed (turned 18)."),
@@ -293,6 +296,8 @@ ACTION_LABELS = {
     "case.reunified": N_("Recorded a reunification"),
     "case.tracing_action": N_("Recorded a tracing action"),
     "case.closure_feedback": N_("Took feedback before a closure"),
+    "supervision.recorded": N_("Recorded a supervision session"),
+    "supervision.viewed": N_("Viewed the supervision log"),
     "cases.listed": N_("Viewed the case list"),
     "approvals.viewed": N_("Viewed the approvals waiting"),
     "report.accepted": N_("Accepted a report"),
@@ -385,6 +390,7 @@ ACTION_LABELS = {
 # Words for what an audit event is about; any other object type is shown as its code.
 OBJECT_LABELS = {
     "report": N_("Report"), "case": N_("Case"), "user": N_("Account"), "team": N_("Team"),
+    "supervision": N_("Supervision log"),
     "referral": N_("Referral"), "case_transfer": N_("Transfer"), "service": N_("Service"),
     "committee_member": N_("Committee member"), "location": N_("Location"), "organisation": N_("Organisation"),
     "media": N_("File"), "approvals": N_("Approvals"), "case_list": N_("Case list"), "audit": N_("Audit trail"),

@@ -13,6 +13,7 @@ from casecore.free_text import without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
 from casecore.people.models import Team, User
+from casecore.people.roles import SUPERVISION_SPAN
 
 # Messages shown to administrators; the web view translates them from its catalogue.
 NEEDS_SUPERVISOR = N_("A team is led by an active supervisor of the same organisation.")
@@ -102,6 +103,16 @@ def remove_member(session: Session, team: Team, user_id) -> bool:
     cases_follow(session, user.id, None)
     session.flush()
     return True
+
+
+def supervisors_over_span(teams: list[TeamRow]) -> dict[uuid.UUID, int]:
+    """The supervisors leading more active case workers than the norm (SUPERVISION_SPAN), across their teams, with
+    how many."""
+    spans: dict[uuid.UUID, int] = {}
+    for team in teams:
+        if team.supervisor_id is not None:
+            spans[team.supervisor_id] = spans.get(team.supervisor_id, 0) + sum(1 for m in team.members if m.is_active)
+    return {supervisor: n for supervisor, n in spans.items() if n > SUPERVISION_SPAN}
 
 
 def list_teams(session: Session, organisation_id: uuid.UUID) -> list[TeamRow]:

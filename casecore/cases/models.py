@@ -445,3 +445,19 @@ class ClosureFeedback(Base):
     better: Mapped[Optional[str]] = mapped_column(Text)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupervisionSession(Base):
+    """A supervision session a supervisor keeps with one of their case workers: when, which cases were reviewed,
+    what was decided. The case worker reads it."""
+
+    __tablename__ = "supervision_session"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    supervisor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    case_worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    case_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    decisions: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

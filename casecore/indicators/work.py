@@ -23,13 +23,11 @@ from casecore.indicators.counting import grouped_counts, rolled_up_counts
 from casecore.indicators.holding import held_by
 from casecore.indicators.values import NONE, Value
 from casecore.people.models import Team, User
-from casecore.people.roles import CASEWORKER, SUPERVISOR
+from casecore.people.roles import CASEWORKER, SUPERVISION_SPAN, SUPERVISOR
 from casecore.periods import Period
 from casecore.stats import percentile
 
 OPEN = ("open", "closure_requested")
-# Case workers per supervisor the quality framework names as the norm (a supervisor for 5 to 6 case workers).
-SPAN_NORM = 6
 
 
 def work_indicators(session: Session, organisation_id: uuid.UUID, period: Period, *, caseload_limit: int,
@@ -93,7 +91,7 @@ def _workload(session: Session, organisation_id: uuid.UUID, caseload_limit: int)
         Value("open_caseload_max", max(loads) if loads else None),
         Value("case_workers_over_limit", sum(1 for n in loads if n > caseload_limit)),
         Value("supervisors", supervisors),
-        Value("supervisors_over_span", sum(1 for n in spans if n > SPAN_NORM)),
+        Value("supervisors_over_span", sum(1 for n in spans if n > SUPERVISION_SPAN)),
     ]
 
 

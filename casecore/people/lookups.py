@@ -73,3 +73,11 @@ def find_team(session: Session, organisation_id: uuid.UUID, name: str) -> Team:
 def teams_led_by_user(session: Session, user_id: uuid.UUID) -> list[str]:
     """Names of the teams this user leads."""
     return list(session.scalars(select(Team.name).where(Team.supervisor_id == user_id).order_by(Team.name)))
+
+
+def case_workers_led_by(session: Session, supervisor_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The active case workers of the teams this supervisor leads, as (id, email) by email."""
+    return [tuple(row) for row in session.execute(
+        select(User.id, User.email).join(Team, Team.id == User.team_id)
+        .where(Team.supervisor_id == supervisor_id, User.role == "caseworker", User.is_active.is_(True))
+        .order_by(User.email))]

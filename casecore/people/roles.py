@@ -14,6 +14,8 @@ ADMIN = "admin"
 FOCAL_POINT = "focal_point"
 # Roles that may read case content at all.
 CASE_ROLES = frozenset({SUPERVISOR, CASEWORKER})
+# Case workers a supervisor supervises, at most, by the quality framework's norm (a supervisor for 5 to 6).
+SUPERVISION_SPAN = 6
 
 
 class Staff(Protocol):

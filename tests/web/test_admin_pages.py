@@ -282,3 +282,25 @@ def test_the_settings_page_shows_the_timelines_in_force(app, admin):
     for shown in ("1 heure", "5 heures", "2 jours", "1 semaine", "2 semaines", "30 jours", "90 jours", "25 %",
                   "<dd>20 (", "90 minutes", "20 minutes", "TIMELINE_CASE_PLAN_HOURS", "LOGIN_MAX_FAILURES"):
         assert shown in html, shown
+
+
+def test_a_supervisor_leading_more_than_six_case_workers_is_flagged_on_the_teams_page(app, uow):
+    from casecore.people.models import Team
+    from tests.factories import make_organisation, make_user
+    from tests.web.conftest import PASSWORD, csrf_from
+    with uow() as session:
+        org = make_organisation(session)
+        admin = make_user(session, org, role="admin")
+        lead = make_user(session, org, role="supervisor", email="lead@example.org")
+        north, south = Team(organisation_id=org.id, name="Nord", supervisor_id=lead.id), Team(
+            organisation_id=org.id, name="Sud", supervisor_id=lead.id)
+        session.add_all([north, south])
+        session.flush()
+        for n in range(7):
+            make_user(session, org, role="caseworker").team_id = (north if n < 4 else south).id
+        admin_email = admin.email
+    client = app.test_client()
+    client.post("/login", data={"email": admin_email, "password": PASSWORD,
+                                "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
+    html = client.get("/admin/teams").get_data(as_text=True)
+    assert "lead@example.org supervise 7 travailleurs sociaux actifs" in html
