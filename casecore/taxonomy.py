@@ -232,3 +232,5 @@ CLOSURE_CRITERIA = ("goals_achieved", "child_safe", "family_coping", "services_i
 # The criteria a closure reason cannot do without.
 CLOSURE_REASON_CRITERIA = {"goals_met_safe": ("goals_achieved", "child_safe"),
                            "turned_18_transition": ("services_in_place", "child_informed")}
+# What a document staff attach to a case is.
+DOCUMENT_KINDS = ("identity", "medical", "school", "legal", "consent_form", "photo", "other")

@@ -11,9 +11,10 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.auth.views import allow_larger_form
 from app.cases.labels import case_label, refusal
 from app.cases.registration_form import form_date, registration_entry
 from app.runtime import runtime, timelines
@@ -26,6 +27,7 @@ from casecore.cases import (
     casework,
     closure,
     conferences,
+    documents,
     outreach,
     plan,
     reassignment,
@@ -43,6 +45,7 @@ from casecore.directory.services import list_services
 from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from casecore.form_once import first_use
 from casecore.free_text import TEXT_LENGTH
+from casecore.messaging.media_types import EXTENSIONS
 from casecore.messaging.routes import MESSAGE_LENGTH
 from casecore.people.roles import ADMIN, SUPERVISOR
 from casecore.periods import local_today
@@ -225,6 +228,42 @@ def match_reunified(case_id: str, match_id: str):
     return _act(case_id, "tracing", lambda db: tracing.record_reunification(
         db, current_user, case_id, match_id, reunified_on=form_date(form.get("reunified_on")),
         today=local_today(runtime().zone)))
+
+
+@bp.route("/cases/<case_id>/documents", methods=["POST"])
+def document_upload(case_id: str):
+    """Attach a document or photo to the case (checked as WhatsApp files are)."""
+    rt = runtime()
+    upload = request.files.get("file")
+    data = upload.read(rt.settings.MEDIA_MAX_BYTES + 1) if upload else b""
+    form = request.form
+    return _act(case_id, "documents", lambda db: documents.add_document(
+        db, current_user, case_id, kind=form.get("kind", ""), title=form.get("title"), data=data,
+        store=rt.media_store, max_bytes=rt.settings.MEDIA_MAX_BYTES, allowed_types=rt.settings.media_types),
+        once=True)
+
+
+@bp.route("/cases/<case_id>/files/<source>/<file_id>")
+def document_download(case_id: str, file_id: str, source: str):
+    """One file of the case (staff's or the family's), for whoever may see the case; audited; always a download."""
+    _refuse_admin()
+    if source not in ("staff", "family"):
+        abort(404)
+    rt = runtime()
+    with rt.unit_of_work() as db:
+        try:
+            found = documents.file_for_download(db, current_user, case_id, source, file_id)
+            data = rt.media_store.get(found.storage_key)
+        except NotFound:
+            abort(404)
+    response = Response(data, mimetype=found.content_type)
+    name = f"{found.name}.{EXTENSIONS.get(found.content_type, 'bin')}"
+    # Saved, never shown inline, never sniffed into something else (as the report's files).
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @bp.route("/cases/<case_id>/services-given", methods=["POST"])
@@ -416,6 +455,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         traced = tracing.tracing_of(db, view.case.id)
         pending_closure = next((a for a in view.approvals if a.step == "closure" and a.decision == "pending"), None)
         feedback = closure.feedback_for(db, pending_closure.id) if pending_closure else {}
+        files = documents.documents_of(db, view.case.id)
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -429,6 +469,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
         services_given=given, reviews=reviews, conferences=meetings,
         best_interests=interests, tracing=traced, closure_feedback=feedback,
+        documents=files, media_max_bytes=runtime().settings.MEDIA_MAX_BYTES,
     ), status
 
 
@@ -461,6 +502,8 @@ def _day(value: str | None, default_now: bool = False) -> datetime | None:
 def init_app(app: Flask) -> None:
     """Register the case page and its forms, and their template helpers."""
     app.register_blueprint(bp)
+    # A document upload carries the file (MEDIA_MAX_BYTES) and its form fields.
+    allow_larger_form(app, "casework.document_upload", app.extensions["relais"].settings.MEDIA_MAX_BYTES + 64 * 1024)
     app.add_template_global(case_label)
     # A list of codes in words: {{ codes | map("case_word", "document") | join(", ") }}.
     app.add_template_filter(lambda code, group: case_label(group, code), "case_word")

@@ -13,6 +13,7 @@ from casecore.audit import record_event
 from casecore.cases.access import may_view_report
 from casecore.errors import NotFound
 from casecore.ids import parse_id
+from casecore.messaging.media_types import EXTENSIONS
 from casecore.people.roles import may_triage
 from casecore.reports.media import media_file
 
@@ -20,11 +21,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("media", __name__)
 
-# File name extensions for the types we store: the download's name is ours, never the sender's.
-EXTENSIONS = {
-    "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf", "audio/ogg": "ogg",
-    "audio/mpeg": "mp3", "audio/amr": "amr", "video/mp4": "mp4",
-}
 
 
 def media_status(code: str) -> str:

@@ -461,3 +461,20 @@ class SupervisionSession(Base):
     case_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     decisions: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseDocument(Base):
+    """A document or photo staff attached to a case: what it is, and our checked copy in the media store."""
+
+    __tablename__ = "case_document"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # taxonomy.DOCUMENT_KINDS
+    title: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))  # read from the file's first bytes
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

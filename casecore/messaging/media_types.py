@@ -3,6 +3,11 @@ from __future__ import annotations
 
 # Enough of a file to recognise every type below.
 HEAD_BYTES = 16
+# File name extensions for the types we store: a download's name is ours, never the sender's.
+EXTENSIONS = {
+    "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf", "audio/ogg": "ogg",
+    "audio/mpeg": "mp3", "audio/amr": "amr", "video/mp4": "mp4",
+}
 # Other spellings senders and providers use for the types we accept.
 _ALIASES = {
     "image/jpg": "image/jpeg",

@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 
 from app import create_app
 from casecore.base import utcnow
-from casecore.cases.models import CaseEvent
+from casecore.cases.models import Case, CaseEvent
 from casecore.i18n import gettext_for
 from casecore.messaging.media import MAX_ATTEMPTS
 from casecore.messaging.models import InboundMedia, InboundMessage
@@ -315,6 +315,20 @@ def test_a_linked_familys_photo_goes_to_its_case_timeline(whatsapp, app, provide
     with rt(app).unit_of_work() as session:
         event = session.scalars(select(CaseEvent).where(CaseEvent.kind == "family_media")).one()
     assert (event.case_id, event.channel, event.body) == (case_id, "whatsapp", "media received: image/jpeg")
+    # Listed with the case's documents, and served from there to whoever may see the case.
+    from casecore.cases.documents import documents_of, file_for_download
+    from casecore.people.models import Organisation
+    from tests.factories import as_staff, make_user
+    with rt(app).unit_of_work() as session:
+        case = session.get(Case, case_id)
+        worker = make_user(session, session.get(Organisation, case.organisation_id), role="caseworker")
+        case.assigned_to_id = worker.id
+        viewer = as_staff(worker)
+    with rt(app).unit_of_work() as session:
+        [listed] = documents_of(session, case_id)
+        stored = file_for_download(session, viewer, case_id, "family", listed.id)
+    assert (listed.source, listed.content_type) == ("family", "image/jpeg")
+    assert rt(app).media_store.get(stored.storage_key) == JPEG.body
 
 
 def test_a_photo_after_a_report_goes_with_that_report(whatsapp, app, providers):
