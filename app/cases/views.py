@@ -11,13 +11,14 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 
-from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.views import allow_larger_form
 from app.cases.labels import case_label, refusal
 from app.cases.registration_form import form_date, registration_entry
 from app.runtime import runtime, timelines
+from app.web.file_download import attachment_response
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
@@ -256,14 +257,7 @@ def document_download(case_id: str, file_id: str, source: str):
             data = rt.media_store.get(found.storage_key)
         except NotFound:
             abort(404)
-    response = Response(data, mimetype=found.content_type)
-    name = f"{found.name}.{EXTENSIONS.get(found.content_type, 'bin')}"
-    # Saved, never shown inline, never sniffed into something else (as the report's files).
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(data, found.content_type, f"{found.name}.{EXTENSIONS.get(found.content_type, 'bin')}")
 
 
 @bp.route("/cases/<case_id>/services-given", methods=["POST"])

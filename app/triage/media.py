@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, abort
+from flask import Blueprint, Flask, abort
 from flask_login import current_user
 
 from app.runtime import runtime
 from app.triage.labels import REASONS, STATUSES
+from app.web.file_download import attachment_response
 from app.web.pages import page_gettext
 from casecore.audit import record_event
 from casecore.cases.access import may_view_report
@@ -65,13 +66,7 @@ def download(report_id: str, media_id: str):
             abort(404)
         record_event(db, current_user.id, "media.downloaded", "media", item.id)
     name = f"{item.report_reference}-{item.position + 1}.{EXTENSIONS.get(item.content_type, 'bin')}"
-    response = Response(data, mimetype=item.content_type)
-    # Saved, never shown inline, and never sniffed into something else: a file a stranger sent stays a file.
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(data, item.content_type, name)
 
 
 def init_app(app: Flask) -> None:
