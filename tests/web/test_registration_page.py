@@ -112,3 +112,12 @@ def test_tracing_from_the_case_page(app, uow, world):  # noqa: F811
     assert post(client, f"{path}/tracing/matches/{match_id}/decision", decision="confirm").status_code == 302
     early = post(client, f"{path}/tracing/matches/{match_id}/reunification", reunified_on="2026-12-01")
     assert early.status_code == 400 and "Vérifiez le lien familial" in early.get_data(as_text=True)
+
+
+def test_the_case_page_opens_with_its_sections_the_current_steps_first(app, world):  # noqa: F811
+    import re
+    html = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    nav = re.search(r'<nav class="sections".*?</nav>', html, re.S).group(0)
+    targets = re.findall(r'href="#([^"]+)"', nav)
+    assert targets[:2] == ["registration", "consent"]  # the case is at registration
+    assert set(targets) <= set(re.findall(r'id="([^"]+)"', html)) and "tracing" not in targets
