@@ -202,7 +202,8 @@ def tracing_action(case_id: str):
 @bp.route("/cases/<case_id>/tracing/matches", methods=["POST"])
 def match_search(case_id: str):
     """Look for the organisation's tracing requests that may be about this child."""
-    return _act(case_id, "tracing", lambda db: tracing.propose_matches(db, current_user, case_id))
+    return _act(case_id, "tracing", lambda db: tracing.propose_matches(db, current_user, case_id,
+                                                                       local_today(runtime().zone)))
 
 
 @bp.route("/cases/<case_id>/tracing/matches/<match_id>/decision", methods=["POST"])
@@ -309,8 +310,8 @@ def consent(case_id: str):
     form = request.form
     return _act(case_id, "consent", lambda db: casework.record_consent(
         db, current_user, case_id, purpose=form.get("purpose", ""), given=form.get("given") == "yes",
-        given_by=form.get("given_by", ""), note=form.get("note"), child_assent=form.get("child_assent") or None),
-        once=True)
+        given_by=form.get("given_by", ""), note=form.get("note"), child_assent=form.get("child_assent") or None,
+        today=local_today(runtime().zone)), once=True)
 
 
 @bp.route("/cases/<case_id>/consents/<consent_id>/withdraw", methods=["POST"])
@@ -438,7 +439,8 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         workers = _assignable(db, view.case)
     with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "case.viewed", "case", view.case.id)
-        child = registration_of(db, current_user, view.case, view.report, show_names=show_names)
+        child = registration_of(db, current_user, view.case, view.report, show_names=show_names,
+                                today=local_today(runtime().zone))
         history = risk_history(db, view.case.id)
         assessed = assessment_of(db, view.case.id)
         case_plan = plan.plan_of(db, view.case.id)

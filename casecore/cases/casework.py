@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -103,7 +103,8 @@ def add_note(session: Session, staff: Staff, case_id: str | uuid.UUID, text: str
 
 
 def record_consent(session: Session, staff: Staff, case_id: str | uuid.UUID, *, purpose: str, given: bool,
-                   given_by: str, note: str | None = None, child_assent: str | None = None) -> uuid.UUID:
+                   given_by: str, note: str | None = None, child_assent: str | None = None,
+                   today: date | None = None) -> uuid.UUID:
     """Record consent (or its refusal) for one purpose; a supervisor alone may authorise it in the child's stead.
     Once the child's age is recorded, the giver must fit it and, from 6 to 14, the child's assent is recorded
     (casecore.cases.consent_rules)."""
@@ -113,7 +114,8 @@ def record_consent(session: Session, staff: Staff, case_id: str | uuid.UUID, *, 
     if given_by == "supervisor_authorised" and staff.role != SUPERVISOR:
         raise Refused("supervisor_authorises")
     _require_not_closed(case)
-    assent = check_consent(consent_rule(recorded_age(session, case.id)), given_by, child_assent)
+    assent = check_consent(consent_rule(recorded_age(session, case.id, today or utcnow().date())), given_by,
+                           child_assent)
     consent = CaseConsent(case_id=case.id, purpose=purpose, given=bool(given), given_by=given_by,
                           note=staff_text(note, "note", required=False), recorded_by_id=staff.id,
                           recorded_at=utcnow(), child_assent=assent)
@@ -124,14 +126,15 @@ def record_consent(session: Session, staff: Staff, case_id: str | uuid.UUID, *, 
     return consent.id
 
 
-def recorded_age(session: Session, case_id: uuid.UUID) -> int | None:
-    """The child's age today from the registration (its date of birth, else the age given); None when not recorded."""
+def recorded_age(session: Session, case_id: uuid.UUID, today: date) -> int | None:
+    """The child's age on today (the deployment's day) from the registration (its date of birth, else the age
+    given); None when not recorded."""
     row = session.execute(select(ChildRegistration.date_of_birth, ChildRegistration.age).where(
         ChildRegistration.case_id == case_id)).first()
     if row is None:
         return None
     born, age = row
-    return age if born is None else age_on(born, utcnow().date())
+    return age if born is None else age_on(born, today)
 
 
 def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,

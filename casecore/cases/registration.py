@@ -121,7 +121,7 @@ def record_registration(session: Session, staff: Staff, case_id: str | uuid.UUID
 
 
 def registration_of(session: Session, staff: Staff, case: Case, report: ReportSummary | None, *,
-                    show_names: bool) -> Registration:
+                    show_names: bool, today: date) -> Registration:
     """The case's registration for the page (the report's sex and concern until one is recorded); show_names
     records in the audit trail that this person saw the child's names."""
     require_case(session, staff, case.id)
@@ -140,7 +140,7 @@ def registration_of(session: Session, staff: Staff, case: Case, report: ReportSu
         record_event(session, staff.id, "case.names_shown", "case", case.id)
     return Registration(
         True, names if show_names else None, row.sex or reported_sex, row.date_of_birth,
-        current_age(row, utcnow().date()), row.estimated, list(row.languages or []),
+        current_age(row, today), row.estimated, list(row.languages or []),
         {name: getattr(row, name) for name in WG_FIELDS if getattr(row, name)}, list(row.documents or []),
         place.code if place else None, place.name if place else None, row.address_current, row.protection_status,
         list(row.protection_concerns or []) or reported_concern, caregivers, bool(names))
@@ -183,7 +183,8 @@ def _checked(session: Session, entry: RegistrationEntry, today: date) -> dict:
     _only(entry.protection_concerns, taxonomy.PROTECTION_CONCERNS, "registration_concern")
     location_id = None
     if entry.location_code:
-        location_id = session.scalar(select(Location.id).where(Location.code == entry.location_code))
+        location_id = session.scalar(select(Location.id).where(Location.code == entry.location_code,
+                                                               Location.level == 3))
         if location_id is None:
             raise Refused("registration_location")
     address = (entry.address_current or "").strip() or None

@@ -15,7 +15,7 @@ from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
 from casecore.cases.models import Case, SupervisionSession
-from casecore.errors import NotAllowed, Refused
+from casecore.errors import NotAllowed, NotFound, Refused
 from casecore.free_text import staff_text
 from casecore.ids import parse_id
 from casecore.people.models import User
@@ -42,8 +42,12 @@ def record_session(session: Session, staff: Staff, *, case_worker_id: str, held_
     and must be the supervisor's to see."""
     if staff.role != SUPERVISOR:
         raise NotAllowed("a supervisor keeps the supervision log")
+    try:
+        worker_key = parse_id(case_worker_id, "user")
+    except NotFound:
+        raise Refused("supervision_worker") from None
     worker = session.scalar(select(User).where(
-        User.id == parse_id(case_worker_id, "user"), User.role == CASEWORKER, User.is_active.is_(True),
+        User.id == worker_key, User.role == CASEWORKER, User.is_active.is_(True),
         User.team_id.in_(teams_led_by(staff.id))))
     if worker is None:
         raise Refused("supervision_worker")
@@ -54,8 +58,9 @@ def record_session(session: Session, staff: Staff, *, case_worker_id: str, held_
     wanted = list(dict.fromkeys(ref.strip().upper() for ref in references if ref and ref.strip()))
     if len(wanted) > MAX_CASES:
         raise Refused("supervision_too_many_cases")
-    found = dict(session.execute(select(Case.reference, Case.id).where(Case.reference.in_(wanted),
-                                                                       visible_cases(staff))).all())
+    # The worker's own cases, which the supervisor sees: the worker reads the log.
+    found = dict(session.execute(select(Case.reference, Case.id).where(
+        Case.reference.in_(wanted), visible_cases(staff), Case.assigned_to_id == worker.id)).all())
     if set(wanted) - set(found):
         raise Refused("supervision_case_unknown")
     row = SupervisionSession(organisation_id=staff.organisation_id, supervisor_id=staff.id,

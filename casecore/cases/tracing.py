@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
+from casecore.cases.access import visible_cases
 from casecore.cases.ages import age_on
 from casecore.cases.casework import add_event, lock_case
 from casecore.cases.models import Case, ChildRegistration, TraceMatch, TracingAction
@@ -35,8 +36,11 @@ from casecore.people.models import Location
 from casecore.people.roles import Staff
 from casecore.reports.models import Report
 
-# A proposal needs at least this score: the sex and the age agreeing (4), or a name with either.
+# A proposal needs at least this score (the sex and the age agreeing; a name with either; a shared commune or cercle
+# with one of them).
 PROPOSE_FROM = 4
+# Tracing requests still looked for: not found duplicates, not eligible, closed or handed over to CPIMS+.
+OPEN_REQUESTS = ("new", "accepted", "referred")
 AGE_BANDS = {"0_5": (0, 5), "6_11": (6, 11), "12_17": (12, 17)}
 # Estimated ages are often a year off: a band this much wider still agrees, for a lower score.
 AGE_TOLERANCE = 1
@@ -92,15 +96,18 @@ def score(child: Child, request: Request) -> tuple[int, list[str]]:
     return total, reasons
 
 
-def propose_matches(session: Session, staff: Staff, case_id: str | uuid.UUID) -> int:
+def propose_matches(session: Session, staff: Staff, case_id: str | uuid.UUID, today: date) -> int:
     """Score the organisation's tracing requests against the case's registered child and propose the likely ones
     not already proposed; returns how many were added."""
     case = _open_case(session, staff, case_id)
-    child = _child(session, case)
+    child = _child(session, case, today)
     known = set(session.scalars(select(TraceMatch.report_id).where(TraceMatch.case_id == case.id)))
     added = 0
-    for report in session.scalars(select(Report).where(Report.organisation_id == case.organisation_id,
-                                                       Report.kind == "tracing", Report.id != case.report_id)):
+    for report in session.scalars(select(Report).where(
+            Report.organisation_id == case.organisation_id, Report.kind == "tracing", Report.id != case.report_id,
+            Report.status.in_(OPEN_REQUESTS),
+            # A request opened into a case this person may not see is that case's content.
+            ~exists().where(Case.report_id == Report.id, ~visible_cases(staff)))):
         if report.id in known:
             continue
         points, reasons = score(child, Request(report.child_sex, report.child_age_band,
@@ -179,7 +186,7 @@ def record_tracing_action(session: Session, staff: Staff, case_id: str | uuid.UU
         raise Refused("tracing_outcome")
     location_id = None
     if location_code:
-        location_id = session.scalar(select(Location.id).where(Location.code == location_code))
+        location_id = session.scalar(select(Location.id).where(Location.code == location_code, Location.level == 3))
         if location_id is None:
             raise Refused("registration_location")
     row = TracingAction(case_id=case.id, done_on=_past(done_on, today), location_id=location_id,
@@ -230,7 +237,7 @@ def tracing_of(session: Session, case_id: uuid.UUID) -> tuple[list[TracingAction
     return actions, matches
 
 
-def _child(session: Session, case: Case) -> Child:
+def _child(session: Session, case: Case, today: date) -> Child:
     registration = session.scalar(select(ChildRegistration).where(ChildRegistration.case_id == case.id))
     report = session.get(Report, case.report_id) if case.report_id else None
     if registration is None and report is None:
@@ -239,7 +246,7 @@ def _child(session: Session, case: Case) -> Child:
                                                                                  else "unknown")
     age = None
     if registration is not None:
-        age = age_on(registration.date_of_birth, utcnow().date()) if registration.date_of_birth else registration.age
+        age = age_on(registration.date_of_birth, today) if registration.date_of_birth else registration.age
     place = (registration.location_current_id if registration else None) or (report.location_id if report
                                                                                else None)
     names = ()

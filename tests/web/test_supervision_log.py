@@ -27,3 +27,18 @@ def test_a_supervisor_keeps_the_log_and_the_case_worker_reads_it(app, uow, world
     assert post(worker, "/supervision", case_worker_id=str(world["worker"][1]), held_on="2026-12-01",
                 decisions="x").status_code == 403
     assert client_for(app, world["admin"][0]).get("/supervision").status_code == 403
+
+
+def test_a_tampered_worker_or_another_workers_case_is_refused_not_a_500(app, uow, world):  # noqa: F811
+    from casecore.people.models import Team, User
+    with uow() as session:
+        team = session.query(Team).filter(Team.supervisor_id == world["lead"][1]).one()
+        session.get(User, world["worker"][1]).team_id = team.id
+        session.get(User, world["other_worker"][1]).team_id = team.id
+    lead = client_for(app, world["lead"][0])
+    assert post(lead, "/supervision", case_worker_id="not-an-id", held_on="2026-12-01",
+                decisions="x").status_code == 400
+    # The case is the first worker's: it is not cited in a session with the other one, who would read it.
+    other = post(lead, "/supervision", case_worker_id=str(world["other_worker"][1]), held_on="2026-12-01",
+                 references=world["reference"], decisions="x")
+    assert other.status_code == 400

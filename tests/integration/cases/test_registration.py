@@ -50,8 +50,8 @@ def test_a_registration_is_recorded_read_back_and_corrected(case_of):
         record_registration(session, worker, case_id, entry, TODAY)
     with rt.unit_of_work() as session:
         view = case_page(session, worker, case_id, "console")
-        hidden = registration_of(session, worker, view.case, view.report, show_names=False)
-        shown = registration_of(session, worker, view.case, view.report, show_names=True)
+        hidden = registration_of(session, worker, view.case, view.report, show_names=False, today=TODAY)
+        shown = registration_of(session, worker, view.case, view.report, show_names=True, today=TODAY)
     assert hidden.names is None and hidden.has_names and shown.names == {"name_first": "Moussa", "name_last": "Keïta"}
     assert (shown.sex, shown.age, shown.estimated, shown.languages) == ("male", 9, True, ["bm", "fr"])
     assert shown.protection_concerns == ["neglect", "orphan"] and shown.location_name == "Commune II"

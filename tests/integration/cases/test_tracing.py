@@ -15,6 +15,7 @@ from casecore.cases.registration import RegistrationEntry, record_registration
 from casecore.deadlines.models import CaseDeadline
 from casecore.errors import Refused
 from casecore.messaging.models import OutboundMessage
+from casecore.reports.models import Report
 from tests.factories import as_staff, make_case, make_locations, make_organisation, make_report, make_user
 
 MOTHER = "+22376001234"
@@ -43,16 +44,24 @@ def separated(any_db_runtime):
                             description="Ma fille Mariam a disparu au marché", may_contact=True, consent_to_share=True)
         boy = make_report(session, organisation_slug=org.slug, kind="tracing", child_sex="male",
                           child_age_band="6_11")
+        # Alike, but found a duplicate: no longer looked for.
+        duplicate = make_report(session, organisation_slug=org.slug, kind="tracing", child_sex="female",
+                                child_age_band="6_11", description="Mariam")
+        session.get(Report, duplicate.id).status = "duplicate"
+        # Alike, but opened into another team's case the worker may not see.
+        hidden = make_report(session, organisation_slug=org.slug, kind="tracing", child_sex="female",
+                             child_age_band="6_11", description="Mariam")
+        make_case(session, hidden, assigned_to_id=make_user(session, org, role="caseworker").id)
         elsewhere = make_report(session, organisation_slug=other.slug, kind="tracing", child_sex="female",
                                 child_age_band="6_11")
-        return any_db_runtime, case.id, staff, asked.id, {boy.id, elsewhere.id}, today
+        return any_db_runtime, case.id, staff, asked.id, {boy.id, elsewhere.id, duplicate.id, hidden.id}, today
 
 
 def test_a_request_is_proposed_confirmed_verified_and_the_child_reunified(separated):
     rt, case_id, staff, asked_id, not_proposed, today = separated
     with rt.unit_of_work() as session:
-        assert tracing.propose_matches(session, staff, case_id) == 1
-        assert tracing.propose_matches(session, staff, case_id) == 0  # not proposed twice
+        assert tracing.propose_matches(session, staff, case_id, today) == 1
+        assert tracing.propose_matches(session, staff, case_id, today) == 0  # not proposed twice
     with rt.unit_of_work() as session:
         [match] = tracing.tracing_of(session, case_id)[1]
         assert match.score == 2 + 2 + 2 + 3 and match.reasons == ["sex", "age", "same_cercle", "name"]
@@ -68,7 +77,6 @@ def test_a_request_is_proposed_confirmed_verified_and_the_child_reunified(separa
     with rt.unit_of_work() as session:
         message = session.get(OutboundMessage, sent)
         reference = session.scalar(select(TraceMatch.report_id))
-        from casecore.reports.models import Report
         assert message.to_phone == MOTHER and message.body == f"[fr] news {session.get(Report, reference).reference}"
         assert session.scalar(select(CaseContact.phone).where(CaseContact.case_id == case_id)) == MOTHER
         # Verified again (a correction): no second SMS.
@@ -87,7 +95,7 @@ def test_a_request_is_proposed_confirmed_verified_and_the_child_reunified(separa
 def test_tracing_actions_are_recorded_with_their_outcome(separated):
     rt, case_id, staff, _, _, today = separated
     with rt.unit_of_work() as session:
-        tracing.record_tracing_action(session, staff, case_id, done_on=today, location_code="ML0201",
+        tracing.record_tracing_action(session, staff, case_id, done_on=today, location_code="ML020101",
                                       address="Gare routière", contacted="Chef de quartier",
                                       action="Affichage de la photo", outcome="lead", today=today)
         with pytest.raises(Refused) as refused:
