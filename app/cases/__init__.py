@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cases import audit, listing, referrals, supervision, transfers, views
+from app.cases import audit, listing, record, referrals, supervision, transfers, views
 
 
 def init_app(app: Flask) -> None:
     """Register the case pages, the case list, referrals, transfers and the audit trail."""
     views.init_app(app)
+    record.init_app(app)
     audit.init_app(app)
     referrals.init_app(app)
     transfers.init_app(app)
