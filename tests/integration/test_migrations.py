@@ -230,3 +230,41 @@ def test_0013_gives_referrals_declined_by_a_withdrawal_their_reason_as_a_code(em
     assert "declined_because" not in {c["name"] for c in inspect(engine).get_columns("referral")}
     upgrade_database(empty_url)
     engine.dispose()
+
+
+def test_the_case_record_migrations_keep_existing_case_work_both_ways(empty_url):
+    """0016-0028 (issue 16) add tables and three columns to case work that already exists: a case with a consent, a
+    follow-up and a closure request keeps them down to 0015 and up again, the new columns at their defaults."""
+    from bootstrap import bootstrap
+    from casecore.cases.models import CaseApproval, CaseConsent, CaseFollowUp
+    from tests.conftest import make_settings
+    from tests.factories import make_case, make_organisation, make_user
+    upgrade_database(empty_url)
+    runtime = bootstrap(make_settings(DATABASE_URL=empty_url, REDIS_URL="redis://127.0.0.1:1/0"))
+    try:
+        with runtime.unit_of_work() as session:
+            org = make_organisation(session)
+            worker = make_user(session, org, role="caseworker")
+            case = make_case(session, organisation_slug=org.slug, assigned_to_id=worker.id)
+            from casecore.base import utcnow
+            session.add_all([
+                CaseConsent(case_id=case.id, purpose="services", given=True, given_by="caregiver",
+                            recorded_by_id=worker.id, recorded_at=utcnow(), child_assent="given"),
+                CaseFollowUp(case_id=case.id, kind="visit", happened_at=utcnow(), author_id=worker.id,
+                             created_at=utcnow(), plan_changes=True),
+                CaseApproval(case_id=case.id, step="closure", requested_by_id=worker.id, decision="pending",
+                             closure_reason="death", closure_criteria=["child_informed"])])
+        runtime.engine.dispose()
+        command.downgrade(alembic_config(empty_url), "0015")
+        engine = create_engine(empty_url)
+        assert "case_bid" not in inspect(engine).get_table_names()
+        assert "child_assent" not in {c["name"] for c in inspect(engine).get_columns("case_consent")}
+        engine.dispose()
+        upgrade_database(empty_url)
+        with runtime.unit_of_work() as session:
+            assert session.query(CaseConsent).one().child_assent is None
+            assert session.query(CaseFollowUp).one().plan_changes is False
+            approval = session.query(CaseApproval).one()
+            assert (approval.closure_reason, approval.closure_criteria) == ("death", None)
+    finally:
+        runtime.close()
