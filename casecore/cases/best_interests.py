@@ -20,7 +20,7 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import BestInterestAssessment, BestInterestDetermination, ChildRegistration
+from casecore.cases.record_models import BestInterestAssessment, BestInterestDetermination, ChildRegistration
 from casecore.errors import NotFound, Refused
 from casecore.free_text import staff_text
 from casecore.ids import parse_id

@@ -19,7 +19,8 @@ from casecore.base import utcnow
 from casecore.cases.access import visible_cases
 from casecore.cases.ages import age_on
 from casecore.cases.consent_rules import check_consent, consent_rule
-from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, ChildRegistration, Referral
+from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.cases.record_models import ChildRegistration
 from casecore.deadlines import timelines as deadlines
 from casecore.errors import NotAllowed, NotFound, Refused
 from casecore.free_text import staff_text

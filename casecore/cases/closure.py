@@ -14,7 +14,8 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import CaseApproval, ClosureFeedback
+from casecore.cases.models import CaseApproval
+from casecore.cases.record_models import ClosureFeedback
 from casecore.errors import Refused
 from casecore.free_text import staff_text
 from casecore.people.roles import Staff

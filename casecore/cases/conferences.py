@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import CaseConference
 from casecore.cases.plan import add_action
+from casecore.cases.record_models import CaseConference
 from casecore.errors import Refused
 from casecore.free_text import staff_text
 from casecore.people.roles import Staff

@@ -17,7 +17,7 @@ from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import require_case
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import CaseDocument
+from casecore.cases.record_models import CaseDocument
 from casecore.errors import NotFound, Refused
 from casecore.free_text import staff_text
 from casecore.ids import parse_id

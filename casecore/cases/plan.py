@@ -20,15 +20,8 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case, log_follow_up
-from casecore.cases.models import (
-    Case,
-    CaseAction,
-    CaseApproval,
-    CaseFollowUp,
-    CaseGoal,
-    GoalProgress,
-    ServiceGiven,
-)
+from casecore.cases.models import Case, CaseApproval, CaseFollowUp
+from casecore.cases.record_models import CaseAction, CaseGoal, GoalProgress, ServiceGiven
 from casecore.cases.risk import revise_risk
 from casecore.deadlines.timelines import Timelines
 from casecore.directory.models import Service

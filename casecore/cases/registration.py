@@ -18,7 +18,8 @@ from casecore.base import utcnow
 from casecore.cases.access import require_case
 from casecore.cases.ages import age_on
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import Case, CaseCaregiver, ChildRegistration
+from casecore.cases.models import Case
+from casecore.cases.record_models import CaseCaregiver, ChildRegistration
 from casecore.cases.view import ReportSummary
 from casecore.errors import Refused
 from casecore.people.models import Location

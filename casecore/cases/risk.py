@@ -15,7 +15,7 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import CaseRiskChange
+from casecore.cases.record_models import CaseRiskChange
 from casecore.deadlines.models import CaseDeadline
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import Refused

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, aliased
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
-from casecore.cases.models import Case, SupervisionSession
+from casecore.cases.models import Case
+from casecore.cases.record_models import SupervisionSession
 from casecore.errors import NotAllowed, NotFound, Refused
 from casecore.free_text import staff_text
 from casecore.ids import parse_id

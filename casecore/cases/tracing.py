@@ -24,8 +24,9 @@ from casecore.base import utcnow
 from casecore.cases.access import visible_cases
 from casecore.cases.ages import age_on
 from casecore.cases.casework import add_event, lock_case
-from casecore.cases.models import Case, ChildRegistration, TraceMatch, TracingAction
+from casecore.cases.models import Case
 from casecore.cases.opening import add_case_contact
+from casecore.cases.record_models import ChildRegistration, TraceMatch, TracingAction
 from casecore.deadlines import timelines as deadlines
 from casecore.errors import NotFound, Refused
 from casecore.free_text import staff_text

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bootstrap import bootstrap
 from casecore.accounts.teams import create_team
-from casecore.cases.models import Case, ChildRegistration
+from casecore.cases.models import Case
+from casecore.cases.record_models import ChildRegistration
 from casecore.messaging.models import OutboundMessage
 from casecore.reports.models import Report
 from tests.conftest import make_settings

@@ -41,7 +41,7 @@ def test_the_plan_is_built_goal_by_goal_on_the_case_page(app, uow, world):  # no
     assert post(client, f"{path}/plan/goals", goal="Retour à l'école", domain="education",
                 form_key=g1).status_code == 302  # the same form twice adds once
     with uow() as session:
-        from casecore.cases.models import CaseGoal
+        from casecore.cases.record_models import CaseGoal
         [goal] = session.query(CaseGoal).all()
         goal_id = goal.id
     assert post(client, f"{path}/plan/goals/{goal_id}/actions", what="Voir le directeur", by="caseworker",
@@ -69,7 +69,8 @@ def test_a_service_the_organisation_gave_is_recorded_with_its_outcome(app, world
 
 
 def test_a_plan_review_is_recorded_goal_by_goal(app, uow, world):  # noqa: F811
-    from casecore.cases.models import Case, CaseGoal
+    from casecore.cases.models import Case
+    from casecore.cases.record_models import CaseGoal
     client = client_for(app, world["worker"][0])
     path = f"/cases/{world['case_id']}"
     post(client, f"{path}/plan/goals", goal="Retour à l'école", form_key=str(uuid.uuid4()))
@@ -85,7 +86,7 @@ def test_a_plan_review_is_recorded_goal_by_goal(app, uow, world):  # noqa: F811
 
 
 def test_a_case_conference_is_recorded_and_its_actions_go_into_the_plan(app, uow, world):  # noqa: F811
-    from casecore.cases.models import CaseAction, CaseGoal
+    from casecore.cases.record_models import CaseAction, CaseGoal
     client = client_for(app, world["worker"][0])
     path = f"/cases/{world['case_id']}"
     post(client, f"{path}/plan/goals", goal="Mettre l'enfant en sécurité", form_key=str(uuid.uuid4()))

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from casecore.audit import AuditEvent
-from casecore.cases.models import CaseCaregiver, ChildRegistration
+from casecore.cases.record_models import CaseCaregiver, ChildRegistration
 from tests.web.test_case_page import client_for, post, world  # noqa: F401 - the fixture
 
 FORM = {

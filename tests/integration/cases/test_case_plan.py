@@ -109,7 +109,7 @@ def test_a_review_records_each_goals_progress_revises_the_risk_and_can_send_the_
         case = session.get(Case, case_id)
         case.current_step, case.risk_level = "implementation", "high"
         school = add_goal(session, worker, case_id, "Retour à l'école")
-        from casecore.cases.models import CaseGoal
+        from casecore.cases.record_models import CaseGoal
         session.get(CaseGoal, school).created_at = utcnow() - timedelta(hours=2)
         # Approved an hour ago: what the reviews change comes after.
         session.add(CaseApproval(case_id=case_id, step="case_plan", requested_by_id=worker.id, decision="approved",

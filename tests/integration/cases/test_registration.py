@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from casecore.cases.models import CaseCaregiver, ChildRegistration
+from casecore.cases.record_models import CaseCaregiver, ChildRegistration
 from casecore.cases.registration import (
     CaregiverEntry,
     RegistrationEntry,

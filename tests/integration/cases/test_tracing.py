@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from casecore.base import utcnow
 from casecore.cases import tracing
-from casecore.cases.models import CaseContact, TraceMatch
+from casecore.cases.models import CaseContact
+from casecore.cases.record_models import TraceMatch
 from casecore.cases.registration import RegistrationEntry, record_registration
 from casecore.deadlines.models import CaseDeadline
 from casecore.errors import Refused
