@@ -10,6 +10,7 @@ from casecore.audit import record_event
 from casecore.cases import listing as queries
 from casecore.errors import InvalidInput
 from casecore.people.roles import CASE_ROLES
+from casecore.periods import local_today
 
 bp = Blueprint("case_list", __name__)
 
@@ -29,7 +30,7 @@ def page():
                                message=_("Choose a status from the list.")), 400
     # Read without the write lock (SQLite), then a short unit of work for the audit record.
     with runtime().unit_of_work(read_only=True) as db:
-        rows = queries.case_list(db, current_user, status)
+        rows = queries.case_list(db, current_user, status, today=local_today(runtime().zone))
     with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "cases.listed", "case_list", status)
     return render_template("cases/list.html", rows=rows, status=status, statuses=queries.STATUS_FILTERS,

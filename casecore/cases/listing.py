@@ -3,18 +3,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import nulls_last, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
+from casecore.base import utcnow
 from casecore.cases.access import visible_cases
+from casecore.cases.ages import age_on
 from casecore.cases.models import Case
+from casecore.cases.record_models import ChildRegistration
 from casecore.deadlines.models import CaseDeadline
 from casecore.errors import InvalidInput
 from casecore.people.models import User
 from casecore.people.roles import Staff
+from casecore.reports.models import Report
 
 CASE_LIST_LIMIT = 200
 # "active": what is still in a case worker's hands; "all": every status.
@@ -24,7 +28,7 @@ ACTIVE_STATUSES = ("open", "closure_requested")
 
 @dataclass(frozen=True)
 class CaseRow:
-    """One case as the list shows it: no child details, only where the work stands."""
+    """One case as the list shows it: where the work stands, and the child's sex and age only (no name)."""
 
     id: uuid.UUID
     reference: str
@@ -35,6 +39,10 @@ class CaseRow:
     opened_at: datetime
     next_due_at: datetime | None
     next_due_kind: str | None
+    # The child as lists may show them (never a name): the registration's sex and age, else the report's band.
+    child_sex: str = "unknown"
+    child_age: int | None = None
+    child_age_band: str | None = None
 
 
 def parse_status(value: str | None) -> str:
@@ -45,8 +53,11 @@ def parse_status(value: str | None) -> str:
     return status
 
 
-def case_list(session: Session, staff: Staff, status: str = "active", limit: int = CASE_LIST_LIMIT) -> list[CaseRow]:
-    """The cases this person may see with the given status filter, the soonest open deadline first."""
+def case_list(session: Session, staff: Staff, status: str = "active", limit: int = CASE_LIST_LIMIT,
+              today: date | None = None) -> list[CaseRow]:
+    """The cases this person may see with the given status filter, the soonest open deadline first; the child's sex
+    and age (today: the deployment's day, for an age from a date of birth)."""
+    today = today or utcnow().date()
     status = parse_status(status)
 
     def next_open(column):
@@ -57,8 +68,11 @@ def case_list(session: Session, staff: Staff, status: str = "active", limit: int
     next_due = next_open(CaseDeadline.due_at).label("next_due_at")
     query = (
         select(Case.id, Case.reference, Case.status, Case.risk_level, Case.current_step, User.email, Case.opened_at,
-               next_due, next_open(CaseDeadline.kind).label("next_due_kind"))
+               next_due, next_open(CaseDeadline.kind).label("next_due_kind"), Report.child_sex, Report.child_age_band,
+               ChildRegistration.sex, ChildRegistration.age, ChildRegistration.date_of_birth)
         .outerjoin(User, User.id == Case.assigned_to_id)
+        .outerjoin(Report, Report.id == Case.report_id)
+        .outerjoin(ChildRegistration, ChildRegistration.case_id == Case.id)
         .where(visible_cases(staff))
         .order_by(nulls_last(next_due.asc()), Case.opened_at.desc())
         .limit(limit)
@@ -67,4 +81,9 @@ def case_list(session: Session, staff: Staff, status: str = "active", limit: int
         query = query.where(Case.status.in_(ACTIVE_STATUSES))
     elif status != "all":
         query = query.where(Case.status == status)
-    return [CaseRow(*row) for row in session.execute(query)]
+    rows = []
+    for *work, reported_sex, band, sex, age, born in session.execute(query):
+        age = age_on(born, today) if born else age
+        rows.append(CaseRow(*work, child_sex=sex or reported_sex or "unknown", child_age=age,
+                            child_age_band=None if age is not None else band))
+    return rows
