@@ -68,11 +68,8 @@ def case_list(session: Session, staff: Staff, status: str = "active", limit: int
     next_due = next_open(CaseDeadline.due_at).label("next_due_at")
     query = (
         select(Case.id, Case.reference, Case.status, Case.risk_level, Case.current_step, User.email, Case.opened_at,
-               next_due, next_open(CaseDeadline.kind).label("next_due_kind"), Report.child_sex, Report.child_age_band,
-               ChildRegistration.sex, ChildRegistration.age, ChildRegistration.date_of_birth)
+               next_due, next_open(CaseDeadline.kind).label("next_due_kind"))
         .outerjoin(User, User.id == Case.assigned_to_id)
-        .outerjoin(Report, Report.id == Case.report_id)
-        .outerjoin(ChildRegistration, ChildRegistration.case_id == Case.id)
         .where(visible_cases(staff))
         .order_by(nulls_last(next_due.asc()), Case.opened_at.desc())
         .limit(limit)
@@ -81,9 +78,19 @@ def case_list(session: Session, staff: Staff, status: str = "active", limit: int
         query = query.where(Case.status.in_(ACTIVE_STATUSES))
     elif status != "all":
         query = query.where(Case.status == status)
+    work = session.execute(query).all()
+    # The child's sex and age for the rows shown only, by key: joined into the list's query, PostgreSQL joined them
+    # for every case it sorted (a supervisor's 1,228 active cases: 13 -> 38 ms; apart, about +10 ms).
+    child = {row.id: row for row in session.execute(
+        select(Case.id, Report.child_sex, Report.child_age_band, ChildRegistration.sex, ChildRegistration.age,
+               ChildRegistration.date_of_birth)
+        .outerjoin(Report, Report.id == Case.report_id)
+        .outerjoin(ChildRegistration, ChildRegistration.case_id == Case.id)
+        .where(Case.id.in_([row.id for row in work])))} if work else {}
     rows = []
-    for *work, reported_sex, band, sex, age, born in session.execute(query):
-        age = age_on(born, today) if born else age
-        rows.append(CaseRow(*work, child_sex=sex or reported_sex or "unknown", child_age=age,
-                            child_age_band=None if age is not None else band))
+    for row in work:
+        found = child.get(row.id)
+        age = None if found is None else (age_on(found.date_of_birth, today) if found.date_of_birth else found.age)
+        rows.append(CaseRow(*row, child_sex=(found and (found.sex or found.child_sex)) or "unknown", child_age=age,
+                            child_age_band=None if age is not None or found is None else found.child_age_band))
     return rows
