@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case
+from casecore.cases.casework import add_event, lock_case, lock_open_case, past_or_today
 from casecore.cases.record_models import BestInterestAssessment, BestInterestDetermination, ChildRegistration
 from casecore.errors import NotFound, Refused
 from casecore.free_text import staff_text
@@ -44,11 +44,12 @@ def record_assessment(session: Session, staff: Staff, case_id: str | uuid.UUID, 
                       reason: str, findings: str | None, child_views: str | None, recommendation: str | None,
                       today: date) -> uuid.UUID:
     """Record a best-interest assessment on an open case."""
-    case = _open(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     if reason not in taxonomy.BIA_REASONS:
         raise Refused("bia_reason")
     row = BestInterestAssessment(
-        case_id=case.id, done_on=_day(done_on, today), reason=reason, findings=staff_text(findings, "findings"),
+        case_id=case.id, done_on=past_or_today(done_on, today), reason=reason,
+        findings=staff_text(findings, "findings"),
         child_views=staff_text(child_views, "child_views"), recommendation=staff_text(recommendation, "recommendation"),
         recorded_by_id=staff.id, created_at=utcnow())
     session.add(row)
@@ -62,14 +63,15 @@ def record_determination(session: Session, staff: Staff, case_id: str | uuid.UUI
                          panel: Sequence[str], evidence: str | None, child_views: str | None, decision: str | None,
                          reasons: str | None, dissent: str | None, follow_up: str | None, today: date) -> uuid.UUID:
     """Record a panel's best-interest determination; it waits for a supervisor's sign-off."""
-    case = _open(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     members = [" ".join(member.split()) for member in panel if (member or "").strip()]
     if len({member.casefold() for member in members}) < MIN_PANEL:
         raise Refused("bid_panel")
     if len(members) > MAX_PANEL or any(len(member) > PANEL_ENTRY_LENGTH for member in members):
         raise Refused("bid_panel_too_long")
     row = BestInterestDetermination(
-        case_id=case.id, held_on=_day(held_on, today), panel=members, evidence=staff_text(evidence, "evidence"),
+        case_id=case.id, held_on=past_or_today(held_on, today), panel=members,
+        evidence=staff_text(evidence, "evidence"),
         child_views=staff_text(child_views, "child_views"), decision=staff_text(decision, "decision"),
         reasons=staff_text(reasons, "reasons"), dissent=staff_text(dissent, "dissent", required=False),
         follow_up=staff_text(follow_up, "follow_up", required=False), recorded_by_id=staff.id, created_at=utcnow())
@@ -106,17 +108,3 @@ def best_interests_of(session: Session, case_id: uuid.UUID) -> BestInterests:
         ChildRegistration.case_id == case_id)) in taxonomy.PROTECTION_STATUSES
     return BestInterests(assessments, determinations, separated and not assessments)
 
-
-def _open(session: Session, staff: Staff, case_id: str | uuid.UUID):
-    case = lock_case(session, staff, case_id)
-    if case.status != "open":
-        raise Refused("not_open")
-    return case
-
-
-def _day(day: date | None, today: date) -> date:
-    if day is None:
-        raise Refused("bi_date_required")
-    if day > today:
-        raise Refused("date_in_future")
-    return day

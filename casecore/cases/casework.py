@@ -17,7 +17,7 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
-from casecore.cases.ages import age_on
+from casecore.cases.ages import current_age
 from casecore.cases.consent_rules import check_consent, consent_rule
 from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral
 from casecore.cases.record_models import ChildRegistration
@@ -55,6 +55,22 @@ def lock_case(session: Session, staff: Staff, case_id: str | uuid.UUID, *, super
     if supervisor_only and staff.role != SUPERVISOR:
         raise NotAllowed("a supervisor's decision")
     return case
+
+
+def lock_open_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> Case:
+    """lock_case, and Refused("not_open") unless the case is open (a closing or closed case takes no new work)."""
+    case = lock_case(session, staff, case_id)
+    _require_open(case)
+    return case
+
+
+def past_or_today(day: date | None, today: date) -> date:
+    """A day something was done on: given, and not after today; Refused otherwise."""
+    if day is None:
+        raise Refused("bi_date_required")
+    if day > today:
+        raise Refused("date_in_future")
+    return day
 
 
 def add_event(session: Session, case_id: uuid.UUID, kind: str, author_id: uuid.UUID | None, body: str | None = None,
@@ -134,8 +150,7 @@ def recorded_age(session: Session, case_id: uuid.UUID, today: date) -> int | Non
         ChildRegistration.case_id == case_id)).first()
     if row is None:
         return None
-    born, age = row
-    return age if born is None else age_on(born, today)
+    return current_age(*row, today)
 
 
 def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case
+from casecore.cases.casework import add_event, lock_open_case
 from casecore.cases.plan import add_action
 from casecore.cases.record_models import CaseConference
 from casecore.errors import Refused
@@ -39,9 +39,7 @@ def record_conference(session: Session, staff: Staff, case_id: str | uuid.UUID, 
                       child_present: bool, decisions: str | None, actions: Sequence[AgreedAction],
                       today: date) -> uuid.UUID:
     """Record a conference on an open case and put its agreed actions into the plan."""
-    case = lock_case(session, staff, case_id)
-    if case.status != "open":
-        raise Refused("not_open")
+    case = lock_open_case(session, staff, case_id)
     if held_on is None:
         raise Refused("conference_date_required")
     if held_on > today:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
-from casecore.cases.ages import age_on
+from casecore.cases.ages import current_age
 from casecore.cases.models import Case
 from casecore.cases.record_models import ChildRegistration
 from casecore.deadlines.models import CaseDeadline
@@ -90,7 +90,7 @@ def case_list(session: Session, staff: Staff, status: str = "active", limit: int
     rows = []
     for row in work:
         found = child.get(row.id)
-        age = None if found is None else (age_on(found.date_of_birth, today) if found.date_of_birth else found.age)
+        age = None if found is None else current_age(found.date_of_birth, found.age, today)
         rows.append(CaseRow(*row, child_sex=(found and (found.sex or found.child_sex)) or "unknown", child_age=age,
                             child_age_band=None if age is not None or found is None else found.child_age_band))
     return rows

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case, log_follow_up
+from casecore.cases.casework import add_event, lock_case, lock_open_case, log_follow_up
 from casecore.cases.models import Case, CaseApproval, CaseFollowUp
 from casecore.cases.record_models import CaseAction, CaseGoal, GoalProgress, ServiceGiven
 from casecore.cases.risk import revise_risk
@@ -70,7 +70,7 @@ class Plan:
 def add_goal(session: Session, staff: Staff, case_id: str | uuid.UUID, goal: str | None,
              domain: str | None = None) -> uuid.UUID:
     """Add a goal to the plan of an open case."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     if domain is not None and domain not in taxonomy.ASSESSMENT_DOMAINS:
         raise Refused("assessment_domain")
     text = staff_text(goal, "goal")
@@ -89,7 +89,7 @@ def add_action(session: Session, staff: Staff, case_id: str | uuid.UUID, goal_id
                what: str | None, by: str, service_id: str | None = None, due_on: date | None = None,
                today: date) -> uuid.UUID:
     """Add an action towards one of the case's goals; a service must be an active entry of the directory."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     goal = _goal(session, case, goal_id)
     text = staff_text(what, "action")
     if by not in taxonomy.ACTION_BY:
@@ -116,7 +116,7 @@ def add_action(session: Session, staff: Staff, case_id: str | uuid.UUID, goal_id
 def set_goal_status(session: Session, staff: Staff, case_id: str | uuid.UUID, goal_id: str | uuid.UUID,
                     status: str) -> None:
     """Say where a goal stands (open, achieved, not achieved, dropped)."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     goal = _goal(session, case, goal_id)
     if status not in taxonomy.GOAL_STATUSES:
         raise Refused("goal_status")
@@ -127,7 +127,7 @@ def set_goal_status(session: Session, staff: Staff, case_id: str | uuid.UUID, go
 def set_action_status(session: Session, staff: Staff, case_id: str | uuid.UUID, action_id: str | uuid.UUID,
                       status: str) -> None:
     """Say how an action went (planned, done, not done)."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     action = session.get(CaseAction, parse_id(action_id, "action"))
     if action is None or action.case_id != case.id:
         raise NotFound(f"action {action_id} not found")
@@ -160,13 +160,6 @@ def plan_of(session: Session, case_id: uuid.UUID) -> Plan:
             CaseFollowUp.created_at > approved_at)) > 0)
     return Plan([GoalRow(goal.id, goal.domain, goal.goal, goal.status, actions.get(goal.id, [])) for goal in goals],
                 approved_at, changed)
-
-
-def _open_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> Case:
-    case = lock_case(session, staff, case_id)
-    if case.status != "open":
-        raise Refused("not_open")
-    return case
 
 
 def _goal(session: Session, case: Case, goal_id: str | uuid.UUID) -> CaseGoal:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
+from casecore.cases import ages
 from casecore.cases.access import require_case
 from casecore.cases.ages import age_on
 from casecore.cases.casework import add_event, lock_case
@@ -22,6 +23,7 @@ from casecore.cases.models import Case
 from casecore.cases.record_models import CaseCaregiver, ChildRegistration
 from casecore.cases.view import ReportSummary
 from casecore.errors import Refused
+from casecore.people.locations import commune_id
 from casecore.people.models import Location
 from casecore.people.roles import Staff
 from casecore.reports.models import Report
@@ -149,7 +151,7 @@ def registration_of(session: Session, staff: Staff, case: Case, report: ReportSu
 
 def current_age(row: ChildRegistration, today: date) -> int | None:
     """The child's age today: from the date of birth when known, else the age recorded."""
-    return age_on(row.date_of_birth, today) if row.date_of_birth else row.age
+    return ages.current_age(row.date_of_birth, row.age, today)
 
 
 def _checked(session: Session, entry: RegistrationEntry, today: date) -> dict:
@@ -184,8 +186,7 @@ def _checked(session: Session, entry: RegistrationEntry, today: date) -> dict:
     _only(entry.protection_concerns, taxonomy.PROTECTION_CONCERNS, "registration_concern")
     location_id = None
     if entry.location_code:
-        location_id = session.scalar(select(Location.id).where(Location.code == entry.location_code,
-                                                               Location.level == 3))
+        location_id = commune_id(session, entry.location_code)
         if location_id is None:
             raise Refused("registration_location")
     address = (entry.address_current or "").strip() or None

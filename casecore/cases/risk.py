@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case
+from casecore.cases.casework import add_event, lock_open_case
 from casecore.cases.record_models import CaseRiskChange
 from casecore.deadlines.models import CaseDeadline
 from casecore.deadlines.timelines import Timelines
@@ -45,9 +45,7 @@ class RiskChange:
 def revise_risk(session: Session, staff: Staff, case_id: str | uuid.UUID, level: str, reason: str | None,
                 timelines: Timelines) -> int:
     """Set the case's risk level, saying why; returns how many open deadlines moved."""
-    case = lock_case(session, staff, case_id)
-    if case.status != "open":
-        raise Refused("not_open")
+    case = lock_open_case(session, staff, case_id)
     if level not in taxonomy.CASE_RISK_LEVELS:
         raise Refused("risk_level_required")
     if level == case.risk_level:

@@ -22,8 +22,8 @@ from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
-from casecore.cases.ages import age_on
-from casecore.cases.casework import add_event, lock_case
+from casecore.cases.ages import current_age
+from casecore.cases.casework import add_event, lock_open_case, past_or_today
 from casecore.cases.models import Case
 from casecore.cases.opening import add_case_contact
 from casecore.cases.record_models import ChildRegistration, TraceMatch, TracingAction
@@ -33,6 +33,7 @@ from casecore.free_text import staff_text
 from casecore.ids import parse_id
 from casecore.messaging.contacts import language_for
 from casecore.messaging.outbox import queue_message
+from casecore.people.locations import commune_id
 from casecore.people.models import Location
 from casecore.people.roles import Staff
 from casecore.reports.models import Report
@@ -100,7 +101,7 @@ def score(child: Child, request: Request) -> tuple[int, list[str]]:
 def propose_matches(session: Session, staff: Staff, case_id: str | uuid.UUID, today: date) -> int:
     """Score the organisation's tracing requests against the case's registered child and propose the likely ones
     not already proposed; returns how many were added."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     child = _child(session, case, today)
     known = set(session.scalars(select(TraceMatch.report_id).where(TraceMatch.case_id == case.id)))
     added = 0
@@ -125,7 +126,7 @@ def propose_matches(session: Session, staff: Staff, case_id: str | uuid.UUID, to
 def decide_match(session: Session, staff: Staff, case_id: str | uuid.UUID, match_id: str | uuid.UUID,
                  confirm: bool) -> None:
     """Confirm a proposed match (the request is about this child) or reject it."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     match = _match(session, case, match_id)
     if match.status != "proposed":
         raise Refused("already_decided")
@@ -140,11 +141,11 @@ def verify_link(session: Session, staff: Staff, case_id: str | uuid.UUID, match_
                 backend: str, default_region: str | None = None) -> list[uuid.UUID]:
     """Record that the family link of a confirmed match was verified; tell the person who asked (once) that there
     is news, and link their number to the case. Returns the messages to send."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     match = _match(session, case, match_id)
     if match.status != "confirmed":
         raise Refused("match_not_confirmed")
-    match.verified_on = _past(verified_on, today)
+    match.verified_on = past_or_today(verified_on, today)
     match.verification = staff_text(how, "verification")
     add_event(session, case.id, "tracing_verified", staff.id)
     record_event(session, staff.id, "case.family_link_verified", "case", case.id)
@@ -166,11 +167,11 @@ def verify_link(session: Session, staff: Staff, case_id: str | uuid.UUID, match_
 def record_reunification(session: Session, staff: Staff, case_id: str | uuid.UUID, match_id: str | uuid.UUID, *,
                          reunified_on: date | None, today: date) -> None:
     """Date the child's reunification with the family of a verified match; a follow-up visit is due two weeks on."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     match = _match(session, case, match_id)
     if match.verified_on is None:
         raise Refused("link_not_verified")
-    match.reunified_on = _past(reunified_on, today)
+    match.reunified_on = past_or_today(reunified_on, today)
     due = datetime.combine(match.reunified_on + VISIT_AFTER_REUNIFICATION, time(12), timezone.utc)
     if due > utcnow():
         deadlines.schedule(session, "visit", due, case_id=case.id)
@@ -182,15 +183,15 @@ def record_tracing_action(session: Session, staff: Staff, case_id: str | uuid.UU
                           location_code: str | None, address: str | None, contacted: str | None,
                           action: str | None, outcome: str, today: date) -> uuid.UUID:
     """Record a tracing action: when, where, whom it reached, what was done, how it ended."""
-    case = _open_case(session, staff, case_id)
+    case = lock_open_case(session, staff, case_id)
     if outcome not in taxonomy.TRACING_OUTCOMES:
         raise Refused("tracing_outcome")
     location_id = None
     if location_code:
-        location_id = session.scalar(select(Location.id).where(Location.code == location_code, Location.level == 3))
+        location_id = commune_id(session, location_code)
         if location_id is None:
             raise Refused("registration_location")
-    row = TracingAction(case_id=case.id, done_on=_past(done_on, today), location_id=location_id,
+    row = TracingAction(case_id=case.id, done_on=past_or_today(done_on, today), location_id=location_id,
                         address=staff_text(address, "address", required=False),
                         contacted=staff_text(contacted, "contacted", required=False),
                         action=staff_text(action, "action"), outcome=outcome, recorded_by_id=staff.id,
@@ -247,7 +248,7 @@ def _child(session: Session, case: Case, today: date) -> Child:
                                                                                  else "unknown")
     age = None
     if registration is not None:
-        age = age_on(registration.date_of_birth, today) if registration.date_of_birth else registration.age
+        age = current_age(registration.date_of_birth, registration.age, today)
     place = (registration.location_current_id if registration else None) or (report.location_id if report
                                                                                else None)
     names = ()
@@ -275,23 +276,8 @@ def _words(text: str) -> list[str]:
             if len(word) >= MIN_NAME_LENGTH]
 
 
-def _open_case(session: Session, staff: Staff, case_id: str | uuid.UUID) -> Case:
-    case = lock_case(session, staff, case_id)
-    if case.status != "open":
-        raise Refused("not_open")
-    return case
-
-
 def _match(session: Session, case: Case, match_id: str | uuid.UUID) -> TraceMatch:
     match = session.get(TraceMatch, parse_id(match_id, "match"))
     if match is None or match.case_id != case.id:
         raise NotFound(f"match {match_id} not found")
     return match
-
-
-def _past(day: date | None, today: date) -> date:
-    if day is None:
-        raise Refused("bi_date_required")
-    if day > today:
-        raise Refused("date_in_future")
-    return day

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from typing import IO, Mapping
 
@@ -59,6 +60,11 @@ def load_place_directory(session: Session) -> PlaceDirectory:
         regions=alphabetical((row.code, row.name) for row in rows if row.level == 1),
         communes_by_region={code: alphabetical(places) for code, places in communes.items()},
     )
+
+
+def commune_id(session: Session, code: str) -> uuid.UUID | None:
+    """The id of the commune with this p-code (where a child lives, where tracing went), None for any other code."""
+    return session.scalar(select(Location.id).where(Location.code == code, Location.level == 3))
 
 
 def find_location(session: Session, code: str) -> Location:
