@@ -1,7 +1,7 @@
 """Supervisor approval of the assessment, the case plan and the closure: requested, then approved or returned.
 
 Approving the assessment moves the case to its plan (due by risk level); approving the plan moves it to
-implementation (first review a month on); approving the closure closes it, schedules the check three months later
+implementation (first review a month on; a revised plan keeps the review already set); approving the closure closes it, schedules the check three months later
 and invites the family's feedback. A returned request stays at its step, with the comment, and may be made again.
 """
 from __future__ import annotations
@@ -146,7 +146,9 @@ def _carry_out(session: Session, staff: Staff, case: Case, approval: CaseApprova
         return []
     if approval.step == "case_plan":
         move_to(session, staff, case, "implementation")
-        deadlines.schedule(session, "review", timelines.review_due(now), case_id=case.id)
+        # A revised plan keeps the next review its last review set; a first plan has its first review a month on.
+        if not any(deadline.kind == "review" for deadline in deadlines.open_deadlines(session, case_id=case.id)):
+            deadlines.schedule(session, "review", timelines.review_due(now), case_id=case.id)
         return []
     return _close(session, staff, case, approval, timelines, surveys, not_met)
 

@@ -2,9 +2,9 @@
 
 A goal is for an assessment domain or the whole case; actions towards it are each taken by the case worker, the
 family, the child, a service of the organisation's directory or someone else, by a date, and then done or not. The
-supervisor approves the plan as before (casecore.cases.approvals); a plan whose goals or actions were added or
-dropped after its approval is said to need approval again. Every change audited; the timeline notes it without the
-plan's words.
+supervisor approves the plan as before (casecore.cases.approvals). A plan whose goals or actions are added or
+dropped after its approval, or that a review says changes, goes back for approval: the case returns to its plan step
+until the supervisor approves it again. Every change audited; the timeline notes it without the plan's words.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case, lock_open_case, log_follow_up
+from casecore.cases.casework import add_event, lock_case, lock_open_case, log_follow_up, move_to
 from casecore.cases.models import Case, CaseApproval, CaseFollowUp
 from casecore.cases.record_models import CaseAction, CaseGoal, GoalProgress, ServiceGiven
 from casecore.cases.risk import revise_risk
@@ -81,7 +81,7 @@ def add_goal(session: Session, staff: Staff, case_id: str | uuid.UUID, goal: str
                    updated_at=now)
     session.add(row)
     session.flush()
-    _changed(session, staff, case)
+    _changed(session, staff, case, changes_plan=True)
     return row.id
 
 
@@ -109,7 +109,7 @@ def add_action(session: Session, staff: Staff, case_id: str | uuid.UUID, goal_id
                      due_on=due_on, status="planned", created_at=now, updated_at=now, updated_by_id=staff.id)
     session.add(row)
     session.flush()
-    _changed(session, staff, case)
+    _changed(session, staff, case, changes_plan=True)
     return row.id
 
 
@@ -120,8 +120,9 @@ def set_goal_status(session: Session, staff: Staff, case_id: str | uuid.UUID, go
     goal = _goal(session, case, goal_id)
     if status not in taxonomy.GOAL_STATUSES:
         raise Refused("goal_status")
+    changes_plan = status == "dropped" and goal.status != "dropped"
     goal.status, goal.updated_at = status, utcnow()
-    _changed(session, staff, case)
+    _changed(session, staff, case, changes_plan=changes_plan)
 
 
 def set_action_status(session: Session, staff: Staff, case_id: str | uuid.UUID, action_id: str | uuid.UUID,
@@ -134,7 +135,7 @@ def set_action_status(session: Session, staff: Staff, case_id: str | uuid.UUID, 
     if status not in taxonomy.ACTION_STATUSES:
         raise Refused("action_status")
     action.status, action.updated_at, action.updated_by_id = status, utcnow(), staff.id
-    _changed(session, staff, case)
+    _changed(session, staff, case, changes_plan=False)
 
 
 def plan_of(session: Session, case_id: uuid.UUID) -> Plan:
@@ -169,10 +170,23 @@ def _goal(session: Session, case: Case, goal_id: str | uuid.UUID) -> CaseGoal:
     return goal
 
 
-def _changed(session: Session, staff: Staff, case: Case) -> None:
+def _changed(session: Session, staff: Staff, case: Case, *, changes_plan: bool) -> None:
     session.flush()
     add_event(session, case.id, "plan_updated", staff.id)
     record_event(session, staff.id, "plan.updated", "case", case.id)
+    if changes_plan:
+        back_for_approval(session, staff, case)
+
+
+# The steps at which the plan has been approved and is being carried out.
+APPROVED_PLAN_STEPS = ("implementation", "follow_up")
+
+
+def back_for_approval(session: Session, staff: Staff, case: Case) -> None:
+    """A plan changed after its approval goes back to the supervisor: the case returns to its plan step (and
+    approving it again moves it on). Progress on the actions and goals is not a change of plan."""
+    if case.current_step in APPROVED_PLAN_STEPS:
+        move_to(session, staff, case, "case_plan")
 
 
 @dataclass(frozen=True)
@@ -248,6 +262,8 @@ def record_review(session: Session, staff: Staff, case_id: str | uuid.UUID, *, h
             goal.status, goal.updated_at = review.status, utcnow()
     if risk_level and risk_level != session.get(Case, case).risk_level:
         revise_risk(session, staff, case, risk_level, notes or shared_with_family, timelines)
+    if follow_up.plan_changes:
+        back_for_approval(session, staff, session.get(Case, case))
     session.flush()
     return follow_up.id
 

@@ -1,5 +1,5 @@
 """The case plan as goals and actions, on both databases: goals and actions added, a service from the directory,
-statuses, refusals by code, and a plan changed after its approval said to need approval again."""
+statuses, refusals by code, and a plan changed after its approval sent back to the supervisor."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -106,9 +106,9 @@ def test_a_review_records_each_goals_progress_revises_the_risk_and_can_send_the_
     from casecore.deadlines.timelines import Timelines
     rt, case_id, worker, _, _ = case_of
     with rt.unit_of_work() as session:
+        school = add_goal(session, worker, case_id, "Retour à l'école")
         case = session.get(Case, case_id)
         case.current_step, case.risk_level = "implementation", "high"
-        school = add_goal(session, worker, case_id, "Retour à l'école")
         from casecore.cases.record_models import CaseGoal
         session.get(CaseGoal, school).created_at = utcnow() - timedelta(hours=2)
         # Approved an hour ago: what the reviews change comes after.
@@ -134,6 +134,7 @@ def test_a_review_records_each_goals_progress_revises_the_risk_and_can_send_the_
                       timelines=Timelines())
     with rt.unit_of_work() as session:
         assert plan_of(session, case_id).changed_since_approval
+        assert session.get(Case, case_id).current_step == "case_plan"
 
 
 def test_a_review_before_the_plan_is_refused(case_of):
@@ -144,3 +145,68 @@ def test_a_review_before_the_plan_is_refused(case_of):
         record_review(session, worker, case_id, happened_at=utcnow(), notes=None, shared_with_family=None,
                       plan_changes=False, goals={}, risk_level=None, next_due_at=None, timelines=Timelines())
     assert refused.value.code == "review_needs_plan"
+
+
+def test_a_changed_plan_goes_back_for_approval_and_its_approval_keeps_the_next_review(any_db_runtime):
+    from casecore.cases.approvals import decide_approval, request_approval
+    from casecore.cases.plan import GoalReview, record_review
+    from casecore.cases.surveys import SurveyPlan
+    from casecore.deadlines.timelines import Timelines, open_deadlines
+    from casecore.people.models import Team
+    rt = any_db_runtime
+    with rt.unit_of_work() as session:
+        org = make_organisation(session)
+        lead, worker = make_user(session, org), make_user(session, org, role="caseworker")
+        team = Team(organisation_id=org.id, name="Equipe", supervisor_id=lead.id)
+        session.add(team)
+        session.flush()
+        case = make_case(session, organisation_slug=org.slug, assigned_to_id=worker.id)
+        case.team_id, case.current_step = team.id, "case_plan"
+        case_id, lead, worker = case.id, as_staff(lead), as_staff(worker)
+    surveys = SurveyPlan(lambda language: {}, backend="console", default_language="fr")
+
+    def step():
+        with rt.unit_of_work() as session:
+            return session.get(Case, case_id).current_step
+
+    def approve_plan():
+        with rt.unit_of_work() as session:
+            asked = request_approval(session, worker, case_id, "case_plan", "Plan")
+        with rt.unit_of_work() as session:
+            decide_approval(session, lead, case_id, asked, "approved", None, timelines=Timelines(), surveys=surveys)
+
+    def review_due():
+        with rt.unit_of_work() as session:
+            return {d.kind: d.due_at for d in open_deadlines(session, case_id=case_id)}["review"]
+
+    with rt.unit_of_work() as session:
+        goal = add_goal(session, worker, case_id, "Retour à l'école")
+        action = add_action(session, worker, case_id, goal, what="Voir le directeur", by="caseworker", today=TODAY)
+    assert step() == "case_plan", "goals written before any approval change no step"
+    approve_plan()
+    assert step() == "implementation"
+    with rt.unit_of_work() as session:
+        set_action_status(session, worker, case_id, action, "done")
+        set_goal_status(session, worker, case_id, goal, "achieved")
+    assert step() == "implementation", "progress is no change of plan"
+    next_review = utcnow() + timedelta(days=10)
+    with rt.unit_of_work() as session:
+        record_review(session, worker, case_id, happened_at=utcnow(), notes="La famille déménage",
+                      shared_with_family=None, plan_changes=True, goals={str(goal): GoalReview(None, "achieved")},
+                      risk_level=None, next_due_at=next_review, timelines=Timelines())
+    assert step() == "case_plan", "a review that changes the plan sends it back to the supervisor"
+    with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
+        record_review(session, worker, case_id, happened_at=utcnow(), notes=None, shared_with_family=None,
+                      plan_changes=False, goals={}, risk_level=None, next_due_at=None, timelines=Timelines())
+    assert refused.value.code == "review_needs_plan", "no review of a plan that waits for approval"
+    approve_plan()
+    assert step() == "implementation"
+    assert abs(review_due() - next_review) < timedelta(seconds=1), "the review's next date stands"
+    with rt.unit_of_work() as session:
+        assert not plan_of(session, case_id).changed_since_approval
+        add_action(session, worker, case_id, goal, what="Inscrire au nouveau quartier", by="family", today=TODAY)
+    assert step() == "case_plan", "an action added after the approval sends the plan back too"
+    approve_plan()
+    with rt.unit_of_work() as session:
+        set_goal_status(session, worker, case_id, goal, "dropped")
+    assert step() == "case_plan", "and so does a goal dropped"
