@@ -1,5 +1,6 @@
 """The hand-off jobs: create a report's case in Primero once, read handed-over cases back, add a family's message
-to its Primero case as a note. The rules are casecore.handoff's; these functions only make the calls.
+to its Primero case as a note, send the case record again when it changes. The rules are casecore.handoff's; these
+functions only make the calls.
 
 Never twice: the row is claimed before the call and the case is created under an id derived from the report, so a
 repeat is Primero's 409. A job killed during the call leaves the row "sending"; the sweep makes it "unknown", and
@@ -15,13 +16,13 @@ from sqlalchemy import select
 
 from bootstrap import Runtime, bootstrap
 from casecore.base import utcnow
-from casecore.cases.models import CaseEvent
+from casecore.cases.models import Case, CaseEvent
 from casecore.errors import InvalidInput
 from casecore.handoff.alerts import queue_pause_alerts
 from casecore.handoff.follow import apply_snapshot
 from casecore.handoff.models import Handoff
 from casecore.handoff.modes import slug_of
-from casecore.handoff.payload import case_fields, consent_ticks, note_id, refused_values
+from casecore.handoff.payload import case_fields, consent_ticks, refused_values
 from casecore.handoff.queue import (
     ALREADY_THERE,
     NOT_AUTHORISED,
@@ -31,9 +32,11 @@ from casecore.handoff.queue import (
     pause,
     record_outcome,
 )
+from casecore.handoff.record import record_fields, row_id, rows_kept
 from casecore.handoff.routing import note_added
 from casecore.i18n import gettext_for
 from casecore.people.models import Organisation
+from casecore.periods import local_today
 from channels.primero.client import (
     CreateOutcome,
     PrimeroClient,
@@ -65,33 +68,50 @@ def add_family_note(event_id: str) -> str:
     return add_note(bootstrap(), event_id)
 
 
-def send_consents(handoff_id: str) -> str:
-    """RQ job: send a handed-over case's consents to Primero again (one was recorded or withdrawn since)."""
-    return update_consents(bootstrap(), handoff_id)
+def send_record(handoff_id: str) -> str:
+    """RQ job: send a handed-over case's record to Primero again (a consent, the registration, the risk, a service
+    or a tracing action was recorded since)."""
+    return update_record(bootstrap(), handoff_id)
 
 
-def update_consents(runtime: Runtime, handoff_id: str) -> str:
-    """PATCH the case's consent tick boxes as the Relais case holds them now (a withdrawal as false): referrals in
-    CPIMS+ rely on them (contract §5)."""
+def update_record(runtime: Runtime, handoff_id: str) -> str:
+    """PATCH the case's consent tick boxes (a withdrawal as false: referrals in CPIMS+ rely on them, contract §5)
+    and its record as the Relais case holds them now."""
     started = utcnow()
     with runtime.unit_of_work(read_only=True) as session:
         handoff = session.get(Handoff, uuid.UUID(handoff_id))
         if handoff is None or handoff.status != "sent" or handoff.case_id is None:
             return "not handed over"
-        ticks = consent_ticks(session, handoff.case_id)
         slug, primero_id = slug_of(session, handoff.organisation_id), handoff.primero_id
+        try:
+            mapping = runtime.primero_mapping(slug)
+        except InvalidInput as exc:
+            log.warning("record of hand-off %s not sent: %s", handoff_id, exc)
+            return "mapping unreadable"  # sent again by the sweep once the file is fixed
+        ticks = consent_ticks(session, handoff.case_id)
+        fields = {**ticks, **record_fields(session, session.get(Case, handoff.case_id), primero_id, mapping,
+                                           consents=ticks, today=local_today(runtime.zone),
+                                           family_rows_sent=handoff.family_rows_sent)}
     client = runtime.primero(slug)
     if client is None:
         return "not configured"
-    if ticks:
+    status = "sent"
+    if fields:
         try:
-            client.update_case(primero_id, ticks)
+            client.update_case(primero_id, fields)
         except PrimeroInvalid as exc:
-            log.warning("consents of hand-off %s refused by Primero: %s", handoff_id, exc)
+            # Not sent again until the record changes: the same fields would be refused the same way.
+            log.warning("record of hand-off %s refused by Primero: %s", handoff_id,
+                        ", ".join(refused_values(fields, exc.fields)) or exc)
+            status = "refused"
     # PrimeroUnavailable and PrimeroRefused propagate: RQ retries, then the scheduler's sweep.
     with runtime.unit_of_work() as session:
-        session.get(Handoff, uuid.UUID(handoff_id)).consents_synced_at = started
-    return "sent"
+        handoff = session.get(Handoff, uuid.UUID(handoff_id))
+        handoff.record_synced_at = started
+        kept = rows_kept(fields)
+        if status == "sent" and kept is not None:
+            handoff.family_rows_sent = kept
+    return status
 
 
 def send_handoff(runtime: Runtime, handoff_id: str) -> str:
@@ -121,7 +141,8 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
             log.info("hand-off %s is not due, taken, settled or paused; not sending it now", handoff_id)
             return "skipped"
         fields = case_fields(session, session.get(Handoff, claim.handoff_id), mapping,
-                             module=own.PRIMERO_MODULE, language=own.DEFAULT_LANGUAGE)
+                             module=own.PRIMERO_MODULE, language=own.DEFAULT_LANGUAGE,
+                             today=local_today(runtime.zone))
     outcome = _look_up(client, claim) if claim.look_up_first else None
     if outcome is None:
         outcome = client.create_case(claim.primero_id, fields)
@@ -129,7 +150,8 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
     reason = f"Primero refused: {', '.join(refused)}" if refused else outcome.reason
     with runtime.unit_of_work() as session:
         status = record_outcome(session, claim, outcome.kind, reason=reason, fields=refused,
-                                retry_after=outcome.retry_after, retry_hours=own.PRIMERO_RETRY_HOURS)
+                                retry_after=outcome.retry_after, retry_hours=own.PRIMERO_RETRY_HOURS,
+                                family_rows=rows_kept(fields) or 0)
         alerts = queue_pause_alerts(session, own.SMS_BACKEND) if outcome.kind == NOT_AUTHORISED else []
     _enqueue_alerts(runtime, alerts)
     if status == "sent":
@@ -168,7 +190,7 @@ def add_note(runtime: Runtime, event_id: str) -> str:
             return "not handed over"
         slug = slug_of(session, handoff.organisation_id)
         _ = gettext_for(runtime.primero_settings(slug).DEFAULT_LANGUAGE, "web")
-        row = {"unique_id": str(note_id(handoff.primero_id, f"family-message:{event.id}")),
+        row = {"unique_id": str(row_id(handoff.primero_id, f"family-message:{event.id}")),
                "note_date": event.at.date().isoformat(),
                "note_subject": _("Message from the family, received by Relais"), "note_text": event.body or ""}
         primero_id, handoff_id = handoff.primero_id, handoff.id

@@ -33,7 +33,7 @@ COMPLAINT_DEADLINE_JOB = "workers.complaints.alert_complaint_deadline"
 HANDOFF_JOB = "workers.handoff.hand_over"
 NOTE_JOB = "workers.handoff.add_family_note"
 POLL_JOB = "workers.handoff.poll_cases"
-CONSENTS_JOB = "workers.handoff.send_consents"
+RECORD_JOB = "workers.handoff.send_record"
 INDICATORS_JOB = "workers.indicators.refresh_indicators"
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
@@ -183,9 +183,9 @@ def enqueue_family_note(queue: Queue, event_id: str | uuid.UUID) -> bool:
     return _enqueue_once(sibling(queue, BACKGROUND), NOTE_JOB, f"primero-note-{event_id}", str(event_id))
 
 
-def enqueue_consents(queue: Queue, handoff_id: str | uuid.UUID) -> bool:
-    """Enqueue sending a handed-over case's consents to Primero again; False when Redis cannot be reached."""
-    return _enqueue_once(sibling(queue, BACKGROUND), CONSENTS_JOB, f"primero-consents-{handoff_id}", str(handoff_id))
+def enqueue_record_sync(queue: Queue, handoff_id: str | uuid.UUID) -> bool:
+    """Enqueue sending a handed-over case's record to Primero again; False when Redis cannot be reached."""
+    return _enqueue_once(sibling(queue, BACKGROUND), RECORD_JOB, f"primero-record-{handoff_id}", str(handoff_id))
 
 
 def enqueue_indicators(queue: Queue, organisation_id: str | uuid.UUID) -> bool:

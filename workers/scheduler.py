@@ -20,7 +20,7 @@ from casecore.form_once import forget_old_forms
 from casecore.handoff.follow import handoffs_to_follow
 from casecore.handoff.queue import handoffs_due, is_paused
 from casecore.handoff.queue import mark_stale_claims_unknown as mark_stale_handoffs_unknown
-from casecore.handoff.routing import consents_to_sync, messages_to_note
+from casecore.handoff.routing import messages_to_note, records_to_sync
 from casecore.messaging.inbox import inbound_awaiting
 from casecore.messaging.media import media_awaiting_fetch
 from casecore.messaging.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
@@ -35,7 +35,6 @@ from workers.queueing import (
     enqueue_alert_send,
     enqueue_complaint_alert,
     enqueue_complaint_deadline_alert,
-    enqueue_consents,
     enqueue_deadline_alert,
     enqueue_family_note,
     enqueue_handoff,
@@ -44,6 +43,7 @@ from workers.queueing import (
     enqueue_media,
     enqueue_poll,
     enqueue_reconcile,
+    enqueue_record_sync,
     enqueue_report_alert,
     enqueue_send,
 )
@@ -84,7 +84,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
             session, now - timedelta(seconds=settings.ALERT_SWEEP_AFTER_SECONDS))
         complaint_deadline_ids = find_complaints_to_alert(runtime, session, now)
         forget_old_forms(session, now)
-        handoff_ids, follow_ids, note_ids, consent_ids = _handoff_work(runtime, session, now)
+        handoff_ids, follow_ids, note_ids, record_ids = _handoff_work(runtime, session, now)
         indicator_ids = _indicators_due(runtime, session)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
@@ -102,7 +102,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_complaint_deadline_alert, complaint_id) for complaint_id in complaint_deadline_ids]
     work += [(enqueue_handoff, handoff_id) for handoff_id in handoff_ids]
     work += [(enqueue_family_note, event_id) for event_id in note_ids]
-    work += [(enqueue_consents, handoff_id) for handoff_id in consent_ids]
+    work += [(enqueue_record_sync, handoff_id) for handoff_id in record_ids]
     work += [(enqueue_indicators, organisation_id) for organisation_id in indicator_ids]
     # Read back in batches: one Primero call per batch (its id filter), not one per case.
     work += [(enqueue_poll, [str(i) for i in follow_ids[start:start + POLL_BATCH]])
@@ -124,7 +124,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
 
 def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list, list, list]:
     """Hand-offs to send (due retries, unknown outcomes, rows whose job was lost), open cases to read back, family
-    messages to add to their Primero cases, and consents changed since Primero got them."""
+    messages to add to their Primero cases, and case records changed since Primero got them."""
     settings = runtime.settings
     if not runtime.primero_configured:
         return [], [], [], []
@@ -136,7 +136,7 @@ def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list,
     follow = handoffs_to_follow(session, now - timedelta(minutes=settings.PRIMERO_POLL_MINUTES))
     # Past RQ's own retries (about 20 minutes) a note's job is gone: the sweep tries again every half hour.
     notes = messages_to_note(session, now - timedelta(minutes=30))
-    return due, follow, notes, consents_to_sync(session)
+    return due, follow, notes, records_to_sync(session)
 
 
 def _indicators_due(runtime: Runtime, session) -> list:

@@ -24,8 +24,20 @@ STOCK_FILE = Path(__file__).with_name("stock_mapping.json")
 CONCERNS_LOOKUP = "lookup-protection-concerns"
 SEX_LOOKUP = "lookup-gender"
 RISK_LOOKUP = "lookup-risk-level"
+SERVICE_LOOKUP = "lookup-service-type"
+PROTECTION_STATUS_LOOKUP = "lookup-protection-status"
+RELATIONSHIP_LOOKUP = "lookup-family-relationship"
+# The sections of lists of values: Relais's codes, and the instance's lookup their values must be in.
+CODED_SECTIONS = {
+    "concerns": (taxonomy.PROTECTION_CONCERNS, CONCERNS_LOOKUP),
+    "sexes": (taxonomy.CHILD_SEXES, SEX_LOOKUP),
+    "risk_levels": (taxonomy.CASE_RISK_LEVELS, RISK_LOOKUP),
+    "service_types": (taxonomy.SERVICE_TYPES, SERVICE_LOOKUP),
+    "protection_statuses": (taxonomy.PROTECTION_STATUSES, PROTECTION_STATUS_LOOKUP),
+    "relationships": (taxonomy.FAMILY_RELATIONSHIPS, RELATIONSHIP_LOOKUP),
+}
 # The sections of a mapping file; a CSV file has one row per code: section,relais_code,primero_value.
-SECTIONS = ("concerns", "sexes", "risk_levels", "locations", "users")
+SECTIONS = (*CODED_SECTIONS, "locations", "users")
 CSV_COLUMNS = ("section", "relais_code", "primero_value")
 
 # What can be wrong with a mapping, as `primero check` lists it.
@@ -37,11 +49,15 @@ UNKNOWN_LOCATION = "unknown_location"  # mapped to a location code the instance 
 
 @dataclass(frozen=True)
 class HandoffMapping:
-    """Relais codes to one instance's values: concerns (several values each), sex, risk, places and staff."""
+    """Relais codes to one instance's values: concerns (several values each), sex, risk, the case record's lists,
+    places and staff."""
 
     concerns: Mapping[str, tuple[str, ...]]
     sexes: Mapping[str, str | None]
     risk_levels: Mapping[str, str]
+    service_types: Mapping[str, str | None] = field(default_factory=dict)
+    protection_statuses: Mapping[str, str | None] = field(default_factory=dict)
+    relationships: Mapping[str, str | None] = field(default_factory=dict)
     locations: Mapping[str, str] = field(default_factory=dict)
     users: Mapping[str, str] = field(default_factory=dict)
 
@@ -102,9 +118,7 @@ def mapping_problems(mapping: HandoffMapping, lookups: Mapping[str, Any], locati
     relais_locations: the Relais location codes reports may name (each must reach an instance location).
     """
     problems: list[Problem] = []
-    checks = (("concerns", taxonomy.PROTECTION_CONCERNS, CONCERNS_LOOKUP),
-              ("sexes", taxonomy.CHILD_SEXES, SEX_LOOKUP), ("risk_levels", taxonomy.CASE_RISK_LEVELS, RISK_LOOKUP))
-    for section, codes, lookup_id in checks:
+    for section, (codes, lookup_id) in CODED_SECTIONS.items():
         table = getattr(mapping, section)
         lookup = lookups.get(lookup_id)
         for code in codes:
@@ -114,7 +128,7 @@ def mapping_problems(mapping: HandoffMapping, lookups: Mapping[str, Any], locati
             targets = table[code] if isinstance(table[code], tuple) else (table[code],)
             for target in targets:
                 if target is None:
-                    continue  # deliberately not sent (a sex not known)
+                    continue  # deliberately not sent (a sex not known, a type the instance has no value for)
                 if lookup is None or target not in set(lookup.values) | set(lookup.disabled):
                     problems.append(Problem(UNKNOWN_VALUE, section, code, target))
                 elif target in lookup.disabled:
@@ -130,18 +144,23 @@ def mapping_problems(mapping: HandoffMapping, lookups: Mapping[str, Any], locati
 
 def _from_sections(stock: dict[str, Any], given: dict[str, Any]) -> HandoffMapping:
     merged = {section: given.get(section, stock.get(section, {})) for section in SECTIONS}
-    unknown = [(section, code) for section, codes in (("concerns", taxonomy.PROTECTION_CONCERNS),
-                                                      ("sexes", taxonomy.CHILD_SEXES),
-                                                      ("risk_levels", taxonomy.CASE_RISK_LEVELS))
+    unknown = [(section, code) for section, (codes, _) in CODED_SECTIONS.items()
                for code in merged[section] if code not in codes]
     if unknown:
         raise InvalidInput("the Primero mapping names codes Relais does not have: "
                            + ", ".join(f"{section} {code}" for section, code in unknown))
     concerns = {code: _values(value) for code, value in merged["concerns"].items()}
+
+    def one_value_each(section: str) -> MappingProxyType:
+        return MappingProxyType({code: value or None for code, value in merged[section].items()})
+
     return HandoffMapping(
         concerns=MappingProxyType(concerns),
-        sexes=MappingProxyType({code: value or None for code, value in merged["sexes"].items()}),
+        sexes=one_value_each("sexes"),
         risk_levels=MappingProxyType(dict(merged["risk_levels"])),
+        service_types=one_value_each("service_types"),
+        protection_statuses=one_value_each("protection_statuses"),
+        relationships=one_value_each("relationships"),
         locations=MappingProxyType({str(k): str(v) for k, v in merged["locations"].items()}),
         users=MappingProxyType({str(k).strip().lower(): str(v) for k, v in merged["users"].items()}),
     )

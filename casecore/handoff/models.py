@@ -53,8 +53,10 @@ class Handoff(Base):
     followed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     # When Relais acted on the case's closure in Primero (surveys, thanks); cleared when Primero reopens it.
     closure_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # The consents on the Relais case as Primero last got them: a consent recorded or withdrawn later is sent again.
-    consents_synced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The case record (consents, registration, risk, services, tracing) as Primero last got it: anything recorded
+    # later is sent again; and how many family rows Relais has put in the Primero case (to remove those gone since).
+    record_synced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    family_rows_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class HandoffPause(Base):

@@ -4,8 +4,9 @@ family did not agree to share (README, "CPIMS+/Primero", data dictionary).
 - Always: module, registration date, other_agency_id (the Relais reference, searchable in CPIMS+) and
   other_agency_name, sex and protection concerns (mapped), urgency, location (mapped), and an intake note saying
   the channel, the source (community or committee member), the age band and, for a missing child, when last seen.
-- After an acceptance: the risk level, the owner (the Primero user mapped to the case worker) and the consents
-  recorded on the Relais case (a withdrawn one as not given).
+- After an acceptance: the owner (the Primero user mapped to the case worker), the consents recorded on the Relais
+  case (a withdrawn one as not given) and the case record as it stands (casecore.handoff.record: risk level,
+  registration, services given, tracing), sent again whenever it changes.
 - Only if the reporter agreed to share with the agency: the description. Only if they also agreed to be contacted
   (and are not a committee member reporting someone else's child): their number.
 Stock Primero has no age-band field (only an exact age or a date of birth, which Relais does not know): the band
@@ -14,6 +15,7 @@ goes in the note, never as a made-up age.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from casecore.cases.models import Case, CaseConsent
 from casecore.handoff.mapping import HandoffMapping
 from casecore.handoff.models import Handoff
+from casecore.handoff.record import record_fields, row_id
 from casecore.i18n import N_, gettext_for
 from casecore.people.models import Location, User
 from casecore.reports.models import Report
@@ -54,7 +57,7 @@ RELATIONSHIPS = {"parent": N_("parent"), "relative": N_("relative"), "neighbour"
 
 
 def case_fields(session: Session, handoff: Handoff, mapping: HandoffMapping, *, module: str,
-                language: str) -> dict[str, Any]:
+                language: str, today: date) -> dict[str, Any]:
     """The fields of the Primero case for this hand-off (id apart), in the instance's values."""
     report = session.get(Report, handoff.report_id)
     case = session.get(Case, handoff.case_id) if handoff.case_id else None
@@ -75,12 +78,13 @@ def case_fields(session: Session, handoff: Handoff, mapping: HandoffMapping, *, 
         code = session.scalar(select(Location.code).where(Location.id == report.location_id))
         fields["location_current"] = mapping.location_code(code)
     if case is not None:
-        if case.risk_level in mapping.risk_levels:
-            fields["risk_level"] = mapping.risk_levels[case.risk_level]
         owner = _owner(session, case, mapping)
         if owner:
             fields["owned_by"] = owner
-        fields.update(consent_ticks(session, case.id))
+        consents = consent_ticks(session, case.id)
+        fields.update(consents)
+        # The registration's sex and concerns, once recorded, stand over the report's.
+        fields.update(record_fields(session, case, handoff.primero_id, mapping, consents=consents, today=today))
     fields["notes_section"] = [intake_note(report, handoff.primero_id, language)]
     return fields
 
@@ -104,14 +108,20 @@ def intake_note(report: Report, primero_id: uuid.UUID, language: str) -> dict[st
             lines.append(tr(NOTE_LINES["phone"]) % {"value": report.reporter_phone})
         if report.description:
             lines.append(tr(NOTE_LINES["description"]) % {"value": report.description})
-    return {"unique_id": str(note_id(primero_id, "intake")), "note_date": report.received_at.date().isoformat(),
+    return {"unique_id": str(row_id(primero_id, "intake")), "note_date": report.received_at.date().isoformat(),
             "note_subject": tr(NOTE_SUBJECT) % {"reference": report.reference}, "note_text": "\n".join(lines)}
 
 
 # Fields whose values are codes from the mapping, shown beside a refusal so an administrator knows what to fix; the
 # others (the note, dates) are named by their pointer only: a refusal must never put a child's data on a page.
 CODED_FIELDS = frozenset({"module_id", "sex", "risk_level", "protection_concerns", "urgent_protection_concern",
-                          "location_current", "owned_by", "consent_for_services", "disclosure_other_orgs"})
+                          "location_current", "owned_by", "consent_for_services", "disclosure_other_orgs",
+                          "protection_status", "age", "estimated"})
+
+
+# The same in the case record's subform rows ("/services_section/0/service_type").
+CODED_ROW_FIELDS = frozenset({"service_type", "relation", "relation_is_caregiver", "tracing_outcome",
+                              "location_tracing"})
 
 
 def refused_values(fields: dict[str, Any], pointers: tuple[str, ...]) -> list[str]:
@@ -122,13 +132,12 @@ def refused_values(fields: dict[str, Any], pointers: tuple[str, ...]) -> list[st
         value = fields.get(parts[0]) if parts[0] in CODED_FIELDS else None
         if isinstance(value, list) and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(value):
             value = value[int(parts[1])]
+        rows = fields.get(parts[0])
+        if (len(parts) == 3 and parts[2] in CODED_ROW_FIELDS and isinstance(rows, list) and parts[1].isdigit()
+                and int(parts[1]) < len(rows) and isinstance(rows[int(parts[1])], dict)):
+            value = rows[int(parts[1])].get(parts[2])
         shown.append(f"{pointer} = {value}" if value is not None and not isinstance(value, list) else pointer)
     return shown
-
-
-def note_id(primero_id: uuid.UUID, what: str) -> uuid.UUID:
-    """The fixed id of a note row on a Primero case: Primero merges rows by it, so sending it again adds nothing."""
-    return uuid.uuid5(primero_id, what)
 
 
 def _source(report: Report) -> str:

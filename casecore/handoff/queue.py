@@ -116,10 +116,11 @@ def claim_handoff(session: Session, handoff_id: str | uuid.UUID, now: datetime |
 
 
 def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "", fields: tuple[str, ...] = (),
-                   retry_after: float | None = None, retry_hours: float = 72,
+                   retry_after: float | None = None, retry_hours: float = 72, family_rows: int = 0,
                    now: datetime | None = None) -> str | None:
     """Settle a claimed hand-off by what Primero answered; returns its new status, or None when the claim was lost
-    (the row was settled meanwhile: whatever this job saw changes nothing)."""
+    (the row was settled meanwhile: whatever this job saw changes nothing). family_rows: how many relatives the
+    payload carried."""
     now = now or utcnow()
     handoff = session.get(Handoff, claim.handoff_id, with_for_update=True, populate_existing=True)
     if handoff is None or handoff.status != "sending" or handoff.claim != claim.token:
@@ -127,8 +128,10 @@ def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "
     handoff.claim, handoff.claimed_at = None, None
     if kind in (CREATED, ALREADY_THERE):
         handoff.status, handoff.sent_at, handoff.next_attempt_at = "sent", now, None
-        # The payload was built after the claim: it held every consent recorded before then.
-        handoff.consents_synced_at = handoff.last_tried_at
+        # The payload was built after the claim: it held the record as it stood then. A case found there was made
+        # by an earlier try's payload: what changed since the first try is sent again (at worst twice, harmless).
+        handoff.record_synced_at = handoff.last_tried_at if kind == CREATED else handoff.first_tried_at
+        handoff.family_rows_sent = family_rows
         handoff.reason, handoff.invalid_fields = None, None
         record_event(session, None, "handoff.sent", "report", handoff.report_id)
     elif kind == INVALID:

@@ -20,10 +20,12 @@ anyOf; a subform row's `/notes_section/0/note_date`, and `/notes_section/0/uniqu
 lowercase UUID). `GET /api/v2/cases/:id` (404 unknown; `?fields=a,b` narrows to those and id), `GET
 /api/v2/cases?other_agency_id=...` (exact match, also `id=a,b`, short_id, case_id_display, status, owned_by;
 unknown filters ignored), `PATCH /api/v2/cases/:id` (top-level keys replace; subform rows merge on unique_id,
-new rows are appended, rows with `"_destroy": true` removed; the answer holds id, enabled, the changed fields and
-last_updated_at; `mark_synced`, `mark_synced_url`, `mark_synced_status` are stripped and set `sync_status` and
-`synced_at`, and that is an update too), `GET /api/v2/lookups` and `GET /api/v2/locations` (paged, `per` capped
-at 1000 for lookups). `last_updated_at` grows strictly with every change of a case, by 1 ms at least.
+new rows are appended, rows with `"_destroy": true` removed — but a list the case does not have yet is stored as
+given, `_destroy` rows and all, as Primero's merge does with nothing to merge into; the answer holds id, enabled,
+the changed fields and last_updated_at; `mark_synced`, `mark_synced_url`, `mark_synced_status` are stripped and
+set `sync_status` and `synced_at`, and that is an update too), `GET /api/v2/lookups` and `GET /api/v2/locations`
+(paged, `per` capped at 1000 for lookups). `last_updated_at` grows strictly with every change of a case, by 1 ms
+at least.
 
 Webhooks (§6), with `Instance(webhook_url=..., webhook_key=...)`: every creation and every update (any PATCH, and
 the helpers close_case, reopen_case, reassign, update_case that act as a user of Primero's web UI) queues the body
@@ -78,22 +80,38 @@ STOCK_LOOKUPS: dict[str, list[str]] = {
         "legal_assistance_service", "livelihoods_service", "child_protection_service", "family_mediation_service",
         "family_seunification_service", "education_service", "nfi_clothes_shoes_service", "water_sanitation_service",
         "registration_service", "food_service", "other_service"],
+    "lookup-protection-status": ["unaccompanied", "separated"],
+    "lookup-family-relationship": [
+        "mother", "father", "aunt", "uncle", "grandmother", "grandfather", "brother", "sister", "husband", "wife",
+        "partner", "other_family", "other_nonfamily"],
 }
 # The case form fields an API user of the CP module may write, by type (db/configuration/forms/case/*.rb).
-SELECTS = {"sex": "lookup-gender", "risk_level": "lookup-risk-level"}
+SELECTS = {"sex": "lookup-gender", "risk_level": "lookup-risk-level", "protection_status": "lookup-protection-status"}
 CLOSURE_REASONS = ["death_of_child", "formal_closing", "not_seen_during_verification", "repatriated", "transferred",
                    "other"]
 OPTION_SELECTS = {"closure_reason": CLOSURE_REASONS}  # selects with options in the form, not a lookup
 MULTI_SELECTS = {"protection_concerns": "lookup-protection-concerns"}
 RADIOS = {"urgent_protection_concern": "lookup-yes-no"}
 # Only the fields ../shared/primero/README.md names; an instance's forms hold more, which a test adds when it needs.
-TICK_BOXES = {"consent_for_services", "disclosure_other_orgs"}
+TICK_BOXES = {"consent_for_services", "disclosure_other_orgs", "estimated"}
 DATES = {"registration_date", "date_of_birth", "date_closure"}
 NUMBERS = {"age"}
-TEXTS = {"name", "other_agency_id", "other_agency_name", "location_current", "owned_by", "case_id_display"}
-# Subforms: each row's fields by kind; every row also has unique_id (a lowercase UUID) and _destroy (a boolean).
-SUBFORMS: dict[str, dict[str, str]] = {"notes_section": {"note_date": "date", "note_subject": "text",
-                                                         "note_text": "textarea"}}
+TEXTS = {"name", "other_agency_id", "other_agency_name", "location_current", "owned_by", "case_id_display",
+         "name_first", "name_middle", "name_last", "name_nickname", "name_other"}
+TEXTAREAS = {"address_current"}
+# Subforms: each row's fields by kind (a lookup's id for a select of it, "options:a,b" for a select of the form's own
+# options, "location" for a Location select: not enum-checked); every row also has unique_id (a lowercase UUID) and
+# _destroy (a boolean). db/configuration/forms/case/{notes,family_details,services,tracing}.rb.
+SUBFORMS: dict[str, dict[str, str]] = {
+    "notes_section": {"note_date": "date", "note_subject": "text", "note_text": "textarea"},
+    "family_details_section": {"relation": "lookup-family-relationship", "relation_name": "text",
+                               "relation_is_caregiver": "tick"},
+    "services_section": {"service_type": "lookup-service-type", "service_implemented_day_time": "datetime",
+                         "service_referral_notes": "textarea"},
+    "tracing_actions_section": {"date_tracing": "date", "location_tracing": "location", "address_tracing": "textarea",
+                                "tracing_action_description": "text",
+                                "tracing_outcome": "options:pending,successful,unsuccessful,yes"},
+}
 # Written by Primero itself, or always permitted (§2).
 ALWAYS = {"id", "status", "state", "record_state", "module_id", "created_at", "owned_by"}
 # Permitted with sync_external, which the API user is assumed to have (§6); stripped from the stored case.
@@ -346,8 +364,8 @@ def _merged(case: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
     """The fields whose value changes when merged into the case (§3): top-level keys replace, subforms merge."""
     changed = {}
     for name, value in fields.items():
-        if name in SUBFORMS and isinstance(value, list):
-            value = _merged_rows(case.get(name) or [], value)
+        if name in SUBFORMS and isinstance(value, list) and isinstance(case.get(name), list):
+            value = _merged_rows(case[name], value)
         if case.get(name) != value:
             changed[name] = value
     return changed
@@ -373,7 +391,9 @@ def _is_date(value: Any) -> bool:
 
 
 # What a subform row's value may be, by the kind of its field; None is fine for each but unique_id and _destroy.
-_ROW_CHECKS = {"date": _is_date, "text": _is_text, "textarea": lambda value: isinstance(value, str)}
+_ROW_CHECKS = {"date": _is_date, "text": _is_text, "textarea": lambda value: isinstance(value, str),
+               "tick": lambda value: isinstance(value, bool), "location": lambda value: isinstance(value, str),
+               "datetime": lambda value: isinstance(value, str) and bool(_DATE_TIME.match(value))}
 
 
 class PrimeroHandler(FakeHandler):
@@ -558,6 +578,8 @@ class PrimeroHandler(FakeHandler):
             valid = isinstance(value, int) and not isinstance(value, bool)
         elif name in TEXTS | self.fake.instance.texts or SYNC.get(name) == "string":
             valid = _is_text(value)
+        elif name in TEXTAREAS:
+            valid = isinstance(value, str)
         elif name == "module_id":
             valid = value == MODULE
         else:
@@ -574,14 +596,24 @@ class PrimeroHandler(FakeHandler):
                 pointers.append(f"/{name}/{i}/unique_id")
             if "_destroy" in row and not isinstance(row["_destroy"], bool):
                 pointers.append(f"/{name}/{i}/_destroy")
-            pointers += [f"/{name}/{i}/{key}" for key, kind in SUBFORMS[name].items()
-                         if row.get(key) is not None and not _ROW_CHECKS[kind](row[key])]
+            for key, kind in SUBFORMS[name].items():
+                if row.get(key) is not None and not self._row_value_ok(kind, row[key]):
+                    # A select's anyOf names its pointer once per branch, as at the top level.
+                    selects = kind.startswith(("lookup-", "options:"))
+                    pointers += [f"/{name}/{i}/{key}"] * (2 if selects else 1)
         return pointers
+
+    def _row_value_ok(self, kind: str, value: Any) -> bool:
+        if kind.startswith("lookup-"):
+            return value in self.fake.instance.lookups.get(kind, [])
+        if kind.startswith("options:"):
+            return value in kind.removeprefix("options:").split(",")
+        return _ROW_CHECKS[kind](value)
 
     def _permitted(self, data: dict[str, Any]) -> dict[str, Any]:
         """What Primero keeps: the form fields only with module_id, the always-permitted ones; the rest dropped."""
         form_fields = (set(SELECTS) | set(OPTION_SELECTS) | set(MULTI_SELECTS) | set(RADIOS) | TICK_BOXES | DATES
-                       | NUMBERS | TEXTS | set(SUBFORMS) | self.fake.instance.texts)
+                       | NUMBERS | TEXTS | TEXTAREAS | set(SUBFORMS) | self.fake.instance.texts)
         kept = {}
         for name, value in data.items():
             if name in ALWAYS or name in SYNC:

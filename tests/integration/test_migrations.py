@@ -268,3 +268,36 @@ def test_the_case_record_migrations_keep_existing_case_work_both_ways(empty_url)
             assert (approval.closure_reason, approval.closure_criteria) == ("death", None)
     finally:
         runtime.close()
+
+
+def test_0029_keeps_when_primero_last_got_a_cases_consents_as_when_it_got_its_record(empty_url):
+    """0029 renames the hand-off's consents_synced_at to record_synced_at (the whole record is sent again from the
+    same moment) and counts the family rows sent; the time survives down and up again."""
+    from datetime import datetime, timezone
+
+    from bootstrap import bootstrap
+    from casecore.handoff.models import Handoff
+    from tests.conftest import make_settings
+    from tests.factories import make_organisation, make_report
+    upgrade_database(empty_url)
+    runtime = bootstrap(make_settings(DATABASE_URL=empty_url, REDIS_URL="redis://127.0.0.1:1/0"))
+    synced = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    try:
+        with runtime.unit_of_work() as session:
+            org = make_organisation(session)
+            report = make_report(session, organisation_slug=org.slug)
+            session.add(Handoff(report_id=report.id, organisation_id=org.id, primero_id=uuid.uuid4(),
+                                trigger="on_report", status="sent", record_synced_at=synced, family_rows_sent=2))
+        runtime.engine.dispose()
+        command.downgrade(alembic_config(empty_url), "0028")
+        engine = create_engine(empty_url)
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT consents_synced_at FROM primero_handoff")).scalar()
+        assert str(kept).startswith("2026-12-01 09:30")
+        engine.dispose()
+        upgrade_database(empty_url)
+        with runtime.unit_of_work() as session:
+            row = session.query(Handoff).one()
+            assert (row.record_synced_at, row.family_rows_sent) == (synced, 0)
+    finally:
+        runtime.close()

@@ -290,11 +290,11 @@ def test_a_consent_withdrawn_in_relais_reaches_primero(handoff_env):
     [stored] = env.primero.cases.values()
     assert stored["disclosure_other_orgs"] is True
     run_once(env.runtime)
-    assert not [j for j in queued_job_ids(env.runtime.queue) if j.startswith("primero-consents-")]  # in sync
+    assert not [j for j in queued_job_ids(env.runtime.queue) if j.startswith("primero-record-")]  # in sync
     with env.runtime.unit_of_work() as session:
         withdraw_consent(session, worker, case_id, consent_id)
     run_once(env.runtime)
     drain(env.runtime.queue, runtime=env.runtime)
     assert env.primero.cases[stored["id"]]["disclosure_other_orgs"] is False
     run_once(env.runtime)
-    assert not [j for j in queued_job_ids(env.runtime.queue) if j.startswith("primero-consents-")]
+    assert not [j for j in queued_job_ids(env.runtime.queue) if j.startswith("primero-record-")]

@@ -9,8 +9,9 @@ import pytest
 
 from casecore.handoff.follow import parse_time, snapshot_case_id
 from casecore.handoff.modes import parse_modes
-from casecore.handoff.payload import note_id, refused_values
+from casecore.handoff.payload import refused_values
 from casecore.handoff.queue import backoff, primero_id_for
+from casecore.handoff.record import row_id
 
 
 @pytest.mark.parametrize("raw, default, named", [
@@ -63,7 +64,7 @@ def test_ids_are_fixed_by_the_report_and_lowercase():
     report = uuid.uuid4()
     assert primero_id_for(report) == primero_id_for(report) != primero_id_for(uuid.uuid4())
     assert str(primero_id_for(report)) == str(primero_id_for(report)).lower()
-    assert note_id(primero_id_for(report), "intake") != note_id(primero_id_for(report), "family-message:1")
+    assert row_id(primero_id_for(report), "intake") != row_id(primero_id_for(report), "family-message:1")
 
 
 def test_backoff_doubles_to_an_hour():

@@ -1,0 +1,154 @@
+"""The case record follows a handed-over case to the fake Primero, on both databases: the registration, relatives,
+the revised risk, services given and tracing actions, in stock Primero's fields; who the child is only with the
+family's consent to services; sent again when it changes, once."""
+from __future__ import annotations
+
+from datetime import date
+
+from casecore.base import utcnow
+from casecore.cases.casework import record_consent, withdraw_consent
+from casecore.cases.plan import record_service_given
+from casecore.cases.registration import CaregiverEntry, RegistrationEntry, record_registration
+from casecore.cases.risk import revise_risk
+from casecore.cases.tracing import record_tracing_action
+from casecore.handoff.models import Handoff
+from casecore.people.models import User
+from tests.factories import as_staff
+from tests.queues import drain, queued_job_ids
+from workers.handoff import send_handoff, update_record
+from workers.scheduler import run_once
+
+TODAY = utcnow().date()
+NAMES = {"name_first": "Aminata", "name_last": "Traoré"}
+MOTHER = CaregiverEntry("mother", "Fatoumata Traoré", relation_is_caregiver=True, lives_with_child=True)
+UNCLE = CaregiverEntry("uncle", "Bakary Traoré")
+
+
+def _worker(env, session):
+    return as_staff(session.get(User, env.worker_id))
+
+
+def _register(env, case_id, caregivers=(MOTHER, UNCLE)) -> None:
+    with env.runtime.unit_of_work() as session:
+        record_registration(session, _worker(env, session), case_id, RegistrationEntry(
+            names=NAMES, sex="female", date_of_birth=date(TODAY.year - 10, 1, 15), location_code="ML090102",
+            address_current="Derrière le marché", protection_status="separated",
+            protection_concerns=("neglect", "separated"), caregivers=caregivers), TODAY)
+
+
+def _record_pending(env) -> list[str]:
+    return [job for job in queued_job_ids(env.runtime.queue) if job.startswith("primero-record-")]
+
+
+def _sync(env) -> None:
+    """What the scheduler does: find the records changed since Primero got them and send them."""
+    run_once(env.runtime)
+    drain(env.runtime.queue, runtime=env.runtime)
+
+
+def test_the_registration_goes_with_the_hand_off_without_names_until_the_family_consents(handoff_env):
+    env = handoff_env
+    case_id, handoff_id = env.accept(env.report(concern="neglect", child_sex="unknown").id)
+    _register(env, case_id)
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    [stored] = env.primero.cases.values()
+    # The registration's sex and concerns stand over the report's; its place is the commune's code (not mapped).
+    assert stored["sex"] == "female" and stored["protection_concerns"] == ["other"]
+    assert stored["age"] == 10 and stored["estimated"] is False
+    assert stored["protection_status"] == "separated" and stored["location_current"] == "ML090102"
+    for held_back in ("name_first", "name_last", "date_of_birth", "address_current", "family_details_section"):
+        assert held_back not in stored, f"{held_back} went without the family's consent to services"
+    _sync(env)
+    assert not _record_pending(env), "nothing changed since the hand-off: nothing sent again"
+    with env.runtime.unit_of_work() as session:
+        record_consent(session, _worker(env, session), case_id, purpose="services", given=True,
+                       given_by="caregiver", child_assent="given")  # a child of 10: her assent beside it
+    _sync(env)
+    stored = env.primero.cases[stored["id"]]
+    assert stored["consent_for_services"] is True
+    assert (stored["name_first"], stored["name_last"]) == ("Aminata", "Traoré")
+    assert stored["date_of_birth"] == date(TODAY.year - 10, 1, 15).isoformat()
+    assert stored["address_current"] == "Derrière le marché"
+    assert [(row["relation"], row["relation_name"], row["relation_is_caregiver"])
+            for row in stored["family_details_section"]] == [
+        ("mother", "Fatoumata Traoré", True), ("uncle", "Bakary Traoré", False)]
+    assert env.primero.violations == []
+
+
+def test_risk_services_and_tracing_follow_and_a_relative_removed_is_removed_there(handoff_env):
+    env = handoff_env
+    case_id, handoff_id = env.accept(env.report(concern="separated").id, risk_level="high")
+    with env.runtime.unit_of_work() as session:
+        record_consent(session, _worker(env, session), case_id, purpose="services", given=True,
+                       given_by="caregiver")
+    _register(env, case_id)
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    [primero_id] = env.primero.cases
+    assert len(env.primero.cases[primero_id]["family_details_section"]) == 2
+    with env.runtime.unit_of_work() as session:
+        worker = _worker(env, session)
+        revise_risk(session, worker, case_id, "medium", "La tante l'accueille", env.runtime.timelines)
+        record_service_given(session, worker, case_id, service_type="mental_health_psychosocial", given_on=TODAY,
+                             outcome="Deux séances, dort mieux", today=TODAY)
+        record_tracing_action(session, worker, case_id, done_on=TODAY, location_code="ML020101",
+                              address="Chez le chef de quartier", contacted="Le chef", action="Visite au quartier",
+                              outcome="lead", today=TODAY)
+    _register(env, case_id, caregivers=(MOTHER,))
+    _sync(env)
+    stored = env.primero.cases[primero_id]
+    assert stored["risk_level"] == "medium"
+    [service] = stored["services_section"]
+    assert service["service_type"] == "psychosocial_service"
+    assert service["service_implemented_day_time"] == f"{TODAY.isoformat()}T12:00:00Z"
+    assert service["service_referral_notes"] == "Deux séances, dort mieux"
+    [tracing] = stored["tracing_actions_section"]
+    assert (tracing["date_tracing"], tracing["location_tracing"], tracing["address_tracing"],
+            tracing["tracing_action_description"], tracing["tracing_outcome"]) == (
+        TODAY.isoformat(), "ML020101", "Chez le chef de quartier", "Visite au quartier", "pending")
+    assert [row["relation"] for row in stored["family_details_section"]] == ["mother"], "the uncle is removed"
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Handoff, handoff_id).family_rows_sent == 1
+    # Sent again, the same rows are updated in place, never added twice.
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, handoff_id).record_synced_at = None
+    _sync(env)
+    stored = env.primero.cases[primero_id]
+    assert (len(stored["services_section"]), len(stored["tracing_actions_section"]),
+            len(stored["family_details_section"])) == (1, 1, 1)
+    assert env.primero.violations == []
+
+
+def test_a_withdrawn_consent_stops_who_the_child_is_from_going_again(handoff_env):
+    env = handoff_env
+    case_id, handoff_id = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
+        consent = record_consent(session, _worker(env, session), case_id, purpose="services", given=True,
+                                 given_by="caregiver")
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    [primero_id] = env.primero.cases
+    with env.runtime.unit_of_work() as session:
+        withdraw_consent(session, _worker(env, session), case_id, consent)
+    _register(env, case_id)
+    with env.runtime.unit_of_work() as session:
+        record_service_given(session, _worker(env, session), case_id, service_type="health", given_on=TODAY,
+                             outcome="Vaccins", today=TODAY)
+    _sync(env)
+    stored = env.primero.cases[primero_id]
+    assert stored["consent_for_services"] is False and stored["sex"] == "female"
+    assert "name_first" not in stored and "family_details_section" not in stored
+    [service] = stored["services_section"]
+    assert service["service_type"] == "health_medical_service" and "service_referral_notes" not in service
+
+
+def test_a_record_primero_refuses_is_logged_by_field_and_not_sent_again_until_it_changes(handoff_env, caplog):
+    env = handoff_env
+    case_id, handoff_id = env.accept(env.report().id)
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    [primero_id] = env.primero.cases
+    env.primero.instance.lookups["lookup-protection-status"] = ["unaccompanied"]  # a deployment without "separated"
+    _register(env, case_id)
+    assert update_record(env.runtime, str(handoff_id)) == "refused"
+    assert "/protection_status = separated" in caplog.text and "Aminata" not in caplog.text
+    assert "protection_status" not in env.primero.cases[primero_id]
+    run_once(env.runtime)
+    assert not _record_pending(env), "the same record would be refused again"
