@@ -1,8 +1,9 @@
 """Supervisor approval of the assessment, the case plan and the closure: requested, then approved or returned.
 
 Approving the assessment moves the case to its plan (due by risk level); approving the plan moves it to
-implementation (first review a month on; a revised plan keeps the review already set); approving the closure closes it, schedules the check three months later
-and invites the family's feedback. A returned request stays at its step, with the comment, and may be made again.
+implementation (first review a month on; a revised plan keeps the review already set); approving the closure closes
+it, schedules the check three months later and invites the family's feedback. A returned request stays at its step,
+with the comment, and may be made again.
 """
 from __future__ import annotations
 
