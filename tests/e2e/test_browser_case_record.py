@@ -1,8 +1,8 @@
 """A separated child's case record through the CPIMS+ standard forms, in a real browser (headless Chromium), in
 French: a mother's community tracing request; the case worker registers the child (names shown on request), writes
 the assessment, a plan with goals, a case conference, a best-interest determination, traces the family (the
-request matched, the family link verified, the mother told there is news), dates the reunification and asks for
-closure with its criteria; the supervisor signs the determination off, takes the child's and an adult's feedback
+request matched, the family link verified, the mother told there is news), dates the reunification; the page at its
+fullest fits 360 px; the case worker asks for closure with its criteria; the supervisor signs the determination off, takes the child's and an adult's feedback
 first, then approves the closure. Only the pages are used to act; the database is read to check what left."""
 from __future__ import annotations
 
@@ -143,6 +143,16 @@ def test_a_separated_child_from_a_tracing_request_to_closure_with_feedback_first
     page.wait_for_url(f"{case_url}#tracing")
     assert "Réunifié le 2026-12-05" in page.locator("#tracing").inner_text()
 
+    # The case page at its fullest, every form open, fits a 360 px phone: nothing pushes it sideways.
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(case_url)
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')]
+        .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map(e => `${e.tagName} ${e.id || e.getAttribute('name') || ''}`)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360 and wide == [], wide
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(case_url)
     # Closure, with its criteria.
     page.locator("summary", has_text="Demander la clôture").click()
     page.get_by_label("Motif de clôture").select_option("goals_met_safe")
