@@ -32,7 +32,7 @@ from casecore.handoff.queue import (
     pause,
     record_outcome,
 )
-from casecore.handoff.record import record_fields, row_id, rows_kept
+from casecore.handoff.record import FAMILY_SECTION, Sent, record_fields, remember_payload, removals, row_id
 from casecore.handoff.routing import note_added
 from casecore.i18n import gettext_for
 from casecore.people.models import Organisation
@@ -75,43 +75,83 @@ def send_record(handoff_id: str) -> str:
 
 
 def update_record(runtime: Runtime, handoff_id: str) -> str:
-    """PATCH the case's consent tick boxes (a withdrawal as false: referrals in CPIMS+ rely on them, contract §5)
-    and its record as the Relais case holds them now."""
-    started = utcnow()
+    """PATCH what of the record differs from what Relais last sent: the consent tick boxes on their own first (a
+    withdrawal as false: referrals in CPIMS+ rely on them, contract §5, and a field Primero refuses must not hold them
+    back), then the rest; a relative taken off the list in Relais is removed there if Primero still has their row."""
     with runtime.unit_of_work(read_only=True) as session:
         handoff = session.get(Handoff, uuid.UUID(handoff_id))
-        if handoff is None or handoff.status != "sent" or handoff.case_id is None:
+        case = None if handoff is None or handoff.case_id is None else session.get(Case, handoff.case_id)
+        if case is None or handoff.status != "sent":
             return "not handed over"
+        if case.organisation_id != handoff.organisation_id:
+            return "transferred"  # the case is another organisation's now: nothing more goes to this CPIMS+
         slug, primero_id = slug_of(session, handoff.organisation_id), handoff.primero_id
         try:
             mapping = runtime.primero_mapping(slug)
         except InvalidInput as exc:
-            log.warning("record of hand-off %s not sent: %s", handoff_id, exc)
-            return "mapping unreadable"  # sent again by the sweep once the file is fixed
-        ticks = consent_ticks(session, handoff.case_id)
-        fields = {**ticks, **record_fields(session, session.get(Case, handoff.case_id), primero_id, mapping,
-                                           consents=ticks, today=local_today(runtime.zone),
-                                           family_rows_sent=handoff.family_rows_sent)}
+            mapping, unreadable = None, str(exc)
+        if mapping is not None:
+            # The version and the record are read together: a change committed later bumps the version again.
+            version, sent = case.record_version, Sent(handoff.record_sent)
+            ticks = consent_ticks(session, case.id)
+            record = record_fields(session, case, primero_id, mapping, consents=ticks,
+                                   today=local_today(runtime.zone))
+    if mapping is None:
+        # Configuration, not data: every hand-off stops until the file is fixed and an administrator resumes.
+        _pause(runtime, unreadable, runtime.primero_settings(slug).SMS_BACKEND)
+        return "paused"
     client = runtime.primero(slug)
     if client is None:
         return "not configured"
-    status = "sent"
-    if fields:
-        try:
-            client.update_case(primero_id, fields)
-        except PrimeroInvalid as exc:
-            # Not sent again until the record changes: the same fields would be refused the same way.
-            log.warning("record of hand-off %s refused by Primero: %s", handoff_id,
-                        ", ".join(refused_values(fields, exc.fields)) or exc)
-            status = "refused"
-    # PrimeroUnavailable and PrimeroRefused propagate: RQ retries, then the scheduler's sweep.
+    consents, rest, gone = sent.unsent(ticks), sent.unsent(record), sent.gone(record)
+    outcomes, removed = [], []
+    try:
+        if consents:
+            outcomes.append(_patch(client, primero_id, consents, handoff_id, "consents"))
+        if gone:
+            found = client.get_case(primero_id) or {}
+            removed = removals(gone, [row.get("unique_id") for row in found.get(FAMILY_SECTION) or []
+                                      if isinstance(row, dict)])
+            if removed:
+                rest = {**rest, FAMILY_SECTION: rest.get(FAMILY_SECTION, []) + removed}
+        if rest:
+            outcomes.append(_patch(client, primero_id, rest, handoff_id, "record"))
+    except PrimeroRefused as exc:
+        _pause(runtime, str(exc), runtime.primero_settings(slug).SMS_BACKEND)
+        return "paused"
+    # PrimeroUnavailable propagates: RQ retries, then the scheduler's sweep.
+    if outcomes[:1] == ["sent"] and consents:
+        sent.remember(consents)
+    if outcomes[-1:] == ["sent"] and rest:
+        sent.remember(rest, removed=[row["unique_id"] for row in removed])
+    # A relative gone that Primero no longer has is forgotten too.
+    sent.remember({}, removed=[row for row in gone if row not in {r["unique_id"] for r in removed}])
     with runtime.unit_of_work() as session:
-        handoff = session.get(Handoff, uuid.UUID(handoff_id))
-        handoff.record_synced_at = started
-        kept = rows_kept(fields)
-        if status == "sent" and kept is not None:
-            handoff.family_rows_sent = kept
-    return status
+        row = session.get(Handoff, uuid.UUID(handoff_id), with_for_update=True, populate_existing=True)
+        # Compare and set: a job that read a newer record may have settled it already.
+        if version > row.record_version_synced:
+            row.record_version_synced, row.record_synced_at, row.record_sent = version, utcnow(), sent.as_json()
+    return "refused" if "refused" in outcomes else "sent"
+
+
+def _patch(client: PrimeroClient, primero_id: uuid.UUID, fields: dict, handoff_id: str, what: str) -> str:
+    """PATCH the fields; a refusal is logged with the coded values Primero named (never the child's data) and not
+    tried again until the record changes: the same fields would be refused the same way."""
+    try:
+        client.update_case(primero_id, fields)
+    except PrimeroInvalid as exc:
+        log.warning("%s of hand-off %s refused by Primero: %s", what, handoff_id,
+                    ", ".join(refused_values(fields, exc.fields)) or exc)
+        return "refused"
+    return "sent"
+
+
+def _pause(runtime: Runtime, reason: str, sms_backend: str) -> None:
+    """Stop every hand-off (a configuration Primero or Relais cannot work with) and tell the administrators."""
+    with runtime.unit_of_work() as session:
+        pause(session, reason)
+        alerts = queue_pause_alerts(session, sms_backend)
+    _enqueue_alerts(runtime, alerts)
 
 
 def send_handoff(runtime: Runtime, handoff_id: str) -> str:
@@ -130,19 +170,19 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
         mapping = runtime.primero_mapping(slug)
     except InvalidInput as exc:
         # Configuration, not data: every hand-off stops until the file is fixed and an administrator resumes.
-        with runtime.unit_of_work() as session:
-            pause(session, str(exc))
-            alerts = queue_pause_alerts(session, own.SMS_BACKEND)
-        _enqueue_alerts(runtime, alerts)
+        _pause(runtime, str(exc), own.SMS_BACKEND)
         return "paused"
     with runtime.unit_of_work() as session:
         claim = claim_handoff(session, handoff_id)
         if claim is None:
             log.info("hand-off %s is not due, taken, settled or paused; not sending it now", handoff_id)
             return "skipped"
-        fields = case_fields(session, session.get(Handoff, claim.handoff_id), mapping,
-                             module=own.PRIMERO_MODULE, language=own.DEFAULT_LANGUAGE,
+        handoff = session.get(Handoff, claim.handoff_id)
+        fields = case_fields(session, handoff, mapping, module=own.PRIMERO_MODULE, language=own.DEFAULT_LANGUAGE,
                              today=local_today(runtime.zone))
+        case = session.get(Case, handoff.case_id) if handoff.case_id else None
+        payload_version = case.record_version if case is not None else 0
+        remember_payload(handoff, fields)
     outcome = _look_up(client, claim) if claim.look_up_first else None
     if outcome is None:
         outcome = client.create_case(claim.primero_id, fields)
@@ -151,7 +191,7 @@ def send_handoff(runtime: Runtime, handoff_id: str) -> str:
     with runtime.unit_of_work() as session:
         status = record_outcome(session, claim, outcome.kind, reason=reason, fields=refused,
                                 retry_after=outcome.retry_after, retry_hours=own.PRIMERO_RETRY_HOURS,
-                                family_rows=rows_kept(fields) or 0)
+                                record_version=payload_version)
         alerts = queue_pause_alerts(session, own.SMS_BACKEND) if outcome.kind == NOT_AUTHORISED else []
     _enqueue_alerts(runtime, alerts)
     if status == "sent":

@@ -19,7 +19,7 @@ from casecore.base import utcnow
 from casecore.cases.access import visible_cases
 from casecore.cases.ages import current_age
 from casecore.cases.consent_rules import check_consent, consent_rule
-from casecore.cases.models import Case, CaseConsent, CaseEvent, CaseFollowUp, Referral
+from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp, Referral
 from casecore.cases.record_models import ChildRegistration
 from casecore.deadlines import timelines as deadlines
 from casecore.errors import NotAllowed, NotFound, Refused
@@ -92,6 +92,11 @@ def move_to(session: Session, staff: Staff, case: Case, step: str) -> None:
     log.info("case %s moved to %s", case.id, step)
 
 
+def record_changed(case: Case) -> None:
+    """What a hand-off carries to CPIMS+ changed on this (locked) case: Primero gets the record again."""
+    case.record_version = (case.record_version or 0) + 1
+
+
 def timeline_risk(case: Case) -> str:
     """The risk level that sets the case's timelines."""
     return case.risk_level if case.risk_level in taxonomy.CASE_RISK_LEVELS else FALLBACK_RISK
@@ -138,6 +143,7 @@ def record_consent(session: Session, staff: Staff, case_id: str | uuid.UUID, *, 
                           recorded_at=utcnow(), child_assent=assent)
     session.add(consent)
     session.flush()
+    record_changed(case)
     add_event(session, case.id, "consent_recorded" if given else "consent_refused", staff.id, purpose)
     record_event(session, staff.id, "case.consent_recorded", "case", case.id)
     return consent.id
@@ -164,6 +170,7 @@ def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,
         raise Refused("consent_not_active")
     now = utcnow()
     consent.withdrawn_at = now
+    record_changed(case)
     revoked = 0
     if consent.purpose in REFERRAL_PURPOSES:
         # No more services means no referral goes on; no more sharing stops the referrals that relied on it.
@@ -177,6 +184,15 @@ def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,
     record_event(session, staff.id, "case.consent_withdrawn", "case", case.id)
     log.info("case %s: consent %s withdrawn, %d referral(s) revoked", case.id, consent.id, revoked)
     return revoked
+
+
+def _plan_approved(session: Session, case: Case) -> bool:
+    """The plan is being carried out, or was and is back with the supervisor after a change (its reviews go on)."""
+    if case.current_step in ("implementation", "follow_up"):
+        return True
+    return case.current_step == "case_plan" and session.scalar(select(CaseApproval.id).where(
+        CaseApproval.case_id == case.id, CaseApproval.step == "case_plan",
+        CaseApproval.decision == "approved").limit(1)) is not None
 
 
 def log_follow_up(session: Session, staff: Staff, case_id: str | uuid.UUID, *, kind: str, happened_at: datetime,
@@ -197,7 +213,7 @@ def log_follow_up(session: Session, staff: Staff, case_id: str | uuid.UUID, *, k
             raise Refused("closed_case_visit_only")
         deadlines.meet(session, "post_closure_check", case_id=case.id)
     else:
-        if kind == "review" and case.current_step not in ("implementation", "follow_up"):
+        if kind == "review" and not _plan_approved(session, case):
             raise Refused("review_needs_plan")
         if kind == "review" and next_due_at is None:
             next_due_at = timelines.review_due(happened_at)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
@@ -42,6 +42,9 @@ class Case(Base):
     closure_reason: Mapped[Optional[str]] = mapped_column(String(40))
     reopened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     reopen_reason: Mapped[Optional[str]] = mapped_column(Text)
+    # Counts the changes of what a hand-off carries to CPIMS+ (consents, registration, risk, services given,
+    # tracing), bumped in the writer's transaction: Primero is sent the record again while it is ahead.
+    record_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseContact(Base):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case, lock_open_case, log_follow_up, move_to
+from casecore.cases.casework import add_event, lock_case, lock_open_case, log_follow_up, move_to, record_changed
 from casecore.cases.models import Case, CaseApproval, CaseFollowUp
 from casecore.cases.record_models import CaseAction, CaseGoal, GoalProgress, ServiceGiven
 from casecore.cases.risk import revise_risk
@@ -216,6 +216,7 @@ def record_service_given(session: Session, staff: Staff, case_id: str | uuid.UUI
                        outcome=staff_text(outcome, "outcome", required=False), given_by_id=staff.id,
                        created_at=utcnow())
     session.add(row)
+    record_changed(case)
     session.flush()
     add_event(session, case.id, "service_given", staff.id, service_type)
     record_event(session, staff.id, "case.service_given", "case", case.id)
@@ -252,6 +253,7 @@ def record_review(session: Session, staff: Staff, case_id: str | uuid.UUID, *, h
     follow_up.shared_with_family = staff_text(shared_with_family, "shared", required=False)
     follow_up.plan_changes = bool(plan_changes)
     case = follow_up.case_id
+    dropped = False
     for goal_id, review in goals.items():
         goal = _goal(session, session.get(Case, case), goal_id)
         if review.status not in taxonomy.GOAL_STATUSES:
@@ -259,10 +261,12 @@ def record_review(session: Session, staff: Staff, case_id: str | uuid.UUID, *, h
         session.add(GoalProgress(follow_up_id=follow_up.id, goal_id=goal.id, status=review.status,
                                  progress=staff_text(review.progress, "progress", required=False)))
         if goal.status != review.status:
+            # A goal dropped at a review changes the plan as much as one dropped from the plan itself.
+            dropped = dropped or review.status == "dropped"
             goal.status, goal.updated_at = review.status, utcnow()
     if risk_level and risk_level != session.get(Case, case).risk_level:
         revise_risk(session, staff, case, risk_level, notes or shared_with_family, timelines)
-    if follow_up.plan_changes:
+    if follow_up.plan_changes or dropped:
         back_for_approval(session, staff, session.get(Case, case))
     session.flush()
     return follow_up.id

@@ -18,7 +18,7 @@ from casecore.base import utcnow
 from casecore.cases import ages
 from casecore.cases.access import require_case
 from casecore.cases.ages import age_on
-from casecore.cases.casework import add_event, lock_case
+from casecore.cases.casework import add_event, lock_case, record_changed
 from casecore.cases.models import Case
 from casecore.cases.record_models import CaseCaregiver, ChildRegistration
 from casecore.cases.view import ReportSummary
@@ -111,6 +111,7 @@ def record_registration(session: Session, staff: Staff, case_id: str | uuid.UUID
     for name, value in values.items():
         setattr(registration, name, value)
     registration.updated_at, registration.updated_by_id = utcnow(), staff.id
+    record_changed(case)
     session.execute(delete(CaseCaregiver).where(CaseCaregiver.case_id == case.id))
     for position, caregiver in enumerate(_caregivers(entry.caregivers)):
         session.add(CaseCaregiver(case_id=case.id, position=position, relation=caregiver.relation,

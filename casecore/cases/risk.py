@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_open_case
+from casecore.cases.casework import add_event, lock_open_case, record_changed
 from casecore.cases.record_models import CaseRiskChange
 from casecore.deadlines.models import CaseDeadline
 from casecore.deadlines.timelines import Timelines
@@ -55,6 +55,7 @@ def revise_risk(session: Session, staff: Staff, case_id: str | uuid.UUID, level:
     session.add(CaseRiskChange(case_id=case.id, from_level=case.risk_level, to_level=level, step=case.current_step,
                                reason=why, changed_by_id=staff.id, changed_at=now))
     previous, case.risk_level = case.risk_level, level
+    record_changed(case)
     moved = 0
     for deadline in session.scalars(select(CaseDeadline).where(
             CaseDeadline.case_id == case.id, CaseDeadline.met_at.is_(None),

@@ -23,7 +23,7 @@ from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
 from casecore.cases.ages import current_age
-from casecore.cases.casework import add_event, lock_open_case, past_or_today
+from casecore.cases.casework import add_event, lock_open_case, past_or_today, record_changed
 from casecore.cases.models import Case
 from casecore.cases.opening import add_case_contact
 from casecore.cases.record_models import ChildRegistration, TraceMatch, TracingAction
@@ -198,6 +198,7 @@ def record_tracing_action(session: Session, staff: Staff, case_id: str | uuid.UU
                         created_at=utcnow())
     session.add(row)
     session.flush()
+    record_changed(case)
     add_event(session, case.id, "tracing_action", staff.id, outcome)
     record_event(session, staff.id, "case.tracing_action", "case", case.id)
     return row.id

@@ -53,10 +53,12 @@ class Handoff(Base):
     followed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     # When Relais acted on the case's closure in Primero (surveys, thanks); cleared when Primero reopens it.
     closure_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # The case record (consents, registration, risk, services, tracing) as Primero last got it: anything recorded
-    # later is sent again; and how many family rows Relais has put in the Primero case (to remove those gone since).
+    # The case record (consents, registration, risk, services, tracing) as Primero last got it: the case's
+    # record_version then (while the case is ahead, the record is looked at again), when, and what was sent as
+    # digests (casecore.handoff.record.Sent: only what differs goes again; no child's data in it).
+    record_version_synced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     record_synced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    family_rows_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    record_sent: Mapped[Optional[dict]] = mapped_column(JSON(none_as_null=True))
 
 
 class HandoffPause(Base):

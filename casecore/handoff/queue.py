@@ -22,6 +22,7 @@ from casecore.base import utcnow
 from casecore.db import dialect_insert
 from casecore.deadlines.timelines import meet
 from casecore.handoff.models import Handoff, HandoffPause
+from casecore.handoff.record import Sent
 from casecore.ids import parse_id
 from casecore.reports.models import Report
 
@@ -116,11 +117,11 @@ def claim_handoff(session: Session, handoff_id: str | uuid.UUID, now: datetime |
 
 
 def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "", fields: tuple[str, ...] = (),
-                   retry_after: float | None = None, retry_hours: float = 72, family_rows: int = 0,
+                   retry_after: float | None = None, retry_hours: float = 72, record_version: int = 0,
                    now: datetime | None = None) -> str | None:
     """Settle a claimed hand-off by what Primero answered; returns its new status, or None when the claim was lost
-    (the row was settled meanwhile: whatever this job saw changes nothing). family_rows: how many relatives the
-    payload carried."""
+    (the row was settled meanwhile: whatever this job saw changes nothing). record_version: the case's when the
+    payload was built."""
     now = now or utcnow()
     handoff = session.get(Handoff, claim.handoff_id, with_for_update=True, populate_existing=True)
     if handoff is None or handoff.status != "sending" or handoff.claim != claim.token:
@@ -128,10 +129,14 @@ def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "
     handoff.claim, handoff.claimed_at = None, None
     if kind in (CREATED, ALREADY_THERE):
         handoff.status, handoff.sent_at, handoff.next_attempt_at = "sent", now, None
-        # The payload was built after the claim: it held the record as it stood then. A case found there was made
-        # by an earlier try's payload: what changed since the first try is sent again (at worst twice, harmless).
-        handoff.record_synced_at = handoff.last_tried_at if kind == CREATED else handoff.first_tried_at
-        handoff.family_rows_sent = family_rows
+        # The payload, built at the claim, held the record as it stood then (remembered as sent: Sent). A case
+        # found there was made by an earlier try's payload, which may have held less: it all goes again.
+        if kind == CREATED:
+            handoff.record_version_synced, handoff.record_synced_at = record_version, now
+        else:
+            sent = Sent(handoff.record_sent)
+            sent.forget_values()
+            handoff.record_version_synced, handoff.record_sent = 0, sent.as_json()
         handoff.reason, handoff.invalid_fields = None, None
         record_event(session, None, "handoff.sent", "report", handoff.report_id)
     elif kind == INVALID:

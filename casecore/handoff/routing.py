@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casecore.base import utcnow
-from casecore.cases.models import CaseConsent, CaseEvent
-from casecore.cases.record_models import CaseRiskChange, ChildRegistration, ServiceGiven, TracingAction
+from casecore.cases.models import Case, CaseEvent
 from casecore.db import dialect_insert
 from casecore.handoff.mapping import HandoffMapping
 from casecore.handoff.models import Handoff, HandoffNote
@@ -52,22 +51,11 @@ def note_added(session: Session, event_id: uuid.UUID, handoff_id: uuid.UUID, sta
                     .on_conflict_do_nothing())
 
 
-def records_to_sync(session: Session, limit: int = 200) -> list[uuid.UUID]:
-    """Hand-offs whose case record changed since Primero last got it: a consent recorded or withdrawn, the
-    registration saved, the risk revised, a service given or a tracing action recorded."""
-    since = func.coalesce(Handoff.record_synced_at, Handoff.created_at)
-    changed = [
-        select(CaseConsent.case_id).where(CaseConsent.case_id == Handoff.case_id,
-                                          or_(CaseConsent.recorded_at > since, CaseConsent.withdrawn_at > since)),
-        select(ChildRegistration.case_id).where(ChildRegistration.case_id == Handoff.case_id,
-                                                ChildRegistration.updated_at > since),
-        select(CaseRiskChange.case_id).where(CaseRiskChange.case_id == Handoff.case_id,
-                                             CaseRiskChange.changed_at > since),
-        select(ServiceGiven.case_id).where(ServiceGiven.case_id == Handoff.case_id, ServiceGiven.created_at > since),
-        select(TracingAction.case_id).where(TracingAction.case_id == Handoff.case_id,
-                                            TracingAction.created_at > since),
-    ]
+def records_to_sync(session: Session, limit: int = 1000) -> list[uuid.UUID]:
+    """Hand-offs whose case record changed since Primero last got it (the case's record_version ahead of the one
+    sent), while the case is still the organisation's (a case transferred away is not sent to its old CPIMS+)."""
     return list(session.scalars(
-        select(Handoff.id).where(Handoff.status == "sent", Handoff.case_id.is_not(None),
-                                 or_(*(query.exists() for query in changed)))
-        .order_by(Handoff.record_synced_at).limit(limit)))
+        select(Handoff.id).join(Case, Case.id == Handoff.case_id)
+        .where(Handoff.status == "sent", Case.organisation_id == Handoff.organisation_id,
+               Case.record_version > Handoff.record_version_synced)
+        .order_by(func.coalesce(Handoff.record_synced_at, Handoff.created_at)).limit(limit)))

@@ -2,8 +2,9 @@
 French: a mother's community tracing request; the case worker registers the child (names shown on request), writes
 the assessment, a plan with goals, a case conference, a best-interest determination, traces the family (the
 request matched, the family link verified, the mother told there is news), dates the reunification; the page at its
-fullest fits 360 px; the case worker asks for closure with its criteria; the supervisor signs the determination off, takes the child's and an adult's feedback
-first, then approves the closure. Only the pages are used to act; the database is read to check what left."""
+fullest fits 360 px; the case worker asks for closure with its criteria; the supervisor signs the determination
+off, takes the child's and an adult's feedback first, then approves the closure. Only the pages are used to act;
+the database is read to check what left."""
 from __future__ import annotations
 
 import pytest

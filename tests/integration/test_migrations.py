@@ -270,34 +270,49 @@ def test_the_case_record_migrations_keep_existing_case_work_both_ways(empty_url)
         runtime.close()
 
 
-def test_0029_keeps_when_primero_last_got_a_cases_consents_as_when_it_got_its_record(empty_url):
-    """0029 renames the hand-off's consents_synced_at to record_synced_at (the whole record is sent again from the
-    same moment) and counts the family rows sent; the time survives down and up again."""
+def test_0029_keeps_what_primero_last_got_and_sends_once_what_it_never_did(empty_url):
+    """0029 renames the hand-off's consents_synced_at to record_synced_at, counts the case record's versions and
+    keeps digests of what was sent, with the family messages' notes (a foreign key to the hand-off) in place: a case
+    with no record kept since keeps its time; one registered before the upgrade is sent it all once. Down and up."""
     from datetime import datetime, timezone
 
     from bootstrap import bootstrap
-    from casecore.handoff.models import Handoff
+    from casecore.cases.models import Case, CaseEvent
+    from casecore.cases.record_models import ChildRegistration
+    from casecore.handoff.models import Handoff, HandoffNote
     from tests.conftest import make_settings
-    from tests.factories import make_organisation, make_report
+    from tests.factories import make_case, make_organisation
     upgrade_database(empty_url)
     runtime = bootstrap(make_settings(DATABASE_URL=empty_url, REDIS_URL="redis://127.0.0.1:1/0"))
     synced = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
     try:
         with runtime.unit_of_work() as session:
             org = make_organisation(session)
-            report = make_report(session, organisation_slug=org.slug)
-            session.add(Handoff(report_id=report.id, organisation_id=org.id, primero_id=uuid.uuid4(),
-                                trigger="on_report", status="sent", record_synced_at=synced, family_rows_sent=2))
+            quiet, registered = (make_case(session, organisation_slug=org.slug) for _ in range(2))
+            handoffs = [Handoff(report_id=case.report_id, organisation_id=org.id, case_id=case.id,
+                                primero_id=uuid.uuid4(), trigger="on_accept", status="sent", record_synced_at=synced)
+                        for case in (quiet, registered)]
+            event = CaseEvent(case_id=quiet.id, kind="family_message", body="Bonjour")
+            session.add_all([*handoffs, event, ChildRegistration(case_id=registered.id, sex="female")])
+            session.flush()
+            session.add(HandoffNote(event_id=event.id, handoff_id=handoffs[0].id, status="added"))
+            ids = {"quiet": quiet.id, "registered": registered.id}
         runtime.engine.dispose()
         command.downgrade(alembic_config(empty_url), "0028")
         engine = create_engine(empty_url)
         with engine.connect() as conn:
-            kept = conn.execute(text("SELECT consents_synced_at FROM primero_handoff")).scalar()
-        assert str(kept).startswith("2026-12-01 09:30")
+            kept = conn.execute(text("SELECT consents_synced_at FROM primero_handoff")).scalars().all()
+            assert conn.execute(text("SELECT count(*) FROM primero_note")).scalar() == 1
+        assert [str(k)[:16] for k in kept] == ["2026-12-01 09:30"] * 2
         engine.dispose()
         upgrade_database(empty_url)
         with runtime.unit_of_work() as session:
-            row = session.query(Handoff).one()
-            assert (row.record_synced_at, row.family_rows_sent) == (synced, 0)
+            rows = {row.case_id: row for row in session.query(Handoff)}
+            quiet_row, registered_row = rows[ids["quiet"]], rows[ids["registered"]]
+            assert (quiet_row.record_synced_at, quiet_row.record_version_synced, quiet_row.record_sent) == (
+                synced, 0, None)
+            assert session.get(Case, ids["quiet"]).record_version == 0
+            assert registered_row.record_synced_at is None and session.get(Case, ids["registered"]).record_version == 1
+            assert session.query(HandoffNote).count() == 1
     finally:
         runtime.close()

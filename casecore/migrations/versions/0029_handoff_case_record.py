@@ -1,4 +1,4 @@
-"""The case record follows a handed-over case to Primero: one time for everything sent again, and the family rows sent
+"""The case record follows a handed-over case to Primero: a version of what travels, and what Primero last got
 
 Revision ID: 0029
 Revises: 0028
@@ -15,13 +15,25 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    # The consents were the only thing sent again; now the whole record is, from the same moment.
-    with op.batch_alter_table("primero_handoff") as batch:
-        batch.alter_column("consents_synced_at", new_column_name="record_synced_at", existing_type=sa.DateTime())
-        batch.add_column(sa.Column("family_rows_sent", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("case_file", sa.Column("record_version", sa.Integer(), server_default="0", nullable=False))
+    # Plain ALTERs, not a batch: rebuilding primero_handoff on SQLite would trip over primero_note's foreign key.
+    op.execute("ALTER TABLE primero_handoff RENAME COLUMN consents_synced_at TO record_synced_at")
+    op.add_column("primero_handoff",
+                  sa.Column("record_version_synced", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("primero_handoff", sa.Column("record_sent", sa.JSON(), nullable=True))
+    # Cases already in Primero whose record holds what was never sent (a registration, a service, tracing, a
+    # revised risk) get it all once (nothing is known to have been sent: record_sent is empty).
+    op.execute("""
+        UPDATE case_file SET record_version = 1 WHERE id IN (
+            SELECT case_id FROM primero_handoff WHERE status = 'sent' AND case_id IS NOT NULL)
+          AND (id IN (SELECT case_id FROM child_registration) OR id IN (SELECT case_id FROM case_service_given)
+               OR id IN (SELECT case_id FROM case_tracing_action) OR id IN (SELECT case_id FROM case_risk_change))""")
+    op.execute("UPDATE primero_handoff SET record_synced_at = NULL WHERE case_id IN ("
+               "SELECT id FROM case_file WHERE record_version = 1)")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("primero_handoff") as batch:
-        batch.drop_column("family_rows_sent")
-        batch.alter_column("record_synced_at", new_column_name="consents_synced_at", existing_type=sa.DateTime())
+    op.execute("ALTER TABLE primero_handoff DROP COLUMN record_sent")
+    op.execute("ALTER TABLE primero_handoff DROP COLUMN record_version_synced")
+    op.execute("ALTER TABLE primero_handoff RENAME COLUMN record_synced_at TO consents_synced_at")
+    op.execute("ALTER TABLE case_file DROP COLUMN record_version")

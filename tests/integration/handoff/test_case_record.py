@@ -1,17 +1,19 @@
 """The case record follows a handed-over case to the fake Primero, on both databases: the registration, relatives,
 the revised risk, services given and tracing actions, in stock Primero's fields; who the child is only with the
-family's consent to services; sent again when it changes, once."""
+family's consent to services; what changed sent again, once, and an edit made in CPIMS+ left alone."""
 from __future__ import annotations
 
 from datetime import date
 
 from casecore.base import utcnow
 from casecore.cases.casework import record_consent, withdraw_consent
+from casecore.cases.models import Case
 from casecore.cases.plan import record_service_given
 from casecore.cases.registration import CaregiverEntry, RegistrationEntry, record_registration
 from casecore.cases.risk import revise_risk
 from casecore.cases.tracing import record_tracing_action
 from casecore.handoff.models import Handoff
+from casecore.handoff.record import FAMILY_SECTION, Sent
 from casecore.people.models import User
 from tests.factories import as_staff
 from tests.queues import drain, queued_job_ids
@@ -34,6 +36,18 @@ def _register(env, case_id, caregivers=(MOTHER, UNCLE)) -> None:
             names=NAMES, sex="female", date_of_birth=date(TODAY.year - 10, 1, 15), location_code="ML090102",
             address_current="Derrière le marché", protection_status="separated",
             protection_concerns=("neglect", "separated"), caregivers=caregivers), TODAY)
+
+
+def _registered_and_handed_over(env, risk_level):
+    """A case with the family's consent to services and a registration, handed over: (case, hand-off, Primero id)."""
+    case_id, handoff_id = env.accept(env.report(concern="separated").id, risk_level=risk_level)
+    with env.runtime.unit_of_work() as session:
+        record_consent(session, _worker(env, session), case_id, purpose="services", given=True,
+                       given_by="caregiver")
+    _register(env, case_id)
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    [primero_id] = env.primero.cases
+    return case_id, handoff_id, primero_id
 
 
 def _record_pending(env) -> list[str]:
@@ -77,14 +91,8 @@ def test_the_registration_goes_with_the_hand_off_without_names_until_the_family_
 
 def test_risk_services_and_tracing_follow_and_a_relative_removed_is_removed_there(handoff_env):
     env = handoff_env
-    case_id, handoff_id = env.accept(env.report(concern="separated").id, risk_level="high")
-    with env.runtime.unit_of_work() as session:
-        record_consent(session, _worker(env, session), case_id, purpose="services", given=True,
-                       given_by="caregiver")
-    _register(env, case_id)
-    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
-    [primero_id] = env.primero.cases
-    assert len(env.primero.cases[primero_id]["family_details_section"]) == 2
+    case_id, handoff_id, primero_id = _registered_and_handed_over(env, risk_level="high")
+    mother_row, uncle_row = [row["unique_id"] for row in env.primero.cases[primero_id]["family_details_section"]]
     with env.runtime.unit_of_work() as session:
         worker = _worker(env, session)
         revise_risk(session, worker, case_id, "medium", "La tante l'accueille", env.runtime.timelines)
@@ -93,7 +101,7 @@ def test_risk_services_and_tracing_follow_and_a_relative_removed_is_removed_ther
         record_tracing_action(session, worker, case_id, done_on=TODAY, location_code="ML020101",
                               address="Chez le chef de quartier", contacted="Le chef", action="Visite au quartier",
                               outcome="lead", today=TODAY)
-    _register(env, case_id, caregivers=(MOTHER,))
+    _register(env, case_id, caregivers=(UNCLE,))  # the mother taken off the list: the uncle is first now
     _sync(env)
     stored = env.primero.cases[primero_id]
     assert stored["risk_level"] == "medium"
@@ -105,17 +113,43 @@ def test_risk_services_and_tracing_follow_and_a_relative_removed_is_removed_ther
     assert (tracing["date_tracing"], tracing["location_tracing"], tracing["address_tracing"],
             tracing["tracing_action_description"], tracing["tracing_outcome"]) == (
         TODAY.isoformat(), "ML020101", "Chez le chef de quartier", "Visite au quartier", "pending")
-    assert [row["relation"] for row in stored["family_details_section"]] == ["mother"], "the uncle is removed"
+    # The uncle keeps his own row, nothing of the mother's carried over to it; her row is removed.
+    [uncle] = stored["family_details_section"]
+    assert (uncle["unique_id"], uncle["relation"], uncle["relation_name"]) == (uncle_row, "uncle", "Bakary Traoré")
     with env.runtime.unit_of_work(read_only=True) as session:
-        assert session.get(Handoff, handoff_id).family_rows_sent == 1
-    # Sent again, the same rows are updated in place, never added twice.
+        assert list(Sent(session.get(Handoff, handoff_id).record_sent).rows[FAMILY_SECTION]) == [uncle_row]
+    # Sent again in full, the same rows are updated in place, never added twice.
     with env.runtime.unit_of_work() as session:
-        session.get(Handoff, handoff_id).record_synced_at = None
+        row = session.get(Handoff, handoff_id)
+        row.record_version_synced, row.record_sent = 0, None
     _sync(env)
     stored = env.primero.cases[primero_id]
     assert (len(stored["services_section"]), len(stored["tracing_actions_section"]),
             len(stored["family_details_section"])) == (1, 1, 1)
     assert env.primero.violations == []
+
+
+def test_only_what_changed_in_relais_goes_again_so_an_edit_in_cpims_stands(handoff_env):
+    env = handoff_env
+    case_id, handoff_id, primero_id = _registered_and_handed_over(env, risk_level="medium")
+    env.primero.update_case(primero_id, risk_level="high", name_nickname="Mimi")  # a CPIMS+ user's edits
+    with env.runtime.unit_of_work() as session:
+        record_service_given(session, _worker(env, session), case_id, service_type="health", given_on=TODAY,
+                             outcome=None, today=TODAY)
+    _sync(env)
+    stored = env.primero.cases[primero_id]
+    assert stored["risk_level"] == "high" and stored["name_nickname"] == "Mimi"
+    assert stored["services_section"][0]["service_type"] == "health_medical_service"
+    # The registration corrected in Relais, its address cleared: that part goes, the cleared field as null.
+    with env.runtime.unit_of_work() as session:
+        record_registration(session, _worker(env, session), case_id, RegistrationEntry(
+            names=NAMES, sex="female", age=10, estimated=True, protection_status="separated",
+            caregivers=(MOTHER,)), TODAY)
+    _sync(env)
+    stored = env.primero.cases[primero_id]
+    assert stored["address_current"] is None and stored["date_of_birth"] is None and stored["estimated"] is True
+    # What Relais did not change stays as CPIMS+ users left it.
+    assert stored["name_nickname"] == "Mimi" and stored["risk_level"] == "high"
 
 
 def test_a_withdrawn_consent_stops_who_the_child_is_from_going_again(handoff_env):
@@ -140,15 +174,37 @@ def test_a_withdrawn_consent_stops_who_the_child_is_from_going_again(handoff_env
     assert service["service_type"] == "health_medical_service" and "service_referral_notes" not in service
 
 
-def test_a_record_primero_refuses_is_logged_by_field_and_not_sent_again_until_it_changes(handoff_env, caplog):
+def test_a_refused_record_does_not_hold_the_consents_back_nor_go_again_until_it_changes(handoff_env, caplog):
     env = handoff_env
     case_id, handoff_id = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
+        consent = record_consent(session, _worker(env, session), case_id, purpose="sharing_providers", given=True,
+                                 given_by="caregiver")
     assert send_handoff(env.runtime, str(handoff_id)) == "sent"
     [primero_id] = env.primero.cases
     env.primero.instance.lookups["lookup-protection-status"] = ["unaccompanied"]  # a deployment without "separated"
     _register(env, case_id)
+    with env.runtime.unit_of_work() as session:
+        withdraw_consent(session, _worker(env, session), case_id, consent)
     assert update_record(env.runtime, str(handoff_id)) == "refused"
     assert "/protection_status = separated" in caplog.text and "Aminata" not in caplog.text
-    assert "protection_status" not in env.primero.cases[primero_id]
+    stored = env.primero.cases[primero_id]
+    assert stored["disclosure_other_orgs"] is False, "the withdrawal reached CPIMS+ all the same"
+    assert "protection_status" not in stored
     run_once(env.runtime)
     assert not _record_pending(env), "the same record would be refused again"
+
+
+def test_a_case_transferred_to_another_organisation_no_longer_feeds_the_first_ones_cpims(handoff_env):
+    from tests.factories import make_organisation
+    env = handoff_env
+    case_id, handoff_id = env.accept(env.report().id)
+    assert send_handoff(env.runtime, str(handoff_id)) == "sent"
+    [primero_id] = env.primero.cases
+    _register(env, case_id)
+    with env.runtime.unit_of_work() as session:
+        session.get(Case, case_id).organisation_id = make_organisation(session).id  # as an accepted transfer does
+    run_once(env.runtime)
+    assert not _record_pending(env)
+    assert update_record(env.runtime, str(handoff_id)) == "transferred"
+    assert "age" not in env.primero.cases[primero_id]
