@@ -209,14 +209,23 @@ def _require_login():
     return redirect(url_for("auth.login", next=wanted))
 
 
+# Served over HTTPS only (the session cookie is Secure): browsers are told to keep to it for a year.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def _secure_headers(response):
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if not _is_webhook():
-        # Pages hold children's data: never cached, never framed, nothing loaded from elsewhere.
+        # Pages hold children's data: never cached, never framed (X-Frame-Options for browsers without CSP
+        # frame-ancestors), nothing loaded from elsewhere, no <base> to redirect relative links.
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+            "Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
     return response

@@ -140,6 +140,21 @@ def test_pages_are_not_cached_or_framed(client, staff, login):
     response = client.get("/triage")
     assert response.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "base-uri 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP in development: no HSTS
+
+
+def test_https_deployments_tell_browsers_to_keep_to_https(sqlite_url, redis_url):
+    from app import create_app
+    from tests.conftest import make_settings
+    secure = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, SESSION_COOKIE_SECURE=True))
+    try:
+        for path in ("/login", "/webhooks/africastalking/sms"):
+            response = secure.test_client().get(path, base_url="https://relais.test")
+            assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains", path
+    finally:
+        secure.extensions["relais"].close()
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, staff, login):
