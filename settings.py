@@ -47,6 +47,8 @@ class Settings:
     AT_SENDER_ID: str = ""
     AT_API_URL: str = "https://api.sandbox.africastalking.com/version1/messaging"
     AT_WEBHOOK_TOKEN: str = ""
+    # A development machine (`make run`, the tests): the web process then starts without AT_WEBHOOK_TOKEN.
+    DEVELOPMENT: bool = False
     DEFAULT_REGION: str = "ML"
     DEFAULT_LANGUAGE: str = "fr"
     # Slug of the organisation that receives community reports when several exist.

@@ -70,6 +70,11 @@ def _warn_about_open_doors(settings: Settings) -> None:
     if not settings.SECRET_KEY:
         log.warning("SECRET_KEY is not set: using instance/secret_key; in production set one, the same on every host")
     if not settings.AT_WEBHOOK_TOKEN:
+        if not settings.DEVELOPMENT:
+            # Anyone could post reports, messages and delivery reports as Africa's Talking: no start at all.
+            raise ValueError("AT_WEBHOOK_TOKEN is not set: the Africa's Talking webhooks would accept calls from "
+                             "anyone. Set it (and give it to Africa's Talking in the callback URLs), or set "
+                             "DEVELOPMENT=true on a development machine")
         log.warning("AT_WEBHOOK_TOKEN is not set: the Africa's Talking webhooks accept calls from anyone")
     if not settings.TWILIO_AUTH_TOKEN:
         log.warning("TWILIO_AUTH_TOKEN is not set: the Twilio webhook refuses every call")

@@ -119,6 +119,7 @@ def run_on(kind: str, database_url: str, database_pid: int | None, args, redis_u
     port = free_port()
     env = {**os.environ, "WEB_BIND": "127.0.0.1", "PORT": str(port), "DATABASE_URL": database_url,
            "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(32), "SMS_BACKEND": "console",
+           "DEVELOPMENT": "true",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     server = Gunicorn(command, env, log_dir / f"gunicorn-{kind.lower()}.log")
     results = []

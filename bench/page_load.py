@@ -217,7 +217,8 @@ def count_statements(database_url: str, redis_url: str, pages: list[Page]) -> li
     from settings import Settings
 
     app = create_app(Settings.from_env({}, DATABASE_URL=database_url, REDIS_URL=redis_url,
-                                       SECRET_KEY=secrets.token_hex(16), SMS_BACKEND="console"))
+                                       SECRET_KEY=secrets.token_hex(16), SMS_BACKEND="console",
+                                       DEVELOPMENT=True))
     counts = []
     seen: list[str] = []
 

@@ -55,6 +55,7 @@ def flask(*args: str, env: dict[str, str]) -> None:
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("PORT", "5000")
+    env.setdefault("DEVELOPMENT", "true")  # a laptop: the web process may start without AT_WEBHOOK_TOKEN
     env.setdefault("WEB_BIND", "127.0.0.1")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"

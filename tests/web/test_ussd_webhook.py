@@ -108,6 +108,17 @@ def test_token_is_required_when_configured(seeded, query, status):
     assert post(client, at_body(""), query).status_code == status
 
 
+def test_outside_development_the_web_process_does_not_start_with_open_africas_talking_webhooks(seeded):
+    urls = dict(DATABASE_URL=seeded.settings.DATABASE_URL, REDIS_URL=seeded.settings.REDIS_URL)
+    with pytest.raises(ValueError, match="AT_WEBHOOK_TOKEN is not set"):
+        create_app(make_settings(**urls, DEVELOPMENT=False))
+    app = create_app(make_settings(**urls, DEVELOPMENT=False, AT_WEBHOOK_TOKEN="s3cret"))
+    try:
+        assert post(app.test_client(), at_body(""), "?token=s3cret").status_code == 200
+    finally:
+        app.extensions["relais"].close()
+
+
 def test_a_session_first_seen_with_inputs_starts_at_the_first_screen(client):
     # A dial string with extra digits, or a session whose record was lost: its inputs were meant for a first
     # screen this request cannot know, so none is filed under a question it did not answer.
