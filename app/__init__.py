@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = runtime.settings
     _warn_about_open_doors(settings)
     app = Flask(__name__)
+    # Before any template is compiled: every value a page prints shows its invisible characters (pages.py).
+    app.jinja_options = {**app.jinja_options, "finalize": web.pages.shown_on_page}
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

@@ -5,11 +5,13 @@ from datetime import datetime, timezone
 
 from flask import Flask, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.runtime import runtime
 from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
 from casecore.base import utcnow
+from casecore.free_text import visible
 from casecore.i18n import N_, gettext_for
 
 
@@ -72,6 +74,16 @@ def _not_found(error):
     return _error_page(
         404, N_("Page not found"), N_("This page does not exist, or it belongs to another organisation.")
     )
+
+
+def shown_on_page(value):
+    """Jinja's finalize, for every value a template prints: text with its control and invisible characters shown
+    as codes (casecore.free_text.visible), so that nothing anyone typed is reordered or hidden on a page."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))  # no <, > or & added: still the same safe markup
+    if isinstance(value, str):
+        return visible(value)
+    return value
 
 
 def init_app(app: Flask) -> None:

@@ -234,3 +234,12 @@ def test_the_decision_forms_are_in_english_for_an_english_supervisor(client, tea
     html = client.get(f"/reports/{report.id}").get_data(as_text=True)
     for shown in ("Accept: open a case", "High risk", "Mark as a duplicate", "Outside the organisation&#39;s area"):
         assert shown in html
+
+
+def test_invisible_characters_a_report_holds_are_shown_as_codes_not_obeyed(client, team, uow):
+    report = _report(uow, team["org_slug"], description="placeholder")
+    with uow() as session:
+        # As kept from a provider's message, unchanged: the page, not the store, neutralises the override.
+        session.get(Report, report.id).description = "Chez \u202eeitnat sa"
+    html = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert "Chez ⟨U+202E⟩eitnat sa" in html and "\u202e" not in html
