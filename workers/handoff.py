@@ -29,6 +29,7 @@ from casecore.handoff.queue import (
     UNKNOWN,
     Claim,
     claim_handoff,
+    is_paused,
     pause,
     record_outcome,
 )
@@ -85,6 +86,8 @@ def update_record(runtime: Runtime, handoff_id: str) -> str:
             return "not handed over"
         if case.organisation_id != handoff.organisation_id:
             return "transferred"  # the case is another organisation's now: nothing more goes to this CPIMS+
+        if is_paused(session):
+            return "paused"  # each refused call would count towards the account's lock-out (contract §7)
         slug, primero_id = slug_of(session, handoff.organisation_id), handoff.primero_id
         try:
             mapping = runtime.primero_mapping(slug)
@@ -104,34 +107,40 @@ def update_record(runtime: Runtime, handoff_id: str) -> str:
     if client is None:
         return "not configured"
     consents, rest, gone = sent.unsent(ticks), sent.unsent(record), sent.gone(record)
-    outcomes, removed = [], []
+    status = {"consents": None, "record": None}
     try:
         if consents:
-            outcomes.append(_patch(client, primero_id, consents, handoff_id, "consents"))
+            status["consents"] = _patch(client, primero_id, consents, handoff_id, "consents")
         if gone:
             found = client.get_case(primero_id) or {}
-            removed = removals(gone, [row.get("unique_id") for row in found.get(FAMILY_SECTION) or []
-                                      if isinstance(row, dict)])
+            in_primero = [row.get("unique_id") for row in found.get(FAMILY_SECTION) or [] if isinstance(row, dict)]
+            removed = removals(gone, in_primero)
+            # A relative gone whose row Primero no longer has (removed there, or never reached it) is forgotten.
+            sent.remember({}, removed=[row for row in gone if row not in in_primero])
             if removed:
                 rest = {**rest, FAMILY_SECTION: rest.get(FAMILY_SECTION, []) + removed}
         if rest:
-            outcomes.append(_patch(client, primero_id, rest, handoff_id, "record"))
+            status["record"] = _patch(client, primero_id, rest, handoff_id, "record")
     except PrimeroRefused as exc:
-        _pause(runtime, str(exc), runtime.primero_settings(slug).SMS_BACKEND)
-        return "paused"
+        if exc.status != 403:
+            _pause(runtime, str(exc), runtime.primero_settings(slug).SMS_BACKEND)
+            return "paused"
+        # This case only: it left the account's scope in CPIMS+ (given to someone the account cannot see, §2).
+        # Nothing goes until its record changes again; the account and the other cases are fine.
+        log.warning("record of hand-off %s not sent: Primero refused this case (%s)", handoff_id, exc)
+        status["record"] = "refused"
     # PrimeroUnavailable propagates: RQ retries, then the scheduler's sweep.
-    if outcomes[:1] == ["sent"] and consents:
+    if status["consents"] == "sent":
         sent.remember(consents)
-    if outcomes[-1:] == ["sent"] and rest:
-        sent.remember(rest, removed=[row["unique_id"] for row in removed])
-    # A relative gone that Primero no longer has is forgotten too.
-    sent.remember({}, removed=[row for row in gone if row not in {r["unique_id"] for r in removed}])
+    if status["record"] == "sent":
+        sent.remember(rest, removed=[row["unique_id"] for row in rest.get(FAMILY_SECTION, []) if row.get("_destroy")],
+                      built=record)
     with runtime.unit_of_work() as session:
         row = session.get(Handoff, uuid.UUID(handoff_id), with_for_update=True, populate_existing=True)
         # Compare and set: a job that read a newer record may have settled it already.
         if version > row.record_version_synced:
             row.record_version_synced, row.record_synced_at, row.record_sent = version, utcnow(), sent.as_json()
-    return "refused" if "refused" in outcomes else "sent"
+    return "refused" if "refused" in status.values() else "sent"
 
 
 def _patch(client: PrimeroClient, primero_id: uuid.UUID, fields: dict, handoff_id: str, what: str) -> str:

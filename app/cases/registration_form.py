@@ -30,7 +30,8 @@ def registration_entry(form: MultiDict) -> RegistrationEntry:
         caregivers=[CaregiverEntry(relation=form.get(f"relation_{row}", ""),
                                    relation_name=form.get(f"relation_name_{row}", ""),
                                    relation_is_caregiver=form.get(f"relation_is_caregiver_{row}") == "yes",
-                                   lives_with_child=form.get(f"lives_with_child_{row}") == "yes")
+                                   lives_with_child=form.get(f"lives_with_child_{row}") == "yes",
+                                   key=form.get(f"caregiver_{row}") or None)
                     for row in range(MAX_CAREGIVERS + BLANK_CAREGIVER_ROWS) if f"relation_{row}" in form],
     )
 

@@ -10,7 +10,7 @@ import logging
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -186,13 +186,20 @@ def withdraw_consent(session: Session, staff: Staff, case_id: str | uuid.UUID,
     return revoked
 
 
+def plan_approved_at(session: Session, case: Case) -> datetime | None:
+    """When the case's plan was last approved; one approved before the case was reopened was the closed case's."""
+    query = select(func.max(CaseApproval.decided_at)).where(
+        CaseApproval.case_id == case.id, CaseApproval.step == "case_plan", CaseApproval.decision == "approved")
+    if case.reopened_at is not None:
+        query = query.where(CaseApproval.decided_at > case.reopened_at)
+    return session.scalar(query)
+
+
 def _plan_approved(session: Session, case: Case) -> bool:
     """The plan is being carried out, or was and is back with the supervisor after a change (its reviews go on)."""
     if case.current_step in ("implementation", "follow_up"):
         return True
-    return case.current_step == "case_plan" and session.scalar(select(CaseApproval.id).where(
-        CaseApproval.case_id == case.id, CaseApproval.step == "case_plan",
-        CaseApproval.decision == "approved").limit(1)) is not None
+    return case.current_step == "case_plan" and plan_approved_at(session, case) is not None
 
 
 def log_follow_up(session: Session, staff: Staff, case_id: str | uuid.UUID, *, kind: str, happened_at: datetime,

@@ -19,8 +19,16 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
-from casecore.cases.casework import add_event, lock_case, lock_open_case, log_follow_up, move_to, record_changed
-from casecore.cases.models import Case, CaseApproval, CaseFollowUp
+from casecore.cases.casework import (
+    add_event,
+    lock_case,
+    lock_open_case,
+    log_follow_up,
+    move_to,
+    plan_approved_at,
+    record_changed,
+)
+from casecore.cases.models import Case, CaseFollowUp
 from casecore.cases.record_models import CaseAction, CaseGoal, GoalProgress, ServiceGiven
 from casecore.cases.risk import revise_risk
 from casecore.deadlines.timelines import Timelines
@@ -148,8 +156,7 @@ def plan_of(session: Session, case_id: uuid.UUID) -> Plan:
             .where(CaseAction.case_id == case_id).order_by(CaseAction.created_at, CaseAction.id)):
         actions.setdefault(action.goal_id, []).append(
             ActionRow(action.id, action.what, action.by, provider, action.due_on, action.status))
-    approved_at = session.scalar(select(func.max(CaseApproval.decided_at)).where(
-        CaseApproval.case_id == case_id, CaseApproval.step == "case_plan", CaseApproval.decision == "approved"))
+    approved_at = plan_approved_at(session, session.get(Case, case_id))
     # Changed after the approval: a goal or an action added, a goal dropped, or a review saying the plan changes.
     changed = approved_at is not None and (
         any(goal.created_at > approved_at or (goal.status == "dropped" and goal.updated_at > approved_at)

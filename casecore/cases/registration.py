@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -44,6 +44,9 @@ class CaregiverEntry:
     relation_name: str | None = None
     relation_is_caregiver: bool = False
     lives_with_child: bool = False
+    # The row this entry corrects (its id, as the form carries it); none for a relative added: a relative keeps
+    # their row, whatever else changes, and with it their row in CPIMS+.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,7 @@ def record_registration(session: Session, staff: Staff, case_id: str | uuid.UUID
         setattr(registration, name, value)
     registration.updated_at, registration.updated_by_id = utcnow(), staff.id
     record_changed(case)
-    session.execute(delete(CaseCaregiver).where(CaseCaregiver.case_id == case.id))
-    for position, caregiver in enumerate(_caregivers(entry.caregivers)):
-        session.add(CaseCaregiver(case_id=case.id, position=position, relation=caregiver.relation,
-                                  relation_name=caregiver.relation_name,
-                                  relation_is_caregiver=caregiver.relation_is_caregiver,
-                                  lives_with_child=caregiver.lives_with_child))
+    _keep_caregivers(session, case.id, _caregivers(entry.caregivers))
     session.flush()
     add_event(session, case.id, "registration_updated", staff.id)
     record_event(session, staff.id, "registration.updated", "case", case.id)
@@ -130,7 +128,7 @@ def registration_of(session: Session, staff: Staff, case: Case, report: ReportSu
     records in the audit trail that this person saw the child's names."""
     require_case(session, staff, case.id)
     row = session.scalar(select(ChildRegistration).where(ChildRegistration.case_id == case.id))
-    caregivers = [CaregiverEntry(c.relation, c.relation_name, c.relation_is_caregiver, c.lives_with_child)
+    caregivers = [CaregiverEntry(c.relation, c.relation_name, c.relation_is_caregiver, c.lives_with_child, str(c.id))
                   for c in session.scalars(select(CaseCaregiver).where(CaseCaregiver.case_id == case.id)
                                            .order_by(CaseCaregiver.position))]
     reported_sex = report.child_sex if report is not None else "unknown"
@@ -212,7 +210,22 @@ def _caregivers(entries: Sequence[CaregiverEntry]) -> list[CaregiverEntry]:
         if len((caregiver.relation_name or "").strip()) > 2 * NAME_LENGTH:
             raise Refused("registration_name_too_long")
     return [CaregiverEntry(c.relation, (c.relation_name or "").strip() or None, c.relation_is_caregiver,
-                           c.lives_with_child) for c in kept]
+                           c.lives_with_child, c.key) for c in kept]
+
+
+def _keep_caregivers(session: Session, case_id: uuid.UUID, entries: list[CaregiverEntry]) -> None:
+    """The case's relatives as entered: a row the form names is corrected in place, the others added, the rows
+    left out removed."""
+    rows = {str(row.id): row for row in session.scalars(select(CaseCaregiver).where(CaseCaregiver.case_id == case_id))}
+    for position, entry in enumerate(entries):
+        row = rows.pop(entry.key, None) if entry.key else None
+        if row is None:
+            row = CaseCaregiver(case_id=case_id)
+            session.add(row)
+        row.position, row.relation, row.relation_name = position, entry.relation, entry.relation_name
+        row.relation_is_caregiver, row.lives_with_child = entry.relation_is_caregiver, entry.lives_with_child
+    for row in rows.values():
+        session.delete(row)
 
 
 def _only(values: Sequence[str], allowed: tuple[str, ...], code: str) -> None:

@@ -10,15 +10,14 @@ withdrawal stays in CPIMS+, whose users see the consent withdrawn.
 Both systems are written to, so a field or a row goes again only when its value in Relais differs from what Relais
 last sent (`Sent`, digests kept on the hand-off): an edit made in CPIMS+ is overwritten only by a later edit of the
 same field in Relais. A field cleared in Relais is sent as null. Subform rows have ids derived from the Primero
-case's id (Primero merges rows by unique_id, contract §3): a relative's from who they are, so editing the list keeps
-each relative's row (and what CPIMS+ users added to it) with that relative.
+case's id (Primero merges rows by unique_id, contract §3): a relative's from their row in Relais, which corrections
+keep (casecore.cases.registration), so each relative's row in CPIMS+, and what its users added to it, stays theirs.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -68,17 +67,11 @@ def record_fields(session: Session, case: Case, primero_id: uuid.UUID, mapping: 
 def family_rows(session: Session, case_id: uuid.UUID, primero_id: uuid.UUID,
                 mapping: HandoffMapping) -> list[dict[str, Any]]:
     """The child's relatives as Primero's family rows, each under an id that follows the relative."""
-    rows: list[dict[str, Any]] = []
-    seen: Counter[str] = Counter()
-    for relative in session.scalars(select(CaseCaregiver).where(CaseCaregiver.case_id == case_id)
-                                    .order_by(CaseCaregiver.position)):
-        who = f"{relative.relation}:{' '.join((relative.relation_name or '').casefold().split())}"
-        seen[who] += 1  # two unnamed uncles are two rows
-        rows.append({"unique_id": str(row_id(primero_id, f"relative:{who}:{seen[who]}")),
-                     "relation": mapping.relationships.get(relative.relation),
-                     "relation_name": relative.relation_name,
-                     "relation_is_caregiver": bool(relative.relation_is_caregiver)})
-    return rows
+    return [{"unique_id": str(row_id(primero_id, f"relative:{relative.id}")),
+             "relation": mapping.relationships.get(relative.relation), "relation_name": relative.relation_name,
+             "relation_is_caregiver": bool(relative.relation_is_caregiver)}
+            for relative in session.scalars(select(CaseCaregiver).where(CaseCaregiver.case_id == case_id)
+                                            .order_by(CaseCaregiver.position))]
 
 
 SUBFORMS = (FAMILY_SECTION, SERVICES_SECTION, TRACING_SECTION)
@@ -98,15 +91,18 @@ class Sent:
         return {"fields": self.fields, "rows": self.rows}
 
     def unsent(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """The fields whose value differs from what was sent; of a subform, the rows that differ."""
+        """The fields whose value differs from what was sent; of a subform, the rows that differ. A null goes only
+        to clear what Relais itself sent (not what CPIMS+ users wrote where Relais had nothing), and a row's empty
+        keys not at all (its other keys may be theirs)."""
         changed: dict[str, Any] = {}
         for name, value in fields.items():
             if name in SUBFORMS:
                 sent = self.rows.get(name, {})
-                rows = [row for row in value if sent.get(row["unique_id"]) != _digest(row)]
+                rows = [{key: item for key, item in row.items() if item is not None} for row in value
+                        if sent.get(row["unique_id"]) != _digest(row)]
                 if rows:
                     changed[name] = rows
-            elif self.fields.get(name) != _digest(value):
+            elif self.fields.get(name) != _digest(value) and (value is not None or name in self.fields):
                 changed[name] = value
         return changed
 
@@ -117,12 +113,16 @@ class Sent:
         current = {row["unique_id"] for row in fields[FAMILY_SECTION]}
         return [row for row in self.rows.get(FAMILY_SECTION, {}) if row not in current]
 
-    def remember(self, fields: dict[str, Any], removed: Iterable[str] = ()) -> None:
-        """These fields (and rows) reached Primero; the removed family rows are no longer there."""
+    def remember(self, fields: dict[str, Any], removed: Iterable[str] = (),
+                 built: dict[str, Any] | None = None) -> None:
+        """These fields and rows reached Primero (built: the record they were taken from, whose rows stand for
+        the ones sent without their empty keys); the removed family rows are no longer there."""
         for name, value in fields.items():
             if name in SUBFORMS:
+                whole = {row["unique_id"]: row for row in (built or fields).get(name, [])}
                 self.rows.setdefault(name, {}).update(
-                    {row["unique_id"]: _digest(row) for row in value if not row.get("_destroy")})
+                    {row["unique_id"]: _digest(whole.get(row["unique_id"], row)) for row in value
+                     if not row.get("_destroy")})
             else:
                 self.fields[name] = _digest(value)
         for row in removed:
@@ -138,6 +138,7 @@ def remember_payload(handoff: Handoff, fields: dict[str, Any]) -> None:
     """A creation's payload is about to go: what it holds is what Primero will have if this try creates the case
     (a later try's payload replaces it; a case found created by an earlier one forgets it all, Sent.forget_values)."""
     sent = Sent(handoff.record_sent)
+    sent.forget_values()  # an earlier try's payload, refused or lost, is not what this one holds
     sent.remember(fields)
     handoff.record_sent = sent.as_json()
 

@@ -61,7 +61,12 @@ class PrimeroInvalid(Exception):
 
 
 class PrimeroRefused(Exception):
-    """Primero refused the account (401) or the role (403): nothing will work until the configuration changes."""
+    """Primero refused the account (401) or the role (403): nothing will work until the configuration changes.
+    status: the HTTP status (a 403 on one case may only mean the case left the account's scope)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,7 @@ class PrimeroClient:
     def _check(self, response: requests.Response) -> requests.Response:
         status = response.status_code
         if status in (401, 403):
-            raise PrimeroRefused(_refusal(response))
+            raise PrimeroRefused(_refusal(response), status)
         if status == 429 or status >= 500:
             raise PrimeroUnavailable(f"HTTP {status}", retry_after(response.headers))
         if status != 200:

@@ -105,7 +105,7 @@ TEXTAREAS = {"address_current"}
 SUBFORMS: dict[str, dict[str, str]] = {
     "notes_section": {"note_date": "date", "note_subject": "text", "note_text": "textarea"},
     "family_details_section": {"relation": "lookup-family-relationship", "relation_name": "text",
-                               "relation_is_caregiver": "tick"},
+                               "relation_is_caregiver": "tick", "relation_telephone": "text"},
     "services_section": {"service_type": "lookup-service-type", "service_implemented_day_time": "datetime",
                          "service_referral_notes": "textarea"},
     "tracing_actions_section": {"date_tracing": "date", "location_tracing": "location", "address_tracing": "textarea",

@@ -274,36 +274,39 @@ def test_0029_keeps_what_primero_last_got_and_sends_once_what_it_never_did(empty
     """0029 renames the hand-off's consents_synced_at to record_synced_at, counts the case record's versions and
     keeps digests of what was sent, with the family messages' notes (a foreign key to the hand-off) in place: a case
     with no record kept since keeps its time; one registered before the upgrade is sent it all once. Down and up."""
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from bootstrap import bootstrap
-    from casecore.cases.models import Case, CaseEvent
+    from casecore.cases.models import Case, CaseConsent, CaseEvent
     from casecore.cases.record_models import ChildRegistration
     from casecore.handoff.models import Handoff, HandoffNote
     from tests.conftest import make_settings
-    from tests.factories import make_case, make_organisation
+    from tests.factories import make_case, make_organisation, make_user
     upgrade_database(empty_url)
     runtime = bootstrap(make_settings(DATABASE_URL=empty_url, REDIS_URL="redis://127.0.0.1:1/0"))
     synced = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
     try:
         with runtime.unit_of_work() as session:
             org = make_organisation(session)
-            quiet, registered = (make_case(session, organisation_slug=org.slug) for _ in range(2))
+            quiet, registered, consented = (make_case(session, organisation_slug=org.slug) for _ in range(3))
+            worker = make_user(session, org, role="caseworker")
             handoffs = [Handoff(report_id=case.report_id, organisation_id=org.id, case_id=case.id,
                                 primero_id=uuid.uuid4(), trigger="on_accept", status="sent", record_synced_at=synced)
-                        for case in (quiet, registered)]
+                        for case in (quiet, registered, consented)]
             event = CaseEvent(case_id=quiet.id, kind="family_message", body="Bonjour")
-            session.add_all([*handoffs, event, ChildRegistration(case_id=registered.id, sex="female")])
+            session.add_all([*handoffs, event, ChildRegistration(case_id=registered.id, sex="female"),
+                             CaseConsent(case_id=consented.id, purpose="services", given=True, given_by="caregiver",
+                                         recorded_by_id=worker.id, recorded_at=synced + timedelta(hours=1))])
             session.flush()
             session.add(HandoffNote(event_id=event.id, handoff_id=handoffs[0].id, status="added"))
-            ids = {"quiet": quiet.id, "registered": registered.id}
+            ids = {"quiet": quiet.id, "registered": registered.id, "consented": consented.id}
         runtime.engine.dispose()
         command.downgrade(alembic_config(empty_url), "0028")
         engine = create_engine(empty_url)
         with engine.connect() as conn:
             kept = conn.execute(text("SELECT consents_synced_at FROM primero_handoff")).scalars().all()
             assert conn.execute(text("SELECT count(*) FROM primero_note")).scalar() == 1
-        assert [str(k)[:16] for k in kept] == ["2026-12-01 09:30"] * 2
+        assert [str(k)[:16] for k in kept] == ["2026-12-01 09:30"] * 3
         engine.dispose()
         upgrade_database(empty_url)
         with runtime.unit_of_work() as session:
@@ -312,7 +315,8 @@ def test_0029_keeps_what_primero_last_got_and_sends_once_what_it_never_did(empty
             assert (quiet_row.record_synced_at, quiet_row.record_version_synced, quiet_row.record_sent) == (
                 synced, 0, None)
             assert session.get(Case, ids["quiet"]).record_version == 0
-            assert registered_row.record_synced_at is None and session.get(Case, ids["registered"]).record_version == 1
+            assert session.get(Case, ids["registered"]).record_version == 1 and registered_row.record_sent is None
+            assert session.get(Case, ids["consented"]).record_version == 1  # a consent Primero had not got yet
             assert session.query(HandoffNote).count() == 1
     finally:
         runtime.close()

@@ -50,6 +50,12 @@ def test_a_case_worker_records_the_registration_and_the_names_stay_hidden_until_
     assert "Awa Traoré (Petite)" in shown and 'value="Fanta Traoré"' in shown
     assert _audited(uow, world["worker"][1], "case.names_shown") == [str(world["case_id"])]
     assert _audited(uow, world["worker"][1], "registration.updated") == [str(world["case_id"])]
+    # The form carries each relative's row: a corrected name keeps the aunt's row (and her row in CPIMS+).
+    assert f'name="caregiver_0" value="{aunt.id}"' in shown
+    post(client, f"{path}/registration", **{**FORM, "caregiver_0": str(aunt.id), "relation_name_0": "Fanta Traore"})
+    with uow() as session:
+        [kept] = session.scalars(select(CaseCaregiver).where(CaseCaregiver.case_id == world["case_id"])).all()
+        assert (kept.id, kept.relation_name) == (aunt.id, "Fanta Traore")
 
 
 def test_a_refused_registration_comes_back_with_the_reason_and_what_was_typed(app, uow, world):  # noqa: F811

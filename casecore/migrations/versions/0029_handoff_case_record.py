@@ -22,14 +22,18 @@ def upgrade() -> None:
                   sa.Column("record_version_synced", sa.Integer(), server_default="0", nullable=False))
     op.add_column("primero_handoff", sa.Column("record_sent", sa.JSON(), nullable=True))
     # Cases already in Primero whose record holds what was never sent (a registration, a service, tracing, a
-    # revised risk) get it all once (nothing is known to have been sent: record_sent is empty).
+    # revised risk, or a consent recorded since the consents were last sent) get it all once: nothing is known to
+    # have been sent (record_sent is empty), and what Relais holds no value for is not sent as null.
     op.execute("""
         UPDATE case_file SET record_version = 1 WHERE id IN (
-            SELECT case_id FROM primero_handoff WHERE status = 'sent' AND case_id IS NOT NULL)
-          AND (id IN (SELECT case_id FROM child_registration) OR id IN (SELECT case_id FROM case_service_given)
-               OR id IN (SELECT case_id FROM case_tracing_action) OR id IN (SELECT case_id FROM case_risk_change))""")
-    op.execute("UPDATE primero_handoff SET record_synced_at = NULL WHERE case_id IN ("
-               "SELECT id FROM case_file WHERE record_version = 1)")
+            SELECT h.case_id FROM primero_handoff h WHERE h.status = 'sent' AND h.case_id IS NOT NULL AND (
+                h.case_id IN (SELECT case_id FROM child_registration)
+                OR h.case_id IN (SELECT case_id FROM case_service_given)
+                OR h.case_id IN (SELECT case_id FROM case_tracing_action)
+                OR h.case_id IN (SELECT case_id FROM case_risk_change)
+                OR EXISTS (SELECT 1 FROM case_consent c WHERE c.case_id = h.case_id
+                           AND (c.recorded_at > COALESCE(h.record_synced_at, h.created_at)
+                                OR c.withdrawn_at > COALESCE(h.record_synced_at, h.created_at)))))""")
 
 
 def downgrade() -> None:

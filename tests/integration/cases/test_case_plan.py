@@ -218,3 +218,23 @@ def test_a_changed_plan_goes_back_for_approval_and_its_approval_keeps_the_next_r
                       plan_changes=False, goals={str(other): GoalReview(None, "dropped")}, risk_level=None,
                       next_due_at=None, timelines=Timelines())
     assert step() == "case_plan", "and a goal dropped at a review"
+
+
+def test_a_plan_approved_before_the_case_was_reopened_does_not_count_for_the_new_one(case_of):
+    from casecore.cases.plan import record_review
+    from casecore.deadlines.timelines import Timelines
+    rt, case_id, worker, _, _ = case_of
+    with rt.unit_of_work() as session:
+        add_goal(session, worker, case_id, "Objectif d'avant")
+        session.add(CaseApproval(case_id=case_id, step="case_plan", requested_by_id=worker.id, decision="approved",
+                                 decided_at=utcnow() - timedelta(days=90), content="Ancien plan"))
+        case = session.get(Case, case_id)
+        # Closed, then reopened: back at assessment, now writing a new plan.
+        case.reopened_at, case.current_step = utcnow() - timedelta(days=1), "case_plan"
+    with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
+        record_review(session, worker, case_id, happened_at=utcnow(), notes=None, shared_with_family=None,
+                      plan_changes=False, goals={}, risk_level=None, next_due_at=None, timelines=Timelines())
+    assert refused.value.code == "review_needs_plan"
+    with rt.unit_of_work() as session:
+        found = plan_of(session, case_id)
+    assert found.approved_at is None and not found.changed_since_approval

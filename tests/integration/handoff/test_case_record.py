@@ -3,6 +3,8 @@ the revised risk, services given and tracing actions, in stock Primero's fields;
 family's consent to services; what changed sent again, once, and an edit made in CPIMS+ left alone."""
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import date
 
 from casecore.base import utcnow
@@ -36,6 +38,14 @@ def _register(env, case_id, caregivers=(MOTHER, UNCLE)) -> None:
             names=NAMES, sex="female", date_of_birth=date(TODAY.year - 10, 1, 15), location_code="ML090102",
             address_current="Derrière le marché", protection_status="separated",
             protection_concerns=("neglect", "separated"), caregivers=caregivers), TODAY)
+
+
+def _relatives(env, case_id) -> list[CaregiverEntry]:
+    """The relatives as the registration form shows them, each with the key of their row."""
+    from casecore.cases.registration import registration_of
+    with env.runtime.unit_of_work() as session:
+        case = session.get(Case, case_id)
+        return registration_of(session, _worker(env, session), case, None, show_names=False, today=TODAY).caregivers
 
 
 def _registered_and_handed_over(env, risk_level):
@@ -74,6 +84,7 @@ def test_the_registration_goes_with_the_hand_off_without_names_until_the_family_
         assert held_back not in stored, f"{held_back} went without the family's consent to services"
     _sync(env)
     assert not _record_pending(env), "nothing changed since the hand-off: nothing sent again"
+    env.primero.update_case(stored["id"], name_middle="Kadi")  # a CPIMS+ user writes what Relais has not
     with env.runtime.unit_of_work() as session:
         record_consent(session, _worker(env, session), case_id, purpose="services", given=True,
                        given_by="caregiver", child_assent="given")  # a child of 10: her assent beside it
@@ -83,6 +94,7 @@ def test_the_registration_goes_with_the_hand_off_without_names_until_the_family_
     assert (stored["name_first"], stored["name_last"]) == ("Aminata", "Traoré")
     assert stored["date_of_birth"] == date(TODAY.year - 10, 1, 15).isoformat()
     assert stored["address_current"] == "Derrière le marché"
+    assert stored["name_middle"] == "Kadi", "no null sent where Relais never had a value"
     assert [(row["relation"], row["relation_name"], row["relation_is_caregiver"])
             for row in stored["family_details_section"]] == [
         ("mother", "Fatoumata Traoré", True), ("uncle", "Bakary Traoré", False)]
@@ -101,7 +113,7 @@ def test_risk_services_and_tracing_follow_and_a_relative_removed_is_removed_ther
         record_tracing_action(session, worker, case_id, done_on=TODAY, location_code="ML020101",
                               address="Chez le chef de quartier", contacted="Le chef", action="Visite au quartier",
                               outcome="lead", today=TODAY)
-    _register(env, case_id, caregivers=(UNCLE,))  # the mother taken off the list: the uncle is first now
+    _register(env, case_id, caregivers=_relatives(env, case_id)[1:])  # the mother taken off the list
     _sync(env)
     stored = env.primero.cases[primero_id]
     assert stored["risk_level"] == "medium"
@@ -208,3 +220,50 @@ def test_a_case_transferred_to_another_organisation_no_longer_feeds_the_first_on
     assert not _record_pending(env)
     assert update_record(env.runtime, str(handoff_id)) == "transferred"
     assert "age" not in env.primero.cases[primero_id]
+
+
+def test_a_relative_corrected_in_relais_keeps_their_row_and_what_cpims_users_added_to_it(handoff_env):
+    from casecore.cases.record_models import CaseCaregiver
+    env = handoff_env
+    case_id, handoff_id, primero_id = _registered_and_handed_over(env, risk_level="medium")
+    mother_row = env.primero.cases[primero_id]["family_details_section"][0]["unique_id"]
+    rows = env.primero.cases[primero_id]["family_details_section"]
+    env.primero.update_case(primero_id, family_details_section=[{**rows[0], "relation_telephone": "+22376000999"}])
+    [mother, _uncle] = _relatives(env, case_id)
+    with env.runtime.unit_of_work() as session:
+        # The form corrects the mother's name and takes the uncle off the list.
+        record_registration(session, _worker(env, session), case_id, RegistrationEntry(
+            names=NAMES, sex="female", caregivers=(replace(mother, relation_name="Fatoumata Traore"),)), TODAY)
+        assert session.query(CaseCaregiver).one().id == uuid.UUID(mother.key)
+    _sync(env)
+    [row] = env.primero.cases[primero_id]["family_details_section"]
+    assert (row["unique_id"], row["relation_name"], row["relation_telephone"]) == (
+        mother_row, "Fatoumata Traore", "+22376000999")
+
+
+def test_a_case_cpims_no_longer_lets_the_account_see_is_that_cases_problem_only(handoff_env):
+    from casecore.handoff.queue import is_paused, pause, resume
+    from tests.fakes.primero import Answer
+    env = handoff_env
+    case_id, handoff_id, primero_id = _registered_and_handed_over(env, risk_level="medium")
+    with env.runtime.unit_of_work() as session:
+        record_service_given(session, _worker(env, session), case_id, service_type="health", given_on=TODAY,
+                             outcome=None, today=TODAY)
+    env.primero.answer_next(Answer.forbidden())  # given to a user outside the account's scope in CPIMS+
+    assert update_record(env.runtime, str(handoff_id)) == "refused"
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert not is_paused(session), "the account and the other cases are fine"
+    run_once(env.runtime)
+    assert not _record_pending(env), "not tried again until the record changes"
+    # While hand-offs are paused for the account, nothing is sent at all.
+    with env.runtime.unit_of_work() as session:
+        pause(session, "HTTP 401")
+        record_service_given(session, _worker(env, session), case_id, service_type="education", given_on=TODAY,
+                             outcome=None, today=TODAY)
+    calls = len(env.primero.requests)
+    assert update_record(env.runtime, str(handoff_id)) == "paused" and len(env.primero.requests) == calls
+    with env.runtime.unit_of_work() as session:
+        resume(session, env.admin_id)
+    _sync(env)
+    assert [row["service_type"] for row in env.primero.cases[primero_id]["services_section"]] == [
+        "health_medical_service", "education_service"]
