@@ -47,6 +47,9 @@ class Settings:
     AT_SENDER_ID: str = ""
     AT_API_URL: str = "https://api.sandbox.africastalking.com/version1/messaging"
     AT_WEBHOOK_TOKEN: str = ""
+    # Hosts a WhatsApp file may be fetched from besides TWILIO_API_URL's (where Twilio redirects media to);
+    # `*.domain` for its subdomains. Internal addresses are never fetched from, but in DEVELOPMENT.
+    MEDIA_HOSTS: str = "*.twiliocdn.com,s3-external-1.amazonaws.com"
     # A development machine (`make run`, the tests): the web process then starts without AT_WEBHOOK_TOKEN.
     DEVELOPMENT: bool = False
     DEFAULT_REGION: str = "ML"

@@ -1,15 +1,24 @@
-"""Fetching a file a provider keeps for us: one streamed GET with a timeout and a hard cap on the bytes read.
+"""Fetching a file a provider keeps for us: one streamed GET with a timeout and a hard cap on the bytes read, from
+the provider's hosts only.
 
 The result says what to do next rather than raising: keep the bytes, refuse the file (too big: trying again
-would not change it), fail it (gone, or refused to us) or try again later (no answer, the provider overloaded).
+would not change it), fail it (gone, refused to us, or on a host we do not fetch from) or try again later (no
+answer, the provider overloaded).
+
+A MediaUrl comes in a request anyone could forge but for its signature, and leads through redirects: each hop's host
+must be one the deployment names (HostRule), and must not resolve to a loopback, private, link-local or otherwise
+internal address (this process must not be made to read the network it runs in). The address is checked when the
+hop is made; a name that resolves differently a moment later (DNS rebinding) is not caught.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -32,21 +41,65 @@ class Download:
     reason: str = ""
 
 
-def download(url: str, *, auth: tuple[str, str] | None, timeout: float, max_bytes: int) -> Download:
-    """GET url (following redirects) with Basic auth when given, reading at most max_bytes of the body.
+@dataclass(frozen=True)
+class HostRule:
+    """The hosts a download may reach: names, or `*.domain` for a domain's subdomains; internal addresses only
+    when allow_private (a development machine, whose fakes listen on 127.0.0.1)."""
 
-    requests drops the Authorization header itself when a redirect leads to another host or port, so the
-    provider's credentials never reach its storage host.
-    """
-    if urlsplit(url).scheme not in ("http", "https"):
-        return Download("failed", reason="bad_url")
+    names: tuple[str, ...]
+    allow_private: bool = False
+
+    @classmethod
+    def parse(cls, raw: str, *also: str, allow_private: bool = False) -> HostRule:
+        """From a comma-separated list (MEDIA_HOSTS) and these hosts besides."""
+        names = [name.strip().lower().rstrip(".") for name in [*raw.split(","), *also]]
+        return cls(tuple(name for name in names if name), allow_private)
+
+    def refusal(self, url: str) -> str | None:
+        """Why url may not be fetched (a reason code), or None."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+        if parts.scheme not in ("http", "https") or not host:
+            return "bad_url"
+        if not any(host == name or (name.startswith("*.") and host.endswith(name[1:])) for name in self.names):
+            return "host_not_allowed"
+        if self.allow_private:
+            return None
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)}
+        except (OSError, UnicodeError):
+            return None  # no address: the GET fails as a connection error, tried again later
+        if any(_internal(address) for address in addresses):
+            return "internal_address"
+        return None
+
+
+def _internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def download(url: str, *, auth: tuple[str, str] | None, timeout: float, max_bytes: int,
+             hosts: HostRule) -> Download:
+    """GET url with Basic auth when given, following redirects to allowed hosts only, reading at most max_bytes of
+    the body. The credentials never follow a redirect to another host or port (the provider's storage host)."""
     deadline = time.monotonic() + timeout * TOTAL_TIMEOUTS
     with requests.Session() as http:
-        http.max_redirects = MAX_REDIRECTS
         try:
-            with http.get(url, auth=auth, timeout=timeout, stream=True) as response:
-                return _read(response, max_bytes, deadline)
-        except requests.TooManyRedirects:
+            for _hop in range(MAX_REDIRECTS + 1):
+                refused = hosts.refusal(url)
+                if refused is not None:
+                    log.warning("media download refused: %s", refused)  # never the URL: it may carry a token
+                    return Download("failed", reason=refused)
+                with http.get(url, auth=auth, timeout=timeout, stream=True, allow_redirects=False) as response:
+                    if not response.is_redirect:
+                        return _read(response, max_bytes, deadline)
+                    following = urljoin(url, response.headers.get("Location", ""))
+                if _origin(following) != _origin(url):
+                    auth = None
+                url = following
             return Download("failed", reason="too_many_redirects")
         except requests.Timeout:
             return Download("retry", reason="timeout")
@@ -79,6 +132,11 @@ def _read(response: requests.Response, max_bytes: int, deadline: float) -> Downl
             return Download("retry", reason="too_slow")
         chunks.append(chunk)
     return Download("ok", data=b"".join(chunks))
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 def _length(raw: str | None) -> int | None:

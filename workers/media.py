@@ -65,6 +65,7 @@ def _download(runtime: Runtime, item: MediaToFetch) -> Download:
     return fetch_twilio_media(
         item.source_url, account_sid=settings.TWILIO_ACCOUNT_SID, auth_token=settings.TWILIO_AUTH_TOKEN,
         api_url=settings.TWILIO_API_URL, timeout=settings.PROVIDER_TIMEOUT, max_bytes=settings.MEDIA_MAX_BYTES,
+        media_hosts=settings.MEDIA_HOSTS, allow_private=settings.DEVELOPMENT,
     )
 
 

@@ -82,6 +82,10 @@ REASONS = {
     "not_found": N_("the provider no longer has it"),
     "unauthorized": N_("the provider refused access"),
     "gave_up": N_("too many failed attempts"),
+    "host_not_allowed": N_("the link does not lead to the provider"),
+    "internal_address": N_("the link leads to an internal address"),
+    "too_many_redirects": N_("the link does not lead to the provider"),
+    "bad_url": N_("the link does not lead to the provider"),
 }
 
 

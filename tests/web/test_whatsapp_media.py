@@ -197,6 +197,39 @@ def test_the_auth_token_is_never_sent_to_a_host_that_is_not_the_twilio_api(whats
     assert twilio.media_requests == [] and [r["authorization"] for r in storage.requests] == [None]
 
 
+def test_files_are_fetched_only_from_the_twilio_api_host_and_the_media_hosts_named(sqlite_url, redis_url,
+                                                                                     media_dir):
+    # The storage host the redirect leads to is not among MEDIA_HOSTS: the file is not fetched from it.
+    with FakeMediaHost(host="localhost") as storage, FakeTwilio(auth_token=TOKEN, media_host=storage) as twilio:
+        flask_app = create_app(_settings(sqlite_url, redis_url, twilio, media_dir))
+        with rt(flask_app).unit_of_work() as session:
+            make_organisation(session)
+        phone = WhatsApp(flask_app, twilio)
+        phone.send("", media=((twilio.add_media(JPEG), "image/jpeg"),))
+        # Nor from a MediaUrl on another host (a forged request, had it been signed).
+        phone.send("", media=((f"http://localhost:{twilio.port}/2010-04-01/x.jpg", "image/jpeg"),))
+        rt(flask_app).close()
+    assert [(item.status, item.reason) for item in items(flask_app)] == [
+        ("failed", "host_not_allowed"), ("failed", "host_not_allowed")]
+    assert [r["http_status"] for r in twilio.media_requests] == [302] and storage.requests == []
+
+
+def test_outside_development_no_file_is_fetched_from_an_internal_address(sqlite_url, redis_url, providers,
+                                                                          media_dir):
+    twilio, storage = providers
+    # The fakes listen on 127.0.0.1: a production deployment would not fetch from them.
+    flask_app = create_app(_settings(sqlite_url, redis_url, twilio, media_dir, DEVELOPMENT=False,
+                                     AT_WEBHOOK_TOKEN="at-token"))
+    try:
+        with rt(flask_app).unit_of_work() as session:
+            make_organisation(session)
+        WhatsApp(flask_app, twilio).send("", media=((twilio.add_media(JPEG), "image/jpeg"),))
+    finally:
+        rt(flask_app).close()
+    assert [(item.status, item.reason) for item in items(flask_app)] == [("failed", "internal_address")]
+    assert twilio.media_requests == [] and storage.requests == []
+
+
 def test_wrong_credentials_fail_the_item_without_retrying(sqlite_url, redis_url, providers, media_dir):
     twilio, _ = providers
     flask_app = create_app(_settings(sqlite_url, redis_url, twilio, media_dir, TWILIO_ACCOUNT_SID="AC" + "9" * 32))
