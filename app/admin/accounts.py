@@ -72,6 +72,7 @@ def users():
             errors = translated(field_errors(form))
     with runtime().unit_of_work() as db:
         rows = user_service.list_users(db, current_user.organisation_id)
+        record_event(db, current_user.id, "users.viewed", "organisation", current_user.organisation_id)
     return render_template("admin/users.html", form=form, rows=rows, errors=errors,
                            team_options=team_options), 400 if errors else 200
 
@@ -114,6 +115,9 @@ def user(user_id: str):
         if not errors:
             flash_done(N_("Account saved."))
             return redirect(url_for("admin.user", user_id=account.id))
+    else:
+        with runtime().unit_of_work() as db:
+            record_event(db, current_user.id, "user.viewed", "user", account.id)
     return render_template("admin/user.html", form=form, account=account, errors=errors,
                            team_options=team_options), 400 if errors else 200
 
@@ -192,6 +196,7 @@ def teams():
                 return redirect(url_for("admin.teams"))
     with runtime().unit_of_work() as db:
         context = _team_forms(db, form)
+        record_event(db, current_user.id, "teams.viewed", "organisation", current_user.organisation_id)
     return render_template("admin/teams.html", errors=errors, **context), 400 if errors else 200
 
 

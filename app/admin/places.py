@@ -51,6 +51,7 @@ def _locations_page(errors: list[str]):
     with runtime().unit_of_work() as db:
         counts = location_counts(db)
         listing = locations_at_level(db, level, page)
+        record_event(db, current_user.id, "locations.viewed", "location", f"level {level}")
     return render_template("admin/locations.html", counts=counts, listing=listing, errors=errors,
                            cache_seconds=int(runtime().settings.PLACES_CACHE_SECONDS)), 400 if errors else 200
 
@@ -81,6 +82,8 @@ def locations_import():
 @bp.route("/settings")
 def settings():
     """The case-work timelines and thresholds in force (read-only: they are set in the environment)."""
+    with runtime().unit_of_work() as db:
+        record_event(db, current_user.id, "settings.viewed", "organisation", current_user.organisation_id)
     return render_template("admin/settings.html", timelines=runtime().timelines, settings=runtime().settings,
                            hours=lambda h: _duration(h * 60), minutes=_duration)
 

@@ -84,6 +84,7 @@ def directory():
             return _refused(400, N_("This filter cannot be used"),
                             _("Choose a service type and an area from the lists."))
         areas = services.area_choices(db)
+        record_event(db, current_user.id, "services.viewed", "organisation", current_user.organisation_id)
     return _page(rows=rows, areas=areas, wanted=wanted, manager=manager)
 
 
@@ -124,6 +125,8 @@ def edit(service_id: str | None = None):
             values = data
         else:
             values = _service_input(db, service)
+            if service is not None:
+                record_event(db, current_user.id, "service.viewed", "service", service.id)
         areas = services.area_choices(db, also=values.area_code)
         organisations = transfer_targets(db, current_user.organisation_id)
     return render_template("directory/service_form.html", service_id=service_id, values=values, error=error, areas=areas,

@@ -59,7 +59,8 @@ def _user(uow, user_id):
 def _actions(uow):
     with uow() as session:
         return [tuple(row) for row in session.execute(
-            select(AuditEvent.action, AuditEvent.object_type).where(AuditEvent.action.not_like("login.%"))
+            select(AuditEvent.action, AuditEvent.object_type).where(AuditEvent.action.not_like("login.%"),
+                                                                    AuditEvent.action.not_like("%.viewed"))
             .order_by(AuditEvent.at))]
 
 
@@ -304,3 +305,25 @@ def test_a_supervisor_leading_more_than_six_case_workers_is_flagged_on_the_teams
                                 "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
     html = client.get("/admin/teams").get_data(as_text=True)
     assert "lead@example.org supervise 7 travailleurs sociaux actifs" in html
+
+
+def test_every_administration_page_read_is_in_the_audit_trail(client, admin, uow):
+    from casecore.directory.models import Service
+    with uow() as session:
+        service = Service(organisation_id=admin["org_id"], provider_name="Centre", service_type="health")
+        session.add(service)
+        session.flush()
+        service_id = service.id
+    for path in ("/admin/users", f"/admin/users/{admin['worker_id']}", "/admin/teams", "/admin/locations",
+                 "/admin/settings", "/services", f"/services/{service_id}/edit"):
+        assert client.get(path).status_code == 200, path
+    with uow() as session:
+        seen = [tuple(row) for row in session.execute(
+            select(AuditEvent.action, AuditEvent.object_id).where(AuditEvent.user_id == admin["admin_id"],
+                                                                  AuditEvent.action.like("%viewed"))
+            .order_by(AuditEvent.at))]
+    org = str(admin["org_id"])
+    assert seen[1:] == [  # the first: the fixture's visit to the accounts page
+        ("users.viewed", org), ("user.viewed", str(admin["worker_id"])), ("teams.viewed", org),
+        ("locations.viewed", "level 1"), ("settings.viewed", org), ("services.viewed", org),
+        ("service.viewed", str(service_id))]

@@ -184,7 +184,8 @@ def test_csv_round_trip_through_the_pages(client, people, login, uow):
     assert "0 ajoutés, 2 mis à jour" in client.get("/services").get_data(as_text=True)
     assert client.get("/services/export.csv").get_data() == exported.get_data()
     with uow() as session:
-        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("services.%"))).all()
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("services.%"),
+                                                                  AuditEvent.action != "services.viewed")).all()
         assert sorted(actions) == ["services.exported"] * 2 + ["services.imported"] * 2
 
 
