@@ -13,6 +13,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from app import create_app
+from app.web import rate_limits
 from app.webhooks import limits
 from app.webhooks.limits import Rate, parse_rate
 from casecore.base import utcnow
@@ -283,7 +284,7 @@ def test_the_lockout_ends_with_its_window(make_app):
 # -- Redis down, settings --------------------------------------------------------------------------------------------
 
 def test_with_redis_down_every_limit_is_open_and_said_once(make_app, caplog, monkeypatch):
-    monkeypatch.setattr(limits, "_last_warning", float("-inf"))  # as in a process that has not warned yet
+    monkeypatch.setattr(rate_limits, "_last_warning", float("-inf"))  # as in a process that has not warned yet
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0", RATE_LIMIT_USSD_SESSIONS_PER_NUMBER="1/3600",
                    RATE_LIMIT_PER_SOURCE="1/3600", RATE_LIMIT_MESSAGES_PER_NUMBER="1/3600",
                    RATE_LIMIT_AUTH_FAILURES_PER_SOURCE="1/3600", AT_WEBHOOK_TOKEN=AT_TOKEN)
@@ -297,7 +298,7 @@ def test_with_redis_down_every_limit_is_open_and_said_once(make_app, caplog, mon
             assert sms(client, f"m{n}", f"d-{n}", query=f"?token={AT_TOKEN}").status_code == 200
     with app.extensions["relais"].unit_of_work() as session:
         assert sorted(session.scalars(select(InboundMessage.status))) == ["received"] * 3  # the sweep answers them
-    warnings = [r.getMessage() for r in caplog.records if r.name == "app.webhooks.limits"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "app.web.rate_limits"]
     assert warnings == ["rate limits not applied: Redis unavailable (ConnectionError)"]
     assert all("2237670" not in w for w in caplog.messages)
 
