@@ -129,6 +129,8 @@ class Settings:
     MEDIA_ATTACH_HOURS: int = 24
     # Failed logins in a row after which a staff account is locked, and for how many minutes.
     LOGIN_MAX_FAILURES: int = 5
+    # Failed logins from one address (whatever the accounts) before it must wait: count/seconds, 0 or off.
+    RATE_LIMIT_LOGIN_FAILURES_PER_SOURCE: str = "20/900"
     LOGIN_LOCK_MINUTES: int = 15
     # A web session left this many minutes without a request is closed: the next page asks to log in again.
     SESSION_IDLE_MINUTES: int = 30

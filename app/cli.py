@@ -11,8 +11,9 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.runtime import runtime
 from casecore import taxonomy
+from casecore.accounts.passwords import MIN_PASSWORD_LENGTH
 from casecore.accounts.teams import create_team
-from casecore.accounts.users import MIN_PASSWORD_LENGTH, STAFF_SEXES, create_user
+from casecore.accounts.users import STAFF_SEXES, create_user
 from casecore.demo import load_demo
 from casecore.errors import CaseCoreError
 from casecore.people.locations import import_locations

@@ -76,10 +76,10 @@ class DemoLogins:
 
 # Known on purpose: these accounts exist to be shown, never in a real deployment.
 DEMO_ACCOUNTS = (
-    (DemoLogin("superviseur@demo.relais.example", "demo-superviseur", "supervisor"), "+22376000001"),
-    (DemoLogin("agent@demo.relais.example", "demo-agent-social", "caseworker"), "+22376000002"),
-    (DemoLogin("agent2@demo.relais.example", "demo-agent-social-2", "caseworker"), "+22376000003"),
-    (DemoLogin("admin@demo.relais.example", "demo-administrateur", "admin"), "+22376000004"),
+    (DemoLogin("superviseur@demo.relais.example", "demo-triage-bamako", "supervisor"), "+22376000001"),
+    (DemoLogin("agent@demo.relais.example", "demo-travail-social", "caseworker"), "+22376000002"),
+    (DemoLogin("agent2@demo.relais.example", "demo-travail-social-2", "caseworker"), "+22376000003"),
+    (DemoLogin("admin@demo.relais.example", "demo-gestion-comptes", "admin"), "+22376000004"),
     # Complaints, the sensitive ones included, go to the focal point: a supervisor reads only the others.
     (DemoLogin("plaintes@demo.relais.example", "demo-point-focal", "focal_point"), "+22376000005"),
 )

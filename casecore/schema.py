@@ -3,6 +3,7 @@
 A new models module is added here; tests/integration/test_migrations.py fails when one is left out.
 """
 from casecore import audit, form_once
+from casecore.accounts import models as account_models
 from casecore.base import Base
 from casecore.cases import models as case_models
 from casecore.cases import record_models
@@ -16,5 +17,5 @@ from casecore.people import models as people_models
 from casecore.reports import models as report_models
 
 MODELS = (audit, form_once, people_models, messaging_models, deadline_models, directory_models, report_models,
-          case_models, record_models, feedback_models, complaint_models, handoff_models)
+          case_models, record_models, feedback_models, complaint_models, handoff_models, account_models)
 metadata = Base.metadata  # whole once every models module above is imported

@@ -6,14 +6,15 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from casecore import taxonomy
-from casecore.accounts.users import MIN_PASSWORD_LENGTH, STAFF_SEXES
+from casecore.accounts.passwords import MIN_PASSWORD_LENGTH
+from casecore.accounts.users import STAFF_SEXES
 from casecore.i18n import N_
 
 # What to say about a field that did not validate (English msgids of the web catalogue).
 FIELD_ERRORS = {
     "email": N_("Enter the email address (at most 254 characters)."),
     "phone": N_("Enter the mobile number that receives alerts."),
-    "password": N_("The password needs at least 8 characters."),
+    "password": N_("The password must have at least 12 characters."),
     "role": N_("Choose a role from the list."),
     "language": N_("Choose a language from the list."),
     "team": N_("Choose a team from the list."),

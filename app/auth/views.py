@@ -19,7 +19,8 @@ from wtforms.validators import DataRequired, Length
 from app.runtime import runtime
 from app.web.pages import page_gettext, page_language
 from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
-from casecore.accounts.logins import LoginPolicy, attempt_login
+from app.web.rate_limits import RateLimiter, parse_rate
+from casecore.accounts.logins import LoginPolicy, address_key, attempt_login
 from casecore.audit import record_event
 from casecore.people.lookups import get_user
 from casecore.people.roles import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
@@ -32,6 +33,9 @@ SEEN_AT = "seen_at"
 EXPIRED = "expired"
 # Endpoints whose forms may be larger than MAX_CONTENT_LENGTH (a file upload), with their own limit in bytes.
 FORM_LIMITS = "RELAIS_FORM_LIMITS"
+# Failed logins per address (all accounts together), in Redis: RATE_LIMIT_LOGIN_FAILURES_PER_SOURCE.
+LOGIN_LIMITER = "relais.login_limits"
+LOGIN_FAILURES = "login-failures"
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
@@ -108,10 +112,17 @@ def login():
     form = LoginForm()
     error = None
     settings = runtime().settings
+    source = address_key(request.remote_addr or "unknown", settings.secret_key)
+    throttled = form.is_submitted() and current_app.extensions[LOGIN_LIMITER].check(
+        watch=[(LOGIN_FAILURES, source)])
+    if throttled:
+        # Too many failures from this address, whatever the accounts: nothing is checked until the window ends.
+        log.info("login refused: too many failed logins from one address")
+        return _login_page(form, "throttled", next_url, 429, retry_minutes=max(1, -(-throttled.retry_after // 60)))
     if form.validate_on_submit():
         policy = LoginPolicy(settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_MINUTES)
         with runtime().unit_of_work() as db:
-            outcome = attempt_login(db, form.email.data, form.password.data, policy)
+            outcome = attempt_login(db, form.email.data, form.password.data, policy, source)
             staff = StaffUser.from_model(outcome.user) if outcome.user is not None else None
         if staff is not None:
             # A fresh session at login: nothing set before authentication carries over.
@@ -121,14 +132,20 @@ def login():
             log.info("user %s logged in", staff.id)
             return redirect(next_url or landing_url(staff.role))
         log.info("failed login attempt")
+        current_app.extensions[LOGIN_LIMITER].hit(LOGIN_FAILURES, source)
         # A locked account gets the wrong password's answer: "locked" would tell that the email exists.
         error = "wrong"
     elif request.method == "POST":
         error = "missing"
+    return _login_page(form, error, next_url, 200)
+
+
+def _login_page(form: LoginForm, error: str | None, next_url: str | None, status: int, retry_minutes: int = 0):
+    settings = runtime().settings
     expired = request.method == "GET" and bool(session.pop(EXPIRED, False))
     return render_template("login.html", form=form, error=error, next_url=next_url, expired=expired,
                            idle_minutes=settings.SESSION_IDLE_MINUTES, max_failures=settings.LOGIN_MAX_FAILURES,
-                           lock_minutes=settings.LOGIN_LOCK_MINUTES)
+                           lock_minutes=settings.LOGIN_LOCK_MINUTES, retry_minutes=retry_minutes), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -251,6 +268,9 @@ def init_app(app: Flask) -> None:
     relais = app.extensions.get("relais")
     if relais is not None:
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=relais.settings.SESSION_IDLE_MINUTES)
+        limit = "RATE_LIMIT_LOGIN_FAILURES_PER_SOURCE"
+        app.extensions[LOGIN_LIMITER] = RateLimiter(
+            {LOGIN_FAILURES: parse_rate(getattr(relais.settings, limit), limit)}, lambda: relais.redis)
     csrf.init_app(app)
     login_manager.init_app(app)
     # In this order: a form sent just after the session went idle passes its CSRF check, then goes to the login.

@@ -1,21 +1,33 @@
-"""Logging in with a lockout: repeated failed passwords lock the account for a while; every outcome is audited."""
+"""Logging in with a lockout: repeated failed passwords to an account from one address lock that address out of it
+for a while (even with the right password); every outcome is audited. Another address, the account's owner at
+work, is not locked by someone guessing elsewhere; the web form throttles each address's failures besides."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from casecore.accounts.models import LoginLock
 from casecore.accounts.users import timing_hash
 from casecore.audit import record_event
 from casecore.base import utcnow
+from casecore.db import dialect_insert
 from casecore.people.models import User
 
 log = logging.getLogger(__name__)
+
+
+def address_key(address: str, secret: str) -> str:
+    """A keyed hash of a client's address (32 hex characters): recognised again, never kept in clear."""
+    return hmac.new(secret.encode(), f"address:{address}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -38,9 +50,10 @@ def _minutes_left(locked_until: datetime, now: datetime) -> int:
     return max(1, math.ceil((locked_until - now).total_seconds() / 60))
 
 
-def attempt_login(session: Session, email: str, password: str, policy: LoginPolicy,
+def attempt_login(session: Session, email: str, password: str, policy: LoginPolicy, source_key: str,
                   now: datetime | None = None) -> LoginOutcome:
-    """Check an email and password under the lockout policy; the failure count is kept when the unit commits."""
+    """Check an email and password under the lockout policy, for a client known by source_key (address_key); the
+    failure count is kept when the unit commits."""
     now = now or utcnow()
     user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
@@ -49,30 +62,37 @@ def attempt_login(session: Session, email: str, password: str, policy: LoginPoli
         record_event(session, None, "login.failed", "user", None)
         return LoginOutcome()
     correct = check_password_hash(user.password_hash, password or "")
-    if user.locked_until is not None and user.locked_until > now:
+    lock = session.scalar(select(LoginLock).where(LoginLock.user_id == user.id, LoginLock.source_key == source_key))
+    if lock is not None and lock.locked_until is not None and lock.locked_until > now:
         # Even the right password waits: otherwise the lock would not slow down guessing.
         record_event(session, user.id, "login.refused_locked", "user", user.id)
-        return LoginOutcome(locked_minutes=_minutes_left(user.locked_until, now))
+        return LoginOutcome(locked_minutes=_minutes_left(lock.locked_until, now))
     if correct and user.is_active:
-        user.failed_logins, user.locked_until = 0, None
+        if lock is not None:
+            session.delete(lock)
         session.flush()
         record_event(session, user.id, "login.succeeded", "user", user.id)
         return LoginOutcome(user=user)
     record_event(session, user.id, "login.failed", "user", user.id)
     if not correct:
-        return _count_failure(session, user, policy, now)
+        return _count_failure(session, user, source_key, policy, now)
     return LoginOutcome()
 
 
-def _count_failure(session: Session, user: User, policy: LoginPolicy, now: datetime) -> LoginOutcome:
-    # Incremented in SQL: two guesses at once must both count.
-    session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-                    .execution_options(synchronize_session=False))
-    session.refresh(user, ["failed_logins"])
-    if user.failed_logins < policy.max_failures:
+def _count_failure(session: Session, user: User, source_key: str, policy: LoginPolicy, now: datetime) -> LoginOutcome:
+    # Counted in SQL, row created if need be: two guesses at once must both count.
+    insert = dialect_insert(session, LoginLock.__table__)
+    session.execute(insert.values(id=uuid.uuid4(), user_id=user.id, source_key=source_key, failures=1,
+                                  updated_at=now)
+                    .on_conflict_do_update(index_elements=["user_id", "source_key"],
+                                           set_={"failures": LoginLock.__table__.c.failures + 1, "updated_at": now}))
+    lock = session.scalar(select(LoginLock).where(LoginLock.user_id == user.id, LoginLock.source_key == source_key)
+                          .execution_options(populate_existing=True))
+    if lock.failures < policy.max_failures:
         return LoginOutcome()
-    user.failed_logins, user.locked_until = 0, now + timedelta(minutes=policy.lock_minutes)
+    lock.failures, lock.locked_until = 0, now + timedelta(minutes=policy.lock_minutes)
     session.flush()
     record_event(session, user.id, "login.locked", "user", user.id)
-    log.info("user %s locked for %d minutes after repeated failed logins", user.id, policy.lock_minutes)
+    log.info("user %s locked out from one address for %d minutes after repeated failed logins", user.id,
+             policy.lock_minutes)
     return LoginOutcome(locked_minutes=policy.lock_minutes)

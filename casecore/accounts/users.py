@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casecore import taxonomy
+from casecore.accounts.models import LoginLock
+from casecore.accounts.passwords import password_problem
 from casecore.accounts.teams import add_member
 from casecore.base import utcnow
 from casecore.cases.assignment import cases_follow
@@ -23,7 +25,6 @@ from casecore.people.models import Organisation, Team, User
 from casecore.people.organisations import find_organisation
 from casecore.phones import mask_phone, normalise_phone
 
-MIN_PASSWORD_LENGTH = 8
 # Matching a case worker to a family: a girl may ask for a woman (domain rules, "Staffing").
 STAFF_SEXES = ("female", "male")
 
@@ -51,7 +52,7 @@ class UserRow:
 
     @property
     def is_locked(self) -> bool:
-        """Whether repeated failed logins keep the account locked now."""
+        """Whether repeated failed logins keep the account locked now, from at least one address."""
         return self.locked_until is not None and self.locked_until > utcnow()
 
 
@@ -121,8 +122,9 @@ def create_user(
     taxonomy.require(language, taxonomy.LANGUAGES, "language")
     sex = _require_sex(sex)
     spoken = parse_spoken_languages(spoken_languages)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise InvalidInput(problem)
     organisation = (session.get(Organisation, organisation_id) if organisation_id is not None
                     else find_organisation(session, organisation_slug))
     if organisation is None:
@@ -139,7 +141,6 @@ def create_user(
         language=language,
         sex=sex,
         spoken_languages=spoken,
-        failed_logins=0,
     )
     session.add(user)
     session.flush()
@@ -183,23 +184,26 @@ def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
 
 
 def unlock_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID) -> User:
-    """Lift a lock left by repeated failed logins, and forget the failures."""
+    """Lift the locks left by repeated failed logins (from every address), and forget the failures."""
     user = org_user(session, organisation_id, user_id)
-    user.failed_logins, user.locked_until = 0, None
+    session.execute(delete(LoginLock).where(LoginLock.user_id == user.id).execution_options(synchronize_session=False))
     session.flush()
     return user
 
 
 def list_users(session: Session, organisation_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[UserRow]:
     """The organisation's accounts by email (or the one with user_id), with their team's name."""
-    query = (select(User, Team.name).outerjoin(Team, Team.id == User.team_id)
+    # Locked from at least one address until the latest of those locks ends.
+    locked_until = (select(func.max(LoginLock.locked_until)).where(LoginLock.user_id == User.id)
+                    .correlate(User).scalar_subquery())
+    query = (select(User, Team.name, locked_until).outerjoin(Team, Team.id == User.team_id)
              .where(User.organisation_id == organisation_id).order_by(User.email))
     if user_id is not None:
         query = query.where(User.id == user_id)
     return [
         UserRow(u.id, u.email, u.role, u.language, u.team_id, team_name, u.sex, u.spoken_languages, u.is_active,
-                u.locked_until, mask_phone(u.phone))
-        for u, team_name in session.execute(query).all()
+                locked, mask_phone(u.phone))
+        for u, team_name, locked in session.execute(query).all()
     ]
 
 

@@ -55,9 +55,6 @@ class User(Base):
     # Matching a case worker to a family: a girl may ask for a woman; the languages spoken (comma-separated codes).
     sex: Mapped[Optional[str]] = mapped_column(String(16))
     spoken_languages: Mapped[Optional[str]] = mapped_column(String(64))
-    # Repeated failed logins lock the account until locked_until.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = orm.relationship()
 

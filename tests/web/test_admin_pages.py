@@ -92,7 +92,9 @@ def test_an_administrator_creates_an_account_in_a_team(client, admin, uow):
 @pytest.mark.parametrize("change, message", [
     ({"email": "no-at-sign"}, "email must contain @"),
     ({"email": ""}, "Saisissez l&#39;adresse e-mail"),
-    ({"password": "short"}, "au moins 8 caractères"),
+    ({"password": "short"}, "au moins 12 caractères"),
+    ({"password": "Password2024!"}, "parmi les plus courants"),
+    ({"password": "awa@example.org!!"}, "ne doit pas être l&#39;adresse e-mail"),
     ({"phone": "12"}, "pas un numéro de téléphone valide"),
     ({"role": "boss"}, "Choisissez un rôle"),
     ({"language": "de"}, "Choisissez une langue"),

@@ -73,12 +73,12 @@ def test_demo_loads_once_and_can_run_again(cli, uow):
 def test_demo_accounts_and_locations_are_usable(cli, uow):
     output = cli("demo").output
     with uow() as session:
-        user = authenticate(session, "superviseur@demo.relais.example", "demo-superviseur")
+        user = authenticate(session, "superviseur@demo.relais.example", "demo-triage-bamako")
         assert user is not None and user.role == "supervisor" and user.phone == "+22376000001"
-        assert "demo-superviseur" in output
-        assert authenticate(session, "agent@demo.relais.example", "demo-agent-social").role == "caseworker"
-        assert authenticate(session, "agent2@demo.relais.example", "demo-agent-social-2").role == "caseworker"
-        assert authenticate(session, "admin@demo.relais.example", "demo-administrateur").role == "admin"
+        assert "demo-triage-bamako" in output
+        assert authenticate(session, "agent@demo.relais.example", "demo-travail-social").role == "caseworker"
+        assert authenticate(session, "agent2@demo.relais.example", "demo-travail-social-2").role == "caseworker"
+        assert authenticate(session, "admin@demo.relais.example", "demo-gestion-comptes").role == "admin"
         assert authenticate(session, "plaintes@demo.relais.example", "demo-point-focal").role == "focal_point"
         assert user.organisation.slug == DEMO_SLUG
         directory = load_place_directory(session)
@@ -141,7 +141,7 @@ def test_user_create_explains_bad_input_without_a_traceback(cli, org, args, mess
 def test_user_create_refuses_short_passwords_and_duplicates(cli, org):
     short = cli("user", "create", "x@example.org", "--role", "supervisor", "--phone", "+22376000009",
                 "--password", "short")
-    assert short.exit_code == 1 and "at least 8" in short.output
+    assert short.exit_code == 1 and "at least 12" in short.output
     ok = ["--role", "supervisor", "--phone", "+22376000009", "--password", "long enough pw"]
     assert cli("user", "create", "x@example.org", *ok).exit_code == 0
     again = cli("user", "create", "X@example.org", *ok)

@@ -11,6 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
+from app.auth.views import LOGIN_FAILURES, LOGIN_LIMITER
+from app.web.rate_limits import Rate
+from casecore.accounts.models import LoginLock
 from casecore.audit import AuditEvent, record_event
 from casecore.base import utcnow
 from casecore.cases.audit_trail import PAGE_SIZE
@@ -180,12 +183,39 @@ def test_the_lock_passes_after_its_time(client, login, people, uow):
     for _ in range(5):
         login(people["supervisor"], "wrong pw!")
     with uow() as session:
-        user = session.get(User, people["supervisor_id"])
-        user.locked_until = utcnow() - timedelta(seconds=1)
+        [lock] = session.scalars(select(LoginLock)).all()
+        lock.locked_until = utcnow() - timedelta(seconds=1)
     assert login(people["supervisor"]).status_code == 302
     with uow() as session:
-        user = session.get(User, people["supervisor_id"])
-        assert (user.failed_logins, user.locked_until) == (0, None)
+        assert session.scalars(select(LoginLock)).all() == []
+
+
+def test_the_lock_holds_for_the_address_that_guessed_not_for_the_owner_elsewhere(app, people, uow):
+    guesser, owner = app.test_client(), app.test_client()
+    for _ in range(5):
+        _login_from(guesser, "192.0.2.66", people["supervisor"], "wrong pw!")
+    assert _login_from(guesser, "192.0.2.66", people["supervisor"]).status_code == 200  # locked out
+    assert _login_from(owner, "198.51.100.7", people["supervisor"]).status_code == 302
+    with uow() as session:
+        [lock] = session.scalars(select(LoginLock)).all()
+        assert "192.0.2.66" not in lock.source_key and len(lock.source_key) == 32  # a keyed hash, never the address
+
+
+def test_an_address_failing_on_many_accounts_is_throttled_then_told_when_to_come_back(app, people, uow):
+    app.extensions[LOGIN_LIMITER].rates[LOGIN_FAILURES] = Rate(3, 600)
+    client = app.test_client()
+    for email in (people["supervisor"], people["caseworker"], "nobody@example.org"):
+        assert _login_from(client, "203.0.113.9", email, "wrong pw!").status_code == 200
+    throttled = _login_from(client, "203.0.113.9", people["caseworker"])  # even the right password waits
+    assert throttled.status_code == 429 and "Réessayez dans 10 minutes" in _answer(throttled)
+    assert _login_from(app.test_client(), "203.0.113.10", people["caseworker"]).status_code == 302
+
+
+def _login_from(client, address: str, email: str, password: str = PASSWORD):
+    environ = {"REMOTE_ADDR": address}
+    token = csrf_from(client.get("/login", environ_base=environ).get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base=environ)
 
 
 def test_a_success_resets_the_count(client, login, people, uow):

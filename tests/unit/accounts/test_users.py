@@ -64,6 +64,8 @@ def test_duplicate_email_is_a_conflict_whatever_its_case(runtime):
         ({"role": "boss"}, InvalidInput),
         ({"language": "de"}, InvalidInput),
         ({"password": "short"}, InvalidInput),
+        ({"password": "motdepasse2025"}, InvalidInput),  # a common one, digits added
+        ({"password": "qwertyuiop123"}, InvalidInput),
         ({"phone": "12345"}, InvalidPhoneNumber),
         ({"organisation_slug": "nowhere"}, NoOrganisation),
     ],
