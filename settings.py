@@ -134,6 +134,8 @@ class Settings:
     LOGIN_LOCK_MINUTES: int = 15
     # A web session left this many minutes without a request is closed: the next page asks to log in again.
     SESSION_IDLE_MINUTES: int = 30
+    # However busy, a staff session ends this many hours after its login.
+    SESSION_MAX_HOURS: float = 12
     # Service directory entries not verified for this many days (or never) are flagged for checking (6 months).
     SERVICE_STALE_DAYS: int = 183
     # Case-work timelines (../shared/domain/README.md; country procedures differ). A new report must be assigned

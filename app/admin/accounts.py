@@ -14,6 +14,7 @@ from app.runtime import runtime
 from app.web.pages import page_gettext
 from casecore.accounts import teams as team_service
 from casecore.accounts import users as user_service
+from casecore.accounts.sessions import end_user_sessions
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
@@ -154,6 +155,20 @@ def unlock(user_id: str):
             abort(404)
         record_event(db, current_user.id, "user.unlocked", "user", user.id)
     flash_done(N_("Account unlocked."))
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/users/<user_id>/sessions/end", methods=["POST"])
+def end_sessions(user_id: str):
+    """Log the account out everywhere at once (a lost phone, a shared computer, a departure)."""
+    with runtime().unit_of_work() as db:
+        try:
+            user = user_service.org_user(db, current_user.organisation_id, user_id)
+        except NotFound:
+            abort(404)
+        ended = end_user_sessions(db, user.id, "ended_by_admin")
+        record_event(db, current_user.id, "user.sessions_ended", "user", user.id)
+    flash_done(N_("%(n)s session(s) ended."), n=ended)
     return redirect(url_for("admin.user", user_id=user.id))
 
 

@@ -21,6 +21,7 @@ from app.web.pages import page_gettext, page_language
 from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from app.web.rate_limits import RateLimiter, parse_rate
 from casecore.accounts.logins import LoginPolicy, address_key, attempt_login
+from casecore.accounts.sessions import end_session, open_session, session_open
 from casecore.audit import record_event
 from casecore.people.lookups import get_user
 from casecore.people.roles import CASEWORKER, FOCAL_POINT, may_manage_people, may_triage
@@ -28,9 +29,12 @@ from casecore.people.roles import CASEWORKER, FOCAL_POINT, may_manage_people, ma
 log = logging.getLogger(__name__)
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
-# Session keys: when the last request was made (seconds since the epoch), and that an idle session was just closed.
+# Session keys: when the last request was made (seconds since the epoch), that a session was just closed (idle, or
+# past SESSION_MAX_HOURS), the server-side session's id, and when it was opened (seconds since the epoch).
 SEEN_AT = "seen_at"
 EXPIRED = "expired"
+SESSION_ID = "sid"
+LOGGED_IN_AT = "logged_in_at"
 # Endpoints whose forms may be larger than MAX_CONTENT_LENGTH (a file upload), with their own limit in bytes.
 FORM_LIMITS = "RELAIS_FORM_LIMITS"
 # Failed logins per address (all accounts together), in Redis: RATE_LIMIT_LOGIN_FAILURES_PER_SOURCE.
@@ -124,9 +128,11 @@ def login():
         with runtime().unit_of_work() as db:
             outcome = attempt_login(db, form.email.data, form.password.data, policy, source)
             staff = StaffUser.from_model(outcome.user) if outcome.user is not None else None
+            session_id = open_session(db, staff.id) if staff is not None else None
         if staff is not None:
             # A fresh session at login: nothing set before authentication carries over.
             session.clear()
+            session[SESSION_ID], session[LOGGED_IN_AT] = str(session_id), time.time()
             login_user(staff)
             _mark_seen()
             log.info("user %s logged in", staff.id)
@@ -142,9 +148,10 @@ def login():
 
 def _login_page(form: LoginForm, error: str | None, next_url: str | None, status: int, retry_minutes: int = 0):
     settings = runtime().settings
-    expired = request.method == "GET" and bool(session.pop(EXPIRED, False))
+    expired = session.pop(EXPIRED, None) if request.method == "GET" else None
     return render_template("login.html", form=form, error=error, next_url=next_url, expired=expired,
-                           idle_minutes=settings.SESSION_IDLE_MINUTES, max_failures=settings.LOGIN_MAX_FAILURES,
+                           idle_minutes=settings.SESSION_IDLE_MINUTES, max_hours=f"{settings.SESSION_MAX_HOURS:g}",
+                           max_failures=settings.LOGIN_MAX_FAILURES,
                            lock_minutes=settings.LOGIN_LOCK_MINUTES, retry_minutes=retry_minutes), status
 
 
@@ -153,6 +160,7 @@ def logout():
     """Log out and forget the session."""
     if current_user.is_authenticated:
         with runtime().unit_of_work() as db:
+            end_session(db, session.get(SESSION_ID), "logout")  # the cookie, copied or not, opens nothing now
             record_event(db, current_user.id, "logout", "user", current_user.id)
     logout_user()
     session.clear()
@@ -170,8 +178,9 @@ def _load_user(user_id: str) -> StaffUser | None:
     # Every request loads its user: read-only, so it never waits for the write lock (SQLite).
     with runtime().unit_of_work(read_only=True) as db:
         user = get_user(db, user_id)
-        # A deactivated account loses its open sessions on its next request.
-        if user is None or not user.is_active:
+        # A deactivated account, or a session ended on the server, is logged out on its next request.
+        if user is None or not user.is_active or not session_open(
+                db, session.get(SESSION_ID), user.id, runtime().settings.SESSION_MAX_HOURS):
             return None
         return StaffUser.from_model(user)
 
@@ -199,17 +208,22 @@ def _expire_idle_session():
     # between web hosts is tolerated.
     if request.endpoint in (None, "static") or _is_webhook() or "_user_id" not in session:
         return None
-    seen = session.get(SEEN_AT)
-    idle = runtime().settings.SESSION_IDLE_MINUTES * 60
-    if isinstance(seen, (int, float)) and -60 <= time.time() - seen <= idle:
+    seen, opened = session.get(SEEN_AT), session.get(LOGGED_IN_AT)
+    settings = runtime().settings
+    now = time.time()
+    idle, most = settings.SESSION_IDLE_MINUTES * 60, settings.SESSION_MAX_HOURS * 3600
+    fresh = isinstance(seen, (int, float)) and -60 <= now - seen <= idle
+    young = isinstance(opened, (int, float)) and now - opened <= most
+    if fresh and young:
         _mark_seen()
         return None
-    user_id = session.get("_user_id")
+    user_id, session_id = session.get("_user_id"), session.get(SESSION_ID)
     logout_user()
     session.clear()
-    session[EXPIRED] = True
-    log.info("session of user %s closed after inactivity", user_id)
+    session[EXPIRED] = "idle" if not fresh else "lifetime"
+    log.info("session of user %s closed: %s", user_id, session[EXPIRED])
     with runtime().unit_of_work() as db:
+        end_session(db, session_id, "expired")
         record_event(db, user_id, "session.expired", "user", user_id)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None

@@ -248,6 +248,7 @@ ACTION_LABELS = {
     "user.created": N_("Created an account"),
     "user.updated": N_("Changed an account"),
     "user.unlocked": N_("Unlocked an account"),
+    "user.sessions_ended": N_("Logged an account out everywhere"),
     "complaint.viewed": N_("Viewed a complaint"),
     "complaint.logged": N_("Logged a complaint received in person or by phone"),
     "complaint.acknowledged": N_("Acknowledged a complaint"),

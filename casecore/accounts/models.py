@@ -26,3 +26,17 @@ class LoginLock(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(Base):
+    """A staff member's login, kept on the server: the browser's cookie names it, and it ends here for good (logout,
+    deactivation, an administrator ending the account's sessions) or after SESSION_MAX_HOURS whatever the use."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # logout | deactivated | ended_by_admin | expired
+    end_reason: Mapped[Optional[str]] = mapped_column(String(16))

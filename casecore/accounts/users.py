@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from casecore import taxonomy
 from casecore.accounts.models import LoginLock
 from casecore.accounts.passwords import password_problem
+from casecore.accounts.sessions import end_user_sessions
 from casecore.accounts.teams import add_member
 from casecore.base import utcnow
 from casecore.cases.assignment import cases_follow
@@ -170,6 +171,8 @@ def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
         raise InvalidInput(NOT_YOURSELF)
     if (change.role != "supervisor" or not change.is_active) and teams_led_by_user(session, user.id):
         raise InvalidInput(LEADS_A_TEAM)
+    if user.is_active and not change.is_active:
+        end_user_sessions(session, user.id, "deactivated")  # logged out everywhere, now
     user.role, user.language, user.is_active = change.role, change.language, change.is_active
     user.sex, user.spoken_languages = sex, spoken
     if change.team_id is None or change.role != "caseworker":

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import create_app
 from app.auth.views import LOGIN_FAILURES, LOGIN_LIMITER
 from app.web.rate_limits import Rate
-from casecore.accounts.models import LoginLock
+from casecore.accounts.models import LoginLock, StaffSession
 from casecore.audit import AuditEvent, record_event
 from casecore.base import utcnow
 from casecore.cases.audit_trail import PAGE_SIZE
@@ -314,6 +314,69 @@ def test_a_form_sent_after_the_session_went_idle_goes_to_the_login(client, login
 def test_the_session_cookie_expires_with_the_idle_time(client, login, people):
     cookie = login(people["supervisor"]).headers["Set-Cookie"]
     assert "Expires=" in cookie
+
+
+# -- sessions kept on the server ------------------------------------------------------------------------------------
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _with_cookie(app, value: str):
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def test_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(app, client, login, people, uow):
+    login(people["supervisor"])
+    copied = _cookie(client)
+    assert _with_cookie(app, copied).get("/triage").status_code == 200
+    client.post("/logout", data={"csrf_token": _page_token(client)})
+    assert _with_cookie(app, copied).get("/triage").status_code == 302, "a logged-out session opens nothing"
+    with uow() as session:
+        [row] = session.scalars(select(StaffSession)).all()
+        assert (row.user_id, row.end_reason) == (people["supervisor_id"], "logout")
+
+
+def test_a_session_ends_after_its_maximum_lifetime_however_busy(client, login, people, uow):
+    login(people["supervisor"])
+    with client.session_transaction() as session:
+        session["logged_in_at"] = time.time() - 12 * 3600 - 1
+    response = client.get("/triage")
+    assert response.status_code == 302
+    assert "une session dure au plus 12 heures" in _answer(client.get(response.location))
+    # The server's record holds it too: a session older than the limit is refused whatever its cookie says.
+    login(people["supervisor"])
+    with uow() as session:
+        row = session.scalars(select(StaffSession).where(StaffSession.ended_at.is_(None))).one()
+        row.created_at = utcnow() - timedelta(hours=12, seconds=1)
+    assert client.get("/triage").status_code == 302
+
+
+def test_deactivating_an_account_or_ending_its_sessions_logs_it_out_everywhere(app, login, people, uow):
+    worker = app.test_client()
+    login_from = _login_from(worker, "192.0.2.1", people["caseworker"])
+    assert login_from.status_code == 302 and worker.get("/cases").status_code == 200
+    admin = app.test_client()
+    _login_from(admin, "192.0.2.2", people["admin"])
+    page = admin.get(f"/admin/users/{people['caseworker_id']}")
+    response = admin.post(f"/admin/users/{people['caseworker_id']}/sessions/end",
+                          data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 302 and "1 session(s) fermée(s)." in _answer(admin.get(response.location))
+    assert worker.get("/cases").status_code == 302
+    assert _events(uow, "user.sessions_ended") == [(people["admin_id"], str(people["caseworker_id"]))]
+    _login_from(worker, "192.0.2.1", people["caseworker"])
+    with uow() as session:
+        from casecore.accounts.users import AccountChange, update_user
+        user = session.get(User, people["caseworker_id"])
+        update_user(session, user.organisation_id, user.id, AccountChange(
+            role=user.role, language=user.language, is_active=False, team_id=user.team_id),
+            acting_user_id=people["admin_id"])
+    with uow() as session:
+        reasons = sorted(session.scalars(select(StaffSession.end_reason).where(
+            StaffSession.user_id == people["caseworker_id"])).all())
+    assert reasons == ["deactivated", "ended_by_admin"]
 
 
 # -- audit trail ----------------------------------------------------------------------------------------------------
