@@ -55,7 +55,10 @@ def test_a_registration_is_recorded_read_back_and_corrected(case_of):
     assert hidden.names is None and hidden.has_names and shown.names == {"name_first": "Moussa", "name_last": "Keïta"}
     assert (shown.sex, shown.age, shown.estimated, shown.languages) == ("male", 9, True, ["bm", "fr"])
     assert shown.protection_concerns == ["neglect", "orphan"] and shown.location_name == "Commune II"
-    assert not shown.functional_difficulty and shown.caregivers == [CaregiverEntry("grandmother", "Nana", True, True)]
+    [grandmother] = shown.caregivers
+    assert not shown.functional_difficulty and grandmother == CaregiverEntry("grandmother", "Nana", True, True,
+                                                                             key=grandmother.key)
+    assert grandmother.key, "the form carries each relative's row"
     # A date of birth replaces the estimate; the caregivers given replace those recorded.
     with rt.unit_of_work() as session:
         record_registration(session, worker, case_id, RegistrationEntry(

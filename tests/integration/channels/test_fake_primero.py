@@ -214,10 +214,18 @@ def test_patch_replaces_top_level_keys_and_merges_note_rows_on_unique_id(primero
     assert stamp(stored["last_updated_at"]) > stamp(before) and stored["last_updated_at"] == data["last_updated_at"]
 
 
-def test_patch_of_a_row_to_destroy_that_is_not_there_adds_nothing(primero):
+def test_patch_of_a_row_to_destroy_that_is_not_there_adds_nothing_to_a_list_the_case_has(primero):
+    case_id = create(primero, notes_section=[note(unique_id=str(uuid.uuid4()))])
+    kept = primero.cases[case_id]["notes_section"]
+    answer = patch(primero, case_id, {"notes_section": [note(_destroy=True)]})
+    assert answer.status_code == 200 and primero.cases[case_id]["notes_section"] == kept
+
+
+def test_a_row_to_destroy_sent_where_the_case_has_no_such_list_is_stored_as_given(primero):
+    # record_merge_data_hash_service.rb merges arrays only into arrays: with nothing there, the value is taken whole.
     case_id = create(primero)
     answer = patch(primero, case_id, {"notes_section": [note(_destroy=True)]})
-    assert answer.status_code == 200 and primero.cases[case_id]["notes_section"] == []
+    assert answer.status_code == 200 and primero.cases[case_id]["notes_section"][0]["_destroy"] is True
 
 
 def test_an_invalid_patch_changes_nothing(primero):
