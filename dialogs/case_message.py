@@ -86,8 +86,10 @@ def _send(ctx: Context, answers: Answers) -> str:
         # The case was closed between the question and the answer.
         return _call_instead(ctx, _, N_("Sorry, your message could not be passed on. Please call %(numbers)s."))
     with ctx.services.unit_of_work() as session:
+        # Given a reference, the number is not the case's: the case worker sees so, and decides whether to link it.
         message = record_family_message(session, case.case_id, channel=ctx.channel, body=answers["message.text"],
-                                        source_key=f"{ctx.channel}:{ctx.session_id}")
+                                        source_key=f"{ctx.channel}:{ctx.session_id}",
+                                        unlinked_phone=ctx.phone if reference else None)
         handoff = _handed_over(ctx, session, case.case_id)
         # A case handed over to Primero is followed by its owner there: their Relais account hears of it.
         owners = None if handoff is None else _owners(ctx, session, handoff)

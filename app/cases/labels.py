@@ -81,6 +81,7 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     },
     "event": {
         "family_message": N_("Message from the family"),
+        "contact_linked": N_("A number was linked to the case"),
         "family_media": N_("Photo or file from the family"),
         "feedback": N_("The family gave feedback"),
         "note": N_("Note"),
@@ -137,6 +138,7 @@ REFUSALS: dict[str, str] = {
     "already_decided": N_("This request has already been answered."),
     "supervisor_authorises": N_("Only a supervisor can authorise consent in the family's stead."),
     "consent_not_active": N_("This consent is not in force: there is nothing to withdraw."),
+    "sender_not_unlinked": N_("This message did not come from a number to link."),
     "date_in_future": N_("A follow-up cannot be dated in the future."),
     "closed_case_visit_only": N_("On a closed case only the visit after closure is logged, without a next date."),
     "review_needs_plan": N_("A case plan review needs an approved case plan."),
@@ -208,6 +210,7 @@ ACTION_LABELS = {
     "case.closure_returned": N_("Returned the closure request"),
     "case.follow_up_logged": N_("Logged a follow-up"),
     "case.family_messaged": N_("Sent a message to the family"),
+    "case.contact_linked": N_("Linked a number to a case"),
     "case.reopened": N_("Reopened a case"),
     "triage.viewed": N_("Viewed the triage queue"),
     "case.referrals_viewed": N_("Viewed a case's referrals"),

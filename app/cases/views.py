@@ -111,6 +111,12 @@ def withdraw(case_id: str, consent_id: str):
     return act(case_id, "consent", lambda db: casework.withdraw_consent(db, current_user, case_id, consent_id))
 
 
+@bp.route("/cases/<case_id>/messages/<event_id>/link", methods=["POST"])
+def link_sender(case_id: str, event_id: str):
+    """Link the number a message with the case's reference came from: it is the family's, the case worker says."""
+    return act(case_id, "timeline", lambda db: outreach.link_sender(db, current_user, case_id, event_id))
+
+
 @bp.route("/cases/<case_id>/approvals", methods=["POST"])
 def request_approval(case_id: str):
     """Ask the supervisor to approve the assessment, the case plan or the closure."""
@@ -225,6 +231,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         pending_closure = next((a for a in view.approvals if a.step == "closure" and a.decision == "pending"), None)
         feedback = closure.feedback_for(db, pending_closure.id) if pending_closure else {}
         files = documents.documents_of(db, view.case.id)
+        unlinked = outreach.unlinked_senders(db, view.case.id)
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
@@ -238,7 +245,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         places=runtime().places.get(), wg_fields=WG_FIELDS, plan=case_plan, services=services,
         services_given=given, reviews=reviews, conferences=meetings,
         best_interests=interests, tracing=traced, closure_feedback=feedback,
-        documents=files, media_max_bytes=runtime().settings.MEDIA_MAX_BYTES,
+        documents=files, media_max_bytes=runtime().settings.MEDIA_MAX_BYTES, unlinked=unlinked,
     ), status
 
 

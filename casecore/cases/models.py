@@ -73,6 +73,9 @@ class CaseEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What produced the event (e.g. the inbound message), unique: a retried delivery writes one event.
     source_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+    # A family message sent with the case's reference from a number not linked to it: that number, which the case
+    # worker may link (or not: anyone given the reference can write).
+    unlinked_phone: Mapped[Optional[str]] = mapped_column(String(20))
 
 
 class CaseApproval(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import Uuid, exists, literal, or_, select
+from sqlalchemy import String, Uuid, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -140,9 +140,11 @@ def find_case_by_reference(session: Session, reference: str) -> CaseLink | None:
 
 
 def record_family_message(
-    session: Session, case_id: str | uuid.UUID, *, channel: str, body: str, source_key: str
+    session: Session, case_id: str | uuid.UUID, *, channel: str, body: str, source_key: str,
+    unlinked_phone: str | None = None,
 ) -> FamilyMessage:
-    """Add a family's message to the case's timeline once per source_key (a retried delivery adds nothing)."""
+    """Add a family's message to the case's timeline once per source_key (a retried delivery adds nothing);
+    unlinked_phone: the sender's number when it is not linked to the case (it gave the reference)."""
     taxonomy.require(channel, taxonomy.CHANNELS, "channel")
     text = short_text(body, FAMILY_MESSAGE_LENGTH)
     if text is None:
@@ -155,11 +157,11 @@ def record_family_message(
     # deliveries at once do not trip over each other's read (SQLite cannot upgrade a stale read to a write).
     row = select(
         literal(event_id, Uuid), Case.id, literal("family_message"), literal(channel), literal(text),
-        literal(source_key), literal(utcnow(), UTCDateTime),
+        literal(source_key), literal(utcnow(), UTCDateTime), literal(unlinked_phone, String(20)),
     ).where(Case.id == key)
     inserted = session.execute(
         dialect_insert(session, CaseEvent.__table__)
-        .from_select(["id", "case_id", "kind", "channel", "body", "source_key", "at"], row)
+        .from_select(["id", "case_id", "kind", "channel", "body", "source_key", "at", "unlinked_phone"], row)
         .on_conflict_do_nothing(index_elements=["source_key"])
         .returning(CaseEvent.__table__.c.id)
     ).first()

@@ -16,12 +16,15 @@ from sqlalchemy.orm import Session
 from casecore.audit import record_event
 from casecore.cases.casework import add_event, lock_case, meet_first_response
 from casecore.cases.models import CaseContact, CaseEvent
-from casecore.errors import InvalidInput, Refused
+from casecore.cases.opening import add_case_contact
+from casecore.errors import InvalidInput, NotFound, Refused
 from casecore.free_text import staff_text
+from casecore.ids import parse_id
 from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import queue_message
 from casecore.messaging.routes import MESSAGE_LENGTH, staff_text_to
 from casecore.people.roles import Staff
+from casecore.phones import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -93,3 +96,29 @@ def _contact(session: Session, case_id: uuid.UUID, contact_id: str | uuid.UUID |
         if str(contact.id) == str(contact_id):
             return contact
     raise Refused("choose_number")
+
+
+def link_sender(session: Session, staff: Staff, case_id: str | uuid.UUID, event_id: str | uuid.UUID) -> bool:
+    """The case worker links the number a message came from with the case's reference to the case: its next
+    messages come straight to the case, and the case's texts may go to it. False when it was linked already."""
+    case = lock_case(session, staff, case_id)
+    if case.status == "closed":
+        raise Refused("case_closed")
+    event = session.get(CaseEvent, parse_id(event_id, "event"))
+    if event is None or event.case_id != case.id:
+        raise NotFound(f"event {event_id} not found")
+    if event.kind != "family_message" or not event.unlinked_phone:
+        raise Refused("sender_not_unlinked")
+    linked = add_case_contact(session, case.id, event.unlinked_phone)
+    add_event(session, case.id, "contact_linked", staff.id)
+    record_event(session, staff.id, "case.contact_linked", "case", case.id)
+    log.info("case %s: the sender of message %s linked", case.id, event.id)
+    return linked
+
+
+def unlinked_senders(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str | None]:
+    """The case's messages from numbers not linked to it: event id -> the number masked, or None once linked since."""
+    linked = {contact.phone for contact in family_contacts(session, case_id)}
+    return {event_id: None if phone in linked else mask_phone(phone) for event_id, phone in session.execute(
+        select(CaseEvent.id, CaseEvent.unlinked_phone).where(CaseEvent.case_id == case_id,
+                                                             CaseEvent.unlinked_phone.is_not(None)))}

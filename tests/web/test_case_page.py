@@ -317,3 +317,29 @@ def test_referral_and_transfer_entries_read_in_the_readers_language(app, uow, wo
     assert "Transfert demandé · ONG Kati" in timeline and "La famille a déménagé." in timeline
     assert "Orientation envoyée · Clinique Espoir" in timeline
     assert "requested:" not in timeline and "sent:" not in timeline
+
+
+def test_a_message_from_a_number_not_linked_is_marked_so_until_the_case_worker_links_it(app, uow, world):
+    from casecore.cases.models import CaseContact
+    from casecore.cases.opening import find_case_for_phone, record_family_message
+    stranger = "+22376705555"
+    with uow() as session:
+        event = record_family_message(session, world["case_id"], channel="sms", body="Je suis la tante",
+                                      source_key="sms:test-unlinked", unlinked_phone=stranger).event_id
+    client = client_for(app, world["worker"][0])
+    page = client.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert "depuis un numéro qui n&#39;y est pas lié (+223******55)" in page
+    assert stranger not in page
+    linked = post(client, f"/cases/{world['case_id']}/messages/{event}/link")
+    assert linked.status_code == 302
+    with uow() as session:
+        assert stranger in session.scalars(select(CaseContact.phone)).all()
+        assert find_case_for_phone(session, stranger).case_id == world["case_id"]
+    page = client.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert "lié au dossier depuis" in page and "Un numéro a été lié au dossier" in page
+    assert "case.contact_linked" in views(uow, world["worker"][1])
+    # A message that came from a linked number has nothing to link.
+    with uow() as session:
+        other = record_family_message(session, world["case_id"], channel="sms", body="Bonjour",
+                                      source_key="sms:test-linked").event_id
+    assert post(client, f"/cases/{world['case_id']}/messages/{other}/link").status_code == 400

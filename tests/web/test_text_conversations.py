@@ -263,7 +263,9 @@ def test_an_unlinked_number_gives_a_reference_first(app, providers):
     assert sms_text("Type your message for your case worker:") in prompt
     stranger.send("Bonjour, je suis la tante")
     with uow(app) as session:
-        assert session.scalars(select(CaseEvent.body)).all() == ["Bonjour, je suis la tante"]
+        [event] = session.scalars(select(CaseEvent)).all()
+    # Kept as from a number not linked to the case: the case worker sees it so, and decides whether to link it.
+    assert (event.body, event.unlinked_phone) == ("Bonjour, je suis la tante", "+22376705555")
 
 
 def test_a_report_status_is_told_only_to_the_number_that_made_it(sms, app, providers):
