@@ -12,6 +12,7 @@ from app.admin.forms import EditUserForm, MemberForm, NewTeamForm, NewUserForm, 
 from app.admin.labels import people_label
 from app.runtime import runtime
 from app.web.pages import page_gettext
+from casecore.accounts import grants
 from casecore.accounts import teams as team_service
 from casecore.accounts import users as user_service
 from casecore.accounts.sessions import end_user_sessions
@@ -89,7 +90,7 @@ def _create_user(form: NewUserForm) -> list[str]:
                 db, email=form.email.data, role=form.role.data, phone=form.phone.data, password=form.password.data,
                 language=form.language.data, organisation_id=current_user.organisation_id,
                 default_region=settings.DEFAULT_REGION, team_name=team_name, sex=form.sex.data or None,
-                spoken_languages=form.spoken_languages.data,
+                spoken_languages=form.spoken_languages.data, requested_by_id=current_user.id,
             )
             record_event(db, current_user.id, "user.created", "user", user.id)
     except Conflict:
@@ -111,6 +112,8 @@ def user(user_id: str):
             "spoken_languages": (account.spoken_languages or "").split(",") if account.spoken_languages else [],
         })
         team_options = _team_options(db, form)
+        waiting = grants.pending_for_account(db, account.id)
+        teams = dict(team_options)
     if request.method == "POST":
         errors = _update_user(form, account.id) if form.validate() else translated(field_errors(form))
         if not errors:
@@ -120,7 +123,7 @@ def user(user_id: str):
         with runtime().unit_of_work() as db:
             record_event(db, current_user.id, "user.viewed", "user", account.id)
     return render_template("admin/user.html", form=form, account=account, errors=errors,
-                           team_options=team_options), 400 if errors else 200
+                           team_options=team_options, pending=waiting, teams=teams), 400 if errors else 200
 
 
 def _account_or_404(db, user_id: str) -> user_service.UserRow:
@@ -249,8 +252,12 @@ def team_supervisor(team_id: str):
 
 @bp.route("/teams/<team_id>/members", methods=["POST"])
 def team_add_member(team_id: str):
-    """Put a case worker in a team."""
-    return _change_team(team_id, MemberForm(), team_service.add_member, "team.member_added", N_("Case worker added."))
+    """Ask for a case worker to join a team: a supervisor confirms it (casecore.accounts.grants)."""
+    def ask(db, team, user_id):
+        user = team_service.member_candidate(db, team, user_id)
+        grants.request_team_member(db, user, team, current_user.id)
+    return _change_team(team_id, MemberForm(), ask, "team.member_asked",
+                        N_("Asked: the case worker joins the team once a supervisor confirms it."))
 
 
 @bp.route("/teams/<team_id>/members/<user_id>/remove", methods=["POST"])

@@ -1,11 +1,12 @@
-"""What logging in keeps: the failed logins to an account from one address, and the lock they led to."""
+"""What accounts keep besides the account: failed logins per address and their locks, staff sessions, and grants of
+access waiting for a second person."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
@@ -40,3 +41,25 @@ class StaffSession(Base):
     ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # logout | deactivated | ended_by_admin | expired
     end_reason: Mapped[Optional[str]] = mapped_column(String(16))
+
+
+class AccessGrant(Base):
+    """An administrator's grant of access to sensitive data, waiting for a second person: a supervisor or focal-point
+    role (a new account stays inactive until then), or a case worker's place in a team. Administrators may not
+    read cases or complaints; without this they could give themselves an account that does."""
+
+    __tablename__ = "access_grant"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # role | team_member
+    role: Mapped[Optional[str]] = mapped_column(String(16))
+    team_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("team.id"))
+    # A new account made for the grant: confirming it opens the account.
+    activates: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | refused | replaced
+    decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -83,11 +83,17 @@ def set_supervisor(session: Session, team: Team, supervisor_id) -> None:
     session.flush()
 
 
-def add_member(session: Session, team: Team, user_id) -> User:
-    """Put a case worker in the team (out of any other: a case worker belongs to one team)."""
+def member_candidate(session: Session, team: Team, user_id) -> User:
+    """The account if it may join the team (an active case worker of its organisation); InvalidInput otherwise."""
     user = _org_user(session, team.organisation_id, user_id)
     if user is None or user.role != "caseworker" or not user.is_active:
         raise InvalidInput(ONLY_CASE_WORKERS)
+    return user
+
+
+def add_member(session: Session, team: Team, user_id) -> User:
+    """Put a case worker in the team (out of any other: a case worker belongs to one team)."""
+    user = member_candidate(session, team, user_id)
     user.team_id = team.id
     cases_follow(session, user.id, team.id)
     session.flush()

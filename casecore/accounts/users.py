@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casecore import taxonomy
-from casecore.accounts.models import LoginLock
+from casecore.accounts.grants import GRANTED_ROLES, pending_for_account, request_role, request_team_member
+from casecore.accounts.models import AccessGrant, LoginLock
 from casecore.accounts.passwords import password_problem
 from casecore.accounts.sessions import end_user_sessions
-from casecore.accounts.teams import add_member
+from casecore.accounts.teams import ONLY_CASE_WORKERS, add_member
 from casecore.base import utcnow
 from casecore.cases.assignment import cases_follow
 from casecore.errors import Conflict, InvalidInput, NotFound
@@ -33,6 +34,7 @@ STAFF_SEXES = ("female", "male")
 NOT_YOURSELF = N_("You cannot change your own role or deactivate your own account.")
 LEADS_A_TEAM = N_("This supervisor leads a team: give the team another supervisor first.")
 BAD_LANGUAGES = N_("Spoken languages are codes among fr, en and bm, separated by commas.")
+AWAITS_CONFIRMATION = N_("This account opens once a second person confirms its role.")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class UserRow:
     is_active: bool
     locked_until: datetime | None
     phone_masked: str
+    awaiting_confirmation: bool = False  # a new account whose role waits for a second person
 
     @property
     def is_locked(self) -> bool:
@@ -110,11 +113,14 @@ def create_user(
     sex: str | None = None,
     spoken_languages: str | Iterable[str] | None = None,
     organisation_id: uuid.UUID | None = None,
+    requested_by_id: uuid.UUID | None = None,
 ) -> User:
     """Create a staff account in the organisation given by id or slug, or the only one when none is given.
 
     team_name puts a case worker in that team of the organisation; sex and spoken_languages help match case workers
-    to families.
+    to families. Made by an administrator (requested_by_id), a supervisor or focal-point account stays inactive and
+    a team place waits until a second person confirms them (casecore.accounts.grants); the command line makes them
+    at once (the first of each).
     """
     email = (email or "").strip().lower()
     if "@" not in email or len(email) > 254:
@@ -131,6 +137,8 @@ def create_user(
     if organisation is None:
         raise NotFound(f"organisation {organisation_id} does not exist")
     team = find_team(session, organisation.id, team_name) if team_name else None
+    if team is not None and role != "caseworker":
+        raise InvalidInput(ONLY_CASE_WORKERS)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists")
     user = User(
@@ -142,11 +150,17 @@ def create_user(
         language=language,
         sex=sex,
         spoken_languages=spoken,
+        is_active=not (requested_by_id is not None and role in GRANTED_ROLES),
     )
     session.add(user)
     session.flush()
+    if not user.is_active:
+        request_role(session, user, role, requested_by_id, activates=True)
     if team is not None:
-        add_member(session, team, user.id)
+        if requested_by_id is None:
+            add_member(session, team, user.id)
+        else:
+            request_team_member(session, user, team, requested_by_id)
     return user
 
 
@@ -160,7 +174,8 @@ def org_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.U
 
 def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID, change: AccountChange,
                 *, acting_user_id: uuid.UUID) -> User:
-    """Apply an administrator's change: role, language, team, active, sex and spoken languages."""
+    """Apply an administrator's change: role, language, team, active, sex and spoken languages. A supervisor or
+    focal-point role and a place in a team are asked for, and given when a second person confirms them."""
     user = org_user(session, organisation_id, user_id)
     taxonomy.require(change.role, taxonomy.ROLES, "role")
     taxonomy.require(change.language, taxonomy.LANGUAGES, "language")
@@ -169,19 +184,25 @@ def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
     # An administrator who demoted or deactivated themselves could leave nobody to manage accounts.
     if user.id == acting_user_id and (change.role != user.role or not change.is_active):
         raise InvalidInput(NOT_YOURSELF)
-    if (change.role != "supervisor" or not change.is_active) and teams_led_by_user(session, user.id):
+    if change.is_active and not user.is_active and any(g.activates for g in pending_for_account(session, user.id)):
+        raise InvalidInput(AWAITS_CONFIRMATION)
+    role = change.role
+    if role != user.role and role in GRANTED_ROLES:
+        request_role(session, user, role, acting_user_id)
+        role = user.role  # unchanged until confirmed
+    if (role != "supervisor" or not change.is_active) and teams_led_by_user(session, user.id):
         raise InvalidInput(LEADS_A_TEAM)
     if user.is_active and not change.is_active:
         end_user_sessions(session, user.id, "deactivated")  # logged out everywhere, now
-    user.role, user.language, user.is_active = change.role, change.language, change.is_active
+    user.role, user.language, user.is_active = role, change.language, change.is_active
     user.sex, user.spoken_languages = sex, spoken
-    if change.team_id is None or change.role != "caseworker":
+    if change.team_id is None or role != "caseworker":
         # Only case workers belong to a team; a new role leaves it.
         if user.team_id is not None:
             cases_follow(session, user.id, None)
         user.team_id = None
     elif change.team_id != user.team_id:
-        add_member(session, get_team(session, organisation_id, change.team_id), user.id)
+        request_team_member(session, user, get_team(session, organisation_id, change.team_id), acting_user_id)
     session.flush()
     return user
 
@@ -199,14 +220,16 @@ def list_users(session: Session, organisation_id: uuid.UUID, user_id: uuid.UUID 
     # Locked from at least one address until the latest of those locks ends.
     locked_until = (select(func.max(LoginLock.locked_until)).where(LoginLock.user_id == User.id)
                     .correlate(User).scalar_subquery())
-    query = (select(User, Team.name, locked_until).outerjoin(Team, Team.id == User.team_id)
+    awaiting = (select(AccessGrant.id).where(AccessGrant.user_id == User.id, AccessGrant.status == "pending",
+                                             AccessGrant.activates.is_(True)).correlate(User).exists())
+    query = (select(User, Team.name, locked_until, awaiting).outerjoin(Team, Team.id == User.team_id)
              .where(User.organisation_id == organisation_id).order_by(User.email))
     if user_id is not None:
         query = query.where(User.id == user_id)
     return [
         UserRow(u.id, u.email, u.role, u.language, u.team_id, team_name, u.sex, u.spoken_languages, u.is_active,
-                locked, mask_phone(u.phone))
-        for u, team_name, locked in session.execute(query).all()
+                locked, mask_phone(u.phone), bool(waits))
+        for u, team_name, locked, waits in session.execute(query).all()
     ]
 
 

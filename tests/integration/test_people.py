@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from casecore.accounts.grants import decide, pending_for_account
 from casecore.accounts.logins import LoginPolicy, attempt_login
 from casecore.accounts.models import LoginLock
 from casecore.accounts.teams import add_member, create_team, list_teams, remove_member, set_supervisor
@@ -18,7 +19,7 @@ from casecore.demo import DEMO_CASE_WORKER, DEMO_SECOND_CASE_WORKER, DEMO_SUPERV
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.people.lookups import find_team
 from casecore.people.models import Team, User
-from tests.factories import make_case, make_organisation, make_report, make_user
+from tests.factories import as_staff, make_case, make_organisation, make_report, make_user
 
 PW = "correct horse battery"
 POLICY = LoginPolicy(max_failures=3, lock_minutes=10)
@@ -123,9 +124,17 @@ def test_account_changes_and_their_rules(any_db_runtime, org):
         change = AccountChange(role="caseworker", language="en", is_active=True, team_id=team.id, sex="male",
                                spoken_languages="fr,en")
         user = update_user(session, org["id"], org["cw"], change, acting_user_id=org["admin"])
-        assert (user.team_id, user.sex, user.spoken_languages, user.language) == (team.id, "male", "fr,en", "en")
+        assert (user.team_id, user.sex, user.spoken_languages, user.language) == (None, "male", "fr,en", "en")
+        # The place in the team waits for a supervisor; so does a supervisor's role.
+        supervisor = as_staff(session.get(User, org["sup"]))
+        [place] = pending_for_account(session, user.id)
+        decide(session, supervisor, place.id, confirm=True)
+        assert user.team_id == team.id
         user = update_user(session, org["id"], org["cw"], AccountChange("supervisor", "fr", True, team.id),
                            acting_user_id=org["admin"])
+        assert (user.role, user.team_id) == ("caseworker", team.id)
+        [role] = pending_for_account(session, user.id)
+        decide(session, supervisor, role.id, confirm=True)
         assert (user.role, user.team_id) == ("supervisor", None)
         refused = [
             (org["admin"], AccountChange("supervisor", "fr", True)),  # one's own role

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from casecore.accounts.grants import decide, grants_to_confirm, pending_for_account
 from casecore.accounts.users import authenticate
 from casecore.audit import AuditEvent
 from casecore.people.models import Location, Team, User
 from tests.conftest import make_settings
-from tests.factories import make_organisation, make_user
+from tests.factories import as_staff, make_organisation, make_user
 from tests.web.conftest import PASSWORD, csrf_from
 
 
@@ -56,6 +57,14 @@ def _user(uow, user_id):
         return user
 
 
+def _confirm_as_supervisor(uow, admin):
+    """What a supervisor of the organisation confirms under Access: every grant waiting."""
+    with uow() as session:
+        supervisor = as_staff(session.get(User, admin["supervisor_id"]))
+        for grant in grants_to_confirm(session, supervisor):
+            decide(session, supervisor, grant.id, confirm=True)
+
+
 def _actions(uow):
     with uow() as session:
         return [tuple(row) for row in session.execute(
@@ -81,6 +90,9 @@ def test_an_administrator_creates_an_account_in_a_team(client, admin, uow):
     response = _post(client, admin, "/admin/users", team=str(admin["team_id"]), **NEW)
     assert response.status_code == 302
     assert "Compte créé." in client.get(response.location).get_data(as_text=True)
+    with uow() as session:
+        assert authenticate(session, "awa@example.org", "long enough pw").team_id is None  # until confirmed
+    _confirm_as_supervisor(uow, admin)
     with uow() as session:
         user = authenticate(session, "awa@example.org", "long enough pw")
         assert (user.role, user.language, user.phone, user.sex, user.spoken_languages, user.team_id,
@@ -126,14 +138,19 @@ def test_an_administrator_changes_role_team_and_state(client, admin, uow):
     response = _post(client, admin, f"/admin/users/{admin['other_worker_id']}", role="caseworker", language="en",
                      team=str(admin["team_id"]), sex="male", spoken_languages=["fr", "en"], is_active="y")
     assert response.status_code == 302
+    assert "En attente de confirmation : rejoindre l&#39;équipe Équipe Nord." in client.get(
+        f"/admin/users/{admin['other_worker_id']}").get_data(as_text=True)
+    _confirm_as_supervisor(uow, admin)
     user = _user(uow, admin["other_worker_id"])
     assert (user.team_id, user.sex, user.spoken_languages, user.language) == (admin["team_id"], "male", "fr,en", "en")
-    # A new role leaves the team; an unchecked box deactivates.
+    # A focal point's role waits for a focal point; an unchecked box deactivates at once.
     response = _post(client, admin, f"/admin/users/{admin['other_worker_id']}", role="focal_point", language="fr",
                      team=str(admin["team_id"]))
     assert response.status_code == 302
     user = _user(uow, admin["other_worker_id"])
-    assert (user.role, user.team_id, user.is_active) == ("focal_point", None, False)
+    assert (user.role, user.team_id, user.is_active) == ("caseworker", admin["team_id"], False)
+    with uow() as session:
+        assert [(g.kind, g.role) for g in pending_for_account(session, user.id)] == [("role", "focal_point")]
     assert _actions(uow).count(("user.updated", "user")) == 2
 
 
@@ -173,6 +190,8 @@ def test_an_administrator_creates_and_runs_teams(client, admin, uow):
     base = f"/admin/teams/{team_id}"
     assert _post(client, admin, f"{base}/supervisor", supervisor=str(admin["second_supervisor_id"])).status_code == 302
     assert _post(client, admin, f"{base}/members", member=str(admin["worker_id"])).status_code == 302
+    assert _user(uow, admin["worker_id"]).team_id == admin["team_id"], "still in the team it was in until confirmed"
+    _confirm_as_supervisor(uow, admin)
     with uow() as session:
         assert session.get(Team, team_id).supervisor_id == admin["second_supervisor_id"]
         assert session.get(User, admin["worker_id"]).team_id == team_id
@@ -182,7 +201,8 @@ def test_an_administrator_creates_and_runs_teams(client, admin, uow):
     assert _post(client, admin, f"{base}/members/{admin['worker_id']}/remove").status_code == 302
     assert _user(uow, admin["worker_id"]).team_id is None
     assert _post(client, admin, f"{base}/members/{admin['worker_id']}/remove").status_code == 404
-    assert [a for a, _ in _actions(uow)] == ["team.created", "team.supervisor_changed", "team.member_added",
+    assert [a for a, _ in _actions(uow)] == ["team.created", "team.supervisor_changed",
+                                             "grant.requested_team_member", "team.member_asked", "grant.confirmed",
                                              "team.member_removed"]
 
 
