@@ -247,6 +247,7 @@ ACTION_LABELS = {
     "services.viewed": N_("Viewed the service directory"),
     "service.viewed": N_("Viewed a service of the directory"),
     "simulator_used": N_("Used the simulator"),
+    "simulator.thread_viewed": N_("Read a simulated phone's messages"),
     "audit.viewed": N_("Viewed the audit trail"),
     "user.created": N_("Created an account"),
     "user.updated": N_("Changed an account"),

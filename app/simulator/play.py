@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SERVICE_CODE = "*384*1234#"
 NETWORK_CODE = "99999"
 SESSION_STARTED = "simulator_used"
+THREAD_VIEWED = "simulator.thread_viewed"
 
 
 class Unavailable(RuntimeError):
@@ -94,12 +95,22 @@ def audited_object_id(session_id: str, phone_key: str) -> str:
 
 def note_session_start(user_id: uuid.UUID, channel: str, session_id: str, phone: str) -> bool:
     """Record `simulator_used` the first time a session is played as phone; True when this call recorded it."""
+    return _note_once(user_id, SESSION_STARTED, channel, session_id, phone)
+
+
+def note_thread_shown(user_id: uuid.UUID, session_id: str, phone: str) -> bool:
+    """Record `simulator.thread_viewed` the first time a person sees a simulated phone's messages in a session (the
+    page polls for replies: once per session, not per poll)."""
+    return _note_once(user_id, THREAD_VIEWED, "sms", session_id, phone)
+
+
+def _note_once(user_id: uuid.UUID, action: str, channel: str, session_id: str, phone: str) -> bool:
     rt = runtime()
     object_id = audited_object_id(session_id, rt.phone_key(phone))
     with rt.unit_of_work() as session:
         seen = session.scalar(select(AuditEvent.id).where(
-            AuditEvent.object_id == object_id, AuditEvent.action == SESSION_STARTED).limit(1))
+            AuditEvent.object_id == object_id, AuditEvent.action == action, AuditEvent.user_id == user_id).limit(1))
         if seen is not None:
             return False
-        record_event(session, user_id, SESSION_STARTED, f"{channel}_simulation", object_id)
+        record_event(session, user_id, action, f"{channel}_simulation", object_id)
         return True

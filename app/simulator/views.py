@@ -12,11 +12,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.runtime import runtime
 from app.simulator import inputs
 from app.simulator.inputs import BadInput
-from app.simulator.play import SERVICE_CODE, Unavailable, UssdScreen, note_session_start, play_sms, play_ussd
+from app.simulator.play import (
+    SERVICE_CODE,
+    Unavailable,
+    UssdScreen,
+    note_session_start,
+    note_thread_shown,
+    play_sms,
+    play_ussd,
+)
 from app.simulator.thread import ThreadMessage, simulated_thread
 from app.web.pages import page_gettext
 from casecore.base import utcnow
 from casecore.i18n import N_
+from casecore.reports.family_numbers import is_real_family_number
 from channels.africastalking_ussd import SCREEN_LIMIT
 
 log = logging.getLogger(__name__)
@@ -27,6 +36,10 @@ bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 AS_PAGE = "page"
 _NO_DATABASE = N_("The database cannot be reached. Try again in a moment.")
 _SWITCHED_OFF = N_("The simulator is switched off: SIMULATOR_NUMBERS lists no test number. Ask an administrator.")
+_OTHER_ORGANISATION = N_("The simulator plays as test numbers of the organisation that receives community reports: "
+                         "only its staff may use it.")
+_REAL_FAMILY = N_("This test number is a real family's (messages or reports came from it): it cannot be played. "
+                  "Ask an administrator to take it out of SIMULATOR_NUMBERS.")
 
 
 @dataclass(frozen=True)
@@ -47,10 +60,14 @@ class PhoneView:
 
 @bp.before_request
 def _switched_on():
-    """Every simulator URL answers 403 while SIMULATOR_NUMBERS lists no number (after the login and CSRF checks)."""
-    if _numbers():
+    """Every simulator URL answers 403 while SIMULATOR_NUMBERS lists no number, and to staff of an organisation other
+    than the one its test numbers report to (after the login and CSRF checks)."""
+    if not _numbers():
+        reason = page_gettext()(_SWITCHED_OFF)
+    elif not _of_the_intake_organisation():
+        reason = page_gettext()(_OTHER_ORGANISATION)
+    else:
         return None
-    reason = page_gettext()(_SWITCHED_OFF)
     if request.endpoint == "simulator.page" or request.form.get("reply_as") == AS_PAGE:
         view = PhoneView(inputs.read_channel(request.args.get("channel")), "", inputs.new_session_id(), utcnow(),
                          error=reason)
@@ -69,13 +86,15 @@ def page():
         session_id = inputs.new_session_id()
     view = PhoneView(channel, _numbers()[0], session_id, utcnow())
     try:
-        view = replace(view, phone=_read_phone(args) if "phone" in args else view.phone,
+        # The default number too is checked: an SMS page shows that number's messages.
+        view = replace(view, phone=_read_phone(args if "phone" in args else {"phone": view.phone}),
                        since=inputs.read_since(args.get("since")) or view.since)
     except BadInput as exc:
         return _page(replace(view, error=exc.translated(page_gettext())), 400)
     if channel == "sms":
         with runtime().unit_of_work() as session:
             view = replace(view, thread=tuple(simulated_thread(session, view.phone, view.since)))
+        note_thread_shown(current_user.id, view.session_id, view.phone)
     return _page(view)
 
 
@@ -149,7 +168,18 @@ def sms_messages():
         return jsonify(error=exc.translated(page_gettext())), 400
     with runtime().unit_of_work() as session:
         thread = simulated_thread(session, phone, since)
+    session_id = request.args.get("session", "")
+    note_thread_shown(current_user.id, session_id if inputs.is_session_id(session_id) else "poll", phone)
     return jsonify(phone=phone, messages=[m.as_json() for m in thread])
+
+
+def _of_the_intake_organisation() -> bool:
+    """Whether the person works for the organisation that receives community reports (and so the simulator's)."""
+    try:
+        return current_user.organisation_id == runtime().intake_organisation.get()
+    except Exception:  # noqa: BLE001 - no intake organisation (several, none named): nobody plays
+        log.warning("simulator refused: no organisation receives community reports (DEFAULT_ORGANISATION)")
+        return False
 
 
 def _region() -> str:
@@ -162,7 +192,12 @@ def _numbers() -> tuple[str, ...]:
 
 
 def _read_phone(values) -> str:
-    return inputs.read_phone(values, _region(), _numbers())
+    phone = inputs.read_phone(values, _region(), _numbers())
+    with runtime().unit_of_work(read_only=True) as session:
+        if is_real_family_number(session, phone):
+            # Playing as it would show a family's messages and act in their name.
+            raise BadInput(_REAL_FAMILY)
+    return phone
 
 
 def _posted_view(channel: str, form) -> PhoneView:

@@ -141,7 +141,7 @@
 
   function startSms() {
     var thread = document.getElementById("sim-thread");
-    var query = new URLSearchParams({phone: field("phone"), since: field("since")});
+    var query = new URLSearchParams({phone: field("phone"), since: field("since"), session: field("session_id")});
     var messagesUrl = form.getAttribute("data-messages-url") + "?" + query.toString();
 
     function bubble(message) {

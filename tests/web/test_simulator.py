@@ -427,3 +427,39 @@ def test_every_simulator_string_is_in_both_web_catalogues_and_translated_in_fren
     used = assert_in_web_catalogues([("app/simulator/**.py", "python"), ("app/templates/simulator/**.html", "jinja2"),
                                      ("app/templates/base.html", "jinja2")])
     assert len(used) > 30
+
+
+# -- who may play, as whom, and what it showed (issue 17) ----------------------------------------------------------
+
+def test_staff_of_another_organisation_may_not_play_the_intake_organisations_numbers(client, login, places, uow):
+    from tests.factories import make_organisation, make_user
+    with uow() as session:
+        other = make_user(session, make_organisation(session), role="supervisor", language="fr")
+        email = other.email
+    login(email)
+    page = client.get("/simulator")
+    assert page.status_code == 403 and "seul son personnel peut l&#39;utiliser" in page.get_data(as_text=True)
+    assert client.get(f"/simulator/sms/messages?phone={quote(PHONE)}").status_code == 403
+
+
+def test_a_test_number_a_real_family_has_used_is_never_played(client, token, uow):
+    with uow() as session:
+        # A family wrote from this number through the provider: it is theirs now, not a test number.
+        session.add(InboundMessage(provider="africastalking", provider_message_id="ATXid_real", channel="sms",
+                                   phone=SECOND, to_address="12345", body="Aidez-moi", status="received"))
+    refused = send_sms(client, token, "MENU", phone=SECOND)
+    assert refused.status_code == 400 and "vraie famille" in refused.get_json()["error"]
+    assert client.get(f"/simulator/sms/messages?phone={quote(SECOND)}").status_code == 400
+    assert ussd_step(client, token, "", phone=SECOND).status_code == 400
+    assert send_sms(client, token, "MENU").status_code == 200  # the other test number plays on
+
+
+def test_what_the_simulated_phone_showed_is_audited_once_per_session(client, token, uow):
+    send_sms(client, token, "MENU", session_id="SIM-" + "a" * 24)
+    client.get(f"/simulator?channel=sms&phone={quote(PHONE)}&session=SIM-{'a' * 24}")
+    for _ in range(3):  # the page's polling
+        client.get(f"/simulator/sms/messages?phone={quote(PHONE)}&session=SIM-{'a' * 24}")
+    with uow() as session:
+        viewed = session.scalars(select(AuditEvent.object_id).where(
+            AuditEvent.action == "simulator.thread_viewed")).all()
+    assert len(viewed) == 1 and PHONE not in viewed[0] and viewed[0].startswith(f"SIM-{'a' * 24}:")
