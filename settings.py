@@ -129,6 +129,8 @@ class Settings:
     MEDIA_ATTACH_HOURS: int = 24
     # Failed logins in a row after which a staff account is locked, and for how many minutes.
     LOGIN_MAX_FAILURES: int = 5
+    # How often a web process rereads the sources locked out after failed webhook checks (USSD steps use that list).
+    LOCKOUT_REFRESH_SECONDS: float = 5.0
     # Failed logins from one address (whatever the accounts) before it must wait: count/seconds, 0 or off.
     RATE_LIMIT_LOGIN_FAILURES_PER_SOURCE: str = "20/900"
     LOGIN_LOCK_MINUTES: int = 15

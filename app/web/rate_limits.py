@@ -91,16 +91,20 @@ class RateLimiter:
                 return Refusal(limit, ttl)
         return None
 
-    def hit(self, limit: str, who: str) -> None:
-        """Count one hit without a verdict (a failed signature check: the next request is the one refused)."""
+    def hit(self, limit: str, who: str) -> Refusal | None:
+        """Count one hit without a verdict for this request (a failed signature check: the next request is the one
+        refused); returns the refusal the next request will get, if this hit reached the limit."""
         if limit not in self.rates:
-            return
+            return None
         try:
             pipe = self._client().pipeline(transaction=False)
             self._count(pipe, limit, who)
-            self._ttl(limit, who, pipe.execute()[2])
+            replies = pipe.execute()
+            ttl = self._ttl(limit, who, replies[2])
         except redis.RedisError as exc:
             _warn(exc)
+            return None
+        return Refusal(limit, ttl) if replies[1] >= self.rates[limit].count else None
 
     def _key(self, limit: str, who: str) -> str:
         return f"{self._prefix}{limit}:{who}"

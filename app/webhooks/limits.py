@@ -7,6 +7,8 @@ counted or checked (see app/webhooks/ussd.py), so a session is never cut and its
 """
 from __future__ import annotations
 
+import threading
+import time
 from typing import Callable
 
 import redis
@@ -21,11 +23,15 @@ MESSAGES = "messages"  # SMS and WhatsApp messages per number
 SOURCE = "source"  # webhook requests per source address
 AUTH_FAILURES = "auth-failures"  # failed token or signature checks per source address
 EXTENSION = "relais.limits"
+LOCKED_EXTENSION = "relais.locked_sources"
+# The sources locked out after failed checks, scored by when each lock ends.
+LOCKED_SOURCES = "relais:limit:locked-sources"
 # What a webhook limit is read from.
 SETTINGS = {USSD_SESSIONS: "RATE_LIMIT_USSD_SESSIONS_PER_NUMBER", MESSAGES: "RATE_LIMIT_MESSAGES_PER_NUMBER",
             SOURCE: "RATE_LIMIT_PER_SOURCE", AUTH_FAILURES: "RATE_LIMIT_AUTH_FAILURES_PER_SOURCE"}
 __all__ = ["Rate", "RateLimiter", "Refusal", "parse_rate", "limiter", "source_address", "too_many",
-           "request_refusal", "note_auth_failure", "init_app", "limiter_from_settings"]
+           "request_refusal", "note_auth_failure", "init_app", "limiter_from_settings", "locked_out",
+           "LockedSources"]
 
 
 # -- in a request ---------------------------------------------------------------------------------------------------
@@ -61,8 +67,47 @@ def request_refusal(count: bool = True) -> Response | None:
 
 
 def note_auth_failure() -> None:
-    """Count a failed AT token or Twilio signature check against the request's source."""
-    limiter().hit(AUTH_FAILURES, source_address())
+    """Count a failed AT token or Twilio signature check against the request's source; a source this locks out is
+    also listed for the USSD steps, which check no counter (locked_out)."""
+    who = source_address()
+    refusal = limiter().hit(AUTH_FAILURES, who)
+    if refusal is not None:
+        try:
+            current_app.extensions["relais"].redis.zadd(LOCKED_SOURCES, {who: time.time() + refusal.retry_after})
+        except redis.RedisError:
+            pass  # limits are left open while Redis is down (the limiter said so)
+
+
+def locked_out() -> bool:
+    """Whether the request's source is locked out after failed checks, from a list each process rereads every
+    LOCKOUT_REFRESH_SECONDS: a USSD step pays no round trip for it (a lock reaches the steps that late at most)."""
+    return source_address() in current_app.extensions[LOCKED_EXTENSION].get()
+
+
+class LockedSources:
+    """The sources locked out now, as this process last read them (a sorted set scored by when each lock ends)."""
+
+    def __init__(self, client: Callable[[], redis.Redis], refresh_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client, self._refresh, self._clock = client, refresh_seconds, clock
+        self._lock = threading.Lock()
+        self._sources: frozenset[str] = frozenset()
+        self._read_at: float | None = None
+
+    def get(self) -> frozenset[str]:
+        with self._lock:
+            if self._read_at is None or self._clock() - self._read_at >= self._refresh:
+                self._read_at = self._clock()
+                try:
+                    now = time.time()
+                    pipe = self._client().pipeline(transaction=False)
+                    pipe.zremrangebyscore(LOCKED_SOURCES, "-inf", now)
+                    pipe.zrangebyscore(LOCKED_SOURCES, now, "+inf")
+                    self._sources = frozenset(member.decode() if isinstance(member, bytes) else member
+                                              for member in pipe.execute()[1])
+                except redis.RedisError:
+                    self._sources = frozenset()  # left open, as every limit while Redis is down
+            return self._sources
 
 
 def limiter_from_settings(settings: Settings, client: Callable[[], redis.Redis]) -> RateLimiter:
@@ -75,3 +120,4 @@ def init_app(app: Flask) -> None:
     """Build the rate limiter from the app runtime's settings."""
     rt = app.extensions["relais"]
     app.extensions[EXTENSION] = limiter_from_settings(rt.settings, lambda: rt.redis)
+    app.extensions[LOCKED_EXTENSION] = LockedSources(lambda: rt.redis, rt.settings.LOCKOUT_REFRESH_SECONDS)

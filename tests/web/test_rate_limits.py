@@ -267,9 +267,11 @@ def test_failed_checks_lock_the_source_out_even_with_a_good_token(make_app):
     assert twilio(client, "x", "SM-f-5").status_code == 429
     new_session = ussd(client, "", "ATUid_after", query=f"?token={AT_TOKEN}")
     assert new_session.status_code == 429 and new_session.get_data(as_text=True).startswith("END Too many failed")
-    # A session started before goes on; another address is not locked out.
-    assert ussd(client, "1", "ATUid_before", query=f"?token={AT_TOKEN}").get_data(as_text=True).startswith("CON ")
+    # A session started before is cut too (the source is suspect, whatever its token); another address is not.
+    cut = ussd(client, "1", "ATUid_before", query=f"?token={AT_TOKEN}")
+    assert cut.status_code == 429 and cut.get_data(as_text=True).startswith("END Too many failed")
     assert sms(client, "x", "f-6", query=f"?token={AT_TOKEN}", REMOTE_ADDR="10.0.0.8").status_code == 200
+    assert ussd(client, "1", "ATUid_other", query=f"?token={AT_TOKEN}", REMOTE_ADDR="10.0.0.8").status_code == 200
 
 
 def test_the_lockout_ends_with_its_window(make_app):
@@ -330,3 +332,16 @@ def test_redis_keys_hold_no_phone_number(make_app):
     sms(client, "hello", "k-1")
     keys = redis.Redis.from_url(app.extensions["relais"].settings.REDIS_URL).keys("relais:limit:*")
     assert keys and not [k for k in keys if b"76701430" in k]
+
+
+def test_each_process_rereads_the_locked_out_sources_every_few_seconds_and_forgets_ended_locks(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    now = [100.0]
+    locked = limits.LockedSources(lambda: client, refresh_seconds=5, clock=lambda: now[0])
+    assert locked.get() == frozenset()
+    client.zadd(limits.LOCKED_SOURCES, {"192.0.2.7": time.time() + 600, "192.0.2.8": time.time() - 1})
+    assert locked.get() == frozenset(), "read a moment ago: a step pays no round trip"
+    now[0] += 5
+    assert locked.get() == {"192.0.2.7"} and client.zscore(limits.LOCKED_SOURCES, "192.0.2.8") is None
+    down = limits.LockedSources(lambda: redis.Redis.from_url("redis://127.0.0.1:1/0"), refresh_seconds=0)
+    assert down.get() == frozenset()  # left open while Redis is down, as every limit
