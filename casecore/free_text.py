@@ -15,6 +15,8 @@ _FORMAT = (r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u
            r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
 INVISIBLE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
 INVISIBLE_BUT_LINES = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_FORMAT}]")
+# What a page shows as a code: not the tab, nor the carriage return browsers send before each line feed of a form.
+_SHOWN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_FORMAT}]")
 
 
 def short_text(text: str | None, length: int) -> str | None:
@@ -30,11 +32,11 @@ def without_controls(text: str | None, *, keep_newlines: bool = False) -> str:
 
 
 def visible(text: str) -> str:
-    """text with each control or invisible character but newlines and tabs shown as its code (⟨U+202E⟩), for a
+    """text with each control or invisible character but line breaks and tabs shown as its code (⟨U+202E⟩), for a
     page: what was received is kept as it came, and shown without reordering or hiding anything."""
-    if not INVISIBLE.search(text):
+    if not _SHOWN.search(text):
         return text
-    return INVISIBLE_BUT_LINES.sub(lambda m: "\t" if m.group() == "\t" else f"⟨U+{ord(m.group()):04X}⟩", text)
+    return _SHOWN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 
 # What a note, a reason or a decision typed by staff may hold.

@@ -21,6 +21,8 @@ from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ Outcome = Literal["ok", "refused", "failed", "retry"]
 CHUNK = 64 * 1024
 # Twilio answers with one redirect to its storage; a chain longer than this is not Twilio.
 MAX_REDIRECTS = 5
+# A host that did not resolve: the download is tried again later.
+UNRESOLVED = "unresolved"
 # The timeout bounds each wait for bytes; a sender trickling a file in also gets this many timeouts in all.
 TOTAL_TIMEOUTS = 6
 
@@ -56,22 +60,40 @@ class HostRule:
         return cls(tuple(name for name in names if name), allow_private)
 
     def refusal(self, url: str) -> str | None:
-        """Why url may not be fetched (a reason code), or None."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower().rstrip(".")
-        if parts.scheme not in ("http", "https") or not host:
+        """Why url may not be fetched (a reason code), or None. The host is read as the HTTP client will read it
+        (urllib3), and a URL the parsers could read differently (a backslash, credentials, spaces) is refused."""
+        origin = url_origin(url)
+        if origin is None:
             return "bad_url"
+        _scheme, host, port = origin
         if not any(host == name or (name.startswith("*.") and host.endswith(name[1:])) for name in self.names):
             return "host_not_allowed"
         if self.allow_private:
             return None
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)}
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
         except (OSError, UnicodeError):
-            return None  # no address: the GET fails as a connection error, tried again later
+            return UNRESOLVED  # tried again later: a name that does not resolve now may tomorrow
         if any(_internal(address) for address in addresses):
             return "internal_address"
         return None
+
+
+def url_origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL as urllib3 reads it, or None for one not to fetch: not http(s), no
+    host, credentials in it, or characters parsers disagree on (backslashes, spaces, control characters)."""
+    if any(ch in url for ch in "\\ \t\r\n") or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return None
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.host or parts.auth:
+        return None
+    host = parts.host.lower().rstrip(".").strip("[]")
+    if (urlsplit(url).hostname or "").rstrip(".") != host:
+        return None  # the standard library reads another host: do not guess which one is right
+    return parts.scheme, host, parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _internal(address: str) -> bool:
@@ -90,6 +112,8 @@ def download(url: str, *, auth: tuple[str, str] | None, timeout: float, max_byte
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 refused = hosts.refusal(url)
+                if refused == UNRESOLVED:
+                    return Download("retry", reason=UNRESOLVED)
                 if refused is not None:
                     log.warning("media download refused: %s", refused)  # never the URL: it may carry a token
                     return Download("failed", reason=refused)
@@ -97,7 +121,7 @@ def download(url: str, *, auth: tuple[str, str] | None, timeout: float, max_byte
                     if not response.is_redirect:
                         return _read(response, max_bytes, deadline)
                     following = urljoin(url, response.headers.get("Location", ""))
-                if _origin(following) != _origin(url):
+                if url_origin(following) != url_origin(url):
                     auth = None
                 url = following
             return Download("failed", reason="too_many_redirects")
@@ -132,11 +156,6 @@ def _read(response: requests.Response, max_bytes: int, deadline: float) -> Downl
             return Download("retry", reason="too_slow")
         chunks.append(chunk)
     return Download("ok", data=b"".join(chunks))
-
-
-def _origin(url: str) -> tuple:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
 
 
 def _length(raw: str | None) -> int | None:

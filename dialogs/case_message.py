@@ -10,6 +10,7 @@ from casecore.cases.opening import (
     CaseLink,
     find_case_by_reference,
     find_case_for_phone,
+    is_case_contact,
     record_family_message,
 )
 from casecore.errors import InvalidInput
@@ -17,6 +18,7 @@ from casecore.free_text import short_text
 from casecore.handoff.modes import slug_of
 from casecore.handoff.routing import handed_over_case, owner_accounts
 from casecore.i18n import N_
+from casecore.phones import contact_phone
 from casecore.references import clean_reference, is_valid_reference
 from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, emergency_numbers
 from dialogs.engine import Answers, Context, Ending, Option, Step
@@ -86,10 +88,12 @@ def _send(ctx: Context, answers: Answers) -> str:
         # The case was closed between the question and the answer.
         return _call_instead(ctx, _, N_("Sorry, your message could not be passed on. Please call %(numbers)s."))
     with ctx.services.unit_of_work() as session:
-        # Given a reference, the number is not the case's: the case worker sees so, and decides whether to link it.
+        # Given a reference from a number not linked to that case, the case worker sees so and decides whether
+        # to link it.
+        unlinked = reference and not is_case_contact(session, case.case_id, ctx.phone)
         message = record_family_message(session, case.case_id, channel=ctx.channel, body=answers["message.text"],
                                         source_key=f"{ctx.channel}:{ctx.session_id}",
-                                        unlinked_phone=ctx.phone if reference else None)
+                                        unlinked_phone=contact_phone(ctx.phone) if unlinked else None)
         handoff = _handed_over(ctx, session, case.case_id)
         # A case handed over to Primero is followed by its owner there: their Relais account hears of it.
         owners = None if handoff is None else _owners(ctx, session, handoff)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.runtime import runtime
@@ -26,6 +26,12 @@ bp = Blueprint("access", __name__, url_prefix="/access")
 WATCHERS = (SUPERVISOR, FOCAL_POINT)
 LOG_LIMIT = 200
 VIEWED = "admin_log.viewed"
+# What only an administrator can do: in the log whatever its author's role is now (an administrator account made a
+# case worker afterwards must not take its actions out of the log).
+ADMIN_ONLY_ACTIONS = ("user.created", "user.updated", "user.unlocked", "user.sessions_ended", "user.viewed",
+                      "users.viewed", "team.created", "team.supervisor_changed", "team.member_asked",
+                      "team.member_removed", "teams.viewed", "locations.imported", "locations.viewed",
+                      "settings.viewed", "message_log_viewed", "grant.requested_role", "grant.requested_team_member")
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ def decide(grant_id: str, decision: str):
         abort(404)
     try:
         with runtime().unit_of_work() as db:
-            grants.decide(db, current_user, grant_id, confirm=decision == "confirm")
+            status = grants.decide(db, current_user, grant_id, confirm=decision == "confirm").status
     except NotFound:
         abort(404)
     except NotAllowed:
@@ -76,18 +82,26 @@ def decide(grant_id: str, decision: str):
     except InvalidInput:
         flash(page_gettext()(N_("This grant was decided already.")))
         return redirect(url_for(".page"))
-    flash(page_gettext()(N_("Access confirmed.") if decision == "confirm" else N_("Access refused.")))
+    flash(page_gettext()(DONE[status]))
     return redirect(url_for(".page"))
+
+
+DONE = {"confirmed": N_("Access confirmed."), "refused": N_("Access refused."),
+        "stale": N_("This grant no longer fits the account (it changed since): nothing was given.")}
 
 
 def admin_actions(session: Session, organisation_id: uuid.UUID, limit: int = LOG_LIMIT) -> list[AdminAction]:
     """What the organisation's administrators did, newest first."""
     rows = session.execute(
         select(AuditEvent.at, User.email, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id)
-        .join(User, User.id == AuditEvent.user_id)
-        .where(User.organisation_id == organisation_id, User.role == ADMIN, ~AuditEvent.action.like("login.%"))
+        .join(User, User.id == AuditEvent.user_id).where(*_by_administrators(organisation_id))
         .order_by(AuditEvent.at.desc()).limit(limit))
     return [AdminAction(*row) for row in rows]
+
+
+def _by_administrators(organisation_id: uuid.UUID) -> tuple:
+    return (User.organisation_id == organisation_id, ~AuditEvent.action.like("login.%"),
+            or_(User.role == ADMIN, AuditEvent.action.in_(ADMIN_ONLY_ACTIONS)))
 
 
 def access_count() -> int:
@@ -98,9 +112,8 @@ def access_count() -> int:
         with runtime().unit_of_work(read_only=True) as db:
             since = _last_viewed(db)
             new = db.scalar(select(func.count()).select_from(AuditEvent).join(User, User.id == AuditEvent.user_id)
-                            .where(User.organisation_id == current_user.organisation_id, User.role == ADMIN,
-                                   ~AuditEvent.action.like("login.%"),
-                                   AuditEvent.at > since if since is not None else True))
+                            .where(*_by_administrators(current_user.organisation_id),
+                                   AuditEvent.at > since if since is not None else true()))
             g.access_count = len(grants.grants_to_confirm(db, current_user)) + (new or 0)
     return g.access_count
 

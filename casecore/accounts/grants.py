@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from casecore.accounts.models import AccessGrant
@@ -91,11 +91,23 @@ def decide(session: Session, staff: Staff, grant_id: str | uuid.UUID, confirm: b
     if grant.status != "pending":
         raise Refused("already_decided")
     grant.status, grant.decided_by_id, grant.decided_at = ("confirmed" if confirm else "refused"), staff.id, utcnow()
-    if confirm:
+    if confirm and not _applies(session, grant):
+        grant.status = "stale"  # the account changed since: nothing to give; the administrator asks again
+    elif confirm:
         _apply(session, grant)
     record_event(session, staff.id, f"grant.{grant.status}", "user", grant.user_id)
     session.flush()
     return grant
+
+
+def _applies(session: Session, grant: AccessGrant) -> bool:
+    """Whether the grant still fits its account: a team place is for an active case worker of the organisation."""
+    if grant.kind == "role":
+        return True
+    team = session.get(Team, grant.team_id)
+    user = session.get(User, grant.user_id)
+    return (team is not None and user is not None and user.role == "caseworker" and user.is_active
+            and team.organisation_id == user.organisation_id)
 
 
 def _apply(session: Session, grant: AccessGrant) -> None:
@@ -109,19 +121,19 @@ def _apply(session: Session, grant: AccessGrant) -> None:
         if grant.activates:
             user.is_active = True
     else:
-        team = session.get(Team, grant.team_id)
-        if team is None:
-            raise Refused("team_gone")
-        add_member(session, team, user.id)
+        add_member(session, session.get(Team, grant.team_id), user.id)
 
 
 def _request(session: Session, user: User, kind: str, requested_by_id: uuid.UUID, **values) -> uuid.UUID:
-    session.execute(update(AccessGrant).where(AccessGrant.user_id == user.id, AccessGrant.kind == kind,
-                                              AccessGrant.status == "pending")
-                    .values(status="replaced").execution_options(synchronize_session=False))
+    replaced = list(session.scalars(select(AccessGrant).where(
+        AccessGrant.user_id == user.id, AccessGrant.kind == kind, AccessGrant.status == "pending")))
+    for old in replaced:
+        old.status = "replaced"
+    # A new account stays closed whatever is asked for it next: the opening goes with the request replacing it.
+    activates = values.pop("activates", False) or any(old.activates for old in replaced)
     grant = AccessGrant(organisation_id=user.organisation_id, user_id=user.id, kind=kind,
                         requested_by_id=requested_by_id, requested_at=utcnow(), status="pending",
-                        activates=values.pop("activates", False), **values)
+                        activates=activates, **values)
     session.add(grant)
     session.flush()
     record_event(session, requested_by_id, f"grant.requested_{kind}", "user", user.id)

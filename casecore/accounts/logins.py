@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
 import uuid
@@ -26,7 +27,14 @@ log = logging.getLogger(__name__)
 
 
 def address_key(address: str, secret: str) -> str:
-    """A keyed hash of a client's address (32 hex characters): recognised again, never kept in clear."""
+    """A keyed hash of a client's address (32 hex characters): recognised again, never kept in clear. An IPv6
+    address counts as its /64, which one subscriber holds whole: changing the rest evades nothing."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return hmac.new(secret.encode(), f"address:{address}".encode(), hashlib.sha256).hexdigest()[:32]
 
 

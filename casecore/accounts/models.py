@@ -60,6 +60,7 @@ class AccessGrant(Base):
     activates: Mapped[bool] = mapped_column(Boolean, default=False)
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | refused | replaced
+    # pending | confirmed | refused | replaced (by a later request) | stale (the account changed before confirming)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -141,20 +141,23 @@ def create_user(
         raise InvalidInput(ONLY_CASE_WORKERS)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists")
+    gated = requested_by_id is not None and role in GRANTED_ROLES
     user = User(
         organisation_id=organisation.id,
         email=email,
         password_hash=generate_password_hash(password),
-        role=role,
+        # Until a second person confirms it, the account holds the role that opens the least (no case is
+        # assigned to it), and stays closed.
+        role="caseworker" if gated else role,
         phone=normalise_phone(phone, default_region),
         language=language,
         sex=sex,
         spoken_languages=spoken,
-        is_active=not (requested_by_id is not None and role in GRANTED_ROLES),
+        is_active=not gated,
     )
     session.add(user)
     session.flush()
-    if not user.is_active:
+    if gated:
         request_role(session, user, role, requested_by_id, activates=True)
     if team is not None:
         if requested_by_id is None:

@@ -86,6 +86,12 @@ def add_case_contact(
     return _link(session, key, e164)
 
 
+def is_case_contact(session: Session, case_id: uuid.UUID, phone: str) -> bool:
+    """Whether this number (as a provider sent it) is linked to the case."""
+    return session.scalar(select(CaseContact.id).where(CaseContact.case_id == case_id,
+                                                       CaseContact.phone == contact_phone(phone))) is not None
+
+
 def find_case_for_phone(session: Session, phone: str) -> CaseLink | None:
     """The most recently opened open case this number is linked to, or None."""
     try:

@@ -97,3 +97,65 @@ def test_supervisors_and_focal_points_read_what_administrators_did_and_their_men
     again = focal.get("/complaints").get_data(as_text=True)
     assert 'href="/access">Accès</a>' in again, "read: nothing new"
     assert admin.get("/access").status_code == 403
+
+
+def test_the_administrator_cannot_open_the_account_by_asking_again_or_after_a_refusal(app, uow, org):
+    admin, _ = _client(app, org["admin"][0])
+    _post(admin, "/admin/users", "/admin/users", **SELF_MADE)
+    grant = _grant(uow, SELF_MADE["email"])
+    page = f"/admin/users/{grant.user_id}"
+    # Asking for another role first, then the same one with the account ticked active, opens nothing.
+    assert _post(admin, page, page, role="focal_point", language="fr").status_code == 302
+    assert _post(admin, page, page, role="supervisor", language="fr", is_active="y").status_code == 400
+    # Refused by a supervisor: the account holds the case worker's role, which opens no case of its own.
+    supervisor, _ = _client(app, org["supervisor"][0])
+    with uow() as session:
+        waiting = session.scalars(select(AccessGrant).where(AccessGrant.user_id == grant.user_id,
+                                                            AccessGrant.status == "pending")).all()
+    assert [g.activates for g in waiting] == [True], "the opening went with the request that replaced it"
+    for pending in waiting:
+        focal, _ = _client(app, org["focal_point"][0])
+        _post(focal, f"/access/grants/{pending.id}/refuse", "/access")
+    assert _post(admin, page, page, role="supervisor", language="fr", is_active="y").status_code == 302
+    with uow() as session:
+        user = session.get(User, grant.user_id)
+        assert (user.role, user.is_active) == ("caseworker", True)
+    made, status = _client(app, SELF_MADE["email"])
+    assert status == 302 and made.get("/triage").status_code == 403, "no supervisor's pages without a second person"
+
+
+def test_a_grant_that_no_longer_fits_its_account_is_not_applied(app, uow, org):
+    from casecore.people.models import Team
+    with uow() as session:
+        team = Team(organisation_id=session.get(User, org["supervisor"][1]).organisation_id, name="Nord",
+                    supervisor_id=org["supervisor"][1])
+        worker = make_user(session, session.get(User, org["admin"][1]).organisation, role="caseworker")
+        session.add(team)
+        session.flush()
+        team_id, worker_id = team.id, worker.id
+    admin, _ = _client(app, org["admin"][0])
+    _post(admin, f"/admin/teams/{team_id}/members", "/admin/teams", member=str(worker_id))
+    page = f"/admin/users/{worker_id}"
+    _post(admin, page, page, role="caseworker", language="fr")  # deactivated meanwhile
+    with uow() as session:
+        pending = session.scalars(select(AccessGrant).where(AccessGrant.user_id == worker_id)).one()
+    supervisor, _ = _client(app, org["supervisor"][0])
+    answer = _post(supervisor, f"/access/grants/{pending.id}/confirm", "/access")
+    assert "ne correspond plus au compte" in supervisor.get(answer.location).get_data(as_text=True)
+    with uow() as session:
+        assert session.get(AccessGrant, pending.id).status == "stale"
+        assert session.get(User, worker_id).team_id is None
+
+
+def test_an_administrators_actions_stay_in_the_log_after_its_account_is_made_a_case_worker(app, uow, org):
+    with uow() as session:
+        second = make_user(session, session.get(User, org["admin"][1]).organisation, role="admin", language="fr")
+        email, second_id = second.email, second.id
+    other_admin, _ = _client(app, email)
+    _post(other_admin, "/admin/users", "/admin/users", **{**SELF_MADE, "role": "caseworker"})
+    admin, _ = _client(app, org["admin"][0])
+    page = f"/admin/users/{second_id}"
+    _post(admin, page, page, role="caseworker", language="fr", is_active="y")
+    supervisor, _ = _client(app, org["supervisor"][0])
+    log = supervisor.get("/access").get_data(as_text=True)
+    assert email in log and "A créé un compte" in log

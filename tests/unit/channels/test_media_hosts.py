@@ -5,7 +5,8 @@ import pytest
 
 from channels.media_download import HostRule
 
-RULE = HostRule.parse("*.twiliocdn.com, s3-external-1.amazonaws.com", "api.twilio.com")
+# Names only (no lookup: the tests have no DNS); the addresses are checked below.
+RULE = HostRule.parse("*.twiliocdn.com, s3-external-1.amazonaws.com", "api.twilio.com", allow_private=True)
 
 
 @pytest.mark.parametrize("url, reason", [
@@ -17,6 +18,11 @@ RULE = HostRule.parse("*.twiliocdn.com, s3-external-1.amazonaws.com", "api.twili
     ("https://api.twilio.com.evil.example/x", "host_not_allowed"),
     ("ftp://api.twilio.com/x", "bad_url"),
     ("file:///etc/passwd", "bad_url"),
+    # Read differently by the standard library and the HTTP client: the client would connect to 127.0.0.1.
+    ("http://127.0.0.1:9\\@api.twilio.com/x", "bad_url"),
+    ("https://evil\\.twiliocdn.com/x", "bad_url"),
+    ("https://user:secret@api.twilio.com/x", "bad_url"),
+    ("https://api.twilio.com /x", "bad_url"),
 ])
 def test_only_the_names_given_are_fetched_from(url, reason):
     assert RULE.refusal(url) == reason
@@ -30,5 +36,6 @@ def test_an_internal_address_is_refused_even_when_named(address):
     assert HostRule((host,), allow_private=True).refusal(f"http://{address}/media") is None  # development
 
 
-def test_a_public_address_named_is_fetched_from():
+def test_a_public_address_named_is_fetched_from_and_a_name_that_does_not_resolve_is_tried_later():
     assert HostRule(("8.8.8.8",)).refusal("https://8.8.8.8/x") is None
+    assert HostRule(("no-such-host.invalid",)).refusal("https://no-such-host.invalid/x") == "unresolved"
