@@ -29,6 +29,8 @@ from casecore.people.roles import CASEWORKER, FOCAL_POINT, may_manage_people, ma
 log = logging.getLogger(__name__)
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+# What an account that must choose its password may open meanwhile.
+OWN_PASSWORD_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static"})
 # Session keys: when the last request was made (seconds since the epoch), that a session was just closed (idle, or
 # past SESSION_MAX_HOURS), the server-side session's id, and when it was opened (seconds since the epoch).
 SEEN_AT = "seen_at"
@@ -56,11 +58,13 @@ class StaffUser(UserMixin):
     email: str
     role: str
     language: str
+    must_change_password: bool = False
 
     @classmethod
     def from_model(cls, user) -> "StaffUser":
         """Copy what a request needs from a casecore User."""
-        return cls(user.id, user.organisation_id, user.email, user.role, user.language)
+        return cls(user.id, user.organisation_id, user.email, user.role, user.language,
+                   bool(user.must_change_password))
 
     def get_id(self) -> str:
         """The id flask-login keeps in the session, as a string."""
@@ -235,6 +239,9 @@ def _require_login():
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or _is_webhook():
         return None  # unknown URLs fall through to a plain 404
     if current_user.is_authenticated:
+        if current_user.must_change_password and request.endpoint not in OWN_PASSWORD_ENDPOINTS:
+            # An administrator chose the password: nothing opens until its owner has chosen their own.
+            return redirect(url_for("auth.password"))
         return None
     wanted = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("auth.login", next=wanted))

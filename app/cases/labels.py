@@ -253,6 +253,7 @@ ACTION_LABELS = {
     "user.updated": N_("Changed an account"),
     "user.unlocked": N_("Unlocked an account"),
     "user.sessions_ended": N_("Logged an account out everywhere"),
+    "password.changed": N_("Changed their password"),
     "grant.requested_role": N_("Asked for an account's role (to be confirmed)"),
     "grant.requested_team_member": N_("Asked for a case worker to join a team (to be confirmed)"),
     "grant.confirmed": N_("Confirmed access an administrator asked for"),

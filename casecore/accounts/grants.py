@@ -24,6 +24,7 @@ from casecore.errors import NotAllowed, NotFound, Refused
 from casecore.ids import parse_id
 from casecore.people.models import Team, User
 from casecore.people.roles import FOCAL_POINT, SUPERVISOR, Staff
+from casecore.phones import mask_phone
 
 # The roles that open children's or complainants' data, and who confirms each.
 GRANTED_ROLES = (SUPERVISOR, FOCAL_POINT)
@@ -37,6 +38,7 @@ class GrantRow:
     id: uuid.UUID
     user_id: uuid.UUID
     email: str
+    phone_masked: str
     kind: str
     role: str | None
     team_name: str | None
@@ -69,14 +71,15 @@ def grants_to_confirm(session: Session, staff: Staff) -> list[GrantRow]:
         return []
     requester = aliased(User)
     rows = session.execute(
-        select(AccessGrant, User.email, Team.name, requester.email)
+        select(AccessGrant, User.email, User.phone, Team.name, requester.email)
         .join(User, User.id == AccessGrant.user_id).join(requester, requester.id == AccessGrant.requested_by_id)
         .outerjoin(Team, Team.id == AccessGrant.team_id)
         .where(AccessGrant.organisation_id == staff.organisation_id, AccessGrant.status == "pending",
                AccessGrant.user_id != staff.id)
         .order_by(AccessGrant.requested_at))
-    return [GrantRow(grant.id, grant.user_id, email, grant.kind, grant.role, team, by, grant.requested_at)
-            for grant, email, team, by in rows if (grant.role if grant.kind == "role" else grant.kind) in kinds]
+    return [GrantRow(grant.id, grant.user_id, email, mask_phone(phone), grant.kind, grant.role, team, by,
+                     grant.requested_at)
+            for grant, email, phone, team, by in rows if (grant.role if grant.kind == "role" else grant.kind) in kinds]
 
 
 def decide(session: Session, staff: Staff, grant_id: str | uuid.UUID, confirm: bool) -> AccessGrant:

@@ -13,7 +13,7 @@ from casecore.base import utcnow
 from casecore.errors import NotFound
 from casecore.ids import parse_id
 
-END_REASONS = ("logout", "deactivated", "ended_by_admin", "expired")
+END_REASONS = ("logout", "deactivated", "ended_by_admin", "expired", "password_changed")
 
 
 def open_session(session: Session, user_id: uuid.UUID) -> uuid.UUID:

@@ -35,6 +35,8 @@ NOT_YOURSELF = N_("You cannot change your own role or deactivate your own accoun
 LEADS_A_TEAM = N_("This supervisor leads a team: give the team another supervisor first.")
 BAD_LANGUAGES = N_("Spoken languages are codes among fr, en and bm, separated by commas.")
 AWAITS_CONFIRMATION = N_("This account opens once a second person confirms its role.")
+WRONG_CURRENT_PASSWORD = N_("The current password is not right.")
+SAME_PASSWORD = N_("Choose a password other than the current one.")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,8 @@ def create_user(
         sex=sex,
         spoken_languages=spoken,
         is_active=not gated,
+        # The administrator chose this password: its owner replaces it at the first login.
+        must_change_password=requested_by_id is not None,
     )
     session.add(user)
     session.flush()
@@ -206,6 +210,26 @@ def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
         user.team_id = None
     elif change.team_id != user.team_id:
         request_team_member(session, user, get_team(session, organisation_id, change.team_id), acting_user_id)
+    session.flush()
+    return user
+
+
+def change_password(session: Session, user_id: uuid.UUID, current: str, new: str) -> User:
+    """A staff member replaces their password (giving the current one); every session of theirs ends (the caller
+    opens the one it goes on with). InvalidInput with a msgid saying what is wrong."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None or not user.is_active:
+        raise NotFound(f"user {user_id} not found")
+    if not check_password_hash(user.password_hash, current or ""):
+        raise InvalidInput(WRONG_CURRENT_PASSWORD)
+    if check_password_hash(user.password_hash, new or ""):
+        raise InvalidInput(SAME_PASSWORD)
+    problem = password_problem(new, user.email)
+    if problem is not None:
+        raise InvalidInput(problem)
+    user.password_hash, user.must_change_password, user.password_changed_at = generate_password_hash(new), False, \
+        utcnow()
+    end_user_sessions(session, user.id, "password_changed")
     session.flush()
     return user
 

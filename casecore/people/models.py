@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, orm
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
@@ -45,6 +45,9 @@ class User(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # An account an administrator made: its owner sets their own password at the first login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     role: Mapped[str] = mapped_column(String(32))
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(8), default="fr")

@@ -159,3 +159,31 @@ def test_an_administrators_actions_stay_in_the_log_after_its_account_is_made_a_c
     supervisor, _ = _client(app, org["supervisor"][0])
     log = supervisor.get("/access").get_data(as_text=True)
     assert email in log and "A créé un compte" in log
+
+
+def test_an_account_an_administrator_made_chooses_its_own_password_first_and_ends_its_other_sessions(app, uow, org):
+    admin, _ = _client(app, org["admin"][0])
+    _post(admin, "/admin/users", "/admin/users", **{**SELF_MADE, "role": "caseworker"})
+    owner, status = _client(app, SELF_MADE["email"])
+    elsewhere, _ = _client(app, SELF_MADE["email"])
+    assert status == 302 and owner.get("/cases").headers["Location"].endswith("/password")
+    page = owner.get("/password").get_data(as_text=True)
+    assert "Un administrateur a choisi le mot de passe de ce compte" in page
+    for wrong, reason in (({"current": "nope nope nope", "new": "un chemin de terre rouge", "again":
+                            "un chemin de terre rouge"}, "n&#39;est pas le bon"),
+                          ({"current": PASSWORD, "new": "motdepasse2026", "again": "motdepasse2026"},
+                           "parmi les plus courants"),
+                          ({"current": PASSWORD, "new": "un chemin de terre rouge", "again": "autre chose encore"},
+                           "ne sont pas les mêmes"),
+                          ({"current": PASSWORD, "new": PASSWORD, "again": PASSWORD}, "différent de l&#39;actuel")):
+        refused = _post(owner, "/password", "/password", **wrong)
+        assert refused.status_code == 400 and reason in refused.get_data(as_text=True)
+    changed = _post(owner, "/password", "/password", current=PASSWORD, new="un chemin de terre rouge",
+                    again="un chemin de terre rouge")
+    assert changed.status_code == 302 and owner.get("/cases").status_code == 200
+    assert elsewhere.get("/cases").status_code == 302, "the session opened elsewhere ended"
+    assert _client(app, SELF_MADE["email"])[1] == 200, "the administrator's password no longer opens it"
+    with app.test_client() as fresh:
+        token = csrf_from(fresh.get("/login").get_data(as_text=True))
+        assert fresh.post("/login", data={"email": SELF_MADE["email"], "password": "un chemin de terre rouge",
+                                          "csrf_token": token}).status_code == 302
