@@ -25,6 +25,7 @@ from casecore.messaging.media_store import FileMediaStore, MediaStore
 from casecore.people.locations import PlaceDirectory, load_place_directory
 from casecore.people.organisations import find_organisation
 from casecore.phones import phone_key
+from casecore.retention import RetentionPolicy
 from casecore.taxonomy import CASE_RISK_LEVELS, COMPLAINT_SEVERITIES
 from channels.primero.client import PrimeroClient
 from dialogs.keywords import KeywordBook, keyword_book
@@ -46,6 +47,7 @@ class Runtime:
         self.timelines  # noqa: B018
         self.zone  # noqa: B018
         self.primero_overrides  # noqa: B018
+        RetentionPolicy.from_settings(self.settings)  # a malformed RETENTION_* setting stops the process
         modes = self.handoff_modes
         without = sorted(slug for slug, mode in modes.by_organisation.items()
                          if mode != "off" and not self.primero_settings(slug).PRIMERO_URL)

@@ -129,6 +129,14 @@ class Settings:
     MEDIA_ATTACH_HOURS: int = 24
     # Failed logins in a row after which a staff account is locked, and for how many minutes.
     LOGIN_MAX_FAILURES: int = 5
+    # Retention (domain notes; confirm with the programme's data-sharing protocol): message bodies and USSD session
+    # records once handled, turned-down reports' personal data, audit events.
+    RETENTION_MESSAGE_DAYS: int = 90
+    RETENTION_USSD_SESSION_DAYS: int = 90
+    RETENTION_REJECTED_REPORT_DAYS: int = 365
+    RETENTION_AUDIT_YEARS: int = 7
+    # The scheduler runs the purge once a day (`flask --app app retention purge` runs it by hand).
+    RETENTION_DAILY: bool = True
     # How often a web process rereads the sources locked out after failed webhook checks (USSD steps use that list).
     LOCKOUT_REFRESH_SECONDS: float = 5.0
     # Failed logins from one address (whatever the accounts) before it must wait: count/seconds, 0 or off.

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app app db upgrade | demo | user create | team create | locations import`."""
+"""Command-line tasks: `flask --app app db upgrade | demo | user create | team create | locations import |
+retention purge`."""
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,7 @@ from casecore.errors import CaseCoreError
 from casecore.people.locations import import_locations
 from casecore.people.lookups import find_user_by_email
 from casecore.people.organisations import find_organisation
+from casecore.retention import RetentionPolicy, purge
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ db_cli = AppGroup("db", help="Database schema.")
 user_cli = AppGroup("user", help="Staff accounts.")
 team_cli = AppGroup("team", help="Teams of case workers led by a supervisor.")
 locations_cli = AppGroup("locations", help="Administrative locations.")
+retention_cli = AppGroup("retention", help="Removing what is past its retention period (RETENTION_* settings).")
 
 
 @contextmanager
@@ -115,6 +118,18 @@ def locations_import(path: Path) -> None:
     click.echo(f"Imported {count} locations.")
 
 
+@retention_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; remove nothing.")
+def retention_purge(dry_run: bool) -> None:
+    """Remove message bodies, USSD session records, turned-down reports' personal data and audit events past their
+    time (the scheduler runs this daily); say what was removed."""
+    rt = runtime()
+    done = purge(rt.unit_of_work, RetentionPolicy.from_settings(rt.settings), rt.media_store, dry_run=dry_run)
+    click.echo(("Would remove" if dry_run else "Removed") + ":")
+    for what, count in done.counts().items():
+        click.echo(f"  {what.replace('_', ' ')}: {count}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app's CLI."""
     app.cli.add_command(db_cli)
@@ -122,3 +137,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(team_cli)
     app.cli.add_command(locations_cli)
+    app.cli.add_command(retention_cli)

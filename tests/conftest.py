@@ -104,7 +104,8 @@ def make_settings(**overrides) -> Settings:
     # No indicators counted in the background unless a test asks: sweeps enqueue only what the test is about.
     # The tests are a development machine: the web process starts without AT_WEBHOOK_TOKEN unless a test says not.
     base = dict(SECRET_KEY="test-secret", SMS_BACKEND="console", DEFAULT_REGION="ML", DEFAULT_LANGUAGE="fr",
-                INDICATORS_REFRESH_MINUTES=0, DEVELOPMENT=True, LOCKOUT_REFRESH_SECONDS=0)
+                INDICATORS_REFRESH_MINUTES=0, DEVELOPMENT=True, LOCKOUT_REFRESH_SECONDS=0,
+                RETENTION_DAILY=False)
     base.update(overrides)
     return Settings.from_env({}, **base)
 

@@ -35,6 +35,7 @@ NOTE_JOB = "workers.handoff.add_family_note"
 POLL_JOB = "workers.handoff.poll_cases"
 RECORD_JOB = "workers.handoff.send_record"
 INDICATORS_JOB = "workers.indicators.refresh_indicators"
+RETENTION_JOB = "workers.retention.purge_expired"
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -192,6 +193,11 @@ def enqueue_indicators(queue: Queue, organisation_id: str | uuid.UUID) -> bool:
     """Enqueue counting an organisation's usual indicators again; False when Redis cannot be reached."""
     return _enqueue_once(sibling(queue, BACKGROUND), INDICATORS_JOB, f"indicators-{organisation_id}",
                          str(organisation_id), retry=False)
+
+
+def enqueue_retention(queue: Queue, day: str) -> bool:
+    """Enqueue the day's retention purge; False when Redis cannot be reached."""
+    return _enqueue_once(sibling(queue, BACKGROUND), RETENTION_JOB, f"retention-{day}", day, retry=False)
 
 
 def enqueue_poll(queue: Queue, handoff_ids: list[str]) -> bool:

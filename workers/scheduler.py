@@ -45,10 +45,14 @@ from workers.queueing import (
     enqueue_reconcile,
     enqueue_record_sync,
     enqueue_report_alert,
+    enqueue_retention,
     enqueue_send,
 )
 
 log = logging.getLogger(__name__)
+# The daily retention purge: marked in Redis when enqueued, so several schedulers enqueue it once a day.
+RETENTION_MARK = "relais:retention:enqueued"
+RETENTION_EVERY_SECONDS = 24 * 3600
 
 # A queued message younger than this is most likely still in the hands of its first send job.
 OUTBOX_SWEEP_AFTER_SECONDS = 300
@@ -86,6 +90,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         forget_old_forms(session, now)
         handoff_ids, follow_ids, note_ids, record_ids = _handoff_work(runtime, session, now)
         indicator_ids = _indicators_due(runtime, session)
+    retention_days = _retention_due(runtime, now)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
         message_ids += end_expired_dialogues(runtime)
@@ -104,6 +109,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_family_note, event_id) for event_id in note_ids]
     work += [(enqueue_record_sync, handoff_id) for handoff_id in record_ids]
     work += [(enqueue_indicators, organisation_id) for organisation_id in indicator_ids]
+    work += [(enqueue_retention, day) for day in retention_days]
     # Read back in batches: one Primero call per batch (its id filter), not one per case.
     work += [(enqueue_poll, [str(i) for i in follow_ids[start:start + POLL_BATCH]])
              for start in range(0, len(follow_ids), POLL_BATCH)]
@@ -137,6 +143,19 @@ def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list,
     # Past RQ's own retries (about 20 minutes) a note's job is gone: the sweep tries again every half hour.
     notes = messages_to_note(session, now - timedelta(minutes=30))
     return due, follow, notes, records_to_sync(session)
+
+
+def _retention_due(runtime: Runtime, now: datetime) -> list[str]:
+    """The day's retention purge, once a day whichever scheduler first marks it in Redis."""
+    if not runtime.settings.RETENTION_DAILY:
+        return []
+    day = now.date().isoformat()
+    try:
+        if runtime.redis.set(RETENTION_MARK, day, nx=True, ex=RETENTION_EVERY_SECONDS):
+            return [day]
+    except redis.RedisError as exc:
+        log.warning("retention not started: Redis is unavailable (%s)", exc.__class__.__name__)
+    return []
 
 
 def _indicators_due(runtime: Runtime, session) -> list:

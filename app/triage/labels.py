@@ -82,6 +82,7 @@ REASONS = {
     "not_found": N_("the provider no longer has it"),
     "unauthorized": N_("the provider refused access"),
     "gave_up": N_("too many failed attempts"),
+    "retention": N_("removed at the end of its retention period"),
     "host_not_allowed": N_("the link does not lead to the provider"),
     "internal_address": N_("the link leads to an internal address"),
     "too_many_redirects": N_("the link does not lead to the provider"),

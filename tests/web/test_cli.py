@@ -223,3 +223,18 @@ def test_team_and_user_options_explain_bad_input_without_a_traceback(cli, org, u
     with uow() as session:
         assert session.scalar(select(func.count()).select_from(Team)) == 1
         assert session.scalar(select(User).where(User.email == "x@example.org")) is None
+
+
+def test_retention_purge_says_what_it_would_remove_then_removes_it(cli, org, uow):
+    from datetime import timedelta
+
+    from casecore.base import utcnow
+    from casecore.messaging.models import UssdSessionEnd
+    with uow() as session:
+        session.add(UssdSessionEnd(session_id="ATUid_old", status="Success",
+                                   received_at=utcnow() - timedelta(days=200)))
+    dry = cli("retention", "purge", "--dry-run")
+    assert dry.exit_code == 0 and "Would remove:" in dry.output and "ussd sessions: 1" in dry.output
+    done = cli("retention", "purge")
+    assert done.exit_code == 0 and "Removed:" in done.output and "ussd sessions: 1" in done.output
+    assert "ussd sessions: 0" in cli("retention", "purge", "--dry-run").output

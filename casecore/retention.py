@@ -1,0 +1,143 @@
+"""Keeping only what the purpose needs (domain notes, "Retention"): message bodies and USSD session records after a few
+months once handled, the personal data of reports turned down after a year, audit events after some years.
+
+Rows stay where figures count them (a message sent, a report turned down, its concern and place); what identifies or
+tells about someone goes. Every default is a setting (RETENTION_*), to confirm with each programme's data-sharing
+protocol. Work is done in batches, each its own transaction, so the service runs on meanwhile; a dry run counts.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from casecore.audit import AuditEvent
+from casecore.base import utcnow
+from casecore.messaging.inbox import PROCESSED
+from casecore.messaging.media_store import MediaStore
+from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
+from casecore.reports.models import Report
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+# Outbox rows whose fate is settled: their body is no longer needed to send or reconcile them.
+SETTLED_OUTBOUND = ("sent", "failed", "rerouted")
+# Reports turned down at triage: not a case, nothing to follow.
+TURNED_DOWN = ("not_eligible", "duplicate")
+REMOVED = ""  # what a removed message body becomes (the column holds text)
+MEDIA_REMOVED = "retention"
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long each kind of record keeps what identifies or tells about someone (RETENTION_* settings)."""
+
+    message_days: int = 90
+    ussd_session_days: int = 90
+    rejected_report_days: int = 365
+    audit_years: int = 7
+
+    @classmethod
+    def from_settings(cls, settings) -> RetentionPolicy:
+        """The policy the settings give; ValueError naming a setting below 1."""
+        values = {"message_days": settings.RETENTION_MESSAGE_DAYS,
+                  "ussd_session_days": settings.RETENTION_USSD_SESSION_DAYS,
+                  "rejected_report_days": settings.RETENTION_REJECTED_REPORT_DAYS,
+                  "audit_years": settings.RETENTION_AUDIT_YEARS}
+        for name, value in values.items():
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"RETENTION_{name.upper()} must be a whole number of at least 1; got {value!r}")
+        return cls(**values)
+
+
+@dataclass
+class Purged:
+    """What a purge removed (or, in a dry run, would remove)."""
+
+    inbound_bodies: int = 0
+    outbound_bodies: int = 0
+    ussd_sessions: int = 0
+    turned_down_reports: int = 0
+    report_files: int = 0
+    audit_events: int = 0
+    dry_run: bool = field(default=False)
+
+    def counts(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dry_run"}
+
+
+def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: RetentionPolicy,
+          media_store: MediaStore | None = None, *, now: datetime | None = None, dry_run: bool = False) -> Purged:
+    """Remove what is past its time, batch by batch; returns the counts. Never touches a case: closed cases are
+    kept whole (their anonymisation is not built yet)."""
+    now = now or utcnow()
+    done = Purged(dry_run=dry_run)
+    messages_before = now - timedelta(days=policy.message_days)
+    done.inbound_bodies = _in_batches(unit_of_work, dry_run, select(InboundMessage.id).where(
+        InboundMessage.status == PROCESSED, InboundMessage.received_at < messages_before,
+        InboundMessage.body != REMOVED), lambda ids: update(InboundMessage).where(InboundMessage.id.in_(ids))
+        .values(body=REMOVED))
+    done.outbound_bodies = _in_batches(unit_of_work, dry_run, select(OutboundMessage.id).where(
+        OutboundMessage.status.in_(SETTLED_OUTBOUND), OutboundMessage.created_at < messages_before,
+        OutboundMessage.body != REMOVED), lambda ids: update(OutboundMessage).where(OutboundMessage.id.in_(ids))
+        .values(body=REMOVED))
+    done.ussd_sessions = _in_batches(unit_of_work, dry_run, select(UssdSessionEnd.id).where(
+        UssdSessionEnd.received_at < now - timedelta(days=policy.ussd_session_days)),
+        lambda ids: delete(UssdSessionEnd).where(UssdSessionEnd.id.in_(ids)))
+    reports_before = now - timedelta(days=policy.rejected_report_days)
+    turned_down = select(Report.id).where(
+        Report.status.in_(TURNED_DOWN), func.coalesce(Report.decided_at, Report.received_at) < reports_before,
+        or_(Report.description.is_not(None), Report.reporter_phone.is_not(None), Report.reporter_key.is_not(None)))
+    done.report_files = _remove_report_files(unit_of_work, dry_run, reports_before, media_store)
+    done.turned_down_reports = _in_batches(unit_of_work, dry_run, turned_down, lambda ids: update(Report)
+                                           .where(Report.id.in_(ids))
+                                           .values(description=None, reporter_phone=None, reporter_key=None,
+                                                   answers={}))
+    done.audit_events = _in_batches(unit_of_work, dry_run, select(AuditEvent.id).where(
+        AuditEvent.at < now - timedelta(days=365 * policy.audit_years)),
+        lambda ids: delete(AuditEvent).where(AuditEvent.id.in_(ids)))
+    log.info("retention %s: %s", "dry run" if dry_run else "purge", done.counts())
+    return done
+
+
+def _remove_report_files(unit_of_work, dry_run: bool, before: datetime, media_store: MediaStore | None) -> int:
+    """Photos and files of reports turned down long ago: the file deleted, the item kept as removed."""
+    query = (select(InboundMedia.id, InboundMedia.storage_key).join(Report, Report.id == InboundMedia.report_id)
+             .where(Report.status.in_(TURNED_DOWN), func.coalesce(Report.decided_at, Report.received_at) < before,
+                    InboundMedia.case_id.is_(None), InboundMedia.storage_key.is_not(None)))
+    total = 0
+    while True:
+        with unit_of_work() as session:
+            rows = session.execute(query.limit(BATCH)).all()
+            if dry_run:
+                return len(rows) if len(rows) < BATCH else len(session.execute(query).all())
+            if not rows:
+                return total
+            for _id, key in rows:
+                if media_store is not None:
+                    media_store.delete(key)
+            session.execute(update(InboundMedia).where(InboundMedia.id.in_([row.id for row in rows]))
+                            .values(storage_key=None, status="refused", reason=MEDIA_REMOVED)
+                            .execution_options(synchronize_session=False))
+        total += len(rows)
+
+
+def _in_batches(unit_of_work, dry_run: bool, ids_query, change: Callable) -> int:
+    """Apply change to the rows ids_query finds, BATCH at a time, each batch committed; a dry run only counts."""
+    if dry_run:
+        with unit_of_work() as session:
+            return session.scalar(select(func.count()).select_from(ids_query.subquery()))
+    total = 0
+    while True:
+        with unit_of_work() as session:
+            ids = list(session.scalars(ids_query.limit(BATCH)))
+            if not ids:
+                return total
+            session.execute(change(ids).execution_options(synchronize_session=False))
+        total += len(ids)

@@ -1,0 +1,129 @@
+"""Retention on both databases: message bodies, USSD session records, turned-down reports' personal data and files,
+and audit events go when past their time; what is recent, still waiting or a case is kept; a dry run only counts;
+the scheduler runs it once a day."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casecore.audit import AuditEvent, record_event
+from casecore.base import utcnow
+from casecore.cases.models import Case
+from casecore.errors import NotFound
+from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
+from casecore.reports.models import Report
+from casecore.retention import RetentionPolicy, purge
+from tests.factories import make_case, make_organisation, make_report
+
+POLICY = RetentionPolicy(message_days=90, ussd_session_days=90, rejected_report_days=365, audit_years=7)
+OLD, RECENT = timedelta(days=120), timedelta(days=10)
+
+
+@pytest.fixture
+def records(any_db_runtime):
+    """Of each kind, one past its time and one not (or one still needed)."""
+    rt, now = any_db_runtime, utcnow()
+    with rt.unit_of_work() as session:
+        org = make_organisation(session)
+        for n, (age, status) in enumerate([(OLD, "processed"), (RECENT, "processed"), (OLD, "received")]):
+            session.add(InboundMessage(provider="africastalking", provider_message_id=f"in-{n}", channel="sms",
+                                       phone="+22376000001", to_address="12345", body=f"Message {n}",
+                                       status=status, received_at=now - age))
+        for n, (age, status) in enumerate([(OLD, "sent"), (RECENT, "sent"), (OLD, "queued")]):
+            session.add(OutboundMessage(purpose_key=f"out-{n}", to_phone="+22376000001", body=f"Reply {n}",
+                                        backend="console", status=status, created_at=now - age))
+        for n, age in enumerate([OLD, RECENT]):
+            session.add(UssdSessionEnd(session_id=f"ATUid_{n}", status="Success", received_at=now - age))
+        refused = make_report(session, organisation_slug=org.slug, description="Il pleure la nuit",
+                              consent_to_share=True)
+        kept = make_report(session, organisation_slug=org.slug, description="Elle ne va plus à l'école",
+                           consent_to_share=True)
+        for report, status in ((refused, "not_eligible"), (kept, "accepted")):
+            row = session.get(Report, report.id)
+            row.status, row.decided_at = status, now - timedelta(days=400)
+        key = rt.media_store.put(b"\xff\xd8\xff photo")
+        message = session.scalars(select(InboundMessage)).first()
+        session.add(InboundMedia(inbound_message_id=message.id, position=0, source_url="https://x/1",
+                                 declared_type="image/jpeg", sender_key="k", status="stored", storage_key=key,
+                                 report_id=refused.id))
+        case = make_case(session, organisation_slug=org.slug, status="closed")
+        session.get(type(case), case.id).closed_at = now - timedelta(days=4000)
+        record_event(session, None, "very.old", "report", refused.id).at = now - timedelta(days=365 * 8)
+        record_event(session, None, "recent", "report", refused.id)
+        ids = {"refused": refused.id, "kept": kept.id, "case": case.id, "key": key}
+    return rt, ids
+
+
+def _state(rt, ids):
+    with rt.unit_of_work(read_only=True) as session:
+        return {
+            "in": sorted(session.scalars(select(InboundMessage.body))),
+            "out": sorted(session.scalars(select(OutboundMessage.body))),
+            "ussd": sorted(session.scalars(select(UssdSessionEnd.session_id))),
+            "refused": session.execute(select(Report.description, Report.reporter_phone, Report.reporter_key)
+                                       .where(Report.id == ids["refused"])).one(),
+            "kept": session.scalar(select(Report.description).where(Report.id == ids["kept"])),
+            "media": session.execute(select(InboundMedia.status, InboundMedia.reason, InboundMedia.storage_key)).one(),
+            "audit": sorted(session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "report"))),
+            "case": session.scalar(select(Case.status).where(Case.id == ids["case"])),
+            "case_report": session.scalar(select(Report.description).join(Case, Case.report_id == Report.id)
+                                          .where(Case.id == ids["case"])),
+        }
+
+
+def test_a_dry_run_counts_and_changes_nothing(records):
+    rt, ids = records
+    before = _state(rt, ids)
+    done = purge(rt.unit_of_work, POLICY, rt.media_store, dry_run=True)
+    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
+                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1}
+    assert _state(rt, ids) == before
+
+
+def test_what_is_past_its_time_goes_and_the_rest_stays(records):
+    rt, ids = records
+    before_case = _state(rt, ids)["case_report"]
+    done = purge(rt.unit_of_work, POLICY, rt.media_store)
+    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
+                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1}
+    state = _state(rt, ids)
+    assert state["in"] == ["", "Message 1", "Message 2"], "a message still waiting keeps its body"
+    assert state["out"] == ["", "Reply 1", "Reply 2"], "a reply not yet sent keeps its body"
+    assert state["ussd"] == ["ATUid_1"]
+    assert tuple(state["refused"]) == (None, None, None) and state["kept"] == "Elle ne va plus à l'école"
+    assert tuple(state["media"]) == ("refused", "retention", None)
+    with pytest.raises(NotFound):
+        rt.media_store.get(ids["key"])  # the file itself is gone
+    assert state["audit"] == ["recent"]
+    assert (state["case"], state["case_report"]) == ("closed", before_case), "a case is never touched"
+    assert purge(rt.unit_of_work, POLICY, rt.media_store).counts() == dict.fromkeys(done.counts(), 0)
+
+
+def test_a_malformed_retention_setting_stops_the_process():
+    from tests.conftest import make_settings
+    with pytest.raises(ValueError, match="RETENTION_MESSAGE_DAYS"):
+        RetentionPolicy.from_settings(make_settings(RETENTION_MESSAGE_DAYS=0))
+
+
+def test_the_scheduler_enqueues_the_purge_once_a_day_and_the_job_runs_it(sqlite_url, redis_url):
+    from bootstrap import bootstrap
+    from tests.conftest import make_settings
+    from tests.queues import drain, queued_job_ids
+    from workers.scheduler import run_once
+    rt = bootstrap(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, RETENTION_DAILY=True))
+    try:
+        with rt.unit_of_work() as session:
+            make_organisation(session)
+            session.add(UssdSessionEnd(session_id="ATUid_old", status="Success",
+                                       received_at=utcnow() - timedelta(days=200)))
+        run_once(rt)
+        run_once(rt)
+        assert [job for job in queued_job_ids(rt.queue) if job.startswith("retention-")] == [
+            f"retention-{utcnow().date().isoformat()}"]
+        drain(rt.queue, runtime=rt)
+        with rt.unit_of_work(read_only=True) as session:
+            assert session.scalars(select(UssdSessionEnd)).all() == []
+    finally:
+        rt.close()
