@@ -135,6 +135,7 @@ class Settings:
     RETENTION_USSD_SESSION_DAYS: int = 90
     RETENTION_REJECTED_REPORT_DAYS: int = 365
     RETENTION_AUDIT_YEARS: int = 7
+    RETENTION_CLOSED_CASE_YEARS: int = 5
     # The scheduler runs the purge once a day (`flask --app app retention purge` runs it by hand).
     RETENTION_DAILY: bool = True
     # How often a web process rereads the sources locked out after failed webhook checks (USSD steps use that list).

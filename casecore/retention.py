@@ -1,5 +1,6 @@
 """Keeping only what the purpose needs (domain notes, "Retention"): message bodies and USSD session records after a few
-months once handled, the personal data of reports turned down after a year, audit events after some years.
+months once handled, the personal data of reports turned down after a year, closed cases anonymised after some years
+(casecore.cases.anonymise; never one under a legal hold, open or in a transfer), audit events after some years.
 
 Rows stay where figures count them (a message sent, a report turned down, its concern and place); what identifies or
 tells about someone goes. Every default is a setting (RETENTION_*), to confirm with each programme's data-sharing
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from casecore.audit import AuditEvent
 from casecore.base import utcnow
+from casecore.cases.anonymise import anonymise_case
+from casecore.cases.models import Case, CaseTransfer
+from casecore.feedback.models import Feedback
 from casecore.messaging.inbox import PROCESSED
 from casecore.messaging.media_store import MediaStore
 from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
@@ -26,6 +30,7 @@ from casecore.reports.models import Report
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+CASE_BATCH = 50  # a case touches some twenty tables
 # Outbox rows whose fate is settled: their body is no longer needed to send or reconcile them.
 SETTLED_OUTBOUND = ("sent", "failed", "rerouted")
 # Reports turned down at triage: not a case, nothing to follow.
@@ -42,6 +47,7 @@ class RetentionPolicy:
     ussd_session_days: int = 90
     rejected_report_days: int = 365
     audit_years: int = 7
+    closed_case_years: int = 5
 
     @classmethod
     def from_settings(cls, settings) -> RetentionPolicy:
@@ -49,7 +55,8 @@ class RetentionPolicy:
         values = {"message_days": settings.RETENTION_MESSAGE_DAYS,
                   "ussd_session_days": settings.RETENTION_USSD_SESSION_DAYS,
                   "rejected_report_days": settings.RETENTION_REJECTED_REPORT_DAYS,
-                  "audit_years": settings.RETENTION_AUDIT_YEARS}
+                  "audit_years": settings.RETENTION_AUDIT_YEARS,
+                  "closed_case_years": settings.RETENTION_CLOSED_CASE_YEARS}
         for name, value in values.items():
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"RETENTION_{name.upper()} must be a whole number of at least 1; got {value!r}")
@@ -66,6 +73,7 @@ class Purged:
     turned_down_reports: int = 0
     report_files: int = 0
     audit_events: int = 0
+    closed_cases: int = 0
     dry_run: bool = field(default=False)
 
     def counts(self) -> dict[str, int]:
@@ -74,36 +82,53 @@ class Purged:
 
 def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: RetentionPolicy,
           media_store: MediaStore | None = None, *, now: datetime | None = None, dry_run: bool = False) -> Purged:
-    """Remove what is past its time, batch by batch; returns the counts. Never touches a case: closed cases are
-    kept whole (their anonymisation is not built yet)."""
+    """Remove what is past its time, batch by batch; returns the counts. A case is anonymised only closed for
+    closed_case_years, under no legal hold and in no transfer."""
     now = now or utcnow()
     done = Purged(dry_run=dry_run)
     messages_before = now - timedelta(days=policy.message_days)
     done.inbound_bodies = _in_batches(unit_of_work, dry_run, select(InboundMessage.id).where(
         InboundMessage.status == PROCESSED, InboundMessage.received_at < messages_before,
-        InboundMessage.body != REMOVED), lambda ids: update(InboundMessage).where(InboundMessage.id.in_(ids))
-        .values(body=REMOVED))
+        InboundMessage.body != REMOVED), _statement(
+        lambda ids: update(InboundMessage).where(InboundMessage.id.in_(ids)).values(body=REMOVED)))
     done.outbound_bodies = _in_batches(unit_of_work, dry_run, select(OutboundMessage.id).where(
         OutboundMessage.status.in_(SETTLED_OUTBOUND), OutboundMessage.created_at < messages_before,
-        OutboundMessage.body != REMOVED), lambda ids: update(OutboundMessage).where(OutboundMessage.id.in_(ids))
-        .values(body=REMOVED))
+        OutboundMessage.body != REMOVED), _statement(
+        lambda ids: update(OutboundMessage).where(OutboundMessage.id.in_(ids)).values(body=REMOVED)))
     done.ussd_sessions = _in_batches(unit_of_work, dry_run, select(UssdSessionEnd.id).where(
-        UssdSessionEnd.received_at < now - timedelta(days=policy.ussd_session_days)),
-        lambda ids: delete(UssdSessionEnd).where(UssdSessionEnd.id.in_(ids)))
+        UssdSessionEnd.received_at < now - timedelta(days=policy.ussd_session_days)), _statement(
+        lambda ids: delete(UssdSessionEnd).where(UssdSessionEnd.id.in_(ids))))
     reports_before = now - timedelta(days=policy.rejected_report_days)
     turned_down = select(Report.id).where(
         Report.status.in_(TURNED_DOWN), func.coalesce(Report.decided_at, Report.received_at) < reports_before,
         or_(Report.description.is_not(None), Report.reporter_phone.is_not(None), Report.reporter_key.is_not(None)))
     done.report_files = _remove_report_files(unit_of_work, dry_run, reports_before, media_store)
-    done.turned_down_reports = _in_batches(unit_of_work, dry_run, turned_down, lambda ids: update(Report)
-                                           .where(Report.id.in_(ids))
-                                           .values(description=None, reporter_phone=None, reporter_key=None,
-                                                   answers={}))
+    done.turned_down_reports = _in_batches(unit_of_work, dry_run, turned_down, _statement(
+        lambda ids: update(Report).where(Report.id.in_(ids))
+        .values(description=None, reporter_phone=None, reporter_key=None, answers={})))
+    done.closed_cases = _anonymise_closed_cases(
+        unit_of_work, dry_run, now - timedelta(days=365 * policy.closed_case_years), media_store, now)
     done.audit_events = _in_batches(unit_of_work, dry_run, select(AuditEvent.id).where(
-        AuditEvent.at < now - timedelta(days=365 * policy.audit_years)),
-        lambda ids: delete(AuditEvent).where(AuditEvent.id.in_(ids)))
+        AuditEvent.at < now - timedelta(days=365 * policy.audit_years)), _statement(
+        lambda ids: delete(AuditEvent).where(AuditEvent.id.in_(ids))))
     log.info("retention %s: %s", "dry run" if dry_run else "purge", done.counts())
     return done
+
+
+def _anonymise_closed_cases(unit_of_work, dry_run: bool, before: datetime, media_store: MediaStore | None,
+                            now: datetime) -> int:
+    """Closed cases past their time, one transaction a batch: each anonymised, and its families' comments removed."""
+    transferring = select(CaseTransfer.case_id).where(CaseTransfer.status == "pending")
+    query = select(Case.id).where(Case.status == "closed", Case.closed_at < before, Case.legal_hold.is_(False),
+                                  Case.anonymised_at.is_(None), Case.id.not_in(transferring))
+
+    def anonymise(session: Session, ids: list) -> None:
+        for case_id in ids:
+            anonymise_case(session, case_id, media_store, now)
+        session.execute(update(Feedback).where(Feedback.case_id.in_(ids)).values(comment=None)
+                        .execution_options(synchronize_session=False))
+
+    return _in_batches(unit_of_work, dry_run, query, anonymise, batch=CASE_BATCH)
 
 
 def _remove_report_files(unit_of_work, dry_run: bool, before: datetime, media_store: MediaStore | None) -> int:
@@ -128,16 +153,22 @@ def _remove_report_files(unit_of_work, dry_run: bool, before: datetime, media_st
         total += len(rows)
 
 
-def _in_batches(unit_of_work, dry_run: bool, ids_query, change: Callable) -> int:
-    """Apply change to the rows ids_query finds, BATCH at a time, each batch committed; a dry run only counts."""
+def _statement(build: Callable) -> Callable:
+    """A change made of one statement over the batch's ids."""
+    return lambda session, ids: session.execute(build(ids).execution_options(synchronize_session=False))
+
+
+def _in_batches(unit_of_work, dry_run: bool, ids_query, change: Callable, batch: int = BATCH) -> int:
+    """Apply change(session, ids) to the rows ids_query finds, batch at a time, each batch committed; a dry run
+    only counts."""
     if dry_run:
         with unit_of_work() as session:
             return session.scalar(select(func.count()).select_from(ids_query.subquery()))
     total = 0
     while True:
         with unit_of_work() as session:
-            ids = list(session.scalars(ids_query.limit(BATCH)))
+            ids = list(session.scalars(ids_query.limit(batch)))
             if not ids:
                 return total
-            session.execute(change(ids).execution_options(synchronize_session=False))
+            change(session, ids)
         total += len(ids)

@@ -82,6 +82,8 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     "event": {
         "family_message": N_("Message from the family"),
         "contact_linked": N_("A number was linked to the case"),
+        "legal_hold_set": N_("Put under a legal hold"),
+        "legal_hold_lifted": N_("Legal hold lifted"),
         "family_media": N_("Photo or file from the family"),
         "feedback": N_("The family gave feedback"),
         "note": N_("Note"),
@@ -139,6 +141,8 @@ REFUSALS: dict[str, str] = {
     "supervisor_authorises": N_("Only a supervisor can authorise consent in the family's stead."),
     "consent_not_active": N_("This consent is not in force: there is nothing to withdraw."),
     "sender_not_unlinked": N_("This message did not come from a number to link."),
+    "case_anonymised": N_("This case was anonymised: there is nothing left to hold."),
+    "hold_reason_required": N_("Say why the case must be kept."),
     "date_in_future": N_("A follow-up cannot be dated in the future."),
     "closed_case_visit_only": N_("On a closed case only the visit after closure is logged, without a next date."),
     "review_needs_plan": N_("A case plan review needs an approved case plan."),
@@ -152,6 +156,7 @@ REFUSALS: dict[str, str] = {
 }
 # Refusals about the case's state rather than the form's content: 409 rather than 400.
 CONFLICTS = frozenset({"step_not_next", "not_open", "case_closed", "closure_pending", "wrong_step", "risk_unchanged",
+                       "case_anonymised",
                        "no_closure_pending",
                        "approval_pending", "already_decided", "consent_not_active", "not_closed", "opted_out"})
 
@@ -211,6 +216,8 @@ ACTION_LABELS = {
     "case.follow_up_logged": N_("Logged a follow-up"),
     "case.family_messaged": N_("Sent a message to the family"),
     "case.contact_linked": N_("Linked a number to a case"),
+    "case.legal_hold_set": N_("Put a case under a legal hold"),
+    "case.legal_hold_lifted": N_("Lifted a case's legal hold"),
     "case.reopened": N_("Reopened a case"),
     "triage.viewed": N_("Viewed the triage queue"),
     "case.referrals_viewed": N_("Viewed a case's referrals"),

@@ -111,6 +111,14 @@ def withdraw(case_id: str, consent_id: str):
     return act(case_id, "consent", lambda db: casework.withdraw_consent(db, current_user, case_id, consent_id))
 
 
+@bp.route("/cases/<case_id>/legal-hold", methods=["POST"])
+def legal_hold(case_id: str):
+    """A supervisor puts the case under a legal hold or lifts it."""
+    form = request.form
+    return act(case_id, "legal-hold", lambda db: casework.set_legal_hold(
+        db, current_user, case_id, form.get("hold") == "yes", form.get("reason")))
+
+
 @bp.route("/cases/<case_id>/messages/<event_id>/link", methods=["POST"])
 def link_sender(case_id: str, event_id: str):
     """Link the number a message with the case's reference came from: it is the family's, the case worker says."""

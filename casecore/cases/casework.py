@@ -274,3 +274,14 @@ def _require_open(case: Case) -> None:
 def _require_not_closed(case: Case) -> None:
     if case.status == "closed":
         raise Refused("case_closed")
+
+
+def set_legal_hold(session: Session, staff: Staff, case_id: str | uuid.UUID, hold: bool, reason: str | None) -> None:
+    """A supervisor puts the case under a legal hold (with why: a court, an investigation), or lifts it: a case
+    under a hold is never anonymised, however long closed (casecore.retention)."""
+    case = lock_case(session, staff, case_id, supervisor_only=True)
+    if case.anonymised_at is not None:
+        raise Refused("case_anonymised")
+    case.legal_hold, case.legal_hold_reason = hold, staff_text(reason, "hold_reason") if hold else None
+    add_event(session, case.id, "legal_hold_set" if hold else "legal_hold_lifted", staff.id)
+    record_event(session, staff.id, "case.legal_hold_set" if hold else "case.legal_hold_lifted", "case", case.id)

@@ -45,6 +45,10 @@ class Case(Base):
     # Counts the changes of what a hand-off carries to CPIMS+ (consents, registration, risk, services given,
     # tracing), bumped in the writer's transaction: Primero is sent the record again while it is ahead.
     record_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Retention (casecore.retention): a case under a legal hold is never anonymised; when one was.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    legal_hold_reason: Mapped[Optional[str]] = mapped_column(Text)
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class CaseContact(Base):

@@ -1,21 +1,21 @@
 """Retention on both databases: message bodies, USSD session records, turned-down reports' personal data and files,
-and audit events go when past their time; what is recent, still waiting or a case is kept; a dry run only counts;
-the scheduler runs it once a day."""
+closed cases (anonymised) and audit events go when past their time; what is recent, still waiting, held or being
+transferred is kept; a dry run only counts; the scheduler runs it once a day."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casecore.audit import AuditEvent, record_event
 from casecore.base import utcnow
-from casecore.cases.models import Case
+from casecore.cases.models import Case, CaseEvent
 from casecore.errors import NotFound
 from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
 from casecore.reports.models import Report
 from casecore.retention import RetentionPolicy, purge
-from tests.factories import make_case, make_organisation, make_report
+from tests.factories import make_case, make_organisation, make_report, make_user
 
 POLICY = RetentionPolicy(message_days=90, ussd_session_days=90, rejected_report_days=365, audit_years=7)
 OLD, RECENT = timedelta(days=120), timedelta(days=10)
@@ -78,7 +78,7 @@ def test_a_dry_run_counts_and_changes_nothing(records):
     before = _state(rt, ids)
     done = purge(rt.unit_of_work, POLICY, rt.media_store, dry_run=True)
     assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
-                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1}
+                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "closed_cases": 1}
     assert _state(rt, ids) == before
 
 
@@ -87,7 +87,7 @@ def test_what_is_past_its_time_goes_and_the_rest_stays(records):
     before_case = _state(rt, ids)["case_report"]
     done = purge(rt.unit_of_work, POLICY, rt.media_store)
     assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
-                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1}
+                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "closed_cases": 1}
     state = _state(rt, ids)
     assert state["in"] == ["", "Message 1", "Message 2"], "a message still waiting keeps its body"
     assert state["out"] == ["", "Reply 1", "Reply 2"], "a reply not yet sent keeps its body"
@@ -97,7 +97,7 @@ def test_what_is_past_its_time_goes_and_the_rest_stays(records):
     with pytest.raises(NotFound):
         rt.media_store.get(ids["key"])  # the file itself is gone
     assert state["audit"] == ["recent"]
-    assert (state["case"], state["case_report"]) == ("closed", before_case), "a case is never touched"
+    assert (state["case"], state["case_report"]) == ("closed", None)
     assert purge(rt.unit_of_work, POLICY, rt.media_store).counts() == dict.fromkeys(done.counts(), 0)
 
 
@@ -127,3 +127,86 @@ def test_the_scheduler_enqueues_the_purge_once_a_day_and_the_job_runs_it(sqlite_
             assert session.scalars(select(UssdSessionEnd)).all() == []
     finally:
         rt.close()
+
+
+SECRETS = ("Aminata", "Traoré", "+22376000777", "Derrière le marché", "Elle dort chez la voisine", "mariage forcé",
+           "Bakary")
+
+
+def _closed_case_with_a_story(session, org, closed_days: int):
+    """A case closed closed_days ago whose record holds names, numbers and words: in registration, relatives,
+    contacts, the report, notes, a family message, the assessment, the plan, a conference."""
+    from casecore.cases.models import CaseContact
+    from casecore.cases.record_models import (
+        AssessmentDomain,
+        CaseAction,
+        CaseCaregiver,
+        CaseConference,
+        CaseGoal,
+        ChildRegistration,
+    )
+    worker = make_user(session, org, role="caseworker")
+    case = make_case(session, organisation_slug=org.slug, status="closed", contact_phones=["+22376000777"],
+                     assigned_to_id=worker.id)
+    row = session.get(Case, case.id)
+    row.closed_at = utcnow() - timedelta(days=closed_days)
+    report = session.get(Report, row.report_id)
+    report.description, report.reporter_phone = "Elle dort chez la voisine", "+22376000777"
+    session.add_all([
+        ChildRegistration(case_id=case.id, name_first="Aminata", name_last="Traoré", sex="female", age=12,
+                          address_current="Derrière le marché", protection_concerns=["child_marriage"]),
+        CaseCaregiver(case_id=case.id, position=0, relation="uncle", relation_name="Bakary"),
+        CaseEvent(case_id=case.id, kind="note", body="Risque de mariage forcé"),
+        CaseEvent(case_id=case.id, kind="family_message", body="Aminata va mieux", unlinked_phone="+22376000777"),
+        CaseEvent(case_id=case.id, kind="step_changed", body="closure"),
+        AssessmentDomain(case_id=case.id, domain="safety", needs="Loin de l'oncle Bakary", updated_by_id=worker.id),
+        CaseConference(case_id=case.id, held_on=utcnow().date(), decisions="Aminata reste chez sa tante",
+                       recorded_by_id=worker.id, family_present=True, child_present=True),
+    ])
+    session.flush()
+    goal = CaseGoal(case_id=case.id, goal="Aminata retourne à l'école", status="achieved", created_at=utcnow(),
+                    updated_at=utcnow(), created_by_id=worker.id)
+    session.add(goal)
+    session.flush()
+    session.add(CaseAction(case_id=case.id, goal_id=goal.id, what="Voir Traoré le directeur", by="caseworker",
+                           status="done", created_at=utcnow(), updated_at=utcnow(), updated_by_id=worker.id))
+    assert session.scalar(select(func.count()).select_from(CaseContact)) >= 1
+    return case.id
+
+
+def _everything_written(session) -> str:
+    """Every value of every table, as text: what a copy of the database would show."""
+    from casecore.base import Base
+    return "\n".join(str(tuple(row)) for table in Base.metadata.sorted_tables
+                     for row in session.execute(table.select()))
+
+
+def test_a_closed_case_past_its_time_is_anonymised_and_the_figures_keep_it(any_db_runtime):
+    from casecore.cases.models import CaseTransfer
+    rt = any_db_runtime
+    with rt.unit_of_work() as session:
+        org = make_organisation(session)
+        old = _closed_case_with_a_story(session, org, 365 * 6)
+    with rt.unit_of_work(read_only=True) as session:
+        assert all(secret in _everything_written(session) for secret in SECRETS)
+    assert purge(rt.unit_of_work, POLICY, rt.media_store, dry_run=True).closed_cases == 1
+    assert purge(rt.unit_of_work, POLICY, rt.media_store).closed_cases == 1
+    with rt.unit_of_work(read_only=True) as session:
+        written = _everything_written(session)
+        case = session.get(Case, old)
+        steps = session.scalars(select(CaseEvent.body).where(CaseEvent.case_id == old,
+                                                             CaseEvent.kind == "step_changed")).all()
+        report = session.get(Report, case.report_id)
+    assert [secret for secret in SECRETS if secret in written] == []
+    assert case.anonymised_at is not None and case.status == "closed" and steps == ["closure"]
+    assert (report.concern, report.child_sex) != (None, None), "what the figures count stays"
+    # Held, or being transferred, or closed more recently: kept whole.
+    with rt.unit_of_work() as session:
+        held = _closed_case_with_a_story(session, org, 365 * 6)
+        session.get(Case, held).legal_hold = True
+        moving = _closed_case_with_a_story(session, org, 365 * 6)
+        session.add(CaseTransfer(case_id=moving, from_organisation_id=org.id, to_organisation_id=org.id,
+                                 status="pending", requested_by_id=session.get(Case, moving).assigned_to_id,
+                                 requested_at=utcnow()))
+        _closed_case_with_a_story(session, org, 365 * 2)
+    assert purge(rt.unit_of_work, POLICY, rt.media_store).closed_cases == 0

@@ -343,3 +343,21 @@ def test_a_message_from_a_number_not_linked_is_marked_so_until_the_case_worker_l
         other = record_family_message(session, world["case_id"], channel="sms", body="Bonjour",
                                       source_key="sms:test-linked").event_id
     assert post(client, f"/cases/{world['case_id']}/messages/{other}/link").status_code == 400
+
+
+def test_a_supervisor_puts_a_case_under_a_legal_hold_with_a_reason_and_lifts_it(app, uow, world):
+    from casecore.cases.models import Case
+    lead = client_for(app, world["lead"][0])
+    path = f"/cases/{world['case_id']}/legal-hold"
+    missing = post(lead, path, hold="yes", reason="  ")
+    assert missing.status_code == 400 and "Dites pourquoi le dossier doit être gardé." in missing.get_data(as_text=True)
+    assert post(client_for(app, world["worker"][0]), path, hold="yes", reason="Enquête").status_code == 403
+    assert post(lead, path, hold="yes", reason="Enquête de police en cours").status_code == 302
+    with uow() as session:
+        case = session.get(Case, world["case_id"])
+        assert (case.legal_hold, case.legal_hold_reason) == (True, "Enquête de police en cours")
+    assert "Sous conservation légale" in lead.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert post(lead, path, hold="no").status_code == 302
+    with uow() as session:
+        assert session.get(Case, world["case_id"]).legal_hold is False
+    assert {"case.legal_hold_set", "case.legal_hold_lifted"} <= set(views(uow, world["lead"][1]))
