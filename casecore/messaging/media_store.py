@@ -40,6 +40,8 @@ class FileMediaStore(MediaStore):
     def put(self, data: bytes) -> str:
         key = uuid.uuid4().hex
         path = self._path(key)
+        if not self.root.exists():
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = path.with_name(f".{key}.{os.getpid()}.tmp")
         # O_EXCL and 0600 from the start: the bytes are never readable by another user, even for a moment.

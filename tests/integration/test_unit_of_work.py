@@ -57,3 +57,23 @@ def test_on_sqlite_a_read_only_unit_of_work_reads_while_another_holds_the_write_
         with runtime.unit_of_work(read_only=True) as reader:
             assert reader.scalar(select(func.count(Organisation.id))) == 0
         assert time.monotonic() - started < 1
+
+
+def test_the_sqlite_database_its_wal_and_the_media_files_are_readable_by_their_owner_only(tmp_path):
+    import stat
+
+    from sqlalchemy import text
+
+    from casecore.db import make_engine
+    from casecore.messaging.media_store import FileMediaStore
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'relais.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x TEXT)"))
+        conn.execute(text("INSERT INTO t VALUES ('Aminata')"))
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (tmp_path / "data").iterdir()}
+    assert modes == {"relais.db": 0o600, "relais.db-wal": 0o600, "relais.db-shm": 0o600}, modes
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    engine.dispose()
+    store = FileMediaStore(tmp_path / "media")
+    store.put(b"photo")
+    assert stat.S_IMODE((tmp_path / "media").stat().st_mode) == 0o700
