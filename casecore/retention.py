@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from casecore.audit import AuditEvent
 from casecore.base import utcnow
-from casecore.cases.anonymise import anonymise_case
+from casecore.cases.anonymise import ANONYMOUS_REPORT, anonymise_case
 from casecore.cases.models import Case, CaseTransfer
 from casecore.feedback.models import Feedback
-from casecore.messaging.inbox import PROCESSED
+from casecore.handoff.models import Handoff
+from casecore.messaging.inbox import LIMITED, PROCESSED
 from casecore.messaging.media_store import MediaStore
 from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
 from casecore.reports.models import Report
@@ -31,10 +32,13 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 CASE_BATCH = 50  # a case touches some twenty tables
-# Outbox rows whose fate is settled: their body is no longer needed to send or reconcile them.
-SETTLED_OUTBOUND = ("sent", "failed", "rerouted")
-# Reports turned down at triage: not a case, nothing to follow.
-TURNED_DOWN = ("not_eligible", "duplicate")
+# Outbox rows past any use of their body by then: sent or not, held or of unknown outcome for months (a row
+# still queued or being sent keeps it).
+SETTLED_OUTBOUND = ("sent", "failed", "rerouted", "held", "unknown")
+# Inbound messages handled, or never to be (over their number's limit).
+HANDLED_INBOUND = (PROCESSED, LIMITED)
+# Reports turned down or sent elsewhere at triage: not a case of the organisation, nothing to follow.
+TURNED_DOWN = ("not_eligible", "duplicate", "referred")
 REMOVED = ""  # what a removed message body becomes (the column holds text)
 MEDIA_REMOVED = "retention"
 
@@ -88,7 +92,7 @@ def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: R
     done = Purged(dry_run=dry_run)
     messages_before = now - timedelta(days=policy.message_days)
     done.inbound_bodies = _in_batches(unit_of_work, dry_run, select(InboundMessage.id).where(
-        InboundMessage.status == PROCESSED, InboundMessage.received_at < messages_before,
+        InboundMessage.status.in_(HANDLED_INBOUND), InboundMessage.received_at < messages_before,
         InboundMessage.body != REMOVED), _statement(
         lambda ids: update(InboundMessage).where(InboundMessage.id.in_(ids)).values(body=REMOVED)))
     done.outbound_bodies = _in_batches(unit_of_work, dry_run, select(OutboundMessage.id).where(
@@ -104,8 +108,7 @@ def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: R
         or_(Report.description.is_not(None), Report.reporter_phone.is_not(None), Report.reporter_key.is_not(None)))
     done.report_files = _remove_report_files(unit_of_work, dry_run, reports_before, media_store)
     done.turned_down_reports = _in_batches(unit_of_work, dry_run, turned_down, _statement(
-        lambda ids: update(Report).where(Report.id.in_(ids))
-        .values(description=None, reporter_phone=None, reporter_key=None, answers={})))
+        lambda ids: update(Report).where(Report.id.in_(ids)).values(ANONYMOUS_REPORT)))
     done.closed_cases = _anonymise_closed_cases(
         unit_of_work, dry_run, now - timedelta(days=365 * policy.closed_case_years), media_store, now)
     done.audit_events = _in_batches(unit_of_work, dry_run, select(AuditEvent.id).where(
@@ -122,53 +125,65 @@ def _anonymise_closed_cases(unit_of_work, dry_run: bool, before: datetime, media
     query = select(Case.id).where(Case.status == "closed", Case.closed_at < before, Case.legal_hold.is_(False),
                                   Case.anonymised_at.is_(None), Case.id.not_in(transferring))
 
-    def anonymise(session: Session, ids: list) -> None:
+    def anonymise(session: Session, ids: list) -> list[str]:
+        files, done = [], []
         for case_id in ids:
-            anonymise_case(session, case_id, media_store, now)
-        session.execute(update(Feedback).where(Feedback.case_id.in_(ids)).values(comment=None)
+            removed = anonymise_case(session, case_id, now)
+            if removed is not None:
+                files += removed
+                done.append(case_id)
+        session.execute(update(Feedback).where(Feedback.case_id.in_(done)).values(comment=None)
                         .execution_options(synchronize_session=False))
+        # What Relais last sent to CPIMS+ was kept as digests of names and dates: they go too.
+        session.execute(update(Handoff).where(Handoff.case_id.in_(done)).values(record_sent=None)
+                        .execution_options(synchronize_session=False))
+        return files
 
-    return _in_batches(unit_of_work, dry_run, query, anonymise, batch=CASE_BATCH)
+    return _in_batches(unit_of_work, dry_run, query, anonymise, batch=CASE_BATCH, media_store=media_store)
 
 
 def _remove_report_files(unit_of_work, dry_run: bool, before: datetime, media_store: MediaStore | None) -> int:
-    """Photos and files of reports turned down long ago: the file deleted, the item kept as removed."""
-    query = (select(InboundMedia.id, InboundMedia.storage_key).join(Report, Report.id == InboundMedia.report_id)
+    """Photos and files of reports turned down long ago: the item kept as removed, the file deleted once that
+    commits."""
+    query = (select(InboundMedia.id).join(Report, Report.id == InboundMedia.report_id)
              .where(Report.status.in_(TURNED_DOWN), func.coalesce(Report.decided_at, Report.received_at) < before,
                     InboundMedia.case_id.is_(None), InboundMedia.storage_key.is_not(None)))
-    total = 0
-    while True:
-        with unit_of_work() as session:
-            rows = session.execute(query.limit(BATCH)).all()
-            if dry_run:
-                return len(rows) if len(rows) < BATCH else len(session.execute(query).all())
-            if not rows:
-                return total
-            for _id, key in rows:
-                if media_store is not None:
-                    media_store.delete(key)
-            session.execute(update(InboundMedia).where(InboundMedia.id.in_([row.id for row in rows]))
-                            .values(storage_key=None, status="refused", reason=MEDIA_REMOVED)
-                            .execution_options(synchronize_session=False))
-        total += len(rows)
+
+    def remove(session: Session, ids: list) -> list[str]:
+        keys = list(session.scalars(select(InboundMedia.storage_key).where(InboundMedia.id.in_(ids))))
+        session.execute(update(InboundMedia).where(InboundMedia.id.in_(ids))
+                        .values(storage_key=None, source_url="", status="refused", reason=MEDIA_REMOVED)
+                        .execution_options(synchronize_session=False))
+        return keys
+
+    return _in_batches(unit_of_work, dry_run, query, remove, media_store=media_store)
 
 
 def _statement(build: Callable) -> Callable:
     """A change made of one statement over the batch's ids."""
-    return lambda session, ids: session.execute(build(ids).execution_options(synchronize_session=False))
+    def change(session: Session, ids: list) -> None:
+        session.execute(build(ids).execution_options(synchronize_session=False))
+    return change
 
 
-def _in_batches(unit_of_work, dry_run: bool, ids_query, change: Callable, batch: int = BATCH) -> int:
-    """Apply change(session, ids) to the rows ids_query finds, batch at a time, each batch committed; a dry run
-    only counts."""
+def _in_batches(unit_of_work, dry_run: bool, ids_query, change: Callable, batch: int = BATCH,
+                media_store: MediaStore | None = None) -> int:
+    """Apply change(session, ids) to the rows ids_query finds, batch at a time in id order (each batch committed,
+    the next one found from the last id: no walk past rows done already); a change may return stored files to
+    delete, which go once its batch committed. A dry run only counts."""
     if dry_run:
         with unit_of_work() as session:
             return session.scalar(select(func.count()).select_from(ids_query.subquery()))
-    total = 0
+    column = ids_query.selected_columns[0]
+    total, last = 0, None
     while True:
         with unit_of_work() as session:
-            ids = list(session.scalars(ids_query.limit(batch)))
+            page = ids_query.order_by(column).limit(batch)
+            ids = list(session.scalars(page if last is None else page.where(column > last)))
             if not ids:
                 return total
-            change(session, ids)
-        total += len(ids)
+            files = change(session, ids) or []
+        for key in files:
+            if media_store is not None:
+                media_store.delete(key)
+        total, last = total + len(ids), ids[-1]

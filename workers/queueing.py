@@ -36,6 +36,7 @@ POLL_JOB = "workers.handoff.poll_cases"
 RECORD_JOB = "workers.handoff.send_record"
 INDICATORS_JOB = "workers.indicators.refresh_indicators"
 RETENTION_JOB = "workers.retention.purge_expired"
+RETENTION_TIMEOUT_SECONDS = 3600
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -197,7 +198,9 @@ def enqueue_indicators(queue: Queue, organisation_id: str | uuid.UUID) -> bool:
 
 def enqueue_retention(queue: Queue, day: str) -> bool:
     """Enqueue the day's retention purge; False when Redis cannot be reached."""
-    return _enqueue_once(sibling(queue, BACKGROUND), RETENTION_JOB, f"retention-{day}", day, retry=False)
+    # A first purge over years of records takes long: an hour, not RQ's default three minutes.
+    return _enqueue_once(sibling(queue, BACKGROUND), RETENTION_JOB, f"retention-{day}", day, retry=False,
+                         timeout=RETENTION_TIMEOUT_SECONDS)
 
 
 def enqueue_poll(queue: Queue, handoff_ids: list[str]) -> bool:
@@ -210,13 +213,13 @@ def enqueue_poll(queue: Queue, handoff_ids: list[str]) -> bool:
 
 
 def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = True,
-                  beside_started: bool = False) -> bool:
+                  beside_started: bool = False, timeout: int | None = None) -> bool:
     """Enqueue unless a job with this id will run anyway; beside_started enqueues a second job (its own id) when
     the first is marked started, for work whose database state lets only one run act (an outbox claim)."""
     try:
         try:
             # The common case, a job never enqueued before, costs one enqueue and no look-up (USSD's last step).
-            _enqueue(queue, func, job_id, arg, retry)
+            _enqueue(queue, func, job_id, arg, retry, timeout)
         except DuplicateJobError:
             # Looked up by id, not in this queue: the same work may have been put on another one before.
             existing = _fetch_job(queue, job_id)
@@ -230,7 +233,7 @@ def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = 
             # A finished or failed run keeps its id for a while; clear it so the work can be tried again.
             if existing is not None:
                 existing.delete()
-            _enqueue(queue, func, job_id, arg, retry)
+            _enqueue(queue, func, job_id, arg, retry, timeout)
     except DuplicateJobError:
         # Another process enqueued the same id between our delete and our enqueue: it is waiting, as wanted.
         return True
@@ -253,10 +256,11 @@ def _fetch_job(queue: Queue, job_id: str) -> Job | None:
         return None
 
 
-def _enqueue(queue: Queue, func: str, job_id: str, arg: str, retry: bool) -> None:
+def _enqueue(queue: Queue, func: str, job_id: str, arg: str, retry: bool, timeout: int | None = None) -> None:
     queue.enqueue(
         func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS) if retry else None,
+        **({"job_timeout": timeout} if timeout else {}),
     )
 
 

@@ -109,7 +109,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_family_note, event_id) for event_id in note_ids]
     work += [(enqueue_record_sync, handoff_id) for handoff_id in record_ids]
     work += [(enqueue_indicators, organisation_id) for organisation_id in indicator_ids]
-    work += [(enqueue_retention, day) for day in retention_days]
+    work += [(_marking_retention(runtime), day) for day in retention_days]
     # Read back in batches: one Primero call per batch (its id filter), not one per case.
     work += [(enqueue_poll, [str(i) for i in follow_ids[start:start + POLL_BATCH]])
              for start in range(0, len(follow_ids), POLL_BATCH)]
@@ -146,16 +146,30 @@ def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list,
 
 
 def _retention_due(runtime: Runtime, now: datetime) -> list[str]:
-    """The day's retention purge, once a day whichever scheduler first marks it in Redis."""
+    """The day's retention purge unless a scheduler enqueued one in the last day (marked in Redis once it did:
+    two schedulers at once enqueue the same job id, which runs once)."""
     if not runtime.settings.RETENTION_DAILY:
         return []
-    day = now.date().isoformat()
     try:
-        if runtime.redis.set(RETENTION_MARK, day, nx=True, ex=RETENTION_EVERY_SECONDS):
-            return [day]
+        if runtime.redis.exists(RETENTION_MARK):
+            return []
     except redis.RedisError as exc:
         log.warning("retention not started: Redis is unavailable (%s)", exc.__class__.__name__)
-    return []
+        return []
+    return [now.date().isoformat()]
+
+
+def _marking_retention(runtime: Runtime):
+    """enqueue_retention, marking the day done only once the job is in the queue."""
+    def enqueue(queue, day: str) -> bool:
+        if not enqueue_retention(queue, day):
+            return False
+        try:
+            runtime.redis.set(RETENTION_MARK, day, ex=RETENTION_EVERY_SECONDS)
+        except redis.RedisError:
+            pass  # enqueued again at the next sweep: the same job id, which runs once
+        return True
+    return enqueue
 
 
 def _indicators_due(runtime: Runtime, session) -> list:

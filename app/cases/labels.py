@@ -261,6 +261,7 @@ ACTION_LABELS = {
     "user.unlocked": N_("Unlocked an account"),
     "user.sessions_ended": N_("Logged an account out everywhere"),
     "password.changed": N_("Changed their password"),
+    "password.change_refused": N_("Gave a wrong current password to change it"),
     "grant.requested_role": N_("Asked for an account's role (to be confirmed)"),
     "grant.requested_team_member": N_("Asked for a case worker to join a team (to be confirmed)"),
     "grant.confirmed": N_("Confirmed access an administrator asked for"),

@@ -26,6 +26,8 @@ bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
 # USSD answers every refusal as a last screen too; its rate limits are checked in its view, on a session's first
 # step only, so that a started session is never cut nor slowed.
 USSD_ENDPOINT = f"{BLUEPRINT}.africastalking_ussd"
+# What a locked-out source is told to wait on USSD (the lock itself ends when its window does).
+LOCKED_RETRY_SECONDS = 60
 
 
 @bp.before_request
@@ -36,6 +38,10 @@ def guard_webhooks():
         refused = limits.request_refusal(count=not authenticated_by_secret())
         if refused is not None:
             return refused
+    elif authenticated_by_secret() and limits.locked_out():
+        # Before the token is looked at: a locked-out source must not learn whether its guess was right (403 for a
+        # wrong token, 429 for the right one would tell it). From a list in memory: no round trip per step.
+        return limits.too_many(limits.Refusal(limits.AUTH_FAILURES, LOCKED_RETRY_SECONDS), prefix="END ")
     return require_africastalking_token()
 
 

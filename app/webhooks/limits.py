@@ -95,7 +95,12 @@ class LockedSources:
         self._read_at: float | None = None
 
     def get(self) -> frozenset[str]:
-        with self._lock:
+        """The list; one caller at a time rereads it when due, the others meanwhile get the last one (a Redis that
+        hangs holds one step, not every step of the process)."""
+        due = self._read_at is None or self._clock() - self._read_at >= self._refresh
+        if not due or not self._lock.acquire(blocking=self._read_at is None):
+            return self._sources
+        try:
             if self._read_at is None or self._clock() - self._read_at >= self._refresh:
                 self._read_at = self._clock()
                 try:
@@ -108,6 +113,8 @@ class LockedSources:
                 except redis.RedisError:
                     self._sources = frozenset()  # left open, as every limit while Redis is down
             return self._sources
+        finally:
+            self._lock.release()
 
 
 def limiter_from_settings(settings: Settings, client: Callable[[], redis.Redis]) -> RateLimiter:

@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 # Room for "CON " within the 160 characters a screen may hold, counted as the phone will show the text.
 USSD_LIMITS = Limits(max_options=7, max_chars=156, measure=ussd_length)
-# What a locked-out source is told to wait (the lock itself ends when its window does).
-LOCKED_RETRY_SECONDS = 60
 # The first screen of a session over RATE_LIMIT_USSD_SESSIONS_PER_NUMBER.
 TOO_MANY_SESSIONS = N_("You have dialled too often. Please try again later.")
 TOO_MANY_SESSIONS_EMERGENCY = N_("You have dialled too often. Please try again later. "
@@ -48,9 +46,6 @@ def africastalking_ussd():
         refused = new_session_refusal(step)
         if refused is not None:
             return refused
-    elif authenticated_by_secret() and limits.locked_out():
-        # A source locked out after failed token checks is refused even with the right token, mid-session too.
-        return limits.too_many(limits.Refusal(limits.AUTH_FAILURES, LOCKED_RETRY_SECONDS), prefix="END ")
     body, status = answer_step(step)
     return plain(body, status)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore.cases.models import (
@@ -20,6 +20,7 @@ from casecore.cases.models import (
     CaseEvent,
     CaseFollowUp,
     CaseTransfer,
+    FeedbackRequest,
     Referral,
 )
 from casecore.cases.record_models import (
@@ -39,7 +40,6 @@ from casecore.cases.record_models import (
     TraceMatch,
     TracingAction,
 )
-from casecore.messaging.media_store import MediaStore
 from casecore.messaging.models import InboundMedia
 from casecore.reports.models import Report
 
@@ -64,10 +64,17 @@ TO_EMPTY = {
     BestInterestDetermination: ("evidence", "child_views", "decision", "reasons"),
 }
 FILES_REMOVED = "retention"
+# What a report keeps once anonymised: its coded fields; who reported, what they said, what staff wrote go.
+ANONYMOUS_REPORT = {"description": None, "reporter_phone": None, "reporter_key": None, "answers": {},
+                    "decision_note": None}
 
 
-def anonymise_case(session: Session, case_id: uuid.UUID, media_store: MediaStore | None, now: datetime) -> None:
-    """Remove what identifies or tells about the case's child and family; mark the case anonymised."""
+def anonymise_case(session: Session, case_id: uuid.UUID, now: datetime) -> list[str] | None:
+    """Remove what identifies or tells about the case's child and family; mark the case anonymised. Returns the
+    stored files to delete once this commits (None: the case changed since it was chosen, nothing done)."""
+    case = session.get(Case, case_id, with_for_update=True, populate_existing=True)
+    if case is None or case.status != "closed" or case.legal_hold or case.anonymised_at is not None:
+        return None  # reopened, held or done since the batch was chosen
     for model, columns in TO_NULL.items():
         session.execute(update(model).where(model.case_id == case_id).values(dict.fromkeys(columns))
                         .execution_options(synchronize_session=False))
@@ -83,28 +90,30 @@ def anonymise_case(session: Session, case_id: uuid.UUID, media_store: MediaStore
                     .values(body=None).execution_options(synchronize_session=False))
     session.execute(update(CaseEvent).where(CaseEvent.case_id == case_id).values(unlinked_phone=None)
                     .execution_options(synchronize_session=False))
+    # Survey invitations name the family's numbers: they go before the numbers do.
+    session.execute(delete(FeedbackRequest).where(FeedbackRequest.case_id == case_id)
+                    .execution_options(synchronize_session=False))
     for model in (CaseCaregiver, CaseContact):
         session.execute(delete(model).where(model.case_id == case_id).execution_options(synchronize_session=False))
-    _remove_files(session, case_id, media_store)
-    case = session.get(Case, case_id)
+    files = _remove_files(session, case_id, case.report_id)
     if case.report_id is not None:
         session.execute(update(Report).where(Report.id == case.report_id)
-                        .values(description=None, reporter_phone=None, reporter_key=None, answers={})
-                        .execution_options(synchronize_session=False))
-    case.reopen_reason, case.anonymised_at = None, now
+                        .values(ANONYMOUS_REPORT).execution_options(synchronize_session=False))
+    case.reopen_reason, case.legal_hold_reason, case.anonymised_at = None, None, now
     session.flush()
+    return files
 
 
-def _remove_files(session: Session, case_id: uuid.UUID, media_store: MediaStore | None) -> None:
-    for key in session.scalars(select(CaseDocument.storage_key).where(CaseDocument.case_id == case_id)):
-        if media_store is not None:
-            media_store.delete(key)
+def _remove_files(session: Session, case_id: uuid.UUID, report_id: uuid.UUID | None) -> list[str]:
+    """The case's documents and the files that came with the family's messages or the report: rows emptied now,
+    the keys returned for the files to go once this commits."""
+    keys = list(session.scalars(select(CaseDocument.storage_key).where(CaseDocument.case_id == case_id)))
     session.execute(delete(CaseDocument).where(CaseDocument.case_id == case_id)
                     .execution_options(synchronize_session=False))
-    for key in session.scalars(select(InboundMedia.storage_key).where(InboundMedia.case_id == case_id,
-                                                                       InboundMedia.storage_key.is_not(None))):
-        if media_store is not None:
-            media_store.delete(key)
-    session.execute(update(InboundMedia).where(InboundMedia.case_id == case_id, InboundMedia.storage_key.is_not(None))
-                    .values(storage_key=None, status="refused", reason=FILES_REMOVED)
+    mine = or_(InboundMedia.case_id == case_id, InboundMedia.report_id == report_id) if report_id \
+        else InboundMedia.case_id == case_id
+    keys += [key for key in session.scalars(select(InboundMedia.storage_key).where(mine)) if key]
+    session.execute(update(InboundMedia).where(mine)
+                    .values(storage_key=None, source_url="", status="refused", reason=FILES_REMOVED)
                     .execution_options(synchronize_session=False))
+    return keys

@@ -252,6 +252,8 @@ def reopen_case(session: Session, staff: Staff, case_id: str | uuid.UUID, reason
     case = lock_case(session, staff, case_id, supervisor_only=True)
     if case.status != "closed":
         raise Refused("not_closed")
+    if case.anonymised_at is not None:
+        raise Refused("case_anonymised")  # nothing left to work on: a new report opens a new case
     narrative = staff_text(reason, "reason")
     now = utcnow()
     case.status, case.reopened_at, case.reopen_reason = "open", now, narrative
@@ -282,6 +284,8 @@ def set_legal_hold(session: Session, staff: Staff, case_id: str | uuid.UUID, hol
     case = lock_case(session, staff, case_id, supervisor_only=True)
     if case.anonymised_at is not None:
         raise Refused("case_anonymised")
-    case.legal_hold, case.legal_hold_reason = hold, staff_text(reason, "hold_reason") if hold else None
-    add_event(session, case.id, "legal_hold_set" if hold else "legal_hold_lifted", staff.id)
+    # The reason stays in the timeline when the hold is lifted: why the case was kept is part of its record.
+    said = staff_text(reason, "hold_reason") if hold else case.legal_hold_reason
+    case.legal_hold, case.legal_hold_reason = hold, said if hold else None
+    add_event(session, case.id, "legal_hold_set" if hold else "legal_hold_lifted", staff.id, said)
     record_event(session, staff.id, "case.legal_hold_set" if hold else "case.legal_hold_lifted", "case", case.id)

@@ -152,7 +152,7 @@ def _closed_in_primero(session: Session, handoff: Handoff, snapshot: dict[str, A
     reason = str(snapshot.get("closure_reason") or "")[:200] or None
     if handoff.case_id is not None:
         case = session.get(Case, handoff.case_id, with_for_update=True)
-        if case.status == "closed":
+        if case.status == "closed" and case.anonymised_at is None:
             # Closed in Relais already, with its surveys: the family is not asked twice.
             record_event(session, None, "handoff.closed_in_primero", "report", report.id)
             return outbox_ids

@@ -136,7 +136,7 @@ SECRETS = ("Aminata", "Traoré", "+22376000777", "Derrière le marché", "Elle d
 def _closed_case_with_a_story(session, org, closed_days: int):
     """A case closed closed_days ago whose record holds names, numbers and words: in registration, relatives,
     contacts, the report, notes, a family message, the assessment, the plan, a conference."""
-    from casecore.cases.models import CaseContact
+    from casecore.cases.models import CaseContact, FeedbackRequest
     from casecore.cases.record_models import (
         AssessmentDomain,
         CaseAction,
@@ -170,7 +170,11 @@ def _closed_case_with_a_story(session, org, closed_days: int):
     session.flush()
     session.add(CaseAction(case_id=case.id, goal_id=goal.id, what="Voir Traoré le directeur", by="caseworker",
                            status="done", created_at=utcnow(), updated_at=utcnow(), updated_by_id=worker.id))
-    assert session.scalar(select(func.count()).select_from(CaseContact)) >= 1
+    contact = session.scalars(select(CaseContact).where(CaseContact.case_id == case.id)).first()
+    # A survey invitation names the family's number: it must not hold the anonymisation back.
+    session.add(FeedbackRequest(purpose_key=f"survey-{case.id}", case_id=case.id, contact_id=contact.id,
+                                kind="closure", audience="adult", asked_at=utcnow()))
+    report.decision_note = "Aminata vue à la maison"
     return case.id
 
 
@@ -210,3 +214,14 @@ def test_a_closed_case_past_its_time_is_anonymised_and_the_figures_keep_it(any_d
                                  requested_at=utcnow()))
         _closed_case_with_a_story(session, org, 365 * 2)
     assert purge(rt.unit_of_work, POLICY, rt.media_store).closed_cases == 0
+    # An anonymised case is not reopened: nothing is left to work on (a new report opens a new case).
+    from casecore.cases.casework import reopen_case
+    from casecore.deadlines.timelines import Timelines
+    from casecore.errors import Refused
+    from tests.factories import as_staff
+    with rt.unit_of_work() as session:
+        lead = as_staff(make_user(session, org, role="supervisor"))
+    with pytest.raises(Refused) as refused, rt.unit_of_work() as session:
+        session.get(Case, old).team_id = None
+        reopen_case(session, lead, old, "La famille revient", Timelines())
+    assert refused.value.code in ("case_anonymised",)

@@ -121,7 +121,10 @@ def test_the_administrator_cannot_open_the_account_by_asking_again_or_after_a_re
         user = session.get(User, grant.user_id)
         assert (user.role, user.is_active) == ("caseworker", True)
     made, status = _client(app, SELF_MADE["email"])
-    assert status == 302 and made.get("/triage").status_code == 403, "no supervisor's pages without a second person"
+    assert status == 302 and made.get("/triage").headers["Location"].endswith("/password")
+    _post(made, "/password", "/password", current=PASSWORD, new="un chemin de terre rouge",
+          again="un chemin de terre rouge")
+    assert made.get("/triage").status_code == 403, "no supervisor's pages without a second person"
 
 
 def test_a_grant_that_no_longer_fits_its_account_is_not_applied(app, uow, org):
@@ -187,3 +190,19 @@ def test_an_account_an_administrator_made_chooses_its_own_password_first_and_end
         token = csrf_from(fresh.get("/login").get_data(as_text=True))
         assert fresh.post("/login", data={"email": SELF_MADE["email"], "password": "un chemin de terre rouge",
                                           "csrf_token": token}).status_code == 302
+
+
+def test_wrong_current_passwords_count_as_failed_logins(app, uow, org):
+    supervisor, _ = _client(app, org["supervisor"][0])
+    app.extensions["relais.login_limits"].rates["login-failures"] = type(
+        app.extensions["relais.login_limits"].rates["login-failures"])(2, 600)
+    for _ in range(2):
+        refused = _post(supervisor, "/password", "/password", current="not the password", new="un chemin de terre",
+                        again="un chemin de terre")
+        assert refused.status_code == 400
+    throttled = _post(supervisor, "/password", "/password", current=PASSWORD, new="un chemin de terre rouge",
+                      again="un chemin de terre rouge")
+    assert throttled.status_code == 429 and "Réessayez dans 10 minutes" in throttled.get_data(as_text=True)
+    with uow() as session:
+        from casecore.audit import AuditEvent
+        assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "password.change_refused")).all()) == 2

@@ -270,6 +270,8 @@ def test_failed_checks_lock_the_source_out_even_with_a_good_token(make_app):
     # A session started before is cut too (the source is suspect, whatever its token); another address is not.
     cut = ussd(client, "1", "ATUid_before", query=f"?token={AT_TOKEN}")
     assert cut.status_code == 429 and cut.get_data(as_text=True).startswith("END Too many failed")
+    # A wrong guess gets the same answer as the right token: the lock tells nothing about the token.
+    assert ussd(client, "1", "ATUid_before", query="?token=guess9").status_code == 429
     assert sms(client, "x", "f-6", query=f"?token={AT_TOKEN}", REMOTE_ADDR="10.0.0.8").status_code == 200
     assert ussd(client, "1", "ATUid_other", query=f"?token={AT_TOKEN}", REMOTE_ADDR="10.0.0.8").status_code == 200
 
