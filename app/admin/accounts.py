@@ -151,28 +151,32 @@ def _update_user(form: EditUserForm, user_id: uuid.UUID) -> list[str]:
 @bp.route("/users/<user_id>/unlock", methods=["POST"])
 def unlock(user_id: str):
     """Lift the lock left by repeated failed logins."""
-    with runtime().unit_of_work() as db:
-        try:
-            user = user_service.unlock_user(db, current_user.organisation_id, user_id)
-        except NotFound:
-            abort(404)
-        record_event(db, current_user.id, "user.unlocked", "user", user.id)
+    account_id, _ = _act_on_account(
+        user_id, lambda db, user: user_service.unlock_user(db, current_user.organisation_id, user.id), "user.unlocked")
     flash_done(N_("Account unlocked."))
-    return redirect(url_for("admin.user", user_id=user.id))
+    return redirect(url_for("admin.user", user_id=account_id))
 
 
 @bp.route("/users/<user_id>/sessions/end", methods=["POST"])
 def end_sessions(user_id: str):
     """Log the account out everywhere at once (a lost phone, a shared computer, a departure)."""
+    account_id, ended = _act_on_account(
+        user_id, lambda db, user: end_user_sessions(db, user.id, "ended_by_admin"), "user.sessions_ended")
+    flash_done(N_("%(n)s session(s) ended."), n=ended)
+    return redirect(url_for("admin.user", user_id=account_id))
+
+
+def _act_on_account(user_id: str, change, action: str):
+    """change(db, user) on one of the organisation's accounts (404 for any other), audited as action; returns the
+    account's id and what change returned."""
     with runtime().unit_of_work() as db:
         try:
             user = user_service.org_user(db, current_user.organisation_id, user_id)
         except NotFound:
             abort(404)
-        ended = end_user_sessions(db, user.id, "ended_by_admin")
-        record_event(db, current_user.id, "user.sessions_ended", "user", user.id)
-    flash_done(N_("%(n)s session(s) ended."), n=ended)
-    return redirect(url_for("admin.user", user_id=user.id))
+        result = change(db, user)
+        record_event(db, current_user.id, action, "user", user.id)
+        return user.id, result
 
 
 # -- teams -------------------------------------------------------------------------------------------------------
