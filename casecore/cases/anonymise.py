@@ -40,6 +40,7 @@ from casecore.cases.record_models import (
     TraceMatch,
     TracingAction,
 )
+from casecore.cases.registration import NAME_FIELDS
 from casecore.messaging.models import InboundMedia
 from casecore.reports.models import Report
 
@@ -55,8 +56,7 @@ TO_NULL = {
     CaseFollowUp: ("notes", "shared_with_family"), ServiceGiven: ("outcome",), TraceMatch: ("verification",),
     TracingAction: ("address", "contacted"), CaseTransfer: ("reason",), ClosureFeedback: ("helped", "better"),
     Referral: ("notes", "counter_referral_notes"), BestInterestDetermination: ("dissent", "follow_up"),
-    ChildRegistration: ("name_first", "name_middle", "name_last", "name_nickname", "name_other", "date_of_birth",
-                        "address_current"),
+    ChildRegistration: (*NAME_FIELDS, "date_of_birth", "address_current"),
 }
 TO_EMPTY = {
     CaseConference: ("decisions",), TracingAction: ("action",), CaseGoal: ("goal",), CaseAction: ("what",),

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from casecore.cases.ages import current_age
 from casecore.cases.models import Case
 from casecore.cases.record_models import CaseCaregiver, ChildRegistration, ServiceGiven, TracingAction
+from casecore.cases.registration import NAME_FIELDS
 from casecore.handoff.mapping import HandoffMapping
 from casecore.handoff.models import Handoff
 from casecore.people.models import Location
@@ -38,7 +39,7 @@ TRACING_OUTCOMES = {"found": "successful", "lead": "pending", "not_found": "unsu
 IDENTITY_CONSENT = "consent_for_services"
 FAMILY_SECTION, SERVICES_SECTION, TRACING_SECTION = ("family_details_section", "services_section",
                                                      "tracing_actions_section")
-NAME_FIELDS = ("name_first", "name_middle", "name_last", "name_nickname", "name_other")
+
 
 def record_fields(session: Session, case: Case, primero_id: uuid.UUID, mapping: HandoffMapping, *,
                   consents: dict[str, bool], today: date) -> dict[str, Any]:
