@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # Every mapped class, before any session is made: a model names another feature's table only by its name
 # (ForeignKey("service.id")), which resolves once that feature's models module is imported too.
-from casecore import schema  # noqa: F401
+from casecore import schema, sealing  # noqa: F401  (schema: imported for its side effect)
 from casecore.cache import Refreshing
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.deadlines.timelines import Timelines
@@ -43,6 +43,10 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._primero_clients: dict[tuple[str, str, str], PrimeroClient] = {}
+        # Personal data is sealed under the data key and numbers found by their hash keyed like phone_key's: a
+        # missing or malformed key stops the process here.
+        sealing.configure(sealing.Keyring.from_settings(self.settings.data_key, self.settings.DATA_ENCRYPTION_OLD_KEYS),
+                          self.settings.secret_key)
         # Malformed timelines or hand-off settings stop the process at start-up rather than at the first use.
         self.timelines  # noqa: B018
         self.zone  # noqa: B018

@@ -1,6 +1,7 @@
 """Configuration read from the environment, with defaults that run locally with nothing set."""
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass, fields, replace
@@ -12,14 +13,14 @@ INSTANCE = ROOT / "instance"
 
 
 @cache  # read once per process: callers (every USSD step keys the number) must not touch the disk each time
-def local_secret() -> str:
+def local_secret(name: str = "secret_key") -> str:
     """A per-instance secret for local runs with nothing configured, kept under instance/ so it survives restarts."""
-    path = INSTANCE / "secret_key"
+    path = INSTANCE / name
     if not path.exists():
         INSTANCE.mkdir(parents=True, exist_ok=True)
         # Written aside then linked into place: processes starting together all end up with the same key.
-        temporary = INSTANCE / f".secret_key.{os.getpid()}"
-        temporary.write_text(secrets.token_hex(32))
+        temporary = INSTANCE / f".{name}.{os.getpid()}"
+        temporary.write_text(_NEW_SECRETS[name]())
         temporary.chmod(0o600)
         try:
             os.link(temporary, path)
@@ -28,6 +29,12 @@ def local_secret() -> str:
         finally:
             temporary.unlink()
     return path.read_text().strip()
+
+
+# The data key is 32 bytes in URL-safe base64, as casecore.sealing.new_key makes it (not imported: settings stand
+# alone).
+_NEW_SECRETS = {"secret_key": lambda: secrets.token_hex(32),
+                "data_key": lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")}
 
 
 def _flag(value: str) -> bool:
@@ -41,6 +48,11 @@ class Settings:
     DATABASE_URL: str = f"sqlite:///{INSTANCE / 'relais.db'}"
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
     SECRET_KEY: str = ""
+    # Seals personal data at rest (casecore.sealing), README "Security and data protection": the current key, and
+    # during a rotation the previous ones (comma-separated) until `flask --app app keys rotate` has re-sealed all
+    # (`python -m casecore.sealing` prints a new key).
+    DATA_ENCRYPTION_KEY: str = ""
+    DATA_ENCRYPTION_OLD_KEYS: str = ""
     SMS_BACKEND: str = "console"  # console | africastalking
     AT_USERNAME: str = "sandbox"
     AT_API_KEY: str = ""
@@ -242,6 +254,17 @@ class Settings:
     def secret_key(self) -> str:
         """SECRET_KEY, or for local runs with nothing configured a random one kept under instance/."""
         return self.SECRET_KEY or local_secret()
+
+    @property
+    def data_key(self) -> str:
+        """DATA_ENCRYPTION_KEY; on a development machine with none, a random one kept under instance/."""
+        if self.DATA_ENCRYPTION_KEY:
+            return self.DATA_ENCRYPTION_KEY
+        if not self.DEVELOPMENT:
+            # Without it nothing personal can be stored or read: no start at all rather than a failure per request.
+            raise ValueError("DATA_ENCRYPTION_KEY is not set: personal data cannot be sealed. Set one (`python -m "
+                             "casecore.sealing` prints one), or set DEVELOPMENT=true on a development machine")
+        return local_secret("data_key")
 
     @property
     def emergency_contacts(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from casecore.errors import CaseCoreError
 from casecore.people.locations import import_locations
 from casecore.people.lookups import find_user_by_email
 from casecore.people.organisations import find_organisation
+from casecore.rekey import rekey
 from casecore.retention import RetentionPolicy, purge
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ user_cli = AppGroup("user", help="Staff accounts.")
 team_cli = AppGroup("team", help="Teams of case workers led by a supervisor.")
 locations_cli = AppGroup("locations", help="Administrative locations.")
 retention_cli = AppGroup("retention", help="Removing what is past its retention period (RETENTION_* settings).")
+keys_cli = AppGroup("keys", help="The data key personal data is sealed with (DATA_ENCRYPTION_KEY).")
 
 
 @contextmanager
@@ -130,6 +132,23 @@ def retention_purge(dry_run: bool) -> None:
         click.echo(f"  {what.replace('_', ' ')}: {count}")
 
 
+@keys_cli.command("rotate")
+@click.option("--batch", default=500, show_default=True, help="Rows re-sealed per transaction.")
+def keys_rotate(batch: int) -> None:
+    """Seal again under DATA_ENCRYPTION_KEY what an older key (DATA_ENCRYPTION_OLD_KEYS) sealed: every table, every
+    received file, the conversations in progress. Runs while the service runs; safe to run again."""
+    rt = runtime()
+    done = rekey(rt.unit_of_work, rt.media_store, rt.dialog_store, batch=batch)
+    click.echo("Re-sealed under the current data key:")
+    for table, count in sorted(done.rows.items()):
+        if count:
+            click.echo(f"  {table}: {count} rows")
+    click.echo(f"  files: {done.files}\n  conversations in progress: {done.conversations}")
+    if done.left:
+        raise click.ClickException(f"{done.left} rows are still sealed under an old key: run the command again")
+    click.echo("Nothing is left under an old key: it can be removed from DATA_ENCRYPTION_OLD_KEYS.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app's CLI."""
     app.cli.add_command(db_cli)
@@ -138,3 +157,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(team_cli)
     app.cli.add_command(locations_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(keys_cli)

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Text, delete, func, literal, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from casecore.audit import AuditEvent
@@ -40,6 +40,8 @@ HANDLED_INBOUND = (PROCESSED, LIMITED)
 # Reports turned down or sent elsewhere at triage: not a case of the organisation, nothing to follow.
 TURNED_DOWN = ("not_eligible", "duplicate", "referred")
 REMOVED = ""  # what a removed message body becomes (the column holds text)
+# Written as it is, not sealed: an empty text hides nothing, and the purge finds the bodies left without opening any.
+_REMOVED = literal(REMOVED, Text)
 MEDIA_REMOVED = "retention"
 
 
@@ -84,6 +86,11 @@ class Purged:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dry_run"}
 
 
+def _kept(body):
+    """SQL: the sealed body has not been removed yet."""
+    return type_coerce(body, Text) != REMOVED
+
+
 def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: RetentionPolicy,
           media_store: MediaStore | None = None, *, now: datetime | None = None, dry_run: bool = False) -> Purged:
     """Remove what is past its time, batch by batch; returns the counts. A case is anonymised only closed for
@@ -93,12 +100,12 @@ def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: R
     messages_before = now - timedelta(days=policy.message_days)
     done.inbound_bodies = _in_batches(unit_of_work, dry_run, select(InboundMessage.id).where(
         InboundMessage.status.in_(HANDLED_INBOUND), InboundMessage.received_at < messages_before,
-        InboundMessage.body != REMOVED), _statement(
-        lambda ids: update(InboundMessage).where(InboundMessage.id.in_(ids)).values(body=REMOVED)))
+        _kept(InboundMessage.body)), _statement(
+        lambda ids: update(InboundMessage).where(InboundMessage.id.in_(ids)).values(body=_REMOVED)))
     done.outbound_bodies = _in_batches(unit_of_work, dry_run, select(OutboundMessage.id).where(
         OutboundMessage.status.in_(SETTLED_OUTBOUND), OutboundMessage.created_at < messages_before,
-        OutboundMessage.body != REMOVED), _statement(
-        lambda ids: update(OutboundMessage).where(OutboundMessage.id.in_(ids)).values(body=REMOVED)))
+        _kept(OutboundMessage.body)), _statement(
+        lambda ids: update(OutboundMessage).where(OutboundMessage.id.in_(ids)).values(body=_REMOVED)))
     done.ussd_sessions = _in_batches(unit_of_work, dry_run, select(UssdSessionEnd.id).where(
         UssdSessionEnd.received_at < now - timedelta(days=policy.ussd_session_days)), _statement(
         lambda ids: delete(UssdSessionEnd).where(UssdSessionEnd.id.in_(ids))))

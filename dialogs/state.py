@@ -1,13 +1,20 @@
-"""Where a conversation stands between two messages: a small record behind a store interface (Redis, with a TTL)."""
+"""Where a conversation stands between two messages: a small record behind a store interface (Redis, with a TTL).
+
+Records hold a number and the answers given: Redis keeps them sealed under the data key (casecore.sealing), under
+keys made of the number's keyed hash (dialogs.sessions).
+"""
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Iterable
 
 import redis
+
+from casecore import sealing
 
 
 @dataclass
@@ -33,8 +40,12 @@ class DialogState:
     final: bool = False
 
     def to_json(self) -> str:
-        """The record as stored."""
+        """The record as JSON."""
         return json.dumps(self._as_dict(), separators=(",", ":"))
+
+    def sealed(self) -> str:
+        """The record as stored: its JSON sealed."""
+        return sealing.keyring().seal_text(self.to_json())
 
     def _as_dict(self) -> dict:
         # Built by hand: dataclasses.asdict deep-copies every value and cost a tenth of a USSD step.
@@ -43,8 +54,13 @@ class DialogState:
         return data
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> "DialogState":
+    def unsealed(cls, raw: bytes | str) -> "DialogState":
         """A stored record read back."""
+        return cls.from_json(sealing.keyring().open_text(raw.decode("utf-8") if isinstance(raw, bytes) else raw))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "DialogState":
+        """A record from its JSON."""
         data = json.loads(raw)
         offer = data.pop("offer", None)
         return cls(**data, offer=cls(**offer) if offer else None)
@@ -79,6 +95,16 @@ class DialogStore(ABC):
         """Hold key against other processes while a message for it is handled."""
 
 
+# Replace a value only if it is still what was read, keeping its time to live.
+_SWAP_IF_UNCHANGED = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0
+"""
+
+
 class RedisDialogStore(DialogStore):
     """Dialog states in Redis: one string per key with a TTL, and a sorted set of expiry times."""
 
@@ -92,18 +118,18 @@ class RedisDialogStore(DialogStore):
             raw = self._redis.get(self._prefix + key)
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
-        return DialogState.from_json(raw) if raw else None
+        return DialogState.unsealed(raw) if raw else None
 
     def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]]) -> list[DialogState | None]:
         pipe = self._redis.pipeline(transaction=False)
         pipe.mget([self._prefix + key for key in load])
         for key, (state, ttl) in save.items():
-            pipe.set(self._prefix + key, state.to_json(), px=max(1, int(ttl * 1000)))
+            pipe.set(self._prefix + key, state.sealed(), px=max(1, int(ttl * 1000)))
         try:
             raws = pipe.execute()[0]
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
-        return [DialogState.from_json(raw) if raw else None for raw in raws]
+        return [DialogState.unsealed(raw) if raw else None for raw in raws]
 
     def write(self, save=None, delete=(), expire_at=None, unschedule=()) -> None:
         try:
@@ -114,7 +140,7 @@ class RedisDialogStore(DialogStore):
     def _write(self, save, delete, expire_at, unschedule) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for key, (state, ttl) in (save or {}).items():
-            pipe.set(self._prefix + key, state.to_json(), px=max(1, int(ttl * 1000)))
+            pipe.set(self._prefix + key, state.sealed(), px=max(1, int(ttl * 1000)))
         deleted = list(delete)
         if deleted:
             pipe.delete(*(self._prefix + key for key in deleted))
@@ -131,6 +157,25 @@ class RedisDialogStore(DialogStore):
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
         return [raw.decode() for raw in due]
+
+    def reseal_all(self, batch: int = 500) -> int:
+        """Seal every stored record again under the current data key (a key rotation); how many were rewritten."""
+        ring, rewritten = sealing.keyring(), 0
+        for key in self._redis.scan_iter(match=f"{self._prefix}*", count=batch):
+            if key == self._expiries.encode() or key.startswith(f"{self._prefix}lock:".encode()):
+                continue
+            raw = self._redis.get(key)
+            if raw is None:
+                continue
+            value = raw.decode("utf-8")
+            if not ring.text_is_current(value):
+                # Only if the conversation did not move on meanwhile (its new record is sealed under the new key).
+                rewritten += self._swap(keys=[key], args=[value, ring.seal_text(ring.open_text(value))]) or 0
+        return rewritten
+
+    @cached_property
+    def _swap(self):
+        return self._redis.register_script(_SWAP_IF_UNCHANGED)
 
     def lock(self, key: str):
         # Long enough for one message's work; a dead worker's lock frees itself.

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bootstrap import bootstrap
-from casecore import schema
+from casecore import schema, sealing
 from casecore.migrate import upgrade_database
 from settings import Settings
 from tests.fakes.primero import FakePrimero
@@ -16,6 +16,13 @@ from tests.servers import RedisServer
 
 # CI sets TEST_POSTGRES_URL (a server it started); locally PostgreSQL tests are skipped without it.
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+# One data key for the whole run (not instance/'s), so what one test seals another process of the run can open.
+TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS10aGlydHktdHdvLWJ5dGVzISE="
+TEST_SECRET = "test-secret"
+# For the processes a test starts (worker, scheduler): the same keys as the test's own writes.
+TEST_KEYS_ENV = {"SECRET_KEY": TEST_SECRET, "DATA_ENCRYPTION_KEY": TEST_DATA_KEY}
+# Tests that write rows without a runtime (migrations, fixtures) seal them as a runtime would.
+sealing.configure(sealing.Keyring.from_settings(TEST_DATA_KEY), TEST_SECRET)
 
 
 @pytest.fixture(scope="session")
@@ -103,9 +110,9 @@ def make_settings(**overrides) -> Settings:
     """Settings for tests: nothing read from the environment but what is given."""
     # No indicators counted in the background unless a test asks: sweeps enqueue only what the test is about.
     # The tests are a development machine: the web process starts without AT_WEBHOOK_TOKEN unless a test says not.
-    base = dict(SECRET_KEY="test-secret", SMS_BACKEND="console", DEFAULT_REGION="ML", DEFAULT_LANGUAGE="fr",
-                INDICATORS_REFRESH_MINUTES=0, DEVELOPMENT=True, LOCKOUT_REFRESH_SECONDS=0,
-                RETENTION_DAILY=False)
+    base = dict(SECRET_KEY=TEST_SECRET, DATA_ENCRYPTION_KEY=TEST_DATA_KEY, SMS_BACKEND="console",
+                DEFAULT_REGION="ML", DEFAULT_LANGUAGE="fr", INDICATORS_REFRESH_MINUTES=0, DEVELOPMENT=True,
+                LOCKOUT_REFRESH_SECONDS=0, RETENTION_DAILY=False)
     base.update(overrides)
     return Settings.from_env({}, **base)
 

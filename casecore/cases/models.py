@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
+from casecore.sealing import SealedText, number_key, sealed_number
 
 
 class Case(Base):
@@ -41,13 +42,13 @@ class Case(Base):
     assigned_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closure_reason: Mapped[Optional[str]] = mapped_column(String(40))
     reopened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    reopen_reason: Mapped[Optional[str]] = mapped_column(Text)
+    reopen_reason: Mapped[Optional[str]] = mapped_column(SealedText)
     # Counts the changes of what a hand-off carries to CPIMS+ (consents, registration, risk, services given,
     # tracing), bumped in the writer's transaction: Primero is sent the record again while it is ahead.
     record_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Retention (casecore.retention): a case under a legal hold is never anonymised; when one was.
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    legal_hold_reason: Mapped[Optional[str]] = mapped_column(Text)
+    legal_hold_reason: Mapped[Optional[str]] = mapped_column(SealedText)
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
@@ -55,11 +56,12 @@ class CaseContact(Base):
     """A family's number linked to a case: messages from it reach the case's timeline."""
 
     __tablename__ = "case_contact"
-    __table_args__ = (UniqueConstraint("case_id", "phone", name="uq_case_contact_case_phone"),)
+    __table_args__ = (UniqueConstraint("case_id", "phone_key", name="uq_case_contact_case_phone_key"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
-    phone: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str] = sealed_number("phone")
+    phone_key: Mapped[str] = number_key("phone", index=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -72,14 +74,14 @@ class CaseEvent(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[Optional[str]] = mapped_column(String(16))
-    body: Mapped[Optional[str]] = mapped_column(Text)
+    body: Mapped[Optional[str]] = mapped_column(SealedText)
     author_user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What produced the event (e.g. the inbound message), unique: a retried delivery writes one event.
     source_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
     # A family message sent with the case's reference from a number not linked to it: that number, which the case
     # worker may link (or not: anyone given the reference can write).
-    unlinked_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    unlinked_phone: Mapped[Optional[str]] = mapped_column(SealedText)
 
 
 class CaseApproval(Base):
@@ -91,14 +93,14 @@ class CaseApproval(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     step: Mapped[str] = mapped_column(String(24))  # taxonomy.APPROVAL_STEPS
     # What is submitted: the assessment or the plan as written, or the closure's narrative.
-    content: Mapped[Optional[str]] = mapped_column(Text)
+    content: Mapped[Optional[str]] = mapped_column(SealedText)
     closure_reason: Mapped[Optional[str]] = mapped_column(String(40))
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decision: Mapped[str] = mapped_column(String(16), default="pending")  # taxonomy.APPROVAL_DECISIONS
     decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[Optional[str]] = mapped_column(SealedText)
     # A closure request's criteria met (form 6.A; taxonomy.CLOSURE_CRITERIA).
     closure_criteria: Mapped[Optional[list[str]]] = mapped_column(JSON)
 
@@ -113,7 +115,7 @@ class CaseConsent(Base):
     purpose: Mapped[str] = mapped_column(String(32))  # taxonomy.CONSENT_PURPOSES
     given: Mapped[bool] = mapped_column(Boolean)
     given_by: Mapped[str] = mapped_column(String(32))  # taxonomy.CONSENT_GIVERS
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[Optional[str]] = mapped_column(SealedText)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -130,12 +132,12 @@ class CaseFollowUp(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # taxonomy.FOLLOW_UP_KINDS
     happened_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    notes: Mapped[Optional[str]] = mapped_column(Text)
+    notes: Mapped[Optional[str]] = mapped_column(SealedText)
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     next_due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A review's (form 5.A): what was shared with the child and the family, and whether the plan changes.
-    shared_with_family: Mapped[Optional[str]] = mapped_column(Text)
+    shared_with_family: Mapped[Optional[str]] = mapped_column(SealedText)
     plan_changes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
@@ -149,8 +151,8 @@ class Referral(Base):
     service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service.id"), index=True)
     consent_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("case_consent.id"))
     status: Mapped[str] = mapped_column(String(16), default="sent")  # taxonomy.REFERRAL_STATUSES
-    notes: Mapped[Optional[str]] = mapped_column(Text)
-    counter_referral_notes: Mapped[Optional[str]] = mapped_column(Text)
+    notes: Mapped[Optional[str]] = mapped_column(SealedText)
+    counter_referral_notes: Mapped[Optional[str]] = mapped_column(SealedText)
     # Why the referral was declined when the provider did not say so (taxonomy.REFERRAL_DECLINED_BECAUSE).
     declined_because: Mapped[Optional[str]] = mapped_column(String(32))
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
@@ -167,7 +169,7 @@ class CaseTransfer(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     from_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     to_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
-    reason: Mapped[Optional[str]] = mapped_column(Text)
+    reason: Mapped[Optional[str]] = mapped_column(SealedText)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # taxonomy.TRANSFER_STATUSES
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import String, Uuid, exists, literal, or_, select
+from sqlalchemy import Uuid, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -21,6 +21,7 @@ from casecore.people.models import User
 from casecore.phones import contact_phone, sender_phone
 from casecore.references import clean_reference, is_valid_reference, new_reference
 from casecore.reports.models import Report
+from casecore.sealing import SealedText
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +162,10 @@ def record_family_message(
     event_id = uuid.uuid4()
     # INSERT ... SELECT FROM case_file: a missing case inserts nothing, and the write comes first, so two
     # deliveries at once do not trip over each other's read (SQLite cannot upgrade a stale read to a write).
+    # The text and the number typed as their columns are, so that they are sealed like any other write.
     row = select(
-        literal(event_id, Uuid), Case.id, literal("family_message"), literal(channel), literal(text),
-        literal(source_key), literal(utcnow(), UTCDateTime), literal(unlinked_phone, String(20)),
+        literal(event_id, Uuid), Case.id, literal("family_message"), literal(channel), literal(text, SealedText()),
+        literal(source_key), literal(utcnow(), UTCDateTime), literal(unlinked_phone, SealedText()),
     ).where(Case.id == key)
     inserted = session.execute(
         dialect_insert(session, CaseEvent.__table__)
@@ -204,7 +206,7 @@ def _link(session: Session, case_id: uuid.UUID, e164: str) -> bool:
     inserted = session.execute(
         dialect_insert(session, CaseContact.__table__)
         .values(case_id=case_id, phone=e164, added_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["case_id", "phone"])
+        .on_conflict_do_nothing(index_elements=["case_id", "phone_key"])
         .returning(CaseContact.__table__.c.id)
     ).first()
     return inserted is not None

@@ -8,10 +8,11 @@ import uuid
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
+from casecore.sealing import SealedJSON, SealedText
 
 
 class GoalProgress(Base):
@@ -22,7 +23,7 @@ class GoalProgress(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     follow_up_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_follow_up.id"), index=True)
     goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_goal.id"), index=True)
-    progress: Mapped[Optional[str]] = mapped_column(Text)
+    progress: Mapped[Optional[str]] = mapped_column(SealedText)
     status: Mapped[str] = mapped_column(String(16))  # taxonomy.GOAL_STATUSES
 
 
@@ -36,11 +37,11 @@ class ChildRegistration(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), unique=True)
-    name_first: Mapped[Optional[str]] = mapped_column(String(100))
-    name_middle: Mapped[Optional[str]] = mapped_column(String(100))
-    name_last: Mapped[Optional[str]] = mapped_column(String(100))
-    name_nickname: Mapped[Optional[str]] = mapped_column(String(100))
-    name_other: Mapped[Optional[str]] = mapped_column(String(200))
+    name_first: Mapped[Optional[str]] = mapped_column(SealedText)
+    name_middle: Mapped[Optional[str]] = mapped_column(SealedText)
+    name_last: Mapped[Optional[str]] = mapped_column(SealedText)
+    name_nickname: Mapped[Optional[str]] = mapped_column(SealedText)
+    name_other: Mapped[Optional[str]] = mapped_column(SealedText)
     # The report's sex until corrected here (taxonomy.CHILD_SEXES).
     sex: Mapped[Optional[str]] = mapped_column(String(16))
     date_of_birth: Mapped[Optional[date]] = mapped_column(Date)
@@ -57,7 +58,7 @@ class ChildRegistration(Base):
     wg_communicating: Mapped[Optional[str]] = mapped_column(String(24))
     documents: Mapped[list[str]] = mapped_column(JSON, default=list)  # taxonomy.CHILD_DOCUMENTS
     location_current_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
-    address_current: Mapped[Optional[str]] = mapped_column(Text)
+    address_current: Mapped[Optional[str]] = mapped_column(SealedText)
     protection_status: Mapped[Optional[str]] = mapped_column(String(16))  # taxonomy.PROTECTION_STATUSES
     # Several at once, from taxonomy.PROTECTION_CONCERNS; the reporter's concern first.
     protection_concerns: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -73,7 +74,7 @@ class CaseCaregiver(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    relation_name: Mapped[Optional[str]] = mapped_column(String(200))
+    relation_name: Mapped[Optional[str]] = mapped_column(SealedText)
     relation: Mapped[str] = mapped_column(String(24))  # taxonomy.FAMILY_RELATIONSHIPS
     relation_is_caregiver: Mapped[bool] = mapped_column(Boolean, default=False)
     lives_with_child: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -89,7 +90,7 @@ class CaseRiskChange(Base):
     from_level: Mapped[Optional[str]] = mapped_column(String(16))
     to_level: Mapped[str] = mapped_column(String(16))  # taxonomy.CASE_RISK_LEVELS
     step: Mapped[str] = mapped_column(String(24))  # the step the case was at
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(SealedText)
     changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -103,10 +104,10 @@ class AssessmentDomain(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"))
     domain: Mapped[str] = mapped_column(String(24))  # taxonomy.ASSESSMENT_DOMAINS
-    needs: Mapped[Optional[str]] = mapped_column(Text)
-    risk_factors: Mapped[Optional[str]] = mapped_column(Text)
-    protective_factors: Mapped[Optional[str]] = mapped_column(Text)
-    child_views: Mapped[Optional[str]] = mapped_column(Text)
+    needs: Mapped[Optional[str]] = mapped_column(SealedText)
+    risk_factors: Mapped[Optional[str]] = mapped_column(SealedText)
+    protective_factors: Mapped[Optional[str]] = mapped_column(SealedText)
+    child_views: Mapped[Optional[str]] = mapped_column(SealedText)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
 
@@ -119,7 +120,7 @@ class CaseGoal(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     domain: Mapped[Optional[str]] = mapped_column(String(24))  # taxonomy.ASSESSMENT_DOMAINS
-    goal: Mapped[str] = mapped_column(Text)
+    goal: Mapped[str] = mapped_column(SealedText)
     status: Mapped[str] = mapped_column(String(16), default="open")  # taxonomy.GOAL_STATUSES
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
@@ -135,7 +136,7 @@ class CaseAction(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_goal.id"), index=True)
-    what: Mapped[str] = mapped_column(Text)
+    what: Mapped[str] = mapped_column(SealedText)
     by: Mapped[str] = mapped_column(String(16))  # taxonomy.ACTION_BY
     service_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("service.id"))
     due_on: Mapped[Optional[date]] = mapped_column(Date)
@@ -154,7 +155,7 @@ class ServiceGiven(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     service_type: Mapped[str] = mapped_column(String(40))  # taxonomy.SERVICE_TYPES
     given_on: Mapped[date] = mapped_column(Date)
-    outcome: Mapped[Optional[str]] = mapped_column(Text)
+    outcome: Mapped[Optional[str]] = mapped_column(SealedText)
     given_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -168,11 +169,11 @@ class CaseConference(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     held_on: Mapped[date] = mapped_column(Date)
-    staff_present: Mapped[Optional[str]] = mapped_column(Text)  # names and roles, as written
-    services_present: Mapped[Optional[str]] = mapped_column(Text)
+    staff_present: Mapped[Optional[str]] = mapped_column(SealedText)  # names and roles, as written
+    services_present: Mapped[Optional[str]] = mapped_column(SealedText)
     family_present: Mapped[bool] = mapped_column(Boolean, default=False)
     child_present: Mapped[bool] = mapped_column(Boolean, default=False)
-    decisions: Mapped[str] = mapped_column(Text)
+    decisions: Mapped[str] = mapped_column(SealedText)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -187,9 +188,9 @@ class BestInterestAssessment(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     done_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(32))  # taxonomy.BIA_REASONS
-    findings: Mapped[str] = mapped_column(Text)
-    child_views: Mapped[str] = mapped_column(Text)
-    recommendation: Mapped[str] = mapped_column(Text)
+    findings: Mapped[str] = mapped_column(SealedText)
+    child_views: Mapped[str] = mapped_column(SealedText)
+    recommendation: Mapped[str] = mapped_column(SealedText)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -203,13 +204,13 @@ class BestInterestDetermination(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     held_on: Mapped[date] = mapped_column(Date)
-    panel: Mapped[list[str]] = mapped_column(JSON, default=list)  # "name, role" of each member, as written
-    evidence: Mapped[str] = mapped_column(Text)
-    child_views: Mapped[str] = mapped_column(Text)
-    decision: Mapped[str] = mapped_column(Text)
-    reasons: Mapped[str] = mapped_column(Text)
-    dissent: Mapped[Optional[str]] = mapped_column(Text)
-    follow_up: Mapped[Optional[str]] = mapped_column(Text)
+    panel: Mapped[list[str]] = mapped_column(SealedJSON, default=list)  # "name, role" of each member, as written
+    evidence: Mapped[str] = mapped_column(SealedText)
+    child_views: Mapped[str] = mapped_column(SealedText)
+    decision: Mapped[str] = mapped_column(SealedText)
+    reasons: Mapped[str] = mapped_column(SealedText)
+    dissent: Mapped[Optional[str]] = mapped_column(SealedText)
+    follow_up: Mapped[Optional[str]] = mapped_column(SealedText)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_off_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
@@ -226,9 +227,9 @@ class TracingAction(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     done_on: Mapped[date] = mapped_column(Date)
     location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
-    address: Mapped[Optional[str]] = mapped_column(Text)
-    contacted: Mapped[Optional[str]] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(Text)
+    address: Mapped[Optional[str]] = mapped_column(SealedText)
+    contacted: Mapped[Optional[str]] = mapped_column(SealedText)
+    action: Mapped[str] = mapped_column(SealedText)
     outcome: Mapped[str] = mapped_column(String(16))  # taxonomy.TRACING_OUTCOMES
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -252,7 +253,7 @@ class TraceMatch(Base):
     decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     verified_on: Mapped[Optional[date]] = mapped_column(Date)
-    verification: Mapped[Optional[str]] = mapped_column(Text)
+    verification: Mapped[Optional[str]] = mapped_column(SealedText)
     reunified_on: Mapped[Optional[date]] = mapped_column(Date)
     news_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
@@ -271,8 +272,8 @@ class ClosureFeedback(Base):
     met: Mapped[bool] = mapped_column(Boolean)
     rating: Mapped[Optional[int]] = mapped_column(Integer)  # taxonomy.FEEDBACK_RATINGS
     listened_to: Mapped[Optional[bool]] = mapped_column(Boolean)
-    helped: Mapped[Optional[str]] = mapped_column(Text)
-    better: Mapped[Optional[str]] = mapped_column(Text)
+    helped: Mapped[Optional[str]] = mapped_column(SealedText)
+    better: Mapped[Optional[str]] = mapped_column(SealedText)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -289,7 +290,7 @@ class SupervisionSession(Base):
     case_worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
     held_on: Mapped[date] = mapped_column(Date)
     case_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    decisions: Mapped[str] = mapped_column(Text)
+    decisions: Mapped[str] = mapped_column(SealedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -301,7 +302,7 @@ class CaseDocument(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # taxonomy.DOCUMENT_KINDS
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(SealedText)
     content_type: Mapped[str] = mapped_column(String(100))  # read from the file's first bytes
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))

@@ -5,10 +5,11 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
+from casecore.sealing import SealedText
 
 
 class Complaint(Base):
@@ -30,9 +31,9 @@ class Complaint(Base):
     category: Mapped[str] = mapped_column(String(40))
     anonymous: Mapped[bool] = mapped_column(Boolean)
     # Only when the complainant is not anonymous and agreed to be contacted.
-    contact_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    contact_phone: Mapped[Optional[str]] = mapped_column(SealedText)
     may_contact: Mapped[bool] = mapped_column(Boolean)
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[Optional[str]] = mapped_column(SealedText)
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="new")
     # Keyed hash of the number, kept even when anonymous, so that number alone can ask for the status.
@@ -49,7 +50,7 @@ class Complaint(Base):
     acknowledged_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
-    outcome: Mapped[Optional[str]] = mapped_column(Text)
+    outcome: Mapped[Optional[str]] = mapped_column(SealedText)
     informed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
@@ -83,4 +84,4 @@ class ComplaintNote(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # note | acknowledged | resolved | informed | closed | severity | named | category (taxonomy.COMPLAINT_NOTE_KINDS)
     kind: Mapped[str] = mapped_column(String(16))
-    body: Mapped[Optional[str]] = mapped_column(Text)
+    body: Mapped[Optional[str]] = mapped_column(SealedText)

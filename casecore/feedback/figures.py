@@ -234,7 +234,7 @@ def feedback_comments(session: Session, staff: Staff, period: Period, page: int 
     if not may_read_comments(staff.role):
         raise InvalidInput("only the complaints focal points read individual answers")
     where = (Feedback.organisation_id == staff.organisation_id, Feedback.received_at >= period.since,
-             Feedback.received_at < period.until, Feedback.comment.is_not(None), Feedback.comment != "")
+             Feedback.received_at < period.until, Feedback.comment.is_not(None))
     total = session.scalar(select(func.count()).select_from(Feedback).where(*where)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)

@@ -5,10 +5,11 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
+from casecore.sealing import SealedText
 
 
 class Feedback(Base):
@@ -24,7 +25,7 @@ class Feedback(Base):
     channel: Mapped[str] = mapped_column(String(16))
     source_key: Mapped[str] = mapped_column(String(200), unique=True)
     rating: Mapped[int] = mapped_column(Integer)
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[Optional[str]] = mapped_column(SealedText)
     language: Mapped[str] = mapped_column(String(8))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What the answer is about (taxonomy.FEEDBACK_ABOUT): a referral's service, the closure, the case, or nothing

@@ -24,7 +24,7 @@ def remember_language(session: Session, phone: str, language: str) -> None:
     now = utcnow()
     insert = dialect_insert(session, _TABLE).values(phone=sender_phone(phone), language=language, updated_at=now)
     session.execute(
-        insert.on_conflict_do_update(index_elements=["phone"], set_={"language": language, "updated_at": now})
+        insert.on_conflict_do_update(index_elements=["phone_key"], set_={"language": language, "updated_at": now})
     )
 
 
@@ -49,7 +49,7 @@ def opt_out(session: Session, phone: str) -> bool:
     # The WHERE keeps the first opt-out's time; a row comes back only when something changed.
     changed = session.execute(
         insert.on_conflict_do_update(
-            index_elements=["phone"],
+            index_elements=["phone_key"],
             set_={"opted_out_at": now, "updated_at": now},
             where=_TABLE.c.opted_out_at.is_(None),
         ).returning(_TABLE.c.id)

@@ -1,5 +1,7 @@
 """Where received files are kept: a small interface (a shared disk now, object storage later) and its files version.
 
+Files are sealed under the data key (casecore.sealing) before they reach the disk.
+
 Keys are random ids chosen here, never anything the sender chose, so a file name cannot reach outside the store.
 """
 from __future__ import annotations
@@ -9,7 +11,9 @@ import re
 import uuid
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Iterator
 
+from casecore import sealing
 from casecore.errors import NotFound
 
 _KEY = re.compile(r"[0-9a-f]{32}")
@@ -39,6 +43,37 @@ class FileMediaStore(MediaStore):
 
     def put(self, data: bytes) -> str:
         key = uuid.uuid4().hex
+        self._write(key, sealing.keyring().seal_bytes(data))
+        return key
+
+    def get(self, key: str) -> bytes:
+        try:
+            return sealing.keyring().open_bytes(self._path(key).read_bytes())
+        except FileNotFoundError:
+            raise NotFound(f"no stored media {key}") from None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def keys(self) -> Iterator[str]:
+        """Every key in the store (a rotation goes through them)."""
+        for path in sorted(self.root.glob("??/*")):
+            if _KEY.fullmatch(path.name):
+                yield path.name
+
+    def reseal(self, key: str) -> bool:
+        """Seal key's file under the current data key if it is not already; whether it was rewritten."""
+        ring = sealing.keyring()
+        try:
+            sealed = self._path(key).read_bytes()
+        except FileNotFoundError:
+            return False  # deleted meanwhile
+        if ring.bytes_are_current(sealed):
+            return False
+        self._write(key, ring.seal_bytes(ring.open_bytes(sealed)))
+        return True
+
+    def _write(self, key: str, sealed: bytes) -> None:
         path = self._path(key)
         if not self.root.exists():
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -48,7 +83,7 @@ class FileMediaStore(MediaStore):
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                handle.write(sealed)
                 handle.flush()
                 os.fsync(handle.fileno())
             # A rename is atomic: a reader finds the whole file or none, even if this process dies here.
@@ -56,16 +91,6 @@ class FileMediaStore(MediaStore):
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        return key
-
-    def get(self, key: str) -> bytes:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            raise NotFound(f"no stored media {key}") from None
-
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         if not _KEY.fullmatch(key or ""):

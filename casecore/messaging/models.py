@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
+from casecore.sealing import SealedText, number_key, sealed_number
 
 
 class CommunityContact(Base):
@@ -18,7 +19,8 @@ class CommunityContact(Base):
     __tablename__ = "community_contact"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    phone: Mapped[str] = sealed_number("phone")
+    phone_key: Mapped[str] = number_key("phone", unique=True)
     language: Mapped[Optional[str]] = mapped_column(String(8))
     opted_out_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -33,16 +35,17 @@ class InboundMessage(Base):
         UniqueConstraint("provider", "provider_message_id", name="uq_inbound_message_provider_message"),
         Index("ix_inbound_message_status_received", "status", "received_at"),
         # The last WhatsApp message from a number opens Twilio's 24-hour window for free-form messages.
-        Index("ix_inbound_message_phone_channel_received", "phone", "channel", "received_at"),
+        Index("ix_inbound_message_phone_key_channel_received", "phone_key", "channel", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     provider: Mapped[str] = mapped_column(String(32))
     provider_message_id: Mapped[str] = mapped_column(String(128))
     channel: Mapped[str] = mapped_column(String(16))
-    phone: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = sealed_number("phone")
+    phone_key: Mapped[str] = number_key("phone")
     to_address: Mapped[str] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(SealedText)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # received -> processed; limited (over its number's rate limit) stays as it is, never handled
     status: Mapped[str] = mapped_column(String(16), default="received")
@@ -95,8 +98,10 @@ class OutboundMessage(Base):
     purpose_key: Mapped[str] = mapped_column(String(200), unique=True)
     organisation_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("organisation.id"))
     recipient_user_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
-    to_phone: Mapped[str] = mapped_column(String(20))
-    body: Mapped[str] = mapped_column(Text)
+    to_phone: Mapped[str] = sealed_number("to_phone")
+    # The held messages of a number and a delivery report's number are found by it.
+    to_phone_key: Mapped[str] = number_key("to_phone", index=True)
+    body: Mapped[str] = mapped_column(SealedText)
     backend: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
     # Only the confirmation of an opt-out is sent to a number that opted out.

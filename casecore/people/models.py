@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, f
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
+from casecore.sealing import SealedText
 
 
 class Organisation(Base):
@@ -49,7 +50,7 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     role: Mapped[str] = mapped_column(String(32))
-    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    phone: Mapped[Optional[str]] = mapped_column(SealedText)
     language: Mapped[str] = mapped_column(String(8), default="fr")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -89,10 +89,10 @@ def list_members(session: Session, organisation_id: uuid.UUID) -> list[MemberRow
             for mid, name, phone, committee, place, active in rows]
 
 
-def active_member_for(organisation_id, phone):
-    """SQL: the id of the organisation's active member with this E.164 number (for a report's INSERT)."""
+def active_member_for(organisation_id, phone_key):
+    """SQL: the id of the organisation's active member whose number has this look-up key (for a report's INSERT)."""
     return (select(CommitteeMember.id)
-            .where(CommitteeMember.organisation_id == organisation_id, CommitteeMember.phone == phone,
+            .where(CommitteeMember.organisation_id == organisation_id, CommitteeMember.phone_key == phone_key,
                    CommitteeMember.is_active.is_(True))
             .limit(1).scalar_subquery())
 

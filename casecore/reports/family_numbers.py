@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from casecore.messaging.models import InboundMessage
 from casecore.messaging.routes import SIMULATOR
 from casecore.reports.models import Report
+from casecore.sealing import lookup_key
 
 SIMULATED_SESSION_PREFIX = "SIM-"
 # The demo data's report (casecore.demo): its family number is a simulator number by design.
@@ -21,7 +22,8 @@ DEMO_SESSION_PREFIX = "demo-"
 def is_real_family_number(session: Session, phone: str) -> bool:
     """Whether real traffic or a staff-recorded report names this number (E.164)."""
     real_message = exists().where(InboundMessage.phone == phone, InboundMessage.provider != SIMULATOR)
-    real_report = exists().where(Report.reporter_phone == phone, or_(
+    # The report's keyed hash stands for its sealed number (kept, with the number, only with consent).
+    real_report = exists().where(Report.reporter_key == lookup_key(phone), Report.reporter_phone.is_not(None), or_(
         and_(Report.channel == "ussd", _not_from(SIMULATED_SESSION_PREFIX)),
         and_(Report.channel == "web", _not_from(DEMO_SESSION_PREFIX))))
     return bool(session.scalar(select(or_(real_message, real_report))))

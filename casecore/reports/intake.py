@@ -22,6 +22,7 @@ from casecore.phones import normalise_phone
 from casecore.references import new_reference
 from casecore.reports.committees import active_member_for
 from casecore.reports.models import Report
+from casecore.sealing import lookup_key
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def is_urgent(draft: ReportDraft) -> bool:
 _INSERT_REPORT = {
     name: dialect.insert(Report.__table__)
     .values(location_id=select(Location.id).where(Location.code == bindparam("location_code")).scalar_subquery(),
-            committee_member_id=active_member_for(bindparam("member_organisation_id"), bindparam("member_phone")))
+            committee_member_id=active_member_for(bindparam("member_organisation_id"), bindparam("member_phone_key")))
     .on_conflict_do_nothing()
     .returning(Report.__table__.c.id)  # no row back means nothing was inserted (rowcount is -1 on psycopg)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
@@ -128,7 +129,7 @@ def submit_report(
         report_id, reference = uuid.uuid4(), new_reference()
         inserted = connection.execute(statement, {"id": report_id, "reference": reference, **values,
                                                   "member_organisation_id": organisation_id,
-                                                  "member_phone": phone}).first()
+                                                  "member_phone_key": phone and lookup_key(phone)}).first()
         if inserted is None:
             # Either the same session was submitted again (AT retries), or the reference collided: draw again.
             existing = find_by_channel_session(session, Report, draft.channel, draft.channel_session_id)

@@ -5,13 +5,14 @@ import uuid
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, orm, true
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, orm, true
 
 # orm.relationship() rather than relationship(): Report has a column of that name, which would shadow it.
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
 from casecore.people.models import Location, Organisation
+from casecore.sealing import SealedJSON, SealedText, number_key, sealed_number
 
 
 class Report(Base):
@@ -32,7 +33,7 @@ class Report(Base):
     kind: Mapped[str] = mapped_column(String(16), default="child_at_risk", server_default="child_at_risk")
     channel: Mapped[str] = mapped_column(String(16))
     channel_session_id: Mapped[Optional[str]] = mapped_column(String(128))
-    reporter_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    reporter_phone: Mapped[Optional[str]] = mapped_column(SealedText)
     # Keyed hash of the reporter's number, kept even for anonymous reports: the same number can later ask for
     # the report's status, and the number itself is not kept.
     reporter_key: Mapped[Optional[str]] = mapped_column(String(64), index=True)
@@ -47,12 +48,12 @@ class Report(Base):
     last_seen: Mapped[Optional[str]] = mapped_column(String(16))
     relationship: Mapped[Optional[str]] = mapped_column(String(16))
     # A short free-text description (SMS and WhatsApp only).
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[Optional[str]] = mapped_column(SealedText)
     may_contact: Mapped[bool] = mapped_column(Boolean)
     # The reporter agreed that child protection workers know who reported (their number); without it the
     # report is kept anonymous: no number stored, no contact.
     consent_to_share: Mapped[bool] = mapped_column(Boolean)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)
     status: Mapped[str] = mapped_column(String(32), default="new")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -61,7 +62,7 @@ class Report(Base):
     decided_by_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("user_account.id"))
     duplicate_of_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("report.id"))
     not_eligible_reason: Mapped[Optional[str]] = mapped_column(String(40))
-    decision_note: Mapped[Optional[str]] = mapped_column(Text)
+    decision_note: Mapped[Optional[str]] = mapped_column(SealedText)
     referred_to_service_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("service.id", use_alter=True))
     # A report made by a registered community committee member (their number matched).
     committee_member_id: Mapped[Optional[uuid.UUID]] = mapped_column(
@@ -75,12 +76,13 @@ class CommitteeMember(Base):
     """A member of a community child protection committee, registered by a supervisor."""
 
     __tablename__ = "committee_member"
-    __table_args__ = (UniqueConstraint("organisation_id", "phone", name="uq_committee_member_org_phone"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "phone_key", name="uq_committee_member_org_phone_key"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(SealedText)
+    phone: Mapped[str] = sealed_number("phone")
+    phone_key: Mapped[str] = number_key("phone", index=True)
     committee: Mapped[str] = mapped_column(String(200))
     location_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("location.id"))
     registered_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))

@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from casecore.people.models import Organisation, User
+from tests.conftest import TEST_KEYS_ENV
 from tests.factories import make_locations, make_organisation, make_user
 from tests.servers import free_port
 
@@ -42,6 +43,8 @@ def process_env(database: Path, redis_url: str, **settings: str) -> dict[str, st
         "WEB_BIND": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
         "DEVELOPMENT": "true",  # a test may open the Africa's Talking webhooks; those that give a token check it
+        # The test's own keys, so that what the processes seal the test reads, and the other way round.
+        **TEST_KEYS_ENV,
         **settings,
     }
 

@@ -35,7 +35,7 @@ def system(tmp_path, redis_url):
     mapping.write_text(json.dumps({"users": {DEMO_CASE_WORKER: "cp_worker"}}))
     instance = Instance(webhook_url=f"{base}/webhooks/primero", webhook_key=HOOK_KEY, webhook_auto=True)
     with FakeAfricasTalking(api_key="e2e-api-key") as sms, FakePrimero(instance=instance) as primero:
-        env = process_env(tmp_path / "relais.db", redis_url, SECRET_KEY="e2e-secret", SMS_BACKEND="africastalking",
+        env = process_env(tmp_path / "relais.db", redis_url, SMS_BACKEND="africastalking",
                           AT_API_URL=sms.url, AT_API_KEY="e2e-api-key", AT_USERNAME="sandbox",
                           AT_SENDER_ID="RELAIS", AT_WEBHOOK_TOKEN=TOKEN, PORT=str(port), WEB_CONCURRENCY="1",
                           PRIMERO_URL=primero.url, PRIMERO_USERNAME=USERNAME, PRIMERO_PASSWORD=PASSWORD,

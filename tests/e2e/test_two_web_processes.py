@@ -41,7 +41,7 @@ def two_webs(tmp_path, redis_url):
     """Schema and demo data through the real CLI, then two web processes on their own ports, same DB and Redis."""
     database = tmp_path / "relais.db"
     # The same secret everywhere: a number's key (where its unfinished conversation is kept) depends on it.
-    env = process_env(database, redis_url, SECRET_KEY="two-web-secret", SMS_BACKEND="console",
+    env = process_env(database, redis_url, SMS_BACKEND="console",
                       AT_WEBHOOK_TOKEN=TOKEN, WEB_CONCURRENCY="1")
     load_demo(env)
     webs = []

@@ -25,7 +25,7 @@ def system(tmp_path, redis_url):
     """Schema and demo data through the real CLI, then every Procfile process, against a fake AT API."""
     with FakeAfricasTalking(api_key="e2e-api-key") as fake:
         port = free_port()
-        env = process_env(tmp_path / "relais.db", redis_url, SECRET_KEY="e2e-secret", SMS_BACKEND="africastalking",
+        env = process_env(tmp_path / "relais.db", redis_url, SMS_BACKEND="africastalking",
                           AT_API_URL=fake.url, AT_API_KEY="e2e-api-key", AT_USERNAME="sandbox",
                           AT_SENDER_ID="RELAIS", AT_WEBHOOK_TOKEN=TOKEN, PORT=str(port), WEB_CONCURRENCY="2")
         load_demo(env)

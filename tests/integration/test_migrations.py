@@ -7,9 +7,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Uuid, bindparam, create_engine, inspect, text
+from sqlalchemy import Uuid, bindparam, create_engine, inspect, select, text
+from sqlalchemy.orm import Session
 
-from casecore import schema
+from casecore import schema, sealing
 from casecore.migrate import alembic_config, upgrade_database
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
@@ -147,7 +148,8 @@ def test_0007_adds_the_inbound_media_table_and_downgrades_again(empty_url):
             "size", "sha256", "storage_key", "report_id", "case_id", "created_at", "stored_at"} <= columns
     assert not {"phone", "body", "file_name"} & columns  # neither the number nor anything the sender named
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT body FROM inbound_message")).scalar_one() == "Bonjour"
+        kept = conn.execute(text("SELECT body FROM inbound_message")).scalar_one()
+    assert kept != "Bonjour" and sealing.keyring().open_text(kept) == "Bonjour"  # kept, sealed since 0036
     command.downgrade(alembic_config(empty_url), "0006")
     assert "inbound_media" not in inspect(engine).get_table_names()
     upgrade_database(empty_url)
@@ -218,7 +220,7 @@ def test_0013_gives_referrals_declined_by_a_withdrawal_their_reason_as_a_code(em
                     "INSERT INTO referral (id, case_id, service_id, status, notes, created_by_id, created_at, "
                     "updated_at) VALUES (:id, :other, :other, 'declined', :notes, :other, '2026-01-01 00:00:00', "
                     "'2026-01-01 00:00:00')", "id", "other"), {"id": referral, "other": uuid.uuid4(), "notes": notes})
-    upgrade_database(empty_url)
+    upgrade_database(empty_url, "0013")  # notes are sealed from 0036 on
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             rows = dict(conn.execute(text("SELECT notes, declined_because FROM referral")).all())
@@ -320,3 +322,44 @@ def test_0029_keeps_what_primero_last_got_and_sends_once_what_it_never_did(empty
             assert session.query(HandoffNote).count() == 1
     finally:
         runtime.close()
+
+
+def test_0036_seals_what_was_written_before_and_opens_it_again_going_down(empty_url):
+    """Numbers, names and texts written in clear are sealed in place; the numbers looked up get their keys, so
+    Relais finds them; a downgrade gives the clear values back."""
+    from casecore.messaging.models import CommunityContact
+    from casecore.phones import phone_key
+    from casecore.reports.models import Report
+    from tests.conftest import TEST_SECRET
+    upgrade_database(empty_url, "0035")
+    engine = create_engine(empty_url)
+    org, report, contact = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(ids("INSERT INTO organisation (id, slug, name, created_at) VALUES (:id, 'o', 'O', "
+                         "'2026-01-01 00:00:00')", "id"), {"id": org})
+        conn.execute(ids(
+            "INSERT INTO report (id, reference, organisation_id, kind, channel, reporter_phone, language, concern, "
+            "danger_now, urgent, child_sex, child_age_band, description, may_contact, consent_to_share, answers, "
+            "status, received_at) VALUES (:id, 'ABCDEFG', :org, 'child_at_risk', 'sms', '+22376701430', 'fr', "
+            "'neglect', false, false, 'female', '6_11', 'Awa dort dehors', true, true, '{\"q\": \"Awa\"}', 'new', "
+            "'2026-01-01 00:00:00')", "id", "org"), {"id": report, "org": org})
+        conn.execute(ids("INSERT INTO community_contact (id, phone, language, updated_at) VALUES (:id, "
+                         "'+22376701430', 'bm', '2026-01-01 00:00:00')", "id"), {"id": contact})
+    upgrade_database(empty_url)
+    with engine.connect() as conn:
+        raw = conn.execute(text("SELECT reporter_phone, description, answers FROM report")).one()
+        key = conn.execute(text("SELECT phone_key FROM community_contact")).scalar_one()
+    assert all(value.startswith("s1:") for value in raw) and "Awa" not in "".join(raw)
+    assert key == phone_key("+22376701430", TEST_SECRET)
+    with Session(engine) as session:
+        assert session.scalar(select(CommunityContact.language).where(CommunityContact.phone == "+22376701430")) == "bm"
+        stored = session.get(Report, report)
+        assert (stored.reporter_phone, stored.description, stored.answers) == ("+22376701430", "Awa dort dehors",
+                                                                               {"q": "Awa"})
+    command.downgrade(alembic_config(empty_url), "0035")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT reporter_phone, description FROM report")).one() == ("+22376701430",
+                                                                                              "Awa dort dehors")
+        assert conn.execute(text("SELECT phone FROM community_contact")).scalar_one() == "+22376701430"
+    upgrade_database(empty_url)
+    engine.dispose()

@@ -16,7 +16,7 @@ from casecore.base import utcnow
 from casecore.messaging.models import OutboundMessage
 from casecore.reports.alerts import queue_report_alerts
 from casecore.reports.models import Report
-from tests.conftest import make_settings
+from tests.conftest import TEST_KEYS_ENV, make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.queues import drain, queued_job_ids
 from tests.servers import free_port
@@ -113,7 +113,8 @@ def test_the_loop_survives_a_broken_database(tmp_path, redis_url, caplog):
 
 
 def test_the_scheduler_process_stops_cleanly_on_sigterm(sqlite_url, redis_url):
-    env = {**os.environ, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url, "SCHEDULER_INTERVAL_SECONDS": "1"}
+    env = {**os.environ, **TEST_KEYS_ENV, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url,
+           "SCHEDULER_INTERVAL_SECONDS": "1"}
     process = subprocess.Popen([sys.executable, "-m", "workers.scheduler"], cwd=ROOT, env=env,
                                stderr=subprocess.PIPE, text=True)
     try:

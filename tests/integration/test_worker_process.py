@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from bootstrap import bootstrap
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.models import OutboundMessage
-from tests.conftest import make_settings
+from tests.conftest import TEST_KEYS_ENV, make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.servers import free_port
 from workers.queueing import enqueue_inbound, enqueue_report_alert
@@ -82,7 +82,7 @@ def wait_until_sent(runtime, count, timeout=20):
 
 
 def test_the_worker_process_sends_alerts_and_stops_on_sigterm(runtime):
-    env = {"DATABASE_URL": runtime.settings.DATABASE_URL, "REDIS_URL": runtime.settings.REDIS_URL,
+    env = {**TEST_KEYS_ENV, "DATABASE_URL": runtime.settings.DATABASE_URL, "REDIS_URL": runtime.settings.REDIS_URL,
            "SMS_BACKEND": "console"}
     worker = Process([sys.executable, "-m", "workers.worker"], env)
     try:
@@ -95,7 +95,7 @@ def test_the_worker_process_sends_alerts_and_stops_on_sigterm(runtime):
 
 def test_rq_cli_runs_the_jobs_too(runtime):
     seed_and_enqueue(runtime)
-    env = {"DATABASE_URL": runtime.settings.DATABASE_URL, "SMS_BACKEND": "console"}
+    env = {**TEST_KEYS_ENV, "DATABASE_URL": runtime.settings.DATABASE_URL, "SMS_BACKEND": "console"}
     done = subprocess.run(
         [sys.executable, "-m", "rq.cli", "worker", "--url", runtime.settings.REDIS_URL, "--burst",
          "relais-alerts", "relais-replies", "relais"],
@@ -111,7 +111,7 @@ def test_a_worker_given_only_the_alerts_queue_leaves_the_rest(runtime):
                                                      channel="sms", phone="+22376500001", to_address="384",
                                                      body="Bonjour"))
     assert enqueue_inbound(runtime.queue, stored.id)
-    env = {"DATABASE_URL": runtime.settings.DATABASE_URL, "REDIS_URL": runtime.settings.REDIS_URL,
+    env = {**TEST_KEYS_ENV, "DATABASE_URL": runtime.settings.DATABASE_URL, "REDIS_URL": runtime.settings.REDIS_URL,
            "SMS_BACKEND": "console"}
     done = subprocess.run([sys.executable, "-m", "workers.worker", "--burst", "--queues", "alerts"],
                           cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
@@ -128,7 +128,7 @@ def test_the_worker_waits_for_redis_instead_of_exiting(sqlite_url, tmp_path):
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     worker = Process([sys.executable, "-m", "workers.worker"],
-                     {"DATABASE_URL": sqlite_url, "REDIS_URL": url, "SMS_BACKEND": "console"})
+                     {**TEST_KEYS_ENV, "DATABASE_URL": sqlite_url, "REDIS_URL": url, "SMS_BACKEND": "console"})
     server = None
     rt = bootstrap(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=url))
     try:

@@ -23,7 +23,7 @@ CASECORE = {
     "indicators": {"people", "deadlines", "directory", "reports", "cases", "complaints"},
 }
 # Modules that stand above every feature: the schema for Alembic and the demo data.
-CASECORE_TOP = {"casecore.schema", "casecore.demo", "casecore.retention"}
+CASECORE_TOP = {"casecore.schema", "casecore.demo", "casecore.retention", "casecore.rekey"}
 # Each app package and what it may import besides app's top-level modules (runtime, cli) and the layers below.
 APP = {
     "kernel": set(),

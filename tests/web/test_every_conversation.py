@@ -46,14 +46,14 @@ FLOWS = {
 class UssdPhone:
     """A USSD session as AT drives it: every request carries every input so far."""
 
-    def __init__(self, flask_app):
-        self.client, self.inputs = flask_app.test_client(), []
+    def __init__(self, flask_app, number: str = PHONE):
+        self.client, self.inputs, self.number = flask_app.test_client(), [], number
         self.session = f"ATUid_every_{next(_sessions)}"
 
     def send(self, text: str | None) -> list[str]:
         if text is not None:
             self.inputs.append(text)
-        body = (f"sessionId={self.session}&serviceCode=%2A384%23&phoneNumber={quote(PHONE)}&networkCode=99999"
+        body = (f"sessionId={self.session}&serviceCode=%2A384%23&phoneNumber={quote(self.number)}&networkCode=99999"
                 f"&text={quote('*'.join(self.inputs), safe='')}")
         response = self.client.post("/webhooks/africastalking/ussd", data=body,
                                     content_type="application/x-www-form-urlencoded")

@@ -19,7 +19,7 @@ from casecore.reports.intake import ReportDraft, submit_report
 from casecore.reports.models import Report
 from casecore.triage.decisions import mark_not_eligible
 from settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import TEST_DATA_KEY, make_settings
 from tests.factories import make_case, make_organisation, make_report, make_user
 from tests.queues import drain, queued_job_ids
 from tests.unit.reports.test_alert_text import GSM7
@@ -36,7 +36,7 @@ def test_timelines_are_read_from_the_environment():
     settings = Settings.from_env({
         "TIMELINE_ASSIGN_HOURS": "6", "TIMELINE_FIRST_RESPONSE_HOURS": "low=100, medium=50,high=12",
         "TIMELINE_REVIEW_DAYS": "14", "TIMELINE_POST_CLOSURE_CHECK_DAYS": "60", "DEADLINE_WARN_FRACTION": "0.5",
-        "CASELOAD_LIMIT": "12",
+        "CASELOAD_LIMIT": "12", "DATA_ENCRYPTION_KEY": TEST_DATA_KEY,
     })
     timelines = Runtime(settings).timelines
     assert timelines.assign_hours == 6 and timelines.caseload_limit == 12

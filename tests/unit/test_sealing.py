@@ -1,0 +1,143 @@
+"""Sealing personal data: AES-GCM under the data key, previous keys still opening, look-ups by keyed hash."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session, aliased
+
+from casecore import sealing
+from casecore.messaging.media_store import FileMediaStore
+from casecore.messaging.models import CommunityContact, InboundMessage, OutboundMessage
+from casecore.phones import phone_key
+from casecore.reports.models import Report
+from settings import Settings
+from tests.conftest import TEST_DATA_KEY, TEST_SECRET
+
+OLD, NEW = b"o" * 32, b"n" * 32
+NUMBER = "+22376701430"
+
+
+@pytest.fixture
+def restore_keyring():
+    yield
+    sealing.configure(sealing.Keyring.from_settings(TEST_DATA_KEY), TEST_SECRET)
+
+
+def test_a_sealed_text_opens_to_what_was_sealed_and_shows_nothing_of_it():
+    ring = sealing.Keyring(NEW)
+    sealed = ring.seal_text("Awa, 14 ans, +22376701430")
+    assert sealed.startswith("s1:") and "Awa" not in sealed and "22376701430" not in sealed
+    assert ring.open_text(sealed) == "Awa, 14 ans, +22376701430"
+    assert ring.seal_text("Awa") != ring.seal_text("Awa")  # a fresh nonce every time: equal texts do not show
+
+
+def test_a_previous_key_still_opens_what_it_sealed_and_only_the_current_one_seals():
+    before = sealing.Keyring(OLD).seal_text("Awa")
+    ring = sealing.Keyring(NEW, [OLD])
+    assert ring.open_text(before) == "Awa"
+    assert not ring.text_is_current(before) and ring.text_is_current(ring.seal_text("Awa"))
+    with pytest.raises(sealing.SealingError, match="not configured"):
+        sealing.Keyring(NEW).open_text(before)
+
+
+def test_an_altered_value_is_refused_not_read():
+    ring = sealing.Keyring(NEW)
+    sealed = ring.seal_text("Awa")
+    raw = bytearray(base64.b64decode(sealed[12:]))
+    raw[-1] ^= 1
+    with pytest.raises(sealing.SealingError, match="altered"):
+        ring.open_text(sealed[:12] + base64.b64encode(bytes(raw)).decode())
+
+
+def test_files_are_sealed_the_same_way():
+    ring = sealing.Keyring(NEW, [OLD])
+    data = b"\xff\xd8\xff a photo"
+    sealed = ring.seal_bytes(data)
+    assert data not in sealed and ring.open_bytes(sealed) == data and ring.bytes_are_current(sealed)
+    assert not ring.bytes_are_current(sealing.Keyring(OLD).seal_bytes(data))
+    assert ring.open_bytes(data) == data  # a file kept before sealing is read as it is, until the rotation
+
+
+def test_a_key_must_be_32_bytes_of_base64():
+    assert len(sealing.parse_key(sealing.new_key())) == 32
+    for bad in ("", "short", base64.urlsafe_b64encode(b"x" * 16).decode(), "not base64 at all !!"):
+        with pytest.raises(ValueError, match="DATA_ENCRYPTION_KEY must be 32 bytes"):
+            sealing.parse_key(bad)
+    with pytest.raises(ValueError, match="DATA_ENCRYPTION_OLD_KEYS"):
+        sealing.Keyring.from_settings(sealing.new_key(), "nope")
+
+
+def test_outside_development_there_is_no_data_key_by_default():
+    with pytest.raises(ValueError, match="DATA_ENCRYPTION_KEY is not set"):
+        Settings(DEVELOPMENT=False).data_key  # noqa: B018
+    assert Settings(DATA_ENCRYPTION_KEY=TEST_DATA_KEY).data_key == TEST_DATA_KEY
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://")
+    tables = [CommunityContact.__table__, InboundMessage.__table__, OutboundMessage.__table__]
+    CommunityContact.metadata.create_all(engine, tables=tables)
+    with Session(engine) as s:
+        yield s
+
+
+def test_numbers_are_found_by_their_keyed_hash_and_read_back_whole(session):
+    session.add_all([CommunityContact(phone=NUMBER, language="fr"), CommunityContact(phone="+22376701431")])
+    session.flush()
+    assert session.scalar(select(CommunityContact.phone_key).where(CommunityContact.language == "fr")) == \
+        phone_key(NUMBER, TEST_SECRET)
+    assert session.scalars(select(CommunityContact.language).where(CommunityContact.phone == NUMBER)).all() == ["fr"]
+    assert set(session.scalars(select(CommunityContact.phone).where(CommunityContact.phone != NUMBER))) == \
+        {"+22376701431"}
+    among = CommunityContact.phone.in_({NUMBER: 1}.keys())  # any collection of numbers
+    assert len(session.scalars(select(CommunityContact).where(among)).all()) == 1
+    other = aliased(CommunityContact)
+    assert session.scalars(select(other.phone).where(other.phone.not_in([NUMBER]))).all() == ["+22376701431"]
+    raw = session.connection().exec_driver_sql("SELECT phone FROM community_contact").scalars().all()
+    assert all(value.startswith("s1:") for value in raw)
+
+
+def test_a_number_changed_or_cleared_changes_its_key(session):
+    contact = CommunityContact(phone=NUMBER)
+    session.add(contact)
+    session.flush()
+    contact.phone = "+22376701431"
+    session.flush()
+    assert contact.phone_key == phone_key("+22376701431", TEST_SECRET)
+    assert session.scalar(select(CommunityContact.id).where(CommunityContact.phone == NUMBER)) is None
+
+
+def test_two_sealed_numbers_compare_by_their_keys(session):
+    session.add_all([CommunityContact(phone=NUMBER), OutboundMessage(purpose_key="p", to_phone=NUMBER, body="x",
+                                                                     backend="console")])
+    session.flush()
+    joined = (select(OutboundMessage.purpose_key)
+              .join(CommunityContact, CommunityContact.phone == OutboundMessage.to_phone))
+    assert session.scalars(joined).all() == ["p"]
+
+
+def test_a_sealed_column_refuses_what_would_silently_never_match():
+    with pytest.raises(TypeError, match="cannot be compared or sorted"):
+        select(Report).where(Report.description == "Awa")
+    with pytest.raises(TypeError, match="cannot be compared or sorted"):
+        select(Report).order_by(Report.description.desc())
+    select(Report).where(Report.description.is_not(None))  # NULL tests stay
+    with pytest.raises(TypeError, match="look-up key"):
+        from sqlalchemy import bindparam
+        select(CommunityContact).where(CommunityContact.phone == bindparam("number"))
+
+
+def test_received_files_reach_the_disk_sealed(tmp_path, restore_keyring):
+    store = FileMediaStore(tmp_path)
+    sealing.configure(sealing.Keyring(OLD), TEST_SECRET)
+    key = store.put(b"a photo of the child")
+    on_disk = (tmp_path / key[:2] / key).read_bytes()
+    assert b"photo" not in on_disk and store.get(key) == b"a photo of the child"
+    sealing.configure(sealing.Keyring(NEW, [OLD]), TEST_SECRET)
+    assert store.reseal(key) and not store.reseal(key)  # once: then it is under the current key
+    assert store.get(key) == b"a photo of the child" and list(store.keys()) == [key]
+    sealing.configure(sealing.Keyring(NEW), TEST_SECRET)
+    assert store.get(key) == b"a photo of the child"
