@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
+from casecore.sealing import SealedJSON
 
 
 class Handoff(Base):
@@ -55,10 +56,11 @@ class Handoff(Base):
     closure_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # The case record (consents, registration, risk, services, tracing) as Primero last got it: the case's
     # record_version then (while the case is ahead, the record is looked at again), when, and what was sent as
-    # digests (casecore.handoff.record.Sent: only what differs goes again; no child's data in it).
+    # digests (casecore.handoff.record.Sent: only what differs goes again; no child's data in it, but a name's
+    # digest can be guessed by trying names: sealed).
     record_version_synced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     record_synced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    record_sent: Mapped[Optional[dict]] = mapped_column(JSON(none_as_null=True))
+    record_sent: Mapped[Optional[dict]] = mapped_column(SealedJSON)
 
 
 class HandoffPause(Base):

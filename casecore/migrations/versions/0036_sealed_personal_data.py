@@ -53,6 +53,7 @@ SEALED = {
     "case_goal_progress": ("progress",),
     "referral": ("notes", "counter_referral_notes"),
     "feedback": ("comment",),
+    "primero_handoff": ("record_sent",),
 }
 
 # Columns that were not TEXT: (table, column) -> the type they had.
@@ -67,6 +68,7 @@ NARROW = {
     ("report", "reporter_phone"): sa.String(20),
     ("report", "answers"): sa.JSON(),
     ("case_bid", "panel"): sa.JSON(),
+    ("primero_handoff", "record_sent"): sa.JSON(),
     ("case_caregiver", "relation_name"): sa.String(200),
     ("case_contact", "phone"): sa.String(20),
     ("case_document", "title"): sa.String(200),
