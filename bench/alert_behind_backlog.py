@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import postgres_database, sqlite_database  # noqa: E402
-from bench.servers import Gunicorn, machine_description, prepare_database, procfile_web_command  # noqa: E402
+from bench.servers import BENCH_KEYS, Gunicorn, machine_description, prepare_database, procfile_web_command  # noqa: E402
 from scripts.run_tests import postgres_bindir  # noqa: E402
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -158,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(redis_server.stop)
         port = free_port()
         env = {**os.environ, "WEB_BIND": "127.0.0.1", "PORT": str(port), "DATABASE_URL": database_url,
-               "REDIS_URL": redis_server.url, "SECRET_KEY": secrets.token_hex(32), "SMS_BACKEND": "console",
+               "REDIS_URL": redis_server.url, **BENCH_KEYS, "SMS_BACKEND": "console",
                "DEVELOPMENT": "true",
                # Every sender posts from 127.0.0.1 and writes many times: no limit must hold the flood back.
                "RATE_LIMIT_PER_SOURCE": "1000000000/60", "RATE_LIMIT_MESSAGES_PER_NUMBER": "1000000000/60",

@@ -11,7 +11,6 @@ import http.client
 import os
 import platform
 import random
-import secrets
 import shlex
 import signal
 import sys
@@ -31,7 +30,7 @@ from bench.case_seed import Scale, Seeded, describe, is_seeded, seed  # noqa: E4
 from bench.databases import database_size, postgres_database, sqlite_database  # noqa: E402
 from bench.page_load import TARGET_P95_MS, Browser, Meters, Page, PageResult, count_statements  # noqa: E402
 from bench.page_load import measure_page  # noqa: E402
-from bench.servers import Gunicorn, machine_description, procfile_web_command  # noqa: E402
+from bench.servers import BENCH_KEYS, Gunicorn, machine_description, procfile_web_command  # noqa: E402
 from casecore.periods import calendar_period  # noqa: E402
 
 RESULTS = ROOT / "bench" / "case_results.md"
@@ -118,7 +117,7 @@ def run_on(kind: str, database_url: str, database_pid: int | None, args, redis_u
     command = procfile_web_command()
     port = free_port()
     env = {**os.environ, "WEB_BIND": "127.0.0.1", "PORT": str(port), "DATABASE_URL": database_url,
-           "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(32), "SMS_BACKEND": "console",
+           "REDIS_URL": redis_url, **BENCH_KEYS, "SMS_BACKEND": "console",
            "DEVELOPMENT": "true",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     server = Gunicorn(command, env, log_dir / f"gunicorn-{kind.lower()}.log")

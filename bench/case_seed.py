@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, text
 
 from bench.case_world import EMAIL_DOMAIN, PASSWORD, Scale, World, median_worker  # noqa: F401 - the bench's API
+from bench.servers import seal_like_the_servers
 from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseContact, CaseEvent, CaseFollowUp, Referral
 from casecore.db import make_engine, make_session_factory, unit_of_work
 from casecore.deadlines.models import CaseDeadline
@@ -58,6 +59,7 @@ def seed(database_url: str, scale: Scale | None = None, rng_seed: int = 5) -> Se
     """Fill a migrated, empty database (at the issue's scale by default); returns who logs in and what they open."""
     scale = scale or Scale()
     scale.check()
+    seal_like_the_servers()
     started = time.monotonic()
     engine = make_engine(database_url)
     try:
@@ -92,6 +94,7 @@ def is_seeded(database_url: str) -> bool:
 
 def describe(database_url: str) -> Seeded:
     """Who logs in and what they open, read back from a seeded database."""
+    seal_like_the_servers()
     engine = make_engine(database_url)
     cases, users, teams, reports = Case.__table__.c, User.__table__.c, Team.__table__.c, Report.__table__.c
     active = cases.status.in_(("open", "closure_requested"))

@@ -6,7 +6,6 @@ import http.client
 import os
 import random
 import re
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.case_seed import PASSWORD
-from bench.servers import group_cpu_seconds, machine_ticks, process_cpu_seconds
+from bench.servers import BENCH_KEYS, group_cpu_seconds, machine_ticks, process_cpu_seconds
 
 TARGET_P95_MS = 200.0
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -217,8 +216,7 @@ def count_statements(database_url: str, redis_url: str, pages: list[Page]) -> li
     from settings import Settings
 
     app = create_app(Settings.from_env({}, DATABASE_URL=database_url, REDIS_URL=redis_url,
-                                       SECRET_KEY=secrets.token_hex(16), SMS_BACKEND="console",
-                                       DEVELOPMENT=True))
+                                       **BENCH_KEYS, SMS_BACKEND="console", DEVELOPMENT=True))
     counts = []
     seen: list[str] = []
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import secrets
 import shlex
 import signal
 import sys
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import STEP_NAMES, Clients, Plan  # noqa: E402
-from bench.servers import (Gunicorn, machine_description, machine_ticks, prepare_database,  # noqa: E402
+from bench.servers import (BENCH_KEYS, Gunicorn, machine_description, machine_ticks, prepare_database,  # noqa: E402
                            process_cpu_seconds, procfile_web_command, with_app_target)
 
 BARE_TARGET = "bench.bare_app:create_app()"
@@ -189,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             data = prepare_database(database_url)
             redis_server = RedisServer()
             env = {**os.environ, "WEB_BIND": "127.0.0.1", "DATABASE_URL": database_url,
-                   "REDIS_URL": redis_server.url, "SECRET_KEY": secrets.token_hex(32), "SMS_BACKEND": "console",
+                   "REDIS_URL": redis_server.url, **BENCH_KEYS, "SMS_BACKEND": "console",
                    "DEVELOPMENT": "true",  # no AT_WEBHOOK_TOKEN: the path measured since issue 2
                    # Every session comes from 127.0.0.1: the limit is counted on first steps but never reached.
                    "RATE_LIMIT_PER_SOURCE": "1000000000/60",
