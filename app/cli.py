@@ -144,8 +144,10 @@ def keys_rotate(batch: int) -> None:
         if count:
             click.echo(f"  {table}: {count} rows")
     click.echo(f"  files: {done.files}\n  conversations in progress: {done.conversations}")
-    if done.left:
-        raise click.ClickException(f"{done.left} rows are still sealed under an old key: run the command again")
+    if done.anything_left:
+        raise click.ClickException(
+            f"still under an old key: {done.left} rows, {done.files_left} files, {done.conversations_left} "
+            "conversations (written by a process not restarted with the new key?): run the command again")
     click.echo("Nothing is left under an old key: it can be removed from DATA_ENCRYPTION_OLD_KEYS.")
 
 

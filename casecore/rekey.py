@@ -22,12 +22,19 @@ BATCH = 500
 
 @dataclass
 class Rekeyed:
-    """What a rotation re-sealed, by table, and the files; what is still under an old key after it."""
+    """What a rotation re-sealed (rows by table, files, conversations) and what is still under an old key after it
+    (written by a process that did not have the new key yet, or a row that failed)."""
 
     rows: Counter = field(default_factory=Counter)
     files: int = 0
     conversations: int = 0
     left: int = 0
+    files_left: int = 0
+    conversations_left: int = 0
+
+    @property
+    def anything_left(self) -> bool:
+        return bool(self.left or self.files_left or self.conversations_left)
 
 
 def sealed_tables() -> Iterator[tuple[Table, list[Column]]]:
@@ -48,8 +55,13 @@ def rekey(unit_of_work: Callable[..., object], media_store: MediaStore | None = 
         done.files = sum(media_store.reseal(key) for key in list(media_store.keys()))
     if dialog_store is not None:
         done.conversations = dialog_store.reseal_all()
+    # Counted again after every pass: what a process still on the old key wrote meanwhile shows here.
     with unit_of_work(read_only=True) as session:
         done.left = sum(_count_stale(session, table, columns) for table, columns in sealed_tables())
+    if isinstance(media_store, FileMediaStore):
+        done.files_left = sum(not media_store.is_current(key) for key in media_store.keys())
+    if dialog_store is not None:
+        done.conversations_left = dialog_store.count_stale()
     return done
 
 

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
@@ -34,6 +35,15 @@ NONCE_BYTES = 12
 KEY_BYTES = 32
 _TEXT_HEAD = len(TEXT_MARK) + 2 * KEY_ID_BYTES + 1  # "s1:" + key id in hex + ":"
 _FILE_HEAD = len(FILE_MARK) + KEY_ID_BYTES
+
+
+# A sealed text: the mark, the key id, then base64 of at least a nonce and a GCM tag.
+_SEALED_TEXT = re.compile(r"s1:[0-9a-f]{%d}:[A-Za-z0-9+/]{%d,}={0,2}" % (2 * KEY_ID_BYTES, (NONCE_BYTES + 16) * 4 // 3))
+
+
+def is_sealed_text(value: str) -> bool:
+    """Whether value is a sealed text rather than one written in clear (which may start the same way)."""
+    return value.startswith(TEXT_MARK) and _SEALED_TEXT.fullmatch(value) is not None
 
 
 class SealingError(Exception):
@@ -92,10 +102,13 @@ class Keyring:
         return self.current_mark + base64.b64encode(nonce + sealed).decode("ascii")
 
     def open_text(self, value: str) -> str:
-        if not value.startswith(TEXT_MARK):
-            return value  # written before sealing; the rotation seals it
+        if not is_sealed_text(value):
+            return value  # written before sealing (even if it starts like a sealed text); the rotation seals it
         key = self._key(bytes.fromhex(value[len(TEXT_MARK):_TEXT_HEAD - 1]))
-        raw = base64.b64decode(value[_TEXT_HEAD:])
+        try:
+            raw = base64.b64decode(value[_TEXT_HEAD:], validate=True)
+        except binascii.Error:
+            raise SealingError(f"a value sealed under data key {key.id.hex()} was cut or altered") from None
         return self._open(key, raw[:NONCE_BYTES], raw[NONCE_BYTES:]).decode("utf-8")
 
     def seal_bytes(self, data: bytes) -> bytes:

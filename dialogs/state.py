@@ -161,17 +161,23 @@ class RedisDialogStore(DialogStore):
     def reseal_all(self, batch: int = 500) -> int:
         """Seal every stored record again under the current data key (a key rotation); how many were rewritten."""
         ring, rewritten = sealing.keyring(), 0
+        for key, value in self._stale_records(batch):
+            # Only if the conversation did not move on meanwhile (its new record is sealed under the new key).
+            rewritten += self._swap(keys=[key], args=[value, ring.seal_text(ring.open_text(value))]) or 0
+        return rewritten
+
+    def count_stale(self, batch: int = 500) -> int:
+        """How many stored records are not sealed under the current data key."""
+        return sum(1 for _ in self._stale_records(batch))
+
+    def _stale_records(self, batch: int):
+        ring = sealing.keyring()
         for key in self._redis.scan_iter(match=f"{self._prefix}*", count=batch):
             if key == self._expiries.encode() or key.startswith(f"{self._prefix}lock:".encode()):
                 continue
             raw = self._redis.get(key)
-            if raw is None:
-                continue
-            value = raw.decode("utf-8")
-            if not ring.text_is_current(value):
-                # Only if the conversation did not move on meanwhile (its new record is sealed under the new key).
-                rewritten += self._swap(keys=[key], args=[value, ring.seal_text(ring.open_text(value))]) or 0
-        return rewritten
+            if raw is not None and not ring.text_is_current(raw.decode("utf-8")):
+                yield key, raw.decode("utf-8")
 
     @cached_property
     def _swap(self):

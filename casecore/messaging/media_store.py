@@ -6,6 +6,7 @@ Keys are random ids chosen here, never anything the sender chose, so a file name
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import uuid
@@ -53,7 +54,17 @@ class FileMediaStore(MediaStore):
             raise NotFound(f"no stored media {key}") from None
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            # Not while a rotation rewrites it (reseal), which would then put it back.
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
     def keys(self) -> Iterator[str]:
         """Every key in the store (a rotation goes through them)."""
@@ -63,15 +74,31 @@ class FileMediaStore(MediaStore):
 
     def reseal(self, key: str) -> bool:
         """Seal key's file under the current data key if it is not already; whether it was rewritten."""
-        ring = sealing.keyring()
+        ring, path = sealing.keyring(), self._path(key)
         try:
-            sealed = self._path(key).read_bytes()
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return False  # deleted meanwhile
-        if ring.bytes_are_current(sealed):
-            return False
-        self._write(key, ring.seal_bytes(ring.open_bytes(sealed)))
-        return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # delete() waits, and unlinks what this writes
+            if not _same_file(fd, path):
+                return False  # deleted (or re-sealed) before the lock was ours
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                sealed = handle.read()
+            if ring.bytes_are_current(sealed):
+                return False
+            self._write(key, ring.seal_bytes(ring.open_bytes(sealed)))
+            return True
+        finally:
+            os.close(fd)
+
+    def is_current(self, key: str) -> bool:
+        """Whether key's file is sealed under the current data key (or gone)."""
+        try:
+            with self._path(key).open("rb") as handle:
+                return sealing.keyring().bytes_are_current(handle.read(16))
+        except FileNotFoundError:
+            return True
 
     def _write(self, key: str, sealed: bytes) -> None:
         path = self._path(key)
@@ -96,3 +123,11 @@ class FileMediaStore(MediaStore):
         if not _KEY.fullmatch(key or ""):
             raise NotFound(f"no stored media {key!r}")
         return self.root / key[:2] / key
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether path still names the file open as fd."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False

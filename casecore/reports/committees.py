@@ -83,10 +83,11 @@ def list_members(session: Session, organisation_id: uuid.UUID) -> list[MemberRow
                Location.name, CommitteeMember.is_active)
         .outerjoin(Location, Location.id == CommitteeMember.location_id)
         .where(CommitteeMember.organisation_id == organisation_id)
-        .order_by(CommitteeMember.is_active.desc(), CommitteeMember.committee, CommitteeMember.name)
     )
-    return [MemberRow(mid, name, mask_phone(phone), committee, place, active)
-            for mid, name, phone, committee, place, active in rows]
+    members = [MemberRow(mid, name, mask_phone(phone), committee, place, active)
+               for mid, name, phone, committee, place, active in rows]
+    # Sorted here: names are sealed in the database, so only their opened values sort.
+    return sorted(members, key=lambda m: (not m.is_active, m.committee.casefold(), m.name.casefold()))
 
 
 def active_member_for(organisation_id, phone_key):

@@ -52,7 +52,7 @@ def test_a_rotation_reseals_every_table_file_and_conversation_then_the_old_key_c
 
     after = bootstrap(settings)
     done = rekey(after.unit_of_work, after.media_store, after.dialog_store, batch=2)  # several batches per table
-    assert done.left == 0 and done.rows["case_contact"] == 3 and done.rows["report"] == 3
+    assert not done.anything_left and done.rows["case_contact"] == 3 and done.rows["report"] == 3
     assert done.files == 1 and done.conversations == 1
     assert all(v.startswith(sealing.keyring().current_mark) for v in _raw_values(after))
     assert rekey(after.unit_of_work, after.media_store, after.dialog_store).rows.total() == 0  # nothing left to do

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -141,3 +142,31 @@ def test_received_files_reach_the_disk_sealed(tmp_path, restore_keyring):
     assert store.get(key) == b"a photo of the child" and list(store.keys()) == [key]
     sealing.configure(sealing.Keyring(NEW), TEST_SECRET)
     assert store.get(key) == b"a photo of the child"
+
+
+def test_a_file_deleted_while_a_rotation_reseals_it_stays_deleted(tmp_path, restore_keyring):
+    store = FileMediaStore(tmp_path)
+    sealing.configure(sealing.Keyring(OLD), TEST_SECRET)
+    key = store.put(b"a photo of the child")
+    ring = sealing.Keyring(NEW, [OLD])
+    sealing.configure(ring, TEST_SECRET)
+    retention = threading.Thread(target=store.delete, args=(key,))
+    opened = ring.open_bytes
+
+    def open_as_retention_deletes(data: bytes) -> bytes:
+        retention.start()  # the purge deletes the file between the rotation's read and its write
+        retention.join(0.2)
+        return opened(data)
+
+    ring.open_bytes = open_as_retention_deletes
+    assert store.reseal(key)
+    retention.join(5)
+    assert not retention.is_alive() and not (tmp_path / key[:2] / key).exists()
+    assert not store.reseal(key)  # gone: nothing to re-seal, nothing written back
+
+
+def test_a_text_in_clear_that_starts_like_a_sealed_one_is_read_as_it_is():
+    ring = sealing.Keyring(NEW)
+    for typed in ("s1: je veux parler", "s1:5e318f8c: bonjour", "s1:"):
+        assert not sealing.is_sealed_text(typed) and ring.open_text(typed) == typed
+    assert sealing.is_sealed_text(ring.seal_text("")) and sealing.is_sealed_text(ring.seal_text("x" * 500))

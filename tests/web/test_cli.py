@@ -238,3 +238,27 @@ def test_retention_purge_says_what_it_would_remove_then_removes_it(cli, org, uow
     done = cli("retention", "purge")
     assert done.exit_code == 0 and "Removed:" in done.output and "ussd sessions: 1" in done.output
     assert "ussd sessions: 0" in cli("retention", "purge", "--dry-run").output
+
+
+def test_keys_rotate_reseals_under_the_new_key_and_says_the_old_one_can_go(sqlite_url, redis_url, tmp_path):
+    from casecore import sealing
+    from casecore.messaging.models import CommunityContact
+    from tests.conftest import TEST_DATA_KEY, TEST_SECRET
+    before = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, MEDIA_DIR=str(tmp_path)))
+    with before.extensions["relais"].unit_of_work() as session:
+        session.add(CommunityContact(phone="+22376701430", language="bm"))
+    before.extensions["relais"].media_store.put(b"a photo")
+    new_key = sealing.new_key()
+    app = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, MEDIA_DIR=str(tmp_path),
+                                   DATA_ENCRYPTION_KEY=new_key, DATA_ENCRYPTION_OLD_KEYS=TEST_DATA_KEY))
+    try:
+        done = app.test_cli_runner().invoke(args=["keys", "rotate", "--batch", "1"])
+        assert done.exit_code == 0, done.output
+        assert "community_contact: 1 rows" in done.output and "files: 1" in done.output
+        assert "Nothing is left under an old key" in done.output
+        again = app.test_cli_runner().invoke(args=["keys", "rotate"])
+        assert again.exit_code == 0 and "community_contact" not in again.output and "files: 0" in again.output
+    finally:
+        app.extensions["relais"].close()
+        before.extensions["relais"].close()
+        sealing.configure(sealing.Keyring.from_settings(TEST_DATA_KEY), TEST_SECRET)

@@ -176,7 +176,8 @@ def _seal_rows(opening: bool) -> None:
                         continue
                     if opening:
                         values[column] = ring.open_text(value)
-                    elif not value.startswith(sealing.TEXT_MARK):
+                    elif value and not sealing.is_sealed_text(value):
+                        # An empty text (a body the retention removed) hides nothing and stays as it is.
                         values[column] = ring.seal_text(value)
                 if key_of is not None:
                     values[f"{key_of}_key"] = sealing.lookup_key(ring.open_text(str(row[1 + columns.index(key_of)])))

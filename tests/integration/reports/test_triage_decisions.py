@@ -18,7 +18,7 @@ from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.messaging.contacts import remember_language
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import Organisation, Team
-from casecore.reports.committees import deactivate_member, register_member
+from casecore.reports.committees import deactivate_member, list_members, register_member
 from casecore.reports.models import Report
 from casecore.triage.decisions import (
     Acceptance,
@@ -354,3 +354,16 @@ def test_other_decisions_send_nothing_to_the_member(org):
                           reason="outside_area")
     with org["runtime"].unit_of_work() as session:
         assert session.scalar(select(OutboundMessage.id)) is None
+
+
+def test_members_are_listed_active_first_then_by_committee_and_name(org):
+    names = ["drissa", "Bakary", "Aminata", "Coumba", "Émile", "Fanta"]
+    with org["runtime"].unit_of_work() as session:
+        ids = [register_member(session, org["id"], name=name, phone=f"+2237670900{n}", committee="Comité de Kati",
+                               registered_by_id=org["supervisor"]) for n, name in enumerate(names)]
+        register_member(session, org["id"], name="Zoé", phone="+22376709010", committee="Comité A",
+                        registered_by_id=org["supervisor"])
+        deactivate_member(session, org["id"], ids[2])
+        listed = [(m.committee, m.name, m.is_active) for m in list_members(session, org["id"])]
+    assert listed == [("Comité A", "Zoé", True), *(("Comité de Kati", n, True) for n in
+                      ["Bakary", "Coumba", "drissa", "Fanta", "Émile"]), ("Comité de Kati", "Aminata", False)]
