@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.views import landing_url
 from app.runtime import runtime
 from app.triage import decisions
 from app.triage.labels import label
+from app.web.pages import page_gettext
+from casecore import taxonomy
 from casecore.audit import record_event
+from casecore.base import utcnow
+from casecore.errors import InvalidInput
 from casecore.people.roles import may_triage
 from casecore.triage import queries
 
@@ -32,17 +36,26 @@ def home():
 
 @bp.route("/triage")
 def queue():
-    """New reports of the user's organisation, urgent first then newest."""
+    """New reports of the user's organisation, the most overdue first, filtered and paged, with the queue's counts."""
     _require_triage_role()
+    try:
+        filters = queries.parse_queue_filters(request.args)
+    except InvalidInput:
+        _ = page_gettext()
+        return render_template("error.html", title=_("This filter cannot be used"),
+                               message=_("Choose the filters from their lists.")), 400
+    now = utcnow()
     # Read without the write lock (SQLite serialises writers), then the audit record in its own short write.
     with runtime().unit_of_work(read_only=True) as db:
-        rows = queries.triage_queue(db, current_user.organisation_id)
-        # A second, small query: the queue's own stays on ix_report_triage, however many reports there are.
-        extras = queries.queue_extras(db, [row.id for row in rows])
+        result = queries.triage_queue(db, current_user.organisation_id, filters)
+        counts = queries.queue_counts(db, current_user.organisation_id, now)
     with runtime().unit_of_work() as db:
         record_event(db, current_user.id, "triage.viewed", "organisation", current_user.organisation_id)
-    return render_template("triage/queue.html", rows=rows, limit=queries.TRIAGE_LIMIT, extras=extras,
-                           no_extra=queries.QueueExtra(None, False))
+    return render_template(
+        "triage/queue.html", result=result, counts=counts, filters=filters, now=now,
+        page_size=queries.QUEUE_PAGE_SIZE, regions=runtime().places.get().regions, taxonomy=taxonomy,
+        urgencies=queries.URGENCY_FILTERS,
+        page_url=lambda **changes: url_for("triage.queue", **filters.query_args(**changes)))
 
 
 @bp.route("/reports/<report_id>")

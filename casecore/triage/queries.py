@@ -1,30 +1,24 @@
-"""Read side of triage: the queue of new reports and a report's details (plain rows, only the columns a page
-shows), the assignment dates of queued reports, and what was decided about a report."""
+"""Read side of triage: the queue of new reports by assignment date, filtered and paged, with its counts; a report's
+details (plain rows, only the columns a page shows), and what was decided about a report."""
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Mapping
 
-from sqlalchemy import and_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from casecore import taxonomy
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
 from casecore.directory.models import Service
-from casecore.errors import NotFound
+from casecore.errors import InvalidInput, NotFound
+from casecore.paging import parse_page
 from casecore.people.models import Location, User
 from casecore.phones import mask_phone
 from casecore.reports.models import CommitteeMember, Report
-
-
-@dataclass(frozen=True)
-class QueueExtra:
-    """What the queue adds to a new report: when it must be assigned, and whether a committee member sent it."""
-
-    assign_by: datetime | None
-    from_committee: bool
 
 
 @dataclass(frozen=True)
@@ -41,26 +35,6 @@ class Decision:
     service_name: str | None
     case_id: uuid.UUID | None
     case_reference: str | None
-
-
-def queue_extras(session: Session, report_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, QueueExtra]:
-    """The assignment date and committee mark of each report, in one query over at most a page of ids."""
-    ids = list(report_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Report.id, CaseDeadline.due_at, Report.committee_member_id)
-        .outerjoin(CaseDeadline, and_(CaseDeadline.report_id == Report.id, CaseDeadline.kind == "assignment",
-                                      CaseDeadline.met_at.is_(None)))
-        .where(Report.id.in_(ids))
-    )
-    extras: dict[uuid.UUID, QueueExtra] = {}
-    for report_id, due_at, member_id in rows:
-        known = extras.get(report_id)
-        # Should a report have two open assignment dates, the earlier one counts.
-        if known is None or (due_at is not None and (known.assign_by is None or due_at < known.assign_by)):
-            extras[report_id] = QueueExtra(due_at, member_id is not None)
-    return extras
 
 
 @dataclass(frozen=True)
@@ -115,7 +89,49 @@ def active_services(session: Session, organisation_id: uuid.UUID) -> list[tuple[
     )]
 
 
-TRIAGE_LIMIT = 200
+QUEUE_PAGE_SIZE = 50
+URGENCY_FILTERS = ("urgent", "not_urgent")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue is narrowed to (None: everything) and the page shown."""
+
+    urgency: str | None = None  # URGENCY_FILTERS
+    concern: str | None = None  # taxonomy.PROTECTION_CONCERNS
+    region: str | None = None  # a region's code: reports placed in it, at any level below
+    channel: str | None = None  # taxonomy.CHANNELS
+    age: str | None = None  # the child's age band, taxonomy.AGE_BANDS
+    page: int = 1
+
+    @property
+    def narrowed(self) -> bool:
+        return any((self.urgency, self.concern, self.region, self.channel, self.age))
+
+    def query_args(self, **changes) -> dict[str, str | int]:
+        """The filters as query-string arguments (for links to other pages of the same list)."""
+        values = {name: getattr(self, name) for name in ("urgency", "concern", "region", "channel", "age", "page")}
+        values.update(changes)
+        return {name: value for name, value in values.items()
+                if value not in (None, "") and not (name == "page" and value == 1)}
+
+
+def parse_queue_filters(args: Mapping[str, str]) -> QueueFilters:
+    """The queue's filters from a query string (absent or empty: not filtered); InvalidInput when a value is not
+    one of its list's."""
+    def pick(name: str, allowed: Iterable[str]) -> str | None:
+        value = (args.get(name) or "").strip() or None
+        if value is not None and value not in allowed:
+            raise InvalidInput(f"{name} must be one of {', '.join(allowed)}")
+        return value
+
+    region = (args.get("region") or "").strip() or None
+    if region is not None and (len(region) > 32 or not region.replace("-", "").replace("_", "").isalnum()):
+        raise InvalidInput("region must be a location code")
+    return QueueFilters(pick("urgency", URGENCY_FILTERS), pick("concern", taxonomy.PROTECTION_CONCERNS), region,
+                        pick("channel", taxonomy.CHANNELS), pick("age", taxonomy.AGE_BANDS),
+                        parse_page(args.get("page")))
+
 
 @dataclass(frozen=True)
 class TriageRow:
@@ -130,6 +146,27 @@ class TriageRow:
     child_sex: str
     child_age_band: str
     reporter_phone_masked: str
+    channel: str = ""
+    assign_by: datetime | None = None
+    from_committee: bool = False
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """The whole queue at a glance, whatever the filters: new reports, urgent ones, ones past their assignment date."""
+
+    new: int
+    urgent: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue as filtered, and whether another follows."""
+
+    rows: tuple[TriageRow, ...]
+    page: int
+    has_next: bool
 
 
 @dataclass(frozen=True)
@@ -154,31 +191,59 @@ class ReportDetail:
     description: str | None = None  # what the reporter wrote in their own words (text channels)
 
 
-def triage_queue(session: Session, organisation_id: uuid.UUID, limit: int = TRIAGE_LIMIT) -> list[TriageRow]:
-    """New reports of an organisation, urgent first then newest, at most limit."""
-    # Filter and order match ix_report_triage (organisation_id, status, urgent, received_at) exactly, so the
-    # database walks the index backwards and stops after `limit` rows, however many reports exist.
-    rows = session.execute(
-        select(
-            Report.id,
-            Report.reference,
-            Report.received_at,
-            Report.urgent,
-            Report.concern,
-            Location.name,
-            Report.child_sex,
-            Report.child_age_band,
-            Report.reporter_phone,
-        )
-        .outerjoin(Location, Report.location_id == Location.id)
+def _assign_by():
+    # A report's open assignment date (the earlier, should it have two), found through case_deadline's report index
+    # for each new report only: what the queue is ordered by.
+    return (select(func.min(CaseDeadline.due_at))
+            .where(CaseDeadline.report_id == Report.id, CaseDeadline.kind == "assignment",
+                   CaseDeadline.met_at.is_(None))
+            .correlate(Report).scalar_subquery())
+
+
+def queue_counts(session: Session, organisation_id: uuid.UUID, now: datetime) -> QueueCounts:
+    """How many new reports the organisation has, how many are urgent, how many are past their assignment date."""
+    new, urgent, overdue = session.execute(
+        select(func.count(), func.count().filter(Report.urgent.is_(True)), func.count().filter(_assign_by() <= now))
         .where(Report.organisation_id == organisation_id, Report.status == "new")
-        .order_by(Report.urgent.desc(), Report.received_at.desc())
-        .limit(limit)
+    ).one()
+    return QueueCounts(new, urgent, overdue)
+
+
+def triage_queue(session: Session, organisation_id: uuid.UUID, filters: QueueFilters = QueueFilters(),
+                 page_size: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """One page of the organisation's new reports as filtered, by assignment date: the most overdue first, then the
+    nearest; a report with no date last; the oldest first among equals."""
+    assign_by = _assign_by().label("assign_by")
+    region, cercle = aliased(Location), aliased(Location)
+    query = (
+        select(Report.id, Report.reference, Report.received_at, Report.urgent, Report.concern, Location.name,
+               Report.child_sex, Report.child_age_band, Report.reporter_phone, Report.channel, assign_by,
+               Report.committee_member_id.is_not(None))
+        .outerjoin(Location, Report.location_id == Location.id)
+        # The organisation's new reports come from ix_report_triage's first two columns: only those are sorted.
+        .where(Report.organisation_id == organisation_id, Report.status == "new")
     )
-    return [
-        TriageRow(rid, ref, received, urgent, concern, place, sex, age, mask_phone(phone))
-        for rid, ref, received, urgent, concern, place, sex, age, phone in rows
-    ]
+    if filters.urgency is not None:
+        query = query.where(Report.urgent.is_(filters.urgency == "urgent"))
+    for column, value in ((Report.concern, filters.concern), (Report.channel, filters.channel),
+                          (Report.child_age_band, filters.age)):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.region is not None:
+        # A report is placed at a commune (or higher): its region is itself or one of its two parents.
+        query = (query.outerjoin(cercle, cercle.id == Location.parent_id)
+                 .outerjoin(region, region.id == cercle.parent_id)
+                 .where(or_(Location.code == filters.region, cercle.code == filters.region,
+                            region.code == filters.region)))
+    rows = session.execute(
+        query.order_by(assign_by.is_(None), assign_by, Report.received_at, Report.id)
+        .offset((filters.page - 1) * page_size).limit(page_size + 1)
+    ).all()
+    return QueuePage(tuple(
+        TriageRow(rid, ref, received, urgent, concern, place, sex, age, mask_phone(phone), channel, assign_by,
+                  from_committee)
+        for rid, ref, received, urgent, concern, place, sex, age, phone, channel, assign_by, from_committee
+        in rows[:page_size]), filters.page, len(rows) > page_size)
 
 
 def report_detail(session: Session, organisation_id: uuid.UUID, report_id: uuid.UUID) -> ReportDetail:

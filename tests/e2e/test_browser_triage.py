@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from casecore.base import utcnow
+from casecore.deadlines.timelines import Timelines, schedule
 from casecore.reports.models import Report
 from tests.e2e.support import add_supervisor, log_in, serving_app
 from tests.factories import make_report
@@ -23,7 +24,10 @@ def live_server(runtime):
         oldest = make_report(session)
         now = utcnow()
         for submitted, age in ((older_urgent, 2), (newest, 0), (oldest, 5)):
-            session.get(Report, submitted.id).received_at = now - timedelta(minutes=age)
+            received = session.get(Report, submitted.id).received_at = now - timedelta(minutes=age)
+            # Assigned within the hour when urgent, three hours otherwise: the queue's order.
+            schedule(session, "assignment", Timelines().assignment_due(received, submitted.urgent),
+                     report_id=submitted.id)
     with serving_app() as base:
         yield base, (older_urgent, newest, oldest)
 
@@ -37,7 +41,7 @@ def test_a_supervisor_logs_in_and_opens_the_urgent_report_first(browser, live_se
     log_in(page, base)
 
     references = page.locator("a.ref").all_inner_texts()
-    assert references == [urgent.reference, newest.reference, oldest.reference]
+    assert references == [urgent.reference, oldest.reference, newest.reference]  # by the date to assign them
     assert "+223******30" in page.content() and "+22376701430" not in page.content()
 
     page.get_by_role("link", name=urgent.reference).click()

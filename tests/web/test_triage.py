@@ -1,6 +1,7 @@
 """The triage queue and the report page: who sees what, in which order, and what stays hidden."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,8 @@ from sqlalchemy import event, select
 
 from casecore import taxonomy
 from casecore.audit import AuditEvent
+from casecore.base import utcnow
+from casecore.deadlines.timelines import schedule
 from casecore.people.models import User
 from casecore.reports.models import Report
 from casecore.triage import queries
@@ -38,16 +41,26 @@ def test_home_redirects_to_triage(client, supervisor):
     assert response.status_code == 302 and response.location.endswith("/triage")
 
 
-def test_queue_shows_urgent_first_then_newest(client, supervisor, uow):
+def _due(uow, report_id, hours_from_now: float) -> None:
+    with uow() as session:
+        schedule(session, "assignment", utcnow() + timedelta(hours=hours_from_now), report_id=report_id)
+
+
+def test_queue_shows_the_most_overdue_first_then_the_nearest_date(client, supervisor, uow):
     slug = supervisor["org_slug"]
-    _, old_calm = _report(uow, slug, minutes=0)
-    _, old_urgent = _report(uow, slug, minutes=10, danger_now=True)
-    _, new_calm = _report(uow, slug, minutes=30)
-    _, new_urgent = _report(uow, slug, minutes=20, danger_now=True)
+    soon_id, soon = _report(uow, slug, minutes=50, danger_now=True)
+    late_id, late = _report(uow, slug, minutes=40)
+    later_id, later = _report(uow, slug, minutes=30)
+    latest_id, latest = _report(uow, slug, minutes=0, danger_now=True)
+    _, undated = _report(uow, slug, minutes=-60)
+    for report_id, hours in ((soon_id, 2), (late_id, -1), (later_id, 10), (latest_id, -4)):
+        _due(uow, report_id, hours)
     html = client.get("/triage").get_data(as_text=True)
-    positions = [html.index(ref) for ref in (new_urgent, old_urgent, new_calm, old_calm)]
+    positions = [html.index(ref) for ref in (latest, late, soon, later, undated)]
     assert positions == sorted(positions)
-    assert html.count('class="badge"') == 2
+    assert "Nouveaux : 5" in html and "Urgents : 2" in html and "Date d&#39;affectation passée : 2" in html
+    table = html[html.index('<table class="queue">'):]
+    assert table.count('class="late"') == 2 and table.count('class="is-urgent"') == 3  # overdue, or urgent
 
 
 def test_queue_masks_the_reporter_number_and_shows_readable_labels(client, supervisor, uow):
@@ -150,15 +163,54 @@ def test_report_view_logs_no_phone_number(client, supervisor, uow, caplog):
     assert "76701430" not in caplog.text
 
 
-def test_triage_queue_is_capped(uow, staff):
-    for _ in range(3):
-        _report(uow, staff["org_slug"])
+def test_the_queue_pages_past_two_hundred_reports(client, supervisor, uow):
     with uow() as session:
-        assert len(queries.triage_queue(session, staff["org_id"], limit=2)) == 2
+        references = [make_report(session, organisation_slug=supervisor["org_slug"]).reference for _ in range(205)]
+    seen, page, pages = [], "/triage", 0
+    while page:
+        html = client.get(page).get_data(as_text=True)
+        seen += [ref for ref in references if ref in html]
+        pages += 1
+        following = re.search(r'<a rel="next" href="([^"]+)"', html)
+        page = following and following.group(1).replace("&amp;", "&")
+    assert pages == 5 and sorted(seen) == sorted(references)  # 50 a page, every report once
 
 
-def test_triage_query_walks_the_triage_index_without_sorting(uow, staff):
-    # 100k reports stay fast only if SQLite reads ix_report_triage backwards and stops at the limit.
+def test_the_queue_is_filtered_by_priority_concern_region_channel_and_age(client, supervisor, uow):
+    with uow() as session:
+        make_locations(session)
+    slug = supervisor["org_slug"]
+    _, wanted = _report(uow, slug, danger_now=True, concern="child_marriage", location_code="ML090102",
+                        channel="sms", child_age_band="12_17")
+    others = [_report(uow, slug, **changed)[1] for changed in (
+        dict(danger_now=False, concern="child_marriage", location_code="ML090102", channel="sms",
+             child_age_band="12_17"),
+        dict(danger_now=True, concern="neglect", location_code="ML090102", channel="sms", child_age_band="12_17"),
+        dict(danger_now=True, concern="child_marriage", location_code=None, channel="sms", child_age_band="12_17"),
+        dict(danger_now=True, concern="child_marriage", location_code="ML090102", channel="ussd",
+             child_age_band="12_17"),
+        dict(danger_now=True, concern="child_marriage", location_code="ML090102", channel="sms",
+             child_age_band="0_5"),
+    )]
+    query = "urgency=urgent&concern=child_marriage&region=ML09&channel=sms&age=12_17"
+    html = client.get(f"/triage?{query}").get_data(as_text=True)
+    assert wanted in html and not [ref for ref in others if ref in html]
+    assert "Nouveaux : 6" in html  # the counts are the whole queue's
+    assert all(ref in client.get("/triage").get_data(as_text=True) for ref in others)
+    assert "Aucun nouveau signalement ne correspond à ces filtres." in client.get(
+        "/triage?concern=trafficking").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["urgency=maybe", "concern=nope", "channel=pigeon", "age=99", "page=0",
+                                   "region=ML%3B--"])
+def test_a_filter_not_from_its_list_is_refused_with_a_reason(client, supervisor, query):
+    response = client.get(f"/triage?{query}")
+    assert response.status_code == 400 and "Ce filtre ne peut pas être utilisé" in response.get_data(as_text=True)
+
+
+def test_triage_query_reads_only_the_organisations_new_reports(uow, staff):
+    # 100k reports stay fast only if the queue reads the new reports of one organisation through ix_report_triage,
+    # not the whole table: only those are sorted by their dates.
     seen: list[tuple[str, tuple]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
@@ -174,8 +226,7 @@ def test_triage_query_walks_the_triage_index_without_sorting(uow, staff):
         statement, parameters = seen[-1]
         plan = " ".join(str(row[-1]) for row in session.connection().exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement, parameters))
-    assert "ix_report_triage" in plan
-    assert "TEMP B-TREE" not in plan
+    assert "SEARCH report USING INDEX ix_report_triage" in plan and "SCAN report" not in plan
 
 
 def test_every_code_has_a_label_and_every_web_string_a_french_translation():
