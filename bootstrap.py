@@ -24,7 +24,6 @@ from casecore.handoff.modes import HandoffModes, load_overrides, parse_modes
 from casecore.messaging.media_store import FileMediaStore, MediaStore
 from casecore.people.locations import PlaceDirectory, load_place_directory
 from casecore.people.organisations import find_organisation
-from casecore.phones import phone_key
 from casecore.retention import RetentionPolicy
 from casecore.taxonomy import CASE_RISK_LEVELS, COMPLAINT_SEVERITIES
 from channels.primero.client import PrimeroClient
@@ -169,7 +168,7 @@ class Runtime:
 
     def phone_key(self, phone: str) -> str:
         """The keyed hash that stands for a number where the number itself must not be kept."""
-        return _cached_phone_key(phone, self.settings.secret_key)
+        return sealing.cached_phone_key(phone, self.settings.secret_key)
 
     def community_services(self) -> CommunityServices:
         """What the community conversations use; reference data comes from the per-process caches."""
@@ -248,12 +247,6 @@ def hours_by_risk(raw: str, name: str) -> dict[str, float]:
 @lru_cache(maxsize=4)
 def _cached_mapping(path: str, _stamp: int) -> HandoffMapping:
     return load_mapping(path or None)
-
-
-@lru_cache(maxsize=4096)
-def _cached_phone_key(phone: str, secret: str) -> str:
-    # A pure function of its arguments; every USSD step needs it and parsing the number is the costly part.
-    return phone_key(phone, secret)
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

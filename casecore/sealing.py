@@ -164,11 +164,13 @@ def lookup_key(number: str) -> str:
     """The keyed hash a sealed number is found by (casecore.phones.phone_key, under the process's secret)."""
     if not _lookup_secret:
         raise SealingError("no look-up secret configured: numbers cannot be found")
-    return _cached_key(number, _lookup_secret)
+    return cached_phone_key(number, _lookup_secret)
 
 
 @lru_cache(maxsize=4096)
-def _cached_key(number: str, secret: str) -> str:
+def cached_phone_key(number: str, secret: str) -> str:
+    """phone_key, remembered: a pure function of its arguments, and parsing the number is its costly part (every
+    USSD step keys its number)."""
     return phone_key(number, secret)
 
 
