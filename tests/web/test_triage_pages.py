@@ -69,7 +69,7 @@ def test_the_queue_shows_the_time_left_to_assign_and_overdue_in_red(client, team
         schedule(session, "assignment", utcnow() - timedelta(minutes=20), report_id=late.id)
     html = client.get("/triage").get_data(as_text=True)
     assert "Temps restant pour attribuer" in html
-    assert re.search(r'class="">2 h (29|30) min</time>', html)
+    assert re.search(r'">2 h (29|30) min</time>', html) and not re.search(r'class="late">2 h', html)
     assert re.search(r'class="late">en retard de (19|20) min</time>', html)
 
 
