@@ -11,11 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from sqlalchemy import Column, Table, Text, and_, func, literal, or_, select, type_coerce, update
+from sqlalchemy import Column, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore import schema, sealing
 from casecore.messaging.media_store import FileMediaStore, MediaStore
+from casecore.sealing import as_stored, stored_as_is
 
 BATCH = 500
 
@@ -65,15 +66,11 @@ def rekey(unit_of_work: Callable[..., object], media_store: MediaStore | None = 
     return done
 
 
-def _raw(column: Column):
-    # The column as stored, not opened: compared and written as plain text.
-    return type_coerce(column, Text)
-
-
 def _stale(columns: list[Column]):
     mark = sealing.keyring().current_mark
     # An empty text is left as it is (a body the retention removed): it hides nothing.
-    return or_(*(and_(column.is_not(None), _raw(column) != "", ~_raw(column).startswith(mark, autoescape=True))
+    return or_(*(and_(column.is_not(None), as_stored(column) != "",
+                      ~as_stored(column).startswith(mark, autoescape=True))
                  for column in columns))
 
 
@@ -82,7 +79,7 @@ def _rekey_table(unit_of_work, table: Table, columns: list[Column], batch: int) 
     ring, rewritten, last = sealing.keyring(), 0, None
     while True:
         with unit_of_work() as session:
-            query = select(key, *(_raw(column) for column in columns)).where(_stale(columns))
+            query = select(key, *(as_stored(column) for column in columns)).where(_stale(columns))
             if last is not None:
                 query = query.where(key > last)
             rows = session.execute(query.order_by(key).limit(batch)).all()
@@ -100,9 +97,9 @@ def _reseal_row(session: Session, ring: sealing.Keyring, table: Table, key: Colu
         if raw is None:
             unchanged.append(column.is_(None))
             continue
-        unchanged.append(_raw(column) == literal(raw, Text))
+        unchanged.append(as_stored(column) == stored_as_is(raw))
         if raw and not ring.text_is_current(raw):
-            values[column.name] = literal(ring.seal_text(ring.open_text(raw)), Text)
+            values[column.name] = stored_as_is(ring.seal_text(ring.open_text(raw)))
     if not values:
         return 0
     result = session.execute(update(table).where(*unchanged).values(values))

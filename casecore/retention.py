@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, delete, func, literal, or_, select, type_coerce, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore.audit import AuditEvent
@@ -27,6 +27,7 @@ from casecore.messaging.inbox import LIMITED, PROCESSED
 from casecore.messaging.media_store import MediaStore
 from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
 from casecore.reports.models import Report
+from casecore.sealing import as_stored, stored_as_is
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ HANDLED_INBOUND = (PROCESSED, LIMITED)
 TURNED_DOWN = ("not_eligible", "duplicate", "referred")
 REMOVED = ""  # what a removed message body becomes (the column holds text)
 # Written as it is, not sealed: an empty text hides nothing, and the purge finds the bodies left without opening any.
-_REMOVED = literal(REMOVED, Text)
+_REMOVED = stored_as_is(REMOVED)
 MEDIA_REMOVED = "retention"
 
 
@@ -88,7 +89,7 @@ class Purged:
 
 def _kept(body):
     """SQL: the sealed body has not been removed yet."""
-    return type_coerce(body, Text) != REMOVED
+    return as_stored(body) != REMOVED
 
 
 def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: RetentionPolicy,

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import String, Text, TypeDecorator, event
+from sqlalchemy import String, Text, TypeDecorator, event, literal, type_coerce
 from sqlalchemy.orm import ColumnProperty, Mapper, column_property, mapped_column
 from sqlalchemy.sql import ClauseElement, ColumnElement, operators
 from sqlalchemy.sql.schema import Column
@@ -206,6 +206,16 @@ class SealedJSON(SealedText):
 
     def process_result_value(self, value, dialect):
         return None if value is None else json.loads(keyring().open_text(value))
+
+
+def as_stored(column):
+    """SQL: a sealed column as it is stored, not opened: to compare with or write raw text (rekey, retention)."""
+    return type_coerce(column, Text)
+
+
+def stored_as_is(text: str):
+    """SQL: a text written as it is, not sealed (an empty text hides nothing; a value re-sealed already)."""
+    return literal(text, Text)
 
 
 # Sealed numbers ----------------------------------------------------------------------------------------------------

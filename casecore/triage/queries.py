@@ -91,6 +91,7 @@ def active_services(session: Session, organisation_id: uuid.UUID) -> list[tuple[
 
 QUEUE_PAGE_SIZE = 50
 URGENCY_FILTERS = ("urgent", "not_urgent")
+FILTER_NAMES = ("urgency", "concern", "region", "channel", "age")
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,11 @@ class QueueFilters:
 
     @property
     def narrowed(self) -> bool:
-        return any((self.urgency, self.concern, self.region, self.channel, self.age))
+        return any(getattr(self, name) for name in FILTER_NAMES)
 
     def query_args(self, **changes) -> dict[str, str | int]:
         """The filters as query-string arguments (for links to other pages of the same list)."""
-        values = {name: getattr(self, name) for name in ("urgency", "concern", "region", "channel", "age", "page")}
+        values = {name: getattr(self, name) for name in (*FILTER_NAMES, "page")}
         values.update(changes)
         return {name: value for name, value in values.items()
                 if value not in (None, "") and not (name == "page" and value == 1)}
