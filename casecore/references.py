@@ -6,6 +6,7 @@ import secrets
 # No 0/O, 1/I/L or U/V: these are misread when written by hand or said aloud.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 BODY_LENGTH = 6
+REFERENCE_LENGTH = BODY_LENGTH + 1  # the check character last
 
 
 def _check_character(body: str) -> str:
@@ -28,6 +29,6 @@ def clean_reference(text: str) -> str:
 def is_valid_reference(text: str) -> bool:
     """Whether text (after cleaning) is a well-formed reference whose check character matches."""
     code = clean_reference(text)
-    if len(code) != BODY_LENGTH + 1 or any(c not in ALPHABET for c in code):
+    if len(code) != REFERENCE_LENGTH or any(c not in ALPHABET for c in code):
         return False
     return _check_character(code[:-1]) == code[-1]

@@ -65,6 +65,13 @@ def report(report_id: str):
     return decisions.report_page(report_id, request.args)
 
 
+@bp.route("/reports/<report_id>/matches")
+def matches(report_id: str):
+    """The case workers for a new report, best match first, as a fragment of its page (app.triage.decisions)."""
+    _require_triage_role()
+    return decisions.best_matches(report_id)
+
+
 @bp.route("/reports/<report_id>/accept", methods=["POST"])
 def accept(report_id: str):
     """Accept a new report into a case (app.triage.decisions)."""

@@ -23,7 +23,7 @@ from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.references import clean_reference, is_valid_reference
+from casecore.references import REFERENCE_LENGTH, clean_reference, is_valid_reference
 from casecore.reports.committees import queue_acceptance_thanks
 from casecore.reports.models import Report
 
@@ -103,12 +103,21 @@ def accept_report(
     return Accepted(case_id, case.reference, outbox_ids, key)
 
 
+def suggested_risk(urgent: bool) -> str:
+    """The risk level the acceptance form starts from: high when the child is in danger now (the report is urgent,
+    and assigned as high risk already), medium otherwise; the supervisor sets the level that the report supports."""
+    return "high" if urgent else "medium"
+
+
 def mark_duplicate(session: Session, report_id: str | uuid.UUID, *, organisation_id: uuid.UUID,
                    decided_by_id: uuid.UUID, original_reference: str, note: str | None = None) -> uuid.UUID:
     """Close a new report as a duplicate of another report of the organisation; returns the original's id."""
     code = clean_reference(original_reference)
-    if not is_valid_reference(code):
+    if len(code) != REFERENCE_LENGTH:
         raise InvalidInput(N_("give the reference of the original report (7 characters)"))
+    if not is_valid_reference(code):
+        # Seven characters, one of them misread or mistyped: the check character does not match.
+        raise InvalidInput(N_("this reference does not exist: check each character against the original report"))
     original = session.execute(
         select(Report.id, Report.duplicate_of_id)
         .where(Report.reference == code, Report.organisation_id == organisation_id)
@@ -127,7 +136,8 @@ def mark_duplicate(session: Session, report_id: str | uuid.UUID, *, organisation
 def mark_not_eligible(session: Session, report_id: str | uuid.UUID, *, organisation_id: uuid.UUID,
                       decided_by_id: uuid.UUID, reason: str, note: str | None = None) -> None:
     """Close a new report as not eligible for a case, with a reason from the list (and a note for "other")."""
-    taxonomy.require(reason, taxonomy.NOT_ELIGIBLE_REASONS, "reason")
+    if reason not in taxonomy.NOT_ELIGIBLE_REASONS:
+        raise InvalidInput(N_("choose the reason from the list"))
     text = _note(note)
     if reason == "other" and text is None:
         raise InvalidInput(N_("say why in the note when the reason is other"))
@@ -136,8 +146,8 @@ def mark_not_eligible(session: Session, report_id: str | uuid.UUID, *, organisat
 
 
 def refer_out(session: Session, report_id: str | uuid.UUID, *, organisation_id: uuid.UUID,
-              decided_by_id: uuid.UUID, service_id: str | uuid.UUID, note: str | None = None) -> None:
-    """Close a new report as referred to a service of the organisation's directory."""
+              decided_by_id: uuid.UUID, service_id: str | uuid.UUID, note: str | None = None) -> uuid.UUID:
+    """Close a new report as referred to a service of the organisation's directory; returns the service's id."""
     try:
         key = parse_id(service_id, "service")
     except NotFound:
@@ -148,6 +158,7 @@ def refer_out(session: Session, report_id: str | uuid.UUID, *, organisation_id: 
         raise InvalidInput(N_("choose an active service from the organisation's directory"))
     _decide(session, report_id, organisation_id, decided_by_id, "referred", referred_to_service_id=key,
             decision_note=_note(note))
+    return key
 
 
 def _decide(session: Session, report_id: str | uuid.UUID, organisation_id: uuid.UUID, decided_by_id: uuid.UUID,

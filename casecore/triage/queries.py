@@ -89,6 +89,16 @@ def active_services(session: Session, organisation_id: uuid.UUID) -> list[tuple[
     )]
 
 
+def reference_of(session: Session, report_id: uuid.UUID) -> str:
+    """A report's reference (the original a duplicate points at, for its confirmation)."""
+    return session.scalar(select(Report.reference).where(Report.id == report_id)) or ""
+
+
+def service_name(session: Session, service_id: uuid.UUID) -> str:
+    """A service of the directory as a person reads it: its provider's name."""
+    return session.scalar(select(Service.provider_name).where(Service.id == service_id)) or ""
+
+
 QUEUE_PAGE_SIZE = 50
 URGENCY_FILTERS = ("urgent", "not_urgent")
 FILTER_NAMES = ("urgency", "concern", "region", "channel", "age")
@@ -210,6 +220,20 @@ def queue_counts(session: Session, organisation_id: uuid.UUID, now: datetime) ->
     return QueueCounts(new, urgent, overdue)
 
 
+def _queue_order(assign_by) -> tuple:
+    # The most overdue first, then the nearest; undated last; the oldest first among equals; the id for a stable page.
+    return assign_by.is_(None), assign_by, Report.received_at, Report.id
+
+
+def next_in_queue(session: Session, organisation_id: uuid.UUID, after: uuid.UUID) -> uuid.UUID | None:
+    """The first new report of the queue other than after (the report just seen or decided), None when none waits."""
+    assign_by = _assign_by()
+    return session.scalar(
+        select(Report.id)
+        .where(Report.organisation_id == organisation_id, Report.status == "new", Report.id != after)
+        .order_by(*_queue_order(assign_by)).limit(1))
+
+
 def triage_queue(session: Session, organisation_id: uuid.UUID, filters: QueueFilters = QueueFilters(),
                  page_size: int = QUEUE_PAGE_SIZE) -> QueuePage:
     """One page of the organisation's new reports as filtered, by assignment date: the most overdue first, then the
@@ -237,7 +261,7 @@ def triage_queue(session: Session, organisation_id: uuid.UUID, filters: QueueFil
                  .where(or_(Location.code == filters.region, cercle.code == filters.region,
                             region.code == filters.region)))
     rows = session.execute(
-        query.order_by(assign_by.is_(None), assign_by, Report.received_at, Report.id)
+        query.order_by(*_queue_order(assign_by))
         .offset((filters.page - 1) * page_size).limit(page_size + 1)
     ).all()
     return QueuePage(tuple(

@@ -109,7 +109,7 @@ def test_accepting_opens_the_case_and_shows_the_decision(client, team, uow):
     response = _post(client, f"{page}/accept", page, {
         "risk_level": "high", "assigned_to_id": str(team["woman_id"]), "wants_female_worker": "1",
         "family_language": "bm"})
-    assert response.status_code == 302 and response.location.endswith(page)
+    assert response.status_code == 302 and response.location.endswith(f"{page}#done")
     with uow() as session:
         case = session.scalar(select(Case).where(Case.report_id == report.id))
         assert (case.assigned_to_id, case.risk_level, case.team_id) == (team["woman_id"], "high", team["team_id"])
@@ -160,7 +160,7 @@ def test_a_bad_acceptance_is_a_form_error_not_a_case(client, team, uow, data, re
 def test_a_second_decision_is_refused_clearly(client, team, uow):
     report = _report(uow, team["org_slug"])
     page = f"/reports/{report.id}"
-    _post(client, f"{page}/not-eligible", page, {"reason": "adult"})
+    _post(client, f"{page}/not-eligible", page, {"reason": "adult", "confirmed": "1"})
     token = csrf_from(client.get("/triage").get_data(as_text=True))
     response = client.post(f"{page}/accept", data={"csrf_token": token, "risk_level": "high",
                                                    "assigned_to_id": str(team["caseworker_id"])})
@@ -177,14 +177,14 @@ def test_duplicate_not_eligible_and_refer_out(client, team, uow):
         service_id = service.id
     page = f"/reports/{second.id}"
     assert _post(client, f"{page}/duplicate", page, {"original_reference": first.reference,
-                                                      "note": "même enfant"}).status_code == 302
+                                                      "note": "même enfant", "confirmed": "1"}).status_code == 302
     assert f'>{first.reference}</a>' in client.get(page).get_data(as_text=True)
     page = f"/reports/{third.id}"
-    assert _post(client, f"{page}/not-eligible", page, {"reason": "outside_area"}).status_code == 302
+    assert _post(client, f"{page}/not-eligible", page, {"reason": "outside_area", "confirmed": "1"}).status_code == 302
     assert "Hors de la zone de l&#39;organisation" in client.get(page).get_data(as_text=True)
     page = f"/reports/{fourth.id}"
     assert "Centre Sourire" in client.get(page).get_data(as_text=True)
-    assert _post(client, f"{page}/refer", page, {"service_id": str(service_id)}).status_code == 302
+    assert _post(client, f"{page}/refer", page, {"service_id": str(service_id), "confirmed": "1"}).status_code == 302
     html = client.get(page).get_data(as_text=True)
     assert "Orienté vers une autre organisation" in html and "Centre Sourire" in html
     with uow() as session:
@@ -198,7 +198,124 @@ def test_a_bad_duplicate_reference_is_a_form_error(client, team, uow):
     page = f"/reports/{report.id}"
     response = _post(client, f"{page}/duplicate", page, {"original_reference": "ZZZ"})
     assert response.status_code == 400
-    assert "donnez la référence du signalement original" in response.get_data(as_text=True)
+    assert "donnez la référence du signalement original (7 caractères)" in response.get_data(as_text=True)
+
+
+def test_seven_characters_that_are_no_reference_are_not_told_to_give_seven(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    page = f"/reports/{report.id}"
+    mistyped = report.reference[:-1] + next(c for c in "23456789ABC" if c != report.reference[-1])
+    response = _post(client, f"{page}/duplicate", page, {"original_reference": mistyped})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "cette référence n&#39;existe pas : vérifiez chaque caractère" in html
+    assert "(7 caractères)" not in html
+
+
+def test_a_failed_decision_shows_its_error_by_its_form_scrolled_to_and_focused(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    page = f"/reports/{report.id}"
+    response = _post(client, f"{page}/not-eligible", page, {"reason": "other", "note": "  "})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    # The form posts to an address ending in its error's anchor: the browser scrolls to it and focuses it.
+    assert f'action="{page}/not-eligible#error-not_eligible"' in html
+    section = html[html.index('id="decide-not_eligible"'):html.index('id="decide-refer"')]
+    assert 'id="error-not_eligible" tabindex="-1" autofocus data-focus>' in section
+    assert "expliquez pourquoi dans la note quand la raison est « autre »" in section
+    assert html.count('role="alert"') == 1
+    # What was chosen stays chosen.
+    assert '<option value="other" selected>' in section
+
+
+def test_closing_decisions_start_with_nothing_chosen(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    with uow() as session:
+        session.add(Service(organisation_id=team["org_id"], provider_name="Centre Sourire", service_type="health"))
+    html = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    not_eligible = html[html.index('id="decide-not_eligible"'):html.index('id="decide-refer"')]
+    refer = html[html.index('id="decide-refer"'):]
+    assert '<option value="" selected>Choisissez une raison</option>' in not_eligible
+    assert not_eligible.count(" selected") == 1
+    assert '<option value="" selected>Choisissez un service</option>' in refer
+    assert refer.count(" selected") == 1
+
+
+@pytest.mark.parametrize("action, data, asked", [
+    ("not-eligible", {"reason": "adult", "note": "a 19 ans"}, "Clore ce signalement comme non éligible ?"),
+    ("duplicate", {"original_reference": "FIRST"}, "Clore ce signalement comme doublon ?"),
+    ("refer", {"service_id": "SERVICE"}, "Clore ce signalement en l&#39;orientant vers une autre organisation ?"),
+])
+def test_a_closing_decision_asks_to_confirm_before_anything_changes(client, team, uow, action, data, asked):
+    first, report = _report(uow, team["org_slug"]), _report(uow, team["org_slug"])
+    with uow() as session:
+        service = Service(organisation_id=team["org_id"], provider_name="Centre Sourire", service_type="health")
+        session.add(service)
+        session.flush()
+        data = {key: {"FIRST": first.reference, "SERVICE": str(service.id)}.get(value, value)
+                for key, value in data.items()}
+    page = f"/reports/{report.id}"
+    response = _post(client, f"{page}/{action}", page, data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert asked in html
+    assert f'<form class="confirm" method="post" action="{page}/{action}">' in html
+    assert '<input type="hidden" name="confirmed" value="1">' in html
+    for name, value in data.items():
+        assert f'<input type="hidden" name="{name}" value="{value}">' in html
+    assert f'href="{page}#decide-{action.replace("-", "_")}"' in html  # going back changes nothing
+    with uow() as session:
+        assert session.get(Report, report.id).status == "new"
+    # The confirmation page's own form, as the browser sends it.
+    confirmed = client.post(f"{page}/{action}", data={"csrf_token": csrf_from(html), **data, "confirmed": "1"})
+    assert confirmed.status_code == 302
+    with uow() as session:
+        assert session.get(Report, report.id).status != "new"
+
+
+def test_an_unconfirmed_decision_that_cannot_hold_is_refused_at_once(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    page = f"/reports/{report.id}"
+    response = _post(client, f"{page}/not-eligible", page, {"reason": ""})
+    assert response.status_code == 400
+    assert "choisissez la raison dans la liste" in response.get_data(as_text=True)
+
+
+def test_after_a_decision_the_page_says_so_and_leads_to_the_next_report(client, team, uow):
+    late, report, later = (_report(uow, team["org_slug"]) for _ in range(3))
+    with uow() as session:
+        for submitted, hours in ((late, -1), (report, 1), (later, 2)):
+            schedule(session, "assignment", utcnow() + timedelta(hours=hours), report_id=submitted.id)
+    page = f"/reports/{report.id}"
+    html = client.get(page).get_data(as_text=True)
+    assert f'<a href="/reports/{late.id}" rel="next">Signalement suivant</a>' in html  # the most overdue first
+    response = _post(client, f"{page}/not-eligible", page, {"reason": "adult", "confirmed": "1"})
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.headers["Location"].endswith("#done")
+    assert 'role="status" id="done" tabindex="-1">Le signalement est clos comme non éligible.' in html
+    assert f'<a href="/reports/{late.id}" rel="next">Signalement suivant</a>' in html
+    with uow() as session:
+        for other in (late, later):
+            session.get(Report, other.id).status = "duplicate"
+    assert "Aucun autre signalement n&#39;attend." in client.get(page).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("urgent, suggested", [(True, "high"), (False, "medium")])
+def test_the_risk_level_is_suggested_from_the_urgency(client, team, uow, urgent, suggested):
+    report = _report(uow, team["org_slug"], danger_now=urgent)
+    html = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert f'value="{suggested}" required checked>' in html
+    assert html.count(" required checked>") == 1
+
+
+def test_the_best_matches_come_alone_for_the_page_to_swap_in(client, team, uow):
+    report = _report(uow, team["org_slug"])
+    response = client.get(f"/reports/{report.id}/matches?wants_female_worker=1&family_language=bm")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith("{#") is False and "<table" in html and "<html" not in html
+    assert 'name="assigned_to_id"' in html
+    assert client.get(f"/reports/{uuid.uuid4()}/matches").status_code == 404
 
 
 def test_decisions_are_for_supervisors_of_the_organisation(client, staff, login, uow):
