@@ -15,6 +15,9 @@ PERIODS = ("this_month", "last_month", "last_90_days", "this_year", "custom")
 MAX_PERIOD_YEARS = 3
 _MONTH = re.compile(r"\A(\d{4})-(\d{2})\Z")
 _QUARTER = re.compile(r"\A(\d{4})-Q([1-4])\Z")
+# A day as people write it here (day first), whatever the browser's own format: 5/3/2026, 05-03-2026, 05.03.2026.
+_DAY_FIRST = re.compile(r"\A(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\Z")
+_ISO_DAY = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,29 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, month=3, day=1)
 
 
+def parse_day(text: str) -> date:
+    """A day typed in a form: day/month/year (the way West and East Africa write dates) or the ISO YYYY-MM-DD a
+    date picker sends; ValueError for anything else, or a day that does not exist."""
+    text = text.strip()
+    day_first = _DAY_FIRST.match(text)
+    if day_first:
+        day, month, year = (int(part) for part in day_first.groups())
+        return date(year, month, day)
+    if not _ISO_DAY.match(text):  # fromisoformat would also take 20260305 and week dates: nobody types those
+        raise ValueError(f"not a day: {text!r}")
+    return date.fromisoformat(text)
+
+
+def format_day(value: date | None) -> str:
+    """A day as forms show it and parse_day reads it back: 05/03/2026."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
 def _date(text: str | None) -> date:
     try:
-        value = date.fromisoformat((text or "").strip())
+        value = parse_day(text or "")
     except ValueError:
-        raise InvalidInput("write both dates as YYYY-MM-DD") from None
+        raise InvalidInput("write both dates as DD/MM/YYYY") from None
     if not 2000 <= value.year <= 2099:
         raise InvalidInput("give dates between 2000 and 2099")
     return value

@@ -47,12 +47,25 @@ REFERRAL_STATUS: dict[str, str] = {
 TRANSFER_STATUS: dict[str, str] = {"pending": N_("Waiting for an answer"), "accepted": N_("Accepted"),
                                     "declined": N_("Declined")}
 
+# What meets each deadline (casecore.cases: casework, approvals, outreach, reassignment), said beside it.
+DEADLINE_MET_BY: dict[str, str] = {
+    "assignment": N_("Met when a supervisor assigns the case to a case worker."),
+    "first_response": N_("Met by a visit logged, a message sent to the family from this page, or starting the "
+                         "assessment."),
+    "assessment": N_("Met when the case worker sends the assessment for the supervisor's approval."),
+    "case_plan": N_("Met when the case worker sends the case plan for the supervisor's approval."),
+    "review": N_("Met by logging the case plan review (Follow-up visits and reviews)."),
+    "visit": N_("Met by logging the follow-up visit (Follow-up visits and reviews)."),
+    "post_closure_check": N_("Met by logging a visit to the child after the closure."),
+}
+
 CASE_LABELS: dict[str, dict[str, str]] = {
     # Shared with the triage pages and the case list: one wording for a risk level, a step, a case's status.
     "risk": RISK,
     "step": STEP,
     "status": CASE_STATUS,
     "deadline": DEADLINE,
+    "deadline_met_by": DEADLINE_MET_BY,
     "purpose": {
         "services": N_("Services"), "sharing_providers": N_("Sharing with service providers"),
         "anonymous_statistics": N_("Anonymous statistics"),
@@ -150,7 +163,7 @@ REFUSALS: dict[str, str] = {
     "no_family_number": N_("No family number is linked to this case."),
     "choose_number": N_("Choose the number to write to."),
     "not_closed": N_("Only a closed case can be reopened."),
-    "bad_date": N_("Enter the date as YYYY-MM-DD."),
+    "bad_date": N_("Enter the date as DD/MM/YYYY."),
     **RECORD_REFUSALS,
     **SHARED_REFUSALS,
 }

@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from casecore.cases.registration import MAX_CAREGIVERS, NAME_FIELDS, WG_FIELDS, CaregiverEntry, RegistrationEntry
 from casecore.errors import Refused
+from casecore.periods import parse_day
 
 # Rows of relatives the form offers: those recorded and two blank ones, up to the limit.
 BLANK_CAREGIVER_ROWS = 2
@@ -37,11 +38,12 @@ def registration_entry(form: MultiDict) -> RegistrationEntry:
 
 
 def form_date(value: str | None) -> date | None:
-    """A YYYY-MM-DD form date, None when left empty; Refused("bad_date") otherwise."""
+    """A form's day (DD/MM/YYYY, or a date picker's YYYY-MM-DD), None when left empty; Refused("bad_date")
+    otherwise."""
     if not (value or "").strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        return parse_day(value)
     except ValueError:
         raise Refused("bad_date") from None
 

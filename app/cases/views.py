@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 
 from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.cases.labels import case_label, refusal
 from app.runtime import runtime, timelines
+from app.web.confirm import Confirmation, Rehearsed, confirmation_page, unless_confirmed
+from app.web.pages import page_gettext
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
@@ -44,7 +46,7 @@ from casecore.form_once import first_use
 from casecore.free_text import TEXT_LENGTH
 from casecore.messaging.routes import MESSAGE_LENGTH
 from casecore.people.roles import ADMIN, SUPERVISOR
-from casecore.periods import local_today
+from casecore.periods import local_today, parse_day
 from channels.sms.encoding import to_gsm7
 from workers import plans
 from workers.queueing import enqueue_send
@@ -84,7 +86,18 @@ def approvals_list():
 def advance(case_id: str):
     """Start the next step that needs no approval (the assessment, the follow-up)."""
     step = request.form.get("to_step", "")
-    return act(case_id, "steps", lambda db: casework.advance_step(db, current_user, case_id, step))
+
+    def confirmation() -> Confirmation:
+        _ = page_gettext()
+        return Confirmation(
+            title=_("Start the next step: %(step)s?") % {"step": case_label("step", step)},
+            question=_("The case moves on to this step, and its deadlines with it. It does not come back to the "
+                       "step before."),
+            button=_("Start: %(step)s") % {"step": case_label("step", step)},
+            back_url=url_for("casework.page", case_id=case_id, _anchor="steps"))
+
+    return act(case_id, "steps", lambda db: casework.advance_step(db, current_user, case_id, step),
+               confirm=confirmation)
 
 
 @bp.route("/cases/<case_id>/notes", methods=["POST"])
@@ -138,9 +151,22 @@ def request_approval(case_id: str):
 def decide(case_id: str, approval_id: str):
     """The supervisor approves or returns a request."""
     form = request.form
+
+    def confirmation() -> Confirmation:
+        _ = page_gettext()
+        comment = (form.get("comment") or "").strip()
+        return Confirmation(
+            title=_("Approve, and move the case on?"),
+            question=_("An approved step cannot be taken back: the case moves to the next step, or closes for a "
+                       "closure."),
+            button=_("Approve"), facts=[(_("Comment"), comment)] if comment else [],
+            back_url=url_for("casework.page", case_id=case_id, _anchor="approvals"))
+
+    # Returning a request leaves the case where it is: only an approval moves it, and asks first.
     return act(case_id, "approvals", lambda db: approvals.decide_approval(
         db, current_user, case_id, approval_id, form.get("decision", ""), form.get("comment"),
-        timelines=timelines(), surveys=survey_plan()))
+        timelines=timelines(), surveys=survey_plan()),
+        confirm=confirmation if form.get("decision") == "approved" else None)
 
 
 @bp.route("/cases/<case_id>/follow-ups", methods=["POST"])
@@ -186,10 +212,12 @@ def reopen(case_id: str):
     return act(case_id, "status", lambda db: casework.reopen_case(db, current_user, case_id, reason, timelines()))
 
 
-def act(case_id: str, section: str, action: Callable, once: bool = False):
+def act(case_id: str, section: str, action: Callable, once: bool = False,
+        confirm: Callable[[], Confirmation] | None = None):
     """Run one change in a unit of work; redirect to the page on success, re-render it with the reason if refused.
 
     once: the form adds something, so the same form sent twice acts once (its key, casecore.form_once).
+    confirm: the change moves the case on: it is tried and undone, and a page asks to confirm it first.
     """
     refuse_admin()
     try:
@@ -197,6 +225,10 @@ def act(case_id: str, section: str, action: Callable, once: bool = False):
             if once and not first_use(db, current_user.id, request.endpoint, request.form.get("form_key")):
                 return redirect(url_for("casework.page", case_id=case_id, _anchor=section))
             result = action(db)
+            if confirm is not None:
+                unless_confirmed(request.form, confirm)
+    except Rehearsed as rehearsal:
+        return confirmation_page(rehearsal.confirmation, request.path, request.form)
     except NotFound:
         abort(404)
     except NotAllowed:
@@ -254,7 +286,38 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         services_given=given, reviews=reviews, conferences=meetings,
         best_interests=interests, tracing=traced, closure_feedback=feedback,
         documents=files, media_max_bytes=runtime().settings.MEDIA_MAX_BYTES, unlinked=unlinked,
+        now_sections=SECTIONS_OF_STEP.get(view.case.current_step, ()),
+        open_sections=_open_sections(view, child, error_section),
     ), status
+
+
+# The case page's sections for each step's work: shown first in its table of sections, and unfolded.
+SECTIONS_OF_STEP = {
+    "registration": ("registration", "consent", "messages"),
+    "assessment": ("assessment", "risk", "approvals", "messages"),
+    "case_plan": ("plan", "approvals"),
+    "implementation": ("plan", "services-given", "conferences"),
+    "follow_up": ("follow-ups", "plan", "approvals"),
+    "closure": ("approvals",),
+}
+# Unfolded whatever the step: where the case stands, what is due, and the family's numbers and messages.
+ALWAYS_OPEN = ("assignment", "steps", "deadlines", "messages")
+
+
+def _open_sections(view, child, error_section: str | None) -> set[str]:
+    """The sections the case page shows unfolded: the current step's, a refused form's, a pending approval's for
+    the supervisor who answers it, best interests and tracing for a child separated or unaccompanied; every other
+    one is a line that opens on a click (or a link to it)."""
+    unfolded = {*ALWAYS_OPEN, *SECTIONS_OF_STEP.get(view.case.current_step, ())}
+    if child.protection_status:
+        unfolded |= {"best-interests", "tracing"}
+    if view.case.status == "closed":
+        unfolded |= {"status", "follow-ups"}  # reopening it, or the visit after the closure
+    if error_section:
+        unfolded.add(error_section)
+    if current_user.role == SUPERVISOR and any(a.decision == "pending" for a in view.approvals):
+        unfolded.add("approvals")
+    return unfolded
 
 
 def _assignable(db, case) -> list:
@@ -272,11 +335,12 @@ def refuse_admin() -> None:
 
 
 def form_day(value: str | None, default_now: bool = False) -> datetime | None:
-    """A YYYY-MM-DD form date as an aware UTC time (midday; now for today); None (or now) when left empty."""
+    """A form's day (DD/MM/YYYY or YYYY-MM-DD) as an aware UTC time (midday; now for today); None (or now) when
+    left empty."""
     if not value:
         return utcnow() if default_now else None
     try:
-        day = date.fromisoformat(value.strip())
+        day = parse_day(value)
     except ValueError:
         raise Refused("bad_date") from None
     now = utcnow()

@@ -28,7 +28,7 @@ REASONS = (
     N_("choose a period from the list"),
     N_("the start date is after the end date"),
     N_("a period is at most 3 years"),
-    N_("write both dates as YYYY-MM-DD"),
+    N_("write both dates as DD/MM/YYYY"),
     N_("give dates between 2000 and 2099"),
 )
 CSV_COLUMNS = ("breakdown", "value", "complaints", "median_hours", "p90_hours", "waiting", "judged",

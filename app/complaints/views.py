@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from app.complaints.labels import CATEGORY_HELP, complaint_label, intake_error, refusal
 from app.runtime import runtime, timelines
+from app.web.confirm import Confirmation, Rehearsed, confirmation_page, unless_confirmed
 from app.web.pages import page_gettext
 from casecore import taxonomy
 from casecore.audit import record_event
@@ -148,9 +149,17 @@ def inform(complaint_id: str):
 
 @bp.route("/complaints/<complaint_id>/close", methods=["POST"])
 def close(complaint_id: str):
-    """Close a resolved complaint."""
+    """Close a resolved complaint, once confirmed."""
+    def confirmation() -> Confirmation:
+        _ = page_gettext()
+        return Confirmation(
+            title=_("Close this complaint?"),
+            question=_("A closed complaint leaves the complaints to handle; its record is kept."),
+            button=_("Close the complaint"),
+            back_url=url_for("complaints.detail", complaint_id=complaint_id, _anchor="steps"))
+
     return _act(complaint_id, "steps", N_("The complaint is closed."),
-                lambda db: handling.close(db, current_user, complaint_id))
+                lambda db: handling.close(db, current_user, complaint_id), confirm=confirmation)
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -188,8 +197,10 @@ def new():
     return redirect(url_for("complaints.new"))
 
 
-def _run(complaint_id: str, section: str, action: Callable) -> tuple[object, Response | None]:
-    """Run one change in a unit of work: (its result, None), or (None, the page with the reason) if refused."""
+def _run(complaint_id: str, section: str, action: Callable,
+         confirm: Callable[[], Confirmation] | None = None) -> tuple[object, Response | None]:
+    """Run one change in a unit of work: (its result, None), or (None, the page with the reason) if refused, or
+    (None, the page asking to confirm it) when confirm is given and the form was not yet confirmed."""
     if not may_handle_complaints(current_user.role):
         # Supervisors read complaints; they never act on them. Anyone else learns nothing either way.
         abort(_not_allowed())
@@ -199,7 +210,12 @@ def _run(complaint_id: str, section: str, action: Callable) -> tuple[object, Res
             # "already", it is the same step, done; a note sent twice is one note.
             if not first_use(db, current_user.id, request.endpoint, request.form.get("form_key")):
                 return [], None
-            return action(db), None
+            result = action(db)
+            if confirm is not None:
+                unless_confirmed(request.form, confirm)
+            return result, None
+    except Rehearsed as rehearsal:
+        return None, make_response(confirmation_page(rehearsal.confirmation, request.path, request.form))
     except NotFound:
         abort(404)
     except NotAllowed:
@@ -210,9 +226,10 @@ def _run(complaint_id: str, section: str, action: Callable) -> tuple[object, Res
         return None, make_response(_render(complaint_id, message, section, status))
 
 
-def _act(complaint_id: str, section: str, done: str, action: Callable, sends: bool = False):
+def _act(complaint_id: str, section: str, done: str, action: Callable, sends: bool = False,
+         confirm: Callable[[], Confirmation] | None = None):
     """Run one change and go back to the page with done flashed; sends: action returns outbox ids to send."""
-    result, refused = _run(complaint_id, section, action)
+    result, refused = _run(complaint_id, section, action, confirm)
     if refused is not None:
         return refused
     for outbox_id in result if sends else ():

@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.directory.commands import services_cli
 from app.directory.labels import service_type_label
 from app.runtime import runtime
+from app.web.confirm import Confirmation, Rehearsed, confirmation_page, unless_confirmed
 from app.web.pages import page_gettext
 from casecore import taxonomy
 from casecore.audit import record_event
@@ -159,18 +160,28 @@ def change(service_id: str, action: str):
     if action not in ("verify", "deactivate", "activate"):
         abort(404)
     _ = page_gettext()
-    with runtime().unit_of_work() as db:
-        try:
+    back = request.form.get("back") if _is_directory_url(request.form.get("back")) else url_for("services.directory")
+    try:
+        with runtime().unit_of_work() as db:
             if action == "verify":
                 services.mark_verified(db, current_user.organisation_id, service_id, user_id=current_user.id)
             else:
                 services.set_service_active(db, current_user.organisation_id, service_id, action == "activate",
                                             user_id=current_user.id)
-        except NotFound:
-            abort(404)
+            if action == "deactivate":
+                # Referrals stop offering it at once: asked for first, like every change that closes something.
+                name = services.get_service(db, current_user.organisation_id, service_id).provider_name
+                unless_confirmed(request.form, lambda: Confirmation(
+                    title=_("Deactivate this service?"),
+                    question=_("It is no longer offered for referrals until it is brought back; the referrals "
+                               "already made keep it."),
+                    button=_("Deactivate"), facts=[(_("Service"), name)], back_url=back))
+    except NotFound:
+        abort(404)
+    except Rehearsed as rehearsal:
+        return confirmation_page(rehearsal.confirmation, request.path, request.form)
     flash(_("The service directory is saved."))
-    return redirect(request.form.get("back") if _is_directory_url(request.form.get("back"))
-                    else url_for("services.directory"))
+    return redirect(back)
 
 
 def _is_directory_url(target: str | None) -> bool:

@@ -2,10 +2,34 @@
 (function () {
   "use strict";
 
+  // -- A link to a folded section (or to a field inside one) opens it; a field it leads to gets the focus. ---------
+  function openTarget() {
+    var target = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (!target) {
+      return;
+    }
+    var fold = target.tagName === "SECTION" ? target.querySelector("details.fold") : target.closest("details");
+    for (var box = fold; box; box = box.parentElement && box.parentElement.closest("details")) {
+      box.open = true;
+    }
+    if (/^(TEXTAREA|INPUT|SELECT)$/.test(target.tagName)) {
+      target.focus();
+    }
+    target.scrollIntoView();
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+
   // -- A form's error: in view and focused, for browsers that ignore autofocus on a paragraph. --------------------
   var failed = document.querySelector("[data-focus]");
-  if (failed && document.activeElement !== failed) {
-    failed.focus();
+  if (failed) {
+    var folded = failed.closest("details");
+    if (folded) {
+      folded.open = true;
+    }
+    if (document.activeElement !== failed) {
+      failed.focus();
+    }
   }
 
   // -- Drafts: what was typed in a text box outlives an expired session, in this tab only. ------------------------

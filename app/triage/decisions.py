@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.runtime import runtime
 from app.triage.labels import label
-from app.web.confirm import Confirmation, confirmation_page, is_confirmed
+from app.web.confirm import Confirmation, Rehearsed, confirmation_page, unless_confirmed
 from app.web.pages import page_gettext
 from casecore import taxonomy
 from casecore.audit import record_event
@@ -191,14 +191,6 @@ def _note_fact(form) -> list[tuple[str, str]]:
     return [(_("Note"), note)] if note else []
 
 
-class _Rehearsed(Exception):
-    """Raised inside a decision's transaction to undo it: the decision holds, and waits for its confirmation."""
-
-    def __init__(self, confirmation: Confirmation):
-        super().__init__("not confirmed yet")
-        self.confirmation = confirmation
-
-
 def _decide(report_id: str, form_name: str, action: Callable, after: Callable[[], None] | None = None,
             confirm: Callable[..., Confirmation] | None = None):
     """Run a decision in one transaction, then after(); a refusal re-renders the page with the reason next to the
@@ -211,9 +203,9 @@ def _decide(report_id: str, form_name: str, action: Callable, after: Callable[[]
             if mode_of(db, rt.handoff_modes, current_user.organisation_id) == "on_report":
                 raise Conflict(N_("this organisation triages its reports in CPIMS+: decide there"))
             outcome = action(db)
-            if confirm is not None and not is_confirmed(request.form):
-                raise _Rehearsed(confirm(db, outcome))
-    except _Rehearsed as rehearsal:
+            if confirm is not None:
+                unless_confirmed(request.form, lambda: confirm(db, outcome))
+    except Rehearsed as rehearsal:
         return confirmation_page(rehearsal.confirmation, request.path, request.form)
     except NotFound:
         abort(404)

@@ -1,7 +1,7 @@
 """The second step of a decision that closes or moves something: a page that says what will happen and asks again."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from flask import render_template
@@ -33,3 +33,18 @@ def confirmation_page(confirmation: Confirmation, action: str, form: MultiDict):
     carried = [(name, value) for name, value in form.items(multi=True) if name not in _NOT_CARRIED]
     return render_template("confirm.html", confirmation=confirmation, action=action, carried=carried,
                            confirm_field=CONFIRM_FIELD)
+
+
+class Rehearsed(Exception):
+    """Raised inside a change's unit of work to undo it: the change holds, and waits for its confirmation."""
+
+    def __init__(self, confirmation: Confirmation):
+        super().__init__("not confirmed yet")
+        self.confirmation = confirmation
+
+
+def unless_confirmed(form: MultiDict, confirmation: Callable[[], Confirmation]) -> None:
+    """Called after a change, inside its unit of work: undo it (Rehearsed, with what to ask) unless the form was
+    sent from the confirmation page. So the confirmation only ever asks about a change that would be accepted."""
+    if not is_confirmed(form):
+        raise Rehearsed(confirmation())

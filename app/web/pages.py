@@ -13,6 +13,7 @@ from casecore import taxonomy
 from casecore.base import utcnow
 from casecore.free_text import visible
 from casecore.i18n import N_, gettext_for
+from casecore.periods import format_day
 
 
 def page_language() -> str:
@@ -91,5 +92,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(is_past)
     app.add_template_filter(format_utc, "utc")
     app.add_template_filter(time_left, "time_left")
+    app.add_template_filter(format_day, "day")
     app.register_error_handler(403, _forbidden)
     app.register_error_handler(404, _not_found)

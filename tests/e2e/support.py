@@ -123,6 +123,13 @@ def log_in(page, base: str, email: str = SUPERVISOR_EMAIL, password: str = SUPER
     page.wait_for_url(f"{base}{lands_on}")
 
 
+def unfold(page, section: str) -> None:
+    """Open a folded section of the case page by a click on its title, as a person would (nothing if open)."""
+    fold = page.locator(f"#{section} > details.fold")
+    if fold.get_attribute("open") is None:
+        fold.locator("> summary").click()
+
+
 def log_out(page, base: str) -> None:
     """Press the menu's "Se déconnecter" button and land on the login page."""
     page.get_by_role("button", name="Se déconnecter").click()

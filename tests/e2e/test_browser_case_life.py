@@ -23,7 +23,15 @@ from casecore.deadlines.models import CaseDeadline
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import User
 from tests.conftest import make_settings
-from tests.e2e.support import SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD, add_supervisor, log_in, log_out, serving_app
+from tests.e2e.support import (
+    SUPERVISOR_EMAIL,
+    SUPERVISOR_PASSWORD,
+    add_supervisor,
+    log_in,
+    log_out,
+    serving_app,
+    unfold,
+)
 from tests.factories import make_case, make_report, make_user
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.queues import drain
@@ -122,6 +130,7 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     consents = page.locator("#consent tbody").inner_text()
     assert "Services\tDonné" in consents and "Statistiques anonymes\tRefusé" in consents
     page.get_by_role("button", name="Commencer : Évaluation").click()
+    confirm(page)
     page.wait_for_url(f"{base}/cases/{case_id}#steps")
     assert page.locator("li[aria-current=step]").inner_text() == "Évaluation"
     ask_approval(page, "Évaluation", "Visite à domicile : l'enfant vit chez son oncle, pas de blessure visible.")
@@ -165,6 +174,7 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     family_writes(base, runtime, "Merci, nous serons là mardi.", "ATXfamily1")
     family_writes(base, runtime, "1", "ATXfamily2")  # yes: pass it on to the case worker
     page.reload()
+    unfold(page, "timeline")
     timeline = page.locator("ol.timeline").inner_text()
     assert "Message de la famille" in timeline and "Merci, nous serons là mardi." in timeline
     assert "Message à la famille" in timeline and text in timeline
@@ -173,6 +183,7 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
 
     # 6. A follow-up visit, the follow-up step, closure requested with a reason from the list.
     page.get_by_role("button", name="Commencer : Suivi et révision").click()
+    confirm(page)
     page.wait_for_url(f"{base}/cases/{case_id}#steps")
     follow_ups = page.locator("#follow-ups")
     follow_ups.get_by_label("Type").select_option(label="Visite")
@@ -216,6 +227,7 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     page.get_by_role("button", name="Rouvrir").click()
     page.wait_for_url(f"{base}/cases/{case_id}#status")
     assert "Ouvert" in page.locator("h1").inner_text()
+    unfold(page, "timeline")
     assert "Dossier rouvert" in page.locator("ol.timeline").inner_text()
     page.get_by_role("link", name="Journal d'audit").click()
     page.wait_for_url(f"{base}/audit")
@@ -248,6 +260,7 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     log_in(page, base, WORKER_2, PASSWORD, "/cases")
     page.get_by_role("link", name=reference).click()
     page.wait_for_url(f"{base}/cases/{case_id}")
+    unfold(page, "timeline")
     assert "Merci, nous serons là mardi." in page.locator("ol.timeline").inner_text()  # the whole history with it
     log_out(page, base)
     log_in(page, base, WORKER_1, PASSWORD, "/cases")
@@ -291,7 +304,15 @@ def decide(page, base: str, reference: str, button: str, comment: str = "", feed
     if comment:
         request.get_by_label("Commentaire (obligatoire pour renvoyer)").fill(comment)
     request.get_by_role("button", name=button).press("Enter")
+    if button == "Approuver":
+        confirm(page)
     page.wait_for_url(re.compile(r".*#approvals$"))
+
+
+def confirm(page) -> None:
+    """On the page that asks before a step moves, confirm with its button (not the link back)."""
+    page.wait_for_selector("form.confirm")
+    page.locator("form.confirm").get_by_role("button").click()
 
 
 def family_writes(base: str, runtime, text: str, message_id: str) -> None:
@@ -343,6 +364,7 @@ def test_every_role_sees_the_case_only_if_it_needs_to(browser, life):
             assert response.status == 200 and (reference in page.locator("main").inner_text()) == listed, email
         assert page.goto(f"{base}/cases/{case_id}").status == answer, email
         if answer == 200:
+            unfold(page, "report")
             assert CHILD in page.locator("#report").inner_text()
         else:
             assert CHILD not in page.content() and reference not in page.content()

@@ -17,7 +17,7 @@ from casecore.cases.record_models import ChildRegistration
 from casecore.messaging.models import OutboundMessage
 from casecore.reports.models import Report
 from tests.conftest import make_settings
-from tests.e2e.support import SUPERVISOR_PASSWORD, add_supervisor, log_in, log_out, serving_app
+from tests.e2e.support import SUPERVISOR_PASSWORD, add_supervisor, log_in, log_out, serving_app, unfold
 from tests.factories import make_case, make_report, make_user
 
 pytestmark = pytest.mark.e2e
@@ -75,7 +75,8 @@ def test_a_separated_child_from_a_tracing_request_to_closure_with_feedback_first
     assert "évaluation de l'intérêt supérieur est nécessaire" in page.locator("#best-interests").inner_text()
 
     # Assessment by domain.
-    page.locator("#assessment summary").click()
+    unfold(page, "assessment")
+    page.locator("#assessment .fold details > summary").click()
     page.locator("#assessment").get_by_label("Besoins").first.fill("Mise à l'abri, retrouver sa famille")
     page.locator("#assessment").get_by_label("Ce que dit l'enfant").first.fill("Elle veut revoir sa mère")
     page.get_by_role("button", name="Enregistrer l'évaluation").click()
@@ -83,6 +84,7 @@ def test_a_separated_child_from_a_tracing_request_to_closure_with_feedback_first
     assert "Elle veut revoir sa mère" in page.locator("#assessment").inner_text()
 
     # The plan: a goal and an action.
+    unfold(page, "plan")
     page.locator("#plan summary", has_text="Ajouter un objectif").click()
     page.get_by_label("L'objectif : précis, mesurable, avec un délai (SMART)").fill(
         "Réunifier l'enfant avec sa famille d'ici un mois")
@@ -95,7 +97,8 @@ def test_a_separated_child_from_a_tracing_request_to_closure_with_feedback_first
     assert "Recherche familiale au marché" in page.locator("#plan").inner_text()
 
     # A case conference.
-    page.locator("#conferences summary").click()
+    unfold(page, "conferences")
+    page.locator("#conferences .fold details > summary").click()
     conference = page.locator("#conferences form")
     conference.get_by_label("Tenue le").fill("2026-12-01")
     conference.get_by_label("Personnel qui a participé").fill("Superviseure, travailleuse sociale")
@@ -154,7 +157,8 @@ def test_a_separated_child_from_a_tracing_request_to_closure_with_feedback_first
     assert page.evaluate("document.documentElement.scrollWidth") <= 360 and wide == [], wide
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(case_url)
-    # Closure, with its criteria.
+    # Closure, with its criteria (the approvals are folded before the follow-up step).
+    unfold(page, "approvals")
     page.locator("summary", has_text="Demander la clôture").click()
     page.get_by_label("Motif de clôture").select_option("goals_met_safe")
     page.get_by_label("Les objectifs du plan sont atteints").check()
@@ -179,6 +183,7 @@ def test_a_separated_child_from_a_tracing_request_to_closure_with_feedback_first
     page.wait_for_url(f"{case_url}#approvals")
     page.locator("#approvals article", has_text="En attente du superviseur").get_by_role(
         "button", name="Approuver").click()
+    page.locator("form.confirm").get_by_role("button", name="Approuver").click()  # it asks first
     page.wait_for_url(f"{case_url}#approvals")
     assert "Clôturé" in page.locator("h1").inner_text()
 

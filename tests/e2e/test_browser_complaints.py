@@ -106,6 +106,8 @@ def test_a_ussd_complaint_is_handled_to_its_answer_and_staff_log_one_in_person(b
     assert sent_to(provider, COMPLAINANT) == [f"Relais: votre message nous est parvenu. Votre référence: {reference}",
                                               "Relais: votre plainte a été traitée. Merci."]
     page.get_by_role("button", name="Clôturer la plainte").click()
+    page.locator("form.confirm").get_by_role("button", name="Clôturer la plainte").click()  # it asks first
+    page.wait_for_selector("#trail")
     assert "Clôturé" in page.locator("h1").inner_text()
     trail = page.locator("#trail").inner_text()
     for words in ("Réception confirmée", "Appelé le centre de Kati.", "Résolue", "Plaignant informé"):

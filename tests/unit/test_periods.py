@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bootstrap import Runtime
-from casecore.periods import calendar_period, ended_months, months_of, period_for
+from casecore.periods import calendar_period, ended_months, format_day, months_of, parse_day, period_for
 from tests.conftest import make_settings
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -37,3 +37,20 @@ def test_a_time_zone_name_is_taken(name):
 def test_a_time_zone_that_does_not_exist_stops_the_process_at_start_up(name):
     with pytest.raises(ValueError, match="TIME_ZONE"):
         Runtime(make_settings(TIME_ZONE=name))
+
+
+@pytest.mark.parametrize("typed, day", [
+    ("05/03/2026", date(2026, 3, 5)), ("5/3/2026", date(2026, 3, 5)), (" 05-03-2026 ", date(2026, 3, 5)),
+    ("05.03.2026", date(2026, 3, 5)), ("2026-03-05", date(2026, 3, 5)), ("29/02/2028", date(2028, 2, 29)),
+])
+def test_a_day_is_read_day_first_or_as_a_date_picker_sends_it(typed, day):
+    assert parse_day(typed) == day
+    assert parse_day(format_day(day)) == day
+    assert format_day(day) == day.strftime("%d/%m/%Y")
+
+
+@pytest.mark.parametrize("typed", ["03/13/2026", "31/11/2026", "29/02/2027", "20260305", "2026-W10-4", "5/3/26",
+                                   "", "demain", "05/03/2026 10:00"])
+def test_what_is_not_a_day_is_refused(typed):
+    with pytest.raises(ValueError):
+        parse_day(typed)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from casecore.audit import AuditEvent
 from casecore.base import utcnow
 from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp
+from casecore.deadlines.timelines import schedule
 from casecore.messaging.contacts import opt_out
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import Team
@@ -102,8 +104,11 @@ def test_a_case_goes_from_assessment_to_closure_and_back_through_the_forms(app, 
     html = lead.get("/approvals").get_data(as_text=True)
     assert world["reference"] in html and "Vit chez sa tante" not in html  # no content on the list
     # A case worker does not decide.
-    assert post(worker, f"/cases/{case_id}/approvals/{approval}/decision", decision="approved").status_code == 403
-    assert post(lead, f"/cases/{case_id}/approvals/{approval}/decision", decision="approved").status_code == 302
+    approve = {"decision": "approved", "confirmed": "1"}
+    assert post(worker, f"/cases/{case_id}/approvals/{approval}/decision", **approve).status_code == 403
+    asked = post(lead, f"/cases/{case_id}/approvals/{approval}/decision", decision="approved")
+    assert asked.status_code == 200 and "Approuver, et faire avancer le dossier ?" in asked.get_data(as_text=True)
+    assert post(lead, f"/cases/{case_id}/approvals/{approval}/decision", **approve).status_code == 302
     with uow() as session:
         assert session.get(Case, case_id).current_step == "case_plan"
     post(worker, f"/cases/{case_id}/approvals", step="case_plan", content="École et santé.")
@@ -114,7 +119,7 @@ def test_a_case_goes_from_assessment_to_closure_and_back_through_the_forms(app, 
     post(worker, f"/cases/{case_id}/approvals", step="case_plan", content="École, santé.")
     with uow() as session:
         plan = session.scalar(select(CaseApproval.id).where(CaseApproval.decision == "pending"))
-    post(lead, f"/cases/{case_id}/approvals/{plan}/decision", decision="approved")
+    post(lead, f"/cases/{case_id}/approvals/{plan}/decision", decision="approved", confirmed="1")
     assert post(worker, f"/cases/{case_id}/consents", purpose="services", given="yes",
                 given_by="caregiver").status_code == 302
     assert post(worker, f"/cases/{case_id}/follow-ups", kind="review", happened_on="",
@@ -126,11 +131,11 @@ def test_a_case_goes_from_assessment_to_closure_and_back_through_the_forms(app, 
     with uow() as session:
         closure = session.scalar(select(CaseApproval.id).where(CaseApproval.decision == "pending"))
     # The child's and an adult's feedback first (forms 6.B, 6.C): neither was met, the surveys ask them.
-    early = post(lead, f"/cases/{case_id}/approvals/{closure}/decision", decision="approved")
+    early = post(lead, f"/cases/{case_id}/approvals/{closure}/decision", decision="approved", confirmed="1")
     assert early.status_code == 400 and "feedback de l&#39;enfant" in early.get_data(as_text=True)
     for audience in ("child", "adult"):
         assert post(lead, f"/cases/{case_id}/closure-feedback", audience=audience, met="no").status_code == 302
-    assert post(lead, f"/cases/{case_id}/approvals/{closure}/decision", decision="approved").status_code == 302
+    assert post(lead, f"/cases/{case_id}/approvals/{closure}/decision", **approve).status_code == 302
     with uow() as session:
         case = session.get(Case, case_id)
         assert (case.status, case.closure_reason) == ("closed", "goals_met_safe")
@@ -156,7 +161,7 @@ def test_a_case_goes_from_assessment_to_closure_and_back_through_the_forms(app, 
     ("approvals", {"step": "case_plan", "content": "x"}, 409,
      "Cette approbation ne peut pas être demandée à l&#39;étape actuelle du dossier."),
     ("notes", {"text": "  "}, 400, "Écrivez la note."),
-    ("follow-ups", {"kind": "visit", "happened_on": "22/11/2026"}, 400, "Saisissez la date au format AAAA-MM-JJ."),
+    ("follow-ups", {"kind": "visit", "happened_on": "31/11/2026"}, 400, "Saisissez la date au format JJ/MM/AAAA."),
     ("consents", {"purpose": "services", "given": "yes", "given_by": "supervisor_authorised"}, 400,
      "Seul un superviseur peut autoriser"),
     ("consents", {"purpose": "nonsense", "given": "yes", "given_by": "caregiver"}, 400,
@@ -361,3 +366,62 @@ def test_a_supervisor_puts_a_case_under_a_legal_hold_with_a_reason_and_lifts_it(
     with uow() as session:
         assert session.get(Case, world["case_id"]).legal_hold is False
     assert {"case.legal_hold_set", "case.legal_hold_lifted"} <= set(views(uow, world["lead"][1]))
+
+
+def _fold_of(html: str, section: str) -> str:
+    """The opening tag of a section's fold."""
+    start = html.index(f'<section id="{section}"')
+    return html[html.index("<details", start):html.index(">", html.index("<details", start)) + 1]
+
+
+def test_the_case_page_unfolds_the_current_step_s_work_and_folds_the_rest(app, world):
+    client = client_for(app, world["worker"][0])
+    html = client.get(f"/cases/{world['case_id']}").get_data(as_text=True)  # a new case: registration
+    for section in ("registration", "consent", "messages", "steps", "deadlines"):
+        assert _fold_of(html, section) == '<details class="fold" open>', section
+    for section in ("assessment", "plan", "follow-ups", "timeline", "report", "documents"):
+        assert _fold_of(html, section) == '<details class="fold">', section
+    # "Add a note" is the first thing after the title: a link to the note's box (relais.js opens its fold).
+    main = html[html.index("<h1"):]
+    assert main.index('<a href="#note-text">Ajouter une note</a>') < main.index('<nav class="sections"')
+    # A refused form comes back unfolded, its error focused.
+    refused = post(client, f"/cases/{world['case_id']}/notes", text="  ").get_data(as_text=True)
+    assert _fold_of(refused, "timeline") == '<details class="fold" open>'
+    assert 'id="error-timeline" tabindex="-1" autofocus data-focus>Écrivez la note.' in refused
+
+
+def test_each_deadline_says_what_meets_it_and_a_missing_risk_level_who_sets_it(app, uow, world):
+    with uow() as session:
+        session.get(Case, world["case_id"]).risk_level = None
+        schedule(session, "first_response", utcnow() + timedelta(hours=4), case_id=world["case_id"])
+    html = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    deadlines = html[html.index('<section id="deadlines"'):html.index("</section>", html.index('id="deadlines"'))]
+    assert ("Respecté par une visite enregistrée, un message envoyé à la famille depuis cette page, ou le début de "
+            "l&#39;évaluation.") in deadlines
+    assert "L&#39;agent social ou le superviseur le fixe sous « Niveau de risque »" in html
+
+
+def test_starting_the_next_step_asks_first(app, uow, world):
+    client = client_for(app, world["worker"][0])
+    asked = post(client, f"/cases/{world['case_id']}/step", to_step="assessment")
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Commencer l&#39;étape suivante : Évaluation ?" in html
+    assert '<input type="hidden" name="to_step" value="assessment">' in html
+    with uow() as session:
+        assert session.get(Case, world["case_id"]).current_step == "registration"
+    assert post(client, f"/cases/{world['case_id']}/step", to_step="assessment", confirmed="1").status_code == 302
+    with uow() as session:
+        assert session.get(Case, world["case_id"]).current_step == "assessment"
+
+
+def test_days_are_typed_day_first_whatever_the_browser_s_language(app, uow, world):
+    client = client_for(app, world["worker"][0])
+    html = client.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert 'type="date"' not in html
+    assert 'name="happened_on" inputmode="numeric"' in html and 'placeholder="jj/mm/aaaa"' in html
+    assert f'value="{utcnow().strftime("%d/%m/%Y")}"' in html  # today, as the form shows it
+    assert post(client, f"/cases/{world['case_id']}/follow-ups", kind="visit", happened_on="1/11/2026",
+                notes="Vu à l'école").status_code == 302
+    with uow() as session:
+        visit = session.scalars(select(CaseFollowUp)).one()
+        assert (visit.happened_at.day, visit.happened_at.month) == (1, 11)

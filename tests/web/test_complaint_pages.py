@@ -203,7 +203,7 @@ def test_a_focal_point_runs_the_whole_workflow_from_the_page(app, uow, people, c
         # Respelt for GSM-7 as a case worker's message is: é is in its alphabet, ê is not.
         assert (message.to_phone, message.body) == (COMPLAINANT, "Votre plainte a été traitée. Bonne fete.")
     assert send_job_id(message.id) in queued_job_ids(app.extensions["relais"].queue)
-    assert act(focal, complaint_id, "close").status_code == 302
+    assert act(focal, complaint_id, "close", confirmed="1").status_code == 302
     page = text_of(focal.get(f"/complaints/{complaint_id}"))
     trail = page[page.index("Suivi privé"):]
     for words in ("Réception confirmée", "Appelé la plaignante", "Gravité modifiée", "Élevée", "Résolue",
@@ -249,8 +249,13 @@ def test_texts_are_checked_and_an_anonymous_complainant_cannot_be_informed(app, 
     assert "Envoyer au plaignant" not in text_of(focal.get(f"/complaints/{complaint_id}"))
     answer = act(focal, complaint_id, "inform", text="Merci")
     assert answer.status_code == 409 and "n'a pas laissé de numéro" in text_of(answer)
-    assert act(focal, complaint_id, "close").status_code == 302
-    answer = act(focal, complaint_id, "close")
+    asked = act(focal, complaint_id, "close")
+    assert asked.status_code == 200 and "Clôturer cette plainte ?" in text_of(asked)
+    assert '<input type="hidden" name="confirmed" value="1">' in text_of(asked)
+    with uow() as session:
+        assert session.get(Complaint, complaint_id).status == "resolved"  # asked, not done
+    assert act(focal, complaint_id, "close", confirmed="1").status_code == 302
+    answer = act(focal, complaint_id, "close", confirmed="1")
     assert answer.status_code == 409 and "La plainte est clôturée." in text_of(answer)
     with uow() as session:
         assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 0

@@ -224,8 +224,8 @@ def test_an_administrator_has_the_link(app, world):
 @pytest.mark.parametrize("query, reason", [
     ("period=custom&from=2026-03-10&to=2026-03-01", "the start date is after the end date"),
     ("from=2020-01-01&to=2024-01-01", "a period is at most 3 years"),
-    ("period=custom&from=10/03/2026&to=2026-03-20", "write both dates as YYYY-MM-DD"),
-    ("period=custom", "write both dates as YYYY-MM-DD"),
+    ("period=custom&from=03/13/2026&to=2026-03-20", "write both dates as DD/MM/YYYY"),
+    ("period=custom", "write both dates as DD/MM/YYYY"),
     ("period=forever", "choose a period from the list"),
 ])
 @pytest.mark.parametrize("path", ["/figures", "/figures.csv"])

@@ -65,7 +65,7 @@ def test_a_refused_registration_comes_back_with_the_reason_and_what_was_typed(ap
     assert refused.status_code == 400 and "La date de naissance ne peut pas être dans le futur." in html
     assert 'value="Awa"' in html and 'value="2099-01-01"' in html
     for bad, says in ((dict(date_of_birth="", age="30"), "de 0 à 24 ans"), (dict(date_of_birth="2014-13-40"),
-                      "AAAA-MM-JJ"), (dict(documents=["none", "passport"]), "Aucun document"),
+                      "JJ/MM/AAAA"), (dict(documents=["none", "passport"]), "Aucun document"),
                       (dict(relation_0="cousin"), "lien de chaque parent"), (dict(location_current="XX"), "lieu")):
         answer = post(client, f"/cases/{world['case_id']}/registration", **{**FORM, **bad})
         assert answer.status_code == 400 and says in answer.get_data(as_text=True), bad

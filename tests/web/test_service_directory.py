@@ -124,8 +124,12 @@ def test_supervisors_and_admins_add_edit_verify_and_deactivate(client, people, l
                                      "area_code": ""}, token_from=edit_page).status_code == 302
     assert _post(client, f"/services/{service_id}/verify", {"back": "/services?type=legal_aid"}).location == (
         "/services?type=legal_aid")
-    assert _post(client, f"/services/{service_id}/deactivate", {"back": "https://evil.example/"}).location == (
-        "/services")
+    asked = _post(client, f"/services/{service_id}/deactivate", {"back": "https://evil.example/"})
+    assert asked.status_code == 200 and "<form class=\"confirm\"" in asked.get_data(as_text=True)
+    with uow() as session:
+        assert session.get(Service, service_id).is_active  # nothing changes until it is confirmed
+    assert _post(client, f"/services/{service_id}/deactivate", {"back": "https://evil.example/",
+                                                                 "confirmed": "1"}).location == "/services"
     with uow() as session:
         service = session.get(Service, service_id)
         assert (service.provider_name, service.service_type, service.area_location_id, service.is_active) == (

@@ -360,3 +360,13 @@ def test_invisible_characters_a_report_holds_are_shown_as_codes_not_obeyed(clien
         session.get(Report, report.id).description = "Chez \u202eeitnat sa"
     html = client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert "Chez ⟨U+202E⟩eitnat sa" in html and "\u202e" not in html
+
+
+def test_on_a_phone_each_value_of_a_queue_card_says_what_it_is(client, team, uow):
+    _report(uow, team["org_slug"])
+    html = client.get("/triage").get_data(as_text=True)
+    row = html[html.index("<tbody>"):html.index("</tbody>")]
+    # The reference (a link) and the priority (a badge) say what they are; every other value is labelled.
+    assert row.count("<td") - 2 == row.count("<td data-label=") + row.count('<td class="phone" data-label=')
+    for label in ("Canal", "Préoccupation", "Enfant"):
+        assert f'data-label="{label}"' in row

@@ -354,8 +354,9 @@ def test_last_month_in_january_is_last_december():
 @pytest.mark.parametrize("name, first, last, reason", [
     ("custom", "2026-03-10", "2026-03-01", "the start date is after the end date"),
     ("custom", "2020-01-01", "2023-01-01", "a period is at most 3 years"),
-    ("custom", "2026-13-01", "2026-12-01", "write both dates as YYYY-MM-DD"),
-    ("custom", "", "2026-12-01", "write both dates as YYYY-MM-DD"),
+    ("custom", "2026-13-01", "2026-12-01", "write both dates as DD/MM/YYYY"),
+    ("custom", "", "2026-12-01", "write both dates as DD/MM/YYYY"),
+    ("custom", "20260301", "2026-12-01", "write both dates as DD/MM/YYYY"),
     ("custom", "1999-12-31", "2000-01-31", "give dates between 2000 and 2099"),
     ("yesterday", None, None, "choose a period from the list"),
 ])
