@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casecore.accounts.sessions import end_user_sessions
 from casecore.base import utcnow
@@ -195,3 +195,31 @@ def test_a_note_typed_when_the_session_expired_survives_the_login(browser, demo_
     # Logging out forgets it: nothing typed stays in the browser.
     log_out(page, base)
     assert page.evaluate("window.sessionStorage.length") == 0
+
+
+def test_a_queue_of_over_200_reports_is_paged_the_most_overdue_first(browser, demo_world, runtime):
+    base, reports, _ = demo_world
+    with runtime.unit_of_work() as session:
+        now = utcnow()
+        for n in range(150):  # 210 new reports in all, received over the last ten days
+            submitted = make_report(session, organisation_slug="demo", location_code="ML090101")
+            received = session.get(Report, submitted.id).received_at = now - timedelta(hours=60 + n)
+            schedule(session, "assignment", Timelines().assignment_due(received, submitted.urgent),
+                     report_id=submitted.id)
+        expected = session.scalar(select(func.count()).select_from(Report).where(Report.status == "new"))
+    assert expected >= 210
+    page = _logged_in(browser, base, size=PHONE)
+    assert f"Nouveaux : {expected}" in page.locator("main").inner_text()
+    seen, overdue_flags = [], []
+    while True:
+        seen += page.locator("table.queue a.ref").all_inner_texts()
+        overdue_flags += [row.locator(".badge", has_text="En retard").count() > 0
+                          for row in page.locator("table.queue tbody tr").all()]
+        following = page.get_by_role("link", name="Page suivante")
+        if not following.count():
+            break
+        with page.expect_navigation():
+            following.first.click()
+    assert len(seen) == len(set(seen)) == expected  # every report once, none lost between pages
+    # The overdue reports come first, all of them before any that still has time.
+    assert overdue_flags == sorted(overdue_flags, reverse=True) and overdue_flags[0]
