@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.runtime import runtime
 from app.web.pages import page_gettext
+from app.web.words import sentence
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.cases.access import may_view_report
@@ -143,9 +144,9 @@ def _decide(report_id: str, form_name: str, action: Callable, after: Callable[[]
     except NotFound:
         abort(404)
     except Conflict as refusal:
-        return report_page(report_id, request.form, error=_(str(refusal)), form=form_name, status=409)
+        return report_page(report_id, request.form, error=sentence(_(str(refusal))), form=form_name, status=409)
     except InvalidInput as refusal:
-        return report_page(report_id, request.form, error=_(str(refusal)), form=form_name, status=400)
+        return report_page(report_id, request.form, error=sentence(_(str(refusal))), form=form_name, status=400)
     for message_id in outbox_ids:
         # After the commit; a False (Redis down) is caught up by the scheduler's sweep of queued messages.
         enqueue_send(rt.queue, message_id)

@@ -137,9 +137,9 @@ def test_accepting_a_committee_report_queues_the_members_thanks(client, team, uo
 
 @pytest.mark.parametrize("data, reason", [
     ({"assigned_to_id": "CW"}, "Risk level"),
-    ({"risk_level": "high"}, "choisissez un travailleur social"),
-    ({"risk_level": "high", "assigned_to_id": str(uuid.uuid4())}, "travailleur social actif"),
-    ({"risk_level": "high", "assigned_to_id": "SUP"}, "travailleur social actif"),
+    ({"risk_level": "high"}, "Choisissez un agent social"),
+    ({"risk_level": "high", "assigned_to_id": str(uuid.uuid4())}, "agent social actif"),
+    ({"risk_level": "high", "assigned_to_id": "SUP"}, "agent social actif"),
 ])
 def test_a_bad_acceptance_is_a_form_error_not_a_case(client, team, uow, data, reason):
     report = _report(uow, team["org_slug"])
@@ -165,7 +165,7 @@ def test_a_second_decision_is_refused_clearly(client, team, uow):
     response = client.post(f"{page}/accept", data={"csrf_token": token, "risk_level": "high",
                                                    "assigned_to_id": str(team["caseworker_id"])})
     assert response.status_code == 409
-    assert "une décision a déjà été prise sur ce signalement" in response.get_data(as_text=True)
+    assert "Une décision a déjà été prise sur ce signalement" in response.get_data(as_text=True)
 
 
 def test_duplicate_not_eligible_and_refer_out(client, team, uow):
@@ -198,7 +198,7 @@ def test_a_bad_duplicate_reference_is_a_form_error(client, team, uow):
     page = f"/reports/{report.id}"
     response = _post(client, f"{page}/duplicate", page, {"original_reference": "ZZZ"})
     assert response.status_code == 400
-    assert "donnez la référence du signalement original" in response.get_data(as_text=True)
+    assert "Donnez la référence du signalement original" in response.get_data(as_text=True)
 
 
 def test_decisions_are_for_supervisors_of_the_organisation(client, staff, login, uow):
