@@ -79,3 +79,9 @@ def test_what_a_family_chose_on_ussd_reads_with_the_same_words_on_the_web(option
 def test_languages_are_shown_by_their_names():
     assert {code: WEB[msgid] for code, msgid in LANGUAGES.items()} == {
         "fr": "Français", "en": "Anglais", "bm": "Bambara"}
+
+
+def test_no_web_text_says_utc_but_the_feedback_quarters():
+    # Times are on the deployment's clocks, named once per page; the feedback figures' quarters are UTC quarters.
+    found = {msgid for msgid, text in WEB.items() if "UTC" in text or "UTC" in msgid}
+    assert {msgid for msgid in found if "in the quarter %(quarter)s (UTC)" not in msgid} == set()
