@@ -60,7 +60,8 @@ class Runtime:
 
     @cached_property
     def zone(self) -> ZoneInfo:
-        """TIME_ZONE: the days periods of figures cover; ValueError naming it when there is no such zone."""
+        """TIME_ZONE: the days periods of figures cover and the clocks pages show; ValueError naming it when there
+        is no such zone."""
         try:
             return ZoneInfo(self.settings.TIME_ZONE)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder's name (Africa)

@@ -190,7 +190,7 @@ class Settings:
     # "fewer than N", so no family's rating can be read from them.
     FEEDBACK_MIN_GROUP: int = 5
     # The deployment's time zone (an IANA name): the days the figures' and indicators' periods cover (Mali keeps UTC
-    # all year; Kenya is "Africa/Nairobi"). Times on pages stay in UTC, and say so.
+    # all year; Kenya is "Africa/Nairobi"), and the clocks times on pages are shown on (each page names it once).
     TIME_ZONE: str = "Africa/Bamako"
     # Indicators: a count from 1 to this minus one is shown as "fewer than N" (with what would give it away) on pages
     # and in exports, where its reader could not already list the cases it counts.

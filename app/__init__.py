@@ -34,7 +34,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     runtime = bootstrap(settings)
     settings = runtime.settings
     _warn_about_open_doors(settings)
-    app = Flask(__name__)
+    # No Flask static route: app.web.static_files serves app/static from memory, gzipped, under hashed URLs.
+    app = Flask(__name__, static_folder=None)
     # Before any template is compiled: every value a page prints shows its invisible characters (pages.py).
     app.jinja_options = {**app.jinja_options, "finalize": web.pages.shown_on_page}
     app.config.update(

@@ -12,6 +12,7 @@ from app.admin.forms import EditUserForm, MemberForm, NewTeamForm, NewUserForm, 
 from app.admin.labels import people_label
 from app.runtime import runtime
 from app.web.pages import page_gettext
+from app.web.words import sentence
 from casecore.accounts import grants
 from casecore.accounts import teams as team_service
 from casecore.accounts import users as user_service
@@ -45,7 +46,7 @@ def flash_done(msgid: str, **values) -> None:
 def translated(msgids: list[str]) -> list[str]:
     """Messages in the reader's language; a casecore error the web catalogue does not know keeps its own words."""
     _ = page_gettext()
-    return [_(msgid) for msgid in msgids]
+    return [sentence(_(msgid)) for msgid in msgids]
 
 
 def _team_options(db, form) -> list[tuple[str, str]]:

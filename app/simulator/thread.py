@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Iterable
 
 from sqlalchemy import and_, not_, select
@@ -25,10 +25,10 @@ class ThreadMessage:
     body: str
     created_at: datetime
 
-    def as_json(self) -> dict:
-        """The bubble as the page's script reads it."""
+    def as_json(self, zone: tzinfo) -> dict:
+        """The bubble as the page's script reads it, with its time of day on the deployment's clocks (zone)."""
         return {"id": str(self.id), "direction": self.direction, "body": self.body,
-                "created_at": self.created_at.isoformat()}
+                "created_at": self.created_at.isoformat(), "clock": self.created_at.astimezone(zone).strftime("%H:%M")}
 
 
 def _received_by_phone():

@@ -153,9 +153,10 @@ def sms():
     if as_page:
         return redirect(url_for(".page", channel="sms", phone=phone, session=session_id,
                                 since=view.since.isoformat()), 303)
-    sent = [m.as_json() for m in messages if m.direction == "sent"]
+    zone = runtime().zone
+    sent = [m.as_json(zone) for m in messages if m.direction == "sent"]
     return jsonify(session_id=session_id, sent=sent[0] if sent else None,
-                   replies=[m.as_json() for m in messages if m.direction == "received"])
+                   replies=[m.as_json(zone) for m in messages if m.direction == "received"])
 
 
 @bp.get("/sms/messages")
@@ -170,7 +171,7 @@ def sms_messages():
         thread = simulated_thread(session, phone, since)
     session_id = request.args.get("session", "")
     note_thread_shown(current_user.id, session_id if inputs.is_session_id(session_id) else "poll", phone)
-    return jsonify(phone=phone, messages=[m.as_json() for m in thread])
+    return jsonify(phone=phone, messages=[m.as_json(runtime().zone) for m in thread])
 
 
 def _of_the_intake_organisation() -> bool:

@@ -153,7 +153,7 @@
       label.className = "visually-hidden";
       label.textContent = (message.direction === "sent" ? words.tSent : words.tReceived) + " ";
       time.setAttribute("datetime", message.created_at);
-      time.textContent = message.created_at.substring(11, 16); // UTC, as the server draws it
+      time.textContent = message.clock; // the deployment's time of day, as the server draws it
       item.appendChild(label);
       item.appendChild(document.createTextNode(message.body));
       item.appendChild(time);

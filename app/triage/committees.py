@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app.runtime import runtime
 from app.web.pages import page_gettext
+from app.web.words import sentence
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.people.roles import may_triage
@@ -53,7 +54,8 @@ def register():
             record_event(db, current_user.id, "committee_member.registered", "committee_member", member_id)
     except (InvalidInput, Conflict) as refusal:
         _ = page_gettext()
-        return _page(error=_(str(refusal)), values=form, status=409 if isinstance(refusal, Conflict) else 400)
+        return _page(error=sentence(_(str(refusal))), values=form,
+                     status=409 if isinstance(refusal, Conflict) else 400)
     return redirect(url_for("committees.page"))
 
 

@@ -13,6 +13,7 @@ from app.runtime import runtime
 from app.triage.labels import label
 from app.web.confirm import Confirmation, Rehearsed, confirmation_page, unless_confirmed
 from app.web.pages import page_gettext
+from app.web.words import sentence
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.cases.access import may_view_report
@@ -210,9 +211,9 @@ def _decide(report_id: str, form_name: str, action: Callable, after: Callable[[]
     except NotFound:
         abort(404)
     except Conflict as refusal:
-        return report_page(report_id, request.form, error=_(str(refusal)), form=form_name, status=409)
+        return report_page(report_id, request.form, error=sentence(_(str(refusal))), form=form_name, status=409)
     except InvalidInput as refusal:
-        return report_page(report_id, request.form, error=_(str(refusal)), form=form_name, status=400)
+        return report_page(report_id, request.form, error=sentence(_(str(refusal))), form=form_name, status=400)
     # Only an acceptance writes messages (the case worker's alert, a committee's thanks).
     for message_id in outcome if form_name == "accept" else ():
         # After the commit; a False (Redis down) is caught up by the scheduler's sweep of queued messages.

@@ -1,4 +1,5 @@
-"""What every page shares: its language and gettext, the HTML 403 and 404 pages, and the date filters."""
+"""What every page shares: its language and gettext, the HTML 403 and 404 pages, and the date filters (times on the
+deployment's clocks)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -27,11 +28,19 @@ def page_gettext():
     return gettext_for(page_language(), "web")
 
 
-def format_utc(moment: datetime | None) -> str:
-    """A stored time as '2026-11-22 14:05 UTC'."""
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time as the deployment's clocks show it (TIME_ZONE): '2026-11-22 14:05'. Each page names the zone
+    once (base.html), so no line repeats it."""
     if moment is None:
         return ""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if moment.tzinfo is None:  # stored times are UTC; a naive one would otherwise be read as the server's time
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(runtime().zone).strftime(pattern)
+
+
+def time_zone_name() -> str:
+    """The deployment's time zone (TIME_ZONE), as the page footer names it."""
+    return runtime().settings.TIME_ZONE
 
 
 def time_left(due_at: datetime | None, now: datetime | None = None) -> str:
@@ -90,7 +99,8 @@ def shown_on_page(value):
 def init_app(app: Flask) -> None:
     """Register the date helpers of the templates and the HTML error pages."""
     app.add_template_global(is_past)
-    app.add_template_filter(format_utc, "utc")
+    app.add_template_global(time_zone_name)
+    app.add_template_filter(local_time, "local_time")
     app.add_template_filter(time_left, "time_left")
     app.add_template_filter(format_day, "day")
     app.register_error_handler(403, _forbidden)

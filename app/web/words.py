@@ -1,5 +1,6 @@
-"""The words of the lists of values several features show (channels, languages), the refusals they share, and the
-helper that turns a code into its words. English msgids; casecore keeps the codes, the web catalogue the words."""
+"""The words of the lists of values several features show (channels, languages), the refusals they share, the
+helper that turns a code into its words and the one that makes a refusal a sentence of its own. English msgids;
+casecore keeps the codes, the web catalogue the words."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,6 +22,11 @@ REFUSALS: dict[str, str] = {
     "message_too_long": N_("The message is too long for two SMS. Shorten it."),
 }
 INVALID = N_("A value in the form is not valid. Check the form and try again.")
+
+
+def sentence(text: str) -> str:
+    """text shown on its own, starting with a capital: casecore words its refusals to follow "Not saved:"."""
+    return text[:1].upper() + text[1:]
 
 
 def word(words: Mapping[str, str], code: str | None) -> str:

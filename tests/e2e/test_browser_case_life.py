@@ -248,7 +248,7 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     # The case changes hands: case worker 2 sees it from now on, case worker 1 no longer does.
     page.goto(f"{base}/cases/{case_id}")
     assignment = page.locator("#assignment")
-    choice = assignment.get_by_label("Travailleur social")
+    choice = assignment.get_by_label("Agent social")
     choice.select_option(assignment.locator("option", has_text=WORKER_2).get_attribute("value"))
     assignment.get_by_role("button", name="Attribuer").click()
     page.wait_for_url(f"{base}/cases/{case_id}#assignment")
@@ -295,10 +295,10 @@ def decide(page, base: str, reference: str, button: str, comment: str = "", feed
     page.get_by_role("link", name=reference).click()
     page.wait_for_url(re.compile(r".*#approvals$"))
     if feedback_first:
-        for legend in ("Le feedback de l'enfant (6.B)", "Le feedback d'un adulte (6.C)"):
+        for legend in ("L'avis de l'enfant (6.B)", "L'avis d'un adulte (6.C)"):
             form = page.locator("#approvals form", has_text=legend)
             form.get_by_label("Rencontré en personne").select_option(label="Non : l'enquête par SMS le demandera")
-            form.get_by_role("button", name="Enregistrer ce feedback").click()
+            form.get_by_role("button", name="Enregistrer cet avis").click()
             page.wait_for_url(re.compile(r".*#approvals$"))
     request = page.locator("#approvals article", has_text="En attente du superviseur")
     if comment:

@@ -87,9 +87,9 @@ def test_a_ussd_complaint_is_handled_to_its_answer_and_staff_log_one_in_person(b
     page.goto(f"{base}/login")
     log_in(page, base, FOCAL_POINT, PASSWORD, "/complaints")
     listing = page.locator("main").inner_text()
-    assert reference in listing and sensitive in listing and "Exploitation ou abus sexuels" in listing
+    assert reference in listing and sensitive in listing and "Exploitation, abus sexuels" in listing
     page.get_by_role("link", name=reference).click()
-    assert "Qualité d'un service" in page.locator("dl.details").inner_text()
+    assert "Mauvais service" in page.locator("dl.details").inner_text()
     assert COMPLAINANT in page.locator("dl.details").inner_text()
     page.get_by_role("button", name="Confirmer la réception").click()
     assert "La réception de la plainte est confirmée." in page.locator("main").inner_text()
@@ -131,7 +131,7 @@ def test_a_ussd_complaint_is_handled_to_its_answer_and_staff_log_one_in_person(b
     log_in(page, base, WORKER, PASSWORD, "/cases")
     page.get_by_role("link", name="Enregistrer une plainte", exact=True).click()
     page.get_by_label("En personne").check()
-    page.get_by_label("Catégorie").select_option(label="Faute d'un membre du personnel")
+    page.get_by_label("Catégorie").select_option(label="Conduite d'un agent")
     page.get_by_label("Ce que le plaignant a dit").fill("Un agent a crié sur ma fille au centre.")
     page.get_by_label("Numéro à rappeler (s'il n'est pas anonyme)").fill("76 70 14 32")
     page.get_by_label("Il accepte d'être recontacté", exact=False).check()

@@ -36,7 +36,7 @@ PASSWORD = SUPERVISOR_PASSWORD
 FOCAL_POINT = "plaintes@example.org"
 WORKER = "fatoumata@example.org"
 COMMENT = "L'accueil au centre était très bien"
-SENSITIVE_LABEL = "Exploitation ou abus sexuels"
+SENSITIVE_LABEL = "Exploitation, abus sexuels"
 _sessions = itertools.count(1)
 
 
@@ -111,7 +111,7 @@ def test_figures_and_feedback_are_read_by_period_each_as_allowed(browser, desk):
     page.get_by_role("button", name="Afficher").click()
     page.wait_for_url(f"{base}/figures?period=last_month**")
     rows = _category_rows(page)
-    assert rows["Qualité d'un service"] == "2" and rows[SENSITIVE_LABEL] == "1"
+    assert rows["Mauvais service"] == "2" and rows[SENSITIVE_LABEL] == "1"
     assert f"du {last_month.first.isoformat()} au {last_month.last.isoformat()}" in page.locator("main").inner_text()
     _csv_answers(page, base, "Télécharger ces chiffres (CSV)")
 
@@ -134,7 +134,7 @@ def test_figures_and_feedback_are_read_by_period_each_as_allowed(browser, desk):
     page.get_by_role("button", name="Afficher").click()
     page.wait_for_url(f"{base}/figures?period=custom**")
     rows = _category_rows(page)
-    assert rows["Qualité d'un service"] == "2" and SENSITIVE_LABEL not in rows
+    assert rows["Mauvais service"] == "2" and SENSITIVE_LABEL not in rows
     total = page.locator("table", has=page.locator("caption", has_text="Par catégorie")).locator("tfoot td")
     assert total.inner_text().strip() == "2"
     _csv_answers(page, base, "Télécharger ces chiffres (CSV)")

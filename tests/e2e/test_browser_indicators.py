@@ -56,7 +56,7 @@ def test_a_supervisor_reads_what_waits_then_the_indicators_and_their_csv(browser
     page.wait_for_url(f"{base}/indicators?period=2026-10*")
     assert "Du 2026-10-01 au 2026-10-31" in page.content()
     concern_table = page.get_by_role("figure").filter(has_text="Par préoccupation")
-    assert "Mariage d'enfant" in concern_table.inner_text() and "6" in concern_table.inner_text()
+    assert "Mariage précoce" in concern_table.inner_text() and "6" in concern_table.inner_text()
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))

@@ -79,7 +79,7 @@ NEW = {"email": "Awa@Example.org", "phone": "76 70 14 30", "password": "long eno
 
 def test_the_accounts_page_lists_the_organisation_only_with_masked_numbers(client, admin, uow):
     html = client.get("/admin/users").get_data(as_text=True)
-    assert admin["worker"] in html and "Équipe Nord" in html and "Travailleur social" in html
+    assert admin["worker"] in html and "Équipe Nord" in html and "Agent social" in html
     with uow() as session:
         foreign_email = session.get(User, admin["foreign_id"]).email
         phone = session.get(User, admin["worker_id"]).phone
@@ -102,7 +102,7 @@ def test_an_administrator_creates_an_account_in_a_team(client, admin, uow):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"email": "no-at-sign"}, "email must contain @"),
+    ({"email": "no-at-sign"}, "Email must contain @"),
     ({"email": ""}, "Saisissez l&#39;adresse e-mail"),
     ({"password": "short"}, "au moins 12 caractères"),
     ({"password": "Password2024!"}, "parmi les plus courants"),
@@ -113,7 +113,7 @@ def test_an_administrator_creates_an_account_in_a_team(client, admin, uow):
     ({"sex": "other"}, "Choisissez dans la liste"),
     ({"spoken_languages": ["fr", "de"]}, "Choisissez les langues"),
     ({"team": str(uuid.uuid4())}, "Choisissez une équipe"),
-    ({"role": "supervisor", "team": "TEAM"}, "Seuls les travailleurs sociaux actifs"),
+    ({"role": "supervisor", "team": "TEAM"}, "Seuls les agents sociaux actifs"),
 ])
 def test_a_bad_new_account_is_a_form_error(client, admin, uow, change, message):
     data = {**NEW, **change}
@@ -226,7 +226,7 @@ def test_a_bad_new_team_is_a_form_error(client, admin, uow, data, message):
 def test_bad_team_changes_are_form_errors_or_not_found(client, admin, uow):
     base = f"/admin/teams/{admin['team_id']}"
     response = _post(client, admin, f"{base}/members", member=str(admin["supervisor_id"]))
-    assert response.status_code == 400 and "Choisissez un travailleur social" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "Choisissez un agent social" in response.get_data(as_text=True)
     response = _post(client, admin, f"{base}/supervisor", supervisor=str(admin["worker_id"]))
     assert response.status_code == 400
     foreign = f"/admin/teams/{admin['foreign_team_id']}"
@@ -326,7 +326,7 @@ def test_a_supervisor_leading_more_than_six_case_workers_is_flagged_on_the_teams
     client.post("/login", data={"email": admin_email, "password": PASSWORD,
                                 "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
     html = client.get("/admin/teams").get_data(as_text=True)
-    assert "lead@example.org supervise 7 travailleurs sociaux actifs" in html
+    assert "lead@example.org supervise 7 agents sociaux actifs" in html
 
 
 def test_every_administration_page_read_is_in_the_audit_trail(client, admin, uow):

@@ -99,12 +99,12 @@ def test_a_case_conference_is_recorded_and_its_actions_go_into_the_plan(app, uow
                  form_key=str(uuid.uuid4()))
     assert saved.status_code == 302 and saved.headers["Location"].endswith("#conferences")
     html = client.get(path).get_data(as_text=True)
-    assert "Conférence du 2026-12-01" in html and "Placement chez la tante" in html
+    assert "Réunion de synthèse du 2026-12-01" in html and "Placement chez la tante" in html
     assert "la famille a participé" in html and "l&#39;enfant n&#39;était pas là" in html
     with uow() as session:
         assert [a.what for a in session.query(CaseAction).all()] == ["Visite chez la tante"]
     undecided = post(client, f"{path}/conferences", held_on="2026-12-01", decisions="", form_key=str(uuid.uuid4()))
-    assert undecided.status_code == 400 and "ce que la conférence a décidé" in undecided.get_data(as_text=True)
+    assert undecided.status_code == 400 and "ce que la réunion a décidé" in undecided.get_data(as_text=True)
 
 
 def test_the_childs_views_are_noted_at_any_step(app, world):  # noqa: F811

@@ -104,7 +104,7 @@ def test_roles_without_case_access_get_a_clear_403(client, login, world):
     login(world["admin"])
     response = client.get("/cases")
     assert response.status_code == 403
-    assert "travailleurs sociaux et aux superviseurs" in response.get_data(as_text=True)
+    assert "agents sociaux et aux superviseurs" in response.get_data(as_text=True)
 
 
 def test_an_unknown_status_filter_is_a_400(client, login, world):

@@ -12,7 +12,7 @@ from casecore.audit import AuditEvent
 from casecore.base import utcnow
 from casecore.cases.models import Case, CaseApproval, CaseConsent, CaseEvent, CaseFollowUp
 from casecore.deadlines.timelines import schedule
-from casecore.messaging.contacts import opt_out
+from casecore.messaging.contacts import opt_out, remember_language
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import Team
 from casecore.reports.models import Report
@@ -82,10 +82,18 @@ def test_only_the_case_worker_and_the_teams_supervisor_open_the_case(app, uow, w
 
 def test_the_page_shows_the_report_and_masks_the_family_number(app, world):
     html = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
-    for shown in (world["reference"], "Mariage d&#39;enfant", "Commune II", "Risque élevé",
+    for shown in (world["reference"], "Mariage précoce", "Commune II", "Risque élevé",
                   "Enregistrement et consentement", "+223******00", "Le téléphone peut être partagé"):
         assert shown in html
     assert FAMILY not in html and "76000100" not in html
+
+
+def test_the_family_numbers_language_reads_by_its_name(app, uow, world):
+    with uow() as session:
+        remember_language(session, FAMILY, "bm")
+    html = client_for(app, world["worker"][0]).get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    family = html[html.index('id="messages-title"'):]
+    assert "· Bambara" in family and "· bm" not in family
 
 
 def test_an_unknown_or_malformed_case_is_404(app, world):
@@ -132,7 +140,7 @@ def test_a_case_goes_from_assessment_to_closure_and_back_through_the_forms(app, 
         closure = session.scalar(select(CaseApproval.id).where(CaseApproval.decision == "pending"))
     # The child's and an adult's feedback first (forms 6.B, 6.C): neither was met, the surveys ask them.
     early = post(lead, f"/cases/{case_id}/approvals/{closure}/decision", decision="approved", confirmed="1")
-    assert early.status_code == 400 and "feedback de l&#39;enfant" in early.get_data(as_text=True)
+    assert early.status_code == 400 and "avis de l&#39;enfant" in early.get_data(as_text=True)
     for audience in ("child", "adult"):
         assert post(lead, f"/cases/{case_id}/closure-feedback", audience=audience, met="no").status_code == 302
     assert post(lead, f"/cases/{case_id}/approvals/{closure}/decision", **approve).status_code == 302

@@ -27,7 +27,7 @@ def world(staff, uow):
         receiving = make_organisation(session, name="ONG Kati")
         receiver = make_user(session, receiving, language="fr")
         receiver_worker = make_user(session, receiving, role="caseworker")
-        return dict(staff, case_id=case.id, reference=case.reference, concern="Violence physique",
+        return dict(staff, case_id=case.id, reference=case.reference, concern="Violence, coups",
                     clinic_id=clinic.id, other_worker=other_worker.email, receiving_id=receiving.id,
                     receiver=receiver.email, receiver_worker=receiver_worker.email)
 
@@ -50,7 +50,7 @@ def _post(client, path, data, token_from):
 def test_without_consent_the_referral_is_refused_with_a_clear_reason(client, world, login, uow):
     login(world["supervisor"])
     html = client.get(_page(world)).get_data(as_text=True)
-    assert "Aucun consentement au partage avec les prestataires" in html and "Envoyer le référencement" not in html
+    assert "Aucun consentement au partage avec les prestataires" in html and "Envoyer l&#39;orientation" not in html
     response = _post(client, _page(world), {"service_id": str(world["clinic_id"])}, _page(world))
     assert response.status_code == 409
     assert ("Non enregistré : aucun consentement au partage avec les prestataires de services n&#39;est enregistré"
@@ -114,7 +114,7 @@ def test_a_transfer_shows_a_summary_until_accepted_then_the_case_changes_hands(c
         transfer_id = session.scalar(select(CaseTransfer.id))
     response = _post(client, f"/transfers/{transfer_id}", {"decision": "accept"}, "/transfers")
     assert response.status_code == 302
-    assert f"Le cas {world['reference']} appartient maintenant à votre organisation" in client.get(
+    assert f"Le dossier {world['reference']} appartient maintenant à votre organisation" in client.get(
         "/transfers").get_data(as_text=True)
     assert client.get(_page(world)).status_code == 200
 
@@ -135,7 +135,7 @@ def test_transfer_refusals_are_clear_4xx(client, world, login, uow):
     response = _post(client, f"{case_page}/transfers", {"to_organisation": str(world["org_id"]), "reason": "x"},
                      _page(world))
     assert response.status_code == 400
-    assert "un cas est transféré à une autre organisation, pas à la sienne" in response.get_data(as_text=True)
+    assert "un dossier est transféré à une autre organisation, pas à la sienne" in response.get_data(as_text=True)
     response = _post(client, f"{case_page}/transfers", {"to_organisation": str(world["receiving_id"])},
                      _page(world))
     assert response.status_code == 400 and "indiquez la raison du transfert" in response.get_data(as_text=True)

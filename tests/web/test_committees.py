@@ -51,9 +51,9 @@ def test_a_members_report_is_marked_from_then_on(client, supervisor, uow):
 
 @pytest.mark.parametrize("fields, status, reason", [
     ({"phone": "123"}, 400, "numéro"),
-    ({"name": "  "}, 400, "le nom du membre est obligatoire"),
-    ({"committee": ""}, 400, "le nom du comité est obligatoire"),
-    ({"location_code": "XX99"}, 400, "lieu inconnu"),
+    ({"name": "  "}, 400, "Le nom du membre est obligatoire"),
+    ({"committee": ""}, 400, "Le nom du comité est obligatoire"),
+    ({"location_code": "XX99"}, 400, "Lieu inconnu"),
 ])
 def test_bad_input_is_a_form_error(client, supervisor, uow, fields, status, reason):
     response = _register(client, **fields)
@@ -68,7 +68,7 @@ def test_a_number_is_registered_once(client, supervisor):
     _register(client)
     response = _register(client, name="Quelqu'un d'autre")
     assert response.status_code == 409
-    assert "un membre de comité avec ce numéro est déjà enregistré" in response.get_data(as_text=True)
+    assert "Un membre de comité avec ce numéro est déjà enregistré" in response.get_data(as_text=True)
 
 
 def test_deactivating_a_member_stops_the_mark(client, supervisor, uow):

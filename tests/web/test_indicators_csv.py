@@ -66,7 +66,7 @@ def test_the_page_shows_tiles_charts_and_tables_in_french(client, staff, login, 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<svg" in html and 'role="img"' in html and "<table" in html
-    assert "Mariage d&#39;enfant" in html and ">7<" in html  # the concern's bar and its table
+    assert "Mariage précoce" in html and ">7<" in html  # the concern's bar and its table
     assert "/indicators.csv" in html
     # By cercle: Commune I counts in its cercle; the report placed at the region alone is said to be so.
     assert "District de Bamako" in html and "Bamako, cercle non précisé" in html

@@ -85,7 +85,7 @@ def test_any_staff_role_may_use_it_and_the_navigation_links_to_it(client, login,
     html = client.get("/simulator").get_data(as_text=True)
     assert '<h1>Simulator</h1>' in html and 'href="/simulator" aria-current="page"' in html
     assert PHONE in html and re.search(r'name="session_id" value="SIM-[0-9a-f]{24}"', html)
-    assert '<script src="/static/simulator.js" defer></script>' in html
+    assert re.search(r'<script src="/static/[0-9a-f]{16}/simulator.js" defer></script>', html)
 
 
 def test_the_page_speaks_the_users_language(client, token):
@@ -175,6 +175,8 @@ def test_the_thread_lists_the_simulators_messages_to_the_number_newest_last(clie
     assert messages[1] == first["replies"][0] and messages[3] == second["replies"][0]
     times = [m["created_at"] for m in messages]
     assert times == sorted(times)
+    # The bubble's time of day is the deployment's (Africa/Bamako keeps UTC: the same hour and minute).
+    assert [m["clock"] for m in messages] == [t[11:16] for t in times]
     since = quote(messages[2]["created_at"])
     later = client.get(f"/simulator/sms/messages?phone={quote(PHONE)}&since={since}").get_json()["messages"]
     assert [m["body"] for m in later] == ["1", second["replies"][0]["body"], "Au revoir"]

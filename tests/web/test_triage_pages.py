@@ -137,9 +137,9 @@ def test_accepting_a_committee_report_queues_the_members_thanks(client, team, uo
 
 @pytest.mark.parametrize("data, reason", [
     ({"assigned_to_id": "CW"}, "Risk level"),
-    ({"risk_level": "high"}, "choisissez un travailleur social"),
-    ({"risk_level": "high", "assigned_to_id": str(uuid.uuid4())}, "travailleur social actif"),
-    ({"risk_level": "high", "assigned_to_id": "SUP"}, "travailleur social actif"),
+    ({"risk_level": "high"}, "Choisissez un agent social"),
+    ({"risk_level": "high", "assigned_to_id": str(uuid.uuid4())}, "agent social actif"),
+    ({"risk_level": "high", "assigned_to_id": "SUP"}, "agent social actif"),
 ])
 def test_a_bad_acceptance_is_a_form_error_not_a_case(client, team, uow, data, reason):
     report = _report(uow, team["org_slug"])
@@ -165,7 +165,7 @@ def test_a_second_decision_is_refused_clearly(client, team, uow):
     response = client.post(f"{page}/accept", data={"csrf_token": token, "risk_level": "high",
                                                    "assigned_to_id": str(team["caseworker_id"])})
     assert response.status_code == 409
-    assert "une décision a déjà été prise sur ce signalement" in response.get_data(as_text=True)
+    assert "Une décision a déjà été prise sur ce signalement" in response.get_data(as_text=True)
 
 
 def test_duplicate_not_eligible_and_refer_out(client, team, uow):
@@ -198,7 +198,7 @@ def test_a_bad_duplicate_reference_is_a_form_error(client, team, uow):
     page = f"/reports/{report.id}"
     response = _post(client, f"{page}/duplicate", page, {"original_reference": "ZZZ"})
     assert response.status_code == 400
-    assert "donnez la référence du signalement original (7 caractères)" in response.get_data(as_text=True)
+    assert "Donnez la référence du signalement original (7 caractères)" in response.get_data(as_text=True)
 
 
 def test_seven_characters_that_are_no_reference_are_not_told_to_give_seven(client, team, uow):
@@ -208,7 +208,7 @@ def test_seven_characters_that_are_no_reference_are_not_told_to_give_seven(clien
     response = _post(client, f"{page}/duplicate", page, {"original_reference": mistyped})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "cette référence n&#39;existe pas : vérifiez chaque caractère" in html
+    assert "Cette référence n&#39;existe pas : vérifiez chaque caractère" in html
     assert "(7 caractères)" not in html
 
 
@@ -222,7 +222,7 @@ def test_a_failed_decision_shows_its_error_by_its_form_scrolled_to_and_focused(c
     assert f'action="{page}/not-eligible#error-not_eligible"' in html
     section = html[html.index('id="decide-not_eligible"'):html.index('id="decide-refer"')]
     assert 'id="error-not_eligible" tabindex="-1" autofocus data-focus>' in section
-    assert "expliquez pourquoi dans la note quand la raison est « autre »" in section
+    assert "Expliquez pourquoi dans la note quand la raison est « autre »" in section
     assert html.count('role="alert"') == 1
     # What was chosen stays chosen.
     assert '<option value="other" selected>' in section
@@ -278,7 +278,7 @@ def test_an_unconfirmed_decision_that_cannot_hold_is_refused_at_once(client, tea
     page = f"/reports/{report.id}"
     response = _post(client, f"{page}/not-eligible", page, {"reason": ""})
     assert response.status_code == 400
-    assert "choisissez la raison dans la liste" in response.get_data(as_text=True)
+    assert "Choisissez la raison dans la liste" in response.get_data(as_text=True)
 
 
 def test_after_a_decision_the_page_says_so_and_leads_to_the_next_report(client, team, uow):

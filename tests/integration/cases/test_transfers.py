@@ -245,7 +245,7 @@ def test_a_transferred_case_left_unassigned_is_alerted_to_the_receiving_supervis
         assert alert_deadline(session, deadline.id, Timelines(), "console", now=later)
     with runtime.unit_of_work() as session:
         assert _sms_to(session, people["receiver"].id)[-1] == (
-            f"Relais: dossier {ids['reference']}, attribution à un travailleur social en retard: à faire avant le "
+            f"Relais: dossier {ids['reference']}, attribution à un agent social en retard: à faire avant le "
             f"{deadline.due_at:%Y-%m-%d %H:%M} UTC.")
         assert _sms_to(session, people["lead"].id) == [
             f"Relais: le transfert du dossier {ids['reference']} a été accepté."]
