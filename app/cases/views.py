@@ -275,7 +275,7 @@ def _render(case_id: str, error: str | None = None, error_section: str | None = 
         services = list_services(db, view.case.organisation_id, stale_days=runtime().settings.SERVICE_STALE_DAYS)
     return render_template(
         "cases/case.html", view=view, case=view.case, error=error, error_section=error_section,
-        form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(),
+        form=request.form if error else {}, form_key=uuid.uuid4(), now=utcnow(), today=local_today(runtime().zone),
         is_supervisor=current_user.role == SUPERVISOR, manual_moves=casework.MANUAL_MOVES,
         request_from=approvals.REQUEST_FROM, taxonomy=taxonomy,
         message_length=MESSAGE_LENGTH, text_length=TEXT_LENGTH,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from casecore.deadlines.timelines import schedule
 from casecore.messaging.contacts import opt_out, remember_language
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import Team
+from casecore.periods import local_today
 from casecore.reports.models import Report
 from tests.factories import make_case, make_locations, make_organisation, make_user
 from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
@@ -427,7 +429,7 @@ def test_days_are_typed_day_first_whatever_the_browser_s_language(app, uow, worl
     html = client.get(f"/cases/{world['case_id']}").get_data(as_text=True)
     assert 'type="date"' not in html
     assert 'name="happened_on" inputmode="numeric"' in html and 'placeholder="jj/mm/aaaa"' in html
-    assert f'value="{utcnow().strftime("%d/%m/%Y")}"' in html  # today, as the form shows it
+    assert f'value="{local_today(ZoneInfo("Africa/Bamako")).strftime("%d/%m/%Y")}"' in html  # today, there
     assert post(client, f"/cases/{world['case_id']}/follow-ups", kind="visit", happened_on="1/11/2026",
                 notes="Vu à l'école").status_code == 302
     with uow() as session:
