@@ -143,7 +143,7 @@ def test_a_failed_decision_shows_its_error_in_view_with_the_focus(browser, demo_
     with page.expect_navigation():
         section.get_by_role("button", name="Clore comme non éligible").click()
     error = page.locator("#error-not_eligible")
-    assert "expliquez pourquoi dans la note" in error.inner_text()
+    assert "Expliquez pourquoi dans la note" in error.inner_text()
     assert page.evaluate("document.activeElement.id") == "error-not_eligible"
     box = error.bounding_box()
     assert 0 <= box["y"] < PHONE["height"]  # scrolled to, not far below the top of the page
