@@ -17,6 +17,12 @@ NEW = {"email": "awa.diallo@example.org", "phone": "76 70 14 30", "password": "l
        "language": "fr"}
 
 
+@pytest.fixture
+def app(any_db_app):
+    """On SQLite and PostgreSQL in turn: pickers and lists order by name in each database's collation."""
+    return any_db_app
+
+
 def _client(app, email):
     """A test client logged in as email, through the real form."""
     client = app.test_client()
