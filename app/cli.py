@@ -62,12 +62,14 @@ def demo() -> None:
     click.echo(f"Demo organisation '{loaded.organisation_slug}' ready with {loaded.locations} locations.")
     click.echo("Demo logins (FOR DEMONSTRATIONS ONLY: never use these accounts with real reports):")
     for login in loaded.logins:
-        click.echo(f"  {login.role:<11} {login.email}  password: {login.password}")
+        click.echo(f"  {login.role:<11} {login.name} <{login.email}>  password: {login.password}")
     click.echo(f"Demo family number (linked to demo case {loaded.case_reference}): {loaded.family_phone}")
 
 
 @user_cli.command("create")
 @click.argument("email")
+@click.option("--name", "display_name", required=True,
+              help="The name people see in lists, pickers and the audit trail: Awa Diallo.")
 @click.option("--role", required=True, type=click.Choice(taxonomy.ROLES), help="What the account may do.")
 @click.option("--phone", required=True, help="Mobile number for SMS alerts, international or national format.")
 @click.option(
@@ -81,17 +83,17 @@ def demo() -> None:
 @click.option("--sex", type=click.Choice(STAFF_SEXES), default=None,
               help="Lets a family that asks for a woman case worker be matched.")
 @click.option("--languages", default="", help="Languages spoken with families, comma-separated: fr,bm.")
-def user_create(email: str, role: str, phone: str, password: str, language: str | None, org_slug: str,
-                team_name: str, sex: str | None, languages: str) -> None:
+def user_create(email: str, display_name: str, role: str, phone: str, password: str, language: str | None,
+                org_slug: str, team_name: str, sex: str | None, languages: str) -> None:
     """Create a staff account."""
     settings = runtime().settings
     with domain_errors(), runtime().unit_of_work() as session:
         user = create_user(
-            session, email=email, role=role, phone=phone, password=password,
+            session, email=email, display_name=display_name, role=role, phone=phone, password=password,
             language=language or settings.DEFAULT_LANGUAGE, organisation_slug=org_slug,
             default_region=settings.DEFAULT_REGION, team_name=team_name, sex=sex, spoken_languages=languages,
         )
-        summary = f"Created {user.role} {user.email} in organisation '{user.organisation.slug}'"
+        summary = f"Created {user.role} {user.display_name} <{user.email}> in organisation '{user.organisation.slug}'"
         summary += f", team '{' '.join(team_name.split())}'." if team_name else "."
     click.echo(summary)
 

@@ -31,6 +31,11 @@ EMAIL_DOMAIN = "bench.relais.example"
 HISTORY_DAYS = 730
 # Rows per executemany: bounds the memory the generated rows take.
 CHUNK = 5_000
+# Staff names as a Malian agency's accounts carry them (not drawn from the generator: the world stays the same).
+FIRST_NAMES = ("Awa", "Moussa", "Fatoumata", "Ibrahim", "Mariam", "Seydou", "Aminata", "Boubacar", "Kadiatou",
+               "Oumar", "Hawa", "Mamadou", "Rokia", "Adama")
+FAMILY_NAMES = ("Diallo", "Traoré", "Keïta", "Coulibaly", "Sangaré", "Touré", "Diarra", "Konaté", "Cissé",
+                "Sidibé", "Dembélé", "Maïga", "Camara", "Sissoko", "Kanté")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ class Scale:
             raise ValueError("need 1 <= organisations <= supervisors <= caseworkers")
         if self.cases + self.new_reports > self.reports or self.cases < self.caseworkers:
             raise ValueError("need cases + new reports <= reports and at least one case per case worker")
+
+
+def staff_name(n: int) -> str:
+    """The n-th seeded account's name; 210 before one comes again."""
+    return f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {FAMILY_NAMES[n // len(FIRST_NAMES) % len(FAMILY_NAMES)]}"
 
 
 def median_worker(caseloads: list[tuple[uuid.UUID, int]]) -> uuid.UUID:
@@ -135,13 +145,13 @@ class World:
         for n, org in enumerate(supervisor_orgs, start=1):
             user_id, team_id = self.uid(), self.uid()
             self.supervisors.append((user_id, org, team_id))
-            users.append(self._user(user_id, org, f"superviseur{n:02d}", "supervisor", None))
+            users.append(self._user(user_id, org, f"superviseur{n:02d}", "supervisor", None, len(users)))
         self.workers: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []  # (user, organisation, team)
         for n in range(scale.caseworkers):
             _, org, team_id = self.supervisors[n % len(self.supervisors)]
             user_id = self.uid()
             self.workers.append((user_id, org, team_id))
-            users.append(self._user(user_id, org, f"agent{n + 1:03d}", "caseworker", team_id))
+            users.append(self._user(user_id, org, f"agent{n + 1:03d}", "caseworker", team_id, len(users)))
         # Users first without teams (a team names its supervisor, a case worker names a team), then the teams.
         self.conn.execute(insert(User.__table__), [{**u, "team_id": None} for u in users])
         self.conn.execute(insert(Team.__table__), [
@@ -153,10 +163,11 @@ class World:
         self.org_supervisors = {org: [u for u, o, _ in self.supervisors if o == org] for org in self.orgs}
         rng.shuffle(self.workers)
 
-    def _user(self, user_id, org, name: str, role: str, team_id) -> dict:
+    def _user(self, user_id, org, name: str, role: str, team_id, n: int) -> dict:
         rng = self.rng
         return {
             "id": user_id, "organisation_id": org, "email": f"{name}@{EMAIL_DOMAIN}",
+            "display_name": staff_name(n),
             "password_hash": self.password_hash, "role": role, "phone": self.phone(),
             "language": rng.choice(("fr", "fr", "en")), "is_active": True,
             "created_at": self.now - timedelta(days=HISTORY_DAYS + 10), "team_id": team_id,

@@ -60,6 +60,7 @@ class DemoLogin:
     email: str
     password: str
     role: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,15 @@ class DemoLogins:
 
 # Known on purpose: these accounts exist to be shown, never in a real deployment.
 DEMO_ACCOUNTS = (
-    (DemoLogin("superviseur@demo.relais.example", "demo-triage-bamako", "supervisor"), "+22376000001"),
-    (DemoLogin("agent@demo.relais.example", "demo-travail-social", "caseworker"), "+22376000002"),
-    (DemoLogin("agent2@demo.relais.example", "demo-travail-social-2", "caseworker"), "+22376000003"),
-    (DemoLogin("admin@demo.relais.example", "demo-gestion-comptes", "admin"), "+22376000004"),
+    (DemoLogin("superviseur@demo.relais.example", "demo-triage-bamako", "supervisor", "Mariam Traoré"),
+     "+22376000001"),
+    (DemoLogin("agent@demo.relais.example", "demo-travail-social", "caseworker", "Awa Diallo"), "+22376000002"),
+    (DemoLogin("agent2@demo.relais.example", "demo-travail-social-2", "caseworker", "Moussa Keïta"),
+     "+22376000003"),
+    (DemoLogin("admin@demo.relais.example", "demo-gestion-comptes", "admin", "Ibrahim Coulibaly"), "+22376000004"),
     # Complaints, the sensitive ones included, go to the focal point: a supervisor reads only the others.
-    (DemoLogin("plaintes@demo.relais.example", "demo-point-focal", "focal_point"), "+22376000005"),
+    (DemoLogin("plaintes@demo.relais.example", "demo-point-focal", "focal_point", "Fatoumata Sangaré"),
+     "+22376000005"),
 )
 DEMO_SUPERVISOR = DEMO_ACCOUNTS[0][0].email
 DEMO_CASE_WORKER = DEMO_ACCOUNTS[1][0].email
@@ -125,11 +129,15 @@ def load_demo(session: Session, default_region: str = "ML", secret_key: str | No
     # The import updates rows by p-code, so a second run rewrites the same rows instead of adding any.
     locations = import_locations(session, io.StringIO(demo_locations_csv()))
     for login, phone in DEMO_ACCOUNTS:
-        if session.scalar(select(User.id).where(User.email == login.email)) is None:
+        account = session.scalar(select(User).where(User.email == login.email))
+        if account is None:
             create_user(
-                session, email=login.email, role=login.role, phone=phone, password=login.password,
-                language="fr", organisation_slug=DEMO_SLUG, default_region=default_region,
+                session, email=login.email, display_name=login.name, role=login.role, phone=phone,
+                password=login.password, language="fr", organisation_slug=DEMO_SLUG, default_region=default_region,
             )
+        else:
+            # An older demo's account was named from its email when names came (migration 0037).
+            account.display_name = login.name
     team_id = _demo_team(session, organisation_id)
     case_reference = _demo_case(session, organisation_id, default_region, secret_key, team_id)
     log.info("demo data loaded (%d locations)", locations)

@@ -41,10 +41,21 @@ def make_locations(session) -> dict[str, Location]:
     return made
 
 
+# Staff names as a Malian organisation's accounts carry them; a test's accounts each get another.
+FIRST_NAMES = ("Awa", "Moussa", "Fatoumata", "Ibrahim", "Mariam", "Seydou", "Aminata", "Boubacar")
+FAMILY_NAMES = ("Diallo", "Traoré", "Keïta", "Coulibaly", "Sangaré", "Touré", "Diarra", "Konaté")
+
+
+def staff_name(n: int) -> str:
+    """The n-th staff name of the factories: 'Moussa Diallo'."""
+    return f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {FAMILY_NAMES[n // len(FIRST_NAMES) % len(FAMILY_NAMES)]}"
+
+
 def make_user(session, organisation: Organisation, **overrides) -> User:
     n = next(_counter)
     values = {
-        "email": f"user{n}@example.org", "role": "supervisor", "phone": f"+2237670{n:04d}",
+        "email": f"user{n}@example.org", "display_name": staff_name(n), "role": "supervisor",
+        "phone": f"+2237670{n:04d}",
         "password": "correct horse battery", "language": "fr", "organisation_slug": organisation.slug,
     }
     values.update(overrides)

@@ -28,8 +28,8 @@ LOG_LIMIT = 200
 VIEWED = "admin_log.viewed"
 # What only an administrator can do: in the log whatever its author's role is now (an administrator account made a
 # case worker afterwards must not take its actions out of the log).
-ADMIN_ONLY_ACTIONS = ("user.created", "user.updated", "user.unlocked", "user.sessions_ended", "user.viewed",
-                      "users.viewed", "team.created", "team.supervisor_changed", "team.member_asked",
+ADMIN_ONLY_ACTIONS = ("user.created", "user.updated", "user.renamed", "user.unlocked", "user.sessions_ended",
+                      "user.viewed", "users.viewed", "team.created", "team.supervisor_changed", "team.member_asked",
                       "team.member_removed", "teams.viewed", "locations.imported", "locations.viewed",
                       "settings.viewed", "message_log_viewed", "grant.requested_role", "grant.requested_team_member")
 
@@ -39,7 +39,7 @@ class AdminAction:
     """One administrator action, as the log shows it: ids only, as the audit trail keeps them."""
 
     at: datetime
-    email: str
+    name: str
     action: str
     object_type: str
     object_id: str | None
@@ -93,7 +93,7 @@ DONE = {"confirmed": N_("Access confirmed."), "refused": N_("Access refused."),
 def admin_actions(session: Session, organisation_id: uuid.UUID, limit: int = LOG_LIMIT) -> list[AdminAction]:
     """What the organisation's administrators did, newest first."""
     rows = session.execute(
-        select(AuditEvent.at, User.email, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id)
+        select(AuditEvent.at, User.display_name, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id)
         .join(User, User.id == AuditEvent.user_id).where(*_by_administrators(organisation_id))
         .order_by(AuditEvent.at.desc()).limit(limit))
     return [AdminAction(*row) for row in rows]

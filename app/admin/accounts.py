@@ -88,7 +88,8 @@ def _create_user(form: NewUserForm) -> list[str]:
             if form.team.data:
                 team_name = lookups.get_team(db, current_user.organisation_id, form.team.data).name
             user = user_service.create_user(
-                db, email=form.email.data, role=form.role.data, phone=form.phone.data, password=form.password.data,
+                db, email=form.email.data, display_name=form.display_name.data, role=form.role.data,
+                phone=form.phone.data, password=form.password.data,
                 language=form.language.data, organisation_id=current_user.organisation_id,
                 default_region=settings.DEFAULT_REGION, team_name=team_name, sex=form.sex.data or None,
                 spoken_languages=form.spoken_languages.data, requested_by_id=current_user.id,
@@ -103,12 +104,13 @@ def _create_user(form: NewUserForm) -> list[str]:
 
 @bp.route("/users/<user_id>", methods=["GET", "POST"])
 def user(user_id: str):
-    """One account: its role, team, language, matching details, whether it is active; unlock it."""
+    """One account: its name, role, team, language, matching details, whether it is active; unlock it."""
     errors: list[str] = []
     with runtime().unit_of_work() as db:
         account = _account_or_404(db, user_id)
         form = EditUserForm(data=None if request.method == "POST" else {
-            "role": account.role, "language": account.language, "team": str(account.team_id or ""),
+            "display_name": account.display_name, "role": account.role, "language": account.language,
+            "team": str(account.team_id or ""),
             "sex": account.sex or "", "is_active": account.is_active,
             "spoken_languages": (account.spoken_languages or "").split(",") if account.spoken_languages else [],
         })
@@ -116,7 +118,7 @@ def user(user_id: str):
         waiting = grants.pending_for_account(db, account.id)
         teams = dict(team_options)
     if request.method == "POST":
-        errors = _update_user(form, account.id) if form.validate() else translated(field_errors(form))
+        errors = _update_user(form, account) if form.validate() else translated(field_errors(form))
         if not errors:
             flash_done(N_("Account saved."))
             return redirect(url_for("admin.user", user_id=account.id))
@@ -134,16 +136,20 @@ def _account_or_404(db, user_id: str) -> user_service.UserRow:
         abort(404)
 
 
-def _update_user(form: EditUserForm, user_id: uuid.UUID) -> list[str]:
+def _update_user(form: EditUserForm, account: user_service.UserRow) -> list[str]:
     change = user_service.AccountChange(
         role=form.role.data, language=form.language.data, is_active=form.is_active.data,
         team_id=uuid.UUID(form.team.data) if form.team.data else None, sex=form.sex.data or None,
-        spoken_languages=",".join(form.spoken_languages.data or ()),
+        spoken_languages=",".join(form.spoken_languages.data or ()), display_name=form.display_name.data,
     )
     try:
         with runtime().unit_of_work() as db:
-            user_service.update_user(db, current_user.organisation_id, user_id, change, acting_user_id=current_user.id)
-            record_event(db, current_user.id, "user.updated", "user", user_id)
+            user = user_service.update_user(db, current_user.organisation_id, account.id, change,
+                                            acting_user_id=current_user.id)
+            record_event(db, current_user.id, "user.updated", "user", account.id)
+            if user.display_name != account.display_name:
+                # Its own line: the name is how every page and the audit trail show the person.
+                record_event(db, current_user.id, "user.renamed", "user", account.id)
     except (InvalidInput, NotFound) as error:
         return translated([str(error)])
     return []
@@ -184,13 +190,13 @@ def _act_on_account(user_id: str, change, action: str):
 
 def _team_forms(db, new_team: NewTeamForm | None = None) -> dict:
     org = current_user.organisation_id
-    supervisors = [(str(i), e) for i, e in lookups.active_users_with_role(db, org, "supervisor")]
-    workers = [(str(i), e) for i, e in lookups.active_users_with_role(db, org, "caseworker")]
+    supervisors = [(str(i), name) for i, name in lookups.active_users_with_role(db, org, "supervisor")]
+    workers = [(str(i), name) for i, name in lookups.active_users_with_role(db, org, "caseworker")]
     new_team = new_team or NewTeamForm(formdata=None)
-    new_team.supervisor.choices = [value for value, _email in supervisors]
+    new_team.supervisor.choices = [value for value, _name in supervisors]
     teams = team_service.list_teams(db, org)
     # The case workers each team could take in: those not already in it.
-    addable = {t.id: [(i, e) for i, e in workers if i not in {str(m.id) for m in t.members}] for t in teams}
+    addable = {t.id: [(i, name) for i, name in workers if i not in {str(m.id) for m in t.members}] for t in teams}
     return {"teams": teams, "new_team": new_team, "supervisors": supervisors, "workers": workers,
             "addable": addable, "over_span": team_service.supervisors_over_span(teams),
             "span_norm": SUPERVISION_SPAN}
@@ -203,7 +209,7 @@ def teams():
     form = NewTeamForm() if request.method == "POST" else None
     if form is not None:
         with runtime().unit_of_work() as db:
-            form.supervisor.choices = [value for value, _email in _team_forms(db)["supervisors"]]
+            form.supervisor.choices = [value for value, _name in _team_forms(db)["supervisors"]]
         if not form.validate():
             errors = translated(field_errors(form))
         else:
@@ -232,7 +238,7 @@ def _change_team(team_id: str, form, change, action: str, done: str):
         except NotFound:
             abort(404)
     field = next(f for f in form if f.name != "csrf_token")
-    field.choices = [value for value, _email in context["supervisors" if field.name == "supervisor" else "workers"]]
+    field.choices = [value for value, _name in context["supervisors" if field.name == "supervisor" else "workers"]]
     errors = [] if form.validate() else translated(field_errors(form))
     if not errors:
         try:

@@ -7,11 +7,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from casecore import taxonomy
 from casecore.accounts.passwords import MIN_PASSWORD_LENGTH
-from casecore.accounts.users import STAFF_SEXES
+from casecore.accounts.users import BAD_DISPLAY_NAME, DISPLAY_NAME_LENGTH, STAFF_SEXES
 from casecore.i18n import N_
 
 # What to say about a field that did not validate (English msgids of the web catalogue).
 FIELD_ERRORS = {
+    "display_name": BAD_DISPLAY_NAME,
     "email": N_("Enter the email address (at most 254 characters)."),
     "phone": N_("Enter the mobile number that receives alerts."),
     "password": N_("The password must have at least 12 characters."),
@@ -27,6 +28,8 @@ FIELD_ERRORS = {
 
 
 class _AccountFields(FlaskForm):
+    # The name people see for the account (the email stays the login).
+    display_name = StringField(validators=[DataRequired(), Length(max=DISPLAY_NAME_LENGTH)])
     # Choices are codes (ids for teams, set by the view); the templates write the labels. "" is none.
     role = SelectField(choices=list(taxonomy.ROLES), validators=[DataRequired()])
     language = SelectField(choices=list(taxonomy.LANGUAGES), validators=[DataRequired()])

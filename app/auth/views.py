@@ -59,12 +59,13 @@ class StaffUser(UserMixin):
     role: str
     language: str
     must_change_password: bool = False
+    display_name: str = ""  # how the page's header shows them
 
     @classmethod
     def from_model(cls, user) -> "StaffUser":
         """Copy what a request needs from a casecore User."""
         return cls(user.id, user.organisation_id, user.email, user.role, user.language,
-                   bool(user.must_change_password))
+                   bool(user.must_change_password), user.display_name)
 
     def get_id(self) -> str:
         """The id flask-login keeps in the session, as a string."""

@@ -271,6 +271,7 @@ ACTION_LABELS = {
     "audit.viewed": N_("Viewed the audit trail"),
     "user.created": N_("Created an account"),
     "user.updated": N_("Changed an account"),
+    "user.renamed": N_("Renamed an account"),
     "user.unlocked": N_("Unlocked an account"),
     "user.sessions_ended": N_("Logged an account out everywhere"),
     "password.changed": N_("Changed their password"),

@@ -33,10 +33,11 @@ CONFIRMED_BY = {FOCAL_POINT: FOCAL_POINT, SUPERVISOR: SUPERVISOR, "team_member":
 
 @dataclass(frozen=True)
 class GrantRow:
-    """A grant as the pages list it."""
+    """A grant as the pages list it: the account's name, email and masked phone tell whose it is."""
 
     id: uuid.UUID
     user_id: uuid.UUID
+    display_name: str
     email: str
     phone_masked: str
     kind: str
@@ -71,15 +72,16 @@ def grants_to_confirm(session: Session, staff: Staff) -> list[GrantRow]:
         return []
     requester = aliased(User)
     rows = session.execute(
-        select(AccessGrant, User.email, User.phone, Team.name, requester.email)
+        select(AccessGrant, User.display_name, User.email, User.phone, Team.name, requester.display_name)
         .join(User, User.id == AccessGrant.user_id).join(requester, requester.id == AccessGrant.requested_by_id)
         .outerjoin(Team, Team.id == AccessGrant.team_id)
         .where(AccessGrant.organisation_id == staff.organisation_id, AccessGrant.status == "pending",
                AccessGrant.user_id != staff.id)
         .order_by(AccessGrant.requested_at))
-    return [GrantRow(grant.id, grant.user_id, email, mask_phone(phone), grant.kind, grant.role, team, by,
+    return [GrantRow(grant.id, grant.user_id, name, email, mask_phone(phone), grant.kind, grant.role, team, by,
                      grant.requested_at)
-            for grant, email, phone, team, by in rows if (grant.role if grant.kind == "role" else grant.kind) in kinds]
+            for grant, name, email, phone, team, by in rows
+            if (grant.role if grant.kind == "role" else grant.kind) in kinds]
 
 
 def decide(session: Session, staff: Staff, grant_id: str | uuid.UUID, confirm: bool) -> AccessGrant:

@@ -27,7 +27,7 @@ class Member:
     """A case worker of a team, as lists show them."""
 
     id: uuid.UUID
-    email: str
+    display_name: str
     is_active: bool
 
 
@@ -38,7 +38,7 @@ class TeamRow:
     id: uuid.UUID
     name: str
     supervisor_id: uuid.UUID | None
-    supervisor_email: str | None
+    supervisor_name: str | None
     members: tuple[Member, ...]
 
 
@@ -124,16 +124,16 @@ def supervisors_over_span(teams: list[TeamRow]) -> dict[uuid.UUID, int]:
 def list_teams(session: Session, organisation_id: uuid.UUID) -> list[TeamRow]:
     """The organisation's teams by name, each with its supervisor and members (two queries)."""
     teams = session.execute(
-        select(Team.id, Team.name, Team.supervisor_id, User.email)
+        select(Team.id, Team.name, Team.supervisor_id, User.display_name)
         .outerjoin(User, User.id == Team.supervisor_id)
         .where(Team.organisation_id == organisation_id)
         .order_by(Team.name)
     ).all()
     members: dict[uuid.UUID, list[Member]] = {}
     for row in session.execute(
-        select(User.team_id, User.id, User.email, User.is_active)
+        select(User.team_id, User.id, User.display_name, User.is_active)
         .where(User.organisation_id == organisation_id, User.team_id.is_not(None))
-        .order_by(User.email)
+        .order_by(User.display_name, User.email)
     ):
-        members.setdefault(row.team_id, []).append(Member(row.id, row.email, row.is_active))
-    return [TeamRow(t.id, t.name, t.supervisor_id, t.email, tuple(members.get(t.id, ()))) for t in teams]
+        members.setdefault(row.team_id, []).append(Member(row.id, row.display_name, row.is_active))
+    return [TeamRow(t.id, t.name, t.supervisor_id, t.display_name, tuple(members.get(t.id, ()))) for t in teams]

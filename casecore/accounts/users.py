@@ -37,6 +37,8 @@ BAD_LANGUAGES = N_("Spoken languages are codes among fr, en and bm, separated by
 AWAITS_CONFIRMATION = N_("This account opens once a second person confirms its role.")
 WRONG_CURRENT_PASSWORD = N_("The current password is not right.")
 SAME_PASSWORD = N_("Choose a password other than the current one.")
+BAD_DISPLAY_NAME = N_("Give the account a name (at most 120 characters).")
+DISPLAY_NAME_LENGTH = 120
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class UserRow:
     """A staff account as the administrator's list shows it; the phone number is masked."""
 
     id: uuid.UUID
+    display_name: str
     email: str
     role: str
     language: str
@@ -72,6 +75,15 @@ class AccountChange:
     team_id: uuid.UUID | None = None
     sex: str | None = None
     spoken_languages: str | None = None
+    display_name: str | None = None  # None keeps the name
+
+
+def parse_display_name(raw: str | None) -> str:
+    """The name people see for an account, its spaces tidied; InvalidInput when empty or over 120 characters."""
+    name = " ".join((raw or "").split())
+    if not name or len(name) > DISPLAY_NAME_LENGTH:
+        raise InvalidInput(BAD_DISPLAY_NAME)
+    return name
 
 
 def parse_spoken_languages(raw: str | Iterable[str] | None) -> str | None:
@@ -105,6 +117,7 @@ def create_user(
     session: Session,
     *,
     email: str,
+    display_name: str,
     role: str,
     phone: str,
     password: str,
@@ -117,7 +130,8 @@ def create_user(
     organisation_id: uuid.UUID | None = None,
     requested_by_id: uuid.UUID | None = None,
 ) -> User:
-    """Create a staff account in the organisation given by id or slug, or the only one when none is given.
+    """Create a staff account, named display_name, in the organisation given by id or slug, or the only one when
+    none is given.
 
     team_name puts a case worker in that team of the organisation; sex and spoken_languages help match case workers
     to families. Made by an administrator (requested_by_id), a supervisor or focal-point account stays inactive and
@@ -127,6 +141,7 @@ def create_user(
     email = (email or "").strip().lower()
     if "@" not in email or len(email) > 254:
         raise InvalidInput("email must contain @ (at most 254 characters)")
+    display_name = parse_display_name(display_name)
     taxonomy.require(role, taxonomy.ROLES, "role")
     taxonomy.require(language, taxonomy.LANGUAGES, "language")
     sex = _require_sex(sex)
@@ -147,6 +162,7 @@ def create_user(
     user = User(
         organisation_id=organisation.id,
         email=email,
+        display_name=display_name,
         password_hash=generate_password_hash(password),
         # Until a second person confirms it, the account holds the role that opens the least (no case is
         # assigned to it), and stays closed.
@@ -181,13 +197,14 @@ def org_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.U
 
 def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID, change: AccountChange,
                 *, acting_user_id: uuid.UUID) -> User:
-    """Apply an administrator's change: role, language, team, active, sex and spoken languages. A supervisor or
+    """Apply an administrator's change: name, role, language, team, active, sex and spoken languages. A supervisor or
     focal-point role and a place in a team are asked for, and given when a second person confirms them."""
     user = org_user(session, organisation_id, user_id)
     taxonomy.require(change.role, taxonomy.ROLES, "role")
     taxonomy.require(change.language, taxonomy.LANGUAGES, "language")
     sex = _require_sex(change.sex)
     spoken = parse_spoken_languages(change.spoken_languages)
+    name = user.display_name if change.display_name is None else parse_display_name(change.display_name)
     # An administrator who demoted or deactivated themselves could leave nobody to manage accounts.
     if user.id == acting_user_id and (change.role != user.role or not change.is_active):
         raise InvalidInput(NOT_YOURSELF)
@@ -202,7 +219,7 @@ def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
     if user.is_active and not change.is_active:
         end_user_sessions(session, user.id, "deactivated")  # logged out everywhere, now
     user.role, user.language, user.is_active = role, change.language, change.is_active
-    user.sex, user.spoken_languages = sex, spoken
+    user.sex, user.spoken_languages, user.display_name = sex, spoken, name
     if change.team_id is None or role != "caseworker":
         # Only case workers belong to a team; a new role leaves it.
         if user.team_id is not None:
@@ -243,19 +260,19 @@ def unlock_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
 
 
 def list_users(session: Session, organisation_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[UserRow]:
-    """The organisation's accounts by email (or the one with user_id), with their team's name."""
+    """The organisation's accounts by name (or the one with user_id), with their team's name."""
     # Locked from at least one address until the latest of those locks ends.
     locked_until = (select(func.max(LoginLock.locked_until)).where(LoginLock.user_id == User.id)
                     .correlate(User).scalar_subquery())
     awaiting = (select(AccessGrant.id).where(AccessGrant.user_id == User.id, AccessGrant.status == "pending",
                                              AccessGrant.activates.is_(True)).correlate(User).exists())
     query = (select(User, Team.name, locked_until, awaiting).outerjoin(Team, Team.id == User.team_id)
-             .where(User.organisation_id == organisation_id).order_by(User.email))
+             .where(User.organisation_id == organisation_id).order_by(User.display_name, User.email))
     if user_id is not None:
         query = query.where(User.id == user_id)
     return [
-        UserRow(u.id, u.email, u.role, u.language, u.team_id, team_name, u.sex, u.spoken_languages, u.is_active,
-                locked, mask_phone(u.phone), bool(waits))
+        UserRow(u.id, u.display_name, u.email, u.role, u.language, u.team_id, team_name, u.sex, u.spoken_languages,
+                u.is_active, locked, mask_phone(u.phone), bool(waits))
         for u, team_name, locked, waits in session.execute(query).all()
     ]
 

@@ -24,7 +24,7 @@ class Candidate:
     """An active case worker as the assignment list shows them, with what matches the family's needs."""
 
     id: uuid.UUID
-    email: str
+    name: str
     team_name: str | None
     open_cases: int
     over_limit: bool
@@ -47,23 +47,24 @@ def open_caseloads():
 
 def candidates(session: Session, organisation_id: uuid.UUID, *, caseload_limit: int,
                wants_female_worker: bool = False, family_language: str | None = None) -> list[Candidate]:
-    """The organisation's active case workers, best match first, then the lightest caseload."""
+    """The organisation's active case workers, best match first, then the lightest caseload, then by name."""
     loads = open_caseloads()
     rows = session.execute(
-        select(User.id, User.email, Team.name, func.coalesce(loads.c.open_cases, 0), User.sex, User.spoken_languages)
+        select(User.id, User.display_name, Team.name, func.coalesce(loads.c.open_cases, 0), User.sex,
+               User.spoken_languages)
         .outerjoin(loads, loads.c.user_id == User.id)
         .outerjoin(Team, Team.id == User.team_id)
         .where(User.organisation_id == organisation_id, User.role == CASEWORKER, User.is_active.is_(True))
     )
     found = [
         Candidate(
-            id=user_id, email=email, team_name=team, open_cases=count, over_limit=count > caseload_limit,
+            id=user_id, name=name, team_name=team, open_cases=count, over_limit=count > caseload_limit,
             is_woman=(sex or "").strip().lower() == "female" if wants_female_worker else None,
             speaks_family_language=family_language in spoken(languages) if family_language else None,
         )
-        for user_id, email, team, count, sex, languages in rows
+        for user_id, name, team, count, sex, languages in rows
     ]
-    return sorted(found, key=lambda c: (-c.matches, c.open_cases, c.email))
+    return sorted(found, key=lambda c: (-c.matches, c.open_cases, c.name.casefold(), str(c.id)))
 
 
 def spoken(languages: str | None) -> set[str]:

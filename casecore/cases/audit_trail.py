@@ -42,7 +42,8 @@ def _uuid_text_postgresql(element, compiler, **kw):
 
 @dataclass(frozen=True)
 class AuditRow:
-    """One event: when, who (their email; None for the system or an unknown login), the action and its object."""
+    """One event: when, who (their display name; None for the system or an unknown login), the action and its
+    object."""
 
     at: datetime
     who: str | None
@@ -87,7 +88,7 @@ def audit_trail(session: Session, staff: Staff, page: int = 1) -> AuditPage:
     if not may_read_audit(staff.role):
         return AuditPage((), page, False)
     found = session.execute(
-        select(AuditEvent.at, User.email, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id)
+        select(AuditEvent.at, User.display_name, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id)
         .outerjoin(User, User.id == AuditEvent.user_id)
         .where(_in_view(staff))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
@@ -96,7 +97,7 @@ def audit_trail(session: Session, staff: Staff, page: int = 1) -> AuditPage:
     shown = found[:PAGE_SIZE]
     references = _references(session, shown)
     rows = tuple(
-        AuditRow(r.at, r.email, r.action, r.object_type, references.get((r.object_type, r.object_id)))
+        AuditRow(r.at, r.display_name, r.action, r.object_type, references.get((r.object_type, r.object_id)))
         for r in shown
     )
     return AuditPage(rows, page, len(found) > PAGE_SIZE)
@@ -104,7 +105,7 @@ def audit_trail(session: Session, staff: Staff, page: int = 1) -> AuditPage:
 
 def _references(session: Session, rows) -> dict[tuple[str, str], str]:
     """The readable reference of each report, case or staff account the page names (one query per kind)."""
-    tables = {"report": (Report, Report.reference), "case": (Case, Case.reference), "user": (User, User.email)}
+    tables = {"report": (Report, Report.reference), "case": (Case, Case.reference), "user": (User, User.display_name)}
     found: dict[tuple[str, str], str] = {}
     for kind, (model, column) in tables.items():
         ids = {_as_uuid(r.object_id) for r in rows if r.object_type == kind} - {None}

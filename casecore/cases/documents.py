@@ -83,9 +83,9 @@ def add_document(session: Session, staff: Staff, case_id: str | uuid.UUID, *, ki
 def documents_of(session: Session, case_id: uuid.UUID) -> list[DocumentRow]:
     """Staff's documents and the family's stored WhatsApp files on the case, newest first (the caller has checked
     the person may see the case)."""
-    rows = [DocumentRow(d.id, "staff", d.kind, d.title, d.content_type, d.size, d.uploaded_at, email)
-            for d, email in session.execute(
-                select(CaseDocument, User.email).outerjoin(User, User.id == CaseDocument.uploaded_by_id)
+    rows = [DocumentRow(d.id, "staff", d.kind, d.title, d.content_type, d.size, d.uploaded_at, name)
+            for d, name in session.execute(
+                select(CaseDocument, User.display_name).outerjoin(User, User.id == CaseDocument.uploaded_by_id)
                 .where(CaseDocument.case_id == case_id))]
     rows += [DocumentRow(m.id, "family", None, None, m.stored_type, m.size, m.created_at, None)
              for m in session.scalars(select(InboundMedia).where(InboundMedia.case_id == case_id,

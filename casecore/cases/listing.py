@@ -67,8 +67,8 @@ def case_list(session: Session, staff: Staff, status: str = "active", limit: int
 
     next_due = next_open(CaseDeadline.due_at).label("next_due_at")
     query = (
-        select(Case.id, Case.reference, Case.status, Case.risk_level, Case.current_step, User.email, Case.opened_at,
-               next_due, next_open(CaseDeadline.kind).label("next_due_kind"))
+        select(Case.id, Case.reference, Case.status, Case.risk_level, Case.current_step, User.display_name,
+               Case.opened_at, next_due, next_open(CaseDeadline.kind).label("next_due_kind"))
         .outerjoin(User, User.id == Case.assigned_to_id)
         .where(visible_cases(staff))
         .order_by(nulls_last(next_due.asc()), Case.opened_at.desc())

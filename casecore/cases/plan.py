@@ -198,7 +198,7 @@ def back_for_approval(session: Session, staff: Staff, case: Case) -> None:
 
 @dataclass(frozen=True)
 class ServiceGivenRow:
-    """A service the organisation gave, as the case page lists it (emails stand for the people)."""
+    """A service the organisation gave, as the case page lists it (display names stand for the people)."""
 
     service_type: str
     given_on: date
@@ -233,7 +233,7 @@ def record_service_given(session: Session, staff: Staff, case_id: str | uuid.UUI
 def services_given_of(session: Session, case_id: uuid.UUID) -> list[ServiceGivenRow]:
     """The services the organisation gave on the case, latest first."""
     rows = session.execute(
-        select(ServiceGiven.service_type, ServiceGiven.given_on, ServiceGiven.outcome, User.email)
+        select(ServiceGiven.service_type, ServiceGiven.given_on, ServiceGiven.outcome, User.display_name)
         .outerjoin(User, User.id == ServiceGiven.given_by_id).where(ServiceGiven.case_id == case_id)
         .order_by(ServiceGiven.given_on.desc(), ServiceGiven.created_at.desc()))
     return [ServiceGivenRow(*row) for row in rows]

@@ -39,7 +39,7 @@ def assign_case(session: Session, staff: Staff, case_id: str | uuid.UUID, assign
     # The case goes with the worker: their team's supervisor oversees it from now on.
     case.assigned_to_id, case.team_id, case.assigned_at = worker.id, worker.team_id, utcnow()
     meet(session, "assignment", case_id=case.id)
-    body = worker.email if previous is None else f"{previous.email} → {worker.email}"
+    body = worker.display_name if previous is None else f"{previous.display_name} → {worker.display_name}"
     add_event(session, case.id, "assigned", staff.id, body)
     record_event(session, staff.id, "case.assigned", "case", case.id)
     log.info("case %s assigned to user %s", case.id, worker.id)

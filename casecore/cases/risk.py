@@ -79,10 +79,10 @@ def revise_risk(session: Session, staff: Staff, case_id: str | uuid.UUID, level:
 
 
 def risk_history(session: Session, case_id: uuid.UUID) -> list[RiskChange]:
-    """The case's risk revisions, latest first (emails stand for the people)."""
+    """The case's risk revisions, latest first (display names stand for the people)."""
     rows = session.execute(
         select(CaseRiskChange.from_level, CaseRiskChange.to_level, CaseRiskChange.step, CaseRiskChange.reason,
-               User.email, CaseRiskChange.changed_at)
+               User.display_name, CaseRiskChange.changed_at)
         .outerjoin(User, User.id == CaseRiskChange.changed_by_id)
         .where(CaseRiskChange.case_id == case_id).order_by(CaseRiskChange.changed_at.desc()))
     return [RiskChange(*row) for row in rows]

@@ -84,7 +84,7 @@ def supervision_log(session: Session, staff: Staff) -> list[SessionRow]:
         raise NotAllowed("the supervision log is for supervisors and case workers")
     lead, worker = aliased(User), aliased(User)
     rows = session.execute(
-        select(SupervisionSession, lead.email, worker.email)
+        select(SupervisionSession, lead.display_name, worker.display_name)
         .join(lead, lead.id == SupervisionSession.supervisor_id)
         .join(worker, worker.id == SupervisionSession.case_worker_id)
         .where(mine).order_by(SupervisionSession.held_on.desc(), SupervisionSession.created_at.desc())
@@ -92,6 +92,6 @@ def supervision_log(session: Session, staff: Staff) -> list[SessionRow]:
     ids = {case_id for row, _lead, _worker in rows for case_id in row.case_ids}
     references = dict(session.execute(select(Case.id, Case.reference).where(
         Case.id.in_([uuid.UUID(i) for i in ids]))).all()) if ids else {}
-    return [SessionRow(row.held_on, lead_email, worker_email,
+    return [SessionRow(row.held_on, lead_name, worker_name,
                        [references.get(uuid.UUID(i), "?") for i in row.case_ids], row.decisions)
-            for row, lead_email, worker_email in rows]
+            for row, lead_name, worker_name in rows]

@@ -60,7 +60,7 @@ class FamilyNumber:
 
 @dataclass(frozen=True)
 class ApprovalRow:
-    """One request for approval and its answer; emails stand for the people."""
+    """One request for approval and its answer; display names stand for the people."""
 
     id: uuid.UUID
     step: str
@@ -101,7 +101,7 @@ class CasePage:
     family: list[FamilyNumber]
     consents: list[Row]  # CONSENT_COLUMNS, newest first
     approvals: list[ApprovalRow]
-    follow_ups: list[tuple[Row, str | None]]  # FOLLOW_UP_COLUMNS and the author's email, latest first
+    follow_ups: list[tuple[Row, str | None]]  # FOLLOW_UP_COLUMNS and the author's name, latest first
     timeline: list[TimelineEntry]
 
 
@@ -121,22 +121,22 @@ class PendingApproval:
 def case_page(session: Session, staff: Staff, case_id: str | uuid.UUID, sms_backend: str) -> CasePage:
     """The case as its page shows it; NotFound unless this person may see it."""
     case = require_case(session, staff, case_id)
-    emails = _emails(session, case.id)
+    names = _names(session, case.id)
     team_name = session.scalar(select(Team.name).where(Team.id == case.team_id)) if case.team_id else None
     follow_ups = session.execute(select(*FOLLOW_UP_COLUMNS).where(CaseFollowUp.case_id == case.id)
                                  .order_by(CaseFollowUp.happened_at.desc())).all()
     return CasePage(
         case=case,
-        assigned_to=emails.get(case.assigned_to_id),
+        assigned_to=names.get(case.assigned_to_id),
         team_name=team_name,
         report=_report(session, case.report_id),
         deadlines=open_deadlines(session, case_id=case.id),
         family=_family(session, case.id, sms_backend),
         consents=session.execute(select(*CONSENT_COLUMNS).where(CaseConsent.case_id == case.id)
                                  .order_by(CaseConsent.recorded_at.desc())).all(),
-        approvals=_approvals(session, case.id, emails),
-        follow_ups=[(item, emails.get(item.author_id)) for item in follow_ups],
-        timeline=_timeline(session, case.id, emails),
+        approvals=_approvals(session, case.id, names),
+        follow_ups=[(item, names.get(item.author_id)) for item in follow_ups],
+        timeline=_timeline(session, case.id, names),
     )
 
 
@@ -144,7 +144,7 @@ def pending_approvals(session: Session, staff: Staff, limit: int = APPROVALS_LIM
     """Requests waiting for a decision on the cases this person sees, oldest first."""
     requester = aliased(User)
     rows = session.execute(
-        select(CaseApproval.id, Case.id, Case.reference, Case.risk_level, CaseApproval.step, requester.email,
+        select(CaseApproval.id, Case.id, Case.reference, Case.risk_level, CaseApproval.step, requester.display_name,
                CaseApproval.requested_at)
         .join(Case, Case.id == CaseApproval.case_id)
         .outerjoin(requester, requester.id == CaseApproval.requested_by_id)
@@ -154,15 +154,15 @@ def pending_approvals(session: Session, staff: Staff, limit: int = APPROVALS_LIM
     return [PendingApproval(*row) for row in rows]
 
 
-def _emails(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    """The emails of everyone who worked on the case, in one query."""
+def _names(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The display names of everyone who worked on the case, in one query."""
     ids = select(CaseEvent.author_user_id).where(CaseEvent.case_id == case_id).union(
         select(CaseApproval.requested_by_id).where(CaseApproval.case_id == case_id),
         select(CaseApproval.decided_by_id).where(CaseApproval.case_id == case_id),
         select(CaseFollowUp.author_id).where(CaseFollowUp.case_id == case_id),
         select(Case.assigned_to_id).where(Case.id == case_id),
     )
-    return dict(session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 def _report_query():
@@ -213,20 +213,20 @@ def _family(session: Session, case_id: uuid.UUID, sms_backend: str) -> list[Fami
     return numbers
 
 
-def _approvals(session: Session, case_id: uuid.UUID, emails: dict) -> list[ApprovalRow]:
+def _approvals(session: Session, case_id: uuid.UUID, names: dict) -> list[ApprovalRow]:
     approvals = session.execute(
         select(CaseApproval.id, CaseApproval.step, CaseApproval.content, CaseApproval.closure_reason,
                CaseApproval.requested_by_id, CaseApproval.requested_at, CaseApproval.decision,
                CaseApproval.decided_by_id, CaseApproval.decided_at, CaseApproval.comment,
                CaseApproval.closure_criteria)
         .where(CaseApproval.case_id == case_id).order_by(CaseApproval.requested_at.desc()))
-    return [ApprovalRow(a.id, a.step, a.content, a.closure_reason, emails.get(a.requested_by_id), a.requested_by_id,
-                        a.requested_at, a.decision, emails.get(a.decided_by_id), a.decided_at, a.comment,
+    return [ApprovalRow(a.id, a.step, a.content, a.closure_reason, names.get(a.requested_by_id), a.requested_by_id,
+                        a.requested_at, a.decision, names.get(a.decided_by_id), a.decided_at, a.comment,
                         list(a.closure_criteria or []))
             for a in approvals]
 
 
-def _timeline(session: Session, case_id: uuid.UUID, emails: dict) -> list[TimelineEntry]:
+def _timeline(session: Session, case_id: uuid.UUID, names: dict) -> list[TimelineEntry]:
     """The latest entries, newest first; each knows the step the case was at, from the step changes before it."""
     events = session.execute(
         select(CaseEvent.id, CaseEvent.at, CaseEvent.kind, CaseEvent.channel, CaseEvent.body,
@@ -247,7 +247,7 @@ def _timeline(session: Session, case_id: uuid.UUID, emails: dict) -> list[Timeli
         if event.kind == "step_changed" and event.body:
             step = event.body
         entries.append(TimelineEntry(event.id, event.at, event.kind, event.channel, event.body,
-                                     emails.get(event.author_user_id), step))
+                                     names.get(event.author_user_id), step))
     entries.reverse()
     return entries
 

@@ -51,7 +51,7 @@ class ComplaintPage:
 @dataclass(frozen=True)
 class TrailEntry:
     """One entry of the private trail; body is a note's text, an outcome, a code (severity, category) or, for a
-    named staff member, their email."""
+    named staff member, their display name."""
 
     at: datetime
     kind: str
@@ -64,7 +64,7 @@ class StaffChoice:
     """A staff member who may be named in the complaint."""
 
     id: uuid.UUID
-    email: str
+    display_name: str
     role: str
 
 
@@ -116,14 +116,14 @@ def complaint_view(session: Session, staff: Staff, complaint_id: str | uuid.UUID
                                      .where(ComplaintStaff.complaint_id == complaint.id)))
     notes = list(session.scalars(select(ComplaintNote).where(ComplaintNote.complaint_id == complaint.id)
                                  .order_by(ComplaintNote.at, ComplaintNote.id)))
-    emails = _emails(session, {*named_ids, *(n.author_id for n in notes), complaint.received_by_id})
+    names = _names(session, {*named_ids, *(n.author_id for n in notes), complaint.received_by_id})
     handles = may_handle_complaints(staff.role)
     trail = tuple(
-        TrailEntry(note.at, note.kind, _trail_body(note, emails, handles), emails.get(note.author_id))
+        TrailEntry(note.at, note.kind, _trail_body(note, names, handles), names.get(note.author_id))
         for note in notes)
     return ComplaintView(
-        complaint=complaint, named=tuple(sorted(emails.get(user_id, "?") for user_id in named_ids)), trail=trail,
-        received_by=emails.get(complaint.received_by_id), may_handle=handles, may_inform=may_inform(complaint),
+        complaint=complaint, named=tuple(sorted(names.get(user_id, "?") for user_id in named_ids)), trail=trail,
+        received_by=names.get(complaint.received_by_id), may_handle=handles, may_inform=may_inform(complaint),
         to_name=nameable_staff(session, complaint.organisation_id, named_ids) if handles else (),
     )
 
@@ -131,31 +131,31 @@ def complaint_view(session: Session, staff: Staff, complaint_id: str | uuid.UUID
 def nameable_staff(session: Session, organisation_id: uuid.UUID,
                    named_ids: list[uuid.UUID] = ()) -> tuple[StaffChoice, ...]:
     """The organisation's active staff a complaint may name, but those it names already (the reader included)."""
-    query = select(User.id, User.email, User.role).where(User.organisation_id == organisation_id,
-                                                         User.is_active.is_(True))
+    query = select(User.id, User.display_name, User.role).where(User.organisation_id == organisation_id,
+                                                                User.is_active.is_(True))
     if named_ids:
         query = query.where(User.id.not_in(list(named_ids)))
-    return tuple(StaffChoice(*row) for row in session.execute(query.order_by(User.email)).all())
+    return tuple(StaffChoice(*row) for row in session.execute(query.order_by(User.display_name, User.email)).all())
 
 
-def _emails(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+def _names(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     wanted = [user_id for user_id in user_ids if user_id is not None]
     if not wanted:
         return {}
-    return dict(session.execute(select(User.id, User.email).where(User.id.in_(wanted))).all())
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
 
 
-def _trail_body(note: ComplaintNote, emails: dict[uuid.UUID, str], handles: bool) -> str | None:
+def _trail_body(note: ComplaintNote, names: dict[uuid.UUID, str], handles: bool) -> str | None:
     """What a reader sees of a trail entry: the investigation's notes are the focal points' alone (a supervisor
     reading the complaint sees that a note was written, not what it says)."""
     if note.kind == "note" and not handles:
         return None
-    return _named_email(note.body, emails) if note.kind == "named" else note.body
+    return _named(note.body, names) if note.kind == "named" else note.body
 
 
-def _named_email(body: str | None, emails: dict[uuid.UUID, str]) -> str | None:
-    """A "named" note keeps the user's id: show their email."""
+def _named(body: str | None, names: dict[uuid.UUID, str]) -> str | None:
+    """A "named" note keeps the user's id: show their display name."""
     try:
-        return emails.get(uuid.UUID(body or ""), body)
+        return names.get(uuid.UUID(body or ""), body)
     except ValueError:
         return body

@@ -140,7 +140,7 @@ def _follow_owner(session: Session, handoff: Handoff, owner: str | None,
     if worker is None or worker.id == case.assigned_to_id or case.status == "closed":
         return
     case.assigned_to_id, case.team_id, case.assigned_at = worker.id, worker.team_id, utcnow()
-    add_event(session, case.id, "assigned", None, f"{worker.email} (CPIMS+)")
+    add_event(session, case.id, "assigned", None, f"{worker.display_name} (CPIMS+)")
     record_event(session, None, "handoff.owner_followed", "case", case.id)
 
 

@@ -12,11 +12,11 @@ from casecore.people.models import Team, User
 
 
 def active_users_with_role(session: Session, organisation_id: uuid.UUID, role: str) -> list[tuple[uuid.UUID, str]]:
-    """(id, email) of the organisation's active accounts with this role, by email: for choosing in a form."""
+    """(id, display name) of the organisation's active accounts with this role, by name: for choosing in a form."""
     return [tuple(row) for row in session.execute(
-        select(User.id, User.email)
+        select(User.id, User.display_name)
         .where(User.organisation_id == organisation_id, User.role == role, User.is_active.is_(True))
-        .order_by(User.email)
+        .order_by(User.display_name, User.email)
     )]
 
 
@@ -76,8 +76,8 @@ def teams_led_by_user(session: Session, user_id: uuid.UUID) -> list[str]:
 
 
 def case_workers_led_by(session: Session, supervisor_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
-    """The active case workers of the teams this supervisor leads, as (id, email) by email."""
+    """The active case workers of the teams this supervisor leads, as (id, display name) by name."""
     return [tuple(row) for row in session.execute(
-        select(User.id, User.email).join(Team, Team.id == User.team_id)
+        select(User.id, User.display_name).join(Team, Team.id == User.team_id)
         .where(Team.supervisor_id == supervisor_id, User.role == "caseworker", User.is_active.is_(True))
-        .order_by(User.email))]
+        .order_by(User.display_name, User.email))]

@@ -45,6 +45,8 @@ class User(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # How people see the staff member in lists, pickers and the audit trail; the email stays the login.
+    display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
     # An account an administrator made: its owner sets their own password at the first login.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -64,7 +64,7 @@ def decision_of(session: Session, organisation_id: uuid.UUID, report_id: uuid.UU
     """What was decided about a report of the organisation; None while it is new (or not the organisation's)."""
     original = aliased(Report)
     row = session.execute(
-        select(Report.status, Report.decided_at, User.email, Report.duplicate_of_id, original.reference,
+        select(Report.status, Report.decided_at, User.display_name, Report.duplicate_of_id, original.reference,
                Report.not_eligible_reason, Report.decision_note, Service.provider_name)
         .outerjoin(User, User.id == Report.decided_by_id)
         .outerjoin(original, original.id == Report.duplicate_of_id)
@@ -75,7 +75,7 @@ def decision_of(session: Session, organisation_id: uuid.UUID, report_id: uuid.UU
         return None
     case = session.execute(select(Case.id, Case.reference).where(Case.report_id == report_id)
                            .order_by(Case.opened_at.desc()).limit(1)).first()
-    return Decision(row.status, row.decided_at, row.email, row.duplicate_of_id, row.reference,
+    return Decision(row.status, row.decided_at, row.display_name, row.duplicate_of_id, row.reference,
                     row.not_eligible_reason, row.decision_note, row.provider_name,
                     case.id if case else None, case.reference if case else None)
 

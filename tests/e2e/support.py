@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SUPERVISOR_EMAIL = "awa@example.org"
 SUPERVISOR_PASSWORD = "mot de passe sur"
+SUPERVISOR_NAME = "Awa Traoré"  # how the pages show the supervisor
 
 
 # -- the application's processes, as deployed ------------------------------------------------------------------
@@ -95,10 +96,12 @@ def stop(process: subprocess.Popen) -> None:
 
 # -- the app in this process, for a browser ---------------------------------------------------------------------
 def add_supervisor(session) -> tuple[Organisation, User]:
-    """One organisation, its places, and its supervisor (SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD); returns both."""
+    """One organisation, its places, and its supervisor (SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD, SUPERVISOR_NAME);
+    returns both."""
     org = make_organisation(session)
     make_locations(session)
-    supervisor = make_user(session, org, email=SUPERVISOR_EMAIL, password=SUPERVISOR_PASSWORD, phone="+22376000011")
+    supervisor = make_user(session, org, email=SUPERVISOR_EMAIL, display_name=SUPERVISOR_NAME,
+                           password=SUPERVISOR_PASSWORD, phone="+22376000011")
     return org, supervisor
 
 

@@ -25,6 +25,7 @@ from casecore.people.models import User
 from tests.conftest import make_settings
 from tests.e2e.support import (
     SUPERVISOR_EMAIL,
+    SUPERVISOR_NAME,
     SUPERVISOR_PASSWORD,
     add_supervisor,
     log_in,
@@ -40,8 +41,10 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = SUPERVISOR_PASSWORD  # everyone's, for short
 WORKER_1 = "fatoumata@example.org"  # a woman who speaks Bambara, the family's language
+WORKER_1_NAME = "Fatoumata Diarra"
 WORKER_1_PHONE = "+22376000021"
 WORKER_2 = "moussa@example.org"  # a man who speaks French and English, already above the caseload limit
+WORKER_2_NAME = "Moussa Konaté"
 WORKER_2_PHONE = "+22376000022"
 ADMIN = "admin@example.org"
 FOCAL_POINT = "plaintes@example.org"
@@ -64,9 +67,11 @@ def life(sqlite_url, redis_url):
         with runtime.unit_of_work() as session:
             org, supervisor = add_supervisor(session)
             create_team(session, organisation_id=org.id, name="Équipe Bamako", supervisor_id=supervisor.id)
-            make_user(session, org, email=WORKER_1, password=PASSWORD, role="caseworker", phone=WORKER_1_PHONE,
+            make_user(session, org, email=WORKER_1, display_name=WORKER_1_NAME, password=PASSWORD, role="caseworker",
+                      phone=WORKER_1_PHONE,
                       team_name="Équipe Bamako", sex="female", spoken_languages="fr,bm")
-            worker_2 = make_user(session, org, email=WORKER_2, password=PASSWORD, role="caseworker",
+            worker_2 = make_user(session, org, email=WORKER_2, display_name=WORKER_2_NAME, password=PASSWORD,
+                                 role="caseworker",
                                  phone=WORKER_2_PHONE, team_name="Équipe Bamako", sex="male",
                                  spoken_languages="fr,en")
             make_user(session, org, email=ADMIN, password=PASSWORD, role="admin", phone="+22376000023")
@@ -100,11 +105,11 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
                            ".includes('Parle Bambara')")
     # Case worker, team, open cases, match: the woman who speaks Bambara first, the man above the limit of 1 next.
     first, second = (page.locator("table.workers tbody tr").nth(n).locator("td").all_inner_texts() for n in (0, 1))
-    assert first == [WORKER_1, "Équipe Bamako", "0", "Femme · Parle Bambara"]
-    assert second == [WORKER_2, "Équipe Bamako", "2 au-delà de la limite de 1",
+    assert first == [WORKER_1_NAME, "Équipe Bamako", "0", "Femme · Parle Bambara"]
+    assert second == [WORKER_2_NAME, "Équipe Bamako", "2 au-delà de la limite de 1",
                       "N'est pas une femme · Ne parle pas Bambara"]
     page.get_by_label("Risque élevé").check()
-    page.get_by_label(WORKER_1).check()
+    page.get_by_label(WORKER_1_NAME).check()
     page.get_by_role("button", name="Accepter et ouvrir le dossier").click()
     page.wait_for_url(f"{base}/reports/{report.id}#done")
     with runtime.unit_of_work() as session:
@@ -238,10 +243,10 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
         page.get_by_role("link", name="Événements plus anciens").click()
         page.wait_for_url(f"{base}/audit?page={number}")
         trail += "\n" + page.locator("table tbody").inner_text()
-    for who, what in ((WORKER_1, "A consulté un dossier"), (WORKER_1, "A enregistré un consentement"),
-                      (WORKER_1, "A demandé l'approbation du plan d'intervention"),
-                      (WORKER_1, "A envoyé un message à la famille"), (SUPERVISOR_EMAIL, "A renvoyé l'évaluation"),
-                      (SUPERVISOR_EMAIL, "A approuvé la clôture"), (SUPERVISOR_EMAIL, "A rouvert un dossier")):
+    for who, what in ((WORKER_1_NAME, "A consulté un dossier"), (WORKER_1_NAME, "A enregistré un consentement"),
+                      (WORKER_1_NAME, "A demandé l'approbation du plan d'intervention"),
+                      (WORKER_1_NAME, "A envoyé un message à la famille"), (SUPERVISOR_NAME, "A renvoyé l'évaluation"),
+                      (SUPERVISOR_NAME, "A approuvé la clôture"), (SUPERVISOR_NAME, "A rouvert un dossier")):
         assert f"{who}\t{what}\tDossier {reference}" in trail, (who, what)
     assert FAMILY not in page.content() and CHILD not in page.content()
 
@@ -249,10 +254,10 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     page.goto(f"{base}/cases/{case_id}")
     assignment = page.locator("#assignment")
     choice = assignment.get_by_label("Agent social")
-    choice.select_option(assignment.locator("option", has_text=WORKER_2).get_attribute("value"))
+    choice.select_option(assignment.locator("option", has_text=WORKER_2_NAME).get_attribute("value"))
     assignment.get_by_role("button", name="Attribuer").click()
     page.wait_for_url(f"{base}/cases/{case_id}#assignment")
-    assert WORKER_2 in page.locator("dl.details").first.inner_text()
+    assert WORKER_2_NAME in page.locator("dl.details").first.inner_text()
     drain(runtime.queue, runtime=runtime)
     [told] = [r["form"]["message"] for r in provider.requests if r["form"]["to"] == WORKER_2_PHONE]
     assert reference in told and CHILD not in told and "oncle" not in told  # the reference, never the details

@@ -89,7 +89,8 @@ def test_a_ussd_report_becomes_a_primero_case_and_its_closure_there_reaches_the_
     triage = web.get(f"{base}/triage", timeout=10).text
     report_path = re.search(r'href="(/reports/[0-9a-f-]{36})"', triage).group(1)
     page = web.get(f"{base}{report_path}", timeout=10).text
-    worker_id = re.search(r'name="assigned_to_id" value="([0-9a-f-]{36})"[^>]*>\s*' + re.escape(DEMO_CASE_WORKER),
+    worker_name = next(login.name for login, _phone in DEMO_ACCOUNTS if login.email == DEMO_CASE_WORKER)
+    worker_id = re.search(r'name="assigned_to_id" value="([0-9a-f-]{36})"[^>]*>\s*' + re.escape(worker_name),
                           page).group(1)
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     accepted = web.post(f"{base}{report_path}/accept", timeout=10,

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Uuid, bindparam, create_engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casecore import schema, sealing
@@ -361,5 +362,48 @@ def test_0036_seals_what_was_written_before_and_opens_it_again_going_down(empty_
         assert conn.execute(text("SELECT reporter_phone, description FROM report")).one() == ("+22376701430",
                                                                                               "Awa dort dehors")
         assert conn.execute(text("SELECT phone FROM community_contact")).scalar_one() == "+22376701430"
+    upgrade_database(empty_url)
+    engine.dispose()
+
+
+def test_0037_names_the_accounts_made_before_from_their_email_and_forgets_the_names_going_down(empty_url):
+    """Every account gets a display name read from its email's local part, then the name is required; the team an
+    account leads keeps it through the table's rebuild; a downgrade drops the names and keeps the accounts."""
+    from casecore.people.models import Team, User
+    upgrade_database(empty_url, "0036")
+    engine = create_engine(empty_url)
+    org, team = uuid.uuid4(), uuid.uuid4()
+    accounts = {uuid.uuid4(): ("awa.diallo@x.org", "Awa Diallo"),
+                uuid.uuid4(): ("jean-marc_kone+ops@x.org", "Jean-Marc Kone"),
+                uuid.uuid4(): ("moussa@x.org", "Moussa"),
+                uuid.uuid4(): ("..@x.org", "..@x.org")}
+    with engine.begin() as conn:
+        conn.execute(ids("INSERT INTO organisation (id, slug, name, created_at) VALUES (:id, 'o', 'O', "
+                         "'2026-01-01 00:00:00')", "id"), {"id": org})
+        for user_id, (email, _name) in accounts.items():
+            conn.execute(ids("INSERT INTO user_account (id, organisation_id, email, password_hash, role, language, "
+                             "is_active, created_at) VALUES (:id, :org, :email, 'x', 'supervisor', 'fr', true, "
+                             "'2026-01-01 00:00:00')", "id", "org"), {"id": user_id, "org": org, "email": email})
+        conn.execute(ids("INSERT INTO team (id, organisation_id, name, supervisor_id, created_at) VALUES (:id, :org, "
+                         "'Équipe', :lead, '2026-01-01 00:00:00')", "id", "org", "lead"),
+                     {"id": team, "org": org, "lead": next(iter(accounts))})
+    upgrade_database(empty_url)
+    with Session(engine) as session:
+        assert {user.id: user.display_name for user in session.scalars(select(User))} == {
+            user_id: name for user_id, (_email, name) in accounts.items()}
+        assert session.get(Team, team).supervisor_id == next(iter(accounts))
+    assert not next(c for c in inspect(engine).get_columns("user_account") if c["name"] == "display_name")["nullable"]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(ids("INSERT INTO user_account (id, organisation_id, email, password_hash, role, language, "
+                         "is_active, created_at) VALUES (:id, :org, 'nameless@x.org', 'x', 'caseworker', 'fr', true, "
+                         "'2026-01-01 00:00:00')", "id", "org"), {"id": uuid.uuid4(), "org": org})
+    command.downgrade(alembic_config(empty_url), "0036")
+    engine.dispose()
+    engine = create_engine(empty_url)
+    assert "display_name" not in {c["name"] for c in inspect(engine).get_columns("user_account")}
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT email FROM user_account")).scalars()) == sorted(
+            email for email, _name in accounts.values())
+        assert conn.execute(text("SELECT count(*) FROM team")).scalar() == 1
     upgrade_database(empty_url)
     engine.dispose()

@@ -48,7 +48,7 @@ def test_teams_are_created_led_and_joined(any_db_runtime, org):
     with any_db_runtime.unit_of_work() as session:
         rows = {row.name: row for row in list_teams(session, org["id"])}
         assert [m.id for m in rows["Équipe Gao"].members] == sorted(
-            [org["cw"], org["cw2"]], key=lambda i: session.get(User, i).email)
+            [org["cw"], org["cw2"]], key=lambda i: session.get(User, i).display_name)  # by name
         assert rows["Équipe Kayes"].members == () and rows["Équipe Kayes"].supervisor_id == org["sup2"]
         assert find_team(session, org["id"], "Équipe  Gao").id == rows["Équipe Gao"].id
         assert remove_member(session, session.get(Team, rows["Équipe Gao"].id), org["cw"]) is True
@@ -97,15 +97,15 @@ def test_team_rules(any_db_runtime, org):
 def test_an_account_is_created_with_its_team_sex_and_languages(any_db_runtime, org):
     with any_db_runtime.unit_of_work() as session:
         create_team(session, organisation_id=org["id"], name="Équipe Mopti", supervisor_id=org["sup"])
-        user = create_user(session, email="fanta@example.org", role="caseworker", phone="+22376000050", password=PW,
-                           organisation_slug=org["slug"], team_name="Équipe Mopti", sex="female",
-                           spoken_languages="FR, bm, fr")
+        user = create_user(session, email="fanta@example.org", display_name="Fanta Camara", role="caseworker",
+                           phone="+22376000050", password=PW, organisation_slug=org["slug"], team_name="Équipe Mopti",
+                           sex="female", spoken_languages="FR, bm, fr")
         assert (user.sex, user.spoken_languages) == ("female", "fr,bm")
         assert session.get(Team, user.team_id).name == "Équipe Mopti"
         for bad in ({"team_name": "Nowhere"}, {"sex": "x"}, {"spoken_languages": "fr,de"},
                     {"team_name": "Équipe Mopti", "role": "supervisor"}):
-            values = {"email": "x@example.org", "role": "caseworker", "phone": "+22376000051", "password": PW,
-                      "organisation_slug": org["slug"]}
+            values = {"email": "x@example.org", "display_name": "X", "role": "caseworker", "phone": "+22376000051",
+                      "password": PW, "organisation_slug": org["slug"]}
             with pytest.raises((InvalidInput, NotFound)), session.begin_nested():
                 create_user(session, **{**values, **bad})
 
@@ -230,11 +230,11 @@ def test_the_audit_trail_reads_what_the_supervisor_may_see(any_db_runtime, org):
         references = {"report": report.reference, "case": own_case.reference}
     with any_db_runtime.unit_of_work() as session:
         page = audit_trail(session, _Staff(org["sup"], org["id"]))
-        cw_email = session.get(User, org["cw"]).email
+        cw_name = session.get(User, org["cw"]).display_name
         shown = {(row.action, row.object_type, row.reference) for row in page.rows}
         assert shown == {("report.viewed", "report", references["report"]),
                          ("case.viewed", "case", references["case"]),
-                         ("login.succeeded", "user", cw_email),
+                         ("login.succeeded", "user", cw_name),
                          ("message_log_viewed", "message_log", None)}
         assert not page.has_next
         assert session.scalar(select(func.count()).select_from(AuditEvent)

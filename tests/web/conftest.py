@@ -73,15 +73,15 @@ def uow(app):
 
 @pytest.fixture
 def staff(uow):
-    """One organisation with a supervisor and a case worker (ids and emails only, as plain values)."""
+    """One organisation with a supervisor and a case worker (ids, emails and names only, as plain values)."""
     with uow() as session:
         org = make_organisation(session)
         supervisor = make_user(session, org, role="supervisor", language="fr")
         caseworker = make_user(session, org, role="caseworker", language="en")
         return {
             "org_id": org.id, "org_slug": org.slug,
-            "supervisor": supervisor.email, "supervisor_id": supervisor.id,
-            "caseworker": caseworker.email, "caseworker_id": caseworker.id,
+            "supervisor": supervisor.email, "supervisor_id": supervisor.id, "supervisor_name": supervisor.display_name,
+            "caseworker": caseworker.email, "caseworker_id": caseworker.id, "caseworker_name": caseworker.display_name,
         }
 
 

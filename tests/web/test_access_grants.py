@@ -11,8 +11,9 @@ from casecore.people.models import User
 from tests.factories import make_organisation, make_user
 from tests.web.conftest import PASSWORD, csrf_from
 
-SELF_MADE = {"email": "moi-superviseur@example.org", "phone": "76 70 14 99", "password": PASSWORD,
-             "role": "supervisor", "language": "fr"}
+NAME = "Kadiatou Konaté"
+SELF_MADE = {"display_name": NAME, "email": "moi-superviseur@example.org", "phone": "76 70 14 99",
+             "password": PASSWORD, "role": "supervisor", "language": "fr"}
 
 
 @pytest.fixture
@@ -23,8 +24,8 @@ def org(uow):
                   for role in ("admin", "supervisor", "focal_point")}
         other = make_organisation(session)
         foreign = make_user(session, other, role="supervisor", language="fr")
-        return {**{role: (user.email, user.id) for role, user in people.items()},
-                "foreign": (foreign.email, foreign.id)}
+        return {**{role: (user.email, user.id, user.display_name) for role, user in people.items()},
+                "foreign": (foreign.email, foreign.id, foreign.display_name)}
 
 
 def _client(app, email):
@@ -52,7 +53,7 @@ def test_an_administrators_supervisor_account_opens_only_when_a_supervisor_confi
     grant = _grant(uow, SELF_MADE["email"])
     # The administrator can neither open the account from its form nor confirm it.
     page = f"/admin/users/{grant.user_id}"
-    refused = _post(admin, page, page, role="supervisor", language="fr", is_active="y")
+    refused = _post(admin, page, page, display_name=NAME, role="supervisor", language="fr", is_active="y")
     assert refused.status_code == 400 and "deuxième personne" in refused.get_data(as_text=True)
     assert admin.get("/access").status_code == 403
     assert _post(admin, f"/access/grants/{grant.id}/confirm", "/admin/users").status_code == 403
@@ -64,7 +65,7 @@ def test_an_administrators_supervisor_account_opens_only_when_a_supervisor_confi
     assert _post(focal, f"/access/grants/{grant.id}/confirm", "/access").status_code == 403
     supervisor, _ = _client(app, org["supervisor"][0])
     listing = supervisor.get("/access").get_data(as_text=True)
-    assert SELF_MADE["email"] in listing and "Rôle : Superviseur" in listing
+    assert NAME in listing and SELF_MADE["email"] in listing and "Rôle : Superviseur" in listing
     assert _post(supervisor, f"/access/grants/{grant.id}/confirm", "/access").status_code == 302
     assert _client(app, SELF_MADE["email"])[1] == 302, "confirmed: the account opens"
     assert _post(supervisor, f"/access/grants/{grant.id}/confirm", "/access").status_code == 302  # told: decided
@@ -93,7 +94,7 @@ def test_supervisors_and_focal_points_read_what_administrators_did_and_their_men
     menu = focal.get("/complaints").get_data(as_text=True)
     assert 'href="/access">Accès <span class="count">(' in menu
     log = focal.get("/access").get_data(as_text=True)
-    assert "A consulté les paramètres" in log and "A créé un compte" in log and org["admin"][0] in log
+    assert "A consulté les paramètres" in log and "A créé un compte" in log and org["admin"][2] in log
     again = focal.get("/complaints").get_data(as_text=True)
     assert 'href="/access">Accès</a>' in again, "read: nothing new"
     assert admin.get("/access").status_code == 403
@@ -105,8 +106,9 @@ def test_the_administrator_cannot_open_the_account_by_asking_again_or_after_a_re
     grant = _grant(uow, SELF_MADE["email"])
     page = f"/admin/users/{grant.user_id}"
     # Asking for another role first, then the same one with the account ticked active, opens nothing.
-    assert _post(admin, page, page, role="focal_point", language="fr").status_code == 302
-    assert _post(admin, page, page, role="supervisor", language="fr", is_active="y").status_code == 400
+    assert _post(admin, page, page, display_name=NAME, role="focal_point", language="fr").status_code == 302
+    assert _post(admin, page, page, display_name=NAME, role="supervisor", language="fr",
+                 is_active="y").status_code == 400
     # Refused by a supervisor: the account holds the case worker's role, which opens no case of its own.
     supervisor, _ = _client(app, org["supervisor"][0])
     with uow() as session:
@@ -116,7 +118,8 @@ def test_the_administrator_cannot_open_the_account_by_asking_again_or_after_a_re
     for pending in waiting:
         focal, _ = _client(app, org["focal_point"][0])
         _post(focal, f"/access/grants/{pending.id}/refuse", "/access")
-    assert _post(admin, page, page, role="supervisor", language="fr", is_active="y").status_code == 302
+    assert _post(admin, page, page, display_name=NAME, role="supervisor", language="fr",
+                 is_active="y").status_code == 302
     with uow() as session:
         user = session.get(User, grant.user_id)
         assert (user.role, user.is_active) == ("caseworker", True)
@@ -135,11 +138,11 @@ def test_a_grant_that_no_longer_fits_its_account_is_not_applied(app, uow, org):
         worker = make_user(session, session.get(User, org["admin"][1]).organisation, role="caseworker")
         session.add(team)
         session.flush()
-        team_id, worker_id = team.id, worker.id
+        team_id, worker_id, worker_name = team.id, worker.id, worker.display_name
     admin, _ = _client(app, org["admin"][0])
     _post(admin, f"/admin/teams/{team_id}/members", "/admin/teams", member=str(worker_id))
     page = f"/admin/users/{worker_id}"
-    _post(admin, page, page, role="caseworker", language="fr")  # deactivated meanwhile
+    _post(admin, page, page, display_name=worker_name, role="caseworker", language="fr")  # deactivated meanwhile
     with uow() as session:
         pending = session.scalars(select(AccessGrant).where(AccessGrant.user_id == worker_id)).one()
     supervisor, _ = _client(app, org["supervisor"][0])
@@ -153,15 +156,15 @@ def test_a_grant_that_no_longer_fits_its_account_is_not_applied(app, uow, org):
 def test_an_administrators_actions_stay_in_the_log_after_its_account_is_made_a_case_worker(app, uow, org):
     with uow() as session:
         second = make_user(session, session.get(User, org["admin"][1]).organisation, role="admin", language="fr")
-        email, second_id = second.email, second.id
+        email, second_id, second_name = second.email, second.id, second.display_name
     other_admin, _ = _client(app, email)
     _post(other_admin, "/admin/users", "/admin/users", **{**SELF_MADE, "role": "caseworker"})
     admin, _ = _client(app, org["admin"][0])
     page = f"/admin/users/{second_id}"
-    _post(admin, page, page, role="caseworker", language="fr", is_active="y")
+    _post(admin, page, page, display_name=second_name, role="caseworker", language="fr", is_active="y")
     supervisor, _ = _client(app, org["supervisor"][0])
     log = supervisor.get("/access").get_data(as_text=True)
-    assert email in log and "A créé un compte" in log
+    assert second_name in log and "A créé un compte" in log
 
 
 def test_an_account_an_administrator_made_chooses_its_own_password_first_and_ends_its_other_sessions(app, uow, org):

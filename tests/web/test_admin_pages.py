@@ -39,6 +39,7 @@ def admin(uow, login, client):
         session.flush()
         values = {"org_id": org.id, "admin_id": admin.id, "admin": admin.email, "supervisor_id": supervisor.id,
                   "second_supervisor_id": second_supervisor.id, "worker_id": worker.id, "worker": worker.email,
+                  "worker_name": worker.display_name, "other_worker_name": other_worker.display_name,
                   "other_worker_id": other_worker.id, "team_id": team.id, "foreign_id": foreign.id,
                   "foreign_team_id": foreign_team.id}
     login(values["admin"])
@@ -73,8 +74,8 @@ def _actions(uow):
             .order_by(AuditEvent.at))]
 
 
-NEW = {"email": "Awa@Example.org", "phone": "76 70 14 30", "password": "long enough pw", "role": "caseworker",
-       "language": "en", "sex": "female", "spoken_languages": ["fr", "bm"]}
+NEW = {"display_name": "Awa Diallo", "email": "Awa@Example.org", "phone": "76 70 14 30", "password": "long enough pw",
+       "role": "caseworker", "language": "en", "sex": "female", "spoken_languages": ["fr", "bm"]}
 
 
 def test_the_accounts_page_lists_the_organisation_only_with_masked_numbers(client, admin, uow):
@@ -136,7 +137,8 @@ def test_an_administrator_changes_role_team_and_state(client, admin, uow):
     page = client.get(f"/admin/users/{admin['other_worker_id']}").get_data(as_text=True)
     assert 'name="is_active" value="y" checked' in page
     response = _post(client, admin, f"/admin/users/{admin['other_worker_id']}", role="caseworker", language="en",
-                     team=str(admin["team_id"]), sex="male", spoken_languages=["fr", "en"], is_active="y")
+                     team=str(admin["team_id"]), sex="male", spoken_languages=["fr", "en"], is_active="y",
+                     display_name=admin["other_worker_name"])
     assert response.status_code == 302
     assert "En attente de confirmation : rejoindre l&#39;équipe Équipe Nord." in client.get(
         f"/admin/users/{admin['other_worker_id']}").get_data(as_text=True)
@@ -145,13 +147,14 @@ def test_an_administrator_changes_role_team_and_state(client, admin, uow):
     assert (user.team_id, user.sex, user.spoken_languages, user.language) == (admin["team_id"], "male", "fr,en", "en")
     # A focal point's role waits for a focal point; an unchecked box deactivates at once.
     response = _post(client, admin, f"/admin/users/{admin['other_worker_id']}", role="focal_point", language="fr",
-                     team=str(admin["team_id"]))
+                     team=str(admin["team_id"]), display_name=admin["other_worker_name"])
     assert response.status_code == 302
     user = _user(uow, admin["other_worker_id"])
     assert (user.role, user.team_id, user.is_active) == ("caseworker", admin["team_id"], False)
     with uow() as session:
         assert [(g.kind, g.role) for g in pending_for_account(session, user.id)] == [("role", "focal_point")]
     assert _actions(uow).count(("user.updated", "user")) == 2
+    assert ("user.renamed", "user") not in _actions(uow)  # the same name is no renaming
 
 
 @pytest.mark.parametrize("who, data, message", [
@@ -166,10 +169,11 @@ def test_changes_that_would_break_the_rules_are_form_errors(client, admin, uow, 
     if data.get("team") == "FOREIGN":
         data["team"] = str(admin["foreign_team_id"])
     before = _user(uow, admin[who])
-    response = _post(client, admin, f"/admin/users/{admin[who]}", **data)
+    response = _post(client, admin, f"/admin/users/{admin[who]}", display_name="Nouveau Nom", **data)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     after = _user(uow, admin[who])
-    assert (after.role, after.is_active, after.team_id) == (before.role, before.is_active, before.team_id)
+    assert (after.role, after.is_active, after.team_id, after.display_name) == (
+        before.role, before.is_active, before.team_id, before.display_name)
 
 
 @pytest.mark.parametrize("path", ["/admin/users/{foreign}", "/admin/users/not-an-id", "/admin/users/{random}"])
@@ -197,7 +201,7 @@ def test_an_administrator_creates_and_runs_teams(client, admin, uow):
         assert session.get(User, admin["worker_id"]).team_id == team_id
     html = client.get("/admin/teams").get_data(as_text=True)
     assert html.index("Équipe Nord") < html.index("Équipe Sud")
-    assert html.index(f"Retirer {admin['worker']} de l&#39;équipe") > html.index("Équipe Sud")
+    assert html.index(f"Retirer {admin['worker_name']} de l&#39;équipe") > html.index("Équipe Sud")
     assert _post(client, admin, f"{base}/members/{admin['worker_id']}/remove").status_code == 302
     assert _user(uow, admin["worker_id"]).team_id is None
     assert _post(client, admin, f"{base}/members/{admin['worker_id']}/remove").status_code == 404
@@ -314,7 +318,7 @@ def test_a_supervisor_leading_more_than_six_case_workers_is_flagged_on_the_teams
     with uow() as session:
         org = make_organisation(session)
         admin = make_user(session, org, role="admin")
-        lead = make_user(session, org, role="supervisor", email="lead@example.org")
+        lead = make_user(session, org, role="supervisor", email="lead@example.org", display_name="Kadiatou Konaté")
         north, south = Team(organisation_id=org.id, name="Nord", supervisor_id=lead.id), Team(
             organisation_id=org.id, name="Sud", supervisor_id=lead.id)
         session.add_all([north, south])
@@ -326,7 +330,7 @@ def test_a_supervisor_leading_more_than_six_case_workers_is_flagged_on_the_teams
     client.post("/login", data={"email": admin_email, "password": PASSWORD,
                                 "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
     html = client.get("/admin/teams").get_data(as_text=True)
-    assert "lead@example.org supervise 7 agents sociaux actifs" in html
+    assert "Kadiatou Konaté supervise 7 agents sociaux actifs" in html
 
 
 def test_every_administration_page_read_is_in_the_audit_trail(client, admin, uow):

@@ -48,7 +48,8 @@ def world(uow, staff):
         cases = {name: (c.id, c.reference) for name, c in [
             ("mine", mine), ("mine_closed", mine_closed), ("colleague", colleague), ("theirs", theirs),
             ("elsewhere", elsewhere)]}
-        return {**staff, "lead_b": lead_b.email, "worker_b": worker_b.email, "admin": admin.email, "cases": cases}
+        return {**staff, "lead_b": lead_b.email, "worker_b": worker_b.email, "admin": admin.email, "cases": cases,
+                "worker_a2_name": worker_a2.display_name}
 
 
 def _shown(html, world):
@@ -69,7 +70,8 @@ def test_a_supervisor_sees_their_teams_cases_and_not_another_teams(client, login
     login(world["supervisor"])
     html = client.get("/cases").get_data(as_text=True)
     assert _shown(html, world) == {"mine", "colleague"}
-    assert world["caseworker"] in html  # a supervisor sees who holds each case
+    # A supervisor sees who holds each case, by name.
+    assert world["caseworker_name"] in html and world["worker_a2_name"] in html and world["caseworker"] not in html
     login(world["lead_b"])
     assert _shown(client.get("/cases?status=all").get_data(as_text=True), world) == {"theirs"}
 

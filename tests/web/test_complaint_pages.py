@@ -36,14 +36,15 @@ def app(any_db_app):
 @pytest.fixture
 def people(app, uow):
     """One organisation with a person of each role and a second focal point, and another organisation's focal
-    point: emails and ids."""
+    point: emails and ids, and names (name_of)."""
     with uow() as session:
         org = make_organisation(session)
         users = {name: make_user(session, org, role=role, language="fr") for name, role in [
             ("focal", "focal_point"), ("focal_2", "focal_point"), ("supervisor", "supervisor"),
             ("worker", "caseworker"), ("admin", "admin")]}
         users["other_focal"] = make_user(session, make_organisation(session), role="focal_point", language="fr")
-        return {"org_id": org.id, **{name: (user.email, user.id) for name, user in users.items()}}
+        return {"org_id": org.id, **{name: (user.email, user.id) for name, user in users.items()},
+                "name_of": {name: user.display_name for name, user in users.items()}}
 
 
 def make_complaint(app, org_id, category="service_quality", anonymous=False, received_at=None):
@@ -207,7 +208,7 @@ def test_a_focal_point_runs_the_whole_workflow_from_the_page(app, uow, people, c
     page = text_of(focal.get(f"/complaints/{complaint_id}"))
     trail = page[page.index("Suivi privé"):]
     for words in ("Réception confirmée", "Appelé la plaignante", "Gravité modifiée", "Élevée", "Résolue",
-                  "Le centre répond désormais sous 48 h", "Plaignant informé", "Clôturé", people["focal"][0]):
+                  "Le centre répond désormais sous 48 h", "Plaignant informé", "Clôturé", people["name_of"]["focal"]):
         assert words in trail, words
     assert "Confirmer la réception" not in page and "Ajouter une note privée" not in page
     with uow() as session:

@@ -113,7 +113,7 @@ def test_only_admins_see_the_nav_link(client, staff, login, admin):
     login(staff["supervisor"])
     response = client.get("/triage")
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and staff["supervisor"] in html and "<nav" in html
+    assert response.status_code == 200 and staff["supervisor_name"] in html and "<nav" in html
     assert 'href="/messages"' not in html
 
 

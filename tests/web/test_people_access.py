@@ -49,8 +49,10 @@ def people(uow):
         return {
             "org_id": org.id, "org_slug": org.slug, "foreign_slug": foreign_org.slug,
             **{role: user.email for role, user in accounts.items()},
+            **{f"{role}_name": user.display_name for role, user in accounts.items()},
             **{f"{role}_id": user.id for role, user in accounts.items()},
             "other_supervisor": other_supervisor.email, "other_supervisor_id": other_supervisor.id,
+            "other_supervisor_name": other_supervisor.display_name, "outsider_name": outsider.display_name,
             "team_id": team.id, "other_team_id": other_team.id, "outsider": outsider.email,
             "outsider_id": outsider.id, "foreign_id": foreign.id, "foreign_team_id": foreign_team.id,
         }
@@ -406,8 +408,9 @@ def test_the_audit_trail_shows_what_the_supervisor_may_see_and_nothing_else(clie
     login(people["supervisor"])
     html = client.get("/audit").get_data(as_text=True)
     assert trail["own"] in html and trail["team_case"] in html
-    assert people["other_supervisor"] in html and people["caseworker"] in html
-    assert trail["foreign"] not in html and trail["other_case"] not in html and people["outsider"] not in html
+    assert people["other_supervisor_name"] in html and people["caseworker_name"] in html
+    assert trail["foreign"] not in html and trail["other_case"] not in html and people["outsider_name"] not in html
+    assert people["caseworker"] not in html, "the trail names people, it does not show their logins"
     assert "A consulté un signalement" in html and "A consulté un dossier" in html and "S&#39;est connecté" in html
     assert "76701430" not in html and "physical" not in html.lower() and "Violence" not in html
     with uow() as session:

@@ -12,7 +12,7 @@ def test_a_supervisor_keeps_the_log_and_the_case_worker_reads_it(app, uow, world
         session.get(User, world["worker"][1]).team_id = team.id
     lead = client_for(app, world["lead"][0])
     page = lead.get("/supervision").get_data(as_text=True)
-    assert "Journal de supervision" in page and world["worker"][0] in page
+    assert "Journal de supervision" in page and world["worker_name"] in page
     saved = post(lead, "/supervision", case_worker_id=str(world["worker"][1]), held_on="2026-12-01",
                  references=world["reference"].lower(), decisions="Visite à domicile avant vendredi.")
     assert saved.status_code == 302

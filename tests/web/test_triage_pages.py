@@ -43,7 +43,7 @@ def team(uow, staff, login):
         session.flush()
         man = session.get(User, staff["caseworker_id"])
         man.team_id, man.sex, man.spoken_languages = squad.id, "male", "fr,en"
-        woman = make_user(session, org, role="caseworker", email="mariam@example.org")
+        woman = make_user(session, org, role="caseworker", email="mariam@example.org", display_name="Mariam Sidibé")
         woman.team_id, woman.sex, woman.spoken_languages = squad.id, "female", "fr,bm"
         for _ in range(2):
             make_case(session, organisation_slug=org.slug, assigned_to_id=woman.id)
@@ -89,7 +89,8 @@ def test_the_report_page_lists_case_workers_with_caseloads_and_warnings(client, 
     html = client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert "Accepter : ouvrir un dossier" in html and "Marquer comme doublon" in html
     # Nothing asked: the lightest caseload first; above the limit (1 here) the worker is flagged.
-    assert html.index(team["caseworker"]) < html.index("mariam@example.org")
+    assert html.index(team["caseworker_name"]) < html.index("Mariam Sidibé")
+    assert "mariam@example.org" not in html and team["caseworker"] not in html  # names, not logins
     assert html.count("au-delà de la limite de 1") == 1
     assert "L&#39;annuaire des services n&#39;a encore aucun service actif." in html
 
@@ -97,7 +98,7 @@ def test_the_report_page_lists_case_workers_with_caseloads_and_warnings(client, 
 def test_a_woman_speaking_the_familys_language_comes_first_when_asked(client, team, uow):
     report = _report(uow, team["org_slug"])
     html = client.get(f"/reports/{report.id}?wants_female_worker=1&family_language=bm").get_data(as_text=True)
-    assert html.index("mariam@example.org") < html.index(team["caseworker"])
+    assert html.index("Mariam Sidibé") < html.index(team["caseworker_name"])
     assert "Parle Bambara" in html and "Ne parle pas Bambara" in html and "N&#39;est pas une femme" in html
     # The accept form carries what was asked.
     assert 'name="wants_female_worker" value="1"' in html and 'name="family_language" value="bm"' in html

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from casecore.accounts.users import authenticate, create_user
+from casecore.accounts.users import AccountChange, authenticate, create_user, update_user
 from casecore.errors import Conflict, InvalidInput, InvalidPhoneNumber, NoOrganisation
 from casecore.people.lookups import get_user, supervisors_of
 from tests.factories import make_organisation, make_user
@@ -14,7 +14,8 @@ PW = "correct horse battery"
 
 
 def _create(session, **overrides):
-    values = dict(email="awa@example.org", role="supervisor", phone="76 70 14 30", password=PW)
+    values = dict(email="awa@example.org", display_name="Awa Diallo", role="supervisor", phone="76 70 14 30",
+                  password=PW)
     values.update(overrides)
     return create_user(session, **values)
 
@@ -67,6 +68,9 @@ def test_duplicate_email_is_a_conflict_whatever_its_case(runtime):
         ({"password": "motdepasse2025"}, InvalidInput),  # a common one, digits added
         ({"password": "qwertyuiop123"}, InvalidInput),
         ({"phone": "12345"}, InvalidPhoneNumber),
+        ({"display_name": ""}, InvalidInput),
+        ({"display_name": " \t "}, InvalidInput),
+        ({"display_name": "A" * 121}, InvalidInput),
         ({"organisation_slug": "nowhere"}, NoOrganisation),
     ],
 )
@@ -106,3 +110,23 @@ def test_supervisors_of_lists_active_supervisors_with_a_phone(runtime):
         make_user(session, org, role="supervisor").is_active = False
         session.flush()
         assert [u.id for u in supervisors_of(session, org.id)] == [boss.id]
+
+
+def test_an_account_carries_its_display_name_spaces_tidied_and_keeps_it_unless_renamed(runtime):
+    with runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        admin = make_user(session, org, role="admin")
+        user = _create(session, display_name="  Awa   Diallo ")
+        assert user.display_name == "Awa Diallo"
+        assert _create(session, email="b@example.org", phone="+22376000009", display_name="B" * 120).display_name \
+            == "B" * 120
+        update_user(session, org.id, user.id, AccountChange("supervisor", "fr", True), acting_user_id=admin.id)
+        assert user.display_name == "Awa Diallo"  # a change that names nobody keeps the name
+        update_user(session, org.id, user.id, AccountChange("supervisor", "fr", True, display_name=" Awa  Traoré "),
+                    acting_user_id=admin.id)
+        assert user.display_name == "Awa Traoré"
+        for bad in ("", "   ", "x" * 121):
+            with pytest.raises(InvalidInput):
+                update_user(session, org.id, user.id, AccountChange("supervisor", "fr", True, display_name=bad),
+                            acting_user_id=admin.id)
+        assert user.display_name == "Awa Traoré"
