@@ -1,6 +1,6 @@
 """Every list that can grow comes 50 a page, through the one pager, on both databases: the service directory, the
-accounts, the committee members, the approvals, the transfers (each of its two lists), the hand-offs; an odd page
-number is a 400 with the reason."""
+accounts, the committee members, the approvals, the transfers (each of its two lists), the hand-offs, the
+supervision log and the administration log; an odd page number is a 400 with the reason."""
 from __future__ import annotations
 
 import re
@@ -10,8 +10,10 @@ from html import unescape
 
 import pytest
 
+from casecore.audit import record_event
 from casecore.base import utcnow
 from casecore.cases.models import CaseApproval, CaseTransfer
+from casecore.cases.record_models import SupervisionSession
 from casecore.directory.models import Service
 from casecore.handoff.models import Handoff
 from casecore.paging import PAGE_SIZE
@@ -115,7 +117,22 @@ def handoffs(session, people, count):
     return "supervisor", "/handoffs", references
 
 
-LISTS = [services, accounts, committee_members, approvals, transfers_waiting, transfers_asked, handoffs]
+def supervision_sessions(session, people, count):
+    for n in range(count):
+        session.add(SupervisionSession(organisation_id=people["org"], supervisor_id=people["supervisor"][1],
+                                       case_worker_id=people["caseworker"][1],
+                                       held_on=(utcnow() - timedelta(days=n)).date(), decisions=f"Decision {n:03d}"))
+    return "caseworker", "/supervision", [f"Decision {n:03d}" for n in range(count)]
+
+
+def administrator_actions(session, people, count):
+    for n in range(count):
+        record_event(session, people["admin"][1], "user.viewed", "user", f"pager-{n:03d}")
+    return "supervisor", "/access", [f"pager-{n:03d}" for n in range(count)]
+
+
+LISTS = [services, accounts, committee_members, approvals, transfers_waiting, transfers_asked, handoffs,
+         supervision_sessions, administrator_actions]
 
 
 def _next_link(html, rel):
@@ -148,7 +165,8 @@ def test_a_long_list_comes_a_page_at_a_time(app, uow, people, seed):
 @pytest.mark.parametrize(("who", "path"), [
     ("admin", "/services?page=0"), ("admin", "/admin/users?page=x"), ("supervisor", "/committee?page=-1"),
     ("supervisor", "/approvals?page=10001"), ("supervisor", "/transfers?asked_page=abc"),
-    ("supervisor", "/handoffs?page=1.5"), ("caseworker", "/cases?page=0"),
+    ("supervisor", "/handoffs?page=1.5"), ("caseworker", "/cases?page=0"), ("caseworker", "/supervision?page=0"),
+    ("supervisor", "/access?page=99999"),
 ])
 def test_an_odd_page_number_is_a_400_with_the_reason(app, people, who, path):
     response = client_for(app, people[who][0]).get(path)
