@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from casecore.audit import AuditEvent
 from casecore.complaints.access import record_named_staff
+from casecore.complaints.models import Complaint
 from casecore.people.models import Team
 from casecore.references import LOOK_ALIKES, new_reference
 from casecore.reports.models import Report
@@ -118,6 +119,19 @@ def test_the_characters_the_alphabet_leaves_out_are_read_as_their_look_alikes(ap
             report.reference = reference
         response = find(client_for(app, world["emails"]["lead"]), reference.replace(meant, left_out))
         assert response.location == f"/reports/{world['records']['new'][0]}", (reference, left_out)
+
+
+def test_a_reference_two_records_share_lists_both(app, world, uow):
+    # Complaint and report references are drawn apart, so two may (rarely) be the same: the search lists both.
+    report_id, reference = world["records"]["new"]
+    complaint_id = world["records"]["complaint"][0]
+    with uow() as session:
+        session.get(Complaint, complaint_id).reference = reference
+    response = find(client_for(app, world["emails"]["lead"]), reference.lower())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'href="/reports/{report_id}"' in html and f'href="/complaints/{complaint_id}"' in html
+    assert "(Report)" in html and "(Complaint)" in html
 
 
 def _answer(response, typed):
