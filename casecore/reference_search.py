@@ -55,7 +55,8 @@ def find_by_reference(session: Session, staff: Staff, text: str) -> Search:
     found = [Found("report", key, reference) for key, reference in session.execute(
         select(Report.id, Report.reference).where(Report.reference.in_(codes), visible_reports(staff))
         .order_by(Report.reference))]
-    hidden_reports = select(Report.id).where(Report.reference.in_(set(codes) - {f.reference for f in found}))
+    shown = {f.reference for f in found}
+    hidden_reports = select(Report.id).where(Report.reference.in_([code for code in codes if code not in shown]))
     found += [Found("case", key, reference) for key, reference in session.execute(
         select(Case.id, Case.reference)
         .where(visible_cases(staff), Case.reference.in_(codes) | Case.report_id.in_(hidden_reports))
