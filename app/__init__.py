@@ -16,6 +16,7 @@ from app import (
     feedback,
     handoff,
     indicators,
+    search,
     simulator,
     triage,
     web,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     feedback.init_app(app)
     handoff.init_app(app)
     indicators.init_app(app)
+    search.init_app(app)
     cli.init_app(app)
     return app
 

@@ -35,3 +35,11 @@ class Refused(InvalidInput):
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(detail or code)
         self.code = code
+
+
+class InvalidFilter(InvalidInput):
+    """A list's filter given a value not in its list; name says which filter, so the page can word it."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(detail)
+        self.name = name

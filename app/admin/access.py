@@ -4,10 +4,10 @@ organisation, with the menu's count of what is new."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
@@ -18,13 +18,13 @@ from casecore.accounts import grants
 from casecore.audit import AuditEvent, record_event
 from casecore.errors import InvalidInput, NotAllowed, NotFound
 from casecore.i18n import N_
+from casecore.paging import Page, fetch_page, parse_page
 from casecore.people.models import User
 from casecore.people.roles import ADMIN, FOCAL_POINT, SUPERVISOR
 
 bp = Blueprint("access", __name__, url_prefix="/access")
 
 WATCHERS = (SUPERVISOR, FOCAL_POINT)
-LOG_LIMIT = 200
 VIEWED = "admin_log.viewed"
 # What only an administrator can do: in the log whatever its author's role is now (an administrator account made a
 # case worker afterwards must not take its actions out of the log).
@@ -58,13 +58,20 @@ def watchers_only():
 
 @bp.get("")
 def page():
-    """The grants waiting for this person, then the administration log (newest first)."""
+    """The grants waiting for this person, then the administration log (newest first, 50 a page)."""
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        return render_template("error.html", title=_("This filter cannot be used"),
+                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
     with runtime().unit_of_work() as db:
         to_confirm = grants.grants_to_confirm(db, current_user)
-        actions = admin_actions(db, current_user.organisation_id)
+        actions = admin_actions(db, current_user.organisation_id, page)
         seen = _last_viewed(db)
         record_event(db, current_user.id, VIEWED, "organisation", current_user.organisation_id)
-    return render_template("admin/access.html", to_confirm=to_confirm, actions=actions, seen=seen)
+    return render_template("admin/access.html", to_confirm=to_confirm, actions=actions, seen=seen,
+                           page_url=lambda number: url_for(".page", page=number, _anchor="admin-log"))
 
 
 @bp.post("/grants/<grant_id>/<decision>")
@@ -90,13 +97,13 @@ DONE = {"confirmed": N_("Access confirmed."), "refused": N_("Access refused."),
         "stale": N_("This grant no longer fits the account (it changed since): nothing was given.")}
 
 
-def admin_actions(session: Session, organisation_id: uuid.UUID, limit: int = LOG_LIMIT) -> list[AdminAction]:
-    """What the organisation's administrators did, newest first."""
-    rows = session.execute(
+def admin_actions(session: Session, organisation_id: uuid.UUID, page: int = 1) -> Page:
+    """A page of what the organisation's administrators did, newest first."""
+    found = fetch_page(session, (
         select(AuditEvent.at, User.display_name, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id)
         .join(User, User.id == AuditEvent.user_id).where(*_by_administrators(organisation_id))
-        .order_by(AuditEvent.at.desc()).limit(limit))
-    return [AdminAction(*row) for row in rows]
+        .order_by(AuditEvent.at.desc(), AuditEvent.id)), page)
+    return replace(found, rows=tuple(AdminAction(*row) for row in found.rows))
 
 
 def _by_administrators(organisation_id: uuid.UUID) -> tuple:

@@ -20,6 +20,7 @@ from casecore.accounts.sessions import end_user_sessions
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
+from casecore.paging import parse_page
 from casecore.people import lookups
 from casecore.people.roles import SUPERVISION_SPAN, may_manage_people
 
@@ -60,7 +61,13 @@ def _team_options(db, form) -> list[tuple[str, str]]:
 
 @bp.route("/users", methods=["GET", "POST"])
 def users():
-    """Every account of the organisation, and a form to create one."""
+    """The organisation's accounts, 50 a page by email, and a form to create one."""
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        return render_template("error.html", title=_("This filter cannot be used"),
+                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
     form = NewUserForm()
     errors: list[str] = []
     with runtime().unit_of_work() as db:
@@ -74,10 +81,10 @@ def users():
         else:
             errors = translated(field_errors(form))
     with runtime().unit_of_work() as db:
-        rows = user_service.list_users(db, current_user.organisation_id)
+        result = user_service.users_page(db, current_user.organisation_id, page)
         record_event(db, current_user.id, "users.viewed", "organisation", current_user.organisation_id)
-    return render_template("admin/users.html", form=form, rows=rows, errors=errors,
-                           team_options=team_options), 400 if errors else 200
+    return render_template("admin/users.html", form=form, result=result, errors=errors, team_options=team_options,
+                           page_url=lambda number: url_for("admin.users", page=number)), 400 if errors else 200
 
 
 def _create_user(form: NewUserForm) -> list[str]:

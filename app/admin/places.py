@@ -53,6 +53,7 @@ def _locations_page(errors: list[str]):
         listing = locations_at_level(db, level, page)
         record_event(db, current_user.id, "locations.viewed", "location", f"level {level}")
     return render_template("admin/locations.html", counts=counts, listing=listing, errors=errors,
+                           page_url=lambda number: url_for("admin_places.locations", level=level, page=number),
                            cache_seconds=int(runtime().settings.PLACES_CACHE_SECONDS)), 400 if errors else 200
 
 

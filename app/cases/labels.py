@@ -206,6 +206,7 @@ ACTION_LABELS = {
     "case.document_downloaded": N_("Downloaded a case's document"),
     "supervision.viewed": N_("Viewed the supervision log"),
     "cases.listed": N_("Viewed the case list"),
+    "reference.searched": N_("Searched by reference"),
     "approvals.viewed": N_("Viewed the approvals waiting"),
     "report.accepted": N_("Accepted a report"),
     "report.duplicate": N_("Marked a report as a duplicate"),
@@ -328,6 +329,7 @@ OBJECT_LABELS = {
     "complaint_figures": N_("Complaint figures"),
     "primero_handoff": N_("Hand-off to CPIMS+"), "primero_pause": N_("Hand-offs to CPIMS+"),
     "indicators": N_("Indicators"),
+    "reference": N_("Reference"),
 }
 
 

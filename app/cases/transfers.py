@@ -15,6 +15,7 @@ from casecore.cases import transfers
 from casecore.cases.models import Case
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.i18n import N_
+from casecore.paging import parse_page
 from workers.queueing import enqueue_send
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,22 @@ def _not_allowed():
 
 
 def _page(error: str | None = None, status: int = 200):
+    # Two lists, each with its page: those waiting for an answer (page), those asked for (asked_page).
+    try:
+        page, asked_page = parse_page(request.args.get("page")), parse_page(request.args.get("asked_page"))
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        return render_template("error.html", title=_("This filter cannot be used"),
+                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
     with runtime().unit_of_work() as db:
-        incoming = transfers.incoming_transfers(db, current_user)
-        outgoing = transfers.outgoing_transfers(db, current_user)
+        incoming = transfers.incoming_transfers(db, current_user, page)
+        outgoing = transfers.outgoing_transfers(db, current_user, asked_page)
         record_event(db, current_user.id, "transfers.viewed", "organisation", current_user.organisation_id)
-    return render_template("cases/transfers.html", incoming=incoming, outgoing=outgoing, error=error), status
+    return render_template(
+        "cases/transfers.html", incoming=incoming, outgoing=outgoing, error=error,
+        incoming_url=lambda number: url_for("transfers.inbox", page=number, asked_page=asked_page),
+        outgoing_url=lambda number: url_for("transfers.inbox", page=page, asked_page=number, _anchor="asked"),
+    ), status
 
 
 @bp.route("/transfers")

@@ -45,6 +45,7 @@ from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from casecore.form_once import first_use
 from casecore.free_text import TEXT_LENGTH
 from casecore.messaging.routes import MESSAGE_LENGTH
+from casecore.paging import parse_page
 from casecore.people.roles import ADMIN, SUPERVISOR
 from casecore.periods import local_today, parse_day
 from channels.sms.encoding import to_gsm7
@@ -76,10 +77,17 @@ def approvals_list():
     """Requests waiting for the supervisor's decision on the cases of their teams, oldest first."""
     if current_user.role != SUPERVISOR:
         abort(403)
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        return render_template("error.html", title=_("This filter cannot be used"),
+                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
     with runtime().unit_of_work() as db:
-        rows = pending_approvals(db, current_user)
+        result = pending_approvals(db, current_user, page)
         record_event(db, current_user.id, "approvals.viewed", "approvals", None)
-    return render_template("cases/approvals.html", rows=rows)
+    return render_template("cases/approvals.html", result=result,
+                           page_url=lambda number: url_for("casework.approvals_list", page=number))
 
 
 @bp.route("/cases/<case_id>/step", methods=["POST"])

@@ -20,6 +20,7 @@ from casecore.cases.transfers import transfer_targets
 from casecore.directory import csv_io, services
 from casecore.errors import InvalidInput, NotFound
 from casecore.i18n import N_
+from casecore.paging import parse_page
 from casecore.people.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -75,23 +76,32 @@ def directory():
         "type": request.args.get("type", ""), "area": request.args.get("area", ""),
         "stale": request.args.get("stale") == "1", "inactive": manager and request.args.get("inactive") == "1",
     }
+    _ = page_gettext()
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidInput as refusal:
+        return _refused(400, N_("This filter cannot be used"), _("Reason: %(reason)s") % {"reason": refusal})
     with runtime().unit_of_work() as db:
         try:
-            rows = services.list_services(
-                db, current_user.organisation_id, stale_days=_stale_days(), service_type=wanted["type"],
+            result = services.services_page(
+                db, current_user.organisation_id, page, stale_days=_stale_days(), service_type=wanted["type"],
                 area_code=wanted["area"], stale_only=wanted["stale"], include_inactive=wanted["inactive"])
         except InvalidInput:
-            _ = page_gettext()
             return _refused(400, N_("This filter cannot be used"),
                             _("Choose a service type and an area from the lists."))
         areas = services.area_choices(db)
         record_event(db, current_user.id, "services.viewed", "organisation", current_user.organisation_id)
-    return _page(rows=rows, areas=areas, wanted=wanted, manager=manager)
+    return _page(result=result, areas=areas, wanted=wanted, manager=manager)
 
 
-def _page(status: int = 200, **context):
+def _page(status: int = 200, *, wanted: dict, **context):
+    def page_url(number: int) -> str:
+        # The filters as they came (only those set), and the page.
+        kept = {name: ("1" if value is True else value) for name, value in wanted.items() if value}
+        return url_for("services.directory", **kept, page=number)
+
     return render_template("directory/services.html", service_types=taxonomy.SERVICE_TYPES, stale_days=_stale_days(),
-                           columns=",".join(csv_io.COLUMNS), **context), status
+                           columns=",".join(csv_io.COLUMNS), wanted=wanted, page_url=page_url, **context), status
 
 
 @bp.route("/services/new", methods=["GET", "POST"])
@@ -231,10 +241,10 @@ def import_csv():
                       % {"created": result.created, "updated": result.updated})
                 return redirect(url_for("services.directory"))
     with runtime().unit_of_work() as db:
-        rows = services.list_services(db, current_user.organisation_id, stale_days=_stale_days())
+        result = services.services_page(db, current_user.organisation_id, 1, stale_days=_stale_days())
         areas = services.area_choices(db)
     wanted = {"type": "", "area": "", "stale": False, "inactive": False}
-    return _page(400, rows=rows, areas=areas, wanted=wanted, manager=True, import_problems=problems)
+    return _page(400, result=result, areas=areas, wanted=wanted, manager=True, import_problems=problems)
 
 
 def _import_problem(error: csv_io.LineError) -> str:

@@ -7,7 +7,7 @@ ones only for case workers) are casecore.feedback.figures; no number is stored w
 from __future__ import annotations
 
 from babel.numbers import format_decimal, format_percent
-from flask import Blueprint, Flask, abort, make_response, render_template, request
+from flask import Blueprint, Flask, abort, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from app.feedback.labels import feedback_label
@@ -18,6 +18,7 @@ from casecore.audit import record_event
 from casecore.errors import InvalidInput
 from casecore.feedback import figures as ff
 from casecore.i18n import N_
+from casecore.paging import parse_page
 
 bp = Blueprint("feedback", __name__)
 
@@ -85,9 +86,10 @@ def _period(db) -> ff.Period:
 
 def _page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+        return parse_page(request.args.get("page"))
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        _refuse(400, _("This filter cannot be used"), _("Reason: %(reason)s") % {"reason": refusal})
 
 
 def _min_group() -> int:
@@ -110,7 +112,9 @@ def page():
         if comments is not None and comments.comments:
             record_event(db, current_user.id, "feedback.comments_viewed", "organisation",
                          current_user.organisation_id)
-    return render_template("feedback/feedback.html", figures=figures, comments=comments, quarters=quarters)
+    return render_template(
+        "feedback/feedback.html", figures=figures, comments=comments, quarters=quarters,
+        comment_page_url=lambda number: url_for("feedback.page", quarter=period.code, page=number, _anchor="comments"))
 
 
 @bp.route("/feedback.csv")

@@ -13,10 +13,11 @@ from app.runtime import runtime
 from app.web.pages import page_gettext
 from casecore import taxonomy
 from casecore.audit import record_event
-from casecore.errors import NotFound
+from casecore.errors import InvalidInput, NotFound
 from casecore.handoff import queries
 from casecore.handoff.modes import slug_of
 from casecore.handoff.queue import current_pause, resume, retry_failed
+from casecore.paging import parse_page
 from casecore.people.roles import ADMIN
 from workers.queueing import enqueue_handoff
 
@@ -37,13 +38,20 @@ def page():
     status = request.args.get("status") or None
     if status is not None and status not in taxonomy.HANDOFF_STATUSES:
         abort(400)
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        return render_template("error.html", title=_("This filter cannot be used"),
+                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
     rt = runtime()
     with rt.unit_of_work() as db:
-        rows = queries.handoff_queue(db, current_user, status)
+        result = queries.handoff_queue(db, current_user, status, page)
         counts = queries.handoff_counts(db, current_user.organisation_id)
         stopped = current_pause(db)
         record_event(db, current_user.id, "handoff_queue.viewed", "primero_handoff", None)
-    return render_template("handoff/queue.html", rows=rows, counts=counts, pause=stopped, status=status,
+    return render_template("handoff/queue.html", result=result, counts=counts, pause=stopped, status=status,
+                           page_url=lambda number: url_for("handoffs.page", status=status, page=number),
                            statuses=taxonomy.HANDOFF_STATUSES, may_act=current_user.role == ADMIN,
                            configured=rt.primero_configured, primero_link=primero_link,
                            modes=rt.handoff_modes)

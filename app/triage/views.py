@@ -55,7 +55,7 @@ def queue():
         "triage/queue.html", result=result, counts=counts, filters=filters, now=now,
         page_size=queries.QUEUE_PAGE_SIZE, regions=runtime().places.get().regions, taxonomy=taxonomy,
         urgencies=queries.URGENCY_FILTERS,
-        page_url=lambda **changes: url_for("triage.queue", **filters.query_args(**changes)))
+        page_url=lambda number: url_for("triage.queue", **filters.query_args(page=number)))
 
 
 @bp.route("/reports/<report_id>")

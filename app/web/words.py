@@ -22,6 +22,12 @@ REFUSALS: dict[str, str] = {
     "message_too_long": N_("The message is too long for two SMS. Shorten it."),
 }
 INVALID = N_("A value in the form is not valid. Check the form and try again.")
+# Why typed text is not a reference (casecore.references.InvalidReference.code): the search and the case list.
+REFERENCE_PROBLEMS: dict[str, str] = {
+    "length": N_("A reference has 7 letters and digits, like ABC2345: check how many you typed."),
+    "characters": N_("A reference has only letters and digits."),
+    "check": N_("This is not a valid reference: one of its characters is wrong. Check it and try again."),
+}
 
 
 def sentence(text: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -22,6 +22,7 @@ from casecore.cases.assignment import cases_follow
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
 from casecore.ids import parse_id
+from casecore.paging import Page, fetch_page
 from casecore.people.lookups import find_team, get_team, teams_led_by_user
 from casecore.people.models import Organisation, Team, User
 from casecore.people.organisations import find_organisation
@@ -261,20 +262,31 @@ def unlock_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
 
 def list_users(session: Session, organisation_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[UserRow]:
     """The organisation's accounts by name (or the one with user_id), with their team's name."""
+    query = _users_query(organisation_id)
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    return [_user_row(*row) for row in session.execute(query).all()]
+
+
+def users_page(session: Session, organisation_id: uuid.UUID, page: int) -> Page:
+    """One page of the organisation's accounts by name, as list_users gives them."""
+    found = fetch_page(session, _users_query(organisation_id), page)
+    return replace(found, rows=tuple(_user_row(*row) for row in found.rows))
+
+
+def _user_row(u: User, team_name: str | None, locked: datetime | None, waits: bool) -> UserRow:
+    return UserRow(u.id, u.display_name, u.email, u.role, u.language, u.team_id, team_name, u.sex,
+                   u.spoken_languages, u.is_active, locked, mask_phone(u.phone), bool(waits))
+
+
+def _users_query(organisation_id: uuid.UUID):
     # Locked from at least one address until the latest of those locks ends.
     locked_until = (select(func.max(LoginLock.locked_until)).where(LoginLock.user_id == User.id)
                     .correlate(User).scalar_subquery())
     awaiting = (select(AccessGrant.id).where(AccessGrant.user_id == User.id, AccessGrant.status == "pending",
                                              AccessGrant.activates.is_(True)).correlate(User).exists())
-    query = (select(User, Team.name, locked_until, awaiting).outerjoin(Team, Team.id == User.team_id)
-             .where(User.organisation_id == organisation_id).order_by(User.display_name, User.email))
-    if user_id is not None:
-        query = query.where(User.id == user_id)
-    return [
-        UserRow(u.id, u.display_name, u.email, u.role, u.language, u.team_id, team_name, u.sex, u.spoken_languages,
-                u.is_active, locked, mask_phone(u.phone), bool(waits))
-        for u, team_name, locked, waits in session.execute(query).all()
-    ]
+    return (select(User, Team.name, locked_until, awaiting).outerjoin(Team, Team.id == User.team_id)
+            .where(User.organisation_id == organisation_id).order_by(User.display_name, User.email, User.id))
 
 
 def account_row(session: Session, organisation_id: uuid.UUID, user_id: str | uuid.UUID) -> UserRow:

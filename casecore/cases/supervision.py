@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -19,10 +19,10 @@ from casecore.cases.record_models import SupervisionSession
 from casecore.errors import NotAllowed, NotFound, Refused
 from casecore.free_text import staff_text
 from casecore.ids import parse_id
+from casecore.paging import Page, fetch_page
 from casecore.people.models import User
 from casecore.people.roles import CASEWORKER, SUPERVISOR, Staff, teams_led_by
 
-LOG_LIMIT = 200
 MAX_CASES = 30
 
 
@@ -74,8 +74,9 @@ def record_session(session: Session, staff: Staff, *, case_worker_id: str, held_
     return row.id
 
 
-def supervision_log(session: Session, staff: Staff) -> list[SessionRow]:
-    """The sessions this person may read, latest first: a supervisor's own, or those about a case worker."""
+def supervision_log(session: Session, staff: Staff, page: int = 1) -> Page:
+    """A page of the sessions this person may read, latest first: a supervisor's own, or those about a case
+    worker."""
     if staff.role == SUPERVISOR:
         mine = SupervisionSession.supervisor_id == staff.id
     elif staff.role == CASEWORKER:
@@ -83,15 +84,16 @@ def supervision_log(session: Session, staff: Staff) -> list[SessionRow]:
     else:
         raise NotAllowed("the supervision log is for supervisors and case workers")
     lead, worker = aliased(User), aliased(User)
-    rows = session.execute(
+    found = fetch_page(session, (
         select(SupervisionSession, lead.display_name, worker.display_name)
         .join(lead, lead.id == SupervisionSession.supervisor_id)
         .join(worker, worker.id == SupervisionSession.case_worker_id)
-        .where(mine).order_by(SupervisionSession.held_on.desc(), SupervisionSession.created_at.desc())
-        .limit(LOG_LIMIT)).all()
-    ids = {case_id for row, _lead, _worker in rows for case_id in row.case_ids}
+        .where(mine).order_by(SupervisionSession.held_on.desc(), SupervisionSession.created_at.desc(),
+                              SupervisionSession.id)), page)
+    ids = {case_id for row, _lead, _worker in found.rows for case_id in row.case_ids}
     references = dict(session.execute(select(Case.id, Case.reference).where(
         Case.id.in_([uuid.UUID(i) for i in ids]))).all()) if ids else {}
-    return [SessionRow(row.held_on, lead_name, worker_name,
-                       [references.get(uuid.UUID(i), "?") for i in row.case_ids], row.decisions)
-            for row, lead_name, worker_name in rows]
+    return replace(found, rows=tuple(
+        SessionRow(row.held_on, lead_name, worker_name, [references.get(uuid.UUID(i), "?") for i in row.case_ids],
+                   row.decisions)
+        for row, lead_name, worker_name in found.rows))

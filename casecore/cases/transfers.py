@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -23,13 +23,13 @@ from casecore.deadlines.timelines import Timelines, schedule
 from casecore.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.ids import parse_id
+from casecore.paging import Page, fetch_page
 from casecore.people.models import Organisation
 from casecore.people.roles import SUPERVISOR, Staff
 
 log = logging.getLogger(__name__)
 
 REASON_LENGTH = 2000
-LIST_LIMIT = 100
 
 
 def may_decide_transfers(role: str) -> bool:
@@ -176,35 +176,34 @@ def decide_transfer(session: Session, staff: Staff, transfer_id: str | uuid.UUID
     return TransferAnswered(transfer, queue_transfer_answer_alert(session, transfer, case, sms_backend))
 
 
-def incoming_transfers(session: Session, staff: Staff) -> list[IncomingTransfer]:
-    """Transfers waiting for this supervisor's organisation, oldest first: reference, risk and sender only."""
+def incoming_transfers(session: Session, staff: Staff, page: int = 1) -> Page:
+    """A page of the transfers waiting for this supervisor's organisation, oldest first: reference, risk and sender
+    only."""
     if not may_decide_transfers(staff.role):
-        return []
-    rows = session.execute(
+        return Page((), page, False)
+    found = fetch_page(session, (
         select(CaseTransfer.id, Case.reference, Case.risk_level, Organisation.name, CaseTransfer.requested_at)
         .join(Case, Case.id == CaseTransfer.case_id)
         .join(Organisation, Organisation.id == CaseTransfer.from_organisation_id)
         .where(CaseTransfer.to_organisation_id == staff.organisation_id, CaseTransfer.status == "pending")
-        .order_by(CaseTransfer.requested_at, CaseTransfer.id).limit(LIST_LIMIT)
-    )
-    return [IncomingTransfer(*row) for row in rows]
+        .order_by(CaseTransfer.requested_at, CaseTransfer.id)), page)
+    return replace(found, rows=tuple(IncomingTransfer(*row) for row in found.rows))
 
 
-def outgoing_transfers(session: Session, staff: Staff) -> list[OutgoingTransfer]:
-    """Transfers this supervisor asked for, or of cases they oversee, newest first."""
+def outgoing_transfers(session: Session, staff: Staff, page: int = 1) -> Page:
+    """A page of the transfers this supervisor asked for, or of cases they oversee, newest first."""
     if not may_decide_transfers(staff.role):
-        return []
+        return Page((), page, False)
     receiver = aliased(Organisation)
-    rows = session.execute(
+    found = fetch_page(session, (
         select(CaseTransfer.id, Case.reference, receiver.name, CaseTransfer.status, CaseTransfer.requested_at,
                CaseTransfer.decided_at)
         .join(Case, Case.id == CaseTransfer.case_id)
         .join(receiver, receiver.id == CaseTransfer.to_organisation_id)
         .where(CaseTransfer.from_organisation_id == staff.organisation_id,
                or_(CaseTransfer.requested_by_id == staff.id, visible_cases(staff)))
-        .order_by(CaseTransfer.requested_at.desc(), CaseTransfer.id).limit(LIST_LIMIT)
-    )
-    return [OutgoingTransfer(*row) for row in rows]
+        .order_by(CaseTransfer.requested_at.desc(), CaseTransfer.id)), page)
+    return replace(found, rows=tuple(OutgoingTransfer(*row) for row in found.rows))
 
 
 def _timeline(session: Session, case_id: uuid.UUID, user_id: uuid.UUID, body: str) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 
@@ -16,13 +16,13 @@ from casecore.deadlines.models import CaseDeadline
 from casecore.deadlines.timelines import open_deadlines
 from casecore.messaging.models import CommunityContact
 from casecore.messaging.routes import family_route
+from casecore.paging import Page, fetch_page
 from casecore.people.models import Location, Team, User
 from casecore.people.roles import Staff
 from casecore.phones import mask_phone, sender_phone
 from casecore.reports.models import Report
 
 TIMELINE_LIMIT = 200
-APPROVALS_LIMIT = 200
 # The page reads plain rows (Core selects of the columns it shows), not ORM objects: a long case has hundreds of
 # timeline entries and follow-ups, and building an ORM object for each cost more than the queries themselves.
 CONSENT_COLUMNS = (CaseConsent.id, CaseConsent.purpose, CaseConsent.given, CaseConsent.given_by, CaseConsent.note,
@@ -140,18 +140,17 @@ def case_page(session: Session, staff: Staff, case_id: str | uuid.UUID, sms_back
     )
 
 
-def pending_approvals(session: Session, staff: Staff, limit: int = APPROVALS_LIMIT) -> list[PendingApproval]:
-    """Requests waiting for a decision on the cases this person sees, oldest first."""
+def pending_approvals(session: Session, staff: Staff, page: int = 1) -> Page:
+    """One page of the requests waiting for a decision on the cases this person sees, oldest first."""
     requester = aliased(User)
-    rows = session.execute(
+    found = fetch_page(session, (
         select(CaseApproval.id, Case.id, Case.reference, Case.risk_level, CaseApproval.step, requester.display_name,
                CaseApproval.requested_at)
         .join(Case, Case.id == CaseApproval.case_id)
         .outerjoin(requester, requester.id == CaseApproval.requested_by_id)
         .where(CaseApproval.decision == "pending", visible_cases(staff))
-        .order_by(CaseApproval.requested_at).limit(limit)
-    )
-    return [PendingApproval(*row) for row in rows]
+        .order_by(CaseApproval.requested_at, CaseApproval.id)), page)
+    return replace(found, rows=tuple(PendingApproval(*row) for row in found.rows))
 
 
 def _names(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -20,6 +20,7 @@ from casecore.directory.models import Service
 from casecore.errors import InvalidInput, NotFound
 from casecore.free_text import without_controls
 from casecore.ids import parse_id
+from casecore.paging import Page, fetch_page
 from casecore.people.models import Location, Organisation
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,31 @@ def list_services(
 ) -> list[ServiceRow]:
     """The organisation's entries by type then provider; area_code keeps those covering that place."""
     now = now or utcnow()
+    query = _services_query(session, organisation_id, stale_days=stale_days, service_type=service_type,
+                            area_code=area_code, stale_only=stale_only, include_inactive=include_inactive, now=now)
+    return [_row(row, stale_days, now) for row in session.execute(query)]
+
+
+def services_page(
+    session: Session, organisation_id: uuid.UUID, page: int, *, stale_days: int, service_type: str = "",
+    area_code: str = "", stale_only: bool = False, include_inactive: bool = False, now: datetime | None = None,
+) -> Page:
+    """One page of list_services' entries (the directory page; a referral's choice of service takes them all)."""
+    now = now or utcnow()
+    query = _services_query(session, organisation_id, stale_days=stale_days, service_type=service_type,
+                            area_code=area_code, stale_only=stale_only, include_inactive=include_inactive, now=now)
+    found = fetch_page(session, query, page)
+    return replace(found, rows=tuple(_row(row, stale_days, now) for row in found.rows))
+
+
+def _row(row, stale_days: int, now: datetime) -> ServiceRow:
+    s, code, name, provider_name = row
+    return ServiceRow(s.id, s.provider_name, s.service_type, code, name, s.contact, provider_name, s.last_verified_at,
+                      s.is_active, is_stale(s.last_verified_at, stale_days, now))
+
+
+def _services_query(session: Session, organisation_id: uuid.UUID, *, stale_days: int, service_type: str,
+                    area_code: str, stale_only: bool, include_inactive: bool, now: datetime):
     provider = aliased(Organisation)
     query = (
         select(Service, Location.code, Location.name, provider.name)
@@ -99,11 +125,7 @@ def list_services(
     if stale_only:
         query = query.where(or_(Service.last_verified_at.is_(None),
                                 Service.last_verified_at < now - timedelta(days=stale_days)))
-    return [
-        ServiceRow(s.id, s.provider_name, s.service_type, code, name, s.contact, provider_name, s.last_verified_at,
-                   s.is_active, is_stale(s.last_verified_at, stale_days, now))
-        for s, code, name, provider_name in session.execute(query)
-    ]
+    return query
 
 
 def covering_areas(session: Session, area_code: str) -> set[uuid.UUID]:

@@ -124,6 +124,11 @@ class CommentPage:
     pages: int
     total: int
 
+    @property
+    def has_next(self) -> bool:
+        """Whether an older page follows."""
+        return self.page < self.pages
+
 
 def may_view_feedback(role: str) -> bool:
     """Every staff role reads the aggregates of its organisation."""

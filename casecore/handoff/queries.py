@@ -5,16 +5,18 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from casecore.cases.access import visible_reports
 from casecore.handoff.models import Handoff
+from casecore.paging import Page, fetch_page
 from casecore.people.roles import ADMIN, SUPERVISOR, Staff
 from casecore.reports.models import Report
 from casecore.taxonomy import HANDOFF_STATUSES
 
-QUEUE_LIMIT = 200
+# The queue's order: what needs attention first.
+ATTENTION = {"failed": 0, "unknown": 1, "waiting": 2, "sending": 3, "sent": 4}
 # Who sees the hand-off queue: administrators fix its configuration, supervisors see what their reports became.
 QUEUE_ROLES = (ADMIN, SUPERVISOR)
 
@@ -58,25 +60,26 @@ def report_handoff(session: Session, organisation_id: uuid.UUID, report_id: uuid
     return HandoffRow(*row) if row else None
 
 
-def handoff_queue(session: Session, staff: Staff, status: str | None = None) -> list[HandoffRow]:
-    """The hand-offs a person may see, those needing attention first (failed, then waiting), newest first within.
+def handoff_queue(session: Session, staff: Staff, status: str | None = None, page: int = 1) -> Page:
+    """A page of the hand-offs a person may see, those needing attention first (failed, then waiting), newest first
+    within.
 
     A supervisor sees those of the reports they may read (not another team's case); an administrator, who never
     sees case content, sees every one of the organisation without its report's reference or Primero's case: enough
     to fix the configuration and send it again, nothing to tell which child it is about.
     """
-    order = {"failed": 0, "unknown": 1, "waiting": 2, "sending": 3, "sent": 4}
     query = (select(*_COLUMNS).join(Report, Report.id == Handoff.report_id)
              .where(Handoff.organisation_id == staff.organisation_id))
     if staff.role != ADMIN:
         query = query.where(visible_reports(staff))
     if status:
         query = query.where(Handoff.status == status)
-    rows = [HandoffRow(*row) for row in session.execute(query.order_by(Handoff.created_at.desc())
-                                                         .limit(QUEUE_LIMIT))]
+    attention = case(ATTENTION, value=Handoff.status, else_=len(ATTENTION))
+    found = fetch_page(session, query.order_by(attention, Handoff.created_at.desc(), Handoff.id), page)
+    rows = tuple(HandoffRow(*row) for row in found.rows)
     if staff.role == ADMIN:
-        rows = [replace(row, reference=None, short_id=None, owned_by=None, primero_status=None) for row in rows]
-    return sorted(rows, key=lambda row: order.get(row.status, 5))
+        rows = tuple(replace(row, reference=None, short_id=None, owned_by=None, primero_status=None) for row in rows)
+    return replace(found, rows=rows)
 
 
 def handoff_counts(session: Session, organisation_id: uuid.UUID) -> dict[str, int]:  # counts: no case content

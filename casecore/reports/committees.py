@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -17,6 +17,7 @@ from casecore.i18n import N_
 from casecore.ids import parse_id
 from casecore.messaging.contacts import language_for
 from casecore.messaging.outbox import OutboundRef, queue_message
+from casecore.paging import Page, fetch_page
 from casecore.people.locations import find_location
 from casecore.people.models import Location
 from casecore.phones import mask_phone, normalise_phone
@@ -76,18 +77,19 @@ def deactivate_member(session: Session, organisation_id: uuid.UUID, member_id: s
     return True
 
 
-def list_members(session: Session, organisation_id: uuid.UUID) -> list[MemberRow]:
-    """The organisation's committee members, active first, then by committee and name."""
-    rows = session.execute(
+def list_members(session: Session, organisation_id: uuid.UUID, page: int = 1) -> Page:
+    """A page of the organisation's committee members: active first, then by committee, then in the order they were
+    registered (names are sealed in the database, which cannot sort them, and sorting the opened names of every
+    member to show fifty would open them all)."""
+    found = fetch_page(session, (
         select(CommitteeMember.id, CommitteeMember.name, CommitteeMember.phone, CommitteeMember.committee,
                Location.name, CommitteeMember.is_active)
         .outerjoin(Location, Location.id == CommitteeMember.location_id)
         .where(CommitteeMember.organisation_id == organisation_id)
-    )
-    members = [MemberRow(mid, name, mask_phone(phone), committee, place, active)
-               for mid, name, phone, committee, place, active in rows]
-    # Sorted here: names are sealed in the database, so only their opened values sort.
-    return sorted(members, key=lambda m: (not m.is_active, m.committee.casefold(), m.name.casefold()))
+        .order_by(CommitteeMember.is_active.desc(), func.lower(CommitteeMember.committee), CommitteeMember.committee,
+                  CommitteeMember.created_at, CommitteeMember.id)), page)
+    return replace(found, rows=tuple(MemberRow(mid, name, mask_phone(phone), committee, place, active)
+                                     for mid, name, phone, committee, place, active in found.rows))
 
 
 def active_member_for(organisation_id, phone_key):

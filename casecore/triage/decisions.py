@@ -23,7 +23,7 @@ from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.free_text import short_text, without_controls
 from casecore.i18n import N_
 from casecore.ids import parse_id
-from casecore.references import REFERENCE_LENGTH, clean_reference, is_valid_reference
+from casecore.references import LENGTH, clean_reference, is_valid_reference
 from casecore.reports.committees import queue_acceptance_thanks
 from casecore.reports.models import Report
 
@@ -113,7 +113,7 @@ def mark_duplicate(session: Session, report_id: str | uuid.UUID, *, organisation
                    decided_by_id: uuid.UUID, original_reference: str, note: str | None = None) -> uuid.UUID:
     """Close a new report as a duplicate of another report of the organisation; returns the original's id."""
     code = clean_reference(original_reference)
-    if len(code) != REFERENCE_LENGTH:
+    if len(code) != LENGTH:
         raise InvalidInput(N_("give the reference of the original report (7 characters)"))
     if not is_valid_reference(code):
         # Seven characters, one of them misread or mistyped: the check character does not match.

@@ -1,4 +1,5 @@
-"""A supervisor in a real browser (headless Chromium): log in with the keyboard, find the urgent report first, open it."""
+"""A supervisor in a real browser (headless Chromium): log in with the keyboard, find the urgent report first, open it;
+find a report by the reference typed in the header's box."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -48,3 +49,26 @@ def test_a_supervisor_logs_in_and_opens_the_urgent_report_first(browser, live_se
     page.wait_for_url(f"{base}/reports/{urgent.id}")
     assert urgent.reference in page.locator("h1").inner_text()
     assert "Commune II" in page.content()
+
+
+def test_a_supervisor_types_a_reference_in_the_header_box_and_lands_on_the_report(browser, live_server):
+    base, (_urgent, newest, _oldest) = live_server
+    page = browser.new_page()
+    page.goto(f"{base}/login")
+    log_in(page, base)
+
+    box = page.get_by_label("Trouver un signalement, un dossier ou une plainte par sa référence")
+    # As read out on the phone: in small letters, in two groups.
+    box.fill(f"{newest.reference[:3].lower()} {newest.reference[3:].lower()}")
+    box.press("Enter")
+    page.wait_for_url(f"{base}/reports/{newest.id}")
+    assert newest.reference in page.locator("h1").inner_text()
+
+    # A reference with a wrong last character: told so, on the search page, with the text kept to correct.
+    wrong = newest.reference[:-1] + ("2" if newest.reference[-1] != "2" else "3")
+    box = page.get_by_label("Trouver un signalement, un dossier ou une plainte par sa référence")
+    box.fill(wrong)
+    box.press("Enter")
+    page.wait_for_url(f"{base}/find?ref={wrong}")
+    assert "l'un de ses caractères est faux" in page.get_by_role("alert").inner_text()
+    assert page.locator("main input[name=ref]").input_value() == wrong

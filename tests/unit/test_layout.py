@@ -22,8 +22,9 @@ CASECORE = {
     "handoff": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
     "indicators": {"people", "deadlines", "directory", "reports", "cases", "complaints"},
 }
-# Modules that stand above every feature: the schema for Alembic and the demo data.
-CASECORE_TOP = {"casecore.schema", "casecore.demo", "casecore.retention", "casecore.rekey"}
+# Modules that stand above every feature: the schema for Alembic, the demo data, and the search by reference.
+CASECORE_TOP = {"casecore.schema", "casecore.demo", "casecore.retention", "casecore.rekey",
+                "casecore.reference_search"}
 # Each app package and what it may import besides app's top-level modules (runtime, cli) and the layers below.
 APP = {
     "kernel": set(),
@@ -39,6 +40,7 @@ APP = {
     "admin": {"web", "auth"},
     "handoff": {"web"},
     "indicators": {"web"},
+    "search": {"web"},
 }
 # create_app, which wires every feature.
 APP_TOP = {"app"}

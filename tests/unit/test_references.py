@@ -1,7 +1,17 @@
 """Reference codes: short, readable aloud, self-checking, and practically unique."""
 from __future__ import annotations
 
-from casecore.references import ALPHABET, clean_reference, is_valid_reference, new_reference
+import pytest
+
+from casecore.references import (
+    ALPHABET,
+    LOOK_ALIKES,
+    InvalidReference,
+    clean_reference,
+    is_valid_reference,
+    new_reference,
+    reference_candidates,
+)
 
 
 def test_reference_is_seven_characters_from_the_alphabet():
@@ -58,3 +68,55 @@ def test_malformed_references_are_refused():
     code = new_reference()
     for text in ("", code[:-1], code + "2", code[:-1] + "0", "ÉÉÉÉÉÉÉ", None):
         assert not is_valid_reference(text)
+
+
+# -- reading what a person typed into the search box ----------------------------------------------------------------
+
+def _with(characters: str) -> str:
+    """A fresh reference holding one of characters (most do)."""
+    while True:
+        code = new_reference()
+        if any(c in characters for c in code):
+            return code
+
+
+def test_a_reference_is_found_whatever_its_case_spaces_and_dashes():
+    code = new_reference()
+    for typed in (code, code.lower(), f" {code[:3]} {code[3:]} ", f"{code[:3]}-{code[3:]}",
+                  f"{code[:3]}\u2013{code[3:]}", "\t".join(code)):
+        assert reference_candidates(typed) == (code,)
+
+
+@pytest.mark.parametrize(("meant", "typed_as"), [("D", "0"), ("D", "o"), ("Q", "O"), ("7", "1"), ("J", "i"),
+                                                 ("T", "l"), ("W", "v"), ("Y", "U")])
+def test_a_left_out_character_is_read_as_the_one_it_looks_like(meant, typed_as):
+    code = _with(meant)
+    typed = code.replace(meant, typed_as)
+    assert code in reference_candidates(typed)
+    # Every reading offered is a well-formed reference; with one left-out character, the check leaves one.
+    assert all(is_valid_reference(reading) for reading in reference_candidates(typed))
+    if code.count(meant) == 1:
+        assert reference_candidates(typed) == (code,)
+
+
+def test_the_left_out_characters_are_exactly_those_the_alphabet_lacks_among_digits_and_letters():
+    assert set(LOOK_ALIKES) == set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") - set(ALPHABET)
+    assert all(set(alikes) <= set(ALPHABET) for alikes in LOOK_ALIKES.values())
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("", "length"), ("ABC", "length"), ("ABCDEFGH", "length"), ("x" * 500, "length"), ("ABC#EFG", "characters"),
+    ("ABCÉEFG", "characters"), (None, "length"),
+])
+def test_text_that_cannot_be_a_reference_says_why(typed, code):
+    with pytest.raises(InvalidReference) as refused:
+        reference_candidates(typed)
+    assert refused.value.code == code
+
+
+def test_a_wrong_character_fails_the_check():
+    code = new_reference()
+    wrong = code[:2] + next(c for c in ALPHABET if c != code[2]) + code[3:]
+    with pytest.raises(InvalidReference) as refused:
+        reference_candidates(wrong)
+    assert refused.value.code == "check"

@@ -456,8 +456,8 @@ def test_the_case_page_and_the_approvals_list_read_on_both_databases(world):
     with runtime.unit_of_work() as session:
         casework.add_note(session, people["worker"], case_id, "Note")
         view = case_page(session, people["lead"], case_id, "console")
-        waiting = pending_approvals(session, people["lead"])
-        assert pending_approvals(session, people["second_lead"]) == []
+        waiting = pending_approvals(session, people["lead"]).rows
+        assert pending_approvals(session, people["second_lead"]).rows == ()
         with pytest.raises(NotFound):
             case_page(session, people["other_worker"], case_id, "console")
     assert [entry.kind for entry in view.timeline] == ["note", "approval_requested", "step_changed"]

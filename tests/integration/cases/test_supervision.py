@@ -36,6 +36,6 @@ def test_a_session_is_recorded_and_read(any_db_runtime):
             record_session(session, worker_staff, case_worker_id=str(worker_staff.id), held_on=date(2026, 12, 1),
                            references=[], decisions="x", today=date(2026, 12, 6))
     with any_db_runtime.unit_of_work() as session:
-        [mine] = supervision_log(session, lead_staff)
-        [theirs] = supervision_log(session, worker_staff)
+        [mine] = supervision_log(session, lead_staff).rows
+        [theirs] = supervision_log(session, worker_staff).rows
     assert mine == theirs and mine.references == [reference] and mine.decisions == "Visite avant vendredi"

@@ -72,12 +72,12 @@ def test_receiving_side_sees_a_summary_only_until_it_accepts_then_the_sender_los
     assert _sees(runtime, people["lead"], ids["case"]) and _sees(runtime, people["worker"], ids["case"])
     assert not _sees(runtime, people["receiver"], ids["case"])
     with runtime.unit_of_work() as session:
-        (incoming,) = transfers.incoming_transfers(session, people["receiver"])
+        (incoming,) = transfers.incoming_transfers(session, people["receiver"]).rows
         assert (incoming.id, incoming.case_reference, incoming.risk_level, incoming.from_organisation) == (
             transfer_id, ids["reference"], "high", "Sending NGO")
         assert not hasattr(incoming, "reason")
-        assert transfers.incoming_transfers(session, people["third"]) == []
-        assert transfers.incoming_transfers(session, people["receiver_worker"]) == []
+        assert transfers.incoming_transfers(session, people["third"]).rows == ()
+        assert transfers.incoming_transfers(session, people["receiver_worker"]).rows == ()
         assert transfers.pending_transfer(session, ids["case"]).to_organisation == "Receiving NGO"
 
     _decide(runtime, people["receiver"], transfer_id)
@@ -86,8 +86,8 @@ def test_receiving_side_sees_a_summary_only_until_it_accepts_then_the_sender_los
         case = session.get(Case, ids["case"])
         assert (case.organisation_id, case.team_id, case.assigned_to_id, case.assigned_at, case.status) == (
             ids["receiving"], None, None, None, "open")
-        assert transfers.incoming_transfers(session, people["receiver"]) == []
-        (outgoing,) = transfers.outgoing_transfers(session, people["lead"])
+        assert transfers.incoming_transfers(session, people["receiver"]).rows == ()
+        (outgoing,) = transfers.outgoing_transfers(session, people["lead"]).rows
         assert (outgoing.case_reference, outgoing.to_organisation, outgoing.status) == (
             ids["reference"], "Receiving NGO", "accepted")
         assert outgoing.decided_at is not None
