@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casecore.base import Base, UTCDateTime, utcnow, uuid_pk
@@ -41,6 +41,27 @@ def record_event(
     session.add(event)
     session.flush()
     # Ids only: the audit line must never carry a phone number or a name.
-    log.info("audit %s %s %s by user %s", action, object_type, event.object_id, event.user_id)
+    log_when_committed(session, log, "audit %s %s %s by user %s", action, object_type, event.object_id,
+                       event.user_id)
     return event
+
+
+_LOG_LINES = "log_lines_when_committed"
+
+
+def log_when_committed(session: Session, logger: logging.Logger, message: str, *args: object) -> None:
+    """An info line for the log once the unit of work commits: a change tried and undone (a confirmation asked
+    first, a refusal) leaves no line saying it happened."""
+    session.info.setdefault(_LOG_LINES, []).append((logger, message, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _log_committed(session: Session) -> None:
+    for logger, message, args in session.info.pop(_LOG_LINES, ()):
+        logger.info(message, *args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_undone(session: Session) -> None:
+    session.info.pop(_LOG_LINES, None)
 

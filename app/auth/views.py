@@ -272,11 +272,17 @@ def _secure_headers(response):
 
 def _csrf_failed(error: CSRFError):
     log.info("CSRF check failed: %s", error.description)
+    if not current_user.is_authenticated and request.endpoint not in PUBLIC_ENDPOINTS:
+        # The browser dropped the idle session's cookie, and its CSRF token with it: to the login, like a session
+        # closed on the server, where the page's script keeps what was typed for the page after it.
+        session[EXPIRED] = "idle"
+        return redirect(url_for("auth.login"))
     _ = page_gettext()
     return render_template(
         "error.html",
         title=_("The form could not be sent"),
         message=_("The page was open too long or the form was incomplete. Go back, reload the page and try again."),
+        keeps_drafts=True,
     ), 400
 
 

@@ -343,8 +343,8 @@ def refuse_admin() -> None:
 
 
 def form_day(value: str | None, default_now: bool = False) -> datetime | None:
-    """A form's day (DD/MM/YYYY or YYYY-MM-DD) as an aware UTC time (midday; now for today); None (or now) when
-    left empty."""
+    """A form's day (DD/MM/YYYY or YYYY-MM-DD) as an aware UTC time (midday; now for today where the organisation
+    is, the day the form starts at); None (or now) when left empty."""
     if not value:
         return utcnow() if default_now else None
     try:
@@ -352,7 +352,7 @@ def form_day(value: str | None, default_now: bool = False) -> datetime | None:
     except ValueError:
         raise Refused("bad_date") from None
     now = utcnow()
-    return now if default_now and day == now.date() else datetime.combine(day, MIDDAY)
+    return now if default_now and day == local_today(runtime().zone) else datetime.combine(day, MIDDAY)
 
 
 def init_app(app: Flask) -> None:

@@ -4,7 +4,10 @@
 
   // -- A link to a folded section (or to a field inside one) opens it; a field it leads to gets the focus. ---------
   function openTarget() {
-    var target = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    var target = null;
+    try {
+      target = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    } catch (e) { /* a malformed link: nothing to open */ }
     if (!target) {
       return;
     }
@@ -45,13 +48,15 @@
     store = null; // private mode or storage refused: no drafts, nothing else changes
   }
   var PREFIX = "relais.draft:";
+  var user = document.body.dataset.user || "";
   var SENT = "relais.sent";
   var MAX_AGE_MS = 12 * 3600 * 1000;
 
   function draftKey(field) {
     var form = field.form;
     var action = new URL(form.getAttribute("action") || location.pathname, location.href).pathname;
-    return PREFIX + action + "|" + field.name;
+    // The box's id where it has one: two forms may post the same field to the same address.
+    return PREFIX + action + "|" + (field.id || field.name);
   }
 
   function draftFields() {
@@ -62,7 +67,7 @@
 
   function keepsDrafts() {
     // The login page (the session had expired), a refusal shown next to its form, a confirmation still to give.
-    return document.querySelector("#login-form, [data-focus], form.confirm") !== null;
+    return document.querySelector("#login-form, [data-focus], [data-keeps-drafts], form.confirm") !== null;
   }
 
   if (store) {
@@ -92,7 +97,9 @@
       if (saved) {
         try {
           var draft = JSON.parse(saved);
-          if (Date.now() - draft.at < MAX_AGE_MS && draft.text && !field.value) {
+          if (draft.user !== user) {
+            store.removeItem(key); // someone else's words: never shown to the next person in this tab
+          } else if (Date.now() - draft.at < MAX_AGE_MS && draft.text && !field.value) {
             field.value = draft.text;
             restored = true;
           }
@@ -100,7 +107,7 @@
       }
       field.addEventListener("input", function () {
         if (field.value) {
-          store.setItem(key, JSON.stringify({at: Date.now(), text: field.value}));
+          store.setItem(key, JSON.stringify({at: Date.now(), text: field.value, user: user}));
         } else {
           store.removeItem(key);
         }

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.audit import record_event
+from casecore.audit import log_when_committed, record_event
 from casecore.base import utcnow
 from casecore.cases.casework import add_event, lock_case, meet_first_response, move_to, timeline_risk
 from casecore.cases.closure import checked_criteria, require_feedback
@@ -113,7 +113,7 @@ def decide_approval(session: Session, staff: Staff, case_id: str | uuid.UUID, ap
         raise Refused("already_decided")
     add_event(session, case.id, f"approval_{decision}", staff.id, approval.step)
     record_event(session, staff.id, f"case.{approval.step}_{decision}", "case", case.id)
-    log.info("case %s: %s approval %s %s", case.id, approval.step, approval.id, decision)
+    log_when_committed(session, log, "case %s: %s approval %s %s", case.id, approval.step, approval.id, decision)
     if decision == "returned":
         if approval.step == "closure":
             case.status = "open"
@@ -163,5 +163,5 @@ def _close(session: Session, staff: Staff, case: Case, approval: CaseApproval, t
     settle_at_closure(session, case.id, now, staff.id)
     deadlines.schedule(session, "post_closure_check", timelines.post_closure_check_due(now), case_id=case.id)
     add_event(session, case.id, "closed", staff.id, approval.closure_reason)
-    log.info("case %s closed", case.id)
+    log_when_committed(session, log, "case %s closed", case.id)
     return queue_closure_surveys(session, case, approval.id, surveys, audiences=not_met)

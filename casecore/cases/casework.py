@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.audit import record_event
+from casecore.audit import log_when_committed, record_event
 from casecore.base import utcnow
 from casecore.cases.access import visible_cases
 from casecore.cases.ages import current_age
@@ -89,7 +89,7 @@ def move_to(session: Session, staff: Staff, case: Case, step: str) -> None:
         return
     case.current_step = step
     add_event(session, case.id, "step_changed", staff.id, step)
-    log.info("case %s moved to %s", case.id, step)
+    log_when_committed(session, log, "case %s moved to %s", case.id, step)
 
 
 def record_changed(case: Case) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.audit import record_event
+from casecore.audit import log_when_committed, record_event
 from casecore.base import utcnow
 from casecore.complaints.access import may_handle_complaints, record_named_staff, require_complaint
 from casecore.complaints.models import Complaint, ComplaintNote
@@ -209,5 +209,5 @@ def _trail(session: Session, complaint: Complaint, staff: Staff, kind: str, body
     session.add(note)
     session.flush()
     record_event(session, staff.id, action, "complaint", complaint.id)
-    log.info("complaint %s: %s by user %s", complaint.id, kind, staff.id)
+    log_when_committed(session, log, "complaint %s: %s by user %s", complaint.id, kind, staff.id)
     return note.id

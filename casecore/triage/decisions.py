@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
-from casecore.audit import record_event
+from casecore.audit import log_when_committed, record_event
 from casecore.base import utcnow
 from casecore.cases.alerts import queue_assignment_alert
 from casecore.cases.assignment import find_case_worker
@@ -181,7 +181,7 @@ def _decide(session: Session, report_id: str | uuid.UUID, organisation_id: uuid.
     # Deciding is what the assignment deadline asked for, whatever the decision.
     meet(session, "assignment", report_id=key)
     record_event(session, decided_by_id, f"report.{status}", "report", key)
-    log.info("report %s decided: %s", key, status)
+    log_when_committed(session, log, "report %s decided: %s", key, status)
     return key
 
 

@@ -175,7 +175,9 @@ def test_webhooks_blueprint_needs_neither_login_nor_csrf_whatever_the_registrati
     bare.add_url_rule("/private", "private", lambda: "secret", methods=["POST"])
     client = bare.test_client()
     assert client.post("/webhooks/ping", data={"x": "1"}).get_data(as_text=True) == "pong"
-    assert client.post("/private", data={"x": "1"}).status_code == 400
+    refused = client.post("/private", data={"x": "1"})  # no session, no token: to the login, never through
+    assert refused.status_code == 302 and urlsplit(refused.location).path == "/login"
+    assert "secret" not in refused.get_data(as_text=True)
 
 
 def test_the_real_webhooks_are_reachable_without_login_or_csrf(app, client):
@@ -187,3 +189,19 @@ def test_the_real_webhooks_are_reachable_without_login_or_csrf(app, client):
         response = client.post(rule.rule, data={})
         assert response.status_code != 302, rule.rule
         assert "Le formulaire n'a pas pu" not in response.get_data(as_text=True), rule.rule
+
+
+def test_a_form_sent_after_the_browser_dropped_an_idle_session_goes_to_the_login(client, staff):
+    # No session cookie left, so no CSRF token in it either: the login, which says the session closed, not a 400.
+    response = client.post("/reports/7d0b3d6e-7c39-4f5e-9b2f-111111111111/not-eligible",
+                           data={"csrf_token": "from-the-old-page", "reason": "adult"})
+    assert response.status_code == 302 and urlsplit(response.location).path == "/login"
+    html = client.get("/login").get_data(as_text=True)
+    assert 'id="login-form"' in html
+
+
+def test_a_stale_form_of_a_live_session_is_refused_on_a_page_that_keeps_what_was_typed(client, staff, login):
+    login(staff["supervisor"])
+    response = client.post("/reports/7d0b3d6e-7c39-4f5e-9b2f-111111111111/not-eligible",
+                           data={"csrf_token": "forged", "reason": "adult"})
+    assert response.status_code == 400 and "data-keeps-drafts" in response.get_data(as_text=True)

@@ -371,3 +371,27 @@ def test_on_a_phone_each_value_of_a_queue_card_says_what_it_is(client, team, uow
     assert row.count("<td") - 2 == row.count("<td data-label=") + row.count('<td class="phone" data-label=')
     for label in ("Canal", "Préoccupation", "Enfant"):
         assert f'data-label="{label}"' in row
+
+
+def test_a_decision_asked_to_confirm_leaves_no_trace_of_having_happened(client, team, uow, caplog):
+    report = _report(uow, team["org_slug"])
+    page = f"/reports/{report.id}"
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        assert _post(client, f"{page}/not-eligible", page, {"reason": "adult"}).status_code == 200
+    assert "decided" not in caplog.text and "report.not_eligible" not in caplog.text
+    with uow() as session:
+        assert session.scalar(select(AuditEvent.id).where(AuditEvent.action.like("report.%"),
+                                                          AuditEvent.action != "report.viewed")) is None
+    with caplog.at_level("INFO"):
+        _post(client, f"{page}/not-eligible", page, {"reason": "adult", "confirmed": "1"})
+    assert f"report {report.id} decided: not_eligible" in caplog.text
+
+
+def test_the_best_matches_answer_only_whoever_may_decide_the_report(client, team, uow, staff, login):
+    report = _report(uow, team["org_slug"])
+    with uow() as session:
+        foreign = make_report(session, organisation_slug=make_organisation(session).slug)
+    assert client.get(f"/reports/{foreign.id}/matches").status_code == 404  # another organisation's
+    login(staff["caseworker"])
+    assert client.get(f"/reports/{report.id}/matches").status_code == 403
