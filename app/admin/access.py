@@ -7,18 +7,18 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.runtime import runtime
-from app.web.pages import page_gettext
+from app.web.pages import page_gettext, requested_page
 from casecore.accounts import grants
 from casecore.audit import AuditEvent, record_event
 from casecore.errors import InvalidInput, NotAllowed, NotFound
 from casecore.i18n import N_
-from casecore.paging import Page, fetch_page, parse_page
+from casecore.paging import Page, fetch_page
 from casecore.people.models import User
 from casecore.people.roles import ADMIN, FOCAL_POINT, SUPERVISOR
 
@@ -59,12 +59,7 @@ def watchers_only():
 @bp.get("")
 def page():
     """The grants waiting for this person, then the administration log (newest first, 50 a page)."""
-    try:
-        page = parse_page(request.args.get("page"))
-    except InvalidInput as refusal:
-        _ = page_gettext()
-        return render_template("error.html", title=_("This filter cannot be used"),
-                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
+    page = requested_page()
     with runtime().unit_of_work() as db:
         to_confirm = grants.grants_to_confirm(db, current_user)
         actions = admin_actions(db, current_user.organisation_id, page)

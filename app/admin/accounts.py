@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.admin.forms import EditUserForm, MemberForm, NewTeamForm, NewUserForm, SupervisorForm, field_errors
 from app.admin.labels import people_label
 from app.runtime import runtime
-from app.web.pages import page_gettext
+from app.web.pages import page_gettext, requested_page
 from app.web.words import sentence
 from casecore.accounts import grants
 from casecore.accounts import teams as team_service
@@ -20,7 +20,6 @@ from casecore.accounts.sessions import end_user_sessions
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.i18n import N_
-from casecore.paging import parse_page
 from casecore.people import lookups
 from casecore.people.roles import SUPERVISION_SPAN, may_manage_people
 
@@ -62,12 +61,7 @@ def _team_options(db, form) -> list[tuple[str, str]]:
 @bp.route("/users", methods=["GET", "POST"])
 def users():
     """The organisation's accounts, 50 a page by email, and a form to create one."""
-    try:
-        page = parse_page(request.args.get("page"))
-    except InvalidInput as refusal:
-        _ = page_gettext()
-        return render_template("error.html", title=_("This filter cannot be used"),
-                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
+    page = requested_page()
     form = NewUserForm()
     errors: list[str] = []
     with runtime().unit_of_work() as db:

@@ -1,16 +1,14 @@
 """The supervisor's audit trail page: who did what and when, in their organisation and teams; never content."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template, request, url_for
+from flask import Blueprint, Flask, render_template, url_for
 from flask_login import current_user
 
 from app.cases.labels import ACTION_LABELS, OBJECT_LABELS
 from app.runtime import runtime
-from app.web.pages import page_gettext
+from app.web.pages import page_gettext, requested_page
 from casecore.audit import record_event
 from casecore.cases.audit_trail import PAGE_SIZE, audit_trail, may_read_audit
-from casecore.errors import InvalidInput
-from casecore.paging import parse_page
 
 bp = Blueprint("audit", __name__)
 
@@ -33,11 +31,7 @@ def trail():
     if not may_read_audit(current_user.role):
         return render_template("error.html", title=_("Not allowed"), message=_(
             "This page is for supervisors. Ask your supervisor if you need to see it.")), 403
-    try:
-        page = parse_page(request.args.get("page"))
-    except InvalidInput as error:
-        return render_template("error.html", title=_("This filter cannot be used"),
-                               message=_("Reason: %(reason)s") % {"reason": error}), 400
+    page = requested_page()
     with runtime().unit_of_work() as db:
         result = audit_trail(db, current_user, page)
         record_event(db, current_user.id, "audit.viewed", "audit", page)

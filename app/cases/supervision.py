@@ -8,11 +8,10 @@ from flask_login import current_user
 from app.cases.labels import refusal
 from app.cases.registration_form import form_date
 from app.runtime import runtime
-from app.web.pages import page_gettext
+from app.web.pages import requested_page
 from casecore.audit import record_event
 from casecore.cases.supervision import record_session, supervision_log
 from casecore.errors import InvalidInput, NotAllowed
-from casecore.paging import parse_page
 from casecore.people import lookups
 from casecore.people.roles import CASE_ROLES, SUPERVISOR
 from casecore.periods import local_today
@@ -49,12 +48,7 @@ def record():
 def _render(error: str | None = None, status: int = 200):
     if current_user.role not in CASE_ROLES:
         abort(403)
-    try:
-        page = parse_page(request.args.get("page"))
-    except InvalidInput as bad_page:
-        _ = page_gettext()
-        return render_template("error.html", title=_("This filter cannot be used"),
-                               message=_("Reason: %(reason)s") % {"reason": bad_page}), 400
+    page = requested_page()
     with runtime().unit_of_work() as db:
         result = supervision_log(db, current_user, page)
         workers = (lookups.case_workers_led_by(db, current_user.id) if current_user.role == SUPERVISOR else [])

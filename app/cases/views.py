@@ -17,7 +17,7 @@ from flask_login import current_user
 from app.cases.labels import case_label, refusal
 from app.runtime import runtime, timelines
 from app.web.confirm import Confirmation, Rehearsed, confirmation_page, unless_confirmed
-from app.web.pages import page_gettext
+from app.web.pages import page_gettext, requested_page
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
@@ -45,7 +45,6 @@ from casecore.errors import InvalidInput, NotAllowed, NotFound, Refused
 from casecore.form_once import first_use
 from casecore.free_text import TEXT_LENGTH
 from casecore.messaging.routes import MESSAGE_LENGTH
-from casecore.paging import parse_page
 from casecore.people.roles import ADMIN, SUPERVISOR
 from casecore.periods import local_today, parse_day
 from channels.sms.encoding import to_gsm7
@@ -77,12 +76,7 @@ def approvals_list():
     """Requests waiting for the supervisor's decision on the cases of their teams, oldest first."""
     if current_user.role != SUPERVISOR:
         abort(403)
-    try:
-        page = parse_page(request.args.get("page"))
-    except InvalidInput as refusal:
-        _ = page_gettext()
-        return render_template("error.html", title=_("This filter cannot be used"),
-                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
+    page = requested_page()
     with runtime().unit_of_work() as db:
         result = pending_approvals(db, current_user, page)
         record_event(db, current_user.id, "approvals.viewed", "approvals", None)

@@ -10,14 +10,13 @@ from flask_login import current_user
 
 from app.handoff.labels import handoff_label
 from app.runtime import runtime
-from app.web.pages import page_gettext
+from app.web.pages import page_gettext, requested_page
 from casecore import taxonomy
 from casecore.audit import record_event
-from casecore.errors import InvalidInput, NotFound
+from casecore.errors import NotFound
 from casecore.handoff import queries
 from casecore.handoff.modes import slug_of
 from casecore.handoff.queue import current_pause, resume, retry_failed
-from casecore.paging import parse_page
 from casecore.people.roles import ADMIN
 from workers.queueing import enqueue_handoff
 
@@ -38,12 +37,7 @@ def page():
     status = request.args.get("status") or None
     if status is not None and status not in taxonomy.HANDOFF_STATUSES:
         abort(400)
-    try:
-        page = parse_page(request.args.get("page"))
-    except InvalidInput as refusal:
-        _ = page_gettext()
-        return render_template("error.html", title=_("This filter cannot be used"),
-                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
+    page = requested_page()
     rt = runtime()
     with rt.unit_of_work() as db:
         result = queries.handoff_queue(db, current_user, status, page)

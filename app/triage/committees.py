@@ -5,11 +5,10 @@ from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.runtime import runtime
-from app.web.pages import page_gettext
+from app.web.pages import page_gettext, requested_page
 from app.web.words import sentence
 from casecore.audit import record_event
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.paging import parse_page
 from casecore.people.roles import may_triage
 from casecore.reports import committees
 
@@ -24,12 +23,7 @@ def _refused():
 
 def _page(*, error: str | None = None, values=None, status: int = 200):
     rt = runtime()
-    try:
-        page = parse_page(request.args.get("page"))
-    except InvalidInput as refusal:
-        _ = page_gettext()
-        return render_template("error.html", title=_("This filter cannot be used"),
-                               message=_("Reason: %(reason)s") % {"reason": refusal}), 400
+    page = requested_page()
     with rt.unit_of_work() as db:
         members = committees.list_members(db, current_user.organisation_id, page)
         record_event(db, current_user.id, "committee.viewed", "committee_member", None)

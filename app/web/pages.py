@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, make_response, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -12,8 +12,10 @@ from app.runtime import runtime
 from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from casecore import taxonomy
 from casecore.base import utcnow
+from casecore.errors import InvalidInput
 from casecore.free_text import visible
 from casecore.i18n import N_, gettext_for
+from casecore.paging import parse_page
 from casecore.periods import format_day
 
 
@@ -58,6 +60,16 @@ def time_left(due_at: datetime | None, now: datetime | None = None) -> str:
     else:
         span = _("%(m)s min") % {"m": mins}
     return span if seconds > 0 else _("late by %(span)s") % {"span": span}
+
+
+def requested_page(name: str = "page") -> int:
+    """The page of a list asked for (?page=, 1 when absent); a 400 page saying why when it is not a page number."""
+    try:
+        return parse_page(request.args.get(name))
+    except InvalidInput as refusal:
+        _ = page_gettext()
+        abort(make_response(render_template("error.html", title=_("This filter cannot be used"),
+                                            message=_("Reason: %(reason)s") % {"reason": refusal}), 400))
 
 
 def is_past(moment: datetime | None) -> bool:
