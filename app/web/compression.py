@@ -40,9 +40,10 @@ def compress(response: Response) -> Response:
 
 def _cross_site() -> bool:
     # BREACH: a page made elsewhere could make the browser ask for ours many times with words of its choosing and
-    # read the compressed sizes to guess the CSRF token. The session cookie is SameSite=Lax, and a request a browser
-    # says came from another site is answered uncompressed (browsers that do not say so are compressed for).
-    return request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
+    # read the compressed sizes to guess the CSRF token or a child's details. Only a request the browser says came
+    # from the site itself (or typed, bookmarked) is compressed: an older phone's browser that says nothing may be
+    # sending another site's requests, with the session cookie (no SameSite either), so it gets the page as is.
+    return request.headers.get("Sec-Fetch-Site") not in ("same-origin", "none")
 
 
 def init_app(app: Flask) -> None:

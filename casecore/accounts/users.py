@@ -40,6 +40,8 @@ WRONG_CURRENT_PASSWORD = N_("The current password is not right.")
 SAME_PASSWORD = N_("Choose a password other than the current one.")
 BAD_DISPLAY_NAME = N_("Give the account a name (at most 120 characters).")
 DISPLAY_NAME_LENGTH = 120
+NAME_TAKEN = N_("Another account of the organisation has this name: add what tells them apart (a second first name, "
+                "the place they work).")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,18 @@ def parse_display_name(raw: str | None) -> str:
     if not name or len(name) > DISPLAY_NAME_LENGTH:
         raise InvalidInput(BAD_DISPLAY_NAME)
     return name
+
+
+def _require_name_free(session: Session, organisation_id: uuid.UUID, name: str,
+                       but: uuid.UUID | None = None) -> None:
+    # Pickers name staff by their display name, and some choices decide who may read what (the staff a complaint
+    # names never see it): two accounts of one organisation never share a name, whatever its case.
+    taken = select(User.id).where(User.organisation_id == organisation_id,
+                                  func.lower(User.display_name) == name.lower())
+    if but is not None:
+        taken = taken.where(User.id != but)
+    if session.scalar(taken.limit(1)) is not None:
+        raise InvalidInput(NAME_TAKEN)
 
 
 def parse_spoken_languages(raw: str | Iterable[str] | None) -> str | None:
@@ -159,6 +173,7 @@ def create_user(
         raise InvalidInput(ONLY_CASE_WORKERS)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists")
+    _require_name_free(session, organisation.id, display_name)
     gated = requested_by_id is not None and role in GRANTED_ROLES
     user = User(
         organisation_id=organisation.id,
@@ -206,6 +221,8 @@ def update_user(session: Session, organisation_id: uuid.UUID, user_id: str | uui
     sex = _require_sex(change.sex)
     spoken = parse_spoken_languages(change.spoken_languages)
     name = user.display_name if change.display_name is None else parse_display_name(change.display_name)
+    if name != user.display_name:
+        _require_name_free(session, organisation_id, name, but=user.id)
     # An administrator who demoted or deactivated themselves could leave nobody to manage accounts.
     if user.id == acting_user_id and (change.role != user.role or not change.is_active):
         raise InvalidInput(NOT_YOURSELF)

@@ -376,7 +376,9 @@ def test_0037_names_the_accounts_made_before_from_their_email_and_forgets_the_na
     accounts = {uuid.uuid4(): ("awa.diallo@x.org", "Awa Diallo"),
                 uuid.uuid4(): ("jean-marc_kone+ops@x.org", "Jean-Marc Kone"),
                 uuid.uuid4(): ("moussa@x.org", "Moussa"),
-                uuid.uuid4(): ("..@x.org", "..@x.org")}
+                uuid.uuid4(): ("..@x.org", "..@x.org"),
+                # The same name twice in one organisation: the second (by email) carries its email.
+                uuid.uuid4(): ("awa.diallo@y.org", "Awa Diallo (awa.diallo@y.org)")}
     with engine.begin() as conn:
         conn.execute(ids("INSERT INTO organisation (id, slug, name, created_at) VALUES (:id, 'o', 'O', "
                          "'2026-01-01 00:00:00')", "id"), {"id": org})

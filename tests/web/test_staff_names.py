@@ -160,3 +160,20 @@ def test_the_complaint_form_names_staff_by_name(app, org):
     names = re.findall(r'<option value="[0-9a-f-]{36}">([^<·]+) · ', page)
     assert names == ["Awa Diallo", "Ibrahim Coulibaly", "Mariam Traoré", "Moussa Keïta"]  # by name
     _no_email(page)
+
+
+def test_two_accounts_of_an_organisation_never_share_a_name(app, uow, org):
+    # Pickers show names, and some choices decide who may read what (the staff a complaint names never see it).
+    admin = _client(app, "admin@example.org")
+    taken = "Un autre compte de l&#39;organisation porte ce nom"
+    response = _post(admin, "/admin/users", **NEW, display_name="awa  DIALLO")
+    assert response.status_code == 400 and taken in response.get_data(as_text=True)
+    same = {"role": "caseworker", "language": "fr", "is_active": "y", "team": ""}
+    page = f"/admin/users/{org['moussa_id']}"
+    response = _post(admin, page, display_name="Awa Diallo", **same)
+    assert response.status_code == 400 and taken in response.get_data(as_text=True)
+    with uow() as session:
+        assert session.get(User, org["moussa_id"]).display_name == "Moussa Keïta"
+        other = make_organisation(session)  # another organisation's Awa Diallo is another person's business
+        make_user(session, other, email="awa@other.example.org", display_name="Awa Diallo")
+    assert _post(admin, "/admin/users", **NEW, display_name="Awa Diallo Sangaré").status_code == 302

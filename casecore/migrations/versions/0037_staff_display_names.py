@@ -32,9 +32,16 @@ def readable_name(email: str) -> str:
 def upgrade() -> None:
     op.add_column("user_account", sa.Column("display_name", sa.String(NAME_LENGTH), nullable=True))
     connection = op.get_bind()
-    for user_id, email in connection.execute(sa.text("SELECT id, email FROM user_account")).all():
+    taken: set[tuple[str, str]] = set()
+    rows = connection.execute(sa.text("SELECT id, email, organisation_id FROM user_account ORDER BY email")).all()
+    for user_id, email, organisation_id in rows:
+        name = readable_name(email)
+        if (str(organisation_id), name.lower()) in taken:
+            # Two accounts of one organisation never share a name (pickers show names): the email tells them apart.
+            name = f"{name} ({email})"[:NAME_LENGTH]
+        taken.add((str(organisation_id), name.lower()))
         connection.execute(sa.text("UPDATE user_account SET display_name = :name WHERE id = :id"),
-                           {"name": readable_name(email), "id": user_id})
+                           {"name": name, "id": user_id})
     with op.batch_alter_table("user_account") as batch:
         batch.alter_column("display_name", existing_type=sa.String(NAME_LENGTH), nullable=False)
 
