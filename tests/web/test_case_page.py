@@ -30,7 +30,9 @@ def world(app, uow):
     with uow() as session:
         org = make_organisation(session)
         places = make_locations(session)
-        people = {role: make_user(session, org, role=kind, language="fr") for role, kind in [
+        # Staff names of their own: a factory's ("Awa Diallo (8)") could share the child's first name.
+        people = {role: make_user(session, org, role=kind, language="fr", display_name=f"Staff {role}")
+                  for role, kind in [
             ("lead", "supervisor"), ("other_lead", "supervisor"), ("worker", "caseworker"),
             ("other_worker", "caseworker"), ("admin", "admin"), ("focal", "focal_point")]}
         team = Team(organisation_id=org.id, name="Equipe A", supervisor_id=people["lead"].id)
