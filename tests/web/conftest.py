@@ -24,6 +24,14 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def client_for(app, email):
+    """A test client logged in as email, through the real login form."""
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    return client
+
+
 def assert_in_web_catalogues(method_map: list[tuple[str, str]]) -> set[str]:
     """Every string the files of method_map translate is in fr and en web.po, with a French text; returns them."""
     root = LOCALE_DIR.parent

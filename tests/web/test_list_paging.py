@@ -19,7 +19,7 @@ from casecore.handoff.models import Handoff
 from casecore.paging import PAGE_SIZE
 from casecore.reports.committees import register_member
 from tests.factories import make_case, make_organisation, make_report, make_user
-from tests.web.conftest import PASSWORD, csrf_from
+from tests.web.conftest import client_for
 
 EXTRA = 3  # rows on the second page
 
@@ -41,12 +41,6 @@ def people(uow):
         return {"org": org.id, "slug": org.slug, "other": other.id, "other_slug": other.slug,
                 "other_lead": other_lead.id, **{role: (user.email, user.id) for role, user in users.items()}}
 
-
-def client_for(app, email):
-    client = app.test_client()
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    return client
 
 
 def _minutes(n):

@@ -17,7 +17,7 @@ from casecore.people.models import Team
 from casecore.references import LOOK_ALIKES, new_reference
 from casecore.reports.models import Report
 from tests.factories import make_case, make_organisation, make_report, make_user
-from tests.web.conftest import PASSWORD, assert_in_web_catalogues, csrf_from
+from tests.web.conftest import assert_in_web_catalogues, client_for
 from tests.web.test_complaint_pages import make_complaint
 
 NOT_FOUND = "No report, case or complaint with this reference that you may see."
@@ -28,13 +28,6 @@ def app(any_db_app):
     """The app on each database in turn."""
     return any_db_app
 
-
-def client_for(app, email):
-    """A test client logged in as email, through the real form."""
-    client = app.test_client()
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    return client
 
 
 @pytest.fixture

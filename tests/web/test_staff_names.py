@@ -11,7 +11,7 @@ from casecore.audit import AuditEvent, record_event
 from casecore.cases.models import Case
 from casecore.people.models import Team, User
 from tests.factories import make_case, make_organisation, make_report, make_user
-from tests.web.conftest import PASSWORD, csrf_from
+from tests.web.conftest import client_for, csrf_from
 
 NEW = {"email": "awa.diallo@example.org", "phone": "76 70 14 30", "password": "long enough pw", "role": "caseworker",
        "language": "fr"}
@@ -22,13 +22,6 @@ def app(any_db_app):
     """On SQLite and PostgreSQL in turn: pickers and lists order by name in each database's collation."""
     return any_db_app
 
-
-def _client(app, email):
-    """A test client logged in as email, through the real form."""
-    client = app.test_client()
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    return client
 
 
 def _post(client, path, page=None, **data):
@@ -66,7 +59,7 @@ def _no_email(html: str) -> None:
 
 
 def test_a_new_account_needs_a_name_of_at_most_120_characters(app, uow, org):
-    admin = _client(app, "admin@example.org")
+    admin = client_for(app, "admin@example.org")
     for name in (None, "", "   ", "x" * 121):
         data = {**NEW, **({} if name is None else {"display_name": name})}
         response = _post(admin, "/admin/users", **data)
@@ -85,7 +78,7 @@ def test_a_new_account_needs_a_name_of_at_most_120_characters(app, uow, org):
 
 
 def test_an_administrator_renames_an_account_and_the_renaming_is_audited(app, uow, org):
-    admin = _client(app, "admin@example.org")
+    admin = client_for(app, "admin@example.org")
     page = f"/admin/users/{org['awa_id']}"
     html = admin.get(page).get_data(as_text=True)
     assert "<h1>Awa Diallo</h1>" in html and "a.diallo@example.org" in html and 'value="Awa Diallo"' in html
@@ -104,12 +97,12 @@ def test_an_administrator_renames_an_account_and_the_renaming_is_audited(app, uo
     assert done == [(org["admin_id"], "user.updated", awa), (org["admin_id"], "user.renamed", awa),
                     (org["admin_id"], "user.updated", awa)]
     # Supervisors read it in the administration log.
-    log = _client(app, "m.traore@example.org").get("/access").get_data(as_text=True)
+    log = client_for(app, "m.traore@example.org").get("/access").get_data(as_text=True)
     assert "A renommé un compte" in log and "Ibrahim Coulibaly" in log
 
 
 def test_only_whoever_manages_people_renames_an_account(app, uow, org):
-    lead = _client(app, "m.traore@example.org")
+    lead = client_for(app, "m.traore@example.org")
     response = lead.post(f"/admin/users/{org['awa_id']}", data={
         "csrf_token": csrf_from(lead.get("/triage").get_data(as_text=True)), "display_name": "Quelqu'un",
         "role": "caseworker", "language": "fr", "is_active": "y"})
@@ -119,7 +112,7 @@ def test_only_whoever_manages_people_renames_an_account(app, uow, org):
 
 
 def test_the_header_pickers_case_list_timeline_and_audit_trail_show_names_not_emails(app, uow, org):
-    lead = _client(app, "m.traore@example.org")
+    lead = client_for(app, "m.traore@example.org")
     triage = lead.get("/triage").get_data(as_text=True)
     assert re.search(r'<a class="who" href="/password"[^>]*>Mariam Traoré</a>', triage)
     _no_email(triage)
@@ -156,7 +149,7 @@ def test_the_header_pickers_case_list_timeline_and_audit_trail_show_names_not_em
 
 
 def test_the_complaint_form_names_staff_by_name(app, org):
-    page = _client(app, "m.keita@example.org").get("/complaints/new").get_data(as_text=True)
+    page = client_for(app, "m.keita@example.org").get("/complaints/new").get_data(as_text=True)
     names = re.findall(r'<option value="[0-9a-f-]{36}">([^<·]+) · ', page)
     assert names == ["Awa Diallo", "Ibrahim Coulibaly", "Mariam Traoré", "Moussa Keïta"]  # by name
     _no_email(page)
@@ -164,7 +157,7 @@ def test_the_complaint_form_names_staff_by_name(app, org):
 
 def test_two_accounts_of_an_organisation_never_share_a_name(app, uow, org):
     # Pickers show names, and some choices decide who may read what (the staff a complaint names never see it).
-    admin = _client(app, "admin@example.org")
+    admin = client_for(app, "admin@example.org")
     taken = "Un autre compte de l&#39;organisation porte ce nom"
     response = _post(admin, "/admin/users", **NEW, display_name="awa  DIALLO")
     assert response.status_code == 400 and taken in response.get_data(as_text=True)
