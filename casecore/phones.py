@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -21,12 +22,24 @@ def normalise_phone(raw: str, default_region: str | None = None) -> str:
         text = text[len("whatsapp:"):]
     if not text:
         raise InvalidPhoneNumber("empty phone number")
-    try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else default_region)
-    except phonenumbers.NumberParseException:
-        raise InvalidPhoneNumber("unreadable phone number: give it in international form, e.g. +22376701430") from None
-    if not phonenumbers.is_valid_number(number):
+    e164 = _parsed(text, None if text.startswith("+") else default_region)
+    if e164 is None:
+        raise InvalidPhoneNumber("unreadable phone number: give it in international form, e.g. +22376701430")
+    if not e164:
         raise InvalidPhoneNumber("not a valid phone number")
+    return e164
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str, region: str | None) -> str | None:
+    """E.164 for text, "" for a number that is not valid, None for text that is no number: remembered, being a pure
+    function of its arguments, and parsing is most of what keying a number costs (every USSD step, every message)."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

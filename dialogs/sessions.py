@@ -70,7 +70,11 @@ def answer_menu_step(
     # resolves: known before anything is read, so it is written in the same round trip as the reads.
     pointer = {resume_key: (DialogState(ctx.session_id, POINTER, {}, list(inputs)), times.resume_window)}
     try:
-        state, unfinished = store.exchange([session_key, resume_key], pointer if inputs else {})
+        # The number's unfinished conversation matters only on a first step (it may be offered): later steps do
+        # not read (nor open) it.
+        state, *found = store.exchange([session_key, resume_key] if not inputs else [session_key],
+                                       pointer if inputs else {})
+        unfinished = found[0] if found else None
     except StoreUnavailable as exc:
         # AT resends every input, so the session goes on without its record: no resume, nothing remembered.
         log.warning("dialog store unavailable (%s); USSD session %s goes on without state", exc, ctx.session_id)

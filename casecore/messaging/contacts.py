@@ -5,8 +5,10 @@ Every write is one INSERT ... ON CONFLICT, so two first messages from the same n
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -14,23 +16,35 @@ from casecore.base import utcnow
 from casecore.db import dialect_insert
 from casecore.messaging.models import CommunityContact
 from casecore.phones import sender_phone
+from casecore.sealing import lookup_key
 
 _TABLE = CommunityContact.__table__
+# Built once: the first screen of every USSD session reads the number's language, and the language step writes it;
+# a statement built per call cost more than the query (SQLAlchemy keys its cache on the statement's structure).
+_LANGUAGE = select(_TABLE.c.language).where(_TABLE.c.phone_key == bindparam("phone_key"))
+
+
+@cache
+def _remember_statement(session_dialect: str):
+    """INSERT ... ON CONFLICT setting the language, for one dialect."""
+    insert = (postgresql if session_dialect == "postgresql" else sqlite).insert(_TABLE).values(
+        phone=bindparam("phone"), phone_key=bindparam("phone_key"), language=bindparam("language"),
+        updated_at=bindparam("now"))
+    return insert.on_conflict_do_update(index_elements=["phone_key"], set_={
+        "language": insert.excluded.language, "updated_at": insert.excluded.updated_at})
 
 
 def remember_language(session: Session, phone: str, language: str) -> None:
     """Remember the language this number chose, for every later conversation and message."""
     taxonomy.require(language, taxonomy.COMMUNITY_LANGUAGES, "language")
-    now = utcnow()
-    insert = dialect_insert(session, _TABLE).values(phone=sender_phone(phone), language=language, updated_at=now)
-    session.execute(
-        insert.on_conflict_do_update(index_elements=["phone_key"], set_={"language": language, "updated_at": now})
-    )
+    number = sender_phone(phone)
+    session.execute(_remember_statement(session.connection().dialect.name),
+                    {"phone": number, "phone_key": lookup_key(number), "language": language, "now": utcnow()})
 
 
 def language_for(session: Session, phone: str) -> str | None:
     """The language this number chose, or None when it never chose one."""
-    return session.scalar(select(CommunityContact.language).where(CommunityContact.phone == sender_phone(phone)))
+    return session.execute(_LANGUAGE, {"phone_key": lookup_key(sender_phone(phone))}).scalar()
 
 
 def language_and_change(session: Session, phone: str) -> tuple[str | None, datetime | None]:
