@@ -23,6 +23,7 @@ from app import (
     webhooks,
 )
 from app.auth.sessions import PeopleOnlySessionInterface
+from app.web.dispatch import RelaisFlask
 from bootstrap import bootstrap, configure_logging
 from settings import Settings
 
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = runtime.settings
     _warn_about_open_doors(settings)
     # No Flask static route: app.web.static_files serves app/static from memory, gzipped, under hashed URLs.
-    app = Flask(__name__, static_folder=None)
+    app = RelaisFlask(__name__, static_folder=None)
     # Before any template is compiled: every value a page prints shows its invisible characters (pages.py).
     app.jinja_options = {**app.jinja_options, "finalize": web.pages.shown_on_page}
     app.config.update(

@@ -17,6 +17,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.runtime import runtime
+from app.web.dispatch import transport_security
 from app.web.pages import page_gettext, page_language
 from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
 from app.web.rate_limits import RateLimiter, parse_rate
@@ -248,13 +249,8 @@ def _require_login():
     return redirect(url_for("auth.login", next=wanted))
 
 
-# Served over HTTPS only (the session cookie is Secure): browsers are told to keep to it for a year.
-HSTS = "max-age=31536000; includeSubDomains"
-
-
 def _secure_headers(response):
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    transport_security(response)
     if not _is_webhook():
         # Pages hold children's data: never cached, never framed (X-Frame-Options for browsers without CSP
         # frame-ancestors), nothing loaded from elsewhere, no <base> to redirect relative links.
