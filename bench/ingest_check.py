@@ -107,6 +107,19 @@ def tree_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def group_cpu_with_children(pgid: int) -> float:
+    """User + system CPU seconds of a process group's live processes and of the children they reaped (RQ's worker
+    forks a work horse per job: its CPU is only seen once reaped)."""
+    ticks = 0
+    for pid in group_members(pgid):
+        try:
+            fields = _stat_fields(pid)
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def group_members(pgid: int) -> list[int]:
     """The live processes of a process group."""
     pids = []

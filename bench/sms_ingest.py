@@ -27,12 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import postgres_database  # noqa: E402
-from bench.ingest_check import check, gunicorn_workers, recipients, resident_mb, tree_cpu_seconds, waiting  # noqa: E402
+from bench.ingest_check import (  # noqa: E402
+    check,
+    group_cpu_with_children,
+    gunicorn_workers,
+    recipients,
+    resident_mb,
+    tree_cpu_seconds,
+    waiting,
+)
 from bench.ingest_load import TWILIO_ACCOUNT, TWILIO_NUMBER, TWILIO_WHATSAPP, Clients, Plan, Target  # noqa: E402
 from bench.servers import (  # noqa: E402
     BENCH_KEYS,
     Gunicorn,
-    group_cpu_seconds,
     machine_description,
     machine_ticks,
     prepare_database,
@@ -203,7 +210,7 @@ def drain_inbox(args, env: dict[str, str], database_url: str, tmp: Path, stack: 
     left = waiting(database_url)
     while any(left) and time.monotonic() - started < args.drain_timeout:
         time.sleep(2)
-        cpu = sum(group_cpu_seconds(worker.pid) for worker in workers)
+        cpu = sum(group_cpu_with_children(worker.pid) for worker in workers)
         left = waiting(database_url)
     seconds = time.monotonic() - started
     for worker in workers:
