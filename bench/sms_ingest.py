@@ -122,7 +122,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure the webhook only: no workers, no check (for profiling)")
     parser.add_argument("--profile", metavar="DIR", help="py-spy every gunicorn worker during the window into DIR")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/ingest_results.md")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not (1 <= args.concurrency <= 250 and 1 <= args.processes <= 8):
+        parser.error("at most 250 client threads in at most 8 processes (each sender's number must be its own)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
