@@ -107,6 +107,27 @@ def enqueue_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
     return _enqueue_once(sibling(queue, BACKGROUND), INBOUND_JOB, inbound_job_id(inbound_id), str(inbound_id))
 
 
+def enqueue_new_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
+    """Enqueue the handling of a message the webhook has just stored for the first time; False when Redis is down.
+
+    One round trip, where enqueue_inbound's look-up-free unique enqueue takes two (RQ registers the queue in a
+    transaction of its own, then runs its unique-job script): no job can hold the id of a row just inserted. Should
+    the scheduler's sweep enqueue it too (the webhook stalled past ALERT_SWEEP_AFTER_SECONDS), the second run finds
+    the message handled and does nothing.
+    """
+    job_id = inbound_job_id(inbound_id)
+    try:
+        pipe = queue.connection.pipeline(transaction=False)
+        sibling(queue, BACKGROUND).enqueue_call(
+            INBOUND_JOB, args=(str(inbound_id),), job_id=job_id, failure_ttl=FAILURE_TTL,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS), pipeline=pipe)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("could not enqueue %s (%s); the scheduler will enqueue it again", job_id, exc.__class__.__name__)
+        return False
+    return True
+
+
 def deadline_job_id(deadline_id: str | uuid.UUID) -> str:
     """The one job id for alerting about a deadline (its warning, later its passing)."""
     return f"deadline-{deadline_id}"

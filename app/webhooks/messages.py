@@ -18,7 +18,7 @@ from channels.africastalking_sms import parse_africastalking_sms
 from channels.inbound import InboundText, InvalidInbound
 from channels.twilio_messages import EMPTY_TWIML, parse_twilio_message
 from dialogs.keywords import START, STOP
-from workers.queueing import enqueue_inbound
+from workers.queueing import enqueue_new_inbound
 
 log = logging.getLogger(__name__)
 
@@ -93,5 +93,5 @@ def accept_inbound(message: InboundText, enqueue: bool = True, limited: bool = F
         log.warning("inbound message %s stored, not handled: too many messages from its number", stored.id)
     elif enqueue:
         # If Redis is down the scheduler's sweep enqueues it later; the provider still gets its answer.
-        enqueue_inbound(rt.queue, stored.id)
+        enqueue_new_inbound(rt.queue, stored.id)
     return stored.id
