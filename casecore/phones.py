@@ -58,9 +58,6 @@ def mask_phone(e164: str | None) -> str:
     return f"+{country}{'*' * hidden}{digits[-2:]}"
 
 
-# Remembered: a pure function of its argument, and parsing is its costly part (every inbound message stores its
-# sender's number: 3-4% of the webhook's CPU before).
-@lru_cache(maxsize=4096)
 def sender_phone(raw: str) -> str:
     """A number as a provider sent it, in E.164 (no "whatsapp:"); InvalidPhoneNumber unless it is international.
 
