@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test install bench bench-cases bench-alert clean
+.PHONY: run test install bench bench-cases bench-alert bench-worker clean
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_local.py
@@ -20,6 +20,9 @@ bench-cases: $(STAMP)
 
 bench-alert: $(STAMP)
 	$(BIN)/python bench/alert_behind_backlog.py $(ARGS)
+
+bench-worker: $(STAMP)
+	$(BIN)/python bench/worker_throughput.py $(ARGS)
 
 install: $(STAMP)
 

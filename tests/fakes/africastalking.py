@@ -55,9 +55,10 @@ class _Handler(FakeHandler):
         form = self._form(raw)
         answer = self.fake._take_answer()
         status, body, content_type = self._answer(form, answer)
+        recipients = json.loads(body)["SMSMessageData"]["Recipients"] if content_type == "application/json" else []
         self.fake._record({
             "path": self.path, "headers": dict(self.headers.items()), "form": form, "http_status": status,
-            "at": datetime.now(timezone.utc).isoformat(),
+            "at": datetime.now(timezone.utc).isoformat(), "recipients": recipients,
         })
         self._reply(answer, status, body, content_type)
 
@@ -76,7 +77,8 @@ class _Handler(FakeHandler):
 class FakeAfricasTalking(FakeProvider):
     """The fake server: records every request, answers from a queue of one-shot answers, then the default.
 
-    Each of `requests` is {"path", "headers", "form", "http_status", "at"}; `url` is the full messaging URL, for
+    Each of `requests` is {"path", "headers", "form", "http_status", "at", "recipients"} (the Recipients entries
+    answered); `url` is the full messaging URL, for
     AT_API_URL.
     """
 
