@@ -7,10 +7,12 @@ code path as production: stored in the inbox, their jobs enqueued), `--senders` 
 - inbound: ONE `python -m workers.worker --burst --queues background` pinned to one core (`taskset -c 0`) answers
   them: the dialogue played, the reply written to the outbox and its send job enqueued on the replies queue;
 - sending: ONE `python -m workers.worker --burst --queues replies`, pinned the same way, sends those replies to a fake
-  Africa's Talking messaging API on 127.0.0.1 (tests/fakes/africastalking.py, answering as the real one does).
+  Africa's Talking messaging API on 127.0.0.1 (tests/fakes/africastalking.py, answering as the real one does), one
+  call per SMS, or with `--at-bulk N` up to N numbers of the same text in one call (AT_BULK_RECIPIENTS).
 
 Each phase reports messages a second and the worker's CPU ms a message over the window from its first to its last
-message (start-up excluded), Redis commands a message (INFO commandstats), and the machine's busy %. At the end
+message (start-up excluded), SQL statements a message (bench/counting_worker.py counts them in the worker), Redis
+commands a message (INFO commandstats, every client's), and the machine's busy %. At the end
 every message is checked: each inbound message processed once with one reply, each reply sent once, each
 recipient the fake saw matched by its messageId to exactly one outbox row (nothing lost, nothing twice).
 """
@@ -57,13 +59,15 @@ class Phase:
     redis_commands: int
     busy_percent: float
     startup_seconds: float
+    queries_per_message: float  # over the whole run, start-up included
 
     def line(self) -> str:
         rate = self.messages / self.seconds if self.seconds else float("inf")
         verdict = "met" if rate >= TARGET_PER_SECOND else "MISSED"
         return (f"| {self.name} | {self.messages} | {rate:.1f} ({verdict}) | "
                 f"{1000 * self.cpu_seconds / max(self.messages, 1):.2f} | "
-                f"{self.redis_commands / max(self.messages, 1):.1f} | {self.busy_percent:.0f}% | "
+                f"{self.queries_per_message:.1f} | {self.redis_commands / max(self.messages, 1):.1f} | "
+                f"{self.busy_percent:.0f}% | "
                 f"{self.startup_seconds:.1f} |")
 
 
@@ -93,13 +97,15 @@ def post_messages(client, count: int, senders: int) -> None:
 def run_worker(name: str, queues: str, env: dict[str, str], count_done, total: int, redis_connection,
                log_path: Path, core: str, py_spy: Path | None) -> Phase:
     """One burst worker on queues, pinned to core; measured from its first finished message to its last."""
-    command = [sys.executable, "-m", "workers.worker", "--burst", "--queues", queues]
+    # The Procfile's worker (workers.worker's main), its SQL statements counted.
+    count_file = log_path.with_suffix(".queries")
+    command = [sys.executable, str(ROOT / "bench" / "counting_worker.py"), "--burst", "--queues", queues]
     if core != "none":
         command = ["taskset", "-c", core, *command]
     log = log_path.open("wb")
     started = time.monotonic()
-    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    worker = subprocess.Popen(command, cwd=ROOT, env={**env, "BENCH_QUERY_COUNT_FILE": str(count_file)},
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     spy = None
     if py_spy is not None:
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses",
@@ -130,8 +136,9 @@ def run_worker(name: str, queues: str, env: dict[str, str], count_done, total: i
     if done < total:
         raise SystemExit(f"{name}: only {done} of {total} done; the worker's log: {log_path}")
     busy = 100 * (ticks1[0] - ticks0[0]) / max(ticks1[1] - ticks0[1], 1)
+    statements = int(count_file.read_text()) if count_file.exists() else -1
     return Phase(name, done - first_done, last_at - first_at, cpu1 - cpu0, commands1 - commands0, busy,
-                 first_at - started)
+                 first_at - started, statements / total)
 
 
 def check_once(runtime, fake, total: int) -> str:
@@ -143,7 +150,8 @@ def check_once(runtime, fake, total: int) -> str:
     with runtime.unit_of_work() as session:
         inbound = list(session.execute(select(InboundMessage.id, InboundMessage.status)))
         replies = list(session.execute(select(OutboundMessage.purpose_key, OutboundMessage.status,
-                                              OutboundMessage.provider_message_id, OutboundMessage.attempts)))
+                                              OutboundMessage.provider_message_id, OutboundMessage.attempts,
+                                              OutboundMessage.body)))
     problems = []
     if len(inbound) != total or any(row.status != "processed" for row in inbound):
         problems.append(f"inbox: {Counter(row.status for row in inbound)} of {total}")
@@ -159,8 +167,9 @@ def check_once(runtime, fake, total: int) -> str:
                         f"{len(recorded)} ids")
     if problems:
         raise SystemExit("NOT handled exactly once: " + "; ".join(problems))
-    return (f"{total} inbound messages processed once, {len(replies)} replies each sent once "
-            f"({len(fake.requests)} calls to the fake Africa's Talking)")
+    # Bulk sending puts one text to several numbers in a call: how many different texts there were says how much.
+    return (f"{total} inbound messages processed once, {len(replies)} replies ({len({r.body for r in replies})} "
+            f"different texts) each sent once ({len(fake.requests)} calls to the fake Africa's Talking)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -169,6 +178,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default="postgresql" if postgres_bindir() or os.environ.get("TEST_POSTGRES_URL") else "sqlite")
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--senders", type=int, default=400)
+    parser.add_argument("--at-bulk", type=int, default=1, metavar="N",
+                        help="AT_BULK_RECIPIENTS for the sending worker: up to N numbers of one text in one call")
     parser.add_argument("--core", default="0", help="the core the worker is pinned to (taskset -c), or none")
     parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
                         help="record each worker with py-spy (raw stacks, all its processes) into DIR")
@@ -229,15 +240,16 @@ def main(argv: list[str] | None = None) -> int:
         phases = [
             run_worker("inbound (dialogue + reply in the outbox)", "background", env, processed, args.messages,
                        runtime.redis, Path(tmp) / "inbound.log", args.core, spy("inbound")),
-            run_worker("sending (Africa's Talking, fake on 127.0.0.1)", "replies", env, sent, args.messages,
+            run_worker(f"sending (Africa's Talking, fake on 127.0.0.1; AT_BULK_RECIPIENTS={args.at_bulk})", "replies",
+                       {**env, "AT_BULK_RECIPIENTS": str(args.at_bulk)}, sent, args.messages,
                        runtime.redis, Path(tmp) / "sending.log", args.core, spy("sending")),
         ]
         checked = check_once(runtime, fake, args.messages)
         print(f"Machine: {machine_description()}; database {args.db}; worker pinned to core {args.core}")
         print(f"{args.messages} messages, {args.senders} numbers; target {TARGET_PER_SECOND}/s each; {checked}")
-        print("| phase | messages in window | messages/s | worker CPU ms/message | Redis commands/message "
-              "| machine busy | worker start-up s |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| phase | messages in window | messages/s | worker CPU ms/message | SQL statements/message "
+              "| Redis commands/message | machine busy | worker start-up s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for phase in phases:
             print(phase.line())
         return 0 if all(p.messages >= p.seconds * TARGET_PER_SECOND for p in phases) else 1
