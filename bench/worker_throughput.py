@@ -64,8 +64,10 @@ class Phase:
     def line(self) -> str:
         rate = self.messages / self.seconds if self.seconds else float("inf")
         verdict = "met" if rate >= TARGET_PER_SECOND else "MISSED"
+        # How much of its core the worker got: on a busy machine, messages/s is this share of what it could do.
+        share = 100 * self.cpu_seconds / self.seconds if self.seconds else 0.0
         return (f"| {self.name} | {self.messages} | {rate:.1f} ({verdict}) | "
-                f"{1000 * self.cpu_seconds / max(self.messages, 1):.2f} | "
+                f"{1000 * self.cpu_seconds / max(self.messages, 1):.2f} | {share:.0f}% | "
                 f"{self.queries_per_message:.1f} | {self.redis_commands / max(self.messages, 1):.1f} | "
                 f"{self.busy_percent:.0f}% | "
                 f"{self.startup_seconds:.1f} |")
@@ -247,9 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         checked = check_once(runtime, fake, args.messages)
         print(f"Machine: {machine_description()}; database {args.db}; worker pinned to core {args.core}")
         print(f"{args.messages} messages, {args.senders} numbers; target {TARGET_PER_SECOND}/s each; {checked}")
-        print("| phase | messages in window | messages/s | worker CPU ms/message | SQL statements/message "
-              "| Redis commands/message | machine busy | worker start-up s |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("| phase | messages in window | messages/s | worker CPU ms/message | worker's share of its core "
+              "| SQL statements/message | Redis commands/message | machine busy | worker start-up s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for phase in phases:
             print(phase.line())
         return 0 if all(p.messages >= p.seconds * TARGET_PER_SECOND for p in phases) else 1
