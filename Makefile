@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test install bench bench-cases bench-alert bench-ingest clean
+.PHONY: run test install bench bench-cases bench-alert bench-ingest bench-worker clean
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_local.py
@@ -23,6 +23,9 @@ bench-alert: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/sms_ingest.py $(ARGS)
+
+bench-worker: $(STAMP)
+	$(BIN)/python bench/worker_throughput.py $(ARGS)
 
 install: $(STAMP)
 

@@ -58,6 +58,8 @@ class Settings:
     AT_API_KEY: str = ""
     AT_SENDER_ID: str = ""
     AT_API_URL: str = "https://api.sandbox.africastalking.com/version1/messaging"
+    # Numbers one call to AT's messaging API may send the same text to (bulk sending); 1: one call per SMS.
+    AT_BULK_RECIPIENTS: int = 1
     AT_WEBHOOK_TOKEN: str = ""
     # Hosts a WhatsApp file may be fetched from besides TWILIO_API_URL's (where Twilio redirects media to);
     # `*.domain` for its subdomains. Internal addresses are never fetched from, but in DEVELOPMENT.

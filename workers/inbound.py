@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.exceptions import RedisError
@@ -11,8 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bootstrap import Runtime
 from casecore.cases.media import attach_sender_media
 from casecore.i18n import gettext_for
-from casecore.messaging.inbox import RECEIVED, get_inbound, mark_processed
-from casecore.messaging.media import MEDIA_RECEIVED, declared_types, pending_media
+from casecore.messaging.inbox import RECEIVED, InboundSnapshot, get_inbound, mark_processed
+from casecore.messaging.media import MEDIA_RECEIVED, media_of
 from casecore.messaging.outbox import queue_message
 from casecore.messaging.sms_length import measure_sms
 from channels.sms.encoding import to_gsm7
@@ -45,12 +46,33 @@ def reply_backend(runtime: Runtime, provider: str) -> str:
     return provider
 
 
+@dataclass(frozen=True)
+class InboundWork:
+    """An inbox row to answer, the types its items declared and the ids of those still to fetch."""
+
+    inbound: InboundSnapshot
+    media_types: list[str]
+    to_fetch: list[uuid.UUID]
+
+
+def read_inbound(session, inbound_id: str | uuid.UUID) -> InboundWork:
+    """What answering a message needs, read in the caller's transaction (two queries)."""
+    inbound = get_inbound(session, inbound_id)
+    media_types, to_fetch = media_of(session, inbound.id)
+    return InboundWork(inbound, media_types, to_fetch)
+
+
 def process_inbound(runtime: Runtime, inbound_id: str | uuid.UUID) -> tuple[list[uuid.UUID], list]:
     """Answer one stored inbound message once; returns the outbox ids to send and the conversation's events."""
     with runtime.unit_of_work() as session:
-        inbound = get_inbound(session, inbound_id)
-        media_types = declared_types(session, inbound.id)
-        to_fetch = pending_media(session, inbound.id)
+        work = read_inbound(session, inbound_id)
+    return answer_inbound(runtime, work)
+
+
+def answer_inbound(runtime: Runtime, work: InboundWork) -> tuple[list[uuid.UUID], list]:
+    """Play the dialogue for a message read by read_inbound and write its reply, unless it was handled already;
+    returns the outbox ids to send and the conversation's events."""
+    inbound, media_types, to_fetch = work.inbound, work.media_types, work.to_fetch
     if inbound.status != RECEIVED:
         # Handled already, or limited: its number sent too many messages to have this one answered.
         log.info("inbound message %s is %s: not handled", inbound.id, inbound.status)

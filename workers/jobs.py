@@ -9,12 +9,11 @@ from casecore.cases.media import attach_waiting_media
 from casecore.handoff.modes import mode_of
 from casecore.handoff.queue import hand_over_new_report
 from casecore.ids import parse_id
-from casecore.messaging.inbox import get_inbound
 from casecore.messaging.whatsapp_window import release_held
 from casecore.reports.alerts import queue_report_alerts
 from casecore.reports.models import Report
 from workers.followups import follow_up
-from workers.inbound import process_inbound
+from workers.inbound import answer_inbound, read_inbound
 from workers.media import fetch_media
 from workers.queueing import enqueue_handoff, enqueue_send, follow_up_queue
 from workers.sending import reconcile_one, send_one
@@ -73,10 +72,11 @@ def handle_inbound(inbound_id: str) -> int:
     """Answer one inbound SMS or WhatsApp message and enqueue the reply; returns how many sends were enqueued."""
     runtime = bootstrap()
     with runtime.unit_of_work() as session:
-        inbound = get_inbound(session, inbound_id)
+        # One transaction reads the message for the dialogue and, for WhatsApp, releases what the window held.
+        work = read_inbound(session, inbound_id)
         # A WhatsApp message opens the 24-hour window: what was held for the number may go now.
-        released = release_held(session, inbound.phone) if inbound.channel == "whatsapp" else []
-    outbound_ids, events = process_inbound(runtime, inbound_id)
+        released = release_held(session, work.inbound.phone) if work.inbound.channel == "whatsapp" else []
+    outbound_ids, events = answer_inbound(runtime, work)
     outbound_ids = released + outbound_ids
     queue = follow_up_queue(runtime)
     for message_id in outbound_ids:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import timedelta
+from functools import lru_cache
 
+import redis
 from rq import Queue
 
 from bootstrap import Runtime
@@ -18,6 +20,7 @@ from casecore.errors import InvalidInput
 from casecore.messaging.outbox import (
     OUTSIDE_WINDOW_REASON,
     OutboundSnapshot,
+    claim_alike,
     claim_for_sending,
     due_time,
     provider_ids_in_use,
@@ -29,6 +32,7 @@ from casecore.messaging.whatsapp_window import outside_window, window_open
 from channels.sms import OutboundSms, SendResult, SmsBackend, SmsConfigError, make_sms_backend
 from channels.sms.encoding import to_gsm7
 from channels.sms.twilio_content import CONTENT_CACHE_OPTION, content_cache_for
+from settings import Settings
 from workers.queueing import enqueue_send, enqueue_send_at
 
 log = logging.getLogger(__name__)
@@ -38,36 +42,49 @@ LOOKUP_HORIZON = timedelta(days=1)
 
 
 def send_one(runtime: Runtime, queue: Queue, message_id: str) -> str:
-    """Send one outbox message unless it already went, is not due, or failed for good; returns its status."""
+    """Send one outbox message unless it already went, is not due, or failed for good; returns its status.
+
+    With a backend that sends in bulk (Africa's Talking), due SMS with the same text to other numbers are claimed
+    with it and go in the same call, each recording its own outcome; their own jobs then find them handled.
+    """
     now = utcnow()
     rerouted = None
+    alike: list[OutboundSnapshot] = []
     with runtime.unit_of_work() as session:
         message = claim_for_sending(session, message_id, now)
         if message is not None and _needs_window(message) and not window_open(session, message.to_phone, now):
             rerouted = _outside_window(runtime, session, message)
+        elif message is not None and _batchable(message) and (size := _batch_size(runtime, message.backend)) > 1:
+            alike = claim_alike(session, message, size - 1, now)
     if rerouted is not None:
         return _enqueue_replacements(queue, *rerouted)
     if message is None:
         log.info("outbound message %s is not due or was already handled; not sending it now", message_id)
         return "skipped"
+    batch = [message, *alike]
     try:
-        result = _backend(runtime, message.backend).send(_sms(message))
+        backend = _backend(runtime, message.backend)
+        results = backend.send_many([_sms(m) for m in batch]) if alike else [backend.send(_sms(message))]
     except SmsConfigError as exc:
         # Retrying cannot help until someone configures the provider; failing says so in the outbox.
-        result = SendResult.failed(f"not configured: {exc}")
+        results = [SendResult.failed(f"not configured: {exc}")] * len(batch)
+    result, statuses, retries = results[0], [], []
     with runtime.unit_of_work() as session:
         if result.status == "failed" and result.reason == OUTSIDE_WINDOW_REASON and _needs_window(message):
             rerouted = _outside_window(runtime, session, message)
         else:
-            status = record_send_result(session, message_id, result.status, result.provider_message_id,
-                                        result.reason, result.retry_after)
-            due = due_time(session, message_id) if status == "queued" else None
+            for sent, outcome in zip(batch, results, strict=True):
+                statuses.append(record_send_result(session, sent.id, outcome.status, outcome.provider_message_id,
+                                                   outcome.reason, outcome.retry_after))
+                if statuses[-1] == "queued":
+                    retries.append((sent, due_time(session, sent.id)))
     if rerouted is not None:
         return _enqueue_replacements(queue, *rerouted)
-    if status == "queued" and due is not None:
-        # Also found by the scheduler's sweep when due, should Redis lose this scheduled job.
-        enqueue_send_at(queue, message_id, due, message.attempts)
-    return status
+    for sent, due in retries:
+        if due is not None:
+            # Also found by the scheduler's sweep when due, should Redis lose this scheduled job.
+            enqueue_send_at(queue, sent.id, due, sent.attempts)
+    return statuses[0]
 
 
 def reconcile_one(runtime: Runtime, queue: Queue, message_id: str) -> str:
@@ -96,6 +113,18 @@ def resend_outside_window(runtime: Runtime, queue: Queue, message_id: str) -> st
         message = snapshot_in_status(session, message_id, "sent")
         rerouted = _outside_window(runtime, session, message) if message and _needs_window(message) else None
     return "settled" if rerouted is None else _enqueue_replacements(queue, *rerouted)
+
+
+def _batchable(message: OutboundSnapshot) -> bool:
+    """A plain SMS (no quick replies, no template) may share a bulk call with others of the same text."""
+    return message.channel == "sms" and not message.options and not message.content_sid
+
+
+def _batch_size(runtime: Runtime, name: str) -> int:
+    try:
+        return _backend(runtime, name).batch_size
+    except SmsConfigError:
+        return 1
 
 
 def _needs_window(message: OutboundSnapshot) -> bool:
@@ -135,5 +164,10 @@ def _backend(runtime: Runtime, name: str) -> SmsBackend:
 
     Twilio keeps the WhatsApp quick-reply contents it creates in Redis, shared by every worker.
     """
-    return make_sms_backend(name, {**dataclasses.asdict(runtime.settings),
-                                   CONTENT_CACHE_OPTION: content_cache_for(runtime.redis)})
+    return _configured_backend(runtime.settings, runtime.redis, name)
+
+
+@lru_cache(maxsize=16)
+def _configured_backend(settings: Settings, connection: redis.Redis, name: str) -> SmsBackend:
+    # Built once per settings and name, not per job: a worker runs thousands of jobs on the same ones.
+    return make_sms_backend(name, {**dataclasses.asdict(settings), CONTENT_CACHE_OPTION: content_cache_for(connection)})

