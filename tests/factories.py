@@ -4,6 +4,10 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
+from functools import cache
+from unittest import mock
+
+from werkzeug.security import generate_password_hash
 
 from casecore.accounts.users import create_user
 from casecore.base import utcnow
@@ -67,7 +71,15 @@ def make_user(session, organisation: Organisation, **overrides) -> User:
         "password": "correct horse battery", "language": "fr", "organisation_slug": organisation.slug,
     }
     values.update(overrides)
-    return create_user(session, **values)
+    with mock.patch("casecore.accounts.users.generate_password_hash", _hash_once_per_password):
+        return create_user(session, **values)
+
+
+@cache
+def _hash_once_per_password(password: str) -> str:
+    """A real hash of password, made once per process: scrypt is slow on purpose (a tenth of a second or more),
+    and a run makes thousands of accounts, most with the same password; each still logs in through the real check."""
+    return generate_password_hash(password)
 
 
 def make_receiving_service(session) -> Organisation:
