@@ -75,11 +75,15 @@ def make_user(session, organisation: Organisation, **overrides) -> User:
         return create_user(session, **values)
 
 
+# Factory accounts' passwords: still scrypt, checked at each login by the same werkzeug call, at 1/32 of the default
+# cost (n=2**10, not 2**15): a default hash or check is ~0.1 s of CPU, and a run makes thousands of accounts and logins.
+TEST_HASH_METHOD = "scrypt:1024:8:1"
+
+
 @cache
 def _hash_once_per_password(password: str) -> str:
-    """A real hash of password, made once per process: scrypt is slow on purpose (a tenth of a second or more),
-    and a run makes thousands of accounts, most with the same password; each still logs in through the real check."""
-    return generate_password_hash(password)
+    """A real scrypt hash of password, at the tests' cost, made once per process."""
+    return generate_password_hash(password, method=TEST_HASH_METHOD)
 
 
 def make_receiving_service(session) -> Organisation:
