@@ -1,8 +1,10 @@
-"""`make test`: the whole suite, on SQLite and, when PostgreSQL is installed, on a throwaway PostgreSQL too."""
+"""`make test`: the whole suite, on SQLite and, when PostgreSQL is installed, on a throwaway PostgreSQL too; in
+parallel, one pytest-xdist worker per core, unless the arguments say how (`-n 0` or `-p no:xdist`: one process)."""
 from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +51,18 @@ class ThrowawayPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# Tests go to whichever worker is free (a long browser test does not hold back a queue of short ones); each worker
+# has its own Redis, SQLite file, PostgreSQL database and ports (tests/conftest.py, tests/servers.py).
+PARALLEL = ["-n", "auto", "--dist", "worksteal"]
+
+
+def pytest_args(args: list[str]) -> list[str]:
+    """args, run in parallel unless they choose a number of workers or turn pytest-xdist off."""
+    chosen = any(arg == "-n" or arg.startswith("--numprocesses") or re.fullmatch(r"-n(\d+|auto|logical)", arg)
+                 or arg.endswith("no:xdist") for arg in args)
+    return args if chosen else [*PARALLEL, *args]
+
+
 def main(args: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     env = dict(os.environ)
@@ -63,7 +77,7 @@ def main(args: list[str]) -> int:
         else:
             print("PostgreSQL is not installed: its tests are skipped (CI installs it).")
     try:
-        return subprocess.call([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env)
+        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args(args)], cwd=ROOT, env=env)
     finally:
         if postgres is not None:
             postgres.stop()

@@ -4,6 +4,10 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
+from functools import cache
+from unittest import mock
+
+from werkzeug.security import generate_password_hash
 
 from casecore.accounts.users import create_user
 from casecore.base import utcnow
@@ -67,7 +71,19 @@ def make_user(session, organisation: Organisation, **overrides) -> User:
         "password": "correct horse battery", "language": "fr", "organisation_slug": organisation.slug,
     }
     values.update(overrides)
-    return create_user(session, **values)
+    with mock.patch("casecore.accounts.users.generate_password_hash", _hash_once_per_password):
+        return create_user(session, **values)
+
+
+# Factory accounts' passwords: still scrypt, checked at each login by the same werkzeug call, at 1/32 of the default
+# cost (n=2**10, not 2**15): a default hash or check is ~0.1 s of CPU, and a run makes thousands of accounts and logins.
+TEST_HASH_METHOD = "scrypt:1024:8:1"
+
+
+@cache
+def _hash_once_per_password(password: str) -> str:
+    """A real scrypt hash of password, at the tests' cost, made once per process."""
+    return generate_password_hash(password, method=TEST_HASH_METHOD)
 
 
 def make_receiving_service(session) -> Organisation:

@@ -104,7 +104,11 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     page.wait_for_function("document.querySelector('table.workers tbody td:last-child').textContent"
                            ".includes('Parle Bambara')")
     # Case worker, team, open cases, match: the woman who speaks Bambara first, the man above the limit of 1 next.
-    first, second = (page.locator("table.workers tbody tr").nth(n).locator("td").all_inner_texts() for n in (0, 1))
+    # Read in one go: the box, the language and the button each fetched the table, and a later answer swapping it
+    # between two reads of a cell left that cell detached (its raw text, not what the page shows).
+    first, second = page.eval_on_selector_all(
+        "table.workers tbody tr", "rows => rows.slice(0, 2).map(row => [...row.querySelectorAll('td')]"
+                                  ".map(cell => cell.innerText))")
     assert first == [WORKER_1_NAME, "Équipe Bamako", "0", "Femme · Parle Bambara"]
     assert second == [WORKER_2_NAME, "Équipe Bamako", "2 au-delà de la limite de 1",
                       "N'est pas une femme · Ne parle pas Bambara"]
