@@ -26,7 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import postgres_database, sqlite_database  # noqa: E402
-from bench.servers import BENCH_KEYS, Gunicorn, machine_description, prepare_database, procfile_web_command  # noqa: E402
+from bench.servers import (  # noqa: E402
+    BENCH_KEYS,
+    Gunicorn,
+    machine_description,
+    prepare_database,
+    procfile_web_command,
+    stop_group,
+)
 from scripts.run_tests import postgres_bindir  # noqa: E402
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -117,17 +124,6 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def _interrupt(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -167,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         web.wait_ready(port)
         workers = [start_worker(env, Path(tmp) / f"worker{n}.log") for n in range(args.workers)]
         for worker in workers:
-            stack.callback(stop, worker)
+            stack.callback(stop_group, worker)
         tally = Tally()
         until = time.monotonic() + args.seconds
         senders = [threading.Thread(target=flood, args=(port, n, until, tally)) for n in range(args.senders)]

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.servers import _stat_fields
+from bench.servers import _stat_fields, live_cpu_seconds
 
 
 @dataclass
@@ -94,17 +94,7 @@ def recipients(at_requests: list[dict], twilio_requests: list[dict]) -> list[str
 
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process and its live children (PostgreSQL's postmaster and backends)."""
-    ticks = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = _stat_fields(entry)
-        except OSError:
-            continue
-        if int(entry) == pid or int(fields[1]) == pid:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return live_cpu_seconds(lambda own, parent, _group: pid in (own, parent))
 
 
 def group_cpu_with_children(pgid: int) -> float:

@@ -49,10 +49,8 @@ class Gunicorn:
 
     def __init__(self, command: str, env: dict[str, str], log_path: Path) -> None:
         self.command, self.log_path = command, log_path
-        self._log = log_path.open("wb")
         # Access log lines go to a file, as they would go to honcho's pipe: the server pays for them either way.
-        self.process = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = start_group(command, env, log_path)
 
     def wait_ready(self, port: int, timeout: float = 30) -> None:
         """Return once the USSD URL answers 200; stop with the log's tail if it never does."""
@@ -77,16 +75,27 @@ class Gunicorn:
 
     def stop(self) -> None:
         """TERM the whole group (gunicorn's graceful stop), KILL it if it lingers."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self._log.close()
+        stop_group(self.process, timeout=15)
+
+
+def start_group(command: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`bash -c command` in a process group of its own, its output to log_path."""
+    with log_path.open("wb") as log:  # the child keeps its own copy of the file
+        return subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    """TERM a process's whole group (a graceful stop for gunicorn and RQ), KILL it if it lingers."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        except ProcessLookupError:
+            pass
 
 
 def prepare_database(url: str) -> str:
@@ -111,8 +120,8 @@ def _stat_fields(pid: str | int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes in a process group."""
+def live_cpu_seconds(wanted) -> float:
+    """User + system CPU seconds of the live processes for which wanted(pid, parent pid, process group) holds."""
     ticks = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -121,9 +130,14 @@ def group_cpu_seconds(pgid: int) -> float:
             fields = _stat_fields(entry)
         except OSError:
             continue
-        if int(fields[2]) == pgid:
+        if wanted(int(entry), int(fields[1]), int(fields[2])):
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in a process group."""
+    return live_cpu_seconds(lambda _pid, _parent, group: group == pgid)
 
 
 def process_cpu_seconds(pid: int) -> float:

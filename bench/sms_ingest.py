@@ -44,6 +44,8 @@ from bench.servers import (  # noqa: E402
     machine_ticks,
     prepare_database,
     process_cpu_seconds,
+    start_group,
+    stop_group,
 )
 
 TARGET_PER_SECOND = 1000
@@ -75,22 +77,6 @@ def wait_until_answering(port: int, web: Gunicorn, timeout: float = 30) -> None:
             conn.close()
     raise SystemExit(f"gunicorn did not answer on port {port}:\n{web.log_path.read_text(errors='replace')[-3000:]}")
 
-
-def start_process(command: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """`bash -c command` in a process group of its own."""
-    return subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=log_path.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def profile_workers(webs: list[Gunicorn], seconds: float, out: Path) -> list[subprocess.Popen]:
@@ -206,9 +192,9 @@ def drain_inbox(args, env: dict[str, str], database_url: str, tmp: Path, stack: 
     """Run the Procfile's worker line `--workers` times until every inbound message is handled and every reply
     sent (or `--drain-timeout`); how long it took, what was left and the workers' CPU."""
     started = time.monotonic()
-    workers = [start_process(procfile_command("worker"), env, tmp / f"worker{n}.log") for n in range(args.workers)]
+    workers = [start_group(procfile_command("worker"), env, tmp / f"worker{n}.log") for n in range(args.workers)]
     for worker in workers:
-        stack.callback(stop_process, worker)
+        stack.callback(stop_group, worker)
     cpu = 0.0
     left = waiting(database_url)
     while any(left) and time.monotonic() - started < args.drain_timeout:
@@ -217,7 +203,7 @@ def drain_inbox(args, env: dict[str, str], database_url: str, tmp: Path, stack: 
         left = waiting(database_url)
     seconds = time.monotonic() - started
     for worker in workers:
-        stop_process(worker)
+        stop_group(worker)
     return {"seconds": seconds, "left": left, "worker_cpu": cpu}
 
 
