@@ -8,9 +8,6 @@ kept per message id, for the check after the workers drain the inbox.
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
 import threading
 import time
 import uuid
@@ -18,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
+from bench import load
 from bench.load import Connection
 
 AT_SMS_URL = "/webhooks/africastalking/sms"
@@ -138,53 +136,8 @@ def post_messages(plan: Plan, process: int, slot: int, tally: Tally, lock: threa
     conn.close()
 
 
-def client_process(plan: Plan, process: int, slots: range, results) -> None:
-    """One load-generating process: a thread per slot; puts its Tally on results."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # on Ctrl-C the parent stops everything, in order
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    tally, lock = Tally(), threading.Lock()
-    threads = [threading.Thread(target=post_messages, args=(plan, process, slot, tally, lock), daemon=True)
-               for slot in slots]
-    time.sleep(max(0.0, plan.start_at - time.monotonic()))
-    for thread in threads:
-        thread.start()
-    time.sleep(max(0.0, plan.measure_from - time.monotonic()))
-    cpu_from = _own_cpu()
-    time.sleep(max(0.0, plan.stop_at - time.monotonic()))
-    tally.cpu_seconds = _own_cpu() - cpu_from
-    for thread in threads:
-        thread.join(timeout=max(0.1, plan.stop_at + 20 - time.monotonic()))
-    with lock:
-        results.put(tally)
+class Clients(load.Clients):
+    """The client processes posting messages for one plan (bench/load.py's, with this module's work and tally)."""
 
-
-def _own_cpu() -> float:
-    usage = os.times()
-    return usage.user + usage.system
-
-
-class Clients:
-    """The client processes for one plan; collect() waits for their tallies, stop() ends any still running."""
-
-    def __init__(self, plan: Plan, concurrency: int, processes: int) -> None:
-        context = multiprocessing.get_context("fork")
-        self.plan, self.results = plan, context.Queue()
-        self.processes = [
-            context.Process(target=client_process, args=(plan, i, range(i, concurrency, processes), self.results),
-                            daemon=True)
-            for i in range(processes)
-        ]
-        for process in self.processes:
-            process.start()
-
-    def collect(self) -> list[Tally]:
-        """Every process's tally, waiting at most 30 s past the end of the window."""
-        deadline = self.plan.stop_at + 30
-        return [self.results.get(timeout=max(1.0, deadline - time.monotonic())) for _ in self.processes]
-
-    def stop(self) -> None:
-        """Terminate the processes still running and reap them all."""
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
-            process.join(timeout=5)
+    work = staticmethod(post_messages)
+    tally = Tally

@@ -110,7 +110,7 @@ def check_answer(step: int, status: int, body: bytes, expect_reference: bool) ->
     return None if ok else f"step {step}: {body[:60]!r}"
 
 
-def play_sessions(plan: Plan, slot: int, tally: Tally, lock: threading.Lock) -> None:
+def play_sessions(plan: Plan, _process: int, slot: int, tally: Tally, lock: threading.Lock) -> None:
     """Play complete sessions back to back until stop_at; a failed step abandons its session."""
     conn = Connection(plan.port)
     number = 0
@@ -146,12 +146,13 @@ def play_sessions(plan: Plan, slot: int, tally: Tally, lock: threading.Lock) -> 
     conn.close()
 
 
-def client_process(plan: Plan, slots: range, results) -> None:
-    """One load-generating process: a thread per session slot; puts its Tally on results."""
+def client_process(work, tally: Tally, plan: Plan, process: int, slots: range, results) -> None:
+    """One load-generating process: a thread per slot running work(plan, process, slot, tally, lock); puts the tally
+    on results."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # on Ctrl-C the parent stops everything, in order
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited through fork
-    tally, lock = Tally(), threading.Lock()
-    threads = [threading.Thread(target=play_sessions, args=(plan, slot, tally, lock), daemon=True) for slot in slots]
+    lock = threading.Lock()
+    threads = [threading.Thread(target=work, args=(plan, process, slot, tally, lock), daemon=True) for slot in slots]
     time.sleep(max(0.0, plan.start_at - time.monotonic()))
     for thread in threads:
         thread.start()
@@ -171,14 +172,19 @@ def _own_cpu() -> float:
 
 
 class Clients:
-    """The client processes for one plan; collect() waits for their tallies, stop() ends any still running."""
+    """The client processes for one plan; collect() waits for their tallies, stop() ends any still running.
+
+    Each slot's thread runs work; a subclass gives another work and tally (bench/ingest_load.py)."""
+
+    work = staticmethod(play_sessions)
+    tally = Tally
 
     def __init__(self, plan: Plan, concurrency: int, processes: int) -> None:
         context = multiprocessing.get_context("fork")
         self.plan, self.results = plan, context.Queue()
         self.processes = [
-            context.Process(target=client_process, args=(plan, range(i, concurrency, processes), self.results),
-                            daemon=True)
+            context.Process(target=client_process, daemon=True, args=(
+                self.work, self.tally(), plan, i, range(i, concurrency, processes), self.results))
             for i in range(processes)
         ]
         for process in self.processes:
