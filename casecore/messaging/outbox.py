@@ -151,7 +151,8 @@ def claim_alike(session: Session, claimed: OutboundSnapshot, limit: int, now: da
     Only plain SMS to community members (no options, no template), oldest first, among the next candidates due:
     bodies are sealed, so they are compared here rather than in SQL. Each is claimed by the same conditional
     UPDATE as claim_for_sending, so a message claimed here is skipped by its own job, and one another job claimed
-    meanwhile is not taken twice. On PostgreSQL, rows another transaction is claiming are passed over.
+    meanwhile is not taken twice. The candidates are not locked: a lock would make other jobs claiming their own
+    row among them wait for this one, the conditional UPDATE is what keeps a row from being claimed twice.
     """
     now = now or utcnow()
     rows = session.execute(
@@ -161,7 +162,6 @@ def claim_alike(session: Session, claimed: OutboundSnapshot, limit: int, now: da
                OutboundMessage.content_sid.is_(None), OutboundMessage.recipient_user_id.is_(None),
                OutboundMessage.id != claimed.id)
         .order_by(OutboundMessage.created_at).limit(candidates)
-        .with_for_update(skip_locked=True)
     ).all()
     numbers, chosen = {claimed.to_phone}, []
     for row in rows:

@@ -103,6 +103,10 @@ def interpret_response(http_status: int, body: str, wait: float | None = None) -
     return _recipient_result(recipients[0])
 
 
+# Answers after which AT may have queued the SMS all the same (a timeout in front of it); 429, 502 and 503 say not.
+AMBIGUOUS_FOR_A_BATCH = frozenset({408, 500, 504})
+
+
 def interpret_bulk_response(http_status: int, body: str, numbers: list[str],
                             wait: float | None = None) -> list[SendResult]:
     """Map AT's answer to one call for several numbers to each number's outcome, in the order of numbers.
@@ -111,6 +115,10 @@ def interpret_bulk_response(http_status: int, body: str, numbers: list[str],
     """
     recipients = _recipients(http_status, body, wait)
     if isinstance(recipients, SendResult):
+        if http_status in AMBIGUOUS_FOR_A_BATCH and len(numbers) > 1:
+            # A gateway gave up on a slow call that AT may have taken already: resending would send a whole batch
+            # twice. Unknown: settled by delivery reports, never resent blindly.
+            return [SendResult.unknown(f"HTTP {http_status}")] * len(numbers)
         return [recipients] * len(numbers)
     by_number = {str(recipient.get("number") or "").strip(): recipient for recipient in recipients}
     return [_recipient_result(by_number[number]) if number in by_number

@@ -124,6 +124,15 @@ def test_a_bulk_answer_about_the_whole_call_applies_to_every_number(http_status,
     assert interpret_bulk_response(http_status, body, ["+22376700001", "+22376700002"]) == [expected, expected]
 
 
+@pytest.mark.parametrize("http_status", [408, 500, 504])
+def test_a_batch_a_gateway_gave_up_on_is_unknown_never_resent(http_status):
+    # AT may have queued the SMS behind a gateway that timed out: resending would send every number twice.
+    numbers = ["+22376700001", "+22376700002"]
+    assert interpret_bulk_response(http_status, "", numbers) == [SendResult.unknown(f"HTTP {http_status}")] * 2
+    assert interpret_bulk_response(http_status, "", numbers[:1]) == [SendResult.retry(f"HTTP {http_status}")]
+    assert interpret_bulk_response(503, "", numbers) == [SendResult.retry("HTTP 503")] * 2
+
+
 def test_africastalking_sends_in_bulk_only_when_asked_and_within_its_limit():
     options = {"AT_API_URL": "http://127.0.0.1:9/version1/messaging", "AT_USERNAME": "u", "AT_API_KEY": "k"}
     assert make_sms_backend("africastalking", options).batch_size == 1
