@@ -13,7 +13,7 @@ from workers.queueing import (
     enqueue_complaint_alert,
     enqueue_family_note,
     enqueue_media,
-    enqueue_report_alert,
+    enqueue_new_report_alert,
     enqueue_send,
 )
 
@@ -22,7 +22,8 @@ def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
     """Enqueue the jobs a conversation's events call for; when Redis is down the scheduler's sweeps catch up."""
     for event, value in events:
         if event == REPORT_SUBMITTED:
-            enqueue_report_alert(queue, value)
+            # Said only of a report this very conversation inserted: no job can hold its id yet.
+            enqueue_new_report_alert(queue, value)
         elif event == OUTBOUND_QUEUED:
             for message_id in value:
                 enqueue_send(queue, message_id)

@@ -110,17 +110,29 @@ def enqueue_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
 def enqueue_new_inbound(queue: Queue, inbound_id: str | uuid.UUID) -> bool:
     """Enqueue the handling of a message the webhook has just stored for the first time; False when Redis is down.
 
-    One round trip, where enqueue_inbound's look-up-free unique enqueue takes two (RQ registers the queue in a
-    transaction of its own, then runs its unique-job script): no job can hold the id of a row just inserted. Should
-    the scheduler's sweep enqueue it too (the webhook stalled past ALERT_SWEEP_AFTER_SECONDS), the second run finds
-    the message handled and does nothing.
+    Should the scheduler's sweep enqueue it too (the webhook stalled past ALERT_SWEEP_AFTER_SECONDS), the second run
+    finds the message handled and does nothing.
     """
-    job_id = inbound_job_id(inbound_id)
+    return _enqueue_new(sibling(queue, BACKGROUND), INBOUND_JOB, inbound_job_id(inbound_id), str(inbound_id))
+
+
+def enqueue_new_report_alert(queue: Queue, report_id: str | uuid.UUID) -> bool:
+    """Enqueue the alert job for a report just inserted (USSD's last step); False when Redis is down.
+
+    Should the scheduler's sweep enqueue it too, the alert job writes each alert once (the outbox's keys)."""
+    return _enqueue_new(sibling(queue, ALERTS), ALERT_JOB, alert_job_id(report_id), str(report_id))
+
+
+def _enqueue_new(queue: Queue, func: str, job_id: str, arg: str) -> bool:
+    """Enqueue work on a row just inserted, in one round trip; False when Redis cannot be reached.
+
+    _enqueue_once's look-up-free unique enqueue takes two (RQ registers the queue in a transaction of its own, then
+    runs its unique-job script): no job can hold the id of a row just inserted, so neither is needed.
+    """
     try:
         pipe = queue.connection.pipeline(transaction=False)
-        sibling(queue, BACKGROUND).enqueue_call(
-            INBOUND_JOB, args=(str(inbound_id),), job_id=job_id, failure_ttl=FAILURE_TTL,
-            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS), pipeline=pipe)
+        queue.enqueue_call(func, args=(arg,), job_id=job_id, failure_ttl=FAILURE_TTL,
+                           retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS), pipeline=pipe)
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("could not enqueue %s (%s); the scheduler will enqueue it again", job_id, exc.__class__.__name__)
