@@ -28,6 +28,7 @@ from casecore.retention import RetentionPolicy
 from casecore.taxonomy import CASE_RISK_LEVELS, COMPLAINT_SEVERITIES
 from channels.primero.client import PrimeroClient
 from dialogs.keywords import KeywordBook, keyword_book
+from dialogs.redis_trips import RoundTrips
 from dialogs.services import CommunityServices
 from dialogs.sessions import SessionTimes
 from dialogs.state import RedisDialogStore
@@ -130,6 +131,11 @@ class Runtime:
         )
 
     @cached_property
+    def round_trips(self) -> RoundTrips:
+        """The cheapest way to Redis for the calls of every USSD step (dialog states, rate limits)."""
+        return RoundTrips(self.redis)
+
+    @cached_property
     def queue(self) -> Queue:
         return Queue(self.settings.QUEUE_NAME, connection=self.redis)
 
@@ -148,7 +154,7 @@ class Runtime:
     @cached_property
     def dialog_store(self) -> RedisDialogStore:
         """Where conversations stand between two messages."""
-        return RedisDialogStore(self.redis)
+        return RedisDialogStore(self.redis, trips=self.round_trips)
 
     @cached_property
     def media_store(self) -> MediaStore:
@@ -196,6 +202,8 @@ class Runtime:
         """Release pooled connections (used by tests and after a fork)."""
         if "engine" in self.__dict__:
             self.engine.dispose()
+        if "round_trips" in self.__dict__:
+            self.round_trips.close()
         if "redis" in self.__dict__:
             self.redis.close()
 

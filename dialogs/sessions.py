@@ -61,34 +61,42 @@ def answer_menu_step(
 
     A session dropped in the middle of a flow stays resumable for resume_window: the next session from the same
     number offers to continue it, stepping back past any screen that would show one of its earlier answers.
-    One round trip to the store per step in the middle of a flow; two on the first (three when it offers to
-    resume), the last and menu steps.
+    One round trip to the store per step, the first included; two on the last and menu steps, three on a first
+    step that offers to resume.
     """
     session_key = menu_session_key(ctx.session_id)
     resume_key = unfinished_key(ctx.services.phone_key(ctx.phone))
+    record_ttl = times.menu_session + times.resume_window  # a pointer to this session may be resolved that late
     # Where this session stands, as a pointer (this session and its inputs so far) that the session's record
     # resolves: known before anything is read, so it is written in the same round trip as the reads.
     pointer = {resume_key: (DialogState(ctx.session_id, POINTER, {}, list(inputs)), times.resume_window)}
+    # A first step's record, where the number's remembered language starts it: created in the same round trip,
+    # unless the record is there already (AT sent this step again).
+    fresh = None if inputs else DialogState(ctx.session_id, *start_for(remembered_language(ctx)))
     try:
-        # The number's unfinished conversation matters only on a first step (it may be offered): later steps do
-        # not read (nor open) it.
-        state, *found = store.exchange([session_key, resume_key] if not inputs else [session_key],
-                                       pointer if inputs else {})
-        unfinished = found[0] if found else None
+        if inputs:
+            # The number's unfinished conversation matters only on a first step (it may be offered): later steps
+            # do not read (nor open) it.
+            [state], unfinished = store.exchange([session_key], pointer), None
+        else:
+            state, unfinished = store.exchange([session_key, resume_key], {}, create={session_key: (fresh, record_ttl)})
     except StoreUnavailable as exc:
         # AT resends every input, so the session goes on without its record: no resume, nothing remembered.
         log.warning("dialog store unavailable (%s); USSD session %s goes on without state", exc, ctx.session_id)
         return _play_without_state(ctx, inputs, limits, times)
-    record_ttl = times.menu_session + times.resume_window  # a pointer to this session may be resolved that late
     save: dict[str, tuple[DialogState, float]] = {}
     delete: list[str] = []
-    if state is None:
+    if state is None and fresh is not None:
+        state = fresh  # stored by the exchange
+        if unfinished is not None:
+            state.offer = _resolve(store, ctx, unfinished, limits)
+            if state.offer is not None:
+                save[session_key] = (state, record_ttl)
+    elif state is None:
         start, answers = start_for(remembered_language(ctx))
         # Inputs sent before the record existed (a dial string with extra digits, or a record lost mid-session)
         # are not replayed: read against another first screen they could file answers under the wrong questions.
         state = DialogState(ctx.session_id, start, answers, skip=len(inputs))
-        if unfinished is not None and not inputs:
-            state.offer = _resolve(store, ctx, unfinished, limits)
         save[session_key] = (state, record_ttl)
     if state.offer is not None:
         decided, choice_at = _resume_choice(inputs[state.skip:])

@@ -15,6 +15,7 @@ from typing import Iterable
 import redis
 
 from casecore import sealing
+from dialogs.redis_trips import RoundTrips
 
 
 @dataclass
@@ -78,8 +79,10 @@ class DialogStore(ABC):
         """The state stored under key, or None."""
 
     @abstractmethod
-    def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]]) -> list[DialogState | None]:
-        """Read the states under load, then save states with their TTL, in one round trip; returns what was read."""
+    def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]],
+                 create: dict[str, tuple[DialogState, float]] | None = None) -> list[DialogState | None]:
+        """Read the states under load, then save states with their TTL and create those of create where nothing is
+        stored yet, in one round trip; returns what was read (a state of create was stored if None was read)."""
 
     @abstractmethod
     def write(self, save: dict[str, tuple[DialogState, float]] | None = None, delete: Iterable[str] = (),
@@ -108,25 +111,26 @@ return 0
 class RedisDialogStore(DialogStore):
     """Dialog states in Redis: one string per key with a TTL, and a sorted set of expiry times."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "relais:dialog:"):
+    def __init__(self, client: redis.Redis, prefix: str = "relais:dialog:", trips: RoundTrips | None = None):
         self._redis = client
+        # The calls of every USSD step go through these: a third of redis-py's pipeline cost.
+        self._trips = trips or RoundTrips(client)
         self._prefix = prefix
         self._expiries = f"{prefix}expiries"
 
     def load(self, key: str) -> DialogState | None:
         try:
-            raw = self._redis.get(self._prefix + key)
+            [raw] = self._trips(("GET", self._prefix + key))
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
         return DialogState.unsealed(raw) if raw else None
 
-    def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]]) -> list[DialogState | None]:
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.mget([self._prefix + key for key in load])
-        for key, (state, ttl) in save.items():
-            pipe.set(self._prefix + key, state.sealed(), px=max(1, int(ttl * 1000)))
+    def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]],
+                 create: dict[str, tuple[DialogState, float]] | None = None) -> list[DialogState | None]:
+        commands = [("MGET", *(self._prefix + key for key in load)), *self._saving(save),
+                    *(command + ("NX",) for command in self._saving(create or {}))]
         try:
-            raws = pipe.execute()[0]
+            raws = self._trips(*commands)[0]
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
         return [DialogState.unsealed(raw) if raw else None for raw in raws]
@@ -138,18 +142,21 @@ class RedisDialogStore(DialogStore):
             raise StoreUnavailable(exc.__class__.__name__) from exc
 
     def _write(self, save, delete, expire_at, unschedule) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        for key, (state, ttl) in (save or {}).items():
-            pipe.set(self._prefix + key, state.sealed(), px=max(1, int(ttl * 1000)))
+        commands = self._saving(save or {})
         deleted = list(delete)
         if deleted:
-            pipe.delete(*(self._prefix + key for key in deleted))
-            pipe.zrem(self._expiries, *deleted)
+            commands.append(("DEL", *(self._prefix + key for key in deleted)))
+            commands.append(("ZREM", self._expiries, *deleted))
         if unschedule:
-            pipe.zrem(self._expiries, *unschedule)
+            commands.append(("ZREM", self._expiries, *unschedule))
         if expire_at:
-            pipe.zadd(self._expiries, expire_at)
-        pipe.execute()
+            commands.append(("ZADD", self._expiries, *(part for key, at in expire_at.items() for part in (at, key))))
+        if commands:
+            self._trips(*commands)
+
+    def _saving(self, save: dict[str, tuple[DialogState, float]]) -> list[tuple]:
+        return [("SET", self._prefix + key, state.sealed(), "PX", max(1, int(ttl * 1000)))
+                for key, (state, ttl) in save.items()]
 
     def due_to_expire(self, now: float, limit: int = 100) -> list[str]:
         try:

@@ -294,7 +294,7 @@ def init_app(app: Flask) -> None:
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=relais.settings.SESSION_IDLE_MINUTES)
         limit = "RATE_LIMIT_LOGIN_FAILURES_PER_SOURCE"
         app.extensions[LOGIN_LIMITER] = RateLimiter(
-            {LOGIN_FAILURES: parse_rate(getattr(relais.settings, limit), limit)}, lambda: relais.redis)
+            {LOGIN_FAILURES: parse_rate(getattr(relais.settings, limit), limit)}, lambda: relais.round_trips)
     csrf.init_app(app)
     login_manager.init_app(app)
     # In this order: a form sent just after the session went idle passes its CSRF check, then goes to the login.

@@ -14,6 +14,8 @@ from typing import Callable, Iterable, Mapping
 
 import redis
 
+from dialogs.redis_trips import RoundTrips
+
 log = logging.getLogger(__name__)
 
 OFF = ("", "0", "off")
@@ -52,10 +54,10 @@ def parse_rate(raw: str, name: str) -> Rate | None:
 class RateLimiter:
     """Counters per limit and identity (a source address, a number's keyed hash) in Redis."""
 
-    def __init__(self, rates: Mapping[str, Rate | None], client: Callable[[], redis.Redis],
+    def __init__(self, rates: Mapping[str, Rate | None], trips: Callable[[], RoundTrips],
                  prefix: str = "relais:limit:"):
         self.rates = {name: rate for name, rate in rates.items() if rate is not None}
-        self._client = client
+        self._trips = trips
         self._prefix = prefix
 
     def check(self, hits: Iterable[tuple[str, str]] = (), watch: Iterable[tuple[str, str]] = ()) -> Refusal | None:
@@ -69,13 +71,10 @@ class RateLimiter:
         if not hits and not watch:
             return None
         try:
-            pipe = self._client().pipeline(transaction=False)
-            for limit, who in watch:
-                pipe.get(self._key(limit, who))
-                pipe.ttl(self._key(limit, who))
+            commands = [(verb, self._key(limit, who)) for limit, who in watch for verb in ("GET", "TTL")]
             for limit, who in hits:
-                self._count(pipe, limit, who)
-            replies = pipe.execute()
+                commands += self._count(limit, who)
+            replies = self._trips()(*commands)
             watched, counted = replies[:2 * len(watch)], replies[2 * len(watch):]
             counts = [(limit, counted[3 * n + 1], self._ttl(limit, who, counted[3 * n + 2]))
                       for n, (limit, who) in enumerate(hits)]
@@ -97,9 +96,7 @@ class RateLimiter:
         if limit not in self.rates:
             return None
         try:
-            pipe = self._client().pipeline(transaction=False)
-            self._count(pipe, limit, who)
-            replies = pipe.execute()
+            replies = self._trips()(*self._count(limit, who))
             ttl = self._ttl(limit, who, replies[2])
         except redis.RedisError as exc:
             _warn(exc)
@@ -109,19 +106,17 @@ class RateLimiter:
     def _key(self, limit: str, who: str) -> str:
         return f"{self._prefix}{limit}:{who}"
 
-    def _count(self, pipe, limit: str, who: str) -> None:
+    def _count(self, limit: str, who: str) -> list[tuple]:
         key = self._key(limit, who)
         # The window opens with the first hit; INCR keeps the expiry SET gave it.
-        pipe.set(key, 0, ex=self.rates[limit].seconds, nx=True)
-        pipe.incr(key)
-        pipe.ttl(key)
+        return [("SET", key, 0, "EX", self.rates[limit].seconds, "NX"), ("INCR", key), ("TTL", key)]
 
     def _ttl(self, limit: str, who: str, ttl: int) -> int:
         if ttl < 0:
             # The key expired between SET and INCR and came back without an expiry: give it one, or it counts
             # for ever (Redis before 7 has no EXPIRE NX to do this in the same round trip).
             ttl = self.rates[limit].seconds
-            self._client().expire(self._key(limit, who), ttl)
+            self._trips()(("EXPIRE", self._key(limit, who), ttl))
         return max(int(ttl), 1)
 
 

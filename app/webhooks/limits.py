@@ -15,6 +15,7 @@ import redis
 from flask import Flask, Response, current_app, request
 
 from app.web.rate_limits import Rate, RateLimiter, Refusal, parse_rate
+from dialogs.redis_trips import RoundTrips
 from settings import Settings
 
 # The limits, by the name their counters are kept under.
@@ -117,14 +118,14 @@ class LockedSources:
             self._lock.release()
 
 
-def limiter_from_settings(settings: Settings, client: Callable[[], redis.Redis]) -> RateLimiter:
+def limiter_from_settings(settings: Settings, trips: Callable[[], RoundTrips]) -> RateLimiter:
     """The limits the RATE_LIMIT_* settings give; a malformed one stops the process at start-up."""
     return RateLimiter({limit: parse_rate(getattr(settings, name), name) for limit, name in SETTINGS.items()},
-                       client)
+                       trips)
 
 
 def init_app(app: Flask) -> None:
     """Build the rate limiter from the app runtime's settings."""
     rt = app.extensions["relais"]
-    app.extensions[EXTENSION] = limiter_from_settings(rt.settings, lambda: rt.redis)
+    app.extensions[EXTENSION] = limiter_from_settings(rt.settings, lambda: rt.round_trips)
     app.extensions[LOCKED_EXTENSION] = LockedSources(lambda: rt.redis, rt.settings.LOCKOUT_REFRESH_SECONDS)

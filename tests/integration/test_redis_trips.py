@@ -1,0 +1,66 @@
+"""Round trips on a connection per thread: replies in order, broken connections replaced, errors that say so."""
+import threading
+
+import pytest
+import redis
+
+from dialogs.redis_trips import RoundTrips
+from tests.servers import RedisServer
+
+
+@pytest.fixture
+def trips(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    trips = RoundTrips(client)
+    yield trips
+    trips.close()
+    client.close()
+
+
+def test_replies_come_back_raw_and_in_order(trips):
+    replies = trips(("SET", "k", "v", "PX", 60000), ("MGET", "k", "absent"), ("INCR", "n"), ("TTL", "k"))
+    assert replies[:3] == [b"OK", [b"v", None], 1]
+    assert 0 < replies[3] <= 60
+
+
+def test_a_connection_the_server_closed_is_replaced_and_the_commands_sent_again(trips, redis_url):
+    trips(("SET", "k", "1"))
+    admin = redis.Redis.from_url(redis_url)
+    admin.client_kill_filter(_type="normal", skipme=True)  # as a Redis restart would leave it
+    admin.close()
+    assert trips(("GET", "k")) == [b"1"]
+
+
+def test_an_error_reply_raises_after_every_reply_is_read(trips):
+    trips(("SET", "text", "x"))
+    with pytest.raises(redis.ResponseError):
+        trips(("INCR", "text"), ("SET", "after", "1"))
+    # The command after the error ran, and the connection is still in step: the next reply is its own.
+    assert trips(("GET", "after")) == [b"1"]
+
+
+def test_each_thread_has_its_own_connection(trips):
+    names = []
+
+    def name_my_connection(n):
+        trips(("CLIENT", "SETNAME", f"thread-{n}"))
+        names.append(trips(("CLIENT", "GETNAME"))[0])
+
+    threads = [threading.Thread(target=name_my_connection, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(names) == [b"thread-0", b"thread-1", b"thread-2"]
+
+
+def test_redis_gone_raises_a_redis_error():
+    server = RedisServer()
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=1)
+    trips = RoundTrips(client)
+    trips(("PING",))
+    server.stop()
+    with pytest.raises(redis.RedisError):
+        trips(("PING",))
+    trips.close()
+    client.close()
