@@ -19,6 +19,14 @@ class InvalidUssdRequest(ValueError):
     """The posted form is not a USSD step we can answer; the message says what is wrong."""
 
 
+class TooManyInputs(InvalidUssdRequest):
+    """A well-formed step of a session gone on far too long: its caller is owed a last screen, not an error."""
+
+    def __init__(self, step: "UssdRequest"):
+        super().__init__("too many inputs in one session")
+        self.step = step
+
+
 @dataclass(frozen=True)
 class UssdRequest:
     """One USSD step, channel-neutral: who, which session, and every input so far."""
@@ -47,15 +55,16 @@ def parse_ussd_request(form: Mapping[str, str]) -> UssdRequest:
         raise InvalidUssdRequest("sessionId has control characters")
     text = form.get("text") or ""
     inputs = tuple(text.split("*")) if text else ()
-    if len(inputs) > MAX_INPUTS:
-        raise InvalidUssdRequest("too many inputs in one session")
-    return UssdRequest(
+    step = UssdRequest(
         session_id=session_id,
         service_code=(form.get("serviceCode") or "").strip(),
         phone=phone,
         network_code=(form.get("networkCode") or "").strip(),
-        inputs=inputs,
+        inputs=inputs[:MAX_INPUTS],
     )
+    if len(inputs) > MAX_INPUTS:
+        raise TooManyInputs(step)
+    return step
 
 
 def ussd_length(text: str) -> int:

@@ -14,6 +14,7 @@ from casecore.i18n import N_, gettext_for
 from casecore.messaging.contacts import language_for
 from channels.africastalking_ussd import (
     InvalidUssdRequest,
+    TooManyInputs,
     UssdRequest,
     parse_ussd_request,
     render_ussd,
@@ -33,6 +34,8 @@ USSD_LIMITS = Limits(max_options=7, max_chars=156, measure=ussd_length)
 TOO_MANY_SESSIONS = N_("You have dialled too often. Please try again later.")
 TOO_MANY_SESSIONS_EMERGENCY = N_("You have dialled too often. Please try again later. "
                                  "In an emergency call %(numbers)s.")
+# The last screen of a session sending more inputs than any conversation has (channels' MAX_INPUTS).
+SESSION_TOO_LONG = N_("This session is too long and was closed. Please dial again.")
 
 
 @bp.post("/africastalking/ussd")
@@ -40,6 +43,8 @@ def africastalking_ussd():
     """Answer one USSD step; a session's first step is where the rate limits apply."""
     try:
         step = parse_ussd_request(posted_form())
+    except TooManyInputs as exc:
+        return plain(session_too_long(exc.step))
     except InvalidUssdRequest as exc:
         return plain(render_ussd(f"Invalid request: {exc}", final=True), 400)
     if not step.inputs:
@@ -54,9 +59,21 @@ def answer_ussd(form: dict[str, str]) -> tuple[str, int]:
     """The response body and status for one AT USSD form (the web view's simulator posts the same forms)."""
     try:
         step = parse_ussd_request(form)
+    except TooManyInputs as exc:
+        return session_too_long(exc.step), 200
     except InvalidUssdRequest as exc:
         return render_ussd(f"Invalid request: {exc}", final=True), 400
     return answer_step(step)
+
+
+def session_too_long(step: UssdRequest) -> str:
+    """The last screen of a session with more inputs than any conversation: AT shows a caller a network error for
+    anything but a 200, so they are told, in their language, to dial again (and how to complain)."""
+    language = _callers_language(step.phone)
+    _ = gettext_for(language)
+    hint = complaint_hint("ussd", language, {}, step.service_code)
+    log.info("USSD session %s ended: too many inputs", step.session_id)
+    return render_ussd(f"{_(SESSION_TOO_LONG)}\n{hint}", final=True)
 
 
 def new_session_refusal(step: UssdRequest) -> Response | None:
@@ -82,16 +99,21 @@ def new_session_refusal(step: UssdRequest) -> Response | None:
 def _too_many_sessions_text(phone: str) -> str:
     """Try later, and the emergency numbers, in the number's language (a look-up only on this rare path)."""
     settings = runtime().settings
-    try:
-        with runtime().unit_of_work() as session:
-            language = language_for(session, phone)
-    except SQLAlchemyError:
-        language = None
-    _ = gettext_for(language or settings.DEFAULT_LANGUAGE)
+    _ = gettext_for(_callers_language(phone))
     if not settings.emergency_contacts:
         return _(TOO_MANY_SESSIONS)
     numbers = ", ".join(settings.emergency_contacts[:USSD_EMERGENCY_NUMBERS])
     return _(TOO_MANY_SESSIONS_EMERGENCY) % {"numbers": numbers}
+
+
+def _callers_language(phone: str) -> str:
+    """The language the number chose before, else the default (for the rare screens outside a conversation)."""
+    try:
+        with runtime().unit_of_work(read_only=True) as session:
+            language = language_for(session, phone)
+    except SQLAlchemyError:
+        language = None
+    return language or runtime().settings.DEFAULT_LANGUAGE
 
 
 def answer_step(step: UssdRequest) -> tuple[str, int]:

@@ -75,7 +75,8 @@ def con(msgid: str, _=fr) -> str:
     (at_body("1*%%%*!!"), 200, con("Invalid choice.")),
     (at_body("1*\u00e9\u00e8\u4e2d\U0001f600"), 200, con("Invalid choice.")),
     (at_body("1**"), 200, con("Invalid choice.")),
-    (at_body("*".join(["9"] * 101)), 400, "END Invalid request: too many inputs"),
+    (at_body("*".join(["9"] * 101)), 200, "END " + to_ascii(fr("This session is too long and was closed. Please "
+                                                               "dial again."))),
     ("serviceCode=%2A384%23&phoneNumber=%2B22376701430&text=", 400, "END Invalid request: missing sessionId"),
     ("sessionId=ATUid_1&serviceCode=%2A384%23&text=", 400, "END Invalid request: missing phoneNumber"),
     ("sessionId=ATUid_1&phoneNumber=%2B22376701430", 400, "END Invalid request: missing text"),
@@ -88,6 +89,16 @@ def test_raw_payloads(client, body, status, starts):
     assert response.status_code == status
     assert response.mimetype == "text/plain"
     assert response.get_data(as_text=True).startswith(starts)
+
+
+def test_a_session_too_long_ends_in_the_language_its_number_chose(client):
+    post(client, at_body("", session="ATUid_en"))
+    post(client, at_body("2", session="ATUid_en"))  # English, remembered for the number
+    response = post(client, at_body("*".join(["2"] + ["9"] * 100), session="ATUid_en"))
+    assert response.status_code == 200
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "END " + to_ascii(en("This session is too long and was closed. Please dial again."))
+    assert lines[1] == to_ascii(en("Complaint: menu option %(option)s") % {"option": main_menu_token("complaint")})
 
 
 def test_json_instead_of_a_form_is_refused_with_a_reason(client):
