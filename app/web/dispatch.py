@@ -1,13 +1,20 @@
-"""The Flask app class: a provider's webhook call runs only its own blueprint's hooks.
+"""The Flask app class: a provider's webhook call runs only its own blueprint's hooks, and the hottest one none.
 
 The hooks installed for people (CSRF, idle sessions, the login requirement, flask-login's remember-me cookie, page
 headers, compression) each return at once for a webhook, but calling them was about 30 us of every USSD step (a
 tenth of it); a webhook gets the one header they would have given it, Strict-Transport-Security.
+
+A raw route goes further: its handler gets the WSGI environ inside an app context only, without Flask's request
+context, URL matching, hooks and response object, which were 40% of a USSD step's CPU in the middle of a session.
+It does its own checks (app/webhooks/ussd.py shares them with its Flask view) and answers in plain text.
 """
 from __future__ import annotations
 
+from typing import Callable, Iterable, NamedTuple
+
 from flask import Flask, Response, current_app, request
 from flask.globals import request_ctx
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app.web.paths import BLUEPRINT as WEBHOOKS
 
@@ -22,8 +29,45 @@ def transport_security(response: Response) -> Response:
     return response
 
 
+class PlainAnswer(NamedTuple):
+    """A text/plain answer, as a raw route gives it."""
+
+    body: str
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def as_response(answer: PlainAnswer) -> Response:
+    """The same answer as a Flask response (for a view sharing a raw route's code)."""
+    return Response(answer.body, status=answer.status, mimetype="text/plain", headers=list(answer.headers))
+
+
+# Given the environ; answers, or None to leave the request to Flask (before reading anything of its body).
+RawHandler = Callable[[dict], "PlainAnswer | None"]
+
+
 class RelaisFlask(Flask):
-    """Flask, where the webhooks blueprint's requests skip the application-wide hooks (they concern people)."""
+    """Flask, where the webhooks blueprint's requests skip the application-wide hooks (they concern people), and
+    raw routes (method and path) skip Flask's request handling altogether."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.raw_routes: dict[tuple[str, str], RawHandler] = {}
+
+    def wsgi_app(self, environ: dict, start_response) -> Iterable[bytes]:
+        handler = self.raw_routes.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
+        if handler is not None:
+            with self.app_context():
+                answer = handler(environ)
+                headers = list(answer.headers) if answer is not None else []
+                if answer is not None and self.config.get("SESSION_COOKIE_SECURE"):
+                    headers.append(("Strict-Transport-Security", HSTS))
+            if answer is not None:
+                body = answer.body.encode("utf-8")
+                start_response(f"{answer.status} {HTTP_STATUS_CODES.get(answer.status, '')}".rstrip(), [
+                    ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *headers])
+                return [body]
+        return super().wsgi_app(environ, start_response)
 
     def preprocess_request(self) -> Response | None:
         """For a webhook, the webhooks blueprint's before-request hooks only (its guard); else Flask's."""

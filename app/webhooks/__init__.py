@@ -12,3 +12,4 @@ def init_app(app: Flask) -> None:
     """Register the webhooks blueprint and their rate limiter."""
     limits.init_app(app)
     app.register_blueprint(bp)
+    ussd.init_app(app)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.runtime import runtime
+from app.web.dispatch import PlainAnswer, as_response
 from app.web.paths import BLUEPRINT, URL_PREFIX
 from app.webhooks import limits
 from channels.twilio_messages import public_url, twilio_signature_is_valid
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 AFRICASTALKING_PREFIX = f"{URL_PREFIX}/africastalking/"
+FORM = "application/x-www-form-urlencoded"
 
 bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
 
@@ -34,15 +36,22 @@ LOCKED_RETRY_SECONDS = 60
 def guard_webhooks():
     """A source locked out after failed checks is refused even with a good token; then AT's token; requests that
     no secret authenticates also count against the per-address limit."""
-    if request.endpoint != USSD_ENDPOINT:
-        refused = limits.request_refusal(count=not authenticated_by_secret())
-        if refused is not None:
-            return refused
-    elif authenticated_by_secret() and limits.locked_out():
+    if request.endpoint == USSD_ENDPOINT:
+        refused = ussd_guard(limits.source_address(), request.args.get("token", ""))
+        return as_response(refused) if refused is not None else None
+    refused = limits.request_refusal(count=not authenticated_by_secret())
+    if refused is not None:
+        return refused
+    return require_africastalking_token()
+
+
+def ussd_guard(who: str, token: str) -> PlainAnswer | None:
+    """The refusal of a USSD step from who with this token, else None (its Flask view and raw route share it)."""
+    if runtime().settings.AT_WEBHOOK_TOKEN and limits.locked_out(who):
         # Before the token is looked at: a locked-out source must not learn whether its guess was right (403 for a
         # wrong token, 429 for the right one would tell it). From a list in memory: no round trip per step.
-        return limits.too_many(limits.Refusal(limits.AUTH_FAILURES, LOCKED_RETRY_SECONDS), prefix="END ")
-    return require_africastalking_token()
+        return limits.too_many_answer(limits.Refusal(limits.AUTH_FAILURES, LOCKED_RETRY_SECONDS), prefix="END ")
+    return africastalking_token_refusal(token, who, prefix="END ")
 
 
 def authenticated_by_secret() -> bool:
@@ -58,13 +67,20 @@ def authenticated_by_secret() -> bool:
 
 def require_africastalking_token() -> Response | None:
     """AT does not sign callbacks: a secret in the callback URL, compared in constant time, stands in."""
-    expected = runtime().settings.AT_WEBHOOK_TOKEN
-    if not expected or not request.path.startswith(AFRICASTALKING_PREFIX):
+    if not request.path.startswith(AFRICASTALKING_PREFIX):
         return None
-    given = request.args.get("token", "")
+    refused = africastalking_token_refusal(request.args.get("token", ""), limits.source_address())
+    return as_response(refused) if refused is not None else None
+
+
+def africastalking_token_refusal(given: str, who: str, prefix: str = "") -> PlainAnswer | None:
+    """A 403 unless given is AT_WEBHOOK_TOKEN (when one is set); a wrong one counts against who."""
+    expected = runtime().settings.AT_WEBHOOK_TOKEN
+    if not expected:
+        return None
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        limits.note_auth_failure()
-        return refusal("Forbidden: missing or wrong token", 403)
+        limits.note_auth_failure(who)
+        return PlainAnswer(f"{prefix}Forbidden: missing or wrong token", 403)
     return None
 
 
@@ -80,9 +96,13 @@ def posted_form() -> dict[str, str]:
 
     Werkzeug's general form parser (streams, multipart, MultiDict) cost a sixth of a USSD step's CPU.
     """
-    if request.mimetype != "application/x-www-form-urlencoded":
+    if request.mimetype != FORM:
         return {}
-    body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH still applies: a larger body gets 413
+    return form_fields(request.get_data(cache=False))  # MAX_CONTENT_LENGTH still applies: a larger body gets 413
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """An urlencoded body's fields (a repeated field keeps its last value)."""
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 

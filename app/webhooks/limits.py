@@ -14,6 +14,7 @@ from typing import Callable
 import redis
 from flask import Flask, Response, current_app, request
 
+from app.web.dispatch import PlainAnswer, as_response
 from app.web.rate_limits import Rate, RateLimiter, Refusal, parse_rate
 from dialogs.redis_trips import RoundTrips
 from settings import Settings
@@ -30,7 +31,7 @@ LOCKED_SOURCES = "relais:limit:locked-sources"
 # What a webhook limit is read from.
 SETTINGS = {USSD_SESSIONS: "RATE_LIMIT_USSD_SESSIONS_PER_NUMBER", MESSAGES: "RATE_LIMIT_MESSAGES_PER_NUMBER",
             SOURCE: "RATE_LIMIT_PER_SOURCE", AUTH_FAILURES: "RATE_LIMIT_AUTH_FAILURES_PER_SOURCE"}
-__all__ = ["Rate", "RateLimiter", "Refusal", "parse_rate", "limiter", "source_address", "too_many",
+__all__ = ["Rate", "RateLimiter", "Refusal", "parse_rate", "limiter", "source_address", "too_many", "too_many_answer",
            "request_refusal", "note_auth_failure", "init_app", "limiter_from_settings", "locked_out",
            "LockedSources"]
 
@@ -55,9 +56,14 @@ def source_address() -> str:
 
 def too_many(refusal: Refusal, prefix: str = "") -> Response:
     """A 429 with Retry-After and the reason in plain text (prefix "END " for USSD, so a phone shows a clean end)."""
+    return as_response(too_many_answer(refusal, prefix))
+
+
+def too_many_answer(refusal: Refusal, prefix: str = "") -> PlainAnswer:
+    """too_many's answer, for a raw route."""
     reason = REASONS.get(refusal.limit, "Too many requests")
-    body = f"{prefix}{reason}; retry in {refusal.retry_after} seconds"
-    return Response(body, status=429, mimetype="text/plain", headers={"Retry-After": str(refusal.retry_after)})
+    return PlainAnswer(f"{prefix}{reason}; retry in {refusal.retry_after} seconds", 429,
+                       (("Retry-After", str(refusal.retry_after)),))
 
 
 def request_refusal(count: bool = True) -> Response | None:
@@ -67,10 +73,10 @@ def request_refusal(count: bool = True) -> Response | None:
     return too_many(refusal) if refusal else None
 
 
-def note_auth_failure() -> None:
-    """Count a failed AT token or Twilio signature check against the request's source; a source this locks out is
-    also listed for the USSD steps, which check no counter (locked_out)."""
-    who = source_address()
+def note_auth_failure(who: str | None = None) -> None:
+    """Count a failed AT token or Twilio signature check against the request's source (or who); a source this locks
+    out is also listed for the USSD steps, which check no counter (locked_out)."""
+    who = who or source_address()
     refusal = limiter().hit(AUTH_FAILURES, who)
     if refusal is not None:
         try:
@@ -79,10 +85,10 @@ def note_auth_failure() -> None:
             pass  # limits are left open while Redis is down (the limiter said so)
 
 
-def locked_out() -> bool:
-    """Whether the request's source is locked out after failed checks, from a list each process rereads every
-    LOCKOUT_REFRESH_SECONDS: a USSD step pays no round trip for it (a lock reaches the steps that late at most)."""
-    return source_address() in current_app.extensions[LOCKED_EXTENSION].get()
+def locked_out(who: str | None = None) -> bool:
+    """Whether the request's source (or who) is locked out after failed checks, from a list each process rereads
+    every LOCKOUT_REFRESH_SECONDS: a USSD step pays no round trip for it (a lock reaches steps that late at most)."""
+    return (who or source_address()) in current_app.extensions[LOCKED_EXTENSION].get()
 
 
 class LockedSources:

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from urllib.parse import parse_qsl
 
-from flask import Response
+from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.runtime import runtime
+from app.web.dispatch import PlainAnswer, as_response
+from app.web.paths import URL_PREFIX
 from app.webhooks import limits
-from app.webhooks.common import authenticated_by_secret, bp, plain, posted_form
+from app.webhooks.common import FORM, bp, form_fields, posted_form, ussd_guard
 from casecore.i18n import N_, gettext_for
 from casecore.messaging.contacts import language_for
 from channels.africastalking_ussd import (
@@ -28,6 +31,8 @@ from workers.followups import follow_up
 
 log = logging.getLogger(__name__)
 
+PATH = f"{URL_PREFIX}/africastalking/ussd"
+
 # Room for "CON " within the 160 characters a screen may hold, counted as the phone will show the text.
 USSD_LIMITS = Limits(max_options=7, max_chars=156, measure=ussd_length)
 # The first screen of a session over RATE_LIMIT_USSD_SESSIONS_PER_NUMBER.
@@ -38,21 +43,48 @@ TOO_MANY_SESSIONS_EMERGENCY = N_("You have dialled too often. Please try again l
 SESSION_TOO_LONG = N_("This session is too long and was closed. Please dial again.")
 
 
-@bp.post("/africastalking/ussd")
+@bp.post(PATH.removeprefix(URL_PREFIX))
 def africastalking_ussd():
-    """Answer one USSD step; a session's first step is where the rate limits apply."""
+    """Answer one USSD step when the raw route leaves it to Flask (a body with no length, or one too large)."""
+    return as_response(ussd_answer(posted_form(), limits.source_address()))
+
+
+def raw_ussd_step(environ: dict) -> PlainAnswer | None:
+    """The USSD webhook as a raw route (app.web.dispatch): the view's guard and answer, without Flask's request
+    handling; None leaves the request to Flask, before anything of its body is read."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if not length.isdigit() or int(length) > current_app.config["MAX_CONTENT_LENGTH"]:
+        return None  # the view reads a body sent in chunks, and answers 413 to one too large
+    who = environ.get("REMOTE_ADDR") or "unknown"  # after ProxyFix, as request.remote_addr
     try:
-        step = parse_ussd_request(posted_form())
-    except TooManyInputs as exc:
-        return plain(session_too_long(exc.step))
-    except InvalidUssdRequest as exc:
-        return plain(render_ussd(f"Invalid request: {exc}", final=True), 400)
-    if not step.inputs:
-        refused = new_session_refusal(step)
+        token = next((value for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+                      if name == "token"), "")
+        refused = ussd_guard(who, token)
         if refused is not None:
             return refused
-    body, status = answer_step(step)
-    return plain(body, status)
+        body = environ["wsgi.input"].read(int(length))
+        form_type = (environ.get("CONTENT_TYPE") or "").partition(";")[0].strip().lower()
+        return ussd_answer(form_fields(body) if form_type == FORM else {}, who)
+    except Exception:
+        # As answer_step: never a 500 to the telco, whatever failed.
+        log.exception("USSD step failed before its session was read")
+        _ = gettext_for(runtime().settings.DEFAULT_LANGUAGE)
+        return PlainAnswer(render_ussd(_(SERVICE_UNAVAILABLE), final=True))
+
+
+def ussd_answer(form: dict[str, str], who: str) -> PlainAnswer:
+    """The answer to one USSD form posted from who; a session's first step is where the rate limits apply."""
+    try:
+        step = parse_ussd_request(form)
+    except TooManyInputs as exc:
+        return PlainAnswer(session_too_long(exc.step))
+    except InvalidUssdRequest as exc:
+        return PlainAnswer(render_ussd(f"Invalid request: {exc}", final=True), 400)
+    if not step.inputs:
+        refused = new_session_refusal(step, who)
+        if refused is not None:
+            return refused
+    return PlainAnswer(*answer_step(step))
 
 
 def answer_ussd(form: dict[str, str]) -> tuple[str, int]:
@@ -76,7 +108,7 @@ def session_too_long(step: UssdRequest) -> str:
     return render_ussd(f"{_(SESSION_TOO_LONG)}\n{hint}", final=True)
 
 
-def new_session_refusal(step: UssdRequest) -> Response | None:
+def new_session_refusal(step: UssdRequest, who: str) -> PlainAnswer | None:
     """The answer refusing a new session over a limit, else None; one Redis round trip.
 
     Only a first step (`text` empty) is counted: steps of a started session never pay for a check and are never
@@ -84,16 +116,16 @@ def new_session_refusal(step: UssdRequest) -> Response | None:
     first screen like any other.
     """
     rt = runtime()
-    who = limits.source_address()
-    per_source = [] if authenticated_by_secret() else [(limits.SOURCE, who)]
+    # Unless AT's token authenticates the request, it counts against its address (app.webhooks.common).
+    per_source = [] if rt.settings.AT_WEBHOOK_TOKEN else [(limits.SOURCE, who)]
     refusal = limits.limiter().check(hits=[*per_source, (limits.USSD_SESSIONS, rt.phone_key(step.phone))],
                                      watch=[(limits.AUTH_FAILURES, who)])
     if refusal is None:
         return None
     if refusal.limit != limits.USSD_SESSIONS:
-        return limits.too_many(refusal, prefix="END ")
+        return limits.too_many_answer(refusal, prefix="END ")
     log.info("USSD session %s refused: too many sessions from its number", step.session_id)
-    return plain(render_ussd(_too_many_sessions_text(step.phone), final=True))
+    return PlainAnswer(render_ussd(_too_many_sessions_text(step.phone), final=True))
 
 
 def _too_many_sessions_text(phone: str) -> str:
@@ -140,3 +172,10 @@ def answer_step(step: UssdRequest) -> tuple[str, int]:
         return render_ussd(f"{_(SERVICE_UNAVAILABLE)}\n{hint}", final=True), 200
     follow_up(rt.queue, ctx.events)
     return render_ussd(screen.text, screen.final), 200
+
+
+def init_app(app: Flask) -> None:
+    """Answer USSD steps on the raw route (the view stays for what it leaves to Flask)."""
+    raw_routes = getattr(app, "raw_routes", None)
+    if raw_routes is not None:
+        raw_routes[("POST", PATH)] = raw_ussd_step

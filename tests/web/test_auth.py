@@ -153,6 +153,12 @@ def test_https_deployments_tell_browsers_to_keep_to_https(sqlite_url, redis_url)
         for path in ("/login", "/webhooks/africastalking/sms"):
             response = secure.test_client().get(path, base_url="https://relais.test")
             assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains", path
+        # A USSD step, answered without Flask's request handling (app.web.dispatch's raw routes).
+        response = secure.test_client().post("/webhooks/africastalking/ussd", base_url="https://relais.test",
+                                             data={"sessionId": "ATUid_hsts", "phoneNumber": "+22376701430",
+                                                   "text": ""})
+        assert response.status_code == 200
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     finally:
         secure.extensions["relais"].close()
 

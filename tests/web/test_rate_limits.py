@@ -251,6 +251,17 @@ def test_x_forwarded_for_is_trusted_only_behind_a_configured_proxy(make_app, pro
     assert second.status_code == (200 if separate else 429)
 
 
+@pytest.mark.parametrize("proxies, separate", [(0, False), (1, True)])
+def test_ussd_steps_read_the_address_x_forwarded_for_gives_only_behind_a_configured_proxy(make_app, proxies,
+                                                                                          separate):
+    # USSD steps skip Flask's request handling (app.web.dispatch's raw routes): ProxyFix must still apply first.
+    app = make_app(RATE_LIMIT_PER_SOURCE="1/600", TRUSTED_PROXY_COUNT=proxies)
+    client = app.test_client()
+    assert ussd(client, "", "ATUid_fwd1", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    second = ussd(client, "", "ATUid_fwd2", HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert second.status_code == (200 if separate else 429)
+
+
 # -- failed authentications ------------------------------------------------------------------------------------------
 
 def test_failed_checks_lock_the_source_out_even_with_a_good_token(make_app):

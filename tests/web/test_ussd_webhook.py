@@ -4,6 +4,7 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
 
 from app import create_app
 from bootstrap import bootstrap
@@ -105,6 +106,19 @@ def test_json_instead_of_a_form_is_refused_with_a_reason(client):
     response = client.post(URL, json={"sessionId": "x"})
     assert response.status_code == 400
     assert response.get_data(as_text=True).startswith("END Invalid request")
+
+
+def test_a_step_sent_in_chunks_is_answered_like_any_other(client):
+    # No Content-Length: the raw route leaves it to the Flask view, which reads the chunked body.
+    post(client, at_body(""))
+    environ = EnvironBuilder(path=URL, method="POST", data=at_body("1"), content_type=FORM).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    status = []
+    answer = b"".join(client.application(environ, lambda line, headers: status.append(line)))
+    assert status == ["200 OK"]
+    assert answer.decode() == post(client, at_body("1")).get_data(as_text=True)
+    assert answer.decode().startswith(con("Relais - child protection"))
 
 
 def test_get_is_not_allowed(client):
