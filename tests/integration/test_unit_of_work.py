@@ -77,3 +77,51 @@ def test_the_sqlite_database_its_wal_and_the_media_files_are_readable_by_their_o
     store = FileMediaStore(tmp_path / "media")
     store.put(b"photo")
     assert stat.S_IMODE((tmp_path / "media").stat().st_mode) == 0o700
+
+
+# -- pooled PostgreSQL connections closed under us -------------------------------------------------------------------
+
+def _kill_pooled_connections(engine) -> None:
+    """End every other session on the database, as a PostgreSQL restart would for the pooled ones."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(engine.url)
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    admin.dispose()
+
+
+def test_a_pooled_connection_that_sat_idle_is_pinged_and_replaced_when_closed(_postgres_schema, monkeypatch):
+    from casecore import db
+
+    engine = db.make_engine(_postgres_schema)
+    factory = db.make_session_factory(engine)
+    with db.unit_of_work(factory) as session:
+        session.scalar(select(func.count(Organisation.id)))
+    _kill_pooled_connections(engine)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it sat idle for long
+    with db.unit_of_work(factory) as session:
+        assert session.scalar(select(func.count(Organisation.id))) >= 0
+    engine.dispose()
+
+
+def test_a_pooled_connection_just_used_is_not_pinged(_postgres_schema, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from casecore import db
+
+    engine = db.make_engine(_postgres_schema)
+    factory = db.make_session_factory(engine)
+    with db.unit_of_work(factory) as session:
+        session.scalar(select(func.count(Organisation.id)))
+    _kill_pooled_connections(engine)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    # No round trip to check it: its unit of work fails (a webhook answers 503, a job is retried)...
+    with pytest.raises(OperationalError):
+        with db.unit_of_work(factory) as session:
+            session.scalar(select(func.count(Organisation.id)))
+    # ...and SQLAlchemy has recycled the pool: the next one works.
+    with db.unit_of_work(factory) as session:
+        assert session.scalar(select(func.count(Organisation.id))) >= 0
+    engine.dispose()
