@@ -28,8 +28,6 @@ bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
 # USSD answers every refusal as a last screen too; its rate limits are checked in its view, on a session's first
 # step only, so that a started session is never cut nor slowed.
 USSD_ENDPOINT = f"{BLUEPRINT}.africastalking_ussd"
-# What a locked-out source is told to wait on USSD (the lock itself ends when its window does).
-LOCKED_RETRY_SECONDS = 60
 
 
 @bp.before_request
@@ -47,10 +45,11 @@ def guard_webhooks():
 
 def ussd_guard(who: str, token: str) -> PlainAnswer | None:
     """The refusal of a USSD step from who with this token, else None (its Flask view and raw route share it)."""
-    if runtime().settings.AT_WEBHOOK_TOKEN and limits.locked_out(who):
+    locked_for = limits.locked_out(who) if runtime().settings.AT_WEBHOOK_TOKEN else None
+    if locked_for is not None:
         # Before the token is looked at: a locked-out source must not learn whether its guess was right (403 for a
         # wrong token, 429 for the right one would tell it). From a list in memory: no round trip per step.
-        return limits.too_many_answer(limits.Refusal(limits.AUTH_FAILURES, LOCKED_RETRY_SECONDS), prefix="END ")
+        return limits.too_many_answer(limits.Refusal(limits.AUTH_FAILURES, locked_for), prefix="END ")
     return africastalking_token_refusal(token, who, prefix="END ")
 
 

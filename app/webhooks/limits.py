@@ -67,28 +67,37 @@ def too_many_answer(refusal: Refusal, prefix: str = "") -> PlainAnswer:
 
 
 def request_refusal(count: bool = True) -> Response | None:
-    """429 when this request's source is locked out after failed checks or, if counted, over its limit."""
+    """429 when this request's source is locked out after failed checks or, if counted, over its limit.
+
+    The lock-out is read from the list each process keeps (locked_out): a provider's signed or token-bearing
+    message pays no round trip for it; only a counted request does, for its counter."""
     who = source_address()
-    refusal = limiter().check(hits=[(SOURCE, who)] if count else [], watch=[(AUTH_FAILURES, who)])
+    locked_for = current_app.extensions[LOCKED_EXTENSION].seconds_left(who)
+    if locked_for is not None:
+        return too_many(Refusal(AUTH_FAILURES, locked_for))
+    refusal = limiter().check(hits=[(SOURCE, who)]) if count else None
     return too_many(refusal) if refusal else None
 
 
 def note_auth_failure(who: str | None = None) -> None:
     """Count a failed AT token or Twilio signature check against the request's source (or who); a source this locks
-    out is also listed for the USSD steps, which check no counter (locked_out)."""
+    out is listed for every process's webhooks, which look at no counter (locked_out)."""
     who = who or source_address()
     refusal = limiter().hit(AUTH_FAILURES, who)
     if refusal is not None:
+        ends = time.time() + refusal.retry_after
+        current_app.extensions[LOCKED_EXTENSION].add(who, ends)
         try:
-            current_app.extensions["relais"].redis.zadd(LOCKED_SOURCES, {who: time.time() + refusal.retry_after})
+            current_app.extensions["relais"].redis.zadd(LOCKED_SOURCES, {who: ends})
         except redis.RedisError:
             pass  # limits are left open while Redis is down (the limiter said so)
 
 
-def locked_out(who: str | None = None) -> bool:
-    """Whether the request's source (or who) is locked out after failed checks, from a list each process rereads
-    every LOCKOUT_REFRESH_SECONDS: a USSD step pays no round trip for it (a lock reaches steps that late at most)."""
-    return (who or source_address()) in current_app.extensions[LOCKED_EXTENSION].get()
+def locked_out(who: str | None = None) -> int | None:
+    """In how many seconds the lock-out of the request's source (or who) after failed checks ends, None when it is
+    not locked out; from a list each process rereads every LOCKOUT_REFRESH_SECONDS, so that a webhook pays no round
+    trip for it (a lock reaches the webhooks that late at most)."""
+    return current_app.extensions[LOCKED_EXTENSION].seconds_left(who or source_address())
 
 
 class LockedSources:
@@ -98,15 +107,25 @@ class LockedSources:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client, self._refresh, self._clock = client, refresh_seconds, clock
         self._lock = threading.Lock()
-        self._sources: frozenset[str] = frozenset()
+        self._ends: dict[str, float] = {}  # each source and when its lock ends (time.time())
         self._read_at: float | None = None
+
+    def seconds_left(self, who: str) -> int | None:
+        """In how many seconds who's lock ends (at least 1), None when who is not locked out."""
+        self.get()  # reread when due
+        ends = self._ends.get(who)
+        return max(int(ends - time.time()) + 1, 1) if ends else None
+
+    def add(self, who: str, ends: float) -> None:
+        """List a lock this process has just made, ahead of the next reread."""
+        self._ends = {**self._ends, who: ends}
 
     def get(self) -> frozenset[str]:
         """The list; one caller at a time rereads it when due, the others meanwhile get the last one (a Redis that
         hangs holds one step, not every step of the process)."""
         due = self._read_at is None or self._clock() - self._read_at >= self._refresh
         if not due or not self._lock.acquire(blocking=self._read_at is None):
-            return self._sources
+            return frozenset(self._ends)
         try:
             if self._read_at is None or self._clock() - self._read_at >= self._refresh:
                 self._read_at = self._clock()
@@ -114,12 +133,12 @@ class LockedSources:
                     now = time.time()
                     pipe = self._client().pipeline(transaction=False)
                     pipe.zremrangebyscore(LOCKED_SOURCES, "-inf", now)
-                    pipe.zrangebyscore(LOCKED_SOURCES, now, "+inf")
-                    self._sources = frozenset(member.decode() if isinstance(member, bytes) else member
-                                              for member in pipe.execute()[1])
+                    pipe.zrangebyscore(LOCKED_SOURCES, now, "+inf", withscores=True)
+                    self._ends = {member.decode() if isinstance(member, bytes) else member: ends
+                                  for member, ends in pipe.execute()[1]}
                 except redis.RedisError:
-                    self._sources = frozenset()  # left open, as every limit while Redis is down
-            return self._sources
+                    self._ends = {}  # left open, as every limit while Redis is down
+            return frozenset(self._ends)
         finally:
             self._lock.release()
 

@@ -358,3 +358,14 @@ def test_each_process_rereads_the_locked_out_sources_every_few_seconds_and_forge
     assert locked.get() == {"192.0.2.7"} and client.zscore(limits.LOCKED_SOURCES, "192.0.2.8") is None
     down = limits.LockedSources(lambda: redis.Redis.from_url("redis://127.0.0.1:1/0"), refresh_seconds=0)
     assert down.get() == frozenset()  # left open while Redis is down, as every limit
+
+
+def test_the_locked_out_list_says_how_long_each_lock_lasts_and_takes_this_process_s_own_locks_at_once(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    now = [100.0]
+    locked = limits.LockedSources(lambda: client, refresh_seconds=5, clock=lambda: now[0])
+    client.zadd(limits.LOCKED_SOURCES, {"192.0.2.7": time.time() + 600})
+    assert 599 <= locked.seconds_left("192.0.2.7") <= 601
+    assert locked.seconds_left("192.0.2.9") is None
+    locked.add("192.0.2.9", time.time() + 30)  # locked here: known before the next reread
+    assert 29 <= locked.seconds_left("192.0.2.9") <= 31
