@@ -152,7 +152,7 @@ class Settings:
     RETENTION_CLOSED_CASE_YEARS: int = 5
     # The scheduler runs the purge once a day (`flask --app app retention purge` runs it by hand).
     RETENTION_DAILY: bool = True
-    # How often a web process rereads the sources locked out after failed webhook checks (USSD steps use that list).
+    # How often a web process rereads the sources locked out after failed webhook checks (every webhook uses it).
     LOCKOUT_REFRESH_SECONDS: float = 5.0
     # Failed logins from one address (whatever the accounts) before it must wait: count/seconds, 0 or off.
     RATE_LIMIT_LOGIN_FAILURES_PER_SOURCE: str = "20/900"
