@@ -109,7 +109,8 @@ class Settings:
     # A WhatsApp message due more than 24 hours after the person's last WhatsApp message (Twilio would refuse it,
     # error 63016): "sms" sends the same text by SMS instead; "template" holds it and sends the approved template
     # TWILIO_WHATSAPP_TEMPLATE_SID (which must say no more than "a message is waiting, write to us"), then sends
-    # what was held when the person writes.
+    # what was held when the person writes. A WhatsApp business-scoped id has no SMS route: its message is held
+    # under either policy (with the template when one is set).
     WHATSAPP_OUTSIDE_WINDOW: str = "sms"
     TWILIO_WHATSAPP_TEMPLATE_SID: str = ""
     # The backend that sends those SMS (empty: the WhatsApp message's own backend, e.g. Twilio with TWILIO_SMS_FROM).

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from casecore.phones import is_business_scoped_id
 from channels.inbound import MAX_MESSAGE_ID, clean_body, has_control_characters, is_e164
 
 MAX_REASON = 200
@@ -20,7 +21,8 @@ class DeliveryReport:
     provider_message_id: str
     status: str | None
     reason: str | None = None
-    # The recipient's number, when the provider names it: it tells which message of unknown outcome this was.
+    # The recipient's number (or WhatsApp business-scoped id), when the provider names it: it tells which message of
+    # unknown outcome this was.
     phone: str | None = None
 
 
@@ -28,11 +30,13 @@ def build_report(form: Mapping[str, str], id_field: str, status_field: str,
                  table: Mapping[str, str | None], reason: str | None, phone: str | None = None) -> DeliveryReport:
     """Read the id and status fields and map the status through table; InvalidDeliveryReport when unreadable.
 
-    phone (the recipient as the provider wrote it) is kept only when it is an E.164 number.
+    phone (the recipient as the provider wrote it) is kept only when it is an E.164 number or, on WhatsApp, a
+    business-scoped id.
     """
     phone = (phone or "").strip()
-    phone = phone[len("whatsapp:"):] if phone.lower().startswith("whatsapp:") else phone
-    phone = phone if is_e164(phone) else None
+    whatsapp = phone.lower().startswith("whatsapp:")
+    phone = phone[len("whatsapp:"):] if whatsapp else phone
+    phone = phone if is_e164(phone) or (whatsapp and is_business_scoped_id(phone)) else None
     message_id = (form.get(id_field) or "").strip()
     raw_status = (form.get(status_field) or "").strip()
     if not message_id:

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from typing import Literal, Mapping
 from urllib.parse import urlsplit
 
+from casecore.phones import is_business_scoped_id
+
 TextChannel = Literal["sms", "whatsapp"]
 CHANNELS = ("sms", "whatsapp")
 # Twilio's Body limit (providers §4); anything longer is not a person typing, and the database has a ceiling.
@@ -44,6 +46,7 @@ class InboundText:
     provider: str
     channel: TextChannel
     message_id: str
+    # E.164; on WhatsApp it may instead be a business-scoped user id (casecore.phones), the person's number hidden.
     phone: str
     to_address: str
     body: str
@@ -62,9 +65,10 @@ class InboundText:
             raise InvalidInbound("message id too long")
         if has_control_characters(self.message_id):
             raise InvalidInbound("message id has control characters")
-        if not is_e164(self.phone):
+        if not (is_e164(self.phone) or self.channel == "whatsapp" and is_business_scoped_id(self.phone)):
             # The number itself stays out of the message: errors end up in logs.
-            raise InvalidInbound("sender is not an E.164 phone number")
+            raise InvalidInbound("sender is not an E.164 phone number" if self.channel == "sms" else
+                                 "sender is not an E.164 phone number nor a WhatsApp business-scoped id")
         if self.received_at.tzinfo is None:
             raise InvalidInbound("received_at must be timezone-aware")
         if self.num_media < 0:

@@ -1,7 +1,12 @@
-"""Twilio inbound SMS and WhatsApp (providers §3a) and the request signature that proves Twilio sent it (§3d)."""
+"""Twilio inbound SMS and WhatsApp (providers §3a) and the request signature that proves Twilio sent it (§3d).
+
+Someone who hides their number behind a WhatsApp username writes from a business-scoped user id: Twilio then puts
+`whatsapp:<id>` (`whatsapp:US.13491208655302741918`) in `From`, and the same in `ExternalUserId`; with the number
+visible, `From` holds the number and `ExternalUserId` the id. `From` alone names the sender: `WaId` (the number's
+digits) is never read, so it may be absent or carry anything.
+"""
 from __future__ import annotations
 
-import re
 from typing import Mapping
 
 from twilio.request_validator import RequestValidator
@@ -11,7 +16,6 @@ from channels.inbound import (
     MAX_MEDIA,
     InboundMedia,
     InboundText,
-    InvalidInbound,
     media_url_is_usable,
     required,
 )
@@ -20,18 +24,16 @@ PROVIDER = "twilio"
 WHATSAPP_PREFIX = "whatsapp:"
 # We answer through the Messages API, never inline; Twilio flags an empty or non-XML body as an error.
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-# WhatsApp's business-scoped user ids (`US.1234`): a country code, a dot, digits; they hide the phone number.
-_BUSINESS_SCOPED = re.compile(r"[A-Za-z]{2}\.")
 
 
 def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
-    """Read Twilio's fields; `whatsapp:` on `From` makes it WhatsApp, a quick reply's ButtonPayload is the body."""
+    """Read Twilio's fields; `whatsapp:` on `From` makes it WhatsApp, a quick reply's ButtonPayload is the body.
+
+    On WhatsApp the sender is a number or a business-scoped user id, kept as sent (InboundText checks which).
+    """
     sender = required(form, "From")
     channel = "whatsapp" if sender.lower().startswith(WHATSAPP_PREFIX) else "sms"
     phone = _strip_whatsapp(sender)
-    if channel == "whatsapp" and _BUSINESS_SCOPED.match(phone):
-        # A business-scoped user id (`whatsapp:US.1234`) hides the number: no reply can be addressed to it.
-        raise InvalidInbound("sender is a business-scoped WhatsApp id, not a phone number")
     body = form.get("Body") or ""
     payload = (form.get("ButtonPayload") or "").strip()
     if channel == "whatsapp" and payload:

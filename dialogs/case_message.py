@@ -20,7 +20,7 @@ from casecore.handoff.routing import handed_over_case, owner_accounts
 from casecore.i18n import N_
 from casecore.phones import contact_phone
 from casecore.references import clean_reference, is_valid_reference
-from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, emergency_numbers
+from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, can_be_called, emergency_numbers
 from dialogs.engine import Answers, Context, Ending, Option, Step
 
 ENTRY_LINKED = "message.text"
@@ -91,9 +91,11 @@ def _send(ctx: Context, answers: Answers) -> str:
         # Given a reference from a number not linked to that case, the case worker sees so and decides whether
         # to link it.
         unlinked = reference and not is_case_contact(session, case.case_id, ctx.phone)
+        # A business-scoped id is kept out: it could never be linked (a family number is called and sent SMS).
         message = record_family_message(session, case.case_id, channel=ctx.channel, body=answers["message.text"],
                                         source_key=f"{ctx.channel}:{ctx.session_id}",
-                                        unlinked_phone=contact_phone(ctx.phone) if unlinked else None)
+                                        unlinked_phone=contact_phone(ctx.phone)
+                                        if unlinked and can_be_called(ctx) else None)
         handoff = _handed_over(ctx, session, case.case_id)
         # A case handed over to Primero is followed by its owner there: their Relais account hears of it.
         owners = None if handoff is None else _owners(ctx, session, handoff)

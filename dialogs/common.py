@@ -4,6 +4,7 @@ from __future__ import annotations
 from casecore.free_text import short_text
 from casecore.i18n import N_
 from casecore.people.locations import PlaceDirectory
+from casecore.phones import is_business_scoped_id
 from dialogs.engine import Answers, Context, Option, Step
 
 UNKNOWN = "unknown"
@@ -87,14 +88,20 @@ def location_code(flow: str, answers: Answers) -> str | None:
     return None
 
 
+def can_be_called(ctx: Context) -> bool:
+    """Whether the person writing has a number we could call or text back: not when they write on WhatsApp from a
+    business-scoped id, their number hidden behind a username."""
+    return not is_business_scoped_id(ctx.phone)
+
+
 def consent_steps(flow: str, after: str) -> dict[str, Step]:
-    """May workers know the number, then (only after a yes) may they call it."""
+    """May workers know the number, then (only after a yes, and when there is a number to call) may they call it."""
     consent, contact = f"{flow}.consent", f"{flow}.contact"
     return {
         # Consent is about the reporter: the child's situation goes to workers either way (safeguarding),
         # but without consent the reporter's number is neither kept nor shown.
         consent: Step(consent, "May child protection workers know your number?", YES_NO,
-                      lambda ctx, a: contact if a[consent] == "yes" else after),
+                      lambda ctx, a: contact if a[consent] == "yes" and can_be_called(ctx) else after),
         # Asked only after a yes to the consent question, so showing it reveals that answer.
         contact: Step(contact, "May we call you on this number?", YES_NO, after, reveals_answers=True),
     }

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from casecore.complaints.intake import ComplaintDraft, submit_complaint
-from dialogs.common import YES_NO, answered, confirm_step, description_step, language_of
+from dialogs.common import YES_NO, answered, can_be_called, confirm_step, description_step, language_of
 from dialogs.engine import Answers, Context, Ending, Option, Step
 
 ENTRY = "complaint.category"
@@ -22,14 +22,16 @@ CATEGORIES = (
 def _submit(ctx: Context, answers: Answers) -> str:
     services = ctx.services
     anonymous = answers["complaint.anonymous"] == "yes"
+    # From a WhatsApp business-scoped id there is no number to call back, named or not.
+    callable_back = not anonymous and can_be_called(ctx)
     draft = ComplaintDraft(
         organisation_id=services.receiving_organisation,
         channel=ctx.channel,
         channel_session_id=ctx.session_id,
         category=answers["complaint.category"],
         anonymous=anonymous,
-        contact_phone=None if anonymous else ctx.phone,
-        may_contact=not anonymous,
+        contact_phone=ctx.phone if callable_back else None,
+        may_contact=callable_back,
         description=answered(answers, "complaint.description"),
         language=language_of(ctx, answers),
         complainant_key=services.phone_key(ctx.phone),
@@ -42,8 +44,8 @@ def _submit(ctx: Context, answers: Answers) -> str:
     _ = ctx.gettext(answers)
     lines = [_("Thank you. Reference: %(reference)s") % {"reference": complaint.reference},
              _("Handled in confidence by people not involved.")]
-    lines.append(_("Your number is not given to the workers.") if anonymous
-                 else _("We may call you on this number."))
+    lines.append(_("We may call you on this number.") if callable_back
+                 else _("Your number is not given to the workers."))
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ from dialogs.common import (
     SEXES,
     YES_NO,
     answered,
+    can_be_called,
     confirm_step,
     consent_steps,
     description_step,
@@ -46,18 +47,20 @@ def submit(ctx: Context, answers: Answers, *, kind: str, flow: str, concern: str
     """Store a report from a flow's answers and say what happens next; shared with the tracing flow."""
     services = ctx.services
     consent = answers[f"{flow}.consent"] == "yes"
+    # A WhatsApp business-scoped id hides the number: such a reporter stays anonymous, whatever they answered.
+    keeps_number = consent and can_be_called(ctx)
     draft = ReportDraft(
         channel=ctx.channel,
         channel_session_id=ctx.session_id,
         # Without consent the child's situation is still passed on, but the reporter stays anonymous.
-        reporter_phone=ctx.phone if consent else None,
+        reporter_phone=ctx.phone if keeps_number else None,
         language=language_of(ctx, answers),
         concern=concern,
         danger_now=danger_now,
         child_sex=answers[f"{flow}.sex"],
         child_age_band=answers[f"{flow}.age"],
         location_code=location_code(flow, answers),
-        may_contact=consent and answers.get(f"{flow}.contact") == "yes",
+        may_contact=keeps_number and answers.get(f"{flow}.contact") == "yes",
         consent_to_share=consent,
         answers=dict(answers),
         kind=kind,
@@ -78,7 +81,7 @@ def submit(ctx: Context, answers: Answers, *, kind: str, flow: str, concern: str
                      % {"numbers": emergency_numbers(ctx)})
     else:
         lines.append(_("A child protection worker will review your report."))
-    if not consent:
+    if not keeps_number:
         lines.append(_("Your number is not given to the workers."))
     return "\n".join(lines)
 

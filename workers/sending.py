@@ -136,7 +136,7 @@ def _outside_window(runtime: Runtime, session, message: OutboundSnapshot) -> tup
     """Reroute or hold a WhatsApp message the window closes on, in session: its status and the rows to send."""
     settings = runtime.settings
     try:
-        to_send = outside_window(
+        return outside_window(
             session, message, settings.WHATSAPP_OUTSIDE_WINDOW,
             sms_backend=settings.WHATSAPP_SMS_FALLBACK_BACKEND or message.backend,
             sms_body=to_gsm7, template_sid=settings.TWILIO_WHATSAPP_TEMPLATE_SID,
@@ -144,7 +144,6 @@ def _outside_window(runtime: Runtime, session, message: OutboundSnapshot) -> tup
     except InvalidInput as exc:
         record_send_result(session, message.id, "failed", None, f"outside the WhatsApp window; {exc}")
         return "failed", []
-    return ("rerouted" if settings.WHATSAPP_OUTSIDE_WINDOW == "sms" else "held"), to_send
 
 
 def _enqueue_replacements(queue: Queue, status: str, to_send: list) -> str:

@@ -88,9 +88,13 @@ def add_case_contact(
 
 
 def is_case_contact(session: Session, case_id: uuid.UUID, phone: str) -> bool:
-    """Whether this number (as a provider sent it) is linked to the case."""
+    """Whether this number (as a provider sent it) is linked to the case; a WhatsApp business-scoped id never is."""
+    try:
+        number = contact_phone(phone)
+    except InvalidPhoneNumber:
+        return False
     return session.scalar(select(CaseContact.id).where(CaseContact.case_id == case_id,
-                                                       CaseContact.phone == contact_phone(phone))) is not None
+                                                       CaseContact.phone == number)) is not None
 
 
 def find_case_for_phone(session: Session, phone: str) -> CaseLink | None:

@@ -1,5 +1,8 @@
 """What we remember about a community member's number: the language they chose and whether they opted out.
 
+A WhatsApp business-scoped id (casecore.phones) is remembered the same way, as a contact of its own: never merged
+with a number, never read as one.
+
 Every write is one INSERT ... ON CONFLICT, so two first messages from the same number at once leave one row.
 """
 from __future__ import annotations
@@ -15,7 +18,7 @@ from casecore import taxonomy
 from casecore.base import utcnow
 from casecore.db import dialect_insert
 from casecore.messaging.models import CommunityContact
-from casecore.phones import sender_phone
+from casecore.phones import sender_address
 from casecore.sealing import lookup_key
 
 _TABLE = CommunityContact.__table__
@@ -37,21 +40,21 @@ def _remember_statement(session_dialect: str):
 def remember_language(session: Session, phone: str, language: str) -> None:
     """Remember the language this number chose, for every later conversation and message."""
     taxonomy.require(language, taxonomy.COMMUNITY_LANGUAGES, "language")
-    number = sender_phone(phone)
+    number = sender_address(phone)
     session.execute(_remember_statement(session.connection().dialect.name),
                     {"phone": number, "phone_key": lookup_key(number), "language": language, "now": utcnow()})
 
 
 def language_for(session: Session, phone: str) -> str | None:
     """The language this number chose, or None when it never chose one."""
-    return session.execute(_LANGUAGE, {"phone_key": lookup_key(sender_phone(phone))}).scalar()
+    return session.execute(_LANGUAGE, {"phone_key": lookup_key(sender_address(phone))}).scalar()
 
 
 def language_and_change(session: Session, phone: str) -> tuple[str | None, datetime | None]:
     """The language this number chose (or None) and when what we remember about it last changed."""
     row = session.execute(
         select(CommunityContact.language, CommunityContact.updated_at)
-        .where(CommunityContact.phone == sender_phone(phone))
+        .where(CommunityContact.phone == sender_address(phone))
     ).first()
     return (row.language, row.updated_at) if row else (None, None)
 
@@ -59,7 +62,7 @@ def language_and_change(session: Session, phone: str) -> tuple[str | None, datet
 def opt_out(session: Session, phone: str) -> bool:
     """Stop every later message to this number (STOP, ARRET); True if it was not opted out already."""
     now = utcnow()
-    insert = dialect_insert(session, _TABLE).values(phone=sender_phone(phone), opted_out_at=now, updated_at=now)
+    insert = dialect_insert(session, _TABLE).values(phone=sender_address(phone), opted_out_at=now, updated_at=now)
     # The WHERE keeps the first opt-out's time; a row comes back only when something changed.
     changed = session.execute(
         insert.on_conflict_do_update(
@@ -75,7 +78,7 @@ def opt_in(session: Session, phone: str) -> bool:
     """Allow messages to this number again (START); True if it was opted out."""
     changed = session.execute(
         update(CommunityContact)
-        .where(CommunityContact.phone == sender_phone(phone), CommunityContact.opted_out_at.is_not(None))
+        .where(CommunityContact.phone == sender_address(phone), CommunityContact.opted_out_at.is_not(None))
         .values(opted_out_at=None, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -85,6 +88,6 @@ def opt_in(session: Session, phone: str) -> bool:
 def is_opted_out(session: Session, phone: str) -> bool:
     """Whether this number asked for no more messages."""
     opted_out_at = session.scalar(
-        select(CommunityContact.opted_out_at).where(CommunityContact.phone == sender_phone(phone))
+        select(CommunityContact.opted_out_at).where(CommunityContact.phone == sender_address(phone))
     )
     return opted_out_at is not None

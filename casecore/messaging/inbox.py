@@ -20,7 +20,7 @@ from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
 from casecore.messaging.media import MediaDraft, record_media
 from casecore.messaging.models import InboundMessage
-from casecore.phones import sender_phone
+from casecore.phones import is_business_scoped_id, sender_address
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,14 @@ def store_inbound(session: Session, draft: InboundDraft, limited: bool = False) 
         raise InvalidInput("an inbound message needs its provider and the provider's message id")
     if len(draft.to_address or "") > 64:
         raise InvalidInput("an inbound message's to_address has at most 64 characters")
+    if draft.channel != "whatsapp" and is_business_scoped_id(draft.phone):
+        raise InvalidInput("only a WhatsApp message comes from a business-scoped id")
     inbound_id = uuid.uuid4()
     connection = session.connection()
     inserted = connection.execute(_INSERT_INBOUND[connection.dialect.name], {
         "id": inbound_id, "provider": draft.provider, "provider_message_id": draft.provider_message_id,
-        # E.164 without the "whatsapp:" prefix, so it matches linked numbers and opt-outs.
-        "channel": draft.channel, "phone": sender_phone(draft.phone), "to_address": draft.to_address or "",
+        # E.164 (or a business-scoped id) without the "whatsapp:" prefix, so it matches linked numbers and opt-outs.
+        "channel": draft.channel, "phone": sender_address(draft.phone), "to_address": draft.to_address or "",
         "body": draft.body or "", "received_at": draft.received_at or utcnow(),
         "status": LIMITED if limited else RECEIVED,
     }).first()

@@ -26,7 +26,7 @@ from casecore.errors import InvalidInput
 from casecore.messaging.inbox import STATUSES as INBOUND_STATUSES
 from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.messaging.outbox import STATUSES as OUTBOUND_STATUSES
-from casecore.phones import mask_phone
+from casecore.phones import hide_business_scoped_ids, mask_phone
 
 PAGE_SIZE = 50
 DIRECTIONS = ("in", "out")
@@ -217,10 +217,11 @@ def _row(r) -> LogRow:
 
 
 def scrub_reason(reason: str | None) -> str | None:
-    """A provider's reason with any phone number in it masked."""
+    """A provider's reason with any phone number or WhatsApp business-scoped id in it masked."""
     if not reason:
         return reason
-    return _NUMBER.sub(lambda m: mask_phone("+" + re.sub(r"\D", "", m.group())), reason)
+    # Ids first: the digits of one must not be masked as a number of its own.
+    return _NUMBER.sub(lambda m: mask_phone("+" + re.sub(r"\D", "", m.group())), hide_business_scoped_ids(reason))
 
 
 def message_log_summary(session: Session, reasons: int = 5) -> LogSummary:

@@ -18,7 +18,7 @@ from casecore.ids import parse_id
 from casecore.messaging.contacts import opt_out
 from casecore.messaging.models import CommunityContact, OutboundMessage
 from casecore.messaging.sms_length import measure_sms
-from casecore.phones import sender_phone
+from casecore.phones import is_business_scoped_id, sender_address
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,11 @@ def queue_message(
         raise InvalidInput("an outbound message needs a body")
     if options is not None and not all(isinstance(option, str) and option for option in options):
         raise InvalidInput("options must be non-empty strings")
-    # Stored as E.164 so that an opt-out recorded for the number matches the row.
-    phone = sender_phone(to_phone)
+    # Stored as E.164 (or the business-scoped id as it came) so that an opt-out recorded for the number matches.
+    phone = sender_address(to_phone)
+    if channel != "whatsapp" and is_business_scoped_id(phone):
+        # Whoever wrote from a business-scoped id hid their number: WhatsApp is the only way to them.
+        raise InvalidInput("a WhatsApp business-scoped id is reached on WhatsApp only, never by SMS")
     message_id = uuid.uuid4()
     # The body is stored as it is sent, so measuring it here gives what the provider bills.
     size = measure_sms(body) if channel == "sms" else None
@@ -298,7 +301,7 @@ def adopt_report_for_unknown(session: Session, backend: str, phone: str, provide
     message = session.scalars(
         select(OutboundMessage)
         .where(or_(OutboundMessage.status == "unknown", given_up), OutboundMessage.backend == backend,
-               OutboundMessage.to_phone == sender_phone(phone), OutboundMessage.provider_message_id.is_(None))
+               OutboundMessage.to_phone == sender_address(phone), OutboundMessage.provider_message_id.is_(None))
         .order_by(OutboundMessage.claimed_at).limit(1).with_for_update()
     ).first()
     if message is None:

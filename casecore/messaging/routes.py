@@ -11,6 +11,7 @@ from casecore.errors import Refused
 from casecore.messaging.contacts import is_opted_out
 from casecore.messaging.models import InboundMessage
 from casecore.messaging.sms_length import measure_sms
+from casecore.phones import is_business_scoped_id
 
 # Messages to simulated numbers stay in the simulator, whatever the configured backend.
 SIMULATOR = "simulator"
@@ -25,12 +26,15 @@ class Route:
 
 
 def family_route(session: Session, phone: str, sms_backend: str) -> Route:
-    """WhatsApp when the number last wrote on WhatsApp, else SMS; the provider it wrote through, else sms_backend."""
+    """WhatsApp when the number last wrote on WhatsApp, else SMS; the provider it wrote through, else sms_backend.
+
+    A business-scoped id is reached on WhatsApp only, whatever its history.
+    """
     last = session.execute(
         select(InboundMessage.channel, InboundMessage.provider).where(InboundMessage.phone == phone)
         .order_by(InboundMessage.received_at.desc()).limit(1)
     ).first()
-    channel = "whatsapp" if last is not None and last.channel == "whatsapp" else "sms"
+    channel = "whatsapp" if is_business_scoped_id(phone) or (last is not None and last.channel == "whatsapp") else "sms"
     if last is not None and last.provider == SIMULATOR:
         return Route(channel, SIMULATOR)
     if sms_backend == "console" or last is None:

@@ -18,7 +18,7 @@ from casecore.deadlines.timelines import Timelines
 from casecore.errors import InvalidInput, InvalidPhoneNumber
 from casecore.free_text import short_text
 from casecore.people.models import Location
-from casecore.phones import normalise_phone
+from casecore.phones import is_business_scoped_id, normalise_phone
 from casecore.references import new_reference
 from casecore.reports.committees import active_member_for
 from casecore.reports.models import Report
@@ -94,7 +94,9 @@ def submit_report(
     _validate(draft)
     answers = dict(draft.answers)
     phone = None
-    if draft.reporter_phone:
+    # Written from a WhatsApp business-scoped id, the reporter hid their number: anonymous to every call and SMS.
+    reachable = not is_business_scoped_id(draft.reporter_phone)
+    if draft.reporter_phone and reachable:
         try:
             phone = normalise_phone(draft.reporter_phone, default_region)
         except InvalidPhoneNumber:
@@ -114,7 +116,7 @@ def submit_report(
         child_sex=draft.child_sex,
         child_age_band=draft.child_age_band,
         location_code=draft.location_code,
-        may_contact=draft.may_contact,
+        may_contact=draft.may_contact and reachable,
         consent_to_share=draft.consent_to_share,
         reporter_key=draft.reporter_key,
         last_seen=draft.last_seen,

@@ -7,12 +7,14 @@ from typing import Any
 
 import requests
 
+from casecore.phones import hide_business_scoped_ids
 from channels.http import never_sent
 from channels.sms.base import SendResult
 
 log = logging.getLogger(__name__)
 
-# Anything that looks like a phone number is cut out of reasons, which end up in the database and the web view.
+# Anything that looks like a phone number is cut out of reasons, which end up in the database and the web view; so
+# is a WhatsApp business-scoped id (casecore.phones), which may hold few digits.
 _NUMBER = re.compile(r"\+?\d[\d ]{5,}\d")
 
 
@@ -38,5 +40,5 @@ def post_or_retry(provider: str, url: str, timeout: float, session: requests.Ses
 
 
 def without_numbers(text: str) -> str:
-    """A provider's message made safe to store: numbers replaced, 150 characters at most."""
-    return _NUMBER.sub("<number>", text)[:150]
+    """A provider's message made safe to store: numbers and business-scoped ids replaced, 150 characters at most."""
+    return _NUMBER.sub("<number>", hide_business_scoped_ids(text, "<id>"))[:150]

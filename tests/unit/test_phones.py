@@ -132,3 +132,115 @@ def test_sender_phone_refuses_what_is_not_international(raw):
 
     with pytest.raises(InvalidPhoneNumber):
         sender_phone(raw)
+
+
+# -- WhatsApp business-scoped user ids ----------------------------------------------------------------------------
+
+BSUID = "US.13491208655302741918"
+
+
+@pytest.fixture
+def no_number_parsing(monkeypatch):
+    """The phone-number library, made to fail the test if a business-scoped id ever reaches it."""
+    import phonenumbers
+
+    def parse(text, region=None, *args, **kwargs):
+        if "." in str(text):
+            pytest.fail("a business-scoped id was handed to the phone-number library")
+        return real(text, region, *args, **kwargs)
+
+    real = phonenumbers.parse
+    monkeypatch.setattr(phonenumbers, "parse", parse)
+
+
+@pytest.mark.parametrize("address, expected", [
+    (BSUID, True),
+    (f"whatsapp:{BSUID}", True),
+    ("ML.abcDEF123", True),  # letters as well as digits, kept as they came
+    ("US.ENT.11815799212886844830", True),  # a parent id
+    ("US.1", True),
+    ("US." + "7" * 128, True),
+    ("US." + "7" * 129, False),
+    ("us.1234", False),  # the country code is ISO 3166 alpha-2, upper case
+    ("USA.1234", False),
+    ("US.", False),
+    ("US.12-34", False),
+    ("US.12.34", False),
+    ("+22376701430", False),
+    ("22376701430", False),
+    ("", False),
+    (None, False),
+])
+def test_is_business_scoped_id(address, expected):
+    from casecore.phones import is_business_scoped_id
+
+    assert is_business_scoped_id(address) is expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (BSUID, BSUID),
+    (f"whatsapp:{BSUID}", BSUID),
+    (f"WhatsApp:{BSUID}", BSUID),
+    ("ML.abcDEF123", "ML.abcDEF123"),  # never upper-cased nor otherwise changed: Twilio wants it back as it came
+    ("whatsapp:+22376701430", "+22376701430"),
+    ("+223 76 70 14 30", "+22376701430"),
+])
+def test_sender_address_keeps_an_id_as_it_came_and_a_number_in_e164(raw, expected, no_number_parsing):
+    from casecore.phones import sender_address
+
+    assert sender_address(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["us.1234", "Orange", "76 70 14 30", ""])
+def test_sender_address_refuses_what_is_neither(raw):
+    from casecore.phones import sender_address
+
+    with pytest.raises(InvalidPhoneNumber):
+        sender_address(raw)
+
+
+def test_a_business_scoped_id_is_never_read_as_a_phone_number(no_number_parsing):
+    from casecore.phones import contact_phone, sender_phone
+
+    for read in (normalise_phone, sender_phone, contact_phone):
+        with pytest.raises(InvalidPhoneNumber, match="business-scoped"):
+            read(BSUID)
+        with pytest.raises(InvalidPhoneNumber, match="business-scoped"):
+            read(f"whatsapp:{BSUID}")
+
+
+def test_a_business_scoped_id_is_keyed_as_it_came_never_parsed(no_number_parsing):
+    import hashlib
+    import hmac
+
+    from casecore.phones import phone_key
+
+    key = phone_key(BSUID, "secret")
+    assert key == hmac.new(b"secret", BSUID.encode(), hashlib.sha256).hexdigest()[:32]
+    assert phone_key(f"whatsapp:{BSUID}", "secret") == key
+    assert phone_key("US.13491208655302741919", "secret") != key
+
+
+@pytest.mark.parametrize("address, masked", [
+    (BSUID, "US.********18"),
+    (f"whatsapp:{BSUID}", "US.********18"),
+    ("US.ENT.11815799212886844830", "US.********30"),
+    ("ML.abcDEF123", "ML.********23"),
+    ("US.12345", "US.********45"),
+    ("US.1234", "US.****"),  # too short to show any of it
+    ("US.1", "US.*"),
+])
+def test_mask_phone_masks_a_business_scoped_id_like_a_number(address, masked, no_number_parsing):
+    assert mask_phone(address) == masked
+
+
+def test_business_scoped_ids_in_a_text_are_masked_or_replaced():
+    from casecore.phones import hide_business_scoped_ids
+
+    reason = f"Twilio 21211: The 'To' number whatsapp:{BSUID} is not a valid phone number."
+    assert hide_business_scoped_ids(reason) == (
+        "Twilio 21211: The 'To' number whatsapp:US.********18 is not a valid phone number.")
+    assert hide_business_scoped_ids(reason, "<id>") == "Twilio 21211: The 'To' number whatsapp:<id> is not a valid " \
+                                                       "phone number."
+    for untouched in ("Invalid phone number +22376701430", "HTTP 500. Try again.", "U.S. carrier refused"):
+        assert hide_business_scoped_ids(untouched) == untouched

@@ -10,6 +10,7 @@ from app import create_app
 from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import claim_for_sending, queue_message, record_send_result
 from channels.africastalking_delivery import parse_africastalking_delivery
+from channels.twilio_status import parse_twilio_status
 from tests.conftest import make_settings
 
 FORM = "application/x-www-form-urlencoded"
@@ -111,6 +112,19 @@ def test_the_providers_own_failed_report_is_read():
            "&failureReason=UserInBlackList&retryCount=0")
     report = parse_africastalking_delivery(dict(parse_qsl(raw)))
     assert (report.provider_message_id, report.status, report.reason) == (AT_ID, "failed", "UserInBlackList")
+
+
+@pytest.mark.parametrize("to, phone", [
+    ("%2B22376701430", "+22376701430"),
+    ("whatsapp%3A%2B22376701430", "+22376701430"),
+    # A WhatsApp business-scoped id (the number hidden behind a username) names the recipient as well.
+    ("whatsapp%3AUS.13491208655302741918", "US.13491208655302741918"),
+    ("US.13491208655302741918", None),  # only on WhatsApp
+    ("whatsapp%3AUS.12-34", None),
+])
+def test_a_twilio_callback_names_its_recipient_when_it_can(to, phone):
+    raw = f"MessageSid={SID}&MessageStatus=delivered&To={to}&From=whatsapp%3A%2B14155238886&AccountSid=AC0"
+    assert parse_twilio_status(dict(parse_qsl(raw))).phone == phone
 
 
 @pytest.mark.parametrize("first, late, expected", [

@@ -24,6 +24,7 @@ AT_TOKEN = "s3cret"
 TWILIO_TOKEN = "twilio-token"
 PUBLIC = "https://relais.example"
 SID = "SM1f0e8ae6ade43cb3c0ce4525424e404f"
+BSUID = "US.13491208655302741918"  # a WhatsApp business-scoped user id, as Meta shapes them
 MEDIA_URL = ("https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/"
              "MM1f0e8ae6ade43cb3c0ce4525424e404f/Media/ME1f0e8ae6ade43cb3c0ce4525424e404f")
 EMOJI = "👨‍👩‍👧 Aidez-nous ❤️"
@@ -71,6 +72,7 @@ class Case:
     query: str | None = None  # None: the right token
     signature: str | None = None  # None: Twilio's signature of the form as the app reads it
     stored: str | None = None  # the body the inbox must then hold for the message
+    sender: str | None = None  # whom the inbox must then hold the message from
 
     def body(self) -> bytes:
         if self.raw is not None:
@@ -88,6 +90,7 @@ USSD_BAD = "END Invalid request: "
 BAD = "Invalid request: "
 TOKEN_REFUSED = "Forbidden: missing or wrong token"
 SIGNATURE_REFUSED = "Forbidden: the request signature does not match"
+NOT_A_SENDER = "sender is not an E.164 phone number nor a WhatsApp business-scoped id"
 TOO_LARGE = "Request too large: a webhook body may hold at most 64 kB"
 
 CASES = {
@@ -152,8 +155,22 @@ CASES = {
                                                PUBLIC + TWILIO_MESSAGES, VALID[TWILIO_MESSAGES])),
     "twilio-long-body": case(TWILIO_MESSAGES, {"Body": LONG}, 200, OK_TWIML, stored="é" * 1600),
     "twilio-megabyte": case(TWILIO_MESSAGES, {"Body": MEGABYTE}, 413, TOO_LARGE),
-    "twilio-business-scoped": case(TWILIO_MESSAGES, {"From": "whatsapp:US.13491208655302741918", "WaId": None},
-                                   400, BAD + "sender is a business-scoped WhatsApp id"),
+    # A WhatsApp username hides the number: Twilio posts the business-scoped user id in From and ExternalUserId.
+    "twilio-business-scoped": case(TWILIO_MESSAGES, {"From": f"whatsapp:{BSUID}", "ExternalUserId": f"whatsapp:{BSUID}",
+                                                     "WaId": None}, 200, OK_TWIML, stored="Bonjour", sender=BSUID),
+    "twilio-business-scoped-waid": case(TWILIO_MESSAGES, {"From": f"whatsapp:{BSUID}", "WaId": BSUID}, 200, OK_TWIML,
+                                        stored="Bonjour", sender=BSUID),
+    "twilio-business-scoped-parent": case(TWILIO_MESSAGES, {"From": "whatsapp:US.ENT.11815799212886844830",
+                                                            "WaId": None}, 200, OK_TWIML, stored="Bonjour",
+                                          sender="US.ENT.11815799212886844830"),
+    "twilio-number-and-business-scoped": case(TWILIO_MESSAGES, {"ExternalUserId": f"whatsapp:{BSUID}"}, 200, OK_TWIML,
+                                              stored="Bonjour", sender="+22376701430"),
+    "twilio-business-scoped-lowercase": case(TWILIO_MESSAGES, {"From": "whatsapp:us.13491208655302741918",
+                                                               "WaId": None}, 400, BAD + NOT_A_SENDER),
+    "twilio-business-scoped-too-long": case(TWILIO_MESSAGES, {"From": "whatsapp:US." + "7" * 129, "WaId": None}, 400,
+                                            BAD + NOT_A_SENDER),
+    "twilio-business-scoped-by-sms": case(TWILIO_MESSAGES, {"From": BSUID, "To": "+14155550100", "WaId": None}, 400,
+                                          BAD + "sender is not an E.164 phone number"),
     "twilio-letters-number": case(TWILIO_MESSAGES, {"From": "whatsapp:+2237670ABCD"}, 400,
                                   BAD + "sender is not an E.164"),
     "twilio-alphanumeric-sms": case(TWILIO_MESSAGES, {"From": "RELAIS"}, 400, BAD + "sender is not an E.164"),
@@ -197,7 +214,9 @@ CASES = {
     "status-bad-signature": case(TWILIO_STATUS, {}, 403, SIGNATURE_REFUSED, signature="AAAA"),
     "status-long-error": case(TWILIO_STATUS, {"MessageStatus": "failed", "ErrorCode": LONG}, 200, "OK"),
     "status-megabyte": case(TWILIO_STATUS, {"ErrorCode": MEGABYTE}, 413, TOO_LARGE),
-    "status-bad-number": case(TWILIO_STATUS, {"To": "whatsapp:US.1234"}, 200, "OK"),
+    "status-bad-number": case(TWILIO_STATUS, {"To": "whatsapp:US.12-34"}, 200, "OK"),
+    "status-business-scoped": case(TWILIO_STATUS, {"To": f"whatsapp:{BSUID}", "From": "whatsapp:+14155238886"}, 200,
+                                   "OK"),
     "status-nul-sid": case(TWILIO_STATUS, {"MessageSid": "SM\x00"}, 400, BAD + "MessageSid has control characters"),
     "status-emoji": case(TWILIO_STATUS, {"MessageStatus": "failed", "ErrorCode": EMOJI}, 200, "OK"),
     "status-json": case(TWILIO_STATUS, {}, 400, BAD + "missing MessageSid", raw=b'{"MessageSid": "SM1"}',
@@ -259,10 +278,13 @@ def test_every_raw_payload_gets_a_clear_answer(app, name):
         assert len(text) <= 160 and text.isascii()
     with app.extensions["relais"].unit_of_work() as session:
         stored = session.scalars(select(InboundMessage.body)).all()
+        senders = session.scalars(select(InboundMessage.phone)).all()
         ended = session.scalars(select(UssdSessionEnd.status)).all()
     if c.stored is not None:
         assert stored == [c.stored]
     elif c.path in (AT_SMS, TWILIO_MESSAGES):
         assert stored == []  # refused: nothing half-stored
+    if c.sender is not None:
+        assert senders == [c.sender]
     if c.path == AT_EVENTS:
         assert len(ended) == (1 if response.status_code == 200 else 0)

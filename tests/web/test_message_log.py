@@ -221,6 +221,7 @@ def test_each_page_view_is_audited_once(client, admin, uow):
 
 def test_reasons_quoting_a_number_are_masked():
     assert scrub_reason("Invalid phone number +223 76 70 14 30") == "Invalid phone number +223******30"
+    assert scrub_reason("Invalid To whatsapp:US.13491208655302741918") == "Invalid To whatsapp:US.********18"
     assert scrub_reason("HTTP 500") == "HTTP 500"
     assert scrub_reason(None) is None
 

@@ -84,7 +84,12 @@ class Phone:
             return self.client.post("/webhooks/africastalking/sms", data=urlencode(form), content_type=FORM)
         form = {"AccountSid": DEFAULT_SID, "ApiVersion": "2010-04-01", "Body": body,
                 "From": f"whatsapp:{self.number}", "MessageSid": message_id, "NumMedia": "0", "ProfileName": "Awa",
-                "To": "whatsapp:+14155238886", "WaId": self.number.lstrip("+")}
+                "To": "whatsapp:+14155238886"}
+        if self.number.startswith("+"):
+            form["WaId"] = self.number.lstrip("+")
+        else:
+            # A business-scoped user id, the number hidden: Twilio repeats it in ExternalUserId, and has no WaId.
+            form["ExternalUserId"] = f"whatsapp:{self.number}"
         if button:
             # A tapped quick reply: WhatsApp sends the button's title as the body and our id as the payload.
             form.update(ButtonText=body, ButtonPayload=button)

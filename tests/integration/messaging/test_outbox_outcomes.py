@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from bootstrap import bootstrap
 from casecore.base import utcnow
+from casecore.errors import InvalidInput
 from casecore.messaging.contacts import is_opted_out, opt_out
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.message_log import message_log_summary
-from casecore.messaging.models import OutboundMessage
+from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.messaging.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
+from casecore.messaging.routes import family_route
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
@@ -34,6 +36,8 @@ from workers.queueing import REPLIES, sibling
 from workers.scheduler import run_once
 
 PHONE = "+22376701430"
+# A WhatsApp business-scoped user id: someone who hid their number behind a username, and has no SMS route.
+BSUID = "US.13491208655302741918"
 
 
 def make_runtime(database_url, redis_url, fake_twilio, fake_at, **overrides):
@@ -47,16 +51,16 @@ def rt(database_url, redis_url, fake_twilio, fake_at):
     runtime.close()
 
 
-def write(runtime, body="Bonjour", channel="sms", backend="twilio", key="m1"):
+def write(runtime, body="Bonjour", channel="sms", backend="twilio", key="m1", to=PHONE):
     with runtime.unit_of_work() as session:
-        return queue_message(session, purpose_key=key, to_phone=PHONE, body=body, backend=backend,
+        return queue_message(session, purpose_key=key, to_phone=to, body=body, backend=backend,
                              channel=channel).id
 
 
-def whatsapp_from_the_person(runtime, hours_ago=1.0, key="SMin1"):
+def whatsapp_from_the_person(runtime, hours_ago=1.0, key="SMin1", phone=PHONE):
     with runtime.unit_of_work() as session:
         store_inbound(session, InboundDraft(provider="twilio", provider_message_id=key, channel="whatsapp",
-                                            phone=PHONE, to_address="+14155238886", body="Bonjour",
+                                            phone=phone, to_address="+14155238886", body="Bonjour",
                                             received_at=utcnow() - timedelta(hours=hours_ago)))
 
 
@@ -272,3 +276,67 @@ def test_with_a_template_the_message_is_held_until_the_person_writes(database_ur
     assert "Premier" in bodies and "Second" in bodies
     assert {row(rt, first).status, row(rt, second).status} == {"sent"}
     rt.close()
+
+
+# -- a business-scoped id: the window's rules with no SMS route ---------------------------------------------------
+
+def test_outside_the_window_a_business_scoped_id_is_held_not_sent_by_sms(rt, fake_twilio, fake_at):  # noqa: F811
+    whatsapp_from_the_person(rt, hours_ago=25, phone=BSUID)
+    message_id = write(rt, channel="whatsapp", body="Votre agent vous répondra.", to=BSUID)
+    assert jobs.send_outbound(str(message_id)) == "held"
+    drain(rt.queue, runtime=rt)
+    assert fake_twilio.requests == [] and fake_at.requests == []  # no template configured: nothing to send yet
+    with rt.unit_of_work() as session:
+        [held] = session.scalars(select(OutboundMessage)).all()
+    assert (held.channel, held.status) == ("whatsapp", "held")
+
+    whatsapp_from_the_person(rt, hours_ago=0, key="SMback", phone=BSUID)  # they write again: the window opens
+    with rt.unit_of_work() as session:
+        make_organisation(session)  # their message is answered by the receiving organisation's service
+        inbound_id = session.scalar(select(InboundMessage.id).where(InboundMessage.provider_message_id == "SMback"))
+    jobs.handle_inbound(str(inbound_id))
+    drain(rt.queue, runtime=rt)
+    assert row(rt, message_id).status == "sent"
+    assert {r["form"]["To"] for r in fake_twilio.requests} == {f"whatsapp:{BSUID}"} and fake_at.requests == []
+
+
+def test_a_63016_refusal_to_a_business_scoped_id_holds_it(rt, fake_twilio, fake_at):  # noqa: F811
+    whatsapp_from_the_person(rt, hours_ago=1, phone=BSUID)
+    message_id = write(rt, channel="whatsapp", to=BSUID)
+    fake_twilio.answer_next(Answer.outside_window())
+    assert jobs.send_outbound(str(message_id)) == "held"
+    drain(rt.queue, runtime=rt)
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{BSUID}"] and fake_at.requests == []
+
+
+def test_a_63016_status_callback_for_a_business_scoped_id_holds_it(rt, fake_twilio, client_for):  # noqa: F811
+    whatsapp_from_the_person(rt, hours_ago=1, phone=BSUID)
+    message_id = write(rt, channel="whatsapp", to=BSUID)
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    form = {"MessageSid": row(rt, message_id).provider_message_id, "MessageStatus": "failed", "ErrorCode": "63016",
+            "To": f"whatsapp:{BSUID}", "AccountSid": SID}
+    assert post_signed(client_for(rt), "/webhooks/twilio/status", form).status_code == 200
+    drain(rt.queue, runtime=rt)
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{BSUID}"]
+    assert row(rt, message_id).status == "held"
+
+
+def test_with_a_template_a_business_scoped_id_is_asked_to_write_back_on_whatsapp(
+        database_url, redis_url, fake_twilio, fake_at):  # noqa: F811
+    template = fake_twilio.add_template("Relais : un message vous attend. Écrivez-nous pour le lire.")
+    # The SMS policy, as most deployments run: for the id the template stands in for the SMS it cannot get.
+    rt = make_runtime(database_url, redis_url, fake_twilio, fake_at, TWILIO_WHATSAPP_TEMPLATE_SID=template)
+    whatsapp_from_the_person(rt, hours_ago=30, phone=BSUID)
+    message_id = write(rt, channel="whatsapp", to=BSUID)
+    assert jobs.send_outbound(str(message_id)) == "held"
+    drain(rt.queue, runtime=rt)
+    [asked] = fake_twilio.requests
+    assert (asked["form"]["To"], asked["form"]["ContentSid"]) == (f"whatsapp:{BSUID}", template)
+    rt.close()
+
+
+def test_an_sms_to_a_business_scoped_id_is_never_written(rt):
+    with rt.unit_of_work() as session, pytest.raises(InvalidInput, match="WhatsApp only"):
+        queue_message(session, purpose_key="sms", to_phone=BSUID, body="Bonjour", backend="twilio", channel="sms")
+    with rt.unit_of_work() as session:
+        assert family_route(session, BSUID, "africastalking").channel == "whatsapp"

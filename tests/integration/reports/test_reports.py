@@ -78,6 +78,18 @@ def test_an_unreadable_number_keeps_the_report(any_db_runtime):
         assert report.answers["reporter_phone_unparsed"] == "not a number"
 
 
+def test_a_reporter_known_by_a_whatsapp_business_scoped_id_stays_anonymous(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        submitted = submit_report(session, draft(channel="whatsapp", reporter_phone="US.13491208655302741918"),
+                                  organisation_id=org.id, default_region="ML")
+    with any_db_runtime.unit_of_work() as session:
+        report = session.get(Report, submitted.id)
+        # No number to call back nor to text, and the id is not kept as if it were one that could not be read.
+        assert (report.reporter_phone, report.may_contact, report.consent_to_share) == (None, False, True)
+        assert report.answers == {"concern": "child_marriage"}
+
+
 def test_an_unknown_location_code_leaves_the_place_empty_but_keeps_the_code(any_db_runtime):
     with any_db_runtime.unit_of_work() as session:
         org = make_organisation(session)

@@ -19,6 +19,13 @@ AT_SMS = ("linkId=03090445075804249226&text=Msg&to=21512&id=ec9adc86-51d5-4bc8-8
 TWILIO_WHATSAPP = ("AccountSid=AC00000000000000000000000000000000&ApiVersion=2010-04-01&Body=Bonjour"
                    "&From=whatsapp%3A%2B22376701430&MessageSid=SM00000000000000000000000000000001&NumMedia=0"
                    "&ProfileName=Awa&To=whatsapp%3A%2B14155238886&WaId=22376701430")
+# WhatsApp from someone who hides their number behind a username: Twilio puts their business-scoped user id (Meta's
+# BSUID: a country code, a dot, letters and digits) in From and in ExternalUserId, and no number anywhere.
+BSUID = "US.13491208655302741918"
+TWILIO_WHATSAPP_BSUID = ("AccountSid=AC00000000000000000000000000000000&ApiVersion=2010-04-01&Body=Bonjour"
+                         f"&ExternalUserId=whatsapp%3A{BSUID}&From=whatsapp%3A{BSUID}"
+                         "&MessageSid=SM00000000000000000000000000000002&NumMedia=0&ProfileName=Awa"
+                         "&To=whatsapp%3A%2B14155238886")
 # An SMS with every parameter §3a lists, in the order Twilio tends to send them.
 TWILIO_SMS = ("ToCountry=US&ToState=CA&SmsMessageSid=SM11111111111111111111111111111111&NumMedia=0&ToCity="
               "&FromZip=&SmsSid=SM11111111111111111111111111111111&FromState=&SmsStatus=received&FromCity="
@@ -119,6 +126,12 @@ def test_the_twilio_whatsapp_example_of_providers_3a():
     assert abs(message.received_at - datetime.now(UTC)) < timedelta(seconds=5)
 
 
+def test_a_twilio_whatsapp_message_from_a_business_scoped_id_keeps_the_id_as_it_came():
+    message = parse_twilio_message(form(TWILIO_WHATSAPP_BSUID))
+    assert (message.channel, message.phone, message.message_id, message.to_address, message.body) == (
+        "whatsapp", BSUID, "SM00000000000000000000000000000002", "+14155238886", "Bonjour")
+
+
 def test_a_twilio_sms():
     message = parse_twilio_message(form(TWILIO_SMS))
     assert (message.provider, message.channel, message.message_id, message.phone, message.to_address,
@@ -144,6 +157,19 @@ def test_a_twilio_sms():
     (replace(TWILIO_SMS, MessageSid=None), {"message_id": "SM11111111111111111111111111111111"}),
     (replace(TWILIO_SMS, MessageSid=None, SmsSid=None), {"message_id": "SM11111111111111111111111111111111"}),
     (replace(TWILIO_WHATSAPP, From="WhatsApp:+22376701430"), {"channel": "whatsapp", "phone": "+22376701430"}),
+    # A business-scoped id in From, whatever WaId holds (absent, the id, anything): From alone names the sender.
+    (replace(TWILIO_WHATSAPP, From="whatsapp:US.1234", WaId=None), {"channel": "whatsapp", "phone": "US.1234"}),
+    (replace(TWILIO_WHATSAPP_BSUID, WaId=BSUID), {"phone": BSUID}),
+    (replace(TWILIO_WHATSAPP_BSUID, WaId=""), {"phone": BSUID}),
+    (replace(TWILIO_WHATSAPP_BSUID, WaId="22376701430"), {"phone": BSUID}),
+    (replace(TWILIO_WHATSAPP_BSUID, ExternalUserId=None), {"phone": BSUID}),
+    (replace(TWILIO_WHATSAPP, From="whatsapp:ML.13491208655302741918"), {"phone": "ML.13491208655302741918"}),
+    (replace(TWILIO_WHATSAPP, From="whatsapp:ML.abcDEF123"), {"phone": "ML.abcDEF123"}),  # letters too, as sent
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:US.ENT.11815799212886844830"),
+     {"phone": "US.ENT.11815799212886844830"}),  # a parent id
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:US." + "7" * 128), {"phone": "US." + "7" * 128}),
+    # The number visible, the id beside it in ExternalUserId: the number is the sender, as it always was.
+    (replace(TWILIO_WHATSAPP, ExternalUserId=f"whatsapp:{BSUID}"), {"phone": "+22376701430"}),
     (replace(TWILIO_SMS, To=None), {"to_address": ""}),
     (replace(TWILIO_WHATSAPP, Forwarded="true", FrequentlyForwarded="true", NewField="x"), {"body": "Bonjour"}),
     (replace(TWILIO_WHATSAPP, Body="  Bonjour\x00\x1b[31m \u200b\n"), {"body": "Bonjour[31m \u200b"}),
@@ -160,8 +186,15 @@ def test_twilio_payloads(raw, expected):
     (replace(TWILIO_WHATSAPP, From=None), "missing From"),
     (replace(TWILIO_WHATSAPP, From="whatsapp:"), "not an E.164"),
     (replace(TWILIO_SMS, MessageSid=None, SmsSid=None, SmsMessageSid=None), "missing MessageSid"),
-    (replace(TWILIO_WHATSAPP, From="whatsapp:US.1234", WaId=None), "business-scoped"),
-    (replace(TWILIO_WHATSAPP, From="whatsapp:ML.13491208655302741918"), "business-scoped"),
+    # Not a business-scoped id as Meta shapes them, nor a number: refused, never read as digits.
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:us.1234"), "nor a WhatsApp business-scoped id"),
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:USA.1234"), "nor a WhatsApp business-scoped id"),
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:US."), "nor a WhatsApp business-scoped id"),
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:US.12-34"), "nor a WhatsApp business-scoped id"),
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:US.1234.5"), "nor a WhatsApp business-scoped id"),
+    (replace(TWILIO_WHATSAPP_BSUID, From="whatsapp:US." + "7" * 129), "nor a WhatsApp business-scoped id"),
+    # Only WhatsApp has business-scoped ids: an SMS sender must be a number.
+    (replace(TWILIO_SMS, From=BSUID), "sender is not an E.164 phone number$"),
     (TWILIO_WHATSAPP.replace("%2B22376701430", "+22376701430"), "not an E.164"),  # a raw `+` became a space
     (replace(TWILIO_SMS, From="RELAIS"), "not an E.164"),  # an alphanumeric sender cannot be answered
     (replace(TWILIO_SMS, MessageSid="SM" + "0" * 200), "too long"),
@@ -169,7 +202,7 @@ def test_twilio_payloads(raw, expected):
 def test_malformed_twilio_payloads_are_refused_with_the_reason(raw, error):
     with pytest.raises(InvalidInbound, match=error) as refused:
         parse_twilio_message(form(raw))
-    assert "76701430" not in str(refused.value)
+    assert "76701430" not in str(refused.value) and "1234" not in str(refused.value)  # errors get logged
 
 
 # -- the value itself ---------------------------------------------------------------------------------------------

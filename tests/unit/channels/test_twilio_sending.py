@@ -37,6 +37,9 @@ def twilio_error(code: int, message: str, status: int = 400) -> str:
     (403, "Forbidden", SendResult("failed", None, "bad credentials")),
     (400, twilio_error(21211, "The 'To' number +22376701430 is not a valid phone number."),
      SendResult("failed", None, "Twilio 21211: The 'To' number <number> is not a valid phone number.")),
+    # A WhatsApp business-scoped id quoted back is cut out as a number is, letters and all.
+    (400, twilio_error(21211, "The 'To' number whatsapp:US.ABC123XYZ is not a valid phone number."),
+     SendResult("failed", None, "Twilio 21211: The 'To' number whatsapp:<id> is not a valid phone number.")),
     (400, twilio_error(21617, "The concatenated message body exceeds the 1600 character limit."),
      SendResult("failed", None, "Twilio 21617: The concatenated message body exceeds the 1600 character limit.")),
     (404, twilio_error(20404, ""), SendResult("failed", None, "Twilio 20404")),
