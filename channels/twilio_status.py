@@ -29,8 +29,8 @@ TWILIO_STATUSES: dict[str, str | None] = {
 def parse_twilio_status(form: Mapping[str, str]) -> DeliveryReport:
     """Read `MessageSid` (or `SmsSid`) and `MessageStatus` (or `SmsStatus`); a failure keeps `ErrorCode`.
 
-    An error about the recipient (21610 opted out, 63016 outside the WhatsApp window) is given by the same name a
-    refused send gets, so the outbox acts on it alike.
+    An error about the recipient or our sender (21610 opted out, 63016 outside the WhatsApp window, 63017 and 63018
+    rate limits) is given by the same name a refused send gets, so the outbox acts on it alike.
     """
     fields = dict(form)
     # Older callbacks carry only the Sms* names; MessageSid and MessageStatus win when both are sent.

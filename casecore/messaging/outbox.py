@@ -38,6 +38,9 @@ BACKOFF_JITTER = 0.2
 # message outside the 24-hour window (casecore.messaging.whatsapp_window sends it otherwise).
 OPTED_OUT_REASON = "opted_out"
 OUTSIDE_WINDOW_REASON = "outside_whatsapp_window"
+# Our sender is over a rate limit (Twilio 63017, 63018): the message did not go, and goes later after a backoff
+# (a refused send comes back "retry"; a status callback saying so queues the message again).
+RATE_LIMITED_REASON = "rate_limited"
 GAVE_UP_UNKNOWN = "outcome unknown: not sent again, to avoid sending it twice"
 
 

@@ -180,6 +180,7 @@ def test_variables_twilio_refuses_send_plain_text_and_keep_the_content(fake_twil
     (Answer.throttled(), SendResult("retry", None, "HTTP 429")),
     (Answer.opted_out(), SendResult("failed", None, "opted_out")),
     (Answer.outside_window(), SendResult("failed", None, "outside_whatsapp_window")),
+    (Answer.error(400, 63018, "Rate limit exceeded for Channel"), SendResult("retry", None, "rate_limited")),
 ])
 def test_trouble_that_is_not_about_the_content_is_not_sent_again_as_text(fake_twilio, redis_client, answer,
                                                                        expected):
