@@ -9,6 +9,7 @@ from channels.sms.twilio import NAMED_ERRORS
 # Until Twilio hands a message to the carrier it is still queued on its side; "sent" means the carrier took it.
 # receiving and received describe inbound messages: nothing to record on an outbound one (None).
 # partially_delivered (some parts of a multi-part message) is not a final word: kept as sent.
+# read (WhatsApp: the person opened it) is its own status, past delivered.
 TWILIO_STATUSES: dict[str, str | None] = {
     "queued": "queued",
     "accepted": "queued",
@@ -17,7 +18,7 @@ TWILIO_STATUSES: dict[str, str | None] = {
     "sent": "sent",
     "partially_delivered": "sent",
     "delivered": "delivered",
-    "read": "delivered",
+    "read": "read",
     "failed": "failed",
     "undelivered": "failed",
     "canceled": "failed",

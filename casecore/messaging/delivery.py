@@ -23,11 +23,14 @@ from casecore.messaging.outbox import (
 
 log = logging.getLogger(__name__)
 
-DELIVERY_STATUSES = ("queued", "sent", "delivered", "failed")
-FINAL_STATUSES = ("delivered", "failed")
-# Callbacks arrive out of order: a report only moves a message forward. Both final statuses share the top rank,
-# so the first final report wins: a late "failed" never undoes "delivered", nor a late "delivered" a "failed".
-_RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2}
+# read: the person opened it (WhatsApp read receipts, Twilio's `read`); it says delivered too.
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
+FINAL_STATUSES = ("delivered", "read", "failed")
+# Callbacks arrive out of order: a report only moves a message forward. delivered and failed share a rank, so the
+# first of them wins: a late "failed" never undoes "delivered", nor a late "delivered" a "failed". read comes after
+# delivered: a late "delivered" (or "sent") never undoes it, and a late "failed" neither; a failed message stays
+# failed, whatever comes after.
+_RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2, "read": 3}
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def record_delivery(session: Session, provider_message_id: str, status: str, rea
         log.info("%s delivery report for an unknown message ignored", status)
         return False
     current = message.delivery_status
-    if current is not None and _RANK[status] <= _RANK[current]:
+    if current == "failed" or (current is not None and _RANK[status] <= _RANK[current]):
         log.info("outbound message %s: %s report ignored, already %s", message.id, status, current)
         return True
     message.delivery_status = status
@@ -69,7 +72,8 @@ def record_delivery(session: Session, provider_message_id: str, status: str, rea
         if reason == OPTED_OUT_REASON:
             # The recipient replied STOP at the provider: nothing more may go to the number, on any channel.
             opt_out(session, message.to_phone)
-    elif status == "delivered":
+    elif status in ("delivered", "read") and message.delivered_at is None:
+        # A read receipt that overtook its delivery report says delivered as well.
         message.delivered_at = utcnow()
     session.flush()
     log.info("outbound message %s: delivery %s", message.id, status)

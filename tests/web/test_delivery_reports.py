@@ -96,7 +96,7 @@ def test_at_reports_map_to_one_status_set(app, status, reason, expected):
     ("sending", "", ("queued", None)),
     ("sent", "", ("sent", None)),
     ("delivered", "", ("delivered", None)),
-    ("read", "", ("delivered", None)),
+    ("read", "", ("read", None)),  # WhatsApp: the person opened it
     ("failed", "30008", ("failed", "30008")),
     ("undelivered", "30003", ("failed", "30003")),
     # Errors about the recipient go by the names a refused send gets, so the outbox acts on both alike.
@@ -132,10 +132,30 @@ def test_a_late_at_report_never_downgrades_a_final_status(app, first, late, expe
     assert delivery(app, AT_ID) == expected
 
 
-def test_twilio_callbacks_out_of_order_keep_the_final_status(app):
-    for status in ("delivered", "sent", "sending", "queued"):
-        assert post_twilio(app, twilio_body(status)).status_code == 200
-    assert delivery(app, SID) == ("delivered", None)
+@pytest.mark.parametrize("statuses, expected", [
+    (("delivered", "sent", "sending", "queued"), ("delivered", None)),
+    (("sent", "delivered", "read"), ("read", None)),
+    # read before delivered (callbacks cross): a late delivered, sent or failure never takes read back.
+    (("read", "delivered", "sent", "queued"), ("read", None)),
+    (("read", "failed:30008"), ("read", None)),
+    (("delivered", "read", "undelivered:30003"), ("read", None)),
+    # A failed message stays failed: the first final word wins.
+    (("failed:30008", "read"), ("failed", "30008")),
+    (("failed:30008", "delivered"), ("failed", "30008")),
+])
+def test_twilio_callbacks_out_of_order_keep_the_final_status(app, statuses, expected):
+    for status in statuses:
+        status, _, error = status.partition(":")
+        assert post_twilio(app, twilio_body(status, error)).status_code == 200
+    assert delivery(app, SID) == expected
+
+
+def test_a_read_receipt_says_delivered_too(app):
+    post_twilio(app, twilio_body("read"))
+    read = outbox_row(app, SID)
+    assert read.delivery_status == "read" and read.delivered_at is not None
+    post_twilio(app, twilio_body("delivered"))
+    assert outbox_row(app, SID).delivered_at == read.delivered_at
 
 
 @pytest.mark.parametrize("status, error", [("failed", "63018"), ("undelivered", "63018"), ("failed", "63017")])

@@ -198,6 +198,7 @@ CASES = {
     "status-bad-number": case(TWILIO_STATUS, {"To": "whatsapp:US.1234"}, 200, "OK"),
     "status-nul-sid": case(TWILIO_STATUS, {"MessageSid": "SM\x00"}, 400, BAD + "MessageSid has control characters"),
     "status-emoji": case(TWILIO_STATUS, {"MessageStatus": "failed", "ErrorCode": EMOJI}, 200, "OK"),
+    "status-read": case(TWILIO_STATUS, {"MessageStatus": "read", "SmsStatus": "read"}, 200, "OK"),
     "status-rate-limited": case(TWILIO_STATUS, {"MessageStatus": "failed", "SmsStatus": "failed", "ErrorCode": "63018"},
                                 200, "OK"),
     "status-json": case(TWILIO_STATUS, {}, 400, BAD + "missing MessageSid", raw=b'{"MessageSid": "SM1"}',
