@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+import unicodedata
+from typing import Callable, Mapping, Sequence
 
 from twilio.request_validator import RequestValidator
 
@@ -12,6 +13,7 @@ from channels.inbound import (
     InboundMedia,
     InboundText,
     InvalidInbound,
+    is_e164,
     media_url_is_usable,
     required,
 )
@@ -24,8 +26,13 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 _BUSINESS_SCOPED = re.compile(r"[A-Za-z]{2}\.")
 
 
-def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
-    """Read Twilio's fields; `whatsapp:` on `From` makes it WhatsApp, a quick reply's ButtonPayload is the body."""
+def parse_twilio_message(form: Mapping[str, str],
+                         buttons_sent: Callable[[str], Sequence[str]] | None = None) -> InboundText:
+    """Read Twilio's fields; `whatsapp:` on `From` makes it WhatsApp, a quick reply's ButtonPayload is the body.
+
+    A tap that comes with its ButtonText and no ButtonPayload is read as the option that button titles among
+    buttons_sent(phone), the titles of the quick replies last sent to the number (button_answer).
+    """
     sender = required(form, "From")
     channel = "whatsapp" if sender.lower().startswith(WHATSAPP_PREFIX) else "sms"
     phone = _strip_whatsapp(sender)
@@ -34,8 +41,12 @@ def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
         raise InvalidInbound("sender is a business-scoped WhatsApp id, not a phone number")
     body = form.get("Body") or ""
     payload = (form.get("ButtonPayload") or "").strip()
+    title = (form.get("ButtonText") or "").strip()
     if channel == "whatsapp" and payload:
         body = payload  # we set each quick reply's payload to its option number
+    elif channel == "whatsapp" and title:
+        # A sender that is not a number is refused below: no need to look up what was sent to it.
+        body = button_answer(title, buttons_sent(phone) if buttons_sent and is_e164(phone) else ())
     return InboundText(
         provider=PROVIDER,
         channel=channel,
@@ -47,6 +58,25 @@ def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
         num_media=_count(form.get("NumMedia")),
         media=_media(form),
     )
+
+
+def button_answer(title: str, titles: Sequence[str]) -> str:
+    """The answer a tapped button gives when Twilio sends its title without its payload (older WhatsApp clients,
+    template buttons): its option number among titles, the buttons we sent, as its payload would have said; else
+    the title itself, read as typed text.
+
+    The title is what the person saw on the button: our option's label in their language, so it is compared with
+    the labels we sent (case and Unicode form aside), never guessed from other words.
+    """
+    wanted = _comparable(title)
+    for number, sent in enumerate(titles, start=1):
+        if _comparable(sent) == wanted:
+            return str(number)
+    return title
+
+
+def _comparable(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
 
 
 def twilio_signature_is_valid(url: str, form: Mapping[str, str], signature: str, auth_token: str) -> bool:

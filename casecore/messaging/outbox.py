@@ -390,6 +390,18 @@ def messages_awaiting_send(session: Session, created_before: datetime, now: date
     )
 
 
+def last_options_sent(session: Session, phone: str, channel: str = "whatsapp") -> tuple[str, ...]:
+    """The option labels (quick-reply titles) of the last message sent to phone on channel; () when it had none."""
+    options = session.scalar(
+        select(OutboundMessage.options)
+        .where(OutboundMessage.to_phone == sender_phone(phone), OutboundMessage.channel == channel,
+               OutboundMessage.status == "sent")
+        .order_by(OutboundMessage.sent_at.desc(), OutboundMessage.created_at.desc())
+        .limit(1)
+    )
+    return tuple(options or ())
+
+
 def due_time(session: Session, message_id: str | uuid.UUID) -> datetime | None:
     """When a queued message may be tried again (None: at once)."""
     return session.scalar(select(OutboundMessage.next_attempt_at)

@@ -155,6 +155,13 @@ CASES = {
     "twilio-letters-number": case(TWILIO_MESSAGES, {"From": "whatsapp:+2237670ABCD"}, 400,
                                   BAD + "sender is not an E.164"),
     "twilio-alphanumeric-sms": case(TWILIO_MESSAGES, {"From": "RELAIS"}, 400, BAD + "sender is not an E.164"),
+    # A quick-reply tap with its title and no payload (older clients, template buttons): nothing was sent to this
+    # number, so the title is kept as typed text (tests/web/test_text_conversations.py reads it as the option).
+    "twilio-button-text-only": case(TWILIO_MESSAGES, {"Body": "", "ButtonText": "Oui"}, 200, OK_TWIML, stored="Oui"),
+    "twilio-button-text-control": case(TWILIO_MESSAGES, {"Body": "Oui", "ButtonText": "\x00Oui\x1b"}, 200, OK_TWIML,
+                                       stored="Oui"),
+    "twilio-button-text-bad-number": case(TWILIO_MESSAGES, {"From": "whatsapp:+2237670ABCD", "ButtonText": "Oui"},
+                                          400, BAD + "sender is not an E.164"),
     "twilio-emoji": case(TWILIO_MESSAGES, {"Body": EMOJI}, 200, OK_TWIML, stored=EMOJI),
     "twilio-arabic": case(TWILIO_MESSAGES, {"Body": ARABIC}, 200, OK_TWIML, stored=ARABIC),
     "twilio-control-characters": case(TWILIO_MESSAGES, {"Body": "\x00Aidez\x1b[0m-moi\x7f"}, 200, OK_TWIML,
