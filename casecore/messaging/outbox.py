@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import and_, case, exists, nulls_last, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -396,7 +396,7 @@ def last_options_sent(session: Session, phone: str, channel: str = "whatsapp") -
         select(OutboundMessage.options)
         .where(OutboundMessage.to_phone == sender_phone(phone), OutboundMessage.channel == channel,
                OutboundMessage.status == "sent")
-        .order_by(OutboundMessage.sent_at.desc(), OutboundMessage.created_at.desc())
+        .order_by(nulls_last(OutboundMessage.sent_at.desc()), OutboundMessage.created_at.desc())
         .limit(1)
     )
     return tuple(options or ())
