@@ -7,15 +7,18 @@ digits) is never read, so it may be absent or carry anything.
 """
 from __future__ import annotations
 
-from typing import Mapping
+import unicodedata
+from typing import Callable, Mapping, Sequence
 
 from twilio.request_validator import RequestValidator
 
 from casecore.base import utcnow
+from casecore.phones import is_business_scoped_id
 from channels.inbound import (
     MAX_MEDIA,
     InboundMedia,
     InboundText,
+    is_e164,
     media_url_is_usable,
     required,
 )
@@ -26,18 +29,26 @@ WHATSAPP_PREFIX = "whatsapp:"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
+def parse_twilio_message(form: Mapping[str, str],
+                         buttons_sent: Callable[[str], Sequence[str]] | None = None) -> InboundText:
     """Read Twilio's fields; `whatsapp:` on `From` makes it WhatsApp, a quick reply's ButtonPayload is the body.
 
     On WhatsApp the sender is a number or a business-scoped user id, kept as sent (InboundText checks which).
+    A tap that comes with its ButtonText and no ButtonPayload is read as the option that button titles among
+    buttons_sent(sender), the titles of the quick replies last sent to it (button_answer).
     """
     sender = required(form, "From")
     channel = "whatsapp" if sender.lower().startswith(WHATSAPP_PREFIX) else "sms"
     phone = _strip_whatsapp(sender)
     body = form.get("Body") or ""
     payload = (form.get("ButtonPayload") or "").strip()
+    title = (form.get("ButtonText") or "").strip()
     if channel == "whatsapp" and payload:
         body = payload  # we set each quick reply's payload to its option number
+    elif channel == "whatsapp" and title:
+        # A sender that is neither a number nor an id is refused below: no need to look up what was sent to it.
+        known = is_e164(phone) or is_business_scoped_id(phone)
+        body = button_answer(title, buttons_sent(phone) if buttons_sent and known else ())
     return InboundText(
         provider=PROVIDER,
         channel=channel,
@@ -49,6 +60,25 @@ def parse_twilio_message(form: Mapping[str, str]) -> InboundText:
         num_media=_count(form.get("NumMedia")),
         media=_media(form),
     )
+
+
+def button_answer(title: str, titles: Sequence[str]) -> str:
+    """The answer a tapped button gives when Twilio sends its title without its payload (older WhatsApp clients,
+    template buttons): its option number among titles, the buttons we sent, as its payload would have said; else
+    the title itself, read as typed text.
+
+    The title is what the person saw on the button: our option's label in their language, so it is compared with
+    the labels we sent (case and Unicode form aside), never guessed from other words.
+    """
+    wanted = _comparable(title)
+    for number, sent in enumerate(titles, start=1):
+        if _comparable(sent) == wanted:
+            return str(number)
+    return title
+
+
+def _comparable(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
 
 
 def twilio_signature_is_valid(url: str, form: Mapping[str, str], signature: str, auth_token: str) -> bool:

@@ -9,6 +9,7 @@ from channels.sms.twilio import NAMED_ERRORS
 # Until Twilio hands a message to the carrier it is still queued on its side; "sent" means the carrier took it.
 # receiving and received describe inbound messages: nothing to record on an outbound one (None).
 # partially_delivered (some parts of a multi-part message) is not a final word: kept as sent.
+# read (WhatsApp: the person opened it) is its own status, past delivered.
 TWILIO_STATUSES: dict[str, str | None] = {
     "queued": "queued",
     "accepted": "queued",
@@ -17,7 +18,7 @@ TWILIO_STATUSES: dict[str, str | None] = {
     "sent": "sent",
     "partially_delivered": "sent",
     "delivered": "delivered",
-    "read": "delivered",
+    "read": "read",
     "failed": "failed",
     "undelivered": "failed",
     "canceled": "failed",
@@ -29,8 +30,8 @@ TWILIO_STATUSES: dict[str, str | None] = {
 def parse_twilio_status(form: Mapping[str, str]) -> DeliveryReport:
     """Read `MessageSid` (or `SmsSid`) and `MessageStatus` (or `SmsStatus`); a failure keeps `ErrorCode`.
 
-    An error about the recipient (21610 opted out, 63016 outside the WhatsApp window) is given by the same name a
-    refused send gets, so the outbox acts on it alike.
+    An error about the recipient or our sender (21610 opted out, 63016 outside the WhatsApp window, 63017 and 63018
+    rate limits) is given by the same name a refused send gets, so the outbox acts on it alike.
     """
     fields = dict(form)
     # Older callbacks carry only the Sms* names; MessageSid and MessageStatus win when both are sent.

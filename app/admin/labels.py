@@ -30,6 +30,7 @@ LOG_LABELS: dict[str, str] = {
     "sending": N_("Sending"),
     "sent": N_("Sent"),
     "delivered": N_("Delivered"),
+    "read": N_("Read by the person"),
     "failed": N_("Failed"),
     "received": N_("Received, not processed"),
     "processed": N_("Processed"),

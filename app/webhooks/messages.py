@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from typing import Callable
 
 from flask import Response
@@ -14,6 +15,7 @@ from app.webhooks.common import bp, plain, posted_form, twilio_refusal
 from casecore.errors import InvalidInput
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.media import MediaDraft
+from casecore.messaging.outbox import last_options_sent
 from channels.africastalking_sms import parse_africastalking_sms
 from channels.inbound import InboundText, InvalidInbound
 from channels.twilio_messages import EMPTY_TWIML, parse_twilio_message
@@ -34,8 +36,19 @@ def africastalking_sms():
 def twilio_messages():
     """An SMS or WhatsApp message through Twilio; signed, and answered with empty TwiML (replies go by the API)."""
     form = posted_form()
-    refused = twilio_refusal(form) or _store(parse_twilio_message, form)
+    refused = twilio_refusal(form) or _store(partial(parse_twilio_message, buttons_sent=_buttons_sent), form)
     return refused or Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def _buttons_sent(phone: str) -> tuple[str, ...]:
+    """The quick-reply titles last sent to phone on WhatsApp: a tap Twilio reports by its title alone is read
+    against them. Asked only for such a tap; with the database down the title is kept as typed text."""
+    try:
+        with runtime().unit_of_work() as session:
+            return last_options_sent(session, phone)
+    except SQLAlchemyError as exc:
+        log.warning("quick replies sent not read: %s", exc.__class__.__name__)
+        return ()
 
 
 def _store(parse: Callable[[dict[str, str]], InboundText], form: dict[str, str]) -> Response | None:

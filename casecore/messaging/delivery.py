@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,15 +13,33 @@ from casecore.base import utcnow
 from casecore.errors import InvalidInput
 from casecore.messaging.contacts import opt_out
 from casecore.messaging.models import OutboundMessage
-from casecore.messaging.outbox import OPTED_OUT_REASON, OUTSIDE_WINDOW_REASON
+from casecore.messaging.outbox import (
+    MAX_SEND_ATTEMPTS,
+    OPTED_OUT_REASON,
+    OUTSIDE_WINDOW_REASON,
+    RATE_LIMITED_REASON,
+    retry_delay,
+)
 
 log = logging.getLogger(__name__)
 
-DELIVERY_STATUSES = ("queued", "sent", "delivered", "failed")
-FINAL_STATUSES = ("delivered", "failed")
-# Callbacks arrive out of order: a report only moves a message forward. Both final statuses share the top rank,
-# so the first final report wins: a late "failed" never undoes "delivered", nor a late "delivered" a "failed".
-_RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2}
+# read: the person opened it (WhatsApp read receipts, Twilio's `read`); it says delivered too.
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
+FINAL_STATUSES = ("delivered", "read", "failed")
+# Callbacks arrive out of order: a report only moves a message forward. delivered and failed share a rank, so the
+# first of them wins: a late "failed" never undoes "delivered", nor a late "delivered" a "failed". read comes after
+# delivered: a late "delivered" (or "sent") never undoes it, and a late "failed" neither; a failed message stays
+# failed, whatever comes after.
+_RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2, "read": 3}
+
+
+@dataclass(frozen=True)
+class SendAgain:
+    """A sent message its provider then failed for a rate limit: queued again, due at due after attempts tries."""
+
+    id: uuid.UUID
+    due: datetime
+    attempts: int
 
 
 def record_delivery(session: Session, provider_message_id: str, status: str, reason: str | None = None) -> bool:
@@ -43,7 +63,7 @@ def record_delivery(session: Session, provider_message_id: str, status: str, rea
         log.info("%s delivery report for an unknown message ignored", status)
         return False
     current = message.delivery_status
-    if current is not None and _RANK[status] <= _RANK[current]:
+    if current == "failed" or (current is not None and _RANK[status] <= _RANK[current]):
         log.info("outbound message %s: %s report ignored, already %s", message.id, status, current)
         return True
     message.delivery_status = status
@@ -52,11 +72,39 @@ def record_delivery(session: Session, provider_message_id: str, status: str, rea
         if reason == OPTED_OUT_REASON:
             # The recipient replied STOP at the provider: nothing more may go to the number, on any channel.
             opt_out(session, message.to_phone)
-    elif status == "delivered":
+    elif status in ("delivered", "read") and message.delivered_at is None:
+        # A read receipt that overtook its delivery report says delivered as well.
         message.delivered_at = utcnow()
     session.flush()
     log.info("outbound message %s: delivery %s", message.id, status)
     return True
+
+
+def send_again_after_rate_limit(session: Session, provider_message_id: str, status: str,
+                                reason: str | None) -> SendAgain | None:
+    """A sent message this report says the provider failed for a rate limit: queued again after a backoff.
+
+    The provider never sent it on, so sending it again cannot reach the person twice. Its provider id is cleared:
+    reports on the failed try no longer find it, and the next send records its own. After MAX_SEND_ATTEMPTS tries
+    it is left as the report says (delivery failed, rate_limited); None then, and for any other report.
+    """
+    if status != "failed" or reason != RATE_LIMITED_REASON:
+        return None
+    message = session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.provider_message_id == provider_message_id, OutboundMessage.status == "sent")
+        .order_by(OutboundMessage.created_at).limit(1).with_for_update()
+    ).first()
+    if message is None or message.attempts >= MAX_SEND_ATTEMPTS:
+        return None
+    due = utcnow() + timedelta(seconds=retry_delay(message.attempts))
+    message.status, message.next_attempt_at, message.failure_reason = "queued", due, RATE_LIMITED_REASON
+    message.provider_message_id, message.sent_at = None, None
+    message.delivery_status, message.delivery_reason, message.delivered_at = None, None, None
+    session.flush()
+    log.info("outbound message %s: rate limited at the provider; queued again after %d attempt(s)", message.id,
+             message.attempts)
+    return SendAgain(message.id, due, message.attempts)
 
 
 def whatsapp_refused_outside_window(session: Session, provider_message_id: str, status: str,

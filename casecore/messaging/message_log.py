@@ -30,8 +30,10 @@ from casecore.phones import hide_business_scoped_ids, mask_phone
 
 PAGE_SIZE = 50
 DIRECTIONS = ("in", "out")
-# "delivered" is what the provider reported; "failed" matches a failed send and a failed delivery alike.
-STATUSES = OUTBOUND_STATUSES + ("delivered",) + INBOUND_STATUSES
+# "delivered" and "read" are what the provider reported ("delivered" also matches a message read, which was
+# delivered first); "failed" matches a failed send and a failed delivery alike.
+DELIVERY_STATUSES = ("delivered", "read")
+STATUSES = OUTBOUND_STATUSES + DELIVERY_STATUSES + INBOUND_STATUSES
 # Roles that may read the message log.
 MESSAGE_LOG_ROLES = frozenset({"admin"})
 # Provider reasons are free text: a number quoted in one is masked like every other number on the page.
@@ -106,7 +108,7 @@ def parse_filter(args: Mapping[str, str]) -> LogFilter:
     raw_page = (args.get("page") or "1").strip()
     if not raw_page.isascii() or not raw_page.isdigit() or int(raw_page) < 1 or len(raw_page) > 6:
         raise InvalidInput("page must be a whole number from 1")
-    if direction == "in" and status in OUTBOUND_STATUSES + ("delivered",):
+    if direction == "in" and status in OUTBOUND_STATUSES + DELIVERY_STATUSES:
         raise InvalidInput(f"status {status} is for outbound messages only")
     if direction == "out" and status in INBOUND_STATUSES:
         raise InvalidInput(f"status {status} is for inbound messages only")
@@ -164,7 +166,9 @@ def _outbound(wanted: LogFilter):
     if wanted.status == "failed":
         query = query.where(or_(OutboundMessage.status == "failed", OutboundMessage.delivery_status == "failed"))
     elif wanted.status == "delivered":
-        query = query.where(OutboundMessage.delivery_status == "delivered")
+        query = query.where(OutboundMessage.delivery_status.in_(DELIVERY_STATUSES))
+    elif wanted.status == "read":
+        query = query.where(OutboundMessage.delivery_status == "read")
     elif wanted.status:
         query = query.where(OutboundMessage.status == wanted.status)
     return query

@@ -123,8 +123,8 @@ class OutboundMessage(Base):
     claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # A message waiting for another try is not claimed before this time (backoff); None means at once.
     next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # What the provider later reported (casecore.messaging.delivery): queued, sent, delivered or failed; a final status
-    # (delivered, failed) is never replaced.
+    # What the provider later reported (casecore.messaging.delivery): queued, sent, delivered, read or failed; a final
+    # status is never replaced, except delivered by read.
     delivery_status: Mapped[Optional[str]] = mapped_column(String(16))
     delivery_reason: Mapped[Optional[str]] = mapped_column(String(200))
     delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import and_, case, exists, nulls_last, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -38,6 +38,9 @@ BACKOFF_JITTER = 0.2
 # message outside the 24-hour window (casecore.messaging.whatsapp_window sends it otherwise).
 OPTED_OUT_REASON = "opted_out"
 OUTSIDE_WINDOW_REASON = "outside_whatsapp_window"
+# Our sender is over a rate limit (Twilio 63017, 63018): the message did not go, and goes later after a backoff
+# (a refused send comes back "retry"; a status callback saying so queues the message again).
+RATE_LIMITED_REASON = "rate_limited"
 GAVE_UP_UNKNOWN = "outcome unknown: not sent again, to avoid sending it twice"
 
 
@@ -388,6 +391,18 @@ def messages_awaiting_send(session: Session, created_before: datetime, now: date
             .limit(limit)
         )
     )
+
+
+def last_options_sent(session: Session, phone: str, channel: str = "whatsapp") -> tuple[str, ...]:
+    """The option labels (quick-reply titles) of the last message sent to phone on channel; () when it had none."""
+    options = session.scalar(
+        select(OutboundMessage.options)
+        .where(OutboundMessage.to_phone == sender_address(phone), OutboundMessage.channel == channel,
+               OutboundMessage.status == "sent")
+        .order_by(nulls_last(OutboundMessage.sent_at.desc()), OutboundMessage.created_at.desc())
+        .limit(1)
+    )
+    return tuple(options or ())
 
 
 def due_time(session: Session, message_id: str | uuid.UUID) -> datetime | None:

@@ -32,8 +32,12 @@ MAX_BODY = 1600  # Twilio refuses longer bodies with error 21617
 # Twilio's clock and ours may differ a little: a message created this long before the claim may still be ours.
 CLOCK_SKEW = timedelta(seconds=60)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
-# Twilio error codes that say something about the recipient rather than the request: named reasons for the outbox.
-NAMED_ERRORS = {21610: "opted_out", 63016: "outside_whatsapp_window"}
+# Twilio error codes that say something about the recipient or the sender rather than the request: named reasons
+# for the outbox. 63017 and 63018 are rate limits (the account over its messages per second; the WhatsApp sender
+# over its throughput or WhatsApp's messaging limit): the message was not taken and will go once the limit clears.
+NAMED_ERRORS = {21610: "opted_out", 63016: "outside_whatsapp_window", 63017: "rate_limited", 63018: "rate_limited"}
+# Errors that say "not now" rather than "never": a send refused with one is tried again after a backoff, like 429.
+TEMPORARY_ERRORS = frozenset({63017, 63018})
 # Refusals of a ContentSid send that say the content is at fault (unknown ContentSid, bad ContentVariables,
 # content the channel does not take): the same message then goes as plain text.
 CONTENT_ERRORS = {21654, 21655, 21656, 63021}
@@ -171,7 +175,7 @@ class TwilioBackend(SmsBackend):
         for message in messages:
             sid = message.get("sid") if isinstance(message, dict) else None
             if isinstance(sid, str) and sid not in exclude and _created_since(message, since - CLOCK_SKEW) \
-                    and (not plain or _same_text(message, sms.body)):
+                    and (not plain or _same_text(message, sms.body)) and not _refused_for_now(message):
                 return Lookup(True, sid)
         return Lookup(False)
 
@@ -206,6 +210,8 @@ def interpret_response(http_status: int, body: str, wait: float | None = None) -
     if http_status in (408, 429) or http_status >= 500:
         return SendResult.retry(f"HTTP {http_status}", wait)
     code = _code(data.get("code"))
+    if code in TEMPORARY_ERRORS:
+        return SendResult.retry(NAMED_ERRORS[code], wait)
     if code in NAMED_ERRORS:
         return SendResult.failed(NAMED_ERRORS[code])
     message = without_numbers(str(data.get("message") or "").strip())
@@ -225,7 +231,7 @@ def _refuses_content(answer: tuple[int, str, float | None] | SendResult) -> bool
     data = _json(body)
     code = _code(data.get("code"))
     if code in NAMED_ERRORS:
-        return False  # opted out, outside the window: plain text would be refused the same way
+        return False  # opted out, outside the window, rate limited: plain text would be refused the same way
     return code in CONTENT_ERRORS or "content" in str(data.get("message") or "").lower()
 
 
@@ -236,6 +242,12 @@ def _created_since(message: dict[str, Any], since: datetime) -> bool:
     except (TypeError, ValueError):
         return False
     return created is not None and created.tzinfo is not None and created >= since
+
+
+def _refused_for_now(message: dict[str, Any]) -> bool:
+    """Whether a listed message is an earlier try Twilio failed for a rate limit: that one never went out, and the
+    message it was is being sent again (a status callback with 63018 queues it anew)."""
+    return _code(message.get("error_code")) in TEMPORARY_ERRORS
 
 
 def _same_text(message: dict[str, Any], body: str) -> bool:

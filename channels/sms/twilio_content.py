@@ -1,7 +1,8 @@
 """WhatsApp quick replies through Twilio's Content API (providers §3e): which screens qualify, and the cached contents.
 
 A screen with one to three short options goes to WhatsApp as a `twilio/quick-reply` content whose button ids are
-the option numbers, so a tap comes back as `ButtonPayload=1` exactly as if the number had been typed (providers §3a).
+the option numbers, so a tap comes back as `ButtonPayload=1` exactly as if the number had been typed (providers §3a);
+a tap reported by its `ButtonText` alone is matched against the titles sent (channels.twilio_messages.button_answer).
 One content is created per distinct tuple of button titles and its ContentSid kept in a ContentCache.
 """
 from __future__ import annotations

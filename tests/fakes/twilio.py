@@ -416,6 +416,15 @@ class FakeTwilio(_MediaFiles, FakeProvider):
         with self._lock:
             return list(self._lookups)
 
+    def fail_message(self, sid: str, error_code: int) -> None:
+        """Mark a created message failed with this error code, as Twilio lists it once it gave up on it."""
+        with self._lock:
+            for resource in self._created:
+                if resource["sid"] == sid:
+                    resource.update(status="failed", error_code=error_code, error_message="Scripted failure")
+                    return
+        raise KeyError(sid)
+
     def add_template(self, body: str) -> str:
         """Register an approved WhatsApp template (a content with a body and no variables); returns its ContentSid."""
         return self._content_resource({"friendly_name": "approved template", "language": "fr",

@@ -39,8 +39,8 @@ def twilio_body(status: str, error: str = "", sid: str = SID) -> str:
 
 
 @pytest.fixture
-def app(sqlite_url, redis_url):
-    flask_app = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=TOKEN,
+def app(database_url, redis_url):
+    flask_app = create_app(make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=TOKEN,
                                          PUBLIC_BASE_URL=PUBLIC, AT_WEBHOOK_TOKEN=AT_TOKEN))
     runtime = flask_app.extensions["relais"]
     for provider_id, backend in ((AT_ID, "africastalking"), (SID, "twilio")):
@@ -53,10 +53,15 @@ def app(sqlite_url, redis_url):
     runtime.close()
 
 
-def delivery(app, provider_id):
+def outbox_row(app, provider_id) -> OutboundMessage:
+    """The message the fixture sent as provider_id (found by its purpose key: a report may clear the id)."""
     with app.extensions["relais"].unit_of_work() as session:
-        message = session.query(OutboundMessage).filter_by(provider_message_id=provider_id).one()
-        return message.delivery_status, message.delivery_reason
+        return session.query(OutboundMessage).filter_by(purpose_key=f"test:{provider_id}").one()
+
+
+def delivery(app, provider_id):
+    message = outbox_row(app, provider_id)
+    return message.delivery_status, message.delivery_reason
 
 
 def post_at(app, body: str, url: str = AT_URL):
@@ -92,12 +97,15 @@ def test_at_reports_map_to_one_status_set(app, status, reason, expected):
     ("sending", "", ("queued", None)),
     ("sent", "", ("sent", None)),
     ("delivered", "", ("delivered", None)),
-    ("read", "", ("delivered", None)),
+    ("read", "", ("read", None)),  # WhatsApp: the person opened it
     ("failed", "30008", ("failed", "30008")),
     ("undelivered", "30003", ("failed", "30003")),
     # Errors about the recipient go by the names a refused send gets, so the outbox acts on both alike.
     ("undelivered", "21610", ("failed", "opted_out")),
     ("failed", "63016", ("failed", "outside_whatsapp_window")),
+    # A rate limit is not a failure for good: the message is queued to go again (test below), nothing recorded.
+    ("failed", "63018", (None, None)),
+    ("undelivered", "63017", (None, None)),
     ("canceled", "", ("failed", "canceled")),
     ("received", "", (None, None)),
 ])
@@ -138,10 +146,41 @@ def test_a_late_at_report_never_downgrades_a_final_status(app, first, late, expe
     assert delivery(app, AT_ID) == expected
 
 
-def test_twilio_callbacks_out_of_order_keep_the_final_status(app):
-    for status in ("delivered", "sent", "sending", "queued"):
-        assert post_twilio(app, twilio_body(status)).status_code == 200
-    assert delivery(app, SID) == ("delivered", None)
+@pytest.mark.parametrize("statuses, expected", [
+    (("delivered", "sent", "sending", "queued"), ("delivered", None)),
+    (("sent", "delivered", "read"), ("read", None)),
+    # read before delivered (callbacks cross): a late delivered, sent or failure never takes read back.
+    (("read", "delivered", "sent", "queued"), ("read", None)),
+    (("read", "failed:30008"), ("read", None)),
+    (("delivered", "read", "undelivered:30003"), ("read", None)),
+    # A failed message stays failed: the first final word wins.
+    (("failed:30008", "read"), ("failed", "30008")),
+    (("failed:30008", "delivered"), ("failed", "30008")),
+])
+def test_twilio_callbacks_out_of_order_keep_the_final_status(app, statuses, expected):
+    for status in statuses:
+        status, _, error = status.partition(":")
+        assert post_twilio(app, twilio_body(status, error)).status_code == 200
+    assert delivery(app, SID) == expected
+
+
+def test_a_read_receipt_says_delivered_too(app):
+    post_twilio(app, twilio_body("read"))
+    read = outbox_row(app, SID)
+    assert read.delivery_status == "read" and read.delivered_at is not None
+    post_twilio(app, twilio_body("delivered"))
+    assert outbox_row(app, SID).delivered_at == read.delivered_at
+
+
+@pytest.mark.parametrize("status, error", [("failed", "63018"), ("undelivered", "63018"), ("failed", "63017")])
+def test_a_twilio_rate_limit_queues_the_message_to_go_again(app, status, error):
+    assert post_twilio(app, twilio_body(status, error)).status_code == 200
+    again = outbox_row(app, SID)
+    assert (again.status, again.failure_reason, again.provider_message_id) == ("queued", "rate_limited", None)
+    assert again.next_attempt_at is not None and (again.delivery_status, again.delivered_at) == (None, None)
+    # Twilio posting the same callback again finds no message: it is answered and changes nothing.
+    assert post_twilio(app, twilio_body(status, error)).status_code == 200
+    assert outbox_row(app, SID).next_attempt_at == again.next_attempt_at
 
 
 def test_a_report_for_an_unknown_message_is_acknowledged_and_ignored(app):

@@ -174,6 +174,13 @@ CASES = {
     "twilio-letters-number": case(TWILIO_MESSAGES, {"From": "whatsapp:+2237670ABCD"}, 400,
                                   BAD + "sender is not an E.164"),
     "twilio-alphanumeric-sms": case(TWILIO_MESSAGES, {"From": "RELAIS"}, 400, BAD + "sender is not an E.164"),
+    # A quick-reply tap with its title and no payload (older clients, template buttons): nothing was sent to this
+    # number, so the title is kept as typed text (tests/web/test_text_conversations.py reads it as the option).
+    "twilio-button-text-only": case(TWILIO_MESSAGES, {"Body": "", "ButtonText": "Oui"}, 200, OK_TWIML, stored="Oui"),
+    "twilio-button-text-control": case(TWILIO_MESSAGES, {"Body": "Oui", "ButtonText": "\x00Oui\x1b"}, 200, OK_TWIML,
+                                       stored="Oui"),
+    "twilio-button-text-bad-number": case(TWILIO_MESSAGES, {"From": "whatsapp:+2237670ABCD", "ButtonText": "Oui"},
+                                          400, BAD + "sender is not an E.164"),
     "twilio-emoji": case(TWILIO_MESSAGES, {"Body": EMOJI}, 200, OK_TWIML, stored=EMOJI),
     "twilio-arabic": case(TWILIO_MESSAGES, {"Body": ARABIC}, 200, OK_TWIML, stored=ARABIC),
     "twilio-control-characters": case(TWILIO_MESSAGES, {"Body": "\x00Aidez\x1b[0m-moi\x7f"}, 200, OK_TWIML,
@@ -219,6 +226,9 @@ CASES = {
                                    "OK"),
     "status-nul-sid": case(TWILIO_STATUS, {"MessageSid": "SM\x00"}, 400, BAD + "MessageSid has control characters"),
     "status-emoji": case(TWILIO_STATUS, {"MessageStatus": "failed", "ErrorCode": EMOJI}, 200, "OK"),
+    "status-read": case(TWILIO_STATUS, {"MessageStatus": "read", "SmsStatus": "read"}, 200, "OK"),
+    "status-rate-limited": case(TWILIO_STATUS, {"MessageStatus": "failed", "SmsStatus": "failed", "ErrorCode": "63018"},
+                                200, "OK"),
     "status-json": case(TWILIO_STATUS, {}, 400, BAD + "missing MessageSid", raw=b'{"MessageSid": "SM1"}',
                         content_type="application/json"),
     # -- Africa's Talking USSD end-of-session notifications --

@@ -21,6 +21,12 @@ BODY_IN = "mon voisin frappe son enfant"
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
+@pytest.fixture
+def app(any_db_app):
+    """The log reads a union of both tables: each test runs on SQLite and PostgreSQL."""
+    return any_db_app
+
+
 def _outbound(session, *, minutes=0, **overrides) -> uuid.UUID:
     values = dict(
         purpose_key=f"test:{uuid.uuid4()}", to_phone=PHONE_OUT, body=BODY_OUT, backend="africastalking",
@@ -76,6 +82,18 @@ def test_admin_sees_metadata_with_masked_numbers_and_no_bodies(client, admin, uo
     assert html.index("+223******87") < html.index("+223******30")
 
 
+def test_a_whatsapp_message_read_shows_as_read_in_english_and_french(client, admin, staff, login, uow):
+    with uow() as session:
+        _outbound(session, channel="whatsapp", backend="twilio", delivery_status="read", encoding=None, segments=None)
+        org = session.get(Organisation, staff["org_id"])
+        french_admin = make_user(session, org, role="admin", language="fr").email
+    assert "Delivery: Read by the person" in client.get("/messages").get_data(as_text=True)
+    html = client.get("/messages?status=read").get_data(as_text=True)
+    assert '<option value="read" selected>Read by the person</option>' in html
+    login(french_admin)
+    assert "Remise : Lu par la personne" in client.get("/messages").get_data(as_text=True)
+
+
 def test_summary_counts_what_is_pending_and_why(client, admin, uow):
     with uow() as session:
         _outbound(session, status="queued", attempts=0)
@@ -126,11 +144,14 @@ def test_anonymous_is_sent_to_login(client):
 @pytest.mark.parametrize(
     "query, expected",
     [
-        ("direction=out", {"out-sms-sent", "out-wa-failed", "out-sms-delivered", "out-sms-delivered-failed"}),
+        ("direction=out", {"out-sms-sent", "out-wa-failed", "out-sms-delivered", "out-sms-delivered-failed",
+                           "out-wa-read"}),
         ("direction=in", {"in-sms-received", "in-wa-processed"}),
-        ("channel=whatsapp", {"out-wa-failed", "in-wa-processed"}),
+        ("channel=whatsapp", {"out-wa-failed", "in-wa-processed", "out-wa-read"}),
         ("status=failed", {"out-wa-failed", "out-sms-delivered-failed"}),
-        ("status=delivered", {"out-sms-delivered"}),
+        # A message read was delivered first: it is among the delivered, and alone among the read.
+        ("status=delivered", {"out-sms-delivered", "out-wa-read"}),
+        ("status=read", {"out-wa-read"}),
         ("status=received", {"in-sms-received"}),
         # A delivery report does not change the send status: delivered and delivery-failed rows were sent too.
         ("direction=out&channel=sms&status=sent", {"out-sms-sent", "out-sms-delivered", "out-sms-delivered-failed"}),
@@ -145,6 +166,8 @@ def test_filters(client, admin, uow, query, expected):
         "out-sms-delivered": lambda s: _outbound(s, backend="b-out-sms-delivered", delivery_status="delivered"),
         "out-sms-delivered-failed": lambda s: _outbound(s, backend="b-out-sms-delivered-failed",
                                                         delivery_status="failed"),
+        "out-wa-read": lambda s: _outbound(s, backend="b-out-wa-read", channel="whatsapp", delivery_status="read",
+                                           encoding=None, segments=None),
         "in-sms-received": lambda s: _inbound(s, provider="b-in-sms-received", channel="sms"),
         "in-wa-processed": lambda s: _inbound(s, provider="b-in-wa-processed", status="processed"),
     }
@@ -170,6 +193,7 @@ def test_filters(client, admin, uow, query, expected):
         ("page=abc", "page must be"),
         ("page=-1", "page must be"),
         ("direction=in&status=queued", "for outbound messages only"),
+        ("direction=in&status=read", "for outbound messages only"),
         ("direction=out&status=received", "for inbound messages only"),
     ],
 )

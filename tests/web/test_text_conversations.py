@@ -51,9 +51,19 @@ def providers():
 
 @pytest.fixture
 def app(sqlite_url, redis_url, providers):
+    yield from _app(sqlite_url, redis_url, providers)
+
+
+@pytest.fixture
+def any_db_app(database_url, redis_url, providers):
+    """The same app on SQLite and on PostgreSQL in turn."""
+    yield from _app(database_url, redis_url, providers)
+
+
+def _app(database_url, redis_url, providers):
     at, twilio = providers
     flask_app = create_app(make_settings(
-        DATABASE_URL=sqlite_url, REDIS_URL=redis_url, SMS_BACKEND="africastalking", AT_API_URL=at.url,
+        DATABASE_URL=database_url, REDIS_URL=redis_url, SMS_BACKEND="africastalking", AT_API_URL=at.url,
         AT_USERNAME="relais", AT_API_KEY="k", TWILIO_API_URL=twilio.url, TWILIO_ACCOUNT_SID=DEFAULT_SID,
         TWILIO_AUTH_TOKEN=TOKEN, TWILIO_SMS_FROM="+15005550006", TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
         TWILIO_CONTENT_API_URL=twilio.url, PUBLIC_BASE_URL=PUBLIC, PROVIDER_TIMEOUT=2.0,
@@ -75,7 +85,7 @@ class Phone:
         self.seen = 0
         self.sent = 0
 
-    def post(self, body: str, message_id: str | None = None, signature: str | None = None, button: str = ""):
+    def post(self, body: str, message_id: str | None = None, signature: str | None = None, button: str | None = None):
         self.sent += 1
         message_id = message_id or f"{self.channel}-{self.number}-{self.sent}-{time.monotonic_ns()}"
         if self.channel == "sms":
@@ -90,16 +100,17 @@ class Phone:
         else:
             # A business-scoped user id, the number hidden: Twilio repeats it in ExternalUserId, and has no WaId.
             form["ExternalUserId"] = f"whatsapp:{self.number}"
-        if button:
-            # A tapped quick reply: WhatsApp sends the button's title as the body and our id as the payload.
-            form.update(ButtonText=body, ButtonPayload=button)
+        if button is not None:
+            # A tapped quick reply: WhatsApp sends the button's title as the body and our id as the payload (""
+            # plays an older client or a template button, which send the title alone).
+            form.update(ButtonText=body, **({"ButtonPayload": button} if button else {}))
         path = "/webhooks/twilio/messages"
         if signature is None:
             signature = RequestValidator(TOKEN).compute_signature(PUBLIC + path, form)
         return self.client.post(path, data=urlencode(form), content_type=FORM,
                                 headers={"X-Twilio-Signature": signature})
 
-    def send(self, body: str, message_id: str | None = None, button: str = "") -> list[str]:
+    def send(self, body: str, message_id: str | None = None, button: str | None = None) -> list[str]:
         response = self.post(body, message_id, button=button)
         assert response.status_code == 200, response.get_data(as_text=True)
         drain(self.app.extensions["relais"].queue)
@@ -337,6 +348,21 @@ def test_whatsapp_asks_short_questions_with_quick_replies_and_reads_the_tapped_b
     assert question["buttons"] == [en("Yes"), en("No")]
     [next_question] = whatsapp.send(en("No"), button="2")  # no danger now: the sex question, not the emergency
     assert en("Is the child a girl or a boy?") in next_question
+
+
+@pytest.mark.parametrize("tap", [
+    {"button": "2"},  # the payload: our option number
+    {"button": ""},  # the title alone, as older clients and template buttons send it
+], ids=["payload", "title-only"])
+def test_a_tapped_button_is_read_with_or_without_its_payload(any_db_app, providers, tap):
+    whatsapp = Phone(any_db_app, providers, "whatsapp")
+    whatsapp.send("REPORT")
+    whatsapp.send("1")  # violence
+    assert whatsapp.twilio.requests[-1]["buttons"] == [en("Yes"), en("No")]
+    [next_question] = whatsapp.send(en("No"), **tap)  # no danger now: the sex question, not the emergency
+    assert en("Is the child a girl or a boy?") in next_question
+    with uow(any_db_app) as session:
+        assert session.scalars(select(InboundMessage.body).order_by(InboundMessage.received_at.desc())).first() == "2"
 
 
 def test_without_a_twilio_token_the_twilio_webhook_refuses_every_call(sqlite_url, redis_url):

@@ -74,6 +74,7 @@ def test_whatsapp_only_configuration_sends_whatsapp(fake_twilio):
     (Answer.error(503, 20503, "Service Unavailable"), SendResult("retry", None, "HTTP 503")),
     (Answer.opted_out(), SendResult("failed", None, "opted_out")),
     (Answer.outside_window(), SendResult("failed", None, "outside_whatsapp_window")),
+    (Answer.error(400, 63018, "Rate limit exceeded for Channel"), SendResult("retry", None, "rate_limited")),
     (Answer.error(400, 21408, "Permission to send an SMS has not been enabled for the region indicated by the "
                               "'To' number: +22376701430."),
      SendResult("failed", None, "Twilio 21408: Permission to send an SMS has not been enabled for the region "

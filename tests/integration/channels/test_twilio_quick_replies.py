@@ -11,6 +11,7 @@ import requests
 
 from channels.sms import OutboundSms, SendResult, make_sms_backend
 from channels.sms.twilio_content import KEY_PREFIX, content_cache_for, content_definition
+from channels.twilio_messages import parse_twilio_message
 from tests.fakes.twilio import Answer, FakeTwilio
 from tests.servers import free_port
 
@@ -180,6 +181,7 @@ def test_variables_twilio_refuses_send_plain_text_and_keep_the_content(fake_twil
     (Answer.throttled(), SendResult("retry", None, "HTTP 429")),
     (Answer.opted_out(), SendResult("failed", None, "opted_out")),
     (Answer.outside_window(), SendResult("failed", None, "outside_whatsapp_window")),
+    (Answer.error(400, 63018, "Rate limit exceeded for Channel"), SendResult("retry", None, "rate_limited")),
 ])
 def test_trouble_that_is_not_about_the_content_is_not_sent_again_as_text(fake_twilio, redis_client, answer,
                                                                        expected):
@@ -188,6 +190,23 @@ def test_trouble_that_is_not_about_the_content_is_not_sent_again_as_text(fake_tw
     [message] = fake_twilio.wait_for(1)
     assert "ContentSid" in message["form"]
     assert len(cached(redis_client)) == 1  # the content is fine: kept for the retry
+
+
+@pytest.mark.parametrize("with_payload", [True, False], ids=["payload", "title-only"])
+def test_a_tap_on_a_sent_button_comes_back_as_its_option_number(fake_twilio, redis_client, with_payload):
+    backend(fake_twilio, redis_client).send(YES_NO)
+    [message] = fake_twilio.wait_for(1)
+    actions = fake_twilio.contents[message["form"]["ContentSid"]]["types"]["twilio/quick-reply"]["actions"]
+    tapped = actions[1]  # "Non", as the phone shows it
+    # The inbound webhook as Twilio posts a tap: the title always, the button's id as payload except from older
+    # clients; either way the answer is the option number.
+    form = {"From": f"whatsapp:{PHONE}", "To": "whatsapp:+14155238886", "MessageSid": "SM" + "c3" * 16,
+            "Body": tapped["title"], "ButtonText": tapped["title"]}
+    if with_payload:
+        form["ButtonPayload"] = tapped["id"]
+    asked = []
+    inbound = parse_twilio_message(form, buttons_sent=lambda phone: asked.append(phone) or YES_NO.options)
+    assert inbound.body == "2" and asked == ([] if with_payload else [PHONE])
 
 
 def test_redis_down_sends_plain_text(fake_twilio):

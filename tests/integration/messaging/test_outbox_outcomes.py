@@ -14,7 +14,13 @@ from casecore.messaging.contacts import is_opted_out, opt_out
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.message_log import message_log_summary
 from casecore.messaging.models import InboundMessage, OutboundMessage
-from casecore.messaging.outbox import BACKOFF_SECONDS, mark_stale_claims_unknown, queue_message, retry_delay
+from casecore.messaging.outbox import (
+    BACKOFF_SECONDS,
+    MAX_SEND_ATTEMPTS,
+    mark_stale_claims_unknown,
+    queue_message,
+    retry_delay,
+)
 from casecore.messaging.routes import family_route
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer
@@ -74,7 +80,11 @@ def test_each_try_waits_longer_within_the_jitter_and_retry_after_is_honoured():
     assert retry_delay(1, retry_after=10 ** 9) == BACKOFF_SECONDS[-1]  # a wild Retry-After does not park it
 
 
-@pytest.mark.parametrize("answer", [Answer.server_error(), Answer.throttled(), Answer.error(503, 20503, "busy")])
+RATE_LIMITED_63018 = Answer.error(400, 63018, "Rate limit exceeded for Channel")
+
+
+@pytest.mark.parametrize("answer", [Answer.server_error(), Answer.throttled(), Answer.error(503, 20503, "busy"),
+                                    RATE_LIMITED_63018], ids=["500", "429", "503", "63018"])
 def test_a_retryable_answer_waits_its_backoff_then_the_message_goes_once(rt, fake_twilio, answer):
     message_id = write(rt)
     fake_twilio.answer_next(answer)
@@ -194,6 +204,67 @@ def test_a_status_callback_with_21610_records_the_opt_out(rt, fake_twilio, clien
     assert post_signed(client_for(rt), "/webhooks/twilio/status", form).status_code == 200
     with rt.unit_of_work() as session:
         assert is_opted_out(session, PHONE)
+
+
+# -- rate limits at the provider -----------------------------------------------------------------------------------
+
+def status_callback(rt, make_client, sid: str, status: str, error: str = ""):
+    """Twilio's status callback on sid, posted to the web app on rt's settings (make_client: client_for)."""
+    form = {"MessageSid": sid, "MessageStatus": status, "To": f"whatsapp:{PHONE}", "AccountSid": SID}
+    if error:
+        form["ErrorCode"] = error
+    assert post_signed(make_client(rt), "/webhooks/twilio/status", form).status_code == 200
+
+
+def test_a_63018_status_callback_sends_the_message_again_after_its_backoff(rt, fake_twilio, client_for):
+    whatsapp_from_the_person(rt, hours_ago=1)
+    message_id = write(rt, channel="whatsapp")
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    first_sid = row(rt, message_id).provider_message_id
+
+    status_callback(rt, client_for, first_sid, "failed", "63018")  # Twilio took it, then WhatsApp refused it for now
+    waiting = row(rt, message_id)
+    assert (waiting.status, waiting.failure_reason, waiting.attempts) == ("queued", "rate_limited", 1)
+    assert waiting.next_attempt_at > utcnow() and waiting.provider_message_id is None
+    assert (waiting.delivery_status, waiting.delivery_reason) == (None, None)  # not a failure for good
+    assert jobs.send_outbound(str(message_id)) == "skipped"  # not before its time
+    assert sibling(rt.queue, REPLIES).scheduled_job_registry.count == 1
+    status_callback(rt, client_for, first_sid, "sent")  # a late word on the failed try changes nothing
+    assert row(rt, message_id).delivery_status is None
+
+    run_once(rt, now=waiting.next_attempt_at + timedelta(seconds=1))
+    drain(rt.queue, runtime=rt)
+    sent = row(rt, message_id)
+    assert (sent.status, sent.attempts) == ("sent", 2) and sent.provider_message_id not in (None, first_sid)
+    status_callback(rt, client_for, sent.provider_message_id, "delivered")
+    assert row(rt, message_id).delivery_status == "delivered"
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}"] * 2
+
+
+def test_a_try_twilio_failed_for_a_rate_limit_is_not_taken_for_the_next_one(rt, fake_twilio, client_for):
+    whatsapp_from_the_person(rt, hours_ago=1)
+    message_id = write(rt, channel="whatsapp")
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    first_sid = row(rt, message_id).provider_message_id
+    fake_twilio.fail_message(first_sid, 63018)
+    status_callback(rt, client_for, first_sid, "failed", "63018")
+    with rt.unit_of_work() as session:  # the next try's job dies before it calls Twilio
+        from casecore.messaging.outbox import claim_for_sending
+        claim_for_sending(session, message_id, now=row(rt, message_id).next_attempt_at)
+        mark_stale_claims_unknown(session, utcnow() + timedelta(hours=1))
+    assert jobs.reconcile_outbound(str(message_id)) == "queued"  # Twilio lists only the failed try
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    assert row(rt, message_id).provider_message_id != first_sid
+
+
+def test_a_message_rate_limited_too_often_stays_failed(rt, client_for):
+    message_id = write(rt)
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    with rt.unit_of_work() as session:
+        session.get(OutboundMessage, message_id).attempts = MAX_SEND_ATTEMPTS
+    status_callback(rt, client_for, row(rt, message_id).provider_message_id, "failed", "63018")
+    given_up = row(rt, message_id)
+    assert (given_up.status, given_up.delivery_status, given_up.delivery_reason) == ("sent", "failed", "rate_limited")
 
 
 # -- WhatsApp's 24-hour window ----------------------------------------------------------------------------------

@@ -182,6 +182,32 @@ def test_twilio_payloads(raw, expected):
     assert {key: getattr(message, key) for key in expected} == expected
 
 
+SENT = ("Oui", "Non", "Réessayer")
+
+
+@pytest.mark.parametrize("raw, sent, body, asked", [
+    # Older WhatsApp clients and template buttons send the tapped button's title without its payload: it is read
+    # as the option it titles among the buttons last sent to the number, as the payload would have said.
+    (replace(TWILIO_WHATSAPP, Body="Non", ButtonText="Non"), SENT, "2", True),
+    (replace(TWILIO_WHATSAPP, Body="", ButtonText="Oui"), SENT, "1", True),
+    (replace(TWILIO_WHATSAPP, Body="Oui", ButtonText="Oui", ButtonPayload=""), SENT, "1", True),
+    (replace(TWILIO_WHATSAPP, Body="NON", ButtonText=" non "), SENT, "2", True),
+    (replace(TWILIO_WHATSAPP, ButtonText="Réessayer"), SENT, "3", True),  # é as e + accent
+    # A title that is none of ours, or no buttons sent: kept as typed text, never lost.
+    (replace(TWILIO_WHATSAPP, Body="Voir le message", ButtonText="Voir le message"), SENT, "Voir le message", True),
+    (replace(TWILIO_WHATSAPP, Body="", ButtonText="Oui"), (), "Oui", True),
+    # The payload, when there is one, is the answer; SMS has no buttons; a plain message asks nothing.
+    (replace(TWILIO_WHATSAPP, ButtonText="Oui", ButtonPayload="2"), SENT, "2", False),
+    (replace(TWILIO_SMS, ButtonText="Oui"), SENT, "SIGNALER", False),
+    (TWILIO_WHATSAPP, SENT, "Bonjour", False),
+])
+def test_a_tap_reported_by_its_title_alone_is_read_as_that_option(raw, sent, body, asked):
+    numbers = []
+    message = parse_twilio_message(form(raw), buttons_sent=lambda phone: numbers.append(phone) or sent)
+    assert message.body == body
+    assert numbers == (["+22376701430"] if asked else [])
+
+
 @pytest.mark.parametrize("raw, error", [
     (replace(TWILIO_WHATSAPP, From=None), "missing From"),
     (replace(TWILIO_WHATSAPP, From="whatsapp:"), "not an E.164"),

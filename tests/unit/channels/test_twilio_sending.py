@@ -33,6 +33,10 @@ def twilio_error(code: int, message: str, status: int = 400) -> str:
     (400, twilio_error(63016, "Failed to send freeform message because you are outside the allowed window."),
      SendResult("failed", None, "outside_whatsapp_window")),
     (400, json.dumps({"code": "21610", "message": "x"}), SendResult("failed", None, "opted_out")),
+    # Rate limits (the WhatsApp sender's, the account's): not taken now, tried again after a backoff like 429.
+    (400, twilio_error(63018, "Rate limit exceeded for Channel"), SendResult("retry", None, "rate_limited")),
+    (429, twilio_error(63018, "Rate limit exceeded for Channel", 429), SendResult("retry", None, "HTTP 429")),
+    (400, twilio_error(63017, "Rate limit exceeded"), SendResult("retry", None, "rate_limited")),
     (401, twilio_error(20003, "Authenticate", 401), SendResult("failed", None, "bad credentials")),
     (403, "Forbidden", SendResult("failed", None, "bad credentials")),
     (400, twilio_error(21211, "The 'To' number +22376701430 is not a valid phone number."),
@@ -48,6 +52,11 @@ def twilio_error(code: int, message: str, status: int = 400) -> str:
 ])
 def test_twilio_answers_map_to_send_results(http_status, body, expected):
     assert interpret_response(http_status, body) == expected
+
+
+def test_a_rate_limit_keeps_the_wait_twilio_asks_for():
+    assert interpret_response(400, twilio_error(63018, "Rate limit exceeded for Channel"), 30.0) == \
+        SendResult("retry", None, "rate_limited", 30.0)
 
 
 def test_a_long_twilio_message_is_cut_short():
