@@ -30,16 +30,17 @@ def transport_security(response: Response) -> Response:
 
 
 class PlainAnswer(NamedTuple):
-    """A text/plain answer, as a raw route gives it."""
+    """A text answer (text/plain unless said otherwise), as a raw route gives it."""
 
     body: str
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
+    mimetype: str = "text/plain"
 
 
 def as_response(answer: PlainAnswer) -> Response:
     """The same answer as a Flask response (for a view sharing a raw route's code)."""
-    return Response(answer.body, status=answer.status, mimetype="text/plain", headers=list(answer.headers))
+    return Response(answer.body, status=answer.status, mimetype=answer.mimetype, headers=list(answer.headers))
 
 
 # Given the environ; answers, or None to leave the request to Flask (before reading anything of its body).
@@ -65,7 +66,8 @@ class RelaisFlask(Flask):
             if answer is not None:
                 body = answer.body.encode("utf-8")
                 start_response(f"{answer.status} {HTTP_STATUS_CODES.get(answer.status, '')}".rstrip(), [
-                    ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *headers])
+                    ("Content-Type", f"{answer.mimetype}; charset=utf-8"), ("Content-Length", str(len(body))),
+                    *headers])
                 return [body]
         return super().wsgi_app(environ, start_response)
 

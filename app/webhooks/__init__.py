@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     limits.init_app(app)
     app.register_blueprint(bp)
     ussd.init_app(app)
+    messages.init_app(app)

@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 AFRICASTALKING_PREFIX = f"{URL_PREFIX}/africastalking/"
 FORM = "application/x-www-form-urlencoded"
+# What a provider is told when its message could not be stored: an error status, so that it retries.
+UNSTORED = PlainAnswer("Service unavailable: the message was not stored; please retry", 503)
 
 bp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX)
 
@@ -34,16 +36,22 @@ USSD_ENDPOINT = f"{BLUEPRINT}.africastalking_ussd"
 def guard_webhooks():
     """A source locked out after failed checks is refused even with a good token; then AT's token; requests that
     no secret authenticates also count against the per-address limit."""
-    if request.endpoint == USSD_ENDPOINT:
-        refused = ussd_guard(limits.source_address(), request.args.get("token", ""))
-        return as_response(refused) if refused is not None else None
-    refused = limits.request_refusal(count=not authenticated_by_secret())
-    if refused is not None:
-        return refused
-    return require_africastalking_token()
+    guard = ussd_guard if request.endpoint == USSD_ENDPOINT else webhook_guard
+    refused = guard(limits.source_address(), request.args.get("token", ""), request.path)
+    return as_response(refused) if refused is not None else None
 
 
-def ussd_guard(who: str, token: str) -> PlainAnswer | None:
+def webhook_guard(who: str, token: str, path: str) -> PlainAnswer | None:
+    """The refusal of a webhook call (not a USSD step) from who, with AT's token if any, else None."""
+    africastalking = path.startswith(AFRICASTALKING_PREFIX)
+    # Only calls no secret authenticates count against their address (see authenticated_by_secret).
+    refused = limits.source_refusal(who, count=africastalking and not runtime().settings.AT_WEBHOOK_TOKEN)
+    if refused is None and africastalking:
+        refused = africastalking_token_refusal(token, who)
+    return refused
+
+
+def ussd_guard(who: str, token: str, _path: str = "") -> PlainAnswer | None:
     """The refusal of a USSD step from who with this token, else None (its Flask view and raw route share it)."""
     locked_for = limits.locked_out(who) if runtime().settings.AT_WEBHOOK_TOKEN else None
     if locked_for is not None:
@@ -64,16 +72,9 @@ def authenticated_by_secret() -> bool:
     return True  # Twilio's webhooks refuse every unsigned request
 
 
-def require_africastalking_token() -> Response | None:
-    """AT does not sign callbacks: a secret in the callback URL, compared in constant time, stands in."""
-    if not request.path.startswith(AFRICASTALKING_PREFIX):
-        return None
-    refused = africastalking_token_refusal(request.args.get("token", ""), limits.source_address())
-    return as_response(refused) if refused is not None else None
-
-
 def africastalking_token_refusal(given: str, who: str, prefix: str = "") -> PlainAnswer | None:
-    """A 403 unless given is AT_WEBHOOK_TOKEN (when one is set); a wrong one counts against who."""
+    """A 403 unless given is AT_WEBHOOK_TOKEN (when one is set); a wrong one counts against who: AT does not sign
+    callbacks, so a secret in the callback URL, compared in constant time, stands in."""
     expected = runtime().settings.AT_WEBHOOK_TOKEN
     if not expected:
         return None
@@ -117,17 +118,50 @@ def refusal(reason: str, status: int) -> Response:
 
 def twilio_refusal(form: dict[str, str]) -> Response | None:
     """A 403 answer unless Twilio signed this request (providers §3d); None when the signature holds."""
+    refused = twilio_signature_refusal(form, request.path, request.query_string.decode("latin-1"),
+                                       lambda: request.url, request.headers.get("X-Twilio-Signature", ""),
+                                       limits.source_address())
+    return as_response(refused) if refused is not None else None
+
+
+def twilio_signature_refusal(form: dict[str, str], path: str, query: str, url: Callable[[], str], signature: str,
+                             who: str) -> PlainAnswer | None:
+    """twilio_refusal's answer for a call to path?query (url: the URL it came in on) from who, with signature."""
     settings = runtime().settings
     if not settings.TWILIO_AUTH_TOKEN:
         # Unsigned, anyone could write as any number: opt a family out, or reach a case worker as them.
-        return plain("Forbidden: Twilio is not configured here (TWILIO_AUTH_TOKEN)", 403)
-    url = public_url(settings.PUBLIC_BASE_URL, request.path, request.query_string.decode("latin-1")) \
-        if settings.PUBLIC_BASE_URL else request.url
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not twilio_signature_is_valid(url, form, signature, settings.TWILIO_AUTH_TOKEN):
-        limits.note_auth_failure()
-        return plain("Forbidden: the request signature does not match", 403)
+        return PlainAnswer("Forbidden: Twilio is not configured here (TWILIO_AUTH_TOKEN)", 403)
+    signed = public_url(settings.PUBLIC_BASE_URL, path, query) if settings.PUBLIC_BASE_URL else url()
+    if not twilio_signature_is_valid(signed, form, signature, settings.TWILIO_AUTH_TOKEN):
+        limits.note_auth_failure(who)
+        return PlainAnswer("Forbidden: the request signature does not match", 403)
     return None
+
+
+def raw_webhook(answer: Callable[[dict[str, str], dict, str], PlainAnswer],
+                guard: Callable[[str, str, str], PlainAnswer | None] = webhook_guard,
+                failed: Callable[[], PlainAnswer] = lambda: UNSTORED):
+    """A raw route (app.web.dispatch) for a webhook: the guard, then answer(form, environ, who); the request is
+    left to Flask's view, before anything of its body is read, when its body has no length or is too large. An
+    exception gets failed()'s answer, never a 500 page."""
+    def handle(environ: dict) -> PlainAnswer | None:
+        length = environ.get("CONTENT_LENGTH") or ""
+        if not length.isdigit() or int(length) > current_app.config["MAX_CONTENT_LENGTH"]:
+            return None  # the view reads a body sent in chunks, and answers 413 to one too large
+        who = environ.get("REMOTE_ADDR") or "unknown"  # after ProxyFix, as request.remote_addr
+        try:
+            query = environ.get("QUERY_STRING", "")
+            token = next((value for name, value in parse_qsl(query, keep_blank_values=True) if name == "token"), "")
+            refused = guard(who, token, environ.get("PATH_INFO", ""))
+            if refused is not None:
+                return refused
+            body = environ["wsgi.input"].read(int(length))
+            form_type = (environ.get("CONTENT_TYPE") or "").partition(";")[0].strip().lower()
+            return answer(form_fields(body) if form_type == FORM else {}, environ, who)
+        except Exception:
+            log.exception("webhook %s failed", environ.get("PATH_INFO", ""))
+            return failed()
+    return handle
 
 
 def record_from_form(form: Mapping[str, str], parse: Callable[[Mapping[str, str]], T],

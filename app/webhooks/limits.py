@@ -32,7 +32,7 @@ LOCKED_SOURCES = "relais:limit:locked-sources"
 SETTINGS = {USSD_SESSIONS: "RATE_LIMIT_USSD_SESSIONS_PER_NUMBER", MESSAGES: "RATE_LIMIT_MESSAGES_PER_NUMBER",
             SOURCE: "RATE_LIMIT_PER_SOURCE", AUTH_FAILURES: "RATE_LIMIT_AUTH_FAILURES_PER_SOURCE"}
 __all__ = ["Rate", "RateLimiter", "Refusal", "parse_rate", "limiter", "source_address", "too_many", "too_many_answer",
-           "request_refusal", "note_auth_failure", "init_app", "limiter_from_settings", "locked_out",
+           "request_refusal", "source_refusal", "note_auth_failure", "init_app", "limiter_from_settings", "locked_out",
            "LockedSources"]
 
 
@@ -71,12 +71,17 @@ def request_refusal(count: bool = True) -> Response | None:
 
     The lock-out is read from the list each process keeps (locked_out): a provider's signed or token-bearing
     message pays no round trip for it; only a counted request does, for its counter."""
-    who = source_address()
+    answer = source_refusal(source_address(), count)
+    return as_response(answer) if answer is not None else None
+
+
+def source_refusal(who: str, count: bool = True) -> PlainAnswer | None:
+    """request_refusal's answer for a request from who (Flask's guard and the raw routes share it)."""
     locked_for = current_app.extensions[LOCKED_EXTENSION].seconds_left(who)
     if locked_for is not None:
-        return too_many(Refusal(AUTH_FAILURES, locked_for))
+        return too_many_answer(Refusal(AUTH_FAILURES, locked_for))
     refusal = limiter().check(hits=[(SOURCE, who)]) if count else None
-    return too_many(refusal) if refusal else None
+    return too_many_answer(refusal) if refusal else None
 
 
 def note_auth_failure(who: str | None = None) -> None:

@@ -6,12 +6,15 @@ import uuid
 from functools import partial
 from typing import Callable
 
-from flask import Response
+from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wsgi import get_current_url
 
 from app.runtime import runtime
+from app.web.dispatch import PlainAnswer, as_response
+from app.web.paths import URL_PREFIX
 from app.webhooks import limits
-from app.webhooks.common import bp, plain, posted_form, twilio_refusal
+from app.webhooks.common import UNSTORED, bp, posted_form, raw_webhook, twilio_refusal, twilio_signature_refusal
 from casecore.errors import InvalidInput
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.media import MediaDraft
@@ -25,19 +28,39 @@ from workers.queueing import enqueue_new_inbound
 log = logging.getLogger(__name__)
 
 
-@bp.post("/africastalking/sms")
+AFRICASTALKING_SMS = f"{URL_PREFIX}/africastalking/sms"
+TWILIO_MESSAGES = f"{URL_PREFIX}/twilio/messages"
+
+
+@bp.post(AFRICASTALKING_SMS.removeprefix(URL_PREFIX))
 def africastalking_sms():
-    """An SMS to our short code; answered through the send API, so the reply here is a bare 200."""
-    refused = _store(parse_africastalking_sms, posted_form())
-    return refused or plain("OK")
+    """An SMS to our short code (when the raw route leaves it to Flask: a body with no length, or too large)."""
+    return as_response(africastalking_sms_answer(posted_form()))
 
 
-@bp.post("/twilio/messages")
+def africastalking_sms_answer(form: dict[str, str]) -> PlainAnswer:
+    """Answered through the send API, so the answer here is a bare 200 once the message is stored."""
+    return _store(parse_africastalking_sms, form) or PlainAnswer("OK")
+
+
+@bp.post(TWILIO_MESSAGES.removeprefix(URL_PREFIX))
 def twilio_messages():
-    """An SMS or WhatsApp message through Twilio; signed, and answered with empty TwiML (replies go by the API)."""
+    """An SMS or WhatsApp message through Twilio (when the raw route leaves it to Flask)."""
     form = posted_form()
-    refused = twilio_refusal(form) or _store(partial(parse_twilio_message, buttons_sent=_buttons_sent), form)
-    return refused or Response(EMPTY_TWIML, mimetype="text/xml")
+    refused = twilio_refusal(form)
+    return refused or as_response(_store_twilio(form))
+
+
+def twilio_messages_answer(form: dict[str, str], environ: dict, who: str) -> PlainAnswer:
+    """Signed, and answered with empty TwiML once stored (replies go by the API)."""
+    return twilio_signature_refusal(
+        form, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), lambda: get_current_url(environ),
+        environ.get("HTTP_X_TWILIO_SIGNATURE", ""), who) or _store_twilio(form)
+
+
+def _store_twilio(form: dict[str, str]) -> PlainAnswer:
+    return (_store(partial(parse_twilio_message, buttons_sent=_buttons_sent), form)
+            or PlainAnswer(EMPTY_TWIML, mimetype="text/xml"))
 
 
 def _buttons_sent(phone: str) -> tuple[str, ...]:
@@ -51,16 +74,16 @@ def _buttons_sent(phone: str) -> tuple[str, ...]:
         return ()
 
 
-def _store(parse: Callable[[dict[str, str]], InboundText], form: dict[str, str]) -> Response | None:
+def _store(parse: Callable[[dict[str, str]], InboundText], form: dict[str, str]) -> PlainAnswer | None:
     """Parse and store a provider's message; the error answer to give, or None when it is safely stored."""
     try:
         message = parse(form)
         stored = accept_inbound(message, limited=_over_limit(message))
     except InvalidInbound as exc:
-        return plain(f"Invalid request: {exc}", 400)
+        return PlainAnswer(f"Invalid request: {exc}", 400)
     if stored is None:
         # An error status makes the provider report it and, where it retries, send it again.
-        return plain("Service unavailable: the message was not stored; please retry", 503)
+        return UNSTORED
     return None
 
 
@@ -108,3 +131,12 @@ def accept_inbound(message: InboundText, enqueue: bool = True, limited: bool = F
         # If Redis is down the scheduler's sweep enqueues it later; the provider still gets its answer.
         enqueue_new_inbound(rt.queue, stored.id)
     return stored.id
+
+
+def init_app(app: Flask) -> None:
+    """Take inbound messages on raw routes, like USSD steps (the views stay for what they leave to Flask)."""
+    raw_routes = getattr(app, "raw_routes", None)
+    if raw_routes is not None:
+        raw_routes[("POST", AFRICASTALKING_SMS)] = raw_webhook(
+            lambda form, _environ, _who: africastalking_sms_answer(form))
+        raw_routes[("POST", TWILIO_MESSAGES)] = raw_webhook(twilio_messages_answer)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from urllib.parse import parse_qsl
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.runtime import runtime
 from app.web.dispatch import PlainAnswer, as_response
 from app.web.paths import URL_PREFIX
 from app.webhooks import limits
-from app.webhooks.common import FORM, bp, form_fields, posted_form, ussd_guard
+from app.webhooks.common import bp, posted_form, raw_webhook, ussd_guard
 from casecore.i18n import N_, gettext_for
 from casecore.messaging.contacts import language_for
 from channels.africastalking_ussd import (
@@ -49,27 +48,10 @@ def africastalking_ussd():
     return as_response(ussd_answer(posted_form(), limits.source_address()))
 
 
-def raw_ussd_step(environ: dict) -> PlainAnswer | None:
-    """The USSD webhook as a raw route (app.web.dispatch): the view's guard and answer, without Flask's request
-    handling; None leaves the request to Flask, before anything of its body is read."""
-    length = environ.get("CONTENT_LENGTH") or ""
-    if not length.isdigit() or int(length) > current_app.config["MAX_CONTENT_LENGTH"]:
-        return None  # the view reads a body sent in chunks, and answers 413 to one too large
-    who = environ.get("REMOTE_ADDR") or "unknown"  # after ProxyFix, as request.remote_addr
-    try:
-        token = next((value for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-                      if name == "token"), "")
-        refused = ussd_guard(who, token)
-        if refused is not None:
-            return refused
-        body = environ["wsgi.input"].read(int(length))
-        form_type = (environ.get("CONTENT_TYPE") or "").partition(";")[0].strip().lower()
-        return ussd_answer(form_fields(body) if form_type == FORM else {}, who)
-    except Exception:
-        # As answer_step: never a 500 to the telco, whatever failed.
-        log.exception("USSD step failed before its session was read")
-        _ = gettext_for(runtime().settings.DEFAULT_LANGUAGE)
-        return PlainAnswer(render_ussd(_(SERVICE_UNAVAILABLE), final=True))
+def _unavailable() -> PlainAnswer:
+    """As answer_step: never a 500 to the telco, whatever failed before the session was read."""
+    _ = gettext_for(runtime().settings.DEFAULT_LANGUAGE)
+    return PlainAnswer(render_ussd(_(SERVICE_UNAVAILABLE), final=True))
 
 
 def ussd_answer(form: dict[str, str], who: str) -> PlainAnswer:
@@ -178,4 +160,5 @@ def init_app(app: Flask) -> None:
     """Answer USSD steps on the raw route (the view stays for what it leaves to Flask)."""
     raw_routes = getattr(app, "raw_routes", None)
     if raw_routes is not None:
-        raw_routes[("POST", PATH)] = raw_ussd_step
+        raw_routes[("POST", PATH)] = raw_webhook(lambda form, _environ, who: ussd_answer(form, who), ussd_guard,
+                                                 _unavailable)

@@ -369,3 +369,33 @@ def test_the_locked_out_list_says_how_long_each_lock_lasts_and_takes_this_proces
     assert locked.seconds_left("192.0.2.9") is None
     locked.add("192.0.2.9", time.time() + 30)  # locked here: known before the next reread
     assert 29 <= locked.seconds_left("192.0.2.9") <= 31
+
+
+# -- inbound messages on raw routes (app.web.dispatch): the same checks as the views they bypass --------------------
+
+def test_a_twilio_message_signed_for_the_url_it_came_in_on_is_taken_without_a_public_base_url(make_app):
+    app = make_app(PUBLIC_BASE_URL="")
+    client = app.test_client()
+    form = {"From": f"whatsapp:{PHONE}", "To": "whatsapp:+14155238886", "Body": "menu", "MessageSid": "SM-url-1"}
+    url = "https://relais.test" + TWILIO + "?site=ml"
+    good = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
+    answer = client.post(TWILIO + "?site=ml", base_url="https://relais.test", data=urlencode(form),
+                         content_type=FORM, headers={"X-Twilio-Signature": good})
+    assert answer.status_code == 200 and answer.mimetype == "text/xml"
+    forged = client.post(TWILIO + "?site=other", base_url="https://relais.test", data=urlencode(form),
+                         content_type=FORM, headers={"X-Twilio-Signature": good})
+    assert forged.status_code == 403
+
+
+def test_an_sms_sent_in_chunks_is_left_to_the_view_and_stored_like_any_other(make_app):
+    from werkzeug.test import EnvironBuilder
+
+    app = make_app()
+    form = {"from": PHONE, "to": "21512", "text": "bonjour", "id": "chunked-1", "date": "2026-11-22T06:04:45Z"}
+    environ = EnvironBuilder(path=SMS, method="POST", data=urlencode(form), content_type=FORM).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    status = []
+    body = b"".join(app(environ, lambda line, headers: status.append(line)))
+    assert (status, body) == (["200 OK"], b"OK")
+    assert sms(app.test_client(), "bonjour", "chunked-1").get_data() == b"OK"  # the same id again: stored once
