@@ -32,13 +32,18 @@ class RoundTrips:
     def __call__(self, *commands: Command) -> list:
         """Send commands in one round trip and return their replies in order; redis.RedisError when that fails.
 
-        A connection found broken (Redis restarted while it was idle) is replaced and the commands sent once more,
-        as redis-py's own retry would; an error reply raises after every reply is read, keeping the connection.
+        A connection found closed (Redis restarted while it was idle) is replaced and the commands sent once more;
+        a timeout or a failed connect raises at once; an error reply raises after every reply is read.
         """
         connection = self._connection()
+        was_open = connection.is_connected
         try:
             return _exchange(connection, commands)
-        except (redis.ConnectionError, redis.TimeoutError):
+        except redis.ConnectionError:
+            if not was_open:
+                raise  # Redis cannot be reached: say so now, not after a second wait
+            # Closed while idle (a restart): once more on a new connection. A timeout is never sent again: Redis
+            # may have run the commands (a counter would count twice), and the caller must not wait twice.
             connection.disconnect()
             return _exchange(connection, commands)
 

@@ -1,5 +1,6 @@
 """Round trips on a connection per thread: replies in order, broken connections replaced, errors that say so."""
 import threading
+import time
 
 import pytest
 import redis
@@ -62,5 +63,23 @@ def test_redis_gone_raises_a_redis_error():
     server.stop()
     with pytest.raises(redis.RedisError):
         trips(("PING",))
+    trips.close()
+    client.close()
+
+
+def test_a_timed_out_call_is_not_sent_again(redis_url):
+    # Redis may have run commands whose replies came too late: sent again, a counter would count twice.
+    client = redis.Redis.from_url(redis_url, socket_timeout=0.3)
+    trips = RoundTrips(client)
+    trips(("SET", "n", "0"))
+    blocker = redis.Redis.from_url(redis_url)
+    sleeper = threading.Thread(target=lambda: blocker.execute_command("DEBUG", "SLEEP", "0.6"))
+    sleeper.start()
+    time.sleep(0.1)
+    with pytest.raises(redis.TimeoutError):
+        trips(("INCR", "n"))
+    sleeper.join()
+    assert blocker.get("n") == b"1"
+    blocker.close()
     trips.close()
     client.close()
