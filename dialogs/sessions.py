@@ -101,15 +101,19 @@ def answer_menu_step(
     if state.offer is not None:
         decided, choice_at = _resume_choice(inputs[state.skip:])
         if decided is None:
-            _write(store, save)
-            return _resume_screen(ctx, state.offer, invalid=len(inputs) > state.skip)
-        if decided == CONTINUE:
+            if _write(store, save):
+                return _resume_screen(ctx, state.offer, invalid=len(inputs) > state.skip)
+            # The offer is not kept (the stored record has none): offered anyway, the next input would be read
+            # against the first screen. No offer, then.
+            state, save = replace(state, offer=None), {}
+        elif decided == CONTINUE:
             offer = state.offer
             state = DialogState(offer.conversation_id, offer.start, offer.answers,
                                 _neutral_inputs(ctx, offer, limits), skip=state.skip + choice_at + 1)
         else:
             state = replace(state, offer=None, skip=state.skip + choice_at + 1)
-        save[session_key] = (state, record_ttl)
+        if decided is not None:
+            save[session_key] = (state, record_ttl)
     # A resumed conversation keeps its first session's id, so what it records is recorded once.
     ctx.session_id = state.conversation_id
     effective = state.inputs + list(inputs[state.skip:])
@@ -177,11 +181,14 @@ def _play_without_state(ctx: Context, inputs: list[str], limits: Limits, times: 
     return play(COMMUNITY, list(inputs), ctx, limits, start=start, answers=answers)
 
 
-def _write(store: DialogStore, save, delete=()) -> None:
+def _write(store: DialogStore, save, delete=()) -> bool:
+    """Write; False (and a warning) when the store is unavailable."""
     try:
         store.write(save, delete)
     except StoreUnavailable as exc:
         log.warning("dialog store unavailable (%s); this step's state is not kept", exc)
+        return False
+    return True
 
 
 def _neutral_inputs(ctx: Context, offer: DialogState, limits: Limits) -> list[str]:

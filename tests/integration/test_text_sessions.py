@@ -122,3 +122,24 @@ def test_the_message_closing_a_silent_dialogue_says_how_to_complain(demo):
     closing = expired_text(state, "fr", demo.session_times, demo.keywords.first_words)
     assert closing.startswith("Relais: our conversation was closed")
     assert closing.endswith("\nComplaint: send COMPLAINT")
+
+
+def test_an_offer_that_could_not_be_kept_is_not_made(demo):
+    from dialogs.state import RedisDialogStore, StoreUnavailable
+
+    class WriteLost(RedisDialogStore):
+        """Redis gone between a step's read and its write."""
+
+        def write(self, *args, **kwargs):
+            raise StoreUnavailable("ConnectionError")
+
+    before = ["1", main_menu_token("report"), "1", "2"]  # French, report, violence, no danger: the sex question
+    ussd(demo, "S1", [])
+    ussd(demo, "S1", before)  # then the call drops
+    ctx = Context(channel="ussd", session_id="S2", phone=PHONE, default_language="fr",
+                  services=demo.community_services())
+    first = answer_menu_step(WriteLost(demo.redis, trips=demo.round_trips), ctx, [], USSD_LIMITS, demo.session_times)
+    # Offered, "1" (Continue) would be read against the record stored without the offer: as French, on the first
+    # screen. Not offered, the first screen is what the caller sees and answers.
+    assert first.step == "language"
+    assert ussd(demo, "S2", ["1"]).step == "main"
