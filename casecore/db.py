@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select as io_select
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
-# A pooled PostgreSQL connection back in the pool less than this long ago is taken as alive; one idle for longer (a
-# restart or a firewall may have closed it) is pinged before use. SQLAlchemy's pool_pre_ping pings on every checkout:
-# a round trip per unit of work, 6% of an inbound message's CPU under load, when the pool is busiest and least stale.
+# A pooled PostgreSQL connection back in the pool less than this long ago, and to which the server wrote nothing since,
+# is taken as alive; one idle for longer (a firewall may have dropped it silently) is pinged before use.
+# SQLAlchemy's pool_pre_ping pings on every checkout: a round trip per unit of work, 6% of an inbound message's CPU
+# under load, when the pool is busiest and least stale.
 PING_AFTER_IDLE_SECONDS = 5.0
 _RETURNED_AT = "relais_returned_at"
 
@@ -43,19 +45,31 @@ def _note_return(_dbapi_connection, record) -> None:
 
 
 def _ping_if_idle(dialect):
-    """A checkout hook pinging a connection that sat idle; a failed ping recycles the pool, as pool_pre_ping does.
-
-    A connection closed under one used within the last seconds fails its unit of work instead (a webhook answers 503
-    and the provider retries; a job is retried), and SQLAlchemy then recycles the pool."""
+    """A checkout hook pinging a connection that sat idle or that the server has written to since its last use (a
+    restart ends every session with a message and closes it: an idle connection's socket then reads, at the cost
+    of a poll); a failed ping recycles the pool, as pool_pre_ping does."""
     def checkout(dbapi_connection, record, _proxy) -> None:
         returned_at = record.info.get(_RETURNED_AT)
-        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
-            return  # a fresh connection, or one just used
+        if returned_at is None:
+            return  # a fresh connection
+        if time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS and not _has_news(dbapi_connection):
+            return  # just used, and nothing came from the server since
         try:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as error:
-            raise exc.InvalidatePoolError("an idle pooled connection failed its ping") from error
+            if not dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            raise exc.InvalidatePoolError("a pooled connection failed its ping") from error
     return checkout
+
+
+def _has_news(dbapi_connection) -> bool:
+    """Whether the server wrote to this idle connection (psycopg: its socket is readable), as it does to end it."""
+    try:
+        fd = dbapi_connection.pgconn.socket
+        return bool(io_select.select([fd], [], [], 0)[0])
+    except Exception:  # no socket to look at (closed, another driver): let the ping decide
+        return True
 
 
 def _owner_only(path: Path) -> None:
