@@ -91,11 +91,11 @@ def note_auth_failure(who: str | None = None) -> None:
     refusal = limiter().hit(AUTH_FAILURES, who)
     if refusal is not None:
         ends = time.time() + refusal.retry_after
-        current_app.extensions[LOCKED_EXTENSION].add(who, ends)
         try:
             current_app.extensions["relais"].redis.zadd(LOCKED_SOURCES, {who: ends})
         except redis.RedisError:
             pass  # limits are left open while Redis is down (the limiter said so)
+        current_app.extensions[LOCKED_EXTENSION].add(who, ends)  # after Redis: a reread now finds it there too
 
 
 def locked_out(who: str | None = None) -> int | None:
@@ -118,12 +118,13 @@ class LockedSources:
     def seconds_left(self, who: str) -> int | None:
         """In how many seconds who's lock ends (at least 1), None when who is not locked out."""
         self.get()  # reread when due
-        ends = self._ends.get(who)
-        return max(int(ends - time.time()) + 1, 1) if ends else None
+        ends, now = self._ends.get(who), time.time()
+        return max(int(ends - now) + 1, 1) if ends and ends > now else None
 
     def add(self, who: str, ends: float) -> None:
-        """List a lock this process has just made, ahead of the next reread."""
-        self._ends = {**self._ends, who: ends}
+        """List a lock this process has just made (and written to Redis), ahead of the next reread."""
+        with self._lock:  # after a reread under way, which may have read Redis before this lock was there
+            self._ends = {**self._ends, who: ends}
 
     def get(self) -> frozenset[str]:
         """The list; one caller at a time rereads it when due, the others meanwhile get the last one (a Redis that

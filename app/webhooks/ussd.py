@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from app.runtime import runtime
 from app.web.dispatch import PlainAnswer, as_response
@@ -45,7 +46,13 @@ SESSION_TOO_LONG = N_("This session is too long and was closed. Please dial agai
 @bp.post(PATH.removeprefix(URL_PREFIX))
 def africastalking_ussd():
     """Answer one USSD step when the raw route leaves it to Flask (a body with no length, or one too large)."""
-    return as_response(ussd_answer(posted_form(), limits.source_address()))
+    try:
+        return as_response(ussd_answer(posted_form(), limits.source_address()))
+    except HTTPException:
+        raise  # a body over MAX_CONTENT_LENGTH: the blueprint's 413
+    except Exception:
+        log.exception("USSD step failed before its session was read")
+        return as_response(_unavailable())
 
 
 def _unavailable() -> PlainAnswer:

@@ -399,3 +399,10 @@ def test_an_sms_sent_in_chunks_is_left_to_the_view_and_stored_like_any_other(mak
     body = b"".join(app(environ, lambda line, headers: status.append(line)))
     assert (status, body) == (["200 OK"], b"OK")
     assert sms(app.test_client(), "bonjour", "chunked-1").get_data() == b"OK"  # the same id again: stored once
+
+
+def test_a_lock_that_ended_since_the_last_reread_refuses_nothing(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    locked = limits.LockedSources(lambda: client, refresh_seconds=3600)
+    locked.add("192.0.2.10", time.time() - 1)  # listed, but over
+    assert locked.seconds_left("192.0.2.10") is None
