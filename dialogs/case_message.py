@@ -18,7 +18,7 @@ from casecore.free_text import short_text
 from casecore.handoff.modes import slug_of
 from casecore.handoff.routing import handed_over_case, owner_accounts
 from casecore.i18n import N_
-from casecore.phones import contact_phone
+from casecore.phones import contact_phone, sender_address
 from casecore.references import clean_reference, is_valid_reference
 from dialogs.common import SERVICE_UNAVAILABLE, TEXT_CHANNELS, YES_NO, can_be_called, emergency_numbers
 from dialogs.engine import Answers, Context, Ending, Option, Step
@@ -91,11 +91,11 @@ def _send(ctx: Context, answers: Answers) -> str:
         # Given a reference from a number not linked to that case, the case worker sees so and decides whether
         # to link it.
         unlinked = reference and not is_case_contact(session, case.case_id, ctx.phone)
-        # A business-scoped id is kept out: it could never be linked (a family number is called and sent SMS).
+        # A business-scoped id is kept as it came: the case worker is warned the same, though it cannot be linked
+        # (a family number is called and sent SMS).
+        sender = (contact_phone(ctx.phone) if can_be_called(ctx) else sender_address(ctx.phone)) if unlinked else None
         message = record_family_message(session, case.case_id, channel=ctx.channel, body=answers["message.text"],
-                                        source_key=f"{ctx.channel}:{ctx.session_id}",
-                                        unlinked_phone=contact_phone(ctx.phone)
-                                        if unlinked and can_be_called(ctx) else None)
+                                        source_key=f"{ctx.channel}:{ctx.session_id}", unlinked_phone=sender)
         handoff = _handed_over(ctx, session, case.case_id)
         # A case handed over to Primero is followed by its owner there: their Relais account hears of it.
         owners = None if handoff is None else _owners(ctx, session, handoff)

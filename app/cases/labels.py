@@ -154,6 +154,8 @@ REFUSALS: dict[str, str] = {
     "supervisor_authorises": N_("Only a supervisor can authorise consent in the family's stead."),
     "consent_not_active": N_("This consent is not in force: there is nothing to withdraw."),
     "sender_not_unlinked": N_("This message did not come from a number to link."),
+    "sender_not_linkable": N_("This message came from someone whose number WhatsApp hides: there is no number to "
+                              "link."),
     "case_anonymised": N_("This case was anonymised: there is nothing left to hold."),
     "hold_reason_required": N_("Say why the case must be kept."),
     "date_in_future": N_("A follow-up cannot be dated in the future."),

@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import queue_message
 from casecore.messaging.routes import MESSAGE_LENGTH, staff_text_to
 from casecore.people.roles import Staff
-from casecore.phones import mask_phone
+from casecore.phones import is_business_scoped_id, mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ def link_sender(session: Session, staff: Staff, case_id: str | uuid.UUID, event_
         raise NotFound(f"event {event_id} not found")
     if event.kind != "family_message" or not event.unlinked_phone:
         raise Refused("sender_not_unlinked")
+    if is_business_scoped_id(event.unlinked_phone):
+        raise Refused("sender_not_linkable")  # no number behind it: a family contact is called and sent SMS
     linked = add_case_contact(session, case.id, event.unlinked_phone)
     add_event(session, case.id, "contact_linked", staff.id)
     record_event(session, staff.id, "case.contact_linked", "case", case.id)
@@ -116,9 +119,17 @@ def link_sender(session: Session, staff: Staff, case_id: str | uuid.UUID, event_
     return linked
 
 
-def unlinked_senders(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, str | None]:
-    """The case's messages from numbers not linked to it: event id -> the number masked, or None once linked since."""
+class UnlinkedSender(NamedTuple):
+    """Who sent a message with the case's reference: masked, and whether it can be linked (a number, not an id)."""
+
+    masked: str
+    linkable: bool
+
+
+def unlinked_senders(session: Session, case_id: uuid.UUID) -> dict[uuid.UUID, UnlinkedSender | None]:
+    """The case's messages from senders not linked to it: event id -> the sender, or None once linked since."""
     linked = {contact.phone for contact in family_contacts(session, case_id)}
-    return {event_id: None if phone in linked else mask_phone(phone) for event_id, phone in session.execute(
-        select(CaseEvent.id, CaseEvent.unlinked_phone).where(CaseEvent.case_id == case_id,
-                                                             CaseEvent.unlinked_phone.is_not(None)))}
+    return {event_id: None if phone in linked else UnlinkedSender(mask_phone(phone), not is_business_scoped_id(phone))
+            for event_id, phone in session.execute(
+                select(CaseEvent.id, CaseEvent.unlinked_phone).where(CaseEvent.case_id == case_id,
+                                                                     CaseEvent.unlinked_phone.is_not(None)))}

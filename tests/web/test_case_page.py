@@ -363,6 +363,20 @@ def test_a_message_from_a_number_not_linked_is_marked_so_until_the_case_worker_l
     assert post(client, f"/cases/{world['case_id']}/messages/{other}/link").status_code == 400
 
 
+def test_a_message_from_a_hidden_whatsapp_number_is_marked_so_and_cannot_be_linked(app, uow, world):
+    from casecore.cases.opening import record_family_message
+    hidden = "US.13491208655302741918"
+    with uow() as session:
+        event = record_family_message(session, world["case_id"], channel="whatsapp", body="Je suis la tante",
+                                      source_key="whatsapp:test-hidden", unlinked_phone=hidden).event_id
+    client = client_for(app, world["worker"][0])
+    page = client.get(f"/cases/{world['case_id']}").get_data(as_text=True)
+    assert "par une personne dont WhatsApp cache le numéro (US.********18)" in page
+    assert hidden not in page and f"/messages/{event}/link" not in page
+    refused = post(client, f"/cases/{world['case_id']}/messages/{event}/link")
+    assert refused.status_code == 400 and "il n&#39;y a pas de numéro à lier" in refused.get_data(as_text=True)
+
+
 def test_a_supervisor_puts_a_case_under_a_legal_hold_with_a_reason_and_lifts_it(app, uow, world):
     from casecore.cases.models import Case
     lead = client_for(app, world["lead"][0])

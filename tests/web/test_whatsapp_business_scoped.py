@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
+from casecore.cases import outreach
 from casecore.cases.models import CaseEvent
 from casecore.cases.opening import open_case
 from casecore.complaints.models import Complaint
+from casecore.errors import Refused
 from casecore.i18n import gettext_for
 from casecore.messaging.models import CommunityContact, InboundMessage, OutboundMessage
 from casecore.people.models import Organisation
@@ -120,7 +122,8 @@ def test_a_named_complaint_from_a_business_scoped_id_keeps_no_number(hidden, app
     assert_only_whatsapp_reached_it(app, providers)
 
 
-def test_a_family_message_from_a_business_scoped_id_leaves_no_number_to_link(hidden, app, providers):
+def test_a_family_message_from_a_business_scoped_id_is_flagged_as_not_the_family_s_with_nothing_to_link(
+        hidden, app, providers):
     with uow(app) as session:
         report = make_report(session, reporter_phone="+22376709999")
         worker = make_user(session, session.get(Report, report.id).organisation, role="caseworker",
@@ -134,8 +137,14 @@ def test_a_family_message_from_a_business_scoped_id_leaves_no_number_to_link(hid
     with uow(app) as session:
         [event] = session.scalars(select(CaseEvent).where(CaseEvent.kind == "family_message")).all()
         alert = session.scalars(select(OutboundMessage).where(OutboundMessage.to_phone == "+22376000009")).one()
-    # Kept as from someone not linked to the case, with nothing a case worker could link, call or text.
-    assert (event.case_id, event.unlinked_phone) == (case_id, None)
+    # Kept as from someone not linked to the case (the case worker is warned it may not be the family), with
+    # nothing a case worker could link, call or text.
+    assert (event.case_id, event.unlinked_phone) == (case_id, BSUID)
+    with uow(app) as session:
+        assert outreach.unlinked_senders(session, case_id) == {event.id: outreach.UnlinkedSender("US.********18",
+                                                                                               linkable=False)}
+        with pytest.raises(Refused, match="sender_not_linkable"):
+            outreach.link_sender(session, worker, case_id, event.id)
     assert alert.status == "sent"
     assert_only_whatsapp_reached_it(app, providers)
 
