@@ -81,15 +81,20 @@ def test_the_sqlite_database_its_wal_and_the_media_files_are_readable_by_their_o
 
 # -- pooled PostgreSQL connections closed under us -------------------------------------------------------------------
 
-def _kill_pooled_connections(engine) -> None:
-    """End every other session on the database, as a PostgreSQL restart would for the pooled ones."""
+def _used_and_ended(engine, factory) -> None:
+    """One unit of work, then its pooled connection ended by the server, as a PostgreSQL restart would (only this
+    engine's: the test run's own connections to the database must live on)."""
     from sqlalchemy import create_engine, text
 
+    from casecore import db
+
+    with db.unit_of_work(factory) as session:
+        pid = session.scalar(text("SELECT pg_backend_pid()"))
     admin = create_engine(engine.url)
     with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     admin.dispose()
+    time.sleep(0.2)  # the backend's goodbye reaches the pooled socket
 
 
 def test_a_pooled_connection_that_sat_idle_is_pinged_and_replaced_when_closed(_postgres_schema, monkeypatch):
@@ -97,9 +102,7 @@ def test_a_pooled_connection_that_sat_idle_is_pinged_and_replaced_when_closed(_p
 
     engine = db.make_engine(_postgres_schema)
     factory = db.make_session_factory(engine)
-    with db.unit_of_work(factory) as session:
-        session.scalar(select(func.count(Organisation.id)))
-    _kill_pooled_connections(engine)
+    _used_and_ended(engine, factory)
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it sat idle for long
     with db.unit_of_work(factory) as session:
         assert session.scalar(select(func.count(Organisation.id))) >= 0
@@ -111,10 +114,7 @@ def test_a_pooled_connection_just_used_that_the_server_ended_is_pinged_and_repla
 
     engine = db.make_engine(_postgres_schema)
     factory = db.make_session_factory(engine)
-    with db.unit_of_work(factory) as session:
-        session.scalar(select(func.count(Organisation.id)))
-    _kill_pooled_connections(engine)  # a restart: the server ends each session with a message, then closes it
-    time.sleep(0.2)
+    _used_and_ended(engine, factory)  # a restart: the server ends each session with a message, then closes it
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # used just now: no ping for its age
     with db.unit_of_work(factory) as session:
         assert session.scalar(select(func.count(Organisation.id))) >= 0
