@@ -11,7 +11,6 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from casecore.cases import outreach
 from casecore.cases.models import CaseEvent
 from casecore.cases.opening import open_case
@@ -21,11 +20,10 @@ from casecore.i18n import gettext_for
 from casecore.messaging.models import CommunityContact, InboundMessage, OutboundMessage
 from casecore.people.models import Organisation
 from casecore.reports.models import Report
-from tests.conftest import make_settings
-from tests.factories import make_receiving_service, make_report, make_user
+from tests.factories import make_report, make_user
 from tests.fakes.africastalking import FakeAfricasTalking
-from tests.fakes.twilio import DEFAULT_SID, FakeTwilio
-from tests.web.test_text_conversations import PUBLIC, REFERENCE, TOKEN, Phone
+from tests.fakes.twilio import FakeTwilio
+from tests.web.test_text_conversations import REFERENCE, TOKEN, Phone, _app
 
 BSUID = "US.13491208655302741918"
 MASKED = "US.********18"
@@ -40,18 +38,7 @@ def providers():
 
 @pytest.fixture
 def app(database_url, redis_url, providers):
-    at, twilio = providers
-    flask_app = create_app(make_settings(
-        DATABASE_URL=database_url, REDIS_URL=redis_url, SMS_BACKEND="africastalking", AT_API_URL=at.url,
-        AT_USERNAME="relais", AT_API_KEY="k", TWILIO_API_URL=twilio.url, TWILIO_ACCOUNT_SID=DEFAULT_SID,
-        TWILIO_AUTH_TOKEN=TOKEN, TWILIO_SMS_FROM="+15005550006", TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
-        TWILIO_CONTENT_API_URL=twilio.url, PUBLIC_BASE_URL=PUBLIC, PROVIDER_TIMEOUT=2.0,
-    ))
-    runtime = flask_app.extensions["relais"]
-    with runtime.unit_of_work() as session:
-        make_receiving_service(session)
-    yield flask_app
-    runtime.close()
+    yield from _app(database_url, redis_url, providers)
 
 
 @pytest.fixture
