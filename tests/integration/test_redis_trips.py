@@ -79,7 +79,8 @@ def test_a_timed_out_call_is_not_sent_again(redis_url):
     with pytest.raises(redis.TimeoutError):
         trips(("INCR", "n"))
     sleeper.join()
-    assert blocker.get("n") == b"1"
+    # Whether Redis ran the INCR of a connection closed meanwhile is its business; it never ran twice.
+    assert blocker.get("n") in (b"0", b"1")
     blocker.close()
     trips.close()
     client.close()
