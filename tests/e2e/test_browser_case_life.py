@@ -101,7 +101,8 @@ def test_a_supervisor_and_two_case_workers_run_the_whole_life_of_a_case(browser,
     page.get_by_label("Langue de la famille").select_option(label="Bambara")
     page.get_by_role("button", name="Montrer les meilleurs choix").click()
     # The table is swapped in place, without reloading the page.
-    page.wait_for_function("document.querySelector('table.workers tbody td:last-child').textContent"
+    # A function, not an expression: Playwright polls an expression with eval, which the page's CSP refuses.
+    page.wait_for_function("() => document.querySelector('table.workers tbody td:last-child').textContent"
                            ".includes('Parle Bambara')")
     # Case worker, team, open cases, match: the woman who speaks Bambara first, the man above the limit of 1 next.
     # Read in one go: the box, the language and the button each fetched the table, and a later answer swapping it
