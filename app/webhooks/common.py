@@ -44,7 +44,9 @@ def guard_webhooks():
 def webhook_guard(who: str, token: str, path: str) -> PlainAnswer | None:
     """The refusal of a webhook call (not a USSD step) from who, with AT's token if any, else None."""
     africastalking = path.startswith(AFRICASTALKING_PREFIX)
-    # Only calls no secret authenticates count against their address (see authenticated_by_secret).
+    # Only calls no secret authenticates count against their address (AT's while AT_WEBHOOK_TOKEN is unset): signed
+    # or token-bearing calls are the providers' own traffic, from a few addresses, and a per-address limit on them
+    # would cap the whole service; forged ones fail their check and count towards the lock-out instead.
     refused = limits.source_refusal(who, count=africastalking and not runtime().settings.AT_WEBHOOK_TOKEN)
     if refused is None and africastalking:
         refused = africastalking_token_refusal(token, who)
@@ -59,17 +61,6 @@ def ussd_guard(who: str, token: str, _path: str = "") -> PlainAnswer | None:
         # wrong token, 429 for the right one would tell it). From a list in memory: no round trip per step.
         return limits.too_many_answer(limits.Refusal(limits.AUTH_FAILURES, locked_for), prefix="END ")
     return africastalking_token_refusal(token, who, prefix="END ")
-
-
-def authenticated_by_secret() -> bool:
-    """Whether this request must prove it comes from the provider (Twilio's signature, AT's token when set).
-
-    Such requests are the providers' own traffic, from a few addresses: a per-address limit on them would cap
-    the whole service. Forged ones fail their check and count towards the lockout instead.
-    """
-    if request.path.startswith(AFRICASTALKING_PREFIX):
-        return bool(runtime().settings.AT_WEBHOOK_TOKEN)
-    return True  # Twilio's webhooks refuse every unsigned request
 
 
 def africastalking_token_refusal(given: str, who: str, prefix: str = "") -> PlainAnswer | None:
