@@ -23,7 +23,8 @@ from casecore.handoff.queue import mark_stale_claims_unknown as mark_stale_hando
 from casecore.handoff.routing import messages_to_note, records_to_sync
 from casecore.messaging.inbox import inbound_awaiting
 from casecore.messaging.media import media_awaiting_fetch
-from casecore.messaging.outbox import mark_stale_claims_unknown, messages_awaiting_send, messages_of_unknown_outcome
+from casecore.messaging.outbox import messages_awaiting_send
+from casecore.messaging.unknown_outcomes import mark_stale_claims_unknown, messages_of_unknown_outcome
 from casecore.reports.alerts import reports_awaiting_alert
 from dialogs.state import StoreUnavailable
 from workers.complaints import find_complaints_to_alert

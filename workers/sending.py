@@ -25,9 +25,9 @@ from casecore.messaging.outbox import (
     due_time,
     provider_ids_in_use,
     record_send_result,
-    settle_unknown,
     snapshot_in_status,
 )
+from casecore.messaging.unknown_outcomes import settle_unknown
 from casecore.messaging.whatsapp_window import outside_window, window_open
 from channels.sms import OutboundSms, SendResult, SmsBackend, SmsConfigError, make_sms_backend
 from channels.sms.encoding import to_gsm7

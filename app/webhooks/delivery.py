@@ -16,7 +16,7 @@ from casecore.messaging.delivery import (
     send_again_after_rate_limit,
     whatsapp_refused_outside_window,
 )
-from casecore.messaging.outbox import adopt_report_for_unknown
+from casecore.messaging.unknown_outcomes import adopt_report_for_unknown
 from channels.africastalking_delivery import parse_africastalking_delivery
 from channels.delivery import DeliveryReport
 from channels.twilio_status import parse_twilio_status

@@ -41,7 +41,6 @@ OUTSIDE_WINDOW_REASON = "outside_whatsapp_window"
 # Our sender is over a rate limit (Twilio 63017, 63018): the message did not go, and goes later after a backoff
 # (a refused send comes back "retry"; a status callback saying so queues the message again).
 RATE_LIMITED_REASON = "rate_limited"
-GAVE_UP_UNKNOWN = "outcome unknown: not sent again, to avoid sending it twice"
 
 
 @dataclass(frozen=True)
@@ -217,32 +216,6 @@ def _snapshot(row, claimed_at: datetime | None) -> OutboundSnapshot:
                             row.content_sid, row.purpose_key, claimed_at, row.ignores_opt_out)
 
 
-def mark_stale_claims_unknown(session: Session, claimed_before: datetime) -> int:
-    """Messages claimed before claimed_before and never settled (their job died): their outcome becomes unknown.
-
-    The job may have died before or after the provider took the message, so it is not simply queued again (that
-    could send it twice): the provider is asked first (workers.sending.reconcile_one).
-    """
-    settled = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.status == "sending", OutboundMessage.claimed_at < claimed_before)
-        .values(status="unknown", failure_reason="the send job stopped during the send")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if settled:
-        log.warning("%d outbound message(s) claimed by a job that never finished: outcome unknown", settled)
-    return settled
-
-
-def messages_of_unknown_outcome(session: Session, claimed_before: datetime, limit: int = 200) -> list[uuid.UUID]:
-    """Ids of messages whose outcome is unknown, claimed before claimed_before, oldest claim first."""
-    return list(session.scalars(
-        select(OutboundMessage.id)
-        .where(OutboundMessage.status == "unknown", OutboundMessage.claimed_at < claimed_before)
-        .order_by(OutboundMessage.claimed_at).limit(limit)
-    ))
-
-
 def snapshot_in_status(session: Session, message_id: str | uuid.UUID, status: str) -> OutboundSnapshot | None:
     """A message in the given status, with the time of its last claim; None if it is in another status now."""
     row = session.execute(
@@ -262,58 +235,6 @@ def provider_ids_in_use(session: Session, backend: str, since: datetime) -> froz
         .where(OutboundMessage.backend == backend, OutboundMessage.provider_message_id.is_not(None),
                OutboundMessage.claimed_at >= since)
     ))
-
-
-def settle_unknown(session: Session, message_id: str | uuid.UUID, found: bool | None,
-                   provider_message_id: str | None = None, give_up_before: datetime | None = None) -> str:
-    """Settle an unknown outcome from the provider's records; returns the message's status afterwards.
-
-    found True: it was sent. False: the provider surely never took it, so it is queued again at once. None (the
-    provider cannot tell): it stays unknown, waiting for a delivery report that names its number, until
-    give_up_before passes its claim; then it is failed for good rather than risk sending it twice.
-    """
-    message = session.get(OutboundMessage, parse_id(message_id, "outbound message"), with_for_update=True)
-    if message is None:
-        raise NotFound(f"outbound message {message_id} does not exist")
-    if message.status != "unknown":
-        return message.status
-    if found:
-        message.status, message.sent_at = "sent", utcnow()
-        message.provider_message_id, message.failure_reason = provider_message_id, None
-    elif found is False:
-        message.status, message.next_attempt_at = "queued", None
-        message.failure_reason = "not taken by the provider: sending again"
-    elif give_up_before is not None and message.claimed_at is not None and message.claimed_at < give_up_before:
-        message.status = "failed"
-        message.failure_reason = GAVE_UP_UNKNOWN
-    session.flush()
-    log.info("outbound message %s: unknown outcome -> %s", message.id, message.status)
-    return message.status
-
-
-def adopt_report_for_unknown(session: Session, backend: str, phone: str, provider_message_id: str) -> bool:
-    """A delivery report for an id we never recorded, to a number with a message of unknown outcome: that one.
-
-    Also one failed after waiting in vain for such a report.
-
-    The provider took the message (it reports on it), so it is marked sent with the provider's id; the oldest
-    such message to the number is chosen. False when the number has none.
-    """
-    # One given up on after the wait is taken too: the report proves the provider had it after all.
-    given_up = and_(OutboundMessage.status == "failed", OutboundMessage.failure_reason == GAVE_UP_UNKNOWN)
-    message = session.scalars(
-        select(OutboundMessage)
-        .where(or_(OutboundMessage.status == "unknown", given_up), OutboundMessage.backend == backend,
-               OutboundMessage.to_phone == sender_address(phone), OutboundMessage.provider_message_id.is_(None))
-        .order_by(OutboundMessage.claimed_at).limit(1).with_for_update()
-    ).first()
-    if message is None:
-        return False
-    message.status, message.sent_at = "sent", utcnow()
-    message.provider_message_id, message.failure_reason = provider_message_id, None
-    session.flush()
-    log.info("outbound message %s: outcome known from a delivery report", message.id)
-    return True
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from bootstrap import bootstrap
 from casecore.base import utcnow
 from casecore.messaging.models import OutboundMessage
-from casecore.messaging.outbox import claim_for_sending, mark_stale_claims_unknown
+from casecore.messaging.outbox import claim_for_sending
+from casecore.messaging.unknown_outcomes import mark_stale_claims_unknown
 from casecore.reports.alerts import queue_report_alerts
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report, make_user

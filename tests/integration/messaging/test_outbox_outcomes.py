@@ -17,11 +17,11 @@ from casecore.messaging.models import InboundMessage, OutboundMessage
 from casecore.messaging.outbox import (
     BACKOFF_SECONDS,
     MAX_SEND_ATTEMPTS,
-    mark_stale_claims_unknown,
     queue_message,
     retry_delay,
 )
 from casecore.messaging.routes import family_route
+from casecore.messaging.unknown_outcomes import mark_stale_claims_unknown
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
