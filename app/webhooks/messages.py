@@ -67,7 +67,7 @@ def _buttons_sent(phone: str) -> tuple[str, ...]:
     """The quick-reply titles last sent to phone on WhatsApp: a tap Twilio reports by its title alone is read
     against them. Asked only for such a tap; with the database down the title is kept as typed text."""
     try:
-        with runtime().unit_of_work() as session:
+        with runtime().unit_of_work(read_only=True) as session:  # a read: no wait for SQLite's write lock
             return last_options_sent(session, phone)
     except SQLAlchemyError as exc:
         log.warning("quick replies sent not read: %s", exc.__class__.__name__)
