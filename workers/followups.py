@@ -10,6 +10,7 @@ from dialogs.case_message import OUTBOUND_QUEUED, PRIMERO_NOTE
 from dialogs.complaint import COMPLAINT_SUBMITTED
 from dialogs.report_child import REPORT_SUBMITTED
 from workers.queueing import (
+    Trips,
     enqueue_complaint_alert,
     enqueue_family_note,
     enqueue_media,
@@ -18,12 +19,14 @@ from workers.queueing import (
 )
 
 
-def follow_up(queue: Queue, events: Iterable[tuple[str, Any]]) -> None:
-    """Enqueue the jobs a conversation's events call for; when Redis is down the scheduler's sweeps catch up."""
+def follow_up(queue: Queue, events: Iterable[tuple[str, Any]], trips: Trips | None = None) -> None:
+    """Enqueue the jobs a conversation's events call for; when Redis is down the scheduler's sweeps catch up.
+
+    trips: the thread's own way to Redis (dialogs.redis_trips), for a new report's alert on a webhook's path."""
     for event, value in events:
         if event == REPORT_SUBMITTED:
             # Said only of a report this very conversation inserted: no job can hold its id yet.
-            enqueue_new_report_alert(queue, value)
+            enqueue_new_report_alert(queue, value, trips)
         elif event == OUTBOUND_QUEUED:
             for message_id in value:
                 enqueue_send(queue, message_id)

@@ -129,7 +129,7 @@ def accept_inbound(message: InboundText, enqueue: bool = True, limited: bool = F
         log.warning("inbound message %s stored, not handled: too many messages from its number", stored.id)
     elif enqueue:
         # If Redis is down the scheduler's sweep enqueues it later; the provider still gets its answer.
-        enqueue_new_inbound(rt.queue, stored.id)
+        enqueue_new_inbound(rt.queue, stored.id, rt.round_trips)
     return stored.id
 
 

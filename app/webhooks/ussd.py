@@ -159,7 +159,7 @@ def answer_step(step: UssdRequest) -> tuple[str, int]:
         _ = gettext_for(settings.DEFAULT_LANGUAGE)
         hint = complaint_hint("ussd", settings.DEFAULT_LANGUAGE, {}, step.service_code)
         return render_ussd(f"{_(SERVICE_UNAVAILABLE)}\n{hint}", final=True), 200
-    follow_up(rt.queue, ctx.events)
+    follow_up(rt.queue, ctx.events, rt.round_trips)
     return render_ussd(screen.text, screen.final), 200
 
 

@@ -1,0 +1,89 @@
+"""A job for a row just inserted is written as RQ itself writes it, whichever way it reaches Redis, and runs."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from rq import Queue, Retry
+from rq.job import Job
+
+from dialogs.redis_trips import RoundTrips
+from tests.queues import BurstWorker
+from workers.queueing import (
+    ALERT_JOB,
+    ALERTS,
+    BACKGROUND,
+    FAILURE_TTL,
+    INBOUND_JOB,
+    RETRY_INTERVALS,
+    enqueue_new_inbound,
+    enqueue_new_report_alert,
+    inbound_job_id,
+    sibling,
+)
+
+# Written at enqueue time: the only fields two enqueues of the same work may differ in.
+STAMPS = {b"created_at", b"enqueued_at"}
+
+
+def rq_enqueue(queue: Queue, func: str, job_id: str, arg: str) -> None:
+    """The same work put on the queue by RQ's own enqueue, in a pipeline, as the webhooks did before."""
+    pipe = queue.connection.pipeline(transaction=False)
+    queue.enqueue_call(func, args=(arg,), job_id=job_id, failure_ttl=FAILURE_TTL,
+                       retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS), pipeline=pipe)
+    pipe.execute()
+
+
+def job_fields(client: redis.Redis, job_id: str) -> dict[bytes, bytes]:
+    return {key: value for key, value in client.hgetall(f"rq:job:{job_id}").items() if key not in STAMPS}
+
+
+@pytest.mark.parametrize("through", ["round trips", "pipeline"])
+def test_a_new_inbound_job_is_the_job_rq_would_have_written(redis_url, through):
+    client = redis.Redis.from_url(redis_url)
+    queue = Queue("relais", connection=client)
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    trips = RoundTrips(client) if through == "round trips" else None
+
+    assert enqueue_new_inbound(queue, mine, trips)
+    rq_enqueue(sibling(queue, BACKGROUND), INBOUND_JOB, inbound_job_id(theirs), str(theirs))
+
+    written, expected = job_fields(client, inbound_job_id(mine)), job_fields(client, inbound_job_id(theirs))
+    # The data and description name the argument: each its own message id.
+    assert written.pop(b"description") == f"{INBOUND_JOB}('{mine}')".encode()
+    expected.pop(b"description")
+    assert Job.fetch(inbound_job_id(mine), connection=client).args == (str(mine),)
+    written.pop(b"data"), expected.pop(b"data")
+    assert written == expected
+    assert client.lrange("rq:queue:relais", 0, -1) == [inbound_job_id(mine).encode(), inbound_job_id(theirs).encode()]
+    assert client.smembers("rq:queues") == {b"rq:queue:relais"}
+    stamps = client.hmget(f"rq:job:{inbound_job_id(mine)}", *STAMPS)
+    assert all(stamps)
+
+
+def test_a_report_alert_goes_on_the_alerts_queue_and_a_worker_runs_it(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    queue = Queue("relais", connection=client)
+    report_id = uuid.uuid4()
+
+    assert enqueue_new_report_alert(queue, report_id, RoundTrips(client))
+
+    alerts = sibling(queue, ALERTS)
+    [job] = alerts.get_jobs()
+    assert (job.func_name, job.args, job.origin) == (ALERT_JOB, (str(report_id),), alerts.name)
+    assert (job.retries_left, job.retry_intervals, job.failure_ttl) == (len(RETRY_INTERVALS), RETRY_INTERVALS,
+                                                                        FAILURE_TTL)
+    assert sibling(queue, BACKGROUND).count == 0
+    # RQ's own worker takes it as any job it enqueued itself (no database here: the job fails, and is kept).
+    BurstWorker([alerts], connection=client).work(burst=True, max_jobs=1)
+    assert alerts.count == 0
+    assert Job.fetch(job.id, connection=client).get_status() in {"failed", "scheduled"}
+
+
+def test_without_redis_the_webhook_is_told_and_nothing_raises():
+    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    queue = Queue("relais", connection=client)
+    queue.redis_server_version = (7, 0, 0)  # no INFO call to a server that is not there
+    assert not enqueue_new_inbound(queue, uuid.uuid4(), RoundTrips(client))
+    assert not enqueue_new_inbound(queue, uuid.uuid4())
