@@ -132,6 +132,11 @@ class Settings:
     # Failed AT token or Twilio signature checks from one source address; once reached, every request from it
     # gets 429 until the window ends (stops guessing).
     RATE_LIMIT_AUTH_FAILURES_PER_SOURCE: str = "20/600"
+    # Calls to the JSON API with one token; over it 429 with Retry-After.
+    RATE_LIMIT_API_PER_TOKEN: str = "600/60"
+    # Calls to the JSON API with a missing or wrong token from one source address; once reached, 429 until the window
+    # ends (stops guessing tokens).
+    RATE_LIMIT_API_AUTH_FAILURES_PER_SOURCE: str = "20/600"
     # Reverse proxies in front of the web process whose X-Forwarded-For is trusted for the source address (0: none).
     TRUSTED_PROXY_COUNT: int = 0
     # Photos and files received on WhatsApp (Twilio media): the largest accepted, in bytes (a download stops as soon

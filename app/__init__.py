@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import (
     admin,
+    api,
     auth,
     cases,
     cli,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     handoff.init_app(app)
     indicators.init_app(app)
     search.init_app(app)
+    api.init_app(app)
     cli.init_app(app)
     return app
 

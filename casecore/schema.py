@@ -14,8 +14,10 @@ from casecore.feedback import models as feedback_models
 from casecore.handoff import models as handoff_models
 from casecore.messaging import models as messaging_models
 from casecore.people import models as people_models
+from casecore.partners import models as partner_models
 from casecore.reports import models as report_models
 
 MODELS = (audit, form_once, people_models, messaging_models, deadline_models, directory_models, report_models,
-          case_models, record_models, feedback_models, complaint_models, handoff_models, account_models)
+          case_models, record_models, feedback_models, complaint_models, handoff_models, account_models,
+          partner_models)
 metadata = Base.metadata  # whole once every models module above is imported

@@ -46,7 +46,7 @@ CHILD_SEXES = ("female", "male", "unknown")
 # Disaggregation bands from the indicators section; "unknown" when the reporter does not know.
 AGE_BANDS = ("0_5", "6_11", "12_17", "unknown")
 
-CHANNELS = ("ussd", "sms", "whatsapp", "web")
+CHANNELS = ("ussd", "sms", "whatsapp", "web", "api")
 # The channels that carry single messages (inbound and outbound), as opposed to USSD sessions and web forms.
 MESSAGE_CHANNELS = ("sms", "whatsapp")
 

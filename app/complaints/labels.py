@@ -4,6 +4,7 @@ from __future__ import annotations
 from app.web.pages import page_gettext
 from app.web.words import CHANNELS, INVALID, LANGUAGES, word
 from app.web.words import REFUSALS as SHARED_REFUSALS
+from casecore import taxonomy
 from casecore.errors import InvalidInput, InvalidPhoneNumber
 from casecore.i18n import N_
 
@@ -24,7 +25,8 @@ COMPLAINT_LABELS: dict[str, dict[str, str]] = {
                "investigating": N_("Being investigated"), "resolved": N_("Resolved"),
                "closed": N_("Closed (complaint)")},
     # taxonomy.COMPLAINT_INTAKE_CHANNELS: the report channels, and the two a staff member logs a complaint from.
-    "channel": {**CHANNELS, "in_person": N_("In person"), "phone_call": N_("By phone")},
+    "channel": {**{code: CHANNELS[code] for code in taxonomy.COMPLAINT_INTAKE_CHANNELS if code in CHANNELS},
+                "in_person": N_("In person"), "phone_call": N_("By phone")},
     # The entries of a complaint's private trail.
     "note": {"note": N_("Note"), "acknowledged": N_("Acknowledged"), "resolved": N_("Resolved"),
              "informed": N_("Complainant informed"), "closed": N_("Closed (complaint)"),

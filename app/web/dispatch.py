@@ -1,4 +1,5 @@
-"""The Flask app class: a provider's webhook call runs only its own blueprint's hooks, and the hottest one none.
+"""The Flask app class: a provider's webhook call (or a partner's API call) runs only its own blueprint's hooks, and
+the hottest one none.
 
 The hooks installed for people (CSRF, idle sessions, the login requirement, flask-login's remember-me cookie, page
 headers, compression) each return at once for a webhook, but calling them was about 30 us of every USSD step (a
@@ -16,7 +17,7 @@ from flask import Flask, Response, current_app, request
 from flask.globals import request_ctx
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app.web.paths import BLUEPRINT as WEBHOOKS
+from app.web.paths import MACHINE_BLUEPRINTS
 
 # Served over HTTPS only (the session cookie is Secure): browsers are told to keep to it for a year.
 HSTS = "max-age=31536000; includeSubDomains"
@@ -48,7 +49,7 @@ RawHandler = Callable[[dict], "PlainAnswer | None"]
 
 
 class RelaisFlask(Flask):
-    """Flask, where the webhooks blueprint's requests skip the application-wide hooks (they concern people), and
+    """Flask, where the webhooks' and the API's requests skip the application-wide hooks (they concern people), and
     raw routes (method and path) skip Flask's request handling altogether."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -72,22 +73,24 @@ class RelaisFlask(Flask):
         return super().wsgi_app(environ, start_response)
 
     def preprocess_request(self) -> Response | None:
-        """For a webhook, the webhooks blueprint's before-request hooks only (its guard); else Flask's."""
-        if request.blueprint != WEBHOOKS:
+        """For a webhook or an API call, its blueprint's before-request hooks only (its guard); else Flask's."""
+        blueprint = request.blueprint
+        if blueprint not in MACHINE_BLUEPRINTS:
             return super().preprocess_request()
-        for func in self.before_request_funcs.get(WEBHOOKS, ()):
+        for func in self.before_request_funcs.get(blueprint, ()):
             answer = self.ensure_sync(func)()
             if answer is not None:
                 return answer
         return None
 
     def process_response(self, response: Response) -> Response:
-        """For a webhook, after_this_request and the blueprint's after-request hooks, then transport security (a
-        webhook has no session to save); else Flask's."""
-        if request.blueprint != WEBHOOKS:
+        """For a webhook or an API call, after_this_request and the blueprint's after-request hooks, then transport
+        security (neither has a session to save); else Flask's."""
+        blueprint = request.blueprint
+        if blueprint not in MACHINE_BLUEPRINTS:
             return super().process_response(response)
         for func in request_ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
-        for func in reversed(self.after_request_funcs.get(WEBHOOKS, ())):
+        for func in reversed(self.after_request_funcs.get(blueprint, ())):
             response = self.ensure_sync(func)(response)
         return transport_security(response)

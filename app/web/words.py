@@ -9,7 +9,8 @@ from app.web.pages import page_gettext
 from casecore.i18n import N_
 
 # taxonomy.CHANNELS: how a report or a feedback came in.
-CHANNELS: dict[str, str] = {"ussd": N_("USSD"), "sms": N_("SMS"), "whatsapp": N_("WhatsApp"), "web": N_("Web")}
+CHANNELS: dict[str, str] = {"ussd": N_("USSD"), "sms": N_("SMS"), "whatsapp": N_("WhatsApp"), "web": N_("Web"),
+                            "api": N_("Partner system")}
 # taxonomy.COMMUNITY_LANGUAGES (staff languages, taxonomy.LANGUAGES, are among them).
 LANGUAGES: dict[str, str] = {"fr": N_("French"), "en": N_("English"), "bm": N_("Bambara")}
 

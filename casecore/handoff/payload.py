@@ -47,7 +47,7 @@ NOTE_LINES = {
 }
 SOURCES = {"committee": N_("a member of a community child protection committee"),
            "community": N_("a community member"), "staff": N_("a staff member")}
-CHANNELS = {"ussd": "USSD", "sms": "SMS", "whatsapp": "WhatsApp", "web": "web"}
+CHANNELS = {"ussd": "USSD", "sms": "SMS", "whatsapp": "WhatsApp", "web": "web", "api": "API"}
 AGE_BANDS = {"0_5": N_("0 to 5 years"), "6_11": N_("6 to 11 years"), "12_17": N_("12 to 17 years"),
              "unknown": N_("not known")}
 LAST_SEEN = {"today": N_("today"), "yesterday": N_("yesterday"), "this_week": N_("this week"),

@@ -21,6 +21,7 @@ CASECORE = {
     "accounts": {"people", "cases"},
     "handoff": {"people", "messaging", "deadlines", "directory", "reports", "cases"},
     "indicators": {"people", "deadlines", "directory", "reports", "cases", "complaints"},
+    "partners": {"people", "messaging", "deadlines", "directory", "reports", "cases", "complaints", "indicators"},
 }
 # Modules that stand above every feature: the schema for Alembic, the demo data, and the search by reference.
 CASECORE_TOP = {"casecore.schema", "casecore.demo", "casecore.retention", "casecore.rekey",
@@ -41,6 +42,7 @@ APP = {
     "handoff": {"web"},
     "indicators": {"web"},
     "search": {"web"},
+    "api": {"web"},
 }
 # create_app, which wires every feature.
 APP_TOP = {"app"}

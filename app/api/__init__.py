@@ -1,0 +1,79 @@
+"""The JSON API for partner systems (/api/v1): bearer tokens of an organisation, need-to-know reads, intake, and
+an OpenAPI 3.1 document written from the same declarations that serve the calls."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.api import reports  # noqa: F401  (declares its endpoints on the registry)
+from app.api.calls import LIMITER, authenticate, json_response, limiter_for, serve
+from app.api.problems import ApiProblem
+from app.api.registry import API
+from app.api.spec import problem_types
+from app.web.paths import API_BLUEPRINT, API_URL_PREFIX
+
+log = logging.getLogger(__name__)
+
+# Werkzeug's answer to each HTTP error, as a problem slug.
+_HTTP_PROBLEMS = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 415: "unsupported-media-type"}
+
+
+def openapi():
+    """The OpenAPI document (no token needed: it holds no data)."""
+    return json_response(API.openapi(request.host_url.rstrip("/") + API_URL_PREFIX))
+
+
+def docs():
+    """The same document for a person to read."""
+    return render_template("api/docs.html", spec=API.openapi(request.host_url.rstrip("/") + API_URL_PREFIX),
+                           problems=problem_types())
+
+
+def _problem(problem: ApiProblem):
+    return problem.response()
+
+
+def _http_error(error: HTTPException):
+    """Werkzeug's errors under /api/v1 (no such route, wrong method, body too large) as problems."""
+    slug = _HTTP_PROBLEMS.get(error.code or 500)
+    if slug is None:
+        return ApiProblem("invalid-request", error.description or "").response() if (error.code or 500) < 500 \
+            else ApiProblem("unavailable", "").response()
+    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+    return ApiProblem(slug, headers=headers).response()
+
+
+def init_app(app: Flask) -> None:
+    """Route every declared endpoint, answer every error under /api/v1 as a problem, and add the token CLI."""
+    from app.api.commands import token_cli
+
+    # A blueprint per app: the tests build many apps in one process.
+    bp = Blueprint(API_BLUEPRINT, __name__, url_prefix=API_URL_PREFIX)
+    bp.add_url_rule("/openapi.json", view_func=openapi, methods=["GET"])
+    bp.add_url_rule("/docs", view_func=docs, methods=["GET"])
+    for endpoint in API.endpoints:
+        bp.add_url_rule(endpoint.flask_rule, endpoint=endpoint.operation_id, view_func=serve(API, endpoint),
+                        methods=[endpoint.method])
+    bp.before_request(authenticate)
+    bp.register_error_handler(ApiProblem, _problem)
+    bp.register_error_handler(HTTPException, _http_error)
+    app.register_blueprint(bp)
+    app.extensions[LIMITER] = limiter_for(app.extensions["relais"])
+    app.cli.add_command(token_cli)
+    _answer_unrouted_as_problems(app)
+
+
+def _answer_unrouted_as_problems(app: Flask) -> None:
+    """A path under /api/v1 that matches no route never reaches the blueprint: the app's own 404 and 405 pages
+    give way to a problem there."""
+    for code in (404, 405):
+        pages = app.error_handler_spec.get(None, {}).get(code, {})
+        page = next(iter(pages.values()), None)
+
+        def answer(error, page=page):
+            if request.path.startswith(f"{API_URL_PREFIX}/") or request.path == API_URL_PREFIX:
+                return _http_error(error)
+            return page(error) if page is not None else error
+        app.register_error_handler(code, answer)

@@ -1,0 +1,143 @@
+"""One API call: who is calling (bearer token), within its rate, with the scope the endpoint needs, its inputs
+read against the declaration; the view runs in one unit of work with the call's audit line, and answers JSON."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.api.inputs import read_body, read_headers, read_query
+from app.api.problems import ApiProblem
+from app.api.spec import Endpoint, Registry
+from app.runtime import runtime
+from app.web.paths import API_URL_PREFIX
+from app.web.rate_limits import RateLimiter, parse_rate
+from casecore.partners.models import ApiCall
+from casecore.partners.tokens import PERSONAL_DATA, TokenHolder, token_holder
+
+log = logging.getLogger(__name__)
+
+LIMITER = "relais.api_limiter"
+PER_TOKEN = "api-token"
+AUTH_FAILURES = "api-auth-failures"
+
+
+@dataclass
+class Call:
+    """What a view gets: the caller, its inputs, the unit of work, and where to note the ids it returns."""
+
+    holder: TokenHolder
+    session: Session
+    query: dict[str, Any]
+    headers: dict[str, Any]
+    body: Any
+    object_ids: list[str] = field(default_factory=list)
+    # Run once the call's unit of work has committed (enqueue a job about what it stored).
+    then: list[Callable[[], Any]] = field(default_factory=list)
+
+    def after_commit(self, action: Callable[[], Any]) -> None:
+        self.then.append(action)
+
+    @property
+    def personal_data(self) -> bool:
+        """Whether numbers, names and free text may be returned to this caller."""
+        return self.holder.may(PERSONAL_DATA)
+
+
+def limiter_for(rt) -> RateLimiter:
+    """The API's rate limits, from the runtime's settings."""
+    settings = rt.settings
+    rates = {PER_TOKEN: parse_rate(settings.RATE_LIMIT_API_PER_TOKEN, "RATE_LIMIT_API_PER_TOKEN"),
+             AUTH_FAILURES: parse_rate(settings.RATE_LIMIT_API_AUTH_FAILURES_PER_SOURCE,
+                                       "RATE_LIMIT_API_AUTH_FAILURES_PER_SOURCE")}
+    return RateLimiter(rates, lambda: rt.round_trips, prefix="relais:limit:api:")
+
+
+def authenticate() -> None:
+    """The blueprint's before-request hook: the token's holder in g.api_holder, or a 401/429 problem."""
+    if request.endpoint in (None, "api.openapi", "api.docs"):
+        return
+    limiter: RateLimiter = current_app.extensions[LIMITER]
+    source = request.remote_addr or "unknown"
+    locked = limiter.check(watch=[(AUTH_FAILURES, source)])
+    if locked is not None:
+        raise ApiProblem("rate-limited", "too many calls with a wrong token from this address",
+                         headers={"Retry-After": str(locked.retry_after)})
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    holder = None
+    if scheme.lower() == "bearer" and presented.strip():
+        try:
+            with runtime().unit_of_work() as session:
+                holder = token_holder(session, presented.strip())
+        except SQLAlchemyError as exc:
+            log.error("API token not checked: %s", exc.__class__.__name__)
+            raise ApiProblem("unavailable", "the database cannot be reached", headers={"Retry-After": "30"}) from None
+    if holder is None:
+        limiter.hit(AUTH_FAILURES, source)
+        raise ApiProblem("unauthenticated", "send Authorization: Bearer <token>" if not presented.strip()
+                         else "the token is unknown, revoked or malformed",
+                         headers={"WWW-Authenticate": 'Bearer realm="relais"'})
+    refused = limiter.check(hits=[(PER_TOKEN, str(holder.id))])
+    if refused is not None:
+        raise ApiProblem("rate-limited", "this token made too many calls; wait and try again",
+                         headers={"Retry-After": str(refused.retry_after)})
+    g.api_holder = holder
+
+
+def serve(registry: Registry, endpoint: Endpoint) -> Callable[..., Response]:
+    """The Flask view of a declared endpoint."""
+    def view(**path_values: str) -> Response:
+        holder: TokenHolder = g.api_holder
+        template = f"{API_URL_PREFIX}{endpoint.path}"
+        try:
+            if not holder.may(endpoint.scope):
+                raise ApiProblem("forbidden", f"this endpoint needs the {endpoint.scope} scope")
+            query = read_query(endpoint, request.args)
+            headers = read_headers(endpoint, request.headers)
+            body = read_body(endpoint, registry, request.mimetype, request.get_data(cache=False)) \
+                if endpoint.body is not None else None
+            with runtime().unit_of_work() as session:
+                call = Call(holder, session, query, headers, body)
+                status, payload, extra = _answer(endpoint.view(call, **path_values))
+                session.add(ApiCall(token_id=holder.id, method=request.method, endpoint=template, status=status,
+                                    object_ids=call.object_ids))
+            for action in call.then:
+                action()
+        except ApiProblem as problem:
+            _audit_refusal(holder, template, problem.status)
+            return problem.response()
+        except SQLAlchemyError as exc:
+            log.error("API call %s %s failed: %s", request.method, template, exc.__class__.__name__)
+            return ApiProblem("unavailable", "the database cannot be reached now",
+                              headers={"Retry-After": "30"}).response()
+        return json_response(payload, status, extra)
+    view.__name__ = endpoint.operation_id
+    return view
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), status=status,
+                    mimetype="application/json", headers=headers or {})
+
+
+def _answer(result) -> tuple[int, Any, dict[str, str]]:
+    """A view returns its payload, (payload, status) or (payload, status, headers)."""
+    if isinstance(result, tuple):
+        payload, status, *rest = result
+        return status, payload, (rest[0] if rest else {})
+    return 200, result, {}
+
+
+def _audit_refusal(holder: TokenHolder, template: str, status: int) -> None:
+    """A refused call is audited too (a partner probing what it may not see), in its own unit of work."""
+    try:
+        with runtime().unit_of_work() as session:
+            session.add(ApiCall(token_id=holder.id, method=request.method, endpoint=template, status=status,
+                                object_ids=[]))
+    except SQLAlchemyError as exc:
+        log.error("API call not audited: %s", exc.__class__.__name__)
