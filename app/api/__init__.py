@@ -37,10 +37,13 @@ def _problem(problem: ApiProblem):
 
 def _http_error(error: HTTPException):
     """Werkzeug's errors under /api/v1 (no such route, wrong method, body too large) as problems."""
-    slug = _HTTP_PROBLEMS.get(error.code or 500)
+    code = error.code or 500
+    slug = _HTTP_PROBLEMS.get(code)
     if slug is None:
-        return ApiProblem("invalid-request", error.description or "").response() if (error.code or 500) < 500 \
-            else ApiProblem("unavailable", "").response()
+        if code >= 500:
+            log.error("API call %s %s failed with %s", request.method, request.path, code)
+            return ApiProblem("internal-error").response()
+        return ApiProblem("invalid-request", error.description or "").response()
     headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
     return ApiProblem(slug, headers=headers).response()
 

@@ -17,6 +17,7 @@ from app.api.spec import Endpoint, Registry
 from app.runtime import runtime
 from app.web.paths import API_URL_PREFIX
 from app.web.rate_limits import RateLimiter, parse_rate
+from casecore.errors import CaseCoreError, Conflict, NotAllowed, NotFound
 from casecore.partners.models import ApiCall
 from casecore.partners.tokens import PERSONAL_DATA, TokenHolder, token_holder
 
@@ -108,6 +109,10 @@ def serve(registry: Registry, endpoint: Endpoint) -> Callable[..., Response]:
                                     object_ids=call.object_ids))
             for action in call.then:
                 action()
+        except CaseCoreError as refused:
+            problem = _problem_of(refused)
+            _audit_refusal(holder, template, problem.status)
+            return problem.response()
         except ApiProblem as problem:
             _audit_refusal(holder, template, problem.status)
             return problem.response()
@@ -131,6 +136,19 @@ def _answer(result) -> tuple[int, Any, dict[str, str]]:
         payload, status, *rest = result
         return status, payload, (rest[0] if rest else {})
     return 200, result, {}
+
+
+def _problem_of(refused: CaseCoreError) -> ApiProblem:
+    """casecore's typed refusals, as the problems a partner reads (a view may let them through)."""
+    detail = str(refused)
+    if isinstance(refused, NotFound):
+        return ApiProblem("not-found")
+    if isinstance(refused, Conflict):
+        return ApiProblem("idempotency-conflict" if "Idempotency-Key" in detail else "conflict", detail)
+    if isinstance(refused, NotAllowed):
+        return ApiProblem("forbidden", detail)
+    field, _, reason = detail.partition(": ")
+    return ApiProblem("invalid-request", detail, [{"name": field if reason else "body", "reason": reason or detail}])
 
 
 def _audit_refusal(holder: TokenHolder, template: str, status: int) -> None:

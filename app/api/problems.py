@@ -18,15 +18,17 @@ TITLES = {
     "method-not-allowed": "This method is not allowed here",
     "invalid-request": "The request is not valid",
     "idempotency-conflict": "This Idempotency-Key was used with a different request",
+    "conflict": "The request conflicts with the resource's current state",
     "too-large": "The request body is over 64 kB",
     "unsupported-media-type": "The body must be application/json",
     "rate-limited": "Too many calls with this token",
     "unavailable": "The service cannot answer now; try again",
+    "internal-error": "Relais failed to answer this call (it is logged; tell the Relais operators)",
 }
 STATUSES = {
     "unauthenticated": 401, "forbidden": 403, "not-found": 404, "method-not-allowed": 405, "invalid-request": 422,
-    "idempotency-conflict": 409, "too-large": 413, "unsupported-media-type": 415, "rate-limited": 429,
-    "unavailable": 503,
+    "idempotency-conflict": 409, "conflict": 409, "too-large": 413, "unsupported-media-type": 415, "rate-limited": 429,
+    "unavailable": 503, "internal-error": 500,
 }
 
 

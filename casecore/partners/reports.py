@@ -17,6 +17,7 @@ from casecore.partners.paging import Cursor
 from casecore.partners.tokens import TokenHolder
 from casecore.people.models import Location
 from casecore.phones import normalise_phone
+from casecore.references import clean_reference
 from casecore.reports.intake import ReportDraft, SubmittedReport, submit_report
 from casecore.reports.models import Report
 
@@ -95,7 +96,7 @@ class ReportFilters:
 
 def report_by_reference(session: Session, holder: TokenHolder, reference: str) -> tuple[Report, str | None, str | None]:
     """The organisation's report with this reference, its place code and its case's reference; NotFound else."""
-    row = session.execute(_reports(holder).where(Report.reference == reference.strip().upper())).first()
+    row = session.execute(_reports(holder).where(Report.reference == clean_reference(reference))).first()
     if row is None:
         raise NotFound("no such report")
     return row[0], row[1], row[2]
