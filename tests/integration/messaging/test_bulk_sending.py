@@ -216,13 +216,16 @@ def test_each_message_of_a_call_waits_its_own_backoff(rt, fake_at):
         session.get(OutboundMessage, earlier).next_attempt_at = utcnow() - timedelta(seconds=1)
     first = write(rt, ACCEPTED)
     fake_at.answer_next(AtAnswer.recipient(405, "InsufficientBalance"))
+    before = utcnow()
     assert jobs.send_outbound(str(first)) == "queued"
+    after = utcnow()
     [call] = fake_at.requests
     assert sorted(call["form"]["to"].split(",")) == [ACCEPTED, SHORT_OF_CREDIT]
     new, old = row(rt, first), row(rt, earlier)
     assert (new.attempts, old.attempts) == (1, 4)
-    assert 8 <= (new.next_attempt_at - utcnow()).total_seconds() <= 12
-    assert 95 <= (old.next_attempt_at - utcnow()).total_seconds() <= 144
+    for message, wait in ((new, 10), (old, 120)):  # after 1 try, 10 s; after 4 tries, 2 min; within 20 %
+        assert before + timedelta(seconds=0.8 * wait) <= message.next_attempt_at
+        assert message.next_attempt_at <= after + timedelta(seconds=1.2 * wait)
     registry = sibling(rt.queue, REPLIES).scheduled_job_registry
     for message in (new, old):
         scheduled = registry.get_scheduled_time(f"{send_job_id(message.id)}-try-{message.attempts}")
