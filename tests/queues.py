@@ -1,9 +1,12 @@
 """Running queued RQ jobs inside a test: burst workers, with retries scheduled for later run at once."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rq import Queue, SimpleWorker
 from sqlalchemy import update
 
+from casecore.base import utcnow
 from casecore.messaging.models import OutboundMessage
 from workers.queueing import queues_in_order
 
@@ -55,7 +58,13 @@ def queued_job_ids(queue: Queue) -> list[str]:
 
 
 def make_sends_due(runtime) -> None:
-    """Let the backoff of every queued outbox message pass, as a clock moved forward would."""
+    """Let the backoff of every queued outbox message pass, as a clock moved forward would.
+
+    The send job reads the real clock, so the waits are moved instead: each retry's time becomes a second ago. It
+    stays a time (not None, which means a first try): a retry is still sent only because its time has come.
+    """
     with runtime.unit_of_work() as session:
-        session.execute(update(OutboundMessage).where(OutboundMessage.status == "queued")
-                        .values(next_attempt_at=None).execution_options(synchronize_session=False))
+        session.execute(update(OutboundMessage)
+                        .where(OutboundMessage.status == "queued", OutboundMessage.next_attempt_at.is_not(None))
+                        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+                        .execution_options(synchronize_session=False))

@@ -3,11 +3,15 @@ row settled by its own number's answer, and never a message sent twice."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
 from bootstrap import bootstrap
-from casecore.messaging.outbox import queue_message
+from casecore.base import utcnow
+from casecore.messaging.models import OutboundMessage
+from casecore.messaging.outbox import claim_for_sending, queue_message, record_send_result
+from tests.factories import make_organisation, make_user
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.fakes.twilio import FakeTwilio
@@ -15,7 +19,7 @@ from tests.faults.conftest import AT_KEY, SID, TOKEN, fault_settings
 from tests.faults.conftest import outbound as row
 from tests.queues import drain
 from workers import jobs
-from workers.queueing import enqueue_send
+from workers.queueing import REPLIES, enqueue_send, send_job_id, sibling
 
 ACCEPTED, REFUSED, SHORT_OF_CREDIT = "+22376701431", "+22376701432", "+22376701433"
 TEXT = "Bienvenue sur Relais.\n1 Signaler un enfant en danger\n2 Un enfant disparu"
@@ -41,10 +45,10 @@ def rt(database_url, redis_url, twilio, fake_at):
     runtime.close()
 
 
-def write(runtime, phone, body=TEXT, key=None, **extra):
+def write(runtime, phone, body=TEXT, key=None, backend="africastalking", **extra):
     with runtime.unit_of_work() as session:
         return queue_message(session, purpose_key=key or f"bulk:{phone}", to_phone=phone, body=body,
-                             backend="africastalking", **extra).id
+                             backend=backend, **extra).id
 
 
 def recipients(fake):
@@ -124,3 +128,105 @@ def test_without_the_setting_each_sms_is_its_own_call(database_url, redis_url, t
         assert [row(runtime, m).status for m in ids] == ["sent", "sent"]
     finally:
         runtime.close()
+
+
+@pytest.fixture
+def rt3(database_url, redis_url, twilio, fake_at):
+    """A bulk call of three numbers at most."""
+    runtime = bootstrap(fault_settings(database_url, redis_url, twilio, fake_at, SMS_BACKEND="africastalking",
+                                       AT_BULK_RECIPIENTS=3))
+    yield runtime
+    runtime.close()
+
+
+def written_ago(runtime, message_id, minutes):
+    with runtime.unit_of_work() as session:
+        session.get(OutboundMessage, message_id).created_at = utcnow() - timedelta(minutes=minutes)
+
+
+def test_a_call_takes_as_many_numbers_as_the_setting_allows_those_waiting_longest(rt3, fake_at):
+    numbers = [f"+2237670150{n}" for n in range(6)]
+    ids = {phone: write(rt3, phone) for phone in numbers}
+    for phone, minutes in zip(numbers[1:], (1, 2, 5, 4, 3), strict=True):
+        written_ago(rt3, ids[phone], minutes)
+
+    assert jobs.send_outbound(str(ids[numbers[0]])) == "sent"
+    [call] = fake_at.requests
+    assert set(call["form"]["to"].split(",")) == {numbers[0], numbers[3], numbers[4]}
+    drain(rt3.queue, runtime=rt3)
+    for phone in numbers:  # the others go later, each once
+        enqueue_send(rt3.queue, ids[phone])
+    drain(rt3.queue, runtime=rt3)
+    in_calls, taken = recipients(fake_at)
+    assert in_calls == taken == Counter(numbers)
+    assert max(len(r["recipients"]) for r in fake_at.requests) == 3
+
+
+def test_two_messages_to_one_other_number_never_share_a_call(rt, fake_at):
+    first = write(rt, ACCEPTED)
+    to_refused = [write(rt, REFUSED, key=f"bulk:refused:{n}") for n in range(2)]
+    assert jobs.send_outbound(str(first)) == "sent"
+    [call] = fake_at.requests
+    assert sorted(call["form"]["to"].split(",")) == [ACCEPTED, REFUSED]
+    assert sorted(row(rt, m).status for m in to_refused) == ["queued", "sent"]
+
+
+def test_a_call_takes_only_due_plain_sms_of_its_own_backend_to_community_members(database_url, redis_url, twilio,
+                                                                                   fake_at):
+    runtime = bootstrap(fault_settings(database_url, redis_url, twilio, fake_at, SMS_BACKEND="africastalking",
+                                       AT_BULK_RECIPIENTS=2))
+    try:
+        # Written before the one that may join: a retry still waiting, one already sent, one through Twilio, and an
+        # alert to a staff member; each would take the call's one free place.
+        waiting = write(runtime, "+22376701501")
+        already_sent = write(runtime, "+22376701502")
+        by_twilio = write(runtime, "+22376701503", backend="twilio")
+        with runtime.unit_of_work() as session:
+            staff = make_user(session, make_organisation(session), phone="+22376701504")
+            to_staff = queue_message(session, purpose_key="alert", to_phone=staff.phone, body=TEXT,
+                                     backend="africastalking", recipient_user_id=staff.id).id
+            claim_for_sending(session, waiting)
+            record_send_result(session, waiting, "retry", None, "HTTP 503")
+            claim_for_sending(session, already_sent)
+            record_send_result(session, already_sent, "sent", "ATXid_before", None)
+        for minutes, message_id in enumerate((to_staff, by_twilio, already_sent, waiting), start=2):
+            written_ago(runtime, message_id, minutes)
+        joins = write(runtime, "+22376701505")
+        written_ago(runtime, joins, 1)
+        first = write(runtime, ACCEPTED)
+
+        assert jobs.send_outbound(str(first)) == "sent"
+        [call] = fake_at.requests
+        assert sorted(call["form"]["to"].split(",")) == [ACCEPTED, "+22376701505"]
+        assert row(runtime, joins).status == "sent"
+        assert [row(runtime, m).status for m in (waiting, by_twilio, to_staff)] == ["queued"] * 3
+        assert twilio.requests == []
+    finally:
+        runtime.close()
+
+
+def test_each_message_of_a_call_waits_its_own_backoff(rt, fake_at):
+    # The message to SHORT_OF_CREDIT was tried three times before: after this call it waits 2 minutes, the new one
+    # 10 seconds; each has its send scheduled for its own time.
+    earlier = write(rt, SHORT_OF_CREDIT)
+    with rt.unit_of_work() as session:
+        for tries in range(3):
+            claim_for_sending(session, earlier, now=utcnow() + timedelta(hours=tries))
+            record_send_result(session, earlier, "retry", None, "InsufficientBalance")
+        session.get(OutboundMessage, earlier).next_attempt_at = utcnow() - timedelta(seconds=1)
+    first = write(rt, ACCEPTED)
+    fake_at.answer_next(AtAnswer.recipient(405, "InsufficientBalance"))
+    before = utcnow()
+    assert jobs.send_outbound(str(first)) == "queued"
+    after = utcnow()
+    [call] = fake_at.requests
+    assert sorted(call["form"]["to"].split(",")) == [ACCEPTED, SHORT_OF_CREDIT]
+    new, old = row(rt, first), row(rt, earlier)
+    assert (new.attempts, old.attempts) == (1, 4)
+    for message, wait in ((new, 10), (old, 120)):  # after 1 try, 10 s; after 4 tries, 2 min; within 20 %
+        assert before + timedelta(seconds=0.8 * wait) <= message.next_attempt_at
+        assert message.next_attempt_at <= after + timedelta(seconds=1.2 * wait)
+    registry = sibling(rt.queue, REPLIES).scheduled_job_registry
+    for message in (new, old):
+        scheduled = registry.get_scheduled_time(f"{send_job_id(message.id)}-try-{message.attempts}")
+        assert abs((scheduled - message.next_attempt_at).total_seconds()) < 1

@@ -43,6 +43,13 @@ def stored(runtime, message_id):
     (["failed", "delivered"], ("failed", "UserInBlackList", False)),
     (["failed", "sent"], ("failed", "UserInBlackList", False)),
     (["sent", "queued"], ("sent", None, False)),
+    (["queued", "sent"], ("sent", None, False)),
+    (["sent", "failed"], ("failed", "UserInBlackList", False)),
+    (["delivered", "read"], ("read", None, True)),
+    (["read"], ("read", None, True)),
+    (["read", "delivered"], ("read", None, True)),
+    (["read", "failed"], ("read", None, True)),
+    (["failed", "read"], ("failed", "UserInBlackList", False)),
 ])
 def test_reports_move_a_message_forward_only(any_db_runtime, sequence, expected):
     message_id = sent_message(any_db_runtime)
@@ -62,3 +69,29 @@ def test_a_status_outside_the_set_is_refused(any_db_runtime):
     sent_message(any_db_runtime)
     with pytest.raises(InvalidInput):
         report(any_db_runtime, "Success")
+
+
+def test_a_read_receipt_keeps_the_time_of_delivery(any_db_runtime):
+    message_id = sent_message(any_db_runtime)
+    report(any_db_runtime, "delivered")
+    with any_db_runtime.unit_of_work() as session:
+        delivered_at = session.get(OutboundMessage, message_id).delivered_at
+    report(any_db_runtime, "read")
+    with any_db_runtime.unit_of_work() as session:
+        message = session.get(OutboundMessage, message_id)
+        assert (message.delivery_status, message.delivered_at) == ("read", delivered_at)
+
+
+def test_a_failure_keeps_its_reason_cut_to_200_characters_or_says_failed(any_db_runtime):
+    first = sent_message(any_db_runtime)
+    second = sent_message(any_db_runtime, provider_id="ATXid_second")
+    assert report(any_db_runtime, "failed", "Rejected: " + "x" * 300) is True
+    assert report(any_db_runtime, "failed", None, provider_id="ATXid_second") is True
+    assert stored(any_db_runtime, first) == ("failed", ("Rejected: " + "x" * 300)[:200], False)
+    assert stored(any_db_runtime, second) == ("failed", "failed", False)
+
+
+def test_a_report_needs_the_providers_message_id(any_db_runtime):
+    sent_message(any_db_runtime)
+    with pytest.raises(InvalidInput):
+        report(any_db_runtime, "delivered", provider_id="")

@@ -1,9 +1,12 @@
-"""Any outbox message (SMS or WhatsApp) is written once per purpose, and never sent to a number that opted out."""
+"""Any outbox message (SMS or WhatsApp) is written once per purpose, never sent to a number that opted out, and never
+put back in the queue by a verdict that comes after it was settled."""
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from casecore.base import utcnow
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
 from casecore.messaging.contacts import opt_in, opt_out
 from casecore.messaging.models import OutboundMessage
@@ -11,9 +14,13 @@ from casecore.messaging.outbox import (
     OutboundRef,
     OutboundSnapshot,
     claim_for_sending,
+    last_options_sent,
+    messages_awaiting_send,
     queue_message,
     record_send_result,
 )
+from casecore.messaging.unknown_outcomes import settle_unknown
+from casecore.messaging.whatsapp_window import outside_window
 from tests.factories import make_organisation
 
 PHONE = "+22376701430"
@@ -124,3 +131,121 @@ def test_an_opt_out_from_a_number_of_an_unknown_range_is_honoured(any_db_runtime
     with any_db_runtime.unit_of_work() as session:
         assert claim_for_sending(session, message_id) is None
     assert rows(any_db_runtime)[0].failure_reason == "opted_out"
+
+
+def test_a_purpose_key_of_200_characters_and_only_string_options_are_accepted(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        assert queue(session, purpose_key="k" * 200).is_new
+        with pytest.raises(InvalidInput):
+            queue(session, purpose_key="reply:options", options=["Oui", 2])
+
+
+def test_a_send_result_is_one_of_four_and_about_a_message_that_exists(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        message_id = queue(session).id
+        claim_for_sending(session, message_id)
+        with pytest.raises(InvalidInput):
+            record_send_result(session, message_id, "delivered", None, None)
+        with pytest.raises(NotFound):
+            record_send_result(session, uuid.uuid4(), "sent", "SM1", None)
+    assert rows(any_db_runtime)[0].status == "sending"
+
+
+def test_a_sent_message_keeps_when_it_went_and_no_reason_from_an_earlier_try(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        message_id = queue(session).id
+        claim_for_sending(session, message_id)
+        record_send_result(session, message_id, "retry", None, "HTTP 503")
+    with any_db_runtime.unit_of_work() as session:
+        claim_for_sending(session, message_id, now=utcnow() + timedelta(minutes=1))
+        before = utcnow()
+        assert record_send_result(session, message_id, "sent", "SM1", None) == "sent"
+    [row] = rows(any_db_runtime)
+    assert (row.provider_message_id, row.failure_reason, row.attempts) == ("SM1", None, 2)
+    assert before <= row.sent_at <= utcnow()
+
+
+def test_a_failure_keeps_its_reason_cut_to_200_characters(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        long_id, bare_id = queue(session).id, queue(session, purpose_key="reply:sms:2").id
+        claim_for_sending(session, long_id)
+        claim_for_sending(session, bare_id)
+        record_send_result(session, long_id, "failed", None, "Refused: " + "x" * 300)
+        record_send_result(session, bare_id, "failed", None, None)
+    reasons = {row.id: row.failure_reason for row in rows(any_db_runtime)}
+    assert reasons == {long_id: ("Refused: " + "x" * 300)[:200], bare_id: "failed"}
+
+
+def settled(session, how: str):
+    """A message settled one way: sent, given up on after its outcome stayed unknown, or rerouted by SMS."""
+    channel = "whatsapp" if how == "rerouted" else "sms"
+    message_id = queue(session, purpose_key=f"settled:{how}", channel=channel).id
+    snapshot = claim_for_sending(session, message_id)
+    if how == "sent":
+        record_send_result(session, message_id, "sent", "SM1", None)
+    elif how == "failed":
+        record_send_result(session, message_id, "unknown", None, "timeout")
+        settle_unknown(session, message_id, None, give_up_before=utcnow() + timedelta(seconds=1))
+    else:
+        outside_window(session, snapshot, "sms", sms_backend="console", sms_body=str)
+    return message_id
+
+
+@pytest.mark.parametrize("how", ["sent", "failed", "rerouted"])
+@pytest.mark.parametrize("late", ["retry", "sent", "failed", "unknown"])
+def test_a_late_verdict_on_a_settled_message_changes_nothing(any_db_runtime, how, late):
+    # A job slower than the sweep: its verdict comes after the message was settled otherwise (found at the provider,
+    # given up on, sent by SMS). It must never put the message back in the queue, nor settle it again.
+    with any_db_runtime.unit_of_work() as session:
+        message_id = settled(session, how)
+    before = {(r.id, r.status, r.provider_message_id, r.failure_reason, r.next_attempt_at, r.sent_at)
+              for r in rows(any_db_runtime)}
+    with any_db_runtime.unit_of_work() as session:
+        assert record_send_result(session, message_id, late, "SMlate", "HTTP 503") == how
+    assert {(r.id, r.status, r.provider_message_id, r.failure_reason, r.next_attempt_at, r.sent_at)
+            for r in rows(any_db_runtime)} == before
+    later = utcnow() + timedelta(days=1)
+    with any_db_runtime.unit_of_work() as session:
+        assert claim_for_sending(session, message_id, now=later) is None
+        assert message_id not in messages_awaiting_send(session, later, later)
+
+
+def sent_with_options(session, key, options, phone=PHONE, channel="whatsapp", sent_at=True):
+    message_id = queue(session, purpose_key=key, to_phone=phone, channel=channel, options=options).id
+    claim_for_sending(session, message_id)
+    record_send_result(session, message_id, "sent", f"SM{key}", None)
+    if not sent_at:  # sent before the time of sending was kept
+        session.get(OutboundMessage, message_id).sent_at = None
+    return message_id
+
+
+def test_a_tap_is_read_against_the_buttons_last_sent_to_that_number_on_whatsapp(any_db_runtime):
+    runtime = any_db_runtime
+    with runtime.unit_of_work() as session:
+        written_first = queue(session, purpose_key="written-first", channel="whatsapp", options=["Plus", "Tard"]).id
+        sent_with_options(session, "first", ["Oui", "Non"])
+        claim_for_sending(session, written_first)
+        record_send_result(session, written_first, "sent", "SMwritten-first", None)  # sent last to this number
+        sent_with_options(session, "legacy", ["Ancien"], sent_at=False)
+        sent_with_options(session, "other-number", ["1", "2"], phone="+22376701431")
+        sent_with_options(session, "by-sms", ["A", "B"], channel="sms")
+        queue(session, purpose_key="not-yet-sent", channel="whatsapp", options=["Pas", "encore"])
+        queue(session, purpose_key="only-queued", to_phone="+22376701432", channel="whatsapp",
+              options=["Non", "envoyé"])
+        sent_with_options(session, "legacy-1", ["Vieux"], phone="+22376701433", sent_at=False)
+        sent_with_options(session, "legacy-2", ["Moins", "vieux"], phone="+22376701433", sent_at=False)
+    with runtime.unit_of_work() as session:
+        assert last_options_sent(session, f"whatsapp:{PHONE}") == ("Plus", "Tard")
+        assert last_options_sent(session, PHONE, channel="sms") == ("A", "B")
+        assert last_options_sent(session, "+22376701431") == ("1", "2")
+        assert last_options_sent(session, "+22376701432") == ()
+        assert last_options_sent(session, "+22376701433") == ("Moins", "vieux")
+
+
+def test_the_messages_waiting_longest_are_swept_first(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        newer, older = queue(session, purpose_key="newer").id, queue(session, purpose_key="older").id
+        session.get(OutboundMessage, older).created_at = utcnow() - timedelta(hours=1)
+    with any_db_runtime.unit_of_work() as session:
+        assert messages_awaiting_send(session, utcnow(), limit=1) == [older]
+        assert messages_awaiting_send(session, utcnow()) == [older, newer]

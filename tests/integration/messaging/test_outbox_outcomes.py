@@ -14,28 +14,15 @@ from casecore.messaging.contacts import is_opted_out, opt_out
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.message_log import message_log_summary
 from casecore.messaging.models import InboundMessage, OutboundMessage
-from casecore.messaging.outbox import (
-    BACKOFF_SECONDS,
-    MAX_SEND_ATTEMPTS,
-    queue_message,
-    retry_delay,
-)
+from casecore.messaging.outbox import queue_message
 from casecore.messaging.routes import family_route
 from casecore.messaging.unknown_outcomes import mark_stale_claims_unknown
 from tests.factories import make_organisation
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
-from tests.faults.conftest import (  # noqa: F401  (client_for, fake_at and fake_twilio are fixtures)
-    SID,
-    client_for,
-    fake_at,
-    fake_twilio,
-    fault_settings,
-    post_signed,
-)
-from tests.faults.conftest import (
-    outbound as row,
-)
+from tests.faults import conftest as faults
+from tests.faults.conftest import SID, fault_settings, post_signed
+from tests.faults.conftest import outbound as row
 from tests.queues import drain
 from workers import jobs
 from workers.queueing import REPLIES, sibling
@@ -44,6 +31,8 @@ from workers.scheduler import run_once
 PHONE = "+22376701430"
 # A WhatsApp business-scoped user id: someone who hid their number behind a username, and has no SMS route.
 BSUID = "US.13491208655302741918"
+# The fault suite's fixtures: the fake providers, and a test client of the web app on a runtime's settings.
+fake_twilio, fake_at, client_for = faults.fake_twilio, faults.fake_at, faults.client_for
 
 
 def make_runtime(database_url, redis_url, fake_twilio, fake_at, **overrides):
@@ -70,15 +59,7 @@ def whatsapp_from_the_person(runtime, hours_ago=1.0, key="SMin1", phone=PHONE):
                                             received_at=utcnow() - timedelta(hours=hours_ago)))
 
 
-# -- backoff ------------------------------------------------------------------------------------------------------
-
-def test_each_try_waits_longer_within_the_jitter_and_retry_after_is_honoured():
-    for attempts, step in enumerate(BACKOFF_SECONDS, start=1):
-        assert step * 0.8 <= retry_delay(attempts) <= step * 1.2
-    assert retry_delay(50) <= BACKOFF_SECONDS[-1] * 1.2
-    assert retry_delay(1, retry_after=120) == 120
-    assert retry_delay(1, retry_after=10 ** 9) == BACKOFF_SECONDS[-1]  # a wild Retry-After does not park it
-
+# -- retries (the documented waits and number of tries: test_outbox_retries.py) ------------------------------
 
 RATE_LIMITED_63018 = Answer.error(400, 63018, "Rate limit exceeded for Channel")
 
@@ -257,16 +238,6 @@ def test_a_try_twilio_failed_for_a_rate_limit_is_not_taken_for_the_next_one(rt, 
     assert row(rt, message_id).provider_message_id != first_sid
 
 
-def test_a_message_rate_limited_too_often_stays_failed(rt, client_for):
-    message_id = write(rt)
-    assert jobs.send_outbound(str(message_id)) == "sent"
-    with rt.unit_of_work() as session:
-        session.get(OutboundMessage, message_id).attempts = MAX_SEND_ATTEMPTS
-    status_callback(rt, client_for, row(rt, message_id).provider_message_id, "failed", "63018")
-    given_up = row(rt, message_id)
-    assert (given_up.status, given_up.delivery_status, given_up.delivery_reason) == ("sent", "failed", "rate_limited")
-
-
 # -- WhatsApp's 24-hour window ----------------------------------------------------------------------------------
 
 def test_inside_the_window_whatsapp_goes_as_whatsapp(rt, fake_twilio):
@@ -310,6 +281,32 @@ def test_a_63016_refusal_is_sent_by_sms_instead(rt, fake_twilio):
     assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}", PHONE]
 
 
+def test_a_whatsapp_message_failed_for_another_reason_is_not_sent_again(rt, fake_twilio, client_for):
+    whatsapp_from_the_person(rt, hours_ago=1)
+    message_id = write(rt, channel="whatsapp")
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    status_callback(rt, client_for, row(rt, message_id).provider_message_id, "undelivered", "30003")  # unreachable
+    drain(rt.queue, runtime=rt)
+    failed = row(rt, message_id)
+    assert (failed.status, failed.delivery_status, failed.attempts) == ("sent", "failed", 1)
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}"]  # not by SMS, not again
+
+
+def test_a_63016_status_callback_reroutes_the_message_it_names_only(rt, fake_twilio, client_for):
+    other = "+22376701431"
+    whatsapp_from_the_person(rt, hours_ago=1)
+    whatsapp_from_the_person(rt, hours_ago=1, key="SMin2", phone=other)
+    to_other = write(rt, channel="whatsapp", key="other", to=other)
+    refused = write(rt, channel="whatsapp", key="refused")
+    assert jobs.send_outbound(str(to_other)) == "sent" and jobs.send_outbound(str(refused)) == "sent"
+    form = {"MessageSid": row(rt, refused).provider_message_id, "MessageStatus": "failed", "ErrorCode": "63016",
+            "To": f"whatsapp:{PHONE}", "AccountSid": SID}
+    assert post_signed(client_for(rt), "/webhooks/twilio/status", form).status_code == 200
+    drain(rt.queue, runtime=rt)
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{other}", f"whatsapp:{PHONE}", PHONE]
+    assert (row(rt, refused).status, row(rt, to_other).status) == ("rerouted", "sent")
+
+
 def test_a_63016_status_callback_sends_the_message_by_sms(rt, fake_twilio, client_for):
     whatsapp_from_the_person(rt, hours_ago=1)
     message_id = write(rt, channel="whatsapp")
@@ -351,7 +348,7 @@ def test_with_a_template_the_message_is_held_until_the_person_writes(database_ur
 
 # -- a business-scoped id: the window's rules with no SMS route ---------------------------------------------------
 
-def test_outside_the_window_a_business_scoped_id_is_held_not_sent_by_sms(rt, fake_twilio, fake_at):  # noqa: F811
+def test_outside_the_window_a_business_scoped_id_is_held_not_sent_by_sms(rt, fake_twilio, fake_at):
     whatsapp_from_the_person(rt, hours_ago=25, phone=BSUID)
     message_id = write(rt, channel="whatsapp", body="Votre agent vous répondra.", to=BSUID)
     assert jobs.send_outbound(str(message_id)) == "held"
@@ -371,7 +368,7 @@ def test_outside_the_window_a_business_scoped_id_is_held_not_sent_by_sms(rt, fak
     assert {r["form"]["To"] for r in fake_twilio.requests} == {f"whatsapp:{BSUID}"} and fake_at.requests == []
 
 
-def test_a_63016_refusal_to_a_business_scoped_id_holds_it(rt, fake_twilio, fake_at):  # noqa: F811
+def test_a_63016_refusal_to_a_business_scoped_id_holds_it(rt, fake_twilio, fake_at):
     whatsapp_from_the_person(rt, hours_ago=1, phone=BSUID)
     message_id = write(rt, channel="whatsapp", to=BSUID)
     fake_twilio.answer_next(Answer.outside_window())
@@ -380,7 +377,7 @@ def test_a_63016_refusal_to_a_business_scoped_id_holds_it(rt, fake_twilio, fake_
     assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{BSUID}"] and fake_at.requests == []
 
 
-def test_a_63016_status_callback_for_a_business_scoped_id_holds_it(rt, fake_twilio, client_for):  # noqa: F811
+def test_a_63016_status_callback_for_a_business_scoped_id_holds_it(rt, fake_twilio, client_for):
     whatsapp_from_the_person(rt, hours_ago=1, phone=BSUID)
     message_id = write(rt, channel="whatsapp", to=BSUID)
     assert jobs.send_outbound(str(message_id)) == "sent"
@@ -393,7 +390,7 @@ def test_a_63016_status_callback_for_a_business_scoped_id_holds_it(rt, fake_twil
 
 
 def test_with_a_template_a_business_scoped_id_is_asked_to_write_back_on_whatsapp(
-        database_url, redis_url, fake_twilio, fake_at):  # noqa: F811
+        database_url, redis_url, fake_twilio, fake_at):
     template = fake_twilio.add_template("Relais : un message vous attend. Écrivez-nous pour le lire.")
     # The SMS policy, as most deployments run: for the id the template stands in for the SMS it cannot get.
     rt = make_runtime(database_url, redis_url, fake_twilio, fake_at, TWILIO_WHATSAPP_TEMPLATE_SID=template)

@@ -1,0 +1,237 @@
+"""Messages of unknown outcome, several at once: each looked up as itself and only once the provider lists it, an
+Africa's Talking report settling only the message in doubt to its own number, through its own backend, and a late
+verdict never sending again what went meanwhile (fake Twilio and Africa's Talking servers, both databases)."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bootstrap import bootstrap
+from casecore.base import utcnow
+from casecore.errors import NotFound
+from casecore.messaging.models import OutboundMessage
+from casecore.messaging.outbox import claim_for_sending, messages_awaiting_send, queue_message, record_send_result
+from casecore.messaging.unknown_outcomes import (
+    adopt_report_for_unknown,
+    mark_stale_claims_unknown,
+    messages_of_unknown_outcome,
+    settle_unknown,
+)
+from tests.fakes.africastalking import Answer as AtAnswer
+from tests.fakes.twilio import Answer
+from tests.faults import conftest as faults
+from tests.faults.conftest import fault_settings, post_at_delivery
+from tests.faults.conftest import outbound as row
+from tests.queues import drain
+from workers import jobs
+from workers.scheduler import RECONCILE_AFTER_SECONDS, run_once
+
+AWA, BINTOU = "+22376701430", "+22376701431"
+
+
+# The fault suite's fixtures: the fake providers, and a test client of the web app on a runtime's settings.
+fake_twilio, fake_at, client_for = faults.fake_twilio, faults.fake_at, faults.client_for
+
+
+@pytest.fixture
+def rt(database_url, redis_url, fake_twilio, fake_at):
+    runtime = bootstrap(fault_settings(database_url, redis_url, fake_twilio, fake_at))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def at_rt(database_url, redis_url, fake_twilio, fake_at):
+    runtime = bootstrap(fault_settings(database_url, redis_url, fake_twilio, fake_at, SMS_BACKEND="africastalking"))
+    yield runtime
+    runtime.close()
+
+
+def write(runtime, phone, key, backend="twilio", body=None):
+    with runtime.unit_of_work() as session:
+        return queue_message(session, purpose_key=key, to_phone=phone, body=body or f"Message {key}",
+                             backend=backend).id
+
+
+def unknown_after_at_garbage(runtime, fake_at, message_id):
+    """Sent through AT, whose answer is unreadable: AT may have taken it."""
+    fake_at.answer_next(AtAnswer.garbage())
+    assert jobs.send_outbound(str(message_id)) == "unknown"
+
+
+# -- looked up at Twilio -----------------------------------------------------------------------------------------
+
+def test_each_message_in_doubt_is_looked_up_as_itself(rt, fake_twilio):
+    # Awa's message reached Twilio (its answer came too late); Bintou's did not (the answer was unreadable).
+    to_awa, to_bintou = write(rt, AWA, "awa"), write(rt, BINTOU, "bintou")
+    fake_twilio.answer_next(Answer.hang(2), Answer.garbage())
+    assert jobs.send_outbound(str(to_awa)) == "unknown"
+    assert jobs.send_outbound(str(to_bintou)) == "unknown"
+    fake_twilio.wait_for(2)
+
+    assert jobs.reconcile_outbound(str(to_bintou)) == "queued"  # Twilio has nothing to Bintou: it goes again
+    assert row(rt, to_bintou).failure_reason == "not taken by the provider: sending again"
+    assert jobs.reconcile_outbound(str(to_awa)) == "sent"
+    assert jobs.reconcile_outbound(str(to_awa)) == "settled"  # a second look-up job finds nothing to do
+    drain(rt.queue, runtime=rt)
+
+    [to_awa_created, to_bintou_created] = fake_twilio.created_messages
+    awa, bintou = row(rt, to_awa), row(rt, to_bintou)
+    assert (awa.status, awa.provider_message_id, awa.failure_reason) == ("sent", to_awa_created["sid"], None)
+    assert (bintou.status, bintou.provider_message_id) == ("sent", to_bintou_created["sid"])
+    assert [m["to"] for m in fake_twilio.created_messages] == [AWA, BINTOU]
+    assert len(fake_twilio.lookups) == 2
+
+
+def test_a_message_in_doubt_is_looked_up_only_once_twilio_surely_lists_it(rt, fake_twilio):
+    message_id = write(rt, AWA, "awa")
+    fake_twilio.answer_next(Answer.hang(2))
+    claimed = utcnow()
+    assert jobs.send_outbound(str(message_id)) == "unknown"
+    fake_twilio.wait_for(1)
+
+    run_once(rt, now=claimed + timedelta(seconds=RECONCILE_AFTER_SECONDS - 1))
+    drain(rt.queue, runtime=rt)
+    assert fake_twilio.lookups == [] and row(rt, message_id).status == "unknown"
+    run_once(rt, now=utcnow() + timedelta(seconds=RECONCILE_AFTER_SECONDS + 1))
+    drain(rt.queue, runtime=rt)
+    assert len(fake_twilio.lookups) == 1 and row(rt, message_id).status == "sent"
+    assert len(fake_twilio.requests) == 1
+
+
+def test_the_oldest_claim_in_doubt_is_looked_up_first(rt):
+    first, second = write(rt, AWA, "first"), write(rt, BINTOU, "second")
+    with rt.unit_of_work() as session:
+        claim_for_sending(session, second, now=utcnow() - timedelta(minutes=20))
+        claim_for_sending(session, first, now=utcnow() - timedelta(minutes=10))
+        assert mark_stale_claims_unknown(session, utcnow() - timedelta(minutes=5)) == 2
+        assert messages_of_unknown_outcome(session, utcnow(), limit=1) == [second]
+        assert messages_of_unknown_outcome(session, utcnow() - timedelta(minutes=15)) == [second]
+
+
+def test_a_claim_left_by_a_dead_job_says_so_and_a_settled_one_stays_settled(rt):
+    dead, done = write(rt, AWA, "dead"), write(rt, BINTOU, "done")
+    with rt.unit_of_work() as session:
+        claim_for_sending(session, dead, now=utcnow() - timedelta(minutes=10))
+        claim_for_sending(session, done, now=utcnow() - timedelta(minutes=10))
+        record_send_result(session, done, "sent", "SMdone", None)
+    with rt.unit_of_work() as session:
+        assert mark_stale_claims_unknown(session, utcnow() - timedelta(minutes=5)) == 1
+    assert (row(rt, dead).status, row(rt, dead).failure_reason) == ("unknown", "the send job stopped during the send")
+    assert row(rt, done).status == "sent"
+
+
+# -- a late verdict on a message in doubt ------------------------------------------------------------------------
+
+def in_doubt(rt, key="late"):
+    message_id = write(rt, AWA, key)
+    with rt.unit_of_work() as session:
+        claim_for_sending(session, message_id)
+        mark_stale_claims_unknown(session, utcnow() + timedelta(seconds=1))
+    return message_id
+
+
+def test_a_late_look_up_never_sends_again_what_went_meanwhile(rt):
+    # Two look-up jobs ran for the same message: the first found Twilio had nothing, and it was sent again; the
+    # second's verdict, as stale, comes after.
+    message_id = in_doubt(rt)
+    with rt.unit_of_work() as session:
+        assert settle_unknown(session, message_id, False) == "queued"
+        claim_for_sending(session, message_id)
+        record_send_result(session, message_id, "sent", "SMagain", None)
+    for verdict in (False, None, True):
+        with rt.unit_of_work() as session:
+            assert settle_unknown(session, message_id, verdict, "SMother",
+                                  give_up_before=utcnow() + timedelta(hours=1)) == "sent"
+    sent = row(rt, message_id)
+    assert (sent.status, sent.provider_message_id, sent.attempts) == ("sent", "SMagain", 2)
+    with rt.unit_of_work() as session:
+        assert claim_for_sending(session, message_id, now=utcnow() + timedelta(days=1)) is None
+        assert messages_awaiting_send(session, utcnow() + timedelta(days=1), utcnow() + timedelta(days=1)) == []
+
+
+def test_a_look_up_that_cannot_tell_leaves_it_in_doubt_until_the_wait_has_passed(rt):
+    message_id = in_doubt(rt)
+    claimed_at = row(rt, message_id).claimed_at
+    with rt.unit_of_work() as session:
+        assert settle_unknown(session, message_id, None) == "unknown"
+        assert settle_unknown(session, message_id, None, give_up_before=claimed_at) == "unknown"
+        assert settle_unknown(session, message_id, None, give_up_before=claimed_at + timedelta(microseconds=1)) \
+            == "failed"
+        with pytest.raises(NotFound):
+            settle_unknown(session, uuid.uuid4(), True)
+
+
+def test_found_at_the_provider_it_is_sent_with_the_time_it_was_known(rt):
+    message_id = in_doubt(rt)
+    before = utcnow()
+    with rt.unit_of_work() as session:
+        assert settle_unknown(session, message_id, True, "SMfound") == "sent"
+    sent = row(rt, message_id)
+    assert (sent.provider_message_id, sent.failure_reason) == ("SMfound", None)
+    assert before <= sent.sent_at <= utcnow()
+
+
+# -- Africa's Talking: a delivery report naming the number -------------------------------------------------------
+
+def test_a_report_settles_only_the_message_to_its_own_number(at_rt, fake_at, client_for):
+    to_awa, to_bintou = write(at_rt, AWA, "awa", "africastalking"), write(at_rt, BINTOU, "bintou", "africastalking")
+    unknown_after_at_garbage(at_rt, fake_at, to_awa)
+    unknown_after_at_garbage(at_rt, fake_at, to_bintou)
+    client = client_for(at_rt)
+
+    before = utcnow()
+    assert post_at_delivery(client, "ATXid_bintou", BINTOU).status_code == 200
+    bintou = row(at_rt, to_bintou)
+    assert (bintou.status, bintou.provider_message_id, bintou.delivery_status, bintou.failure_reason) == (
+        "sent", "ATXid_bintou", "delivered", None)
+    assert before <= bintou.sent_at <= utcnow()
+    assert (row(at_rt, to_awa).status, row(at_rt, to_awa).provider_message_id) == ("unknown", None)
+
+    assert post_at_delivery(client, "ATXid_awa", AWA).status_code == 200
+    assert (row(at_rt, to_awa).status, row(at_rt, to_awa).provider_message_id) == ("sent", "ATXid_awa")
+    assert row(at_rt, to_bintou).provider_message_id == "ATXid_bintou"
+    assert len(fake_at.requests) == 2
+
+
+def test_a_report_marks_sent_no_message_that_was_not_in_doubt(at_rt, fake_at, client_for):
+    # To Awa: one refused by AT for good, one not tried yet. A report for a message another system sent her on the
+    # same account says nothing about either.
+    refused, waiting = write(at_rt, AWA, "refused", "africastalking"), write(at_rt, AWA, "waiting", "africastalking")
+    fake_at.answer_next(AtAnswer.recipient(403, "InvalidPhoneNumber"))
+    assert jobs.send_outbound(str(refused)) == "failed"
+
+    assert post_at_delivery(client_for(at_rt), "ATXid_other_system", AWA).status_code == 200
+    assert (row(at_rt, refused).status, row(at_rt, refused).provider_message_id) == ("failed", None)
+    assert (row(at_rt, waiting).status, row(at_rt, waiting).provider_message_id) == ("queued", None)
+    with at_rt.unit_of_work() as session:
+        assert adopt_report_for_unknown(session, "africastalking", AWA, "ATXid_other_system") is False
+    assert jobs.send_outbound(str(waiting)) == "sent"
+    assert [r["form"]["to"] for r in fake_at.requests] == [AWA, AWA]
+
+
+def test_an_at_report_never_settles_a_twilio_message_to_the_same_number(rt, fake_twilio, client_for):
+    message_id = write(rt, AWA, "by-twilio")
+    fake_twilio.answer_next(Answer.garbage())
+    assert jobs.send_outbound(str(message_id)) == "unknown"
+    assert post_at_delivery(client_for(rt), "ATXid_other", AWA).status_code == 200
+    assert (row(rt, message_id).status, row(rt, message_id).provider_message_id) == ("unknown", None)
+    assert jobs.reconcile_outbound(str(message_id)) == "queued"  # Twilio's own list decides: it had nothing
+
+
+def test_of_two_messages_in_doubt_to_one_number_a_report_settles_the_one_sent_first(at_rt, fake_at, client_for):
+    written_first = write(at_rt, AWA, "written-first", "africastalking")
+    written_second = write(at_rt, AWA, "written-second", "africastalking")
+    unknown_after_at_garbage(at_rt, fake_at, written_second)  # sent first
+    unknown_after_at_garbage(at_rt, fake_at, written_first)
+    client = client_for(at_rt)
+
+    assert post_at_delivery(client, "ATXid_1", AWA).status_code == 200
+    assert [row(at_rt, m).provider_message_id for m in (written_second, written_first)] == ["ATXid_1", None]
+    assert post_at_delivery(client, "ATXid_2", AWA).status_code == 200
+    assert [row(at_rt, m).provider_message_id for m in (written_second, written_first)] == ["ATXid_1", "ATXid_2"]
+    with at_rt.unit_of_work() as session:
+        assert set(session.scalars(select(OutboundMessage.status))) == {"sent"}
