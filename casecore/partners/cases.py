@@ -28,6 +28,8 @@ from casecore.phones import mask_phone
 from casecore.references import clean_reference
 from casecore.reports.models import Report
 
+# Case.reference's column length.
+REFERENCE_LENGTH = 16
 NAME_FIELDS = ("name_first", "name_middle", "name_last", "name_nickname", "name_other")
 
 
@@ -110,7 +112,11 @@ class PartnerCase:
 
 def case_by_reference(session: Session, holder: TokenHolder, reference: str, *, personal: bool) -> PartnerCase:
     """The organisation's case with this reference (spaces and dashes as typed); NotFound otherwise."""
-    row = session.execute(_cases(holder).where(Case.reference == clean_reference(reference))).first()
+    code = clean_reference(reference)
+    # Text that cannot be a reference never reaches the database (PostgreSQL refuses a NUL in a string).
+    if not (code.isascii() and code.isalnum() and len(code) <= REFERENCE_LENGTH):
+        raise NotFound("no such case")
+    row = session.execute(_cases(holder).where(Case.reference == code)).first()
     if row is None:
         raise NotFound("no such case")
     return _described(session, [tuple(row)], personal)[0]

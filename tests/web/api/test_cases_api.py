@@ -51,8 +51,8 @@ def casework(uow, world):
             address_current="Près du marché", caregivers=[CaregiverEntry("aunt", "Mariam Sangaré", True, True)]),
             today=date(2026, 3, 3))
         add_note(session, staff, case.id, NOTE)
-        record_consent(session, staff, case.id, purpose="sharing_providers", given=True, given_by="caregiver", child_assent="given",
-                       today=date(2026, 3, 3))
+        record_consent(session, staff, case.id, purpose="sharing_providers", given=True, given_by="caregiver",
+                       child_assent="given", today=date(2026, 3, 3))
         service = Service(organisation_id=ours.id, provider_name="Centre Sourire", service_type="health")
         session.add(service)
         session.flush()
@@ -206,7 +206,8 @@ def test_invalid_parameters_are_a_problem_naming_them(client, token, world, quer
 
 def test_an_unknown_reference_is_not_found(client, token, world):
     reader = bearer(token("sync", "cases:read"))
-    for reference in ("ABCDEFG", "x" * 300, "%20"):
+    # A NUL would make PostgreSQL refuse the query: still a 404, never a 5xx.
+    for reference in ("ABCDEFG", "x" * 300, "%20", "%00", "AB%00CD"):
         assert client.get(f"/api/v1/cases/{reference}", headers=reader).status_code == 404
 
 
@@ -219,3 +220,4 @@ def test_a_closed_case_says_when_and_why(client, token, uow, world):
     assert (found["status"], found["closure_reason"]) == ("closed", "goals_met_safe")
     closed_at = datetime.fromisoformat(found["closed_at"].replace("Z", "+00:00"))
     assert datetime.fromisoformat(found["opened_at"].replace("Z", "+00:00")) <= closed_at <= utcnow()
+
