@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from app.api import reports  # noqa: F401  (declares its endpoints on the registry)
+from app.api import cases, indicators, reports  # noqa: F401  (each declares its endpoints on the registry)
 from app.api.calls import LIMITER, authenticate, json_response, limiter_for, serve
 from app.api.problems import ApiProblem
 from app.api.registry import API

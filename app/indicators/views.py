@@ -23,8 +23,9 @@ from casecore.base import utcnow
 from casecore.errors import InvalidInput
 from casecore.handoff.modes import slug_of
 from casecore.indicators.collect import may_view_indicators
-from casecore.indicators.kept import KEPT_SECONDS, compute_sets, keep, kept_key, read_kept
-from casecore.indicators.values import DIMENSIONS, Value, breakdown, total
+from casecore.indicators.kept import KEPT_SECONDS, kept_key, kept_or_computed
+from casecore.indicators.long_format import COLUMNS, LongRow, long_rows
+from casecore.indicators.values import Value, breakdown, total
 from casecore.indicators.waiting import Waiting, waiting_for
 from casecore.people.models import Location
 from casecore.periods import Period, calendar_period, local_today, period_for
@@ -33,8 +34,8 @@ bp = Blueprint("indicators", __name__)
 # The menu's counts of what waits are at most this old (the landing pages count afresh).
 WAITING_CACHE_SECONDS = 30
 
-CSV_COLUMNS = ("indicator", "period_start", "period_end", "organisation", *DIMENSIONS, "reason", "value",
-               "computed_at")
+# The long format's columns (the API returns the same rows as JSON).
+CSV_COLUMNS = COLUMNS
 # What a withheld count reads as in the CSV (the small-cell rule, INDICATOR_MIN_CELL).
 WITHHELD = "<{}"
 
@@ -81,9 +82,8 @@ def export_csv():
         text = None
     if text is None:
         values, computed_at = _computed(period, crossed=True)
-        stamp = computed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        text = csv_text(CSV_COLUMNS, (_row(value, period, slug, rt.settings.INDICATOR_MIN_CELL) + [stamp]
-                                      for value in values))
+        text = csv_text(CSV_COLUMNS, (_row(row, rt.settings.INDICATOR_MIN_CELL)
+                                      for row in long_rows(values, period, slug, computed_at)))
         try:
             rt.redis.set(key, text, ex=KEPT_SECONDS)
         except redis.RedisError:
@@ -95,15 +95,9 @@ def _computed(period: Period, *, crossed: bool = True, trend: bool = False) -> t
     """The viewer's organisation's values for the period and when they were computed: read from the store when kept
     there (a worker keeps the usual periods fresh: casecore.indicators.kept), computed and kept otherwise."""
     rt = runtime()
-    organisation_id, min_cell = current_user.organisation_id, rt.settings.INDICATOR_MIN_CELL
-    kind = "trend" if trend else "crossed" if crossed else "page"
-    key = kept_key(organisation_id, period, min_cell, kind)
-    found = read_kept(rt.redis, key)
-    if found is None:
-        with rt.unit_of_work(read_only=True) as db:
-            found = compute_sets(db, organisation_id, period, min_cell=min_cell,
-                                 caseload_limit=rt.settings.CASELOAD_LIMIT, now=utcnow(), kinds=(kind,))[kind]
-        keep(rt.redis, key, found)
+    found = kept_or_computed(rt.redis, lambda: rt.unit_of_work(read_only=True), current_user.organisation_id, period,
+                             min_cell=rt.settings.INDICATOR_MIN_CELL, caseload_limit=rt.settings.CASELOAD_LIMIT,
+                             now=utcnow(), kind="trend" if trend else "crossed" if crossed else "page")
     return found.values, found.computed_at
 
 
@@ -163,8 +157,11 @@ def init_app(app) -> None:
     app.add_template_global(waiting, "waiting")
 
 
-def _row(value: Value, period: Period, slug: str, min_cell: int) -> list[str]:
-    shown = WITHHELD.format(min_cell) if value.suppressed else ("" if value.value is None else str(value.value))
-    by = dict(value.by)
-    return [value.indicator, period.first.isoformat(), period.last.isoformat(), spreadsheet_text(slug),
-            *(by.get(name, "") for name in DIMENSIONS), by.get("reason", ""), shown]
+def _row(row: LongRow, min_cell: int) -> list[str]:
+    """A long-format row as the CSV writes it: a withheld count as <min_cell, an empty cell where there is none."""
+    columns = row.columns
+    shown = WITHHELD.format(min_cell) if row.withheld else ("" if columns["value"] is None else str(columns["value"]))
+    text = {**{name: "" if content is None else str(content) for name, content in columns.items()},
+            "organisation": spreadsheet_text(columns["organisation"]), "value": shown,
+            "computed_at": columns["computed_at"].strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return [text[name] for name in CSV_COLUMNS]

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -83,6 +85,20 @@ def compute_sets(session: Session, organisation_id: uuid.UUID, period: Period, *
                                             caseload_limit=caseload_limit, now=now, crossed=False), now)
     if "trend" in kinds:
         found["trend"] = Kept(suppress(monthly_trend(session, organisation_id, period), min_cell), now)
+    return found
+
+
+def kept_or_computed(store, open_session: Callable[[], AbstractContextManager[Session]], organisation_id: uuid.UUID,
+                     period: Period, *, min_cell: int, caseload_limit: int, now: datetime, kind: str) -> Kept:
+    """One set of the organisation's values for the period: as kept in the store when it is there (a worker keeps the
+    usual periods fresh), else computed in a session opened for it, and kept."""
+    key = kept_key(organisation_id, period, min_cell, kind)
+    found = read_kept(store, key)
+    if found is None:
+        with open_session() as session:
+            found = compute_sets(session, organisation_id, period, min_cell=min_cell, caseload_limit=caseload_limit,
+                                 now=now, kinds=(kind,))[kind]
+        keep(store, key, found)
     return found
 
 
