@@ -5,6 +5,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import update
 
 from casecore.messaging.models import OutboundMessage
+from casecore.partners.models import EventDelivery
 from workers.queueing import queues_in_order
 
 
@@ -58,4 +59,11 @@ def make_sends_due(runtime) -> None:
     """Let the backoff of every queued outbox message pass, as a clock moved forward would."""
     with runtime.unit_of_work() as session:
         session.execute(update(OutboundMessage).where(OutboundMessage.status == "queued")
+                        .values(next_attempt_at=None).execution_options(synchronize_session=False))
+
+
+def make_deliveries_due(runtime) -> None:
+    """Let the backoff of every pending event delivery pass, as a clock moved forward would."""
+    with runtime.unit_of_work() as session:
+        session.execute(update(EventDelivery).where(EventDelivery.status == "pending")
                         .values(next_attempt_at=None).execution_options(synchronize_session=False))
