@@ -139,7 +139,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
 def _event_deliveries(session, now: datetime, sweep_after_seconds: int) -> list:
     """Event deliveries to post: claims of dead jobs released, those past 24 hours failed, then the due ones (a
     retry whose scheduled job Redis lost, a first try whose job was never enqueued)."""
-    release_stale_claims(session, now - timedelta(seconds=STALE_EVENT_CLAIM_SECONDS), now)
+    release_stale_claims(session, now - timedelta(seconds=STALE_EVENT_CLAIM_SECONDS))
     give_up_expired(session, now)
     return deliveries_due(session, now, now - timedelta(seconds=sweep_after_seconds))
 

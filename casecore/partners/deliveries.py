@@ -138,13 +138,13 @@ def _settle(session: Session, delivery_id: uuid.UUID, claim: uuid.UUID, *, statu
     ).rowcount == 1
 
 
-def release_stale_claims(session: Session, claimed_before: datetime, now: datetime | None = None) -> int:
+def release_stale_claims(session: Session, claimed_before: datetime) -> int:
     """Deliveries claimed before claimed_before and never settled (their job died, perhaps mid-post): due again
     at once. The receiver may have had the post: it dedupes by the delivery id."""
     released = session.execute(
         update(EventDelivery)
         .where(EventDelivery.status == "sending", EventDelivery.claimed_at < claimed_before)
-        .values(status="pending", claim=None, next_attempt_at=now or utcnow(),
+        .values(status="pending", claim=None, next_attempt_at=None,
                 last_error="the delivery job stopped during the post")
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -170,8 +170,9 @@ def give_up_expired(session: Session, now: datetime | None = None) -> int:
 
 
 def deliveries_due(session: Session, now: datetime, first_tries_before: datetime, limit: int = 200) -> list[uuid.UUID]:
-    """Ids of pending deliveries due now: a retry whose time came (its scheduled job lost?), or a first try written
-    before first_tries_before whose job never ran (Redis was down at the commit)."""
+    """Ids of pending deliveries due now: a retry whose time came (its scheduled job lost?), or one due at once (a
+    first try, a dead job's claim released) written before first_tries_before whose job never ran (Redis was down
+    at the commit)."""
     return list(session.scalars(
         select(EventDelivery.id)
         .where(EventDelivery.status == "pending",

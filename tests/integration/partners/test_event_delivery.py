@@ -153,7 +153,7 @@ def test_a_superseded_claim_records_nothing(rt, receiver):
         slow = claim_delivery(session, delivery(rt).id)
     later = utcnow() + timedelta(minutes=5)
     with rt.unit_of_work() as session:
-        assert release_stale_claims(session, later - timedelta(minutes=2), later) == 1
+        assert release_stale_claims(session, later - timedelta(minutes=2)) == 1
     with rt.unit_of_work() as session:
         fresh = claim_delivery(session, slow.id, now=later)
     with rt.unit_of_work() as session:
