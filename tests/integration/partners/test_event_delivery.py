@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -227,3 +228,18 @@ def test_the_signature_is_the_documented_hmac():
     timestamp, _, _ = header.partition(",")
     expected = hmac.new(b"whsec_test", f"{timestamp[2:]}.".encode() + body, hashlib.sha256).hexdigest()
     assert header == f"t={now},v1={expected}"
+
+
+def test_the_readmes_receiver_code_checks_our_signature():
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Checking the signature.**"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("```\n**Answer 2xx")]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation's example
+    is_from_relais = namespace["is_from_relais"]
+    body = '{"id":"x","data":{"description":"Frappée"}}'.encode()
+    header = sign("whsec_readme", body, int(time.time()))
+    assert is_from_relais("whsec_readme", body, header)
+    assert not is_from_relais("whsec_readme", body.replace(b"x", b"y"), header)
+    assert not is_from_relais("whsec_other", body, header)
+    assert not is_from_relais("whsec_readme", body, sign("whsec_readme", body, int(time.time()) - 3600))
