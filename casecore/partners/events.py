@@ -10,7 +10,7 @@ import logging
 import uuid
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import bindparam, event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casecore.base import utcnow
@@ -41,6 +41,15 @@ WATCHED_CASE_FIELDS = {"status": "status", "current_step": "step", "risk_level":
 # Which resource each kind of event carries (for masking).
 RESOURCE_OF = {REPORT_CREATED: "report", CASE_OPENED: "case", CASE_UPDATED: "case", COMPLAINT_CREATED: "complaint"}
 _WRITTEN = "relais.event_deliveries"
+_SUBSCRIPTION, _TOKEN = EventSubscription.__table__, ApiToken.__table__
+# The active subscriptions of the organisation (or organisations) a transaction changed something of.
+_ACTIVE = (
+    select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types, _TOKEN.c.scopes, _TOKEN.c.organisation_id)
+    .join(_TOKEN, _TOKEN.c.id == _SUBSCRIPTION.c.token_id)
+    .where(_SUBSCRIPTION.c.ended_at.is_(None), _TOKEN.c.revoked_at.is_(None))
+)
+_SUBSCRIPTIONS_OF_ONE = _ACTIVE.where(_TOKEN.c.organisation_id == bindparam("organisation"))
+_SUBSCRIPTIONS_OF_SEVERAL = _ACTIVE.where(_TOKEN.c.organisation_id.in_(bindparam("organisations", expanding=True)))
 
 
 def record_events(factory: sessionmaker, on_commit: Callable[[list[uuid.UUID]], Any]) -> None:
@@ -92,13 +101,13 @@ def write_deliveries(session: Session, changes: Iterable[Change]) -> list[uuid.U
     """One delivery row per change and active subscription wanting its kind, from a token of the organisation the
     change belongs to that may see it; returns their ids. One query when nobody subscribed (the intake path)."""
     changes = _without_updates_of_opened(list(changes))
-    organisations = {change.organisation_id for change in changes}
-    subscriptions = session.execute(
-        select(EventSubscription.id, EventSubscription.event_types, ApiToken.scopes, ApiToken.organisation_id)
-        .join(ApiToken, ApiToken.id == EventSubscription.token_id)
-        .where(EventSubscription.ended_at.is_(None), ApiToken.revoked_at.is_(None),
-               ApiToken.organisation_id.in_(organisations))
-    ).all()
+    organisations = list({change.organisation_id for change in changes})
+    # Core on the session's connection, the statement built once, and an IN only when it must: a new report's
+    # intake pays this query (54 µs of CPU on SQLite, against 95 µs for the ORM's select with an IN).
+    connection = session.connection()
+    subscriptions = (connection.execute(_SUBSCRIPTIONS_OF_ONE, {"organisation": organisations[0]}).all()
+                     if len(organisations) == 1 else
+                     connection.execute(_SUBSCRIPTIONS_OF_SEVERAL, {"organisations": organisations}).all())
     if not subscriptions:
         return []
     now, rows = utcnow(), []

@@ -198,3 +198,13 @@ def test_an_ended_subscription_gets_nothing_more_and_what_waited_fails(rt):
     assert (listed.url, listed.pending, listed.delivered, listed.failed) == (
         "https://partner.example.org/relais?…", 0, 0, 1)
     assert listed.ended_at is not None
+
+
+def test_changes_of_two_organisations_in_one_transaction_go_to_each_ones_subscriptions(rt):
+    ours = token_and_subscription(rt, "ours-hotline", "events", ("report.created",))
+    theirs = token_and_subscription(rt, "their-hotline", "events", ("report.created",), org="theirs")
+    with rt.unit_of_work() as session:
+        first = make_report(session, organisation_slug="ours")
+        second = make_report(session, organisation_slug="theirs")
+    assert sorted((row.subscription_id, row.subject_id) for row in deliveries(rt)) == sorted(
+        [(ours.id, first.id), (theirs.id, second.id)])
