@@ -208,3 +208,18 @@ def test_changes_of_two_organisations_in_one_transaction_go_to_each_ones_subscri
         second = make_report(session, organisation_slug="theirs")
     assert sorted((row.subscription_id, row.subject_id) for row in deliveries(rt)) == sorted(
         [(ours.id, first.id), (theirs.id, second.id)])
+
+
+def test_a_case_moved_to_another_organisation_is_told_to_that_one_only(rt):
+    ours = token_and_subscription(rt, "ours-cases", "events,cases:read", ("case.updated",))
+    theirs = token_and_subscription(rt, "their-cases", "events,cases:read", ("case.updated",), org="theirs")
+    with rt.unit_of_work() as session:
+        worker = make_user(session, find_organisation(session, "ours"), role="caseworker")
+        case_id = make_case(session, organisation_slug="ours", assigned_to_id=worker.id).id
+    with rt.unit_of_work() as session:  # as an accepted transfer leaves it: theirs, unassigned
+        case = session.get(Case, case_id)
+        case.organisation_id = find_organisation(session, "theirs").id
+        case.assigned_to_id = None
+    [moved] = deliveries(rt)
+    assert moved.subscription_id == theirs.id != ours.id
+    assert (moved.data["changed"], moved.data["assigned"]) == (["assigned_to", "organisation"], False)
