@@ -36,7 +36,7 @@ from casecore.reports.models import Report
 log = logging.getLogger(__name__)
 
 # A case's fields whose change partners hear of, by the name the event gives the change.
-WATCHED_CASE_FIELDS = {"status": "status", "current_step": "step", "risk_level": "risk_level",
+WATCHED_CASE_FIELDS = {"status": "status", "current_step": "current_step", "risk_level": "risk_level",
                        "assigned_to_id": "assigned_to", "organisation_id": "organisation"}
 # Which resource each kind of event carries (for masking).
 RESOURCE_OF = {REPORT_CREATED: "report", CASE_OPENED: "case", CASE_UPDATED: "case", COMPLAINT_CREATED: "complaint"}
@@ -128,10 +128,10 @@ def write_deliveries(session: Session, changes: Iterable[Change]) -> list[uuid.U
 
 
 def may_receive(kind: str, scopes: Iterable[str]) -> bool:
-    """Whether a token with these scopes may be sent events of this kind (events, and complaints:read for
-    complaints)."""
+    """Whether a token with these scopes may be sent events of this kind: events, and the scope reading what the
+    kind tells."""
     scopes = set(scopes)
-    return EVENTS in scopes and KIND_SCOPES.get(kind, EVENTS) in scopes
+    return EVENTS in scopes and KIND_SCOPES[kind] in scopes
 
 
 def _without_updates_of_opened(changes: list[Change]) -> list[Change]:
@@ -153,7 +153,7 @@ def _event_data(session: Session, change: Change) -> dict[str, Any] | None:
             .where(Case.id == change.subject_id)).first()
         if row is None:
             return None
-        data = case_summary(row[0], row[1], row[2], personal=True)
+        data = case_summary(row[0], row[1], row[2])
         if change.kind == CASE_UPDATED:
             data["changed"] = sorted(change.fields)
         return data

@@ -13,7 +13,7 @@ from casecore.reports.models import Report
 
 # The personal fields of each resource: left out, not nulled, for a token without personal_data.
 PERSONAL_REPORT_FIELDS = ("reporter_phone", "description")
-PERSONAL_CASE_FIELDS = ("assigned_to",)
+PERSONAL_CASE_FIELDS: tuple[str, ...] = ()
 PERSONAL_COMPLAINT_FIELDS = ("contact_phone", "description")
 PERSONAL_FIELDS = {"report": PERSONAL_REPORT_FIELDS, "case": PERSONAL_CASE_FIELDS,
                    "complaint": PERSONAL_COMPLAINT_FIELDS}
@@ -48,17 +48,16 @@ def report_resource(report: Report, place: str | None, case_reference: str | Non
     return resource
 
 
-def case_summary(case: Case, report_reference: str | None, assigned_to: str | None, personal: bool) -> dict:
-    """A case as an event tells it: where it stands; the assigned worker's name only for a token with
-    personal_data (whether it is assigned, for any)."""
-    resource = {
-        "reference": case.reference, "report_reference": report_reference, "status": case.status,
-        "step": case.current_step, "risk_level": case.risk_level, "assigned": case.assigned_to_id is not None,
-        "opened_at": api_time(case.opened_at), "closed_at": api_time(case.closed_at),
+def case_summary(case: Case, report_reference: str | None, assigned_to: str | None) -> dict:
+    """A case as an event tells it: the fields of GET /cases/{reference} that say where it stands (the same names;
+    its deadlines, referrals and personal part are read there). Nothing in it is personal: the case worker's display
+    name is given to any token that reads cases, as the read endpoint gives it."""
+    return {
+        "reference": case.reference, "status": case.status, "current_step": case.current_step,
+        "risk_level": case.risk_level, "opened_at": api_time(case.opened_at), "assigned_at": api_time(case.assigned_at),
+        "closed_at": api_time(case.closed_at), "closure_reason": case.closure_reason,
+        "reopened_at": api_time(case.reopened_at), "assigned_to": assigned_to, "report_reference": report_reference,
     }
-    if personal:
-        resource["assigned_to"] = assigned_to
-    return resource
 
 
 def complaint_resource(complaint: Complaint, personal: bool) -> dict:

@@ -15,15 +15,16 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from casecore.base import utcnow
-from casecore.changes import COMPLAINT_CREATED, KINDS
+from casecore.changes import CASE_OPENED, CASE_UPDATED, COMPLAINT_CREATED, KINDS, REPORT_CREATED
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
 from casecore.partners.models import ApiToken, EventDelivery, EventSubscription
-from casecore.partners.tokens import COMPLAINTS_READ, EVENTS
+from casecore.partners.tokens import CASES_READ, COMPLAINTS_READ, EVENTS, REPORTS_READ
 from casecore.people.models import Organisation
 
-# Kinds that need a scope beyond `events`: complaints are focal-point data.
-KIND_SCOPES = {COMPLAINT_CREATED: COMPLAINTS_READ}
+# The scope each kind needs beside `events`: the one that reads what it tells (complaints are focal-point data).
+KIND_SCOPES = {REPORT_CREATED: REPORTS_READ, CASE_OPENED: CASES_READ, CASE_UPDATED: CASES_READ,
+               COMPLAINT_CREATED: COMPLAINTS_READ}
 SECRET_START = "whsec_"
 MAX_URL_LENGTH = 2000
 # Plain HTTP is for a receiver on this machine only (tests, a partner's local bridge): it carries personal data.
@@ -88,8 +89,8 @@ def check_url(url: str) -> str:
 
 
 def subscribe(session: Session, token_name: str, url: str, event_types: tuple[str, ...]) -> Subscribed:
-    """Subscribe a token's receiver to some kinds of events; the token must be active with the events scope (and
-    complaints:read for complaints)."""
+    """Subscribe a token's receiver to some kinds of events; the token must be active with the events scope and the
+    scope reading what each kind tells (KIND_SCOPES)."""
     url = check_url(url)
     kinds = parse_event_types(" ".join(event_types))
     token = session.scalar(select(ApiToken).where(ApiToken.name == token_name))

@@ -57,10 +57,11 @@ def test_without_a_subscription_nothing_is_written(rt):
 
 def test_a_new_report_is_one_delivery_per_subscription_masked_by_its_token(rt):
     plain = token_and_subscription(rt, "dashboard", "events,reports:read", ("report.created",))
-    personal = token_and_subscription(rt, "hotline", "events,reports:read,personal_data",
+    personal = token_and_subscription(rt, "hotline", "events,reports:read,cases:read,personal_data",
                                       ("report.created", "case.updated"))
     token_and_subscription(rt, "cases-only", "events,cases:read", ("case.updated",))
-    token_and_subscription(rt, "elsewhere", "events,personal_data", ("report.created",), org="theirs")
+    token_and_subscription(rt, "elsewhere", "events,reports:read,personal_data", ("report.created",),
+                           org="theirs")
     submitted = report(rt)
 
     rows = deliveries(rt)
@@ -77,7 +78,7 @@ def test_a_new_report_is_one_delivery_per_subscription_masked_by_its_token(rt):
 
 
 def test_the_data_is_sealed_at_rest(rt):
-    token_and_subscription(rt, "hotline", "events,personal_data", ("report.created",))
+    token_and_subscription(rt, "hotline", "events,reports:read,personal_data", ("report.created",))
     report(rt)
     with rt.unit_of_work() as session:
         stored = session.scalar(select(as_stored(EventDelivery.data)))
@@ -85,7 +86,7 @@ def test_the_data_is_sealed_at_rest(rt):
 
 
 def test_a_rolled_back_transaction_leaves_no_event(rt):
-    token_and_subscription(rt, "hotline", "events", ("report.created",))
+    token_and_subscription(rt, "hotline", "events,reports:read", ("report.created",))
     with pytest.raises(RuntimeError):
         with rt.unit_of_work() as session:
             make_report(session, organisation_slug="ours")
@@ -96,14 +97,14 @@ def test_a_rolled_back_transaction_leaves_no_event(rt):
 
 
 def test_the_post_is_enqueued_once_committed(rt):
-    token_and_subscription(rt, "hotline", "events", ("report.created",))
+    token_and_subscription(rt, "hotline", "events,reports:read", ("report.created",))
     report(rt)
     [row] = deliveries(rt)
     assert event_job_id(row.id) in queued_job_ids(rt.queue)
 
 
 def test_a_case_opened_then_changed_tells_each_once(rt):
-    sub = token_and_subscription(rt, "cases", "events,cases:read,personal_data", ("case.opened", "case.updated"))
+    sub = token_and_subscription(rt, "cases", "events,cases:read", ("case.opened", "case.updated"))
     with rt.unit_of_work() as session:
         org = find_organisation(session, "ours")
         worker = make_user(session, org, role="caseworker", display_name="Awa Keïta")
@@ -112,8 +113,9 @@ def test_a_case_opened_then_changed_tells_each_once(rt):
         case_id, staff = case.id, as_staff(worker)
     [opened] = deliveries(rt, event_type="case.opened")
     assert opened.subscription_id == sub.id and opened.subject_id == case_id
-    assert (opened.data["status"], opened.data["step"], opened.data["risk_level"], opened.data["assigned"],
-            opened.data["assigned_to"]) == ("open", "registration", "medium", True, "Awa Keïta")
+    assert (opened.data["status"], opened.data["current_step"], opened.data["risk_level"],
+            opened.data["assigned_to"]) == ("open", "registration", "medium", "Awa Keïta")
+    assert opened.data["assigned_at"] is None and opened.data["report_reference"]
     assert deliveries(rt, event_type="case.updated") == []
 
     with rt.unit_of_work() as session:
@@ -130,16 +132,19 @@ def test_a_case_opened_then_changed_tells_each_once(rt):
         case = session.get(Case, case_id)
         case.status, case.current_step = "closure_requested", "closure"
     last = deliveries(rt, event_type="case.updated")[-1]
-    assert last.data["changed"] == ["status", "step"] and last.data["status"] == "closure_requested"
+    assert last.data["changed"] == ["current_step", "status"] and last.data["status"] == "closure_requested"
 
 
-def test_without_personal_data_the_case_worker_is_not_named(rt):
+def test_without_personal_data_the_case_is_told_all_the_same(rt):
+    # Nothing of a case's summary is personal: GET /cases gives the case worker's name to any token reading cases.
     token_and_subscription(rt, "cases", "events,cases:read", ("case.opened",))
     with rt.unit_of_work() as session:
-        worker = make_user(session, find_organisation(session, "ours"), role="caseworker")
+        worker = make_user(session, find_organisation(session, "ours"), role="caseworker", display_name="Awa Keïta")
         make_case(session, organisation_slug="ours", assigned_to_id=worker.id)
     [opened] = deliveries(rt)
-    assert opened.data["assigned"] is True and "assigned_to" not in opened.data
+    assert opened.data["assigned_to"] == "Awa Keïta"
+    assert set(opened.data) == {"reference", "status", "current_step", "risk_level", "opened_at", "assigned_at",
+                                "closed_at", "closure_reason", "reopened_at", "assigned_to", "report_reference"}
 
 
 def complaint(rt, org="ours"):
@@ -167,7 +172,7 @@ def test_complaints_go_only_to_a_token_that_reads_them(rt):
 def test_subscribing_needs_an_active_token_with_the_events_scope_and_a_safe_url(rt):
     with rt.unit_of_work() as session:
         create_token(session, "reader", "ours", parse_scopes("reports:read"))
-        create_token(session, "partner", "ours", parse_scopes("events"))
+        create_token(session, "partner", "ours", parse_scopes("events,reports:read"))
     for url, reason in [("http://partner.example.org/x", "https"), ("ftp://partner.example.org/x", "https://"),
                         ("https://user:pw@partner.example.org/x", "no user or password"),
                         ("https://partner.example.org/x#top", "fragment"), ("not a url", "no spaces"),
@@ -181,12 +186,14 @@ def test_subscribing_needs_an_active_token_with_the_events_scope_and_a_safe_url(
             subscribe(session, "nobody", URL, ("report.created",))
         with pytest.raises(InvalidInput, match="unknown event type"):
             subscribe(session, "partner", URL, ("report.deleted",))
+        with pytest.raises(InvalidInput, match="case.opened needs cases:read; case.updated needs cases:read"):
+            subscribe(session, "partner", URL, ("case.opened", "case.updated"))
         local = subscribe(session, "partner", "http://127.0.0.1:8080/events", ("report.created",))
         assert local.secret.startswith("whsec_") and len(local.secret) > 40
 
 
 def test_an_ended_subscription_gets_nothing_more_and_what_waited_fails(rt):
-    sub = token_and_subscription(rt, "hotline", "events", ("report.created",))
+    sub = token_and_subscription(rt, "hotline", "events,reports:read", ("report.created",))
     report(rt)
     with rt.unit_of_work() as session:
         unsubscribe(session, str(sub.id))
@@ -201,8 +208,9 @@ def test_an_ended_subscription_gets_nothing_more_and_what_waited_fails(rt):
 
 
 def test_changes_of_two_organisations_in_one_transaction_go_to_each_ones_subscriptions(rt):
-    ours = token_and_subscription(rt, "ours-hotline", "events", ("report.created",))
-    theirs = token_and_subscription(rt, "their-hotline", "events", ("report.created",), org="theirs")
+    ours = token_and_subscription(rt, "ours-hotline", "events,reports:read", ("report.created",))
+    theirs = token_and_subscription(rt, "their-hotline", "events,reports:read", ("report.created",),
+                                    org="theirs")
     with rt.unit_of_work() as session:
         first = make_report(session, organisation_slug="ours")
         second = make_report(session, organisation_slug="theirs")
@@ -222,4 +230,4 @@ def test_a_case_moved_to_another_organisation_is_told_to_that_one_only(rt):
         case.assigned_to_id = None
     [moved] = deliveries(rt)
     assert moved.subscription_id == theirs.id != ours.id
-    assert (moved.data["changed"], moved.data["assigned"]) == (["assigned_to", "organisation"], False)
+    assert (moved.data["changed"], moved.data["assigned_to"]) == (["assigned_to", "organisation"], None)
