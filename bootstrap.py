@@ -22,6 +22,7 @@ from casecore.deadlines.timelines import Timelines
 from casecore.handoff.mapping import HandoffMapping, load_mapping
 from casecore.handoff.modes import HandoffModes, load_overrides, parse_modes
 from casecore.messaging.media_store import FileMediaStore, MediaStore
+from casecore.partners.events import record_events
 from casecore.people.locations import PlaceDirectory, load_place_directory
 from casecore.people.organisations import find_organisation
 from casecore.retention import RetentionPolicy
@@ -33,6 +34,7 @@ from dialogs.services import CommunityServices
 from dialogs.sessions import SessionTimes
 from dialogs.state import RedisDialogStore
 from settings import Settings
+from workers.queueing import enqueue_event_delivery, follow_up_queue
 
 
 @dataclass
@@ -121,7 +123,16 @@ class Runtime:
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine)
+        factory = make_session_factory(self.engine)
+        # Partners' events: written in the transaction of the change they tell, their posts enqueued once committed.
+        record_events(factory, self._enqueue_deliveries)
+        return factory
+
+    def _enqueue_deliveries(self, delivery_ids: list[uuid.UUID]) -> None:
+        queue = follow_up_queue(self)
+        for delivery_id in delivery_ids:
+            if not enqueue_event_delivery(queue, delivery_id):
+                break  # Redis is down: each try would wait for its timeout; the scheduler's sweep enqueues them
 
     @cached_property
     def redis(self) -> redis.Redis:

@@ -75,6 +75,8 @@ class Settings:
     SESSION_COOKIE_SECURE: bool = False
     # Seconds an outbound HTTP call to a provider may take before it counts as a timeout.
     PROVIDER_TIMEOUT: float = 10.0
+    # Seconds a partner's receiver may take to answer an event (at most 30); past it the event is posted again later.
+    EVENT_TIMEOUT: float = 10.0
     # How long a received report may wait for its alert before the scheduler enqueues it again.
     ALERT_SWEEP_AFTER_SECONDS: int = 60
     SCHEDULER_INTERVAL_SECONDS: int = 30

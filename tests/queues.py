@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from casecore.base import utcnow
 from casecore.messaging.models import OutboundMessage
+from casecore.partners.models import EventDelivery
 from workers.queueing import queues_in_order
 
 
@@ -66,5 +67,13 @@ def make_sends_due(runtime) -> None:
     with runtime.unit_of_work() as session:
         session.execute(update(OutboundMessage)
                         .where(OutboundMessage.status == "queued", OutboundMessage.next_attempt_at.is_not(None))
+                        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+                        .execution_options(synchronize_session=False))
+
+
+def make_deliveries_due(runtime) -> None:
+    """Let the backoff of every pending event delivery pass, as a clock moved forward would."""
+    with runtime.unit_of_work() as session:
+        session.execute(update(EventDelivery).where(EventDelivery.status == "pending")
                         .values(next_attempt_at=utcnow() - timedelta(seconds=1))
                         .execution_options(synchronize_session=False))

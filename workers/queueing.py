@@ -42,6 +42,10 @@ RECORD_JOB = "workers.handoff.send_record"
 INDICATORS_JOB = "workers.indicators.refresh_indicators"
 RETENTION_JOB = "workers.retention.purge_expired"
 RETENTION_TIMEOUT_SECONDS = 3600
+EVENT_JOB = "workers.events.deliver_event"
+# A delivery job posts once (EVENT_TIMEOUT at most, 30 s); stopped past this, its claim is released by the sweep
+# only after STALE_EVENT_CLAIM_SECONDS, so two jobs never post the same delivery at once.
+EVENT_TIMEOUT_SECONDS = 60
 # About 20 minutes of tries; after that the scheduler's sweep enqueues the work again. Sends retry on their own
 # terms instead (the outbox row's next_attempt_at), since only the send knows the provider's reason.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
@@ -258,6 +262,32 @@ def enqueue_retention(queue: Queue, day: str) -> bool:
                          timeout=RETENTION_TIMEOUT_SECONDS)
 
 
+def event_job_id(delivery_id: str | uuid.UUID) -> str:
+    """The one job id for posting an event delivery."""
+    return f"event-{delivery_id}"
+
+
+def enqueue_event_delivery(queue: Queue, delivery_id: str | uuid.UUID) -> bool:
+    """Enqueue the post of an event to a partner's receiver; False when Redis cannot be reached (the sweep finds
+    it). No RQ retries: the delivery row keeps its own backoff, as an outbox row does."""
+    return _enqueue_once(sibling(queue, BACKGROUND), EVENT_JOB, event_job_id(delivery_id), str(delivery_id),
+                         retry=False, beside_started=True, timeout=EVENT_TIMEOUT_SECONDS)
+
+
+def enqueue_event_delivery_at(queue: Queue, delivery_id: str | uuid.UUID, when: datetime, attempt: int) -> bool:
+    """Enqueue the next try of an event delivery for when (RQ's scheduler runs it); False when Redis is down (the
+    sweep finds it when due). Its own job id per try, as a send's retry has."""
+    try:
+        sibling(queue, BACKGROUND).enqueue_at(when, EVENT_JOB, str(delivery_id),
+                                              job_id=f"{event_job_id(delivery_id)}-try-{attempt}",
+                                              failure_ttl=FAILURE_TTL, job_timeout=EVENT_TIMEOUT_SECONDS)
+    except redis.RedisError as exc:
+        log.warning("could not schedule event delivery %s (%s); the scheduler will enqueue it when due", delivery_id,
+                    exc.__class__.__name__)
+        return False
+    return True
+
+
 def enqueue_poll(queue: Queue, handoff_ids: list[str]) -> bool:
     """Enqueue reading these handed-over cases back from Primero; False when Redis cannot be reached.
 
@@ -282,7 +312,7 @@ def _enqueue_once(queue: Queue, func: str, job_id: str, arg: str, retry: bool = 
             if status == JobStatus.STARTED and beside_started:
                 # Its worker may have been killed, which RQ notices only at its maintenance, minutes later: the
                 # message would wait that long. A job beside it is harmless, the claim decides which one sends.
-                return _enqueue_once(queue, func, f"{job_id}-again", arg, retry)
+                return _enqueue_once(queue, func, f"{job_id}-again", arg, retry, timeout=timeout)
             if status in _WAITING:
                 return True
             # A finished or failed run keeps its id for a while; clear it so the work can be tried again.

@@ -25,6 +25,7 @@ from casecore.messaging.inbox import inbound_awaiting
 from casecore.messaging.media import media_awaiting_fetch
 from casecore.messaging.outbox import messages_awaiting_send
 from casecore.messaging.unknown_outcomes import mark_stale_claims_unknown, messages_of_unknown_outcome
+from casecore.partners.deliveries import deliveries_due, give_up_expired, release_stale_claims
 from casecore.reports.alerts import reports_awaiting_alert
 from dialogs.state import StoreUnavailable
 from workers.complaints import find_complaints_to_alert
@@ -37,6 +38,7 @@ from workers.queueing import (
     enqueue_complaint_alert,
     enqueue_complaint_deadline_alert,
     enqueue_deadline_alert,
+    enqueue_event_delivery,
     enqueue_family_note,
     enqueue_handoff,
     enqueue_inbound,
@@ -63,6 +65,8 @@ OUTBOX_SWEEP_AFTER_SECONDS = 300
 STALE_CLAIM_SECONDS = 120
 # A send whose outcome is unknown is looked up at the provider once the provider has surely recorded it.
 RECONCILE_AFTER_SECONDS = 60
+# An event delivery's job is stopped by RQ after EVENT_TIMEOUT_SECONDS (60): a claim twice that old is a dead job's.
+STALE_EVENT_CLAIM_SECONDS = 120
 # Handed-over cases read back from Primero in one call (its `per` allows 1,000; a URL of 100 ids stays short).
 POLL_BATCH = 100
 
@@ -91,6 +95,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
         forget_old_forms(session, now)
         handoff_ids, follow_ids, note_ids, record_ids = _handoff_work(runtime, session, now)
         indicator_ids = _indicators_due(runtime, session)
+        delivery_ids = _event_deliveries(session, now, settings.ALERT_SWEEP_AFTER_SECONDS)
     retention_days = _retention_due(runtime, now)
     # Dialogues closed now have their polite last message written here and sent at once.
     try:
@@ -110,6 +115,7 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     work += [(enqueue_family_note, event_id) for event_id in note_ids]
     work += [(enqueue_record_sync, handoff_id) for handoff_id in record_ids]
     work += [(enqueue_indicators, organisation_id) for organisation_id in indicator_ids]
+    work += [(enqueue_event_delivery, delivery_id) for delivery_id in delivery_ids]
     work += [(_marking_retention(runtime), day) for day in retention_days]
     # Read back in batches: one Primero call per batch (its id filter), not one per case.
     work += [(enqueue_poll, [str(i) for i in follow_ids[start:start + POLL_BATCH]])
@@ -123,10 +129,19 @@ def run_once(runtime: Runtime, now: datetime | None = None) -> int:
     if work:
         log.info("sweep: %d report(s), %d inbound and %d outbound message(s) waiting, %d of unknown outcome, "
                  "%d media to fetch, %d deadline(s) to alert, %d complaint alert(s), %d hand-off(s) to send and %d "
-                 "to read back, %d in the queue", len(report_ids), len(inbound_ids), len(alert_ids) + len(message_ids),
-                 len(unknown_ids), len(media_ids), len(deadline_ids), len(complaint_ids) + len(complaint_deadline_ids),
-                 len(handoff_ids), len(follow_ids), queued)
+                 "to read back, %d event deliveries, %d in the queue", len(report_ids), len(inbound_ids),
+                 len(alert_ids) + len(message_ids), len(unknown_ids), len(media_ids), len(deadline_ids),
+                 len(complaint_ids) + len(complaint_deadline_ids), len(handoff_ids), len(follow_ids),
+                 len(delivery_ids), queued)
     return queued
+
+
+def _event_deliveries(session, now: datetime, sweep_after_seconds: int) -> list:
+    """Event deliveries to post: claims of dead jobs released, those past 24 hours failed, then the due ones (a
+    retry whose scheduled job Redis lost, a first try whose job was never enqueued)."""
+    release_stale_claims(session, now - timedelta(seconds=STALE_EVENT_CLAIM_SECONDS))
+    give_up_expired(session, now)
+    return deliveries_due(session, now, now - timedelta(seconds=sweep_after_seconds))
 
 
 def _handoff_work(runtime: Runtime, session, now: datetime) -> tuple[list, list, list, list]:

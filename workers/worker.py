@@ -24,6 +24,7 @@ import redis
 from rq import Queue, SimpleWorker
 
 # Imported before the first job, so that no job pays for the imports (about 0.5 s).
+import workers.events  # noqa: F401
 import workers.jobs  # noqa: F401
 from bootstrap import Runtime, bootstrap, configure_logging
 from workers.queueing import PRIORITIES, queues_in_order

@@ -51,6 +51,7 @@ def _http_error(error: HTTPException):
 def init_app(app: Flask) -> None:
     """Route every declared endpoint, answer every error under /api/v1 as a problem, and add the token CLI."""
     from app.api.commands import token_cli
+    from app.api.event_commands import events_cli
 
     # A blueprint per app: the tests build many apps in one process.
     bp = Blueprint(API_BLUEPRINT, __name__, url_prefix=API_URL_PREFIX)
@@ -65,6 +66,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.extensions[LIMITER] = limiter_for(app.extensions["relais"])
     app.cli.add_command(token_cli)
+    app.cli.add_command(events_cli)
     _answer_unrouted_as_problems(app)
 
 

@@ -18,7 +18,6 @@ from casecore import taxonomy
 from casecore.errors import Conflict, InvalidInput, NotFound
 from casecore.partners.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursor
 from casecore.partners.reports import (
-    PARTNER_ANSWER,
     PartnerReport,
     ReportFilters,
     list_reports,
@@ -26,6 +25,7 @@ from casecore.partners.reports import (
     request_digest,
     take_report,
 )
+from casecore.partners.resources import api_time, report_resource
 from casecore.partners.tokens import REPORTS_READ, REPORTS_WRITE
 from casecore.reports.intake import DESCRIPTION_LENGTH
 from casecore.reports.models import Report
@@ -174,7 +174,7 @@ def create_report(call: Call):
     if submitted.is_new:
         call.after_commit(lambda: enqueue_new_report_alert(runtime().queue, submitted.id))
     return ({"reference": submitted.reference, "status": stored.status, "urgent": submitted.urgent,
-             "received_at": _time(stored.received_at)}, 201,
+             "received_at": api_time(stored.received_at)}, 201,
             {"Location": f"{API_URL_PREFIX}/reports/{submitted.reference}"})
 
 
@@ -219,22 +219,6 @@ def reports(call: Call):
     return {"items": items, "next": following}
 
 
-def report_resource(report: Report, place: str | None, case_reference: str | None, personal: bool) -> dict:
-    """A report as a partner reads it; number and free text only for a token with personal_data."""
-    resource = {
-        "reference": report.reference, "kind": report.kind, "channel": report.channel,
-        "partner": (report.answers or {}).get(PARTNER_ANSWER) if report.channel == "api" else None,
-        "status": report.status, "received_at": _time(report.received_at), "urgent": report.urgent,
-        "danger_now": report.danger_now, "concern": report.concern, "child_sex": report.child_sex,
-        "child_age_band": report.child_age_band, "location_code": place, "last_seen": report.last_seen,
-        "relationship": report.relationship, "may_contact": report.may_contact,
-        "consent_to_share": report.consent_to_share, "case_reference": case_reference,
-    }
-    if personal:
-        resource.update(reporter_phone=report.reporter_phone, description=report.description)
-    return resource
-
-
 def next_link(cursor: Cursor) -> str:
     """This request's URL with the cursor of the page after it."""
     args = {name: value for name, value in request.args.items() if name != "cursor"}
@@ -244,7 +228,3 @@ def next_link(cursor: Cursor) -> str:
 
 def _moment(text: str | None) -> datetime | None:
     return None if text is None else parse_date_time(text)
-
-
-def _time(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.base import UTCDateTime, utcnow
 from casecore.cases.models import Case, CaseContact, CaseEvent
+from casecore.changes import CASE_OPENED, note_change
 from casecore.db import dialect_insert
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
 from casecore.free_text import short_text
@@ -68,6 +69,8 @@ def open_case(
     # the family's number (phones.contact_phone).
     phones = [contact_phone(phone, default_region) for phone in contact_phones]
     case_id = _insert_case(session, report, assigned_to_id)
+    # Inserted without the ORM, so noted here; later changes in the same transaction are part of the opening.
+    note_change(session, CASE_OPENED, case_id, report.organisation_id)
     report.status = "accepted"
     for phone in phones:
         _link(session, case_id, phone)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from casecore import taxonomy
 from casecore.audit import record_event
 from casecore.base import utcnow
+from casecore.changes import COMPLAINT_CREATED, note_change
 from casecore.complaints.access import record_named_staff
 from casecore.complaints.models import Complaint
 from casecore.db import dialect_insert, find_by_channel_session
@@ -105,6 +106,7 @@ def submit_complaint(session: Session, draft: ComplaintDraft, default_region: st
             continue  # the reference collided: draw again
         # No category in the log: even that says too much about a complaint next to its id.
         log.info("complaint %s received on %s", complaint_id, draft.channel)
+        note_change(session, COMPLAINT_CREATED, complaint_id, draft.organisation_id)
         return SubmittedComplaint(complaint_id, reference, is_new=True)
     raise RuntimeError("could not allocate a unique reference")
 

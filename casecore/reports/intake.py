@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from casecore import taxonomy
 from casecore.base import utcnow
+from casecore.changes import REPORT_CREATED, note_change
 from casecore.db import find_by_channel_session
 from casecore.deadlines.models import CaseDeadline
 from casecore.deadlines.timelines import Timelines
@@ -139,6 +140,8 @@ def submit_report(
                 return SubmittedReport(existing.id, existing.reference, existing.urgent, is_new=False)
             continue
         log.info("report %s received on %s (urgent=%s)", report_id, draft.channel, urgent)
+        # Partners subscribed to new reports hear of it from this transaction (casecore.partners.events).
+        note_change(session, REPORT_CREATED, report_id, organisation_id)
         if timelines is not None:
             received_at = values["received_at"]
             connection.execute(CaseDeadline.__table__.insert().values(
