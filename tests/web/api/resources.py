@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.api.spec import Endpoint
+from app.api.spec import Endpoint, Param
 from app.web.paths import API_URL_PREFIX
 from casecore.demo import demo_locations_csv
 from casecore.people.locations import import_locations
@@ -57,12 +57,28 @@ def url_for(endpoint: Endpoint, holdings: Holdings) -> str:
     return API_URL_PREFIX + re.sub(r"\{([a-z_]+)\}", value, endpoint.path)
 
 
+# A value for a required parameter of these formats, when its schema gives no example nor default.
+_BY_FORMAT = {"date": "2026-11-01", "date-time": "2026-11-01T00:00:00Z"}
+
+
 def request_for(endpoint: Endpoint, holdings: Holdings) -> dict[str, Any]:
-    """Arguments of a test client's open() for a valid call of endpoint."""
+    """Arguments of a test client's open() for a valid call of endpoint: its required query parameters given."""
     arguments: dict[str, Any] = {"path": url_for(endpoint, holdings), "method": endpoint.method}
+    required = {param.name: _sample(endpoint, param) for param in endpoint.query if param.required}
+    if required:
+        arguments["query_string"] = required
     if endpoint.body is not None:
         arguments["json"] = endpoint.body_example
     return arguments
+
+
+def _sample(endpoint: Endpoint, param: Param) -> str:
+    schema = param.schema.get("items", param.schema) if param.comma_list else param.schema
+    for value in (schema.get("example"), *schema.get("examples", ()), schema.get("default"),
+                  *schema.get("enum", ())[:1], _BY_FORMAT.get(schema.get("format", ""))):
+        if value is not None:
+            return str(value)
+    raise AssertionError(f"{endpoint.path}: give the required parameter {param.name} an example in its schema")
 
 
 def success(endpoint: Endpoint) -> int:
