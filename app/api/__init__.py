@@ -63,6 +63,10 @@ def init_app(app: Flask) -> None:
     bp.before_request(authenticate)
     bp.register_error_handler(ApiProblem, _problem)
     bp.register_error_handler(HTTPException, _http_error)
+    # By code as well: Flask tries the app's handlers for a code (its 404, 405 and 413 pages) before a blueprint's
+    # handler for HTTPException.
+    for code in _HTTP_PROBLEMS:
+        bp.register_error_handler(code, _http_error)
     app.register_blueprint(bp)
     app.extensions[LIMITER] = limiter_for(app.extensions["relais"])
     app.cli.add_command(token_cli)

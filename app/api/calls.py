@@ -10,6 +10,7 @@ from typing import Any, Callable
 from flask import Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api.inputs import read_body, read_headers, read_query
 from app.api.problems import ApiProblem
@@ -113,7 +114,9 @@ def serve(registry: Registry, endpoint: Endpoint) -> Callable[..., Response]:
             problem = _problem_of(refused)
             _audit_refusal(holder, template, problem.status)
             return problem.response()
-        except ApiProblem as problem:
+        except (ApiProblem, RequestEntityTooLarge) as refusal:
+            # Werkzeug refuses a body over MAX_CONTENT_LENGTH as the view reads it: a refusal like any other.
+            problem = refusal if isinstance(refusal, ApiProblem) else ApiProblem("too-large")
             _audit_refusal(holder, template, problem.status)
             return problem.response()
         except SQLAlchemyError as exc:

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from casecore.cases.models import Case
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import Conflict, InvalidInput, InvalidPhoneNumber, NotFound
+from casecore.free_text import INVISIBLE
 from casecore.partners.paging import Cursor
 from casecore.partners.tokens import TokenHolder
 from casecore.people.models import Location
 from casecore.phones import normalise_phone
-from casecore.references import clean_reference
+from casecore.references import clean_reference, is_valid_reference
 from casecore.reports.intake import ReportDraft, SubmittedReport, submit_report
 from casecore.reports.models import Report
 
@@ -55,8 +56,10 @@ def take_report(session: Session, holder: TokenHolder, report: PartnerReport, *,
                 digest: str, default_region: str, timelines: Timelines | None) -> SubmittedReport:
     """Store a partner's report for the token's organisation, once per idempotency key: the same key again gives
     the first report back; with a different request, Conflict. InvalidInput for a value the lists refuse."""
-    if report.location_code is not None and session.scalar(
-            select(Location.id).where(Location.code == report.location_code)) is None:
+    if report.location_code is not None and (
+            # Never a place's code, and PostgreSQL cannot even compare a text holding a NUL.
+            INVISIBLE.search(report.location_code)
+            or session.scalar(select(Location.id).where(Location.code == report.location_code)) is None):
         raise InvalidInput(f"location_code: {report.location_code!r} is not a known place code")
     keeps_number = bool(report.reporter_phone) and report.consent_to_share
     if report.reporter_phone:
@@ -96,7 +99,11 @@ class ReportFilters:
 
 def report_by_reference(session: Session, holder: TokenHolder, reference: str) -> tuple[Report, str | None, str | None]:
     """The organisation's report with this reference, its place code and its case's reference; NotFound else."""
-    row = session.execute(_reports(holder).where(Report.reference == clean_reference(reference))).first()
+    # As people write it (case, spaces, dashes); what cannot be a reference is looked up nowhere (a NUL would not
+    # even reach PostgreSQL).
+    code = clean_reference(reference)
+    row = session.execute(_reports(holder).where(Report.reference == code)).first() \
+        if is_valid_reference(code) else None
     if row is None:
         raise NotFound("no such report")
     return row[0], row[1], row[2]
