@@ -25,25 +25,23 @@ class CoverageMap:
     failed: list[str]
     lines: dict[str, dict[int, set[int]]]
 
-    def tests_for(self, module: str, first: int, last: int, in_function: bool) -> list[str]:
-        """The tests that run lines first to last of module; for what runs when the module is imported (a
-        constant, a default value), every test that runs any line of it."""
-        by_line = self.lines.get(module, {})
-        if in_function:
-            chosen = set().union(*(by_line.get(line, ()) for line in range(first, last + 1)))
-        else:
-            chosen = set().union(*by_line.values())
+    def tests_on(self, lines: dict[str, set[int]]) -> list[str]:
+        """The tests that run any of lines (module -> line numbers), fastest first."""
+        chosen: set[int] = set()
+        for module, numbers in lines.items():
+            by_line = self.lines.get(module, {})
+            chosen.update(*(by_line.get(line, ()) for line in numbers))
         return self._in_order(chosen)
 
     def module_tests(self, module: str) -> list[str]:
+        """The tests that run any line of module."""
         return self._in_order(set().union(*self.lines.get(module, {}).values()))
 
     def seconds_of(self, test: str) -> float:
         return self._seconds.get(test, 0.0)
 
     def _in_order(self, indexes: set[int]) -> list[str]:
-        # A file's tests together, so that its module-scoped fixtures are set up once.
-        return sorted((self.tests[index] for index in indexes), key=lambda test: (test.split("::")[0], test))
+        return sorted((self.tests[index] for index in indexes), key=lambda test: (self.seconds_of(test), test))
 
     def __post_init__(self) -> None:
         self._seconds = dict(zip(self.tests, self.seconds, strict=True))

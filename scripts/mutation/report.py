@@ -82,6 +82,7 @@ def write_json(path: Path, results: list[Result], lines: list[Score], target: fl
         "mutants": [{"id": r.mutant.id, "module": r.mutant.module, "line": r.mutant.line,
                      "operator": r.mutant.operator, "status": r.status, "seconds": round(r.seconds, 2),
                      "tests": r.tests, "original": r.mutant.original, "mutated": r.mutant.mutated,
+                     **({"killed_by": r.killed_by} if r.killed_by else {}),
                      **({"note": r.note} if r.note else {})} for r in results],
     }
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from scripts.mutation.coverage_map import CoverageMap
 from scripts.mutation.mutants import Mutant
+from scripts.mutation.readers import readers
 from scripts.mutation.workspace import PLUGIN, Workspace
 
 KILLED, TIMEOUT, SURVIVED, UNCOVERED, ERROR, EQUIVALENT = (
     "killed", "timeout", "survived", "uncovered", "error", "equivalent")
+# pytest's short summary (-ra): the test that failed.
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
 @dataclass
@@ -28,6 +33,7 @@ class Result:
     seconds: float = 0.0
     tests: int = 0
     note: str = ""
+    killed_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,16 @@ class Timeouts:
 
 
 class Runner:
-    """Runs mutants on a pool of workspaces, one pytest at a time in each."""
+    """Runs mutants on a pool of workspaces, one pytest at a time in each. originals: the text of every measured
+    module (those that import a mutated constant are searched for its readers)."""
 
     def __init__(self, workspaces: list[Workspace], originals: dict[str, str], coverage: CoverageMap,
                  timeouts: Timeouts = Timeouts(), say: Callable[[str], None] = print) -> None:
         self.workspaces = workspaces
         self.originals = originals
         self.coverage = coverage
+        # Per module, how many of its mutants each test killed: those tests run first for the next ones.
+        self.kills: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.timeouts = timeouts
         self.say = say
         self.excluded: dict[str, str] = {}  # test -> why it is never chosen
@@ -59,9 +68,16 @@ class Runner:
         self._stopping = threading.Event()
 
     def tests_for(self, mutant: Mutant) -> list[str]:
+        """The tests that run the mutated line (for a mutant run at import, the lines reading what it changes);
+        the fastest first, those that killed most of the module's mutants before them."""
         first, last = mutant.covered_by
-        return [test for test in self.coverage.tests_for(mutant.module, first, last, mutant.in_function)
-                if test not in self.excluded]
+        if mutant.in_function:
+            tests = self.coverage.tests_on({mutant.module: set(range(first, last + 1))})
+        else:
+            reading = readers(self.originals, mutant.module, first)
+            tests = (reading and self.coverage.tests_on(reading)) or self.coverage.module_tests(mutant.module)
+        kills = self.kills[mutant.module]
+        return sorted((test for test in tests if test not in self.excluded), key=lambda test: -kills[test])
 
     def baseline(self, tests: list[str]) -> None:
         """Run tests on the unchanged code, split among the workspaces; those that do not pass are excluded."""
@@ -114,7 +130,11 @@ class Runner:
         if run.timed_out:
             return Result(mutant, TIMEOUT, run.seconds, len(tests))
         status = {0: SURVIVED, 1: KILLED, 2: KILLED, 3: KILLED}.get(run.code, ERROR)
-        return Result(mutant, status, run.seconds, len(tests), run.output if status == ERROR else "")
+        failed = _FAILED.search(run.output) if status == KILLED else None
+        if failed:
+            self.kills[mutant.module][failed.group(1)] += 1
+        return Result(mutant, status, run.seconds, len(tests), run.output if status == ERROR else "",
+                      failed.group(1) if failed else "")
 
     # -- the pool
 
