@@ -20,6 +20,7 @@ class Config:
     select: tuple[str, ...] = ()
     sqlite_only: tuple[str, ...] = ()
     shared_dir_env: str = ""
+    plugins: tuple[str, ...] | None = None
     equivalent: dict[str, str] = field(default_factory=dict)
 
 
@@ -33,6 +34,7 @@ def load(root: Path, modules_file: Path = MODULES_FILE, equivalent_file: Path = 
         select=tuple(pytest_settings.get("select", ())),
         sqlite_only=tuple(pytest_settings.get("sqlite_only", ())),
         shared_dir_env=pytest_settings.get("shared_dir_env", ""),
+        plugins=tuple(pytest_settings["plugins"]) if "plugins" in pytest_settings else None,
         equivalent=load_equivalent(equivalent_file),
     )
 

@@ -45,21 +45,21 @@ def test_mutants_are_killed_survive_are_uncovered_or_time_out(tmp_path):
     (project / "tests" / "test_ages.py").write_text(TESTS)
     files = project_files(project)
     workspaces = [Workspace(tmp_path / f"worker{n}", project, files) for n in range(2)]
-    for workspace in workspaces:
-        # This project needs no installed pytest plugin: without them, pytest starts in a fraction of the time.
-        workspace.env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # This project needs no installed pytest plugin: without them, pytest starts in a fraction of the time.
+    workspaces[0].env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     coverage = coverage_map.measure(workspaces[0], ["ages.py"], [], workers=1, key="k")
     assert sorted(coverage.tests) == ["tests/test_ages.py::test_adults_and_children",
                                       "tests/test_ages.py::test_countdown_ends_at_zero"]
     mutants = {m.operator + str(m.line): m for m in module_mutants("ages.py", AGES)}
     chosen = [mutants["cmp_negate3"], mutants["cmp_boundary3"], mutants["return_none13"]]
-    runner = Runner(workspaces[:1], {"ages.py": AGES}, coverage, say=lambda line: None)
+    runner = Runner(workspaces[:1], {"ages.py": AGES}, coverage, say=lambda line: None, plugins=())
     assert runner.tests_for(mutants["cmp_negate3"]) == ["tests/test_ages.py::test_adults_and_children"]
     runner.baseline(sorted({test for mutant in chosen for test in runner.tests_for(mutant)}))
     assert runner.excluded == {}
     # The one that hangs on a worker of its own with a short timeout, beside the others (a loaded machine may take
     # longer than that to start pytest).
-    hanging = Runner(workspaces[1:], {"ages.py": AGES}, coverage, Timeouts(factor=1, base=1.5), say=lambda _: None)
+    hanging = Runner(workspaces[1:], {"ages.py": AGES}, coverage, Timeouts(factor=1, base=1.5), say=lambda _: None,
+                     plugins=())
 
     with ThreadPoolExecutor(1) as pool:
         stopped = pool.submit(hanging.run, [mutants["cond_true7"]], lambda result: None)
