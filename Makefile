@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test install bench bench-cases bench-alert bench-ingest bench-worker clean
+.PHONY: run test mutate install bench bench-cases bench-alert bench-ingest bench-worker clean
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_local.py
 
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py $(ARGS)
+
+# Mutation testing of the modules that carry the promises (scripts/mutation/modules.toml); about an hour, not in CI.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ussd_sessions.py

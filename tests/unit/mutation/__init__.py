@@ -1,0 +1,1 @@
+"""The mutation testing tool of `make mutate` (scripts/mutation/)."""
