@@ -54,7 +54,8 @@ def main(argv: list[str]) -> int:
     settings = config.load(ROOT)
     modules = config.expand(ROOT, args.module) if args.module else list(settings.modules)
     if args.only or args.show:
-        modules = list(dict.fromkeys(wanted.split(":")[0] for wanted in [*args.only, *filter(None, [args.show])]))
+        named = [wanted.split(":")[0] for wanted in [*args.only, *filter(None, [args.show])]]
+        modules = config.expand(ROOT, list(dict.fromkeys(named)))
     originals = {module: (ROOT / module).read_text(encoding="utf-8") for module in modules}
     mutants = [mutant for module in modules for mutant in module_mutants(module, originals[module])]
     by_id = {mutant.id: mutant for mutant in mutants}
