@@ -242,10 +242,13 @@ def test_a_tap_is_read_against_the_buttons_last_sent_to_that_number_on_whatsapp(
         assert last_options_sent(session, "+22376701433") == ("Moins", "vieux")
 
 
-def test_the_messages_waiting_longest_are_swept_first(any_db_runtime):
+def test_the_messages_waiting_longest_are_swept_first_and_a_fresh_one_is_left_to_its_job(any_db_runtime):
     with any_db_runtime.unit_of_work() as session:
         newer, older = queue(session, purpose_key="newer").id, queue(session, purpose_key="older").id
+        fresh = queue(session, purpose_key="fresh").id
         session.get(OutboundMessage, older).created_at = utcnow() - timedelta(hours=1)
+        session.get(OutboundMessage, newer).created_at = utcnow() - timedelta(minutes=10)
     with any_db_runtime.unit_of_work() as session:
-        assert messages_awaiting_send(session, utcnow(), limit=1) == [older]
-        assert messages_awaiting_send(session, utcnow()) == [older, newer]
+        assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5), limit=1) == [older]
+        assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5)) == [older, newer]
+        assert messages_awaiting_send(session, utcnow() + timedelta(seconds=1)) == [older, newer, fresh]

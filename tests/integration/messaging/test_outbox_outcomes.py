@@ -307,6 +307,20 @@ def test_a_63016_status_callback_reroutes_the_message_it_names_only(rt, fake_twi
     assert (row(rt, refused).status, row(rt, to_other).status) == ("rerouted", "sent")
 
 
+def test_a_late_rate_limit_report_on_a_message_sent_by_sms_instead_sends_nothing_more(rt, fake_twilio, client_for):
+    whatsapp_from_the_person(rt, hours_ago=1)
+    message_id = write(rt, channel="whatsapp")
+    assert jobs.send_outbound(str(message_id)) == "sent"
+    sid = row(rt, message_id).provider_message_id
+    status_callback(rt, client_for, sid, "failed", "63016")
+    drain(rt.queue, runtime=rt)
+    assert row(rt, message_id).status == "rerouted"
+    status_callback(rt, client_for, sid, "failed", "63018")  # a later word on the same try, contradicting the first
+    drain(rt.queue, runtime=rt)
+    assert row(rt, message_id).status == "rerouted"
+    assert [r["form"]["To"] for r in fake_twilio.requests] == [f"whatsapp:{PHONE}", PHONE]
+
+
 def test_a_63016_status_callback_sends_the_message_by_sms(rt, fake_twilio, client_for):
     whatsapp_from_the_person(rt, hours_ago=1)
     message_id = write(rt, channel="whatsapp")

@@ -21,7 +21,7 @@ from tests.faults.conftest import SID, fault_settings, post_signed
 from tests.faults.conftest import outbound as row
 from tests.queues import make_sends_due, queued_job_ids, work_once
 from workers import jobs
-from workers.queueing import send_job_id
+from workers.queueing import REPLIES, send_job_id, sibling
 from workers.scheduler import run_once
 
 PHONE = "+22376701430"
@@ -147,6 +147,10 @@ def test_a_message_twilio_takes_then_rate_limits_each_time_is_tried_20_times(rt,
             assert (again.status, again.attempts, again.failure_reason) == ("queued", tries, "rate_limited")
             assert (again.provider_message_id, again.sent_at, again.delivery_status) == (None, None, None)
             assert_waits(again, tries, before, utcnow())
+            # Its next try scheduled for that time, as a job of its own (the one that sent this try may still run).
+            scheduled = sibling(rt.queue, REPLIES).scheduled_job_registry.get_scheduled_time(
+                f"{send_job_id(message_id)}-try-{tries}")
+            assert abs((scheduled - again.next_attempt_at).total_seconds()) < 1
     given_up = row(rt, message_id)
     assert (given_up.status, given_up.attempts, given_up.delivery_status, given_up.delivery_reason) == (
         "sent", 20, "failed", "rate_limited")

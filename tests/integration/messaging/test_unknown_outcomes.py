@@ -60,6 +60,7 @@ def unknown_after_at_garbage(runtime, fake_at, message_id):
     """Sent through AT, whose answer is unreadable: AT may have taken it."""
     fake_at.answer_next(AtAnswer.garbage())
     assert jobs.send_outbound(str(message_id)) == "unknown"
+    assert row(runtime, message_id).failure_reason == "outcome unknown: unreadable answer"
 
 
 # -- looked up at Twilio -----------------------------------------------------------------------------------------
@@ -102,13 +103,17 @@ def test_a_message_in_doubt_is_looked_up_only_once_twilio_surely_lists_it(rt, fa
     assert len(fake_twilio.requests) == 1
 
 
-def test_the_oldest_claim_in_doubt_is_looked_up_first(rt):
-    first, second = write(rt, AWA, "first"), write(rt, BINTOU, "second")
+def test_the_oldest_claim_in_doubt_is_looked_up_first_and_settled_ones_never(rt):
+    # A message sent long ago has the oldest claim of all: it must not take the place of one in doubt.
+    first, second, long_sent = write(rt, AWA, "first"), write(rt, BINTOU, "second"), write(rt, AWA, "long-sent")
     with rt.unit_of_work() as session:
+        claim_for_sending(session, long_sent, now=utcnow() - timedelta(days=30))
+        record_send_result(session, long_sent, "sent", "SMlong", None)
         claim_for_sending(session, second, now=utcnow() - timedelta(minutes=20))
         claim_for_sending(session, first, now=utcnow() - timedelta(minutes=10))
         assert mark_stale_claims_unknown(session, utcnow() - timedelta(minutes=5)) == 2
         assert messages_of_unknown_outcome(session, utcnow(), limit=1) == [second]
+        assert messages_of_unknown_outcome(session, utcnow()) == [second, first]
         assert messages_of_unknown_outcome(session, utcnow() - timedelta(minutes=15)) == [second]
 
 
@@ -235,3 +240,25 @@ def test_of_two_messages_in_doubt_to_one_number_a_report_settles_the_one_sent_fi
     assert [row(at_rt, m).provider_message_id for m in (written_second, written_first)] == ["ATXid_1", "ATXid_2"]
     with at_rt.unit_of_work() as session:
         assert set(session.scalars(select(OutboundMessage.status))) == {"sent"}
+
+
+def test_a_report_after_the_wait_gave_up_still_settles_that_message_only(database_url, redis_url, fake_twilio,
+                                                                          fake_at, client_for):
+    runtime = bootstrap(fault_settings(database_url, redis_url, fake_twilio, fake_at, SMS_BACKEND="africastalking",
+                                       UNKNOWN_OUTCOME_WAIT_SECONDS=0))
+    try:
+        given_up, refused = write(runtime, AWA, "given-up", "africastalking"), write(runtime, AWA, "refused",
+                                                                                       "africastalking")
+        fake_at.answer_next(AtAnswer.recipient(403, "InvalidPhoneNumber"))
+        assert jobs.send_outbound(str(refused)) == "failed"
+        unknown_after_at_garbage(runtime, fake_at, given_up)
+        assert jobs.reconcile_outbound(str(given_up)) == "failed"
+        assert row(runtime, given_up).failure_reason == "outcome unknown: not sent again, to avoid sending it twice"
+
+        assert post_at_delivery(client_for(runtime), "ATXid_late", AWA).status_code == 200
+        late = row(runtime, given_up)
+        assert (late.status, late.provider_message_id, late.failure_reason) == ("sent", "ATXid_late", None)
+        assert (row(runtime, refused).status, row(runtime, refused).provider_message_id) == ("failed", None)
+        assert len(fake_at.requests) == 2
+    finally:
+        runtime.close()
