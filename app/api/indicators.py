@@ -69,8 +69,9 @@ DAY = {"type": "string", "format": "date"}
               "A calendar month (2026-11) or quarter (2026-Q4), instead of `from` and `to`."),
         Param("by", {"type": "array", "items": {"type": "string", "enum": list(BREAKDOWN_COLUMNS)},
                      "uniqueItems": True},
-              "Only the values broken down by exactly these (in any order): `by=sex,age_band`; empty (`by=`) for the "
-              "values not broken down. Every row when left out.", comma_list=True),
+              "Only the values broken down by exactly these, in any order (`by=sex`, `by=concern,sex,age_band,region`): "
+              "the CSV's breakdowns, not an aggregation. Empty (`by=`) for the values not broken down; every row "
+              "when left out.", comma_list=True),
     ),
     responses={200: ("The indicators' rows", INDICATORS)}, problems=("invalid-request",),
 )
