@@ -20,7 +20,8 @@ from app.web.paths import API_URL_PREFIX
 from app.web.rate_limits import RateLimiter, parse_rate
 from casecore.errors import CaseCoreError, Conflict, NotAllowed, NotFound
 from casecore.partners.models import ApiCall
-from casecore.partners.tokens import PERSONAL_DATA, TokenHolder, token_holder
+from casecore.partners.scopes import PERSONAL_DATA
+from casecore.partners.tokens import TokenHolder, token_holder
 
 log = logging.getLogger(__name__)
 

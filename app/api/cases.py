@@ -14,7 +14,7 @@ from casecore import taxonomy
 from casecore.errors import InvalidInput, NotFound
 from casecore.partners.cases import NAME_FIELDS, CaseFilters, PartnerCase, case_by_reference, list_cases
 from casecore.partners.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursor
-from casecore.partners.tokens import CASES_READ
+from casecore.partners.scopes import CASES_READ
 
 PERSONAL = "Personal data: only with the personal_data scope (left out otherwise)."
 MOMENT = {"type": "string", "format": "date-time"}

@@ -6,7 +6,8 @@ from flask.cli import AppGroup
 
 from app.cli import domain_errors
 from app.runtime import runtime
-from casecore.partners.tokens import SCOPES, create_token, list_tokens, parse_scopes, revoke_token
+from casecore.partners.scopes import SCOPES
+from casecore.partners.tokens import create_token, list_tokens, parse_scopes, revoke_token
 
 token_cli = AppGroup("token", help="API tokens for partner systems (bearer tokens of an organisation).")
 

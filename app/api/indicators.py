@@ -14,7 +14,7 @@ from casecore.errors import InvalidInput
 from casecore.handoff.modes import slug_of
 from casecore.indicators.kept import kept_or_computed
 from casecore.indicators.long_format import BREAKDOWN_COLUMNS, long_rows
-from casecore.partners.tokens import INDICATORS_READ
+from casecore.partners.scopes import INDICATORS_READ
 from casecore.periods import Period, calendar_period, local_today, period_for
 
 CODE = {"type": ["string", "null"]}
@@ -69,9 +69,9 @@ DAY = {"type": "string", "format": "date"}
               "A calendar month (2026-11) or quarter (2026-Q4), instead of `from` and `to`."),
         Param("by", {"type": "array", "items": {"type": "string", "enum": list(BREAKDOWN_COLUMNS)},
                      "uniqueItems": True},
-              "Only the values broken down by exactly these, in any order (`by=sex`, `by=concern,sex,age_band,region`): "
-              "the CSV's breakdowns, not an aggregation. Empty (`by=`) for the values not broken down; every row "
-              "when left out.", comma_list=True),
+              "Only the values broken down by exactly these, in any order (`by=sex`, "
+              "`by=concern,sex,age_band,region`): the CSV's breakdowns, not an aggregation. Empty (`by=`) for the "
+              "values not broken down; every row when left out.", comma_list=True),
     ),
     responses={200: ("The indicators' rows", INDICATORS)}, problems=("invalid-request",),
 )

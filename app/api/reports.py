@@ -26,7 +26,7 @@ from casecore.partners.reports import (
     take_report,
 )
 from casecore.partners.resources import api_time, report_resource
-from casecore.partners.tokens import REPORTS_READ, REPORTS_WRITE
+from casecore.partners.scopes import REPORTS_READ, REPORTS_WRITE
 from casecore.reports.intake import DESCRIPTION_LENGTH
 from casecore.reports.models import Report
 from workers.queueing import enqueue_new_report_alert

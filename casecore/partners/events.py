@@ -28,8 +28,8 @@ from casecore.changes import (
 from casecore.complaints.models import Complaint
 from casecore.partners.models import ApiToken, EventDelivery, EventSubscription
 from casecore.partners.resources import case_summary, complaint_resource, masked, report_resource
+from casecore.partners.scopes import EVENTS
 from casecore.partners.subscriptions import KIND_SCOPES
-from casecore.partners.tokens import EVENTS
 from casecore.people.models import Location, User
 from casecore.reports.models import Report
 

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 from casecore.cases.models import Case
 from casecore.complaints.models import Complaint
 from casecore.partners.reports import PARTNER_ANSWER
-from casecore.partners.tokens import PERSONAL_DATA
+from casecore.partners.scopes import PERSONAL_DATA
 from casecore.reports.models import Report
 
 # The personal fields of each resource: left out, not nulled, for a token without personal_data.

@@ -19,7 +19,7 @@ from casecore.changes import CASE_OPENED, CASE_UPDATED, COMPLAINT_CREATED, KINDS
 from casecore.errors import InvalidInput, NotFound
 from casecore.ids import parse_id
 from casecore.partners.models import ApiToken, EventDelivery, EventSubscription
-from casecore.partners.tokens import CASES_READ, COMPLAINTS_READ, EVENTS, REPORTS_READ
+from casecore.partners.scopes import CASES_READ, COMPLAINTS_READ, EVENTS, REPORTS_READ
 from casecore.people.models import Organisation
 
 # The scope each kind needs beside `events`: the one that reads what it tells (complaints are focal-point data).
@@ -116,13 +116,21 @@ def unsubscribe(session: Session, subscription_id: str) -> None:
     subscription = session.get(EventSubscription, parse_id(subscription_id, "subscription"))
     if subscription is None:
         raise NotFound(f"no subscription {subscription_id}")
-    if subscription.ended_at is None:
-        subscription.ended_at = utcnow()
-        # A post in flight settles on its own; nothing else goes.
-        session.execute(update(EventDelivery)
-                        .where(EventDelivery.subscription_id == subscription.id, EventDelivery.status == "pending")
-                        .values(status="failed", data=None, next_attempt_at=None, last_error="the subscription ended")
-                        .execution_options(synchronize_session=False))
+    end_subscriptions(session, EventSubscription.id == subscription.id, "the subscription ended")
+
+
+def end_subscriptions(session: Session, which, reason: str) -> None:
+    """End the active subscriptions matching the condition which; their pending deliveries are failed with reason,
+    their data dropped (a post in flight settles on its own; nothing else goes)."""
+    ended = session.scalars(select(EventSubscription.id).where(which, EventSubscription.ended_at.is_(None))).all()
+    if not ended:
+        return
+    session.execute(update(EventSubscription).where(EventSubscription.id.in_(ended))
+                    .values(ended_at=utcnow()).execution_options(synchronize_session="fetch"))
+    session.execute(update(EventDelivery)
+                    .where(EventDelivery.subscription_id.in_(ended), EventDelivery.status == "pending")
+                    .values(status="failed", data=None, next_attempt_at=None, last_error=reason)
+                    .execution_options(synchronize_session=False))
 
 
 def list_subscriptions(session: Session) -> list[SubscriptionRow]:

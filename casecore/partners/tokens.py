@@ -18,18 +18,11 @@ from sqlalchemy.orm import Session
 
 from casecore.base import utcnow
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.partners.models import ApiToken
+from casecore.partners.models import ApiToken, EventSubscription
+from casecore.partners.scopes import SCOPES
+from casecore.partners.subscriptions import end_subscriptions
 from casecore.people.models import Organisation
 from casecore.people.organisations import find_organisation
-
-REPORTS_WRITE = "reports:write"
-REPORTS_READ = "reports:read"
-CASES_READ = "cases:read"
-INDICATORS_READ = "indicators:read"
-COMPLAINTS_READ = "complaints:read"
-EVENTS = "events"
-PERSONAL_DATA = "personal_data"
-SCOPES = (REPORTS_WRITE, REPORTS_READ, CASES_READ, INDICATORS_READ, COMPLAINTS_READ, EVENTS, PERSONAL_DATA)
 
 TOKEN_START = "rls_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -89,12 +82,14 @@ def create_token(session: Session, name: str, organisation_slug: str, scopes: tu
 
 
 def revoke_token(session: Session, name: str) -> None:
-    """Revoke a token at once: its next call is refused."""
+    """Revoke a token at once: its next call is refused, and its subscriptions end (what waited is failed, and the
+    personal data it held goes with it)."""
     token = session.scalar(select(ApiToken).where(ApiToken.name == name))
     if token is None:
         raise NotFound(f"no token named {name!r}")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        end_subscriptions(session, EventSubscription.token_id == token.id, "the token was revoked")
 
 
 def list_tokens(session: Session) -> list[TokenRow]:

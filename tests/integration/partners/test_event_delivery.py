@@ -27,7 +27,7 @@ from casecore.partners.deliveries import (
 )
 from casecore.partners.models import ApiToken, EventDelivery
 from casecore.partners.signing import sign, verify
-from casecore.partners.subscriptions import subscribe
+from casecore.partners.subscriptions import list_subscriptions, subscribe
 from casecore.partners.tokens import create_token, parse_scopes, revoke_token
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_report
@@ -181,6 +181,24 @@ def test_the_token_scopes_now_mask_the_post_and_a_revoked_token_gets_nothing(rt,
     with rt.unit_of_work() as session:
         refused = session.scalars(select(EventDelivery).where(EventDelivery.status == "failed")).one()
     assert (refused.last_error, refused.data) == ("the token was revoked", None)
+
+
+def test_revoking_a_token_ends_its_subscriptions_at_once_and_drops_what_waited(rt, receiver):
+    subscribed(rt, receiver)
+    new_report(rt)
+    with rt.unit_of_work() as session:
+        revoke_token(session, "hotline")
+    with rt.unit_of_work() as session:
+        [row] = list_subscriptions(session)
+        waiting = session.scalars(select(EventDelivery)).one()
+    # Ended and failed before any worker ran: its personal data is not kept for a post that will never go.
+    assert row.ended_at is not None and (row.pending, row.failed) == (0, 1)
+    assert (waiting.status, waiting.data, waiting.last_error) == ("failed", None, "the token was revoked")
+    new_report(rt)
+    drain(rt.queue)
+    assert receiver.requests == []
+    with rt.unit_of_work() as session:
+        assert session.scalars(select(EventDelivery.id)).all() == [waiting.id]
 
 
 def test_retries_double_up_to_an_hour():

@@ -14,7 +14,7 @@ from app import create_app
 from app.api.registry import API
 from casecore.base import utcnow
 from casecore.partners.models import ApiCall
-from casecore.partners.tokens import SCOPES
+from casecore.partners.scopes import SCOPES
 from casecore.reports.models import Report
 from tests.conftest import make_settings
 from tests.web.api.conftest import ALL_SCOPES, bearer

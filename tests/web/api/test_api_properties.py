@@ -18,7 +18,8 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from app import create_app
 from app.api.registry import API
 from app.web.paths import API_URL_PREFIX
-from casecore.partners.tokens import PERSONAL_DATA, create_token, parse_scopes
+from casecore.partners.scopes import PERSONAL_DATA
+from casecore.partners.tokens import create_token, parse_scopes
 from tests.conftest import make_settings
 from tests.factories import make_organisation
 from tests.web.api.conftest import ALL_SCOPES, bearer
