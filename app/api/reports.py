@@ -115,7 +115,8 @@ REPORT = API.schema("Report", {
         "may_contact": {"type": "boolean"},
         "consent_to_share": {"type": "boolean"},
         "case_reference": {**NULLABLE_TEXT, "description": "The case opened from it, if any."},
-        "reporter_phone": {**NULLABLE_TEXT, "description": "Only with the personal_data scope."},
+        "reporter_phone": {**NULLABLE_TEXT, "description": "Only with the personal_data scope; null unless the "
+                           "reporter consented to share it."},
         "description": {**NULLABLE_TEXT, "description": "Only with the personal_data scope."},
     },
 })

@@ -44,7 +44,9 @@ def report_resource(report: Report, place: str | None, case_reference: str | Non
         "consent_to_share": report.consent_to_share, "case_reference": case_reference,
     }
     if personal:
-        resource.update(reporter_phone=report.reporter_phone, description=report.description)
+        # The number only with the reporter's consent to share it, as the triage page shows it.
+        resource.update(reporter_phone=report.reporter_phone if report.consent_to_share else None,
+                        description=report.description)
     return resource
 
 

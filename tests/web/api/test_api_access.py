@@ -17,6 +17,7 @@ from casecore.partners.models import ApiCall
 from casecore.partners.scopes import SCOPES
 from casecore.reports.models import Report
 from tests.conftest import make_settings
+from tests.factories import make_report
 from tests.web.api.conftest import ALL_SCOPES, bearer
 from tests.web.api.resources import PHONE, WORDS, hold, load_places, request_for, success, url_for
 
@@ -130,6 +131,15 @@ def test_with_personal_data_the_reports_number_and_words_come_back(client, token
     answer = client.get(url_for(ENDPOINTS["GET /reports/{reference}"], held["ours"]),
                         headers=bearer(token("hotline", ALL_SCOPES))).get_json()
     assert (answer["reporter_phone"], answer["description"]) == (PHONE, WORDS)
+
+
+def test_even_with_personal_data_a_number_comes_back_only_with_the_reporters_consent(client, token, uow, held):
+    with uow() as session:
+        # Written by another way than the intake, which keeps a number only with consent: the read checks too.
+        reference = make_report(session, organisation_slug="ours", reporter_phone=PHONE,
+                                consent_to_share=False).reference
+    answer = client.get(f"/api/v1/reports/{reference}", headers=bearer(token("hotline", ALL_SCOPES))).get_json()
+    assert answer["reporter_phone"] is None and PHONE not in str(answer)
 
 
 def test_every_call_has_an_audit_line_without_a_number_nor_anything_sent(client, token, held, uow):
