@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import redis
@@ -205,6 +205,13 @@ def enqueue_alert_send(queue: Queue, message_id: str | uuid.UUID) -> bool:
     return enqueue_send(sibling(queue, ALERTS), message_id)
 
 
+def not_before(when: datetime) -> datetime:
+    """when rounded up to a whole second. RQ keeps a scheduled job's time in whole seconds, cut down, and runs it
+    once that second has begun: a try due at 10.7 s would run at 10.0, be skipped by the claim (not due yet), and
+    wait for the scheduler's sweep, up to 30 s more."""
+    return when if not when.microsecond else when.replace(microsecond=0) + timedelta(seconds=1)
+
+
 def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, attempt: int) -> bool:
     """Enqueue a later try of a send for when (RQ's scheduler runs it); False when Redis cannot be reached.
 
@@ -212,7 +219,7 @@ def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, a
     twice is harmless: the claim only takes a message that is due and still queued.
     """
     try:
-        _send_queue(queue).enqueue_at(when, SEND_JOB, str(message_id),
+        _send_queue(queue).enqueue_at(not_before(when), SEND_JOB, str(message_id),
                                       job_id=f"{send_job_id(message_id)}-try-{attempt}", failure_ttl=FAILURE_TTL)
     except redis.RedisError as exc:
         log.warning("could not schedule send %s (%s); the scheduler will enqueue it when due", message_id,
@@ -278,7 +285,7 @@ def enqueue_event_delivery_at(queue: Queue, delivery_id: str | uuid.UUID, when: 
     """Enqueue the next try of an event delivery for when (RQ's scheduler runs it); False when Redis is down (the
     sweep finds it when due). Its own job id per try, as a send's retry has."""
     try:
-        sibling(queue, BACKGROUND).enqueue_at(when, EVENT_JOB, str(delivery_id),
+        sibling(queue, BACKGROUND).enqueue_at(not_before(when), EVENT_JOB, str(delivery_id),
                                               job_id=f"{event_job_id(delivery_id)}-try-{attempt}",
                                               failure_ttl=FAILURE_TTL, job_timeout=EVENT_TIMEOUT_SECONDS)
     except redis.RedisError as exc:
