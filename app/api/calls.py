@@ -1,5 +1,6 @@
 """One API call: who is calling (bearer token), within its rate, with the scope the endpoint needs, its inputs
-read against the declaration; the view runs in one unit of work with the call's audit line, and answers JSON."""
+read against the declaration; a writing view runs in one unit of work with the call's audit line, a reading one in a
+read-only unit of work (on SQLite it takes no write lock) and its audit line after; it answers JSON."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import Response, current_app, g, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,14 +19,17 @@ from app.api.spec import Endpoint, Registry
 from app.runtime import runtime
 from app.web.paths import API_URL_PREFIX
 from app.web.rate_limits import RateLimiter, parse_rate
+from casecore.base import utcnow
 from casecore.errors import CaseCoreError, Conflict, NotAllowed, NotFound
 from casecore.partners.models import ApiCall
 from casecore.partners.scopes import PERSONAL_DATA
-from casecore.partners.tokens import TokenHolder, token_holder
+from casecore.partners.tokens import TokenHolder, note_use, token_holder
 
 log = logging.getLogger(__name__)
 
 LIMITER = "relais.api_limiter"
+# What a database that cannot be reached raises: a 503 to try again. Any other database error is a fault (500).
+UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError)
 PER_TOKEN = "api-token"
 AUTH_FAILURES = "api-auth-failures"
 
@@ -75,9 +79,13 @@ def authenticate() -> None:
     holder = None
     if scheme.lower() == "bearer" and presented.strip():
         try:
-            with runtime().unit_of_work() as session:
+            with runtime().unit_of_work(read_only=True) as session:
                 holder = token_holder(session, presented.strip())
-        except SQLAlchemyError as exc:
+            now = utcnow()
+            if holder is not None and holder.use_to_note(now):
+                with runtime().unit_of_work() as session:
+                    note_use(session, holder, now)
+        except UNREACHABLE as exc:
             log.error("API token not checked: %s", exc.__class__.__name__)
             raise ApiProblem("unavailable", "the database cannot be reached", headers={"Retry-After": "30"}) from None
     if holder is None:
@@ -104,11 +112,17 @@ def serve(registry: Registry, endpoint: Endpoint) -> Callable[..., Response]:
             headers = read_headers(endpoint, request.headers)
             body = read_body(endpoint, registry, request.mimetype, request.get_data(cache=False)) \
                 if endpoint.body is not None else None
-            with runtime().unit_of_work() as session:
+            reading = endpoint.method == "GET"
+            with runtime().unit_of_work(read_only=reading) as session:
                 call = Call(holder, session, query, headers, body)
                 status, payload, extra = _answer(endpoint.view(call, **path_values))
-                session.add(ApiCall(token_id=holder.id, method=request.method, endpoint=template, status=status,
-                                    object_ids=call.object_ids))
+                audit = ApiCall(token_id=holder.id, method=request.method, endpoint=template, status=status,
+                                object_ids=call.object_ids)
+                if not reading:
+                    session.add(audit)
+            if reading:
+                with runtime().unit_of_work() as session:
+                    session.add(audit)
             for action in call.then:
                 action()
         except CaseCoreError as refused:
@@ -120,7 +134,7 @@ def serve(registry: Registry, endpoint: Endpoint) -> Callable[..., Response]:
             problem = refusal if isinstance(refusal, ApiProblem) else ApiProblem("too-large")
             _audit_refusal(holder, template, problem.status)
             return problem.response()
-        except SQLAlchemyError as exc:
+        except UNREACHABLE as exc:
             log.error("API call %s %s failed: %s", request.method, template, exc.__class__.__name__)
             return ApiProblem("unavailable", "the database cannot be reached now",
                               headers={"Retry-After": "30"}).response()

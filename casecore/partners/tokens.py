@@ -39,9 +39,14 @@ class TokenHolder:
     name: str
     organisation_id: uuid.UUID
     scopes: frozenset[str]
+    last_used_at: datetime | None = None
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes
+
+    def use_to_note(self, now: datetime) -> bool:
+        """Whether this call should write when the token was last used (at most once a minute)."""
+        return self.last_used_at is None or (now - self.last_used_at).total_seconds() >= LAST_USED_EVERY_SECONDS
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,8 @@ def list_tokens(session: Session) -> list[TokenRow]:
                      token.revoked_at) for token, slug in rows]
 
 
-def token_holder(session: Session, presented: str, now: datetime | None = None) -> TokenHolder | None:
-    """The holder of a presented token, or None when it is malformed, unknown, wrong or revoked."""
+def token_holder(session: Session, presented: str) -> TokenHolder | None:
+    """The holder of a presented token, or None when it is malformed, unknown, wrong or revoked (reads only)."""
     match = _TOKEN.match(presented or "")
     if match is None:
         return None
@@ -112,10 +117,13 @@ def token_holder(session: Session, presented: str, now: datetime | None = None) 
         return None
     if not hmac.compare_digest(token.secret_hash, _digest(secret)):
         return None
-    now = now or utcnow()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY_SECONDS:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return TokenHolder(token.id, token.name, token.organisation_id, frozenset(token.scopes.split()))
+    return TokenHolder(token.id, token.name, token.organisation_id, frozenset(token.scopes.split()),
+                       token.last_used_at)
+
+
+def note_use(session: Session, holder: TokenHolder, now: datetime) -> None:
+    """Write that the token was used now."""
+    session.execute(update(ApiToken).where(ApiToken.id == holder.id).values(last_used_at=now))
 
 
 def _digest(secret: str) -> str:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from casecore.partners.models import ApiCall
+from casecore.partners.models import ApiCall, ApiToken
 from casecore.reports.models import Report
 from tests.web.api.conftest import bearer
 
@@ -100,3 +101,23 @@ def test_the_openapi_document_and_its_page(client):
     assert {"/reports", "/reports/{reference}"} <= set(spec["paths"])
     assert client.get("/api/v1/docs").status_code == 200
     assert client.get("/api/v1/nothing-here").content_type == "application/problem+json"
+
+
+def test_a_tokens_last_use_is_written_at_most_once_a_minute(client, token, uow):
+    hotline = token("hotline")
+
+    def last_used():
+        with uow() as session:
+            return session.scalar(select(ApiToken.last_used_at).where(ApiToken.name == "hotline"))
+
+    assert last_used() is None
+    assert client.get("/api/v1/reports", headers=bearer(hotline)).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/reports", headers=bearer(hotline)).status_code == 200
+    assert last_used() == first
+    with uow() as session:
+        session.execute(update(ApiToken).where(ApiToken.name == "hotline")
+                        .values(last_used_at=first - timedelta(seconds=61)))
+    assert client.get("/api/v1/reports", headers=bearer(hotline)).status_code == 200
+    assert last_used() > first
