@@ -10,6 +10,7 @@ from werkzeug.routing import RequestRedirect
 
 from app.api import cases, indicators, reports  # noqa: F401  (each declares its endpoints on the registry)
 from app.api.calls import LIMITER, authenticate, json_response, limiter_for, serve
+from app.api.event_docs import events_doc
 from app.api.problems import ApiProblem
 from app.api.registry import API
 from app.api.spec import problem_types
@@ -29,7 +30,7 @@ def openapi():
 def docs():
     """The same document for a person to read."""
     return render_template("api/docs.html", spec=API.openapi(request.host_url.rstrip("/") + API_URL_PREFIX),
-                           problems=problem_types())
+                           problems=problem_types(), events=events_doc())
 
 
 def _allowed_methods() -> str:
