@@ -78,7 +78,7 @@ def test_a_dry_run_counts_and_changes_nothing(records):
     rt, ids = records
     before = _state(rt, ids)
     done = purge(rt.unit_of_work, POLICY, rt.media_store, dry_run=True)
-    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
+    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1, "event_deliveries": 0,
                              "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "closed_cases": 1}
     assert _state(rt, ids) == before
 
@@ -87,7 +87,7 @@ def test_what_is_past_its_time_goes_and_the_rest_stays(records):
     rt, ids = records
     before_case = _state(rt, ids)["case_report"]
     done = purge(rt.unit_of_work, POLICY, rt.media_store)
-    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
+    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1, "event_deliveries": 0,
                              "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "closed_cases": 1}
     state = _state(rt, ids)
     assert state["in"] == ["", "Message 1", "Message 2"], "a message still waiting keeps its body"
