@@ -153,7 +153,7 @@ class Settings:
     LOGIN_MAX_FAILURES: int = 5
     # Retention (domain notes; confirm with the programme's data-sharing protocol): message bodies and USSD session
     # records once handled (and partners' settled event deliveries, by the message days), turned-down reports'
-    # personal data, audit events.
+    # personal data, audit events (the staff's and the API's).
     RETENTION_MESSAGE_DAYS: int = 90
     RETENTION_USSD_SESSION_DAYS: int = 90
     RETENTION_REJECTED_REPORT_DAYS: int = 365

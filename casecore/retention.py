@@ -1,7 +1,7 @@
 """Keeping only what the purpose needs (domain notes, "Retention"): message bodies, USSD session records and partners'
 settled event deliveries after a few months, the personal data of reports turned down after a year, closed cases
 anonymised after some years (casecore.cases.anonymise; never one under a legal hold, open or in a transfer), audit
-events after some years.
+events and the API's audit lines (api_call) after some years.
 
 Rows stay where figures count them (a message sent, a report turned down, its concern and place); what identifies or
 tells about someone goes. Every default is a setting (RETENTION_*), to confirm with each programme's data-sharing
@@ -27,7 +27,7 @@ from casecore.handoff.models import Handoff
 from casecore.messaging.inbox import LIMITED, PROCESSED
 from casecore.messaging.media_store import MediaStore
 from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
-from casecore.partners.models import EventDelivery
+from casecore.partners.models import ApiCall, EventDelivery
 from casecore.reports.models import Report
 from casecore.sealing import as_stored, stored_as_is
 
@@ -87,6 +87,7 @@ class Purged:
     turned_down_reports: int = 0
     report_files: int = 0
     audit_events: int = 0
+    api_calls: int = 0
     closed_cases: int = 0
     dry_run: bool = field(default=False)
 
@@ -130,9 +131,12 @@ def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: R
         lambda ids: update(Report).where(Report.id.in_(ids)).values(ANONYMOUS_REPORT)))
     done.closed_cases = _anonymise_closed_cases(
         unit_of_work, dry_run, now - timedelta(days=365 * policy.closed_case_years), media_store, now)
+    audit_before = now - timedelta(days=365 * policy.audit_years)
     done.audit_events = _in_batches(unit_of_work, dry_run, select(AuditEvent.id).where(
-        AuditEvent.at < now - timedelta(days=365 * policy.audit_years)), _statement(
-        lambda ids: delete(AuditEvent).where(AuditEvent.id.in_(ids))))
+        AuditEvent.at < audit_before), _statement(lambda ids: delete(AuditEvent).where(AuditEvent.id.in_(ids))))
+    # The API's own audit trail (which token read or wrote what), kept as long as the staff's.
+    done.api_calls = _in_batches(unit_of_work, dry_run, select(ApiCall.id).where(ApiCall.at < audit_before),
+                                 _statement(lambda ids: delete(ApiCall).where(ApiCall.id.in_(ids))))
     log.info("retention %s: %s", "dry run" if dry_run else "purge", done.counts())
     return done
 
