@@ -38,7 +38,7 @@ class Cursor:
             if moment.tzinfo is None:
                 raise ValueError("no zone")
             return cls(moment.astimezone(timezone.utc), uuid.UUID(row_id))
-        except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, TypeError, OverflowError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput("not a cursor given by this API") from exc
 
 
