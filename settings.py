@@ -152,7 +152,8 @@ class Settings:
     # Failed logins in a row after which a staff account is locked, and for how many minutes.
     LOGIN_MAX_FAILURES: int = 5
     # Retention (domain notes; confirm with the programme's data-sharing protocol): message bodies and USSD session
-    # records once handled, turned-down reports' personal data, audit events.
+    # records once handled (and partners' settled event deliveries, by the message days), turned-down reports'
+    # personal data, audit events (the staff's and the API's).
     RETENTION_MESSAGE_DAYS: int = 90
     RETENTION_USSD_SESSION_DAYS: int = 90
     RETENTION_REJECTED_REPORT_DAYS: int = 365

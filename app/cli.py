@@ -125,8 +125,8 @@ def locations_import(path: Path) -> None:
 @retention_cli.command("purge")
 @click.option("--dry-run", is_flag=True, help="Count what would be removed; remove nothing.")
 def retention_purge(dry_run: bool) -> None:
-    """Remove message bodies, USSD session records, turned-down reports' personal data and audit events past their
-    time (the scheduler runs this daily); say what was removed."""
+    """Remove message bodies, USSD session records, partners' settled event deliveries, turned-down reports' personal
+    data and audit events past their time (the scheduler runs this daily); say what was removed."""
     rt = runtime()
     done = purge(rt.unit_of_work, RetentionPolicy.from_settings(rt.settings), rt.media_store, dry_run=dry_run)
     click.echo(("Would remove" if dry_run else "Removed") + ":")

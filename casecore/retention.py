@@ -1,6 +1,7 @@
-"""Keeping only what the purpose needs (domain notes, "Retention"): message bodies and USSD session records after a few
-months once handled, the personal data of reports turned down after a year, closed cases anonymised after some years
-(casecore.cases.anonymise; never one under a legal hold, open or in a transfer), audit events after some years.
+"""Keeping only what the purpose needs (domain notes, "Retention"): message bodies, USSD session records and partners'
+settled event deliveries after a few months, the personal data of reports turned down after a year, closed cases
+anonymised after some years (casecore.cases.anonymise; never one under a legal hold, open or in a transfer), audit
+events and the API's audit lines (api_call) after some years.
 
 Rows stay where figures count them (a message sent, a report turned down, its concern and place); what identifies or
 tells about someone goes. Every default is a setting (RETENTION_*), to confirm with each programme's data-sharing
@@ -26,6 +27,7 @@ from casecore.handoff.models import Handoff
 from casecore.messaging.inbox import LIMITED, PROCESSED
 from casecore.messaging.media_store import MediaStore
 from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
+from casecore.partners.models import ApiCall, EventDelivery
 from casecore.reports.models import Report
 from casecore.sealing import as_stored, stored_as_is
 
@@ -36,6 +38,10 @@ CASE_BATCH = 50  # a case touches some twenty tables
 # Outbox rows past any use of their body by then: sent or not, held or of unknown outcome for months (a row
 # still queued or being sent keeps it).
 SETTLED_OUTBOUND = ("sent", "failed", "rerouted", "held", "unknown")
+# Partners' event deliveries settled for good. Their data went when they settled; the row still says which partner
+# heard of which report, case or complaint, and goes after as long as an outbox row keeps its body (message_days).
+# A pending delivery, or one being sent, is never removed: it is still on its way.
+SETTLED_DELIVERIES = ("delivered", "failed")
 # Inbound messages handled, or never to be (over their number's limit).
 HANDLED_INBOUND = (PROCESSED, LIMITED)
 # Reports turned down or sent elsewhere at triage: not a case of the organisation, nothing to follow.
@@ -77,9 +83,11 @@ class Purged:
     inbound_bodies: int = 0
     outbound_bodies: int = 0
     ussd_sessions: int = 0
+    event_deliveries: int = 0
     turned_down_reports: int = 0
     report_files: int = 0
     audit_events: int = 0
+    api_calls: int = 0
     closed_cases: int = 0
     dry_run: bool = field(default=False)
 
@@ -110,6 +118,10 @@ def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: R
     done.ussd_sessions = _in_batches(unit_of_work, dry_run, select(UssdSessionEnd.id).where(
         UssdSessionEnd.received_at < now - timedelta(days=policy.ussd_session_days)), _statement(
         lambda ids: delete(UssdSessionEnd).where(UssdSessionEnd.id.in_(ids))))
+    done.event_deliveries = _in_batches(unit_of_work, dry_run, select(EventDelivery.id).where(
+        EventDelivery.status.in_(SETTLED_DELIVERIES), EventDelivery.occurred_at < messages_before), _statement(
+        lambda ids: delete(EventDelivery).where(EventDelivery.id.in_(ids),
+                                                EventDelivery.status.in_(SETTLED_DELIVERIES))))
     reports_before = now - timedelta(days=policy.rejected_report_days)
     turned_down = select(Report.id).where(
         Report.status.in_(TURNED_DOWN), func.coalesce(Report.decided_at, Report.received_at) < reports_before,
@@ -119,9 +131,12 @@ def purge(unit_of_work: Callable[[], AbstractContextManager[Session]], policy: R
         lambda ids: update(Report).where(Report.id.in_(ids)).values(ANONYMOUS_REPORT)))
     done.closed_cases = _anonymise_closed_cases(
         unit_of_work, dry_run, now - timedelta(days=365 * policy.closed_case_years), media_store, now)
+    audit_before = now - timedelta(days=365 * policy.audit_years)
     done.audit_events = _in_batches(unit_of_work, dry_run, select(AuditEvent.id).where(
-        AuditEvent.at < now - timedelta(days=365 * policy.audit_years)), _statement(
-        lambda ids: delete(AuditEvent).where(AuditEvent.id.in_(ids))))
+        AuditEvent.at < audit_before), _statement(lambda ids: delete(AuditEvent).where(AuditEvent.id.in_(ids))))
+    # The API's own audit trail (which token read or wrote what), kept as long as the staff's.
+    done.api_calls = _in_batches(unit_of_work, dry_run, select(ApiCall.id).where(ApiCall.at < audit_before),
+                                 _statement(lambda ids: delete(ApiCall).where(ApiCall.id.in_(ids))))
     log.info("retention %s: %s", "dry run" if dry_run else "purge", done.counts())
     return done
 

@@ -1,19 +1,19 @@
 """/cases: a partner system (an integration platform, a national dashboard) reads its organisation's cases."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from app.api.calls import Call
-from app.api.inputs import parse_date_time
+from app.api.listing import list_filters, list_params, next_link, page_schema
 from app.api.problems import ApiProblem
 from app.api.registry import API
-from app.api.reports import NULLABLE_TEXT, next_link
-from app.api.spec import Param
+from app.api.spec import NULLABLE_TEXT
 from casecore import taxonomy
-from casecore.errors import InvalidInput, NotFound
-from casecore.partners.cases import NAME_FIELDS, CaseFilters, PartnerCase, case_by_reference, list_cases
-from casecore.partners.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursor
+from casecore.errors import NotFound
+from casecore.partners.cases import NAME_FIELDS, PartnerCase, case_by_reference, list_cases
+from casecore.partners.paging import Cursor
+from casecore.partners.resources import api_time
 from casecore.partners.scopes import CASES_READ
 
 PERSONAL = "Personal data: only with the personal_data scope (left out otherwise)."
@@ -123,45 +123,23 @@ CASE = API.schema("Case", {
                     "description": f"The case's timeline, oldest first. {PERSONAL}"},
     },
 })
-CASE_PAGE = API.schema("CasePage", {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["items", "next"],
-    "properties": {
-        "items": {"type": "array", "items": CASE},
-        "next": {**NULLABLE_TEXT, "description": "The next page's URL (the same filters), or null on the last."},
-    },
-})
-LIST_PARAMS = (
-    Param("status", {"type": "string", "enum": list(taxonomy.CASE_STATUSES)}, "Only cases in this status."),
-    Param("since", {"type": "string", "format": "date-time"}, "Opened at or after this time (RFC 3339, zoned)."),
-    Param("until", {"type": "string", "format": "date-time"}, "Opened before this time (RFC 3339, zoned)."),
-    Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-          f"At most this many (1 to {MAX_LIMIT})."),
-    Param("cursor", {"type": "string", "minLength": 1, "maxLength": 200}, "From a page's next link."),
-)
+CASE_PAGE = page_schema("CasePage", CASE)
 NEED_TO_KNOW = ("The token's organisation's cases only: a case transferred to another organisation is theirs once "
                 "they accept it. Numbers, names, free text and the timeline only with the personal_data scope.")
 
 
 @API.endpoint(
     "GET", "/cases", operation_id="listCases", summary="The organisation's cases, first opened first",
-    scope=CASES_READ, query=LIST_PARAMS, description=NEED_TO_KNOW,
+    scope=CASES_READ, query=list_params("cases", taxonomy.CASE_STATUSES, "Opened"), description=NEED_TO_KNOW,
     responses={200: ("A page of cases", CASE_PAGE)}, problems=("invalid-request",),
 )
 def cases(call: Call):
-    query = call.query
-    try:
-        after = Cursor.decode(query["cursor"]) if "cursor" in query else None
-    except InvalidInput as exc:
-        raise ApiProblem("invalid-request", str(exc), [{"name": "cursor", "reason": str(exc)}]) from None
-    limit = query.get("limit", DEFAULT_LIMIT)
-    page, more = list_cases(call.session, call.holder, CaseFilters(
-        status=query.get("status"), since=_moment(query.get("since")), until=_moment(query.get("until")),
-        after=after), limit, personal=call.personal_data)
+    filters, limit = list_filters(call)
+    page, more = list_cases(call.session, call.holder, filters, limit, personal=call.personal_data)
     call.object_ids.extend(str(found.case.id) for found in page)
-    following = next_link(Cursor(page[-1].case.opened_at, page[-1].case.id)) if more else None
-    return {"items": [case_resource(found) for found in page], "next": following}
+    last = page[-1].case if page else None
+    return {"items": [case_resource(found) for found in page],
+            "next": next_link(Cursor(last.opened_at, last.id)) if more else None}
 
 
 @API.endpoint(
@@ -183,12 +161,12 @@ def case_resource(found: PartnerCase) -> dict[str, Any]:
     case = found.case
     resource = {
         "reference": case.reference, "status": case.status, "current_step": case.current_step,
-        "risk_level": case.risk_level, "opened_at": _time(case.opened_at), "assigned_at": _time(case.assigned_at),
-        "closed_at": _time(case.closed_at), "closure_reason": case.closure_reason,
-        "reopened_at": _time(case.reopened_at), "assigned_to": found.assigned_to,
+        "risk_level": case.risk_level, "opened_at": api_time(case.opened_at), "assigned_at": api_time(case.assigned_at),
+        "closed_at": api_time(case.closed_at), "closure_reason": case.closure_reason,
+        "reopened_at": api_time(case.reopened_at), "assigned_to": found.assigned_to,
         "report_reference": found.report_reference,
-        "deadlines": [{"kind": d.kind, "due_at": _time(d.due_at), "met": d.met_at is not None,
-                       "met_at": _time(d.met_at)} for d in found.deadlines],
+        "deadlines": [{"kind": d.kind, "due_at": api_time(d.due_at), "met": d.met_at is not None,
+                       "met_at": api_time(d.met_at)} for d in found.deadlines],
         "referrals": [_referral(r, personal=found.personal is not None) for r in found.referrals],
     }
     personal = found.personal
@@ -200,7 +178,7 @@ def case_resource(found: PartnerCase) -> dict[str, Any]:
                         "lives_with_child": r.lives_with_child} for r in personal.relatives],
             family_numbers=personal.family_numbers,
             reopen_reason=personal.reopen_reason,
-            history=[{"at": _time(h.at), "kind": h.kind, "channel": h.channel, "body": h.body, "author": h.author}
+            history=[{"at": api_time(h.at), "kind": h.kind, "channel": h.channel, "body": h.body, "author": h.author}
                      for h in personal.history],
         )
     return resource
@@ -209,18 +187,10 @@ def case_resource(found: PartnerCase) -> dict[str, Any]:
 def _referral(referral, personal: bool) -> dict[str, Any]:
     described = {"service_name": referral.provider_name, "service_type": referral.service_type,
                  "status": referral.status, "declined_because": referral.declined_because,
-                 "created_at": _time(referral.created_at), "updated_at": _time(referral.updated_at)}
+                 "created_at": api_time(referral.created_at), "updated_at": api_time(referral.updated_at)}
     if personal:
         described.update(notes=referral.notes, counter_referral_notes=referral.counter_referral_notes)
     return described
-
-
-def _moment(text: str | None) -> datetime | None:
-    return None if text is None else parse_date_time(text)
-
-
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def _day(day: date | None) -> str | None:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -13,14 +14,27 @@ from app.api.spec import Endpoint, Param, Registry
 _FORMATS = FormatChecker(formats=("date",))
 
 
+# RFC 3339's date-time (section 5.6) and nothing else, in ASCII digits: the full date, T, the time with its seconds
+# (a fraction allowed), then Z or an offset (+hh:mm). datetime.fromisoformat alone takes much more: week dates, the
+# basic format (20260301T000000), a time without seconds, a NUL or another control character before the offset.
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
+ZONED_EXAMPLE = "2026-03-01T00:00:00Z"
+
+
 def parse_date_time(text: str) -> datetime:
-    """An RFC 3339 date-time with its zone (Z or an offset), as partners send times; ValueError otherwise."""
-    if "T" not in text.upper() or not text.isascii():
-        raise ValueError("not a date-time")
-    parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("a date-time needs its zone (Z or an offset)")
-    return parsed
+    """An RFC 3339 date-time with its zone (Z or an offset), as partners send times, in UTC; ValueError saying what
+    is wrong otherwise."""
+    if not _RFC3339.fullmatch(text):
+        if _RFC3339.fullmatch(text + "Z"):
+            raise ValueError("a date-time needs its zone (Z or an offset)")
+        raise ValueError(f"not an RFC 3339 date-time with its zone, such as {ZONED_EXAMPLE}")
+    parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))  # a month 13 or an hour 24: ValueError
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is in the year 0 in UTC: no database time holds it.
+        raise ValueError("out of the years 1 to 9999 once in UTC") from None
 
 
 @_FORMATS.checks("date-time", raises=ValueError)
@@ -80,7 +94,7 @@ def read_body(endpoint: Endpoint, registry: Registry, mimetype: str, data: bytes
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiProblem("invalid-request", f"the body is not JSON: {exc}") from None
     validator = Draft202012Validator(registry.resolve(endpoint.body), format_checker=_FORMATS)
-    problems = [{"name": _pointer(error.absolute_path) or _missing(error), "reason": error.message}
+    problems = [{"name": _pointer(error.absolute_path) or _missing(error), "reason": _reason(error)}
                 for error in sorted(validator.iter_errors(body), key=lambda error: list(error.absolute_path))]
     if problems:
         raise ApiProblem("invalid-request", "the body does not match the schema", problems)
@@ -106,7 +120,12 @@ def _typed(param: Param, raw: str) -> tuple[Any, str | None]:
 
 def _first_error(schema: dict[str, Any], value: Any) -> str | None:
     error = next(iter(Draft202012Validator(schema, format_checker=_FORMATS).iter_errors(value)), None)
-    return None if error is None else error.message
+    return None if error is None else _reason(error)
+
+
+def _reason(error) -> str:
+    """jsonschema's message, and for a format what its own check said was wrong (no zone, out of range)."""
+    return f"{error.message}: {error.cause}" if error.cause is not None else error.message
 
 
 def _pointer(path) -> str:

@@ -1,25 +1,20 @@
 """/reports: a partner system posts a report (triaged like any other) and reads its organisation's reports."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
-
-from flask import request
 
 from app.api.calls import Call
-from app.api.inputs import parse_date_time
+from app.api.listing import list_filters, list_params, next_link, page_schema
 from app.api.problems import ApiProblem
 from app.api.registry import API
-from app.api.spec import Param
+from app.api.spec import NULLABLE_TEXT, Param
 from app.runtime import runtime, timelines
 from app.web.paths import API_URL_PREFIX
 from casecore import taxonomy
 from casecore.errors import Conflict, InvalidInput, NotFound
-from casecore.partners.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursor
+from casecore.partners.paging import Cursor
 from casecore.partners.reports import (
     PartnerReport,
-    ReportFilters,
     list_reports,
     report_by_reference,
     request_digest,
@@ -31,7 +26,6 @@ from casecore.reports.intake import DESCRIPTION_LENGTH
 from casecore.reports.models import Report
 from workers.queueing import enqueue_new_report_alert
 
-NULLABLE_TEXT = {"type": ["string", "null"]}
 REFERENCE = {"type": "string", "minLength": 1, "maxLength": 16, "description": "The reference given to the "
              "reporter (as printed, dashes and case as they come)."}
 
@@ -120,21 +114,7 @@ REPORT = API.schema("Report", {
         "description": {**NULLABLE_TEXT, "description": "Only with the personal_data scope."},
     },
 })
-REPORT_PAGE = API.schema("ReportPage", {
-    "type": "object",
-    "required": ["items", "next"],
-    "properties": {
-        "items": {"type": "array", "items": REPORT},
-        "next": {**NULLABLE_TEXT, "description": "The next page's URL (the same filters), or null on the last."},
-    },
-})
-LIST_PARAMS = (
-    Param("since", {"type": "string", "format": "date-time"}, "Received at or after this time (RFC 3339, zoned)."),
-    Param("until", {"type": "string", "format": "date-time"}, "Received before this time."),
-    Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-          f"At most this many (1 to {MAX_LIMIT})."),
-    Param("cursor", {"type": "string", "minLength": 1, "maxLength": 200}, "From a page's next link."),
-)
+REPORT_PAGE = page_schema("ReportPage", REPORT)
 
 
 @API.endpoint(
@@ -195,37 +175,14 @@ def get_report(call: Call, reference: str):
 
 @API.endpoint(
     "GET", "/reports", operation_id="listReports", summary="The organisation's reports, oldest first",
-    scope=REPORTS_READ, query=(Param("status", _enum(taxonomy.REPORT_STATUSES), "Only reports in this status."),
-                               *LIST_PARAMS),
+    scope=REPORTS_READ, query=list_params("reports", taxonomy.REPORT_STATUSES, "Received"),
     responses={200: ("A page of reports", REPORT_PAGE)}, problems=("invalid-request",),
 )
 def reports(call: Call):
-    query = call.query
-    try:
-        after = Cursor.decode(query["cursor"]) if "cursor" in query else None
-    except InvalidInput as exc:
-        raise ApiProblem("invalid-request", str(exc), [{"name": "cursor", "reason": str(exc)}]) from None
-    limit = query.get("limit", DEFAULT_LIMIT)
-    rows = list_reports(call.session, call.holder, ReportFilters(
-        status=query.get("status"), since=_moment(query.get("since")), until=_moment(query.get("until")),
-        after=after), limit)
-    page = rows[:limit]
+    filters, limit = list_filters(call)
+    page, more = list_reports(call.session, call.holder, filters, limit)
     call.object_ids.extend(str(report.id) for report, _place, _case in page)
-    items = [report_resource(report, place, case_reference, call.personal_data) for report, place, case_reference
-             in page]
-    following = None
-    if len(rows) > limit:
-        last = page[-1][0]
-        following = next_link(Cursor(last.received_at, last.id))
-    return {"items": items, "next": following}
-
-
-def next_link(cursor: Cursor) -> str:
-    """This request's URL with the cursor of the page after it."""
-    args = {name: value for name, value in request.args.items() if name != "cursor"}
-    args["cursor"] = cursor.encode()
-    return f"{request.base_url}?{urlencode(args)}"
-
-
-def _moment(text: str | None) -> datetime | None:
-    return None if text is None else parse_date_time(text)
+    last = page[-1][0] if page else None
+    return {"items": [report_resource(report, place, case_reference, call.personal_data)
+                      for report, place, case_reference in page],
+            "next": next_link(Cursor(last.received_at, last.id)) if more else None}

@@ -13,6 +13,8 @@ from app.api.problems import PROBLEM_SCHEMA, STATUSES, TITLES, problem_type
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
 _PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
+# A schema piece the endpoint modules share: text that may be null.
+NULLABLE_TEXT = {"type": ["string", "null"]}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore.cases.models import Case, CaseContact, CaseEvent, Referral
@@ -21,7 +21,7 @@ from casecore.cases.record_models import CaseCaregiver, ChildRegistration
 from casecore.deadlines.models import CaseDeadline
 from casecore.directory.models import Service
 from casecore.errors import NotFound
-from casecore.partners.paging import Cursor
+from casecore.partners.paging import ListFilters, page_query
 from casecore.partners.tokens import TokenHolder
 from casecore.people.models import User
 from casecore.phones import mask_phone
@@ -31,14 +31,6 @@ from casecore.reports.models import Report
 # Case.reference's column length.
 REFERENCE_LENGTH = 16
 NAME_FIELDS = ("name_first", "name_middle", "name_last", "name_nickname", "name_other")
-
-
-@dataclass(frozen=True)
-class CaseFilters:
-    status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    after: Cursor | None = None
 
 
 @dataclass(frozen=True)
@@ -122,20 +114,11 @@ def case_by_reference(session: Session, holder: TokenHolder, reference: str, *, 
     return _described(session, [tuple(row)], personal)[0]
 
 
-def list_cases(session: Session, holder: TokenHolder, filters: CaseFilters, limit: int, *,
+def list_cases(session: Session, holder: TokenHolder, filters: ListFilters, limit: int, *,
                personal: bool) -> tuple[list[PartnerCase], bool]:
     """The organisation's cases, first opened first, at most limit, and whether more follow."""
-    query = _cases(holder)
-    if filters.status:
-        query = query.where(Case.status == filters.status)
-    if filters.since:
-        query = query.where(Case.opened_at >= filters.since)
-    if filters.until:
-        query = query.where(Case.opened_at < filters.until)
-    if filters.after:
-        query = query.where(or_(Case.opened_at > filters.after.at,
-                                and_(Case.opened_at == filters.after.at, Case.id > filters.after.id)))
-    rows = [tuple(row) for row in session.execute(query.order_by(Case.opened_at, Case.id).limit(limit + 1))]
+    query = page_query(_cases(holder), filters, status=Case.status, at=Case.opened_at, row_id=Case.id, limit=limit)
+    rows = [tuple(row) for row in session.execute(query)]
     return _described(session, rows[:limit], personal), len(rows) > limit
 
 

@@ -1,4 +1,5 @@
-"""Cursor paging for partners: in a stable order (a time, then the id), each page says where the next begins."""
+"""Cursor paging for partners: in a stable order (a time, then the id), each page says where the next begins; and
+the filters every list shares (a status, a time window)."""
 from __future__ import annotations
 
 import base64
@@ -6,6 +7,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Select, and_, or_
 
 from casecore.errors import InvalidInput
 
@@ -34,6 +38,29 @@ class Cursor:
             if moment.tzinfo is None:
                 raise ValueError("no zone")
             return cls(moment.astimezone(timezone.utc), uuid.UUID(row_id))
-        except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, TypeError, OverflowError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput("not a cursor given by this API") from exc
 
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What a partner's list asks for: a status, a time window (since included, until not), where the page starts."""
+
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: Cursor | None = None
+
+
+def page_query(query: Select, filters: ListFilters, *, status: Any, at: Any, row_id: Any, limit: int) -> Select:
+    """The query narrowed to the filters (status, at and row_id are its columns), in (at, id) order from the
+    cursor on, with one row beyond limit: its presence tells that a next page follows."""
+    if filters.status:
+        query = query.where(status == filters.status)
+    if filters.since:
+        query = query.where(at >= filters.since)
+    if filters.until:
+        query = query.where(at < filters.until)
+    if filters.after:
+        query = query.where(or_(at > filters.after.at, and_(at == filters.after.at, row_id > filters.after.id)))
+    return query.order_by(at, row_id).limit(limit + 1)

@@ -4,17 +4,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casecore.cases.models import Case
 from casecore.deadlines.timelines import Timelines
 from casecore.errors import Conflict, InvalidInput, InvalidPhoneNumber, NotFound
 from casecore.free_text import INVISIBLE
-from casecore.partners.paging import Cursor
+from casecore.partners.paging import ListFilters, page_query
 from casecore.partners.tokens import TokenHolder
 from casecore.people.models import Location
 from casecore.phones import normalise_phone
@@ -89,14 +88,6 @@ def take_report(session: Session, holder: TokenHolder, report: PartnerReport, *,
     return submitted
 
 
-@dataclass(frozen=True)
-class ReportFilters:
-    status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    after: Cursor | None = None
-
-
 def report_by_reference(session: Session, holder: TokenHolder, reference: str) -> tuple[Report, str | None, str | None]:
     """The organisation's report with this reference, its place code and its case's reference; NotFound else."""
     # As people write it (case, spaces, dashes); what cannot be a reference is looked up nowhere (a NUL would not
@@ -109,20 +100,13 @@ def report_by_reference(session: Session, holder: TokenHolder, reference: str) -
     return row[0], row[1], row[2]
 
 
-def list_reports(session: Session, holder: TokenHolder, filters: ReportFilters,
-                 limit: int) -> list[tuple[Report, str | None, str | None]]:
-    """The organisation's reports, oldest received first, at most limit (one more tells there is a next page)."""
-    query = _reports(holder)
-    if filters.status:
-        query = query.where(Report.status == filters.status)
-    if filters.since:
-        query = query.where(Report.received_at >= filters.since)
-    if filters.until:
-        query = query.where(Report.received_at < filters.until)
-    if filters.after:
-        query = query.where(or_(Report.received_at > filters.after.at,
-                                and_(Report.received_at == filters.after.at, Report.id > filters.after.id)))
-    return [tuple(row) for row in session.execute(query.order_by(Report.received_at, Report.id).limit(limit + 1))]
+def list_reports(session: Session, holder: TokenHolder, filters: ListFilters,
+                 limit: int) -> tuple[list[tuple[Report, str | None, str | None]], bool]:
+    """The organisation's reports, oldest received first, at most limit, and whether more follow."""
+    query = page_query(_reports(holder), filters, status=Report.status, at=Report.received_at, row_id=Report.id,
+                       limit=limit)
+    rows = [tuple(row) for row in session.execute(query)]
+    return rows[:limit], len(rows) > limit
 
 
 def _reports(holder: TokenHolder):

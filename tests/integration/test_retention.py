@@ -1,6 +1,6 @@
 """Retention on both databases: message bodies, USSD session records, turned-down reports' personal data and files,
-closed cases (anonymised) and audit events go when past their time; what is recent, still waiting, held or being
-transferred is kept; a dry run only counts; the scheduler runs it once a day."""
+closed cases (anonymised), audit events and the API's audit lines go when past their time; what is recent, still
+waiting, held or being transferred is kept; a dry run only counts; the scheduler runs it once a day."""
 from __future__ import annotations
 
 import uuid
@@ -14,6 +14,8 @@ from casecore.base import utcnow
 from casecore.cases.models import Case, CaseEvent
 from casecore.errors import NotFound
 from casecore.messaging.models import InboundMedia, InboundMessage, OutboundMessage, UssdSessionEnd
+from casecore.partners.models import ApiCall, ApiToken
+from casecore.partners.tokens import create_token, parse_scopes
 from casecore.reports.models import Report
 from casecore.retention import RetentionPolicy, purge
 from tests.factories import make_case, make_organisation, make_report, make_user
@@ -53,6 +55,11 @@ def records(any_db_runtime):
         session.get(type(case), case.id).closed_at = now - timedelta(days=4000)
         record_event(session, None, "very.old", "report", refused.id).at = now - timedelta(days=365 * 8)
         record_event(session, None, "recent", "report", refused.id)
+        create_token(session, "dashboard", org.slug, parse_scopes("reports:read"))
+        token_id = session.scalar(select(ApiToken.id).where(ApiToken.name == "dashboard"))
+        for endpoint, age in (("/api/v1/reports", timedelta(days=365 * 8)), ("/api/v1/cases", RECENT)):
+            session.add(ApiCall(token_id=token_id, method="GET", endpoint=endpoint, status=200,
+                                object_ids=[str(refused.id)], at=now - age))
         ids = {"refused": refused.id, "kept": kept.id, "case": case.id, "key": key}
     return rt, ids
 
@@ -68,6 +75,7 @@ def _state(rt, ids):
             "kept": session.scalar(select(Report.description).where(Report.id == ids["kept"])),
             "media": session.execute(select(InboundMedia.status, InboundMedia.reason, InboundMedia.storage_key)).one(),
             "audit": sorted(session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "report"))),
+            "api_calls": sorted(session.scalars(select(ApiCall.endpoint))),
             "case": session.scalar(select(Case.status).where(Case.id == ids["case"])),
             "case_report": session.scalar(select(Report.description).join(Case, Case.report_id == Report.id)
                                           .where(Case.id == ids["case"])),
@@ -78,8 +86,9 @@ def test_a_dry_run_counts_and_changes_nothing(records):
     rt, ids = records
     before = _state(rt, ids)
     done = purge(rt.unit_of_work, POLICY, rt.media_store, dry_run=True)
-    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
-                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "closed_cases": 1}
+    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1, "event_deliveries": 0,
+                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "api_calls": 1,
+                             "closed_cases": 1}
     assert _state(rt, ids) == before
 
 
@@ -87,8 +96,9 @@ def test_what_is_past_its_time_goes_and_the_rest_stays(records):
     rt, ids = records
     before_case = _state(rt, ids)["case_report"]
     done = purge(rt.unit_of_work, POLICY, rt.media_store)
-    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1,
-                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "closed_cases": 1}
+    assert done.counts() == {"inbound_bodies": 1, "outbound_bodies": 1, "ussd_sessions": 1, "event_deliveries": 0,
+                             "turned_down_reports": 1, "report_files": 1, "audit_events": 1, "api_calls": 1,
+                             "closed_cases": 1}
     state = _state(rt, ids)
     assert state["in"] == ["", "Message 1", "Message 2"], "a message still waiting keeps its body"
     assert state["out"] == ["", "Reply 1", "Reply 2"], "a reply not yet sent keeps its body"
@@ -98,6 +108,7 @@ def test_what_is_past_its_time_goes_and_the_rest_stays(records):
     with pytest.raises(NotFound):
         rt.media_store.get(ids["key"])  # the file itself is gone
     assert state["audit"] == ["recent"]
+    assert state["api_calls"] == ["/api/v1/cases"]
     assert (state["case"], state["case_report"]) == ("closed", None)
     assert purge(rt.unit_of_work, POLICY, rt.media_store).counts() == dict.fromkeys(done.counts(), 0)
 

@@ -1,7 +1,9 @@
 """Inputs once answered wrongly (a 5xx, an HTML page, no audit line): each gets a problem, a 4xx with a reason."""
 from __future__ import annotations
 
+import base64
 import json
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -46,3 +48,52 @@ def test_a_body_over_64_kb_is_a_problem_and_has_its_audit_line(client, token, uo
     assert answer.get_json()["type"] == "/api/v1/docs#problem-too-large"
     with uow() as session:
         assert [(c.endpoint, c.status) for c in session.scalars(select(ApiCall))] == [("/api/v1/reports", 413)]
+
+
+LISTS = ["/api/v1/reports", "/api/v1/cases"]
+# Each once answered 200 as if it were a time, or 503 (an overflow taken for the database's failure).
+NOT_TIMES = [
+    "2026-03-01T00:00:00\u0000Z", "2026-03-01T00:00:00Z\u0000", "\u0000", "2026-03-01T00:00:00\u0001Z",
+    "2026-03-01T00:00:00\u001fZ", "2026-03-01T00:00:00Z\n", "2026-03-01\tT00:00:00Z", "2026-03-01T00:00:00\u202eZ",
+    "2026-03-01T00:00:00", "2026-03-01", "2026-03-01T00:00Z",
+    "99999-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
+    "2026-13-01T00:00:00Z", "2026-03-01T00:00:00+24:00",
+    "2026-W09-7T00:00:00Z", "20260301T000000Z", "2026-03-01T00:00:00+0100", "2026-03-01T00:00:00,5Z",
+    "\uff12\uff10\uff12\uff16-03-01T00:00:00Z",
+]
+
+
+# Each value as since on one list and as until on the other: both parameters and both lists read times alike.
+@pytest.mark.parametrize(("url", "name"), [("/api/v1/reports", "since"), ("/api/v1/cases", "until")])
+@pytest.mark.parametrize("value", NOT_TIMES)
+def test_a_time_that_is_not_rfc_3339_with_its_zone_and_in_range_is_a_problem_naming_it(client, token, url, name,
+                                                                                       value):
+    answer = client.get(url, query_string={name: value}, headers=bearer(token("sync")))
+    assert (answer.status_code, answer.content_type) == (422, "application/problem+json"), answer.get_data()
+    assert [p["name"] for p in answer.get_json()["invalid_params"]] == [name]
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("value", ["2026-03-01T00:00:00", "0001-01-01T00:00:00+01:00"])
+def test_the_reason_says_what_is_wrong_with_the_time(client, token, url, value):
+    answer = client.get(url, query_string={"since": value}, headers=bearer(token("sync")))
+    [problem] = answer.get_json()["invalid_params"]
+    assert ("zone" if value.endswith(":00:00") else "years 1 to 9999") in problem["reason"]
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("value", ["2026-03-01T00:00:00Z", "2026-03-01t00:00:00.123456789z",
+                                   "2026-03-01T02:00:00+02:00", "2026-02-28T19:00:00-05:00", "0001-01-01T00:00:00Z",
+                                   "9999-12-31T23:59:59.999999Z"])
+def test_an_rfc_3339_time_is_taken_on_both_databases(client, token, url, value):
+    for name in ("since", "until"):
+        answer = client.get(url, query_string={name: value}, headers=bearer(token(f"sync-{name}")))
+        assert answer.status_code == 200, answer.get_json()
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_cursor_with_a_time_out_of_range_is_a_problem_naming_it(client, token, url):
+    cursor = base64.urlsafe_b64encode(json.dumps(["0001-01-01T00:00:00+01:00", str(uuid.uuid4())]).encode())
+    answer = client.get(url, query_string={"cursor": cursor.decode().rstrip("=")}, headers=bearer(token("sync")))
+    assert (answer.status_code, answer.content_type) == (422, "application/problem+json"), answer.get_data()
+    assert [p["name"] for p in answer.get_json()["invalid_params"]] == ["cursor"]
