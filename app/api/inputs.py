@@ -20,6 +20,9 @@ _FORMATS = FormatChecker(formats=("date",))
 _RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
                       r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
 ZONED_EXAMPLE = "2026-03-01T00:00:00Z"
+# A whole number as a query gives it: a sign and at most 9 digits (int() alone takes "--5"'s cousins such as " 5_0",
+# and refuses past 4,300 digits with a ValueError of its own).
+_WHOLE = re.compile(r"-?[0-9]{1,9}")
 
 
 def parse_date_time(text: str) -> datetime:
@@ -91,7 +94,14 @@ def read_body(endpoint: Endpoint, registry: Registry, mimetype: str, data: bytes
         raise ApiProblem("unsupported-media-type", f"send the body as application/json, not {mimetype or 'nothing'}")
     try:
         body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # A lone surrogate (\ud800) is JSON but not text any database can store.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiProblem("invalid-request", "the body holds a lone surrogate (\\ud800 to \\udfff): not text") from None
+    except RecursionError:
+        raise ApiProblem("invalid-request", "the body is nested too deep") from None
+    except ValueError as exc:
+        # Not UTF-8, not JSON, or a number of more than 4,300 digits (all ValueErrors).
         raise ApiProblem("invalid-request", f"the body is not JSON: {exc}") from None
     validator = Draft202012Validator(registry.resolve(endpoint.body), format_checker=_FORMATS)
     problems = [{"name": _pointer(error.absolute_path) or _missing(error), "reason": _reason(error)}
@@ -108,8 +118,8 @@ def _typed(param: Param, raw: str) -> tuple[Any, str | None]:
     kind = param.schema.get("type")
     if kind == "integer":
         text = raw.strip()
-        if not (text.lstrip("-").isdigit() and text.isascii()):
-            return None, "must be a whole number"
+        if not _WHOLE.fullmatch(text):
+            return None, "must be a whole number (at most 9 digits)"
         return int(text), None
     if kind == "boolean":
         if raw not in ("true", "false"):

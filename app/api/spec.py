@@ -57,7 +57,8 @@ class Endpoint:
 
 
 # Every authenticated call can meet these.
-COMMON_PROBLEMS = ("unauthenticated", "forbidden", "rate-limited", "unavailable")
+# Every endpoint may answer these; invalid-request too, for a query parameter it does not declare.
+COMMON_PROBLEMS = ("unauthenticated", "forbidden", "invalid-request", "rate-limited", "unavailable")
 
 
 class Registry:

@@ -34,11 +34,13 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             at, row_id = json.loads(raw)
+            if not (isinstance(at, str) and isinstance(row_id, str)):
+                raise TypeError("a cursor holds two strings")
             moment = datetime.fromisoformat(at)
             if moment.tzinfo is None:
                 raise ValueError("no zone")
             return cls(moment.astimezone(timezone.utc), uuid.UUID(row_id))
-        except (ValueError, TypeError, OverflowError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # JSON's and UTF-8's are ValueErrors
             raise InvalidInput("not a cursor given by this API") from exc
 
 

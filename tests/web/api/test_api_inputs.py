@@ -97,3 +97,53 @@ def test_a_cursor_with_a_time_out_of_range_is_a_problem_naming_it(client, token,
     answer = client.get(url, query_string={"cursor": cursor.decode().rstrip("=")}, headers=bearer(token("sync")))
     assert (answer.status_code, answer.content_type) == (422, "application/problem+json"), answer.get_data()
     assert [p["name"] for p in answer.get_json()["invalid_params"]] == ["cursor"]
+
+
+def encoded(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("cursor", [
+    encoded(["2026-01-01T00:00:00+00:00", 5]), encoded(["2026-01-01T00:00:00+00:00", [1]]),
+    encoded([5, str(uuid.UUID(int=1))]), encoded({"at": 1, "id": 2}), encoded("["), "%%%", "W" * 5000,
+    base64.urlsafe_b64encode(b"[" * 20_000).decode(),
+])
+def test_a_cursor_tampered_with_is_a_problem_naming_it(client, token, url, cursor):
+    answer = client.get(url, query_string={"cursor": cursor}, headers=bearer(token("sync")))
+    assert (answer.status_code, answer.content_type) == (422, "application/problem+json"), answer.get_data()
+    assert [p["name"] for p in answer.get_json()["invalid_params"]] == ["cursor"]
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("limit", ["--5", "-", "5_0", "٥", "1" * 5000, "0x10", "1e2", "+-1"])
+def test_a_limit_that_is_not_a_whole_number_is_a_problem_naming_it(client, token, url, limit):
+    answer = client.get(url, query_string={"limit": limit}, headers=bearer(token("sync")))
+    assert (answer.status_code, answer.content_type) == (422, "application/problem+json"), answer.get_data()
+    assert [p["name"] for p in answer.get_json()["invalid_params"]] == ["limit"]
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 20_000 + b"]" * 20_000,
+    b'{"concern": ' + b"1" * 5000 + b"}",
+    json.dumps({**BODY, "location_code": "ML\ud800"}).encode(),
+    json.dumps({**BODY, "description": "a\udfffb"}).encode(),
+])
+def test_a_body_json_cannot_hold_as_text_is_a_problem_and_has_its_audit_line(client, token, uow, body):
+    answer = client.post("/api/v1/reports", data=body, content_type="application/json",
+                         headers=bearer(token("kiosk")))
+    assert (answer.status_code, answer.content_type) == (422, "application/problem+json"), answer.get_data()
+    with uow() as session:
+        assert session.scalars(select(ApiCall.status)).all() == [422]
+
+
+def test_an_unknown_query_parameter_is_a_documented_problem_on_every_endpoint(client, token):
+    hotline = bearer(token("hotline"))
+    reference = client.post("/api/v1/reports", json=BODY, headers=hotline).get_json()["reference"]
+    answer = client.get(f"/api/v1/reports/{reference}", query_string={"foo": "1"}, headers=hotline)
+    assert answer.status_code == 422 and answer.get_json()["invalid_params"] == [
+        {"name": "foo", "reason": "not a parameter of this endpoint"}]
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "422" in operation["responses"], (method, path)
