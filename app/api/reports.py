@@ -1,6 +1,7 @@
 """/reports: a partner system posts a report (triaged like any other) and reads its organisation's reports."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from app.api.calls import Call
@@ -45,16 +46,18 @@ REPORT_INPUT = {
         "child_sex": _enum(taxonomy.CHILD_SEXES),
         "child_age_band": _enum(taxonomy.AGE_BANDS),
         "kind": {**_enum(taxonomy.REPORT_KINDS), "default": "child_at_risk",
-                 "description": "tracing: a missing or separated child (alerted as urgent)."},
+                 "description": "tracing: a missing or separated child (alerted as urgent): its concern is "
+                                "`separated`, with `last_seen` and `relationship`."},
         "language": {**_enum(taxonomy.COMMUNITY_LANGUAGES), "default": "fr",
                      "description": "The reporter's language, for any message back to them."},
         "location_code": {"type": ["string", "null"], "minLength": 1, "maxLength": 32,
                           "description": "The place's p-code (the location lists Relais holds)."},
         "description": {"type": ["string", "null"], "maxLength": DESCRIPTION_LENGTH,
                         "description": "What the reporter said, in their words (personal data)."},
-        "last_seen": {**_enum(taxonomy.LAST_SEEN, nullable=True), "description": "Tracing: when last seen."},
+        "last_seen": {**_enum(taxonomy.LAST_SEEN, nullable=True),
+                      "description": "Tracing: when last seen (required for it, null or left out otherwise)."},
         "relationship": {**_enum(taxonomy.RELATIONSHIPS, nullable=True),
-                         "description": "Tracing: who the reporter is to the child."},
+                         "description": "Tracing: who the reporter is to the child (required for it)."},
         "reporter": {
             "type": "object",
             "additionalProperties": False,
@@ -70,6 +73,13 @@ REPORT_INPUT = {
             },
         },
     },
+    # As the conversations ask: a missing child is a separated child, with when it was last seen and who reports
+    # it; a child at risk has neither.
+    "if": {"properties": {"kind": {"const": "tracing"}}, "required": ["kind"]},
+    "then": {"properties": {"concern": {"const": "separated"}, "last_seen": {"type": "string"},
+                            "relationship": {"type": "string"}},
+             "required": ["last_seen", "relationship"]},
+    "else": {"properties": {"last_seen": {"const": None}, "relationship": {"const": None}}},
 }
 REPORT_EXAMPLE = {
     "concern": "physical_abuse", "danger_now": False, "child_sex": "female", "child_age_band": "6_11",
@@ -143,7 +153,7 @@ def create_report(call: Call):
     )
     try:
         submitted = take_report(call.session, call.holder, report, idempotency_key=call.headers.get(
-            "Idempotency-Key"), digest=request_digest(body), default_region=runtime().settings.DEFAULT_REGION,
+            "Idempotency-Key"), digest=request_digest(asdict(report)), default_region=runtime().settings.DEFAULT_REGION,
             timelines=timelines())
     except Conflict as exc:
         raise ApiProblem("idempotency-conflict", str(exc)) from None

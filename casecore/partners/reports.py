@@ -47,7 +47,8 @@ class PartnerReport:
 
 
 def request_digest(body: Any) -> str:
-    """A digest of a request body, the same for the same JSON whatever its key order or spacing."""
+    """A digest of a request, the same for the same JSON whatever its key order or spacing (given the report with
+    its defaults filled in, the same for a default sent or left out)."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 

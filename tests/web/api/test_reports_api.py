@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from casecore.partners.models import ApiCall, ApiToken
@@ -121,3 +122,48 @@ def test_a_tokens_last_use_is_written_at_most_once_a_minute(client, token, uow):
                         .values(last_used_at=first - timedelta(seconds=61)))
     assert client.get("/api/v1/reports", headers=bearer(hotline)).status_code == 200
     assert last_used() > first
+
+
+TRACING = {"kind": "tracing", "concern": "separated", "danger_now": False, "child_sex": "male",
+           "child_age_band": "0_5", "last_seen": "yesterday", "relationship": "neighbour"}
+
+
+def test_a_missing_child_is_reported_as_the_tracing_conversation_asks_and_is_urgent(client, token):
+    hotline = bearer(token("hotline"))
+    posted = client.post("/api/v1/reports", json=TRACING, headers=hotline)
+    assert posted.status_code == 201, posted.get_json()
+    assert posted.get_json()["urgent"] is True
+    read = client.get(posted.headers["Location"], headers=hotline).get_json()
+    assert (read["kind"], read["last_seen"], read["relationship"]) == ("tracing", "yesterday", "neighbour")
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"concern": "neglect"}, "concern"),
+    ({"last_seen": None}, "last_seen"),
+    ({"relationship": None}, "relationship"),
+    ({"last_seen": "__gone__"}, "last_seen"),
+])
+def test_a_missing_child_without_what_the_conversation_asks_is_refused_naming_it(client, token, change, field):
+    body = {key: value for key, value in {**TRACING, **change}.items() if value != "__gone__"}
+    answer = client.post("/api/v1/reports", json=body, headers=bearer(token("hotline")))
+    assert answer.status_code == 422, answer.get_json()
+    assert field in [problem["name"] for problem in answer.get_json()["invalid_params"]]
+
+
+@pytest.mark.parametrize("extra", [{"last_seen": "today"}, {"relationship": "parent"}])
+def test_a_child_at_risk_has_no_tracing_answers(client, token, extra):
+    answer = client.post("/api/v1/reports", json={**BODY, **extra}, headers=bearer(token("hotline")))
+    assert answer.status_code == 422, answer.get_json()
+    assert list(extra) == [problem["name"] for problem in answer.get_json()["invalid_params"]]
+
+
+def test_a_default_sent_or_left_out_is_the_same_report_for_its_idempotency_key(client, token):
+    hotline = {**bearer(token("hotline")), "Idempotency-Key": "call-42"}
+    first = client.post("/api/v1/reports", json=BODY, headers=hotline)
+    again = client.post("/api/v1/reports", json={**BODY, "kind": "child_at_risk", "language": "fr",
+                                                  "reporter": {**BODY["reporter"], "may_contact": True}},
+                        headers=hotline)
+    assert (first.status_code, again.status_code) == (201, 201), again.get_json()
+    assert again.get_json()["reference"] == first.get_json()["reference"]
+    changed = client.post("/api/v1/reports", json={**BODY, "language": "en"}, headers=hotline)
+    assert changed.status_code == 409
