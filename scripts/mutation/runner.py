@@ -21,6 +21,10 @@ KILLED, TIMEOUT, SURVIVED, UNCOVERED, ERROR, EQUIVALENT = (
     "killed", "timeout", "survived", "uncovered", "error", "equivalent")
 # pytest's short summary (-ra): the test that failed.
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+# pytest's usage error for a test id it cannot collect (a test generated at run time, such as schemathesis's,
+# whose id coverage saw but the plugins a run loads do not make; a test renamed since the coverage run).
+_NOT_FOUND = re.compile(r"^ERROR: not found: (\S+)", re.MULTILINE)
+NOT_COLLECTED = 4  # pytest's exit code for a usage error
 
 
 @dataclass
@@ -110,13 +114,23 @@ class Runner:
 
     def _baseline_chunk(self, workspace: Workspace, tests: list[str]) -> dict[str, tuple[str, float]]:
         report = workspace.tmp / "baseline"
-        for old in workspace.tmp.glob("baseline.*"):
-            old.unlink()
-        run = workspace.pytest(["-q", "-p", "no:xdist", *self.plugin_args, "-p", PLUGIN, *tests],
-                               env={"MUTATION_REPORT": str(report), **self.plugin_env})
+        outcomes: dict[str, tuple[str, float]] = {}
+        while True:
+            for old in workspace.tmp.glob("baseline.*"):
+                old.unlink()
+            run = workspace.pytest(["-q", "-p", "no:xdist", *self.plugin_args, "-p", PLUGIN, *tests],
+                                   env={"MUTATION_REPORT": str(report), **self.plugin_env})
+            # The output is cut to its end: ids are taken from it until none is left to take.
+            missing = {_relative(found, workspace) for found in _NOT_FOUND.findall(run.output)} & set(tests)
+            if run.code != NOT_COLLECTED or not missing:
+                break
+            for test in missing:
+                outcomes[test] = ("not collected by its id", 0.0)
+            tests = [test for test in tests if test not in missing]
+            if not tests:
+                return outcomes
         if run.code not in (0, 1):
             raise SystemExit(f"mutate: the baseline run failed (pytest exit code {run.code}):\n{run.output}")
-        outcomes = {}
         for path in workspace.tmp.glob("baseline.*"):
             for test in json.loads(path.read_text(encoding="utf-8")):
                 outcomes[test["id"]] = (test["outcome"], test["seconds"])
@@ -172,6 +186,12 @@ class Runner:
             raise
         pool.shutdown()
         return results
+
+
+def _relative(path: str, workspace: Workspace) -> str:
+    """A test id as pytest reports it (an absolute path) as the coverage map names it (from the copy's root)."""
+    root = f"{workspace.root}/"
+    return path[len(root):] if path.startswith(root) else path
 
 
 def _split(tests: list[str], seconds: Callable[[str], float], parts: int) -> list[list[str]]:
