@@ -1,13 +1,27 @@
 """Delivery reports on a real database: mapped onto the outbox row, never downgraded, unknown ids ignored."""
 from __future__ import annotations
 
-import pytest
+import threading
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import update
+
+from casecore.base import utcnow
 from casecore.errors import InvalidInput
-from casecore.messaging.delivery import record_delivery
+from casecore.messaging.delivery import record_delivery, send_again_after_rate_limit, whatsapp_refused_outside_window
 from casecore.messaging.models import OutboundMessage
-from casecore.messaging.outbox import claim_for_sending, record_send_result
+from casecore.messaging.outbox import (
+    OUTSIDE_WINDOW_REASON,
+    RATE_LIMITED_REASON,
+    claim_for_sending,
+    queue_message,
+    record_send_result,
+    snapshot_in_status,
+)
+from casecore.messaging.whatsapp_window import outside_window
 from casecore.reports.alerts import queue_report_alerts
+from tests.concurrency import run_together
 from tests.factories import make_organisation, make_report, make_user
 
 
@@ -95,3 +109,111 @@ def test_a_report_needs_the_providers_message_id(any_db_runtime):
     sent_message(any_db_runtime)
     with pytest.raises(InvalidInput):
         report(any_db_runtime, "delivered", provider_id="")
+
+
+def queued_and_sent(runtime, provider_id, *, purpose_key, backend="africastalking", channel="sms",
+                    to_phone="+22376701430"):
+    """A message queued, claimed and sent under provider_id; its id."""
+    with runtime.unit_of_work() as session:
+        message_id = queue_message(session, purpose_key=purpose_key, to_phone=to_phone, body="Un message vous attend.",
+                                   backend=backend, channel=channel).id
+    with runtime.unit_of_work() as session:
+        claim_for_sending(session, message_id)
+        record_send_result(session, message_id, "sent", provider_id, None)
+    return message_id
+
+
+def written_earlier(runtime, message_id):
+    """The row of message_id stored after another but created before it (its job's transaction began first)."""
+    with runtime.unit_of_work() as session:
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id)
+                        .values(created_at=utcnow() - timedelta(minutes=5)))
+
+
+def status_of(runtime, message_id):
+    with runtime.unit_of_work() as session:
+        message = session.get(OutboundMessage, message_id)
+        return message.status, message.delivery_status
+
+
+def test_a_report_under_a_provider_id_two_backends_gave_goes_to_the_older_message(any_db_runtime):
+    # Twilio and Africa's Talking ids live in separate spaces: the same id can name a message of each.
+    newer = queued_and_sent(any_db_runtime, "SM0001", purpose_key="at", backend="africastalking")
+    older = queued_and_sent(any_db_runtime, "SM0001", purpose_key="twilio", backend="twilio")
+    written_earlier(any_db_runtime, older)
+    assert report(any_db_runtime, "delivered", provider_id="SM0001") is True
+    assert status_of(any_db_runtime, older) == ("sent", "delivered")
+    assert status_of(any_db_runtime, newer) == ("sent", None)
+
+
+def test_a_rate_limit_under_a_shared_provider_id_queues_again_the_older_message_only(any_db_runtime):
+    newer = queued_and_sent(any_db_runtime, "SM0002", purpose_key="at", backend="africastalking")
+    older = queued_and_sent(any_db_runtime, "SM0002", purpose_key="twilio", backend="twilio")
+    written_earlier(any_db_runtime, older)
+    with any_db_runtime.unit_of_work() as session:
+        again = send_again_after_rate_limit(session, "SM0002", "failed", RATE_LIMITED_REASON)
+    assert again is not None and again.id == older
+    assert status_of(any_db_runtime, older) == ("queued", None)
+    assert status_of(any_db_runtime, newer) == ("sent", None)
+
+
+def refused_outside_window(runtime, provider_id):
+    with runtime.unit_of_work() as session:
+        return whatsapp_refused_outside_window(session, provider_id, "failed", OUTSIDE_WINDOW_REASON)
+
+
+def test_an_sms_failed_for_the_window_reason_is_no_whatsapp_refusal(any_db_runtime):
+    queued_and_sent(any_db_runtime, "SM0003", purpose_key="sms", backend="twilio", channel="sms")
+    assert refused_outside_window(any_db_runtime, "SM0003") is None
+
+
+def test_a_whatsapp_refusal_reported_again_after_its_reroute_is_not_rerouted_twice(any_db_runtime):
+    message_id = queued_and_sent(any_db_runtime, "SM0004", purpose_key="wa", backend="twilio", channel="whatsapp",
+                                 to_phone="whatsapp:+22376701430")
+    assert refused_outside_window(any_db_runtime, "SM0004") == message_id
+    with any_db_runtime.unit_of_work() as session:
+        status, _ = outside_window(session, snapshot_in_status(session, message_id, "sent"), "sms",
+                                   sms_backend="africastalking", sms_body=str)
+    assert status == "rerouted"
+    # The provider repeats its callback: the message already went by SMS.
+    assert refused_outside_window(any_db_runtime, "SM0004") is None
+
+
+def reported_together(runtime, provider_id, statuses):
+    """Each status reported on provider_id in its own thread, all at once; what they returned and raised."""
+    pending, lock = iter(statuses), threading.Lock()
+
+    def one_report():
+        with lock:
+            status = next(pending)
+        return report(runtime, status, "DeliveryFailure", provider_id=provider_id)
+
+    return run_together(len(statuses), one_report)
+
+
+def rate_limited_together(runtime, provider_id, count):
+    """The same rate-limit report received count times at once; what each returned and raised."""
+    def one_report():
+        with runtime.unit_of_work() as session:
+            return send_again_after_rate_limit(session, provider_id, "failed", RATE_LIMITED_REASON)
+
+    return run_together(count, one_report)
+
+
+def test_concurrent_delivered_and_failed_reports_leave_one_of_them_whole(any_db_runtime):
+    # Without the row lock both reports read "sent" and each writes its own columns: failed yet delivered at a time.
+    for round_ in range(5):
+        message_id = queued_and_sent(any_db_runtime, f"SMrace{round_}", purpose_key=f"race-{round_}")
+        results, errors = reported_together(any_db_runtime, f"SMrace{round_}", ["delivered", "failed"])
+        assert not errors and results == [True, True]
+        assert stored(any_db_runtime, message_id) in {("delivered", None, True), ("failed", "DeliveryFailure", False)}
+
+
+def test_a_rate_limit_reported_twice_at_once_queues_the_message_again_once(any_db_runtime):
+    # Without the row lock both reports find the message sent, and two send jobs are enqueued for it.
+    for round_ in range(5):
+        message_id = queued_and_sent(any_db_runtime, f"SMtwice{round_}", purpose_key=f"twice-{round_}")
+        results, errors = rate_limited_together(any_db_runtime, f"SMtwice{round_}", 2)
+        assert not errors
+        assert [again.id for again in results if again is not None] == [message_id]
+        assert status_of(any_db_runtime, message_id) == ("queued", None)
