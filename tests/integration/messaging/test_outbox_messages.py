@@ -1,5 +1,6 @@
 """Any outbox message (SMS or WhatsApp) is written once per purpose, never sent to a number that opted out, and never
 put back in the queue by a verdict that comes after it was settled."""
+import threading
 import uuid
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from casecore.messaging.outbox import (
 )
 from casecore.messaging.unknown_outcomes import settle_unknown
 from casecore.messaging.whatsapp_window import outside_window
+from tests.concurrency import run_together, wait_for_lock_waiters
 from tests.factories import make_organisation
 
 PHONE = "+22376701430"
@@ -208,6 +210,37 @@ def test_a_late_verdict_on_a_settled_message_changes_nothing(any_db_runtime, how
     with any_db_runtime.unit_of_work() as session:
         assert claim_for_sending(session, message_id, now=later) is None
         assert message_id not in messages_awaiting_send(session, later, later)
+
+
+def test_a_sent_verdict_and_a_retry_at_the_same_time_leave_the_message_sent(any_db_runtime):
+    # A job slower than the sweep records "sent" while a later try of the same message records "retry". The sent
+    # verdict is written first and its transaction held open until the retry waits on the message (PostgreSQL):
+    # the retry must then read the message as sent, not as it was before, and leave it alone. Reading it without
+    # a lock, it would put the sent message back in the queue: sent twice.
+    with any_db_runtime.unit_of_work() as session:
+        message_id = queue(session).id
+        claim_for_sending(session, message_id)
+    sent_written = threading.Event()
+
+    def sent():
+        with any_db_runtime.unit_of_work() as session:
+            status = record_send_result(session, message_id, "sent", "SM1", None)
+            sent_written.set()
+            wait_for_lock_waiters(any_db_runtime.engine)
+        return status
+
+    def retry():
+        assert sent_written.wait(20)
+        with any_db_runtime.unit_of_work() as session:
+            return record_send_result(session, message_id, "retry", None, "HTTP 503")
+
+    verdicts = [retry, sent]
+    results, errors = run_together(2, lambda: verdicts.pop()())  # one thread each
+    assert errors == []
+    assert results == ["sent", "sent"]
+    [message] = rows(any_db_runtime)
+    assert (message.status, message.provider_message_id, message.next_attempt_at, message.failure_reason) == (
+        "sent", "SM1", None, None)
 
 
 def sent_with_options(session, key, options, phone=PHONE, channel="whatsapp", sent_at=True):
