@@ -285,3 +285,19 @@ def test_the_messages_waiting_longest_are_swept_first_and_a_fresh_one_is_left_to
         assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5), limit=1) == [older]
         assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5)) == [older, newer]
         assert messages_awaiting_send(session, utcnow() + timedelta(seconds=1)) == [older, newer, fresh]
+
+
+def test_a_sweep_takes_the_200_messages_waiting_longest_and_the_next_sweep_the_one_left(any_db_runtime):
+    # A backlog (the provider was down) is swept 200 at a time, oldest first: one sweep enqueues a bounded number
+    # of jobs, and what it left is found by the next one once those were claimed.
+    start = utcnow() - timedelta(hours=1)
+    with any_db_runtime.unit_of_work() as session:
+        backlog = [queue(session, purpose_key=f"backlog:{n}").id for n in range(201)]
+        for seconds, message_id in enumerate(backlog):
+            session.get(OutboundMessage, message_id).created_at = start + timedelta(seconds=seconds)
+    with any_db_runtime.unit_of_work() as session:
+        swept = messages_awaiting_send(session, utcnow())
+        assert swept == backlog[:200]
+        for message_id in swept:
+            claim_for_sending(session, message_id)
+        assert messages_awaiting_send(session, utcnow()) == backlog[200:]
