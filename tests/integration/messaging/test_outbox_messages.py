@@ -23,7 +23,7 @@ from casecore.messaging.outbox import (
 from casecore.messaging.unknown_outcomes import settle_unknown
 from casecore.messaging.whatsapp_window import outside_window
 from tests.concurrency import run_together, wait_for_lock_waiters
-from tests.factories import make_organisation
+from tests.factories import make_organisation, make_user
 
 PHONE = "+22376701430"
 
@@ -285,6 +285,39 @@ def test_the_messages_waiting_longest_are_swept_first_and_a_fresh_one_is_left_to
         assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5), limit=1) == [older]
         assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5)) == [older, newer]
         assert messages_awaiting_send(session, utcnow() + timedelta(seconds=1)) == [older, newer, fresh]
+        # Written before the cut-off, not at it: one written at that very time is still its own job's.
+        written = session.get(OutboundMessage, newer).created_at
+        assert messages_awaiting_send(session, written) == [older]
+        assert messages_awaiting_send(session, written + timedelta(microseconds=1)) == [older, newer]
+
+
+def test_a_retry_is_swept_and_claimed_at_the_very_time_it_is_due_not_before(any_db_runtime):
+    # The sweep and the claim agree on when a retry is due: a sweep at that time enqueues a job that can claim it.
+    with any_db_runtime.unit_of_work() as session:
+        message_id = queue(session).id
+        claim_for_sending(session, message_id)
+        record_send_result(session, message_id, "retry", None, "HTTP 503")
+    with any_db_runtime.unit_of_work() as session:
+        due = session.get(OutboundMessage, message_id).next_attempt_at
+        written_long_ago = utcnow() - timedelta(days=1)  # only retries count: no first try is swept
+        assert messages_awaiting_send(session, written_long_ago, due - timedelta(microseconds=1)) == []
+        assert claim_for_sending(session, message_id, now=due - timedelta(microseconds=1)) is None
+        assert messages_awaiting_send(session, written_long_ago, due) == [message_id]
+        assert claim_for_sending(session, message_id, now=due).attempts == 2
+
+
+def test_the_sweep_lists_alerts_to_staff_and_other_messages_apart_or_together(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        staff = make_user(session, make_organisation(session), phone="+22376701431")
+        alert = queue(session, purpose_key="alert", to_phone=staff.phone, recipient_user_id=staff.id).id
+        reply = queue(session).id
+        session.get(OutboundMessage, alert).created_at = utcnow() - timedelta(minutes=2)
+        session.get(OutboundMessage, reply).created_at = utcnow() - timedelta(minutes=1)
+    with any_db_runtime.unit_of_work() as session:
+        cut_off = utcnow()
+        assert messages_awaiting_send(session, cut_off, to_staff=True) == [alert]
+        assert messages_awaiting_send(session, cut_off, to_staff=False) == [reply]
+        assert messages_awaiting_send(session, cut_off) == [alert, reply]
 
 
 def test_a_sweep_takes_the_200_messages_waiting_longest_and_the_next_sweep_the_one_left(any_db_runtime):
