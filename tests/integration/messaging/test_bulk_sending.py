@@ -10,7 +10,7 @@ import pytest
 from bootstrap import bootstrap
 from casecore.base import utcnow
 from casecore.messaging.models import OutboundMessage
-from casecore.messaging.outbox import claim_for_sending, queue_message, record_send_result
+from casecore.messaging.outbox import claim_alike, claim_for_sending, queue_message, record_send_result
 from tests.factories import make_organisation, make_user
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.africastalking import FakeAfricasTalking
@@ -93,13 +93,42 @@ def test_only_the_same_text_to_other_numbers_goes_in_the_call(rt, fake_at):
     same_number = write(rt, ACCEPTED, key="bulk:again")
     other_text = write(rt, REFUSED, body="Merci, votre signalement est enregistre.")
     with_options = write(rt, SHORT_OF_CREDIT, options=["Oui", "Non"])
+    # No writer puts these on Africa's Talking today, but the outbox takes them: a WhatsApp message, and an SMS
+    # sent as a template; neither is a plain SMS.
+    on_whatsapp = write(rt, "+22376701435", channel="whatsapp")
+    as_template = write(rt, "+22376701436", content_sid="HX00000000000000000000000000000001")
     alike = write(rt, "+22376701434")
 
     assert jobs.send_outbound(str(first)) == "sent"
     [call] = fake_at.requests
     assert call["form"]["to"] == f"{ACCEPTED},+22376701434"
     assert [row(rt, m).status for m in (first, alike)] == ["sent", "sent"]
-    assert [row(rt, m).status for m in (same_number, other_text, with_options)] == ["queued"] * 3
+    assert [row(rt, m).status for m in (same_number, other_text, with_options, on_whatsapp, as_template)] == [
+        "queued"] * 5
+
+
+def test_a_call_looks_no_further_than_the_100_plain_sms_waiting_longest(rt, fake_at):
+    # Bodies are sealed, so the text is compared here rather than in SQL, over the 100 oldest candidates only:
+    # behind 98 messages of another text, the 99th and the 100th of the same text join; the 101st waits for its job.
+    other_text = "Merci, votre signalement est enregistre."
+    start = utcnow() - timedelta(hours=1)
+    with rt.unit_of_work() as session:
+        candidates = [
+            queue_message(session, purpose_key=f"bulk:other:{n}", to_phone=f"+223766{n:05d}", body=other_text,
+                          backend="africastalking").id for n in range(98)
+        ] + [
+            queue_message(session, purpose_key=f"bulk:alike:{n}", to_phone=phone, body=TEXT,
+                          backend="africastalking").id
+            for n, phone in enumerate((REFUSED, SHORT_OF_CREDIT, "+22376701434"))
+        ]
+        for seconds, message_id in enumerate(candidates):  # in this order, oldest first
+            session.get(OutboundMessage, message_id).created_at = start + timedelta(seconds=seconds)
+    first = write(rt, ACCEPTED)
+
+    assert jobs.send_outbound(str(first)) == "sent"
+    [call] = fake_at.requests
+    assert sorted(call["form"]["to"].split(",")) == sorted([ACCEPTED, REFUSED, SHORT_OF_CREDIT])
+    assert [row(rt, m).status for m in candidates[-3:]] == ["sent", "sent", "queued"]
 
 
 def test_a_whole_call_refused_settles_every_row_alike(rt, fake_at):
@@ -230,3 +259,20 @@ def test_each_message_of_a_call_waits_its_own_backoff(rt, fake_at):
     for message in (new, old):
         scheduled = registry.get_scheduled_time(f"{send_job_id(message.id)}-try-{message.attempts}")
         assert abs((scheduled - message.next_attempt_at).total_seconds()) < 1
+
+
+def test_a_claim_alike_at_a_given_time_takes_the_retries_due_by_then(rt):
+    # The job's clock is passed down: a message whose backoff ends before the time of the claim joins it, though
+    # not yet due by the wall clock, and each claim is stamped with that time, as the job's own message is.
+    waiting = write(rt, SHORT_OF_CREDIT)
+    with rt.unit_of_work() as session:
+        claim_for_sending(session, waiting)
+        assert record_send_result(session, waiting, "retry", None, "InsufficientBalance") == "queued"
+    first = write(rt, ACCEPTED)
+    later = utcnow() + timedelta(minutes=1)  # after the first wait, 10 s give or take 20 %
+    with rt.unit_of_work() as session:
+        claimed = claim_for_sending(session, first, now=later)
+        alike = claim_alike(session, claimed, 5, later)
+    assert [(message.id, message.to_phone, message.attempts, message.claimed_at) for message in alike] == [
+        (waiting, SHORT_OF_CREDIT, 2, later)]
+    assert row(rt, waiting).status == "sending"

@@ -21,16 +21,16 @@ from casecore.messaging.outbox import (
 )
 from casecore.messaging.whatsapp_window import outside_window
 from casecore.reports.alerts import queue_report_alerts
-from tests.concurrency import run_together
+from tests.concurrency import run_together, wait_for_lock_waiters
 from tests.factories import make_organisation, make_report, make_user
 
 
-def sent_message(runtime, provider_id="ATXid_dda018a640edfcc5d2ce455de3e4a6e7"):
+def sent_message(runtime, provider_id="ATXid_dda018a640edfcc5d2ce455de3e4a6e7", backend="africastalking"):
     with runtime.unit_of_work() as session:
         org = make_organisation(session)
         make_user(session, org)
         report = make_report(session, organisation_slug=org.slug)
-        [message_id] = queue_report_alerts(session, report.id, "africastalking")
+        [message_id] = queue_report_alerts(session, report.id, backend)
     with runtime.unit_of_work() as session:
         claim_for_sending(session, message_id)
         record_send_result(session, message_id, "sent", provider_id, None)
@@ -217,3 +217,81 @@ def test_a_rate_limit_reported_twice_at_once_queues_the_message_again_once(any_d
         assert not errors
         assert [again.id for again in results if again is not None] == [message_id]
         assert status_of(any_db_runtime, message_id) == ("queued", None)
+
+
+def test_a_delivered_report_and_a_failed_one_at_the_same_time_leave_the_first(any_db_runtime):
+    # delivered and failed share a rank: the first recorded stays. Two reports at once on one message: delivered,
+    # first, holds the message until the failed one waits on it (PostgreSQL); the failed one must then read it as
+    # delivered and leave it. Reading it without a lock, it would overwrite it.
+    message_id = sent_message(any_db_runtime)
+    delivered = threading.Event()
+
+    def delivered_report():
+        with any_db_runtime.unit_of_work() as session:
+            known = record_delivery(session, "ATXid_dda018a640edfcc5d2ce455de3e4a6e7", "delivered")
+            delivered.set()
+            wait_for_lock_waiters(any_db_runtime.engine)
+        return known
+
+    def failed_report():
+        assert delivered.wait(20)
+        return report(any_db_runtime, "failed", "UserInBlackList")
+
+    reports = [failed_report, delivered_report]
+    results, errors = run_together(2, lambda: reports.pop()())  # one thread each
+    assert errors == []
+    assert results == [True, True]
+    assert stored(any_db_runtime, message_id) == ("delivered", None, True)
+
+
+def test_a_rate_limit_reported_twice_at_the_same_time_queues_the_message_again_once(any_db_runtime):
+    # Twilio calls back again when our answer is slow: two reports of one rate-limited try, at once. The first
+    # queues the message again and holds it until the second waits on it (PostgreSQL); the second must then find
+    # nothing left to do, rather than queue it a second time with its own due time.
+    message_id = sent_message(any_db_runtime, provider_id="SMlimited", backend="twilio")
+    first_done = threading.Event()
+
+    def first_report():
+        with any_db_runtime.unit_of_work() as session:
+            again = send_again_after_rate_limit(session, "SMlimited", "failed", RATE_LIMITED_REASON)
+            first_done.set()
+            wait_for_lock_waiters(any_db_runtime.engine)
+        return again
+
+    def second_report():
+        assert first_done.wait(20)
+        with any_db_runtime.unit_of_work() as session:
+            return send_again_after_rate_limit(session, "SMlimited", "failed", RATE_LIMITED_REASON)
+
+    reports = [second_report, first_report]
+    results, errors = run_together(2, lambda: reports.pop()())  # one thread each
+    assert errors == []
+    [again] = [result for result in results if result is not None]
+    assert results.count(None) == 1
+    with any_db_runtime.unit_of_work() as session:
+        message = session.get(OutboundMessage, message_id)
+        assert (message.status, message.provider_message_id, message.next_attempt_at) == ("queued", None, again.due)
+
+
+def test_only_a_sent_whatsapp_message_is_taken_for_one_refused_outside_the_window(any_db_runtime):
+    # A 63016 report asks to send the message otherwise only while it is a WhatsApp message still marked sent:
+    # not for an SMS (Twilio gives 63016 for WhatsApp only), nor again once it was sent by SMS instead (Twilio
+    # calling back a second time).
+    with any_db_runtime.unit_of_work() as session:
+        ids = {}
+        for channel in ("whatsapp", "sms"):
+            ids[channel] = queue_message(session, purpose_key=f"refused:{channel}", to_phone="+22376701430",
+                                         body="Bonjour", backend="twilio", channel=channel).id
+            claim_for_sending(session, ids[channel])
+            record_send_result(session, ids[channel], "sent", f"SM{channel}", None)
+
+    def refused(provider_id):
+        with any_db_runtime.unit_of_work() as session:
+            return whatsapp_refused_outside_window(session, provider_id, "failed", OUTSIDE_WINDOW_REASON)
+
+    assert refused("SMsms") is None
+    assert refused("SMwhatsapp") == ids["whatsapp"]
+    with any_db_runtime.unit_of_work() as session:
+        message = snapshot_in_status(session, ids["whatsapp"], "sent")
+        assert outside_window(session, message, "sms", sms_backend="twilio", sms_body=str)[0] == "rerouted"
+    assert refused("SMwhatsapp") is None

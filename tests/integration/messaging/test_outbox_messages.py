@@ -1,5 +1,6 @@
 """Any outbox message (SMS or WhatsApp) is written once per purpose, never sent to a number that opted out, and never
 put back in the queue by a verdict that comes after it was settled."""
+import threading
 import uuid
 from datetime import timedelta
 
@@ -21,7 +22,8 @@ from casecore.messaging.outbox import (
 )
 from casecore.messaging.unknown_outcomes import settle_unknown
 from casecore.messaging.whatsapp_window import outside_window
-from tests.factories import make_organisation
+from tests.concurrency import run_together, wait_for_lock_waiters
+from tests.factories import make_organisation, make_user
 
 PHONE = "+22376701430"
 
@@ -210,6 +212,37 @@ def test_a_late_verdict_on_a_settled_message_changes_nothing(any_db_runtime, how
         assert message_id not in messages_awaiting_send(session, later, later)
 
 
+def test_a_sent_verdict_and_a_retry_at_the_same_time_leave_the_message_sent(any_db_runtime):
+    # A job slower than the sweep records "sent" while a later try of the same message records "retry". The sent
+    # verdict is written first and its transaction held open until the retry waits on the message (PostgreSQL):
+    # the retry must then read the message as sent, not as it was before, and leave it alone. Reading it without
+    # a lock, it would put the sent message back in the queue: sent twice.
+    with any_db_runtime.unit_of_work() as session:
+        message_id = queue(session).id
+        claim_for_sending(session, message_id)
+    sent_written = threading.Event()
+
+    def sent():
+        with any_db_runtime.unit_of_work() as session:
+            status = record_send_result(session, message_id, "sent", "SM1", None)
+            sent_written.set()
+            wait_for_lock_waiters(any_db_runtime.engine)
+        return status
+
+    def retry():
+        assert sent_written.wait(20)
+        with any_db_runtime.unit_of_work() as session:
+            return record_send_result(session, message_id, "retry", None, "HTTP 503")
+
+    verdicts = [retry, sent]
+    results, errors = run_together(2, lambda: verdicts.pop()())  # one thread each
+    assert errors == []
+    assert results == ["sent", "sent"]
+    [message] = rows(any_db_runtime)
+    assert (message.status, message.provider_message_id, message.next_attempt_at, message.failure_reason) == (
+        "sent", "SM1", None, None)
+
+
 def sent_with_options(session, key, options, phone=PHONE, channel="whatsapp", sent_at=True):
     message_id = queue(session, purpose_key=key, to_phone=phone, channel=channel, options=options).id
     claim_for_sending(session, message_id)
@@ -252,3 +285,52 @@ def test_the_messages_waiting_longest_are_swept_first_and_a_fresh_one_is_left_to
         assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5), limit=1) == [older]
         assert messages_awaiting_send(session, utcnow() - timedelta(minutes=5)) == [older, newer]
         assert messages_awaiting_send(session, utcnow() + timedelta(seconds=1)) == [older, newer, fresh]
+        # Written before the cut-off, not at it: one written at that very time is still its own job's.
+        written = session.get(OutboundMessage, newer).created_at
+        assert messages_awaiting_send(session, written) == [older]
+        assert messages_awaiting_send(session, written + timedelta(microseconds=1)) == [older, newer]
+
+
+def test_a_retry_is_swept_and_claimed_at_the_very_time_it_is_due_not_before(any_db_runtime):
+    # The sweep and the claim agree on when a retry is due: a sweep at that time enqueues a job that can claim it.
+    with any_db_runtime.unit_of_work() as session:
+        message_id = queue(session).id
+        claim_for_sending(session, message_id)
+        record_send_result(session, message_id, "retry", None, "HTTP 503")
+    with any_db_runtime.unit_of_work() as session:
+        due = session.get(OutboundMessage, message_id).next_attempt_at
+        written_long_ago = utcnow() - timedelta(days=1)  # only retries count: no first try is swept
+        assert messages_awaiting_send(session, written_long_ago, due - timedelta(microseconds=1)) == []
+        assert claim_for_sending(session, message_id, now=due - timedelta(microseconds=1)) is None
+        assert messages_awaiting_send(session, written_long_ago, due) == [message_id]
+        assert claim_for_sending(session, message_id, now=due).attempts == 2
+
+
+def test_the_sweep_lists_alerts_to_staff_and_other_messages_apart_or_together(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        staff = make_user(session, make_organisation(session), phone="+22376701431")
+        alert = queue(session, purpose_key="alert", to_phone=staff.phone, recipient_user_id=staff.id).id
+        reply = queue(session).id
+        session.get(OutboundMessage, alert).created_at = utcnow() - timedelta(minutes=2)
+        session.get(OutboundMessage, reply).created_at = utcnow() - timedelta(minutes=1)
+    with any_db_runtime.unit_of_work() as session:
+        cut_off = utcnow()
+        assert messages_awaiting_send(session, cut_off, to_staff=True) == [alert]
+        assert messages_awaiting_send(session, cut_off, to_staff=False) == [reply]
+        assert messages_awaiting_send(session, cut_off) == [alert, reply]
+
+
+def test_a_sweep_takes_the_200_messages_waiting_longest_and_the_next_sweep_the_one_left(any_db_runtime):
+    # A backlog (the provider was down) is swept 200 at a time, oldest first: one sweep enqueues a bounded number
+    # of jobs, and what it left is found by the next one once those were claimed.
+    start = utcnow() - timedelta(hours=1)
+    with any_db_runtime.unit_of_work() as session:
+        backlog = [queue(session, purpose_key=f"backlog:{n}").id for n in range(201)]
+        for seconds, message_id in enumerate(backlog):
+            session.get(OutboundMessage, message_id).created_at = start + timedelta(seconds=seconds)
+    with any_db_runtime.unit_of_work() as session:
+        swept = messages_awaiting_send(session, utcnow())
+        assert swept == backlog[:200]
+        for message_id in swept:
+            claim_for_sending(session, message_id)
+        assert messages_awaiting_send(session, utcnow()) == backlog[200:]

@@ -74,6 +74,19 @@ def test_the_wait_after_each_try_is_the_documented_step_spread_by_20_percent():
     assert 0.8 * 1800 <= retry_delay(8, retry_after=5) <= 1.2 * 1800
 
 
+def test_a_retry_verdict_on_a_message_no_try_was_counted_for_waits_the_first_step(rt):
+    # A verdict is taken for any message not yet settled, claimed or not: one recorded before any claim counted a
+    # try (no worker does so today) waits the first step, not the longest.
+    message_id = write(rt)
+    before = utcnow()
+    with rt.unit_of_work() as session:
+        assert record_send_result(session, message_id, "retry", None, "HTTP 503") == "queued"
+    after = utcnow()
+    message = row(rt, message_id)
+    assert message.attempts == 0
+    assert_waits(message, 1, before, after)
+
+
 def test_a_message_the_provider_keeps_refusing_for_now_is_tried_20_times_then_failed(rt, fake_twilio):
     # Each retry's scheduled send is lost (Redis restarted empty): the sweep finds it once its time has come, never
     # before, and the send goes once the clock reaches that time.

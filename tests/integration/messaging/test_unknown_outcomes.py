@@ -3,6 +3,8 @@ Africa's Talking report settling only the message in doubt to its own number, th
 verdict never sending again what went meanwhile (fake Twilio and Africa's Talking servers, both databases)."""
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
 from datetime import timedelta
 
@@ -20,6 +22,7 @@ from casecore.messaging.unknown_outcomes import (
     messages_of_unknown_outcome,
     settle_unknown,
 )
+from tests.concurrency import run_together, wait_for_lock_waiters
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
 from tests.faults import conftest as faults
@@ -115,18 +118,46 @@ def test_the_oldest_claim_in_doubt_is_looked_up_first_and_settled_ones_never(rt)
         assert messages_of_unknown_outcome(session, utcnow(), limit=1) == [second]
         assert messages_of_unknown_outcome(session, utcnow()) == [second, first]
         assert messages_of_unknown_outcome(session, utcnow() - timedelta(minutes=15)) == [second]
+        # Claimed before the cut-off, not at it.
+        claimed = session.get(OutboundMessage, second).claimed_at
+        assert messages_of_unknown_outcome(session, claimed) == []
+        assert messages_of_unknown_outcome(session, claimed + timedelta(microseconds=1)) == [second]
 
 
-def test_a_claim_left_by_a_dead_job_says_so_and_a_settled_one_stays_settled(rt):
+def test_a_backlog_in_doubt_is_looked_up_200_at_a_time_the_oldest_claims_first(rt):
+    # After an outage: the sweep enqueues 200 look-ups at most, the oldest claims first; the one left is found by
+    # the next sweep once those were settled.
+    start = utcnow() - timedelta(hours=1)
+    with rt.unit_of_work() as session:
+        backlog = [queue_message(session, purpose_key=f"doubt:{n}", to_phone=AWA, body="Bonjour", backend="twilio").id
+                   for n in range(201)]
+        for seconds, message_id in enumerate(backlog):
+            claim_for_sending(session, message_id, now=start + timedelta(seconds=seconds))
+        assert mark_stale_claims_unknown(session, utcnow()) == 201
+    with rt.unit_of_work() as session:
+        looked_up = messages_of_unknown_outcome(session, utcnow())
+        assert looked_up == backlog[:200]
+        for message_id in looked_up:
+            settle_unknown(session, message_id, False)
+        assert messages_of_unknown_outcome(session, utcnow()) == backlog[200:]
+
+
+def test_a_claim_left_by_a_dead_job_says_so_and_a_settled_one_stays_settled(rt, caplog):
     dead, done = write(rt, AWA, "dead"), write(rt, BINTOU, "done")
+    claimed = utcnow() - timedelta(minutes=10)
     with rt.unit_of_work() as session:
-        claim_for_sending(session, dead, now=utcnow() - timedelta(minutes=10))
-        claim_for_sending(session, done, now=utcnow() - timedelta(minutes=10))
+        claim_for_sending(session, dead, now=claimed)
+        claim_for_sending(session, done, now=claimed)
         record_send_result(session, done, "sent", "SMdone", None)
+    caplog.set_level(logging.WARNING, logger="casecore.messaging.unknown_outcomes")
     with rt.unit_of_work() as session:
-        assert mark_stale_claims_unknown(session, utcnow() - timedelta(minutes=5)) == 1
+        # Claimed before the cut-off, not at it; and a sweep that finds none (each minute's, mostly) says nothing.
+        assert mark_stale_claims_unknown(session, claimed) == 0
+        assert mark_stale_claims_unknown(session, claimed + timedelta(microseconds=1)) == 1
     assert (row(rt, dead).status, row(rt, dead).failure_reason) == ("unknown", "the send job stopped during the send")
     assert row(rt, done).status == "sent"
+    assert [record.getMessage() for record in caplog.records if record.name == "casecore.messaging.unknown_outcomes"] \
+        == ["1 outbound message(s) claimed by a job that never finished: outcome unknown"]
 
 
 # -- a late verdict on a message in doubt ------------------------------------------------------------------------
@@ -156,6 +187,60 @@ def test_a_late_look_up_never_sends_again_what_went_meanwhile(rt):
     with rt.unit_of_work() as session:
         assert claim_for_sending(session, message_id, now=utcnow() + timedelta(days=1)) is None
         assert messages_awaiting_send(session, utcnow() + timedelta(days=1), utcnow() + timedelta(days=1)) == []
+
+
+def test_a_report_and_a_look_up_at_the_same_time_never_queue_again_what_the_report_says_went(rt):
+    # The provider's report on the message in doubt comes while a look-up that did not find it settles it. The
+    # report, first, holds the message until the look-up waits on it (PostgreSQL): the look-up must then read it as
+    # sent and leave it. Reading it without a lock, it would queue it again: sent twice.
+    message_id = in_doubt(rt)
+    adopted = threading.Event()
+
+    def report():
+        with rt.unit_of_work() as session:
+            found = adopt_report_for_unknown(session, "twilio", AWA, "SMreported")
+            adopted.set()
+            wait_for_lock_waiters(rt.engine)
+        return "report", found
+
+    def look_up():
+        assert adopted.wait(20)
+        with rt.unit_of_work() as session:
+            return "look-up", settle_unknown(session, message_id, False)
+
+    steps = [look_up, report]
+    results, errors = run_together(2, lambda: steps.pop()())  # one thread each
+    assert errors == []
+    assert dict(results) == {"report": True, "look-up": "sent"}
+    sent = row(rt, message_id)
+    assert (sent.status, sent.provider_message_id, sent.failure_reason) == ("sent", "SMreported", None)
+
+
+def test_two_reports_at_the_same_time_settle_each_its_own_message_in_doubt_to_one_number(rt):
+    # Two messages in doubt to one number, and a report for each comes at once. The first report takes the oldest
+    # and holds it until the second waits on it (PostgreSQL): the second must then take the other one. Without a
+    # lock both would take the oldest, the second report's id overwriting the first's, the other left in doubt.
+    older, newer = in_doubt(rt, key="older"), in_doubt(rt, key="newer")
+    first_adopted = threading.Event()
+
+    def first_report():
+        with rt.unit_of_work() as session:
+            found = adopt_report_for_unknown(session, "twilio", AWA, "SMfirst")
+            first_adopted.set()
+            wait_for_lock_waiters(rt.engine)
+        return found
+
+    def second_report():
+        assert first_adopted.wait(20)
+        with rt.unit_of_work() as session:
+            return adopt_report_for_unknown(session, "twilio", AWA, "SMsecond")
+
+    reports = [second_report, first_report]
+    results, errors = run_together(2, lambda: reports.pop()())  # one thread each
+    assert errors == []
+    assert results == [True, True]
+    assert [(row(rt, m).status, row(rt, m).provider_message_id) for m in (older, newer)] == [
+        ("sent", "SMfirst"), ("sent", "SMsecond")]
 
 
 def test_a_look_up_that_cannot_tell_leaves_it_in_doubt_until_the_wait_has_passed(rt):
