@@ -80,7 +80,10 @@ def release_held(session: Session, phone: str) -> list[uuid.UUID]:
     ids = list(session.scalars(
         update(OutboundMessage)
         .where(OutboundMessage.to_phone == sender_address(phone), OutboundMessage.status == "held")
-        .values(status="queued", next_attempt_at=None, failure_reason=None)
+        # A try the provider refused outside the window leaves its id and its failed delivery: the next try is a
+        # new message to the provider, whose reports must find it (as after a rate limit's send again).
+        .values(status="queued", next_attempt_at=None, failure_reason=None, provider_message_id=None, sent_at=None,
+                delivery_status=None, delivery_reason=None, delivered_at=None)
         .returning(OutboundMessage.id)
         .execution_options(synchronize_session=False)
     ))

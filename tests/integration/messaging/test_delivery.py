@@ -19,7 +19,7 @@ from casecore.messaging.outbox import (
     record_send_result,
     snapshot_in_status,
 )
-from casecore.messaging.whatsapp_window import outside_window
+from casecore.messaging.whatsapp_window import outside_window, release_held
 from casecore.reports.alerts import queue_report_alerts
 from tests.concurrency import run_together, wait_for_lock_waiters
 from tests.factories import make_organisation, make_report, make_user
@@ -295,3 +295,24 @@ def test_only_a_sent_whatsapp_message_is_taken_for_one_refused_outside_the_windo
         message = snapshot_in_status(session, ids["whatsapp"], "sent")
         assert outside_window(session, message, "sms", sms_backend="twilio", sms_body=str)[0] == "rerouted"
     assert refused("SMwhatsapp") is None
+
+
+def test_a_message_held_after_a_refused_try_and_released_is_a_new_try_its_reports_find(any_db_runtime):
+    # A WhatsApp try refused outside the window (its report: failed), then held for the person to write.
+    message_id = queued_and_sent(any_db_runtime, "SMrefused", purpose_key="held-then-released", backend="twilio",
+                                 channel="whatsapp")
+    report(any_db_runtime, "failed", provider_id="SMrefused", reason=OUTSIDE_WINDOW_REASON)
+    with any_db_runtime.unit_of_work() as session:
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id).values(status="held"))
+    with any_db_runtime.unit_of_work() as session:
+        assert release_held(session, "+22376701430") == [message_id]
+    with any_db_runtime.unit_of_work() as session:
+        released = session.get(OutboundMessage, message_id)
+        assert (released.status, released.provider_message_id, released.sent_at, released.delivery_status) == (
+            "queued", None, None, None)
+        assert claim_for_sending(session, message_id) is not None
+    with any_db_runtime.unit_of_work() as session:
+        record_send_result(session, message_id, "sent", "SMresent", None)
+    report(any_db_runtime, "delivered", provider_id="SMresent")
+    with any_db_runtime.unit_of_work() as session:
+        assert session.get(OutboundMessage, message_id).delivery_status == "delivered"
