@@ -205,9 +205,9 @@ class Runtime:
             primero_mapping=self.primero_mapping if self.primero_configured else None,
         )
 
-    def unit_of_work(self, read_only: bool = False):
-        """A transaction on the configured database (read_only: casecore.db.unit_of_work)."""
-        return unit_of_work(self.session_factory, read_only=read_only)
+    def unit_of_work(self, read_only: bool = False, single_write: bool = False):
+        """A transaction on the configured database (read_only, single_write: casecore.db.unit_of_work)."""
+        return unit_of_work(self.session_factory, read_only=read_only, single_write=single_write)
 
     def close(self) -> None:
         """Release pooled connections (used by tests and after a fork)."""

@@ -118,16 +118,23 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(session_factory: sessionmaker[Session], read_only: bool = False) -> Iterator[Session]:
+def unit_of_work(session_factory: sessionmaker[Session], read_only: bool = False,
+                 single_write: bool = False) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back when it raises.
 
     read_only: the block only reads (a page); on SQLite it takes no write lock. Nothing is committed: whatever it
     might write is dropped, so a page writes its audit record in a unit of work of its own, after the reading.
+    single_write: the block writes with one statement at most, which is then all or nothing by itself (an inbound
+    message's INSERT ... ON CONFLICT DO NOTHING). On PostgreSQL each statement then commits as it ends, and the
+    BEGIN and COMMIT round trips are spared (a third of a stored message's database work); as with any unit of
+    work, what the block wrote is committed once it has ended without raising.
     """
     session = session_factory()
     try:
         if read_only:
             session.connection(execution_options={READ_ONLY: True})
+        elif single_write and session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
         if not read_only:
             session.commit()
