@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # (ForeignKey("service.id")), which resolves once that feature's models module is imported too.
 from casecore import schema, sealing  # noqa: F401  (schema: imported for its side effect)
 from casecore.cache import Refreshing
-from casecore.db import make_engine, make_session_factory, unit_of_work
+from casecore.db import make_engine, make_session_factory, single_write, unit_of_work
 from casecore.deadlines.timelines import Timelines
 from casecore.handoff.mapping import HandoffMapping, load_mapping
 from casecore.handoff.modes import HandoffModes, load_overrides, parse_modes
@@ -208,6 +208,10 @@ class Runtime:
     def unit_of_work(self, read_only: bool = False):
         """A transaction on the configured database (read_only: casecore.db.unit_of_work)."""
         return unit_of_work(self.session_factory, read_only=read_only)
+
+    def single_write(self):
+        """A connection for one statement that is all or nothing by itself (casecore.db.single_write)."""
+        return single_write(self.engine)
 
     def close(self) -> None:
         """Release pooled connections (used by tests and after a fork)."""

@@ -11,7 +11,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, exc, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,22 @@ def unit_of_work(session_factory: sessionmaker[Session], read_only: bool = False
     finally:
         # Closing ends a read-only transaction without expiring what it loaded, so pages can still read it.
         session.close()
+
+
+@contextmanager
+def single_write(engine: Engine) -> Iterator[Connection]:
+    """A connection for a block that writes with one statement at most, all or nothing by itself (an inbound
+    message's INSERT ... ON CONFLICT DO NOTHING), and does nothing after it that would want it undone: on PostgreSQL
+    the statement commits as it ends (no transaction block: no BEGIN and COMMIT round trips), elsewhere when the
+    block ends without raising. Once the block has ended, what it wrote is committed on every database.
+
+    A plain connection, no ORM session: its set-up and tear-down cost more than the statement.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")  # back to the default when pooled again
+        yield connection
+        connection.commit()  # SQLite's transaction (a no-op in PostgreSQL's autocommit)
 
 
 def dialect_insert(session: Session, table):

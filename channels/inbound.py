@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal, Mapping
@@ -17,6 +16,10 @@ MAX_BODY = 1600
 # Provider ids are UUIDs (AT) or 34-character SIDs (Twilio); a much longer one is garbage.
 MAX_MESSAGE_ID = 128
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
+# Unicode's control characters (category Cc: C0, DEL and C1), a set the standard fixes for good: a pattern finds them
+# without a Python call per character (looking up each one's category was one).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 # Twilio sends at most 10 media with a message (providers §3f); a URL much longer than theirs is not theirs.
 MAX_MEDIA = 10
 MAX_MEDIA_URL = 1000
@@ -83,8 +86,7 @@ class InboundText:
 
 def clean_body(text: str) -> str:
     """The text as sent, without surrounding whitespace or control characters (newlines stay), at most 1,600."""
-    kept = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
-    return kept.strip()[:MAX_BODY].rstrip()
+    return _CONTROL_BUT_NEWLINE.sub("", text).strip()[:MAX_BODY].rstrip()
 
 
 def is_e164(text: str) -> bool:
@@ -94,16 +96,12 @@ def is_e164(text: str) -> bool:
 
 def without_control_characters(text: str) -> str:
     """text without control characters (NUL, ESC, newlines...) nor surrounding whitespace."""
-    return "".join(ch for ch in text if not _is_control(ch)).strip()
+    return _CONTROL.sub("", text).strip()
 
 
 def has_control_characters(text: str) -> bool:
     """Whether text holds a control character (NUL, ESC...): no provider's id does, and PostgreSQL refuses NUL."""
-    return any(_is_control(ch) for ch in text)
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc"
+    return _CONTROL.search(text) is not None
 
 
 def required(form: Mapping[str, str], *names: str) -> str:

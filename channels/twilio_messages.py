@@ -7,10 +7,14 @@ digits) is never read, so it may be absent or carry anything.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import unicodedata
 from typing import Callable, Mapping, Sequence
+from urllib.parse import urlparse
 
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import add_port, remove_port
 
 from casecore.base import utcnow
 from casecore.phones import is_business_scoped_id
@@ -82,11 +86,30 @@ def _comparable(text: str) -> str:
 
 
 def twilio_signature_is_valid(url: str, form: Mapping[str, str], signature: str, auth_token: str) -> bool:
-    """Whether signature (X-Twilio-Signature) is Twilio's for this public url and form under auth_token."""
+    """Whether signature (X-Twilio-Signature) is Twilio's for this public url and form under auth_token.
+
+    As twilio's RequestValidator decides, the URL with or without its default port (Twilio signs either), at half
+    its cost on a good signature: the second is computed only when the first does not match, and the form is read
+    once (the validator asks a dict for getall and getlist first: two exceptions per field, twice).
+    """
     if not (signature and auth_token):
         return False
-    # The validator compares in constant time and tries the URL with and without its default port.
-    return RequestValidator(auth_token).validate(url, form, signature)
+    key, given, fields = auth_token.encode(), signature.encode(), _signed_fields(form)
+    parsed = urlparse(url)
+    return any(hmac.compare_digest(twilio_signature(key, candidate, fields), given)
+               for candidate in (remove_port(parsed), add_port(parsed)))
+
+
+def twilio_signature(key: bytes, url: str, fields: str) -> bytes:
+    """The X-Twilio-Signature of a POST to url of the form whose _signed_fields are fields (providers §3d)."""
+    return base64.b64encode(hmac.new(key, (url + fields).encode(), hashlib.sha1).digest())
+
+
+def _signed_fields(form: Mapping[str, str]) -> str:
+    """Each field's name then value, by name (a repeated field's distinct values in order), no separators."""
+    getlist = getattr(form, "getlist", None)  # a MultiDict holds every value of a repeated field
+    return "".join(name + value for name in sorted(form)
+                   for value in (sorted(set(getlist(name))) if getlist else (form[name],)))
 
 
 def public_url(base_url: str, path: str, query_string: str | bytes) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+import zlib
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -18,6 +19,8 @@ import redis
 from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.serializers import PickleSerializer
+from rq.utils import get_call_string, utcformat
 from rq.utils import now as rq_now
 
 log = logging.getLogger(__name__)
@@ -133,15 +136,38 @@ def enqueue_new_report_alert(queue: Queue, report_id: str | uuid.UUID, trips: Tr
 
 
 def new_job_commands(queue: Queue, func: str, job_id: str, arg: str) -> list[tuple]:
-    """The Redis commands that put a new job on queue, as RQ's own enqueue writes it: the job's hash, built by RQ,
-    then its id on the queue's list (and the queue in RQ's set of queues)."""
-    # The timeout RQ's create_job gives on a queue made with no default of its own (all of ours).
-    job = Job.create(func, args=(arg,), id=job_id, connection=queue.connection, origin=queue.name,
-                     timeout=queue.DEFAULT_TIMEOUT, status=JobStatus.QUEUED, failure_ttl=FAILURE_TTL,
-                     retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
-    job.enqueued_at = rq_now()
-    fields = [item for pair in job.to_dict(include_meta=False).items() for item in pair]
-    return [("SADD", queue.redis_queues_keys, queue.key), ("HSET", job.key, *fields), ("RPUSH", queue.key, job_id)]
+    """The Redis commands that put a new job on queue, as RQ's own enqueue writes it: the job's hash, then its id on
+    the queue's list (and the queue in RQ's set of queues).
+
+    The hash is the one RQ built for the first job of this function on this queue, with what differs from job to job
+    written anew as RQ writes it: its call (data and description) and its times. Building the job with RQ each time
+    was most of a stored message's enqueue."""
+    fields = {**_job_fields(queue, func), "data": zlib.compress(PickleSerializer.dumps((func, None, (arg,), {}))),
+              # RQ's description of the call (Job.get_call_string)
+              "description": get_call_string(func, (arg,), {}, max_length=75)}
+    fields["created_at"] = fields["enqueued_at"] = utcformat(rq_now())
+    return [("SADD", queue.redis_queues_keys, queue.key),
+            ("HSET", Job.key_for(job_id), *(item for pair in fields.items() for item in pair)),
+            ("RPUSH", queue.key, job_id)]
+
+
+# The hash RQ writes for a new job, by queue name and function (new_job_commands).
+_JOB_FIELDS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _job_fields(queue: Queue, func: str) -> dict[str, Any]:
+    """The hash RQ writes for a job of func on queue, as its enqueue builds the job (for any argument)."""
+    fields = _JOB_FIELDS.get((queue.name, func))
+    if fields is None:
+        # The timeout RQ's create_job gives on a queue made with no default of its own (all of ours).
+        job = Job.create(func, args=("",), connection=queue.connection, origin=queue.name,
+                         timeout=queue.DEFAULT_TIMEOUT, status=JobStatus.QUEUED, failure_ttl=FAILURE_TTL,
+                         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        if job.serializer is not PickleSerializer:
+            raise RuntimeError("RQ's serializer is not the one new_job_commands writes a call with")
+        job.enqueued_at = rq_now()
+        fields = _JOB_FIELDS[(queue.name, func)] = job.to_dict(include_meta=False)
+    return fields
 
 
 def _enqueue_new(queue: Queue, func: str, job_id: str, arg: str, trips: Trips | None = None) -> bool:

@@ -116,8 +116,13 @@ def accept_inbound(message: InboundText, enqueue: bool = True, limited: bool = F
         sender_key=rt.phone_key(message.phone) if message.media else "",
     )
     try:
-        with rt.unit_of_work() as session:
-            stored = store_inbound(session, draft, limited=limited)
+        if draft.media:
+            # Its media rows in the same transaction: the message and what came with it are kept together or not at all.
+            with rt.unit_of_work() as session:
+                stored = store_inbound(session, draft, limited=limited)
+        else:
+            with rt.single_write() as connection:  # one INSERT, committed by itself
+                stored = store_inbound(connection, draft, limited=limited)
     except InvalidInput as exc:
         raise InvalidInbound(str(exc)) from exc
     except SQLAlchemyError as exc:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -80,10 +81,12 @@ class InboundSnapshot:
     processed_at: datetime | None
 
 
-def store_inbound(session: Session, draft: InboundDraft, limited: bool = False) -> StoredInbound:
+def store_inbound(session: Session | Connection, draft: InboundDraft, limited: bool = False) -> StoredInbound:
     """Store a received message (and its media) once per (provider, provider message id); a redelivery adds nothing.
 
     limited stores it as LIMITED: kept, never handled (its number sent more than its rate limit allows).
+    session: a unit of work's, or for a message without media a single_write connection (casecore.db): the row is
+    written by one statement.
     """
     taxonomy.require(draft.channel, taxonomy.MESSAGE_CHANNELS, "message channel")
     if not draft.provider or not draft.provider_message_id:
@@ -92,8 +95,10 @@ def store_inbound(session: Session, draft: InboundDraft, limited: bool = False) 
         raise InvalidInput("an inbound message's to_address has at most 64 characters")
     if draft.channel != "whatsapp" and is_business_scoped_id(draft.phone):
         raise InvalidInput("only a WhatsApp message comes from a business-scoped id")
+    if draft.media and not isinstance(session, Session):
+        raise TypeError("a message with media is stored in a unit of work: its media rows go in its transaction")
     inbound_id = uuid.uuid4()
-    connection = session.connection()
+    connection = session.connection() if isinstance(session, Session) else session
     inserted = connection.execute(_INSERT_INBOUND[connection.dialect.name], {
         "id": inbound_id, "provider": draft.provider, "provider_message_id": draft.provider_message_id,
         # E.164 (or a business-scoped id) without the "whatsapp:" prefix, so it matches linked numbers and opt-outs.
@@ -102,7 +107,7 @@ def store_inbound(session: Session, draft: InboundDraft, limited: bool = False) 
         "status": LIMITED if limited else RECEIVED,
     }).first()
     if inserted is None:
-        existing = session.scalar(
+        existing = connection.scalar(
             select(InboundMessage.id).where(
                 InboundMessage.provider == draft.provider,
                 InboundMessage.provider_message_id == draft.provider_message_id,

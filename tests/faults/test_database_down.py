@@ -3,14 +3,26 @@ again (USSD a polite last screen), never a 500; once the database is back, the r
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, text
+
+from casecore import db
 from casecore.migrate import upgrade_database
 from tests.factories import make_organisation
 from tests.faults.conftest import (
-    FORM, fault_settings, inbox, outbox, post_at_delivery, post_at_sms, post_signed, post_twilio_message,
+    FORM,
+    fault_settings,
+    inbox,
+    outbox,
+    post_at_delivery,
+    post_at_sms,
+    post_signed,
+    post_twilio_message,
 )
-from tests.queues import drain
+from tests.queues import drain, queued
 from tests.servers import free_port
 
 AT_PERSON, WHATSAPP_PERSON = "+22376800001", "+22376800002"
@@ -93,3 +105,42 @@ def test_a_postgresql_server_refusing_connections_gets_retry_answers_never_a_500
     url = f"postgresql+psycopg://relais@127.0.0.1:{free_port()}/relais"  # nothing listens there
     client = client_for(make_runtime(fault_settings(url, redis_url, fake_twilio, fake_at)))
     assert_every_webhook_asks_for_a_retry(client)
+
+
+# The web app's connections carry this name, so that the test ends them and no other (the run's own live on).
+WEB_APP = "relais-restart-test"
+
+
+def end_web_connections(url: str) -> int:
+    """End every server-side connection of the web app's pool, as a PostgreSQL restart does; how many there were."""
+    admin = create_engine(url)
+    with admin.connect() as connection:
+        ended = connection.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE application_name = :name"), {"name": WEB_APP}).scalar_one()
+    admin.dispose()
+    time.sleep(0.2)  # each backend's goodbye reaches its pooled socket
+    return ended
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("idle_for", ["just used", "idle for long"])
+def test_after_a_postgresql_restart_the_next_messages_are_stored_from_an_idle_pool(
+        database_url, idle_for, redis_url, fake_twilio, fake_at, make_runtime, client_for, monkeypatch):
+    # SQLite has no server whose connections could end under the pool: PostgreSQL only.
+    if idle_for == "idle for long":
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if the pool sat idle past the ping's age
+    else:
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # only the server's goodbye can tell
+    client = client_for(make_runtime(fault_settings(f"{database_url}?application_name={WEB_APP}", redis_url,
+                                                    fake_twilio, fake_at)))
+    assert post_at_sms(client, AT_PERSON, "Bonjour", "ATXid_before").status_code == 200  # the pool holds one now
+
+    for post in (lambda: post_at_sms(client, AT_PERSON, "Bonjour", "ATXid_after_restart"),
+                 lambda: post_twilio_message(client, WHATSAPP_PERSON, "Bonjour", "SM" + "f" * 32)):
+        assert end_web_connections(database_url) >= 1
+        answer = post()
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    rt = client.application.extensions["relais"]
+    assert sorted(row.provider_message_id for row in inbox(rt)) == ["ATXid_after_restart", "ATXid_before",
+                                                                     "SM" + "f" * 32]
+    assert queued(rt.queue) == 3  # each stored once, and handed to the workers

@@ -6,7 +6,7 @@ import uuid
 import pytest
 import redis
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from dialogs.redis_trips import RoundTrips
 from tests.queues import BurstWorker
@@ -20,11 +20,13 @@ from workers.queueing import (
     enqueue_new_inbound,
     enqueue_new_report_alert,
     inbound_job_id,
+    new_job_commands,
     sibling,
 )
 
 # Written at enqueue time: the only fields two enqueues of the same work may differ in.
 STAMPS = {b"created_at", b"enqueued_at"}
+STAMPS_STR = {"created_at", "enqueued_at"}
 
 
 def rq_enqueue(queue: Queue, func: str, job_id: str, arg: str) -> None:
@@ -87,3 +89,22 @@ def test_without_redis_the_webhook_is_told_and_nothing_raises():
     queue.redis_server_version = (7, 0, 0)  # no INFO call to a server that is not there
     assert not enqueue_new_inbound(queue, uuid.uuid4(), RoundTrips(client))
     assert not enqueue_new_inbound(queue, uuid.uuid4())
+
+
+def test_each_new_job_is_written_byte_for_byte_as_rq_builds_it_call_included(redis_url):
+    # The hash comes from the first job of its function on its queue; each later one must still be its own.
+    client = redis.Redis.from_url(redis_url)
+    queue = sibling(Queue("relais", connection=client), BACKGROUND)
+    for arg in (str(uuid.uuid4()), str(uuid.uuid4()), "x" * 200):
+        job_id = inbound_job_id(arg)
+        _sadd, (verb, key, *flat), _rpush = new_job_commands(queue, INBOUND_JOB, job_id, arg)
+        written = dict(zip(flat[::2], flat[1::2], strict=True))
+        job = Job.create(INBOUND_JOB, args=(arg,), id=job_id, connection=client, origin=queue.name,
+                         timeout=queue.DEFAULT_TIMEOUT, status=JobStatus.QUEUED, failure_ttl=FAILURE_TTL,
+                         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        job.enqueued_at = job.created_at
+        expected = job.to_dict(include_meta=False)
+        assert (verb, key) == ("HSET", job.key)
+        assert all(written[name] for name in STAMPS_STR) and written.keys() == expected.keys()
+        assert {k: v for k, v in written.items() if k not in STAMPS_STR} == \
+            {k: v for k, v in expected.items() if k not in STAMPS_STR}

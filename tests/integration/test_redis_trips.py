@@ -4,8 +4,10 @@ import time
 
 import pytest
 import redis
+from redis.connection import Connection
+from rq.job import JobStatus
 
-from dialogs.redis_trips import RoundTrips
+from dialogs.redis_trips import RoundTrips, _packed
 from tests.servers import RedisServer
 
 
@@ -84,3 +86,10 @@ def test_a_timed_out_call_is_not_sent_again(redis_url):
     blocker.close()
     trips.close()
     client.close()
+
+
+def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them():
+    commands = [("SET", "k", 0, "EX", 600, "NX"), ("INCR", "k"), ("ZADD", "z", 1.5, "a", 1e20, "b", 0.1, "c"),
+                ("HSET", "h", "data", b"\x00\xff\r\n", "n", -3, "status", JobStatus.QUEUED), ["GET", "é"]]
+    connection = Connection()
+    assert b"".join(_packed(connection, commands)) == b"".join(connection.pack_commands(commands))

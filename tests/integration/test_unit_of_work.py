@@ -1,10 +1,15 @@
 """The unit of work is one transaction on every database, savepoints included."""
 import time
+import uuid
 
 import pytest
-from sqlalchemy import func, select
+from psycopg.pq import TransactionStatus
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
+from bootstrap import bootstrap
 from casecore.people.models import Organisation
+from tests.conftest import make_settings
 
 
 class Boom(Exception):
@@ -46,6 +51,46 @@ def test_a_read_only_unit_of_work_keeps_nothing_and_leaves_what_it_read_readable
     assert organisation.name == "A"
     with any_db_runtime.unit_of_work() as session:
         assert session.scalars(select(Organisation.slug)).all() == ["there"]
+
+
+def test_a_single_write_keeps_its_statement_and_nothing_of_one_that_failed(any_db_runtime):
+    organisations = Organisation.__table__
+    with any_db_runtime.single_write() as connection:
+        connection.execute(insert(organisations).values(id=uuid.uuid4(), slug="kept", name="A"))
+    with pytest.raises(IntegrityError):
+        with any_db_runtime.single_write() as connection:
+            connection.execute(insert(organisations).values(id=uuid.uuid4(), name="B"))  # no slug: refused
+    with any_db_runtime.unit_of_work() as session:
+        assert session.scalars(select(Organisation.slug)).all() == ["kept"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_postgresql_a_single_write_commits_as_its_statement_ends(database_url, redis_url):
+    # No BEGIN: another connection sees the row before the block ends, so the provider's acknowledgement (after
+    # the block) always follows the commit.
+    rt = bootstrap(make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url))
+    try:
+        with rt.single_write() as connection:
+            connection.execute(insert(Organisation.__table__).values(id=uuid.uuid4(), slug="seen", name="A"))
+            assert connection.connection.driver_connection.info.transaction_status == TransactionStatus.IDLE
+            with rt.unit_of_work(read_only=True) as other:
+                assert other.scalars(select(Organisation.slug)).all() == ["seen"]
+    finally:
+        rt.close()
+
+
+def test_a_pooled_connection_goes_back_to_transactions_after_a_single_write(any_db_runtime):
+    # The same pooled connection next runs a unit of work: it must be one transaction again, all or nothing.
+    with any_db_runtime.single_write() as connection:
+        connection.execute(insert(Organisation.__table__).values(id=uuid.uuid4(), slug="first", name="A"))
+    with pytest.raises(Boom):
+        with any_db_runtime.unit_of_work() as session:
+            session.add(Organisation(slug="rolled-back", name="B"))
+            session.flush()
+            raise Boom()
+    with any_db_runtime.unit_of_work() as session:
+        assert session.scalars(select(Organisation.slug)).all() == ["first"]
+    assert any_db_runtime.engine.pool.checkedin() == 1  # one connection did both
 
 
 def test_on_sqlite_a_read_only_unit_of_work_reads_while_another_holds_the_write_lock(runtime):

@@ -1,13 +1,22 @@
 """Inbound SMS and WhatsApp, replayed from raw urlencoded payloads exactly as providers §2a and §3a show them."""
 from __future__ import annotations
 
+import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, quote
 
 import pytest
 
 from channels.africastalking_sms import parse_africastalking_sms
-from channels.inbound import MAX_BODY, InboundText, InvalidInbound, clean_body
+from channels.inbound import (
+    MAX_BODY,
+    InboundText,
+    InvalidInbound,
+    clean_body,
+    has_control_characters,
+    without_control_characters,
+)
 from channels.twilio_messages import parse_twilio_message
 
 UTC = timezone.utc
@@ -252,3 +261,14 @@ def test_inbound_text_checks_what_it_is_given():
 ])
 def test_clean_body(text, expected):
     assert clean_body(text) == expected
+
+
+def test_the_control_characters_removed_are_exactly_unicodes_category_cc():
+    every = "".join(chr(n) for n in range(sys.maxunicode + 1) if not 0xD800 <= n <= 0xDFFF)
+    controls = {ch for ch in every if unicodedata.category(ch) == "Cc"}
+    others = "".join(ch for ch in every if ch not in controls)
+    assert len(controls) == 65
+    assert all(has_control_characters(f"a{ch}b") for ch in controls) and not has_control_characters(others)
+    assert without_control_characters("x" + "".join(sorted(controls)) + "y") == "xy"
+    assert clean_body("x" + "".join(sorted(controls)) + "y") == "x\ny"
+    assert without_control_characters(others) == others.strip()

@@ -4,6 +4,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import pytest
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from channels.twilio_messages import EMPTY_TWIML, public_url, twilio_signature_is_valid
 
@@ -89,3 +91,23 @@ def test_public_url_needs_a_base():
 
 def test_the_empty_twiml_answer():
     assert EMPTY_TWIML == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+TWILIO_URLS = ["https://example.com/webhooks/twilio/sms", "https://example.com:443/webhooks/twilio/sms",
+               "http://example.com/webhooks/twilio/sms", "http://example.com:80/webhooks/twilio/sms",
+               "https://example.com:8443/webhooks/twilio/sms?token=a%20b&x=", "https://example.com/relais/?"]
+
+
+@pytest.mark.parametrize("signed_url", TWILIO_URLS)
+@pytest.mark.parametrize("checked_url", TWILIO_URLS)
+@pytest.mark.parametrize("form", [
+    WHATSAPP_FORM, {}, {"Body": "é ü 😀 & = +", "From": "whatsapp:+22376701430"},
+    MultiDict([("MediaUrl0", "b"), ("MediaUrl0", "a"), ("MediaUrl0", "b"), ("Body", "x")]),
+])
+def test_the_verdict_is_twilios_own_validators(signed_url, checked_url, form):
+    # Signed by Twilio's library for one URL, checked against another: the same verdict as its validator gives.
+    validator = RequestValidator("12345")
+    signature = validator.compute_signature(signed_url, form)
+    expected = validator.validate(checked_url, form, signature)
+    assert twilio_signature_is_valid(checked_url, form, signature, "12345") is expected
+    assert twilio_signature_is_valid(checked_url, form, signature[:-2], "12345") is False
