@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from casecore.base import utcnow
@@ -18,6 +18,7 @@ from casecore.phones import sender_address
 log = logging.getLogger(__name__)
 
 GAVE_UP_UNKNOWN = "outcome unknown: not sent again, to avoid sending it twice"
+FOUND_ANOTHERS = "outcome unknown: the provider's record found is another message's; to be looked up again"
 
 
 def mark_stale_claims_unknown(session: Session, claimed_before: datetime) -> int:
@@ -59,7 +60,11 @@ def settle_unknown(session: Session, message_id: str | uuid.UUID, found: bool | 
         raise NotFound(f"outbound message {message_id} does not exist")
     if message.status != "unknown":
         return message.status
-    if found:
+    if found and provider_message_id and _held_by_another(session, message.backend, provider_message_id, message.id):
+        # Two look-ups at once (two messages of one text to one number) found the one record: it is the other's.
+        # Kept in doubt, the next look-up leaves that record out and finds this one's, or none.
+        message.failure_reason = FOUND_ANOTHERS
+    elif found:
         message.status, message.sent_at = "sent", utcnow()
         message.provider_message_id, message.failure_reason = provider_message_id, None
     elif found is False:
@@ -79,8 +84,11 @@ def adopt_report_for_unknown(session: Session, backend: str, phone: str, provide
     Also one failed after waiting in vain for such a report.
 
     The provider took the message (it reports on it), so it is marked sent with the provider's id; the oldest
-    such message to the number is chosen. False when the number has none.
+    such message to the number is chosen. True when a message holds the id afterwards (this report's, or the same
+    report delivered twice at once: the other copy's); False when none does and the number has none in doubt.
     """
+    if _held_by_another(session, backend, provider_message_id):
+        return True
     # One given up on after the wait is taken too: the report proves the provider had it after all.
     given_up = and_(OutboundMessage.status == "failed", OutboundMessage.failure_reason == GAVE_UP_UNKNOWN)
     message = session.scalars(
@@ -96,3 +104,21 @@ def adopt_report_for_unknown(session: Session, backend: str, phone: str, provide
     session.flush()
     log.info("outbound message %s: outcome known from a delivery report", message.id)
     return True
+
+
+def _held_by_another(session: Session, backend: str, provider_message_id: str,
+                     message_id: uuid.UUID | None = None) -> bool:
+    """Whether a message (other than message_id) already holds this provider id.
+
+    Two settlements with one id (two look-ups that found the same record, one report delivered twice at once) take
+    turns here, so the second sees the first's: on PostgreSQL through a lock on the id until the transaction ends
+    (different rows would not wait on each other), on SQLite because writers already take turns.
+    """
+    if session.connection().dialect.name == "postgresql":
+        key = func.hashtextextended(f"{backend} {provider_message_id}", 0)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    holder = select(OutboundMessage.id).where(OutboundMessage.backend == backend,
+                                              OutboundMessage.provider_message_id == provider_message_id)
+    if message_id is not None:
+        holder = holder.where(OutboundMessage.id != message_id)
+    return session.scalar(holder.limit(1)) is not None

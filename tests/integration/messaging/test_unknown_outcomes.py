@@ -17,6 +17,7 @@ from casecore.errors import NotFound
 from casecore.messaging.models import OutboundMessage
 from casecore.messaging.outbox import claim_for_sending, messages_awaiting_send, queue_message, record_send_result
 from casecore.messaging.unknown_outcomes import (
+    FOUND_ANOTHERS,
     adopt_report_for_unknown,
     mark_stale_claims_unknown,
     messages_of_unknown_outcome,
@@ -241,6 +242,66 @@ def test_two_reports_at_the_same_time_settle_each_its_own_message_in_doubt_to_on
     assert results == [True, True]
     assert [(row(rt, m).status, row(rt, m).provider_message_id) for m in (older, newer)] == [
         ("sent", "SMfirst"), ("sent", "SMsecond")]
+
+
+def test_two_look_ups_that_find_one_record_settle_one_message_and_leave_the_other_in_doubt(rt):
+    # Two messages of one text to one number in doubt, looked up at once: both look-ups find the one record Twilio
+    # lists (neither's id was recorded when they asked). The first settles its message and holds it until the
+    # second waits (PostgreSQL): the second must see the id taken and leave its message in doubt, to be looked up
+    # again without that record. Settling both as sent would record as sent a message that may never have gone.
+    first, second = (in_doubt(rt, key=key) for key in ("first", "second"))
+    first_settled = threading.Event()
+
+    def first_look_up():
+        with rt.unit_of_work() as session:
+            status = settle_unknown(session, first, True, "SMonly")
+            first_settled.set()
+            wait_for_lock_waiters(rt.engine)
+        return status
+
+    def second_look_up():
+        assert first_settled.wait(20)
+        with rt.unit_of_work() as session:
+            return settle_unknown(session, second, True, "SMonly")
+
+    look_ups = [second_look_up, first_look_up]
+    results, errors = run_together(2, lambda: look_ups.pop()())  # one thread each
+    assert errors == []
+    assert sorted(results) == ["sent", "unknown"]
+    assert (row(rt, first).status, row(rt, first).provider_message_id) == ("sent", "SMonly")
+    left = row(rt, second)
+    assert (left.status, left.provider_message_id, left.failure_reason) == ("unknown", None, FOUND_ANOTHERS)
+    with rt.unit_of_work() as session:  # looked up again: another record, or none
+        assert settle_unknown(session, second, True, "SMits-own") == "sent"
+    assert row(rt, second).provider_message_id == "SMits-own"
+
+
+def test_one_report_delivered_twice_at_once_settles_one_message_in_doubt(rt):
+    # Providers deliver a report again when the first delivery's answer is slow: both copies arrive while neither
+    # is recorded. The first takes the oldest message in doubt and holds it until the second waits (PostgreSQL);
+    # the second must find the id taken and adopt nothing: the newer message stays in doubt, not marked sent on
+    # the strength of another message's report.
+    older, newer = in_doubt(rt, key="older"), in_doubt(rt, key="newer")
+    first_adopted = threading.Event()
+
+    def first_copy():
+        with rt.unit_of_work() as session:
+            found = adopt_report_for_unknown(session, "twilio", AWA, "SMreport")
+            first_adopted.set()
+            wait_for_lock_waiters(rt.engine)
+        return found
+
+    def second_copy():
+        assert first_adopted.wait(20)
+        with rt.unit_of_work() as session:
+            return adopt_report_for_unknown(session, "twilio", AWA, "SMreport")
+
+    copies = [second_copy, first_copy]
+    results, errors = run_together(2, lambda: copies.pop()())  # one thread each
+    assert errors == []
+    assert results == [True, True]  # the id is held afterwards: the caller records the report's status on it
+    assert [(row(rt, m).status, row(rt, m).provider_message_id) for m in (older, newer)] == [
+        ("sent", "SMreport"), ("unknown", None)]
 
 
 def test_a_look_up_that_cannot_tell_leaves_it_in_doubt_until_the_wait_has_passed(rt):
