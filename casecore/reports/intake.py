@@ -81,6 +81,9 @@ _INSERT_REPORT = {
     .returning(Report.__table__.c.id)  # no row back means nothing was inserted (rowcount is -1 on psycopg)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+# Built once, its values given at execution: .values(...) on each report built a new statement and its cache key
+# (a twentieth of the last USSD step's CPU).
+_INSERT_DEADLINE = CaseDeadline.__table__.insert()
 
 
 def submit_report(
@@ -144,9 +147,9 @@ def submit_report(
         note_change(session, REPORT_CREATED, report_id, organisation_id)
         if timelines is not None:
             received_at = values["received_at"]
-            connection.execute(CaseDeadline.__table__.insert().values(
-                id=uuid.uuid4(), report_id=report_id, kind="assignment", created_at=received_at,
-                due_at=timelines.assignment_due(received_at, urgent)))
+            connection.execute(_INSERT_DEADLINE, {
+                "id": uuid.uuid4(), "report_id": report_id, "kind": "assignment", "created_at": received_at,
+                "due_at": timelines.assignment_due(received_at, urgent)})
         return SubmittedReport(report_id, reference, urgent, is_new=True)
     raise RuntimeError("could not allocate a unique reference")
 
