@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # (ForeignKey("service.id")), which resolves once that feature's models module is imported too.
 from casecore import schema, sealing  # noqa: F401  (schema: imported for its side effect)
 from casecore.cache import Refreshing
-from casecore.db import make_engine, make_session_factory, single_write, unit_of_work
+from casecore.db import make_engine, make_session_factory, single_read, single_write, unit_of_work
 from casecore.deadlines.timelines import Timelines
 from casecore.handoff.mapping import HandoffMapping, load_mapping
 from casecore.handoff.modes import HandoffModes, load_overrides, parse_modes
@@ -194,6 +194,8 @@ class Runtime:
         return CommunityServices(
             places=self.places.get(),
             unit_of_work=self.unit_of_work,
+            single_read=self.single_read,
+            single_write=self.single_write,
             receiving_organisation=self.intake_organisation.get(),
             default_region=s.DEFAULT_REGION,
             emergency_contacts=s.emergency_contacts,
@@ -212,6 +214,10 @@ class Runtime:
     def single_write(self):
         """A connection for one statement that is all or nothing by itself (casecore.db.single_write)."""
         return single_write(self.engine)
+
+    def single_read(self):
+        """A connection for one statement that only reads (casecore.db.single_read)."""
+        return single_read(self.engine)
 
     def close(self) -> None:
         """Release pooled connections (used by tests and after a fork)."""

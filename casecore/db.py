@@ -155,6 +155,23 @@ def single_write(engine: Engine) -> Iterator[Connection]:
         connection.commit()  # SQLite's transaction (a no-op in PostgreSQL's autocommit)
 
 
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for a block that only reads, with one statement (a number's language on a USSD session's first
+    screen): on PostgreSQL no transaction block (no BEGIN and ROLLBACK round trips), on SQLite a deferred one that
+    takes no write lock (as unit_of_work(read_only=True)). It must not write: PostgreSQL would keep the write.
+
+    A plain connection, no ORM session: its set-up and tear-down cost more than the statement.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")  # back to the default when pooled again
+        else:
+            connection.execution_options(**{READ_ONLY: True})
+        yield connection
+        connection.rollback()
+
+
 def dialect_insert(session: Session, table):
     """An INSERT for the session's database, so ON CONFLICT clauses work on PostgreSQL and SQLite alike."""
     dialect = session.connection().dialect.name

@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from casecore.deadlines.timelines import Timelines
@@ -39,3 +40,15 @@ class CommunityServices:
     # An organisation's mapping (by slug) to the Primero instance its cases are handed over to (None: no hand-off):
     # a family's message on a handed-over case reaches the Relais account of its owner in Primero.
     primero_mapping: Callable[[str], HandoffMapping] | None = None
+    # A connection for one statement that only reads, or that writes all or nothing by itself (casecore.db
+    # single_read, single_write): cheaper than a transaction's session on a USSD step. None: unit_of_work is used.
+    single_read: Callable[[], AbstractContextManager[Connection]] | None = None
+    single_write: Callable[[], AbstractContextManager[Connection]] | None = None
+
+    def read_one(self) -> AbstractContextManager[Session | Connection]:
+        """Where to run one statement that only reads."""
+        return self.single_read() if self.single_read else self.unit_of_work(read_only=True)
+
+    def write_one(self) -> AbstractContextManager[Session | Connection]:
+        """Where to run one statement that writes all or nothing by itself."""
+        return self.single_write() if self.single_write else self.unit_of_work()

@@ -312,8 +312,8 @@ def _fresh(ctx: Context, keyword: Keyword | None, message_id: str) -> DialogStat
 
 def remembered_language(ctx: Context) -> str | None:
     """The language this number chose before, on any channel (read-only: no wait for SQLite's write lock)."""
-    with ctx.services.unit_of_work(read_only=True) as session:
-        return language_for(session, ctx.phone)
+    with ctx.services.read_one() as connection:
+        return language_for(connection, ctx.phone)
 
 
 def _opt(ctx: Context, action: str, language: str) -> TextReply:
@@ -340,8 +340,8 @@ def _reply(screen: Screen) -> TextReply:
 def _note_language(ctx: Context, screen: Screen) -> None:
     """Remember a language chosen at this step for the number's next conversations, on every channel."""
     if screen.last_answer and screen.last_answer[0] == LANGUAGE and screen.last_answer[1]:
-        with ctx.services.unit_of_work() as session:
-            remember_language(session, ctx.phone, screen.last_answer[1])
+        with ctx.services.write_one() as connection:  # one INSERT ... ON CONFLICT
+            remember_language(connection, ctx.phone, screen.last_answer[1])
 
 
 def take_expired_dialogues(store: DialogStore, times: SessionTimes, now: float | None = None) -> list[DialogState]:

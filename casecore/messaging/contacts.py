@@ -12,6 +12,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from casecore import taxonomy
@@ -37,15 +38,17 @@ def _remember_statement(session_dialect: str):
         "language": insert.excluded.language, "updated_at": insert.excluded.updated_at})
 
 
-def remember_language(session: Session, phone: str, language: str) -> None:
-    """Remember the language this number chose, for every later conversation and message."""
+def remember_language(session: Session | Connection, phone: str, language: str) -> None:
+    """Remember the language this number chose, for every later conversation and message (session: a unit of
+    work's, or a connection: the write is one statement)."""
     taxonomy.require(language, taxonomy.COMMUNITY_LANGUAGES, "language")
     number = sender_address(phone)
-    session.execute(_remember_statement(session.connection().dialect.name),
+    dialect = (session.connection() if isinstance(session, Session) else session).dialect.name
+    session.execute(_remember_statement(dialect),
                     {"phone": number, "phone_key": lookup_key(number), "language": language, "now": utcnow()})
 
 
-def language_for(session: Session, phone: str) -> str | None:
+def language_for(session: Session | Connection, phone: str) -> str | None:
     """The language this number chose, or None when it never chose one."""
     return session.execute(_LANGUAGE, {"phone_key": lookup_key(sender_address(phone))}).scalar()
 

@@ -104,6 +104,27 @@ def test_on_sqlite_a_read_only_unit_of_work_reads_while_another_holds_the_write_
         assert time.monotonic() - started < 1
 
 
+def test_a_single_read_reads_while_another_holds_the_write_lock(any_db_runtime):
+    # A USSD session's first screen reads the number's language this way: it must not queue for SQLite's write
+    # lock, nor open a transaction block on PostgreSQL, and the pooled connection must go back to transactions.
+    with any_db_runtime.unit_of_work() as writer:
+        writer.add(Organisation(slug="uncommitted", name="A"))
+        writer.flush()
+        started = time.monotonic()
+        with any_db_runtime.single_read() as reader:
+            assert reader.scalar(select(func.count(Organisation.id))) == 0
+            if reader.dialect.name == "postgresql":
+                assert reader.connection.driver_connection.info.transaction_status == TransactionStatus.IDLE
+        assert time.monotonic() - started < 1
+    with pytest.raises(Boom):
+        with any_db_runtime.unit_of_work() as session:
+            session.add(Organisation(slug="rolled-back", name="C"))
+            session.flush()
+            raise Boom()
+    with any_db_runtime.unit_of_work() as session:
+        assert sorted(session.scalars(select(Organisation.slug))) == ["uncommitted"]
+
+
 def test_the_sqlite_database_its_wal_and_the_media_files_are_readable_by_their_owner_only(tmp_path):
     import stat
 
