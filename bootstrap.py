@@ -36,6 +36,9 @@ from dialogs.state import RedisDialogStore
 from settings import Settings
 from workers.queueing import enqueue_event_delivery, follow_up_queue
 
+# Community services kept per USSD code dialled (Runtime.community_services).
+MAX_USSD_CODES_KEPT = 16
+
 
 @dataclass
 class Runtime:
@@ -45,6 +48,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._primero_clients: dict[tuple[str, str, str], PrimeroClient] = {}
+        self._community_services: dict[str, CommunityServices] = {}
         # Personal data is sealed under the data key and numbers found by their hash keyed like phone_key's: a
         # missing or malformed key stops the process here.
         sealing.configure(sealing.Keyring.from_settings(self.settings.data_key, self.settings.DATA_ENCRYPTION_OLD_KEYS),
@@ -188,21 +192,35 @@ class Runtime:
         """The keyed hash that stands for a number where the number itself must not be kept."""
         return sealing.cached_phone_key(phone, self.settings.secret_key)
 
-    def community_services(self) -> CommunityServices:
-        """What the community conversations use; reference data comes from the per-process caches."""
+    def community_services(self, ussd_code: str = "") -> CommunityServices:
+        """What the community conversations use (ussd_code: the code dialled, on USSD); reference data comes from
+        the per-process caches. Built again only when that data was reloaded: building it on every USSD step cost
+        more than a step's rate limit check. The conversations only read it, so threads share it."""
+        places, organisation = self.places.get(), self.intake_organisation.get()
+        built = self._community_services.get(ussd_code)
+        if built is None or built.places is not places or built.receiving_organisation != organisation:
+            built = self._build_community_services(places, organisation, ussd_code)
+            # A service has a code or two; the telco's field is not trusted to stay within them.
+            if ussd_code in self._community_services or len(self._community_services) < MAX_USSD_CODES_KEPT:
+                self._community_services[ussd_code] = built
+        return built
+
+    def _build_community_services(self, places: PlaceDirectory, organisation: uuid.UUID,
+                                  ussd_code: str) -> CommunityServices:
         s = self.settings
         return CommunityServices(
-            places=self.places.get(),
+            places=places,
             unit_of_work=self.unit_of_work,
             single_read=self.single_read,
             single_write=self.single_write,
-            receiving_organisation=self.intake_organisation.get(),
+            receiving_organisation=organisation,
             default_region=s.DEFAULT_REGION,
             emergency_contacts=s.emergency_contacts,
             phone_key=self.phone_key,
             keywords=self.keywords.first_words,
             alert_backend=s.SMS_BACKEND,
             timelines=self.timelines,
+            ussd_code=ussd_code,
             feedback_answer_days=s.FEEDBACK_ANSWER_DAYS,
             primero_mapping=self.primero_mapping if self.primero_configured else None,
         )

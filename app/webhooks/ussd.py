@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
@@ -150,7 +149,7 @@ def answer_step(step: UssdRequest) -> tuple[str, int]:
             phone=step.phone,
             default_language=settings.DEFAULT_LANGUAGE,
             # The code dialled, so that last screens can say how to come back and complain.
-            services=replace(rt.community_services(), ussd_code=step.service_code),
+            services=rt.community_services(step.service_code),
         )
         screen = answer_menu_step(rt.dialog_store, ctx, list(step.inputs), USSD_LIMITS, rt.session_times)
     except Exception:
