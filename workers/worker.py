@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import threading
+import time
 
 import redis
 from rq import Queue, SimpleWorker
@@ -27,7 +28,8 @@ from rq import Queue, SimpleWorker
 import workers.events  # noqa: F401
 import workers.jobs  # noqa: F401
 from bootstrap import Runtime, bootstrap, configure_logging
-from workers.queueing import PRIORITIES, queues_in_order
+from workers.heartbeats import WORKER, Heartbeat
+from workers.queueing import PRIORITIES, queue_name, queues_in_order
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     os.register_at_fork(after_in_child=lambda: forget_inherited_connections(runtime))
     connection = redis_for_worker(settings.REDIS_URL)
     stop = threading.Event()
+    # /readyz?deep=1 reads it: a worker listens on each queue. listening: inside RQ's loop, not waiting for Redis.
+    state = {"queues": [queue_name(settings.QUEUE_NAME, p) for p in PRIORITIES if p in args.queues],
+             "started_at": time.time(), "listening": False}
+    heartbeat = Heartbeat(settings.REDIS_URL, settings.QUEUE_NAME, WORKER, lambda: dict(state)).start()
+    try:
+        return _work(args, settings, connection, stop, state)
+    finally:
+        heartbeat.stop()
+
+
+def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: threading.Event, state: dict) -> int:
+    """Run RQ's worker loop until a stop is requested (or, with --burst, the queues are empty)."""
     while True:
         # Our handlers while waiting for Redis; RQ installs its own inside work().
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -105,11 +119,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         queues = queues_in_order(Queue(settings.QUEUE_NAME, connection=connection), args.queues)
         worker = RelaisWorker(queues, connection=connection)
+        state["listening"] = True
         try:
             worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
         except redis.RedisError as exc:
             # Redis went away between our ping and RQ's start-up (work() only guards its own loop).
             log.warning("worker could not start (%s)", exc.__class__.__name__)
+        finally:
+            state["listening"] = False
         if args.burst or worker.stop_requested:
             return 0
         log.warning("worker loop ended without a stop request; starting again in %ss", RECONNECT_SECONDS)
