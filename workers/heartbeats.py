@@ -80,6 +80,7 @@ class Heartbeat:
         self.queue_name, self.role, self.record = queue_name, role, record
         self.name = process_name()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{role}-heartbeat", daemon=True)
 
     def start(self) -> "Heartbeat":
@@ -95,6 +96,10 @@ class Heartbeat:
         except redis.RedisError:
             return False
 
+    def nudge(self) -> None:
+        """Beat now rather than at the next tick (what the record says changed)."""
+        self._wake.set()
+
     def _run(self) -> None:
         failing = False
         while not self._stop.is_set():
@@ -103,11 +108,13 @@ class Heartbeat:
                 log.warning("%s heartbeat not written: Redis is unavailable; trying every %ss", self.role,
                             BEAT_SECONDS)
             failing = not ok
-            self._stop.wait(BEAT_SECONDS)
+            self._wake.wait(BEAT_SECONDS)
+            self._wake.clear()
 
     def stop(self) -> None:
         """Stop beating and remove the record."""
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         try:

@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Callable
 
 import redis
 
@@ -206,11 +207,12 @@ def _indicators_due(runtime: Runtime, session) -> list:
     return due
 
 
-def run_forever(runtime: Runtime, stop: threading.Event, progress: dict | None = None) -> None:
+def run_forever(runtime: Runtime, stop: threading.Event, progress: dict | None = None,
+                after_sweep: Callable[[], None] = lambda: None) -> None:
     """Sweep every SCHEDULER_INTERVAL_SECONDS until stop is set; a failed sweep is logged and tried next tick.
 
     progress, if given, gets when the last sweep ended (`last_sweep_at`) and when one last failed
-    (`last_failure_at`), in seconds since the epoch: the heartbeat reports them."""
+    (`last_failure_at`), in seconds since the epoch, and after_sweep is called: the heartbeat reports them."""
     interval = runtime.settings.SCHEDULER_INTERVAL_SECONDS
     progress = {} if progress is None else progress
     log.info("scheduler started, sweeping every %ss", interval)
@@ -222,6 +224,7 @@ def run_forever(runtime: Runtime, stop: threading.Event, progress: dict | None =
             # The database may be down or restarting; the next tick tries again with fresh connections.
             progress["last_failure_at"] = time.time()
             log.exception("sweep failed; trying again in %ss", interval)
+        after_sweep()
         stop.wait(interval)
     log.info("scheduler stopped")
 
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         progress = {"started_at": time.time(), "interval": settings.SCHEDULER_INTERVAL_SECONDS}
         heartbeat = Heartbeat(settings.REDIS_URL, settings.QUEUE_NAME, SCHEDULER, lambda: dict(progress)).start()
         try:
-            run_forever(runtime, stop, progress)
+            run_forever(runtime, stop, progress, heartbeat.nudge)
         finally:
             heartbeat.stop()
         return 0

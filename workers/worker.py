@@ -104,12 +104,13 @@ def main(argv: list[str] | None = None) -> int:
              "started_at": time.time(), "listening": False}
     heartbeat = Heartbeat(settings.REDIS_URL, settings.QUEUE_NAME, WORKER, lambda: dict(state)).start()
     try:
-        return _work(args, settings, connection, stop, state)
+        return _work(args, settings, connection, stop, state, heartbeat)
     finally:
         heartbeat.stop()
 
 
-def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: threading.Event, state: dict) -> int:
+def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: threading.Event, state: dict,
+          heartbeat: Heartbeat) -> int:
     """Run RQ's worker loop until a stop is requested (or, with --burst, the queues are empty)."""
     while True:
         # Our handlers while waiting for Redis; RQ installs its own inside work().
@@ -120,6 +121,7 @@ def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: thr
         queues = queues_in_order(Queue(settings.QUEUE_NAME, connection=connection), args.queues)
         worker = RelaisWorker(queues, connection=connection)
         state["listening"] = True
+        heartbeat.nudge()
         try:
             worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
         except redis.RedisError as exc:
@@ -127,6 +129,7 @@ def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: thr
             log.warning("worker could not start (%s)", exc.__class__.__name__)
         finally:
             state["listening"] = False
+            heartbeat.nudge()
         if args.burst or worker.stop_requested:
             return 0
         log.warning("worker loop ended without a stop request; starting again in %ss", RECONNECT_SECONDS)
