@@ -13,8 +13,10 @@ import pytest
 from app import create_app
 from app.health.views import READINESS_TIMEOUT
 from tests.conftest import make_settings
+from tests.factories import make_organisation, make_user
 from tests.faults.test_database_down import SqliteOutage
 from tests.servers import free_port
+from tests.web.conftest import client_for as logged_in
 
 PASSWORD = "s3cret-pw"
 # The deadline, and a margin for a loaded machine.
@@ -143,3 +145,21 @@ def test_a_hung_redis_gives_a_503_within_the_deadline(sqlite_url, own_redis, app
     while client.get("/readyz").status_code != 200:
         assert time.monotonic() < deadline, "not ready again after Redis came back"
         time.sleep(0.2)
+
+
+def test_an_administrator_asking_deep_readiness_with_the_database_down_is_told_it_is_down(tmp_path, redis_url,
+                                                                                           app_on):
+    database = SqliteOutage(tmp_path)
+    flask_app = app_on(database.url, redis_url)
+    with flask_app.extensions["relais"].unit_of_work() as session:
+        admin = make_user(session, make_organisation(session), role="admin").email
+    client = logged_in(flask_app, admin)
+    assert "workers" in client.get("/readyz?deep=1").get_json()["checks"]  # deep (503: no worker runs here)
+    flask_app.extensions["relais"].engine.dispose()
+    database.go_down()
+    try:
+        answer = client.get("/readyz?deep=1")  # the session's account cannot be read: no 500
+        assert answer.status_code == 503
+        assert answer.get_json()["failing"] == ["database", "migrations"]
+    finally:
+        database.come_back()
