@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 import time
+from typing import Callable
 
 import redis
 from rq import Queue, SimpleWorker
@@ -37,14 +38,31 @@ RECONNECT_SECONDS = 5
 
 
 class RelaisWorker(SimpleWorker):
-    """RQ's in-process worker that remembers whether it was asked to stop (rather than losing Redis)."""
+    """RQ's in-process worker that remembers whether it was asked to stop (rather than losing Redis), heeds a stop
+    asked while RQ was starting, and says when its loop begins."""
 
     stop_requested = False
+
+    def __init__(self, *args, stop: threading.Event | None = None, on_start: Callable[[], None] = lambda: None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stop_before_start = stop
+        self.on_start = on_start
 
     def request_stop(self, signum, frame):
         """Note the request, then let RQ finish the current job and stop."""
         self.stop_requested = True
         super().request_stop(signum, frame)
+
+    def _install_signal_handlers(self):
+        """RQ's handlers, the last thing work() does before its loop: a SIGTERM that came before them (to main's
+        handler, while RQ registered the worker and started its scheduler) stops the loop before its first job
+        rather than being lost; then on_start()."""
+        super()._install_signal_handlers()
+        if self.stop_before_start is not None and self.stop_before_start.is_set():
+            self.stop_requested = True
+            self._stop_requested = True  # RQ's own flag, read at the top of its loop
+        self.on_start()
 
 
 def forget_inherited_connections(runtime: Runtime) -> None:
@@ -119,9 +137,8 @@ def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: thr
         if not wait_for_redis(connection, stop):
             return 0
         queues = queues_in_order(Queue(settings.QUEUE_NAME, connection=connection), args.queues)
-        worker = RelaisWorker(queues, connection=connection)
-        state["listening"] = True
-        heartbeat.nudge()
+        worker = RelaisWorker(queues, connection=connection, stop=stop,
+                              on_start=lambda: (state.update(listening=True), heartbeat.nudge()))
         try:
             worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
         except redis.RedisError as exc:
