@@ -141,6 +141,9 @@ class Settings:
     RATE_LIMIT_API_AUTH_FAILURES_PER_SOURCE: str = "20/600"
     # Reverse proxies in front of the web process whose X-Forwarded-For is trusted for the source address (0: none).
     TRUSTED_PROXY_COUNT: int = 0
+    # Secret: a monitoring system's bearer token (`Authorization: Bearer ...`) for what administrators see of the
+    # service's health (/readyz?deep=1) without logging in; empty: only a logged-in administrator sees it.
+    METRICS_TOKEN: str = ""
     # Photos and files received on WhatsApp (Twilio media): the largest accepted, in bytes (a download stops as soon
     # as it goes past), and the content types accepted (comma-separated; the file's first bytes must match).
     MEDIA_MAX_BYTES: int = 5 * 1024 * 1024

@@ -16,6 +16,7 @@ from app import (
     directory,
     feedback,
     handoff,
+    health,
     indicators,
     search,
     simulator,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     handoff.init_app(app)
     indicators.init_app(app)
     search.init_app(app)
+    health.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

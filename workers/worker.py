@@ -19,6 +19,8 @@ import logging
 import os
 import signal
 import threading
+import time
+from typing import Callable
 
 import redis
 from rq import Queue, SimpleWorker
@@ -27,7 +29,8 @@ from rq import Queue, SimpleWorker
 import workers.events  # noqa: F401
 import workers.jobs  # noqa: F401
 from bootstrap import Runtime, bootstrap, configure_logging
-from workers.queueing import PRIORITIES, queues_in_order
+from workers.heartbeats import WORKER, Heartbeat
+from workers.queueing import PRIORITIES, queue_name, queues_in_order
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +38,31 @@ RECONNECT_SECONDS = 5
 
 
 class RelaisWorker(SimpleWorker):
-    """RQ's in-process worker that remembers whether it was asked to stop (rather than losing Redis)."""
+    """RQ's in-process worker that remembers whether it was asked to stop (rather than losing Redis), heeds a stop
+    asked while RQ was starting, and says when its loop begins."""
 
     stop_requested = False
+
+    def __init__(self, *args, stop: threading.Event | None = None, on_start: Callable[[], None] = lambda: None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stop_before_start = stop
+        self.on_start = on_start
 
     def request_stop(self, signum, frame):
         """Note the request, then let RQ finish the current job and stop."""
         self.stop_requested = True
         super().request_stop(signum, frame)
+
+    def _install_signal_handlers(self):
+        """RQ's handlers, the last thing work() does before its loop: a SIGTERM that came before them (to main's
+        handler, while RQ registered the worker and started its scheduler) stops the loop before its first job
+        rather than being lost; then on_start()."""
+        super()._install_signal_handlers()
+        if self.stop_before_start is not None and self.stop_before_start.is_set():
+            self.stop_requested = True
+            self._stop_requested = True  # RQ's own flag, read at the top of its loop
+        self.on_start()
 
 
 def forget_inherited_connections(runtime: Runtime) -> None:
@@ -97,6 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     os.register_at_fork(after_in_child=lambda: forget_inherited_connections(runtime))
     connection = redis_for_worker(settings.REDIS_URL)
     stop = threading.Event()
+    # /readyz?deep=1 reads it: a worker listens on each queue. listening: inside RQ's loop, not waiting for Redis.
+    state = {"queues": [queue_name(settings.QUEUE_NAME, p) for p in PRIORITIES if p in args.queues],
+             "started_at": time.time(), "listening": False}
+    heartbeat = Heartbeat(settings.REDIS_URL, settings.QUEUE_NAME, WORKER, lambda: dict(state)).start()
+    try:
+        return _work(args, settings, connection, stop, state, heartbeat)
+    finally:
+        heartbeat.stop()
+
+
+def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: threading.Event, state: dict,
+          heartbeat: Heartbeat) -> int:
+    """Run RQ's worker loop until a stop is requested (or, with --burst, the queues are empty)."""
     while True:
         # Our handlers while waiting for Redis; RQ installs its own inside work().
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -104,12 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         if not wait_for_redis(connection, stop):
             return 0
         queues = queues_in_order(Queue(settings.QUEUE_NAME, connection=connection), args.queues)
-        worker = RelaisWorker(queues, connection=connection)
+        worker = RelaisWorker(queues, connection=connection, stop=stop,
+                              on_start=lambda: (state.update(listening=True), heartbeat.nudge()))
         try:
             worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
         except redis.RedisError as exc:
             # Redis went away between our ping and RQ's start-up (work() only guards its own loop).
             log.warning("worker could not start (%s)", exc.__class__.__name__)
+        finally:
+            state["listening"] = False
+            heartbeat.nudge()
         if args.burst or worker.stop_requested:
             return 0
         log.warning("worker loop ended without a stop request; starting again in %ss", RECONNECT_SECONDS)

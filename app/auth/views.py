@@ -20,6 +20,7 @@ from app.runtime import runtime
 from app.web.dispatch import transport_security
 from app.web.pages import page_gettext, page_language
 from app.web.paths import BLUEPRINT as WEBHOOKS_BLUEPRINT
+from app.web.paths import HEALTH_ENDPOINTS
 from app.web.rate_limits import RateLimiter, parse_rate
 from casecore.accounts.logins import LoginPolicy, address_key, attempt_login
 from casecore.accounts.sessions import end_session, open_session, session_open
@@ -29,7 +30,7 @@ from casecore.people.roles import CASEWORKER, FOCAL_POINT, may_manage_people, ma
 
 log = logging.getLogger(__name__)
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", *HEALTH_ENDPOINTS})
 # What an account that must choose its password may open meanwhile.
 OWN_PASSWORD_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static"})
 # Session keys: when the last request was made (seconds since the epoch), that a session was just closed (idle, or

@@ -15,3 +15,6 @@ MACHINE_URL_PREFIXES = (f"{URL_PREFIX}/", f"{API_URL_PREFIX}/")
 
 # Static files carry no session: a "Vary: Cookie" on them would make a browser fetch them again at every page.
 STATIC_URL_PREFIX = "/static"
+
+# Health checks (app/health): a load balancer calls them without logging in; the login requirement leaves them alone.
+HEALTH_ENDPOINTS = frozenset({"health.liveness", "health.readiness"})

@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from casecore.people.models import Organisation, User
+from scripts.run_local import procfile_commands, services
 from tests.conftest import TEST_KEYS_ENV
 from tests.factories import make_locations, make_organisation, make_user
 from tests.servers import free_port
@@ -51,10 +52,17 @@ def process_env(database: Path, redis_url: str, **settings: str) -> dict[str, st
 
 
 def load_demo(env: dict[str, str]) -> None:
-    """The schema and the demo data through the real CLI: `flask db upgrade`, then `flask demo`."""
-    for command in (["db", "upgrade"], ["demo"]):
-        subprocess.run([str(BIN / "flask"), "--app", "app", *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, timeout=120)
+    """The schema through the Procfile's release line, as a deploy runs it, then the demo data through the real CLI
+    (`flask demo`)."""
+    subprocess.run(["bash", "-c", procfile_commands()["release"]], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    subprocess.run([str(BIN / "flask"), "--app", "app", "demo"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+
+
+def honcho_start() -> list[str]:
+    """`honcho start` of the Procfile's long-running processes (the release is load_demo's)."""
+    return [str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile"), *services()]
 
 
 def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from casecore.demo import DEMO_ACCOUNTS, DEMO_CASE_WORKER
-from tests.e2e.support import BIN, ROOT, load_demo, process_env, spawn, stop, wait_until_up
+from tests.e2e.support import honcho_start, load_demo, process_env, spawn, stop, wait_until_up
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.fakes.primero import PASSWORD, USERNAME, FakePrimero, Instance
 from tests.servers import free_port
@@ -43,7 +43,7 @@ def system(tmp_path, redis_url):
                           SCHEDULER_INTERVAL_SECONDS="2")
         load_demo(env)
         log = tmp_path / "honcho.log"
-        honcho = spawn([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], env, log)
+        honcho = spawn(honcho_start(), env, log)
         try:
             wait_until_up(base, honcho, log, "the Procfile processes")
             yield base, sms, primero, log

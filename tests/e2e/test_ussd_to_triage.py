@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from casecore.demo import DEMO_ACCOUNTS
-from tests.e2e.support import BIN, ROOT, load_demo, process_env, spawn, stop, wait_until_up
+from tests.e2e.support import honcho_start, load_demo, process_env, spawn, stop, wait_until_up
 from tests.fakes.africastalking import FakeAfricasTalking
 from tests.servers import free_port
 from tests.web.test_ussd_webhook import FULL_PATH_FR
@@ -30,7 +30,7 @@ def system(tmp_path, redis_url):
                           AT_SENDER_ID="RELAIS", AT_WEBHOOK_TOKEN=TOKEN, PORT=str(port), WEB_CONCURRENCY="2")
         load_demo(env)
         log = tmp_path / "honcho.log"
-        honcho = spawn([str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile")], env, log)
+        honcho = spawn(honcho_start(), env, log)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(base, honcho, log, "the Procfile processes")

