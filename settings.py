@@ -141,6 +141,11 @@ class Settings:
     RATE_LIMIT_API_AUTH_FAILURES_PER_SOURCE: str = "20/600"
     # Reverse proxies in front of the web process whose X-Forwarded-For is trusted for the source address (0: none).
     TRUSTED_PROXY_COUNT: int = 0
+    # GET /metrics (Prometheus, docs/metrics.md) answers only requests from these addresses (comma-separated CIDRs,
+    # as TRUSTED_PROXY_COUNT gives the source address) or carrying "Authorization: Bearer <METRICS_TOKEN>" (at
+    # least 32 characters); with neither set, nobody.
+    METRICS_ALLOW: str = ""
+    METRICS_TOKEN: str = ""
     # Photos and files received on WhatsApp (Twilio media): the largest accepted, in bytes (a download stops as soon
     # as it goes past), and the content types accepted (comma-separated; the file's first bytes must match).
     MEDIA_MAX_BYTES: int = 5 * 1024 * 1024

@@ -17,6 +17,7 @@ from app import (
     feedback,
     handoff,
     indicators,
+    metrics,
     search,
     simulator,
     triage,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     search.init_app(app)
     api.init_app(app)
     cli.init_app(app)
+    metrics.init_app(app, settings)  # last: it names the webhook routes registered above
     return app
 
 
