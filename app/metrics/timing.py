@@ -37,10 +37,10 @@ class WebhookTimer:
         started = perf_counter()
         status = "500"  # what the server answers when the application raises
 
-        def timed_start_response(status_line: str, headers, exc_info=None):
+        def timed_start_response(status_line: str, headers, *exc_info):
             nonlocal status
             status = status_line
-            return start_response(status_line, headers, exc_info)
+            return start_response(status_line, headers, *exc_info)  # exc_info only when given, as WSGI servers do
 
         try:
             return self.wsgi_app(environ, timed_start_response)
