@@ -14,7 +14,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from rq import Queue
 from rq.registry import FailedJobRegistry
 from rq.worker_registration import WORKERS_BY_QUEUE_KEY
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bootstrap import Runtime
@@ -81,7 +80,7 @@ class Readings:
                 monitoring.limit_statement_time(session, STATEMENT_TIMEOUT_MS)
                 for source in DATABASE_SOURCES:
                     yield from read(source, partial(_in_savepoint, session, readers[source]))
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # no connection (or no engine: a bad DATABASE_URL): every database source is down
             log.warning("metrics: database not reached: %s", exc.__class__.__name__)
 
     def _queues(self) -> list[Metric]:

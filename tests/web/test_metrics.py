@@ -255,3 +255,12 @@ def test_a_failing_query_marks_its_source_down_and_the_others_are_still_read(tmp
     assert status == 200
     assert all(found[f'relais_scrape_source_up{{source="{source}"}}'] == 0 for source in DATABASE_SOURCES)
     assert found['relais_scrape_source_up{source="queues"}'] == 1
+
+
+def test_a_database_that_cannot_even_be_opened_still_gives_200(tmp_path, redis_url):
+    (tmp_path / "not-a-folder").write_text("")
+    status, found = scrape_of({"DATABASE_URL": f"sqlite:///{tmp_path / 'not-a-folder' / 'relais.db'}",
+                               "REDIS_URL": redis_url})
+    assert status == 200
+    assert all(found[f'relais_scrape_source_up{{source="{source}"}}'] == 0 for source in DATABASE_SOURCES)
+    assert found['relais_scrape_source_up{source="queues"}'] == 1
