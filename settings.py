@@ -141,8 +141,12 @@ class Settings:
     RATE_LIMIT_API_AUTH_FAILURES_PER_SOURCE: str = "20/600"
     # Reverse proxies in front of the web process whose X-Forwarded-For is trusted for the source address (0: none).
     TRUSTED_PROXY_COUNT: int = 0
-    # Secret: a monitoring system's bearer token (`Authorization: Bearer ...`) for what administrators see of the
-    # service's health (/readyz?deep=1) without logging in; empty: only a logged-in administrator sees it.
+    # GET /metrics (Prometheus, docs/metrics.md) answers only requests from these addresses (comma-separated CIDRs,
+    # as TRUSTED_PROXY_COUNT gives the source address) or carrying "Authorization: Bearer <METRICS_TOKEN>" (at
+    # least 32 characters); with neither set, nobody.
+    METRICS_ALLOW: str = ""
+    # Secret: also lets a monitoring system ask what administrators see of the service's health (/readyz?deep=1)
+    # without logging in.
     METRICS_TOKEN: str = ""
     # Photos and files received on WhatsApp (Twilio media): the largest accepted, in bytes (a download stops as soon
     # as it goes past), and the content types accepted (comma-separated; the file's first bytes must match).

@@ -18,6 +18,7 @@ from app import (
     handoff,
     health,
     indicators,
+    metrics,
     search,
     simulator,
     triage,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     health.init_app(app)
     api.init_app(app)
     cli.init_app(app)
+    metrics.init_app(app, settings)  # last: it names the webhook routes registered above
     return app
 
 

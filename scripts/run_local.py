@@ -77,6 +77,7 @@ def main() -> int:
     env.setdefault("PORT", "5000")
     env.setdefault("DEVELOPMENT", "true")  # a laptop: the web process may start without AT_WEBHOOK_TOKEN
     env.setdefault("WEB_BIND", "127.0.0.1")
+    env.setdefault("METRICS_ALLOW", "127.0.0.1/32,::1/128")  # curl http://127.0.0.1:5000/metrics (docs/metrics.md)
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from app.metrics.instruments import count_login_failure
 from app.runtime import runtime
 from app.web.dispatch import transport_security
 from app.web.pages import page_gettext, page_language
@@ -129,6 +130,7 @@ def login():
     if throttled:
         # Too many failures from this address, whatever the accounts: nothing is checked until the window ends.
         log.info("login refused: too many failed logins from one address")
+        count_login_failure("address_throttled")
         return _login_page(form, "throttled", next_url, 429, retry_minutes=max(1, -(-throttled.retry_after // 60)))
     if form.validate_on_submit():
         policy = LoginPolicy(settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_MINUTES)
@@ -145,6 +147,8 @@ def login():
             log.info("user %s logged in", staff.id)
             return redirect(next_url or landing_url(staff.role))
         log.info("failed login attempt")
+        count_login_failure("account_locked" if outcome.locked_minutes and not outcome.locked_now
+                            else "wrong_credentials", locked_now=outcome.locked_now)
         current_app.extensions[LOGIN_LIMITER].hit(LOGIN_FAILURES, source)
         # A locked account gets the wrong password's answer: "locked" would tell that the email exists.
         error = "wrong"

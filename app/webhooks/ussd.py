@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from app.metrics.instruments import count_ussd_step
 from app.runtime import runtime
 from app.web.dispatch import PlainAnswer, as_response
 from app.web.paths import URL_PREFIX
@@ -56,6 +57,7 @@ def africastalking_ussd():
 
 def _unavailable() -> PlainAnswer:
     """As answer_step: never a 500 to the telco, whatever failed before the session was read."""
+    count_ussd_step("error")
     _ = gettext_for(runtime().settings.DEFAULT_LANGUAGE)
     return PlainAnswer(render_ussd(_(SERVICE_UNAVAILABLE), final=True))
 
@@ -65,14 +67,19 @@ def ussd_answer(form: dict[str, str], who: str) -> PlainAnswer:
     try:
         step = parse_ussd_request(form)
     except TooManyInputs as exc:
+        count_ussd_step("refused")
         return PlainAnswer(session_too_long(exc.step))
     except InvalidUssdRequest as exc:
+        count_ussd_step("refused")
         return PlainAnswer(render_ussd(f"Invalid request: {exc}", final=True), 400)
     if not step.inputs:
         refused = new_session_refusal(step, who)
         if refused is not None:
+            count_ussd_step("refused")
             return refused
-    return PlainAnswer(*answer_step(step))
+    body, status, outcome = answered_step(step)
+    count_ussd_step(outcome)
+    return PlainAnswer(body, status)
 
 
 def answer_ussd(form: dict[str, str]) -> tuple[str, int]:
@@ -138,6 +145,12 @@ def _callers_language(phone: str) -> str:
 
 def answer_step(step: UssdRequest) -> tuple[str, int]:
     """The response body and status for one parsed USSD step."""
+    body, status, _outcome = answered_step(step)
+    return body, status
+
+
+def answered_step(step: UssdRequest) -> tuple[str, int, str]:
+    """As answer_step, with the step's outcome for the metrics: continue, end or error."""
     rt = runtime()
     settings = rt.settings
     try:
@@ -157,9 +170,9 @@ def answer_step(step: UssdRequest) -> tuple[str, int]:
         log.exception("USSD step failed in session %s", step.session_id)
         _ = gettext_for(settings.DEFAULT_LANGUAGE)
         hint = complaint_hint("ussd", settings.DEFAULT_LANGUAGE, {}, step.service_code)
-        return render_ussd(f"{_(SERVICE_UNAVAILABLE)}\n{hint}", final=True), 200
+        return render_ussd(f"{_(SERVICE_UNAVAILABLE)}\n{hint}", final=True), 200, "error"
     follow_up(rt.queue, ctx.events, rt.round_trips)
-    return render_ussd(screen.text, screen.final), 200
+    return render_ussd(screen.text, screen.final), 200, "end" if screen.final else "continue"
 
 
 def init_app(app: Flask) -> None:

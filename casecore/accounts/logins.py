@@ -48,10 +48,12 @@ class LoginPolicy:
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """What a login attempt gave: the user on success; the minutes left when the account is locked."""
+    """What a login attempt gave: the user on success; the minutes left when the account is locked, and whether
+    this attempt locked it."""
 
     user: User | None = None
     locked_minutes: int = 0
+    locked_now: bool = False
 
 
 def _minutes_left(locked_until: datetime, now: datetime) -> int:
@@ -103,4 +105,4 @@ def _count_failure(session: Session, user: User, source_key: str, policy: LoginP
     record_event(session, user.id, "login.locked", "user", user.id)
     log.info("user %s locked out from one address for %d minutes after repeated failed logins", user.id,
              policy.lock_minutes)
-    return LoginOutcome(locked_minutes=policy.lock_minutes)
+    return LoginOutcome(locked_minutes=policy.lock_minutes, locked_now=True)

@@ -23,15 +23,17 @@ CASECORE = {
     "indicators": {"people", "deadlines", "directory", "reports", "cases", "complaints"},
     "partners": {"people", "messaging", "deadlines", "directory", "reports", "cases", "complaints", "indicators"},
 }
-# Modules that stand above every feature: the schema for Alembic, the demo data, and the search by reference.
+# Modules that stand above every feature: the schema for Alembic, the demo data, the search by reference, and what
+# /metrics reads.
 CASECORE_TOP = {"casecore.schema", "casecore.demo", "casecore.retention", "casecore.rekey",
-                "casecore.reference_search"}
+                "casecore.reference_search", "casecore.monitoring"}
 # Each app package and what it may import besides app's top-level modules (runtime, cli) and the layers below.
 APP = {
     "kernel": set(),
     "web": set(),
-    "auth": {"web"},
-    "webhooks": {"web"},
+    "metrics": {"web"},
+    "auth": {"web", "metrics"},
+    "webhooks": {"web", "metrics"},
     "simulator": {"web", "webhooks"},
     "cases": {"web", "auth"},
     "triage": {"web", "auth", "cases"},
