@@ -22,6 +22,9 @@ import threading
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.job import Job
+
+import logs
 
 # Imported before the first job, so that no job pays for the imports (about 0.5 s).
 import workers.events  # noqa: F401
@@ -35,9 +38,20 @@ RECONNECT_SECONDS = 5
 
 
 class RelaisWorker(SimpleWorker):
-    """RQ's in-process worker that remembers whether it was asked to stop (rather than losing Redis)."""
+    """RQ's in-process worker that remembers whether it was asked to stop (rather than losing Redis), and binds each
+    job's id and request id (logs.py) while it runs, for its log lines and for the jobs it enqueues."""
 
     stop_requested = False
+
+    def execute_job(self, job: Job, queue: Queue):
+        """Run the job with its ids bound: its lines say which job and which request it is part of."""
+        job_token = logs.job_id.set(job.id)
+        request_token = logs.request_id.set(logs.sane_request_id(job.meta.get(logs.REQUEST_ID_META)))
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            logs.request_id.reset(request_token)
+            logs.job_id.reset(job_token)
 
     def request_stop(self, signum, frame):
         """Note the request, then let RQ finish the current job and stop."""
@@ -91,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queues", default=",".join(PRIORITIES), type=_priorities,
                         help="which queues, comma-separated, among %(default)s (always taken in that order)")
     args = parser.parse_args(argv)
-    configure_logging()
+    configure_logging(role="worker")
     runtime = bootstrap()
     settings = runtime.settings
     os.register_at_fork(after_in_child=lambda: forget_inherited_connections(runtime))
