@@ -10,7 +10,17 @@ from settings import Settings
 
 
 class RelaisGunicornLogger(Logger):
-    """gunicorn's logger; with LOG_FORMAT=json its error and access lines are JSON objects (logs.JsonFormatter)."""
+    """gunicorn's logger; with LOG_FORMAT=json its error and access lines are JSON objects (logs.JsonFormatter). In
+    either format an access line's path names no record (logs.loggable_path) and no atom holds the query string."""
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        # The query string carries the AT webhook's token, an API path a case's reference: neither in a log line,
+        # whatever --access-logformat says.
+        atoms["U"] = logs.loggable_path(atoms["U"] or "")
+        atoms["r"] = f"{atoms['m']} {atoms['U']} {atoms['H']}"
+        atoms["q"] = "-"
+        return atoms
 
     def setup(self, cfg) -> None:
         super().setup(cfg)

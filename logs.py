@@ -28,6 +28,8 @@ REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
 REQUEST_ID_META = "request_id"
 
 # Letters, digits and ._:- only, at most 64: what proxies make (nginx's $request_id, a UUID, AWS's Root=1-...).
+# A path segment a log line may show under /api/: a word (cases, reports), not a record's reference.
+_PATH_WORD = re.compile(r"[a-z_-]*")
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _LETTER = re.compile(r"[A-Za-z]")
 
@@ -102,6 +104,15 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str)
+
+
+def loggable_path(path: str) -> str:
+    """path as a log line may show it: under /api/, a segment naming a record (GET /api/v1/cases/ABC2345, a case's
+    reference) is {ref}; the web view's paths carry random ids only."""
+    if not path.startswith("/api/"):
+        return path
+    parts = path.split("/")
+    return "/".join(part if n < 3 or _PATH_WORD.fullmatch(part) else "{ref}" for n, part in enumerate(parts))
 
 
 def access_fields(atoms: Mapping) -> dict[str, object]:

@@ -78,9 +78,9 @@ class RelaisFlask(Flask):
                         *headers, (REQUEST_ID_HEADER, request_id)])
                     return [body]
 
-            def start_with_id(status: str, response_headers: list, exc_info=None):
+            def start_with_id(status: str, response_headers: list, *exc_info):
                 response_headers.append((REQUEST_ID_HEADER, request_id))
-                return start_response(status, response_headers, exc_info)
+                return start_response(status, response_headers, *exc_info)
 
             return super().wsgi_app(environ, start_with_id)
         finally:

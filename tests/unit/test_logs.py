@@ -100,20 +100,20 @@ def test_configure_adds_no_handler_beside_one_already_there_but_formats_its_own(
         logs.set_role("web")
 
 
-def _gunicorn_access_line(monkeypatch, log_format: str, query: str) -> str:
+def _gunicorn_access_line(monkeypatch, log_format: str, query: str, path: str = "/webhooks/africastalking/sms") -> str:
     """What the Procfile's gunicorn writes for one request, through RelaisGunicornLogger."""
     monkeypatch.setenv("LOG_FORMAT", log_format)
     cfg = Config()
     cfg.set("accesslog", "-")
-    cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms')
+    cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %(r)s %(q)s')
     logger = RelaisGunicornLogger(cfg)
     stream = io.StringIO()
     [handler] = [h for h in logger.access_log.handlers if getattr(h, "_gunicorn", False)]
     handler.setStream(stream)
     response = SimpleNamespace(status="200 OK", sent=12, headers=[("Content-Type", "text/plain"),
                                                                   ("X-Request-Id", "req-77")])
-    environ = {"REQUEST_METHOD": "POST", "RAW_URI": f"/webhooks/africastalking/sms?{query}",
-               "PATH_INFO": "/webhooks/africastalking/sms", "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1",
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": f"{path}?{query}", "PATH_INFO": path, "QUERY_STRING": query,
+               "SERVER_PROTOCOL": "HTTP/1.1",
                "REMOTE_ADDR": "10.1.2.3", "HTTP_USER_AGENT": "AT"}
     request = SimpleNamespace(headers=[("USER-AGENT", "AT"), ("X-PHONE", "+22376000100")])
     logger.access(response, request, environ, timedelta(milliseconds=8))
@@ -133,10 +133,27 @@ def test_gunicorns_access_line_is_json_with_chosen_fields_only(monkeypatch):
 
 def test_gunicorns_access_line_stays_the_procfiles_in_text(monkeypatch):
     written = _gunicorn_access_line(monkeypatch, "text", "token=secret")
-    assert written == '10.1.2.3 "POST /webhooks/africastalking/sms" 200 12 8ms\n'
+    # The request line and the query string too are shown without the query string.
+    assert written == '10.1.2.3 "POST /webhooks/africastalking/sms" 200 12 8ms POST /webhooks/africastalking/sms ' \
+        'HTTP/1.1 -\n'
 
 
 def test_gunicorn_stops_at_start_up_on_an_unknown_log_format(monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "yaml")
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         RelaisGunicornLogger(Config())
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("/api/v1/cases/ABC2345", "/api/v1/cases/{ref}"), ("/api/v1/reports/XYZ7890/", "/api/v1/reports/{ref}/"),
+    ("/api/v1/reports", "/api/v1/reports"), ("/webhooks/africastalking/ussd", "/webhooks/africastalking/ussd"),
+    ("/cases/3f1c0d6e-8a55-4b7e-9f11-2c2a1b0e9d11", "/cases/3f1c0d6e-8a55-4b7e-9f11-2c2a1b0e9d11"),
+])
+def test_a_logged_path_names_no_record_by_its_reference(path, shown):
+    assert logs.loggable_path(path) == shown
+
+
+def test_an_api_path_is_logged_without_its_reference_in_either_format(monkeypatch):
+    for log_format in ("text", "json"):
+        written = _gunicorn_access_line(monkeypatch, log_format, "", path="/api/v1/cases/ABC2345")
+        assert "ABC2345" not in written and "/api/v1/cases/{ref}" in written
