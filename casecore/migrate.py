@@ -5,6 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -21,3 +22,9 @@ def alembic_config(database_url: str) -> Config:
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     """Bring the database at database_url to revision (the newest by default)."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def migration_ids() -> tuple[frozenset[str], str]:
+    """Every migration this code has, and the newest (head): what a database restored here may be at."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(revision.revision for revision in script.walk_revisions()), script.get_current_head()
