@@ -28,10 +28,10 @@ REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
 REQUEST_ID_META = "request_id"
 
 # Letters, digits and ._:- only, at most 64: what proxies make (nginx's $request_id, a UUID, AWS's Root=1-...).
-# A path segment a log line may show under /api/: a word (cases, reports), not a record's reference.
-_PATH_WORD = re.compile(r"[a-z_-]*")
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _LETTER = re.compile(r"[A-Za-z]")
+# A path segment a log line may show under /api/: a word (cases, reports), not a record's reference.
+_PATH_WORD = re.compile(r"[a-z_-]*")
 
 request_id: ContextVar[str | None] = ContextVar("relais_request_id", default=None)
 job_id: ContextVar[str | None] = ContextVar("relais_job_id", default=None)
