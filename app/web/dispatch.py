@@ -18,7 +18,7 @@ from flask.globals import request_ctx
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.web.paths import MACHINE_BLUEPRINTS
-from logs import REQUEST_ID_ENVIRON, REQUEST_ID_HEADER, accepted_request_id, new_request_id
+from logs import REQUEST_ID_ENVIRON, REQUEST_ID_HEADER, accepted_request_id, loggable_path, new_request_id
 from logs import request_id as bound_request_id
 
 # Served over HTTPS only (the session cookie is Secure): browsers are told to keep to it for a year.
@@ -85,6 +85,11 @@ class RelaisFlask(Flask):
             return super().wsgi_app(environ, start_with_id)
         finally:
             bound_request_id.reset(token)
+
+    def log_exception(self, exc_info) -> None:
+        """Flask's line for an unhandled exception, the path shown as logs.loggable_path shows it (an API path would
+        give a case's reference)."""
+        self.logger.error("Exception on %s [%s]", loggable_path(request.path), request.method, exc_info=exc_info)
 
     def preprocess_request(self) -> Response | None:
         """For a webhook or an API call, its blueprint's before-request hooks only (its guard); else Flask's."""

@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import re
+import sys
 
 import pytest
 from sqlalchemy import select
@@ -158,3 +159,19 @@ def test_a_request_id_given_by_the_proxy_is_kept_and_answered(app):
     # A number is no request id: the answer carries one made here instead.
     number = client.post(USSD, data=at_body(""), content_type=FORM, headers={"X-Request-Id": "22376000100"})
     assert re.fullmatch(r"[0-9a-f]{16}", number.headers["X-Request-Id"])
+
+
+def test_an_unhandled_exception_is_logged_without_the_reference_in_its_path(sqlite_url, redis_url, json_log):
+    flask_app = create_app(make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, LOG_FORMAT="json"))
+    try:
+        # What Flask does with an exception no handler takes, in a request for a case by its reference.
+        with flask_app.test_request_context("/api/v1/cases/ABC2345/broken"):
+            try:
+                raise RuntimeError("a bug")
+            except RuntimeError:
+                flask_app.log_exception(sys.exc_info())
+    finally:
+        flask_app.extensions["relais"].close()
+    [line] = [json.loads(line) for line in json_log.getvalue().splitlines() if "Exception on" in line]
+    assert line["message"] == "Exception on /api/v1/cases/{ref}/broken [GET]" and line["level"] == "ERROR"
+    assert "RuntimeError: a bug" in line["exception"] and "ABC2345" not in json.dumps(line)
