@@ -137,6 +137,10 @@ def test_every_line_of_the_main_flows_is_json_without_personal_data(app, provide
     assert all({"time", "level", "logger", "message", "role"} <= entry.keys() for entry in entries)
     assert {entry["level"] for entry in entries} <= {"INFO", "WARNING", "ERROR"}
     forbidden = personal_data(app, [sms, whatsapp, unreachable], said) | {"Awa"}
+    with app.extensions["relais"].unit_of_work() as session:
+        references = set(session.scalars(select(Report.reference))) | set(session.scalars(select(Complaint.reference)))
+    # What is looked for is there: the references (the demo's report, two reports, two complaints), a number, a body.
+    assert len(references) == 5 and references | {DEMO_FAMILY_PHONE, DEMO_FAMILY_PHONE[1:], said[1]} <= forbidden
     leaks = [(text, line) for line in lines for text in forbidden if text in line]
     leaks += [(number, line) for line, entry in zip(lines, entries, strict=True)
               for number in NUMBER.findall(IDS.sub("", json.dumps({**entry, "time": ""})))]
