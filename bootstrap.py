@@ -13,6 +13,8 @@ from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import logs
+
 # Every mapped class, before any session is made: a model names another feature's table only by its name
 # (ForeignKey("service.id")), which resolves once that feature's models module is imported too.
 from casecore import schema, sealing  # noqa: F401  (schema: imported for its side effect)
@@ -297,12 +299,10 @@ def _cached_mapping(path: str, _stamp: int) -> HandoffMapping:
     return load_mapping(path or None)
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def configure_logging() -> None:
-    """One log format for web, worker and scheduler; quiet the libraries that chatter at INFO."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+def configure_logging(settings: Settings | None = None, role: str = "web") -> None:
+    """One log set-up for web, worker and scheduler (LOG_FORMAT: logs.py); quiet the libraries that chatter at INFO.
+    ValueError naming LOG_FORMAT when it is neither text nor json."""
+    logs.configure((settings or Settings.from_env()).LOG_FORMAT, role)
     # Alembic announces each of its plugins at INFO on every `db upgrade`; only the migrations themselves matter.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -81,6 +81,8 @@ class Settings:
     ALERT_SWEEP_AFTER_SECONDS: int = 60
     SCHEDULER_INTERVAL_SECONDS: int = 30
     QUEUE_NAME: str = "relais"
+    # Log lines of every process (and gunicorn's): "text", or "json" for one JSON object per line (docs/logs.md).
+    LOG_FORMAT: str = "text"
     # Seconds a web process keeps reference data (location menus, the receiving organisation) before rereading it.
     PLACES_CACHE_SECONDS: float = 60.0
     # A USSD session's record lives this long (telcos end sessions after about 3 minutes).

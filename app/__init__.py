@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app around the process runtime; connects to nothing until a request needs it."""
-    configure_logging()
+    configure_logging(settings, role="web")
     runtime = bootstrap(settings)
     settings = runtime.settings
     _warn_about_open_doors(settings)

@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app app db upgrade | demo | user create | team create | locations import |
-retention purge`."""
+retention purge | backup | restore`."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from app.backup_commands import backup_command, restore_command
 from app.runtime import runtime
 from casecore import taxonomy
 from casecore.accounts.passwords import MIN_PASSWORD_LENGTH
@@ -162,3 +163,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(locations_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -57,3 +57,9 @@ def schema_state(at: frozenset[str], code: Revisions) -> str:
     if at - code.known:
         return "ahead"
     return "behind"
+
+
+def migration_ids() -> tuple[frozenset[str], str]:
+    """Every migration this code has, and the newest (head): what a database restored here may be at."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(revision.revision for revision in script.walk_revisions()), script.get_current_head()

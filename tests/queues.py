@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import update
 
 from casecore.base import utcnow
 from casecore.messaging.models import OutboundMessage
 from casecore.partners.models import EventDelivery
 from workers.queueing import queues_in_order
+from workers.worker import RelaisWorker
 
 
-class BurstWorker(SimpleWorker):
-    """RQ's in-process worker without the command channel (stop/kill by pub/sub), which costs a second per run."""
+class BurstWorker(RelaisWorker):
+    """The worker process's in-process worker (each job's ids bound for its log lines and the jobs it enqueues),
+    without the command channel (stop/kill by pub/sub), which costs a second per run."""
 
     def subscribe(self) -> None:
         pass

@@ -23,6 +23,8 @@ from rq.serializers import PickleSerializer
 from rq.utils import get_call_string, utcformat
 from rq.utils import now as rq_now
 
+from logs import REQUEST_ID_META, request_id
+
 log = logging.getLogger(__name__)
 
 # Sends commands in one round trip and returns their replies (dialogs.redis_trips.RoundTrips).
@@ -141,14 +143,25 @@ def new_job_commands(queue: Queue, func: str, job_id: str, arg: str) -> list[tup
 
     The hash is the one RQ built for the first job of this function on this queue, with what differs from job to job
     written anew as RQ writes it: its call (data and description) and its times. Building the job with RQ each time
-    was most of a stored message's enqueue."""
+    was most of a stored message's enqueue. The request id bound (logs.py), if any, goes in its meta, as RQ writes
+    a meta given to its enqueue (job_meta)."""
     fields = {**_job_fields(queue, func), "data": zlib.compress(PickleSerializer.dumps((func, None, (arg,), {}))),
               # RQ's description of the call (Job.get_call_string)
               "description": get_call_string(func, (arg,), {}, max_length=75)}
     fields["created_at"] = fields["enqueued_at"] = utcformat(rq_now())
+    meta = job_meta()
+    if meta:
+        fields["meta"] = PickleSerializer.dumps(meta)
     return [("SADD", queue.redis_queues_keys, queue.key),
             ("HSET", Job.key_for(job_id), *(item for pair in fields.items() for item in pair)),
             ("RPUSH", queue.key, job_id)]
+
+
+def job_meta() -> dict[str, str] | None:
+    """The meta of a job enqueued now: the request id bound (a webhook's, or the job's that enqueues it), so that
+    the job's log lines carry it on; None outside any request or job."""
+    current = request_id.get()
+    return {REQUEST_ID_META: current} if current else None
 
 
 # The hash RQ writes for a new job, by queue name and function (new_job_commands).
@@ -246,7 +259,8 @@ def enqueue_send_at(queue: Queue, message_id: str | uuid.UUID, when: datetime, a
     """
     try:
         _send_queue(queue).enqueue_at(not_before(when), SEND_JOB, str(message_id),
-                                      job_id=f"{send_job_id(message_id)}-try-{attempt}", failure_ttl=FAILURE_TTL)
+                                      job_id=f"{send_job_id(message_id)}-try-{attempt}", failure_ttl=FAILURE_TTL,
+                                      meta=job_meta())
     except redis.RedisError as exc:
         log.warning("could not schedule send %s (%s); the scheduler will enqueue it when due", message_id,
                     exc.__class__.__name__)
@@ -313,7 +327,8 @@ def enqueue_event_delivery_at(queue: Queue, delivery_id: str | uuid.UUID, when: 
     try:
         sibling(queue, BACKGROUND).enqueue_at(not_before(when), EVENT_JOB, str(delivery_id),
                                               job_id=f"{event_job_id(delivery_id)}-try-{attempt}",
-                                              failure_ttl=FAILURE_TTL, job_timeout=EVENT_TIMEOUT_SECONDS)
+                                              failure_ttl=FAILURE_TTL, job_timeout=EVENT_TIMEOUT_SECONDS,
+                                              meta=job_meta())
     except redis.RedisError as exc:
         log.warning("could not schedule event delivery %s (%s); the scheduler will enqueue it when due", delivery_id,
                     exc.__class__.__name__)
@@ -376,7 +391,7 @@ def _fetch_job(queue: Queue, job_id: str) -> Job | None:
 
 def _enqueue(queue: Queue, func: str, job_id: str, arg: str, retry: bool, timeout: int | None = None) -> None:
     queue.enqueue(
-        func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
+        func, arg, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL, meta=job_meta(),
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS) if retry else None,
         **({"job_timeout": timeout} if timeout else {}),
     )

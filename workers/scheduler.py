@@ -15,6 +15,7 @@ from typing import Callable
 
 import redis
 
+import logs
 from bootstrap import Runtime, bootstrap, configure_logging
 from casecore.base import utcnow
 from casecore.complaints.alerts import complaints_awaiting_alert
@@ -217,6 +218,8 @@ def run_forever(runtime: Runtime, stop: threading.Event, progress: dict | None =
     progress = {} if progress is None else progress
     log.info("scheduler started, sweeping every %ss", interval)
     while not stop.is_set():
+        # Each sweep has an id of its own, as a request has: its lines and the jobs it enqueues carry it (logs.py).
+        token = logs.request_id.set(logs.new_request_id())
         try:
             run_once(runtime)
             progress["last_sweep_at"] = time.time()
@@ -224,6 +227,8 @@ def run_forever(runtime: Runtime, stop: threading.Event, progress: dict | None =
             # The database may be down or restarting; the next tick tries again with fresh connections.
             progress["last_failure_at"] = time.time()
             log.exception("sweep failed; trying again in %ss", interval)
+        finally:
+            logs.request_id.reset(token)
         after_sweep()
         stop.wait(interval)
     log.info("scheduler stopped")
@@ -234,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.scheduler", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="sweep once and exit")
     args = parser.parse_args(argv)
-    configure_logging()
+    configure_logging(role="scheduler")
     runtime = bootstrap()
     try:
         if args.once:

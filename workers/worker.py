@@ -24,6 +24,9 @@ from typing import Callable
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.job import Job
+
+import logs
 
 # Imported before the first job, so that no job pays for the imports (about 0.5 s).
 import workers.events  # noqa: F401
@@ -39,7 +42,8 @@ RECONNECT_SECONDS = 5
 
 class RelaisWorker(SimpleWorker):
     """RQ's in-process worker that remembers whether it was asked to stop (rather than losing Redis), heeds a stop
-    asked while RQ was starting, and says when its loop begins."""
+    asked while RQ was starting, says when its loop begins, and binds each job's id and request id (logs.py) while
+    it runs, for its log lines and for the jobs it enqueues."""
 
     stop_requested = False
 
@@ -48,6 +52,16 @@ class RelaisWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self.stop_before_start = stop
         self.on_start = on_start
+
+    def execute_job(self, job: Job, queue: Queue):
+        """Run the job with its ids bound: its lines say which job and which request it is part of."""
+        job_token = logs.job_id.set(job.id)
+        request_token = logs.request_id.set(logs.sane_request_id(job.meta.get(logs.REQUEST_ID_META)))
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            logs.request_id.reset(request_token)
+            logs.job_id.reset(job_token)
 
     def request_stop(self, signum, frame):
         """Note the request, then let RQ finish the current job and stop."""
@@ -111,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queues", default=",".join(PRIORITIES), type=_priorities,
                         help="which queues, comma-separated, among %(default)s (always taken in that order)")
     args = parser.parse_args(argv)
-    configure_logging()
+    configure_logging(role="worker")
     runtime = bootstrap()
     settings = runtime.settings
     os.register_at_fork(after_in_child=lambda: forget_inherited_connections(runtime))

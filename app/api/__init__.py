@@ -15,6 +15,7 @@ from app.api.problems import ApiProblem
 from app.api.registry import API
 from app.api.spec import problem_types
 from app.web.paths import API_BLUEPRINT, API_URL_PREFIX
+from logs import loggable_path
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _http_error(error: HTTPException):
     slug = _HTTP_PROBLEMS.get(code)
     if slug is None:
         if code >= 500:
-            log.error("API call %s %s failed with %s", request.method, request.path, code)
+            log.error("API call %s %s failed with %s", request.method, loggable_path(request.path), code)
             return ApiProblem("internal-error").response()
         return ApiProblem("invalid-request", error.description or "").response()
     headers = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}

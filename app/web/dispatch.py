@@ -18,6 +18,8 @@ from flask.globals import request_ctx
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.web.paths import MACHINE_BLUEPRINTS
+from logs import REQUEST_ID_ENVIRON, REQUEST_ID_HEADER, accepted_request_id, loggable_path, new_request_id
+from logs import request_id as bound_request_id
 
 # Served over HTTPS only (the session cookie is Secure): browsers are told to keep to it for a year.
 HSTS = "max-age=31536000; includeSubDomains"
@@ -57,20 +59,37 @@ class RelaisFlask(Flask):
         self.raw_routes: dict[tuple[str, str], RawHandler] = {}
 
     def wsgi_app(self, environ: dict, start_response) -> Iterable[bytes]:
-        handler = self.raw_routes.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
-        if handler is not None:
-            with self.app_context():
-                answer = handler(environ)
-                headers = list(answer.headers) if answer is not None else []
-                if answer is not None and self.config.get("SESSION_COOKIE_SECURE"):
-                    headers.append(("Strict-Transport-Security", HSTS))
-            if answer is not None:
-                body = answer.body.encode("utf-8")
-                start_response(f"{answer.status} {HTTP_STATUS_CODES.get(answer.status, '')}".rstrip(), [
-                    ("Content-Type", f"{answer.mimetype}; charset=utf-8"), ("Content-Length", str(len(body))),
-                    *headers])
-                return [body]
-        return super().wsgi_app(environ, start_response)
+        # Every line logged for this request, and every job it enqueues, carries its id (logs.py); so does the answer.
+        raw_id = environ.get(REQUEST_ID_ENVIRON)
+        request_id = accepted_request_id(raw_id) if raw_id else new_request_id()
+        token = bound_request_id.set(request_id)
+        try:
+            handler = self.raw_routes.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
+            if handler is not None:
+                with self.app_context():
+                    answer = handler(environ)
+                    headers = list(answer.headers) if answer is not None else []
+                    if answer is not None and self.config.get("SESSION_COOKIE_SECURE"):
+                        headers.append(("Strict-Transport-Security", HSTS))
+                if answer is not None:
+                    body = answer.body.encode("utf-8")
+                    start_response(f"{answer.status} {HTTP_STATUS_CODES.get(answer.status, '')}".rstrip(), [
+                        ("Content-Type", f"{answer.mimetype}; charset=utf-8"), ("Content-Length", str(len(body))),
+                        *headers, (REQUEST_ID_HEADER, request_id)])
+                    return [body]
+
+            def start_with_id(status: str, response_headers: list, *exc_info):
+                response_headers.append((REQUEST_ID_HEADER, request_id))
+                return start_response(status, response_headers, *exc_info)
+
+            return super().wsgi_app(environ, start_with_id)
+        finally:
+            bound_request_id.reset(token)
+
+    def log_exception(self, exc_info) -> None:
+        """Flask's line for an unhandled exception, the path shown as logs.loggable_path shows it (an API path would
+        give a case's reference)."""
+        self.logger.error("Exception on %s [%s]", loggable_path(request.path), request.method, exc_info=exc_info)
 
     def preprocess_request(self) -> Response | None:
         """For a webhook or an API call, its blueprint's before-request hooks only (its guard); else Flask's."""

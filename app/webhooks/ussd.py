@@ -119,7 +119,7 @@ def new_session_refusal(step: UssdRequest, who: str) -> PlainAnswer | None:
         return None
     if refusal.limit != limits.USSD_SESSIONS:
         return limits.too_many_answer(refusal, prefix="END ")
-    log.info("USSD session %s refused: too many sessions from its number", step.session_id)
+    log.warning("USSD session %s refused: too many sessions from its number", step.session_id)
     return PlainAnswer(render_ussd(_too_many_sessions_text(step.phone), final=True))
 
 

@@ -103,6 +103,6 @@ def _count_failure(session: Session, user: User, source_key: str, policy: LoginP
     lock.failures, lock.locked_until = 0, now + timedelta(minutes=policy.lock_minutes)
     session.flush()
     record_event(session, user.id, "login.locked", "user", user.id)
-    log.info("user %s locked out from one address for %d minutes after repeated failed logins", user.id,
-             policy.lock_minutes)
+    log.warning("user %s locked out from one address for %d minutes after repeated failed logins", user.id,
+                policy.lock_minutes)
     return LoginOutcome(locked_minutes=policy.lock_minutes, locked_now=True)

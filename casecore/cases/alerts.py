@@ -71,7 +71,7 @@ def _queue(session: Session, recipients: list[User], key: str, template: str, ca
         if message.status == "queued":
             to_send.append(message.id)
     if not recipients:
-        log.warning("case %s: nobody with a phone to tell (%s)", case.id, key.split(":", 1)[0])
+        log.error("case %s: nobody with a phone to tell (%s)", case.id, key.split(":", 1)[0])
     return to_send
 
 
@@ -107,7 +107,7 @@ def queue_family_message_alert(session: Session, event_id: str | uuid.UUID, back
         if message.status == "queued":
             to_send.append(message.id)
     if not recipients:
-        log.warning("case %s: nobody with a phone to tell about family message %s", case.id, event.id)
+        log.error("case %s: nobody with a phone to tell about family message %s", case.id, event.id)
     return to_send
 
 

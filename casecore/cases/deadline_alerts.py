@@ -101,7 +101,7 @@ def alert_deadline(session: Session, deadline_id: str | uuid.UUID, timelines: Ti
         if message.status == "queued":
             to_send.append(message.id)
     if not to_send:
-        log.warning("deadline %s (%s): nobody with a phone to tell", deadline.id, stage)
+        log.error("deadline %s (%s): nobody with a phone to tell", deadline.id, stage)
     log.info("deadline %s (%s, %s): %d alert(s) written", deadline.id, deadline.kind, stage, len(to_send))
     return to_send
 

@@ -57,11 +57,11 @@ def complaint_recipients(session: Session, complaint: Complaint) -> list[User]:
     if focal_points:
         return focal_points
     if complaint.category in taxonomy.SENSITIVE_COMPLAINT_CATEGORIES:
-        log.warning("complaint %s: no focal point to tell, and its category is for focal points only", complaint.id)
+        log.error("complaint %s: no focal point to tell, and its category is for focal points only", complaint.id)
         return []
     supervisors = reachable(SUPERVISOR)
     if not supervisors:
-        log.warning("complaint %s: nobody with a phone to tell", complaint.id)
+        log.error("complaint %s: nobody with a phone to tell", complaint.id)
     return supervisors
 
 

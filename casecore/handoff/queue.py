@@ -226,7 +226,7 @@ def pause(session: Session, reason: str) -> HandoffPause | None:
     session.add(stopped)
     session.flush()
     record_event(session, None, "handoff.paused", "primero_pause", stopped.id)
-    log.warning("hand-offs to Primero paused: %s", stopped.reason)
+    log.error("hand-offs to Primero paused: %s", stopped.reason)
     return stopped
 
 

@@ -287,7 +287,9 @@ def record_send_result(
         message.next_attempt_at = utcnow() + timedelta(seconds=retry_delay(message.attempts, retry_after))
         message.failure_reason = _short(reason or "retry")
     session.flush()
-    log.info("outbound message %s: %s after %d attempt(s)", message.id, message.status, message.attempts)
+    # A message given up on is lost to its reader: a warning; a send or a later try is routine.
+    level = logging.WARNING if message.status == "failed" else logging.INFO
+    log.log(level, "outbound message %s: %s after %d attempt(s)", message.id, message.status, message.attempts)
     return message.status
 
 

@@ -48,7 +48,7 @@ def queue_report_alerts(session: Session, report_id: str | uuid.UUID, backend: s
         if message.status == "queued":
             to_send.append(message.id)
     if not supervisors:
-        log.warning("report %s: organisation %s has no supervisor with a phone to alert", report.id,
+        log.error("report %s: organisation %s has no supervisor with a phone to alert", report.id,
                     report.organisation_id)
     if report.alerted_at is None:
         report.alerted_at = utcnow()

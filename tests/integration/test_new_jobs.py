@@ -8,6 +8,7 @@ import redis
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
+import logs
 from dialogs.redis_trips import RoundTrips
 from tests.queues import BurstWorker
 from workers.queueing import (
@@ -17,6 +18,7 @@ from workers.queueing import (
     FAILURE_TTL,
     INBOUND_JOB,
     RETRY_INTERVALS,
+    enqueue_inbound,
     enqueue_new_inbound,
     enqueue_new_report_alert,
     inbound_job_id,
@@ -108,3 +110,46 @@ def test_each_new_job_is_written_byte_for_byte_as_rq_builds_it_call_included(red
         assert all(written[name] for name in STAMPS_STR) and written.keys() == expected.keys()
         assert {k: v for k, v in written.items() if k not in STAMPS_STR} == \
             {k: v for k, v in expected.items() if k not in STAMPS_STR}
+
+
+def test_a_new_job_enqueued_in_a_request_carries_its_id_in_the_meta_rq_would_have_written(redis_url):
+    # The meta RQ writes when its enqueue is given one, byte for byte; a worker reads it back as RQ's own.
+    client = redis.Redis.from_url(redis_url)
+    queue = sibling(Queue("relais", connection=client), ALERTS)
+    arg = str(uuid.uuid4())
+    token = logs.request_id.set("ussd-step-42")
+    try:
+        _sadd, (_verb, _key, *flat), _rpush = new_job_commands(queue, ALERT_JOB, f"report-alert-{arg}", arg)
+    finally:
+        logs.request_id.reset(token)
+    written = dict(zip(flat[::2], flat[1::2], strict=True))
+    job = Job.create(ALERT_JOB, args=(arg,), id=f"report-alert-{arg}", connection=client, origin=queue.name,
+                     timeout=queue.DEFAULT_TIMEOUT, status=JobStatus.QUEUED, failure_ttl=FAILURE_TTL,
+                     retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                     meta={"request_id": "ussd-step-42"})
+    job.enqueued_at = job.created_at
+    expected = job.to_dict()
+    assert "meta" in expected and written.keys() == expected.keys()
+    assert {k: v for k, v in written.items() if k not in STAMPS_STR} == \
+        {k: v for k, v in expected.items() if k not in STAMPS_STR}
+    # Outside a request, no meta: the hash is the one RQ writes without (the test above).
+    assert "meta" not in new_job_commands(queue, ALERT_JOB, "x", arg)[1]
+
+
+@pytest.mark.parametrize("through", ["new job", "rq enqueue"])
+def test_a_job_enqueued_in_a_request_is_run_with_that_request_id_bound(redis_url, through):
+    client = redis.Redis.from_url(redis_url)
+    queue = Queue("relais", connection=client)
+    arg = str(uuid.uuid4())
+    token = logs.request_id.set("req-abc")
+    try:
+        if through == "new job":
+            assert enqueue_new_inbound(queue, arg, RoundTrips(client))
+        else:
+            assert enqueue_inbound(queue, arg)
+    finally:
+        logs.request_id.reset(token)
+    job = Job.fetch(inbound_job_id(arg), connection=client)
+    assert job.meta == {"request_id": "req-abc"}
+    # Outside any request (the scheduler between sweeps, a command), no meta at all: the hash RQ writes without one.
+    assert enqueue_inbound(queue, str(uuid.uuid4())) and logs.request_id.get() is None

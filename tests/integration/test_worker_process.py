@@ -1,6 +1,7 @@
 """The worker as it runs in production: `python -m workers.worker` (jobs in its own process) and RQ's own CLI."""
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -17,6 +18,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
+import logs
 from bootstrap import bootstrap
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.models import OutboundMessage
@@ -104,6 +106,30 @@ def test_the_worker_process_sends_alerts_and_stops_on_sigterm(runtime):
         wait_until_sent(runtime, 2)
     finally:
         assert worker.stop() == 0
+
+
+def test_the_worker_process_logs_json_lines_carrying_the_request_that_enqueued_the_job(runtime):
+    env = {**TEST_KEYS_ENV, "DATABASE_URL": runtime.settings.DATABASE_URL, "REDIS_URL": runtime.settings.REDIS_URL,
+           "SMS_BACKEND": "console", "LOG_FORMAT": "json"}
+    worker = Process([sys.executable, "-m", "workers.worker"], env)
+    try:
+        worker.wait_for_line("Listening on relais")
+        token = logs.request_id.set("edge-7f3a")  # as the webhook that made the report binds it
+        try:
+            seed_and_enqueue(runtime)
+        finally:
+            logs.request_id.reset(token)
+        wait_until_sent(runtime, 2)
+    finally:
+        assert worker.stop() == 0
+    lines = []
+    while not worker.lines.empty():
+        lines.append(json.loads(worker.lines.get()))  # every line one JSON object
+    assert lines and {line["role"] for line in lines} == {"worker"}
+    followed = [line for line in lines if line.get("request_id") == "edge-7f3a"]
+    # The alert job, and the two sends it enqueued, each under its own job id and the webhook's request id.
+    assert {line["job_id"].split("-")[0] for line in followed} == {"report", "send"}
+    assert len({line["job_id"] for line in followed if line["job_id"].startswith("send-")}) == 2
 
 
 def test_rq_cli_runs_the_jobs_too(runtime):

@@ -54,10 +54,10 @@ LAYERS = {
     "casecore": {"casecore"},
     "channels": {"channels", "casecore"},
     "dialogs": {"dialogs", "casecore"},
-    "workers": {"workers", "dialogs", "channels", "casecore", "bootstrap", "settings"},
-    "app": {"app", "workers", "dialogs", "channels", "casecore", "bootstrap", "settings"},
+    "workers": {"workers", "dialogs", "channels", "casecore", "bootstrap", "settings", "logs"},
+    "app": {"app", "workers", "dialogs", "channels", "casecore", "bootstrap", "settings", "logs"},
 }
-PROJECT = set(LAYERS) | {"bootstrap", "settings", "tests", "bench", "scripts"}
+PROJECT = set(LAYERS) | {"bootstrap", "settings", "logs", "gunicorn_logging", "tests", "bench", "scripts"}
 
 
 def modules(layer: str):
