@@ -195,8 +195,8 @@ def test_postgresql_is_backed_up_with_pg_dump_and_the_password_is_never_shown(re
 
 def test_the_restore_drill_of_docs_backups_md_with_the_real_command_line(database, redis_url, tmp_path):
     # What an operator types (docs/backups.md "Practise a restore"), each command its own process.
-    env = {**os.environ, **TEST_KEYS_ENV, "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url, "DEVELOPMENT": "true",
-           "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **TEST_KEYS_ENV, "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url,
+           "DEVELOPMENT": "true", "PYTHONPATH": str(ROOT)}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
 
     def command(*args: str) -> str:
