@@ -29,7 +29,7 @@ def app_on():
     apps = []
 
     def make(database_url: str, redis_url: str):
-        apps.append(create_app(make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url, METRICS_TOKEN="t")))
+        apps.append(create_app(make_settings(DATABASE_URL=database_url, REDIS_URL=redis_url, METRICS_TOKEN="t" * 32)))
         return apps[-1]
     yield make
     for flask_app in apps:
@@ -121,7 +121,7 @@ def test_with_redis_down_readiness_names_it_and_comes_back_with_it(sqlite_url, o
     assert answer.status_code == 503
     assert answer.get_json()["failing"] == ["redis"]
     assert answer.get_json()["checks"]["redis"] == "unreachable (ConnectionError)"
-    deep = client.get("/readyz?deep=1", headers={"Authorization": "Bearer t"}).get_json()
+    deep = client.get("/readyz?deep=1", headers={"Authorization": "Bearer " + "t" * 32}).get_json()
     assert deep["checks"]["workers"] == "unknown: Redis is unreachable (ConnectionError)"
     assert client.get("/healthz").status_code == 200
     own_redis.start_again()
@@ -136,7 +136,7 @@ def test_a_hung_redis_gives_a_503_within_the_deadline(sqlite_url, own_redis, app
         answer, took = timed_readiness(client)
         assert answer.status_code == 503 and took < PROMPTLY, took
         assert answer.get_json()["failing"] == ["redis"]
-        answer, took = timed_readiness(client, "/readyz?deep=1", headers={"Authorization": "Bearer t"})
+        answer, took = timed_readiness(client, "/readyz?deep=1", headers={"Authorization": "Bearer " + "t" * 32})
         assert answer.status_code == 503 and took < PROMPTLY, took
         assert answer.get_json()["failing"] == ["redis", "workers", "scheduler"]
     finally:

@@ -15,12 +15,12 @@ from tests.conftest import make_settings
 from tests.faults.conftest import ROOT, WorkerProcess, settings_env
 from workers.heartbeats import TTL_SECONDS, WORKER, Heartbeat, alive
 
-BEARER = {"Authorization": "Bearer monitoring"}
+BEARER = {"Authorization": "Bearer " + "monitoring" * 4}
 
 
 @pytest.fixture
 def settings(sqlite_url, redis_url):
-    return make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, METRICS_TOKEN="monitoring",
+    return make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url, METRICS_TOKEN="monitoring" * 4,
                          SCHEDULER_INTERVAL_SECONDS=1)
 
 

@@ -18,7 +18,7 @@ from tests.web.conftest import client_for
 from workers.heartbeats import SCHEDULER, WORKER, beat
 from workers.queueing import PRIORITIES, queue_name
 
-TOKEN = "monitoring-token-0123456789"
+TOKEN = "monitoring-token-0123456789-abcdefghijkl"  # METRICS_TOKEN has 32 characters or more
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 WRONG_BEARER = {"Authorization": "Bearer x"}
 QUEUES = [queue_name("relais", priority) for priority in PRIORITIES]
