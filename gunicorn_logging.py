@@ -20,6 +20,12 @@ class RelaisGunicornLogger(Logger):
         atoms["U"] = logs.loggable_path(atoms["U"] or "")
         atoms["r"] = f"{atoms['m']} {atoms['U']} {atoms['H']}"
         atoms["q"] = "-"
+        # Nor the client's address (behind ProxyFix, the person's own: someone writing a complaint, for one), in
+        # either format: %(h)s and any forwarding header say "-".
+        atoms["h"] = "-"
+        for header in ("{x-forwarded-for}i", "{x-real-ip}i", "{forwarded}i"):
+            if header in atoms:
+                atoms[header] = "-"
         return atoms
 
     def setup(self, cfg) -> None:

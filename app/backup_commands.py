@@ -3,6 +3,7 @@ runs, and putting one back while it is stopped (casecore.backups); for PostgreSQ
 docs/backups.md says what to keep with a backup and how to practise a restore."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -56,19 +57,23 @@ def _sqlite_path() -> Path:
 
 @click.command("backup")
 @with_appcontext
-@click.argument("path", required=False, type=click.Path(path_type=Path))
-def backup_command(path: Path | None) -> None:
-    """Write a consistent copy of the SQLite database to PATH (a file, or a folder to put a dated file in; default
-    instance/backups/), while the service runs."""
+@click.argument("given", metavar="PATH", required=False)
+def backup_command(given: str | None) -> None:
+    """Write a consistent copy of the SQLite database to PATH (a file, or a folder to put a dated file in: one that
+    exists or a path ending in /; default instance/backups/), while the service runs."""
     database = _sqlite_path()
-    if path is None or path.is_dir():
-        path = (path or DEFAULT_FOLDER) / stamped_name()
+    path = Path(given) if given else DEFAULT_FOLDER
+    # A folder named with its slash is one even before it exists (the nightly cron line's first night).
+    if given is None or given.endswith(("/", os.sep)) or path.is_dir():
+        path = path / stamped_name()
     ids, head = migration_ids()
     try:
         backup(database, path)
         checked = check(path, ids.__contains__, head, sealing.keyring().open_text)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:  # a folder this user may not write to, a full disk
+        raise click.ClickException(f"cannot write the backup to {path}: {error.strerror or error}") from None
     click.echo(f"Backed up {database} to {path} (migration {checked.revision}).")
     click.echo("It is no use without these, kept with it:")
     for line in keep_with_it():

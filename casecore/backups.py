@@ -16,7 +16,11 @@ from casecore.sealing import SealingError, is_sealed_text
 
 # A table every Relais database has, and one of its sealed columns (a staff member's phone) to try the data key on.
 RELAIS_TABLES = {"alembic_version", "organisation", "user_account", "report", "outbound_message"}
-SEALED_SAMPLE = "SELECT phone FROM user_account WHERE phone IS NOT NULL LIMIT 1"
+# A sealed value to try the data key on: a staff member's number, else a report's (a database whose staff have no
+# number yet still holds reports).
+SEALED_SAMPLE = ("SELECT phone FROM user_account WHERE phone IS NOT NULL UNION ALL "
+                 "SELECT reporter_phone FROM report WHERE reporter_phone IS NOT NULL UNION ALL "
+                 "SELECT description FROM report WHERE description IS NOT NULL LIMIT 1")
 # How long a restore waits for the processes' connections to go before saying they still run.
 LOCK_TIMEOUT_SECONDS = 1.0
 

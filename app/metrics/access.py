@@ -45,14 +45,18 @@ class MetricsAccess:
         """Whether nobody at all may read the metrics (neither setting is set)."""
         return not self.networks and not self.token
 
-    def refusal(self, address: str, authorization: str) -> str | None:
-        """Why a request from address with this Authorization header may not read the metrics, or None."""
+    def refusal(self, address: str, authorization: str, peer: str | None = None) -> str | None:
+        """Why a request from address with this Authorization header may not read the metrics, or None.
+
+        peer: the connection's own address when address was forwarded by a trusted proxy (TRUSTED_PROXY_COUNT).
+        Both must be allowed: anyone who reaches gunicorn directly can write an X-Forwarded-For naming an allowed
+        address, and anyone on the internet comes through the proxy's."""
         if self.token and authorization[:len(BEARER)].lower() == BEARER:
             given = authorization[len(BEARER):].strip()
             if hmac.compare_digest(given.encode(), self.token.encode()):
                 return None
             return "Forbidden: wrong metrics token"
-        if self._allowed(address):
+        if self._allowed(address) and (peer is None or self._allowed(peer)):
             return None
         if self.closed:
             return "Forbidden: metrics are not enabled here (set METRICS_ALLOW or METRICS_TOKEN)"

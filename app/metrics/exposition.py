@@ -43,7 +43,9 @@ class Scrape:
 def scrape_handler(access: MetricsAccess):
     """The raw route's handler (app.web.dispatch): the metrics, or a 403 saying why not."""
     def answer(environ: dict) -> PlainAnswer:
-        refused = access.refusal(environ.get("REMOTE_ADDR") or "", environ.get("HTTP_AUTHORIZATION") or "")
+        # Behind ProxyFix, REMOTE_ADDR is the forwarded client's and the connection's own is kept aside: both count.
+        peer = (environ.get("werkzeug.proxy_fix.orig") or {}).get("REMOTE_ADDR")
+        refused = access.refusal(environ.get("REMOTE_ADDR") or "", environ.get("HTTP_AUTHORIZATION") or "", peer)
         if refused is not None:
             return PlainAnswer(refused, 403)
         try:

@@ -131,10 +131,11 @@ def test_gunicorns_access_line_is_json_with_chosen_fields_only(monkeypatch):
         assert secret not in written
 
 
-def test_gunicorns_access_line_stays_the_procfiles_in_text(monkeypatch):
+def test_gunicorns_access_line_stays_the_procfiles_in_text_without_the_address(monkeypatch):
     written = _gunicorn_access_line(monkeypatch, "text", "token=secret")
-    # The request line and the query string too are shown without the query string.
-    assert written == '10.1.2.3 "POST /webhooks/africastalking/sms" 200 12 8ms POST /webhooks/africastalking/sms ' \
+    # The request line and the query string too are shown without the query string; the address as "-" (behind
+    # the proxy it is the person's own).
+    assert written == '- "POST /webhooks/africastalking/sms" 200 12 8ms POST /webhooks/africastalking/sms ' \
         'HTTP/1.1 -\n'
 
 

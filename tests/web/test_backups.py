@@ -119,6 +119,24 @@ def test_a_backup_never_overwrites_a_file(app, tmp_path):
     assert (tmp_path / "there.db").read_text() == "keep me"
 
 
+def test_a_folder_named_with_its_slash_takes_a_dated_backup_each_night_even_before_it_exists(app, tmp_path):
+    # docs/backups.md's cron line names /srv/backups/relais/: the first night must not write a file by that name.
+    folder = tmp_path / "nightly"
+    first = run(app, "backup", f"{folder}/")
+    assert first.exit_code == 0, first.output
+    assert folder.is_dir() and len(list(folder.glob("relais-*.db"))) == 1
+    (next(folder.glob("relais-*.db"))).rename(folder / "relais-19990101T000000Z.db")  # the night before
+    second = run(app, "backup", f"{folder}/")
+    assert second.exit_code == 0, second.output
+    assert len(list(folder.glob("relais-*.db"))) == 2
+
+
+def test_a_folder_it_may_not_write_to_is_a_clear_error(app, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    result = run(app, "backup", str(tmp_path / "file" / "backup.db"))
+    assert result.exit_code == 1 and "cannot write the backup" in result.output and "Traceback" not in result.output
+
+
 def test_a_restore_is_refused_while_a_process_has_the_database_open(app, database, tmp_path):
     seed(app)
     assert run(app, "backup", str(tmp_path / "b.db")).exit_code == 0

@@ -196,14 +196,23 @@ def test_only_allowed_addresses_or_the_token_read_the_metrics(runtime, settings,
     assert "Set-Cookie" not in response.headers  # no session, no login
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_is_the_one_checked(runtime):
-    client = metrics_app(runtime, METRICS_ALLOW="10.0.0.5/32", TRUSTED_PROXY_COUNT=1).test_client()
+def test_behind_a_trusted_proxy_both_the_forwarded_address_and_the_connections_are_checked(runtime):
+    client = metrics_app(runtime, METRICS_ALLOW="10.0.0.5/32,127.0.0.1/32", TRUSTED_PROXY_COUNT=1).test_client()
     proxy = {"REMOTE_ADDR": "127.0.0.1"}
     assert client.get("/metrics", headers={"X-Forwarded-For": "10.0.0.5"}, environ_base=proxy).status_code == 200
-    # The proxy itself (on the loopback) is not an allowed address, and a client cannot name one it is not.
-    assert client.get("/metrics", environ_base=proxy).status_code == 403
+    # Through the proxy, a visitor from the internet is refused, and cannot name an allowed address.
+    assert client.get("/metrics", headers={"X-Forwarded-For": "198.51.100.7"}, environ_base=proxy).status_code == 403
     forged = {"X-Forwarded-For": "10.0.0.5, 198.51.100.7"}
     assert client.get("/metrics", headers=forged, environ_base=proxy).status_code == 403
+
+
+def test_a_host_that_reaches_gunicorn_directly_cannot_name_an_allowed_address(runtime):
+    # Prometheus scrapes each web host on its private address; another host of that network writes the header
+    # X-Forwarded-For itself, naming Prometheus's address. The connection's own address is refused.
+    client = metrics_app(runtime, METRICS_ALLOW="10.0.0.5/32", TRUSTED_PROXY_COUNT=1).test_client()
+    spoofed = client.get("/metrics", headers={"X-Forwarded-For": "10.0.0.5"}, environ_base={"REMOTE_ADDR": "10.0.0.99"})
+    assert spoofed.status_code == 403
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 200
 
 
 @pytest.mark.parametrize(("settings", "message"), [
