@@ -77,6 +77,15 @@ def test_a_message_is_checked(any_db_runtime, overrides, error):
             store_inbound(session, draft(**overrides))
 
 
+def test_an_address_of_64_characters_is_kept_whole(any_db_runtime):
+    # The column holds 64: an address that long (a provider's channel address) is stored, not refused.
+    address = "whatsapp:+" + "1" * 54
+    with any_db_runtime.unit_of_work() as session:
+        stored = store_inbound(session, draft(to_address=address))
+    with any_db_runtime.unit_of_work() as session:
+        assert get_inbound(session, stored.id).to_address == address
+
+
 def test_messages_wait_until_processed_oldest_first(any_db_runtime):
     now = utcnow()
     with any_db_runtime.unit_of_work() as session:
