@@ -7,7 +7,15 @@ from sqlalchemy import func, select
 
 from casecore.base import utcnow
 from casecore.errors import InvalidInput, InvalidPhoneNumber, NotFound
-from casecore.messaging.inbox import InboundDraft, get_inbound, inbound_awaiting, mark_processed, store_inbound
+from casecore.messaging.inbox import (
+    InboundDraft,
+    StoredInbound,
+    get_inbound,
+    inbound_awaiting,
+    mark_processed,
+    store_inbound,
+)
+from casecore.messaging.media import MediaDraft
 from casecore.messaging.models import InboundMessage
 from tests.concurrency import run_together
 
@@ -70,6 +78,8 @@ def test_concurrent_deliveries_store_one_row(any_db_runtime):
 @pytest.mark.parametrize("overrides, error", [
     ({"channel": "ussd"}, InvalidInput), ({"provider_message_id": ""}, InvalidInput),
     ({"to_address": "x" * 65}, InvalidInput), ({"phone": "Orange"}, InvalidPhoneNumber),
+    # A business-scoped id writes on WhatsApp only: by SMS it cannot be, and would be read as no number at all.
+    ({"channel": "sms", "phone": "US.13491208655302741918", "to_address": "+22370000000"}, InvalidInput),
 ])
 def test_a_message_is_checked(any_db_runtime, overrides, error):
     with any_db_runtime.unit_of_work() as session:
@@ -84,6 +94,31 @@ def test_an_address_of_64_characters_is_kept_whole(any_db_runtime):
         stored = store_inbound(session, draft(to_address=address))
     with any_db_runtime.unit_of_work() as session:
         assert get_inbound(session, stored.id).to_address == address
+
+
+def test_a_redelivery_finds_its_own_message_among_others_of_the_same_id_or_provider(any_db_runtime):
+    # Two providers may use one id, and one provider sends many: a redelivery must answer with its own message.
+    with any_db_runtime.unit_of_work() as session:
+        first = store_inbound(session, draft(provider_message_id="SM0001"))
+        second = store_inbound(session, draft(provider_message_id="SM0002"))
+        at = store_inbound(session, draft(provider="africastalking", provider_message_id="SM0002", channel="sms",
+                                          phone="+22376701430", to_address="12345"))
+    with any_db_runtime.unit_of_work() as session:
+        assert store_inbound(session, draft(provider_message_id="SM0002")) == StoredInbound(second.id, is_new=False)
+        again = store_inbound(session, draft(provider="africastalking", provider_message_id="SM0002", channel="sms",
+                                             phone="+22376701430", to_address="12345"))
+        assert again == StoredInbound(at.id, is_new=False)
+    assert len({first.id, second.id, at.id}) == 3
+
+
+def test_a_message_with_media_is_refused_outside_a_unit_of_work(any_db_runtime):
+    # Its media rows must be written in the message's transaction; a single statement's connection has none.
+    photo = MediaDraft("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg")
+    with_media = draft(media=(photo,), sender_key="k")
+    with pytest.raises(TypeError):
+        with any_db_runtime.single_write() as connection:
+            store_inbound(connection, with_media)
+    assert count(any_db_runtime) == 0
 
 
 def test_messages_wait_until_processed_oldest_first(any_db_runtime):
