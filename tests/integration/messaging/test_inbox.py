@@ -137,6 +137,15 @@ def test_messages_wait_until_processed_oldest_first(any_db_runtime):
         assert snapshot.status == "processed" and snapshot.processed_at is not None
 
 
+def test_an_unknown_message_is_not_found_among_others_and_a_handled_one_alone_is_found(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        only = store_inbound(session, draft()).id
+        assert mark_processed(session, only) is True
+        assert mark_processed(session, only) is False  # handled already: found, not changed
+        with pytest.raises(NotFound):
+            mark_processed(session, uuid.uuid4())  # other messages exist, none is this one
+
+
 def test_unknown_messages_are_not_found(any_db_runtime):
     with any_db_runtime.unit_of_work() as session:
         for action in (get_inbound, mark_processed):
