@@ -1,0 +1,67 @@
+"""The WhatsApp 24-hour window: opened only by the number's own WhatsApp message, for exactly 24 hours."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from casecore.base import utcnow
+from casecore.errors import InvalidInput
+from casecore.messaging.inbox import InboundDraft, store_inbound
+from casecore.messaging.outbox import queue_message, snapshot_in_status
+from casecore.messaging.whatsapp_window import outside_window, window_open
+
+AWA, FATOU = "+22376701430", "+22376701431"
+
+
+def received(runtime, phone: str, at, channel: str = "whatsapp", key: str = "SM1") -> None:
+    with runtime.unit_of_work() as session:
+        store_inbound(session, InboundDraft(
+            provider="twilio", provider_message_id=key, channel=channel,
+            phone=f"whatsapp:{phone}" if channel == "whatsapp" else phone,
+            to_address="whatsapp:+14155238886" if channel == "whatsapp" else "+14155238886", body="Bonjour",
+            received_at=at))
+
+
+def test_the_window_stays_open_exactly_24_hours_after_the_numbers_last_whatsapp_message(any_db_runtime):
+    wrote = utcnow() - timedelta(hours=30)
+    received(any_db_runtime, AWA, wrote)
+    with any_db_runtime.unit_of_work() as session:
+        assert window_open(session, AWA, now=wrote + timedelta(hours=24) - timedelta(seconds=1))
+        assert not window_open(session, AWA, now=wrote + timedelta(hours=24))  # 24 hours on: closed
+        assert not window_open(session, AWA, now=wrote + timedelta(hours=24, minutes=30))
+
+
+def test_only_the_numbers_own_whatsapp_message_opens_its_window(any_db_runtime):
+    now = utcnow()
+    received(any_db_runtime, FATOU, now - timedelta(minutes=5), key="SM-fatou")  # another number, on WhatsApp
+    received(any_db_runtime, AWA, now - timedelta(minutes=5), channel="sms", key="SM-awa-sms")  # Awa, by SMS
+    with any_db_runtime.unit_of_work() as session:
+        assert window_open(session, FATOU, now=now)
+        assert not window_open(session, AWA, now=now)
+
+
+def test_the_template_policy_without_an_approved_template_is_refused(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        ref = queue_message(session, purpose_key="w1", to_phone=f"whatsapp:{AWA}", body="Votre dossier avance",
+                            backend="twilio", channel="whatsapp")
+        message = snapshot_in_status(session, ref.id, "queued")
+        with pytest.raises(InvalidInput, match="approved template"):
+            outside_window(session, message, "template", sms_backend="console", sms_body=str, template_sid="")
+
+
+def test_a_number_that_never_wrote_on_whatsapp_has_no_window(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        assert not window_open(session, AWA)
+
+
+def test_outside_the_window_the_sms_policy_sends_the_same_text_by_sms_to_a_number(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        ref = queue_message(session, purpose_key="w2", to_phone=f"whatsapp:{AWA}", body="Votre dossier avance",
+                            backend="twilio", channel="whatsapp")
+        message = snapshot_in_status(session, ref.id, "queued")
+        status, to_send = outside_window(session, message, "sms", sms_backend="console", sms_body=str.upper)
+    assert status == "rerouted" and len(to_send) == 1
+    with any_db_runtime.unit_of_work() as session:
+        replacement = snapshot_in_status(session, to_send[0], "queued")
+    assert (replacement.channel, replacement.body, replacement.to_phone) == ("sms", "VOTRE DOSSIER AVANCE", AWA)
