@@ -9,7 +9,7 @@ from casecore.base import utcnow
 from casecore.errors import InvalidInput
 from casecore.messaging.inbox import InboundDraft, store_inbound
 from casecore.messaging.outbox import queue_message, snapshot_in_status
-from casecore.messaging.whatsapp_window import outside_window, window_open
+from casecore.messaging.whatsapp_window import outside_window, release_held, window_open
 
 AWA, FATOU = "+22376701430", "+22376701431"
 
@@ -65,3 +65,25 @@ def test_outside_the_window_the_sms_policy_sends_the_same_text_by_sms_to_a_numbe
     with any_db_runtime.unit_of_work() as session:
         replacement = snapshot_in_status(session, to_send[0], "queued")
     assert (replacement.channel, replacement.body, replacement.to_phone) == ("sms", "VOTRE DOSSIER AVANCE", AWA)
+
+
+def held(runtime, phone: str, key: str):
+    with runtime.unit_of_work() as session:
+        ref = queue_message(session, purpose_key=key, to_phone=f"whatsapp:{phone}", body="Votre dossier avance",
+                            backend="twilio", channel="whatsapp")
+        message = snapshot_in_status(session, ref.id, "queued")
+        status, to_send = outside_window(session, message, "template", sms_backend="console", sms_body=str,
+                                         template_sid="HX0123456789abcdef0123456789abcdef")
+    assert status == "held"
+    return ref.id, to_send
+
+
+def test_each_number_held_for_gets_its_own_template_and_writing_releases_only_its_own(any_db_runtime):
+    awas, awa_template = held(any_db_runtime, AWA, "h1")
+    fatous, fatou_template = held(any_db_runtime, FATOU, "h2")
+    awas_second, none_asked = held(any_db_runtime, AWA, "h3")
+    # One template per number while something waits for it: Fatou's held message does not stand for Awa's.
+    assert len(awa_template) == 1 and len(fatou_template) == 1 and none_asked == []
+    with any_db_runtime.unit_of_work() as session:
+        assert sorted(release_held(session, AWA)) == sorted([awas, awas_second])
+        assert snapshot_in_status(session, fatous, "held") is not None  # still waiting for Fatou to write
