@@ -190,29 +190,39 @@ def test_a_late_look_up_never_sends_again_what_went_meanwhile(rt):
         assert messages_awaiting_send(session, utcnow() + timedelta(days=1), utcnow() + timedelta(days=1)) == []
 
 
+def first_holds_while_second_waits(rt, first, second):
+    """first(session) then second(session), each in a unit of work of its own thread, at once: the first holds what
+    it locked until the second waits on it (PostgreSQL; SQLite's writers take turns anyway). Their results."""
+    first_done = threading.Event()
+
+    def run_first():
+        with rt.unit_of_work() as session:
+            result = first(session)
+            first_done.set()
+            wait_for_lock_waiters(rt.engine)
+        return "first", result
+
+    def run_second():
+        assert first_done.wait(20)
+        with rt.unit_of_work() as session:
+            return "second", second(session)
+
+    steps = [run_second, run_first]
+    results, errors = run_together(2, lambda: steps.pop()())  # one thread each
+    assert errors == []
+    by_step = dict(results)
+    return by_step["first"], by_step["second"]
+
+
 def test_a_report_and_a_look_up_at_the_same_time_never_queue_again_what_the_report_says_went(rt):
     # The provider's report on the message in doubt comes while a look-up that did not find it settles it. The
     # report, first, holds the message until the look-up waits on it (PostgreSQL): the look-up must then read it as
     # sent and leave it. Reading it without a lock, it would queue it again: sent twice.
     message_id = in_doubt(rt)
-    adopted = threading.Event()
-
-    def report():
-        with rt.unit_of_work() as session:
-            found = adopt_report_for_unknown(session, "twilio", AWA, "SMreported")
-            adopted.set()
-            wait_for_lock_waiters(rt.engine)
-        return "report", found
-
-    def look_up():
-        assert adopted.wait(20)
-        with rt.unit_of_work() as session:
-            return "look-up", settle_unknown(session, message_id, False)
-
-    steps = [look_up, report]
-    results, errors = run_together(2, lambda: steps.pop()())  # one thread each
-    assert errors == []
-    assert dict(results) == {"report": True, "look-up": "sent"}
+    reported, looked_up = first_holds_while_second_waits(
+        rt, lambda session: adopt_report_for_unknown(session, "twilio", AWA, "SMreported"),
+        lambda session: settle_unknown(session, message_id, False))
+    assert {"report": reported, "look-up": looked_up} == {"report": True, "look-up": "sent"}
     sent = row(rt, message_id)
     assert (sent.status, sent.provider_message_id, sent.failure_reason) == ("sent", "SMreported", None)
 
@@ -222,24 +232,10 @@ def test_two_reports_at_the_same_time_settle_each_its_own_message_in_doubt_to_on
     # and holds it until the second waits on it (PostgreSQL): the second must then take the other one. Without a
     # lock both would take the oldest, the second report's id overwriting the first's, the other left in doubt.
     older, newer = in_doubt(rt, key="older"), in_doubt(rt, key="newer")
-    first_adopted = threading.Event()
-
-    def first_report():
-        with rt.unit_of_work() as session:
-            found = adopt_report_for_unknown(session, "twilio", AWA, "SMfirst")
-            first_adopted.set()
-            wait_for_lock_waiters(rt.engine)
-        return found
-
-    def second_report():
-        assert first_adopted.wait(20)
-        with rt.unit_of_work() as session:
-            return adopt_report_for_unknown(session, "twilio", AWA, "SMsecond")
-
-    reports = [second_report, first_report]
-    results, errors = run_together(2, lambda: reports.pop()())  # one thread each
-    assert errors == []
-    assert results == [True, True]
+    results = first_holds_while_second_waits(
+        rt, lambda session: adopt_report_for_unknown(session, "twilio", AWA, "SMfirst"),
+        lambda session: adopt_report_for_unknown(session, "twilio", AWA, "SMsecond"))
+    assert results == (True, True)
     assert [(row(rt, m).status, row(rt, m).provider_message_id) for m in (older, newer)] == [
         ("sent", "SMfirst"), ("sent", "SMsecond")]
 
@@ -250,23 +246,9 @@ def test_two_look_ups_that_find_one_record_settle_one_message_and_leave_the_othe
     # second waits (PostgreSQL): the second must see the id taken and leave its message in doubt, to be looked up
     # again without that record. Settling both as sent would record as sent a message that may never have gone.
     first, second = (in_doubt(rt, key=key) for key in ("first", "second"))
-    first_settled = threading.Event()
-
-    def first_look_up():
-        with rt.unit_of_work() as session:
-            status = settle_unknown(session, first, True, "SMonly")
-            first_settled.set()
-            wait_for_lock_waiters(rt.engine)
-        return status
-
-    def second_look_up():
-        assert first_settled.wait(20)
-        with rt.unit_of_work() as session:
-            return settle_unknown(session, second, True, "SMonly")
-
-    look_ups = [second_look_up, first_look_up]
-    results, errors = run_together(2, lambda: look_ups.pop()())  # one thread each
-    assert errors == []
+    results = first_holds_while_second_waits(
+        rt, lambda session: settle_unknown(session, first, True, "SMonly"),
+        lambda session: settle_unknown(session, second, True, "SMonly"))
     assert sorted(results) == ["sent", "unknown"]
     assert (row(rt, first).status, row(rt, first).provider_message_id) == ("sent", "SMonly")
     left = row(rt, second)
@@ -282,24 +264,10 @@ def test_one_report_delivered_twice_at_once_settles_one_message_in_doubt(rt):
     # the second must find the id taken and adopt nothing: the newer message stays in doubt, not marked sent on
     # the strength of another message's report.
     older, newer = in_doubt(rt, key="older"), in_doubt(rt, key="newer")
-    first_adopted = threading.Event()
-
-    def first_copy():
-        with rt.unit_of_work() as session:
-            found = adopt_report_for_unknown(session, "twilio", AWA, "SMreport")
-            first_adopted.set()
-            wait_for_lock_waiters(rt.engine)
-        return found
-
-    def second_copy():
-        assert first_adopted.wait(20)
-        with rt.unit_of_work() as session:
-            return adopt_report_for_unknown(session, "twilio", AWA, "SMreport")
-
-    copies = [second_copy, first_copy]
-    results, errors = run_together(2, lambda: copies.pop()())  # one thread each
-    assert errors == []
-    assert results == [True, True]  # the id is held afterwards: the caller records the report's status on it
+    results = first_holds_while_second_waits(
+        rt, lambda session: adopt_report_for_unknown(session, "twilio", AWA, "SMreport"),
+        lambda session: adopt_report_for_unknown(session, "twilio", AWA, "SMreport"))
+    assert results == (True, True)  # the id is held afterwards: the caller records the report's status on it
     assert [(row(rt, m).status, row(rt, m).provider_message_id) for m in (older, newer)] == [
         ("sent", "SMreport"), ("unknown", None)]
 
