@@ -115,7 +115,7 @@ def _run(args, settings: config.Config, modules: list[str], originals: dict[str,
         coverage = _coverage(args, workspaces[0], measured, pytest_args, workers, key)
         texts = {module: originals.get(module) or (ROOT / module).read_text(encoding="utf-8") for module in measured}
         runner = Runner(workspaces, texts, coverage, Timeouts(args.timeout_factor, args.timeout_base),
-                        plugins=settings.plugins)
+                        plugins=settings.plugins, declaration_tests=settings.declaration_tests)
         runner.baseline(sorted({test for mutant in to_run for test in runner.tests_for(mutant)}))
         total = len(to_run)
         count = iter(range(1, total + 1))

@@ -21,6 +21,7 @@ class Config:
     sqlite_only: tuple[str, ...] = ()
     shared_dir_env: str = ""
     plugins: tuple[str, ...] | None = None
+    declaration_tests: tuple[str, ...] = ()
     equivalent: dict[str, str] = field(default_factory=dict)
 
 
@@ -35,6 +36,7 @@ def load(root: Path, modules_file: Path = MODULES_FILE, equivalent_file: Path = 
         sqlite_only=tuple(pytest_settings.get("sqlite_only", ())),
         shared_dir_env=pytest_settings.get("shared_dir_env", ""),
         plugins=tuple(pytest_settings["plugins"]) if "plugins" in pytest_settings else None,
+        declaration_tests=tuple(pytest_settings.get("declaration_tests", ())),
         equivalent=load_equivalent(equivalent_file),
     )
 

@@ -57,8 +57,10 @@ class Runner:
 
     def __init__(self, workspaces: list[Workspace], originals: dict[str, str], coverage: CoverageMap,
                  timeouts: Timeouts = Timeouts(), say: Callable[[str], None] = print,
-                 plugins: tuple[str, ...] | None = None) -> None:
+                 plugins: tuple[str, ...] | None = None, declaration_tests: tuple[str, ...] = ()) -> None:
         self.workspaces = workspaces
+        # Run for every mutant of code run at import (a column's type, an index): coverage sees no test run it.
+        self.declaration_tests = declaration_tests
         # None: pytest loads every installed plugin; else only these (the runs start faster).
         self.plugin_args = [] if plugins is None else [arg for plugin in plugins for arg in ("-p", plugin)]
         self.plugin_env = {} if plugins is None else {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -76,14 +78,15 @@ class Runner:
         self._stopping = threading.Event()
 
     def tests_for(self, mutant: Mutant) -> list[str]:
-        """The tests that run the mutated line (for a mutant run at import, the lines reading what it changes);
-        the fastest first, those that killed most of the module's mutants before them."""
+        """The tests that run the mutated line (for a mutant run at import, the lines reading what it changes, and
+        the declaration tests); the fastest first, those that killed most of the module's mutants before them."""
         first, last = mutant.covered_by
         if mutant.in_function:
             tests = self.coverage.tests_on({mutant.module: set(range(first, last + 1))})
         else:
             reading = readers(self.originals, mutant.module, first)
             tests = (reading and self.coverage.tests_on(reading)) or self.coverage.module_tests(mutant.module)
+            tests = list(dict.fromkeys([*self.declaration_tests, *tests]))
         kills = self.kills[mutant.module]
         return sorted((test for test in tests if test not in self.excluded), key=lambda test: -kills[test])
 

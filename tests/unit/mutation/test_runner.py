@@ -95,3 +95,28 @@ def test_a_test_pytest_cannot_collect_by_its_id_is_left_out_of_the_baseline_not_
                                unparsed: "not collected by its id in the baseline run"}
     assert runner.seconds["tests/test_ages.py::test_adults_and_children"] > 0
     workspace.remove()
+
+
+def test_a_declaration_test_runs_for_a_mutant_of_what_runs_at_import(tmp_path):
+    # A value read at import and checked by a test that runs no line of the module (as a model's column length is
+    # checked against the migrated database): coverage gives that test to no mutant; the declaration tests fix it.
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "ages.py").write_text(AGES + "\nLIMIT = 10\n")
+    (project / "tests" / "test_ages.py").write_text(TESTS + "\n\ndef test_the_declared_limit():\n"
+                                                    "    import ages\n    assert ages.LIMIT == 10\n")
+    workspace = Workspace(tmp_path / "worker0", project, project_files(project))
+    workspace.env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    coverage = coverage_map.measure(workspace, ["ages.py"], [], workers=1, key="k")
+    text = (project / "ages.py").read_text()
+    limit = next(m for m in module_mutants("ages.py", text) if m.operator == "int_plus" and not m.in_function)
+    declared = "tests/test_ages.py::test_the_declared_limit"
+    plain = Runner([workspace], {"ages.py": text}, coverage, say=lambda line: None, plugins=())
+    assert declared not in plain.tests_for(limit)
+    runner = Runner([workspace], {"ages.py": text}, coverage, say=lambda line: None, plugins=(),
+                    declaration_tests=(declared,))
+    assert runner.tests_for(limit)[0] == declared
+    runner.baseline(runner.tests_for(limit))
+    [result] = runner.run([limit], done=lambda result: None)
+    assert (result.status, result.killed_by) == (KILLED, declared)
+    workspace.remove()
