@@ -120,3 +120,26 @@ def test_a_declaration_test_runs_for_a_mutant_of_what_runs_at_import(tmp_path):
     [result] = runner.run([limit], done=lambda result: None)
     assert (result.status, result.killed_by) == (KILLED, declared)
     workspace.remove()
+
+
+def test_a_mutant_the_first_stage_misses_is_run_against_the_rest(tmp_path):
+    # One test a stage: is_adult's boundary survives test_countdown's run, then test_adults_and_children's kills it.
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "ages.py").write_text(AGES)
+    # The killing test is the slower one: the fastest run first.
+    (project / "tests" / "test_ages.py").write_text(TESTS + "\n\ndef test_label_reads_the_age():\n"
+                                                    "    import time\n    time.sleep(0.3)\n"
+                                                    "    from ages import label\n    assert label(18) == 'adult'\n")
+    workspace = Workspace(tmp_path / "worker0", project, project_files(project))
+    workspace.env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    coverage = coverage_map.measure(workspace, ["ages.py"], [], workers=1, key="k")
+    boundary = next(m for m in module_mutants("ages.py", AGES) if m.operator == "cmp_boundary" and m.line == 3)
+    runner = Runner([workspace], {"ages.py": AGES}, coverage, say=lambda line: None, plugins=(), first_stage=1)
+    tests = runner.tests_for(boundary)
+    assert tests == ["tests/test_ages.py::test_adults_and_children", "tests/test_ages.py::test_label_reads_the_age"]
+    runner.baseline(tests)
+    [result] = runner.run([boundary], done=lambda result: None)
+    assert (result.status, result.tests) == (KILLED, 2)
+    assert result.killed_by == "tests/test_ages.py::test_label_reads_the_age"
+    workspace.remove()
