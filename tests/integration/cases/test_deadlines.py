@@ -12,7 +12,7 @@ from casecore.base import utcnow
 from casecore.cases.deadline_alerts import alert_deadline, deadline_text
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
-from casecore.deadlines.timelines import Timelines, meet, schedule
+from casecore.deadlines.timelines import Timelines, meet, open_deadlines, schedule
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import Team, User
 from casecore.reports.intake import ReportDraft, submit_report
@@ -86,6 +86,25 @@ def test_a_new_report_gets_its_assignment_date_when_it_is_stored(any_db_runtime,
     run_once(any_db_runtime)
     with any_db_runtime.unit_of_work() as session:
         assert session.scalar(select(CaseDeadline.kind).where(CaseDeadline.report_id == again.id)) == "assignment"
+
+
+def test_open_deadlines_come_soonest_first_whatever_order_they_were_set_in(any_db_runtime):
+    # Set latest first, on a report and on a case, beside another report's and another case's.
+    now = utcnow()
+    with any_db_runtime.unit_of_work() as session:
+        org = make_organisation(session)
+        report, other_report = (make_report(session, organisation_slug=org.slug) for _ in range(2))
+        case, other_case = (make_case(session, organisation_slug=org.slug) for _ in range(2))
+        for days, kind in [(9, "review"), (5, "assessment"), (1, "first_response")]:
+            schedule(session, kind, now + timedelta(days=days), report_id=report.id)
+            schedule(session, kind, now + timedelta(days=days), case_id=case.id)
+        schedule(session, "visit", now + timedelta(days=2), report_id=other_report.id)
+        schedule(session, "visit", now + timedelta(days=2), case_id=other_case.id)
+        meet(session, "assessment", report_id=report.id)
+    with any_db_runtime.unit_of_work() as session:
+        assert [d.kind for d in open_deadlines(session, report_id=report.id)] == ["first_response", "review"]
+        assert [d.kind for d in open_deadlines(session, case_id=case.id)] == ["first_response", "assessment",
+                                                                             "review"]
 
 
 def test_a_report_back_filled_past_its_date_is_not_alerted(any_db_runtime):
