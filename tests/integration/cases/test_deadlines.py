@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from bootstrap import Runtime, timelines_from_settings
 from casecore.base import utcnow
-from casecore.cases.deadline_alerts import alert_deadline, deadline_text
+from casecore.cases.deadline_alerts import alert_deadline, deadline_text, deadlines_to_alert
 from casecore.cases.models import Case
 from casecore.deadlines.models import CaseDeadline
 from casecore.deadlines.timelines import Timelines, meet, open_deadlines, schedule
@@ -162,6 +162,23 @@ def _messages(runtime):
         rows = session.execute(select(OutboundMessage.recipient_user_id, OutboundMessage.body, OutboundMessage.status)
                                .order_by(OutboundMessage.created_at)).all()
     return [(user, body) for user, body, _status in rows]
+
+
+@pytest.mark.parametrize("after_ms", [-50, 50])
+def test_the_sweep_picks_a_deadline_when_its_warning_time_comes_as_the_job_reckons_it(any_db_runtime, after_ms):
+    # The sweep's SQL and the job's Python (Timelines.warn_at) must agree to the fraction of a second: a sweep
+    # that picks a deadline early enqueues a job that alerts nothing, one that picks it late delays the warning.
+    timelines = any_db_runtime.timelines
+    set_at = datetime(2026, 12, 1, 8, 0, 0, 250_000, tzinfo=timezone.utc)
+    due_at = set_at + timedelta(hours=24)
+    now = timelines.warn_at(set_at, due_at) + timedelta(milliseconds=after_ms)
+    with any_db_runtime.unit_of_work() as session:
+        case = make_case(session, organisation_slug=make_organisation(session).slug)
+        deadline_id = schedule(session, "review", due_at, case_id=case.id)
+        session.execute(update(CaseDeadline).where(CaseDeadline.id == deadline_id).values(created_at=set_at))
+    with any_db_runtime.unit_of_work() as session:
+        picked = deadlines_to_alert(session, now, timelines.warn_before_fraction)
+    assert (deadline_id in picked) == (after_ms > 0)
 
 
 def test_nothing_is_alerted_while_plenty_of_time_is_left(team):
