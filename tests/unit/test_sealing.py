@@ -34,6 +34,30 @@ def test_a_sealed_text_opens_to_what_was_sealed_and_shows_nothing_of_it():
     assert ring.seal_text("Awa") != ring.seal_text("Awa")  # a fresh nonce every time: equal texts do not show
 
 
+# Sealed on 2026-12-07 under b"k" * 32 (current) and b"o" * 32 (previous), written down as the database keeps them:
+# whatever the sealing code becomes, what it sealed before must open.
+KEPT_TEXT = "s1:5e318f8c:dBcnqod/3GOaVtwoveyBRPnvyOU8BGGPJqyaiPTnN9WHJ2PMPDu0SjLXU/TXP1izyxmAz+F7NurWigaGyuM1woo="
+KEPT_UNDER_OLD = "s1:b7bca737:aV5EOlw/0QeI+AiJFDLCCGqKNhhtZAU1tNaCUH1BqA=="
+KEPT_FILE = "UkxTMV4xj4wxKLmbFWP+dyJiq8jRR7SQWc66mTdYJj87pebRxFji/ItcksknLzKWVtwcmJ2y7AMeJiZzcUJqjB8="
+
+
+def test_what_was_sealed_before_still_opens_and_is_known_as_sealed():
+    ring = sealing.Keyring(b"k" * 32, [b"o" * 32])
+    assert ring.open_text(KEPT_TEXT) == "Awa, 14 ans, chez sa tante à Sikasso"
+    assert ring.open_text(KEPT_UNDER_OLD) == "Awa"
+    assert ring.open_bytes(base64.b64decode(KEPT_FILE)) == b"%PDF-1.4 fiche de signalement"
+    assert sealing.is_sealed_text(KEPT_TEXT) and sealing.is_sealed_text(KEPT_UNDER_OLD)
+    # What a rotation leaves and what it seals again.
+    assert ring.text_is_current(KEPT_TEXT) and not ring.text_is_current(KEPT_UNDER_OLD)
+    assert ring.bytes_are_current(base64.b64decode(KEPT_FILE))
+    assert not sealing.Keyring(b"n" * 32, [b"k" * 32]).bytes_are_current(base64.b64decode(KEPT_FILE))
+
+
+def test_a_numbers_look_up_key_is_what_it_was():
+    # Every stored number is found by this key: a change would lose every sender's history and opt-out.
+    assert sealing.cached_phone_key("+22376701430", "a fixed look-up secret") == "642fd809e0b4c51eea3a1f66e66ca2bc"
+
+
 def test_a_previous_key_still_opens_what_it_sealed_and_only_the_current_one_seals():
     before = sealing.Keyring(OLD).seal_text("Awa")
     ring = sealing.Keyring(NEW, [OLD])
