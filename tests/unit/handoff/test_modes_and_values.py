@@ -67,5 +67,13 @@ def test_ids_are_fixed_by_the_report_and_lowercase():
     assert row_id(primero_id_for(report), "intake") != row_id(primero_id_for(report), "family-message:1")
 
 
+def test_a_reports_primero_id_is_the_one_it_was_given_before():
+    # Cases already in Primero were created under these ids: another id for the same report would make a second
+    # case on the next resend, and a row merged by id would be added again.
+    report = uuid.UUID("0b9f3c2e-6a41-4d8e-9f00-3c5d7e1a2b44")
+    assert primero_id_for(report) == uuid.UUID("f6947d88-7d01-5808-b54b-9ccd013bd5f9")
+    assert row_id(primero_id_for(report), "intake") == uuid.UUID("6f917faf-7ae8-5564-a0d7-56acd210ad7c")
+
+
 def test_backoff_doubles_to_an_hour():
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 8, 20)] == [30, 60, 120, 3600, 3600]
