@@ -37,8 +37,10 @@ _TEXT_HEAD = len(TEXT_MARK) + 2 * KEY_ID_BYTES + 1  # "s1:" + key id in hex + ":
 _FILE_HEAD = len(FILE_MARK) + KEY_ID_BYTES
 
 
-# A sealed text: the mark, the key id, then base64 of at least a nonce and a GCM tag.
-_SEALED_TEXT = re.compile(r"s1:[0-9a-f]{%d}:[A-Za-z0-9+/]{%d,}={0,2}" % (2 * KEY_ID_BYTES, (NONCE_BYTES + 16) * 4 // 3))
+# A sealed text: the mark, the key id, then base64 of at least a nonce and a GCM tag (an empty text sealed), whose
+# 28 bytes take 38 characters before the padding: shorter is a text written in clear.
+_SHORTEST_SEALED = -(-(NONCE_BYTES + 16) * 4 // 3)
+_SEALED_TEXT = re.compile(r"s1:[0-9a-f]{%d}:[A-Za-z0-9+/]{%d,}={0,2}" % (2 * KEY_ID_BYTES, _SHORTEST_SEALED))
 
 
 def is_sealed_text(value: str) -> bool:
