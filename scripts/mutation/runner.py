@@ -25,6 +25,9 @@ _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 # whose id coverage saw but the plugins a run loads do not make; a test renamed since the coverage run).
 _NOT_FOUND = re.compile(r"^ERROR: not found: (\S+)", re.MULTILINE)
 NOT_COLLECTED = 4  # pytest's exit code for a usage error
+# ...which it also gives when a conftest.py cannot be imported: in a mutant's run (the baseline imported it), the
+# mutant broke the tests' own set-up (a data key of the length every deployment has refused): killed.
+_CONFTEST_FAILED = re.compile(r"^ImportError while loading conftest '([^']+)'", re.MULTILINE)
 # How many of a mutant's tests (those most likely to kill it) run first, before the rest (Runner._run_one).
 FIRST_STAGE = 20
 
@@ -171,6 +174,9 @@ class Runner:
         failed = _FAILED.search(run.output) if status == KILLED else None
         if failed:
             self.kills[mutant.module][failed.group(1)] += 1
+        conftest = _CONFTEST_FAILED.search(run.output) if run.code == NOT_COLLECTED else None
+        if conftest:
+            return Result(mutant, KILLED, seconds, len(tests), killed_by=_relative(conftest.group(1), workspace))
         return Result(mutant, status, seconds, len(tests), run.output if status == ERROR else "",
                       failed.group(1) if failed else "")
 

@@ -143,3 +143,23 @@ def test_a_mutant_the_first_stage_misses_is_run_against_the_rest(tmp_path):
     assert (result.status, result.tests) == (KILLED, 2)
     assert result.killed_by == "tests/test_ages.py::test_label_reads_the_age"
     workspace.remove()
+
+
+def test_a_mutant_that_breaks_a_conftest_is_killed_by_it(tmp_path):
+    # As the data key's length changed: the tests' own set-up refuses the key they configure, before any test runs.
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "ages.py").write_text(AGES + "\nLIMIT = 10\n")
+    (project / "tests" / "test_ages.py").write_text(TESTS)
+    (project / "tests" / "conftest.py").write_text("from ages import LIMIT\n\nif LIMIT != 10:\n"
+                                                   "    raise ValueError('LIMIT must be 10')\n")
+    workspace = Workspace(tmp_path / "worker0", project, project_files(project))
+    workspace.env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    coverage = coverage_map.measure(workspace, ["ages.py"], [], workers=1, key="k")
+    text = (project / "ages.py").read_text()
+    limit = next(m for m in module_mutants("ages.py", text) if m.operator == "int_plus" and not m.in_function)
+    runner = Runner([workspace], {"ages.py": text}, coverage, say=lambda line: None, plugins=())
+    runner.baseline(runner.tests_for(limit))
+    [result] = runner.run([limit], done=lambda result: None)
+    assert (result.status, result.killed_by) == (KILLED, "tests/conftest.py")
+    workspace.remove()
