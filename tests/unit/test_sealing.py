@@ -58,6 +58,17 @@ def test_a_numbers_look_up_key_is_what_it_was():
     assert sealing.cached_phone_key("+22376701430", "a fixed look-up secret") == "642fd809e0b4c51eea3a1f66e66ca2bc"
 
 
+def test_without_a_data_key_nothing_personal_is_written_or_read_and_the_error_says_why(restore_keyring):
+    sealing.configure(None, "")
+    column = sealing.SealedText()
+    with pytest.raises(sealing.SealingError, match="no data key configured"):
+        column.process_bind_param("Awa, 14 ans", None)
+    with pytest.raises(sealing.SealingError, match="no data key configured"):
+        column.process_result_value(KEPT_TEXT, None)
+    with pytest.raises(sealing.SealingError, match="no look-up secret configured"):
+        sealing.lookup_key(NUMBER)
+
+
 def test_a_previous_key_still_opens_what_it_sealed_and_only_the_current_one_seals():
     before = sealing.Keyring(OLD).seal_text("Awa")
     ring = sealing.Keyring(NEW, [OLD])
