@@ -160,6 +160,9 @@ def test_a_sealed_column_refuses_what_would_silently_never_match():
         select(Report).where(Report.description == "Awa")
     with pytest.raises(TypeError, match="cannot be compared or sorted"):
         select(Report).order_by(Report.description.desc())
+    with pytest.raises(TypeError, match="cannot be compared or sorted"):
+        # Between a column and a value: the value's side would never match either.
+        select(Report).where(Report.description.between(Report.__table__.c.reference, "Zz"))
     select(Report).where(Report.description.is_not(None))  # NULL tests stay
     with pytest.raises(TypeError, match="look-up key"):
         from sqlalchemy import bindparam
