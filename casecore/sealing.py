@@ -242,11 +242,8 @@ class NumberComparator(ColumnProperty.Comparator):
         if op in _LOOKUPS:
             return op(self.key_column(), *(_as_key(value) for value in other), **kwargs)
         return super().operate(op, *other, **kwargs)
-
-    def reverse_operate(self, op, other, **kwargs):
-        if op in _LOOKUPS:
-            return op(_as_key(other), self.key_column(), **kwargs)
-        return super().reverse_operate(op, other, **kwargs)
+    # No reverse_operate: Python turns `number == Model.phone` into operate(eq) on the column's side, and eq, ne,
+    # in_ and not_in have no reflected form for SQLAlchemy to reverse.
 
 
 def _as_key(value: Any) -> Any:

@@ -167,6 +167,11 @@ def test_a_sealed_column_refuses_what_would_silently_never_match():
     with pytest.raises(TypeError, match="look-up key"):
         from sqlalchemy import bindparam
         select(CommunityContact).where(CommunityContact.phone == bindparam("number"))
+    # A sealed number: found by its key, never by a pattern or among a subquery's sealed values.
+    with pytest.raises(TypeError, match="cannot be compared or sorted"):
+        select(CommunityContact).where(CommunityContact.phone.like("+223%"))
+    with pytest.raises(TypeError, match="not in a subquery"):
+        select(CommunityContact).where(CommunityContact.phone.in_(select(OutboundMessage.to_phone)))
 
 
 def test_received_files_reach_the_disk_sealed(tmp_path, restore_keyring):
