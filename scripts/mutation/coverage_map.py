@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.mutation.workspace import PLUGIN, Workspace
@@ -17,13 +17,16 @@ _KEYED_NAMES = ("requirements.txt",)
 @dataclass
 class CoverageMap:
     """tests: node ids in the order the run reported them, with their seconds; failed: those that did not pass
-    (never chosen); lines: module -> line -> indexes in tests of the passing tests that ran it."""
+    (never chosen); lines: module -> line -> indexes in tests of the passing tests that ran it; imported: module ->
+    the lines run outside any test (at import, collection or a session's set-up, such as a function building a
+    model's column)."""
 
     key: str
     tests: list[str]
     seconds: list[float]
     failed: list[str]
     lines: dict[str, dict[int, set[int]]]
+    imported: dict[str, set[int]] = field(default_factory=dict)
 
     def tests_on(self, lines: dict[str, set[int]]) -> list[str]:
         """The tests that run any of lines (module -> line numbers), fastest first."""
@@ -49,13 +52,15 @@ class CoverageMap:
     def to_json(self) -> dict:
         return {"key": self.key, "tests": self.tests, "seconds": self.seconds, "failed": self.failed,
                 "lines": {module: {str(line): sorted(tests) for line, tests in sorted(by_line.items())}
-                          for module, by_line in self.lines.items()}}
+                          for module, by_line in self.lines.items()},
+                "imported": {module: sorted(numbers) for module, numbers in self.imported.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> CoverageMap:
         lines = {module: {int(line): set(tests) for line, tests in by_line.items()}
                  for module, by_line in data["lines"].items()}
-        return cls(data["key"], data["tests"], data["seconds"], data["failed"], lines)
+        imported = {module: set(numbers) for module, numbers in data.get("imported", {}).items()}
+        return cls(data["key"], data["tests"], data["seconds"], data["failed"], lines, imported)
 
 
 def cache_key(root: Path, files: list[str], modules: list[str], options: list[str]) -> str:
@@ -96,14 +101,16 @@ def measure(workspace: Workspace, modules: list[str], pytest_args: list[str], wo
                 failed.append(test["id"])
             elif test["outcome"] == "passed":
                 passed.add(test["id"])
-    return CoverageMap(key, tests, seconds, failed, _lines(workspace.root, out, passed, tests))
+    return CoverageMap(key, tests, seconds, failed, *_lines(workspace.root, out, passed, tests))
 
 
-def _lines(root: Path, out: Path, passing: set[str], tests: list[str]) -> dict[str, dict[int, set[int]]]:
+def _lines(root: Path, out: Path, passing: set[str],
+           tests: list[str]) -> tuple[dict[str, dict[int, set[int]]], dict[str, set[int]]]:
     import coverage
 
     index = {test: number for number, test in enumerate(tests)}
     lines: dict[str, dict[int, set[int]]] = {}
+    imported: dict[str, set[int]] = {}
     for data_file in sorted(out.glob("cov.*")):
         data = coverage.CoverageData(basename=str(data_file))
         data.read()
@@ -114,4 +121,6 @@ def _lines(root: Path, out: Path, passing: set[str], tests: list[str]) -> dict[s
                 chosen = {index[context] for context in contexts if context in passing}
                 if chosen:
                     by_line.setdefault(line, set()).update(chosen)
-    return lines
+                if "" in contexts:  # before the first test's context
+                    imported.setdefault(module, set()).add(line)
+    return lines, imported

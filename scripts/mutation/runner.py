@@ -85,12 +85,14 @@ class Runner:
         self._stopping = threading.Event()
 
     def tests_for(self, mutant: Mutant) -> list[str]:
-        """The tests that run the mutated line (for a mutant run at import, the lines reading what it changes, and
-        the declaration tests); the fastest first, those that killed most of the module's mutants before them."""
+        """The tests that run the mutated line (for a mutant run at import, or in a function only run at import,
+        the lines reading what it changes, and the declaration tests); the fastest first, those that killed most of
+        the module's mutants before them."""
         first, last = mutant.covered_by
-        if mutant.in_function:
-            tests = self.coverage.tests_on({mutant.module: set(range(first, last + 1))})
-        else:
+        lines = set(range(first, last + 1))
+        tests = self.coverage.tests_on({mutant.module: lines}) if mutant.in_function else []
+        only_at_import = not tests and bool(lines & self.coverage.imported.get(mutant.module, set()))
+        if not mutant.in_function or only_at_import:
             reading = readers(self.originals, mutant.module, first)
             tests = (reading and self.coverage.tests_on(reading)) or self.coverage.module_tests(mutant.module)
             tests = list(dict.fromkeys([*self.declaration_tests, *tests]))

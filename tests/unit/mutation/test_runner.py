@@ -163,3 +163,27 @@ def test_a_mutant_that_breaks_a_conftest_is_killed_by_it(tmp_path):
     [result] = runner.run([limit], done=lambda result: None)
     assert (result.status, result.killed_by) == (KILLED, "tests/conftest.py")
     workspace.remove()
+
+
+def test_a_mutant_in_a_function_only_run_at_import_gets_the_modules_tests(tmp_path):
+    # As sealed_number() building a model's column: no test's context runs its lines, but the tests of the model
+    # (which run other lines of the module, as sealing's open_text) depend on them.
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "ages.py").write_text(AGES + "\n\ndef declared(n):\n    return n * 2\n\n\nVALUE = declared(5)\n")
+    (project / "tests" / "test_ages.py").write_text(TESTS + "\n\ndef test_the_declared_value():\n"
+                                                    "    import ages\n    assert ages.label(ages.VALUE) == 'child'\n")
+    workspace = Workspace(tmp_path / "worker0", project, project_files(project))
+    workspace.env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    coverage = coverage_map.measure(workspace, ["ages.py"], [], workers=1, key="k")
+    text = (project / "ages.py").read_text()
+    body = text.splitlines().index("    return n * 2") + 1
+    assert body in coverage.imported["ages.py"] and body not in coverage.lines["ages.py"]
+    assert coverage_map.CoverageMap.from_json(coverage.to_json()).imported == coverage.imported
+    doubled = next(m for m in module_mutants("ages.py", text) if m.line == body and m.in_function)
+    runner = Runner([workspace], {"ages.py": text}, coverage, say=lambda line: None, plugins=())
+    assert "tests/test_ages.py::test_the_declared_value" in runner.tests_for(doubled)
+    runner.baseline(runner.tests_for(doubled))
+    [result] = runner.run([doubled], done=lambda result: None)
+    assert (result.status, result.killed_by) == (KILLED, "tests/test_ages.py::test_the_declared_value")
+    workspace.remove()
