@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from casecore.base import utcnow
 from casecore.cases.casework import record_consent
+from casecore.errors import InvalidInput
 from casecore.handoff.models import Handoff
-from casecore.handoff.queue import claim_handoff, handoffs_due, is_paused, resume, retry_failed
+from casecore.handoff.queue import claim_handoff, handoffs_due, is_paused, queue_handoff, resume, retry_failed
 from casecore.messaging.models import OutboundMessage
 from tests.concurrency import run_together
 from tests.factories import as_staff
@@ -173,8 +175,14 @@ def test_a_connection_lost_after_sending_is_settled_by_looking_the_case_up(hando
     env = handoff_env
     _case, handoff_id = env.accept(env.report().id)
     env.primero.answer_next(Answer.dropped())
+    before = utcnow()
     assert _send(env, handoff_id) == "unknown"
+    after = utcnow()
     assert len(env.primero.cases) == 1  # Primero created it; Relais does not know yet
+    with env.runtime.unit_of_work() as session:
+        # Looked up a minute later (after a first try, longer than its 30 s backoff), so Primero has finished.
+        due = session.get(Handoff, handoff_id).next_attempt_at
+        assert before + timedelta(seconds=60) <= due <= after + timedelta(seconds=60)
     _due_now(env, handoff_id)
     assert _send(env, handoff_id) == "sent"
     assert len(_posts(env)) == 1  # looked up, never posted again
@@ -213,10 +221,19 @@ def test_the_same_decision_twice_writes_one_row(handoff_env):
     env = handoff_env
     report = env.report()
     case_id, handoff_id = env.accept(report.id)
-    from casecore.handoff.queue import queue_handoff
     with env.runtime.unit_of_work() as session:
         assert queue_handoff(session, report.id, env.organisation_id, "on_accept", case_id=case_id) == handoff_id
         assert len(session.scalars(select(Handoff)).all()) == 1
+
+
+def test_a_hand_off_is_queued_only_by_a_decision_that_hands_over(handoff_env):
+    env = handoff_env
+    report = env.report()
+    with env.runtime.unit_of_work() as session:
+        for trigger in ("off", "sometimes"):
+            with pytest.raises(InvalidInput, match="hand-off trigger"):
+                queue_handoff(session, report.id, env.organisation_id, trigger)
+        assert session.scalars(select(Handoff)).all() == []
 
 
 def test_a_claim_is_for_one_job_only(handoff_env):
