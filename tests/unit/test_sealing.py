@@ -5,7 +5,7 @@ import base64
 import threading
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, aliased
 
 from casecore import sealing
@@ -153,6 +153,11 @@ def test_two_sealed_numbers_compare_by_their_keys(session):
     joined = (select(OutboundMessage.purpose_key)
               .join(CommunityContact, CommunityContact.phone == OutboundMessage.to_phone))
     assert session.scalars(joined).all() == ["p"]
+    # A number compared with None: its key is NULL (no number), as the ORM's `== None` means everywhere else.
+    assert session.scalar(select(func.count()).select_from(OutboundMessage)
+                          .where(OutboundMessage.to_phone != None)) == 1  # noqa: E711
+    assert session.scalar(select(func.count()).select_from(OutboundMessage)
+                          .where(OutboundMessage.to_phone == None)) == 0  # noqa: E711
 
 
 def test_a_sealed_column_refuses_what_would_silently_never_match():
