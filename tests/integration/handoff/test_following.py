@@ -156,6 +156,9 @@ def test_a_report_of_an_on_report_organisation_goes_straight_over_with_no_decisi
         register_member(session, env.organisation_id, name="Fanta", phone="+22376709999",
                         committee="Comité de Sikasso", registered_by_id=env.supervisor_id)
     submitted = env.report(reporter_phone="+22376709999", danger_now=True)
+    run_once(env.runtime)  # the scheduler gives the report its assignment date
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.scalar(select(CaseDeadline.kind).where(CaseDeadline.report_id == submitted.id)) == "assignment"
     jobs.alert_supervisors(str(submitted.id))
     with env.runtime.unit_of_work(read_only=True) as session:
         report = session.get(Report, submitted.id)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from casecore.audit import AuditEvent
 from casecore.base import utcnow
 from casecore.cases.casework import record_consent
 from casecore.errors import InvalidInput
@@ -224,6 +225,19 @@ def test_the_same_decision_twice_writes_one_row(handoff_env):
     with env.runtime.unit_of_work() as session:
         assert queue_handoff(session, report.id, env.organisation_id, "on_accept", case_id=case_id) == handoff_id
         assert len(session.scalars(select(Handoff)).all()) == 1
+
+
+def test_queuing_is_audited_once_per_report_and_a_repeat_gives_that_reports_row(handoff_env):
+    env = handoff_env
+    first, second = env.report(), env.report()
+    _case, first_row = env.accept(first.id)
+    _case, second_row = env.accept(second.id)
+    with env.runtime.unit_of_work() as session:
+        assert queue_handoff(session, second.id, env.organisation_id, "on_accept") == second_row
+        assert queue_handoff(session, first.id, env.organisation_id, "on_accept") == first_row
+        queued = session.execute(select(AuditEvent.user_id, AuditEvent.object_id)
+                                 .where(AuditEvent.action == "handoff.queued")).all()
+    assert sorted(queued) == sorted([(env.supervisor_id, str(first.id)), (env.supervisor_id, str(second.id))])
 
 
 def test_a_hand_off_is_queued_only_by_a_decision_that_hands_over(handoff_env):
