@@ -117,7 +117,7 @@ def claim_handoff(session: Session, handoff_id: str | uuid.UUID, now: datetime |
 
 
 def record_outcome(session: Session, claim: Claim, kind: str, *, reason: str = "", fields: tuple[str, ...] = (),
-                   retry_after: float | None = None, retry_hours: float = 72, record_version: int = 0,
+                   retry_after: float | None = None, retry_hours: float, record_version: int,
                    now: datetime | None = None) -> str | None:
     """Settle a claimed hand-off by what Primero answered; returns its new status, or None when the claim was lost
     (the row was settled meanwhile: whatever this job saw changes nothing). record_version: the case's when the

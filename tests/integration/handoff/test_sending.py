@@ -13,7 +13,16 @@ from casecore.base import utcnow
 from casecore.cases.casework import record_consent
 from casecore.errors import InvalidInput
 from casecore.handoff.models import Handoff
-from casecore.handoff.queue import claim_handoff, handoffs_due, is_paused, queue_handoff, resume, retry_failed
+from casecore.handoff.queue import (
+    claim_handoff,
+    handoffs_due,
+    is_paused,
+    mark_stale_claims_unknown,
+    queue_handoff,
+    record_outcome,
+    resume,
+    retry_failed,
+)
 from casecore.messaging.models import OutboundMessage
 from tests.concurrency import run_together
 from tests.factories import as_staff
@@ -250,9 +259,40 @@ def test_a_hand_off_is_queued_only_by_a_decision_that_hands_over(handoff_env):
         assert session.scalars(select(Handoff)).all() == []
 
 
-def test_a_claim_is_for_one_job_only(handoff_env):
+def test_a_hand_off_is_claimed_from_its_next_try_on_not_before(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    due = utcnow().replace(microsecond=0) + timedelta(minutes=5)
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, handoff_id).next_attempt_at = due
+    with env.runtime.unit_of_work() as session:
+        assert claim_handoff(session, handoff_id, now=due - timedelta(seconds=1)) is None
+        assert session.get(Handoff, handoff_id).status == "waiting"
+        assert claim_handoff(session, handoff_id, now=due) is not None
+
+
+def test_a_job_whose_claim_was_lost_changes_nothing(handoff_env):
+    # Its call outlived the stale-claim sweep, and a second job took the row: the first one's answer is not recorded.
     env = handoff_env
     _case, handoff_id = env.accept(env.report().id)
     with env.runtime.unit_of_work() as session:
+        lost = claim_handoff(session, handoff_id)
+    with env.runtime.unit_of_work() as session:
+        assert mark_stale_claims_unknown(session, claimed_before=utcnow() + timedelta(seconds=1)) == 1
+        current = claim_handoff(session, handoff_id)
+        assert record_outcome(session, lost, "try_later", reason="late", retry_hours=72, record_version=0) is None
+        row = session.get(Handoff, handoff_id)
+        assert (row.status, row.claim, row.reason) == ("sending", current.token,
+                                                       "the job sending it stopped during the call")
+
+
+def test_a_claim_is_for_one_job_only(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    _case, other_id = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
         assert claim_handoff(session, handoff_id) is not None
         assert claim_handoff(session, handoff_id) is None
+        # ...and for its own row: the other report's, due too, still waits for its own job.
+        other = session.get(Handoff, other_id)
+        assert (other.status, other.claim, other.attempts) == ("waiting", None, 0)
