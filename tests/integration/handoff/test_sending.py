@@ -158,12 +158,20 @@ def test_a_refused_value_fails_with_the_field_named_and_goes_again_once_the_mapp
     assert _send(env, handoff_id) == "sent"
     [stored] = env.primero.cases.values()
     assert stored["risk_level"] == "eleve"
+    with env.runtime.unit_of_work(read_only=True) as session:
+        report_id = session.get(Handoff, handoff_id).report_id
+        trail = session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(report_id),
+                                                                AuditEvent.action.like("handoff.%"))
+                                .order_by(AuditEvent.at)).all()
+    assert trail == ["handoff.queued", "handoff.refused", "handoff.sent"]
 
 
 def test_a_refused_account_pauses_every_hand_off_and_alerts_the_administrators(handoff_env):
     env = handoff_env
     _case, first = env.accept(env.report().id)
     _case, second = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
+        session.get(Handoff, first).attempts = 2  # two earlier tries Primero could not take
     env.primero.instance.users["relais_api"] = "changed"
     assert _send(env, first) == "waiting"
     with env.runtime.unit_of_work(read_only=True) as session:
@@ -173,7 +181,7 @@ def test_a_refused_account_pauses_every_hand_off_and_alerts_the_administrators(h
         assert [a.recipient_user_id for a in alerts] == [env.admin_id]
         assert "CPIMS+" in alerts[0].body and handoffs_due(session, utcnow(), utcnow()) == []
     assert _send(env, second) == "skipped"  # nothing is tried while paused
-    assert _row(env, first).attempts == 0 and "401" in _row(env, first).reason
+    assert _row(env, first).attempts == 2 and "401" in _row(env, first).reason  # the refused try is not counted
     env.primero.instance.users["relais_api"] = "secret"
     with env.runtime.unit_of_work() as session:
         assert resume(session, env.admin_id)
@@ -196,6 +204,9 @@ def test_a_connection_lost_after_sending_is_settled_by_looking_the_case_up(hando
     _due_now(env, handoff_id)
     assert _send(env, handoff_id) == "sent"
     assert len(_posts(env)) == 1  # looked up, never posted again
+    # Found there, made by a payload Relais cannot be sure of: nothing counts as sent, the record goes again.
+    row = _row(env, handoff_id)
+    assert row.record_version_synced == 0 and row.record_sent["fields"] == {}
 
 
 def test_a_timeout_is_unknown_and_a_case_not_found_is_created_then(handoff_env):
