@@ -139,6 +139,9 @@ def test_throttling_and_server_errors_back_off_then_fail_after_the_retry_window(
     env.primero.answer_next(Answer.server_error())
     assert _send(env, handoff_id) == "failed"
     assert "72 hours" in _row(env, handoff_id).reason and env.primero.cases == {}
+    with env.runtime.unit_of_work(read_only=True) as session:
+        failed = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "handoff.failed")).all()
+    assert failed == [str(_row(env, handoff_id).report_id)]
 
 
 def test_a_refused_value_fails_with_the_field_named_and_goes_again_once_the_mapping_is_fixed(handoff_env,
@@ -280,6 +283,19 @@ def test_a_hand_off_is_claimed_from_its_next_try_on_not_before(handoff_env):
         assert claim_handoff(session, handoff_id, now=due - timedelta(seconds=1)) is None
         assert session.get(Handoff, handoff_id).status == "waiting"
         assert claim_handoff(session, handoff_id, now=due) is not None
+
+
+def test_only_claims_older_than_the_cut_off_are_taken_for_dead_jobs(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    claimed_at = utcnow().replace(microsecond=0)
+    with env.runtime.unit_of_work() as session:
+        assert claim_handoff(session, handoff_id, now=claimed_at) is not None
+    with env.runtime.unit_of_work() as session:
+        assert mark_stale_claims_unknown(session, claimed_before=claimed_at - timedelta(minutes=5)) == 0
+        assert mark_stale_claims_unknown(session, claimed_before=claimed_at) == 0  # claimed at the cut-off: alive
+        assert session.get(Handoff, handoff_id).status == "sending"
+        assert mark_stale_claims_unknown(session, claimed_before=claimed_at + timedelta(seconds=1)) == 1
 
 
 def test_a_job_whose_claim_was_lost_changes_nothing(handoff_env):
