@@ -285,6 +285,30 @@ def test_a_hand_off_is_claimed_from_its_next_try_on_not_before(handoff_env):
         assert claim_handoff(session, handoff_id, now=due) is not None
 
 
+def test_the_sweep_finds_due_tries_outcomes_to_settle_and_rows_whose_first_job_was_lost_oldest_first(handoff_env):
+    env = handoff_env
+    now = utcnow().replace(microsecond=0)
+    lost_before = now - timedelta(minutes=2)
+    rows = {  # name: (status, next try, queued at), queued in this order of names but dated as given
+        "retry_due": ("waiting", now - timedelta(minutes=1), now - timedelta(hours=3)),
+        "retry_later": ("waiting", now + timedelta(minutes=1), now - timedelta(hours=4)),
+        "settle_now": ("unknown", now, now - timedelta(hours=1)),
+        "first_job_lost": ("waiting", None, lost_before - timedelta(seconds=1)),
+        "first_job_coming": ("waiting", None, lost_before),
+        "sent": ("sent", None, now - timedelta(hours=5)),
+        "failed": ("failed", now - timedelta(hours=1), now - timedelta(hours=6)),
+    }
+    ids = {}
+    for name, (status, next_try, queued_at) in rows.items():
+        _case, ids[name] = env.accept(env.report().id)
+        with env.runtime.unit_of_work() as session:
+            row = session.get(Handoff, ids[name])
+            row.status, row.next_attempt_at, row.created_at = status, next_try, queued_at
+    with env.runtime.unit_of_work(read_only=True) as session:
+        due = handoffs_due(session, now, lost_before)
+    assert due == [ids["retry_due"], ids["settle_now"], ids["first_job_lost"]]
+
+
 def test_only_claims_older_than_the_cut_off_are_taken_for_dead_jobs(handoff_env):
     env = handoff_env
     _case, handoff_id = env.accept(env.report().id)
