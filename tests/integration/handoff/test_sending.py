@@ -25,7 +25,7 @@ from casecore.handoff.queue import (
 )
 from casecore.messaging.models import OutboundMessage
 from tests.concurrency import run_together
-from tests.factories import as_staff
+from tests.factories import as_staff, make_organisation
 from tests.fakes.primero import Answer
 from workers.handoff import send_handoff
 
@@ -307,6 +307,32 @@ def test_the_sweep_finds_due_tries_outcomes_to_settle_and_rows_whose_first_job_w
     with env.runtime.unit_of_work(read_only=True) as session:
         due = handoffs_due(session, now, lost_before)
     assert due == [ids["retry_due"], ids["settle_now"], ids["first_job_lost"]]
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert handoffs_due(session, now, lost_before, limit=2) == due[:2]
+
+
+def test_a_person_retries_only_a_failed_hand_off_of_their_own_organisation_afresh(handoff_env):
+    env = handoff_env
+    _case, failed = env.accept(env.report().id)
+    _case, other_failed = env.accept(env.report().id)
+    _case, waiting = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
+        for row_id in (failed, other_failed):
+            row = session.get(Handoff, row_id)
+            row.status, row.attempts, row.first_tried_at, row.invalid_fields = "failed", 7, utcnow(), ["/sex"]
+        other_org = make_organisation(session).id
+    with env.runtime.unit_of_work() as session:
+        assert not retry_failed(session, failed, other_org, env.admin_id)  # not theirs
+        assert not retry_failed(session, waiting, env.organisation_id, env.admin_id)  # not failed
+        assert retry_failed(session, failed, env.organisation_id, env.admin_id)
+    retried, untouched = _row(env, failed), _row(env, other_failed)
+    assert (retried.status, retried.attempts, retried.first_tried_at, retried.invalid_fields) == ("waiting", 0, None,
+                                                                                                   None)
+    assert (untouched.status, untouched.attempts) == ("failed", 7)
+    with env.runtime.unit_of_work(read_only=True) as session:
+        events = session.execute(select(AuditEvent.user_id, AuditEvent.object_id)
+                                 .where(AuditEvent.action == "handoff.retried")).all()
+    assert events == [(env.admin_id, str(failed))]
 
 
 def test_only_claims_older_than_the_cut_off_are_taken_for_dead_jobs(handoff_env):
