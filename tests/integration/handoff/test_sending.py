@@ -12,12 +12,13 @@ from casecore.audit import AuditEvent
 from casecore.base import utcnow
 from casecore.cases.casework import record_consent
 from casecore.errors import InvalidInput
-from casecore.handoff.models import Handoff
+from casecore.handoff.models import Handoff, HandoffPause
 from casecore.handoff.queue import (
     claim_handoff,
     handoffs_due,
     is_paused,
     mark_stale_claims_unknown,
+    pause,
     queue_handoff,
     record_outcome,
     resume,
@@ -190,6 +191,14 @@ def test_a_refused_account_pauses_every_hand_off_and_alerts_the_administrators(h
         assert resume(session, env.admin_id)
     assert (_send(env, first), _send(env, second)) == ("sent", "sent")
     assert len(env.primero.cases) == 2
+
+
+def test_a_second_refusal_while_paused_adds_no_second_pause(handoff_env):
+    env = handoff_env
+    with env.runtime.unit_of_work() as session:
+        first = pause(session, "401 from Primero")
+        assert first is not None and pause(session, "401 again, from another job") is None
+        assert [p.id for p in session.scalars(select(HandoffPause))] == [first.id]
 
 
 def test_a_connection_lost_after_sending_is_settled_by_looking_the_case_up(handoff_env):
