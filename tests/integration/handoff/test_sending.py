@@ -199,6 +199,40 @@ def test_a_second_refusal_while_paused_adds_no_second_pause(handoff_env):
         first = pause(session, "401 from Primero")
         assert first is not None and pause(session, "401 again, from another job") is None
         assert [p.id for p in session.scalars(select(HandoffPause))] == [first.id]
+        audited = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "handoff.paused")).all()
+        assert audited == [str(first.id)]
+
+
+def test_resuming_moves_each_waiting_rows_window_by_the_pause_and_touches_nothing_else(handoff_env):
+    env = handoff_env
+    now = utcnow()
+    _case, waiting = env.accept(env.report().id)
+    _case, never_tried = env.accept(env.report().id)
+    _case, failed = env.accept(env.report().id)
+    later = now + timedelta(minutes=10)
+    with env.runtime.unit_of_work() as session:
+        for row_id, status, first_tried in [(waiting, "waiting", now - timedelta(hours=1)),
+                                            (never_tried, "waiting", None),
+                                            (failed, "failed", now - timedelta(hours=2))]:
+            row = session.get(Handoff, row_id)
+            row.status, row.first_tried_at, row.next_attempt_at = status, first_tried, later
+        assert not resume(session, env.admin_id)  # nothing paused: nothing moves
+    assert _row(env, waiting).next_attempt_at == later
+    with env.runtime.unit_of_work() as session:
+        session.add(HandoffPause(reason="an old one", paused_at=now - timedelta(hours=10),
+                                 resumed_at=now - timedelta(hours=9), resumed_by_id=env.supervisor_id))
+        pause(session, "401 from Primero").paused_at = now - timedelta(minutes=30)
+    with env.runtime.unit_of_work() as session:
+        assert resume(session, env.admin_id)
+        old = session.scalar(select(HandoffPause).where(HandoffPause.reason == "an old one"))
+        assert (old.resumed_by_id, old.resumed_at) == (env.supervisor_id, now - timedelta(hours=9))
+        resumed = session.scalars(select(AuditEvent.user_id).where(AuditEvent.action == "handoff.resumed")).all()
+    assert resumed == [env.admin_id]
+    moved = _row(env, waiting).first_tried_at - (now - timedelta(hours=1))
+    assert timedelta(minutes=30) <= moved < timedelta(minutes=31)  # the pause's length does not count
+    assert (_row(env, waiting).next_attempt_at, _row(env, never_tried).next_attempt_at) == (None, None)
+    assert _row(env, never_tried).first_tried_at is None
+    assert (_row(env, failed).first_tried_at, _row(env, failed).next_attempt_at) == (now - timedelta(hours=2), later)
 
 
 def test_a_connection_lost_after_sending_is_settled_by_looking_the_case_up(handoff_env):
