@@ -391,6 +391,22 @@ def test_only_claims_older_than_the_cut_off_are_taken_for_dead_jobs(handoff_env)
         assert mark_stale_claims_unknown(session, claimed_before=claimed_at + timedelta(seconds=1)) == 1
 
 
+def test_a_hand_off_fails_once_its_retry_window_has_passed_to_the_second_and_keeps_300_characters_of_why(
+        handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    started = utcnow().replace(microsecond=0) - timedelta(hours=80)
+    for elapsed, status in [(timedelta(hours=72) - timedelta(seconds=1), "waiting"), (timedelta(hours=72), "failed")]:
+        with env.runtime.unit_of_work() as session:
+            row = session.get(Handoff, handoff_id)
+            row.first_tried_at, row.next_attempt_at = started, None
+            claim = claim_handoff(session, handoff_id, now=started + elapsed)
+            assert record_outcome(session, claim, "try_later", reason="503 " + "x" * 400, retry_hours=72,
+                                  record_version=0, now=started + elapsed) == status
+    reason = _row(env, handoff_id).reason  # as long as the column holds (PostgreSQL would refuse a longer one)
+    assert len(reason) == 300 and reason.startswith("Primero did not take it for 72 hours; last: 503 xxx")
+
+
 def test_a_job_whose_claim_was_lost_changes_nothing(handoff_env):
     # Its call outlived the stale-claim sweep, and a second job took the row: the first one's answer is not recorded.
     env = handoff_env
