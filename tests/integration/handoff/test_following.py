@@ -51,6 +51,7 @@ def test_the_poll_reads_a_closure_the_webhook_missed_and_acts_on_it_once(handoff
                                                       reporter_key="family-key")
     env.primero.close_case(primero_id)  # no webhook configured: only the poll can know
     assert follow_cases(env.runtime, [str(handoff_id)]) == 1
+    assert follow_cases(env.runtime, [str(handoff_id)]) == 0  # the same case read again: nothing new
     with env.runtime.unit_of_work(read_only=True) as session:
         case = session.get(Case, case_id)
         assert case.status == "closed"
