@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from casecore.audit import AuditEvent
 from casecore.base import utcnow
 from casecore.cases.models import Case, CaseEvent
 from casecore.cases.opening import record_family_message
@@ -70,6 +71,27 @@ def test_the_poll_reads_a_closure_the_webhook_missed_and_acts_on_it_once(handoff
     with env.runtime.unit_of_work() as session:
         apply_snapshot(session, env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime))
     assert len(_surveys(env)) == 2
+
+
+def test_a_case_primero_speaks_of_settles_a_hand_off_whose_answer_was_lost_and_marks_it_read(handoff_env):
+    env = handoff_env
+    _submitted, _case_id, other_id, _other_primero_id = _sent(env)
+    _submitted, _case_id, handoff_id, primero_id = _sent(env)
+    snapshot = env.primero.snapshot(primero_id)["data"]
+    with env.runtime.unit_of_work() as session:
+        for row_id in (other_id, handoff_id):
+            row = session.get(Handoff, row_id)  # as a lost answer leaves it
+            row.status, row.reason, row.sent_at = "unknown", "the job sending it stopped during the call", None
+    read_at = utcnow().replace(microsecond=0) + timedelta(minutes=1)
+    with env.runtime.unit_of_work() as session:
+        assert apply_snapshot(session, snapshot, closure_plan(env.runtime), now=read_at).changed
+    with env.runtime.unit_of_work(read_only=True) as session:
+        row = session.get(Handoff, handoff_id)
+        assert (row.status, row.reason, row.sent_at, row.followed_at) == ("sent", None, read_at, read_at)
+        audited = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "handoff.sent")).all()
+    assert audited.count(str(row.report_id)) == 2  # the send's, then the settling's
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Handoff, other_id).status == "unknown"  # another case's row waits for its own news
 
 
 def test_a_reopening_in_primero_opens_the_relais_case_again_and_a_new_closure_asks_again(handoff_env):
