@@ -94,6 +94,19 @@ def test_a_case_primero_speaks_of_settles_a_hand_off_whose_answer_was_lost_and_m
         assert session.get(Handoff, other_id).status == "unknown"  # another case's row waits for its own news
 
 
+def test_what_primero_says_of_a_case_is_kept_to_its_columns_length(handoff_env):
+    # PostgreSQL would refuse a longer value, and the whole poll with it.
+    env = handoff_env
+    _submitted, _case_id, handoff_id, primero_id = _sent(env)
+    snapshot = {**env.primero.snapshot(primero_id)["data"], "case_id_display": "C" * 50, "owned_by": "u" * 120,
+                "last_updated_at": "2030-01-01T00:00:00.000Z"}
+    with env.runtime.unit_of_work() as session:
+        apply_snapshot(session, snapshot, closure_plan(env.runtime))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        row = session.get(Handoff, handoff_id)
+        assert (row.short_id, row.owned_by) == ("C" * 40, "u" * 100)
+
+
 def test_a_reopening_in_primero_opens_the_relais_case_again_and_a_new_closure_asks_again(handoff_env):
     env = handoff_env
     _submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
