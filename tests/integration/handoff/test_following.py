@@ -105,6 +105,12 @@ def test_what_primero_says_of_a_case_is_kept_to_its_columns_length(handoff_env):
     with env.runtime.unit_of_work(read_only=True) as session:
         row = session.get(Handoff, handoff_id)
         assert (row.short_id, row.owned_by) == ("C" * 40, "u" * 100)
+    # A later snapshot that does not speak of the owner (a webhook's few fields) leaves the owner known.
+    with env.runtime.unit_of_work() as session:
+        apply_snapshot(session, {"id": primero_id, "last_updated_at": "2030-01-02T00:00:00.000Z"},
+                       closure_plan(env.runtime))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Handoff, handoff_id).owned_by == "u" * 100
 
 
 def test_a_reopening_in_primero_opens_the_relais_case_again_and_a_new_closure_asks_again(handoff_env):
