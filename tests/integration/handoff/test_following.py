@@ -99,12 +99,12 @@ def test_what_primero_says_of_a_case_is_kept_to_its_columns_length(handoff_env):
     env = handoff_env
     _submitted, _case_id, handoff_id, primero_id = _sent(env)
     snapshot = {**env.primero.snapshot(primero_id)["data"], "case_id_display": "C" * 50, "owned_by": "u" * 120,
-                "last_updated_at": "2030-01-01T00:00:00.000Z"}
+                "status": "s" * 40, "last_updated_at": "2030-01-01T00:00:00.000Z"}
     with env.runtime.unit_of_work() as session:
         apply_snapshot(session, snapshot, closure_plan(env.runtime))
     with env.runtime.unit_of_work(read_only=True) as session:
         row = session.get(Handoff, handoff_id)
-        assert (row.short_id, row.owned_by) == ("C" * 40, "u" * 100)
+        assert (row.short_id, row.owned_by, row.primero_status) == ("C" * 40, "u" * 100, "s" * 32)
     # A later snapshot that does not speak of the owner (a webhook's few fields) leaves the owner known.
     with env.runtime.unit_of_work() as session:
         apply_snapshot(session, {"id": primero_id, "last_updated_at": "2030-01-02T00:00:00.000Z"},
