@@ -280,6 +280,15 @@ def test_a_case_given_to_another_user_in_primero_goes_to_their_relais_account(ha
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.get(Case, case_id).assigned_to_id == fanta_id
         assert session.get(Handoff, handoff_id).owned_by == "cp_worker2"
+    with env.runtime.unit_of_work() as session:
+        session.get(Case, case_id).assigned_to_id = env.worker_id  # a supervisor in Relais gives it back
+    env.primero.reassign(primero_id, "cp_worker2")  # Primero touches the case, its owner unchanged
+    follow_cases(env.runtime, [str(handoff_id)])
+    with env.runtime.unit_of_work(read_only=True) as session:
+        # Relais's own decision stands: only a change of owner in Primero moves the Relais case.
+        assert session.get(Case, case_id).assigned_to_id == env.worker_id
+    with env.runtime.unit_of_work() as session:
+        session.get(Case, case_id).assigned_to_id = fanta_id
     env.primero.reassign(primero_id, "cp_supervisor")  # not a case worker: the Relais case stays with Fanta
     follow_cases(env.runtime, [str(handoff_id)])
     with env.runtime.unit_of_work(read_only=True) as session:
