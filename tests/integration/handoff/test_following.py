@@ -18,9 +18,10 @@ from casecore.handoff.follow import apply_snapshot, handoffs_to_follow
 from casecore.handoff.models import Handoff
 from casecore.handoff.queue import is_paused, pause, resume
 from casecore.messaging.models import OutboundMessage
+from casecore.people.models import User
 from casecore.reports.committees import register_member
 from casecore.reports.models import Report
-from tests.factories import make_user
+from tests.factories import make_organisation, make_user
 from tests.fakes.primero import Answer
 from tests.queues import drain, queued_job_ids
 from workers import jobs
@@ -268,18 +269,34 @@ def test_a_case_given_to_another_user_in_primero_goes_to_their_relais_account(ha
     _submitted, case_id, handoff_id, primero_id = _sent(env)
     mapping = json.loads(mapping_file.read_text())
     mapping["users"]["fanta@relais.example"] = "cp_worker2"
+    mapping["users"]["other.org@relais.example"] = "cp_worker2"  # a mistake in the mapping
     mapping_file.write_text(json.dumps(mapping))
     env.primero.instance.user_names.add("cp_worker2")
     with env.runtime.unit_of_work() as session:
         from casecore.people.models import Organisation
+        # An account of another organisation, or a closed account, is never given the case.
+        make_user(session, make_organisation(session), role="caseworker", email="other.org@relais.example")
         fanta = make_user(session, session.get(Organisation, env.organisation_id), role="caseworker",
                           email="fanta@relais.example")
-        fanta_id = fanta.id
+        fanta.is_active = False
+        fanta_id, fanta_name = fanta.id, fanta.display_name
     env.primero.reassign(primero_id, "cp_worker2")
     follow_cases(env.runtime, [str(handoff_id)])
+    with env.runtime.unit_of_work() as session:
+        assert session.get(Case, case_id).assigned_to_id == env.worker_id
+        session.get(User, fanta_id).is_active = True
+    for owner in ("cp_worker", "cp_worker2"):  # away and back, now that Fanta's account is open
+        env.primero.reassign(primero_id, owner)
+        follow_cases(env.runtime, [str(handoff_id)])
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.get(Case, case_id).assigned_to_id == fanta_id
         assert session.get(Handoff, handoff_id).owned_by == "cp_worker2"
+        assigned = session.scalars(select(CaseEvent.body).where(CaseEvent.case_id == case_id,
+                                                                CaseEvent.kind == "assigned")).all()
+        assert [body for body in assigned if "(CPIMS+)" in (body or "")] == [f"{fanta_name} (CPIMS+)"]
+        audited = session.scalars(select(AuditEvent.object_id)
+                                  .where(AuditEvent.action == "handoff.owner_followed")).all()
+        assert audited == [str(case_id)]
     with env.runtime.unit_of_work() as session:
         session.get(Case, case_id).assigned_to_id = env.worker_id  # a supervisor in Relais gives it back
     env.primero.reassign(primero_id, "cp_worker2")  # Primero touches the case, its owner unchanged
