@@ -57,8 +57,8 @@ def test_the_poll_reads_a_closure_the_webhook_missed_and_acts_on_it_once(handoff
     with env.runtime.unit_of_work(read_only=True) as session:
         case = session.get(Case, case_id)
         assert case.status == "closed"
-        assert session.scalar(select(CaseEvent.kind).where(CaseEvent.case_id == case_id,
-                                                            CaseEvent.kind == "closed_in_primero"))
+        assert session.scalar(select(CaseEvent.body).where(CaseEvent.case_id == case_id,
+                                                            CaseEvent.kind == "closed_in_primero")) == "formal_closing"
         assert session.scalars(select(CaseDeadline).where(CaseDeadline.case_id == case_id,
                                                           CaseDeadline.met_at.is_(None))).all() == []
         assert report_status(session, submitted.reference, "family-key") == "closed"
@@ -262,6 +262,10 @@ def test_a_case_closed_in_relais_first_is_not_surveyed_again_by_primero(handoff_
     env.primero.close_case(primero_id)
     follow_cases(env.runtime, [str(handoff_id)])
     assert _surveys(env) == []
+    with env.runtime.unit_of_work(read_only=True) as session:  # what Primero did is on the record all the same
+        report_id = session.get(Handoff, handoff_id).report_id
+        assert session.scalars(select(AuditEvent.object_id)
+                               .where(AuditEvent.action == "handoff.closed_in_primero")).all() == [str(report_id)]
 
 
 def test_a_case_given_to_another_user_in_primero_goes_to_their_relais_account(handoff_env, mapping_file):
