@@ -114,6 +114,19 @@ def test_what_primero_says_of_a_case_is_kept_to_its_columns_length(handoff_env):
         assert session.get(Handoff, handoff_id).owned_by == "u" * 100
 
 
+def test_an_open_case_read_again_is_no_reopening(handoff_env):
+    env = handoff_env
+    _submitted, case_id, _handoff_id, primero_id = _sent(env)
+    snapshot = {**env.primero.snapshot(primero_id)["data"], "last_updated_at": "2030-01-01T00:00:00.000Z"}
+    assert snapshot["status"] == "open"
+    with env.runtime.unit_of_work() as session:
+        followed = apply_snapshot(session, snapshot, closure_plan(env.runtime))
+        assert followed.changed and not followed.reopened and not followed.closed
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id,
+                                                            CaseEvent.kind.like("%_in_primero"))).all() == []
+
+
 def test_a_reopening_in_primero_opens_the_relais_case_again_and_a_new_closure_asks_again(handoff_env):
     env = handoff_env
     _submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
