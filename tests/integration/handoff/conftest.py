@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bootstrap import Runtime, bootstrap
+from casecore.audit import AuditEvent
 from casecore.handoff.queue import queue_handoff
 from casecore.people.models import Organisation
 from casecore.triage.decisions import Acceptance, accept_report
@@ -93,3 +95,9 @@ def on_report_env(database_url, redis_url, mapping_file, primero):
 
 def organisation(session, org_id) -> Organisation:
     return session.get(Organisation, org_id)
+
+
+def audited(session, action: str) -> list[tuple]:
+    """(user id, object id) of each audit event of action, in the order they were written."""
+    return [tuple(row) for row in session.execute(select(AuditEvent.user_id, AuditEvent.object_id)
+                                                  .where(AuditEvent.action == action).order_by(AuditEvent.at))]

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from casecore.audit import AuditEvent
 from casecore.base import utcnow
 from casecore.cases.models import Case, CaseEvent
 from casecore.cases.opening import record_family_message
@@ -23,6 +22,7 @@ from casecore.reports.committees import register_member
 from casecore.reports.models import Report
 from tests.factories import make_organisation, make_user
 from tests.fakes.primero import Answer
+from tests.integration.handoff.conftest import audited
 from tests.queues import drain, queued_job_ids
 from workers import jobs
 from workers.handoff import add_note, follow_cases, send_handoff
@@ -89,8 +89,8 @@ def test_a_case_primero_speaks_of_settles_a_hand_off_whose_answer_was_lost_and_m
     with env.runtime.unit_of_work(read_only=True) as session:
         row = session.get(Handoff, handoff_id)
         assert (row.status, row.reason, row.sent_at, row.followed_at) == ("sent", None, read_at, read_at)
-        audited = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "handoff.sent")).all()
-    assert audited.count(str(row.report_id)) == 2  # the send's, then the settling's
+        sent = [object_id for _, object_id in audited(session, "handoff.sent")]
+    assert sent.count(str(row.report_id)) == 2  # the send's, then the settling's
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.get(Handoff, other_id).status == "unknown"  # another case's row waits for its own news
 
@@ -277,8 +277,7 @@ def test_a_case_closed_in_relais_first_is_not_surveyed_again_by_primero(handoff_
     assert _surveys(env) == []
     with env.runtime.unit_of_work(read_only=True) as session:  # what Primero did is on the record all the same
         report_id = session.get(Handoff, handoff_id).report_id
-        assert session.scalars(select(AuditEvent.object_id)
-                               .where(AuditEvent.action == "handoff.closed_in_primero")).all() == [str(report_id)]
+        assert [object_id for _, object_id in audited(session, "handoff.closed_in_primero")] == [str(report_id)]
 
 
 def test_a_case_given_to_another_user_in_primero_goes_to_their_relais_account(handoff_env, mapping_file):
@@ -311,9 +310,7 @@ def test_a_case_given_to_another_user_in_primero_goes_to_their_relais_account(ha
         assigned = session.scalars(select(CaseEvent.body).where(CaseEvent.case_id == case_id,
                                                                 CaseEvent.kind == "assigned")).all()
         assert [body for body in assigned if "(CPIMS+)" in (body or "")] == [f"{fanta_name} (CPIMS+)"]
-        audited = session.scalars(select(AuditEvent.object_id)
-                                  .where(AuditEvent.action == "handoff.owner_followed")).all()
-        assert audited == [str(case_id)]
+        assert [object_id for _, object_id in audited(session, "handoff.owner_followed")] == [str(case_id)]
     with env.runtime.unit_of_work() as session:
         session.get(Case, case_id).assigned_to_id = env.worker_id  # a supervisor in Relais gives it back
     env.primero.reassign(primero_id, "cp_worker2")  # Primero touches the case, its owner unchanged

@@ -28,6 +28,7 @@ from casecore.messaging.models import OutboundMessage
 from tests.concurrency import run_together
 from tests.factories import as_staff, make_organisation
 from tests.fakes.primero import Answer
+from tests.integration.handoff.conftest import audited
 from workers.handoff import send_handoff
 
 
@@ -141,7 +142,7 @@ def test_throttling_and_server_errors_back_off_then_fail_after_the_retry_window(
     assert _send(env, handoff_id) == "failed"
     assert "72 hours" in _row(env, handoff_id).reason and env.primero.cases == {}
     with env.runtime.unit_of_work(read_only=True) as session:
-        failed = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "handoff.failed")).all()
+        failed = [object_id for _, object_id in audited(session, "handoff.failed")]
     assert failed == [str(_row(env, handoff_id).report_id)]
 
 
@@ -199,8 +200,7 @@ def test_a_second_refusal_while_paused_adds_no_second_pause(handoff_env):
         first = pause(session, "401 from Primero")
         assert first is not None and pause(session, "401 again, from another job") is None
         assert [p.id for p in session.scalars(select(HandoffPause))] == [first.id]
-        audited = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "handoff.paused")).all()
-        assert audited == [str(first.id)]
+        assert [object_id for _, object_id in audited(session, "handoff.paused")] == [str(first.id)]
 
 
 def test_resuming_moves_each_waiting_rows_window_by_the_pause_and_touches_nothing_else(handoff_env):
@@ -226,7 +226,7 @@ def test_resuming_moves_each_waiting_rows_window_by_the_pause_and_touches_nothin
         assert resume(session, env.admin_id)
         old = session.scalar(select(HandoffPause).where(HandoffPause.reason == "an old one"))
         assert (old.resumed_by_id, old.resumed_at) == (env.supervisor_id, now - timedelta(hours=9))
-        resumed = session.scalars(select(AuditEvent.user_id).where(AuditEvent.action == "handoff.resumed")).all()
+        resumed = [user_id for user_id, _ in audited(session, "handoff.resumed")]
     assert resumed == [env.admin_id]
     moved = _row(env, waiting).first_tried_at - (now - timedelta(hours=1))
     assert timedelta(minutes=30) <= moved < timedelta(minutes=31)  # the pause's length does not count
@@ -301,8 +301,7 @@ def test_queuing_is_audited_once_per_report_and_a_repeat_gives_that_reports_row(
     with env.runtime.unit_of_work() as session:
         assert queue_handoff(session, second.id, env.organisation_id, "on_accept") == second_row
         assert queue_handoff(session, first.id, env.organisation_id, "on_accept") == first_row
-        queued = session.execute(select(AuditEvent.user_id, AuditEvent.object_id)
-                                 .where(AuditEvent.action == "handoff.queued")).all()
+        queued = audited(session, "handoff.queued")
     assert sorted(queued) == sorted([(env.supervisor_id, str(first.id)), (env.supervisor_id, str(second.id))])
 
 
@@ -373,8 +372,7 @@ def test_a_person_retries_only_a_failed_hand_off_of_their_own_organisation_afres
                                                                                                    None)
     assert (untouched.status, untouched.attempts) == ("failed", 7)
     with env.runtime.unit_of_work(read_only=True) as session:
-        events = session.execute(select(AuditEvent.user_id, AuditEvent.object_id)
-                                 .where(AuditEvent.action == "handoff.retried")).all()
+        events = audited(session, "handoff.retried")
     assert events == [(env.admin_id, str(failed))]
 
 
