@@ -88,7 +88,6 @@ def apply_snapshot(session: Session, snapshot: dict[str, Any], plan: ClosurePlan
         followed.changed = True
     updated = parse_time(snapshot.get("last_updated_at"))
     if updated is not None and handoff.primero_updated_at is not None and updated <= handoff.primero_updated_at:
-        session.flush()
         return followed  # a duplicate, or older than what was read already
     handoff.primero_updated_at = updated or handoff.primero_updated_at
     followed.changed = True
@@ -110,7 +109,7 @@ def apply_snapshot(session: Session, snapshot: dict[str, Any], plan: ClosurePlan
         handoff.closure_seen_at = None
         followed.reopened = True
         _reopened_in_primero(session, handoff, now)
-    session.flush()
+    # No flush here: the caller's unit of work writes it all at its commit, and autoflushes before any query.
     return followed
 
 

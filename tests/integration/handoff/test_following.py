@@ -27,6 +27,7 @@ from tests.queues import drain, queued_job_ids
 from workers import jobs
 from workers.handoff import add_note, follow_cases, send_handoff
 from workers.plans import closure_plan
+from workers.queueing import send_job_id
 from workers.scheduler import run_once
 
 FAMILY = "+22376701430"
@@ -114,6 +115,33 @@ def test_what_primero_says_of_a_case_is_kept_to_its_columns_length(handoff_env):
         assert session.get(Handoff, handoff_id).owned_by == "u" * 100
 
 
+def test_a_closure_reason_typed_at_length_keeps_its_first_200_characters_on_the_timeline(handoff_env):
+    # An instance whose closure reason is free text: the timeline shows what it was, not a page of it.
+    env = handoff_env
+    _submitted, case_id, _handoff_id, primero_id = _sent(env)
+    snapshot = {**env.primero.snapshot(primero_id)["data"], "status": "closed", "closure_reason": "x" * 199 + "yz",
+                "last_updated_at": "2030-01-01T00:00:00.000Z"}
+    with env.runtime.unit_of_work() as session:
+        assert apply_snapshot(session, snapshot, closure_plan(env.runtime)).closed
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.scalar(select(CaseEvent.body).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind == "closed_in_primero")) == "x" * 199 + "y"
+
+
+def test_a_status_that_is_empty_or_not_text_leaves_the_status_read_before(handoff_env):
+    # An instance's hook or a proxy can send "" or a number: the poll must go on, and the page keep what it knew.
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env)
+    for day, status in enumerate(["", 7, None], start=1):
+        snapshot = {**env.primero.snapshot(primero_id)["data"], "status": status,
+                    "last_updated_at": f"2030-01-0{day}T00:00:00.000Z"}
+        with env.runtime.unit_of_work() as session:
+            assert apply_snapshot(session, snapshot, closure_plan(env.runtime)).changed
+        with env.runtime.unit_of_work(read_only=True) as session:
+            assert session.get(Handoff, handoff_id).primero_status == "open"
+            assert session.get(Case, case_id).status != "closed"
+
+
 def test_an_open_case_read_again_is_no_reopening(handoff_env):
     env = handoff_env
     _submitted, case_id, _handoff_id, primero_id = _sent(env)
@@ -129,7 +157,7 @@ def test_an_open_case_read_again_is_no_reopening(handoff_env):
 
 def test_a_reopening_in_primero_opens_the_relais_case_again_and_a_new_closure_asks_again(handoff_env):
     env = handoff_env
-    _submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
+    submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
     env.primero.close_case(primero_id)
     follow_cases(env.runtime, [str(handoff_id)])
     env.primero.reopen_case(primero_id)
@@ -138,6 +166,9 @@ def test_a_reopening_in_primero_opens_the_relais_case_again_and_a_new_closure_as
         assert followed.reopened
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.get(Case, case_id).status == "open"
+        assert session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(
+            CaseEvent.at)).all()[-2:] == ["closed_in_primero", "reopened_in_primero"]
+        assert audited(session, "handoff.reopened_in_primero") == [(None, str(submitted.id))]
     env.primero.close_case(primero_id)
     follow_cases(env.runtime, [str(handoff_id)])
     assert len(_surveys(env)) == 4
@@ -174,14 +205,26 @@ def test_a_webhook_settles_an_unknown_outcome(handoff_env):
     assert send_handoff(env.runtime, str(handoff_id)) == "skipped"
 
 
-def test_only_open_cases_not_read_lately_are_polled(handoff_env):
+def test_only_open_cases_not_read_lately_are_polled_never_read_first_then_the_longest_unread(handoff_env):
     env = handoff_env
     _s, _c, read_now, _p = _sent(env)
     _s, _c, read_long_ago, _p = _sent(env)
+    _s, _c, read_longer_ago, _p = _sent(env)
+    _s, _c, never_read, _p = _sent(env)
+    _s, _c, closed_there, _p = _sent(env)
+    _case, not_sent = env.accept(env.report().id)
+    now = utcnow()
     with env.runtime.unit_of_work() as session:
-        session.get(Handoff, read_long_ago).followed_at = utcnow() - timedelta(hours=2)
+        session.get(Handoff, read_long_ago).followed_at = now - timedelta(hours=2)
+        session.get(Handoff, read_longer_ago).followed_at = now - timedelta(hours=3)
+        session.get(Handoff, never_read).followed_at = None
+        closed = session.get(Handoff, closed_there)
+        closed.followed_at, closed.closure_seen_at = now - timedelta(hours=4), now - timedelta(hours=4)
+        assert session.get(Handoff, not_sent).followed_at is None
     with env.runtime.unit_of_work(read_only=True) as session:
-        assert handoffs_to_follow(session, utcnow() - timedelta(minutes=60)) == [read_long_ago]
+        assert handoffs_to_follow(session, now - timedelta(minutes=60)) == [never_read, read_longer_ago,
+                                                                            read_long_ago]
+        assert handoffs_to_follow(session, now - timedelta(minutes=60), limit=2) == [never_read, read_longer_ago]
 
 
 def test_the_scheduler_sends_what_waits_turns_dead_claims_unknown_and_polls(handoff_env):
@@ -235,6 +278,8 @@ def test_a_report_of_an_on_report_organisation_goes_straight_over_with_no_decisi
         thanks = session.scalars(select(OutboundMessage).where(
             OutboundMessage.purpose_key == f"committee-accepted:{submitted.id}")).all()
         assert [m.to_phone for m in thanks] == ["+22376709999"]
+    # ...and on its way at once, not left for the sweep of queued messages.
+    assert send_job_id(thanks[0].id) in queued_job_ids(env.runtime.queue)
 
 
 def test_a_report_decided_before_its_alert_job_stays_decided(on_report_env):
