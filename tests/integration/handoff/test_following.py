@@ -212,9 +212,11 @@ def test_only_open_cases_not_read_lately_are_polled_never_read_first_then_the_lo
     _s, _c, read_longer_ago, _p = _sent(env)
     _s, _c, never_read, _p = _sent(env)
     _s, _c, closed_there, _p = _sent(env)
+    _s, _c, read_at_the_cut_off, _p = _sent(env)
     _case, not_sent = env.accept(env.report().id)
     now = utcnow()
     with env.runtime.unit_of_work() as session:
+        session.get(Handoff, read_at_the_cut_off).followed_at = now - timedelta(minutes=60)
         session.get(Handoff, read_long_ago).followed_at = now - timedelta(hours=2)
         session.get(Handoff, read_longer_ago).followed_at = now - timedelta(hours=3)
         session.get(Handoff, never_read).followed_at = None
