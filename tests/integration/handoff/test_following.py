@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from casecore.base import utcnow
+from casecore.cases.casework import reopen_case
 from casecore.cases.models import Case, CaseEvent
 from casecore.cases.opening import record_family_message
 from casecore.cases.status import report_status
@@ -20,7 +21,7 @@ from casecore.messaging.models import OutboundMessage
 from casecore.people.models import User
 from casecore.reports.committees import register_member
 from casecore.reports.models import Report
-from tests.factories import make_organisation, make_user
+from tests.factories import as_staff, make_organisation, make_user
 from tests.fakes.primero import Answer
 from tests.integration.handoff.conftest import audited
 from tests.queues import drain, queued_job_ids
@@ -65,6 +66,7 @@ def test_the_poll_reads_a_closure_the_webhook_missed_and_acts_on_it_once(handoff
         assert report_status(session, submitted.reference, "family-key") == "closed"
         row = session.get(Handoff, handoff_id)
         assert row.primero_status == "closed" and row.closure_seen_at is not None
+        assert audited(session, "handoff.closed_in_primero") == [(None, str(submitted.id))]
     surveys = _surveys(env)
     assert {m.to_phone for m in surveys} == {FAMILY} and len(surveys) == 2
     assert all(submitted.reference not in m.body for m in surveys)
@@ -282,6 +284,44 @@ def test_a_report_of_an_on_report_organisation_goes_straight_over_with_no_decisi
         assert [m.to_phone for m in thanks] == ["+22376709999"]
     # ...and on its way at once, not left for the sweep of queued messages.
     assert send_job_id(thanks[0].id) in queued_job_ids(env.runtime.queue)
+
+
+def test_a_report_handed_over_on_arrival_follows_its_primero_case_closed_and_reopened(on_report_env):
+    env = on_report_env
+    rows = []
+    for _ in range(2):
+        submitted = env.report()
+        jobs.alert_supervisors(str(submitted.id))
+        with env.runtime.unit_of_work(read_only=True) as session:
+            rows.append(session.scalar(select(Handoff).where(Handoff.report_id == submitted.id)))
+        assert send_handoff(env.runtime, str(rows[-1].id)) == "sent"
+        env.primero.close_case(str(rows[-1].primero_id))
+    follow_cases(env.runtime, [str(row.id) for row in rows])
+    reopened, still_closed = rows
+    env.primero.reopen_case(str(reopened.primero_id))
+    follow_cases(env.runtime, [str(reopened.id)])
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Report, reopened.report_id).status == "handed_over"
+        assert session.get(Report, still_closed.report_id).status == "closed"
+        assert audited(session, "handoff.reopened_in_primero") == [(None, str(reopened.report_id))]
+
+
+def test_a_case_reopened_in_relais_first_is_not_reopened_again_by_primero(handoff_env):
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env)
+    env.primero.close_case(primero_id)
+    follow_cases(env.runtime, [str(handoff_id)])
+    with env.runtime.unit_of_work() as session:
+        supervisor = as_staff(session.get(User, env.supervisor_id))
+        reopen_case(session, supervisor, case_id, "La famille a rappelé", env.runtime.timelines)
+        reopened_at = session.get(Case, case_id).reopened_at
+    env.primero.reopen_case(primero_id)
+    follow_cases(env.runtime, [str(handoff_id)])
+    with env.runtime.unit_of_work(read_only=True) as session:
+        case = session.get(Case, case_id)
+        assert (case.status, case.reopened_at) == ("open", reopened_at)
+        assert session.scalars(select(CaseEvent.kind).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind.like("reopened%"))).all() == ["reopened"]
 
 
 def test_a_report_decided_before_its_alert_job_stays_decided(on_report_env):

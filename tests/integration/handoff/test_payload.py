@@ -9,14 +9,15 @@ from datetime import date, timedelta
 from casecore.base import utcnow
 from casecore.cases.casework import record_consent, withdraw_consent
 from casecore.cases.models import CaseConsent
+from casecore.cases.reassignment import assign_case
 from casecore.handoff.models import Handoff
 from casecore.handoff.payload import case_fields, consent_ticks, intake_note
 from casecore.handoff.queue import primero_id_for, queue_handoff
 from casecore.handoff.record import row_id
-from casecore.people.models import User
+from casecore.people.models import Organisation, User
 from casecore.reports.committees import register_member
 from casecore.reports.models import Report
-from tests.factories import as_staff, make_case
+from tests.factories import as_staff, make_case, make_user
 
 TODAY = date(2026, 12, 7)
 MEMBER = "+22376709999"
@@ -135,10 +136,16 @@ def test_an_unassigned_case_or_a_case_worker_with_no_primero_user_has_no_owner(h
     assert "owned_by" not in _fields(env, unassigned_ids[0], case_id=unassigned_ids[1])
     report = env.report()
     case_id, _handoff = env.accept(report.id)
+    # Given to a second case worker, neither the first account made nor the first by email.
+    with env.runtime.unit_of_work() as session:
+        organisation = session.get(Organisation, env.organisation_id)
+        zeinab = make_user(session, organisation, role="caseworker", email="zeinab@relais.example").id
+        assign_case(session, as_staff(session.get(User, env.supervisor_id)), case_id, zeinab, sms_backend="console")
     mapping = env.runtime.primero_mapping(env.slug)
+    mapping = replace(mapping, users={**mapping.users, "zeinab@relais.example": "cp_zeinab"})
     with env.runtime.unit_of_work(read_only=True) as session:
         handoff = session.query(Handoff).filter_by(report_id=report.id).one()
-        assert case_fields(session, handoff, mapping, module="m", language="fr", today=TODAY)["owned_by"] == "cp_worker"
+        assert case_fields(session, handoff, mapping, module="m", language="fr", today=TODAY)["owned_by"] == "cp_zeinab"
         nobody = replace(mapping, users={})
         assert "owned_by" not in case_fields(session, handoff, nobody, module="m", language="fr", today=TODAY)
 

@@ -44,6 +44,36 @@ def test_refused_values_show_codes_never_free_text():
                      "/notes_section/0/note_text", "/registration_date", "date_of_birth"]
 
 
+REFUSABLE = {
+    "protection_concerns": ["caafag", "nope"],
+    "services_section": [{"service_type": "psychosocial", "service_notes": "Aminata"}, "not a row"],
+    "family_details_section": [{"relation": "mother"}, {"relation": "aunt_x", "relation_name": "Awa"}],
+    "notes_section": [{"note_text": "Aminata"}],
+}
+
+
+@pytest.mark.parametrize("pointer, shown", [
+    ("/protection_concerns/0", "/protection_concerns/0 = caafag"),
+    ("/protection_concerns/1", "/protection_concerns/1 = nope"),
+    ("/protection_concerns/2", "/protection_concerns/2"),  # past the end: named, never a crash
+    ("/protection_concerns/-1", "/protection_concerns/-1"),
+    ("/protection_concerns", "/protection_concerns"),  # a whole list is not one value
+    ("/family_details_section/1/relation", "/family_details_section/1/relation = aunt_x"),
+    ("/family_details_section/0/relation", "/family_details_section/0/relation = mother"),
+    ("/family_details_section/2/relation", "/family_details_section/2/relation"),
+    ("/family_details_section/1/relation_name", "/family_details_section/1/relation_name"),  # free text
+    ("/family_details_section/x/relation", "/family_details_section/x/relation"),
+    ("/family_details_section/1/relation/0", "/family_details_section/1/relation/0"),
+    ("/services_section/0/service_type", "/services_section/0/service_type = psychosocial"),
+    ("/services_section/1/service_type", "/services_section/1/service_type"),  # not a row
+    ("/services_section/0/service_notes", "/services_section/0/service_notes"),
+    ("/notes_section/0/note_text", "/notes_section/0/note_text"),
+    ("/no_such_field/0/relation", "/no_such_field/0/relation"),
+])
+def test_a_refused_pointer_shows_the_coded_value_it_names_and_only_that(pointer, shown):
+    assert refused_values(REFUSABLE, (pointer,)) == [shown]
+
+
 @pytest.mark.parametrize("text, expected", [
     ("2026-08-19T17:20:02.123Z", datetime(2026, 8, 19, 17, 20, 2, 123000, tzinfo=timezone.utc)),
     ("2026-08-19T17:20:02+00:00", datetime(2026, 8, 19, 17, 20, 2, tzinfo=timezone.utc)),
