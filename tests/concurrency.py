@@ -46,3 +46,28 @@ def wait_for_lock_waiters(engine: Engine, count: int = 1, timeout: float = 20.0)
             watcher.rollback()
             time.sleep(0.02)
     raise AssertionError(f"{count} transaction(s) never waited on a lock (now {waiting})")
+
+
+def first_holds_while_second_waits(runtime, first: Callable[[Any], Any],
+                                   second: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """first(session) then second(session), each in a unit of work of its own thread, at once: the first holds what
+    it locked until the second waits on it (PostgreSQL; SQLite's writers take turns anyway). Their results."""
+    first_done = threading.Event()
+
+    def run_first():
+        with runtime.unit_of_work() as session:
+            result = first(session)
+            first_done.set()
+            wait_for_lock_waiters(runtime.engine)
+        return "first", result
+
+    def run_second():
+        assert first_done.wait(20)
+        with runtime.unit_of_work() as session:
+            return "second", second(session)
+
+    steps = [run_second, run_first]
+    results, errors = run_together(2, lambda: steps.pop()())  # one thread each
+    assert errors == []
+    by_step = dict(results)
+    return by_step["first"], by_step["second"]

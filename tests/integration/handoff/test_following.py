@@ -16,11 +16,14 @@ from casecore.cases.status import report_status
 from casecore.deadlines.models import CaseDeadline
 from casecore.handoff.follow import apply_snapshot, handoffs_to_follow
 from casecore.handoff.models import Handoff
-from casecore.handoff.queue import is_paused, pause, resume
+from casecore.handoff.queue import hand_over_new_report, is_paused, pause, resume
 from casecore.messaging.models import OutboundMessage
 from casecore.people.models import User
 from casecore.reports.committees import register_member
 from casecore.reports.models import Report
+from casecore.triage.decisions import Acceptance, accept_report
+from dialogs.committee_thanks import accepted_text
+from tests.concurrency import first_holds_while_second_waits
 from tests.factories import as_staff, make_organisation, make_user
 from tests.fakes.primero import Answer
 from tests.integration.handoff.conftest import audited
@@ -322,6 +325,27 @@ def test_a_case_reopened_in_relais_first_is_not_reopened_again_by_primero(handof
         assert (case.status, case.reopened_at) == ("open", reopened_at)
         assert session.scalars(select(CaseEvent.kind).where(
             CaseEvent.case_id == case_id, CaseEvent.kind.like("reopened%"))).all() == ["reopened"]
+
+
+def test_a_decision_and_the_hand_over_at_once_leave_the_report_decided(on_report_env):
+    # A supervisor accepts the report as its alert job hands it over; the acceptance holds the report until the job
+    # waits on it (PostgreSQL). The job must then read the report as decided and hand nothing over. Reading it
+    # without a lock, it would see it new and mark the accepted report handed over: a case in Relais and in CPIMS+.
+    env = on_report_env
+    submitted = env.report()
+
+    def accept(session):
+        return accept_report(session, submitted.id, Acceptance(risk_level="high", assigned_to_id=env.worker_id),
+                             organisation_id=env.organisation_id, decided_by_id=env.supervisor_id,
+                             timelines=env.runtime.timelines, default_region="ML", sms_backend="console",
+                             committee_thanks=accepted_text).case_id
+
+    case_id, handed_over = first_holds_while_second_waits(
+        env.runtime, accept, lambda session: hand_over_new_report(session, submitted.id))
+    assert case_id is not None and handed_over is None
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Report, submitted.id).status == "accepted"
+        assert session.scalars(select(Handoff)).all() == []
 
 
 def test_a_report_decided_before_its_alert_job_stays_decided(on_report_env):

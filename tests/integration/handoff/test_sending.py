@@ -25,7 +25,7 @@ from casecore.handoff.queue import (
     retry_failed,
 )
 from casecore.messaging.models import OutboundMessage
-from tests.concurrency import run_together
+from tests.concurrency import first_holds_while_second_waits, run_together
 from tests.factories import as_staff, make_organisation
 from tests.fakes.primero import Answer
 from tests.integration.handoff.conftest import audited
@@ -418,6 +418,22 @@ def test_a_job_whose_claim_was_lost_changes_nothing(handoff_env):
         row = session.get(Handoff, handoff_id)
         assert (row.status, row.claim, row.reason) == ("sending", current.token,
                                                        "the job sending it stopped during the call")
+
+
+def test_a_stale_claim_sweep_and_the_jobs_own_answer_at_once_leave_the_row_to_be_looked_up(handoff_env):
+    # The sweep takes the claim of a job it thinks dead, and holds the row until the job, answering at last, waits
+    # on it (PostgreSQL). The job must then read its claim as lost and change nothing: the row is looked up next.
+    # Reading it without a lock, the job would see its claim still there and write over the sweep's verdict.
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    with env.runtime.unit_of_work() as session:
+        claim = claim_handoff(session, handoff_id)
+    swept, recorded = first_holds_while_second_waits(
+        env.runtime, lambda session: mark_stale_claims_unknown(session, claimed_before=utcnow() + timedelta(seconds=1)),
+        lambda session: record_outcome(session, claim, "try_later", reason="late", retry_hours=72, record_version=0))
+    assert (swept, recorded) == (1, None)
+    row = _row(env, handoff_id)
+    assert (row.status, row.claim, row.reason) == ("unknown", None, "the job sending it stopped during the call")
 
 
 def test_a_claim_is_for_one_job_only(handoff_env):

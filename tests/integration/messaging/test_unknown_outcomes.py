@@ -4,7 +4,6 @@ verdict never sending again what went meanwhile (fake Twilio and Africa's Talkin
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from datetime import timedelta
 
@@ -23,7 +22,7 @@ from casecore.messaging.unknown_outcomes import (
     messages_of_unknown_outcome,
     settle_unknown,
 )
-from tests.concurrency import run_together, wait_for_lock_waiters
+from tests.concurrency import first_holds_while_second_waits
 from tests.fakes.africastalking import Answer as AtAnswer
 from tests.fakes.twilio import Answer
 from tests.faults import conftest as faults
@@ -188,30 +187,6 @@ def test_a_late_look_up_never_sends_again_what_went_meanwhile(rt):
     with rt.unit_of_work() as session:
         assert claim_for_sending(session, message_id, now=utcnow() + timedelta(days=1)) is None
         assert messages_awaiting_send(session, utcnow() + timedelta(days=1), utcnow() + timedelta(days=1)) == []
-
-
-def first_holds_while_second_waits(rt, first, second):
-    """first(session) then second(session), each in a unit of work of its own thread, at once: the first holds what
-    it locked until the second waits on it (PostgreSQL; SQLite's writers take turns anyway). Their results."""
-    first_done = threading.Event()
-
-    def run_first():
-        with rt.unit_of_work() as session:
-            result = first(session)
-            first_done.set()
-            wait_for_lock_waiters(rt.engine)
-        return "first", result
-
-    def run_second():
-        assert first_done.wait(20)
-        with rt.unit_of_work() as session:
-            return "second", second(session)
-
-    steps = [run_second, run_first]
-    results, errors = run_together(2, lambda: steps.pop()())  # one thread each
-    assert errors == []
-    by_step = dict(results)
-    return by_step["first"], by_step["second"]
 
 
 def test_a_report_and_a_look_up_at_the_same_time_never_queue_again_what_the_report_says_went(rt):
