@@ -109,7 +109,6 @@ def apply_snapshot(session: Session, snapshot: dict[str, Any], plan: ClosurePlan
         handoff.closure_seen_at = None
         followed.reopened = True
         _reopened_in_primero(session, handoff, now)
-    # No flush here: the caller's unit of work writes it all at its commit, and autoflushes before any query.
     return followed
 
 

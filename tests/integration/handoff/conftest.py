@@ -13,7 +13,7 @@ from bootstrap import Runtime, bootstrap
 from casecore.audit import AuditEvent
 from casecore.handoff.queue import queue_handoff
 from casecore.people.models import Organisation
-from casecore.triage.decisions import Acceptance, accept_report
+from casecore.triage.decisions import Acceptance, Accepted, accept_report
 from dialogs.committee_thanks import accepted_text
 from tests.conftest import make_settings
 from tests.factories import make_locations, make_organisation, make_report, make_user
@@ -40,14 +40,17 @@ class Handing:
         with self.runtime.unit_of_work() as session:
             return make_report(session, organisation_slug=self.slug, **overrides)
 
+    def accept_in(self, session, report_id, risk_level: str = "high") -> Accepted:
+        """Accept the report as the supervisor, assigned to the case worker, in the caller's transaction."""
+        return accept_report(
+            session, report_id, Acceptance(risk_level=risk_level, assigned_to_id=self.worker_id),
+            organisation_id=self.organisation_id, decided_by_id=self.supervisor_id, timelines=self.runtime.timelines,
+            default_region="ML", sms_backend="console", committee_thanks=accepted_text)
+
     def accept(self, report_id, risk_level: str = "high") -> tuple[Any, Any]:
         """Accept the report as the supervisor and queue its hand-off, in one transaction: (case id, hand-off id)."""
         with self.runtime.unit_of_work() as session:
-            accepted = accept_report(
-                session, report_id, Acceptance(risk_level=risk_level, assigned_to_id=self.worker_id),
-                organisation_id=self.organisation_id, decided_by_id=self.supervisor_id,
-                timelines=self.runtime.timelines, default_region="ML", sms_backend="console",
-                committee_thanks=accepted_text)
+            accepted = self.accept_in(session, report_id, risk_level)
             handoff_id = queue_handoff(session, accepted.report_id, self.organisation_id, "on_accept",
                                        case_id=accepted.case_id, actor_id=self.supervisor_id)
         return accepted.case_id, handoff_id

@@ -21,8 +21,6 @@ from casecore.messaging.models import OutboundMessage
 from casecore.people.models import User
 from casecore.reports.committees import register_member
 from casecore.reports.models import Report
-from casecore.triage.decisions import Acceptance, accept_report
-from dialogs.committee_thanks import accepted_text
 from tests.concurrency import first_holds_while_second_waits
 from tests.factories import as_staff, make_organisation, make_user
 from tests.fakes.primero import Answer
@@ -44,6 +42,15 @@ def _sent(env, **report) -> tuple:
     with env.runtime.unit_of_work(read_only=True) as session:
         primero_id = str(session.get(Handoff, handoff_id).primero_id)
     return submitted, case_id, handoff_id, primero_id
+
+
+def _handed_over_on_arrival(env, submitted) -> Handoff:
+    """Run the report's alert job, which hands an on_report organisation's report over; its hand-off row."""
+    jobs.alert_supervisors(str(submitted.id))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        row = session.scalar(select(Handoff).where(Handoff.report_id == submitted.id))
+        session.expunge(row)
+        return row
 
 
 def _surveys(env) -> list[OutboundMessage]:
@@ -265,10 +272,9 @@ def test_a_report_of_an_on_report_organisation_goes_straight_over_with_no_decisi
     run_once(env.runtime)  # the scheduler gives the report its assignment date
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.scalar(select(CaseDeadline.kind).where(CaseDeadline.report_id == submitted.id)) == "assignment"
-    jobs.alert_supervisors(str(submitted.id))
+    row = _handed_over_on_arrival(env, submitted)
     with env.runtime.unit_of_work(read_only=True) as session:
         report = session.get(Report, submitted.id)
-        row = session.scalar(select(Handoff).where(Handoff.report_id == submitted.id))
         assert report.status == "handed_over" and row.trigger == "on_report" and row.case_id is None
         # Relais's assignment deadline no longer waits for a decision made in CPIMS+.
         assert session.scalars(select(CaseDeadline).where(CaseDeadline.report_id == submitted.id,
@@ -293,10 +299,7 @@ def test_a_report_handed_over_on_arrival_follows_its_primero_case_closed_and_reo
     env = on_report_env
     rows = []
     for _ in range(2):
-        submitted = env.report()
-        jobs.alert_supervisors(str(submitted.id))
-        with env.runtime.unit_of_work(read_only=True) as session:
-            rows.append(session.scalar(select(Handoff).where(Handoff.report_id == submitted.id)))
+        rows.append(_handed_over_on_arrival(env, env.report()))
         assert send_handoff(env.runtime, str(rows[-1].id)) == "sent"
         env.primero.close_case(str(rows[-1].primero_id))
     follow_cases(env.runtime, [str(row.id) for row in rows])
@@ -333,15 +336,9 @@ def test_a_decision_and_the_hand_over_at_once_leave_the_report_decided(on_report
     # without a lock, it would see it new and mark the accepted report handed over: a case in Relais and in CPIMS+.
     env = on_report_env
     submitted = env.report()
-
-    def accept(session):
-        return accept_report(session, submitted.id, Acceptance(risk_level="high", assigned_to_id=env.worker_id),
-                             organisation_id=env.organisation_id, decided_by_id=env.supervisor_id,
-                             timelines=env.runtime.timelines, default_region="ML", sms_backend="console",
-                             committee_thanks=accepted_text).case_id
-
     case_id, handed_over = first_holds_while_second_waits(
-        env.runtime, accept, lambda session: hand_over_new_report(session, submitted.id))
+        env.runtime, lambda session: env.accept_in(session, submitted.id).case_id,
+        lambda session: hand_over_new_report(session, submitted.id))
     assert case_id is not None and handed_over is None
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.get(Report, submitted.id).status == "accepted"

@@ -4,7 +4,9 @@ their latest record stands."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
 
 from casecore.base import utcnow
 from casecore.cases.casework import record_consent, withdraw_consent
@@ -20,7 +22,13 @@ from casecore.reports.models import Report
 from tests.factories import as_staff, make_case, make_user
 
 TODAY = date(2026, 12, 7)
+RECEIVED = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)  # neither today nor TODAY: the dates are the report's
 MEMBER = "+22376709999"
+
+
+def _received_on(env, report_id, when: datetime = RECEIVED) -> None:
+    with env.runtime.unit_of_work() as session:
+        session.get(Report, report_id).received_at = when
 
 
 def _note(env, report_id, language="fr") -> dict:
@@ -43,9 +51,10 @@ def test_the_intake_note_says_everything_the_form_has_no_field_for_word_for_word
     env = handoff_env
     report = env.report(channel="whatsapp", child_age_band="12_17", danger_now=True, relationship="neighbour",
                         description="Il travaille a la mine", consent_to_share=True, may_contact=True)
+    _received_on(env, report.id)
     note = _note(env, report.id)
     assert note["unique_id"] == str(row_id(primero_id_for(report.id), "intake"))
-    assert note["note_date"] == utcnow().date().isoformat()
+    assert note["note_date"] == "2026-11-30"
     assert note["note_subject"] == f"Signalement {report.reference} reçu par Relais"
     assert note["note_text"].split("\n") == [
         "Canal : WhatsApp",
@@ -109,16 +118,17 @@ def test_a_report_typed_in_by_staff_is_named_so(handoff_env):
 def test_a_report_handed_over_before_triage_carries_the_report_alone(handoff_env):
     env = handoff_env
     report = env.report(concern="child_labour", child_sex="male", danger_now=False, location_code="ML090101")
+    _received_on(env, report.id)
     fields = _fields(env, report.id)
     assert {key: value for key, value in fields.items() if key != "notes_section"} == {
-        "module_id": "primeromodule-cp", "registration_date": utcnow().date().isoformat(),
+        "module_id": "primeromodule-cp", "registration_date": "2026-11-30",
         "other_agency_id": report.reference, "other_agency_name": "Relais",
         "urgent_protection_concern": "false", "sex": "male",
         "protection_concerns": ["worst_forms_of_child_labor"], "location_current": "ML01"}
     assert [note["unique_id"] for note in fields["notes_section"]] == [str(row_id(primero_id_for(report.id), "intake"))]
 
 
-def test_a_value_the_mapping_leaves_out_is_not_sent_at_all(handoff_env, tmp_path):
+def test_a_value_the_mapping_leaves_out_is_not_sent_at_all(handoff_env):
     env = handoff_env
     report = env.report(concern="physical_abuse", child_sex="unknown", location_code=None, danger_now=True)
     mapping = env.runtime.primero_mapping(env.slug)
@@ -144,7 +154,7 @@ def test_an_unassigned_case_or_a_case_worker_with_no_primero_user_has_no_owner(h
     mapping = env.runtime.primero_mapping(env.slug)
     mapping = replace(mapping, users={**mapping.users, "zeinab@relais.example": "cp_zeinab"})
     with env.runtime.unit_of_work(read_only=True) as session:
-        handoff = session.query(Handoff).filter_by(report_id=report.id).one()
+        handoff = session.scalars(select(Handoff).where(Handoff.report_id == report.id)).one()
         assert case_fields(session, handoff, mapping, module="m", language="fr", today=TODAY)["owned_by"] == "cp_zeinab"
         nobody = replace(mapping, users={})
         assert "owned_by" not in case_fields(session, handoff, nobody, module="m", language="fr", today=TODAY)
@@ -163,7 +173,8 @@ def test_each_consents_latest_record_of_its_own_case_is_the_tick(handoff_env):
         record_consent(session, worker, other_case_id, purpose="sharing_providers", given=True,
                        given_by="caregiver")
         # The refusal was recorded first: make it older, as it would be, whatever the clock's resolution.
-        for consent in session.query(CaseConsent).filter_by(case_id=case_id, given=False):
+        for consent in session.scalars(select(CaseConsent).where(CaseConsent.case_id == case_id,
+                                                                 CaseConsent.given.is_(False))):
             consent.recorded_at = utcnow() - timedelta(minutes=5)
     with env.runtime.unit_of_work() as session:
         assert consent_ticks(session, case_id) == {"consent_for_services": True}
