@@ -1,5 +1,6 @@
 """Any outbox message (SMS or WhatsApp) is written once per purpose, never sent to a number that opted out, and never
 put back in the queue by a verdict that comes after it was settled."""
+import logging
 import threading
 import uuid
 from datetime import timedelta
@@ -176,6 +177,19 @@ def test_a_failure_keeps_its_reason_cut_to_200_characters(any_db_runtime):
         record_send_result(session, bare_id, "failed", None, None)
     reasons = {row.id: row.failure_reason for row in rows(any_db_runtime)}
     assert reasons == {long_id: ("Refused: " + "x" * 300)[:200], bare_id: "failed"}
+
+
+def test_a_message_given_up_on_is_a_warning_and_a_send_or_retry_is_routine(any_db_runtime, caplog):
+    # Whoever watches the logs is warned of a message lost to its reader, and only of that.
+    caplog.set_level(logging.INFO, logger="casecore.messaging.outbox")
+    with any_db_runtime.unit_of_work() as session:
+        sent, retried, failed = (queue(session, purpose_key=f"reply:sms:{n}").id for n in range(3))
+        for message_id, status in ((sent, "sent"), (retried, "retry"), (failed, "failed")):
+            claim_for_sending(session, message_id)
+            record_send_result(session, message_id, status, "SM1" if status == "sent" else None, None)
+    levels = {record.getMessage().split()[2].rstrip(":"): record.levelname for record in caplog.records
+              if record.name == "casecore.messaging.outbox" and "attempt(s)" in record.getMessage()}
+    assert levels == {str(sent): "INFO", str(retried): "INFO", str(failed): "WARNING"}
 
 
 def settled(session, how: str):
