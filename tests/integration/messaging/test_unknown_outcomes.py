@@ -233,6 +233,20 @@ def test_two_look_ups_that_find_one_record_settle_one_message_and_leave_the_othe
     assert row(rt, second).provider_message_id == "SMits-own"
 
 
+def test_an_id_held_by_another_providers_message_is_no_obstacle(rt):
+    # Providers' ids are unique to each provider: an Africa's Talking message holding an id says nothing of the
+    # Twilio record a look-up found under the same id.
+    at_message = write(rt, BINTOU, "at", backend="africastalking")
+    with rt.unit_of_work() as session:
+        claim_for_sending(session, at_message)
+        record_send_result(session, at_message, "sent", "SMshared", None)
+    message_id = in_doubt(rt)
+    with rt.unit_of_work() as session:
+        assert settle_unknown(session, message_id, True, "SMshared") == "sent"
+        assert adopt_report_for_unknown(session, "africastalking", AWA, "SMshared") is True  # Bintou's holds it
+    assert (row(rt, message_id).status, row(rt, message_id).provider_message_id) == ("sent", "SMshared")
+
+
 def test_one_report_delivered_twice_at_once_settles_one_message_in_doubt(rt):
     # Providers deliver a report again when the first delivery's answer is slow: both copies arrive while neither
     # is recorded. The first takes the oldest message in doubt and holds it until the second waits (PostgreSQL);
