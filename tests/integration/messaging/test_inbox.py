@@ -128,13 +128,20 @@ def test_messages_wait_until_processed_oldest_first(any_db_runtime):
         older = store_inbound(session, draft(provider_message_id="SM1", received_at=now - timedelta(minutes=5))).id
         done = store_inbound(session, draft(provider_message_id="SM3", received_at=now - timedelta(minutes=9))).id
         store_inbound(session, draft(provider_message_id="SM4", received_at=now))
+        at_the_cut_off = store_inbound(session, draft(provider_message_id="SM5",
+                                                      received_at=now - timedelta(seconds=30))).id
         assert mark_processed(session, done) is True
     with any_db_runtime.unit_of_work() as session:
         assert inbound_awaiting(session, now - timedelta(seconds=30)) == [older, newer]
         assert inbound_awaiting(session, now - timedelta(seconds=30), limit=1) == [older]
+        assert inbound_awaiting(session, now - timedelta(seconds=29)) == [older, newer, at_the_cut_off]
         assert mark_processed(session, str(done)) is False
         snapshot = get_inbound(session, done)
         assert snapshot.status == "processed" and snapshot.processed_at is not None
+        # Loaded in this unit of work, handled, then read again: the read says handled, not what was loaded.
+        loaded = session.get(InboundMessage, older)
+        assert loaded.status == "received" and mark_processed(session, older) is True
+        assert get_inbound(session, older).status == "processed"
 
 
 def test_an_unknown_message_is_not_found_among_others_and_a_handled_one_alone_is_found(any_db_runtime):

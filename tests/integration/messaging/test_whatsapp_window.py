@@ -50,6 +50,15 @@ def test_the_template_policy_without_an_approved_template_is_refused(any_db_runt
             outside_window(session, message, "template", sms_backend="console", sms_body=str, template_sid="")
 
 
+def test_an_unknown_window_policy_is_refused_with_the_choices(any_db_runtime):
+    with any_db_runtime.unit_of_work() as session:
+        ref = queue_message(session, purpose_key="w1", to_phone=f"whatsapp:{AWA}", body="Votre dossier avance",
+                            backend="twilio", channel="whatsapp")
+        message = snapshot_in_status(session, ref.id, "queued")
+        with pytest.raises(InvalidInput, match="unknown WhatsApp window policy 'drop'; choose one of"):
+            outside_window(session, message, "drop", sms_backend="console", sms_body=str, template_sid="HX1")
+
+
 def test_a_number_that_never_wrote_on_whatsapp_has_no_window(any_db_runtime):
     with any_db_runtime.unit_of_work() as session:
         assert not window_open(session, AWA)
