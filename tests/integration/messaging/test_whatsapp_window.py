@@ -8,7 +8,7 @@ import pytest
 from casecore.base import utcnow
 from casecore.errors import InvalidInput
 from casecore.messaging.inbox import InboundDraft, store_inbound
-from casecore.messaging.outbox import queue_message, snapshot_in_status
+from casecore.messaging.outbox import claim_for_sending, queue_message, record_send_result, snapshot_in_status
 from casecore.messaging.whatsapp_window import outside_window, release_held, window_open
 
 AWA, FATOU = "+22376701430", "+22376701431"
@@ -96,3 +96,17 @@ def test_each_number_held_for_gets_its_own_template_and_writing_releases_only_it
     with any_db_runtime.unit_of_work() as session:
         assert sorted(release_held(session, AWA)) == sorted([awas, awas_second])
         assert snapshot_in_status(session, fatous, "held") is not None  # still waiting for Fatou to write
+
+
+def test_a_number_whose_earlier_messages_went_is_still_told_one_waits(any_db_runtime):
+    # Only a held message has asked the person to write: messages sent or queued to them before do not stand for
+    # the template, or nobody would tell them something waits.
+    with any_db_runtime.unit_of_work() as session:
+        went = queue_message(session, purpose_key="w0", to_phone=f"whatsapp:{AWA}", body="Bonjour",
+                             backend="twilio", channel="whatsapp").id
+        claim_for_sending(session, went)
+        record_send_result(session, went, "sent", "SM0", None)
+        queue_message(session, purpose_key="w0b", to_phone=f"whatsapp:{AWA}", body="Suite", backend="twilio",
+                      channel="whatsapp")
+    _awas, template = held(any_db_runtime, AWA, "h1")
+    assert len(template) == 1
