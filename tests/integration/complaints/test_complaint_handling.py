@@ -262,6 +262,23 @@ def test_the_workflow_runs_in_order_and_refuses_steps_out_of_it(any_db_runtime):
                            "complaint.complainant_informed", "complaint.closed"}
 
 
+def test_a_complaint_read_again_in_a_unit_of_work_shows_what_another_committed_since(any_db_runtime):
+    # A focal point's page read the complaint, and a colleague acknowledged it meanwhile: a check made on the second
+    # read (may it be closed? is it in hand?) must see the acknowledgement, not the first read's copy still held.
+    if any_db_runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite gives a transaction one snapshot: nothing committed since is read in it")
+    with any_db_runtime.unit_of_work() as session:
+        org, people = staff_of(session)
+        focal, colleague = as_staff(people["focal_point"]), as_staff(make_user(session, org, role="focal_point"))
+        cid = make_complaint(session, org).id
+    with any_db_runtime.unit_of_work() as session:
+        first_read = require_complaint(session, focal, cid)
+        assert first_read.status == "new"
+        with any_db_runtime.unit_of_work() as other:
+            handling.acknowledge(other, colleague, cid)
+        assert require_complaint(session, focal, cid).status == "acknowledged"
+
+
 def test_an_anonymous_complaint_is_closed_without_informing_anyone(any_db_runtime):
     with any_db_runtime.unit_of_work() as session:
         org, people = staff_of(session)
