@@ -71,24 +71,9 @@ def pytest_args(args: list[str]) -> list[str]:
     return args if chosen else [*parallel(), *args]
 
 
-# Where the run's throwaway files go when TMPDIR is not set: memory, where a test's SQLite checkpoint and the
-# deletion of its files cost no disk flush (19 ms a test on the development machine's disk, 4 in memory).
-MEMORY_DIR = Path("/dev/shm")
-
-
-def memory_tmpdir(env: dict[str, str]) -> Path | None:
-    """A new folder in memory for the run's temporary files, unless TMPDIR says where or there is no such place."""
-    if env.get("TMPDIR") or not (MEMORY_DIR.is_dir() and os.access(MEMORY_DIR, os.W_OK | os.X_OK)):
-        return None
-    return Path(tempfile.mkdtemp(prefix="relais-tests-", dir=MEMORY_DIR))
-
-
 def main(args: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     env = dict(os.environ)
-    tmpdir = memory_tmpdir(env)
-    if tmpdir is not None:
-        env["TMPDIR"] = str(tmpdir)
     postgres = None
     if not env.get("TEST_POSTGRES_URL"):
         bindir = postgres_bindir()
@@ -104,8 +89,6 @@ def main(args: list[str]) -> int:
     finally:
         if postgres is not None:
             postgres.stop()
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
