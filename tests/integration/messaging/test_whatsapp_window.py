@@ -41,22 +41,17 @@ def test_only_the_numbers_own_whatsapp_message_opens_its_window(any_db_runtime):
         assert not window_open(session, AWA, now=now)
 
 
-def test_the_template_policy_without_an_approved_template_is_refused(any_db_runtime):
+@pytest.mark.parametrize("policy, template_sid, refusal", [
+    ("template", "", "the template policy needs an approved template"),
+    ("drop", "HX1", "unknown WhatsApp window policy 'drop'; choose one of"),
+])
+def test_a_policy_that_cannot_be_applied_is_refused_with_the_reason(any_db_runtime, policy, template_sid, refusal):
     with any_db_runtime.unit_of_work() as session:
         ref = queue_message(session, purpose_key="w1", to_phone=f"whatsapp:{AWA}", body="Votre dossier avance",
                             backend="twilio", channel="whatsapp")
         message = snapshot_in_status(session, ref.id, "queued")
-        with pytest.raises(InvalidInput, match="approved template"):
-            outside_window(session, message, "template", sms_backend="console", sms_body=str, template_sid="")
-
-
-def test_an_unknown_window_policy_is_refused_with_the_choices(any_db_runtime):
-    with any_db_runtime.unit_of_work() as session:
-        ref = queue_message(session, purpose_key="w1", to_phone=f"whatsapp:{AWA}", body="Votre dossier avance",
-                            backend="twilio", channel="whatsapp")
-        message = snapshot_in_status(session, ref.id, "queued")
-        with pytest.raises(InvalidInput, match="unknown WhatsApp window policy 'drop'; choose one of"):
-            outside_window(session, message, "drop", sms_backend="console", sms_body=str, template_sid="HX1")
+        with pytest.raises(InvalidInput, match=refusal):
+            outside_window(session, message, policy, sms_backend="console", sms_body=str, template_sid=template_sid)
 
 
 def test_a_number_that_never_wrote_on_whatsapp_has_no_window(any_db_runtime):
