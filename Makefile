@@ -33,10 +33,15 @@ bench-worker: $(STAMP)
 
 install: $(STAMP)
 
+# uv installs the same pinned set as pip, compiled as pip compiles it, in 19 s against pip's 30 s (56 s with nothing
+# in pip's cache, as on a new machine), measured on the same busy machine. Compiled at install because a process run
+# with PYTHONDONTWRITEBYTECODE would compile every library it imports each time it starts. pip stays the way if uv
+# cannot come.
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	($(BIN)/python -m pip install --quiet uv==0.13.10 \
+	  && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt) \
+	  || ($(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet -r requirements.txt)
 	rm -f $(VENV)/.installed-*
 	touch $@
 

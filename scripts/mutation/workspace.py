@@ -16,8 +16,11 @@ TOOL_ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = "scripts.mutation.pytest_plugin"
 _SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".mutation", ".pytest_cache", "node_modules"}
 # What a pytest run must not inherit from the process that started `make mutate` (itself perhaps under pytest).
+# PYTHONDONTWRITEBYTECODE too: each of a worker's thousand pytest runs would compile the project and rewrite its test
+# modules anew; write() removes a module's compiled copies with each change, so none is ever stale.
 _DROPPED_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST",
-                "COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE", "MUTATION_COVERAGE", "MUTATION_REPORT")
+                "COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE", "MUTATION_COVERAGE", "MUTATION_REPORT",
+                "PYTHONDONTWRITEBYTECODE")
 
 
 def project_files(root: Path) -> list[str]:
