@@ -330,6 +330,62 @@ def test_a_case_reopened_in_relais_first_is_not_reopened_again_by_primero(handof
             CaseEvent.case_id == case_id, CaseEvent.kind.like("reopened%"))).all() == ["reopened"]
 
 
+def test_the_webhook_and_the_poll_reading_one_closure_at_once_act_on_it_once(handoff_env):
+    # Primero's webhook and the poll bring the same closure at once; the first holds the hand-off until the second
+    # waits on it (PostgreSQL). The second must then read the closure as seen: reading the hand-off without a lock,
+    # it would act on the closure a second time.
+    env = handoff_env
+    submitted, _case_id, _handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
+    env.primero.close_case(primero_id)
+    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
+    first_holds_while_second_waits(env.runtime, lambda session: apply_snapshot(session, snapshot, plan),
+                                   lambda session: apply_snapshot(session, snapshot, plan))
+    assert len(_surveys(env)) == 2
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert audited(session, "handoff.closed_in_primero") == [(None, str(submitted.id))]
+
+
+def test_a_closure_in_relais_and_in_primero_at_once_survey_the_family_once(handoff_env):
+    # The case is closed in Relais (which sends its own surveys) as Primero's closure is read; Relais's closure holds
+    # the case until the reading waits on it (PostgreSQL). The reading must then find the case closed: without its
+    # lock on the case, it would read it open and survey the family a second time.
+    env = handoff_env
+    _submitted, case_id, _handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
+    env.primero.close_case(primero_id)
+    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
+
+    def close_in_relais(session):
+        session.get(Case, case_id, with_for_update=True).status = "closed"
+        session.flush()
+
+    first_holds_while_second_waits(env.runtime, close_in_relais,
+                                   lambda session: apply_snapshot(session, snapshot, plan))
+    assert _surveys(env) == []
+
+
+def test_a_reopening_in_relais_and_in_primero_at_once_reopen_the_case_once(handoff_env):
+    # A supervisor reopens the case in Relais as Primero's reopening is read; the supervisor's reopening holds the
+    # case until the reading waits on it (PostgreSQL). The reading must then find the case open: without its lock on
+    # the case, it would read it closed and reopen it a second time.
+    env = handoff_env
+    _submitted, case_id, handoff_id, primero_id = _sent(env)
+    env.primero.close_case(primero_id)
+    follow_cases(env.runtime, [str(handoff_id)])
+    env.primero.reopen_case(primero_id)
+    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
+
+    def reopen_in_relais(session):
+        supervisor = as_staff(session.get(User, env.supervisor_id))
+        reopen_case(session, supervisor, case_id, "La famille a rappelé", env.runtime.timelines)
+        session.flush()
+
+    first_holds_while_second_waits(env.runtime, reopen_in_relais,
+                                   lambda session: apply_snapshot(session, snapshot, plan))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.scalars(select(CaseEvent.kind).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind.like("reopened%"))).all() == ["reopened"]
+
+
 def test_a_decision_and_the_hand_over_at_once_leave_the_report_decided(on_report_env):
     # A supervisor accepts the report as its alert job hands it over; the acceptance holds the report until the job
     # waits on it (PostgreSQL). The job must then read the report as decided and hand nothing over. Reading it
