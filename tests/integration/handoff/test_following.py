@@ -386,6 +386,34 @@ def test_a_reopening_in_relais_and_in_primero_at_once_reopen_the_case_once(hando
             CaseEvent.case_id == case_id, CaseEvent.kind.like("reopened%"))).all() == ["reopened"]
 
 
+def test_a_case_closed_in_relais_as_primero_gives_it_to_another_user_stays_with_its_worker(handoff_env, mapping_file):
+    # The case is closed in Relais as Primero's new owner is read; the closure holds the case until the reading waits
+    # on it (PostgreSQL). The reading must then find the case closed and leave it: without its lock on the case, it
+    # would read it open and give the closed case to another worker.
+    env = handoff_env
+    _submitted, case_id, _handoff_id, primero_id = _sent(env)
+    mapping = json.loads(mapping_file.read_text())
+    mapping["users"]["fanta@relais.example"] = "cp_worker2"
+    mapping_file.write_text(json.dumps(mapping))
+    env.primero.instance.user_names.add("cp_worker2")
+    with env.runtime.unit_of_work() as session:
+        from casecore.people.models import Organisation
+        make_user(session, session.get(Organisation, env.organisation_id), role="caseworker",
+                  email="fanta@relais.example")
+    env.primero.reassign(primero_id, "cp_worker2")
+    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
+
+    def close_in_relais(session):
+        session.get(Case, case_id, with_for_update=True).status = "closed"
+        session.flush()
+
+    first_holds_while_second_waits(env.runtime, close_in_relais,
+                                   lambda session: apply_snapshot(session, snapshot, plan))
+    with env.runtime.unit_of_work(read_only=True) as session:
+        assert session.get(Case, case_id).assigned_to_id == env.worker_id
+        assert audited(session, "handoff.owner_followed") == []
+
+
 def test_a_decision_and_the_hand_over_at_once_leave_the_report_decided(on_report_env):
     # A supervisor accepts the report as its alert job hands it over; the acceptance holds the report until the job
     # waits on it (PostgreSQL). The job must then read the report as decided and hand nothing over. Reading it
