@@ -171,6 +171,14 @@ def test_a_refused_value_fails_with_the_field_named_and_goes_again_once_the_mapp
     assert trail == ["handoff.queued", "handoff.refused", "handoff.sent"]
 
 
+def test_a_first_try_refused_for_the_account_is_not_counted(handoff_env):
+    env = handoff_env
+    _case, handoff_id = env.accept(env.report().id)
+    env.primero.instance.users["relais_api"] = "changed"
+    assert _send(env, handoff_id) == "waiting"
+    assert _row(env, handoff_id).attempts == 0  # the account's fault, not the hand-off's: its retries stay whole
+
+
 def test_a_refused_account_pauses_every_hand_off_and_alerts_the_administrators(handoff_env):
     env = handoff_env
     _case, first = env.accept(env.report().id)
