@@ -59,6 +59,20 @@ def _surveys(env) -> list[OutboundMessage]:
             OutboundMessage.purpose_key.like("closure-survey:%"))))
 
 
+def _closing_in_relais(case_id):
+    """A closure of the case in Relais, flushed: it holds the case's row until its unit of work ends."""
+    def close(session):
+        session.get(Case, case_id, with_for_update=True).status = "closed"
+        session.flush()
+    return close
+
+
+def _read_while(env, primero_id, first) -> None:
+    """Primero's case read and applied while first(session), at once, holds what it locked (PostgreSQL)."""
+    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
+    first_holds_while_second_waits(env.runtime, first, lambda session: apply_snapshot(session, snapshot, plan))
+
+
 def test_the_poll_reads_a_closure_the_webhook_missed_and_acts_on_it_once(handoff_env):
     env = handoff_env
     submitted, case_id, handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True,
@@ -352,14 +366,7 @@ def test_a_closure_in_relais_and_in_primero_at_once_survey_the_family_once(hando
     env = handoff_env
     _submitted, case_id, _handoff_id, primero_id = _sent(env, consent_to_share=True, may_contact=True)
     env.primero.close_case(primero_id)
-    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
-
-    def close_in_relais(session):
-        session.get(Case, case_id, with_for_update=True).status = "closed"
-        session.flush()
-
-    first_holds_while_second_waits(env.runtime, close_in_relais,
-                                   lambda session: apply_snapshot(session, snapshot, plan))
+    _read_while(env, primero_id, _closing_in_relais(case_id))
     assert _surveys(env) == []
 
 
@@ -372,15 +379,13 @@ def test_a_reopening_in_relais_and_in_primero_at_once_reopen_the_case_once(hando
     env.primero.close_case(primero_id)
     follow_cases(env.runtime, [str(handoff_id)])
     env.primero.reopen_case(primero_id)
-    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
 
     def reopen_in_relais(session):
         supervisor = as_staff(session.get(User, env.supervisor_id))
         reopen_case(session, supervisor, case_id, "La famille a rappelé", env.runtime.timelines)
         session.flush()
 
-    first_holds_while_second_waits(env.runtime, reopen_in_relais,
-                                   lambda session: apply_snapshot(session, snapshot, plan))
+    _read_while(env, primero_id, reopen_in_relais)
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.scalars(select(CaseEvent.kind).where(
             CaseEvent.case_id == case_id, CaseEvent.kind.like("reopened%"))).all() == ["reopened"]
@@ -401,14 +406,7 @@ def test_a_case_closed_in_relais_as_primero_gives_it_to_another_user_stays_with_
         make_user(session, session.get(Organisation, env.organisation_id), role="caseworker",
                   email="fanta@relais.example")
     env.primero.reassign(primero_id, "cp_worker2")
-    snapshot, plan = env.primero.snapshot(primero_id)["data"], closure_plan(env.runtime)
-
-    def close_in_relais(session):
-        session.get(Case, case_id, with_for_update=True).status = "closed"
-        session.flush()
-
-    first_holds_while_second_waits(env.runtime, close_in_relais,
-                                   lambda session: apply_snapshot(session, snapshot, plan))
+    _read_while(env, primero_id, _closing_in_relais(case_id))
     with env.runtime.unit_of_work(read_only=True) as session:
         assert session.get(Case, case_id).assigned_to_id == env.worker_id
         assert audited(session, "handoff.owner_followed") == []
