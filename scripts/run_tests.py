@@ -74,7 +74,7 @@ def pytest_args(args: list[str]) -> list[str]:
 def main(args: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     env = dict(os.environ)
-    # Each process of the run (three pytest workers, the servers and workers the tests start) would otherwise compile
+    # Each process of the run (the pytest workers, the servers and workers the tests start) would otherwise compile
     # the project and rewrite the test modules anew: collecting took 15 s of CPU per pytest process without the
     # compiled copies, 4 s with them. Python checks each copy against its source, so none is ever stale.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
