@@ -24,6 +24,7 @@ from typing import Callable
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 
 import logs
@@ -38,6 +39,10 @@ from workers.queueing import PRIORITIES, queue_name, queues_in_order
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 5
+# How long RQ's scheduler process is given to stop after SIGTERM (it checks every second) before it is killed.
+SCHEDULER_STOP_SECONDS = 10
+# The longest an idle worker waits for a job before looking again whether it was asked to stop (RQ's: 405 s).
+STOP_CHECK_SECONDS = 2
 
 
 class RelaisWorker(SimpleWorker):
@@ -66,7 +71,22 @@ class RelaisWorker(SimpleWorker):
     def request_stop(self, signum, frame):
         """Note the request, then let RQ finish the current job and stop."""
         self.stop_requested = True
+        # RQ stops an idle worker by raising StopRequested from this handler, and only that way; raised inside a
+        # __del__ or a GC callback (wherever the signal lands) Python prints and drops it, and the worker waited for
+        # a job that never came. The flag outlives a dropped exception: RQ's loop and the dequeue below read it.
+        self._stop_requested = True
         super().request_stop(signum, frame)
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """RQ's blocking wait for a job, in slices of STOP_CHECK_SECONDS: a stop request whose exception was
+        dropped ends the wait within a slice."""
+        if timeout is None or max_idle_time is not None:  # burst, or RQ's own idle limit: RQ's wait as it is
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        while not self._stop_requested:
+            result = super().dequeue_job_and_maintain_ttl(timeout, STOP_CHECK_SECONDS)
+            if result is not None:
+                return result
+        raise StopRequested()  # RQ's loop ends on it, as on the handler's own
 
     def _install_signal_handlers(self):
         """RQ's handlers, the last thing work() does before its loop: a SIGTERM that came before them (to main's
@@ -77,6 +97,23 @@ class RelaisWorker(SimpleWorker):
             self.stop_requested = True
             self._stop_requested = True  # RQ's own flag, read at the top of its loop
         self.on_start()
+
+    def stop_scheduler(self):
+        """Stop RQ's scheduler process if it runs: SIGTERM each second, SIGKILL after SCHEDULER_STOP_SECONDS; RQ's
+        own sent one SIGTERM and waited without a limit: a worker whose scheduler missed it never exited."""
+        process = self.scheduler._process if self.scheduler is not None else None
+        # Only from the worker's own process: the scheduler, forked from it, may run this handler before its own.
+        if process is None or process.pid is None or os.getpid() != self.pid or not process.is_alive():
+            return
+        deadline = time.monotonic() + SCHEDULER_STOP_SECONDS
+        while process.is_alive() and time.monotonic() < deadline:
+            # Again every second: a SIGTERM that reaches it before it has installed its handler is lost.
+            process.terminate()
+            process.join(1)
+        if process.is_alive():
+            log.warning("RQ's scheduler process did not stop within %ss; killed", SCHEDULER_STOP_SECONDS)
+            process.kill()
+            process.join()
 
 
 def forget_inherited_connections(runtime: Runtime) -> None:
@@ -155,10 +192,21 @@ def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: thr
                               on_start=lambda: (state.update(listening=True), heartbeat.nudge()))
         try:
             worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        except StopRequested:
+            # RQ's SIGTERM handler raised it between installing itself and its loop's try (on_start): what RQ does
+            # when its loop ends (scheduler stopped, worker unregistered, its command channel closed) is left to us.
+            worker.stop_requested = True
+            try:
+                worker.teardown()
+            except redis.RedisError as exc:
+                log.warning("worker could not unregister (%s)", exc.__class__.__name__)
         except redis.RedisError as exc:
             # Redis went away between our ping and RQ's start-up (work() only guards its own loop).
             log.warning("worker could not start (%s)", exc.__class__.__name__)
         finally:
+            # RQ stops its scheduler process only when its loop ends; one left running would keep this process from
+            # exiting (multiprocessing waits for it) or run beside the next attempt's.
+            worker.stop_scheduler()
             state["listening"] = False
             heartbeat.nudge()
         if args.burst or worker.stop_requested:
