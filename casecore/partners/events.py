@@ -41,6 +41,7 @@ WATCHED_CASE_FIELDS = {"status": "status", "current_step": "current_step", "risk
 # Which resource each kind of event carries (for masking).
 RESOURCE_OF = {REPORT_CREATED: "report", CASE_OPENED: "case", CASE_UPDATED: "case", COMPLAINT_CREATED: "complaint"}
 _WRITTEN = "relais.event_deliveries"
+_ON_COMMIT = "relais.on_commit"
 _SUBSCRIPTION, _TOKEN = EventSubscription.__table__, ApiToken.__table__
 # The active subscriptions of the organisation (or organisations) a transaction changed something of.
 _ACTIVE = (
@@ -55,17 +56,22 @@ _SUBSCRIPTIONS_OF_SEVERAL = _ACTIVE.where(_TOKEN.c.organisation_id.in_(bindparam
 def record_events(factory: sessionmaker, on_commit: Callable[[list[uuid.UUID]], Any]) -> None:
     """Make every session of factory write the deliveries of what it changed before each commit, and hand their
     ids to on_commit once committed (to enqueue their sends; the scheduler's sweep finds any it misses)."""
+    # on_commit travels in each session's info, not in a listener's closure: SQLAlchemy keeps a sessionmaker's
+    # listeners in a table keyed weakly by its Session class, and a listener holding the runtime (on_commit's self)
+    # held that class, so no runtime, engine or statement cache was ever freed (tests make one per test).
+    factory.configure(info={**factory.kw.get("info", {}), _ON_COMMIT: on_commit})
     event.listen(factory, "before_flush", _note_case_changes)
     event.listen(factory, "before_commit", _write_before_commit)
-
-    def committed(session: Session) -> None:
-        if session.in_nested_transaction():
-            return  # a savepoint released: the rows are not committed until the transaction is
-        written = session.info.pop(_WRITTEN, None)
-        if written:
-            on_commit(written)
-    event.listen(factory, "after_commit", committed)
+    event.listen(factory, "after_commit", _committed)
     event.listen(factory, "after_soft_rollback", _forget)
+
+
+def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the rows are not committed until the transaction is
+    written = session.info.pop(_WRITTEN, None)
+    if written:
+        session.info[_ON_COMMIT](written)
 
 
 def _note_case_changes(session: Session, _flush_context, _instances) -> None:

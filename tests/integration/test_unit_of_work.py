@@ -1,6 +1,8 @@
 """The unit of work is one transaction on every database, savepoints included."""
+import gc
 import time
 import uuid
+import weakref
 
 import pytest
 from psycopg.pq import TransactionStatus
@@ -196,3 +198,17 @@ def test_a_pooled_connection_in_use_has_no_news_so_it_costs_no_ping(_postgres_sc
         connection.commit()
         assert db._has_news(connection.connection.dbapi_connection) is False
     engine.dispose()
+
+
+def test_a_runtime_replaced_is_freed_with_its_engine(sqlite_url, redis_url):
+    # A process that builds runtime after runtime (the test suite: one a test) must not keep each one's engine, pool
+    # and statement cache: the partners' event listeners once held every runtime for good.
+    settings = make_settings(DATABASE_URL=sqlite_url, REDIS_URL=redis_url)
+    first = bootstrap(settings)
+    with first.unit_of_work() as session:
+        session.add(Organisation(slug="replaced", name="A"))
+    runtime, engine = weakref.ref(first), weakref.ref(first.engine)
+    del first, session
+    bootstrap(settings).close()  # the next runtime takes its place, as the next test's does
+    gc.collect()
+    assert runtime() is None and engine() is None
