@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import shutil
 import sqlite3
@@ -19,6 +20,7 @@ from sqlalchemy.sql.ddl import sort_tables_and_constraints
 
 from bootstrap import bootstrap
 from casecore import schema, sealing
+from casecore.base import Base
 from casecore.migrate import upgrade_database
 from settings import Settings
 from tests.fakes.primero import FakePrimero
@@ -87,6 +89,25 @@ def pytest_configure(config):
     if not os.environ.get(SHARED_ENV):
         os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="relais-tests-")
         config.stash[_OWNS_SHARED] = True
+
+
+def pytest_collection_finish(session):
+    """What is there once the tests are collected (the modules, the tests, their parameters) lives for the whole run:
+    out of the garbage collector's sight, which otherwise went over all of it again at every full collection. And a
+    full collection at most every 100 middle ones (Python's default: 10): each goes over every live object, and a
+    test leaves its garbage (apps, runtimes, their cycles) whenever it is collected."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(700, 10, 100)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """Empty the mappers' caches of compiled flush statements: SQLAlchemy keys them by dialect, and each test's
+    runtime has an engine, and so a dialect, of its own; each entry (100 a mapper) kept a finished test's dialect and
+    everything it had adapted alive, a third of a pytest worker's objects, for the collector to go over again and
+    again. The next test's dialect would not find them anyway."""
+    for mapper in Base.registry.mappers:
+        mapper._compiled_cache.clear()
 
 
 def pytest_unconfigure(config):
