@@ -94,8 +94,8 @@ def pytest_configure(config):
 def pytest_collection_finish(session):
     """What is there once the tests are collected (the modules, the tests, their parameters) lives for the whole run:
     out of the garbage collector's sight, which otherwise went over all of it again at every full collection. And a
-    full collection at most every 100 middle ones (Python's default: 10): each goes over every live object, and a
-    test leaves its garbage (apps, runtimes, their cycles) whenever it is collected."""
+    full collection at most every 100 middle ones (Python's default: 10): each goes over every live object, and only
+    a full one frees a finished test's apps and runtimes (cycles that outlived the young generations)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(700, 10, 100)
