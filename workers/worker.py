@@ -50,8 +50,6 @@ class RelaisWorker(SimpleWorker):
     asked while RQ was starting, says when its loop begins, and binds each job's id and request id (logs.py) while
     it runs, for its log lines and for the jobs it enqueues."""
 
-    stop_requested = False
-
     def __init__(self, *args, stop: threading.Event | None = None, on_start: Callable[[], None] = lambda: None,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -68,9 +66,13 @@ class RelaisWorker(SimpleWorker):
             logs.request_id.reset(request_token)
             logs.job_id.reset(job_token)
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether the worker was asked to stop: RQ's own flag, which only a stop request sets."""
+        return self._stop_requested
+
     def request_stop(self, signum, frame):
         """Note the request, then let RQ finish the current job and stop."""
-        self.stop_requested = True
         # RQ stops an idle worker by raising StopRequested from this handler, and only that way; raised inside a
         # __del__ or a GC callback (wherever the signal lands) Python prints and drops it, and the worker waited for
         # a job that never came. The flag outlives a dropped exception: RQ's loop and the dequeue below read it.
@@ -94,8 +96,7 @@ class RelaisWorker(SimpleWorker):
         rather than being lost; then on_start()."""
         super()._install_signal_handlers()
         if self.stop_before_start is not None and self.stop_before_start.is_set():
-            self.stop_requested = True
-            self._stop_requested = True  # RQ's own flag, read at the top of its loop
+            self._stop_requested = True  # read at the top of RQ's loop
         self.on_start()
 
     def stop_scheduler(self):
@@ -195,7 +196,6 @@ def _work(args: argparse.Namespace, settings, connection: redis.Redis, stop: thr
         except StopRequested:
             # RQ's SIGTERM handler raised it between installing itself and its loop's try (on_start): what RQ does
             # when its loop ends (scheduler stopped, worker unregistered, its command channel closed) is left to us.
-            worker.stop_requested = True
             try:
                 worker.teardown()
             except redis.RedisError as exc:

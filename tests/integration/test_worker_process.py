@@ -276,8 +276,10 @@ def test_a_sigterm_while_rq_starts_stops_the_worker_before_its_first_job(runtime
 class SigtermOnFirstNudge(Heartbeat):
     """A heartbeat whose first nudge (the worker saying it listens) comes with a SIGTERM to this process."""
 
+    signalled = False
+
     def nudge(self) -> None:
-        if not getattr(self, "signalled", False):
+        if not self.signalled:
             self.signalled = True
             os.kill(os.getpid(), signal.SIGTERM)
         super().nudge()
