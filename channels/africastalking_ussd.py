@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping
 
 from channels.inbound import has_control_characters, is_e164
@@ -74,8 +75,16 @@ def ussd_length(text: str) -> int:
 
 def render_ussd(text: str, final: bool) -> str:
     """The response body: `CON ` waits for input, `END ` closes; plain ASCII within one screen."""
-    body = ("END " if final else "CON ") + to_ascii(text)
+    # A question screen is one of a few hundred (prompts, options, places, in each language): respelt once per
+    # process. Last screens carry a report's reference, so they are respelt each time and never kept.
+    body = ("END " + to_ascii(text)) if final else _question_screen(text)
     if len(body) > SCREEN_LIMIT:
         # The dialogs size screens with ussd_length; cutting is the last resort so the telco never drops it.
         log.warning("USSD screen of %d characters cut to %d", len(body), SCREEN_LIMIT)
     return body[:SCREEN_LIMIT]
+
+
+@lru_cache(maxsize=1024)
+def _question_screen(text: str) -> str:
+    # Respelling French accents took about 12 µs of a 250 µs USSD step.
+    return "CON " + to_ascii(text)

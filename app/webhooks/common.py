@@ -106,6 +106,11 @@ def form_fields(body: bytes) -> dict[str, str]:
 def _unquoted(text: str) -> str:
     if "+" in text:
         text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    # The escapes AT's bodies carry (the number's +, the inputs' *) undone directly: unquote's own work was a
+    # twentieth of a USSD step. Neither character is a hex digit, so no new escape can form.
+    text = text.replace("%2A", "*").replace("%2B", "+")
     return unquote(text, errors="replace") if "%" in text else text
 
 
