@@ -85,3 +85,16 @@ def test_a_value_changed_during_the_rotation_is_not_put_back(rotated):
     with after.unit_of_work() as session:
         assert session.scalar(select(CaseEvent.body).where(CaseEvent.kind == "note")) == "changed meanwhile"
     assert rekey(after.unit_of_work).left == 0
+
+
+def test_a_menu_record_opened_before_is_not_read_once_its_key_is_gone(rotated):
+    """Menu records are opened once per process (dialogs.state), remembered with the keyring that opened them: a
+    process whose keyring no longer holds the record's key does not read it back from that memory."""
+    before, settings = rotated
+    before.dialog_store.write({"menu:s1": (DialogState("s1", "main", {"language": "fr"}), 600)})
+    [state] = before.dialog_store.exchange(["menu:s1"], {})
+    state.answers["language"] = "bm"  # each read gives a record of its own
+    assert before.dialog_store.exchange(["menu:s1"], {})[0].answers == {"language": "fr"}
+    bootstrap(dataclasses.replace(settings, DATA_ENCRYPTION_OLD_KEYS=""))  # the new key only
+    with pytest.raises(sealing.SealingError):
+        before.dialog_store.exchange(["menu:s1"], {})
