@@ -77,9 +77,10 @@ def answer_menu_step(
         if inputs:
             # The number's unfinished conversation matters only on a first step (it may be offered): later steps
             # do not read (nor open) it.
-            [state], unfinished = store.exchange([session_key], pointer), None
+            [state], unfinished = store.exchange([session_key], pointer, stable=[session_key]), None
         else:
-            state, unfinished = store.exchange([session_key, resume_key], {}, create={session_key: (fresh, record_ttl)})
+            state, unfinished = store.exchange([session_key, resume_key], {}, create={session_key: (fresh, record_ttl)},
+                                               stable=[session_key])
     except StoreUnavailable as exc:
         # AT resends every input, so the session goes on without its record: no resume, nothing remembered.
         log.warning("dialog store unavailable (%s); USSD session %s goes on without state", exc, ctx.session_id)

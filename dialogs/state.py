@@ -6,10 +6,13 @@ keys made of the number's keyed hash (dialogs.sessions).
 from __future__ import annotations
 
 import json
+import threading
+import time
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import MISSING, dataclass, field, fields
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Iterable
 
 import redis
@@ -77,14 +80,38 @@ _DEFAULTS = {f.name: f.default if f.default is not MISSING else f.default_factor
              for f in fields(DialogState) if f.default is not MISSING or f.default_factory is not MISSING}
 
 
-@lru_cache(maxsize=1024)
-def _opened(raw: bytes | str, ring: sealing.Keyring) -> str:
-    """A sealed record's JSON, remembered by the sealed value (and the keyring, which a rotation replaces).
+class OpenedRecords:
+    """Menu session records opened lately, by sealed value and keyring (a rotation makes a new one), so that a record
+    read back unchanged at every step of a session is opened once per process: AES-GCM, base64 and the check that the
+    value is sealed were a tenth of a step.
 
-    A menu session's record is read back unchanged at every step: opened once per process instead (AES-GCM, base64
-    and the check that the value is sealed were a tenth of a step). The answers it holds stay in the process's
-    memory no longer than its record would: at most the last 1,024 records read."""
-    return ring.open_text(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    The answers they hold are personal: each is kept at most max_age seconds after it was opened (dropped at the next
+    read after that), and no more than size of them, the oldest going first. Threads share it."""
+
+    def __init__(self, size: int = 1024, max_age: float = 300.0, clock=time.monotonic) -> None:
+        self.size, self.max_age, self._clock = size, max_age, clock
+        self._lock = threading.Lock()
+        # In the order they were opened: the oldest first, whether to drop for age or for room.
+        self._opened: OrderedDict[tuple[bytes | str, sealing.Keyring], tuple[float, str]] = OrderedDict()
+
+    def open(self, raw: bytes | str, ring: sealing.Keyring) -> str:
+        """The record's JSON."""
+        now, key = self._clock(), (raw, ring)
+        with self._lock:
+            while self._opened and now - next(iter(self._opened.values()))[0] >= self.max_age:
+                self._opened.popitem(last=False)
+            found = self._opened.get(key)
+        if found is not None:
+            return found[1]
+        text = ring.open_text(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        with self._lock:
+            self._opened.setdefault(key, (now, text))  # another thread may have opened it meanwhile: kept as it was
+            while len(self._opened) > self.size:
+                self._opened.popitem(last=False)
+        return text
+
+    def __len__(self) -> int:
+        return len(self._opened)
 
 
 class StoreUnavailable(Exception):
@@ -100,9 +127,13 @@ class DialogStore(ABC):
 
     @abstractmethod
     def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]],
-                 create: dict[str, tuple[DialogState, float]] | None = None) -> list[DialogState | None]:
+                 create: dict[str, tuple[DialogState, float]] | None = None,
+                 stable: Iterable[str] = ()) -> list[DialogState | None]:
         """Read the states under load, then save states with their TTL and create those of create where nothing is
-        stored yet, in one round trip; returns what was read (a state of create was stored if None was read)."""
+        stored yet, in one round trip; returns what was read (a state of create was stored if None was read).
+
+        stable: keys of load whose states are read back unchanged step after step (a menu session's record): a store
+        may keep them opened for a while."""
 
     @abstractmethod
     def write(self, save: dict[str, tuple[DialogState, float]] | None = None, delete: Iterable[str] = (),
@@ -137,6 +168,7 @@ class RedisDialogStore(DialogStore):
         self._trips = trips or RoundTrips(client)
         self._prefix = prefix
         self._expiries = f"{prefix}expiries"
+        self._opened = OpenedRecords()
 
     def load(self, key: str) -> DialogState | None:
         try:
@@ -146,16 +178,17 @@ class RedisDialogStore(DialogStore):
         return DialogState.unsealed(raw) if raw else None
 
     def exchange(self, load: list[str], save: dict[str, tuple[DialogState, float]],
-                 create: dict[str, tuple[DialogState, float]] | None = None) -> list[DialogState | None]:
+                 create: dict[str, tuple[DialogState, float]] | None = None,
+                 stable: Iterable[str] = ()) -> list[DialogState | None]:
         commands = [("MGET", *(self._prefix + key for key in load)), *self._saving(save),
                     *(command + ("NX",) for command in self._saving(create or {}))]
         try:
             raws = self._trips(*commands)[0]
         except redis.RedisError as exc:
             raise StoreUnavailable(exc.__class__.__name__) from exc
-        # Only menu sessions read here: their records, unlike a text dialogue's, are read back unchanged.
-        ring = sealing.keyring()
-        return [DialogState.from_json(_opened(raw, ring)) if raw else None for raw in raws]
+        ring, stable = sealing.keyring(), set(stable)
+        return [None if not raw else DialogState.from_json(self._opened.open(raw, ring)) if key in stable
+                else DialogState.unsealed(raw) for key, raw in zip(load, raws, strict=True)]
 
     def write(self, save=None, delete=(), expire_at=None, unschedule=()) -> None:
         try:

@@ -88,13 +88,13 @@ def test_a_value_changed_during_the_rotation_is_not_put_back(rotated):
 
 
 def test_a_menu_record_opened_before_is_not_read_once_its_key_is_gone(rotated):
-    """Menu records are opened once per process (dialogs.state), remembered with the keyring that opened them: a
+    """Menu records are kept opened for a while (dialogs.state.OpenedRecords), with the keyring that opened them: a
     process whose keyring no longer holds the record's key does not read it back from that memory."""
     before, settings = rotated
     before.dialog_store.write({"menu:s1": (DialogState("s1", "main", {"language": "fr"}), 600)})
-    [state] = before.dialog_store.exchange(["menu:s1"], {})
+    [state] = before.dialog_store.exchange(["menu:s1"], {}, stable=["menu:s1"])
     state.answers["language"] = "bm"  # each read gives a record of its own
-    assert before.dialog_store.exchange(["menu:s1"], {})[0].answers == {"language": "fr"}
+    assert before.dialog_store.exchange(["menu:s1"], {}, stable=["menu:s1"])[0].answers == {"language": "fr"}
     bootstrap(dataclasses.replace(settings, DATA_ENCRYPTION_OLD_KEYS=""))  # the new key only
     with pytest.raises(sealing.SealingError):
-        before.dialog_store.exchange(["menu:s1"], {})
+        before.dialog_store.exchange(["menu:s1"], {}, stable=["menu:s1"])
