@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,6 +66,17 @@ def counted(database_url: str, redis_url: str, sessions: int) -> int:
     return int(found.group(1))
 
 
+@contextmanager
+def prepared_database() -> Iterator[str]:
+    """A fresh SQLite database with the schema and the demo data, as the benchmarks have it; its URL."""
+    from bench.servers import prepare_database
+
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = f"sqlite:///{tmp}/instructions.db"
+        prepare_database(database_url)
+        yield database_url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=25)
@@ -80,22 +93,18 @@ def main() -> None:
     if args.sessions <= args.baseline:
         sys.exit("--sessions must be more than --baseline")
     from bench.load import TEXTS
-    from bench.servers import prepare_database
     from tests.servers import RedisServer
 
     redis_server = RedisServer()
     try:
+        with prepared_database() as database_url:
+            # Once without valgrind: every module the path imports, even late, is compiled before counting. A module
+            # compiled in the first counted run made it cost more, and the figure came out low.
+            subprocess.run([sys.executable, __file__, "--child", database_url, redis_server.url, "0"],
+                           check=True, capture_output=True)
         counts = {}
-        for sessions in (None, args.baseline, args.sessions):
-            with tempfile.TemporaryDirectory() as tmp:
-                database_url = f"sqlite:///{tmp}/instructions.db"
-                prepare_database(database_url)
-                if sessions is None:
-                    # Once without valgrind: every module the path imports, even late, is compiled before counting.
-                    # A module compiled in the first counted run made it cost more, and the figure came out low.
-                    subprocess.run([sys.executable, __file__, "--child", database_url, redis_server.url, "0"],
-                                   check=True, capture_output=True)
-                    continue
+        for sessions in (args.baseline, args.sessions):
+            with prepared_database() as database_url:
                 counts[sessions] = counted(database_url, redis_server.url, sessions)
     finally:
         redis_server.stop()

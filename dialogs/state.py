@@ -63,7 +63,7 @@ class DialogState:
     @classmethod
     def unsealed(cls, raw: bytes | str) -> "DialogState":
         """A stored record read back."""
-        return cls.from_json(sealing.keyring().open_text(raw.decode("utf-8") if isinstance(raw, bytes) else raw))
+        return cls.from_json(opened_text(raw, sealing.keyring()))
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "DialogState":
@@ -78,6 +78,11 @@ _FIELD_NAMES = tuple(f.name for f in fields(DialogState) if f.name != "offer")
 _WRITTEN_ALWAYS = object()  # the default of a field that has none: never equal, so always written
 _DEFAULTS = {f.name: f.default if f.default is not MISSING else f.default_factory()
              for f in fields(DialogState) if f.default is not MISSING or f.default_factory is not MISSING}
+
+
+def opened_text(raw: bytes | str, ring: sealing.Keyring) -> str:
+    """A stored record's JSON, as Redis gives it back (bytes) or as text."""
+    return ring.open_text(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
 
 
 class OpenedRecords:
@@ -103,7 +108,7 @@ class OpenedRecords:
             found = self._opened.get(key)
         if found is not None:
             return found[1]
-        text = ring.open_text(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        text = opened_text(raw, ring)
         with self._lock:
             self._opened.setdefault(key, (now, text))  # another thread may have opened it meanwhile: kept as it was
             while len(self._opened) > self.size:
